@@ -1,0 +1,58 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "rill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "rill", targets: ["rill"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // Pure cores: no NIO, no files, no clocks.
+        .target(name: "RillModel"),
+        .target(name: "RillKinesis", dependencies: ["RillModel"]),
+        .target(name: "RillRaft", dependencies: ["RillModel"]),
+        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft"]),
+        // Shells: the only places that touch sockets, files and clocks.
+        .target(name: "RillStorage", dependencies: ["RillModel", log] + nio),
+        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", log] + nio),
+        .target(
+            name: "RillHTTP",
+            dependencies: ["RillModel", "RillKinesis", "RillNode", log, .product(name: "NIOHTTP1", package: "swift-nio")]
+                + nio
+        ),
+        .target(
+            name: "RillBench",
+            dependencies: [
+                "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ] + nio
+        ),
+        .target(name: "RillCLI", dependencies: ["RillNode", "RillHTTP", "RillBench", argumentParser, log] + nio),
+        .executableTarget(name: "rill", dependencies: ["RillCLI"]),
+
+        .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
+        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel"]),
+        .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
+        .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
+        .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
+        .testTarget(
+            name: "RillHTTPTests",
+            dependencies: ["RillHTTP", "RillNode", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
