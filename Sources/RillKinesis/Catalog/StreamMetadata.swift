@@ -1,0 +1,80 @@
+import RillModel
+
+/// A stream's lifecycle as Kinesis reports it.
+public enum StreamStatus: String, Codable, Sendable {
+    case creating = "CREATING"
+    case active = "ACTIVE"
+    case updating = "UPDATING"
+    case deleting = "DELETING"
+}
+
+/// Capacity mode of a stream.
+public enum StreamMode: String, Codable, Sendable, CaseIterable {
+    case provisioned = "PROVISIONED"
+    case onDemand = "ON_DEMAND"
+}
+
+/// One shard as the metadata group knows it: its place in the hash space, lineage and epoch.
+public struct ShardMetadata: Codable, Sendable, Equatable {
+    public var index: UInt32
+    public var parent: UInt32?
+    public var adjacentParent: UInt32?
+    /// Decimal strings, the wire form; parsed with `hashRange`.
+    public var startingHashKey: String
+    public var endingHashKey: String
+    /// Fixed once by the controller; the high bits of every sequence number of this shard.
+    public var epoch: UInt64
+    public var createdMillis: Int64
+    /// Set when the shard is sealed by resharding.
+    public var closedMillis: Int64?
+    /// The seal entry's index: the end of the shard's sequence-number range.
+    public var sealIndex: UInt64?
+
+    public var id: ShardID { ShardID(index: index) }
+    public var isOpen: Bool { closedMillis == nil }
+
+    public var hashRange: HashRange {
+        guard case .valid(let start) = HashKey.parse(startingHashKey), case .valid(let end) = HashKey.parse(endingHashKey)
+        else { preconditionFailure("shard \(index) holds an invalid hash range \(startingHashKey)…\(endingHashKey)") }
+        return HashRange(start: start, end: end)
+    }
+
+    /// The smallest sequence number the shard can hold: its epoch with position zero.
+    public var startingSequenceNumber: SequenceNumber {
+        SequenceNumber(epoch: epoch, index: .zero, slot: 0, arrivalSeconds: 0, shardIndex: index)
+    }
+
+    /// A sealed shard's last possible sequence number: its seal index with slot 0xFFFF.
+    public var endingSequenceNumber: SequenceNumber? {
+        sealIndex.map {
+            SequenceNumber(epoch: epoch, index: LogIndex($0), slot: .max, arrivalSeconds: 0, shardIndex: index)
+        }
+    }
+}
+
+/// A stream as the metadata group knows it.
+public struct StreamMetadata: Codable, Sendable, Equatable {
+    public var name: String
+    public var namespace: Namespace
+    /// Unique per incarnation, so a re-created stream never accepts an old iterator; names its data folder.
+    public var id: String
+    public var createdMillis: Int64
+    public var status: StreamStatus
+    public var mode: StreamMode
+    public var retentionHours: Int
+    public var shards: [ShardMetadata]
+    public var nextShardIndex: UInt32
+    public var maxRecordSizeKiB: Int
+    public var tags: [String: String]
+    public var encryptionKeyId: String?
+
+    public var arn: String { namespace.streamARN(name) }
+    public var openShards: [ShardMetadata] { shards.filter(\.isOpen) }
+
+    public func shard(_ id: ShardID) -> ShardMetadata? { shards.first { $0.index == id.index } }
+
+    /// The open shard whose range holds `key`; open shards tile the hash space.
+    public func openShard(for key: HashKey) -> ShardMetadata? {
+        shards.first { $0.isOpen && $0.hashRange.contains(key) }
+    }
+}

@@ -1,0 +1,60 @@
+/// The error codes a Kinesis client can receive. Raw values are the AWS names clients match on.
+public enum KinesisErrorCode: String, Sendable, CaseIterable {
+    case resourceNotFound = "ResourceNotFoundException"
+    case resourceInUse = "ResourceInUseException"
+    case invalidArgument = "InvalidArgumentException"
+    case validation = "ValidationException"
+    case limitExceeded = "LimitExceededException"
+    case provisionedThroughputExceeded = "ProvisionedThroughputExceededException"
+    case expiredIterator = "ExpiredIteratorException"
+    case expiredNextToken = "ExpiredNextTokenException"
+    case accessDenied = "AccessDeniedException"
+    case serialization = "SerializationException"
+    case unknownOperation = "UnknownOperationException"
+    case internalFailure = "InternalFailureException"
+    case serviceUnavailable = "ServiceUnavailable"
+    case missingAuthenticationToken = "MissingAuthenticationTokenException"
+    case incompleteSignature = "IncompleteSignatureException"
+    case invalidSignature = "InvalidSignatureException"
+    case unrecognizedClient = "UnrecognizedClientException"
+
+    /// Every modeled exception is a client error except InternalFailure (model `fault: true`); throttling stays 400.
+    public var httpStatus: Int {
+        switch self {
+        case .internalFailure: 500
+        case .serviceUnavailable: 503
+        default: 400
+        }
+    }
+}
+
+/// The one error type of the API: a code and the message AWS would send.
+public struct KinesisError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: KinesisErrorCode
+    public var message: String?
+
+    public init(_ code: KinesisErrorCode, _ message: String?) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message ?? "")" }
+
+    /// Coral-style serialization errors use a capital `Message` key (KINESIS-SEMANTICS §1.1).
+    public var usesCapitalMessageKey: Bool { code == .serialization }
+}
+
+extension KinesisError {
+    public static func streamNotFound(_ name: String, account: String) -> KinesisError {
+        KinesisError(.resourceNotFound, "Stream \(name) under account \(account) not found.")
+    }
+    public static func streamExists(_ name: String, account: String) -> KinesisError {
+        KinesisError(.resourceInUse, "Stream \(name) under account \(account) already exists.")
+    }
+    public static func shardNotFound(_ shard: String, stream: String, account: String) -> KinesisError {
+        KinesisError(.resourceNotFound, "Shard \(shard) in stream \(stream) under account \(account) does not exist")
+    }
+    public static func internalFailure(_ message: String = "Internal Service Failure") -> KinesisError {
+        KinesisError(.internalFailure, message)
+    }
+}
