@@ -1,0 +1,237 @@
+"""Crash safety (issue 2, "Done when"): kill -9 right after N acknowledged
+PutRecord/PutRecords calls, restart on the same data dir, read every shard from
+TRIM_HORIZON: all N records, in order, none lost, none duplicated, sequence
+numbers unchanged. Repeated for a few kill/restart cycles. Also: SIGTERM is a
+clean exit and state survives a normal restart."""
+
+import os
+import threading
+import time
+
+from botocore.exceptions import ClientError
+
+from conftest import (
+    create_stream,
+    read_shard,
+    shard_id,
+    stream_arn,
+    assert_seq_shape,
+    unique_name,
+)
+
+THROTTLED = "ProvisionedThroughputExceededException"
+
+
+class Ledger:
+    """Every acknowledged record: (stream, shard) -> [(seq, data, pk)] plus per-writer order."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_shard: dict[tuple[str, str], list[tuple[str, bytes, str]]] = {}
+        self.by_writer: dict[str, list[tuple[str, str, str]]] = {}
+
+    def ack(self, writer, stream, sid, seq, data, pk):
+        with self.lock:
+            self.by_shard.setdefault((stream, sid), []).append((seq, data, pk))
+            self.by_writer.setdefault(writer, []).append((stream, sid, seq))
+
+    def total(self):
+        return sum(len(v) for v in self.by_shard.values())
+
+    def expected(self, stream, sid):
+        return sorted(self.by_shard.get((stream, sid), []), key=lambda r: int(r[0]))
+
+
+def _writer(client, stream, writer, n_single, n_batches, batch_size, ledger, deadline, errors):
+    """Interleaves PutRecord and PutRecords calls; only acknowledged records enter the ledger.
+    Throttled records were not written and are retried until acknowledged."""
+    try:
+        items = [(f"{writer}-{i:05d}".encode() + os.urandom(6), f"{writer}/{i % 37}")
+                 for i in range(n_single + n_batches * batch_size)]
+        singles, rest = items[:n_single], items[n_single:]
+        batches = [rest[i:i + batch_size] for i in range(0, len(rest), batch_size)]
+        every = max(1, n_single // (len(batches) + 1))
+        ops = []
+        for i, item in enumerate(singles):
+            ops.append(("single", item))
+            if (i + 1) % every == 0 and batches:
+                ops.append(("batch", batches.pop(0)))
+        ops += [("batch", b) for b in batches]
+
+        for kind, payload in ops:
+            if kind == "single":
+                d, k = payload
+                while True:
+                    assert time.monotonic() < deadline, f"writer {writer} ran out of time"
+                    try:
+                        r = client.put_record(StreamName=stream, Data=d, PartitionKey=k)
+                    except ClientError as e:
+                        if e.response["Error"]["Code"] != THROTTLED:
+                            raise
+                        time.sleep(0.02)
+                        continue
+                    ledger.ack(writer, stream, r["ShardId"], r["SequenceNumber"], d, k)
+                    break
+            else:
+                remaining = payload
+                while remaining:
+                    assert time.monotonic() < deadline, f"writer {writer} ran out of time"
+                    resp = client.put_records(StreamName=stream,
+                                              Records=[{"Data": d, "PartitionKey": k} for d, k in remaining])
+                    assert len(resp["Records"]) == len(remaining)
+                    failed = []
+                    for (d, k), r in zip(remaining, resp["Records"]):
+                        if "ErrorCode" in r:
+                            assert r["ErrorCode"] == THROTTLED, r
+                            failed.append((d, k))
+                        else:
+                            ledger.ack(writer, stream, r["ShardId"], r["SequenceNumber"], d, k)
+                    assert resp["FailedRecordCount"] == len(failed)
+                    remaining = failed
+                    if failed:
+                        time.sleep(0.02)
+    except BaseException as e:  # reported by the main thread
+        errors.append((writer, e))
+
+
+def write_concurrently(server, streams, per_writer_single, per_writer_batches, batch_size, ledger, tag, timeout=90):
+    deadline = time.monotonic() + timeout
+    errors = []
+    threads = []
+    for si, stream in enumerate(streams):
+        for w in range(2):
+            t = threading.Thread(
+                target=_writer,
+                args=(server.client(), stream, f"{tag}-s{si}-w{w}", per_writer_single, per_writer_batches, batch_size,
+                      ledger, deadline, errors),
+            )
+            threads.append(t)
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()) + 5)
+    assert not any(t.is_alive() for t in threads), "writers did not finish in time"
+    assert not errors, errors
+
+
+def verify(server, ledger, streams, shard_counts):
+    client = server.client()
+    for stream, n in zip(streams, shard_counts):
+        d = client.describe_stream(StreamName=stream)["StreamDescription"]
+        assert d["StreamStatus"] == "ACTIVE"
+        assert [s["ShardId"] for s in d["Shards"]] == [shard_id(i) for i in range(n)]
+        for i in range(n):
+            sid = shard_id(i)
+            got = read_shard(client, stream, sid, timeout=60)
+            got_t = [(r["SequenceNumber"], r["Data"], r["PartitionKey"]) for r in got]
+            exp = ledger.expected(stream, sid)
+            got_seqs = [int(s) for s, _, _ in got_t]
+            assert len(got_seqs) == len(set(got_seqs)), f"{stream}/{sid}: duplicated records after restart"
+            assert got_seqs == sorted(got_seqs), f"{stream}/{sid}: records out of order after restart"
+            exp_set, got_set = set(exp), set(got_t)
+            lost = exp_set - got_set
+            extra = got_set - exp_set
+            assert not lost, f"{stream}/{sid}: {len(lost)} acknowledged records lost, e.g. {sorted(lost)[:3]}"
+            assert not extra, f"{stream}/{sid}: {len(extra)} records never acknowledged, e.g. {sorted(extra)[:3]}"
+            assert got_t == exp
+    # Per writer, acknowledged numbers increase per shard in call order.
+    for writer, acks in ledger.by_writer.items():
+        last = {}
+        for stream, sid, seq in acks:
+            key = (stream, sid)
+            assert key not in last or int(seq) > last[key], f"{writer}: {key} numbers not increasing"
+            last[key] = int(seq)
+
+
+def test_kill_9_after_acknowledged_writes_loses_nothing(server_factory):
+    server = server_factory()
+    server.start()
+    client = server.client()
+    s1 = create_stream(client, unique_name("dur"), shards=4)
+    arn = stream_arn(s1)
+    created = client.describe_stream_summary(StreamName=s1)["StreamDescriptionSummary"]["StreamCreationTimestamp"]
+    ledger = Ledger()
+    started = time.monotonic()
+
+    # Cycle 1: ~2,000 records: 2 writers x (250 PutRecord + 5 x 50 PutRecords) ... on one 4-shard stream,
+    # plus a second pass of the same shape so the total reaches 2,000.
+    write_concurrently(server, [s1, s1], 250, 5, 50, ledger, "c1")
+    assert ledger.total() == 2000
+    server.kill()
+    server.start()
+    verify(server, ledger, [s1], [4])
+    client = server.client()
+    assert client.describe_stream_summary(StreamName=s1)["StreamDescriptionSummary"]["StreamCreationTimestamp"] \
+        == created
+    assert client.describe_stream_summary(StreamARN=arn)["StreamDescriptionSummary"]["StreamARN"] == arn
+
+    # Cycles 2-4: a new stream (its creation is acknowledged too), more writes, kill, restart, verify everything.
+    streams, counts = [s1], [4]
+    for cycle in range(2, 5):
+        assert time.monotonic() - started < 150, "durability test is taking too long"
+        client = server.client()
+        s = create_stream(client, unique_name(f"dur{cycle}"), shards=2)
+        streams.append(s)
+        counts.append(2)
+        before = {k: (len(v), max(int(r[0]) for r in v)) for k, v in ledger.by_shard.items()}
+        write_concurrently(server, [s1, s], 60, 2, 20, ledger, f"c{cycle}")
+        # Numbers issued after a crash never reuse or go below earlier ones.
+        for key, recs in ledger.by_shard.items():
+            count, top = before.get(key, (0, -1))
+            new = recs[count:]
+            assert new and all(int(r[0]) > top for r in new), f"{key}: sequence number reused after restart"
+            for seq, _, _ in new[-3:]:
+                assert_seq_shape(seq, int(key[1][len("shardId-"):]))
+        server.kill()
+        server.start()
+        verify(server, ledger, streams, counts)
+    assert ledger.total() == 2000 + 3 * 2 * 2 * (60 + 40)
+    assert server.stop() == 0
+
+
+def test_kill_9_right_after_single_ack(server_factory):
+    """The tightest window: one PutRecord acknowledged, then SIGKILL at once."""
+    server = server_factory()
+    server.start()
+    client = server.client()
+    name = create_stream(client, shards=1)
+    acked = []
+    for i in range(3):
+        r = client.put_record(StreamName=name, Data=b"only-%d" % i, PartitionKey="k")
+        acked.append((r["SequenceNumber"], b"only-%d" % i))
+        server.kill()
+        server.start()
+        client = server.client()
+        got = [(x["SequenceNumber"], x["Data"]) for x in read_shard(client, name, shard_id(0))]
+        assert got == acked
+    assert server.stop() == 0
+
+
+def test_sigterm_is_clean_and_state_survives_restart(server_factory):
+    server = server_factory()
+    server.start()
+    client = server.client()
+    name = create_stream(client, shards=2)
+    client.add_tags_to_stream(StreamName=name, Tags={"keep": "me"})
+    client.increase_stream_retention_period(StreamName=name, RetentionPeriodHours=48)
+    r = client.put_records(StreamName=name, Records=[{"Data": b"%d" % i, "PartitionKey": f"k{i}"} for i in range(20)])
+    assert r["FailedRecordCount"] == 0
+    t0 = time.monotonic()
+    assert server.stop(timeout=15) == 0, server.log_tail()
+    assert time.monotonic() - t0 < 15
+    server.start()
+    client = server.client()
+    s = client.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    assert s["RetentionPeriodHours"] == 48 and s["OpenShardCount"] == 2
+    assert client.list_tags_for_stream(StreamName=name)["Tags"] == [{"Key": "keep", "Value": "me"}]
+    got = []
+    for i in range(2):
+        got += [x["SequenceNumber"] for x in read_shard(client, name, shard_id(i))]
+    assert sorted(got, key=int) == sorted((x["SequenceNumber"] for x in r["Records"]), key=int)
+    # A deleted stream stays deleted across restarts.
+    client.delete_stream(StreamName=name)
+    client.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert server.stop() == 0
+    server.start()
+    assert name not in server.client().list_streams()["StreamNames"]
+    assert server.stop() == 0

@@ -1,0 +1,337 @@
+"""Wire protocol and hostile input that boto3 cannot send (KINESIS-SEMANTICS 1.1, 1.2).
+
+Raw requests are signed with botocore's SigV4 signer so that they are exactly
+what a real client would send apart from the deliberate defect. After every
+hostile request the server must still serve a normal boto3 call.
+"""
+
+import base64
+import http.client
+import json
+import re
+import socket
+import time
+from urllib.parse import urlparse
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import create_stream, not_found_message, unique_name
+
+CT = "application/x-amz-json-1.1"
+PREFIX = "Kinesis_20131202."
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+ACCESS_DENIED = ("<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized"
+                 "</Message>\n</AccessDeniedException>\n")
+
+
+def sign(endpoint: str, body: bytes, target, content_type: str = CT, region: str = "us-east-1") -> dict:
+    headers = {"Content-Type": content_type}
+    if target is not None:
+        headers["X-Amz-Target"] = target
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
+    SigV4Auth(Credentials("AKIDEXAMPLE", "secret"), "kinesis", region).add_auth(req)
+    return dict(req.headers.items())
+
+
+class Raw:
+    def __init__(self, endpoint: str):
+        self.endpoint = endpoint
+        u = urlparse(endpoint)
+        self.host, self.port = u.hostname, u.port
+
+    def conn(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.host, self.port, timeout=30)
+
+    def post(self, body, target=PREFIX + "ListStreams", content_type=CT, conn=None):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body).encode()
+        elif isinstance(body, str):
+            body = body.encode()
+        headers = sign(self.endpoint, body, target, content_type)
+        c = conn or self.conn()
+        c.request("POST", "/", body=body, headers=headers)
+        r = c.getresponse()
+        data = r.read()
+        if conn is None:
+            c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+    def request(self, method, path, body=None):
+        c = self.conn()
+        c.request(method, path, body=body)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+@pytest.fixture
+def raw(rill):
+    return Raw(rill.endpoint)
+
+
+def error_body(data: bytes) -> dict:
+    doc = json.loads(data)
+    assert isinstance(doc, dict), data
+    return doc
+
+
+def assert_error(status, headers, data, code, http_status=400):
+    assert status == http_status, (status, data)
+    doc = error_body(data)
+    assert doc.get("__type") == code, doc
+    assert headers.get("x-amzn-errortype", "").split(":")[0] == code, headers
+    assert UUID_RE.match(headers.get("x-amzn-requestid", "")), headers
+    return doc
+
+
+def message_of(doc: dict):
+    return doc.get("message", doc.get("Message"))
+
+
+# ------------------------------------------------------------ JSON and targets
+
+
+@pytest.mark.parametrize("body", [b'{"StreamName": ', b"not json", b"{'single': 'quotes'}"])
+def test_malformed_json(raw, assert_alive, body):
+    st, h, d = raw.post(body, PREFIX + "DescribeStream")
+    assert_error(st, h, d, "SerializationException")
+    assert_alive()
+
+
+def test_empty_body(raw, assert_alive):
+    st, h, d = raw.post(b"", PREFIX + "ListStreams")
+    assert_error(st, h, d, "SerializationException")
+    assert_alive()
+
+
+@pytest.mark.parametrize("target", [PREFIX + "NoSuchOperation", "Kinesis_20131202.", "Foo_20131202.ListStreams",
+                                    "ListStreams", None])
+def test_unknown_or_missing_target(raw, assert_alive, target):
+    st, h, d = raw.post({}, target)
+    doc = assert_error(st, h, d, "UnknownOperationException")
+    assert set(doc) <= {"__type", "message", "Message"}
+    assert_alive()
+
+
+@pytest.mark.parametrize(
+    "target,body",
+    [
+        ("DescribeStreamSummary", {"StreamName": {}}),
+        ("DescribeStreamSummary", {"StreamName": ["a"]}),
+        ("CreateStream", {"StreamName": "wrong-types", "ShardCount": "abc"}),
+        ("CreateStream", {"StreamName": "wrong-types", "ShardCount": {}}),
+        ("PutRecords", {"StreamName": "x", "Records": {}}),
+        ("PutRecords", {"StreamName": "x", "Records": [17]}),
+        ("ListStreams", {"Limit": "ten"}),
+        ("GetShardIterator", {"StreamName": "x", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP",
+                              "Timestamp": "yesterday"}),
+        ("AddTagsToStream", {"StreamName": "x", "Tags": ["a", "b"]}),
+        ("ListStreams", []),
+        ("ListStreams", "a string"),
+    ],
+)
+def test_wrong_json_types(raw, assert_alive, target, body):
+    st, h, d = raw.post(json.dumps(body), PREFIX + target)
+    doc = assert_error(st, h, d, "SerializationException")
+    assert isinstance(message_of(doc), str) or set(doc) == {"__type"}
+    assert_alive()
+
+
+def test_malformed_base64_data(raw, stream, assert_alive, kinesis):
+    st, h, d = raw.post({"StreamName": stream, "PartitionKey": "k", "Data": "abc"}, PREFIX + "PutRecord")
+    assert_error(st, h, d, "SerializationException")
+    st, h, d = raw.post({"StreamName": stream, "PartitionKey": "k", "Data": "!!!!"}, PREFIX + "PutRecord")
+    assert_error(st, h, d, "SerializationException")
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId="shardId-000000000000",
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert kinesis.get_records(ShardIterator=it)["Records"] == []
+    assert_alive()
+
+
+def test_unknown_members_ignored_and_null_is_absent(raw, kinesis, stream):
+    st, h, d = raw.post({"StreamName": stream, "Limit": None, "ExclusiveStartShardId": None, "Bogus": {"x": [1]}},
+                        PREFIX + "DescribeStream")
+    assert st == 200, d
+    desc = json.loads(d)["StreamDescription"]
+    assert desc["StreamName"] == stream and len(desc["Shards"]) == 1
+
+
+def test_fractional_integer_is_truncated(raw, kinesis):
+    create_stream(kinesis, shards=1)
+    create_stream(kinesis, shards=1)
+    st, h, d = raw.post({"Limit": 1.7}, PREFIX + "ListStreams")
+    assert st == 200, d
+    assert len(json.loads(d)["StreamNames"]) == 1
+
+
+# ------------------------------------------------------------ success and error shapes
+
+
+def test_success_headers_and_content_type(raw, stream):
+    st, h, d = raw.post({"StreamName": stream}, PREFIX + "DescribeStreamSummary")
+    assert st == 200
+    assert h["content-type"].startswith(CT)
+    assert UUID_RE.match(h["x-amzn-requestid"])
+    id2 = h.get("x-amz-id-2", "")
+    assert len(id2) == 96 and len(base64.b64decode(id2, validate=True)) == 72, id2
+    assert h.get("date")
+    assert int(h["content-length"]) == len(d)
+    assert json.loads(d)["StreamDescriptionSummary"]["StreamName"] == stream
+
+
+def test_request_ids_are_unique(raw):
+    ids = {raw.post({}, PREFIX + "ListStreams")[1]["x-amzn-requestid"] for _ in range(5)}
+    assert len(ids) == 5
+
+
+def test_error_shape_resource_not_found(raw):
+    name = unique_name("missing")
+    st, h, d = raw.post({"StreamName": name}, PREFIX + "DescribeStream")
+    doc = assert_error(st, h, d, "ResourceNotFoundException")
+    assert doc["message"] == not_found_message(name), doc
+    assert "x-amz-id-2" in h and h.get("date")
+    assert int(h["content-length"]) == len(d)
+
+
+def test_operation_without_output_returns_empty_or_empty_object(raw, kinesis):
+    name = unique_name("raw-create")
+    st, h, d = raw.post({"StreamName": name, "ShardCount": 1}, PREFIX + "CreateStream")
+    assert st == 200
+    assert d in (b"", b"{}")
+    kinesis.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(raw, stream):
+    c = raw.conn()
+    try:
+        for _ in range(3):
+            st, h, d = raw.post({"StreamName": stream}, PREFIX + "DescribeStreamSummary", conn=c)
+            assert st == 200
+        # An error does not close the connection either.
+        st, h, d = raw.post({"StreamName": unique_name("nope")}, PREFIX + "DescribeStreamSummary", conn=c)
+        assert st == 400
+        st, h, d = raw.post({}, PREFIX + "ListStreams", conn=c)
+        assert st == 200
+    finally:
+        c.close()
+
+
+# ------------------------------------------------------------ HTTP methods
+
+
+@pytest.mark.parametrize("method,path", [("GET", "/"), ("PUT", "/"), ("DELETE", "/"), ("GET", "/some/path")])
+def test_non_post_is_access_denied(raw, assert_alive, method, path):
+    st, h, d = raw.request(method, path)
+    assert st == 403
+    assert d.decode() == ACCESS_DENIED
+    assert_alive()
+
+
+def test_health_endpoint(raw):
+    st, _, _ = raw.request("GET", "/health")
+    assert st == 200
+
+
+# ------------------------------------------------------------ abusive connections
+
+
+def _read_response(sock: socket.socket, deadline: float) -> bytes:
+    buf = b""
+    while time.monotonic() < deadline:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, BrokenPipeError):
+            break
+        except socket.timeout:
+            continue
+        if not chunk:
+            break
+        buf += chunk
+        head, sep, rest = buf.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"content-length:\s*(\d+)", head, re.I)
+            if m and len(rest) >= int(m.group(1)):
+                break
+    return buf
+
+
+def test_huge_body_is_rejected(rill, assert_alive, kinesis, stream):
+    size = 17 * 1024 * 1024
+    prefix = b'{"StreamName": "' + stream.encode() + b'", "PartitionKey": "k", "Data": "'
+    suffix = b'"}'
+    body = prefix + b"A" * (size - len(prefix) - len(suffix)) + suffix
+    headers = sign(rill.endpoint, body, PREFIX + "PutRecord")
+    head = f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{rill.port}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+
+    sock = socket.create_connection(("127.0.0.1", rill.port), timeout=5)
+    sent, closed_early = 0, False
+    deadline = time.monotonic() + 60
+    try:
+        sock.sendall(head.encode())
+        view = memoryview(body)
+        while sent < len(body):
+            assert time.monotonic() < deadline, "sending the body took too long"
+            try:
+                sock.sendall(view[sent:sent + 256 * 1024])
+            except (BrokenPipeError, ConnectionResetError):
+                closed_early = True
+                break
+            sent += 256 * 1024
+        reply = _read_response(sock, time.monotonic() + 20)
+    finally:
+        sock.close()
+    if reply:
+        status = int(reply.split(b" ", 2)[1])
+        assert status in (400, 413), reply[:500]
+        if status == 400:
+            assert b"__type" in reply
+    else:
+        assert closed_early or sent >= len(body), "no reply and connection not closed"
+    # Nothing was written and the node still serves.
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId="shardId-000000000000",
+                                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert kinesis.get_records(ShardIterator=it)["Records"] == []
+    assert_alive()
+
+
+def test_truncated_body_then_close(rill, assert_alive):
+    body = json.dumps({"StreamName": "truncated", "ShardCount": 1}).encode()
+    headers = sign(rill.endpoint, body, PREFIX + "CreateStream")
+    head = f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{rill.port}\r\nContent-Length: {len(body) + 1000}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    for cut in (0, 5, len(body)):
+        sock = socket.create_connection(("127.0.0.1", rill.port), timeout=5)
+        sock.sendall(head.encode() + body[:cut])
+        sock.close()
+    # Half a request line, then close.
+    sock = socket.create_connection(("127.0.0.1", rill.port), timeout=5)
+    sock.sendall(b"POST / HT")
+    sock.close()
+    assert_alive()
+
+
+def test_garbage_bytes_instead_of_http(rill, assert_alive):
+    sock = socket.create_connection(("127.0.0.1", rill.port), timeout=5)
+    try:
+        sock.sendall(b"\x00\xff\x13garbage\r\n\r\n" * 10)
+        reply = _read_response(sock, time.monotonic() + 5)
+        if reply:
+            assert reply.startswith(b"HTTP/1.1 4"), reply[:200]
+    finally:
+        sock.close()
+    assert_alive()
+
+
+def test_many_idle_connections_do_not_block_service(rill, assert_alive):
+    socks = [socket.create_connection(("127.0.0.1", rill.port), timeout=5) for _ in range(50)]
+    try:
+        assert_alive()
+    finally:
+        for s in socks:
+            s.close()
+    assert_alive()
