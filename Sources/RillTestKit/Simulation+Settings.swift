@@ -1,0 +1,106 @@
+import RillRaft
+
+extension Simulation {
+    /// The shape of one simulated run: cluster size, length and fault rates (per tick or per message).
+    public struct Settings: Sendable {
+        public var nodeCount: Int
+        /// Ticks with faults, then the world heals and must converge within `healTicks`.
+        public var ticks: Int
+        public var healTicks: Int
+        public var options: Raft.Options
+        /// Per message.
+        public var dropRate: Double
+        public var duplicateRate: Double
+        /// A message arrives 0...maxDelay ticks after it is sent, so messages reorder.
+        public var maxDelay: Int
+        /// Per tick.
+        public var proposeRate: Double
+        public var crashRate: Double
+        public var restartRate: Double
+        /// Chance that a crash hits between writing a Ready and syncing it, keeping only a torn prefix.
+        public var tornWriteRate: Double
+        public var partitionRate: Double
+        public var linkCutRate: Double
+        public var healRate: Double
+        public var transferRate: Double
+
+        public init(
+            nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 150,
+            options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 2), dropRate: Double = 0.05,
+            duplicateRate: Double = 0.02, maxDelay: Int = 2, proposeRate: Double = 0.5, crashRate: Double = 0.01,
+            restartRate: Double = 0.1, tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
+            linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005
+        ) {
+            self.nodeCount = nodeCount
+            self.ticks = ticks
+            self.healTicks = healTicks
+            self.options = options
+            self.dropRate = dropRate
+            self.duplicateRate = duplicateRate
+            self.maxDelay = maxDelay
+            self.proposeRate = proposeRate
+            self.crashRate = crashRate
+            self.restartRate = restartRate
+            self.tornWriteRate = tornWriteRate
+            self.partitionRate = partitionRate
+            self.linkCutRate = linkCutRate
+            self.healRate = healRate
+            self.transferRate = transferRate
+        }
+    }
+
+    /// What happened in one run or many, for the summary line.
+    public struct Stats: Sendable, CustomStringConvertible {
+        public var seeds = 0
+        public var elections = 0
+        public var commits = 0
+        public var acknowledged = 0
+        public var messages = 0
+        public var dropped = 0
+        public var duplicated = 0
+        public var crashes = 0
+        public var tornWrites = 0
+        public var partitions = 0
+        public var linkCuts = 0
+        public var transfers = 0
+
+        public init() {}
+
+        public var faults: Int { dropped + duplicated + crashes + tornWrites + partitions + linkCuts }
+
+        public mutating func add(_ other: Stats) {
+            seeds += other.seeds
+            elections += other.elections
+            commits += other.commits
+            acknowledged += other.acknowledged
+            messages += other.messages
+            dropped += other.dropped
+            duplicated += other.duplicated
+            crashes += other.crashes
+            tornWrites += other.tornWrites
+            partitions += other.partitions
+            linkCuts += other.linkCuts
+            transfers += other.transfers
+        }
+
+        public var description: String {
+            "seeds=\(seeds) elections=\(elections) commits=\(commits) acknowledged=\(acknowledged) "
+                + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) "
+                + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
+                + "transfers=\(transfers)"
+        }
+    }
+
+    /// A broken safety or liveness property, with what is needed to replay it.
+    public struct Violation: Error, Sendable, CustomStringConvertible {
+        public var seed: UInt64
+        public var tick: Int
+        public var property: String
+        public var detail: String
+
+        public var description: String {
+            "seed \(seed) violated \(property) at tick \(tick): \(detail)\n"
+                + "  replay: RILL_SIM_SEED=\(seed) RILL_SIM_TRACE=1 swift test --filter RillSimulationTests"
+        }
+    }
+}

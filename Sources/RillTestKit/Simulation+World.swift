@@ -1,0 +1,276 @@
+import RillModel
+import RillRaft
+
+extension Simulation {
+    /// A seeded world of 3–5 real Raft cores, a lossy network, a manual clock and disks that lose unsynced
+    /// writes. Each node's shell mirrors the runtime: take a Ready, send what may go early, persist and sync,
+    /// send the rest, apply, advance.
+    public struct World: Sendable {
+        public let seed: UInt64
+        public let settings: Settings
+        public private(set) var tick = 0
+        public private(set) var stats = Stats()
+        public private(set) var checker = Checker()
+        /// Print every event, for replaying a failing seed.
+        public var trace = false
+
+        private var random: Random
+        private var nodes: [Raft.Node?]
+        private var disks: [Disk]
+        /// The commit index each live node last reported, for the checker.
+        private var reportedCommit: [LogIndex]
+        private var configuration: Raft.Configuration
+        /// blocked[from][to]: the link drops everything (partitions and one-way cuts).
+        private var blocked: [[Bool]]
+        private var inFlight: [InFlight] = []
+        /// Proposals awaiting their result: the node that took it, at (index, term).
+        private var pending: [Proposal] = []
+        private var nextPayload: UInt64 = 0
+        /// Whether faults are on; off once the world heals.
+        private var faulty = true
+
+        struct InFlight: Sendable {
+            var message: Raft.Message
+            var deliverAt: Int
+        }
+
+        struct Proposal: Sendable {
+            var node: Int
+            var index: LogIndex
+            var term: Term
+        }
+
+        public init(seed: UInt64, settings: Settings) {
+            self.seed = seed
+            self.settings = settings
+            self.random = Random(seed: seed)
+            let ids = (1...settings.nodeCount).map { NodeID(UInt64($0)) }
+            self.configuration = Raft.Configuration(voters: Set(ids))
+            self.nodes = Array(repeating: nil, count: settings.nodeCount)
+            self.disks = Array(repeating: Disk(), count: settings.nodeCount)
+            self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
+            self.blocked = Array(repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
+            stats.seeds = 1
+            for slot in 0..<settings.nodeCount { start(slot) }
+        }
+
+        /// Runs the faulty phase, heals everything and checks that every acknowledged entry reaches every node.
+        public mutating func run() throws(Violation) -> Stats {
+            do throws(CheckFailure) {
+                while tick < settings.ticks { try step() }
+                healAll()
+                faulty = false
+                let deadline = tick + settings.healTicks
+                while tick < deadline {
+                    try step()
+                    if isConverged() { return stats }
+                }
+                throw CheckFailure("liveness", "no convergence \(settings.healTicks) ticks after healing: \(summary())")
+            } catch {
+                throw Violation(seed: seed, tick: tick, property: error.property, detail: error.detail)
+            }
+        }
+
+        // MARK: - One tick
+
+        private mutating func step() throws(CheckFailure) {
+            if faulty { injectFaults() }
+            if faulty && random.chance(settings.proposeRate) { try proposeSomewhere() }
+            for slot in nodes.indices where nodes[slot] != nil {
+                nodes[slot]?.tick()
+                try handleReady(slot)
+            }
+            // Deliver what is due, in random order: delays and this shuffle reorder messages.
+            var due: [InFlight] = []
+            var later: [InFlight] = []
+            for item in inFlight {
+                if item.deliverAt <= tick { due.append(item) } else { later.append(item) }
+            }
+            inFlight = later
+            due.shuffle(using: &random)
+            for item in due {
+                let slot = Int(item.message.to.rawValue) - 1
+                guard nodes.indices.contains(slot), nodes[slot] != nil else { continue }
+                nodes[slot]?.step(item.message)
+                try handleReady(slot)
+            }
+            tick += 1
+        }
+
+        private mutating func handleReady(_ slot: Int) throws(CheckFailure) {
+            while var node = nodes[slot], let ready = node.ready() {
+                nodes[slot] = node
+                if let soft = ready.softState, soft.role == .leader {
+                    stats.elections += 1
+                    log("node \(node.id) leads term \(node.term)")
+                    try checker.leaderElected(node)
+                }
+                for message in ready.messages { send(message) }
+                // The write reaches the disk but a crash may strike before the sync.
+                if faulty && random.chance(settings.tornWriteRate) {
+                    disks[slot].persistTorn(ready, keeping: random.int(in: 0...ready.entries.count))
+                    stats.tornWrites += 1
+                    crash(slot, reason: "crashed before sync")
+                    return
+                }
+                disks[slot].persist(ready)
+                try checker.appended(ready.entries, on: node)
+                if let hardState = ready.hardState, hardState.commit > reportedCommit[slot] {
+                    try checker.committed(through: hardState.commit, after: reportedCommit[slot], on: node)
+                    reportedCommit[slot] = hardState.commit
+                }
+                for message in ready.messagesAfterPersist { send(message) }
+                for entry in ready.committedEntries {
+                    try checker.applied(entry, on: node.id)
+                    try acknowledgeIfProposedHere(slot, entry)
+                }
+                node.advance(ready)
+                nodes[slot] = node
+            }
+        }
+
+        /// The client hears "committed" when the node it proposed to applies its entry in the proposal's term.
+        private mutating func acknowledgeIfProposedHere(_ slot: Int, _ entry: LogEntry) throws(CheckFailure) {
+            guard entry.kind == .records else { return }
+            if let position = pending.firstIndex(where: { $0.node == slot && $0.index == entry.index }) {
+                let proposal = pending.remove(at: position)
+                if proposal.term == entry.term {
+                    stats.acknowledged += 1
+                    try checker.acknowledge(entry)
+                }
+            }
+            stats.commits += 1
+        }
+
+        // MARK: - Clients
+
+        private mutating func proposeSomewhere() throws(CheckFailure) {
+            // Mostly to a leader; sometimes to anyone, who may refuse.
+            let leaders = nodes.indices.filter { nodes[$0]?.role == .leader }
+            let slot = leaders.randomElement(using: &random) ?? random.int(in: 0...(nodes.count - 1))
+            guard var node = nodes[slot] else { return }
+            nextPayload += 1
+            let payload = withUnsafeBytes(of: nextPayload.bigEndian) { Array($0) }
+            do {
+                let index = try node.propose(kind: .records, payload: payload, timestampMillis: Int64(tick))
+                pending.append(Proposal(node: slot, index: index, term: node.term))
+            } catch {
+                // Refused before anything was written: the client retries elsewhere.
+            }
+            nodes[slot] = node
+            try handleReady(slot)
+        }
+
+        // MARK: - Network
+
+        private mutating func send(_ message: Raft.Message) {
+            stats.messages += 1
+            let from = Int(message.from.rawValue) - 1
+            let to = Int(message.to.rawValue) - 1
+            guard blocked.indices.contains(from), blocked.indices.contains(to), !blocked[from][to] else {
+                stats.dropped += 1
+                return
+            }
+            if faulty && random.chance(settings.dropRate) {
+                stats.dropped += 1
+                return
+            }
+            inFlight.append(InFlight(message: message, deliverAt: tick + random.int(in: 0...settings.maxDelay)))
+            if faulty && random.chance(settings.duplicateRate) {
+                stats.duplicated += 1
+                inFlight.append(InFlight(message: message, deliverAt: tick + random.int(in: 0...settings.maxDelay)))
+            }
+        }
+
+        // MARK: - Faults
+
+        private mutating func injectFaults() {
+            let count = nodes.count
+            if random.chance(settings.crashRate) {
+                let slot = random.int(in: 0...(count - 1))
+                if nodes[slot] != nil {
+                    stats.crashes += 1
+                    crash(slot, reason: "crashed")
+                }
+            }
+            for slot in 0..<count where nodes[slot] == nil && random.chance(settings.restartRate) {
+                start(slot)
+            }
+            if random.chance(settings.partitionRate) {
+                // Split into two random sides, both ways.
+                stats.partitions += 1
+                var side = (0..<count).map { _ in random.chance(0.5) }
+                side[random.int(in: 0...(count - 1))].toggle()
+                for a in 0..<count { for b in 0..<count where side[a] != side[b] { blocked[a][b] = true } }
+                log("partition \(side)")
+            }
+            if random.chance(settings.linkCutRate) {
+                // An asymmetric fault: one direction of one link.
+                let a = random.int(in: 0...(count - 1))
+                let b = (a + random.int(in: 1...(count - 1))) % count
+                blocked[a][b] = true
+                stats.linkCuts += 1
+                log("cut \(a + 1)->\(b + 1)")
+            }
+            if random.chance(settings.healRate) { healNetwork() }
+            if random.chance(settings.transferRate) {
+                if let slot = nodes.indices.first(where: { nodes[$0]?.role == .leader }), var node = nodes[slot] {
+                    let target = NodeID(UInt64(random.int(in: 1...count)))
+                    if (try? node.transferLeadership(to: target)) != nil { stats.transfers += 1 }
+                    nodes[slot] = node
+                }
+            }
+        }
+
+        private mutating func healNetwork() {
+            for a in blocked.indices { for b in blocked.indices { blocked[a][b] = false } }
+            log("heal")
+        }
+
+        private mutating func healAll() {
+            healNetwork()
+            for slot in nodes.indices where nodes[slot] == nil { start(slot) }
+        }
+
+        private mutating func crash(_ slot: Int, reason: String) {
+            nodes[slot] = nil
+            pending.removeAll { $0.node == slot }
+            log("node \(slot + 1) \(reason)")
+        }
+
+        private mutating func start(_ slot: Int) {
+            let node = Raft.Node(
+                id: NodeID(UInt64(slot + 1)), configuration: configuration, storage: disks[slot].durable,
+                options: settings.options, random: &random)
+            reportedCommit[slot] = node.commitIndex
+            nodes[slot] = node
+            log("node \(slot + 1) started at \(node.hardState)")
+        }
+
+        // MARK: - Convergence
+
+        /// All nodes up, one leader, everyone applied everything the leader committed, including every
+        /// acknowledged entry.
+        private func isConverged() -> Bool {
+            let live = nodes.compactMap { $0 }
+            guard live.count == nodes.count, let leader = live.first(where: { $0.role == .leader }) else { return false }
+            let highestAcknowledged = checker.acknowledged.keys.max() ?? .zero
+            guard leader.commitIndex == leader.log.lastIndex, leader.commitIndex >= highestAcknowledged else {
+                return false
+            }
+            return live.allSatisfy { $0.appliedIndex == leader.commitIndex && $0.leader == leader.id }
+        }
+
+        private func summary() -> String {
+            nodes.enumerated().map { slot, node in
+                guard let node else { return "\(slot + 1):down" }
+                return "\(node.id):\(node.role) t\(node.term) last=\(node.log.lastIndex) commit=\(node.commitIndex) "
+                    + "applied=\(node.appliedIndex) leader=\(node.leader.map(\.description) ?? "-")"
+            }.joined(separator: "; ")
+        }
+
+        private func log(_ text: @autoclosure () -> String) {
+            if trace { print("[seed \(seed) tick \(tick)] \(text())") }
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import RillModel
+import RillRaft
+import RillTestKit
+import Testing
+
+/// Runs the real Raft core in many seeded worlds and checks the safety properties after every Ready.
+///
+/// `RILL_SIM_SEEDS` sets the seed count (default 10,000), `RILL_SIM_STEPS` the faulty ticks per seed,
+/// `RILL_SIM_SEED` replays one seed and `RILL_SIM_TRACE=1` prints its events.
+@Suite struct SimulationTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static let seedCount = environment["RILL_SIM_SEEDS"].flatMap(Int.init) ?? 10_000
+    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 200
+    static let replaySeed = environment["RILL_SIM_SEED"].flatMap(UInt64.init)
+    static let trace = environment["RILL_SIM_TRACE"] == "1"
+
+    /// Seeds split into shards so the test runner can use both cores.
+    static let shardCount = 4
+
+    @Test("Raft safety holds in seeded 3- and 5-node worlds", arguments: 0..<shardCount)
+    func safetyUnderFaults(shard: Int) throws {
+        var total = Simulation.Stats()
+        let start = ContinuousClock.now
+        let seeds: [UInt64] =
+            if let replaySeed = Self.replaySeed { shard == 0 ? [replaySeed] : [] } else {
+                Array(stride(from: UInt64(shard), to: UInt64(Self.seedCount), by: Self.shardCount))
+            }
+        for seed in seeds {
+            // Odd seeds run five nodes, even seeds three.
+            let settings = Simulation.Settings(nodeCount: seed % 2 == 0 ? 3 : 5, ticks: Self.ticks)
+            var world = Simulation.World(seed: seed, settings: settings)
+            world.trace = Self.trace
+            do {
+                total.add(try world.run())
+            } catch {
+                Issue.record("\(error)")
+                return
+            }
+        }
+        print("simulation shard \(shard): \(total) in \(ContinuousClock.now - start)")
+    }
+}
