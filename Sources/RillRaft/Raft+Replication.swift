@@ -147,6 +147,11 @@ extension Raft.Node {
         guard var peerProgress = progress[peer] else { return }
         peerProgress.recentActive = true
         peerProgress.probeSent = false
+        // Appends lost in the network would keep a full pipeline paused forever; an answer to a heartbeat makes
+        // room for one more (etcd-io/raft), whose rejection then resets the follower to probing.
+        if peerProgress.state == .replicate, peerProgress.inflight.count >= options.maxInflightAppends {
+            peerProgress.inflight.removeFirst()
+        }
         // A snapshot that got lost would leave the follower stuck; a heartbeat answer without the snapshot's
         // acknowledgement means "probe again", which resends it if still needed.
         if case .snapshot(let index) = peerProgress.state, peerProgress.match < index {
