@@ -3,6 +3,11 @@ public struct StreamSelector: Sendable, Equatable {
     public var name: String
     /// The ARN's region and account when the request named one; they choose the namespace.
     public var arn: StreamARN?
+
+    public init(name: String, arn: StreamARN? = nil) {
+        self.name = name
+        self.arn = arn
+    }
 }
 
 extension RequestReader {

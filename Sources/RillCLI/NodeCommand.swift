@@ -1,0 +1,83 @@
+import ArgumentParser
+import Logging
+import NIOPosix
+import RillHTTP
+import RillModel
+import RillNode
+
+/// `rill node`: one node serving the Kinesis API from its own data directory.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node", abstract: "Run one Rill node.")
+
+    @Option(help: "This node's numeric id, stable across restarts.")
+    var id: UInt64 = 1
+
+    @Option(help: "This node's availability zone label.")
+    var az: String = "az-a"
+
+    @Option(name: .customLong("data-dir"), help: "Directory holding node.json, the metadata log and shard logs.")
+    var dataDir: String = "./rill-data/node-1"
+
+    @Option(help: "HOST:PORT the Kinesis API listens on.")
+    var api: String = "127.0.0.1:4567"
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)"])
+        let (host, port) = try Endpoint.parse(api, flag: "--api")
+        let configuration = NodeConfiguration(
+            id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
+            defaultRegion: common.region, storageThreads: common.storageThreads)
+        try await NodeRunner(configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads, logger: logger)
+            .runUntilSignalled()
+    }
+}
+
+/// Flags every serving command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("account-id"), help: "The AWS account id that appears in ARNs and messages.")
+    var accountID: String = "000000000000"
+
+    @Option(help: "The region served when a request carries no SigV4 scope; it appears in ARNs.")
+    var region: String = "us-east-1"
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("event-loop-threads"), help: "Event loop threads for network I/O.")
+    var eventLoopThreads: Int = 1
+
+    @Option(name: .customLong("storage-threads"), help: "Threads for blocking file I/O (appends, reads, fsync rounds).")
+    var storageThreads: Int = 4
+
+    func validate() throws {
+        guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account-id must be 12 digits")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard eventLoopThreads >= 1, storageThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
+    }
+
+    func bootstrapLogging(label: String, metadata: Logger.Metadata) -> Logger {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        var logger = Logger(label: label)
+        for (key, value) in metadata { logger[metadataKey: key] = value }
+        return logger
+    }
+}
+
+/// `HOST:PORT` flags.
+enum Endpoint {
+    static func parse(_ text: String, flag: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { throw ValidationError("\(flag) must be HOST:PORT, got \(text)") }
+        return (String(text[..<colon]), port)
+    }
+}

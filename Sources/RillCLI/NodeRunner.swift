@@ -1,0 +1,41 @@
+import Logging
+import NIOPosix
+import RillHTTP
+import RillNode
+
+/// Starts a node and its API listener, and stops both cleanly on SIGINT or SIGTERM.
+struct NodeRunner {
+    let configuration: NodeConfiguration
+    let host: String
+    let port: Int
+    let eventLoopThreads: Int
+    let logger: Logger
+    var onReady: @Sendable (Int) -> Void = { _ in }
+
+    func runUntilSignalled() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
+        let node: Node
+        do {
+            node = try await Node.start(configuration: configuration, logger: logger)
+        } catch {
+            logger.critical("node failed to start", metadata: ["error": "\(error)"])
+            try await group.shutdownGracefully()
+            throw error
+        }
+        let server = APIServer(node: node, logger: logger)
+        let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }
+            tasks.addTask {
+                let received = await signal.next()
+                logger.info("shutting down", metadata: ["signal": "\(received)"])
+            }
+            // Whichever ends first (a signal, or the listener failing) stops the other.
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
+        try await node.shutdown()
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}

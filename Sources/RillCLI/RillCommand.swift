@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `rill`: one binary, a subcommand per role.
+public struct RillCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "rill",
+        abstract: "A durable stream cluster that speaks the Amazon Kinesis Data Streams API.",
+        subcommands: [NodeCommand.self, UpCommand.self])
+
+    public init() {}
+}

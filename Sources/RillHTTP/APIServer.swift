@@ -1,0 +1,45 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RillNode
+
+/// The client-facing listener: HTTP/1.1 with keep-alive, AWS JSON 1.1, one child task per connection.
+public struct APIServer: Sendable {
+    public let node: Node
+    public let logger: Logger
+
+    public init(node: Node, logger: Logger) {
+        self.node = node
+        self.logger = logger
+    }
+
+    /// Binds `host:port` and serves until the surrounding task is cancelled.
+    public func run(host: String, port: Int, group: any EventLoopGroup, onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        onBound(server.channel.localAddress?.port ?? port)
+        logger.info("API listening", metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            try await withTaskCancellationHandler {
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        group.addTask { await HTTPConnection(node: node, logger: logger).serve(connection) }
+                    }
+                }
+            } onCancel: {
+                server.channel.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import RillKinesis
+import RillNode
+
+/// Serves the requests of one keep-alive connection in order.
+struct HTTPConnection {
+    let node: Node
+    let logger: Logger
+
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                var head: HTTPRequestHead?
+                var body = ByteBuffer()
+                for try await part in inbound {
+                    switch part {
+                    case .head(let requestHead):
+                        head = requestHead
+                        body.clear()
+                        if let length = requestHead.headers.first(name: "content-length").flatMap(Int.init),
+                            length > Node.maxRequestBytes
+                        {
+                            try await refuseTooLarge(requestHead, outbound)
+                            return
+                        }
+                    case .body(let chunk):
+                        guard let requestHead = head else { continue }
+                        // Refuse oversized bodies while they stream in, before buffering them.
+                        if body.readableBytes + chunk.readableBytes > Node.maxRequestBytes {
+                            try await refuseTooLarge(requestHead, outbound)
+                            return
+                        }
+                        var chunk = chunk
+                        body.writeBuffer(&chunk)
+                    case .end:
+                        guard let requestHead = head else { continue }
+                        head = nil
+                        let reply = await RequestDispatcher(node: node, logger: logger).respond(to: requestHead, body: body)
+                        try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
+                        if !requestHead.isKeepAlive { return }
+                    }
+                }
+            }
+        } catch {
+            // A client that vanishes mid-request is routine; nothing it sent was acted on.
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func refuseTooLarge(
+        _ head: HTTPRequestHead, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        let error = KinesisError(.serialization, "Request body exceeds the maximum of \(Node.maxRequestBytes) bytes.")
+        var reply = HTTPReply.error(error, requestID: RequestIDs.make())
+        reply.status = .payloadTooLarge
+        try await write(reply, keepAlive: false, to: outbound)
+    }
+
+    private func write(
+        _ reply: HTTPReply, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        var headers = reply.headers
+        headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
+        headers.replaceOrAdd(name: "Date", value: HTTPDate.now())
+        if !keepAlive { headers.replaceOrAdd(name: "Connection", value: "close") }
+        try await outbound.write(contentsOf: [
+            .head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)),
+            .body(.byteBuffer(reply.body)),
+            .end(nil),
+        ])
+    }
+}

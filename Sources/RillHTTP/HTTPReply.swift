@@ -1,0 +1,58 @@
+import NIOCore
+import NIOHTTP1
+import RillKinesis
+
+/// A response ready to write: status, headers and body.
+struct HTTPReply {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: ByteBuffer
+
+    static let contentType = "application/x-amz-json-1.1"
+
+    static func success(_ body: [UInt8], requestID: String, contentType: String = HTTPReply.contentType) -> HTTPReply {
+        HTTPReply(status: .ok, headers: commonHeaders(requestID: requestID, contentType: contentType), body: ByteBuffer(bytes: body))
+    }
+
+    /// The one rendering of a Kinesis error: status, `x-amzn-ErrorType`, and `{"__type", "message"}`.
+    static func error(_ error: KinesisError, requestID: String) -> HTTPReply {
+        var headers = commonHeaders(requestID: requestID, contentType: contentType)
+        headers.add(name: "x-amzn-ErrorType", value: error.code.rawValue)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("__type"); w.string(error.code.rawValue)
+        if let message = error.message {
+            if error.usesCapitalMessageKey { w.key("Message") } else { w.key("message") }
+            w.string(message)
+        }
+        w.endObject()
+        return HTTPReply(status: HTTPResponseStatus(statusCode: error.code.httpStatus), headers: headers, body: ByteBuffer(bytes: w.bytes))
+    }
+
+    static func commonHeaders(requestID: String, contentType: String) -> HTTPHeaders {
+        HTTPHeaders([
+            ("Content-Type", contentType),
+            ("x-amzn-RequestId", requestID),
+            ("x-amz-id-2", RequestIDs.extendedID()),
+        ])
+    }
+}
+
+/// Request ids: a UUID per request, and the 96-character `x-amz-id-2` Java SDKs expose.
+enum RequestIDs {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let hex = Array("0123456789abcdef")
+        var text = ""
+        for i in 0..<32 {
+            if i == 8 || i == 12 || i == 16 || i == 20 { text.append("-") }
+            text.append(hex[Int(generator.next() % 16)])
+        }
+        return text
+    }
+
+    static func extendedID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return Base64.encode((0..<72).map { _ in UInt8.random(in: 0...255, using: &generator) })
+    }
+}

@@ -1,0 +1,88 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import RillKinesis
+import RillNode
+
+/// Turns one HTTP request into a reply: health endpoints, CORS, the 403 for other methods, and
+/// `X-Amz-Target` dispatch to the node with errors rendered the Kinesis way.
+struct RequestDispatcher {
+    let node: Node
+    let logger: Logger
+
+    func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
+        let requestID = RequestIDs.make()
+        var reply = await reply(head, body, requestID)
+        if head.headers.contains(name: "origin") {
+            reply.headers.replaceOrAdd(name: "Access-Control-Allow-Origin", value: "*")
+            reply.headers.replaceOrAdd(
+                name: "Access-Control-Expose-Headers",
+                value: "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+        }
+        return reply
+    }
+
+    private func reply(_ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String) async -> HTTPReply {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        switch head.method {
+        case .GET where path == "/health":
+            return plain(.ok, "ok\n", requestID)
+        case .GET where path == "/ready":
+            return plain(.ok, "ready\n", requestID)
+        case .OPTIONS:
+            var reply = plain(.ok, "", requestID)
+            if let headers = head.headers.first(name: "access-control-request-headers") {
+                reply.headers.add(name: "Access-Control-Allow-Headers", value: headers)
+            }
+            if let method = head.headers.first(name: "access-control-request-method") {
+                reply.headers.add(name: "Access-Control-Allow-Methods", value: method)
+            }
+            reply.headers.add(name: "Access-Control-Max-Age", value: "172800")
+            return reply
+        case .POST:
+            break
+        default:
+            var reply = plain(
+                .forbidden,
+                "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n",
+                requestID)
+            reply.headers.replaceOrAdd(name: "Content-Type", value: "application/xml")
+            return reply
+        }
+        guard let target = head.headers.first(name: "x-amz-target"), let operation = KinesisOperation(target: target) else {
+            return .error(KinesisError(.unknownOperation, nil), requestID: requestID)
+        }
+        let request = APIRequest(
+            operation: operation, body: Array(buffer: body), signedRegion: SigV4Scope.region(head.headers),
+            requestID: requestID)
+        do {
+            let response = try await node.handle(request)
+            return .success(response.body, requestID: requestID)
+        } catch let error as KinesisError {
+            return .error(error, requestID: requestID)
+        } catch {
+            logger.error(
+                "request failed", metadata: ["request.id": "\(requestID)", "operation": "\(operation.rawValue)", "error": "\(error)"])
+            return .error(.internalFailure(), requestID: requestID)
+        }
+    }
+
+    private func plain(_ status: HTTPResponseStatus, _ text: String, _ requestID: String) -> HTTPReply {
+        HTTPReply(
+            status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("x-amzn-RequestId", requestID)]),
+            body: ByteBuffer(string: text))
+    }
+}
+
+/// Reads the region out of a SigV4 credential scope (`Credential=AKID/20240101/us-west-2/kinesis/aws4_request`).
+enum SigV4Scope {
+    static func region(_ headers: HTTPHeaders) -> String? {
+        guard let authorization = headers.first(name: "authorization"),
+            let range = authorization.range(of: "Credential=")
+        else { return nil }
+        let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
+        let parts = scope.split(separator: "/")
+        guard parts.count >= 5, !parts[2].isEmpty else { return nil }
+        return String(parts[2])
+    }
+}

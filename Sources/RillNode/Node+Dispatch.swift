@@ -1,0 +1,50 @@
+import RillKinesis
+import RillModel
+
+extension Node {
+    /// Serves one Kinesis call. Errors a client should see are `KinesisError`s; anything else is a bug or
+    /// an I/O failure and surfaces as InternalFailure at the HTTP edge.
+    public func handle(_ request: APIRequest) async throws -> APIResponse {
+        var reader = try RequestReader(bytes: request.body)
+        let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
+        switch request.operation {
+        case .createStream: return try await createStream(&reader, namespace)
+        case .deleteStream: return try await deleteStream(&reader, namespace)
+        case .listStreams: return try listStreams(&reader, namespace)
+        case .describeStream: return try describeStream(&reader, namespace)
+        case .describeStreamSummary: return try describeStreamSummary(&reader, namespace)
+        case .listShards: return try listShards(&reader, namespace)
+        case .putRecord: return try await putRecord(&reader, namespace)
+        case .putRecords: return try await putRecords(&reader, namespace)
+        case .getShardIterator: return try await getShardIterator(&reader, namespace)
+        case .getRecords: return try await getRecords(&reader, namespace)
+        case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)
+        case .decreaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: false)
+        case .addTagsToStream: return try await addTags(&reader, namespace)
+        case .removeTagsFromStream: return try await removeTags(&reader, namespace)
+        case .listTagsForStream: return try listTags(&reader, namespace)
+        case .describeLimits: return describeLimits(namespace)
+        default:
+            throw KinesisError(.unknownOperation, nil)
+        }
+    }
+
+    /// The namespace a selector addresses: an ARN's region wins over the signing region.
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+        var namespace = namespace
+        if let arn = selector.arn {
+            guard arn.account == configuration.accountID else {
+                throw KinesisError.streamNotFound(selector.name, account: arn.account)
+            }
+            namespace.region = arn.region
+        }
+        guard let stream = metadata.catalog.stream(selector.name, in: namespace) else {
+            throw KinesisError.streamNotFound(selector.name, account: namespace.account)
+        }
+        return (stream, namespace)
+    }
+
+    func commit(_ command: CatalogCommand) async throws {
+        try await metadata.propose(command, stampMillis: clock.nowMillis()).get()
+    }
+}

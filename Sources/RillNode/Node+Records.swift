@@ -1,0 +1,144 @@
+import RillKinesis
+import RillModel
+
+extension Node {
+    /// One record of a put, routed to its shard.
+    struct RoutedRecord {
+        var requestSlot: Int
+        var shard: ShardMetadata
+        var record: RecordBatch.Record
+    }
+
+    static let maxPutRecordsBytes = 10 << 20
+
+    func putRecord(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let data = try r.blob("Data", required: true, max: 10_485_760)
+        let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
+        let explicitHashKey = try r.string("ExplicitHashKey", pattern: .hashKey)
+        let ordering = try r.string("SequenceNumberForOrdering", pattern: .sequenceNumber)
+        let selector = try r.requireStream()
+        guard let data, let partitionKey else { throw KinesisError(.validation, "Data and PartitionKey are required") }
+        let (stream, namespace) = try resolve(selector, namespace)
+        try checkRecordSize(data: data, key: partitionKey, stream: stream)
+        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: stream)
+        if let ordering, SequenceNumber(parsing: ordering) == nil, ordering != "0" {
+            throw KinesisError(
+                .invalidArgument,
+                "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account "
+                    + "\(namespace.account) is invalid.")
+        }
+        // Sequence numbers grow with the log index, so every new record already exceeds any number this
+        // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
+        let replica = try await replica(for: stream, shard: shard)
+        let (index, stamp) = try await appendDurably(RecordBatch(records: [.init(partitionKey: partitionKey, data: data)]), to: replica)
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("ShardId"); w.string(shard.id.name)
+        w.key("SequenceNumber"); w.string(replica.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func putRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let items = try r.array("Records", required: true, min: 1, max: 500) ?? []
+        var entries: [(data: [UInt8], key: String, explicit: String?)] = []
+        entries.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            let base = "records.\(offset + 1).member"
+            guard case .object(let object) = item else { throw RequestReader.typeError(item, "a Structure") }
+            let data = try r.blob("Data", in: object, path: base + ".data", required: true, max: 10_485_760)
+            let explicit = try r.string("ExplicitHashKey", in: object, path: base + ".explicitHashKey", pattern: .hashKey)
+            let key = try r.string("PartitionKey", in: object, path: base + ".partitionKey", required: true, min: 1, max: 256)
+            entries.append((data ?? [], key ?? "", explicit))
+        }
+        let selector = try r.requireStream()
+        let (stream, _) = try resolve(selector, namespace)
+        var total = 0
+        var routed: [RoutedRecord] = []
+        routed.reserveCapacity(entries.count)
+        for (slot, entry) in entries.enumerated() {
+            try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
+            total += entry.data.count + entry.key.utf8.count
+            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, stream: stream)
+            routed.append(RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data)))
+        }
+        if total > Self.maxPutRecordsBytes {
+            throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
+        }
+        // One entry per shard, appended in parallel; records keep request order within their shard.
+        let groups = Dictionary(grouping: routed, by: \.shard.index)
+        var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
+        try await withThrowingTaskGroup(of: [(Int, ShardID, SequenceNumber)].self) { group in
+            for (_, records) in groups {
+                let shard = records[0].shard
+                let replica = try await self.replica(for: stream, shard: shard)
+                group.addTask {
+                    let batch = RecordBatch(records: records.map(\.record))
+                    let (index, stamp) = try await self.appendDurably(batch, to: replica)
+                    return records.enumerated().map { slot, record in
+                        (record.requestSlot, shard.id, replica.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
+                    }
+                }
+            }
+            for try await done in group {
+                for (slot, shard, sequence) in done { results[slot] = (shard, sequence) }
+            }
+        }
+        var w = JSONWriter(capacity: 128 * routed.count + 64)
+        w.beginObject()
+        w.key("FailedRecordCount"); w.int(0)
+        w.key("Records")
+        w.beginArray()
+        for result in results {
+            w.beginObject()
+            if let result {
+                w.key("SequenceNumber"); w.string(result.sequence.description)
+                w.key("ShardId"); w.string(result.shard.name)
+            } else {
+                w.key("ErrorCode"); w.string("InternalFailure")
+                w.key("ErrorMessage"); w.string("Internal Service Failure")
+            }
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    /// Appends off the event loop, then waits for the flush round that covers the entry (group commit).
+    func appendDurably(_ batch: RecordBatch, to replica: ShardReplica) async throws -> (LogIndex, Int64) {
+        let stamp = clock.nowMillis()
+        let index = try await threadPool.runIfActive { try replica.append(batch, stampMillis: stamp) }
+        try await flusher.waitDurable(replica.log)
+        return (index, stamp)
+    }
+
+    func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
+        let limit = stream.maxRecordSizeKiB * 1024
+        if data.count + key.utf8.count > limit {
+            throw KinesisError(
+                .validation,
+                "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=\(data.count) cap=\(data.count)]' "
+                    + "at 'data' failed to satisfy constraint: Member must have length less than or equal to \(limit)")
+        }
+    }
+
+    func route(partitionKey: String, explicitHashKey: String?, stream: StreamMetadata) throws(KinesisError) -> ShardMetadata {
+        let key: HashKey
+        if let explicitHashKey {
+            switch HashKey.parse(explicitHashKey) {
+            case .valid(let parsed): key = parsed
+            case .outOfRange, .malformed:
+                throw KinesisError(
+                    .invalidArgument,
+                    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)")
+            }
+        } else {
+            key = HashKey(partitionKey: partitionKey)
+        }
+        guard let shard = stream.openShard(for: key) else {
+            throw KinesisError.internalFailure("No open shard covers hash key \(key)")
+        }
+        return shard
+    }
+}

@@ -1,0 +1,265 @@
+import RillKinesis
+import RillModel
+
+extension Node {
+    func createStream(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let name = try r.string("StreamName", required: true, min: 1, max: 128, pattern: .streamName)
+        let shardCount = try r.integer("ShardCount", min: 1, max: 100_000)
+        let modeObject = try r.object("StreamModeDetails")
+        let mode = try modeObject.map { (object) throws(KinesisError) -> StreamMode? in
+            try r.enumeration("StreamMode", in: object, path: "streamModeDetails.streamMode", required: true, as: StreamMode.self)
+        } ?? nil
+        let tags = try r.stringMap("Tags", min: 1, max: 200)
+        _ = try r.integer("WarmThroughputMiBps", min: 0)
+        let maxRecordSize = try r.integer("MaxRecordSizeInKiB", min: 1024, max: 10240)
+        try r.finish()
+        guard let name else { throw KinesisError(.validation, "StreamName is required") }
+        let streamMode = mode ?? .provisioned
+        let count: Int
+        switch streamMode {
+        case .onDemand: count = 4
+        case .provisioned:
+            guard let shardCount else {
+                throw KinesisError(.invalidArgument, "ShardCount is required for a stream in PROVISIONED mode.")
+            }
+            count = Int(shardCount)
+        }
+        if let tags { try TagRules.validate(tags.map(\.key), values: tags.map(\.value)) }
+        let catalog = metadata.catalog
+        if catalog.stream(name, in: namespace) != nil { throw KinesisError.streamExists(name, account: namespace.account) }
+        let open = catalog.openShardCount(in: namespace)
+        if open + count > Catalog.shardLimit {
+            throw KinesisError(
+                .limitExceeded,
+                "This request would exceed the shard limit for the account \(namespace.account) in \(namespace.region). "
+                    + "Current shard count for the account: \(open). Limit: \(Catalog.shardLimit). Number of additional "
+                    + "shards that would have resulted from this request: \(count). Refer to the AWS Service Limits page "
+                    + "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how "
+                    + "to request higher limits.")
+        }
+        if streamMode == .onDemand, catalog.onDemandStreamCount(in: namespace) >= Catalog.onDemandStreamLimit {
+            throw KinesisError(.limitExceeded, "This request would exceed the on-demand stream limit for the account.")
+        }
+        let now = clock.nowMillis()
+        let create = CreateStreamCommand(
+            namespace: namespace, name: name, id: StreamIDs.make(), shardCount: count, mode: streamMode,
+            createdMillis: now, epoch: UInt64(max(0, now / 1000)),
+            tags: Dictionary(tags ?? [], uniquingKeysWith: { _, new in new }), maxRecordSizeKiB: Int(maxRecordSize ?? 1024))
+        try await commit(.createStream(create))
+        if let stream = metadata.catalog.stream(name, in: namespace) {
+            for shard in stream.shards { _ = try await replica(for: stream, shard: shard) }
+        }
+        logger.info("stream created", metadata: ["rill.stream": "\(name)", "shards": "\(count)"])
+        return .empty
+    }
+
+    func deleteStream(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        _ = try r.bool("EnforceConsumerDeletion")
+        let selector = try r.requireStream()
+        let (stream, namespace) = try resolve(selector, namespace)
+        try await commit(.deleteStream(namespace: namespace, name: stream.name))
+        dropReplicas(streamID: stream.id)
+        logger.info("stream deleted", metadata: ["rill.stream": "\(stream.name)"])
+        return .empty
+    }
+
+    func listStreams(_ r: inout RequestReader, _ namespace: Namespace) throws -> APIResponse {
+        let limit = try r.integer("Limit", min: 1, max: 10_000)
+        var start = try r.string("ExclusiveStartStreamName", min: 1, max: 128, pattern: .streamName)
+        let token = try r.string("NextToken", min: 1, max: 1_048_576)
+        try r.finish()
+        if let token {
+            guard let decoded = PageToken.decode(token, now: clock.nowMillis()) else {
+                throw KinesisError(.invalidArgument, "Invalid NextToken.")
+            }
+            guard case .live(let fields) = decoded, let after = fields.first else {
+                throw KinesisError(.expiredNextToken, "The timestamp sent is older than the expiration time.")
+            }
+            start = after
+        }
+        let pageSize = min(Int(limit ?? 100), 100)
+        let streams = metadata.catalog.streams(in: namespace).filter { start == nil || $0.name > start! }
+        let page = streams.prefix(pageSize)
+        let hasMore = streams.count > page.count
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("StreamNames")
+        w.beginArray()
+        for stream in page { w.string(stream.name) }
+        w.endArray()
+        w.key("HasMoreStreams")
+        w.bool(hasMore)
+        if hasMore, let last = page.last {
+            w.key("NextToken")
+            w.string(PageToken.encode([last.name], now: clock.nowMillis()))
+        }
+        w.key("StreamSummaries")
+        w.beginArray()
+        for stream in page {
+            w.beginObject()
+            w.key("StreamName"); w.string(stream.name)
+            w.key("StreamARN"); w.string(stream.arn)
+            w.key("StreamStatus"); w.string(stream.status.rawValue)
+            w.key("StreamModeDetails"); writeMode(stream, &w)
+            w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func describeStream(_ r: inout RequestReader, _ namespace: Namespace) throws -> APIResponse {
+        let limit = try r.integer("Limit", min: 1, max: 10_000)
+        let exclusiveStart = try r.string("ExclusiveStartShardId", min: 1, max: 128, pattern: .shardId)
+        let selector = try r.requireStream()
+        let (stream, _) = try resolve(selector, namespace)
+        let visible = visibleShards(stream)
+        let after = exclusiveStart.flatMap { ShardID(parsing: $0) }
+        let candidates = visible.filter { after == nil || $0.index > after!.index }
+        let page = candidates.prefix(min(Int(limit ?? 100), 100))
+        var w = JSONWriter(capacity: 1024)
+        w.beginObject()
+        w.key("StreamDescription")
+        w.beginObject()
+        w.key("StreamName"); w.string(stream.name)
+        w.key("StreamARN"); w.string(stream.arn)
+        w.key("StreamStatus"); w.string(stream.status.rawValue)
+        w.key("StreamModeDetails"); writeMode(stream, &w)
+        w.key("Shards")
+        w.beginArray()
+        for shard in page { writeShard(shard, &w) }
+        w.endArray()
+        w.key("HasMoreShards"); w.bool(candidates.count > page.count)
+        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
+        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
+        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(&w)
+        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        w.endObject()
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func describeStreamSummary(_ r: inout RequestReader, _ namespace: Namespace) throws -> APIResponse {
+        let selector = try r.requireStream()
+        let (stream, _) = try resolve(selector, namespace)
+        var w = JSONWriter(capacity: 512)
+        w.beginObject()
+        w.key("StreamDescriptionSummary")
+        w.beginObject()
+        w.key("StreamName"); w.string(stream.name)
+        w.key("StreamARN"); w.string(stream.arn)
+        w.key("StreamStatus"); w.string(stream.status.rawValue)
+        w.key("StreamModeDetails"); writeMode(stream, &w)
+        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
+        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
+        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(&w)
+        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        w.key("OpenShardCount"); w.int(stream.openShards.count)
+        w.key("ConsumerCount"); w.int(0)
+        w.key("MaxRecordSizeInKiB"); w.int(stream.maxRecordSizeKiB)
+        w.endObject()
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func describeLimits(_ namespace: Namespace) -> APIResponse {
+        let catalog = metadata.catalog
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("ShardLimit"); w.int(Catalog.shardLimit)
+        w.key("OpenShardCount"); w.int(catalog.openShardCount(in: namespace))
+        w.key("OnDemandStreamCount"); w.int(catalog.onDemandStreamCount(in: namespace))
+        w.key("OnDemandStreamCountLimit"); w.int(Catalog.onDemandStreamLimit)
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func changeRetention(_ r: inout RequestReader, _ namespace: Namespace, increase: Bool) async throws -> APIResponse {
+        let hours = try r.integer("RetentionPeriodHours", required: true)
+        let selector = try r.requireStream()
+        guard let hours else { throw KinesisError(.validation, "RetentionPeriodHours is required") }
+        let (stream, namespace) = try resolve(selector, namespace)
+        if hours < 24 {
+            throw KinesisError(
+                .invalidArgument,
+                "Minimum allowed retention period is 24 hours. Requested retention period (\(hours) hours) is too short.")
+        }
+        if hours > 8760 {
+            throw KinesisError(
+                .invalidArgument,
+                "Maximum allowed retention period is 8760 hours. Requested retention period (\(hours) hours) is too long.")
+        }
+        if increase, hours < stream.retentionHours {
+            throw KinesisError(
+                .invalidArgument,
+                "Requested retention period (\(hours) hours) for stream \(stream.name) can not be shorter than existing "
+                    + "retention period (\(stream.retentionHours) hours). Use DecreaseRetentionPeriod API.")
+        }
+        if !increase, hours > stream.retentionHours {
+            throw KinesisError(
+                .invalidArgument,
+                "Requested retention period (\(hours) hours) for stream \(stream.name) can not be longer than existing "
+                    + "retention period (\(stream.retentionHours) hours). Use IncreaseRetentionPeriod API.")
+        }
+        try await commit(.setRetention(namespace: namespace, name: stream.name, hours: Int(hours)))
+        return .empty
+    }
+
+    // MARK: - Shared shapes
+
+    /// Shards a description lists: open ones, and closed ones still holding data within retention.
+    func visibleShards(_ stream: StreamMetadata) -> [ShardMetadata] {
+        let horizon = clock.nowMillis() - Int64(stream.retentionHours) * 3_600_000
+        return stream.shards.filter { $0.closedMillis.map { $0 >= horizon } ?? true }
+    }
+
+    func writeMode(_ stream: StreamMetadata, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("StreamMode"); w.string(stream.mode.rawValue)
+        w.endObject()
+    }
+
+    func writeEnhancedMonitoring(_ w: inout JSONWriter) {
+        w.beginArray()
+        w.beginObject()
+        w.key("ShardLevelMetrics"); w.beginArray(); w.endArray()
+        w.endObject()
+        w.endArray()
+    }
+
+    func writeShard(_ shard: ShardMetadata, _ w: inout JSONWriter) {
+        w.beginObject()
+        w.key("ShardId"); w.string(shard.id.name)
+        if let parent = shard.parent {
+            w.key("ParentShardId"); w.string(ShardID(index: parent).name)
+        }
+        if let adjacent = shard.adjacentParent {
+            w.key("AdjacentParentShardId"); w.string(ShardID(index: adjacent).name)
+        }
+        w.key("HashKeyRange")
+        w.beginObject()
+        w.key("StartingHashKey"); w.string(shard.startingHashKey)
+        w.key("EndingHashKey"); w.string(shard.endingHashKey)
+        w.endObject()
+        w.key("SequenceNumberRange")
+        w.beginObject()
+        w.key("StartingSequenceNumber"); w.string(shard.startingSequenceNumber.description)
+        if let end = shard.endingSequenceNumber {
+            w.key("EndingSequenceNumber"); w.string(end.description)
+        }
+        w.endObject()
+        w.endObject()
+    }
+}
+
+/// Stream ids in the model's StreamId shape, `[a-z0-9]{20}-[a-z0-9]{3}`; they also name data folders.
+enum StreamIDs {
+    static func make() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var generator = SystemRandomNumberGenerator()
+        let head = String((0..<20).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        let tail = String((0..<3).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        return head + "-" + tail
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOPosix
+import RillKinesis
+import RillModel
+import RillStorage
+
+/// A Rill node: its metadata, the shard logs it holds, and the Kinesis operations served from them.
+public final class Node: Sendable {
+    public let configuration: NodeConfiguration
+    let logger: Logger
+    let clock: any WallClock
+    let threadPool: NIOThreadPool
+    let flusher: Flusher
+    let metadata: MetadataStore
+    /// Shard logs by stream id, then shard index.
+    private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
+
+    /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
+    public static let maxRequestBytes = 16 << 20 + 512 << 10
+
+    /// Opens (or creates) the node's data directory and recovers every log in it.
+    public static func start(
+        configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger
+    ) async throws -> Node {
+        let threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
+        threadPool.start()
+        let flusher = Flusher(threadPool: threadPool, logger: logger) { error in
+            // An fsync error is fatal: the page cache may have dropped the data, so retrying would lie.
+            logger.critical("fsync failed; exiting to recover from disk", metadata: ["error": "\(error)"])
+            exit(70)
+        }
+        let root = configuration.dataDirectory
+        try NodeIdentity.loadOrCreate(directory: root, configuration: configuration, logger: logger)
+        let metadata = try MetadataStore(
+            directory: root + "/meta", flusher: flusher, threadPool: threadPool, logger: logger)
+        let node = Node(
+            configuration: configuration, logger: logger, clock: clock, threadPool: threadPool, flusher: flusher,
+            metadata: metadata)
+        if metadata.catalog.clusterID == nil {
+            var key = [UInt8](repeating: 0, count: 32)
+            var generator = SystemRandomNumberGenerator()
+            for i in key.indices { key[i] = generator.next() }
+            _ = try await metadata.propose(
+                .initialize(clusterID: UUID().uuidString.lowercased(), iteratorKey: key), stampMillis: clock.nowMillis())
+        }
+        try await node.openReplicas()
+        return node
+    }
+
+    private init(
+        configuration: NodeConfiguration, logger: Logger, clock: any WallClock, threadPool: NIOThreadPool,
+        flusher: Flusher, metadata: MetadataStore
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.threadPool = threadPool
+        self.flusher = flusher
+        self.metadata = metadata
+    }
+
+    public func shutdown() async throws {
+        try await threadPool.shutdownGracefully()
+    }
+
+    // MARK: - Shard logs
+
+    func shardDirectory(streamID: String, shard: ShardID) -> String {
+        "\(configuration.dataDirectory)/shards/\(streamID)/\(shard.name)"
+    }
+
+    /// Opens a log for every shard in the catalog and forgets (deletes) logs of streams that are gone.
+    func openReplicas() async throws {
+        let catalog = metadata.catalog
+        let streams = catalog.allStreams
+        for stream in streams {
+            for shard in stream.shards { _ = try await replica(for: stream, shard: shard) }
+        }
+        let live = Set(streams.map(\.id))
+        let shardsRoot = configuration.dataDirectory + "/shards"
+        let present = (try? FileManager.default.contentsOfDirectory(atPath: shardsRoot)) ?? []
+        for folder in present where !live.contains(folder) {
+            logger.info("removing data of a deleted stream", metadata: ["rill.stream.id": "\(folder)"])
+            try? FileManager.default.removeItem(atPath: shardsRoot + "/" + folder)
+        }
+    }
+
+    /// The replica of a shard, opening its log (off the event loop) the first time.
+    func replica(for stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
+        if let existing = replicas.withLockedValue({ $0[stream.id]?[shard.index] }) { return existing }
+        let directory = shardDirectory(streamID: stream.id, shard: shard.id)
+        let options = SegmentedLog.Options(segmentBytes: configuration.segmentBytes)
+        let log = try await threadPool.runIfActive { try SegmentedLog.open(directory: directory, options: options) }
+        if case .damaged(let reason, let lastGood) = log.recovery {
+            logger.error(
+                "shard log damaged; serving entries up to the damage",
+                metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
+        }
+        let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, log: log)
+        return replicas.withLockedValue { table in
+            if let raced = table[stream.id]?[shard.index] { return raced }
+            table[stream.id, default: [:]][shard.index] = replica
+            return replica
+        }
+    }
+
+    func dropReplicas(streamID: String) {
+        _ = replicas.withLockedValue { $0.removeValue(forKey: streamID) }
+        let path = "\(configuration.dataDirectory)/shards/\(streamID)"
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            logger.warning("could not remove a deleted stream's data", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+}

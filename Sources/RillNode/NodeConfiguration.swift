@@ -1,0 +1,27 @@
+import RillModel
+
+/// What a node is told at start: who it is, where its data lives, and what it reports in ARNs.
+public struct NodeConfiguration: Sendable {
+    public var id: NodeID
+    public var zone: Zone
+    public var dataDirectory: String
+    public var accountID: String
+    public var defaultRegion: String
+    /// Threads that run blocking file work (appends, reads, fsync rounds) off the event loops.
+    public var storageThreads: Int
+    /// Segment size at which a shard log rolls to a new file.
+    public var segmentBytes: Int
+
+    public init(
+        id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",
+        defaultRegion: String = "us-east-1", storageThreads: Int = 4, segmentBytes: Int = 64 << 20
+    ) {
+        self.id = id
+        self.zone = zone
+        self.dataDirectory = dataDirectory
+        self.accountID = accountID
+        self.defaultRegion = defaultRegion
+        self.storageThreads = storageThreads
+        self.segmentBytes = segmentBytes
+    }
+}

@@ -1,0 +1,73 @@
+import RillKinesis
+import RillModel
+
+/// Reads committed records of one shard from a log position. Blocking file I/O: run it on the storage pool.
+struct ShardReader {
+    struct Record {
+        var position: LogPosition
+        var stampMillis: Int64
+        var partitionKey: String
+        var data: [UInt8]
+    }
+
+    struct Page {
+        var records: [Record]
+        /// Where the next read starts: just past the last record returned (or skipped).
+        var next: LogPosition
+        var byteCount: Int
+        var millisBehindLatest: Int64
+    }
+
+    let replica: ShardReplica
+
+    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) throws -> Page {
+        let log = replica.log
+        let committed = replica.committedIndex
+        var position = start.index < log.firstIndex ? LogPosition(index: log.firstIndex, slot: 0) : start
+        var records: [Record] = []
+        var bytes = 0
+        var lastStamp: Int64?
+        reading: while position.index <= committed, records.count < limit, bytes < maxBytes {
+            let entries = try log.entries(from: position.index, maxCount: min(limit, 1024), maxBytes: 4 << 20)
+            guard !entries.isEmpty else { break }
+            for entry in entries {
+                guard entry.index <= committed else { break reading }
+                guard entry.kind == .records else {
+                    position = LogPosition(index: entry.index.next, slot: 0)
+                    continue
+                }
+                // Damage the CRC missed must not take the node down: skip the entry and say so in the read.
+                guard let batch = try? RecordBatch(decoding: entry.payload) else {
+                    position = LogPosition(index: entry.index.next, slot: 0)
+                    continue
+                }
+                let first = entry.index == position.index ? Int(position.slot) : 0
+                if entry.timestampMillis < horizonMillis || first >= batch.records.count {
+                    position = LogPosition(index: entry.index.next, slot: 0)
+                    continue
+                }
+                for slot in first..<batch.records.count {
+                    let record = batch.records[slot]
+                    let size = record.data.count + record.partitionKey.utf8.count
+                    // Always return at least one record, even one larger than the page.
+                    if records.count >= limit || (bytes + size > maxBytes && !records.isEmpty) {
+                        position = LogPosition(index: entry.index, slot: UInt16(slot))
+                        break reading
+                    }
+                    records.append(
+                        Record(
+                            position: LogPosition(index: entry.index, slot: UInt16(slot)), stampMillis: entry.timestampMillis,
+                            partitionKey: record.partitionKey, data: record.data))
+                    bytes += size
+                    lastStamp = entry.timestampMillis
+                }
+                position = LogPosition(index: entry.index.next, slot: 0)
+            }
+        }
+        var behind: Int64 = 0
+        if position.index <= committed, let lastStamp, let newest = try log.entries(from: committed, maxCount: 1, maxBytes: 1).first {
+            behind = max(0, newest.timestampMillis - lastStamp)
+        }
+        return Page(records: records, next: position, byteCount: bytes, millisBehindLatest: behind)
+    }
+}

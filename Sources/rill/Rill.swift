@@ -1,0 +1,4 @@
+import RillCLI
+
+/// The `rill` executable: every subcommand lives in RillCLI.
+@main extension RillCommand {}
