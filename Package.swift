@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
+        .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", log]),
         .testTarget(
             name: "RillHTTPTests",
             dependencies: ["RillHTTP", "RillNode", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio

@@ -26,11 +26,12 @@ struct NodeRunner {
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }
+            tasks.addTask { await node.runRetention(every: .seconds(60)) }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])
             }
-            // Whichever ends first (a signal, or the listener failing) stops the other.
+            // Whichever ends first (a signal, or the listener failing) stops the others.
             defer { tasks.cancelAll() }
             try await tasks.next()
         }

@@ -3,10 +3,10 @@ import NIOHTTP1
 import RillKinesis
 
 /// A response ready to write: status, headers and body.
-struct HTTPReply {
-    var status: HTTPResponseStatus
-    var headers: HTTPHeaders
-    var body: ByteBuffer
+package struct HTTPReply {
+    package var status: HTTPResponseStatus
+    package var headers: HTTPHeaders
+    package var body: ByteBuffer
 
     static let contentType = "application/x-amz-json-1.1"
 

@@ -6,11 +6,16 @@ import RillNode
 
 /// Turns one HTTP request into a reply: health endpoints, CORS, the 403 for other methods, and
 /// `X-Amz-Target` dispatch to the node with errors rendered the Kinesis way.
-struct RequestDispatcher {
+package struct RequestDispatcher {
     let node: Node
     let logger: Logger
 
-    func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
+    package init(node: Node, logger: Logger) {
+        self.node = node
+        self.logger = logger
+    }
+
+    package func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
         let requestID = RequestIDs.make()
         var reply = await reply(head, body, requestID)
         if head.headers.contains(name: "origin") {
@@ -75,8 +80,8 @@ struct RequestDispatcher {
 }
 
 /// Reads the region out of a SigV4 credential scope (`Credential=AKID/20240101/us-west-2/kinesis/aws4_request`).
-enum SigV4Scope {
-    static func region(_ headers: HTTPHeaders) -> String? {
+package enum SigV4Scope {
+    package static func region(_ headers: HTTPHeaders) -> String? {
         guard let authorization = headers.first(name: "authorization"),
             let range = authorization.range(of: "Credential=")
         else { return nil }

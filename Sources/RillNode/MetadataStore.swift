@@ -22,6 +22,9 @@ actor MetadataStore {
 
     init(directory: String, flusher: Flusher, threadPool: NIOThreadPool, logger: Logger) throws {
         self.log = try SegmentedLog.open(directory: directory, options: .init())
+        // Recovered entries may sit only in the page cache after a process crash: make them durable
+        // before applying them.
+        try log.sync()
         self.flusher = flusher
         self.threadPool = threadPool
         self.logger = logger

@@ -25,7 +25,7 @@ extension Node {
         case .listTagsForStream: return try listTags(&reader, namespace)
         case .describeLimits: return describeLimits(namespace)
         default:
-            throw KinesisError(.unknownOperation, nil)
+            throw KinesisError(.unknownOperation, "Rill does not implement \(request.operation.rawValue) yet.")
         }
     }
 

@@ -92,7 +92,13 @@ public final class Node: Sendable {
         if let existing = replicas.withLockedValue({ $0[stream.id]?[shard.index] }) { return existing }
         let directory = shardDirectory(streamID: stream.id, shard: shard.id)
         let options = SegmentedLog.Options(segmentBytes: configuration.segmentBytes)
-        let log = try await threadPool.runIfActive { try SegmentedLog.open(directory: directory, options: options) }
+        // What recovery found on disk may never have been synced (a process crash leaves it in the page
+        // cache); sync it once so that everything readers see from now on is durable.
+        let log = try await threadPool.runIfActive {
+            let log = try SegmentedLog.open(directory: directory, options: options)
+            try log.sync()
+            return log
+        }
         if case .damaged(let reason, let lastGood) = log.recovery {
             logger.error(
                 "shard log damaged; serving entries up to the damage",

@@ -32,6 +32,31 @@ final class ShardReplica: Sendable {
         }
     }
 
+    /// Appends a `trim` entry moving the log start to `index`. Replicas never trim by their own clock:
+    /// the trim is an entry, so every replica cuts at the same place (ARCHITECTURE.md, retention rule).
+    func appendTrim(before index: LogIndex, stampMillis: Int64) throws -> LogIndex {
+        var payload: [UInt8] = []
+        for shift in stride(from: 56, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: index.rawValue >> UInt64(shift))) }
+        return try appendLock.withLock {
+            let entryIndex = log.lastIndex.next
+            try log.append([LogEntry(term: term, index: entryIndex, kind: .trim, timestampMillis: stampMillis, payload: payload)])
+            return entryIndex
+        }
+    }
+
+    /// Where a retention trim may cut: the first index of the first segment that still holds a record
+    /// younger than `horizonMillis`. Whole segments go; the active one never does.
+    func retentionCut(horizonMillis: Int64) -> LogIndex? {
+        let segments = log.segments()
+        var cut: LogIndex?
+        for (position, segment) in segments.enumerated().dropLast() {
+            guard segment.maxTimestamp < horizonMillis else { break }
+            cut = segments[position + 1].firstIndex
+        }
+        guard let cut, cut > log.firstIndex else { return nil }
+        return cut
+    }
+
     /// The last index readers may see: with one voter, what is on disk is committed.
     var committedIndex: LogIndex { log.durableIndex }
 
