@@ -83,8 +83,8 @@ def test_cli_put_records_and_paginated_list_shards(cli, kinesis):
     records = [{"Data": f"rec-{i}", "PartitionKey": f"pk-{i}"} for i in range(10)]
     out = cli_json(cli("put-records", "--stream-name", name, "--records", json.dumps(records)))
     assert out["FailedRecordCount"] == 0 and len(out["Records"]) == 10
-    # The CLI paginates list-shards itself with a small page size.
-    shards = cli_json(cli("list-shards", "--stream-name", name, "--page-size", "1"))["Shards"]
+    # (No --page-size: the CLI would resend --stream-name with the NextToken, which AWS rejects too.)
+    shards = cli_json(cli("list-shards", "--stream-name", name))["Shards"]
     assert [s["ShardId"] for s in shards] == [shard_id(i) for i in range(3)]
     got = []
     for s in shards:

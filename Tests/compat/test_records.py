@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import threading
 import random
 import re
 
@@ -132,20 +133,27 @@ def test_sequence_number_for_ordering(kinesis, stream4):
     first = kinesis.put_record(StreamName=stream4, Data=b"1", PartitionKey="order")
     second = kinesis.put_record(StreamName=stream4, Data=b"2", PartitionKey="order",
                                 SequenceNumberForOrdering=first["SequenceNumber"])
+    assert second["ShardId"] == first["ShardId"]
     assert int(second["SequenceNumber"]) > int(first["SequenceNumber"])
-    # Across shards: the new number still exceeds the given one.
-    other = next(k for k in (f"x{i}" for i in range(100))
-                 if shard_for_hash(list_all_shards(kinesis, stream4), md5_hash_key(k)) != first["ShardId"])
-    third = kinesis.put_record(StreamName=stream4, Data=b"3", PartitionKey=other,
+    third = kinesis.put_record(StreamName=stream4, Data=b"3", PartitionKey="order",
                                SequenceNumberForOrdering=second["SequenceNumber"])
-    assert third["ShardId"] != first["ShardId"]
     assert int(third["SequenceNumber"]) > int(second["SequenceNumber"])
+    recs = read_shard(kinesis, stream4, first["ShardId"])
+    assert [r["Data"] for r in recs] == [b"1", b"2", b"3"]
 
 
 def test_sequence_number_for_ordering_invalid(kinesis, stream):
+    # Matches the model pattern, but is no sequence number this stream could have issued.
     expect_error(kinesis.put_record, "InvalidArgumentException",
-                 f"ExclusiveMinimumSequenceNumber abc used in PutRecord on stream {stream} under account {ACCOUNT} "
+                 f"ExclusiveMinimumSequenceNumber 12345 used in PutRecord on stream {stream} under account {ACCOUNT} "
                  "is invalid.",
+                 StreamName=stream, Data=b"x", PartitionKey="k", SequenceNumberForOrdering="12345")
+
+
+def test_sequence_number_for_ordering_not_a_number(kinesis, stream):
+    expect_error(kinesis.put_record, "ValidationException",
+                 "1 validation error detected: Value 'abc' at 'sequenceNumberForOrdering' failed to satisfy "
+                 "constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,128})",
                  StreamName=stream, Data=b"x", PartitionKey="k", SequenceNumberForOrdering="abc")
 
 
@@ -234,7 +242,15 @@ def test_put_records_10_mib_total_is_accepted(kinesis, stream):
     entries = [{"Data": bytes([i]) * (MIB - 2), "PartitionKey": f"k{i}"} for i in range(10)]
     resp = kinesis.put_records(StreamName=stream, Records=entries)
     assert resp["FailedRecordCount"] == 0
-    recs = read_shard(kinesis, stream, shard_id(0))
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"]
+    recs = []
+    while len(recs) < 10:
+        resp = kinesis.get_records(ShardIterator=it)
+        assert resp["Records"], "GetRecords must make progress"
+        assert sum(len(r["Data"]) + len(r["PartitionKey"]) for r in resp["Records"]) <= 10 * MIB
+        recs += resp["Records"]
+        it = resp["NextShardIterator"]
     assert [r["Data"] for r in recs] == [e["Data"] for e in entries]
 
 
@@ -320,3 +336,34 @@ def test_iterator_from_deleted_and_recreated_stream_is_rejected(kinesis):
         kinesis.get_records(ShardIterator=it)
     code, _, _ = client_error(ei)
     assert code in ("InvalidArgumentException", "ResourceNotFoundException", "ExpiredIteratorException")
+
+
+def test_concurrent_writers_to_one_shard(rill, stream):
+    """Concurrent PutRecord calls (group commit): every ack is unique and read back in sequence order."""
+    acks, errors = [], []
+    lock = threading.Lock()
+
+    def writer(w):
+        try:
+            c = rill.client()
+            for i in range(40):
+                r = c.put_record(StreamName=stream, Data=b"w%d-%d" % (w, i), PartitionKey=f"k{w}")
+                with lock:
+                    acks.append((r["SequenceNumber"], b"w%d-%d" % (w, i)))
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert len(acks) == 320
+    assert len({s for s, _ in acks}) == 320, "duplicate sequence numbers"
+    got = [(r["SequenceNumber"], r["Data"]) for r in read_shard(rill.client(), stream, shard_id(0))]
+    assert got == sorted(acks, key=lambda a: int(a[0]))
+    # Per writer, the data comes back in the order it was written.
+    for w in range(8):
+        mine = [d for _, d in got if d.startswith(b"w%d-" % w)]
+        assert mine == [b"w%d-%d" % (w, i) for i in range(40)]

@@ -183,6 +183,12 @@ def test_list_streams_pagination(kinesis):
     assert paged == seen
 
 
+def test_list_streams_limit_is_capped_at_100(kinesis):
+    resp = kinesis.list_streams(Limit=10000)
+    assert len(resp["StreamNames"]) <= 100
+    assert len(resp["StreamSummaries"]) == len(resp["StreamNames"])
+
+
 def test_list_streams_summaries(kinesis):
     name = create_stream(kinesis, shards=1)
     od = unique_name("ls-od")
@@ -260,3 +266,25 @@ def test_describe_limits(kinesis):
 def test_region_and_account_in_arn_default(kinesis, stream):
     arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
     assert arn == f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
+
+
+def test_stream_name_validation(kinesis):
+    expect_error(kinesis.create_stream, "ValidationException",
+                 "1 validation error detected: Value 'bad name!' at 'streamName' failed to satisfy constraint: "
+                 "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                 StreamName="bad name!", ShardCount=1)
+    long_name = "n" * 129
+    expect_error(kinesis.create_stream, "ValidationException",
+                 f"1 validation error detected: Value '{long_name}' at 'streamName' failed to satisfy constraint: "
+                 "Member must have length less than or equal to 128",
+                 StreamName=long_name, ShardCount=1)
+    name = "n" * 128
+    create_stream(kinesis, name, shards=1)
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"] == name
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+
+
+def test_neither_stream_name_nor_arn(kinesis):
+    expect_error(kinesis.describe_stream_summary, "InvalidArgumentException")
+    expect_error(kinesis.describe_stream, "InvalidArgumentException")
