@@ -348,6 +348,9 @@ def test_many_idle_connections_do_not_block_service(rill, assert_alive):
         ("CreateStream", {"StreamName": "s", "ShardCount": 0},
          "1 validation error detected: Value '0' at 'shardCount' failed to satisfy constraint: "
          "Member must have value greater than or equal to 1"),
+        ("GetRecords", {"ShardIterator": "x", "Limit": 0},
+         "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
+         "Member must have value greater than or equal to 1"),
         ("ListStreams", {"Limit": 0},
          "1 validation error detected: Value '0' at 'limit' failed to satisfy constraint: "
          "Member must have value greater than or equal to 1"),
@@ -431,3 +434,35 @@ def test_cors(raw, stream):
     assert "POST" in (r.getheader("Access-Control-Allow-Methods") or "")
     assert r.getheader("Access-Control-Max-Age") == "172800"
     c.close()
+
+
+def test_pipelined_requests_are_answered_in_order(rill, stream, assert_alive):
+    reqs = b""
+    bodies = [{"StreamName": stream}, {"StreamName": unique_name("nope")}, {"StreamName": stream}]
+    for b in bodies:
+        body = json.dumps(b).encode()
+        headers = sign(rill.endpoint, body, PREFIX + "DescribeStreamSummary")
+        head = f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{rill.port}\r\nContent-Length: {len(body)}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+        reqs += head.encode() + body
+    sock = socket.create_connection(("127.0.0.1", rill.port), timeout=10)
+    try:
+        sock.sendall(reqs)
+        f = sock.makefile("rb")
+        statuses = []
+        for _ in bodies:
+            status_line = f.readline()
+            statuses.append(int(status_line.split()[1]))
+            length = 0
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                k, _, v = line.decode().partition(":")
+                if k.strip().lower() == "content-length":
+                    length = int(v.strip())
+            f.read(length)
+        assert statuses == [200, 400, 200]
+    finally:
+        sock.close()
+    assert_alive()

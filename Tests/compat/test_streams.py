@@ -113,6 +113,8 @@ def test_delete_stream(kinesis):
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
     kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
     expect_error(kinesis.describe_stream, "ResourceNotFoundException", not_found_message(name), StreamName=name)
+    expect_error(kinesis.put_record, "ResourceNotFoundException", not_found_message(name),
+                 StreamName=name, Data=b"x", PartitionKey="k")
     assert name not in kinesis.list_streams(ExclusiveStartStreamName=name[:-1], Limit=10)["StreamNames"]
     # The name can be reused; the new incarnation is a fresh stream.
     create_stream(kinesis, name, shards=1)
@@ -175,6 +177,9 @@ def test_list_streams_pagination(kinesis):
     assert resp["HasMoreStreams"] is True
     resp = kinesis.list_streams(ExclusiveStartStreamName=names[2], Limit=3)
     assert resp["StreamNames"][:2] == names[3:5]
+    # The start name need not exist: listing resumes after it in name order.
+    resp = kinesis.list_streams(ExclusiveStartStreamName=names[1] + "0", Limit=2)
+    assert resp["StreamNames"] == names[2:4]
 
     # The boto3 paginator (NextToken based) finds all of them too.
     paged = []
