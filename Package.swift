@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft"]),
         // Shells: the only places that touch sockets, files and clocks.
         .target(name: "RillStorage", dependencies: ["RillModel", log] + nio),
-        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", log] + nio),
+        .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
+        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", log] + nio),
         .target(
             name: "RillHTTP",
             dependencies: ["RillModel", "RillKinesis", "RillNode", log, .product(name: "NIOHTTP1", package: "swift-nio")]
@@ -49,6 +50,10 @@ let package = Package(
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
+        .testTarget(
+            name: "RillTransportTests",
+            dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
+        ),
         .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", log]),
         .testTarget(
             name: "RillHTTPTests",

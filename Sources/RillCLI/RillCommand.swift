@@ -1,11 +1,12 @@
 import ArgumentParser
+import RillBench
 
 /// `rill`: one binary, a subcommand per role.
 public struct RillCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rill",
         abstract: "A durable stream cluster that speaks the Amazon Kinesis Data Streams API.",
-        subcommands: [NodeCommand.self, UpCommand.self])
+        subcommands: [NodeCommand.self, UpCommand.self, BenchCommand.self])
 
     public init() {}
 }
