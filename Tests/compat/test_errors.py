@@ -401,6 +401,8 @@ def test_timestamps_are_epoch_second_numbers(raw, kinesis, stream):
     rec = json.loads(d)["Records"][0]
     assert isinstance(rec["ApproximateArrivalTimestamp"], (int, float))
     assert abs(rec["ApproximateArrivalTimestamp"] - time.time()) < 60
+    # Millisecond precision at most.
+    assert abs(round(rec["ApproximateArrivalTimestamp"], 3) - rec["ApproximateArrivalTimestamp"]) < 1e-6
     assert base64.b64decode(rec["Data"]) == b"t"
     # Java v2 sends millisecond decimals: accepted for AT_TIMESTAMP.
     st, h, d = raw.post({"StreamName": stream, "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP",

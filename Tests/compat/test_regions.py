@@ -2,7 +2,14 @@
 signed for a region is served in that region's namespace; `--region` and
 `--account-id` set what appears in ARNs and messages."""
 
+import json
+import urllib.request
+
+import pytest
+from botocore.exceptions import ClientError
+
 from conftest import (
+    client_error,
     ACCOUNT,
     cli_json,
     create_stream,
@@ -58,6 +65,22 @@ def test_streams_are_per_region_namespace(rill, kinesis):
     assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE"
 
 
+def test_iterators_are_per_namespace(rill, kinesis):
+    """ARCHITECTURE "Namespaces": iterators are per namespace. An iterator issued in us-west-2 must not
+    read us-west-2 data through a request signed for us-east-1."""
+    west = rill.client(region="us-west-2")
+    name = unique_name("ns-iter")
+    create_stream(west, name, shards=1)
+    west.put_record(StreamName=name, Data=b"west-only", PartitionKey="a")
+    west_it = west.get_shard_iterator(StreamName=name, ShardId=shard_id(0),
+                                      ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    assert [r["Data"] for r in west.get_records(ShardIterator=west_it)["Records"]] == [b"west-only"]
+    with pytest.raises(ClientError) as ei:
+        kinesis.get_records(ShardIterator=west_it)
+    code, _, status = client_error(ei)
+    assert status == 400 and code in ("InvalidArgumentException", "ResourceNotFoundException"), code
+
+
 def test_server_region_and_account_flags(server_factory):
     account = "123456789012"
     server = server_factory(region="eu-west-1", account_id=account)
@@ -77,6 +100,14 @@ def test_server_region_and_account_flags(server_factory):
     expect_error(client.create_stream, "ResourceInUseException",
                  f"Stream {name} under account {account} already exists.", StreamName=name, ShardCount=1)
     assert account != ACCOUNT
+
+    # A request without any SigV4 scope is served in the --region namespace.
+    req = urllib.request.Request(server.endpoint + "/", method="POST", data=json.dumps({"StreamName": name}).encode(),
+                                 headers={"Content-Type": "application/x-amz-json-1.1",
+                                          "X-Amz-Target": "Kinesis_20131202.DescribeStreamSummary"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.status == 200
+        assert json.loads(resp.read())["StreamDescriptionSummary"]["StreamARN"] == arn
 
     # Data path works in that namespace too.
     r = client.put_record(StreamARN=arn, Data=b"eu", PartitionKey="k")

@@ -5,8 +5,10 @@ import datetime
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from conftest import (
+    client_error,
     ACCOUNT,
     REGION,
     create_stream,
@@ -36,6 +38,8 @@ def test_create_stream_is_active_with_expected_description(kinesis):
     assert d["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
     assert d["HasMoreShards"] is False
     assert [s["ShardId"] for s in d["Shards"]] == [shard_id(i) for i in range(3)]
+    # Enhanced monitoring off: one element with an empty metric list (KINESIS-SEMANTICS 5.6).
+    assert d["EnhancedMonitoring"] == [{"ShardLevelMetrics": []}]
     created = d["StreamCreationTimestamp"]
     assert isinstance(created, datetime.datetime)
     assert before - datetime.timedelta(seconds=5) <= created <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=5)
@@ -293,3 +297,25 @@ def test_stream_name_validation(kinesis):
 def test_neither_stream_name_nor_arn(kinesis):
     expect_error(kinesis.describe_stream_summary, "InvalidArgumentException")
     expect_error(kinesis.describe_stream, "InvalidArgumentException")
+
+
+def test_stream_name_and_arn_must_agree(kinesis):
+    a = create_stream(kinesis, shards=1)
+    b = create_stream(kinesis, shards=2)
+    # Matching pair: fine.
+    s = kinesis.describe_stream_summary(StreamName=a, StreamARN=stream_arn(a))["StreamDescriptionSummary"]
+    assert s["StreamName"] == a
+    # Mismatched pair: rejected, never silently resolved to one of them.
+    with pytest.raises(ClientError) as ei:
+        kinesis.describe_stream_summary(StreamName=a, StreamARN=stream_arn(b))
+    code, _, status = client_error(ei)
+    assert status == 400 and code in ("InvalidArgumentException", "ResourceNotFoundException"), code
+
+
+def test_arn_of_another_account_does_not_resolve(kinesis, stream):
+    foreign = f"arn:aws:kinesis:{REGION}:111111111111:stream/{stream}"
+    with pytest.raises(ClientError) as ei:
+        kinesis.describe_stream_summary(StreamARN=foreign)
+    code, _, status = client_error(ei)
+    assert status == 400 and code in ("ResourceNotFoundException", "InvalidArgumentException",
+                                      "AccessDeniedException"), code

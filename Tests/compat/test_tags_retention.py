@@ -156,6 +156,14 @@ def test_retention_below_minimum(kinesis, stream):
     assert _retention(kinesis, stream) == 24
 
 
+def test_retention_increase_below_minimum(kinesis, stream):
+    with pytest.raises(ClientError) as ei:
+        kinesis.increase_stream_retention_period(StreamName=stream, RetentionPeriodHours=12)
+    code, msg, status = client_error(ei)
+    assert (code, status) == ("InvalidArgumentException", 400), msg
+    assert _retention(kinesis, stream) == 24
+
+
 def test_retention_above_maximum(kinesis, stream):
     with pytest.raises(ClientError) as ei:
         kinesis.increase_stream_retention_period(StreamName=stream, RetentionPeriodHours=8761)
