@@ -13,10 +13,20 @@ extension Simulation {
         public var duplicateRate: Double
         /// A message arrives 0...maxDelay ticks after it is sent, so messages reorder.
         public var maxDelay: Int
+        /// Per message: a long stall (a retransmission, a paused process) of up to `maxLongDelay` ticks, so
+        /// answers from older terms arrive late.
+        public var longDelayRate: Double
+        public var maxLongDelay: Int
         /// Per tick.
         public var proposeRate: Double
         public var crashRate: Double
         public var restartRate: Double
+        /// Chance that a newly elected leader crashes within a few ticks: the schedule of Raft §5.4.2 Figure 8,
+        /// where a leader dies between replicating old entries and its own.
+        public var newLeaderCrashRate: Double
+        /// Chance that a newly elected leader is cut off from everyone within a few ticks, having reached only
+        /// some followers.
+        public var newLeaderIsolateRate: Double
         /// Chance that a crash hits between writing a Ready and syncing it, keeping only a torn prefix.
         public var tornWriteRate: Double
         public var partitionRate: Double
@@ -25,10 +35,10 @@ extension Simulation {
         public var transferRate: Double
 
         public init(
-            nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 150,
+            nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 600,
             options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 2), dropRate: Double = 0.05,
-            duplicateRate: Double = 0.02, maxDelay: Int = 2, proposeRate: Double = 0.5, crashRate: Double = 0.01,
-            restartRate: Double = 0.1, tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
+            duplicateRate: Double = 0.02, maxDelay: Int = 2, longDelayRate: Double = 0.02, maxLongDelay: Int = 40, proposeRate: Double = 0.5, crashRate: Double = 0.01,
+            restartRate: Double = 0.1, newLeaderCrashRate: Double = 0.1, newLeaderIsolateRate: Double = 0.2, tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
             linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005
         ) {
             self.nodeCount = nodeCount
@@ -38,9 +48,13 @@ extension Simulation {
             self.dropRate = dropRate
             self.duplicateRate = duplicateRate
             self.maxDelay = maxDelay
+        self.longDelayRate = longDelayRate
+        self.maxLongDelay = maxLongDelay
             self.proposeRate = proposeRate
             self.crashRate = crashRate
             self.restartRate = restartRate
+        self.newLeaderCrashRate = newLeaderCrashRate
+        self.newLeaderIsolateRate = newLeaderIsolateRate
             self.tornWriteRate = tornWriteRate
             self.partitionRate = partitionRate
             self.linkCutRate = linkCutRate
@@ -58,6 +72,7 @@ extension Simulation {
         public var messages = 0
         public var dropped = 0
         public var duplicated = 0
+        public var delayed = 0
         public var crashes = 0
         public var tornWrites = 0
         public var partitions = 0
@@ -66,7 +81,7 @@ extension Simulation {
 
         public init() {}
 
-        public var faults: Int { dropped + duplicated + crashes + tornWrites + partitions + linkCuts }
+        public var faults: Int { dropped + duplicated + delayed + crashes + tornWrites + partitions + linkCuts }
 
         public mutating func add(_ other: Stats) {
             seeds += other.seeds
@@ -76,6 +91,7 @@ extension Simulation {
             messages += other.messages
             dropped += other.dropped
             duplicated += other.duplicated
+            delayed += other.delayed
             crashes += other.crashes
             tornWrites += other.tornWrites
             partitions += other.partitions
@@ -85,7 +101,7 @@ extension Simulation {
 
         public var description: String {
             "seeds=\(seeds) elections=\(elections) commits=\(commits) acknowledged=\(acknowledged) "
-                + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) "
+                + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) delayed=\(delayed) "
                 + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
                 + "transfers=\(transfers)"
         }

@@ -26,6 +26,10 @@ extension Simulation {
         /// Proposals awaiting their result: the node that took it, at (index, term).
         private var pending: [Proposal] = []
         private var nextPayload: UInt64 = 0
+        /// Crashes planned for new leaders: node slot and tick.
+        private var plannedCrashes: [(slot: Int, tick: Int)] = []
+        /// Isolations planned for new leaders: node slot and tick.
+        private var plannedIsolations: [(slot: Int, tick: Int)] = []
         /// Whether faults are on; off once the world heals.
         private var faulty = true
 
@@ -91,6 +95,13 @@ extension Simulation {
             for item in due {
                 let slot = Int(item.message.to.rawValue) - 1
                 guard nodes.indices.contains(slot), nodes[slot] != nil else { continue }
+                // A partition also loses what was already on the wire.
+                let from = Int(item.message.from.rawValue) - 1
+                if blocked.indices.contains(from), blocked[from][slot] {
+                    stats.dropped += 1
+                    continue
+                }
+                log("deliver \(item.message)")
                 nodes[slot]?.step(item.message)
                 try handleReady(slot)
             }
@@ -104,6 +115,12 @@ extension Simulation {
                     stats.elections += 1
                     log("node \(node.id) leads term \(node.term)")
                     try checker.leaderElected(node)
+                    if faulty && random.chance(settings.newLeaderCrashRate) {
+                        plannedCrashes.append((slot, tick + random.int(in: 0...6)))
+                    }
+                    if faulty && random.chance(settings.newLeaderIsolateRate) {
+                        plannedIsolations.append((slot, tick + random.int(in: 0...3)))
+                    }
                 }
                 for message in ready.messages { send(message) }
                 // The write reaches the disk but a crash may strike before the sync.
@@ -175,7 +192,12 @@ extension Simulation {
                 stats.dropped += 1
                 return
             }
-            inFlight.append(InFlight(message: message, deliverAt: tick + random.int(in: 0...settings.maxDelay)))
+            var delay = random.int(in: 0...settings.maxDelay)
+            if faulty && random.chance(settings.longDelayRate) {
+                stats.delayed += 1
+                delay = random.int(in: 0...settings.maxLongDelay)
+            }
+            inFlight.append(InFlight(message: message, deliverAt: tick + delay))
             if faulty && random.chance(settings.duplicateRate) {
                 stats.duplicated += 1
                 inFlight.append(InFlight(message: message, deliverAt: tick + random.int(in: 0...settings.maxDelay)))
@@ -186,6 +208,20 @@ extension Simulation {
 
         private mutating func injectFaults() {
             let count = nodes.count
+            for planned in plannedCrashes where planned.tick <= tick && nodes[planned.slot] != nil {
+                stats.crashes += 1
+                crash(planned.slot, reason: "crashed as planned")
+            }
+            plannedCrashes.removeAll { $0.tick <= tick }
+            for planned in plannedIsolations where planned.tick <= tick {
+                stats.partitions += 1
+                for other in 0..<count where other != planned.slot {
+                    blocked[planned.slot][other] = true
+                    blocked[other][planned.slot] = true
+                }
+                log("isolate \(planned.slot + 1)")
+            }
+            plannedIsolations.removeAll { $0.tick <= tick }
             if random.chance(settings.crashRate) {
                 let slot = random.int(in: 0...(count - 1))
                 if nodes[slot] != nil {
@@ -266,6 +302,7 @@ extension Simulation {
                 guard let node else { return "\(slot + 1):down" }
                 return "\(node.id):\(node.role) t\(node.term) last=\(node.log.lastIndex) commit=\(node.commitIndex) "
                     + "applied=\(node.appliedIndex) leader=\(node.leader.map(\.description) ?? "-")"
+                    + node.progress.sorted { $0.key < $1.key }.map { " [\($0.key): \($0.value)]" }.joined()
             }.joined(separator: "; ")
         }
 
