@@ -149,6 +149,18 @@ def test_sequence_number_from_another_shard(kinesis):
                  StartingSequenceNumber=r["SequenceNumber"])
 
 
+def test_sequence_number_from_another_stream(kinesis):
+    # Two streams created back to back: a number from one must not position an iterator in the other.
+    a = create_stream(kinesis, shards=1)
+    b = create_stream(kinesis, shards=1)
+    seq = kinesis.put_record(StreamName=a, Data=b"a", PartitionKey="k")["SequenceNumber"]
+    kinesis.put_record(StreamName=b, Data=b"b", PartitionKey="k")
+    expect_error(kinesis.get_shard_iterator, "InvalidArgumentException",
+                 f"StartingSequenceNumber {seq} used in GetShardIterator on shard shardId-000000000000 in stream {b} "
+                 f"under account {ACCOUNT} is invalid because it did not come from this stream.",
+                 StreamName=b, ShardId=shard_id(0), ShardIteratorType="AT_SEQUENCE_NUMBER", StartingSequenceNumber=seq)
+
+
 def test_unparsable_sequence_number(kinesis, stream):
     expect_error(kinesis.get_shard_iterator, "InvalidArgumentException",
                  f"StartingSequenceNumber 12345 used in GetShardIterator on shard shardId-000000000000 in stream "

@@ -254,6 +254,16 @@ def test_put_records_10_mib_total_is_accepted(kinesis, stream):
     assert [r["Data"] for r in recs] == [e["Data"] for e in entries]
 
 
+def test_put_records_over_10_mib_total_is_rejected(kinesis, stream):
+    # 11 records of 1 MiB (data + key) each: every record fits, the request does not.
+    entries = [{"Data": b"z" * (MIB - 3), "PartitionKey": f"k{i:02d}"} for i in range(11)]
+    with pytest.raises(ClientError) as ei:
+        kinesis.put_records(StreamName=stream, Records=entries)
+    code, msg, status = client_error(ei)
+    assert (code, status) == ("InvalidArgumentException", 400), msg
+    assert read_shard(kinesis, stream, shard_id(0)) == [], "a rejected PutRecords must write nothing"
+
+
 def test_get_records_limit_and_order(kinesis, stream):
     kinesis.put_records(StreamName=stream, Records=[{"Data": b"%d" % i, "PartitionKey": "k"} for i in range(10)])
     it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[

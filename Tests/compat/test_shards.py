@@ -136,6 +136,27 @@ def test_list_shards_next_token_with_exclusive_start(kinesis, stream5):
                  NextToken=token, ExclusiveStartShardId=shard_id(0))
 
 
+@pytest.mark.parametrize("member", ["StreamARN", "ExclusiveStartShardId", "ShardFilter"])
+def test_list_shards_next_token_travels_alone(kinesis, stream5, member):
+    token = kinesis.list_shards(StreamName=stream5, MaxResults=1)["NextToken"]
+    value = {"StreamARN": stream_arn(stream5), "ExclusiveStartShardId": shard_id(0),
+             "ShardFilter": {"Type": "AT_LATEST"}}[member]
+    expect_error(kinesis.list_shards, "InvalidArgumentException",
+                 f"NextToken and {member} cannot be provided together.", NextToken=token, **{member: value})
+
+
+def test_list_shards_next_token_with_stream_creation_timestamp(kinesis, stream5):
+    # AWS docs: "Don't specify StreamName or StreamCreationTimestamp if you specify NextToken".
+    created = kinesis.describe_stream_summary(StreamName=stream5)["StreamDescriptionSummary"]["StreamCreationTimestamp"]
+    token = kinesis.list_shards(StreamName=stream5, MaxResults=1)["NextToken"]
+    expect_error(kinesis.list_shards, "InvalidArgumentException", NextToken=token, StreamCreationTimestamp=created)
+
+
+def test_list_shards_with_stream_creation_timestamp(kinesis, stream5):
+    created = kinesis.describe_stream_summary(StreamName=stream5)["StreamDescriptionSummary"]["StreamCreationTimestamp"]
+    assert _ids(kinesis.list_shards(StreamName=stream5, StreamCreationTimestamp=created)) == ALL5
+
+
 def test_list_shards_neither_stream_nor_token(kinesis):
     expect_error(kinesis.list_shards, "InvalidArgumentException", "Either NextToken or StreamName should be provided.")
 

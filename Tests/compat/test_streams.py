@@ -319,3 +319,18 @@ def test_arn_of_another_account_does_not_resolve(kinesis, stream):
     code, _, status = client_error(ei)
     assert status == 400 and code in ("ResourceNotFoundException", "InvalidArgumentException",
                                       "AccessDeniedException"), code
+
+
+def test_shard_quota(kinesis):
+    lim = kinesis.describe_limits()
+    extra = lim["ShardLimit"] - lim["OpenShardCount"] + 1
+    name = unique_name("quota")
+    msg = expect_error(kinesis.create_stream, "LimitExceededException", StreamName=name, ShardCount=extra)
+    prefix = (f"This request would exceed the shard limit for the account {ACCOUNT} in {REGION}. Current shard count "
+              f"for the account: {lim['OpenShardCount']}. Limit: {lim['ShardLimit']}. Number of additional shards "
+              f"that would have resulted from this request: {extra}. Refer to the AWS Service Limits page (")
+    assert msg.startswith(prefix), msg
+    assert msg.endswith(") for current limits and how to request higher limits."), msg
+    expect_error(kinesis.describe_stream_summary, "ResourceNotFoundException", not_found_message(name),
+                 StreamName=name)
+    assert kinesis.describe_limits()["OpenShardCount"] == lim["OpenShardCount"]

@@ -100,6 +100,35 @@ def test_invalid_tag_characters(kinesis, stream, tags):
     assert _all_tags(kinesis, stream) == {}
 
 
+def test_list_tags_limit_above_50(kinesis, stream):
+    expect_error(kinesis.list_tags_for_stream, "ValidationException",
+                 "1 validation error detected: Value '51' at 'limit' failed to satisfy constraint: "
+                 "Member must have value less than or equal to 50",
+                 StreamName=stream, Limit=51)
+
+
+def test_at_most_50_tags_per_stream(kinesis, stream):
+    kinesis.add_tags_to_stream(StreamName=stream, Tags={f"a{i:02d}": "v" for i in range(30)})
+    kinesis.add_tags_to_stream(StreamName=stream, Tags={f"b{i:02d}": "v" for i in range(20)})
+    assert len(_tags(kinesis, stream, Limit=50)["Tags"]) == 50
+    # Overwriting an existing key does not add a tag.
+    kinesis.add_tags_to_stream(StreamName=stream, Tags={"a00": "new"})
+    with pytest.raises(ClientError) as ei:
+        kinesis.add_tags_to_stream(StreamName=stream, Tags={"c00": "v"})
+    code, msg, status = client_error(ei)
+    assert status == 400 and code in ("LimitExceededException", "InvalidArgumentException"), (code, msg)
+    tags = _all_tags(kinesis, stream)
+    assert len(tags) == 50 and "c00" not in tags and tags["a00"] == "new"
+
+
+def test_aws_prefix_is_reserved(kinesis, stream):
+    with pytest.raises(ClientError) as ei:
+        kinesis.add_tags_to_stream(StreamName=stream, Tags={"aws:owner": "me"})
+    code, msg, status = client_error(ei)
+    assert (code, status) == ("InvalidArgumentException", 400), msg
+    assert _all_tags(kinesis, stream) == {}
+
+
 def test_tags_unknown_stream(kinesis):
     name = unique_name("missing")
     expect_error(kinesis.add_tags_to_stream, "ResourceNotFoundException", not_found_message(name),
