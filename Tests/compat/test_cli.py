@@ -110,3 +110,28 @@ def test_cli_create_duplicate_fails(cli, stream):
     proc = cli("create-stream", "--stream-name", stream, "--shard-count", "1")
     assert proc.returncode != 0
     assert "ResourceInUseException" in proc.stderr
+
+
+def test_cli_retention_tags_limits_and_timestamps(cli, stream):
+    assert cli_json(cli("increase-stream-retention-period", "--stream-name", stream,
+                        "--retention-period-hours", "48")) is None
+    summary = cli_json(cli("describe-stream-summary", "--stream-name", stream))["StreamDescriptionSummary"]
+    assert summary["RetentionPeriodHours"] == 48
+    assert cli_json(cli("decrease-stream-retention-period", "--stream-name", stream,
+                        "--retention-period-hours", "24")) is None
+    proc = cli("decrease-stream-retention-period", "--stream-name", stream, "--retention-period-hours", "12")
+    assert proc.returncode != 0 and "InvalidArgumentException" in proc.stderr
+    assert "Minimum allowed retention period is 24 hours." in proc.stderr
+
+    cli_json(cli("add-tags-to-stream", "--stream-name", stream, "--tags", "a=1,b=2"))
+    assert cli_json(cli("remove-tags-from-stream", "--stream-name", stream, "--tag-keys", "a")) is None
+    assert cli_json(cli("list-tags-for-stream", "--stream-name", stream))["Tags"] == [{"Key": "b", "Value": "2"}]
+
+    limits = cli_json(cli("describe-limits"))
+    assert limits["ShardLimit"] > 0 and limits["OpenShardCount"] >= 1
+
+    cli_json(cli("put-record", "--stream-name", stream, "--partition-key", "k", "--data", "ts"))
+    it = cli_json(cli("get-shard-iterator", "--stream-name", stream, "--shard-id", shard_id(0),
+                      "--shard-iterator-type", "AT_TIMESTAMP", "--timestamp", "2015-01-01T00:00:00Z"))["ShardIterator"]
+    recs = cli_json(cli("get-records", "--shard-iterator", it, "--limit", "5"))["Records"]
+    assert [base64.b64decode(r["Data"]) for r in recs] == [b"ts"]

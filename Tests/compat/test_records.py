@@ -5,6 +5,7 @@ import os
 import threading
 import random
 import re
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -291,6 +292,22 @@ def test_get_records_millis_behind_latest(kinesis, stream):
     resp = kinesis.get_records(ShardIterator=resp["NextShardIterator"])
     assert len(resp["Records"]) == 19
     assert resp["MillisBehindLatest"] == 0, "a reply that reaches the tip is 0 ms behind"
+
+
+def test_get_records_millis_behind_latest_when_behind(kinesis, stream):
+    kinesis.put_record(StreamName=stream, Data=b"early", PartitionKey="k")
+    t = time.monotonic()
+    while time.monotonic() < t + 0.2:  # let the clock move on before the next record
+        time.sleep(0.01)
+    kinesis.put_record(StreamName=stream, Data=b"late", PartitionKey="k")
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"]
+    first = kinesis.get_records(ShardIterator=it, Limit=1)
+    assert [r["Data"] for r in first["Records"]] == [b"early"]
+    assert first["MillisBehindLatest"] > 0, "a consumer with a 200 ms newer record unread is behind"
+    second = kinesis.get_records(ShardIterator=first["NextShardIterator"], Limit=1)
+    assert [r["Data"] for r in second["Records"]] == [b"late"]
+    assert second["MillisBehindLatest"] == 0
 
 
 def test_get_records_empty_open_shard_has_next_iterator(kinesis, stream):

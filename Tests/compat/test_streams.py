@@ -113,16 +113,21 @@ def test_stream_names_are_case_sensitive(kinesis):
 
 def test_delete_stream(kinesis):
     name = create_stream(kinesis, shards=2)
+    kinesis.put_record(StreamName=name, Data=b"old", PartitionKey="k", ExplicitHashKey="0")
+    open_before = kinesis.describe_limits()["OpenShardCount"]
     resp = kinesis.delete_stream(StreamName=name)
     assert resp["ResponseMetadata"]["HTTPStatusCode"] == 200
     kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    assert kinesis.describe_limits()["OpenShardCount"] == open_before - 2
     expect_error(kinesis.describe_stream, "ResourceNotFoundException", not_found_message(name), StreamName=name)
     expect_error(kinesis.put_record, "ResourceNotFoundException", not_found_message(name),
                  StreamName=name, Data=b"x", PartitionKey="k")
     assert name not in kinesis.list_streams(ExclusiveStartStreamName=name[:-1], Limit=10)["StreamNames"]
-    # The name can be reused; the new incarnation is a fresh stream.
+    # The name can be reused; the new incarnation is a fresh, empty stream.
     create_stream(kinesis, name, shards=1)
     assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"] == 1
+    it = kinesis.get_shard_iterator(StreamName=name, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")
+    assert kinesis.get_records(ShardIterator=it["ShardIterator"])["Records"] == []
 
 
 def test_delete_stream_with_enforce_consumer_deletion_and_by_arn(kinesis):
