@@ -8,8 +8,11 @@ hostile request the server must still serve a normal boto3 call.
 import base64
 import http.client
 import json
+import os
+import random
 import re
 import socket
+import threading
 import time
 from urllib.parse import urlparse
 
@@ -17,6 +20,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from conftest import create_stream, not_found_message, unique_name
 
@@ -467,4 +471,97 @@ def test_pipelined_requests_are_answered_in_order(rill, stream, assert_alive):
         assert statuses == [200, 400, 200]
     finally:
         sock.close()
+    assert_alive()
+
+
+def test_path_is_ignored_and_header_names_are_case_insensitive(raw, rill, stream):
+    body = json.dumps({"StreamName": stream}).encode()
+    headers = sign(rill.endpoint, body, PREFIX + "DescribeStreamSummary")
+    c = raw.conn()
+    try:
+        c.request("POST", "/some/path?x=1", body=body, headers=headers)
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["StreamDescriptionSummary"]["StreamName"] == stream
+        c.request("POST", "/", body=body, headers={k.lower(): v for k, v in headers.items()})
+        r = c.getresponse()
+        assert r.status == 200 and json.loads(r.read())["StreamDescriptionSummary"]["StreamName"] == stream
+    finally:
+        c.close()
+
+
+def test_connection_close_is_honoured(rill, raw):
+    body = b"{}"
+    headers = sign(rill.endpoint, body, PREFIX + "ListStreams")
+    head = f"POST / HTTP/1.1\r\nHost: 127.0.0.1:{rill.port}\r\nContent-Length: 2\r\nConnection: close\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    sock = socket.create_connection(("127.0.0.1", rill.port), timeout=10)
+    try:
+        sock.sendall(head.encode() + body)
+        data = b""
+        deadline = time.monotonic() + 10
+        while True:
+            assert time.monotonic() < deadline, "server kept the connection open after Connection: close"
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        sock.close()
+    assert data.startswith(b"HTTP/1.1 200")
+
+
+def test_mixed_concurrent_load_has_no_server_errors(rill, assert_alive):
+    """12 clients mixing control and data operations for ~3 s: no 5xx, no transport errors."""
+    problems, lock = [], threading.Lock()
+    stop = time.monotonic() + 3
+
+    def worker(w):
+        c = rill.client()
+        rng = random.Random(w)
+        mine = []
+        while time.monotonic() < stop:
+            op = rng.random()
+            try:
+                if op < 0.15 or not mine:
+                    n = unique_name(f"load{w}")
+                    c.create_stream(StreamName=n, ShardCount=rng.randint(1, 4))
+                    c.get_waiter("stream_exists").wait(StreamName=n, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+                    mine.append(n)
+                elif op < 0.25:
+                    c.delete_stream(StreamName=mine.pop(rng.randrange(len(mine))))
+                elif op < 0.6:
+                    resp = c.put_records(StreamName=rng.choice(mine), Records=[
+                        {"Data": os.urandom(rng.randint(0, 2000)), "PartitionKey": str(rng.random())}
+                        for _ in range(rng.randint(1, 50))])
+                    if resp["FailedRecordCount"]:
+                        codes = {r.get("ErrorCode") for r in resp["Records"] if "ErrorCode" in r}
+                        if codes - {"ProvisionedThroughputExceededException"}:
+                            with lock:
+                                problems.append(codes)
+                elif op < 0.75:
+                    c.list_streams(Limit=rng.randint(1, 20))
+                elif op < 0.85:
+                    c.list_shards(StreamName=rng.choice(mine))
+                else:
+                    n = rng.choice(mine)
+                    it = c.get_shard_iterator(StreamName=n, ShardId="shardId-000000000000",
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    c.get_records(ShardIterator=it)
+            except ClientError as e:
+                code = e.response["Error"]["Code"]
+                status = e.response["ResponseMetadata"]["HTTPStatusCode"]
+                if status >= 500 or code not in ("LimitExceededException", "ProvisionedThroughputExceededException"):
+                    with lock:
+                        problems.append((code, status, str(e)[:200]))
+            except Exception as e:  # transport errors
+                with lock:
+                    problems.append(repr(e)[:200])
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert not problems, problems[:10]
     assert_alive()

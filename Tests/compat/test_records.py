@@ -394,3 +394,75 @@ def test_concurrent_writers_to_one_shard(rill, stream):
     for w in range(8):
         mine = [d for _, d in got if d.startswith(b"w%d-" % w)]
         assert mine == [b"w%d-%d" % (w, i) for i in range(40)]
+
+
+def test_get_records_10000_in_one_call(kinesis, stream):
+    for b in range(20):
+        resp = kinesis.put_records(StreamName=stream,
+                                   Records=[{"Data": b"%05d" % (b * 500 + i), "PartitionKey": "k"} for i in range(500)])
+        assert resp["FailedRecordCount"] == 0
+    it = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"]
+    resp = kinesis.get_records(ShardIterator=it, Limit=10000)
+    assert [r["Data"] for r in resp["Records"]] == [b"%05d" % i for i in range(10000)]
+    assert resp["MillisBehindLatest"] == 0
+    # Default Limit is 10,000 as well.
+    assert len(kinesis.get_records(ShardIterator=it)["Records"]) == 10000
+
+
+def test_partition_key_length_counts_characters(kinesis, stream4):
+    shards = list_all_shards(kinesis, stream4)
+    pk = "é" * 256  # 256 characters, 512 UTF-8 bytes
+    r = kinesis.put_record(StreamName=stream4, Data=b"x", PartitionKey=pk)
+    assert r["ShardId"] == shard_for_hash(shards, md5_hash_key(pk))
+    got = read_shard(kinesis, stream4, r["ShardId"])
+    assert [x["PartitionKey"] for x in got] == [pk]
+
+
+def test_reader_tailing_concurrent_writers_sees_every_record_once(rill, stream):
+    stop_at = time.monotonic() + 3
+    acked, errors = [], []
+    lock = threading.Lock()
+
+    def writer(w):
+        try:
+            c = rill.client()
+            i = 0
+            while time.monotonic() < stop_at:
+                if i % 4 == 3:
+                    batch = [b"w%d-%d" % (w, i + j) for j in range(25)]
+                    resp = c.put_records(StreamName=stream, Records=[{"Data": d, "PartitionKey": "k"} for d in batch])
+                    assert resp["FailedRecordCount"] == 0
+                    with lock:
+                        acked.extend((r["SequenceNumber"], d) for r, d in zip(resp["Records"], batch))
+                    i += 25
+                else:
+                    d = b"w%d-%d" % (w, i)
+                    r = c.put_record(StreamName=stream, Data=d, PartitionKey="k")
+                    with lock:
+                        acked.append((r["SequenceNumber"], d))
+                    i += 1
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    reader = rill.client()
+    it = reader.get_shard_iterator(StreamName=stream, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"]
+    seen = []
+    deadline = time.monotonic() + 30
+    while True:
+        assert time.monotonic() < deadline, "reader could not catch up"
+        resp = reader.get_records(ShardIterator=it, Limit=137)
+        seen += [(r["SequenceNumber"], r["Data"]) for r in resp["Records"]]
+        it = resp["NextShardIterator"]
+        if not any(t.is_alive() for t in threads) and not resp["Records"]:
+            break
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    seqs = [int(s) for s, _ in seen]
+    assert seqs == sorted(set(seqs)), "tailing reader saw duplicates or out-of-order records"
+    assert sorted(seen, key=lambda x: int(x[0])) == sorted(acked, key=lambda x: int(x[0]))
