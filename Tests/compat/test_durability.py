@@ -370,3 +370,31 @@ def test_torn_tail_after_kill_9(server_factory):
     put(3, "d")
     check(len(written))
     assert server.stop() == 0
+
+
+def test_metadata_and_iterators_survive_kill_9(server_factory):
+    """Acknowledged control-plane changes (create, tags, retention, delete) survive kill -9, and an
+    iterator issued before the crash still reads after the restart (KCL keeps its iterators)."""
+    server = server_factory()
+    server.start()
+    client = server.client()
+    keep = create_stream(client, shards=2)
+    gone = create_stream(client, shards=1)
+    r = client.put_record(StreamName=keep, Data=b"before", PartitionKey="k", ExplicitHashKey="0")
+    it = client.get_shard_iterator(StreamName=keep, ShardId=shard_id(0), ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"]
+    client.add_tags_to_stream(StreamName=keep, Tags={"survives": "yes"})
+    client.increase_stream_retention_period(StreamName=keep, RetentionPeriodHours=100)
+    client.delete_stream(StreamName=gone)
+    client.get_waiter("stream_not_exists").wait(StreamName=gone, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    server.kill()
+    server.start()
+    client = server.client()
+    s = client.describe_stream_summary(StreamName=keep)["StreamDescriptionSummary"]
+    assert s["RetentionPeriodHours"] == 100 and s["OpenShardCount"] == 2 and s["StreamARN"] == stream_arn(keep)
+    assert client.list_tags_for_stream(StreamName=keep)["Tags"] == [{"Key": "survives", "Value": "yes"}]
+    names = [n for p in client.get_paginator("list_streams").paginate() for n in p["StreamNames"]]
+    assert keep in names and gone not in names
+    got = client.get_records(ShardIterator=it)
+    assert [(x["SequenceNumber"], x["Data"]) for x in got["Records"]] == [(r["SequenceNumber"], b"before")]
+    assert server.stop() == 0

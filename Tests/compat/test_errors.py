@@ -117,7 +117,7 @@ def test_empty_body(raw, assert_alive):
 def test_unknown_or_missing_target(raw, assert_alive, target):
     st, h, d = raw.post({}, target)
     doc = assert_error(st, h, d, "UnknownOperationException")
-    assert set(doc) <= {"__type", "message", "Message"}
+    assert doc == {"__type": "UnknownOperationException"}, doc
     assert_alive()
 
 
@@ -141,13 +141,25 @@ def test_unknown_or_missing_target(raw, assert_alive, target):
 def test_wrong_json_types(raw, assert_alive, target, body):
     st, h, d = raw.post(json.dumps(body), PREFIX + target)
     doc = assert_error(st, h, d, "SerializationException")
-    assert isinstance(message_of(doc), str) or set(doc) == {"__type"}
+    # Coral style: capital "Message" for serialization errors (KINESIS-SEMANTICS 1.1).
+    assert isinstance(doc.get("Message"), str) and doc["Message"], doc
     assert_alive()
+
+
+def test_wrong_type_messages(raw):
+    st, h, d = raw.post({"StreamName": {}}, PREFIX + "DescribeStreamSummary")
+    assert assert_error(st, h, d, "SerializationException")["Message"] == \
+        "Start of structure or map found where not expected."
+    st, h, d = raw.post({"StreamName": "x", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_TIMESTAMP",
+                         "Timestamp": "yesterday"}, PREFIX + "GetShardIterator")
+    assert assert_error(st, h, d, "SerializationException")["Message"] == \
+        "class java.lang.String can not be converted to milliseconds since epoch"
 
 
 def test_malformed_base64_data(raw, stream, assert_alive, kinesis):
     st, h, d = raw.post({"StreamName": stream, "PartitionKey": "k", "Data": "abc"}, PREFIX + "PutRecord")
-    assert_error(st, h, d, "SerializationException")
+    doc = assert_error(st, h, d, "SerializationException")
+    assert "Base64 encoded length is expected a multiple of 4 bytes but found: 3" in message_of(doc), doc
     st, h, d = raw.post({"StreamName": stream, "PartitionKey": "k", "Data": "!!!!"}, PREFIX + "PutRecord")
     assert_error(st, h, d, "SerializationException")
     it = kinesis.get_shard_iterator(StreamName=stream, ShardId="shardId-000000000000",
