@@ -1,0 +1,128 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RillKinesis
+
+/// Kinesis calls over one `HTTPConnection`: AWS JSON 1.1, `POST /` with `X-Amz-Target`.
+///
+/// The request head per operation is built once; the hot loop only swaps in `Content-Length`.
+struct KinesisClient: Sendable {
+    private(set) var connection: HTTPConnection
+    private let group: any EventLoopGroup
+
+    /// The server does not verify signatures, but it reads the region from the credential scope.
+    static let authorization =
+        "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
+
+    static func connect(to endpoint: Endpoint, on group: any EventLoopGroup) async throws -> KinesisClient {
+        KinesisClient(connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group)
+    }
+
+    /// Replaces a broken connection with a fresh one to the same endpoint.
+    mutating func reconnect() async throws {
+        await connection.close()
+        connection = try await HTTPConnection.connect(to: connection.endpoint, on: group)
+    }
+
+    func close() async { await connection.close() }
+
+    /// Sends one call; Kinesis errors come back as a reply with a non-200 status, transport failures throw.
+    func call(
+        _ operation: KinesisOperation,
+        body: ByteBuffer,
+        at deadline: NIODeadline? = nil
+    ) async throws -> HTTPReply {
+        var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
+        head.headers.reserveCapacity(6)
+        head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
+        head.headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+        head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
+        head.headers.add(name: "Authorization", value: Self.authorization)
+        head.headers.add(name: "Content-Length", value: String(body.readableBytes))
+        return try await connection.send(head: head, body: body, at: deadline)
+    }
+
+    /// A control-plane call whose failure ends the run: returns the parsed reply or throws `BenchError`.
+    func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
+        var writer = JSONWriter()
+        writer.beginObject()
+        build(&writer)
+        writer.endObject()
+        let reply = try await call(operation, body: ByteBuffer(bytes: writer.bytes))
+        guard reply.status == .ok else {
+            let (code, message) = KinesisReply.error(in: reply)
+            throw BenchError("\(operation.rawValue) failed: \(code) \(message)")
+        }
+        return try KinesisReply.object(reply.body, operation: operation)
+    }
+}
+
+/// Reading replies without Foundation: the byte-level `JSONParser` and a few typed field readers.
+enum KinesisReply {
+    /// Parses a reply body that must be a JSON object.
+    static func object(_ body: ByteBuffer, operation: KinesisOperation) throws -> JSONObject {
+        // Calls with no output shape (CreateStream, DeleteStream) may answer with an empty body.
+        if body.readableBytes == 0 { return JSONObject() }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(body.readableBytesView))
+        } catch {
+            throw BenchError("\(operation.rawValue) reply is not JSON: \(error.reason) at byte \(error.offset)")
+        }
+        guard case .object(let object) = value else { throw BenchError("\(operation.rawValue) reply is not an object") }
+        return object
+    }
+
+    /// The error code (`__type` without any `namespace#` prefix) and message of a non-200 reply.
+    static func error(in reply: HTTPReply) -> (code: String, message: String) {
+        let fallback = "HTTP \(reply.status.code)"
+        guard case .object(let object)? = try? JSONParser.parse(Array(reply.body.readableBytesView)) else {
+            return (fallback, "")
+        }
+        let message = string(object, "message") ?? string(object, "Message") ?? ""
+        guard let type = string(object, "__type") else { return (fallback, message) }
+        let code = type.split(separator: "#").last.map(String.init) ?? type
+        return (code.isEmpty ? fallback : code, message)
+    }
+
+    static func string(_ object: JSONObject, _ key: String) -> String? {
+        guard case .string(let text)? = object[key] else { return nil }
+        return text
+    }
+
+    static func int(_ object: JSONObject, _ key: String) -> Int? {
+        guard case .number(let text)? = object[key] else { return nil }
+        return Int(text)
+    }
+
+    static func array(_ object: JSONObject, _ key: String) -> [JSONValue]? {
+        guard case .array(let values)? = object[key] else { return nil }
+        return values
+    }
+
+    static func object(_ object: JSONObject, _ key: String) -> JSONObject? {
+        guard case .object(let value)? = object[key] else { return nil }
+        return value
+    }
+
+    /// Bytes that padded base64 text of this length decodes to, without decoding it.
+    static func decodedLength(ofBase64 text: String) -> Int {
+        let utf8 = text.utf8
+        let count = utf8.count
+        guard count >= 4 else { return 0 }
+        var padding = 0
+        var index = utf8.index(before: utf8.endIndex)
+        if utf8[index] == UInt8(ascii: "=") {
+            padding += 1
+            index = utf8.index(before: index)
+            if utf8[index] == UInt8(ascii: "=") { padding += 1 }
+        }
+        return count / 4 * 3 - padding
+    }
+}
+
+/// A failure that ends the run, with a message for the operator.
+struct BenchError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
