@@ -85,11 +85,20 @@ def test_put_records_explicit_hash_key_out_of_range_fails_whole_request(kinesis,
     assert read_shard(kinesis, stream, shard_id(0)) == [], "a rejected PutRecords must write nothing"
 
 
-def test_put_record_explicit_hash_key_not_a_number(kinesis, stream):
+@pytest.mark.parametrize("ehk", ["abc", "007", "-1", "1" * 40])
+def test_put_record_explicit_hash_key_not_a_number(kinesis, stream, ehk):
     expect_error(kinesis.put_record, "ValidationException",
-                 "1 validation error detected: Value 'abc' at 'explicitHashKey' failed to satisfy constraint: "
+                 f"1 validation error detected: Value '{ehk}' at 'explicitHashKey' failed to satisfy constraint: "
                  "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})",
-                 StreamName=stream, Data=b"x", PartitionKey="k", ExplicitHashKey="abc")
+                 StreamName=stream, Data=b"x", PartitionKey="k", ExplicitHashKey=ehk)
+
+
+def test_put_record_explicit_hash_key_39_digits_out_of_range(kinesis, stream):
+    ehk = "9" * 39
+    expect_error(kinesis.put_record, "InvalidArgumentException",
+                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. "
+                 f"Specified value was {ehk}",
+                 StreamName=stream, Data=b"x", PartitionKey="k", ExplicitHashKey=ehk)
 
 
 def test_partition_key_too_long(kinesis, stream):

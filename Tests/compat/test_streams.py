@@ -292,6 +292,9 @@ def test_stream_name_validation(kinesis):
                  f"1 validation error detected: Value '{long_name}' at 'streamName' failed to satisfy constraint: "
                  "Member must have length less than or equal to 128",
                  StreamName=long_name, ShardCount=1)
+    dotted = unique_name("Ab.c_d-9")
+    create_stream(kinesis, dotted, shards=1)
+    assert kinesis.describe_stream(StreamName=dotted)["StreamDescription"]["StreamARN"] == stream_arn(dotted)
     name = "n" * 128
     create_stream(kinesis, name, shards=1)
     assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamName"] == name
