@@ -157,10 +157,12 @@ extension Raft.Node {
             progress[member] = Raft.Progress(match: .zero, next: log.lastIndex.next)
         }
         progress[id]?.match = persistedIndex
-        // Any config entry past the commit point may still be uncommitted; wait for it (thesis §4.1).
-        pendingConfigurationIndex = log.lastIndex
         // Raft §8: a new leader commits an entry of its own term to learn what is committed.
-        appendAsLeader(kind: .noop, payload: [], timestampMillis: 0)
+        let noop = appendAsLeader(kind: .noop, payload: [], timestampMillis: 0)
+        // Thesis §4.1: any config entry past the commit point may still be uncommitted, so wait for it. Waiting
+        // for the noop too closes the single-server change bug Ongaro described (raft-dev, 2015): a leader may
+        // change the configuration only after it has committed an entry of its own term.
+        pendingConfigurationIndex = noop
     }
 
     private mutating func resetTimers() {

@@ -18,6 +18,15 @@ extension Simulation {
             if let hardState = ready.hardState { durable.hardState = hardState }
         }
 
+        /// The node compacted its log into `snapshot` (a committed `trim` in the runtime).
+        mutating func compact(to snapshot: Raft.Snapshot) {
+            let start = durable.snapshot?.index ?? .zero
+            guard snapshot.index > start else { return }
+            let drop = min(Int(snapshot.index.rawValue - start.rawValue), durable.entries.count)
+            durable.entries.removeFirst(drop)
+            durable.snapshot = snapshot
+        }
+
         /// A crash between write and sync: only the first `count` entries made it (and no snapshot or hard state).
         mutating func persistTorn(_ ready: Raft.Ready, keeping count: Int) {
             guard ready.snapshot == nil else { return }

@@ -33,13 +33,20 @@ extension Simulation {
         public var linkCutRate: Double
         public var healRate: Double
         public var transferRate: Double
+        /// Per tick: the leader proposes a single-server membership change (thesis §4.1).
+        public var membershipRate: Double
+        /// Per tick: a random node compacts its log through its applied index (Raft §7).
+        public var compactionRate: Double
+        /// Voters at start; the other nodes start as learners.
+        public var initialVoters: Int?
 
         public init(
             nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 600,
             options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 2), dropRate: Double = 0.05,
             duplicateRate: Double = 0.02, maxDelay: Int = 2, longDelayRate: Double = 0.02, maxLongDelay: Int = 40, proposeRate: Double = 0.5, crashRate: Double = 0.01,
             restartRate: Double = 0.1, newLeaderCrashRate: Double = 0.1, newLeaderIsolateRate: Double = 0.2, tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
-            linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005
+            linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005, membershipRate: Double = 0, compactionRate: Double = 0,
+            initialVoters: Int? = nil
         ) {
             self.nodeCount = nodeCount
             self.ticks = ticks
@@ -60,6 +67,9 @@ extension Simulation {
             self.linkCutRate = linkCutRate
             self.healRate = healRate
             self.transferRate = transferRate
+        self.membershipRate = membershipRate
+        self.compactionRate = compactionRate
+        self.initialVoters = initialVoters
         }
     }
 
@@ -78,6 +88,9 @@ extension Simulation {
         public var partitions = 0
         public var linkCuts = 0
         public var transfers = 0
+        public var membershipChanges = 0
+        public var compactions = 0
+        public var snapshotsInstalled = 0
 
         public init() {}
 
@@ -97,13 +110,16 @@ extension Simulation {
             partitions += other.partitions
             linkCuts += other.linkCuts
             transfers += other.transfers
+            membershipChanges += other.membershipChanges
+            compactions += other.compactions
+            snapshotsInstalled += other.snapshotsInstalled
         }
 
         public var description: String {
             "seeds=\(seeds) elections=\(elections) commits=\(commits) acknowledged=\(acknowledged) "
                 + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) delayed=\(delayed) "
                 + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
-                + "transfers=\(transfers)"
+                + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) snapshotsInstalled=\(snapshotsInstalled)"
         }
     }
 

@@ -49,7 +49,9 @@ extension Simulation {
             self.settings = settings
             self.random = Random(seed: seed)
             let ids = (1...settings.nodeCount).map { NodeID(UInt64($0)) }
-            self.configuration = Raft.Configuration(voters: Set(ids))
+            let voterCount = min(settings.initialVoters ?? settings.nodeCount, settings.nodeCount)
+            self.configuration = Raft.Configuration(
+                voters: Set(ids.prefix(voterCount)), learners: Set(ids.dropFirst(voterCount)))
             self.nodes = Array(repeating: nil, count: settings.nodeCount)
             self.disks = Array(repeating: Disk(), count: settings.nodeCount)
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
@@ -131,6 +133,7 @@ extension Simulation {
                     return
                 }
                 disks[slot].persist(ready)
+                if ready.snapshot != nil { stats.snapshotsInstalled += 1 }
                 try checker.appended(ready.entries, on: node)
                 if let hardState = ready.hardState, hardState.commit > reportedCommit[slot] {
                     try checker.committed(through: hardState.commit, after: reportedCommit[slot], on: node)
@@ -249,6 +252,8 @@ extension Simulation {
                 log("cut \(a + 1)->\(b + 1)")
             }
             if random.chance(settings.healRate) { healNetwork() }
+            if random.chance(settings.membershipRate) { changeMembership() }
+            if random.chance(settings.compactionRate) { compactSomewhere() }
             if random.chance(settings.transferRate) {
                 if let slot = nodes.indices.first(where: { nodes[$0]?.role == .leader }), var node = nodes[slot] {
                     let target = NodeID(UInt64(random.int(in: 1...count)))
@@ -256,6 +261,45 @@ extension Simulation {
                     nodes[slot] = node
                 }
             }
+        }
+
+        /// The leader adds, promotes, demotes or removes one node (thesis §4.1).
+        private mutating func changeMembership() {
+            guard let slot = nodes.indices.first(where: { nodes[$0]?.role == .leader }), var node = nodes[slot] else {
+                return
+            }
+            let target = NodeID(UInt64(random.int(in: 1...nodes.count)))
+            let current = node.configuration
+            let change: Raft.ConfigurationChange
+            if current.voters.contains(target) {
+                // Keep at least three voters so the world can still lose one.
+                guard current.voters.count > 3 else { return }
+                change = random.chance(0.5) ? .remove(target) : .addLearner(target)
+            } else if current.learners.contains(target) {
+                change = random.chance(0.7) ? .addVoter(target) : .remove(target)
+            } else {
+                change = .addLearner(target)
+            }
+            if (try? node.proposeConfigurationChange(change)) != nil {
+                stats.membershipChanges += 1
+                log("node \(node.id) proposes \(change)")
+            }
+            nodes[slot] = node
+        }
+
+        /// A node compacts its log through its applied index, as a committed `trim` would make it do.
+        private mutating func compactSomewhere() {
+            let slot = random.int(in: 0...(nodes.count - 1))
+            guard var node = nodes[slot], node.appliedIndex > node.log.snapshotIndex else { return }
+            let index = LogIndex(node.appliedIndex.rawValue - min(node.appliedIndex.rawValue, UInt64(random.int(in: 0...3))))
+            guard index > node.log.snapshotIndex else { return }
+            // The opaque state: the applied index, enough for the shell to resume applying after it.
+            let state = withUnsafeBytes(of: index.rawValue.bigEndian) { Array($0) }
+            guard (try? node.compact(through: index, state: state)) != nil, let snapshot = node.snapshot else { return }
+            disks[slot].compact(to: snapshot)
+            stats.compactions += 1
+            nodes[slot] = node
+            log("node \(node.id) compacts through \(index)")
         }
 
         private mutating func healNetwork() {
@@ -294,7 +338,10 @@ extension Simulation {
             guard leader.commitIndex == leader.log.lastIndex, leader.commitIndex >= highestAcknowledged else {
                 return false
             }
-            return live.allSatisfy { $0.appliedIndex == leader.commitIndex && $0.leader == leader.id }
+            // Removed nodes may never hear of their removal; only members must catch up.
+            return live.filter { leader.configuration.members.contains($0.id) }.allSatisfy {
+                $0.appliedIndex == leader.commitIndex && $0.leader == leader.id
+            }
         }
 
         private func summary() -> String {

@@ -11,7 +11,7 @@ import Testing
 @Suite struct SimulationTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seedCount = environment["RILL_SIM_SEEDS"].flatMap(Int.init) ?? 10_000
-    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 200
+    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 1000
     static let replaySeed = environment["RILL_SIM_SEED"].flatMap(UInt64.init)
     static let trace = environment["RILL_SIM_TRACE"] == "1"
 
@@ -19,13 +19,18 @@ import Testing
     static let shardCount = 4
 
     /// The world's shape is a function of the seed too: odd seeds run five nodes, even seeds three; small
-    /// append batches and pipelines split replication into many messages, which exposes ordering bugs.
+    /// append batches and pipelines split replication into many messages, which exposes ordering bugs; nodes
+    /// compact their logs, so lagging followers get snapshots; five-node worlds change membership.
     static func settings(seed: UInt64) -> Simulation.Settings {
         var random = Simulation.Random(seed: seed ^ 0x5EED_5EED)
         let options = Raft.Options(
             electionTicks: 10, heartbeatTicks: random.int(in: 1...3), preVote: true, checkQuorum: true,
             maxEntriesPerAppend: random.int(in: 1...8), maxInflightAppends: random.int(in: 1...8))
-        return Simulation.Settings(nodeCount: seed % 2 == 0 ? 3 : 5, ticks: ticks, options: options)
+        let nodeCount = seed % 2 == 0 ? 3 : 5
+        // Five-node worlds start with three voters and two learners half the time, and change membership.
+        return Simulation.Settings(
+            nodeCount: nodeCount, ticks: ticks, options: options, membershipRate: nodeCount == 5 ? 0.02 : 0,
+            compactionRate: 0.02, initialVoters: random.chance(0.5) ? 3 : nodeCount)
     }
 
     @Test("Raft safety holds in seeded 3- and 5-node worlds", arguments: 0..<shardCount)
