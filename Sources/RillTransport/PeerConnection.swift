@@ -1,0 +1,106 @@
+import Logging
+import NIOCore
+import NIOPosix
+import RillModel
+
+/// Where a peer listens.
+struct PeerAddress: Sendable, Equatable {
+    var host: String
+    var port: Int
+}
+
+/// Counts raw bytes next to the socket, so stats see exactly what crossed the wire.
+final class ByteCountingHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let counters: TransportCounters
+
+    init(counters: TransportCounters) { self.counters = counters }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        counters.bytesReceived.add(unwrapInboundIn(data).readableBytes, ordering: .relaxed)
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        counters.bytesSent.add(unwrapOutboundIn(data).readableBytes, ordering: .relaxed)
+        context.write(data, promise: promise)
+    }
+}
+
+extension Duration {
+    /// The same span as NIO's `TimeAmount`.
+    var timeAmount: TimeAmount {
+        let (seconds, attoseconds) = components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+/// Opens outbound connections and prepares accepted ones; shared by the Raft and RPC links.
+struct PeerConnector: Sendable {
+    let group: any EventLoopGroup
+    let settings: TransportSettings
+    let counters: TransportCounters
+    let logger: Logger
+    let nodeID: NodeID
+    let clusterID: String
+    let generation: UInt64
+
+    /// Adds the frame pipeline: byte counter next to the socket, then the codec, then `handler`.
+    static func addPipeline(
+        to channel: any Channel,
+        counters: TransportCounters,
+        handler: PeerConnectionHandler
+    ) throws {
+        let operations = channel.pipeline.syncOperations
+        try operations.addHandler(ByteCountingHandler(counters: counters))
+        try operations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
+        try operations.addHandler(MessageToByteHandler(PeerFrameEncoder()))
+        try operations.addHandler(handler)
+    }
+
+    /// Dials `address`, says hello for `channel`, and succeeds with the channel once the peer accepts.
+    /// Fails with `TransportError.unreachable` or `.refused` otherwise.
+    func connect(
+        to peer: NodeID,
+        at address: PeerAddress,
+        channel kind: PeerChannelKind,
+        events: PeerConnectionEvents
+    ) -> EventLoopFuture<any Channel> {
+        let eventLoop = group.next()
+        let handshake = eventLoop.makePromise(of: Void.self)
+        let hello = PeerFrame.Hello(clusterID: clusterID, nodeID: nodeID, generation: generation, channel: kind)
+        let counters = counters
+        let logger = logger
+        let handshakeTimeout = settings.handshakeTimeout
+        let connected = ClientBootstrap(group: eventLoop)
+            .connectTimeout(settings.connectTimeout.timeAmount)
+            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let handler = PeerConnectionHandler(
+                        connectingTo: peer,
+                        hello: hello,
+                        handshake: handshake,
+                        events: events,
+                        counters: counters,
+                        handshakeTimeout: handshakeTimeout,
+                        logger: logger
+                    )
+                    try PeerConnector.addPipeline(to: channel, counters: counters, handler: handler)
+                }
+            }
+            .connect(host: address.host, port: address.port)
+        // If the connect fails before the handler exists the promise would leak; failing twice is a no-op.
+        connected.whenFailure { handshake.fail($0) }
+        return connected.flatMap { channel in
+            handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+                channel.close(promise: nil)
+                throw error
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+import RillModel
+
+extension PeerConnectionHandler {
+    /// The handshake and frame routing of one connection, free of NIO: the handler feeds it frames and
+    /// performs the action it returns.
+    struct StateMachine {
+        enum Role {
+            /// We dialled `peer` and sent `hello`; waiting for `helloAck`.
+            case connector(peer: NodeID, channel: PeerChannelKind)
+            /// The peer dialled us; waiting for its `hello`.
+            case acceptor(clusterID: String)
+        }
+
+        enum State {
+            case awaitingAck(peer: NodeID, channel: PeerChannelKind)
+            case awaitingHello(clusterID: String)
+            case established(peer: NodeID, channel: PeerChannelKind, connector: Bool)
+            case closed
+        }
+
+        enum Action: Equatable {
+            /// Acceptor: the hello is good; answer with an accepting `helloAck`.
+            case accept(PeerFrame.Hello)
+            /// Acceptor: answer with a refusing `helloAck`, log `reason`, close.
+            case refuse(reason: String)
+            /// Connector: the acceptor took us; the connection is usable.
+            case handshakeCompleted
+            /// Connector: the acceptor refused us; log and close.
+            case handshakeRefused(reason: String)
+            case deliverRaft([GroupMessage], from: NodeID)
+            case deliverRequest(id: UInt64, payload: [UInt8], from: NodeID)
+            case deliverResponse(id: UInt64, payload: [UInt8])
+            /// A frame that has no place here: log and close.
+            case violation(String)
+            /// Already closing: ignore.
+            case ignore
+        }
+
+        private(set) var state: State
+
+        init(role: Role) {
+            switch role {
+            case .connector(let peer, let channel): state = .awaitingAck(peer: peer, channel: channel)
+            case .acceptor(let clusterID): state = .awaitingHello(clusterID: clusterID)
+            }
+        }
+
+        var isEstablished: Bool {
+            if case .established = state { return true }
+            return false
+        }
+
+        var peer: NodeID? {
+            switch state {
+            case .awaitingAck(let peer, _), .established(let peer, _, _): peer
+            case .awaitingHello, .closed: nil
+            }
+        }
+
+        mutating func frameReceived(_ frame: PeerFrame) -> Action {
+            switch (state, frame) {
+            case (.closed, _):
+                return .ignore
+            case (.awaitingHello(let clusterID), .hello(let hello)):
+                // A wiped or stray node must never talk to another cluster (ARCHITECTURE.md "Bootstrap").
+                guard hello.clusterID == clusterID else {
+                    state = .closed
+                    return .refuse(reason: "cluster \(hello.clusterID) is not this cluster \(clusterID)")
+                }
+                state = .established(peer: hello.nodeID, channel: hello.channel, connector: false)
+                return .accept(hello)
+            case (.awaitingAck(let peer, let channel), .helloAck(let accepted, let reason)):
+                guard accepted else {
+                    state = .closed
+                    return .handshakeRefused(reason: reason)
+                }
+                state = .established(peer: peer, channel: channel, connector: true)
+                return .handshakeCompleted
+            case (.established(let peer, .raft, false), .raft(let messages)):
+                return .deliverRaft(messages, from: peer)
+            case (.established(let peer, .rpc, false), .request(let id, let payload)):
+                return .deliverRequest(id: id, payload: payload, from: peer)
+            case (.established(_, .rpc, true), .response(let id, let payload)):
+                return .deliverResponse(id: id, payload: payload)
+            default:
+                state = .closed
+                return .violation("unexpected \(frame.kindName) frame")
+            }
+        }
+
+        /// A decode error or handshake timeout: the connection is done.
+        mutating func failed() { state = .closed }
+    }
+}
+
+extension PeerFrame {
+    /// For log lines: the case without its (possibly large) contents.
+    var kindName: String {
+        switch self {
+        case .hello: "hello"
+        case .helloAck: "helloAck"
+        case .raft: "raft"
+        case .request: "request"
+        case .response: "response"
+        }
+    }
+}

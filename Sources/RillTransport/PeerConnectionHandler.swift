@@ -1,0 +1,190 @@
+import Logging
+import NIOCore
+import RillModel
+
+/// What a connection reports to its owner. Every callback runs on the connection's event loop and must not block.
+struct PeerConnectionEvents: Sendable {
+    var raftReceived: @Sendable ([GroupMessage], NodeID) -> Void = { _, _ in }
+    var requestReceived: @Sendable (InboundRequest) -> Void = { _ in }
+    var responseReceived: @Sendable (UInt64, [UInt8]) -> Void = { _, _ in }
+    /// The channel may be writable again: drain queued messages.
+    var writable: @Sendable (any Channel) -> Void = { _ in }
+    /// An acceptor finished the handshake.
+    var accepted: @Sendable (any Channel, PeerFrame.Hello) -> Void = { _, _ in }
+    var closed: @Sendable (any Channel) -> Void = { _ in }
+}
+
+/// An RPC that arrived on an accepted connection, to be answered on `channel`.
+struct InboundRequest: Sendable {
+    var id: UInt64
+    var payload: [UInt8]
+    var peer: NodeID
+    var channel: any Channel
+}
+
+/// The last handler of every peer connection: runs the handshake, then routes frames to the transport.
+/// It never awaits; the transport's callbacks decide what to do with what arrives.
+final class PeerConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = PeerFrame
+    typealias OutboundOut = PeerFrame
+
+    private var stateMachine: StateMachine
+    private let hello: PeerFrame.Hello?
+    private let events: PeerConnectionEvents
+    private let counters: TransportCounters
+    private let handshakeTimeout: Duration
+    private var logger: Logger
+    /// Completed once: on `helloAck`, on failure, or when the handler goes away (a no-op if already completed).
+    private let handshakePromise: EventLoopPromise<Void>?
+    private var handshakeTimer: Scheduled<Void>?
+
+    /// A connector sends `hello` once active and completes `handshake` on the answer.
+    init(
+        connectingTo peer: NodeID,
+        hello: PeerFrame.Hello,
+        handshake: EventLoopPromise<Void>,
+        events: PeerConnectionEvents,
+        counters: TransportCounters,
+        handshakeTimeout: Duration,
+        logger: Logger
+    ) {
+        self.stateMachine = StateMachine(role: .connector(peer: peer, channel: hello.channel))
+        self.hello = hello
+        self.handshakePromise = handshake
+        self.events = events
+        self.counters = counters
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+        self.logger[metadataKey: "peer"] = "\(peer)"
+        self.logger[metadataKey: "channel"] = "\(hello.channel)"
+    }
+
+    /// An acceptor waits for `hello` and checks its cluster.
+    init(
+        acceptingFor clusterID: String,
+        events: PeerConnectionEvents,
+        counters: TransportCounters,
+        handshakeTimeout: Duration,
+        logger: Logger
+    ) {
+        self.stateMachine = StateMachine(role: .acceptor(clusterID: clusterID))
+        self.hello = nil
+        self.handshakePromise = nil
+        self.events = events
+        self.counters = counters
+        self.handshakeTimeout = handshakeTimeout
+        self.logger = logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard handshakeTimer == nil, !stateMachine.isEstablished else { return }
+        if let hello {
+            context.writeAndFlush(wrapOutboundOut(.hello(hello)), promise: nil)
+            counters.framesSent.add(1, ordering: .relaxed)
+        }
+        // A peer that never completes the handshake must not hold a connection (or a caller) forever.
+        let timeout = handshakeTimeout.timeAmount
+        let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let channel = context.channel
+        handshakeTimer = context.eventLoop.scheduleTask(in: timeout) {
+            let handler = loopBound.value
+            guard !handler.stateMachine.isEstablished else { return }
+            handler.logger.warning("peer handshake timed out, closing")
+            handler.stateMachine.failed()
+            handler.handshakePromise?.fail(TransportError.unreachable)
+            channel.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        counters.framesReceived.add(1, ordering: .relaxed)
+        switch stateMachine.frameReceived(frame) {
+        case .accept(let hello):
+            handshakeTimer?.cancel()
+            logger[metadataKey: "peer"] = "\(hello.nodeID)"
+            logger[metadataKey: "channel"] = "\(hello.channel)"
+            logger.debug("accepted peer connection", metadata: ["generation": "\(hello.generation)"])
+            context.writeAndFlush(wrapOutboundOut(.helloAck(accepted: true, reason: "")), promise: nil)
+            counters.framesSent.add(1, ordering: .relaxed)
+            events.accepted(context.channel, hello)
+        case .refuse(let reason):
+            handshakeTimer?.cancel()
+            logger.warning("refusing peer connection", metadata: ["reason": "\(reason)"])
+            counters.refusedHandshakes.add(1, ordering: .relaxed)
+            refuse(context: context, reason: reason)
+        case .handshakeCompleted:
+            handshakeTimer?.cancel()
+            handshakePromise?.succeed()
+        case .handshakeRefused(let reason):
+            handshakeTimer?.cancel()
+            logger.warning("peer refused our connection", metadata: ["reason": "\(reason)"])
+            handshakePromise?.fail(TransportError.refused(reason: reason))
+            context.close(promise: nil)
+        case .deliverRaft(let messages, let peer):
+            events.raftReceived(messages, peer)
+        case .deliverRequest(let id, let payload, let peer):
+            events.requestReceived(InboundRequest(id: id, payload: payload, peer: peer, channel: context.channel))
+        case .deliverResponse(let id, let payload):
+            events.responseReceived(id, payload)
+        case .violation(let what):
+            logger.warning("peer protocol violation, closing", metadata: ["reason": "\(what)"])
+            handshakePromise?.fail(TransportError.unreachable)
+            context.close(promise: nil)
+        case .ignore:
+            break
+        }
+    }
+
+    /// Answers with a refusing `helloAck`, then closes once it is written.
+    private func refuse(context: ChannelHandlerContext, reason: String) {
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.helloAck(accepted: false, reason: reason))).whenComplete { _ in
+            channel.close(promise: nil)
+        }
+        counters.framesSent.add(1, ordering: .relaxed)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { events.writable(context.channel) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Hostile or corrupt bytes end here: the decoder threw, nothing trapped; the connection goes.
+        logger.warning("closing peer connection", metadata: ["error": "\(error)"])
+        let wasAwaitingHello: Bool
+        if case .awaitingHello = stateMachine.state { wasAwaitingHello = true } else { wasAwaitingHello = false }
+        stateMachine.failed()
+        handshakePromise?.fail(TransportError.unreachable)
+        if wasAwaitingHello, case PeerFrameError.unsupportedVersion(let version) = error {
+            // Tell the dialler why, so its log names the cause rather than a reset connection.
+            counters.refusedHandshakes.add(1, ordering: .relaxed)
+            refuse(context: context, reason: "protocol version \(version) is not \(PeerProtocol.version)")
+        } else {
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        stateMachine.failed()
+        handshakePromise?.fail(TransportError.unreachable)
+        events.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        handshakePromise?.fail(TransportError.unreachable)
+    }
+}

@@ -1,0 +1,79 @@
+import RillModel
+
+/// Injected faults for chaos testing. Only with `TransportSettings.faultInjection`; otherwise the setters
+/// throw and the send path skips the checks entirely.
+struct FaultState: Sendable {
+    var isolated: Set<NodeID> = []
+    var dropProbability: [NodeID: Double] = [:]
+    var generator: SplitMix64
+
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+}
+
+/// A small seeded generator (Steele et al., SplitMix64), so a chaos run with the same seed drops the same
+/// messages given the same sends.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+extension PeerTransport {
+    /// Drops each outbound Raft message to `peer` with probability `probability` (0 restores delivery).
+    public func setDropProbability(_ probability: Double, to peer: NodeID) throws(TransportError) {
+        guard settings.faultInjection else { throw .faultInjectionDisabled }
+        let clamped = min(max(probability, 0), 1)
+        faults.withLock { $0.dropProbability[peer] = clamped > 0 ? clamped : nil }
+    }
+
+    /// Drops everything to and from `peers`, Raft and RPC alike, until `heal()`: a network partition.
+    /// Requests to an isolated peer fail at once with `unreachable` (they are never written).
+    public func isolate(peers: Set<NodeID>) throws(TransportError) {
+        guard settings.faultInjection else { throw .faultInjectionDisabled }
+        faults.withLock { $0.isolated.formUnion(peers) }
+    }
+
+    /// Ends every isolation and drop probability.
+    public func heal() throws(TransportError) {
+        guard settings.faultInjection else { throw .faultInjectionDisabled }
+        faults.withLock { state in
+            state.isolated = []
+            state.dropProbability = [:]
+        }
+    }
+
+    /// Messages (Raft messages and requests) dropped by injected faults so far.
+    public var faultDrops: Int { counters.droppedByFault.load(ordering: .relaxed) }
+
+    func isIsolated(_ peer: NodeID) -> Bool {
+        guard settings.faultInjection else { return false }
+        return faults.withLock { $0.isolated.contains(peer) }
+    }
+
+    /// What survives the faults on the way out; drops are counted.
+    func applyOutboundFaults(_ messages: [GroupMessage], to peer: NodeID) -> [GroupMessage] {
+        let surviving = faults.withLock { state -> [GroupMessage] in
+            if state.isolated.contains(peer) { return [] }
+            guard let probability = state.dropProbability[peer] else { return messages }
+            return messages.filter { _ in Double.random(in: 0..<1, using: &state.generator) >= probability }
+        }
+        let dropped = messages.count - surviving.count
+        if dropped > 0 { counters.droppedByFault.add(dropped, ordering: .relaxed) }
+        return surviving
+    }
+
+    /// Whether inbound traffic from `peer` is cut by an isolation; counts what is dropped.
+    func dropInbound(_ count: Int, from peer: NodeID) -> Bool {
+        guard isIsolated(peer) else { return false }
+        counters.droppedByFault.add(count, ordering: .relaxed)
+        return true
+    }
+}

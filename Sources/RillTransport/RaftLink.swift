@@ -1,0 +1,230 @@
+import Logging
+import NIOCore
+import RillModel
+import Synchronization
+
+/// The outbound Raft connection to one peer: a bounded queue, a lazily dialled connection that redials with
+/// capped exponential backoff, and a drain that packs queued messages into frames of about 1 MiB.
+///
+/// Votes, heartbeats and responses sit in their own queue and go out before queued appends and snapshots;
+/// Raft tolerates the reordering (and the loss when the queue is full).
+final class RaftLink: Sendable {
+    let peer: NodeID
+    private let connector: PeerConnector
+    private let state: Mutex<State>
+
+    private enum Connection {
+        case idle
+        case connecting
+        case connected(any Channel)
+        case backingOff(Scheduled<Void>)
+    }
+
+    private struct State {
+        var address: PeerAddress
+        var control: [GroupMessage] = []
+        var bulk: [GroupMessage] = []
+        var queuedBytes = 0
+        var connection: Connection = .idle
+        var backoff: Duration
+        var drainScheduled = false
+        var everConnected = false
+        var closed = false
+    }
+
+    init(peer: NodeID, address: PeerAddress, connector: PeerConnector) {
+        self.peer = peer
+        self.connector = connector
+        self.state = Mutex(State(address: address, backoff: connector.settings.initialBackoff))
+    }
+
+    /// Queues `messages`, dropping (and counting) what does not fit; dials or drains as needed. Never blocks
+    /// on I/O: the lock covers only queue bookkeeping.
+    func enqueue(_ messages: [GroupMessage]) {
+        let settings = connector.settings
+        enum Next { case nothing, connect, drain(any Channel) }
+        let (next, dropped) = state.withLock { state -> (Next, Int) in
+            guard !state.closed else { return (.nothing, messages.count) }
+            var dropped = 0
+            for message in messages {
+                let size = message.wireSizeEstimate
+                let count = state.control.count + state.bulk.count
+                guard count < settings.maximumQueuedMessages,
+                    state.queuedBytes + size <= settings.maximumQueuedBytes || count == 0
+                else {
+                    dropped += 1
+                    continue
+                }
+                state.queuedBytes += size
+                if message.isBulk { state.bulk.append(message) } else { state.control.append(message) }
+            }
+            switch state.connection {
+            case .idle:
+                state.connection = .connecting
+                return (.connect, dropped)
+            case .connected(let channel) where !state.drainScheduled:
+                state.drainScheduled = true
+                return (.drain(channel), dropped)
+            case .connected, .connecting, .backingOff:
+                return (.nothing, dropped)
+            }
+        }
+        if dropped > 0 { connector.counters.droppedQueueFull.add(dropped, ordering: .relaxed) }
+        switch next {
+        case .nothing: break
+        case .connect: connect()
+        case .drain(let channel): channel.eventLoop.execute { self.drain(channel) }
+        }
+    }
+
+    /// Points the link at a new address; an open connection to the old one is closed.
+    func update(address: PeerAddress) {
+        let channel = state.withLock { state -> (any Channel)? in
+            guard state.address != address else { return nil }
+            state.address = address
+            if case .connected(let channel) = state.connection { return channel }
+            return nil
+        }
+        channel?.close(promise: nil)
+    }
+
+    /// Closes the connection and cancels any redial; queued messages are dropped.
+    func close() {
+        let channel = state.withLock { state -> (any Channel)? in
+            state.closed = true
+            state.control = []
+            state.bulk = []
+            state.queuedBytes = 0
+            let connection = state.connection
+            state.connection = .idle
+            switch connection {
+            case .connected(let channel): return channel
+            case .backingOff(let timer):
+                timer.cancel()
+                return nil
+            case .idle, .connecting: return nil
+            }
+        }
+        channel?.close(promise: nil)
+    }
+
+    private func connect() {
+        let address = state.withLock { $0.address }
+        var events = PeerConnectionEvents()
+        events.writable = { [weak self] channel in self?.scheduleDrain(channel) }
+        events.closed = { [weak self] channel in self?.connectionClosed(channel) }
+        connector.connect(to: peer, at: address, channel: .raft, events: events).whenComplete { result in
+            switch result {
+            case .success(let channel): self.connected(channel)
+            case .failure(let error): self.connectFailed(error)
+            }
+        }
+    }
+
+    private func connected(_ channel: any Channel) {
+        let (keep, reconnect, hasWork) = state.withLock { state -> (Bool, Bool, Bool) in
+            guard !state.closed else { return (false, false, false) }
+            state.connection = .connected(channel)
+            state.backoff = connector.settings.initialBackoff
+            let reconnect = state.everConnected
+            state.everConnected = true
+            let hasWork = !(state.control.isEmpty && state.bulk.isEmpty) && !state.drainScheduled
+            if hasWork { state.drainScheduled = true }
+            return (true, reconnect, hasWork)
+        }
+        guard keep else {
+            channel.close(promise: nil)
+            return
+        }
+        connector.logger.debug("raft connection up", metadata: ["peer": "\(peer)"])
+        if reconnect { connector.counters.reconnects.add(1, ordering: .relaxed) }
+        if hasWork { channel.eventLoop.execute { self.drain(channel) } }
+    }
+
+    private func connectFailed(_ error: any Error) {
+        connector.logger.debug("raft connect failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        backOff()
+    }
+
+    /// Waits the current backoff, doubling it for next time, then redials if anything is queued.
+    private func backOff() {
+        let eventLoop = connector.group.next()
+        state.withLock { state in
+            guard !state.closed else { return }
+            let delay = state.backoff
+            state.backoff = min(delay * 2, connector.settings.maximumBackoff)
+            let timer = eventLoop.scheduleTask(in: delay.timeAmount) { self.backoffElapsed() }
+            state.connection = .backingOff(timer)
+        }
+    }
+
+    private func backoffElapsed() {
+        let redial = state.withLock { state -> Bool in
+            guard case .backingOff = state.connection, !state.closed else { return false }
+            // Lazy: with nothing queued the next `enqueue` dials.
+            let redial = !(state.control.isEmpty && state.bulk.isEmpty)
+            state.connection = redial ? .connecting : .idle
+            return redial
+        }
+        if redial { connect() }
+    }
+
+    private func connectionClosed(_ channel: any Channel) {
+        let wasCurrent = state.withLock { state -> Bool in
+            guard case .connected(let current) = state.connection, current === channel else { return false }
+            state.connection = .idle
+            state.drainScheduled = false
+            return true
+        }
+        guard wasCurrent else { return }
+        connector.logger.debug("raft connection lost", metadata: ["peer": "\(peer)"])
+        // Wait a little before redialling, so a peer that accepts and drops does not cause a connect storm.
+        backOff()
+    }
+
+    private func scheduleDrain(_ channel: any Channel) {
+        let schedule = state.withLock { state -> Bool in
+            guard case .connected(let current) = state.connection, current === channel, !state.drainScheduled else {
+                return false
+            }
+            state.drainScheduled = true
+            return true
+        }
+        if schedule { channel.eventLoop.execute { self.drain(channel) } }
+    }
+
+    /// On the channel's event loop: writes everything queued, control messages first, while the channel is
+    /// writable. When it is not, messages wait (and overflow into drops) until `writable` fires.
+    private func drain(_ channel: any Channel) {
+        let maximumFrame = connector.settings.maximumRaftFrameBytes
+        let batch = state.withLock { state -> [GroupMessage] in
+            state.drainScheduled = false
+            guard case .connected(let current) = state.connection, current === channel, channel.isWritable else {
+                return []
+            }
+            let batch = state.control + state.bulk
+            state.control = []
+            state.bulk = []
+            state.queuedBytes = 0
+            return batch
+        }
+        guard !batch.isEmpty else { return }
+        var frame: [GroupMessage] = []
+        var frameBytes = 0
+        var frames = 0
+        for message in batch {
+            let size = message.wireSizeEstimate
+            if !frame.isEmpty && frameBytes + size > maximumFrame {
+                channel.write(PeerFrame.raft(frame), promise: nil)
+                frames += 1
+                frame = []
+                frameBytes = 0
+            }
+            frame.append(message)
+            frameBytes += size
+        }
+        channel.write(PeerFrame.raft(frame), promise: nil)
+        channel.flush()
+        connector.counters.framesSent.add(frames + 1, ordering: .relaxed)
+    }
+}

@@ -1,0 +1,41 @@
+/// Tunables of a `PeerTransport`. Defaults suit a LAN cluster; tests shorten the timeouts.
+public struct TransportSettings: Sendable {
+    /// How long a TCP connect may take before the peer counts as unreachable.
+    public var connectTimeout: Duration = .seconds(1)
+    /// How long the acceptor may take to answer `hello`.
+    public var handshakeTimeout: Duration = .seconds(2)
+    /// The first delay before reconnecting after a failed connect; doubles per failure up to `maximumBackoff`.
+    public var initialBackoff: Duration = .milliseconds(50)
+    public var maximumBackoff: Duration = .seconds(2)
+    /// Raft messages waiting per peer; past it new messages are dropped and counted (Raft retransmits).
+    public var maximumQueuedMessages: Int = 8192
+    /// Bytes of Raft messages waiting per peer (estimated), the other bound of the same queue.
+    public var maximumQueuedBytes: Int = 64 * 1024 * 1024
+    /// Target size of one `.raft` frame (ARCHITECTURE.md: frames ≤ 1 MiB); a single larger message goes alone.
+    public var maximumRaftFrameBytes: Int = 1024 * 1024
+    /// Enables the fault hooks of `PeerTransport+Faults.swift`; when false, setting a fault throws.
+    public var faultInjection: Bool = false
+    /// Seeds the generator behind drop probabilities, so a chaos run replays.
+    public var faultSeed: UInt64 = 0x5EED
+
+    public init() {}
+}
+
+/// Counters since the transport started. Frames and bytes count everything on the wire, handshakes included.
+public struct TransportStats: Sendable, Equatable {
+    public var framesSent: Int
+    public var framesReceived: Int
+    public var bytesSent: Int
+    public var bytesReceived: Int
+    /// Outbound connections established after the first one to the same peer.
+    public var reconnects: Int
+    /// Raft messages dropped because a peer's queue was full.
+    public var droppedQueueFull: Int
+    /// Raft messages and requests dropped by injected faults (isolation or drop probability).
+    public var droppedByFault: Int
+    /// Inbound connections refused at the handshake (wrong cluster or protocol).
+    public var refusedHandshakes: Int
+
+    /// All dropped Raft messages.
+    public var dropped: Int { droppedQueueFull + droppedByFault }
+}

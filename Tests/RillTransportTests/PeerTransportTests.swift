@@ -1,0 +1,214 @@
+import NIOCore
+import NIOPosix
+import RillModel
+import RillRaft
+import RillTransport
+import Testing
+
+@Suite struct PeerTransportTests {
+    @Test func twoTransportsExchangeRaftBatchesAndRequests() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            let toB = (1...50).map { heartbeat(from: a.id, to: b.id, tag: $0) } + everyMessage
+            a.transport.send(toB, to: b.id)
+            b.transport.send([heartbeat(from: b.id, to: a.id, tag: 7)], to: a.id)
+            try await waitUntil("b receives a's batch") { b.inbox.count == toB.count }
+            try await waitUntil("a receives b's batch") { a.inbox.count == 1 }
+            // Control messages keep their order; so do bulk ones.
+            #expect(b.inbox.messages(from: a.id).filter { !$0.isBulk } == toB.filter { !$0.isBulk })
+            #expect(b.inbox.messages(from: a.id).filter(\.isBulk) == toB.filter(\.isBulk))
+
+            let answer = try await a.transport.request([1, 2, 3], to: b.id, timeout: .seconds(5))
+            #expect(answer == [1, 3, 2, 1])  // b's handler: the caller's id, then the payload reversed
+            let big = (0..<(3 * 1024 * 1024)).map { UInt8(truncatingIfNeeded: $0) }
+            let bigAnswer = try await b.transport.request(big, to: a.id, timeout: .seconds(10))
+            #expect(bigAnswer == [2] + big.reversed())
+
+            let stats = a.transport.stats
+            #expect(stats.framesSent >= 3)
+            #expect(stats.bytesSent > 0 && stats.bytesReceived > 3 * 1024 * 1024)
+        }
+    }
+
+    @Test func largeAppendsAreSplitIntoFramesOfAboutOneMebibyte() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            // Connect first, so the appends go out in one drain rather than trickling.
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+            try await waitUntil("connected") { b.inbox.count == 1 }
+            let framesBefore = b.transport.stats.framesReceived
+            let appends = (2...9).map { append(from: a.id, to: b.id, tag: $0, bytes: 512 * 1024) }
+            a.transport.send(appends, to: b.id)
+            try await waitUntil("all appends arrive") { b.inbox.count == 9 }
+            #expect(b.inbox.messages.dropFirst().map { $0 } == appends)
+            // 8 × 512 KiB: at most two per ~1 MiB frame.
+            #expect(b.transport.stats.framesReceived - framesBefore >= 4)
+        }
+    }
+
+    @Test func threeTransportsTalkPairwise() async throws {
+        let nodes = [try await TestNode.start(1), try await TestNode.start(2), try await TestNode.start(3)]
+        connect(nodes)
+        try await withNodes(nodes) {
+            for sender in nodes {
+                for receiver in nodes where receiver.id != sender.id {
+                    sender.transport.send([heartbeat(from: sender.id, to: receiver.id, tag: sender.id.rawValue)], to: receiver.id)
+                }
+            }
+            for node in nodes {
+                try await waitUntil("node \(node.id) hears from both others") { node.inbox.count == 2 }
+                let senders = Set(node.inbox.messages.map(\.message.from))
+                #expect(senders == Set(nodes.map(\.id)).subtracting([node.id]))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for sender in nodes {
+                    for receiver in nodes where receiver.id != sender.id {
+                        group.addTask {
+                            let answer = try await sender.transport.request([9, 8], to: receiver.id, timeout: .seconds(5))
+                            #expect(answer == [UInt8(sender.id.rawValue), 8, 9])
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func restartedPeerOnTheSamePortReceivesAgain() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+        try await waitUntil("first delivery") { b.inbox.count == 1 }
+        await b.transport.shutdown()
+
+        let restarted = try await TestNode.start(2, port: b.port, generation: 2)
+        try await withNodes([a, restarted]) {
+            // Raft resends on its own ticks; model that with a bounded resend loop until one gets through.
+            var tag: UInt64 = 100
+            try await waitUntil("delivery after restart") {
+                tag += 1
+                a.transport.send([heartbeat(from: a.id, to: restarted.id, tag: tag)], to: restarted.id)
+                return restarted.inbox.count > 0
+            }
+            #expect(a.transport.stats.reconnects >= 1)
+            let answer = try await a.transport.request([5], to: restarted.id, timeout: .seconds(5))
+            #expect(answer == [1, 5])
+        }
+    }
+
+    @Test func transportOfAnotherClusterIsRefused() async throws {
+        let a = try await TestNode.start(1, cluster: "cluster-a")
+        let stray = try await TestNode.start(2, cluster: "cluster-b")
+        connect([a, stray])
+        try await withNodes([a, stray]) {
+            await #expect(throws: TransportError.unreachable) {
+                try await stray.transport.request([1], to: a.id, timeout: .seconds(5))
+            }
+            stray.transport.send([heartbeat(from: stray.id, to: a.id, tag: 1)], to: a.id)
+            try await waitUntil("both handshakes refused") { a.transport.stats.refusedHandshakes >= 2 }
+            #expect(a.inbox.count == 0)
+        }
+    }
+
+    @Test func requestToADownPeerIsUnreachableWithinTheDeadline() async throws {
+        let a = try await TestNode.start(1)
+        let gone = try await TestNode.start(2)
+        await gone.transport.shutdown()  // its port is now closed
+        connect([a, gone])
+        try await withNodes([a]) {
+            let start = ContinuousClock.now
+            await #expect(throws: TransportError.unreachable) {
+                try await a.transport.request([1], to: gone.id, timeout: .seconds(2))
+            }
+            #expect(ContinuousClock.now - start < .seconds(2))
+            await #expect(throws: TransportError.unreachable) {
+                try await a.transport.request([1], to: NodeID(77), timeout: .seconds(2))
+            }
+        }
+    }
+
+    @Test func requestWithoutAnAnswerTimesOut() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        // A handler that never answers in time; shutdown cancels it.
+        b.transport.setRequestHandler { _, _ in
+            try? await Task.sleep(for: .seconds(60))
+            return []
+        }
+        connect([a, b])
+        try await withNodes([a, b]) {
+            await #expect(throws: TransportError.timeout) {
+                try await a.transport.request([1], to: b.id, timeout: .milliseconds(200))
+            }
+        }
+    }
+
+    @Test func faultHooksThrowWhenDisabled() async throws {
+        let a = try await TestNode.start(1)
+        try await withNodes([a]) {
+            #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.isolate(peers: [NodeID(2)]) }
+            #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.heal() }
+            #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.setDropProbability(0.5, to: NodeID(2)) }
+        }
+    }
+
+    @Test func isolateDropsBothWaysAndHealRestores() async throws {
+        let a = try await TestNode.start(1, settings: testSettings(faults: true))
+        let b = try await TestNode.start(2, settings: testSettings(faults: true))
+        connect([a, b])
+        try await withNodes([a, b]) {
+            try a.transport.isolate(peers: [b.id])
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+            await #expect(throws: TransportError.unreachable) {
+                try await a.transport.request([1], to: b.id, timeout: .seconds(1))
+            }
+            // Inbound from the isolated peer is dropped on arrival.
+            b.transport.send([heartbeat(from: b.id, to: a.id, tag: 2)], to: a.id)
+            try await waitUntil("a drops b's message") { a.transport.faultDrops >= 3 }
+            #expect(a.inbox.count == 0)
+
+            try a.transport.heal()
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 3)], to: b.id)
+            b.transport.send([heartbeat(from: b.id, to: a.id, tag: 4)], to: a.id)
+            try await waitUntil("traffic flows after heal") { b.inbox.count == 1 && a.inbox.count == 1 }
+            // The isolated message was dropped, not delayed.
+            #expect(!b.inbox.contains(term: 1))
+            #expect(b.inbox.contains(term: 3))
+            #expect(try await a.transport.request([1], to: b.id, timeout: .seconds(5)) == [1, 1])
+        }
+    }
+
+    @Test func dropProbabilityDropsAndCounts() async throws {
+        let a = try await TestNode.start(1, settings: testSettings(faults: true))
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            try a.transport.setDropProbability(0.5, to: b.id)
+            let batch = (1...400).map { heartbeat(from: a.id, to: b.id, tag: $0) }
+            a.transport.send(batch, to: b.id)
+            let dropped = a.transport.faultDrops
+            #expect(dropped > 100 && dropped < 300)
+            try await waitUntil("survivors arrive") { b.inbox.count == 400 - dropped }
+            #expect(a.transport.stats.dropped == dropped)
+        }
+    }
+
+    @Test func fullQueueDropsAndCounts() async throws {
+        var settings = testSettings()
+        settings.maximumQueuedMessages = 10
+        let a = try await TestNode.start(1, settings: settings)
+        // Nobody listens at the peer's address, so everything waits in the queue.
+        let gone = try await TestNode.start(2)
+        await gone.transport.shutdown()
+        connect([a, gone])
+        try await withNodes([a]) {
+            a.transport.send((1...25).map { heartbeat(from: a.id, to: gone.id, tag: $0) }, to: gone.id)
+            #expect(a.transport.stats.droppedQueueFull == 15)
+        }
+    }
+}
