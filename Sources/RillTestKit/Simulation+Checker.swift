@@ -33,11 +33,14 @@ extension Simulation {
             }
             leaders[node.term] = node.id
             // Leader Completeness (Raft §5.4): entries committed in earlier terms are in the new leader's log.
-            for (index, record) in committed where record.term < node.term {
+            // Sorted, so a failing seed reports the same entry on every replay (dictionaries hash with a
+            // per-process seed).
+            for index in committed.keys.sorted() {
+                guard let record = committed[index], record.term < node.term else { continue }
                 try expectHolds(node, record.entry, property: "leader completeness")
-                _ = index
             }
-            for (_, entry) in acknowledged {
+            for index in acknowledged.keys.sorted() {
+                guard let entry = acknowledged[index] else { continue }
                 try expectHolds(node, entry, property: "acknowledged entry kept by later leaders")
             }
         }
