@@ -24,8 +24,11 @@ public struct APIServer: Sendable {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Half-closure lets a `Connection: close` reply shut the output down only after
+                    // every pending byte is written; a plain close would drop the tail of a big body.
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                        wrappingChannelSynchronously: channel,
+                        configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
         onBound(server.channel.localAddress?.port ?? port)

@@ -14,7 +14,10 @@ struct HTTPConnection {
             try await connection.executeThenClose { inbound, outbound in
                 var head: HTTPRequestHead?
                 var body = ByteBuffer()
+                var closing = false
                 for try await part in inbound {
+                    // After a final reply, drain what the client still sends until it closes.
+                    if closing { continue }
                     switch part {
                     case .head(let requestHead):
                         head = requestHead
@@ -23,14 +26,16 @@ struct HTTPConnection {
                             length > Node.maxRequestBytes
                         {
                             try await refuseTooLarge(requestHead, outbound)
-                            return
+                            closing = true
                         }
                     case .body(let chunk):
                         guard let requestHead = head else { continue }
                         // Refuse oversized bodies while they stream in, before buffering them.
                         if body.readableBytes + chunk.readableBytes > Node.maxRequestBytes {
                             try await refuseTooLarge(requestHead, outbound)
-                            return
+                            head = nil
+                            closing = true
+                            continue
                         }
                         var chunk = chunk
                         body.writeBuffer(&chunk)
@@ -39,7 +44,10 @@ struct HTTPConnection {
                         head = nil
                         let reply = await RequestDispatcher(node: node, logger: logger).respond(to: requestHead, body: body)
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
-                        if !requestHead.isKeepAlive { return }
+                        if !requestHead.isKeepAlive {
+                            outbound.finish()
+                            closing = true
+                        }
                     }
                 }
             }
@@ -56,6 +64,7 @@ struct HTTPConnection {
         var reply = HTTPReply.error(error, requestID: RequestIDs.make())
         reply.status = .payloadTooLarge
         try await write(reply, keepAlive: false, to: outbound)
+        outbound.finish()
     }
 
     private func write(

@@ -7,21 +7,41 @@ public enum Base64 {
         return table
     }()
 
-    public static func encode<C: Collection>(_ data: C, into output: inout [UInt8]) where C.Element == UInt8 {
-        output.reserveCapacity(output.count + (data.count + 2) / 3 * 4)
-        var iterator = data.makeIterator()
-        while let b0 = iterator.next() {
-            let b1 = iterator.next()
-            let b2 = iterator.next()
-            output.append(alphabet[Int(b0 >> 2)])
-            output.append(alphabet[Int((b0 & 0x03) << 4 | (b1 ?? 0) >> 4)])
-            if let b1 {
-                output.append(alphabet[Int((b1 & 0x0F) << 2 | (b2 ?? 0) >> 6)])
-            } else {
-                output.append(UInt8(ascii: "="))
+    /// Appends the encoding of `data` to `output`. Concrete over raw bytes: a generic version costs a
+    /// witness call per byte across modules, which made 10,000-record GetRecords replies CPU-bound.
+    public static func encode(_ data: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        let count = data.count
+        let encodedCount = (count + 2) / 3 * 4
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: encodedCount))
+        output.withUnsafeMutableBufferPointer { out in
+            alphabet.withUnsafeBufferPointer { table in
+                var i = 0
+                var o = start
+                while i + 3 <= count {
+                    let b0 = data[i], b1 = data[i + 1], b2 = data[i + 2]
+                    out[o] = table[Int(b0 >> 2)]
+                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
+                    out[o + 3] = table[Int(b2 & 0x3F)]
+                    i += 3
+                    o += 4
+                }
+                let remaining = count - i
+                if remaining > 0 {
+                    let b0 = data[i]
+                    let b1: UInt8 = remaining > 1 ? data[i + 1] : 0
+                    out[o] = table[Int(b0 >> 2)]
+                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o + 2] = remaining > 1 ? table[Int((b1 & 0x0F) << 2)] : UInt8(ascii: "=")
+                    out[o + 3] = UInt8(ascii: "=")
+                }
             }
-            if let b2 { output.append(alphabet[Int(b2 & 0x3F)]) } else { output.append(UInt8(ascii: "=")) }
         }
+    }
+
+    public static func encode(_ data: [UInt8], into output: inout [UInt8]) {
+        data.withUnsafeBytes { encode($0, into: &output) }
     }
 
     public static func encode(_ data: [UInt8]) -> String {
@@ -38,31 +58,55 @@ public enum Base64 {
 
     /// Decodes padded base64; the length must be a multiple of four, as AWS requires.
     public static func decode(_ text: String) throws(DecodeError) -> [UInt8] {
-        let input = Array(text.utf8)
-        do {
-            guard input.count % 4 == 0 else { throw .badLength(input.count) }
-            if input.isEmpty { return [] }
-            var padding = 0
-            if input[input.count - 1] == UInt8(ascii: "=") { padding += 1 }
-            if input[input.count - 2] == UInt8(ascii: "=") { padding += 1 }
-            var output = [UInt8]()
-            output.reserveCapacity(input.count / 4 * 3)
-            var i = 0
-            while i < input.count {
-                let last = i + 4 == input.count
-                let c0 = decodeTable[Int(input[i])]
-                let c1 = decodeTable[Int(input[i + 1])]
-                let p2 = input[i + 2] == UInt8(ascii: "=") && last && padding >= 1
-                let p3 = input[i + 3] == UInt8(ascii: "=") && last && padding >= 1
-                let c2 = p2 ? 0 : decodeTable[Int(input[i + 2])]
-                let c3 = p3 ? 0 : decodeTable[Int(input[i + 3])]
-                guard c0 != 0xFF, c1 != 0xFF, c2 != 0xFF, c3 != 0xFF, !(p2 && !p3) else { throw .badCharacter }
-                output.append(c0 << 2 | c1 >> 4)
-                if !p2 { output.append(c1 << 4 | c2 >> 2) }
-                if !p3 { output.append(c2 << 6 | c3) }
-                i += 4
-            }
-            return output
+        var text = text
+        let result: Result<[UInt8], DecodeError> = text.withUTF8 { input in
+            decodeTable.withUnsafeBufferPointer { table in decode(input, table: table) }
         }
+        return try result.get()
+    }
+
+    private static func decode(_ input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodeError> {
+        let count = input.count
+        guard count % 4 == 0 else { return .failure(.badLength(count)) }
+        if count == 0 { return .success([]) }
+        var padding = 0
+        if input[count - 1] == UInt8(ascii: "=") { padding += 1 }
+        if input[count - 2] == UInt8(ascii: "=") { padding += 1 }
+        let decodedCount = count / 4 * 3 - padding
+        var failed = false
+        let output = [UInt8](unsafeUninitializedCapacity: decodedCount) { out, initialized in
+            var i = 0
+            var o = 0
+            // Full quads; the last quad may carry padding and is handled below.
+            while i + 4 < count || (i + 4 == count && padding == 0) {
+                let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                let c2 = table[Int(input[i + 2])], c3 = table[Int(input[i + 3])]
+                if (c0 | c1 | c2 | c3) & 0x80 != 0 {
+                    failed = true
+                    break
+                }
+                out[o] = c0 << 2 | c1 >> 4
+                out[o + 1] = c1 << 4 | c2 >> 2
+                out[o + 2] = c2 << 6 | c3
+                i += 4
+                o += 3
+            }
+            if !failed, padding > 0 {
+                let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                let c2 = padding == 2 ? 0 : table[Int(input[i + 2])]
+                if (c0 | c1 | c2) & 0x80 != 0 || (padding == 2 && input[i + 2] != UInt8(ascii: "=")) {
+                    failed = true
+                } else {
+                    out[o] = c0 << 2 | c1 >> 4
+                    o += 1
+                    if padding == 1 {
+                        out[o] = c1 << 4 | c2 >> 2
+                        o += 1
+                    }
+                }
+            }
+            initialized = failed ? 0 : o
+        }
+        return failed ? .failure(.badCharacter) : .success(output)
     }
 }

@@ -55,6 +55,14 @@ public struct JSONWriter: Sendable {
     public mutating func string(_ value: String) {
         beginValue()
         bytes.append(UInt8(ascii: "\""))
+        var value = value
+        // Most strings (names, ids, sequence numbers) need no escaping: copy them whole.
+        let plain = value.withUTF8 { utf8 in !utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") } }
+        if plain {
+            value.withUTF8 { bytes.append(contentsOf: $0) }
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5C, 0x22])
@@ -96,7 +104,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// A blob as padded standard base64 (RFC 4648 §4), encoded in place.
-    public mutating func base64<C: Collection>(_ data: C) where C.Element == UInt8 {
+    public mutating func base64(_ data: [UInt8]) {
         beginValue()
         bytes.append(UInt8(ascii: "\""))
         Base64.encode(data, into: &bytes)
