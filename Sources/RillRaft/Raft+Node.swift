@@ -67,11 +67,12 @@ extension Raft {
         var reportedSoftState: SoftState
 
         /// Starts a node from what it finds on stable storage. `configuration` is the bootstrap configuration,
-        /// used when neither the snapshot nor a config entry in the log says otherwise. The election timeouts
-        /// are drawn from a generator seeded once from `random`.
+        /// used when neither the snapshot nor a config entry in the log says otherwise. `applied` is how far the
+        /// shell's state machine already is (default: the snapshot; committed entries after it are handed out
+        /// again). The election timeouts are drawn from a generator seeded once from `random`.
         public init(
             id: NodeID, configuration: Configuration, storage: PersistentState = PersistentState(),
-            options: Options = Options(), random: inout some RandomNumberGenerator
+            applied: LogIndex? = nil, options: Options = Options(), random: inout some RandomNumberGenerator
         ) {
             self.id = id
             self.options = options
@@ -88,8 +89,9 @@ extension Raft {
             // A commit beyond the stored log can only come from a damaged disk; never claim more than we hold.
             let commit = min(max(storage.hardState.commit, log.snapshotIndex), log.lastIndex)
             self.commitIndex = commit
-            self.appliedIndex = log.snapshotIndex
-            self.applyingIndex = log.snapshotIndex
+            let resumeFrom = min(max(applied ?? .zero, log.snapshotIndex), commit)
+            self.appliedIndex = resumeFrom
+            self.applyingIndex = resumeFrom
             self.unstableFrom = log.lastIndex.next
             self.persistedIndex = log.lastIndex
             self.random = SplitMix64(seed: random.next())

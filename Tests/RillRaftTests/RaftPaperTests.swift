@@ -430,3 +430,29 @@ import Testing
         #expect(cluster.applied[NodeID(3)]?.map(\.index) == [LogIndex(1), LogIndex(5), LogIndex(6)])
     }
 }
+
+/// Restart behaviour: what a node recovers from its persistent state (Raft Figure 2).
+@Suite struct RestartTests {
+    @Test("Raft Figure 2: term, vote and log survive a restart; committed entries are applied again from `applied`")
+    func restartRecoversPersistentState() throws {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        try cluster[1].propose(kind: .records, payload: [1])
+        try cluster[1].propose(kind: .records, payload: [2])
+        cluster.stabilize()
+        cluster.tickHeartbeat(1)
+        cluster.stabilize()
+        let storage = try #require(cluster.storage[NodeID(2)])
+        var random = TestRandom(seed: 7)
+        let configuration = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])
+        var restarted = Raft.Node(
+            id: NodeID(2), configuration: configuration, storage: storage, applied: LogIndex(2), random: &random)
+        #expect(restarted.term == Term(1))
+        #expect(restarted.vote == NodeID(1))
+        #expect(restarted.log.lastIndex == LogIndex(3))
+        #expect(restarted.commitIndex == LogIndex(3))
+        let ready = restarted.ready()
+        #expect(ready?.committedEntries.map(\.index) == [LogIndex(3)])
+        #expect(ready?.entries.isEmpty == true)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import RillModel
 import RillRaft
 import RillTestKit
@@ -17,6 +18,8 @@ import Testing
 
     /// Seeds split into shards so the test runner can use both cores.
     static let shardCount = 4
+    /// Totals over finished shards, for one summary line.
+    static let totals = Mutex<(shards: Int, stats: Simulation.Stats)>((0, Simulation.Stats()))
 
     /// The world's shape is a function of the seed too: odd seeds run five nodes, even seeds three; small
     /// append batches and pipelines split replication into many messages, which exposes ordering bugs; nodes
@@ -53,5 +56,23 @@ import Testing
             }
         }
         print("simulation shard \(shard): \(total) in \(ContinuousClock.now - start)")
+        let summary: Simulation.Stats? = Self.totals.withLock { totals in
+            totals.shards += 1
+            totals.stats.add(total)
+            return totals.shards == Self.shardCount ? totals.stats : nil
+        }
+        if let summary { print("simulation summary: \(summary) ticks/seed=\(Self.ticks)") }
+    }
+
+    @Test("the same seed replays the same run")
+    func replayIsDeterministic() throws {
+        for seed: UInt64 in [1, 2] {
+            var first = Simulation.World(seed: seed, settings: Self.settings(seed: seed))
+            var second = Simulation.World(seed: seed, settings: Self.settings(seed: seed))
+            let a = try first.run()
+            let b = try second.run()
+            #expect(a.description == b.description)
+            #expect(first.tick == second.tick)
+        }
     }
 }
