@@ -464,10 +464,11 @@ def test_reader_tailing_concurrent_writers_sees_every_record_once(rill, stream):
     deadline = time.monotonic() + 30
     while True:
         assert time.monotonic() < deadline, "reader could not catch up"
+        writers_done = not any(t.is_alive() for t in threads)  # every ack happened before this read
         resp = reader.get_records(ShardIterator=it, Limit=137)
         seen += [(r["SequenceNumber"], r["Data"]) for r in resp["Records"]]
         it = resp["NextShardIterator"]
-        if not any(t.is_alive() for t in threads) and not resp["Records"]:
+        if writers_done and not resp["Records"]:
             break
     for t in threads:
         t.join()
