@@ -342,3 +342,32 @@ def test_shard_quota(kinesis):
     expect_error(kinesis.describe_stream_summary, "ResourceNotFoundException", not_found_message(name),
                  StreamName=name)
     assert kinesis.describe_limits()["OpenShardCount"] == lim["OpenShardCount"]
+
+
+def test_default_page_sizes(server_factory):
+    """ListStreams and DescribeStream return at most 100 by default; ListShards up to 1000 (own node, so
+    the stream count is known)."""
+    server = server_factory()
+    server.start()
+    c = server.client()
+    names = [f"m{i:03d}" for i in range(105)]
+    for n in names:
+        c.create_stream(StreamName=n, ShardCount=1)
+    for n in (names[0], names[-1]):
+        c.get_waiter("stream_exists").wait(StreamName=n, WaiterConfig={"Delay": 1, "MaxAttempts": 10})
+    first = c.list_streams()
+    assert first["StreamNames"] == names[:100] and first["HasMoreStreams"] is True
+    rest = c.list_streams(NextToken=first["NextToken"])
+    assert rest["StreamNames"] == names[100:] and rest["HasMoreStreams"] is False
+
+    big = create_stream(c, "big", shards=105)
+    d = c.describe_stream(StreamName=big)["StreamDescription"]
+    assert len(d["Shards"]) == 100 and d["HasMoreShards"] is True
+    ids = [s["ShardId"] for p in c.get_paginator("describe_stream").paginate(StreamName=big)
+           for s in p["StreamDescription"]["Shards"]]
+    assert ids == [shard_id(i) for i in range(105)]
+    shards = c.list_shards(StreamName=big)
+    assert [s["ShardId"] for s in shards["Shards"]] == ids and "NextToken" not in shards
+    got = [(int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"])) for s in shards["Shards"]]
+    assert got == expected_ranges(105)
+    assert server.stop() == 0
