@@ -147,13 +147,41 @@ extension Node {
             w.endObject()
         }
         w.endArray()
-        var next = iterator
-        next.position = page.next
-        next.issuedMillis = now
-        w.key("NextShardIterator"); w.string(next.token(key: catalog.iteratorKey))
-        w.key("MillisBehindLatest"); w.int(page.millisBehindLatest)
+        // A closed shard read past its seal has no next iterator; its children take over (KCL's SHARD_END).
+        if let seal = shard.sealIndex, page.next.index.rawValue >= seal {
+            w.key("MillisBehindLatest"); w.int(0)
+            w.key("ChildShards"); writeChildShards(of: shard, in: stream, &w)
+        } else {
+            var next = iterator
+            next.position = page.next
+            next.issuedMillis = now
+            w.key("NextShardIterator"); w.string(next.token(key: catalog.iteratorKey))
+            w.key("MillisBehindLatest"); w.int(page.millisBehindLatest)
+        }
         w.endObject()
         return APIResponse(w)
+    }
+}
+
+extension Node {
+    /// The shards that continue `shard` after a split or merge.
+    func writeChildShards(of shard: ShardMetadata, in stream: StreamMetadata, _ w: inout JSONWriter) {
+        w.beginArray()
+        for child in stream.shards where child.parent == shard.index || child.adjacentParent == shard.index {
+            w.beginObject()
+            w.key("ShardId"); w.string(child.id.name)
+            w.key("ParentShards")
+            w.beginArray()
+            for parent in [child.parent, child.adjacentParent].compactMap({ $0 }) { w.string(ShardID(index: parent).name) }
+            w.endArray()
+            w.key("HashKeyRange")
+            w.beginObject()
+            w.key("StartingHashKey"); w.string(child.startingHashKey)
+            w.key("EndingHashKey"); w.string(child.endingHashKey)
+            w.endObject()
+            w.endObject()
+        }
+        w.endArray()
     }
 }
 

@@ -3,10 +3,11 @@ import RillModel
 
 extension Node {
     /// One record of a put, routed to its shard.
-    struct RoutedRecord {
+    struct RoutedRecord: Sendable {
         var requestSlot: Int
         var shard: ShardMetadata
         var record: RecordBatch.Record
+        var explicitHashKey: String?
     }
 
     static let maxPutRecordsBytes = 10 << 20
@@ -29,11 +30,22 @@ extension Node {
         }
         // Sequence numbers grow with the log index, so every new record already exceeds any number this
         // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
-        let replica = try await replica(for: stream, shard: shard)
-        let (index, stamp) = try await appendDurably(RecordBatch(records: [.init(partitionKey: partitionKey, data: data)]), to: replica)
+        let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)])
+        var replica = try await replica(for: stream, shard: shard)
+        var appended: (LogIndex, Int64)
+        do {
+            appended = try await appendDurably(batch, to: replica)
+        } catch is ShardReplica.Sealed {
+            // A reshard sealed the shard after we routed; nothing was written, so route again once.
+            let (fresh, _) = try resolve(selector, namespace)
+            let child = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: fresh)
+            replica = try await self.replica(for: fresh, shard: child)
+            appended = try await appendDurably(batch, to: replica)
+        }
+        let (index, stamp) = appended
         var w = JSONWriter()
         w.beginObject()
-        w.key("ShardId"); w.string(shard.id.name)
+        w.key("ShardId"); w.string(replica.shard.name)
         w.key("SequenceNumber"); w.string(replica.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
         w.endObject()
         return APIResponse(w)
@@ -52,7 +64,7 @@ extension Node {
             entries.append((data ?? [], key ?? "", explicit))
         }
         let selector = try r.requireStream()
-        let (stream, _) = try resolve(selector, namespace)
+        let (stream, namespace) = try resolve(selector, namespace)
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
@@ -60,29 +72,16 @@ extension Node {
             try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
             total += entry.data.count + entry.key.utf8.count
             let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, stream: stream)
-            routed.append(RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data)))
+            routed.append(
+                RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data), explicitHashKey: entry.explicit))
         }
         if total > Self.maxPutRecordsBytes {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
         }
         // One entry per shard, appended in parallel; records keep request order within their shard.
-        let groups = Dictionary(grouping: routed, by: \.shard.index)
         var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
-        try await withThrowingTaskGroup(of: [(Int, ShardID, SequenceNumber)].self) { group in
-            for (_, records) in groups {
-                let shard = records[0].shard
-                let replica = try await self.replica(for: stream, shard: shard)
-                group.addTask {
-                    let batch = RecordBatch(records: records.map(\.record))
-                    let (index, stamp) = try await self.appendDurably(batch, to: replica)
-                    return records.enumerated().map { slot, record in
-                        (record.requestSlot, shard.id, replica.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
-                    }
-                }
-            }
-            for try await done in group {
-                for (slot, shard, sequence) in done { results[slot] = (shard, sequence) }
-            }
+        for (slot, shard, sequence) in try await appendRouted(routed, stream: stream, selector: selector, namespace: namespace) {
+            results[slot] = (shard, sequence)
         }
         var w = JSONWriter(capacity: 128 * routed.count + 64)
         w.beginObject()
@@ -103,6 +102,50 @@ extension Node {
         w.endArray()
         w.endObject()
         return APIResponse(w)
+    }
+
+    /// Appends routed records, one entry per shard and all shards in parallel. Records refused by a
+    /// shard that a reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
+    func appendRouted(
+        _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, rerouted: Bool = false
+    ) async throws -> [(Int, ShardID, SequenceNumber)] {
+        let groups = Dictionary(grouping: routed, by: \.shard.index)
+        var done: [(Int, ShardID, SequenceNumber)] = []
+        try await withThrowingTaskGroup(of: Result<[(Int, ShardID, SequenceNumber)], ShardReplica.Sealed>.self) { group in
+            for (_, records) in groups {
+                let shard = records[0].shard
+                let replica = try await self.replica(for: stream, shard: shard)
+                group.addTask {
+                    let batch = RecordBatch(records: records.map(\.record))
+                    do {
+                        let (index, stamp) = try await self.appendDurably(batch, to: replica)
+                        return .success(records.enumerated().map { slot, record in
+                            (record.requestSlot, shard.id, replica.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
+                        })
+                    } catch let sealed as ShardReplica.Sealed {
+                        return .failure(sealed)
+                    }
+                }
+            }
+            for try await result in group {
+                switch result {
+                case .success(let appended): done += appended
+                case .failure: break
+                }
+            }
+        }
+        let written = Set(done.map(\.0))
+        let refused = routed.filter { !written.contains($0.requestSlot) }
+        guard !refused.isEmpty else { return done }
+        guard !rerouted else { throw KinesisError.internalFailure("shards kept closing while records were routed") }
+        let (fresh, _) = try resolve(selector, namespace)
+        var again: [RoutedRecord] = []
+        for record in refused {
+            var copy = record
+            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, stream: fresh)
+            again.append(copy)
+        }
+        return done + (try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true))
     }
 
     /// Appends off the event loop, then waits for the flush round that covers the entry (group commit).

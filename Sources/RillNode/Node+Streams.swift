@@ -133,8 +133,8 @@ extension Node {
         w.key("HasMoreShards"); w.bool(candidates.count > page.count)
         w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
         w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
-        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(&w)
-        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
+        writeEncryption(stream, &w)
         w.endObject()
         w.endObject()
         return APIResponse(w)
@@ -153,11 +153,14 @@ extension Node {
         w.key("StreamModeDetails"); writeMode(stream, &w)
         w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
         w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
-        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(&w)
-        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
+        writeEncryption(stream, &w)
         w.key("OpenShardCount"); w.int(stream.openShards.count)
-        w.key("ConsumerCount"); w.int(0)
+        w.key("ConsumerCount"); w.int(stream.consumers?.count ?? 0)
         w.key("MaxRecordSizeInKiB"); w.int(stream.maxRecordSizeKiB)
+        if let warm = stream.warmThroughputMiBps {
+            w.key("WarmThroughput"); w.beginObject(); w.key("TargetMiBps"); w.int(warm); w.key("CurrentMiBps"); w.int(warm); w.endObject()
+        }
         w.endObject()
         w.endObject()
         return APIResponse(w)
@@ -220,12 +223,19 @@ extension Node {
         w.endObject()
     }
 
-    func writeEnhancedMonitoring(_ w: inout JSONWriter) {
+    func writeEnhancedMonitoring(_ stream: StreamMetadata, _ w: inout JSONWriter) {
         w.beginArray()
         w.beginObject()
-        w.key("ShardLevelMetrics"); w.beginArray(); w.endArray()
+        w.key("ShardLevelMetrics"); w.beginArray(); for metric in stream.enhancedMetrics ?? [] { w.string(metric) }; w.endArray()
         w.endObject()
         w.endArray()
+    }
+
+    func writeEncryption(_ stream: StreamMetadata, _ w: inout JSONWriter) {
+        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        if let key = stream.encryptionKeyId {
+            w.key("KeyId"); w.string(key)
+        }
     }
 
     func writeShard(_ shard: ShardMetadata, _ w: inout JSONWriter) {

@@ -105,6 +105,7 @@ public final class Node: Sendable {
                 metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
         }
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, log: log)
+        if let seal = shard.sealIndex { replica.setSealed(at: LogIndex(seal)) }
         return replicas.withLockedValue { table in
             if let raced = table[stream.id]?[shard.index] { return raced }
             table[stream.id, default: [:]][shard.index] = replica

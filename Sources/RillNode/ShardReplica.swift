@@ -12,6 +12,11 @@ final class ShardReplica: Sendable {
     let log: SegmentedLog
     private let term = Term(1)
     private let appendLock = NIOLock()
+    /// Set once a `seal` entry is in the log: no record may follow it (resharding closes the shard there).
+    private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
+
+    /// Refused appends to a sealed shard: nothing was written, so the caller may re-route.
+    struct Sealed: Error {}
 
     init(streamID: String, shard: ShardID, epoch: UInt64, log: SegmentedLog) {
         self.streamID = streamID
@@ -24,12 +29,30 @@ final class ShardReplica: Sendable {
     func append(_ batch: RecordBatch, stampMillis: Int64) throws -> LogIndex {
         let payload = batch.encoded()
         return try appendLock.withLock {
+            guard sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
             let index = log.lastIndex.next
             try log.append([
                 LogEntry(term: term, index: index, kind: .records, timestampMillis: stampMillis, payload: payload)
             ])
             return index
         }
+    }
+
+    /// Appends the `seal` entry that ends this shard's records and returns its index. Not yet durable.
+    func appendSeal(stampMillis: Int64) throws -> LogIndex {
+        try appendLock.withLock {
+            if let index = sealedAt.withLockedValue({ $0 }) { return index }
+            let index = log.lastIndex.next
+            try log.append([LogEntry(term: term, index: index, kind: .seal, timestampMillis: stampMillis)])
+            sealedAt.withLockedValue { $0 = index }
+            return index
+        }
+    }
+
+    /// Marks the shard sealed at `index` (from the catalog, after a restart) or reopens it (nil) when a
+    /// reshard failed to commit: a seal entry the catalog never adopted is inert.
+    func setSealed(at index: LogIndex?) {
+        appendLock.withLock { sealedAt.withLockedValue { $0 = index } }
     }
 
     /// Appends a `trim` entry moving the log start to `index`. Replicas never trim by their own clock:

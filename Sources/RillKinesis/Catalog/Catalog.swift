@@ -6,6 +6,8 @@ public struct Catalog: Sendable, Equatable {
     public private(set) var clusterID: String?
     public private(set) var iteratorKey: [UInt8] = []
     private var streams: [Namespace: [String: StreamMetadata]] = [:]
+    /// UpdateAccountSettings state per namespace.
+    public private(set) var accountSettings: [Namespace: AccountSettings] = [:]
     /// The index of the last applied entry: the catalog's version.
     public private(set) var appliedIndex: LogIndex = .zero
 
@@ -79,7 +81,111 @@ public struct Catalog: Sendable, Equatable {
                 stream.retentionHours = hours
                 return .success(())
             }
+        case .setEnhancedMetrics(let namespace, let name, let metrics):
+            return update(name, in: namespace) { stream in
+                stream.enhancedMetrics = metrics
+                return .success(())
+            }
+        case .setEncryption(let namespace, let name, let keyId):
+            return update(name, in: namespace) { stream in
+                stream.encryptionKeyId = keyId
+                return .success(())
+            }
+        case .setMaxRecordSize(let namespace, let name, let kib):
+            return update(name, in: namespace) { stream in
+                stream.maxRecordSizeKiB = kib
+                return .success(())
+            }
+        case .setStreamMode(let namespace, let name, let mode):
+            return update(name, in: namespace) { stream in
+                stream.mode = mode
+                return .success(())
+            }
+        case .setWarmThroughput(let namespace, let name, let mibps):
+            return update(name, in: namespace) { stream in
+                stream.warmThroughputMiBps = mibps
+                return .success(())
+            }
+        case .setPolicy(let namespace, let name, let consumer, let policy):
+            return update(name, in: namespace) { stream in
+                guard let consumer else {
+                    stream.policy = policy
+                    return .success(())
+                }
+                guard let position = stream.consumers?.firstIndex(where: { $0.name == consumer }) else {
+                    return .failure(Self.consumerNotFound(consumer, stream: stream))
+                }
+                stream.consumers?[position].policy = policy
+                return .success(())
+            }
+        case .registerConsumer(let namespace, let name, let consumer, let createdSeconds, let tags):
+            return update(name, in: namespace) { stream in
+                if stream.consumers?.contains(where: { $0.name == consumer }) == true {
+                    return .failure(
+                        KinesisError(
+                            .resourceInUse,
+                            "Consumer \(consumer) under stream \(stream.name) under account \(namespace.account) already exists."))
+                }
+                stream.consumers = (stream.consumers ?? []) + [
+                    ConsumerMetadata(name: consumer, createdSeconds: createdSeconds, tags: tags, policy: nil)
+                ]
+                return .success(())
+            }
+        case .deregisterConsumer(let namespace, let name, let consumer):
+            return update(name, in: namespace) { stream in
+                guard stream.consumers?.contains(where: { $0.name == consumer }) == true else {
+                    return .failure(Self.consumerNotFound(consumer, stream: stream))
+                }
+                stream.consumers?.removeAll { $0.name == consumer }
+                return .success(())
+            }
+        case .tagConsumer(let namespace, let name, let consumer, let tags, let removing):
+            return update(name, in: namespace) { stream in
+                guard let position = stream.consumers?.firstIndex(where: { $0.name == consumer }) else {
+                    return .failure(Self.consumerNotFound(consumer, stream: stream))
+                }
+                stream.consumers?[position].tags.merge(tags) { _, new in new }
+                for key in removing { stream.consumers?[position].tags.removeValue(forKey: key) }
+                return .success(())
+            }
+        case .setAccountSettings(let namespace, let commitment, let changedMillis):
+            accountSettings[namespace] = AccountSettings(commitment: commitment, changedMillis: changedMillis)
+            return .success(())
+        case .reshard(let reshard):
+            return update(reshard.name, in: reshard.namespace) { stream in Self.apply(reshard, to: &stream) }
         }
+    }
+
+    static func consumerNotFound(_ consumer: String, stream: StreamMetadata) -> KinesisError {
+        KinesisError(
+            .resourceNotFound,
+            "Consumer \(consumer) under stream \(stream.name) under account \(stream.namespace.account) not found.")
+    }
+
+    /// Applies a split or merge: parents close at their seal index, children open with the next indices.
+    static func apply(_ reshard: ReshardCommand, to stream: inout StreamMetadata) -> Result<Void, KinesisError> {
+        for parent in reshard.parents {
+            guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {
+                return .failure(
+                    KinesisError(.resourceInUse, "Shard \(ShardID(index: parent.index).name) is not open in stream \(stream.name)."))
+            }
+        }
+        for parent in reshard.parents {
+            guard let position = stream.shards.firstIndex(where: { $0.index == parent.index }) else { continue }
+            stream.shards[position].closedMillis = reshard.millis
+            stream.shards[position].sealIndex = parent.sealIndex
+        }
+        for child in reshard.children {
+            let index = stream.nextShardIndex
+            stream.nextShardIndex += 1
+            stream.shards.append(
+                ShardMetadata(
+                    index: index, parent: reshard.parents.first?.index,
+                    adjacentParent: reshard.parents.count > 1 ? reshard.parents[1].index : nil,
+                    startingHashKey: child.startingHashKey, endingHashKey: child.endingHashKey, epoch: reshard.epoch,
+                    createdMillis: reshard.millis, closedMillis: nil, sealIndex: nil))
+        }
+        return .success(())
     }
 
     private mutating func update(
@@ -93,4 +199,10 @@ public struct Catalog: Sendable, Equatable {
         streams[namespace]?[name] = stream
         return result
     }
+}
+
+/// The account-level On-demand Advantage setting.
+public struct AccountSettings: Sendable, Equatable {
+    public var commitment: String
+    public var changedMillis: Int64
 }

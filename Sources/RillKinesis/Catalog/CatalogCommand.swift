@@ -7,6 +7,56 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case addTags(namespace: Namespace, name: String, tags: [String: String])
     case removeTags(namespace: Namespace, name: String, keys: [String])
     case setRetention(namespace: Namespace, name: String, hours: Int)
+    case setEnhancedMetrics(namespace: Namespace, name: String, metrics: [String])
+    case setEncryption(namespace: Namespace, name: String, keyId: String?)
+    case setMaxRecordSize(namespace: Namespace, name: String, kib: Int)
+    case setStreamMode(namespace: Namespace, name: String, mode: StreamMode)
+    case setWarmThroughput(namespace: Namespace, name: String, mibps: Int)
+    /// Attaches (or with nil, removes) a policy on a stream, or on one of its consumers.
+    case setPolicy(namespace: Namespace, name: String, consumer: String?, policy: String?)
+    case registerConsumer(namespace: Namespace, name: String, consumer: String, createdSeconds: Int64, tags: [String: String])
+    case deregisterConsumer(namespace: Namespace, name: String, consumer: String)
+    case tagConsumer(namespace: Namespace, name: String, consumer: String, tags: [String: String], removing: [String])
+    case setAccountSettings(namespace: Namespace, commitment: String, changedMillis: Int64)
+    /// Closes `parent` at `sealIndex` and opens its children (resharding, ARCHITECTURE.md).
+    case reshard(ReshardCommand)
+}
+
+/// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the
+/// catalog and opens the children, whose epochs exceed every parent's.
+public struct ReshardCommand: Codable, Sendable, Equatable {
+    public struct Parent: Codable, Sendable, Equatable {
+        public var index: UInt32
+        public var sealIndex: UInt64
+        public init(index: UInt32, sealIndex: UInt64) {
+            self.index = index
+            self.sealIndex = sealIndex
+        }
+    }
+    public struct Child: Codable, Sendable, Equatable {
+        public var startingHashKey: String
+        public var endingHashKey: String
+        public init(startingHashKey: String, endingHashKey: String) {
+            self.startingHashKey = startingHashKey
+            self.endingHashKey = endingHashKey
+        }
+    }
+    public var namespace: Namespace
+    public var name: String
+    /// One parent for a split, two for a merge (ShardToMerge first, then the adjacent one).
+    public var parents: [Parent]
+    public var children: [Child]
+    public var epoch: UInt64
+    public var millis: Int64
+
+    public init(namespace: Namespace, name: String, parents: [Parent], children: [Child], epoch: UInt64, millis: Int64) {
+        self.namespace = namespace
+        self.name = name
+        self.parents = parents
+        self.children = children
+        self.epoch = epoch
+        self.millis = millis
+    }
 }
 
 public struct CreateStreamCommand: Codable, Sendable, Equatable {

@@ -67,6 +67,13 @@ public struct StreamMetadata: Codable, Sendable, Equatable {
     public var maxRecordSizeKiB: Int
     public var tags: [String: String]
     public var encryptionKeyId: String?
+    /// Shard-level metrics enabled by EnableEnhancedMonitoring (nil: none).
+    public var enhancedMetrics: [String]?
+    /// The resource policy attached with PutResourcePolicy.
+    public var policy: String?
+    /// Enhanced fan-out consumers registered on this stream.
+    public var consumers: [ConsumerMetadata]?
+    public var warmThroughputMiBps: Int?
 
     public var arn: String { namespace.streamARN(name) }
     public var openShards: [ShardMetadata] { shards.filter(\.isOpen) }
@@ -77,4 +84,22 @@ public struct StreamMetadata: Codable, Sendable, Equatable {
     public func openShard(for key: HashKey) -> ShardMetadata? {
         shards.first { $0.isOpen && $0.hashRange.contains(key) }
     }
+}
+
+/// An enhanced fan-out consumer of a stream.
+public struct ConsumerMetadata: Codable, Sendable, Equatable {
+    public var name: String
+    /// Epoch seconds of registration; part of the ARN, so a re-registered name gets a new ARN.
+    public var createdSeconds: Int64
+    public var tags: [String: String]
+    public var policy: String?
+
+    public init(name: String, createdSeconds: Int64, tags: [String: String], policy: String?) {
+        self.name = name
+        self.createdSeconds = createdSeconds
+        self.tags = tags
+        self.policy = policy
+    }
+
+    public func arn(streamARN: String) -> String { "\(streamARN)/consumer/\(name):\(createdSeconds)" }
 }

@@ -23,7 +23,7 @@ public struct RequestReader {
     }
 
     /// Records a constraint violation in the coral format.
-    mutating func violate(_ value: String, _ path: String, _ rule: String) {
+    public mutating func violate(_ value: String, _ path: String, _ rule: String) {
         violations.append("Value \(value) at '\(path)' failed to satisfy constraint: \(rule)")
     }
 
