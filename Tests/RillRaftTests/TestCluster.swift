@@ -136,3 +136,15 @@ struct TestCluster {
         stabilize()
     }
 }
+
+/// A message as a peer would send it.
+func message(_ from: UInt64, _ to: UInt64, term: UInt64, _ body: Raft.Body) -> Raft.Message {
+    Raft.Message(from: NodeID(from), to: NodeID(to), term: Term(term), body: body)
+}
+
+/// Takes `node`'s Ready as a shell would (persisting instantly) and returns every message it sends.
+func outgoing(_ node: inout Raft.Node) -> [Raft.Message] {
+    guard let ready = node.ready() else { return [] }
+    node.advance(ready)
+    return ready.messages + ready.messagesAfterPersist
+}
