@@ -19,7 +19,8 @@ extension Raft.Node {
     @discardableResult
     mutating func appendAsLeader(kind: EntryKind, payload: [UInt8], timestampMillis: Int64) -> LogIndex {
         let index = log.lastIndex.next
-        appendToLog([LogEntry(term: term, index: index, kind: kind, timestampMillis: timestampMillis, payload: payload)])
+        appendToLog([LogEntry(term: term, index: index, kind: kind, timestampMillis: timestampMillis, payload: payload)]
+        )
         broadcastAppend()
         // A single voter commits as soon as its own write is durable; `advance` calls maybeCommit.
         return index
@@ -249,7 +250,8 @@ extension Raft.Node {
         guard index <= appliedIndex, index > log.snapshotIndex, let snapshotTerm = log.term(at: index) else {
             throw .invalidCompaction
         }
-        let configurationThere = configurationHistory.last(where: { $0.index <= index })?.configuration
+        let configurationThere =
+            configurationHistory.last(where: { $0.index <= index })?.configuration
             ?? baseConfiguration
         snapshot = Raft.Snapshot(index: index, term: snapshotTerm, configuration: configurationThere, state: state)
         baseConfiguration = configurationThere

@@ -83,7 +83,8 @@ extension Raft {
         @discardableResult
         mutating func append(_ entries: [LogEntry]) -> LogIndex? {
             guard let first = entries.first else { return nil }
-            precondition(first.index > snapshotIndex && first.index <= lastIndex.next, "append at \(first.index) leaves a gap")
+            precondition(
+                first.index > snapshotIndex && first.index <= lastIndex.next, "append at \(first.index) leaves a gap")
             var cut: LogIndex? = nil
             if first.index <= lastIndex {
                 storage.removeSubrange(offset(of: first.index)...)

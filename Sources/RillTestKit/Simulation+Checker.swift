@@ -103,7 +103,8 @@ extension Simulation {
                 guard known == entry else {
                     throw CheckFailure(
                         "state machine safety",
-                        "node \(node) applied \(entry.term)/\(entry.index), another applied \(known.term)/\(known.index)")
+                        "node \(node) applied \(entry.term)/\(entry.index), another applied \(known.term)/\(known.index)"
+                    )
                 }
             } else {
                 applied[entry.index] = entry

@@ -43,9 +43,12 @@ extension Simulation {
         public init(
             nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 600,
             options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 2), dropRate: Double = 0.05,
-            duplicateRate: Double = 0.02, maxDelay: Int = 2, longDelayRate: Double = 0.02, maxLongDelay: Int = 40, proposeRate: Double = 0.5, crashRate: Double = 0.01,
-            restartRate: Double = 0.1, newLeaderCrashRate: Double = 0.1, newLeaderIsolateRate: Double = 0.2, tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
-            linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005, membershipRate: Double = 0, compactionRate: Double = 0,
+            duplicateRate: Double = 0.02, maxDelay: Int = 2, longDelayRate: Double = 0.02, maxLongDelay: Int = 40,
+            proposeRate: Double = 0.5, crashRate: Double = 0.01,
+            restartRate: Double = 0.1, newLeaderCrashRate: Double = 0.1, newLeaderIsolateRate: Double = 0.2,
+            tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
+            linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005,
+            membershipRate: Double = 0, compactionRate: Double = 0,
             initialVoters: Int? = nil
         ) {
             self.nodeCount = nodeCount
@@ -55,21 +58,21 @@ extension Simulation {
             self.dropRate = dropRate
             self.duplicateRate = duplicateRate
             self.maxDelay = maxDelay
-        self.longDelayRate = longDelayRate
-        self.maxLongDelay = maxLongDelay
+            self.longDelayRate = longDelayRate
+            self.maxLongDelay = maxLongDelay
             self.proposeRate = proposeRate
             self.crashRate = crashRate
             self.restartRate = restartRate
-        self.newLeaderCrashRate = newLeaderCrashRate
-        self.newLeaderIsolateRate = newLeaderIsolateRate
+            self.newLeaderCrashRate = newLeaderCrashRate
+            self.newLeaderIsolateRate = newLeaderIsolateRate
             self.tornWriteRate = tornWriteRate
             self.partitionRate = partitionRate
             self.linkCutRate = linkCutRate
             self.healRate = healRate
             self.transferRate = transferRate
-        self.membershipRate = membershipRate
-        self.compactionRate = compactionRate
-        self.initialVoters = initialVoters
+            self.membershipRate = membershipRate
+            self.compactionRate = compactionRate
+            self.initialVoters = initialVoters
         }
     }
 

@@ -55,7 +55,8 @@ extension Simulation {
             self.nodes = Array(repeating: nil, count: settings.nodeCount)
             self.disks = Array(repeating: Disk(), count: settings.nodeCount)
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
-            self.blocked = Array(repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
+            self.blocked = Array(
+                repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
             stats.seeds = 1
             for slot in 0..<settings.nodeCount { start(slot) }
         }
@@ -291,7 +292,8 @@ extension Simulation {
         private mutating func compactSomewhere() {
             let slot = random.int(in: 0...(nodes.count - 1))
             guard var node = nodes[slot], node.appliedIndex > node.log.snapshotIndex else { return }
-            let index = LogIndex(node.appliedIndex.rawValue - min(node.appliedIndex.rawValue, UInt64(random.int(in: 0...3))))
+            let index = LogIndex(
+                node.appliedIndex.rawValue - min(node.appliedIndex.rawValue, UInt64(random.int(in: 0...3))))
             guard index > node.log.snapshotIndex else { return }
             // The opaque state: the applied index, enough for the shell to resume applying after it.
             let state = withUnsafeBytes(of: index.rawValue.bigEndian) { Array($0) }
@@ -333,7 +335,9 @@ extension Simulation {
         /// acknowledged entry.
         private func isConverged() -> Bool {
             let live = nodes.compactMap { $0 }
-            guard live.count == nodes.count, let leader = live.first(where: { $0.role == .leader }) else { return false }
+            guard live.count == nodes.count, let leader = live.first(where: { $0.role == .leader }) else {
+                return false
+            }
             let highestAcknowledged = checker.acknowledged.keys.max() ?? .zero
             guard leader.commitIndex == leader.log.lastIndex, leader.commitIndex >= highestAcknowledged else {
                 return false

@@ -35,7 +35,8 @@ import Testing
             rewritten += block.leading + block.directive + "\n----\n" + output.map { $0 + "\n" }.joined() + "\n"
             #expect(
                 output == block.expected,
-                "\(name): \(block.directive)\n--- expected\n\(block.expected.joined(separator: "\n"))\n--- got\n\(output.joined(separator: "\n"))")
+                "\(name): \(block.directive)\n--- expected\n\(block.expected.joined(separator: "\n"))\n--- got\n\(output.joined(separator: "\n"))"
+            )
         }
         if ProcessInfo.processInfo.environment["RILL_REWRITE_GOLDEN"] == "1" {
             let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -168,7 +169,8 @@ struct InteractionInterpreter {
         case "add-learner", "add-voter", "remove-node":
             guard let leader = id(0), let member = id(1) else { return ["usage: \(command) LEADER ID"] }
             let change: Raft.ConfigurationChange =
-                command == "add-learner" ? .addLearner(NodeID(member))
+                command == "add-learner"
+                ? .addLearner(NodeID(member))
                 : command == "add-voter" ? .addVoter(NodeID(member)) : .remove(NodeID(member))
             if cluster?.nodes[NodeID(member)] == nil {
                 cluster?.add(NodeID(member), configuration: Raft.Configuration(voters: []))
@@ -182,13 +184,16 @@ struct InteractionInterpreter {
             cluster?.process(NodeID(leader))
         case "compact":
             guard let node = id(0), let index = id(1) else { return ["usage: compact ID INDEX"] }
-            do { try cluster?[node].compact(through: LogIndex(index), state: []) } catch { output.append("error: \(error)") }
+            do { try cluster?[node].compact(through: LogIndex(index), state: []) } catch {
+                output.append("error: \(error)")
+            }
         case "raft-log":
             guard let node = id(0), let log = cluster?[node].log else { return ["usage: raft-log ID"] }
             let entries = log.entries(from: log.firstIndex) ?? []
             if entries.isEmpty { output.append("empty (snapshot \(log.snapshotTerm)/\(log.snapshotIndex))") }
             for entry in entries {
-                output.append("\(entry.term)/\(entry.index) \(entry.kind) \(String(decoding: entry.payload, as: UTF8.self))")
+                output.append(
+                    "\(entry.term)/\(entry.index) \(entry.kind) \(String(decoding: entry.payload, as: UTF8.self))")
             }
             return output
         case "status":

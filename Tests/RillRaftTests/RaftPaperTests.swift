@@ -37,7 +37,10 @@ import Testing
         _ = outgoing(&node)
         let before = node.hardState
         node.step(message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero)))
-        node.step(message(1, 3, term: 1, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(1), preVote: false, transfer: false)))
+        node.step(
+            message(
+                1, 3, term: 1, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(1), preVote: false, transfer: false))
+        )
         #expect(node.hardState == before)
         #expect(node.leader == NodeID(2))
         #expect(outgoing(&node).allSatisfy { $0.term > Term(1) })
@@ -54,7 +57,10 @@ import Testing
         #expect(cluster[1].vote == NodeID(1))
         let votes = cluster.inFlight
         #expect(Set(votes.map(\.to)) == [NodeID(2), NodeID(3)])
-        #expect(votes.allSatisfy { $0.body == .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false) })
+        #expect(
+            votes.allSatisfy {
+                $0.body == .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false)
+            })
     }
 
     @Test("Raft §5.2: election timeouts are randomized in [electionTicks, 2 × electionTicks)")
@@ -80,7 +86,8 @@ import Testing
         "Raft §5.2: a candidate wins with votes from a majority, loses once a majority refuses",
         arguments: [
             (3, [2: true], Raft.Role.leader), (3, [2: false], .candidate), (3, [2: false, 3: false], .follower),
-            (5, [2: true], .candidate), (5, [2: true, 3: true], .leader), (5, [2: false, 3: false, 4: false], .follower),
+            (5, [2: true], .candidate), (5, [2: true, 3: true], .leader),
+            (5, [2: false, 3: false, 4: false], .follower),
         ] as [(Int, [UInt64: Bool], Raft.Role)])
     func candidateCountsVotes(size: Int, responses: [UInt64: Bool], expected: Raft.Role) {
         var cluster = TestCluster(voters: size, options: Self.classic)
@@ -100,10 +107,11 @@ import Testing
         node.step(message(1, 3, term: 1, ask))  // a retry from the one we voted for is granted again
         let answers = outgoing(&node).map { ($0.to, $0.body) }
         #expect(answers.map(\.0) == [NodeID(1), NodeID(2), NodeID(1)])
-        #expect(answers.map(\.1) == [
-            .voteResponse(granted: true, preVote: false), .voteResponse(granted: false, preVote: false),
-            .voteResponse(granted: true, preVote: false),
-        ])
+        #expect(
+            answers.map(\.1) == [
+                .voteResponse(granted: true, preVote: false), .voteResponse(granted: false, preVote: false),
+                .voteResponse(granted: true, preVote: false),
+            ])
         #expect(node.vote == NodeID(1))
     }
 
@@ -111,7 +119,8 @@ import Testing
     func candidateFollowsLeaderOfItsTerm() {
         var cluster = TestCluster(voters: 3, options: Self.classic)
         cluster[1].campaign()
-        cluster[1].step(message(2, 1, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero)))
+        cluster[1].step(
+            message(2, 1, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero)))
         #expect(cluster[1].role == .follower)
         #expect(cluster[1].leader == NodeID(2))
         #expect(cluster[1].term == Term(1))
@@ -158,7 +167,10 @@ import Testing
         cluster.elect(1)
         var leader = cluster[1]
         try leader.propose(kind: .records, payload: [1])
-        guard let ready = leader.ready() else { Issue.record("no ready"); return }
+        guard let ready = leader.ready() else {
+            Issue.record("no ready")
+            return
+        }
         // Appends may leave before the write; they are in `messages`, not `messagesAfterPersist`.
         #expect(ready.messages.count == 2 && ready.messagesAfterPersist.isEmpty)
         leader.step(message(2, 1, term: 1, .appendResponse(.accepted(matchIndex: LogIndex(2)))))
@@ -171,8 +183,12 @@ import Testing
     @Test("Raft §5.2, §5.3: vote grants and append acknowledgements wait for persistence")
     func promisesWaitForPersistence() {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
-        node.step(message(1, 3, term: 1, .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false)))
-        guard let ready = node.ready() else { Issue.record("no ready"); return }
+        node.step(
+            message(1, 3, term: 1, .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false)))
+        guard let ready = node.ready() else {
+            Issue.record("no ready")
+            return
+        }
         #expect(ready.messages.isEmpty)
         #expect(ready.messagesAfterPersist.map(\.body) == [.voteResponse(granted: true, preVote: false)])
         #expect(ready.hardState == Raft.HardState(term: Term(1), vote: NodeID(1), commit: .zero))
@@ -182,9 +198,12 @@ import Testing
     func followerRejectsMismatch() {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
         let entries = (1...3).map { LogEntry(term: Term(1), index: LogIndex(UInt64($0)), kind: .noop) }
-        node.step(message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
+        node.step(
+            message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
         _ = outgoing(&node)
-        node.step(message(2, 3, term: 3, .appendEntries(prevIndex: LogIndex(7), prevTerm: Term(3), entries: [], commit: .zero)))
+        node.step(
+            message(
+                2, 3, term: 3, .appendEntries(prevIndex: LogIndex(7), prevTerm: Term(3), entries: [], commit: .zero)))
         let answer = outgoing(&node).last?.body
         #expect(answer == .appendResponse(.rejected(index: LogIndex(7), hintIndex: LogIndex(3), hintTerm: Term(1))))
     }
@@ -192,11 +211,18 @@ import Testing
     @Test("Raft §5.3: a follower deletes a conflicting entry and all that follow it, then appends the leader's")
     func followerTruncatesConflict() {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
-        let old = (1...3).map { LogEntry(term: Term(1), index: LogIndex(UInt64($0)), kind: .records, payload: [UInt8($0)]) }
-        node.step(message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: old, commit: LogIndex(1))))
+        let old = (1...3).map {
+            LogEntry(term: Term(1), index: LogIndex(UInt64($0)), kind: .records, payload: [UInt8($0)])
+        }
+        node.step(
+            message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: old, commit: LogIndex(1)))
+        )
         _ = outgoing(&node)
         let new = [LogEntry(term: Term(2), index: LogIndex(2), kind: .records, payload: [9])]
-        node.step(message(2, 3, term: 2, .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: new, commit: LogIndex(1))))
+        node.step(
+            message(
+                2, 3, term: 2,
+                .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: new, commit: LogIndex(1))))
         #expect(node.log.lastIndex == LogIndex(2))
         #expect(node.log.entry(at: LogIndex(2))?.payload == [9])
         let ready = node.ready()
@@ -234,10 +260,18 @@ import Testing
         ])
     func upToDateLogWins(lastTerm: UInt64, lastIndex: UInt64, granted: Bool) {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
-        let entries = [LogEntry(term: Term(1), index: LogIndex(1), kind: .noop), LogEntry(term: Term(2), index: LogIndex(2), kind: .noop)]
-        node.step(message(2, 3, term: 2, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
+        let entries = [
+            LogEntry(term: Term(1), index: LogIndex(1), kind: .noop),
+            LogEntry(term: Term(2), index: LogIndex(2), kind: .noop),
+        ]
+        node.step(
+            message(2, 3, term: 2, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
         _ = outgoing(&node)
-        node.step(message(1, 3, term: 4, .requestVote(lastIndex: LogIndex(lastIndex), lastTerm: Term(lastTerm), preVote: false, transfer: false)))
+        node.step(
+            message(
+                1, 3, term: 4,
+                .requestVote(lastIndex: LogIndex(lastIndex), lastTerm: Term(lastTerm), preVote: false, transfer: false))
+        )
         #expect(outgoing(&node).last?.body == .voteResponse(granted: granted, preVote: false))
     }
 

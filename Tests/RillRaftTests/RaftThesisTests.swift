@@ -10,7 +10,10 @@ import Testing
         cluster.elect(1)
         let term = cluster[3].term
         cluster.partition = [[NodeID(1), NodeID(2)], [NodeID(3)]]
-        for _ in 0..<5 { cluster.tickElection(3); cluster.stabilize() }
+        for _ in 0..<5 {
+            cluster.tickElection(3)
+            cluster.stabilize()
+        }
         #expect(cluster[3].term == term)
         #expect(cluster[3].role == .preCandidate)
         cluster.partition = nil
@@ -38,7 +41,10 @@ import Testing
         cluster.elect(1)
         var node = cluster[2]
         _ = outgoing(&node)
-        node.step(message(3, 2, term: 5, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(4), preVote: false, transfer: false)))
+        node.step(
+            message(
+                3, 2, term: 5, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(4), preVote: false, transfer: false))
+        )
         #expect(node.term == Term(1))
         #expect(outgoing(&node).isEmpty)
     }

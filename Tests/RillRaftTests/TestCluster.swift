@@ -27,7 +27,9 @@ struct TestCluster {
     var options: Raft.Options
     var random = TestRandom(seed: 42)
 
-    init(voters: Int, learners: [UInt64] = [], options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 1)) {
+    init(
+        voters: Int, learners: [UInt64] = [], options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 1)
+    ) {
         self.options = options
         let voterIDs = (1...UInt64(voters)).map { NodeID($0) }
         let configuration = Raft.Configuration(voters: Set(voterIDs), learners: Set(learners.map { NodeID($0) }))

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import RillModel
 import RillRaft
 import RillTestKit
+import Synchronization
 import Testing
 
 /// Runs the real Raft core in many seeded worlds and checks the safety properties after every Ready.
