@@ -41,7 +41,9 @@ extension Node {
         let first = try openShard(firstText, in: stream, namespace)
         let second = try openShard(secondText, in: stream, namespace)
         let (a, b) = (first.hashRange, second.hashRange)
-        guard a.end.rawValue &+ 1 == b.start.rawValue || b.end.rawValue &+ 1 == a.start.rawValue, first.index != second.index else {
+        // No wrapping arithmetic: the last shard's end + 1 must not "touch" the first shard's start.
+        let adjacent = (a.end < .max && a.end.rawValue + 1 == b.start.rawValue) || (b.end < .max && b.end.rawValue + 1 == a.start.rawValue)
+        guard adjacent, first.index != second.index else {
             throw KinesisError(
                 .invalidArgument,
                 "Shards \(first.id.name) and \(second.id.name) in stream \(stream.name) under account \(namespace.account) "
