@@ -42,6 +42,16 @@ struct HTTPConnection {
                     case .end:
                         guard let requestHead = head else { continue }
                         head = nil
+                        if requestHead.method == .POST,
+                            requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
+                        {
+                            try await EventStreamResponder(node: node, logger: logger).stream(requestHead, body, to: outbound)
+                            if !requestHead.isKeepAlive {
+                                outbound.finish()
+                                closing = true
+                            }
+                            continue
+                        }
                         let reply = await RequestDispatcher(node: node, logger: logger).respond(to: requestHead, body: body)
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
                         if !requestHead.isKeepAlive {

@@ -24,6 +24,24 @@ extension Node {
         guard let shardID = ShardID(parsing: shardText), let shard = stream.shard(shardID) else {
             throw KinesisError.shardNotFound(shardText, stream: stream.name, account: namespace.account)
         }
+        let position = try await startPosition(
+            type: type, startingText: startingText, timestamp: timestamp, stream: stream, shard: shard, namespace: namespace)
+        let iterator = ShardIterator(
+            region: namespace.region, streamName: stream.name, streamID: stream.id, streamCreatedMillis: stream.createdMillis,
+            shardIndex: shard.index, position: position, issuedMillis: clock.nowMillis())
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("ShardIterator"); w.string(iterator.token(key: metadata.catalog.iteratorKey))
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    /// Where a reader of `shard` starts for an iterator type: the rules GetShardIterator and
+    /// SubscribeToShard share (KINESIS-SEMANTICS §3.1).
+    func startPosition(
+        type: ShardIteratorType, startingText: String?, timestamp: Int64?, stream: StreamMetadata, shard: ShardMetadata,
+        namespace: Namespace
+    ) async throws -> LogPosition {
         switch type {
         case .atSequenceNumber, .afterSequenceNumber:
             if startingText == nil {
@@ -70,14 +88,7 @@ extension Node {
             }
             position = start
         }
-        let iterator = ShardIterator(
-            region: namespace.region, streamName: stream.name, streamID: stream.id, streamCreatedMillis: stream.createdMillis,
-            shardIndex: shard.index, position: position, issuedMillis: clock.nowMillis())
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("ShardIterator"); w.string(iterator.token(key: metadata.catalog.iteratorKey))
-        w.endObject()
-        return APIResponse(w)
+        return position
     }
 
     func parseStartingSequence(

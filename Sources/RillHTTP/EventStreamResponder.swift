@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import RillKinesis
+import RillNode
+
+/// Serves SubscribeToShard over HTTP/1.1: errors found before streaming are ordinary error replies;
+/// after that, event-stream messages go out as chunks, each flushed as it is produced.
+struct EventStreamResponder {
+    let node: Node
+    let logger: Logger
+
+    func stream(
+        _ head: HTTPRequestHead, _ body: ByteBuffer, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        let requestID = RequestIDs.make()
+        let request = APIRequest(
+            operation: .subscribeToShard, body: Array(buffer: body), signedRegion: SigV4Scope.region(head.headers),
+            requestID: requestID)
+        var subscription: ShardSubscription
+        do {
+            subscription = try await node.subscribe(request)
+        } catch {
+            let reply: HTTPReply
+            if let error = error as? KinesisError {
+                reply = .error(error, requestID: requestID)
+            } else {
+                logger.error("subscription failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                reply = .error(.internalFailure(), requestID: requestID)
+            }
+            var headers = reply.headers
+            headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
+            try await outbound.write(contentsOf: [
+                .head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)), .body(.byteBuffer(reply.body)),
+                .end(nil),
+            ])
+            return
+        }
+        var headers = HTTPReply.commonHeaders(requestID: requestID, contentType: "application/vnd.amazon.eventstream")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        headers.add(name: "Date", value: HTTPDate.now())
+        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: subscription.initialResponse.encoded()))))
+        do {
+            while let event = try await subscription.next() {
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: event.encoded()))))
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let error as KinesisError {
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(error.code, message: error.message ?? "").encoded()))))
+        } catch {
+            logger.error("subscription ended by an error", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+            try await outbound.write(
+                .body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(.internalFailure, message: "Internal Service Failure").encoded()))))
+        }
+        try await outbound.write(.end(nil))
+    }
+}
