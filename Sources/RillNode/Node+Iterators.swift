@@ -116,12 +116,15 @@ extension Node {
     }
 
     func getRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let started = ContinuousClock.now
         let token = try r.string("ShardIterator", required: true, min: 1, max: 512)
         let limit = Int(try r.integer("Limit", min: 1, max: 10_000) ?? 10_000)
         _ = try r.string("StreamARN", min: 1, max: 2048, pattern: .streamARN)
         try r.finish()
         let catalog = metadata.catalog
-        guard let token, let iterator = ShardIterator(token: token, key: catalog.iteratorKey) else {
+        // An iterator belongs to the namespace it was issued in; another region's client cannot use it.
+        guard let token, let iterator = ShardIterator(token: token, key: catalog.iteratorKey), iterator.region == namespace.region
+        else {
             throw KinesisError(.invalidArgument, "Invalid ShardIterator.")
         }
         let now = clock.nowMillis()
@@ -144,6 +147,10 @@ extension Node {
         let page = try await threadPool.runIfActive {
             try ShardReader(replica: replica).read(from: iterator.position, limit: limit, maxBytes: Self.maxGetRecordsBytes, horizonMillis: horizon)
         }
+        // The age of the last record returned, as CloudWatch defines it; a reader at the tip is 0 behind.
+        let age = page.records.last.map { max(0, now - $0.stampMillis) } ?? 0
+        metrics.recordsRead(
+            stream: stream.name, shard: shard.id, records: page.records.count, bytes: page.byteCount, iteratorAgeMillis: age)
         var w = JSONWriter(capacity: page.byteCount * 4 / 3 + 200 * page.records.count + 512)
         w.beginObject()
         w.key("Records")
@@ -170,6 +177,7 @@ extension Node {
             w.key("MillisBehindLatest"); w.int(page.millisBehindLatest)
         }
         w.endObject()
+        metrics.getRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
         return APIResponse(w)
     }
 }

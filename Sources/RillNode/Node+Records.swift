@@ -13,6 +13,7 @@ extension Node {
     static let maxPutRecordsBytes = 10 << 20
 
     func putRecord(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let started = ContinuousClock.now
         let data = try r.blob("Data", required: true, max: 10_485_760)
         let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
         let explicitHashKey = try r.string("ExplicitHashKey", pattern: .hashKey)
@@ -43,6 +44,8 @@ extension Node {
             appended = try await appendDurably(batch, to: replica)
         }
         let (index, stamp) = appended
+        metrics.recordsPut(stream: stream.name, shard: replica.shard, records: 1, bytes: data.count + partitionKey.utf8.count)
+        metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
         var w = JSONWriter()
         w.beginObject()
         w.key("ShardId"); w.string(replica.shard.name)
@@ -52,6 +55,7 @@ extension Node {
     }
 
     func putRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+        let started = ContinuousClock.now
         let items = try r.array("Records", required: true, min: 1, max: 500) ?? []
         var entries: [(data: [UInt8], key: String, explicit: String?)] = []
         entries.reserveCapacity(items.count)
@@ -101,6 +105,7 @@ extension Node {
         }
         w.endArray()
         w.endObject()
+        metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
         return APIResponse(w)
     }
 
@@ -119,6 +124,9 @@ extension Node {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
                         let (index, stamp) = try await self.appendDurably(batch, to: replica)
+                        // Counted per shard entry, once durable: the same moment the client learns of it.
+                        let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
+                        self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
                         return .success(records.enumerated().map { slot, record in
                             (record.requestSlot, shard.id, replica.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
                         })
@@ -158,11 +166,18 @@ extension Node {
 
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
         let limit = stream.maxRecordSizeKiB * 1024
-        if data.count + key.utf8.count > limit {
+        if data.count > limit {
             throw KinesisError(
                 .validation,
                 "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=\(data.count) cap=\(data.count)]' "
                     + "at 'data' failed to satisfy constraint: Member must have length less than or equal to \(limit)")
+        }
+        // The documented limit counts the partition key too; say so rather than misquote the data length.
+        if data.count + key.utf8.count > limit {
+            throw KinesisError(
+                .invalidArgument,
+                "Record size (data \(data.count) bytes plus partition key \(key.utf8.count) bytes) exceeds the maximum record "
+                    + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB.")
         }
     }
 

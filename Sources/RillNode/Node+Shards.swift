@@ -17,7 +17,7 @@ extension Node {
         let token = try r.string("NextToken", min: 1, max: 1_048_576)
         var exclusiveStart = try r.string("ExclusiveStartShardId", min: 1, max: 128, pattern: .shardId)
         let maxResults = try r.integer("MaxResults", min: 1, max: 10_000)
-        _ = try r.timestamp("StreamCreationTimestamp")
+        let creation = try r.timestamp("StreamCreationTimestamp")
         let filterObject = try r.object("ShardFilter")
         var filterType: ShardFilterType?
         var filterShard: String?
@@ -33,7 +33,8 @@ extension Node {
         var selector: StreamSelector
         if let token {
             for (present, name) in [(streamName != nil, "StreamName"), (streamARN != nil, "StreamARN"),
-                (exclusiveStart != nil, "ExclusiveStartShardId"), (filterObject != nil, "ShardFilter")] where present {
+                (exclusiveStart != nil, "ExclusiveStartShardId"), (filterObject != nil, "ShardFilter"),
+                (creation != nil, "StreamCreationTimestamp")] where present {
                 throw KinesisError(.invalidArgument, "NextToken and \(name) cannot be provided together.")
             }
             guard let decoded = PageToken.decode(token, now: clock.nowMillis()) else {

@@ -59,6 +59,7 @@ extension Node {
         let (stream, namespace) = try resolve(selector, namespace)
         try await commit(.deleteStream(namespace: namespace, name: stream.name))
         dropReplicas(streamID: stream.id)
+        metrics.streamDeleted(stream.name)
         logger.info("stream deleted", metadata: ["rill.stream": "\(stream.name)"])
         return .empty
     }

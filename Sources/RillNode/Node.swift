@@ -14,6 +14,7 @@ public final class Node: Sendable {
     let threadPool: NIOThreadPool
     let flusher: Flusher
     let metadata: MetadataStore
+    let metrics: NodeMetrics
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
 
@@ -21,12 +22,16 @@ public final class Node: Sendable {
     public static let maxRequestBytes = 16 << 20 + 512 << 10
 
     /// Opens (or creates) the node's data directory and recovers every log in it.
+    ///
+    /// - Parameter metrics: where the node reports; by default the process-wide `MetricsSystem`.
     public static func start(
-        configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger
+        configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
+        metrics: NodeMetrics = NodeMetrics()
     ) async throws -> Node {
         let threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
-        let flusher = Flusher(threadPool: threadPool, logger: logger) { error in
+        let storageMetrics = metrics.storage
+        let flusher = Flusher(threadPool: threadPool, logger: logger, onRound: storageMetrics.roundFinished) { error in
             // An fsync error is fatal: the page cache may have dropped the data, so retrying would lie.
             logger.critical("fsync failed; exiting to recover from disk", metadata: ["error": "\(error)"])
             exit(70)
@@ -37,7 +42,7 @@ public final class Node: Sendable {
             directory: root + "/meta", flusher: flusher, threadPool: threadPool, logger: logger)
         let node = Node(
             configuration: configuration, logger: logger, clock: clock, threadPool: threadPool, flusher: flusher,
-            metadata: metadata)
+            metadata: metadata, metrics: metrics)
         if metadata.catalog.clusterID == nil {
             var key = [UInt8](repeating: 0, count: 32)
             var generator = SystemRandomNumberGenerator()
@@ -51,7 +56,7 @@ public final class Node: Sendable {
 
     private init(
         configuration: NodeConfiguration, logger: Logger, clock: any WallClock, threadPool: NIOThreadPool,
-        flusher: Flusher, metadata: MetadataStore
+        flusher: Flusher, metadata: MetadataStore, metrics: NodeMetrics
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -59,6 +64,7 @@ public final class Node: Sendable {
         self.threadPool = threadPool
         self.flusher = flusher
         self.metadata = metadata
+        self.metrics = metrics
     }
 
     public func shutdown() async throws {

@@ -6,6 +6,9 @@ public struct Catalog: Sendable, Equatable {
     public private(set) var clusterID: String?
     public private(set) var iteratorKey: [UInt8] = []
     private var streams: [Namespace: [String: StreamMetadata]] = [:]
+    /// The highest shard epoch ever assigned. Epochs are unique per shard generation, so a sequence number
+    /// from one stream can never name a position in another stream created in the same second.
+    public private(set) var lastEpoch: UInt64 = 0
     /// UpdateAccountSettings state per namespace.
     public private(set) var accountSettings: [Namespace: AccountSettings] = [:]
     /// The index of the last applied entry: the catalog's version.
@@ -45,10 +48,12 @@ public struct Catalog: Sendable, Equatable {
                 self.iteratorKey = iteratorKey
             }
             return .success(())
-        case .createStream(let create):
+        case .createStream(var create):
             if streams[create.namespace]?[create.name] != nil {
                 return .failure(.streamExists(create.name, account: create.namespace.account))
             }
+            create.epoch = Swift.max(create.epoch, lastEpoch + 1)
+            lastEpoch = create.epoch
             let shards = HashRange.evenSplit(count: create.shardCount).enumerated().map { index, range in
                 ShardMetadata(
                     index: UInt32(index), parent: nil, adjacentParent: nil,
@@ -151,8 +156,11 @@ public struct Catalog: Sendable, Equatable {
         case .setAccountSettings(let namespace, let commitment, let changedMillis):
             accountSettings[namespace] = AccountSettings(commitment: commitment, changedMillis: changedMillis)
             return .success(())
-        case .reshard(let reshard):
-            return update(reshard.name, in: reshard.namespace) { stream in Self.apply(reshard, to: &stream) }
+        case .reshard(var reshard):
+            reshard.epoch = Swift.max(reshard.epoch, lastEpoch + 1)
+            let result = update(reshard.name, in: reshard.namespace) { stream in Self.apply(reshard, to: &stream) }
+            if case .success = result { lastEpoch = reshard.epoch }
+            return result
         }
     }
 

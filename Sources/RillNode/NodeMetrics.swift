@@ -1,0 +1,154 @@
+import CoreMetrics
+import Metrics
+import NIOConcurrencyHelpers
+import RillModel
+
+/// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`
+/// dimensions (docs/metrics.md lists them all).
+///
+/// Series are made the first time a stream or shard reports and cached by stream name and shard index,
+/// so a put costs one locked dictionary lookup per shard it touches rather than a label allocation per
+/// record. Both dimensions are bounded: streams by the account's stream count, shards by each stream's
+/// shard count (closed shards included until the stream is deleted, when its series are destroyed).
+public final class NodeMetrics: Sendable {
+    /// The storage metrics the node's flusher reports into.
+    public let storage: StorageMetrics
+    private let factory: any MetricsFactory
+    private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
+    private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
+
+    /// - Parameter factory: where series are made; tests pass a `TestMetrics`, `rill` its Prometheus factory.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        self.storage = StorageMetrics(factory: factory)
+    }
+
+    // MARK: - What happened
+
+    /// `records` records of `bytes` bytes (data plus partition keys, as Kinesis meters them) were
+    /// written durably to one shard.
+    public func recordsPut(stream: String, shard: ShardID, records: Int, bytes: Int) {
+        let series = shardSeries(stream: stream, shard: shard)
+        series.incomingRecords.increment(by: records)
+        series.incomingBytes.increment(by: bytes)
+    }
+
+    /// A PutRecord call on `stream` succeeded after `duration`.
+    public func putRecordSucceeded(stream: String, after duration: Duration) {
+        streamSeries(stream).putRecordLatency.record(duration: duration)
+    }
+
+    /// A PutRecords call on `stream` succeeded after `duration`.
+    public func putRecordsSucceeded(stream: String, after duration: Duration) {
+        streamSeries(stream).putRecordsLatency.record(duration: duration)
+    }
+
+    /// A GetRecords call returned `records` records of `bytes` bytes from one shard; `iteratorAgeMillis` is
+    /// how old the last returned record was (0 when the reader is at the tip).
+    public func recordsRead(stream: String, shard: ShardID, records: Int, bytes: Int, iteratorAgeMillis: Int64) {
+        let series = shardSeries(stream: stream, shard: shard)
+        series.outgoingRecords.increment(by: records)
+        series.getRecordsBytes.increment(by: bytes)
+        series.iteratorAge.record(iteratorAgeMillis)
+    }
+
+    /// A GetRecords call on `stream` succeeded after `duration`.
+    public func getRecordsSucceeded(stream: String, after duration: Duration) {
+        streamSeries(stream).getRecordsLatency.record(duration: duration)
+    }
+
+    /// `stream` was deleted: its series leave the exposition so deleted streams do not pile up.
+    public func streamDeleted(_ stream: String) {
+        let gone = shards.withLockedValue { table -> [ShardSeries] in
+            let keys = table.keys.filter { $0.stream == stream }
+            return keys.compactMap { table.removeValue(forKey: $0) }
+        }
+        for series in gone { series.destroy() }
+        streams.withLockedValue { $0.removeValue(forKey: stream) }?.destroy()
+    }
+
+    // MARK: - Series cache
+
+    private struct ShardKey: Hashable {
+        var stream: String
+        var shard: UInt32
+    }
+
+    private func shardSeries(stream: String, shard: ShardID) -> ShardSeries {
+        let key = ShardKey(stream: stream, shard: shard.index)
+        if let cached = shards.withLockedValue({ $0[key] }) { return cached }
+        // Made outside the lock (a factory may take its own); a racing maker's series wins and ours is
+        // dropped, which is harmless because factories hand out the same series for the same labels.
+        let made = ShardSeries(stream: stream, shard: shard, factory: factory)
+        return shards.withLockedValue { table in
+            if let raced = table[key] { return raced }
+            table[key] = made
+            return made
+        }
+    }
+
+    private func streamSeries(_ stream: String) -> StreamSeries {
+        if let cached = streams.withLockedValue({ $0[stream] }) { return cached }
+        let made = StreamSeries(stream: stream, factory: factory)
+        return streams.withLockedValue { table in
+            if let raced = table[stream] { return raced }
+            table[stream] = made
+            return made
+        }
+    }
+}
+
+/// One shard's series: the CloudWatch shard-level metrics.
+private struct ShardSeries: Sendable {
+    let incomingBytes: Counter
+    let incomingRecords: Counter
+    let getRecordsBytes: Counter
+    let outgoingRecords: Counter
+    let iteratorAge: Gauge
+    let writeThrottled: Counter
+    let readThrottled: Counter
+
+    init(stream: String, shard: ShardID, factory: any MetricsFactory) {
+        let labels = [("stream", stream), ("shard", shard.name)]
+        incomingBytes = Counter(label: "rill_kinesis_incoming_bytes_total", dimensions: labels, factory: factory)
+        incomingRecords = Counter(label: "rill_kinesis_incoming_records_total", dimensions: labels, factory: factory)
+        getRecordsBytes = Counter(label: "rill_kinesis_get_records_bytes_total", dimensions: labels, factory: factory)
+        outgoingRecords = Counter(label: "rill_kinesis_outgoing_records_total", dimensions: labels, factory: factory)
+        iteratorAge = Gauge(label: "rill_kinesis_get_records_iterator_age_milliseconds", dimensions: labels, factory: factory)
+        // Declared so dashboards and alerts can be written now; Rill does not throttle yet, so they stay 0.
+        writeThrottled = Counter(
+            label: "rill_kinesis_write_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
+        readThrottled = Counter(
+            label: "rill_kinesis_read_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
+    }
+
+    func destroy() {
+        incomingBytes.destroy()
+        incomingRecords.destroy()
+        getRecordsBytes.destroy()
+        outgoingRecords.destroy()
+        iteratorAge.destroy()
+        writeThrottled.destroy()
+        readThrottled.destroy()
+    }
+}
+
+/// One stream's series: the per-call latencies, which span shards (a PutRecords touches many).
+private struct StreamSeries: Sendable {
+    let putRecordLatency: CoreMetrics.Timer
+    let putRecordsLatency: CoreMetrics.Timer
+    let getRecordsLatency: CoreMetrics.Timer
+
+    init(stream: String, factory: any MetricsFactory) {
+        let labels = [("stream", stream)]
+        putRecordLatency = CoreMetrics.Timer(label: "rill_kinesis_put_record_latency_seconds", dimensions: labels, factory: factory)
+        putRecordsLatency = CoreMetrics.Timer(label: "rill_kinesis_put_records_latency_seconds", dimensions: labels, factory: factory)
+        getRecordsLatency = CoreMetrics.Timer(label: "rill_kinesis_get_records_latency_seconds", dimensions: labels, factory: factory)
+    }
+
+    func destroy() {
+        putRecordLatency.destroy()
+        putRecordsLatency.destroy()
+        getRecordsLatency.destroy()
+    }
+}
