@@ -2,35 +2,7 @@ import NIOCore
 import RillModel
 import RillRaft
 
-// Wire layout of a peer frame. All integers are big-endian; nothing is padded.
-//
-//     frame    := u32 length           -- bytes after this field: 2 + body; at most PeerFrame.maximumLength
-//                 u8  version          -- PeerProtocol.version
-//                 u8  kind             -- 1 hello, 2 helloAck, 3 raft, 4 request, 5 response
-//                 body
-//     hello    := u8 channel (1 raft, 2 rpc) | u64 nodeID | u64 generation | string clusterID
-//     helloAck := u8 accepted (0/1) | string reason
-//     raft     := u32 count | count × groupMessage
-//     request  := u64 id | bytes payload
-//     response := u64 id | bytes payload
-//     string   := u32 n | n bytes UTF-8
-//     bytes    := u32 n | n bytes
-//
-//     groupMessage := group | u64 from | u64 to | u64 term | u8 bodyTag | body
-//     group        := u8 0 (meta) | u8 1 (shard) string streamID u32 shardIndex
-//     body by tag:
-//       1 appendEntries     u64 prevIndex | u64 prevTerm | u64 commit | u32 count | count × entry
-//       2 appendResponse    u8 1 (accepted) u64 matchIndex | u8 2 (rejected) u64 index u64 hintIndex u64 hintTerm
-//       3 heartbeat         u64 commit
-//       4 heartbeatResponse (empty)
-//       5 requestVote       u64 lastIndex | u64 lastTerm | u8 flags (bit 0 preVote, bit 1 transfer)
-//       6 voteResponse      u8 flags (bit 0 granted, bit 1 preVote)
-//       7 timeoutNow        (empty)
-//       8 installSnapshot   u64 index | u64 term | u32 nv nv × u64 voter | u32 nl nl × u64 learner | bytes state
-//     entry := u64 term | u64 index | u8 kind (EntryKind raw value) | i64 timestampMillis | bytes payload
-//
-// Log indexes above Int64.max are refused (LogIndex strides in Int64). Unknown tags, unknown flag bits, lengths past the end of the frame and bytes left over after the body are
-// all errors: a frame decodes exactly or not at all.
+// The wire layout is documented on `PeerFrame` (PeerFrame.swift).
 
 /// Why bytes from a peer could not be decoded. The connection that sent them is closed.
 public enum PeerFrameError: Error, Sendable, Equatable {
@@ -336,10 +308,14 @@ extension ByteBuffer {
                 let entryTerm = try readTerm()
                 let index = try readIndex()
                 let kindByte: UInt8 = try readWire()
-                guard let kind = EntryKind(rawValue: kindByte) else { throw .unknownTag(what: "entry kind", tag: kindByte) }
+                guard let kind = EntryKind(rawValue: kindByte) else {
+                    throw .unknownTag(what: "entry kind", tag: kindByte)
+                }
                 let timestamp: Int64 = try readWire()
                 let payload = try readWireBytes()
-                entries.append(LogEntry(term: entryTerm, index: index, kind: kind, timestampMillis: timestamp, payload: payload))
+                entries.append(
+                    LogEntry(term: entryTerm, index: index, kind: kind, timestampMillis: timestamp, payload: payload)
+                )
             }
             body = .appendEntries(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commit)
         case 2:
@@ -358,7 +334,12 @@ extension ByteBuffer {
             let lastIndex = try readIndex()
             let lastTerm = try readTerm()
             let flags = try readWireFlags(what: "vote flags", allowed: 3)
-            body = .requestVote(lastIndex: lastIndex, lastTerm: lastTerm, preVote: flags & 1 != 0, transfer: flags & 2 != 0)
+            body = .requestVote(
+                lastIndex: lastIndex,
+                lastTerm: lastTerm,
+                preVote: flags & 1 != 0,
+                transfer: flags & 2 != 0
+            )
         case 6:
             let flags = try readWireFlags(what: "vote response flags", allowed: 3)
             body = .voteResponse(granted: flags & 1 != 0, preVote: flags & 2 != 0)
@@ -376,7 +357,9 @@ extension ByteBuffer {
             }
             let state = try readWireBytes()
             let configuration = Raft.Configuration(voters: sets[0], learners: sets[1])
-            body = .installSnapshot(Raft.Snapshot(index: index, term: snapshotTerm, configuration: configuration, state: state))
+            body = .installSnapshot(
+                Raft.Snapshot(index: index, term: snapshotTerm, configuration: configuration, state: state)
+            )
         default: throw .unknownTag(what: "message body", tag: bodyTag)
         }
         return GroupMessage(group: group, message: Raft.Message(from: from, to: to, term: term, body: body))

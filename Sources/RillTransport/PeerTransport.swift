@@ -244,8 +244,13 @@ public final class PeerTransport: Sendable {
     /// Throws `TransportError.unreachable` when the request provably never reached the peer (no address,
     /// refused, handshake failed, not written), `.timeout` when no response came within `timeout` after
     /// sending, `.connectionLost` when the connection broke after sending: the last two are indeterminate.
-    public func request(_ payload: [UInt8], to peer: NodeID, timeout: Duration) async throws(TransportError) -> [UInt8] {
+    /// `.payloadTooLarge` when `payload` exceeds one frame. A response too large for a frame closes the RPC
+    /// connection on the answering side, so the caller sees `.connectionLost`.
+    public func request(_ payload: [UInt8], to peer: NodeID, timeout: Duration) async throws(TransportError) -> [UInt8]
+    {
         let deadline = NIODeadline.now() + timeout.timeAmount
+        // id and length prefix take 18 bytes; a larger payload would fail in the encoder and close the connection.
+        guard payload.count <= PeerFrame.maximumLength - 18 else { throw .payloadTooLarge }
         if settings.faultInjection, isIsolated(peer) {
             counters.droppedByFault.add(1, ordering: .relaxed)
             throw .unreachable

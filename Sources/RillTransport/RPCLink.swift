@@ -31,7 +31,8 @@ final class RPCLink: Sendable {
         var closed = false
     }
 
-    init(peer: NodeID, address: PeerAddress, connector: PeerConnector, isIsolated: @escaping @Sendable (NodeID) -> Bool) {
+    init(peer: NodeID, address: PeerAddress, connector: PeerConnector, isIsolated: @escaping @Sendable (NodeID) -> Bool)
+    {
         self.peer = peer
         self.connector = connector
         self.isIsolated = isIsolated

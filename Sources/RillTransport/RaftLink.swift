@@ -48,6 +48,11 @@ final class RaftLink: Sendable {
             var dropped = 0
             for message in messages {
                 let size = message.wireSizeEstimate
+                // The encoder would refuse it and the connection would close for it: drop it here instead.
+                guard size <= PeerFrame.maximumLength - 64 else {
+                    dropped += 1
+                    continue
+                }
                 let count = state.control.count + state.bulk.count
                 guard count < settings.maximumQueuedMessages,
                     state.queuedBytes + size <= settings.maximumQueuedBytes || count == 0
@@ -193,38 +198,57 @@ final class RaftLink: Sendable {
         if schedule { channel.eventLoop.execute { self.drain(channel) } }
     }
 
-    /// On the channel's event loop: writes everything queued, control messages first, while the channel is
-    /// writable. When it is not, messages wait (and overflow into drops) until `writable` fires.
+    /// On the channel's event loop: writes queued messages while the channel is writable, all control messages
+    /// first, then about one frame of bulk messages per pass. Flushing per pass keeps NIO's outbound buffer
+    /// near its watermark, so a heartbeat queued behind megabytes of appends waits for at most one frame.
+    /// When the channel is not writable, messages wait (and overflow into drops) until `writable` fires.
     private func drain(_ channel: any Channel) {
         let maximumFrame = connector.settings.maximumRaftFrameBytes
-        let batch = state.withLock { state -> [GroupMessage] in
-            state.drainScheduled = false
-            guard case .connected(let current) = state.connection, current === channel, channel.isWritable else {
-                return []
+        var passes = 0
+        while passes < 1024 {  // bounded: the writability check normally ends the loop much sooner
+            passes += 1
+            let batch = state.withLock { state -> [GroupMessage] in
+                state.drainScheduled = false
+                guard case .connected(let current) = state.connection, current === channel, channel.isWritable else {
+                    return []
+                }
+                var batch = state.control
+                var taken = state.control.reduce(0) { $0 + $1.wireSizeEstimate }
+                state.control = []
+                var bulkTaken = 0
+                var bulkBytes = 0
+                for message in state.bulk {
+                    let size = message.wireSizeEstimate
+                    if bulkTaken > 0 && bulkBytes + size > maximumFrame { break }
+                    bulkTaken += 1
+                    bulkBytes += size
+                }
+                batch += state.bulk.prefix(bulkTaken)
+                state.bulk.removeFirst(bulkTaken)
+                taken += bulkBytes
+                state.queuedBytes = max(0, state.queuedBytes - taken)
+                return batch
             }
-            let batch = state.control + state.bulk
-            state.control = []
-            state.bulk = []
-            state.queuedBytes = 0
-            return batch
-        }
-        guard !batch.isEmpty else { return }
-        var frame: [GroupMessage] = []
-        var frameBytes = 0
-        var frames = 0
-        for message in batch {
-            let size = message.wireSizeEstimate
-            if !frame.isEmpty && frameBytes + size > maximumFrame {
-                channel.write(PeerFrame.raft(frame), promise: nil)
-                frames += 1
-                frame = []
-                frameBytes = 0
+            guard !batch.isEmpty else { return }
+            var frames = 0
+            var frame: [GroupMessage] = []
+            var frameBytes = 0
+            for message in batch {
+                let size = message.wireSizeEstimate
+                if !frame.isEmpty && frameBytes + size > maximumFrame {
+                    channel.write(PeerFrame.raft(frame), promise: nil)
+                    frames += 1
+                    frame = []
+                    frameBytes = 0
+                }
+                frame.append(message)
+                frameBytes += size
             }
-            frame.append(message)
-            frameBytes += size
+            channel.write(PeerFrame.raft(frame), promise: nil)
+            channel.flush()
+            connector.counters.framesSent.add(frames + 1, ordering: .relaxed)
         }
-        channel.write(PeerFrame.raft(frame), promise: nil)
-        channel.flush()
-        connector.counters.framesSent.add(frames + 1, ordering: .relaxed)
+        // Still work left after the bound: continue in a later turn of the event loop.
+        scheduleDrain(channel)
     }
 }

@@ -9,6 +9,8 @@ public enum TransportError: Error, Sendable, Equatable {
     case connectionLost
     /// The acceptor refused the handshake (another cluster or protocol); reported to callers as `unreachable`.
     case refused(reason: String)
+    /// The request does not fit in one frame (`PeerFrame.maximumLength`); nothing was sent.
+    case payloadTooLarge
     /// The peer has no address in `setPeers`.
     case unknownPeer
     /// The transport was shut down.

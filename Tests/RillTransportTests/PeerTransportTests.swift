@@ -50,13 +50,40 @@ import Testing
         }
     }
 
+    @Test func votesAndHeartbeatsGoAheadOfQueuedAppends() async throws {
+        let a = try await TestNode.start(1)
+        let down = try await TestNode.start(2)
+        await down.transport.shutdown()  // messages queue while the peer is down
+        connect([a, down])
+        let appends = (1...3).map { append(from: a.id, to: down.id, tag: $0, bytes: 1000) }
+        a.transport.send(appends, to: down.id)
+        let vote = GroupMessage(
+            group: .meta,
+            message: Raft.Message(
+                from: a.id,
+                to: down.id,
+                term: Term(50),
+                body: .requestVote(lastIndex: LogIndex(3), lastTerm: Term(1), preVote: false, transfer: false)
+            )
+        )
+        a.transport.send([vote, heartbeat(from: a.id, to: down.id, tag: 51)], to: down.id)
+        let back = try await TestNode.start(2, port: down.port)
+        try await withNodes([a, back]) {
+            try await waitUntil("queued messages arrive after the redial") { back.inbox.count == 5 }
+            #expect(back.inbox.messages.map(\.message.term.rawValue) == [50, 51, 1, 2, 3])
+        }
+    }
+
     @Test func threeTransportsTalkPairwise() async throws {
         let nodes = [try await TestNode.start(1), try await TestNode.start(2), try await TestNode.start(3)]
         connect(nodes)
         try await withNodes(nodes) {
             for sender in nodes {
                 for receiver in nodes where receiver.id != sender.id {
-                    sender.transport.send([heartbeat(from: sender.id, to: receiver.id, tag: sender.id.rawValue)], to: receiver.id)
+                    sender.transport.send(
+                        [heartbeat(from: sender.id, to: receiver.id, tag: sender.id.rawValue)],
+                        to: receiver.id
+                    )
                 }
             }
             for node in nodes {
@@ -68,7 +95,11 @@ import Testing
                 for sender in nodes {
                     for receiver in nodes where receiver.id != sender.id {
                         group.addTask {
-                            let answer = try await sender.transport.request([9, 8], to: receiver.id, timeout: .seconds(5))
+                            let answer = try await sender.transport.request(
+                                [9, 8],
+                                to: receiver.id,
+                                timeout: .seconds(5)
+                            )
                             #expect(answer == [UInt8(sender.id.rawValue), 8, 9])
                         }
                     }
@@ -129,6 +160,13 @@ import Testing
             await #expect(throws: TransportError.unreachable) {
                 try await a.transport.request([1], to: NodeID(77), timeout: .seconds(2))
             }
+            await #expect(throws: TransportError.payloadTooLarge) {
+                try await a.transport.request(
+                    Array(repeating: 0, count: PeerFrame.maximumLength),
+                    to: gone.id,
+                    timeout: .seconds(2)
+                )
+            }
         }
     }
 
@@ -153,7 +191,9 @@ import Testing
         try await withNodes([a]) {
             #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.isolate(peers: [NodeID(2)]) }
             #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.heal() }
-            #expect(throws: TransportError.faultInjectionDisabled) { try a.transport.setDropProbability(0.5, to: NodeID(2)) }
+            #expect(throws: TransportError.faultInjectionDisabled) {
+                try a.transport.setDropProbability(0.5, to: NodeID(2))
+            }
         }
     }
 
@@ -209,6 +249,9 @@ import Testing
         try await withNodes([a]) {
             a.transport.send((1...25).map { heartbeat(from: a.id, to: gone.id, tag: $0) }, to: gone.id)
             #expect(a.transport.stats.droppedQueueFull == 15)
+            // A message no frame can hold is dropped rather than closing the connection.
+            a.transport.send([append(from: a.id, to: gone.id, tag: 1, bytes: PeerFrame.maximumLength)], to: gone.id)
+            #expect(a.transport.stats.droppedQueueFull == 16)
         }
     }
 }

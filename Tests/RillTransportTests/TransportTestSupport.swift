@@ -37,20 +37,36 @@ final class Inbox: Sendable {
     func messages(from peer: NodeID) -> [GroupMessage] {
         received.withLock { $0.filter { $0.from == peer }.map(\.message) }
     }
-    func contains(term: UInt64) -> Bool { received.withLock { $0.contains { $0.message.message.term.rawValue == term } } }
+    func contains(term: UInt64) -> Bool {
+        received.withLock { $0.contains { $0.message.message.term.rawValue == term } }
+    }
 }
 
 /// A heartbeat whose term tags it, so tests can tell messages apart.
 func heartbeat(from: NodeID, to: NodeID, tag: UInt64, group: RaftGroupID = .meta) -> GroupMessage {
-    GroupMessage(group: group, message: Raft.Message(from: from, to: to, term: Term(tag), body: .heartbeat(commit: LogIndex(tag))))
+    GroupMessage(
+        group: group,
+        message: Raft.Message(from: from, to: to, term: Term(tag), body: .heartbeat(commit: LogIndex(tag)))
+    )
 }
 
 /// An append carrying `bytes` of payload in one entry.
 func append(from: NodeID, to: NodeID, tag: UInt64, bytes: Int) -> GroupMessage {
-    let entry = LogEntry(term: Term(1), index: LogIndex(tag), kind: .records, timestampMillis: 1, payload: Array(repeating: UInt8(truncatingIfNeeded: tag), count: bytes))
+    let entry = LogEntry(
+        term: Term(1),
+        index: LogIndex(tag),
+        kind: .records,
+        timestampMillis: 1,
+        payload: Array(repeating: UInt8(truncatingIfNeeded: tag), count: bytes)
+    )
     return GroupMessage(
         group: .shard(streamID: "s", shard: ShardID(index: 0)),
-        message: Raft.Message(from: from, to: to, term: Term(tag), body: .appendEntries(prevIndex: LogIndex(tag - 1), prevTerm: Term(1), entries: [entry], commit: .zero))
+        message: Raft.Message(
+            from: from,
+            to: to,
+            term: Term(tag),
+            body: .appendEntries(prevIndex: LogIndex(tag - 1), prevTerm: Term(1), entries: [entry], commit: .zero)
+        )
     )
 }
 
