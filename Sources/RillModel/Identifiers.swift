@@ -18,8 +18,10 @@ public struct LogIndex: RawRepresentable, Hashable, Comparable, Sendable, Custom
     public static func < (lhs: LogIndex, rhs: LogIndex) -> Bool { lhs.rawValue < rhs.rawValue }
     public var next: LogIndex { LogIndex(rawValue + 1) }
     public var previous: LogIndex { LogIndex(rawValue == 0 ? 0 : rawValue - 1) }
-    public func advanced(by n: Int64) -> LogIndex { LogIndex(UInt64(Int64(rawValue) + n)) }
-    public func distance(to other: LogIndex) -> Int64 { Int64(other.rawValue) - Int64(rawValue) }
+    // Wrapping two's-complement arithmetic: an index from a peer or the disk may exceed Int64.max, and
+    // Strideable conformance routes `==` of containing types through these, so they must never trap.
+    public func advanced(by n: Int64) -> LogIndex { LogIndex(rawValue &+ UInt64(bitPattern: n)) }
+    public func distance(to other: LogIndex) -> Int64 { Int64(bitPattern: other.rawValue &- rawValue) }
     public var description: String { String(rawValue) }
 }
 

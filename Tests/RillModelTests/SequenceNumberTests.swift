@@ -57,3 +57,15 @@ private func format2(_ byte: UInt8) -> String {
     let text = String(byte, radix: 16)
     return text.count == 1 ? "0" + text : text
 }
+
+@Suite struct LogIndexTests {
+    @Test("indexes past Int64.max compare and stride without trapping")
+    func hugeIndexes() {
+        let huge = LogIndex(.max)
+        #expect(huge == LogIndex(.max))
+        #expect(LogIndex(1).distance(to: LogIndex(3)) == 2)
+        #expect(LogIndex(3).distance(to: LogIndex(1)) == -2)
+        #expect(LogIndex(5).advanced(by: -2) == LogIndex(3))
+        #expect(huge.distance(to: huge) == 0)
+    }
+}
