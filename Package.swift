@@ -7,6 +7,9 @@ let nio: [Target.Dependency] = [
 ]
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
+let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
+let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
     name: "rill",
@@ -19,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
@@ -29,11 +34,12 @@ let package = Package(
         // Shells: the only places that touch sockets, files and clocks.
         .target(name: "RillStorage", dependencies: ["RillModel", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
-        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", log] + nio),
+        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", log, metrics] + nio),
         .target(
             name: "RillHTTP",
-            dependencies: ["RillModel", "RillKinesis", "RillNode", log, .product(name: "NIOHTTP1", package: "swift-nio")]
-                + nio
+            dependencies: [
+                "RillModel", "RillKinesis", "RillNode", log, metrics, prometheus, .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio
         ),
         .target(
             name: "RillBench",
@@ -42,7 +48,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillNode", "RillHTTP", "RillBench", argumentParser, log] + nio),
+        .target(name: "RillCLI", dependencies: ["RillNode", "RillHTTP", "RillBench", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
@@ -54,10 +60,13 @@ let package = Package(
             name: "RillTransportTests",
             dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
-        .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", log]),
+        .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", log, metricsTestKit]),
         .testTarget(
             name: "RillHTTPTests",
-            dependencies: ["RillHTTP", "RillNode", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+            dependencies: [
+                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", metricsTestKit,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio
         ),
     ],
     swiftLanguageModes: [.v6]

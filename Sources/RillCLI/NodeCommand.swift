@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import Metrics
 import NIOPosix
 import RillHTTP
 import RillModel
@@ -30,8 +31,10 @@ struct NodeCommand: AsyncParsableCommand {
         let configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads)
-        try await NodeRunner(configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads, logger: logger)
-            .runUntilSignalled()
+        try await NodeRunner(
+            configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
+            logger: logger, metricsEndpoint: common.bootstrapMetrics()
+        ).runUntilSignalled()
     }
 }
 
@@ -45,6 +48,9 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
+
+    @Option(name: .customLong("log-format"), help: "text (human-readable lines) or json (one JSON object per line).")
+    var logFormat: LogFormat = .text
 
     @Option(name: .customLong("event-loop-threads"), help: "Event loop threads for network I/O.")
     var eventLoopThreads: Int = 1
@@ -62,15 +68,38 @@ struct CommonOptions: ParsableArguments {
 
     func bootstrapLogging(label: String, metadata: Logger.Metadata) -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+        switch logFormat {
+        case .text:
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case .json:
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }
         return logger
     }
+
+    /// Makes the registry `/metrics` serves and points the process-wide `MetricsSystem` at it, so
+    /// libraries that use the global factory land in the same exposition. Call once per process.
+    func bootstrapMetrics() -> MetricsEndpoint {
+        let endpoint = MetricsEndpoint()
+        MetricsSystem.bootstrap(endpoint.factory)
+        return endpoint
+    }
+}
+
+/// `--log-format`.
+enum LogFormat: String, CaseIterable, ExpressibleByArgument {
+    case text
+    case json
 }
 
 /// `HOST:PORT` flags.

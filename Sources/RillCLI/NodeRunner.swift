@@ -10,19 +10,23 @@ struct NodeRunner {
     let port: Int
     let eventLoopThreads: Int
     let logger: Logger
+    /// The registry the node's and the API's metrics land in, served at `/metrics`.
+    let metricsEndpoint: MetricsEndpoint
     var onReady: @Sendable (Int) -> Void = { _ in }
 
     func runUntilSignalled() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let node: Node
         do {
-            node = try await Node.start(configuration: configuration, logger: logger)
+            node = try await Node.start(
+                configuration: configuration, logger: logger, metrics: NodeMetrics(factory: metricsEndpoint.factory))
         } catch {
             logger.critical("node failed to start", metadata: ["error": "\(error)"])
             try await group.shutdownGracefully()
             throw error
         }
-        let server = APIServer(node: node, logger: logger)
+        let server = APIServer(
+            node: node, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Logging
+import RillHTTP
 import RillModel
 import RillNode
 
@@ -24,10 +25,11 @@ struct UpCommand: AsyncParsableCommand {
             defaultRegion: common.region, storageThreads: common.storageThreads)
         let runner = NodeRunner(
             configuration: configuration, host: "127.0.0.1", port: port, eventLoopThreads: common.eventLoopThreads,
-            logger: logger,
+            logger: logger, metricsEndpoint: common.bootstrapMetrics(),
             onReady: { bound in
                 print("rill is up: 1 node (az-a)")
                 print("  Kinesis endpoint  http://127.0.0.1:\(bound)")
+                print("  metrics           http://127.0.0.1:\(bound)/metrics")
                 print("  data              \(configuration.dataDirectory)")
                 print("press Ctrl-C to stop")
             })

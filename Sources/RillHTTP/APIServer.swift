@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -8,10 +9,21 @@ import RillNode
 public struct APIServer: Sendable {
     public let node: Node
     public let logger: Logger
+    /// Serves `GET /metrics` when set.
+    public let metricsEndpoint: MetricsEndpoint?
+    private let metrics: APIMetrics
 
-    public init(node: Node, logger: Logger) {
+    /// - Parameters:
+    ///   - metricsEndpoint: the registry `/metrics` renders; nil serves no `/metrics`.
+    ///   - metricsFactory: where the request metrics are made.
+    public init(
+        node: Node, logger: Logger, metricsEndpoint: MetricsEndpoint? = nil,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.node = node
         self.logger = logger
+        self.metricsEndpoint = metricsEndpoint
+        self.metrics = APIMetrics(factory: metricsFactory)
     }
 
     /// Binds `host:port` and serves until the surrounding task is cancelled.
@@ -37,7 +49,11 @@ public struct APIServer: Sendable {
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask { await HTTPConnection(node: node, logger: logger).serve(connection) }
+                        group.addTask {
+                            let connectionHandler = HTTPConnection(
+                                node: node, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                            await connectionHandler.serve(connection)
+                        }
                     }
                 }
             } onCancel: {

@@ -8,6 +8,8 @@ import RillNode
 struct HTTPConnection {
     let node: Node
     let logger: Logger
+    let metrics: APIMetrics
+    let metricsEndpoint: MetricsEndpoint?
 
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         do {
@@ -52,7 +54,9 @@ struct HTTPConnection {
                             }
                             continue
                         }
-                        let reply = await RequestDispatcher(node: node, logger: logger).respond(to: requestHead, body: body)
+                        let dispatcher = RequestDispatcher(
+                            node: node, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                        let reply = await dispatcher.respond(to: requestHead, body: body)
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
                         if !requestHead.isKeepAlive {
                             outbound.finish()

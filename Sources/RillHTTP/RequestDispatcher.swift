@@ -4,15 +4,25 @@ import NIOHTTP1
 import RillKinesis
 import RillNode
 
-/// Turns one HTTP request into a reply: health endpoints, CORS, the 403 for other methods, and
-/// `X-Amz-Target` dispatch to the node with errors rendered the Kinesis way.
+/// Turns one HTTP request into a reply: health and metrics endpoints, CORS, the 403 for other methods,
+/// and `X-Amz-Target` dispatch to the node with errors rendered the Kinesis way.
 package struct RequestDispatcher {
     let node: Node
     let logger: Logger
+    let metrics: APIMetrics
+    /// Serves `GET /metrics` when set; without it that path is a plain unknown GET (403).
+    let metricsEndpoint: MetricsEndpoint?
 
-    package init(node: Node, logger: Logger) {
+    package init(node: Node, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?) {
         self.node = node
         self.logger = logger
+        self.metrics = metrics
+        self.metricsEndpoint = metricsEndpoint
+    }
+
+    /// A dispatcher that serves no `/metrics` and records its requests nowhere.
+    package init(node: Node, logger: Logger) {
+        self.init(node: node, logger: logger, metrics: .discarded, metricsEndpoint: nil)
     }
 
     package func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
@@ -29,6 +39,9 @@ package struct RequestDispatcher {
 
     private func reply(_ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String) async -> HTTPReply {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        if head.method == .GET, path == "/metrics", let metricsEndpoint {
+            return metricsEndpoint.reply(requestID: requestID)
+        }
         switch head.method {
         case .GET where path == "/health":
             return plain(.ok, "ok\n", requestID)
@@ -54,7 +67,18 @@ package struct RequestDispatcher {
             reply.headers.replaceOrAdd(name: "Content-Type", value: "application/xml")
             return reply
         }
-        guard let target = head.headers.first(name: "x-amz-target"), let operation = KinesisOperation(target: target) else {
+        let started = ContinuousClock.now
+        let operation = head.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:))
+        let reply = await call(operation, head, body, requestID)
+        metrics.requestAnswered(
+            operation: operation?.rawValue ?? "unknown", status: reply.status.code, after: started.duration(to: .now))
+        return reply
+    }
+
+    private func call(
+        _ operation: KinesisOperation?, _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String
+    ) async -> HTTPReply {
+        guard let operation else {
             return .error(KinesisError(.unknownOperation, nil), requestID: requestID)
         }
         let request = APIRequest(

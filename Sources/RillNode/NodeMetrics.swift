@@ -114,7 +114,8 @@ private struct ShardSeries: Sendable {
         incomingRecords = Counter(label: "rill_kinesis_incoming_records_total", dimensions: labels, factory: factory)
         getRecordsBytes = Counter(label: "rill_kinesis_get_records_bytes_total", dimensions: labels, factory: factory)
         outgoingRecords = Counter(label: "rill_kinesis_outgoing_records_total", dimensions: labels, factory: factory)
-        iteratorAge = Gauge(label: "rill_kinesis_get_records_iterator_age_milliseconds", dimensions: labels, factory: factory)
+        iteratorAge = Gauge(
+            label: "rill_kinesis_get_records_iterator_age_milliseconds", dimensions: labels, factory: factory)
         // Declared so dashboards and alerts can be written now; Rill does not throttle yet, so they stay 0.
         writeThrottled = Counter(
             label: "rill_kinesis_write_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
@@ -141,9 +142,12 @@ private struct StreamSeries: Sendable {
 
     init(stream: String, factory: any MetricsFactory) {
         let labels = [("stream", stream)]
-        putRecordLatency = CoreMetrics.Timer(label: "rill_kinesis_put_record_latency_seconds", dimensions: labels, factory: factory)
-        putRecordsLatency = CoreMetrics.Timer(label: "rill_kinesis_put_records_latency_seconds", dimensions: labels, factory: factory)
-        getRecordsLatency = CoreMetrics.Timer(label: "rill_kinesis_get_records_latency_seconds", dimensions: labels, factory: factory)
+        putRecordLatency = CoreMetrics.Timer(
+            label: "rill_kinesis_put_record_latency_seconds", dimensions: labels, factory: factory)
+        putRecordsLatency = CoreMetrics.Timer(
+            label: "rill_kinesis_put_records_latency_seconds", dimensions: labels, factory: factory)
+        getRecordsLatency = CoreMetrics.Timer(
+            label: "rill_kinesis_get_records_latency_seconds", dimensions: labels, factory: factory)
     }
 
     func destroy() {

@@ -24,6 +24,14 @@ public final class Flusher: Sendable {
         public var queuedWaiters = 0
     }
 
+    /// What one finished round did, for metrics; reported just before its waiters resume.
+    public struct RoundReport: Sendable {
+        /// Waiters the round resumed (the group-commit batch size).
+        public var waiters: Int
+        /// How long each log's sync took, one per log the round synced.
+        public var syncDurations: [Duration]
+    }
+
     private struct Round {
         var logs: [ObjectIdentifier: SegmentedLog] = [:]
         var waiters: [CheckedContinuation<Void, any Error>] = []
@@ -47,14 +55,20 @@ public final class Flusher: Sendable {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private let onFatal: @Sendable (StorageError) -> Never
+    private let onRound: (@Sendable (RoundReport) -> Void)?
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - threadPool: where fdatasync runs, one work item per log in a round; a started pool.
+    ///   - onRound: told what each finished round did; it runs on a storage thread, so it must be cheap.
     ///   - onFatal: called with the first sync error; the node's handler logs and exits.
-    public init(threadPool: NIOThreadPool, logger: Logger, onFatal: @escaping @Sendable (StorageError) -> Never) {
+    public init(
+        threadPool: NIOThreadPool, logger: Logger, onRound: (@Sendable (RoundReport) -> Void)? = nil,
+        onFatal: @escaping @Sendable (StorageError) -> Never
+    ) {
         self.threadPool = threadPool
         self.logger = logger
+        self.onRound = onRound
         self.onFatal = onFatal
     }
 
@@ -93,11 +107,20 @@ public final class Flusher: Sendable {
     private func run(_ round: Round) {
         let remaining = Mutex(round.logs.count)
         let cancelled = Mutex(false)
+        // Timed only when someone listens, so a flusher without metrics reads no clock.
+        let durations = Mutex<[Duration]>([])
         for log in round.logs.values {
             threadPool.submit { [self] workState in
                 if case .active = workState {
                     do throws(StorageError) {
-                        try log.sync()
+                        if onRound != nil {
+                            let start = ContinuousClock.now
+                            try log.sync()
+                            let elapsed = start.duration(to: .now)
+                            durations.withLock { $0.append(elapsed) }
+                        } else {
+                            try log.sync()
+                        }
                     } catch {
                         logger.critical(
                             "fsync failed; stopping",
@@ -111,13 +134,15 @@ public final class Flusher: Sendable {
                     count -= 1
                     return count == 0
                 }
-                if last { finish(round, cancelled: cancelled.withLock { $0 }) }
+                if last {
+                    finish(round, cancelled: cancelled.withLock { $0 }, syncDurations: durations.withLock { $0 })
+                }
             }
         }
     }
 
     /// Resumes a finished round's waiters and starts the next round if anyone queued meanwhile.
-    private func finish(_ round: Round, cancelled: Bool) {
+    private func finish(_ round: Round, cancelled: Bool, syncDurations: [Duration]) {
         // Count before resuming, so a waiter that reads `stats` afterwards sees its own round.
         let next = state.withLock { state -> Round? in
             state.stats.rounds += 1
@@ -127,6 +152,8 @@ public final class Flusher: Sendable {
             state.running = false
             return state.next.waiters.isEmpty ? nil : state.takeRound()
         }
+        // Reported before resuming too, for the same reason as the counters above.
+        if !cancelled, let onRound { onRound(RoundReport(waiters: round.waiters.count, syncDurations: syncDurations)) }
         for waiter in round.waiters {
             if cancelled { waiter.resume(throwing: StorageError.shutDown) } else { waiter.resume() }
         }

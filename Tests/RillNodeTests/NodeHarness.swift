@@ -19,10 +19,15 @@ struct NodeHarness {
     let clock: ManualWallClock
     var node: Node
 
-    static func start(segmentBytes: Int = 64 << 20, directory: String? = nil, clock: ManualWallClock = ManualWallClock()) async throws -> NodeHarness {
+    static func start(
+        segmentBytes: Int = 64 << 20, directory: String? = nil, clock: ManualWallClock = ManualWallClock(),
+        metrics: NodeMetrics = NodeMetrics()
+    ) async throws -> NodeHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
         let configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes)
-        let node = try await Node.start(configuration: configuration, clock: clock, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let node = try await Node.start(
+            configuration: configuration, clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)
         return NodeHarness(directory: directory, clock: clock, node: node)
     }
 
