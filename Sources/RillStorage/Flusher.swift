@@ -2,6 +2,18 @@ import Logging
 import NIOPosix
 import Synchronization
 
+/// A file a flush round can make durable: a shard or metadata log, or the node's `raftstate` log.
+public protocol DurableFile: AnyObject, Sendable {
+    /// Makes everything written so far durable. Blocks; an error is fatal to the process.
+    func sync() throws(StorageError)
+    /// Where it lives, for the log line of a fatal sync error.
+    var location: String { get }
+}
+
+extension SegmentedLog: DurableFile {
+    public var location: String { directory }
+}
+
 /// Group commit (ARCHITECTURE "Durability rules"): a flush round fdatasyncs every log that has a waiter, in
 /// parallel on the storage thread pool, and every waiter resumes when a round that started after it asked
 /// has synced its log. Callers arriving while a round runs queue for the next one, so one round serves many
@@ -33,7 +45,7 @@ public final class Flusher: Sendable {
     }
 
     private struct Round {
-        var logs: [ObjectIdentifier: SegmentedLog] = [:]
+        var logs: [ObjectIdentifier: any DurableFile] = [:]
         var waiters: [CheckedContinuation<Void, any Error>] = []
     }
 
@@ -84,14 +96,14 @@ public final class Flusher: Sendable {
     public var stats: Stats { state.withLock { $0.stats } }
 
     /// Returns once a sync round that started after this call has synced `log`.
-    public func waitDurable(_ log: SegmentedLog) async throws {
+    public func waitDurable(_ log: any DurableFile) async throws {
         try await waitDurable([log])
     }
 
     /// Returns once a sync round that started after this call has synced every log in `logs`.
     ///
     /// - Throws: `StorageError.shutDown` if the thread pool no longer runs work.
-    public func waitDurable(_ logs: [SegmentedLog]) async throws {
+    public func waitDurable(_ logs: [any DurableFile]) async throws {
         guard !logs.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let start = state.withLock { state -> Round? in
@@ -124,7 +136,7 @@ public final class Flusher: Sendable {
                     } catch {
                         logger.critical(
                             "fsync failed; stopping",
-                            metadata: ["rill.directory": "\(log.directory)", "error": "\(error)"])
+                            metadata: ["rill.directory": "\(log.location)", "error": "\(error)"])
                         onFatal(error)
                     }
                 } else {
