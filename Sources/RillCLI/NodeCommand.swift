@@ -30,7 +30,7 @@ struct NodeCommand: AsyncParsableCommand {
         let (host, port) = try Endpoint.parse(api, flag: "--api")
         let configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads)
+            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits)
         try await NodeRunner(
             configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics()
@@ -57,6 +57,11 @@ struct CommonOptions: ParsableArguments {
 
     @Option(name: .customLong("storage-threads"), help: "Threads for blocking file I/O (appends, reads, fsync rounds).")
     var storageThreads: Int = 4
+
+    @Flag(
+        name: .customLong("throughput-limits"),
+        help: "Enforce Kinesis's per-shard limits on provisioned streams (1 MiB/s and 1,000 records/s written, 5 reads/s and 2 MiB/s read).")
+    var throughputLimits = false
 
     func validate() throws {
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {

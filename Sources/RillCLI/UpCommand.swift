@@ -22,7 +22,7 @@ struct UpCommand: AsyncParsableCommand {
         let logger = common.bootstrapLogging(label: "rill.up", metadata: ["rill.node": "1", "rill.az": "az-a"])
         let configuration = NodeConfiguration(
             id: NodeID(1), zone: Zone("az-a"), dataDirectory: dataDir + "/node-1", accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads)
+            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits)
         let runner = NodeRunner(
             configuration: configuration, host: "127.0.0.1", port: port, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics(),

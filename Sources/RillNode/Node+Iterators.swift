@@ -142,11 +142,13 @@ extension Node {
         guard let shard = stream.shard(ShardID(index: iterator.shardIndex)) else {
             throw KinesisError.shardNotFound(ShardID(index: iterator.shardIndex).name, stream: stream.name, account: namespace.account)
         }
+        try admitRead(stream, shard.id)
         let replica = try await replica(for: stream, shard: shard)
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await threadPool.runIfActive {
             try ShardReader(replica: replica).read(from: iterator.position, limit: limit, maxBytes: Self.maxGetRecordsBytes, horizonMillis: horizon)
         }
+        chargeRead(stream, shard.id, bytes: page.byteCount)
         // The age of the last record returned, as CloudWatch defines it; a reader at the tip is 0 behind.
         let age = page.records.last.map { max(0, now - $0.stampMillis) } ?? 0
         metrics.recordsRead(

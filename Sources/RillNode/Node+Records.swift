@@ -23,6 +23,9 @@ extension Node {
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
         let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: stream)
+        guard admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
+            throw Self.rateExceeded(shard.id, stream)
+        }
         if let ordering, SequenceNumber(parsing: ordering) == nil, ordering != "0" {
             throw KinesisError(
                 .invalidArgument,
@@ -82,21 +85,33 @@ extension Node {
         if total > Self.maxPutRecordsBytes {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
         }
+        // Records over their shard's throughput limit fail alone, as values; the rest are written.
+        var throttled: [Int: KinesisError] = [:]
+        let admitted = routed.filter { record in
+            if admitWrite(stream, record.shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
+                return true
+            }
+            throttled[record.requestSlot] = Self.rateExceeded(record.shard.id, stream)
+            return false
+        }
         // One entry per shard, appended in parallel; records keep request order within their shard.
         var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
-        for (slot, shard, sequence) in try await appendRouted(routed, stream: stream, selector: selector, namespace: namespace) {
+        for (slot, shard, sequence) in try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace) {
             results[slot] = (shard, sequence)
         }
         var w = JSONWriter(capacity: 128 * routed.count + 64)
         w.beginObject()
-        w.key("FailedRecordCount"); w.int(0)
+        w.key("FailedRecordCount"); w.int(results.count { $0 == nil })
         w.key("Records")
         w.beginArray()
-        for result in results {
+        for (slot, result) in results.enumerated() {
             w.beginObject()
             if let result {
                 w.key("SequenceNumber"); w.string(result.sequence.description)
                 w.key("ShardId"); w.string(result.shard.name)
+            } else if let error = throttled[slot] {
+                w.key("ErrorCode"); w.string(error.code.rawValue)
+                w.key("ErrorMessage"); w.string(error.message ?? "")
             } else {
                 w.key("ErrorCode"); w.string("InternalFailure")
                 w.key("ErrorMessage"); w.string("Internal Service Failure")

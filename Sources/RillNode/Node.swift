@@ -15,6 +15,8 @@ public final class Node: Sendable {
     let flusher: Flusher
     let metadata: MetadataStore
     let metrics: NodeMetrics
+    /// Throughput buckets of provisioned shards, when limits are enforced.
+    let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
 

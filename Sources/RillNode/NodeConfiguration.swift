@@ -11,11 +11,16 @@ public struct NodeConfiguration: Sendable {
     public var storageThreads: Int
     /// Segment size at which a shard log rolls to a new file.
     public var segmentBytes: Int
+    /// Enforce Kinesis's per-shard throughput limits on provisioned streams (off by default, as in the
+    /// emulators and for benchmarks).
+    public var throughputLimits: Bool
 
     public init(
         id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",
-        defaultRegion: String = "us-east-1", storageThreads: Int = 4, segmentBytes: Int = 64 << 20
+        defaultRegion: String = "us-east-1", storageThreads: Int = 4, segmentBytes: Int = 64 << 20,
+        throughputLimits: Bool = false
     ) {
+        self.throughputLimits = throughputLimits
         self.id = id
         self.zone = zone
         self.dataDirectory = dataDirectory

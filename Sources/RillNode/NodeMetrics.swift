@@ -52,6 +52,16 @@ public final class NodeMetrics: Sendable {
         series.iteratorAge.record(iteratorAgeMillis)
     }
 
+    /// A write to a provisioned shard was refused for exceeding its throughput limit.
+    public func writeThrottled(stream: String, shard: ShardID) {
+        shardSeries(stream: stream, shard: shard).writeThrottled.increment()
+    }
+
+    /// A GetRecords call on a provisioned shard was refused for exceeding its throughput limit.
+    public func readThrottled(stream: String, shard: ShardID) {
+        shardSeries(stream: stream, shard: shard).readThrottled.increment()
+    }
+
     /// A GetRecords call on `stream` succeeded after `duration`.
     public func getRecordsSucceeded(stream: String, after duration: Duration) {
         streamSeries(stream).getRecordsLatency.record(duration: duration)
@@ -116,7 +126,7 @@ private struct ShardSeries: Sendable {
         outgoingRecords = Counter(label: "rill_kinesis_outgoing_records_total", dimensions: labels, factory: factory)
         iteratorAge = Gauge(
             label: "rill_kinesis_get_records_iterator_age_milliseconds", dimensions: labels, factory: factory)
-        // Declared so dashboards and alerts can be written now; Rill does not throttle yet, so they stay 0.
+        // Counted only when the node runs with --throughput-limits.
         writeThrottled = Counter(
             label: "rill_kinesis_write_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
         readThrottled = Counter(

@@ -21,10 +21,11 @@ struct NodeHarness {
 
     static func start(
         segmentBytes: Int = 64 << 20, directory: String? = nil, clock: ManualWallClock = ManualWallClock(),
-        metrics: NodeMetrics = NodeMetrics()
+        metrics: NodeMetrics = NodeMetrics(), throughputLimits: Bool = false
     ) async throws -> NodeHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
-        let configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes)
+        let configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes,
+            throughputLimits: throughputLimits)
         let node = try await Node.start(
             configuration: configuration, clock: clock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)

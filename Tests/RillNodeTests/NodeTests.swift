@@ -120,3 +120,26 @@ import Testing
         try await harness.cleanUp()
     }
 }
+
+@Suite struct ThroughputLimitTests {
+    @Test("with limits on, PutRecords fails only the records over the shard's limit and counts them")
+    func putRecordsThrottled() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
+        let harness = try await NodeHarness.start(directory: directory, throughputLimits: true)
+        try await harness.call(.createStream, #"{"StreamName": "s", "ShardCount": 1}"#)
+        let data = Base64.encode([UInt8](repeating: 1, count: 4000))
+        let records = (0..<500).map { #"{"Data": "\#(data)", "PartitionKey": "k\#($0)"}"# }.joined(separator: ",")
+        let reply = try await harness.call(.putRecords, #"{"StreamName": "s", "Records": [\#(records)]}"#)
+        let results = reply["Records"]?.array?.compactMap(\.object) ?? []
+        let failed = results.filter { $0["ErrorCode"]?.string == "ProvisionedThroughputExceededException" }
+        // 1 MiB/s at ~4 KB a record admits about 260 of the 500 in the same instant.
+        #expect(failed.count > 200 && failed.count < 300)
+        #expect(reply["FailedRecordCount"]?.number == String(failed.count))
+        #expect(results.first?["SequenceNumber"] != nil)
+        let single = await harness.failure(.putRecord, #"{"StreamName": "s", "PartitionKey": "k", "Data": "\#(data)"}"#)
+        #expect(single?.code == .provisionedThroughputExceeded)
+        harness.clock.advance(byMillis: 1000)
+        try await harness.call(.putRecord, #"{"StreamName": "s", "PartitionKey": "k", "Data": "\#(data)"}"#)
+        try await harness.cleanUp()
+    }
+}

@@ -1,0 +1,58 @@
+import RillKinesis
+import RillModel
+
+extension Node {
+    struct ThrottleKey: Hashable {
+        var streamID: String
+        var shard: UInt32
+    }
+
+    static func rateExceeded(_ shard: ShardID, _ stream: StreamMetadata) -> KinesisError {
+        KinesisError(
+            .provisionedThroughputExceeded,
+            "Rate exceeded for shard \(shard.name) in stream \(stream.name) under account \(stream.namespace.account).")
+    }
+
+    /// Admits a record to a provisioned shard, or says it is over its limit. Always true when limits are off
+    /// (the default, like the emulators) and for ON_DEMAND streams.
+    func admitWrite(_ stream: StreamMetadata, _ shard: ShardID, bytes: Int) -> Bool {
+        guard configuration.throughputLimits, stream.mode == .provisioned else { return true }
+        let now = clock.nowMillis()
+        let admitted = throttles.withLockedValue { table in
+            let key = ThrottleKey(streamID: stream.id, shard: shard.index)
+            var bucket = table[key] ?? ShardThroughput(nowMillis: now)
+            let admitted = bucket.admitWrite(bytes: bytes, nowMillis: now)
+            table[key] = bucket
+            return admitted
+        }
+        if !admitted { metrics.writeThrottled(stream: stream.name, shard: shard) }
+        return admitted
+    }
+
+    func admitRead(_ stream: StreamMetadata, _ shard: ShardID) throws(KinesisError) {
+        guard configuration.throughputLimits, stream.mode == .provisioned else { return }
+        let now = clock.nowMillis()
+        let admitted = throttles.withLockedValue { table in
+            let key = ThrottleKey(streamID: stream.id, shard: shard.index)
+            var bucket = table[key] ?? ShardThroughput(nowMillis: now)
+            let admitted = bucket.admitRead(nowMillis: now)
+            table[key] = bucket
+            return admitted
+        }
+        guard admitted else {
+            metrics.readThrottled(stream: stream.name, shard: shard)
+            throw Self.rateExceeded(shard, stream)
+        }
+    }
+
+    func chargeRead(_ stream: StreamMetadata, _ shard: ShardID, bytes: Int) {
+        guard configuration.throughputLimits, stream.mode == .provisioned else { return }
+        let now = clock.nowMillis()
+        throttles.withLockedValue { table in
+            let key = ThrottleKey(streamID: stream.id, shard: shard.index)
+            var bucket = table[key] ?? ShardThroughput(nowMillis: now)
+            bucket.chargeRead(bytes: bytes, nowMillis: now)
+            table[key] = bucket
+        }
+    }
+}
