@@ -155,18 +155,7 @@ extension Node {
             stream: stream.name, shard: shard.id, records: page.records.count, bytes: page.byteCount, iteratorAgeMillis: age)
         var w = JSONWriter(capacity: page.byteCount * 4 / 3 + 200 * page.records.count + 512)
         w.beginObject()
-        w.key("Records")
-        w.beginArray()
-        for record in page.records {
-            w.beginObject()
-            w.key("SequenceNumber")
-            w.string(replica.sequenceNumber(index: record.position.index, slot: record.position.slot, stampMillis: record.stampMillis).description)
-            w.key("ApproximateArrivalTimestamp"); w.timestamp(millis: record.stampMillis)
-            w.key("Data"); w.base64(record.data)
-            w.key("PartitionKey"); w.string(record.partitionKey)
-            w.endObject()
-        }
-        w.endArray()
+        w.key("Records"); page.writeRecords(sequencedBy: replica, &w)
         // A closed shard read past its seal has no next iterator; its children take over (KCL's SHARD_END).
         if let seal = shard.sealIndex, page.next.index.rawValue >= seal {
             w.key("MillisBehindLatest"); w.int(0)
@@ -181,6 +170,23 @@ extension Node {
         w.endObject()
         metrics.getRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
         return APIResponse(w)
+    }
+}
+
+extension ShardReader.Page {
+    /// The `Records` array GetRecords and SubscribeToShard events share.
+    func writeRecords(sequencedBy replica: ShardReplica, _ w: inout JSONWriter) {
+        w.beginArray()
+        for record in records {
+            w.beginObject()
+            w.key("SequenceNumber")
+            w.string(replica.sequenceNumber(index: record.position.index, slot: record.position.slot, stampMillis: record.stampMillis).description)
+            w.key("ApproximateArrivalTimestamp"); w.timestamp(millis: record.stampMillis)
+            w.key("Data"); w.base64(record.data)
+            w.key("PartitionKey"); w.string(record.partitionKey)
+            w.endObject()
+        }
+        w.endArray()
     }
 }
 

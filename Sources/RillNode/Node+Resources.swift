@@ -38,13 +38,7 @@ extension Node {
     }
 
     func untagResource(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
-        let items = try r.array("TagKeys", required: true, min: 1, max: 50) ?? []
-        var keys: [String] = []
-        for (offset, item) in items.enumerated() {
-            guard case .string(let key) = item else { throw RequestReader.typeError(item, "a String") }
-            r.checkString(key, path: "tagKeys.\(offset + 1).member", min: 1, max: 128, pattern: nil)
-            keys.append(key)
-        }
+        let keys = try r.tagKeys()
         let (stream, namespace, consumer) = try resolveResource(&r, namespace)
         try r.finish()
         if let consumer {

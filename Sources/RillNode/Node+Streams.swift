@@ -27,16 +27,7 @@ extension Node {
         if let tags { try TagRules.validate(tags.map(\.key), values: tags.map(\.value)) }
         let catalog = metadata.catalog
         if catalog.stream(name, in: namespace) != nil { throw KinesisError.streamExists(name, account: namespace.account) }
-        let open = catalog.openShardCount(in: namespace)
-        if open + count > Catalog.shardLimit {
-            throw KinesisError(
-                .limitExceeded,
-                "This request would exceed the shard limit for the account \(namespace.account) in \(namespace.region). "
-                    + "Current shard count for the account: \(open). Limit: \(Catalog.shardLimit). Number of additional "
-                    + "shards that would have resulted from this request: \(count). Refer to the AWS Service Limits page "
-                    + "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how "
-                    + "to request higher limits.")
-        }
+        try checkShardLimit(adding: count, namespace)
         if streamMode == .onDemand, catalog.onDemandStreamCount(in: namespace) >= Catalog.onDemandStreamLimit {
             throw KinesisError(.limitExceeded, "This request would exceed the on-demand stream limit for the account.")
         }

@@ -101,18 +101,7 @@ public struct ShardSubscription: Sendable {
     private func eventPayload(_ page: ShardReader.Page, shard: ShardMetadata, in stream: StreamMetadata, ended: Bool) -> [UInt8] {
         var w = JSONWriter(capacity: page.byteCount * 4 / 3 + 256 * page.records.count + 256)
         w.beginObject()
-        w.key("Records")
-        w.beginArray()
-        for record in page.records {
-            w.beginObject()
-            w.key("SequenceNumber")
-            w.string(replica.sequenceNumber(index: record.position.index, slot: record.position.slot, stampMillis: record.stampMillis).description)
-            w.key("ApproximateArrivalTimestamp"); w.timestamp(millis: record.stampMillis)
-            w.key("Data"); w.base64(record.data)
-            w.key("PartitionKey"); w.string(record.partitionKey)
-            w.endObject()
-        }
-        w.endArray()
+        w.key("Records"); page.writeRecords(sequencedBy: replica, &w)
         // KCL reads a missing continuation as SHARD_END, so it is omitted only at the end of a closed shard.
         if !ended {
             w.key("ContinuationSequenceNumber"); w.string(continuation(page).description)

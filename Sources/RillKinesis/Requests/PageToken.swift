@@ -56,3 +56,17 @@ public enum TagRules {
         }
     }
 }
+
+extension RequestReader {
+    /// The `TagKeys` list of RemoveTagsFromStream and UntagResource: 1–50 keys of 1–128 characters.
+    public mutating func tagKeys() throws(KinesisError) -> [String] {
+        let items = try array("TagKeys", required: true, min: 1, max: 50) ?? []
+        var keys: [String] = []
+        for (offset, item) in items.enumerated() {
+            guard case .string(let key) = item else { throw Self.typeError(item, "a String") }
+            checkString(key, path: "tagKeys.\(offset + 1).member", min: 1, max: 128, pattern: nil)
+            keys.append(key)
+        }
+        return keys
+    }
+}
