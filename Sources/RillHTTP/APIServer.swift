@@ -12,6 +12,9 @@ public struct APIServer: Sendable {
     /// Serves `GET /metrics` when set.
     public let metricsEndpoint: MetricsEndpoint?
     private let metrics: APIMetrics
+    /// How long a connection may carry nothing either way before it is closed. SDK pools drop connections
+    /// idle for less, so this only ever removes stalled or abandoned clients.
+    public static let idleTimeout: TimeAmount = .seconds(300)
 
     /// - Parameters:
     ///   - metricsEndpoint: the registry `/metrics` renders; nil serves no `/metrics`.
@@ -36,6 +39,10 @@ public struct APIServer: Sendable {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // A connection with no traffic either way for this long is closed, so idle or stalled
+                    // clients cannot pin connections forever. A SubscribeToShard stream writes every second.
+                    try channel.pipeline.syncOperations.addHandlers(
+                        IdleStateHandler(allTimeout: Self.idleTimeout), IdleConnectionCloser())
                     // Half-closure lets a `Connection: close` reply shut the output down only after
                     // every pending byte is written; a plain close would drop the tail of a big body.
                     return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
@@ -59,6 +66,19 @@ public struct APIServer: Sendable {
             } onCancel: {
                 server.channel.close(promise: nil)
             }
+        }
+    }
+}
+
+/// Closes the channel when `IdleStateHandler` reports it idle.
+final class IdleConnectionCloser: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
         }
     }
 }
