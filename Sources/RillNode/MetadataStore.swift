@@ -21,7 +21,21 @@ actor MetadataStore {
     nonisolated let snapshot: NIOLockedValueBox<Catalog>
 
     init(directory: String, flusher: Flusher, threadPool: NIOThreadPool, logger: Logger) throws {
+        // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
+        // committed after the damage would silently vanish. The operator restores meta/ or accepts the loss.
+        let quarantine = directory + "/damaged"
+        if FileManager.default.fileExists(atPath: quarantine) {
+            throw MetadataDamaged(
+                description: "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). "
+                    + "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage.")
+        }
         self.log = try SegmentedLog.open(directory: directory, options: .init())
+        if case .damaged(let reason, _) = log.recovery {
+            throw MetadataDamaged(
+                description: "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to "
+                    + "\(quarantine). Restore \(directory) from a backup, or delete \(quarantine) to start with the "
+                    + "metadata before the damage.")
+        }
         // Recovered entries may sit only in the page cache after a process crash: make them durable
         // before applying them.
         try log.sync()
@@ -68,4 +82,9 @@ actor MetadataStore {
             results[first.index] = result
         }
     }
+}
+
+/// The metadata log cannot be trusted; the node must not start on it.
+struct MetadataDamaged: Error, CustomStringConvertible {
+    var description: String
 }

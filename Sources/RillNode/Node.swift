@@ -90,8 +90,12 @@ public final class Node: Sendable {
         let shardsRoot = configuration.dataDirectory + "/shards"
         let present = (try? FileManager.default.contentsOfDirectory(atPath: shardsRoot)) ?? []
         for folder in present where !live.contains(folder) {
-            logger.info("removing data of a deleted stream", metadata: ["rill.stream.id": "\(folder)"])
-            try? FileManager.default.removeItem(atPath: shardsRoot + "/" + folder)
+            // A stream deleted just before a crash leaves its folder behind. Set it aside rather than
+            // delete it: if the catalog ever lost a stream, its records must still be on disk.
+            let orphaned = configuration.dataDirectory + "/orphaned"
+            logger.warning("setting aside data of a stream the catalog does not know", metadata: ["rill.stream.id": "\(folder)"])
+            try? FileManager.default.createDirectory(atPath: orphaned, withIntermediateDirectories: true)
+            try? FileManager.default.moveItem(atPath: shardsRoot + "/" + folder, toPath: orphaned + "/" + folder)
         }
     }
 

@@ -102,7 +102,7 @@ private struct Recovery {
         var stopped = false
         for (position, base) in bases.enumerated() {
             if stopped {
-                try remove(base)
+                try quarantine(base)
                 continue
             }
             let isLast = position == bases.count - 1
@@ -113,11 +113,12 @@ private struct Recovery {
                 if isLast, fileSize <= Segment.headerSize, previous.map({ $0.lastIndex.next == base }) ?? true {
                     // A segment whose creation was cut short: it never held an entry.
                     tornBytes += fileSize
+                    try remove(base)
                 } else {
                     noteDamage("segment \(base): \(problem)", lastGood: previous?.lastIndex ?? base.previous)
                     stopped = true
+                    try quarantine(base)
                 }
-                try remove(base)
                 continue
             }
             if let previous, base != previous.lastIndex.next {
@@ -125,7 +126,7 @@ private struct Recovery {
                     "segment \(base) does not follow segment \(previous.baseIndex) ending at \(previous.lastIndex)",
                     lastGood: previous.lastIndex)
                 stopped = true
-                try remove(base)
+                try quarantine(base)
                 continue
             }
             let carriedTerm = previous?.lastTerm ?? termBefore
@@ -143,6 +144,8 @@ private struct Recovery {
                 } else {
                     noteDamage("segment \(base): \(bad.reason) at byte \(bad.position)", lastGood: segment.lastIndex)
                     stopped = true
+                    // Damage is not a torn write: keep the bytes past the good prefix for an operator.
+                    try quarantineTail(file: file, base: base, from: segment.size, size: fileSize)
                 }
                 try file.truncate(to: segment.size)
                 try file.sync()
@@ -212,6 +215,28 @@ private struct Recovery {
     private mutating func removeIndex(_ base: LogIndex) throws(StorageError) {
         try FileSystem.remove(Segment.indexPath(directory: directory, base: base))
         directoryChanged = true
+    }
+
+    /// Where recovery moves what it cuts off because of damage, rather than deleting it: entries after a
+    /// damaged frame may be intact and acknowledged, and only an operator (or a replica's peers) can decide.
+    var quarantineDirectory: String { directory + "/damaged" }
+
+    /// Moves a whole segment (and drops its index) into the quarantine folder.
+    private mutating func quarantine(_ base: LogIndex) throws(StorageError) {
+        try FileSystem.makeDirectories(quarantineDirectory)
+        let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
+        try FileSystem.rename(Segment.logPath(directory: directory, base: base), to: quarantineDirectory + "/" + name)
+        try FileSystem.syncDirectory(quarantineDirectory)
+        try removeIndex(base)
+    }
+
+    /// Copies `[from, size)` of a segment into the quarantine folder before the segment is cut there.
+    private mutating func quarantineTail(file: PosixFile, base: LogIndex, from: Int64, size: Int64) throws(StorageError) {
+        guard size > from else { return }
+        try FileSystem.makeDirectories(quarantineDirectory)
+        let bytes = try file.read(count: Int(size - from), at: from)
+        let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
+        try AtomicFile.write(path: quarantineDirectory + "/" + name + ".tail-at-\(from)", bytes: bytes)
     }
 
     private mutating func remove(_ base: LogIndex) throws(StorageError) {

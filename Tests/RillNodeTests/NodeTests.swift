@@ -143,3 +143,25 @@ import Testing
         try await harness.cleanUp()
     }
 }
+
+@Suite struct DiskDamageTests {
+    @Test("a damaged metadata log stops the node with a clear error, on every start, and keeps the shard data")
+    func metadataDamageRefusesToStart() async throws {
+        let harness = try await NodeHarness.start()
+        try await harness.call(.createStream, #"{"StreamName": "a", "ShardCount": 1}"#)
+        try await harness.call(.createStream, #"{"StreamName": "b", "ShardCount": 1}"#)
+        try await harness.node.shutdown()
+        let meta = harness.directory + "/meta/00000000000000000001.log"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: meta)))
+        bytes[20 + 30] ^= 0xFF  // inside the first entry, with valid entries after it
+        try Data(bytes).write(to: URL(fileURLWithPath: meta))
+        for _ in 0..<2 {
+            await #expect(throws: (any Error).self) {
+                _ = try await NodeHarness.start(directory: harness.directory, clock: harness.clock)
+            }
+        }
+        let shards = try FileManager.default.contentsOfDirectory(atPath: harness.directory + "/shards")
+        #expect(shards.count == 2)
+        try? FileManager.default.removeItem(atPath: harness.directory)
+    }
+}

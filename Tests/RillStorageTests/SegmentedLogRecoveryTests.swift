@@ -209,3 +209,38 @@ import Testing
         }
     }
 }
+
+@Suite struct QuarantineTests {
+    @Test("damage moves what recovery cuts off into damaged/, byte for byte, instead of deleting it")
+    func damageIsQuarantined() throws {
+        try withTemporaryDirectory { directory in
+            let options = SegmentedLog.Options(segmentBytes: 4096, indexIntervalBytes: 512)
+            let log = try SegmentedLog.open(directory: directory, options: options)
+            try log.append(makeEntries(1...120))
+            try log.sync()
+            let files = try segmentFiles(directory)
+            #expect(files.count >= 3)
+            // Flip a byte in the first entry of the second segment: everything from there on is cut.
+            var second = try readFile(files[1])
+            let secondOriginal = second
+            second[24] ^= 0xFF
+            try writeFile(files[1], second)
+            // Without its index the segment is scanned at open, which is where damage is found.
+            try FileManager.default.removeItem(atPath: String(files[1].dropLast(4)) + ".idx")
+            let third = try readFile(files[2])
+            let reopened = try SegmentedLog.open(directory: directory, options: options)
+            guard case .damaged = reopened.recovery else {
+                Issue.record("expected damage, got \(reopened.recovery)")
+                return
+            }
+            let quarantined = try FileManager.default.contentsOfDirectory(atPath: directory + "/damaged").sorted()
+            let thirdName = (files[2] as NSString).lastPathComponent
+            #expect(quarantined.contains(thirdName))
+            #expect(try readFile(directory + "/damaged/" + thirdName) == third)
+            let tail = quarantined.first { $0.contains(".tail-at-") }
+            let tailBytes = try readFile(directory + "/damaged/" + (tail ?? "missing"))
+            #expect(tailBytes.count == secondOriginal.count - 20)
+            #expect(Array(tailBytes.dropFirst(5)) == Array(secondOriginal.dropFirst(25)))
+        }
+    }
+}
