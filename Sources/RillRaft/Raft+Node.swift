@@ -14,7 +14,7 @@ extension Raft {
         public internal(set) var term: Term
         /// Whom this node voted for in `term`.
         public internal(set) var vote: NodeID?
-        /// The log, with its compacted prefix.
+        /// The log: its compacted prefix, the stable entries in `log.storage` and the unstable tail in memory.
         public internal(set) var log: RaftLog
 
         // MARK: - Volatile state
@@ -66,28 +66,30 @@ extension Raft {
         var reportedHardState: HardState
         var reportedSoftState: SoftState
 
-        /// Starts a node from what it finds on stable storage. `configuration` is the bootstrap configuration,
-        /// used when neither the snapshot nor a config entry in the log says otherwise. `applied` is how far the
-        /// shell's state machine already is (default: the snapshot; committed entries after it are handed out
-        /// again). The election timeouts are drawn from a generator seeded once from `random`.
+        /// Starts a node from what it finds on stable storage: `hardState` (term, vote, commit) and `storage`, the
+        /// stable log (with its snapshot). Nothing is read into memory but the log's bounds and its config entries.
+        /// `configuration` is the bootstrap configuration, used when neither the snapshot nor a config entry in
+        /// the log says otherwise. `applied` is how far the shell's state machine already is (default: the
+        /// snapshot; committed entries after it are handed out again). The election timeouts are drawn from a
+        /// generator seeded once from `random`.
         public init(
-            id: NodeID, configuration: Configuration, storage: PersistentState = PersistentState(),
-            applied: LogIndex? = nil, options: Options = Options(), random: inout some RandomNumberGenerator
+            id: NodeID, configuration: Configuration, hardState: HardState = HardState(),
+            storage: any LogStorage = MemoryStorage(), applied: LogIndex? = nil, options: Options = Options(),
+            random: inout some RandomNumberGenerator
         ) {
             self.id = id
             self.options = options
-            self.term = storage.hardState.term
-            self.vote = storage.hardState.vote
-            let snapshot = storage.snapshot
+            self.term = hardState.term
+            self.vote = hardState.vote
+            let log = RaftLog(storage: storage)
+            self.log = log
+            let snapshot = storage.snapshot.flatMap { $0.index == log.snapshotIndex ? $0 : nil }
             self.snapshot = snapshot
-            self.log = RaftLog(
-                snapshotIndex: snapshot?.index ?? .zero, snapshotTerm: snapshot?.term ?? .zero,
-                entries: storage.entries)
             let base = snapshot?.configuration ?? configuration
             self.baseConfiguration = base
             self.configuration = base
             // A commit beyond the stored log can only come from a damaged disk; never claim more than we hold.
-            let commit = min(max(storage.hardState.commit, log.snapshotIndex), log.lastIndex)
+            let commit = min(max(hardState.commit, log.snapshotIndex), log.lastIndex)
             self.commitIndex = commit
             let resumeFrom = min(max(applied ?? .zero, log.snapshotIndex), commit)
             self.appliedIndex = resumeFrom
@@ -97,9 +99,12 @@ extension Raft {
             self.random = SplitMix64(seed: random.next())
             self.reportedHardState = HardState(term: term, vote: vote, commit: commit)
             self.reportedSoftState = SoftState(leader: nil, role: .follower)
-            for entry in storage.entries where entry.kind == .config {
-                if let decoded = Configuration(decoding: entry.payload) {
-                    configurationHistory.append((entry.index, decoded))
+            if log.firstIndex <= log.lastIndex {
+                for entry in storage.configurationEntries(from: log.firstIndex, through: log.lastIndex)
+                where entry.kind == .config {
+                    if let decoded = Configuration(decoding: entry.payload) {
+                        configurationHistory.append((entry.index, decoded))
+                    }
                 }
             }
             self.configuration = configurationHistory.last?.configuration ?? base

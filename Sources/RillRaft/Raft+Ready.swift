@@ -16,14 +16,20 @@ extension Raft.Node {
         let soft = softState
         var committed: [LogEntry] = []
         if let range = nextCommittedRange {
-            committed = log.entries(from: range.lowerBound, through: range.upperBound) ?? []
+            // Committed entries are never compacted before they are applied; storage that lost them broke the
+            // `LogStorage` contract, and handing out nothing would spin the shell on the same Ready forever.
+            guard
+                let entries = log.entries(
+                    from: range.lowerBound, through: range.upperBound, maxBytes: options.maxApplyBytes)
+            else { preconditionFailure("storage lost committed entries from \(range.lowerBound)") }
+            committed = entries
             if let last = committed.last { applyingIndex = last.index }
         }
         let ready = Raft.Ready(
             hardState: hard == reportedHardState ? nil : hard,
             softState: soft == reportedSoftState ? nil : soft,
             snapshot: pendingSnapshot,
-            entries: log.entries(from: max(unstableFrom, log.firstIndex)) ?? [],
+            entries: log.unstableEntries(from: unstableFrom),
             messages: pendingMessages,
             messagesAfterPersist: pendingMessagesAfterPersist,
             committedEntries: committed)
@@ -36,8 +42,10 @@ extension Raft.Node {
         return ready
     }
 
-    /// Reports that the shell persisted, sent and applied `ready`. A leader now counts its own durable entries
-    /// toward the commit (thesis §10.2.1), which may produce more work.
+    /// Reports that the shell persisted, sent and applied `ready`. The shell must have written `ready.snapshot`
+    /// and `ready.entries` to the node's `LogStorage` (and synced them) first: the entries now leave the core's
+    /// memory and are read back from storage. A leader now counts its own durable entries toward the commit
+    /// (thesis §10.2.1), which may produce more work.
     public mutating func advance(_ ready: Raft.Ready) {
         if let installed = ready.snapshot {
             appliedIndex = max(appliedIndex, installed.index)
@@ -46,6 +54,7 @@ extension Raft.Node {
         // Only what still matches the log counts as durable: a later step may have overwritten it.
         if let last = ready.entries.last, log.matches(index: last.index, term: last.term) {
             persistedIndex = max(persistedIndex, last.index)
+            log.stableTo(index: last.index, term: last.term)
         }
         if let last = ready.committedEntries.last {
             appliedIndex = max(appliedIndex, last.index)

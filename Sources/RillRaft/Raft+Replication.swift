@@ -26,7 +26,7 @@ extension Raft.Node {
         return index
     }
 
-    /// Appends to the in-memory log, keeping the configuration, the unstable mark and the durable mark
+    /// Appends to the log's unstable tail, keeping the configuration, the unstable mark and the durable mark
     /// consistent with a possible truncation.
     mutating func appendToLog(_ entries: [LogEntry]) {
         guard let first = entries.first else { return }
@@ -69,7 +69,8 @@ extension Raft.Node {
         else { return false }
         let prevIndex = peerProgress.next.previous
         guard let prevTerm = log.term(at: prevIndex),
-            let entries = log.entries(from: peerProgress.next, maxCount: options.maxEntriesPerAppend)
+            let entries = log.entries(
+                from: peerProgress.next, maxCount: options.maxEntriesPerAppend, maxBytes: options.maxAppendBytes)
         else {
             // Raft §7: the follower needs entries below our log start.
             guard let snapshot else { return false }
@@ -245,7 +246,8 @@ extension Raft.Node {
     }
 
     /// Compacts the log through `index`, which must be applied, keeping `state` as the snapshot to send to
-    /// followers that fall behind the new log start (Raft §7). The runtime calls this when a `trim` commits.
+    /// followers that fall behind the new log start (Raft §7). The runtime calls this when a `trim` commits, and
+    /// then compacts its `LogStorage` to `snapshot` (it may delete segments lazily, never beyond `index`).
     public mutating func compact(through index: LogIndex, state: [UInt8]) throws(Raft.RaftError) {
         guard index <= appliedIndex, index > log.snapshotIndex, let snapshotTerm = log.term(at: index) else {
             throw .invalidCompaction

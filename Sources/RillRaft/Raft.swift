@@ -9,7 +9,7 @@
 /// try node.propose(kind: .records, payload: batch, timestampMillis: now)
 /// while let ready = node.ready() { // then, in this order:
 ///     send(ready.messages)                    // a leader's appends may leave before its own write
-///     persist(ready.snapshot, ready.entries, ready.hardState); sync()
+///     storage.write(ready.snapshot, ready.entries); save(ready.hardState); sync()
 ///     send(ready.messagesAfterPersist)        // votes and acknowledgements promise durable state
 ///     apply(ready.snapshot, ready.committedEntries)
 ///     node.advance(ready)                     // reports durability: the leader now counts itself
@@ -21,6 +21,8 @@
 /// rule for the leader's own term (Raft §5.4.2), leadership transfer (thesis §3.10), learners and single-server
 /// membership changes (thesis §4.1), log compaction and InstallSnapshot (Raft §7).
 ///
-/// The log lives in `Raft.RaftLog`, in memory; it is the one seam a disk-backed log with a cache would replace.
+/// The log lives in `Raft.RaftLog`: the stable entries in a shell-provided `Raft.LogStorage` (the segmented log
+/// in the runtime, `Raft.MemoryStorage` in tests), only the unstable tail in memory. The shell writes each
+/// Ready's snapshot and entries to that storage before calling `advance` (see `Raft.LogStorage`).
 /// Log-worthy events are values: `Ready.softState` carries role and leader changes.
 public enum Raft {}

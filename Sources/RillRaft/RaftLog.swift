@@ -1,44 +1,57 @@
 import RillModel
 
 extension Raft {
-    /// The core's view of the log: a compacted prefix (`snapshotIndex`, `snapshotTerm`) and the entries after it.
+    /// The core's view of the log (etcd-io/raft `raftLog`): a compacted prefix (`snapshotIndex`, `snapshotTerm`),
+    /// the stable entries the shell has written to `storage`, and the `unstable` tail the core holds in memory.
     ///
-    /// The core keeps the retained entries in memory, which is what the simulation wants and what a small group
-    /// needs. The runtime, whose shard logs live in segments on disk, keeps the same contract — first and last
-    /// index, term at an index, a range of entries — so this struct is the one seam to back with a disk log and a
-    /// cache later; nothing else in the core touches `entries` directly. What is durable is the shell's business:
-    /// the core hands new entries out through `Ready.entries` and learns of their persistence in `advance`.
-    public struct RaftLog: Sendable, Equatable {
+    /// `unstable` holds the entries from `unstableOffset` on: those appended but not yet reported durable through
+    /// `Node.advance`. They take precedence over anything `storage` holds at the same indexes (a new leader may
+    /// have overwritten them; the shell will, with the next Ready). Below `unstableOffset` the log is read from
+    /// `storage`, which must hold exactly what the shell wrote there. After `advance` the handed-out entries
+    /// leave memory, so a node that keeps up holds no entries at all between Readys.
+    public struct RaftLog: Sendable {
+        /// The stable part, written by the shell (see `Raft.LogStorage` for the contract).
+        public let storage: any LogStorage
         /// The last index covered by the snapshot (0 when none); the log starts after it.
         public private(set) var snapshotIndex: LogIndex
         /// The term of the entry at `snapshotIndex`.
         public private(set) var snapshotTerm: Term
-        private var storage: [LogEntry]
+        /// The index of `unstable.first` (or where the next entry goes when empty); below it, `storage` answers.
+        public private(set) var unstableOffset: LogIndex
+        /// The entries not yet reported durable, in memory.
+        public private(set) var unstable: [LogEntry] = []
 
-        /// A log that starts after (`snapshotIndex`, `snapshotTerm`) and holds `entries`, which must follow on.
-        public init(snapshotIndex: LogIndex = .zero, snapshotTerm: Term = .zero, entries: [LogEntry] = []) {
-            for (offset, entry) in entries.enumerated() {
-                precondition(
-                    entry.index == snapshotIndex.advanced(by: Int64(offset) + 1),
-                    "log entries must be contiguous after \(snapshotIndex); found \(entry.index) at \(offset)")
+        /// A log recovered from `storage`: it starts after the storage's snapshot (or its compacted boundary) and
+        /// holds everything stored; nothing is unstable.
+        public init(storage: any LogStorage) {
+            self.storage = storage
+            let base: LogIndex
+            let baseTerm: Term
+            if let snapshot = storage.snapshot, snapshot.index >= storage.firstIndex.previous {
+                base = snapshot.index
+                baseTerm = snapshot.term
+            } else {
+                base = storage.firstIndex.previous
+                baseTerm = storage.term(at: base) ?? .zero
             }
-            self.snapshotIndex = snapshotIndex
-            self.snapshotTerm = snapshotTerm
-            self.storage = entries
+            self.snapshotIndex = base
+            self.snapshotTerm = baseTerm
+            self.unstableOffset = max(storage.lastIndex, base).next
         }
 
         /// The first retained index (the log start).
         public var firstIndex: LogIndex { snapshotIndex.next }
         /// The last index, or `snapshotIndex` when no entry is retained.
-        public var lastIndex: LogIndex { snapshotIndex.advanced(by: Int64(storage.count)) }
+        public var lastIndex: LogIndex { unstableOffset.advanced(by: Int64(unstable.count)).previous }
         /// The term of the last entry.
-        public var lastTerm: Term { storage.last?.term ?? snapshotTerm }
+        public var lastTerm: Term { term(at: lastIndex) ?? snapshotTerm }
 
-        /// The term at `index`, or nil when `index` is compacted away or beyond the end.
+        /// The term at `index`, or nil when `index` is compacted away, beyond the end, or unavailable in storage.
         public func term(at index: LogIndex) -> Term? {
             if index == snapshotIndex { return snapshotTerm }
             guard index > snapshotIndex, index <= lastIndex else { return nil }
-            return storage[offset(of: index)].term
+            if index >= unstableOffset { return unstable[unstableOffset(of: index)].term }
+            return storage.term(at: index)
         }
 
         /// Whether the log holds an entry at `index` with `term`.
@@ -47,23 +60,55 @@ extension Raft {
         /// The entry at `index`, if retained.
         public func entry(at index: LogIndex) -> LogEntry? {
             guard index > snapshotIndex, index <= lastIndex else { return nil }
-            return storage[offset(of: index)]
+            return entries(from: index, through: index)?.first
         }
 
-        /// Up to `maxCount` entries from `index` through `lastIndex`; nil when `index` is compacted away.
-        public func entries(from index: LogIndex, through last: LogIndex? = nil, maxCount: Int = .max) -> [LogEntry]? {
+        /// Up to `maxCount` entries from `index` through `last` (default `lastIndex`), cut after the entry that
+        /// reaches `maxBytes` but at least one; nil when `index` is compacted away or storage cannot supply it.
+        public func entries(
+            from index: LogIndex, through last: LogIndex? = nil, maxCount: Int = .max, maxBytes: Int = .max
+        ) -> [LogEntry]? {
             guard index > snapshotIndex else { return nil }
             let end = min(last ?? lastIndex, lastIndex)
             guard index <= end else { return [] }
-            let lower = offset(of: index)
-            let upper = min(offset(of: end) + 1, lower + min(max(maxCount, 1), storage.count))
-            return Array(storage[lower..<upper])
+            let available = Int(end.rawValue - index.rawValue) + 1
+            let upper = index.advanced(by: Int64(min(max(maxCount, 1), available) - 1))
+            var result: [LogEntry] = []
+            var budget = maxBytes
+            if index < unstableOffset {
+                let storedUpper = min(upper, unstableOffset.previous)
+                guard let stored = storage.entries(from: index, through: storedUpper, maxBytes: maxBytes),
+                    let first = stored.first
+                else { return nil }
+                precondition(first.index == index, "storage answered \(first.index) for entries from \(index)")
+                // Cut short by the byte limit: stop here.
+                if stored.count < Int(storedUpper.rawValue - index.rawValue) + 1 { return stored }
+                result = stored
+                for entry in stored { budget -= Raft.entrySize(entry) }
+                if storedUpper == upper { return result }
+            }
+            let lower = unstableOffset(of: max(index, unstableOffset))
+            let slice = unstable[lower...unstableOffset(of: upper)]
+            if result.isEmpty { return Array(Raft.limit(slice, maxBytes: budget)) }
+            for entry in slice {
+                budget -= Raft.entrySize(entry)
+                if budget < 0 { break }
+                result.append(entry)
+            }
+            return result
+        }
+
+        /// The unstable entries from `index` on (not read from storage): what a Ready hands out to persist.
+        func unstableEntries(from index: LogIndex) -> [LogEntry] {
+            guard index <= lastIndex else { return [] }
+            return Array(unstable[unstableOffset(of: max(index, unstableOffset))...])
         }
 
         /// Raft §5.4.1: a candidate's log is at least as up-to-date as ours if its last term is higher, or equal
         /// with an index at least as high.
         public func isUpToDate(lastIndex candidateIndex: LogIndex, lastTerm candidateTerm: Term) -> Bool {
-            candidateTerm > lastTerm || (candidateTerm == lastTerm && candidateIndex >= lastIndex)
+            let ourTerm = lastTerm
+            return candidateTerm > ourTerm || (candidateTerm == ourTerm && candidateIndex >= lastIndex)
         }
 
         /// The last index at or below `index` whose term is at most `term`, with that term: the fast back-off
@@ -71,7 +116,8 @@ extension Raft {
         public func lastIndex(atOrBelow index: LogIndex, withTermAtMost term: Term) -> (index: LogIndex, term: Term) {
             var candidate = min(index, lastIndex)
             while candidate > snapshotIndex {
-                if let found = self.term(at: candidate), found <= term { return (candidate, found) }
+                guard let found = self.term(at: candidate) else { return (candidate, .zero) }
+                if found <= term { return (candidate, found) }
                 candidate = candidate.previous
             }
             if candidate == snapshotIndex, snapshotTerm <= term { return (candidate, snapshotTerm) }
@@ -79,36 +125,56 @@ extension Raft {
         }
 
         /// Appends `entries` (contiguous, starting at most one past the end), first dropping any entry at or after
-        /// the first new index. Returns the index the log was cut at, if it was.
+        /// the first new index. Returns the index the log was cut at, if it was. Entries cut from the stable part
+        /// stay in storage, masked, until the shell overwrites them with the next Ready.
         @discardableResult
         mutating func append(_ entries: [LogEntry]) -> LogIndex? {
             guard let first = entries.first else { return nil }
             precondition(
                 first.index > snapshotIndex && first.index <= lastIndex.next, "append at \(first.index) leaves a gap")
-            var cut: LogIndex? = nil
-            if first.index <= lastIndex {
-                storage.removeSubrange(offset(of: first.index)...)
-                cut = first.index
+            let cut: LogIndex? = first.index <= lastIndex ? first.index : nil
+            if first.index >= unstableOffset {
+                unstable.removeSubrange(unstableOffset(of: first.index)...)
+                unstable.append(contentsOf: entries)
+            } else {
+                unstableOffset = first.index
+                unstable = entries
             }
-            storage.append(contentsOf: entries)
             return cut
+        }
+
+        /// The shell reported entries through (`index`, `term`) durable in storage: they leave memory. Ignored
+        /// when the log no longer holds that entry in `unstable` (a later step overwrote it, or it is stable).
+        mutating func stableTo(index: LogIndex, term: Term) {
+            guard index >= unstableOffset, index <= lastIndex, unstable[unstableOffset(of: index)].term == term
+            else { return }
+            // The shell contract: written to storage before advance. Dropping them otherwise would lose them.
+            precondition(
+                storage.term(at: index) == term, "advance reported \(term)/\(index) durable but storage lacks it")
+            unstable.removeFirst(unstableOffset(of: index) + 1)
+            unstableOffset = index.next
         }
 
         /// Drops every entry through `index` (which must be retained or the end), keeping its term as the new base.
         mutating func compact(through index: LogIndex) {
             guard index > snapshotIndex, let term = term(at: index) else { return }
-            storage.removeSubrange(..<(offset(of: index) + 1))
+            if index >= unstableOffset {
+                unstable.removeFirst(unstableOffset(of: index) + 1)
+                unstableOffset = index.next
+            }
             snapshotIndex = index
             snapshotTerm = term
         }
 
-        /// Discards everything and restarts after a snapshot at (`index`, `term`).
+        /// Discards everything and restarts after a snapshot at (`index`, `term`); storage entries are masked until
+        /// the shell persists the snapshot.
         mutating func restore(index: LogIndex, term: Term) {
-            storage = []
+            unstable = []
+            unstableOffset = index.next
             snapshotIndex = index
             snapshotTerm = term
         }
 
-        private func offset(of index: LogIndex) -> Int { Int(index.rawValue - snapshotIndex.rawValue - 1) }
+        private func unstableOffset(of index: LogIndex) -> Int { Int(index.rawValue - unstableOffset.rawValue) }
     }
 }

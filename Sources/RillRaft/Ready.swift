@@ -42,9 +42,11 @@ extension Raft {
     /// One batch of work for the shell. Handle it in this order, then call `advance(_:)` with it:
     ///
     /// 1. send `messages` (they may go out before anything is durable: a leader's appends, thesis §10.2.1);
-    /// 2. persist `snapshot` (discard the stored log, start after it), then `entries`, then `hardState`, and sync;
+    /// 2. write `snapshot` to the node's `LogStorage` (discard the stored log, start after it), then `entries`
+    ///    (discarding stored entries at or after the first one's index), then save `hardState`, and sync;
     /// 3. send `messagesAfterPersist` (votes and append acknowledgements promise durable state, Raft §5.2, §5.3);
-    /// 4. install `snapshot` into the state machine, then apply `committedEntries` in order.
+    /// 4. install `snapshot` into the state machine, then apply `committedEntries` in order;
+    /// 5. call `advance(_:)`: only now may the core drop `entries` from memory and read them from storage.
     public struct Ready: Sendable, Equatable {
         /// The term, vote and commit to persist, when they changed.
         public var hardState: HardState?
@@ -87,10 +89,16 @@ extension Raft {
         public var maxEntriesPerAppend: Int
         /// The most pipelined appends per follower.
         public var maxInflightAppends: Int
+        /// The most bytes (by `Raft.entrySize`) in one append; an append carries at least one entry.
+        public var maxAppendBytes: Int
+        /// The most bytes of committed entries one Ready hands out to apply (at least one entry); the rest follow
+        /// in later Readys, so a restart far behind its commit point never reads the whole log at once.
+        public var maxApplyBytes: Int
 
         public init(
             electionTicks: Int = 10, heartbeatTicks: Int = 1, preVote: Bool = true, checkQuorum: Bool = true,
-            maxEntriesPerAppend: Int = 64, maxInflightAppends: Int = 64
+            maxEntriesPerAppend: Int = 64, maxInflightAppends: Int = 64, maxAppendBytes: Int = 4 << 20,
+            maxApplyBytes: Int = 64 << 20
         ) {
             precondition(heartbeatTicks > 0 && electionTicks > heartbeatTicks, "need 0 < heartbeat < election ticks")
             self.electionTicks = electionTicks
@@ -99,21 +107,8 @@ extension Raft {
             self.checkQuorum = checkQuorum
             self.maxEntriesPerAppend = max(1, maxEntriesPerAppend)
             self.maxInflightAppends = max(1, maxInflightAppends)
-        }
-    }
-
-    /// What a node recovers from stable storage at start.
-    public struct PersistentState: Sendable, Equatable {
-        public var hardState: HardState
-        /// The last snapshot persisted, if any; the log starts after it.
-        public var snapshot: Snapshot?
-        /// The stored entries after the snapshot, contiguous.
-        public var entries: [LogEntry]
-
-        public init(hardState: HardState = HardState(), snapshot: Snapshot? = nil, entries: [LogEntry] = []) {
-            self.hardState = hardState
-            self.snapshot = snapshot
-            self.entries = entries
+            self.maxAppendBytes = max(1, maxAppendBytes)
+            self.maxApplyBytes = max(1, maxApplyBytes)
         }
     }
 }

@@ -53,7 +53,8 @@ extension Simulation {
             self.configuration = Raft.Configuration(
                 voters: Set(ids.prefix(voterCount)), learners: Set(ids.dropFirst(voterCount)))
             self.nodes = Array(repeating: nil, count: settings.nodeCount)
-            self.disks = Array(repeating: Disk(), count: settings.nodeCount)
+            // One storage object per disk (`Array(repeating:)` would share one).
+            self.disks = (0..<settings.nodeCount).map { _ in Disk() }
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
             self.blocked = Array(
                 repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
@@ -146,6 +147,12 @@ extension Simulation {
                     try acknowledgeIfProposedHere(slot, entry)
                 }
                 node.advance(ready)
+                // Memory stays bounded: once the shell wrote a Ready and advanced, nothing is left unstable; the
+                // durable log is read back from the disk's storage.
+                guard node.log.unstable.isEmpty else {
+                    throw CheckFailure(
+                        "bounded memory", "node \(node.id) keeps \(node.log.unstable.count) entries after advance")
+                }
                 nodes[slot] = node
             }
         }
@@ -322,7 +329,8 @@ extension Simulation {
 
         private mutating func start(_ slot: Int) {
             let node = Raft.Node(
-                id: NodeID(UInt64(slot + 1)), configuration: configuration, storage: disks[slot].durable,
+                id: NodeID(UInt64(slot + 1)), configuration: configuration, hardState: disks[slot].hardState,
+                storage: disks[slot].storage,
                 options: settings.options, random: &random)
             reportedCommit[slot] = node.commitIndex
             nodes[slot] = node

@@ -184,7 +184,10 @@ struct InteractionInterpreter {
             cluster?.process(NodeID(leader))
         case "compact":
             guard let node = id(0), let index = id(1) else { return ["usage: compact ID INDEX"] }
-            do { try cluster?[node].compact(through: LogIndex(index), state: []) } catch {
+            do {
+                try cluster?[node].compact(through: LogIndex(index), state: [])
+                if let snapshot = cluster?[node].snapshot { cluster?.storage[NodeID(node)]?.compact(to: snapshot) }
+            } catch {
                 output.append("error: \(error)")
             }
         case "raft-log":

@@ -176,6 +176,7 @@ import Testing
         leader.step(message(2, 1, term: 1, .appendResponse(.accepted(matchIndex: LogIndex(2)))))
         // One follower alone is not a majority of three while our own copy is not durable.
         #expect(leader.commitIndex == LogIndex(1))
+        write(ready, to: leader)
         leader.advance(ready)
         #expect(leader.commitIndex == LogIndex(2))
     }
@@ -340,7 +341,8 @@ import Testing
         var random = TestRandom(seed: 7)
         let configuration = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])
         var restarted = Raft.Node(
-            id: NodeID(2), configuration: configuration, storage: storage, applied: LogIndex(2), random: &random)
+            id: NodeID(2), configuration: configuration, hardState: cluster.hardStates[NodeID(2)] ?? Raft.HardState(),
+            storage: storage, applied: LogIndex(2), random: &random)
         #expect(restarted.term == Term(1))
         #expect(restarted.vote == NodeID(1))
         #expect(restarted.log.lastIndex == LogIndex(3))

@@ -18,7 +18,9 @@ struct TestRandom: RandomNumberGenerator {
 /// Persistence always succeeds at once; applied entries are recorded per node.
 struct TestCluster {
     var nodes: [NodeID: Raft.Node] = [:]
-    var storage: [NodeID: Raft.PersistentState] = [:]
+    /// Each node's stable log, shared with the node that reads it, and its saved hard state.
+    var storage: [NodeID: Raft.MemoryStorage] = [:]
+    var hardStates: [NodeID: Raft.HardState] = [:]
     /// Messages sent and not yet delivered, in send order.
     var inFlight: [Raft.Message] = []
     var applied: [NodeID: [LogEntry]] = [:]
@@ -39,9 +41,11 @@ struct TestCluster {
     var ids: [NodeID] { nodes.keys.sorted() }
 
     mutating func add(_ id: NodeID, configuration: Raft.Configuration) {
+        let stable = storage[id] ?? Raft.MemoryStorage()
+        storage[id] = stable
         nodes[id] = Raft.Node(
-            id: id, configuration: configuration, storage: storage[id] ?? Raft.PersistentState(), options: options,
-            random: &random)
+            id: id, configuration: configuration, hardState: hardStates[id] ?? Raft.HardState(), storage: stable,
+            options: options, random: &random)
         applied[id] = []
     }
 
@@ -56,18 +60,8 @@ struct TestCluster {
     mutating func process(_ id: NodeID) -> [Raft.Ready] {
         var handled: [Raft.Ready] = []
         while var node = nodes[id], let ready = node.ready() {
-            var state = storage[id] ?? Raft.PersistentState()
-            if let snapshot = ready.snapshot {
-                state.snapshot = snapshot
-                state.entries = []
-            }
-            if let first = ready.entries.first {
-                let start = state.snapshot?.index ?? .zero
-                state.entries.removeSubrange(Int(first.index.rawValue - start.rawValue - 1)...)
-                state.entries.append(contentsOf: ready.entries)
-            }
-            if let hard = ready.hardState { state.hardState = hard }
-            storage[id] = state
+            write(ready, to: node)
+            if let hard = ready.hardState { hardStates[id] = hard }
             inFlight.append(contentsOf: ready.messages)
             inFlight.append(contentsOf: ready.messagesAfterPersist)
             applied[id, default: []].append(contentsOf: ready.committedEntries)
@@ -144,9 +138,17 @@ func message(_ from: UInt64, _ to: UInt64, term: UInt64, _ body: Raft.Body) -> R
     Raft.Message(from: NodeID(from), to: NodeID(to), term: Term(term), body: body)
 }
 
+/// Writes `ready`'s snapshot and entries to `node`'s stable storage, as the shell must before `advance`.
+func write(_ ready: Raft.Ready, to node: Raft.Node) {
+    let stable = node.log.storage as! Raft.MemoryStorage
+    if let snapshot = ready.snapshot { stable.applySnapshot(snapshot) }
+    stable.append(ready.entries)
+}
+
 /// Takes `node`'s Ready as a shell would (persisting instantly) and returns every message it sends.
 func outgoing(_ node: inout Raft.Node) -> [Raft.Message] {
     guard let ready = node.ready() else { return [] }
+    write(ready, to: node)
     node.advance(ready)
     return ready.messages + ready.messagesAfterPersist
 }
