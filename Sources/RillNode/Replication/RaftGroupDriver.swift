@@ -1,0 +1,314 @@
+import RillModel
+import RillRaft
+import RillStorage
+
+/// The serial owner of one Raft group on this node (ARCHITECTURE "Sans-I/O cores"): it holds the `Raft.Node`,
+/// feeds it events (`tick`, `step`, `propose`, `campaign`) and performs each `Ready` in order — send
+/// `messages`, write the snapshot and entries to the group's `SegmentedLog`, record the hard state in the
+/// node's `RaftStateLog`, wait for one flush round to cover both, send `messagesAfterPersist`, apply
+/// `committedEntries`, `advance`.
+///
+/// Actors are reentrant at every `await`, so events may arrive while a Ready waits for its fsync. They only
+/// change the core (which allows events between `ready()` and `advance(_:)`); Readys are taken by one loop in
+/// one owned task, so two are never in flight at once. Storage writes run synchronously on the actor, not on a
+/// thread pool, because the core reads the same storage inside `step` and the contract forbids a write racing
+/// a call into the node; they reach the page cache only, and the fsync is the flusher's.
+///
+/// Call `start()` once, and `stop()` before dropping the driver: it owns the tick and processing tasks.
+public actor RaftGroupDriver {
+    /// Why a proposal did not resolve as committed.
+    public enum ProposalError: Error, Sendable, Equatable {
+        /// This member is not the leader; retry at `hint` if known. Nothing was appended.
+        case notLeader(hint: NodeID?)
+        /// The leader refused the proposal (a leadership transfer is under way). Nothing was appended.
+        case dropped
+        /// Leadership was lost, or the driver stopped, before the entry at `index` committed. The outcome is
+        /// **indeterminate**: a later leader may still commit it. The caller must not report success or
+        /// failure to a client as certain (Kinesis returns an internal failure and the client retries,
+        /// possibly duplicating).
+        case indeterminate(index: LogIndex)
+        /// A different entry was committed at `index`: this proposal is definitely not in the log.
+        case superseded(index: LogIndex)
+        /// The driver is not running (not started, stopped, or halted by a storage error). Nothing was appended.
+        case notRunning
+    }
+
+    /// What the group looks like from here, for status pages and tests.
+    public struct Status: Sendable, Equatable {
+        public var role: Raft.Role
+        public var leader: NodeID?
+        public var term: Term
+        public var commit: LogIndex
+        public var applied: LogIndex
+        public var lastIndex: LogIndex
+    }
+
+    /// The group this driver runs.
+    public nonisolated let group: RaftGroupID
+    /// This member's id.
+    public nonisolated let id: NodeID
+    /// The group's stable log.
+    public nonisolated let storage: SegmentedLogStorage
+
+    private var node: Raft.Node
+    private let stateLog: RaftStateLog
+    private let flusher: Flusher
+    private let send: @Sendable ([Raft.Message]) -> Void
+    private let apply: @Sendable ([LogEntry]) async -> Void
+    private let tickInterval: Duration?
+
+    /// Proposals awaiting commit, by index, with the term they were proposed in.
+    private var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
+    private var lastRecorded: GroupHardState?
+    private var running = false
+    /// Set by `stop()`: the wakeup stream is finished, so this driver never runs again (open a new one).
+    private var stopped = false
+    /// The storage error that halted the group, if any.
+    public private(set) var failure: StorageError?
+
+    private var processTask: Task<Void, Never>?
+    private var tickTask: Task<Void, Never>?
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    /// Builds the driver from what is on disk: the hard state `stateLog` holds for `group` and the entries in
+    /// `storage`. `configuration` is the bootstrap membership, used while neither a snapshot nor a config entry
+    /// says otherwise.
+    ///
+    /// - Parameters:
+    ///   - tickInterval: how often the owned timer ticks the core; nil to tick only through `tick()` (tests).
+    ///   - seed: seeds the core's election-timeout generator.
+    ///   - send: hands messages to the transport; called on the actor, so it must not block.
+    ///   - apply: applies committed entries in order; the driver waits for it before advancing.
+    public init(
+        group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
+        stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
+        tickInterval: Duration? = .milliseconds(100), seed: UInt64,
+        send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
+    ) {
+        self.group = group
+        self.id = id
+        self.storage = storage
+        self.stateLog = stateLog
+        self.flusher = flusher
+        self.send = send
+        self.apply = apply
+        self.tickInterval = tickInterval
+        let recorded = stateLog.states[group]
+        self.lastRecorded = recorded
+        let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
+        var random = SeededGenerator(seed: seed)
+        self.node = Raft.Node(
+            id: id, configuration: configuration, hardState: hard, storage: storage, options: options,
+            random: &random)
+        // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Opens the group's log in `directory`, telling recovery how far `stateLog` says it was durable.
+    public static func openStorage(
+        group: RaftGroupID, directory: String, stateLog: RaftStateLog,
+        options: SegmentedLog.Options = SegmentedLog.Options()
+    ) throws(StorageError) -> SegmentedLogStorage {
+        let durable = stateLog.states[group]?.durableIndex ?? .zero
+        let log = try SegmentedLog.open(directory: directory, options: options, durableIndex: durable)
+        return try SegmentedLogStorage(log: log)
+    }
+
+    // MARK: - Lifecycle
+
+    /// Starts the processing loop and, when configured, the tick timer (once: a stopped driver stays stopped). Committed entries the state machine
+    /// has not seen (everything after the snapshot, on a restart) are applied again first.
+    public func start() {
+        guard processTask == nil, !stopped, failure == nil else { return }
+        running = true
+        processTask = Task { await self.processLoop() }
+        if let tickInterval {
+            tickTask = Task {
+                // Bounded by cancellation: `stop()` cancels it, and a cancelled sleep throws.
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: tickInterval) } catch { return }
+                    self.tick()
+                }
+            }
+        }
+        wake.yield()
+    }
+
+    /// Stops ticking and processing, after the Ready in flight (if any) has been persisted and applied, and
+    /// fails every waiting proposal as indeterminate. The log and state stay on disk for a restart.
+    public func stop() async {
+        running = false
+        stopped = true
+        tickTask?.cancel()
+        processTask?.cancel()
+        wake.finish()
+        await tickTask?.value
+        await processTask?.value
+        tickTask = nil
+        processTask = nil
+        failWaiters { .indeterminate(index: $0) }
+    }
+
+    // MARK: - Events
+
+    /// Advances the core's logical clock by one tick (elections, heartbeats).
+    public func tick() {
+        guard running else { return }
+        node.tick()
+        wake.yield()
+    }
+
+    /// Delivers a message from a peer of this group.
+    public func step(_ message: Raft.Message) {
+        guard running else { return }
+        node.step(message)
+        wake.yield()
+    }
+
+    /// Delivers a batch of messages from peers, in order.
+    public func step(_ messages: [Raft.Message]) {
+        guard running else { return }
+        for message in messages { node.step(message) }
+        wake.yield()
+    }
+
+    /// Starts an election now.
+    public func campaign() {
+        guard running else { return }
+        node.campaign()
+        wake.yield()
+    }
+
+    /// Appends an entry as leader and returns its index once it is committed *and applied* here.
+    ///
+    /// - Throws: `ProposalError`. `.notLeader`, `.dropped` and `.notRunning` mean nothing was appended;
+    ///   `.indeterminate` means it may or may not commit later; `.superseded` means it never will.
+    ///   Cancelling the calling task does not withdraw an appended entry, so the call still waits for its outcome.
+    public func propose(kind: EntryKind, payload: [UInt8], timestampMillis: Int64) async throws -> LogIndex {
+        guard running else { throw ProposalError.notRunning }
+        let index: LogIndex
+        do {
+            index = try node.propose(kind: kind, payload: payload, timestampMillis: timestampMillis)
+        } catch .notLeader(let hint) {
+            throw ProposalError.notLeader(hint: hint)
+        } catch {
+            throw ProposalError.dropped
+        }
+        let term = node.term
+        wake.yield()
+        // Registered before the first await, so no Ready can commit it unseen.
+        return try await withCheckedThrowingContinuation { continuation in
+            waiters[index] = (term, continuation)
+        }
+    }
+
+    // MARK: - Status
+
+    /// Role, leader, term and positions right now.
+    public var status: Status {
+        Status(
+            role: node.role, leader: node.leader, term: node.term, commit: node.commitIndex,
+            applied: node.appliedIndex, lastIndex: node.log.lastIndex)
+    }
+
+    // MARK: - Processing
+
+    private func processLoop() async {
+        for await _ in wakeups {
+            // Bounded: each Ready consumes the core's pending work; new work only arrives with events.
+            while !Task.isCancelled, failure == nil, let ready = node.ready() {
+                await handle(ready)
+            }
+            if Task.isCancelled || failure != nil { return }
+        }
+    }
+
+    /// Performs one Ready in the order `Raft.Ready` prescribes, then advances the core.
+    private func handle(_ ready: Raft.Ready) async {
+        // A leader's appends may leave before its own write (thesis §10.2.1); it counts itself only after.
+        if !ready.messages.isEmpty { send(ready.messages) }
+
+        var wrote = false
+        do {
+            if let snapshot = ready.snapshot {
+                try storage.applySnapshot(snapshot)
+                wrote = true
+            }
+            if !ready.entries.isEmpty {
+                try storage.append(ready.entries)
+                wrote = true
+            }
+            if let hard = ready.hardState ?? (wrote ? node.hardState : nil) {
+                // Only what a completed sync covered: claiming this Ready's entries would make a crash before
+                // the log's fsync look like damage on restart.
+                let durable = min(storage.log.durableIndex, storage.log.lastIndex)
+                let record = GroupHardState(term: hard.term, vote: hard.vote, commit: hard.commit, durableIndex: durable)
+                if record != lastRecorded {
+                    try stateLog.record([(group, record)])
+                    lastRecorded = record
+                    wrote = true
+                }
+            }
+        } catch {
+            halt(error)
+            return
+        }
+        if wrote {
+            do {
+                try await flusher.waitDurable([storage.log, stateLog])
+            } catch {
+                // Only a shut-down thread pool lands here; nothing was made durable, so nothing may be promised.
+                halt(.shutDown)
+                return
+            }
+        }
+
+        // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): only now.
+        if !ready.messagesAfterPersist.isEmpty { send(ready.messagesAfterPersist) }
+
+        if !ready.committedEntries.isEmpty {
+            await apply(ready.committedEntries)
+            for entry in ready.committedEntries {
+                guard let waiter = waiters.removeValue(forKey: entry.index) else { continue }
+                if entry.term == waiter.term {
+                    waiter.continuation.resume(returning: entry.index)
+                } else {
+                    waiter.continuation.resume(throwing: ProposalError.superseded(index: entry.index))
+                }
+            }
+        }
+        node.advance(ready)
+
+        // A proposal from a lost term may still commit under the next leader, or be overwritten: indeterminate.
+        if node.role != .leader { failWaiters { .indeterminate(index: $0) } }
+    }
+
+    /// Stops the group after a storage error: it can no longer persist, so it must neither vote nor acknowledge.
+    private func halt(_ error: StorageError) {
+        failure = error
+        running = false
+        failWaiters { .indeterminate(index: $0) }
+    }
+
+    private func failWaiters(_ reason: (LogIndex) -> ProposalError) {
+        let pending = waiters
+        waiters = [:]
+        for (index, waiter) in pending { waiter.continuation.resume(throwing: reason(index)) }
+    }
+}
+
+/// SplitMix64, to seed the core from a plain `UInt64` (the core keeps its own generator after `init`).
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
