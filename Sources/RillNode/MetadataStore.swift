@@ -1,87 +1,91 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
-import NIOPosix
 import RillKinesis
 import RillModel
+import RillRaft
 import RillStorage
 
-/// The metadata group's log and the catalog applied from it. With one voter it commits what it has
-/// flushed; the replication issue puts Raft between `propose` and `apply` without changing either side.
-actor MetadataStore {
-    private let log: SegmentedLog
-    private let flusher: Flusher
-    private let threadPool: NIOThreadPool
-    private let logger: Logger
-    private let term = Term(1)
-    /// Appended but not yet applied, in index order.
-    private var pending: [(index: LogIndex, command: CatalogCommand)] = []
-    private var results: [LogIndex: Result<Void, KinesisError>] = [:]
-    /// Readers take a copy of the catalog without hopping onto the actor.
-    nonisolated let snapshot: NIOLockedValueBox<Catalog>
+/// The metadata group: its Raft log of catalog commands and the catalog applied from it. Today this node is
+/// its only voter; with more voters the same code replicates it.
+final class MetadataStore: Sendable {
+    let driver: RaftGroupDriver
+    /// Readers take a copy of the catalog without hopping onto the driver.
+    let snapshot: NIOLockedValueBox<Catalog>
+    /// Outcomes of applied commands, until their proposer picks them up.
+    private let results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>
+    /// Replayed entries at start have no proposer waiting: their outcomes are not kept.
+    private let keepResults: NIOLockedValueBox<Bool>
 
-    init(directory: String, flusher: Flusher, threadPool: NIOThreadPool, logger: Logger) throws {
+    private init(
+        driver: RaftGroupDriver, snapshot: NIOLockedValueBox<Catalog>,
+        results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>, keepResults: NIOLockedValueBox<Bool>
+    ) {
+        self.driver = driver
+        self.snapshot = snapshot
+        self.results = results
+        self.keepResults = keepResults
+    }
+
+    /// Opens the metadata log and replays it into the catalog; returns once this node leads the group and has
+    /// applied everything committed before.
+    static func open(directory: String, node: NodeID, stateLog: RaftStateLog, flusher: Flusher, logger: Logger) async throws -> MetadataStore {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
         // committed after the damage would silently vanish. The operator restores meta/ or accepts the loss.
         let quarantine = directory + "/damaged"
+        let advice = "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage."
         if FileManager.default.fileExists(atPath: quarantine) {
             throw MetadataDamaged(
-                description: "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). "
-                    + "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage.")
+                description: "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). \(advice)")
         }
-        self.log = try SegmentedLog.open(directory: directory, options: .init())
-        if case .damaged(let reason, _) = log.recovery {
+        let storage = try RaftGroupDriver.openStorage(group: .meta, directory: directory, stateLog: stateLog)
+        if case .damaged(let reason, _) = storage.log.recovery {
             throw MetadataDamaged(
-                description: "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to "
-                    + "\(quarantine). Restore \(directory) from a backup, or delete \(quarantine) to start with the "
-                    + "metadata before the damage.")
+                description: "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to \(quarantine). \(advice)")
         }
-        // Recovered entries may sit only in the page cache after a process crash: make them durable
-        // before applying them.
-        try log.sync()
-        self.flusher = flusher
-        self.threadPool = threadPool
-        self.logger = logger
-        var catalog = Catalog()
-        var next = log.firstIndex
-        while next <= log.lastIndex {
-            let entries = try log.entries(from: next, maxCount: 1024, maxBytes: 16 << 20)
-            guard let last = entries.last else { break }
-            for entry in entries where entry.kind == .meta {
-                let command = try JSONDecoder().decode(CatalogCommand.self, from: Data(entry.payload))
-                _ = catalog.apply(command, at: entry.index)
-            }
-            next = last.index.next
-        }
-        self.snapshot = NIOLockedValueBox(catalog)
-        logger.info("metadata loaded", metadata: ["rill.meta.index": "\(log.lastIndex)"])
+        let catalog = NIOLockedValueBox(Catalog())
+        let results = NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>([:])
+        let keepResults = NIOLockedValueBox(false)
+        let driver = RaftGroupDriver(
+            group: .meta, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
+            stateLog: stateLog, flusher: flusher, seed: UInt64.random(in: 1...UInt64.max),
+            send: { _ in },
+            apply: { entries in
+                for entry in entries where entry.kind == .meta {
+                    let result: Result<Void, KinesisError>
+                    do {
+                        let command = try JSONDecoder().decode(CatalogCommand.self, from: Data(entry.payload))
+                        result = catalog.withLockedValue { $0.apply(command, at: entry.index) }
+                    } catch {
+                        // A committed entry this version cannot read: say so; never guess at its meaning.
+                        logger.error("unreadable metadata entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                        result = .failure(.internalFailure("unreadable metadata entry \(entry.index)"))
+                    }
+                    if keepResults.withLockedValue({ $0 }) { results.withLockedValue { $0[entry.index] = result } }
+                }
+            })
+        try await driver.startAsSoleVoter()
+        keepResults.withLockedValue { $0 = true }
+        logger.info("metadata loaded", metadata: ["rill.meta.index": "\(storage.log.lastIndex)"])
+        return MetadataStore(driver: driver, snapshot: catalog, results: results, keepResults: keepResults)
     }
 
-    nonisolated var catalog: Catalog { snapshot.withLockedValue { $0 } }
+    var catalog: Catalog { snapshot.withLockedValue { $0 } }
 
-    /// Appends a command, waits until it is durable, applies everything durable in order, and returns
-    /// this command's outcome.
+    /// Proposes a command and returns its outcome once it is committed and applied.
     func propose(_ command: CatalogCommand, stampMillis: Int64) async throws -> Result<Void, KinesisError> {
         let payload = Array(try JSONEncoder().encode(command))
-        let index = log.lastIndex.next
-        try log.append([LogEntry(term: term, index: index, kind: .meta, timestampMillis: stampMillis, payload: payload)])
-        pending.append((index, command))
-        try await flusher.waitDurable(log)
-        applyDurable()
-        guard let result = results.removeValue(forKey: index) else {
-            preconditionFailure("metadata entry \(index) durable but not applied")
+        let index: LogIndex
+        do {
+            index = try await driver.propose(kind: .meta, payload: payload, timestampMillis: stampMillis)
+        } catch let error as RaftGroupDriver.ProposalError {
+            throw KinesisError.internalFailure("The metadata change could not be committed (\(error)); retry.")
         }
-        return result
+        return results.withLockedValue { $0.removeValue(forKey: index) }
+            ?? .failure(.internalFailure("metadata entry \(index) applied without an outcome"))
     }
 
-    private func applyDurable() {
-        let durable = log.durableIndex
-        while let first = pending.first, first.index <= durable {
-            pending.removeFirst()
-            let result = snapshot.withLockedValue { $0.apply(first.command, at: first.index) }
-            results[first.index] = result
-        }
-    }
+    func stop() async { await driver.stop() }
 }
 
 /// The metadata log cannot be trusted; the node must not start on it.

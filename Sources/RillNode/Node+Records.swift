@@ -171,11 +171,11 @@ extension Node {
         return done + (try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true))
     }
 
-    /// Appends off the event loop, then waits for the flush round that covers the entry (group commit).
+    /// Proposes the batch to the shard's group and waits until it is committed: on disk (one flush round
+    /// covers many groups and clients) on a majority.
     func appendDurably(_ batch: RecordBatch, to replica: ShardReplica) async throws -> (LogIndex, Int64) {
         let stamp = clock.nowMillis()
-        let index = try await threadPool.runIfActive { try replica.append(batch, stampMillis: stamp) }
-        try await flusher.waitDurable(replica.log)
+        let index = try await replica.append(batch, stampMillis: stamp)
         return (index, stamp)
     }
 

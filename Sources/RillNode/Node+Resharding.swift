@@ -124,8 +124,7 @@ extension Node {
         var sealed: [(ShardReplica, ReshardCommand.Parent)] = []
         for parent in parents {
             let replica = try await replica(for: stream, shard: parent)
-            let index = try await threadPool.runIfActive { try replica.appendSeal(stampMillis: now) }
-            try await flusher.waitDurable(replica.log)
+            let index = try await replica.appendSeal(stampMillis: now)
             sealed.append((replica, ReshardCommand.Parent(index: parent.index, sealIndex: index.rawValue)))
         }
         // Children sort above their parents even if the wall clock went backwards.

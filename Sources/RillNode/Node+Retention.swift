@@ -25,10 +25,7 @@ extension Node {
             for shard in stream.shards {
                 let replica = try await replica(for: stream, shard: shard)
                 guard let cut = replica.retentionCut(horizonMillis: horizon) else { continue }
-                _ = try await threadPool.runIfActive { try replica.appendTrim(before: cut, stampMillis: now) }
-                try await flusher.waitDurable(replica.log)
-                // The trim entry is committed: move the log start and drop the segments below it.
-                try await threadPool.runIfActive { try replica.log.trimPrefix(before: cut) }
+                try await replica.trim(before: cut, stampMillis: now)
                 logger.info(
                     "retention trimmed shard log",
                     metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "logStart": "\(cut)"])

@@ -49,7 +49,7 @@ extension Node {
         let selector = try r.requireStream()
         let (stream, namespace) = try resolve(selector, namespace)
         try await commit(.deleteStream(namespace: namespace, name: stream.name))
-        dropReplicas(streamID: stream.id)
+        await dropReplicas(streamID: stream.id)
         metrics.streamDeleted(stream.name)
         logger.info("stream deleted", metadata: ["rill.stream": "\(stream.name)"])
         return .empty

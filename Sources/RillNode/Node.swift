@@ -13,6 +13,9 @@ public final class Node: Sendable {
     let clock: any WallClock
     let threadPool: NIOThreadPool
     let flusher: Flusher
+    let stateLog: RaftStateLog
+    /// Shard opens in progress, so concurrent first uses of a shard share one open.
+    private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
     let metrics: NodeMetrics
     /// Throughput buckets of provisioned shards, when limits are enforced.
@@ -40,11 +43,13 @@ public final class Node: Sendable {
         }
         let root = configuration.dataDirectory
         try NodeIdentity.loadOrCreate(directory: root, configuration: configuration, logger: logger)
-        let metadata = try MetadataStore(
-            directory: root + "/meta", flusher: flusher, threadPool: threadPool, logger: logger)
+        // Term, vote, commit and durable index of every group on this node, synced by the flush rounds.
+        let stateLog = try RaftStateLog.open(path: root + "/raftstate.log")
+        let metadata = try await MetadataStore.open(
+            directory: root + "/meta", node: configuration.id, stateLog: stateLog, flusher: flusher, logger: logger)
         let node = Node(
             configuration: configuration, logger: logger, clock: clock, threadPool: threadPool, flusher: flusher,
-            metadata: metadata, metrics: metrics)
+            stateLog: stateLog, metadata: metadata, metrics: metrics)
         if metadata.catalog.clusterID == nil {
             var key = [UInt8](repeating: 0, count: 32)
             var generator = SystemRandomNumberGenerator()
@@ -58,8 +63,9 @@ public final class Node: Sendable {
 
     private init(
         configuration: NodeConfiguration, logger: Logger, clock: any WallClock, threadPool: NIOThreadPool,
-        flusher: Flusher, metadata: MetadataStore, metrics: NodeMetrics
+        flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics
     ) {
+        self.stateLog = stateLog
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
@@ -69,7 +75,11 @@ public final class Node: Sendable {
         self.metrics = metrics
     }
 
+    /// Stops every group (after the Ready each has in flight), then the storage threads.
     public func shutdown() async throws {
+        let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
+        for replica in all { await replica.stop() }
+        await metadata.stop()
         try await threadPool.shutdownGracefully()
     }
 
@@ -102,31 +112,39 @@ public final class Node: Sendable {
     /// The replica of a shard, opening its log (off the event loop) the first time.
     func replica(for stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
         if let existing = replicas.withLockedValue({ $0[stream.id]?[shard.index] }) { return existing }
-        let directory = shardDirectory(streamID: stream.id, shard: shard.id)
-        let options = SegmentedLog.Options(segmentBytes: configuration.segmentBytes)
-        // What recovery found on disk may never have been synced (a process crash leaves it in the page
-        // cache); sync it once so that everything readers see from now on is durable.
-        let log = try await threadPool.runIfActive {
-            let log = try SegmentedLog.open(directory: directory, options: options)
-            try log.sync()
-            return log
+        // One open per shard, however many callers race: two groups on one directory would corrupt it. The
+        // first caller's task does the open; the others await the same task, and it ends with the open.
+        let key = "\(stream.id)/\(shard.index)"
+        let opening = openings.withLockedValue { table -> Task<ShardReplica, any Error> in
+            if let pending = table[key] { return pending }
+            let directory = shardDirectory(streamID: stream.id, shard: shard.id)
+            let task = Task {
+                try await ShardReplica.open(
+                    stream: stream, shard: shard, directory: directory, node: configuration.id, stateLog: stateLog,
+                    flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger)
+            }
+            table[key] = task
+            return task
         }
-        if case .damaged(let reason, let lastGood) = log.recovery {
-            logger.error(
-                "shard log damaged; serving entries up to the damage",
-                metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
-        }
-        let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, log: log)
-        if let seal = shard.sealIndex { replica.setSealed(at: LogIndex(seal)) }
-        return replicas.withLockedValue { table in
-            if let raced = table[stream.id]?[shard.index] { return raced }
-            table[stream.id, default: [:]][shard.index] = replica
+        do {
+            let replica = try await opening.value
+            replicas.withLockedValue { $0[stream.id, default: [:]][shard.index] = replica }
+            openings.withLockedValue { _ = $0.removeValue(forKey: key) }
             return replica
+        } catch {
+            openings.withLockedValue { _ = $0.removeValue(forKey: key) }
+            throw error
         }
     }
 
-    func dropReplicas(streamID: String) {
-        _ = replicas.withLockedValue { $0.removeValue(forKey: streamID) }
+    func dropReplicas(streamID: String) async {
+        let dropped = replicas.withLockedValue { $0.removeValue(forKey: streamID) } ?? [:]
+        for (index, replica) in dropped {
+            await replica.stop()
+            do { try stateLog.forget(.shard(streamID: streamID, shard: ShardID(index: index))) } catch {
+                logger.warning("could not forget a deleted shard's raft state", metadata: ["error": "\(error)"])
+            }
+        }
         let path = "\(configuration.dataDirectory)/shards/\(streamID)"
         do { try FileManager.default.removeItem(atPath: path) } catch {
             logger.warning("could not remove a deleted stream's data", metadata: ["path": "\(path)", "error": "\(error)"])

@@ -1,70 +1,119 @@
+import Logging
 import NIOConcurrencyHelpers
 import RillKinesis
 import RillModel
+import RillRaft
 import RillStorage
 
-/// One shard's log on this node. Appends are serialized here (the index is taken under the lock, so
-/// sequence numbers follow log order); reads run concurrently with them.
+/// One shard's replica on this node: its Raft group (today with this node as the only voter) and the
+/// state readers need without an actor hop — the applied index and where the shard was sealed.
 final class ShardReplica: Sendable {
     let streamID: String
     let shard: ShardID
     let epoch: UInt64
-    let log: SegmentedLog
-    private let term = Term(1)
-    private let appendLock = NIOLock()
-    /// Set once a `seal` entry is in the log: no record may follow it (resharding closes the shard there).
+    let driver: RaftGroupDriver
+    /// The shard's record log, which is its Raft log.
+    var log: SegmentedLog { driver.storage.log }
+    /// The highest index applied here: readers never go past it.
+    private let applied = NIOLockedValueBox<LogIndex>(.zero)
+    /// Where a `seal` entry closed the shard; no record after it is ever visible.
     private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
+    /// Set while a seal is being proposed, so that no new record is proposed behind it.
+    private let sealing = NIOLockedValueBox(false)
 
-    /// Refused appends to a sealed shard: nothing was written, so the caller may re-route.
+    /// A write refused because the shard is (being) sealed by a reshard. Readers never see such a record, so
+    /// the caller may route it again to the shard that now holds its key.
     struct Sealed: Error {}
 
-    init(streamID: String, shard: ShardID, epoch: UInt64, log: SegmentedLog) {
+    /// The apply closure's way back to this replica; cleared at stop to break the cycle.
+    private let box: ReplicaBox
+
+    private init(streamID: String, shard: ShardID, epoch: UInt64, driver: RaftGroupDriver, box: ReplicaBox) {
         self.streamID = streamID
         self.shard = shard
         self.epoch = epoch
-        self.log = log
+        self.driver = driver
+        self.box = box
     }
 
-    /// Appends one `records` entry holding `batch` and returns its index. Not yet durable.
-    func append(_ batch: RecordBatch, stampMillis: Int64) throws -> LogIndex {
-        let payload = batch.encoded()
-        return try appendLock.withLock {
-            guard sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
-            let index = log.lastIndex.next
-            try log.append([
-                LogEntry(term: term, index: index, kind: .records, timestampMillis: stampMillis, payload: payload)
-            ])
-            return index
+    /// Opens the shard's log and starts its group; returns once everything committed before is applied.
+    static func open(
+        stream: StreamMetadata, shard: ShardMetadata, directory: String, node: NodeID, stateLog: RaftStateLog,
+        flusher: Flusher, segmentBytes: Int, logger: Logger
+    ) async throws -> ShardReplica {
+        let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        let storage = try RaftGroupDriver.openStorage(
+            group: group, directory: directory, stateLog: stateLog, options: SegmentedLog.Options(segmentBytes: segmentBytes))
+        if case .damaged(let reason, let lastGood) = storage.log.recovery {
+            logger.error(
+                "shard log damaged; serving entries up to the damage, the rest is in damaged/",
+                metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
         }
+        let box = ReplicaBox()
+        let driver = RaftGroupDriver(
+            group: group, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
+            stateLog: stateLog, flusher: flusher, seed: UInt64.random(in: 1...UInt64.max),
+            send: { _ in },
+            apply: { entries in box.replica?.applied(entries) })
+        let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
+        box.replica = replica
+        try await driver.startAsSoleVoter()
+        // The catalog, not the log, says whether the shard is closed: a seal whose reshard never committed
+        // is inert.
+        replica.sealedAt.withLockedValue { $0 = shard.sealIndex.map { LogIndex($0) } }
+        return replica
     }
 
-    /// Appends the `seal` entry that ends this shard's records and returns its index. Not yet durable.
-    func appendSeal(stampMillis: Int64) throws -> LogIndex {
-        try appendLock.withLock {
-            if let index = sealedAt.withLockedValue({ $0 }) { return index }
-            let index = log.lastIndex.next
-            try log.append([LogEntry(term: term, index: index, kind: .seal, timestampMillis: stampMillis)])
-            sealedAt.withLockedValue { $0 = index }
-            return index
+    func stop() async {
+        await driver.stop()
+        box.replica = nil
+    }
+
+    /// Called by the driver, in order, before any proposal of these entries resumes.
+    private func applied(_ entries: [LogEntry]) {
+        guard let last = entries.last else { return }
+        for entry in entries where entry.kind == .seal {
+            sealedAt.withLockedValue { $0 = $0 ?? entry.index }
         }
+        applied.withLockedValue { $0 = max($0, last.index) }
     }
 
-    /// Marks the shard sealed at `index` (from the catalog, after a restart) or reopens it (nil) when a
-    /// reshard failed to commit: a seal entry the catalog never adopted is inert.
+    /// The last index readers may see: committed and applied.
+    var committedIndex: LogIndex { applied.withLockedValue { $0 } }
+
+    /// Appends one `records` entry holding `batch`; returns its index once it is committed (on disk on a
+    /// majority — today, this node).
+    func append(_ batch: RecordBatch, stampMillis: Int64) async throws -> LogIndex {
+        guard !sealing.withLockedValue({ $0 }), sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
+        let index = try await propose(.records, batch.encoded(), stampMillis)
+        // Proposed just before a seal but ordered after it: committed, yet never readable. Route it again.
+        if let seal = sealedAt.withLockedValue({ $0 }), index > seal { throw Sealed() }
+        return index
+    }
+
+    /// Appends the `seal` entry that ends this shard's records and returns its committed index.
+    func appendSeal(stampMillis: Int64) async throws -> LogIndex {
+        if let index = sealedAt.withLockedValue({ $0 }) { return index }
+        sealing.withLockedValue { $0 = true }
+        defer { sealing.withLockedValue { $0 = false } }
+        let index = try await propose(.seal, [], stampMillis)
+        sealedAt.withLockedValue { $0 = $0 ?? index }
+        return sealedAt.withLockedValue { $0 } ?? index
+    }
+
+    /// Marks the shard sealed at `index` (from the catalog) or reopens it (nil) when a reshard failed to
+    /// commit: a seal entry the catalog never adopted is inert.
     func setSealed(at index: LogIndex?) {
-        appendLock.withLock { sealedAt.withLockedValue { $0 = index } }
+        sealedAt.withLockedValue { $0 = index }
     }
 
-    /// Appends a `trim` entry moving the log start to `index`. Replicas never trim by their own clock:
-    /// the trim is an entry, so every replica cuts at the same place (ARCHITECTURE.md, retention rule).
-    func appendTrim(before index: LogIndex, stampMillis: Int64) throws -> LogIndex {
+    /// Retention: appends a `trim` entry and, once it is applied, moves the log start to `index`, deleting
+    /// whole segments below it. Replicas never trim by their own clock (ARCHITECTURE.md, retention rule).
+    func trim(before index: LogIndex, stampMillis: Int64) async throws {
         var payload: [UInt8] = []
         for shift in stride(from: 56, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: index.rawValue >> UInt64(shift))) }
-        return try appendLock.withLock {
-            let entryIndex = log.lastIndex.next
-            try log.append([LogEntry(term: term, index: entryIndex, kind: .trim, timestampMillis: stampMillis, payload: payload)])
-            return entryIndex
-        }
+        _ = try await propose(.trim, payload, stampMillis)
+        try await driver.compact(before: index)
     }
 
     /// Where a retention trim may cut: the first index of the first segment that still holds a record
@@ -76,16 +125,53 @@ final class ShardReplica: Sendable {
             guard segment.maxTimestamp < horizonMillis else { break }
             cut = segments[position + 1].firstIndex
         }
-        guard let cut, cut > log.firstIndex else { return nil }
+        guard let cut, cut > log.firstIndex, cut <= committedIndex else { return nil }
         return cut
     }
-
-    /// The last index readers may see: with one voter, what is on disk is committed.
-    var committedIndex: LogIndex { log.durableIndex }
 
     func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
         SequenceNumber(
             epoch: epoch, index: index, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
             shardIndex: shard.index)
+    }
+
+    private func propose(_ kind: EntryKind, _ payload: [UInt8], _ stampMillis: Int64) async throws -> LogIndex {
+        do {
+            return try await driver.propose(kind: kind, payload: payload, timestampMillis: stampMillis)
+        } catch let error as RaftGroupDriver.ProposalError {
+            // Every outcome but success is a failure the client may retry; an indeterminate one may have been
+            // written, which Kinesis clients already allow for (at-least-once).
+            throw KinesisError.internalFailure("The shard could not commit the write (\(error)); retry.")
+        }
+    }
+}
+
+/// Lets the apply closure reach the replica that owns the driver it was given to.
+private final class ReplicaBox: Sendable {
+    private let stored = NIOLockedValueBox<ShardReplica?>(nil)
+    var replica: ShardReplica? {
+        get { stored.withLockedValue { $0 } }
+        set { stored.withLockedValue { $0 = newValue } }
+    }
+}
+
+extension RaftGroupDriver {
+    /// Starts a group whose only voter is this node, elects it at once rather than after an election
+    /// timeout, and waits until everything committed before is applied.
+    func startAsSoleVoter(deadline: Duration = .seconds(30)) async throws {
+        start()
+        campaign()
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: deadline)
+        let target = storage.log.lastIndex
+        while true {
+            let status = self.status
+            if status.role == .leader, status.applied >= target { return }
+            if let failure { throw failure }
+            guard clock.now < end else {
+                throw KinesisError.internalFailure("group \(group) did not become leader within \(deadline)")
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
     }
 }

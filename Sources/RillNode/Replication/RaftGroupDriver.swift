@@ -33,6 +33,9 @@ public actor RaftGroupDriver {
         case notRunning
     }
 
+    /// How many entries the recorded commit index may lag before the hard state is recorded anyway.
+    static let hintInterval: UInt64 = 1024
+
     /// What the group looks like from here, for status pages and tests.
     public struct Status: Sendable, Equatable {
         public var role: Raft.Role
@@ -148,6 +151,21 @@ public actor RaftGroupDriver {
         tickTask = nil
         processTask = nil
         failWaiters { .indeterminate(index: $0) }
+        // Leave the exact commit index behind on a clean stop; between Readys it is only a hint (see `handle`).
+        if failure == nil {
+            let hard = node.hardState
+            let durable = min(storage.log.durableIndex, storage.log.lastIndex)
+            let record = GroupHardState(term: hard.term, vote: hard.vote, commit: hard.commit, durableIndex: durable)
+            if record != lastRecorded {
+                do {
+                    try stateLog.record([(group, record)])
+                    try stateLog.sync()
+                    lastRecorded = record
+                } catch {
+                    failure = error
+                }
+            }
+        }
     }
 
     // MARK: - Events
@@ -203,6 +221,15 @@ public actor RaftGroupDriver {
         }
     }
 
+    /// Moves the group's log start to `index`: the core forgets entries before it and the storage drops the
+    /// whole segments below it. Only applied entries may go (the retention `trim` entry must have been applied).
+    public func compact(before index: LogIndex) throws {
+        let through = index.previous
+        guard through > node.log.snapshotIndex else { return }
+        try node.compact(through: through, state: [])
+        if let snapshot = node.snapshot { try storage.compact(to: snapshot) }
+    }
+
     // MARK: - Status
 
     /// Role, leader, term and positions right now.
@@ -244,7 +271,15 @@ public actor RaftGroupDriver {
                 // the log's fsync look like damage on restart.
                 let durable = min(storage.log.durableIndex, storage.log.lastIndex)
                 let record = GroupHardState(term: hard.term, vote: hard.vote, commit: hard.commit, durableIndex: durable)
-                if record != lastRecorded {
+                // Term and vote must be durable before any message that depends on them (Raft §5.2). Commit and
+                // the durable index are hints (commit is volatile in Raft; a lagging durable index only weakens
+                // damage detection), so they are refreshed every `hintInterval` entries rather than on every
+                // Ready, which would add an fsync of the state file to every write.
+                let mustRecord = lastRecorded.map {
+                    $0.term != record.term || $0.vote != record.vote
+                        || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
+                } ?? true
+                if mustRecord, record != lastRecorded {
                     try stateLog.record([(group, record)])
                     lastRecorded = record
                     wrote = true
