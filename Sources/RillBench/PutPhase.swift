@@ -1,5 +1,6 @@
 import NIOCore
 import RillKinesis
+import RillModel
 
 /// What a put phase sends per request.
 enum PutKind: Sendable {

@@ -10,21 +10,6 @@ struct FaultState: Sendable {
     init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 }
 
-/// A small seeded generator (Steele et al., SplitMix64), so a chaos run with the same seed drops the same
-/// messages given the same sends.
-struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension PeerTransport {
     /// Drops each outbound Raft message to `peer` with probability `probability` (0 restores delivery).

@@ -100,7 +100,7 @@ public actor RaftGroupDriver {
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         self.node = Raft.Node(
             id: id, configuration: configuration, hardState: hard, storage: storage, options: options,
             random: &random)
@@ -333,17 +333,3 @@ public actor RaftGroupDriver {
     }
 }
 
-/// SplitMix64, to seed the core from a plain `UInt64` (the core keeps its own generator after `init`).
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
