@@ -48,7 +48,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillNode", "RillHTTP", "RillBench", argumentParser, log, metrics] + nio),
+        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),

@@ -1,8 +1,10 @@
 import ArgumentParser
+import Foundation
 import Logging
 import Metrics
 import NIOPosix
 import RillHTTP
+import RillKinesis
 import RillModel
 import RillNode
 
@@ -30,7 +32,8 @@ struct NodeCommand: AsyncParsableCommand {
         let (host, port) = try Endpoint.parse(api, flag: "--api")
         let configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits)
+            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
+            credentials: try common.loadCredentials())
         try await NodeRunner(
             configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics()
@@ -58,10 +61,35 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("storage-threads"), help: "Threads for blocking file I/O (appends, reads, fsync rounds).")
     var storageThreads: Int = 4
 
+    @Option(
+        name: .customLong("credentials-file"),
+        help: "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them.")
+    var credentialsFile: String?
+
     @Flag(
         name: .customLong("throughput-limits"),
         help: "Enforce Kinesis's per-shard limits on provisioned streams (1 MiB/s and 1,000 records/s written, 5 reads/s and 2 MiB/s read).")
     var throughputLimits = false
+
+    /// The credentials requests must be signed with: from `--credentials-file`, else `RILL_CREDENTIALS`
+    /// (`AKID:SECRET[,AKID:SECRET...]`), else none (signatures are then not checked).
+    func loadCredentials() throws -> SigV4Verifier? {
+        let text: String
+        if let credentialsFile {
+            guard let contents = try? String(contentsOfFile: credentialsFile, encoding: .utf8) else {
+                throw ValidationError("cannot read --credentials-file \(credentialsFile)")
+            }
+            text = contents
+        } else if let environment = ProcessInfo.processInfo.environment["RILL_CREDENTIALS"], !environment.isEmpty {
+            text = environment
+        } else {
+            return nil
+        }
+        guard let verifier = SigV4Verifier(parsing: text) else {
+            throw ValidationError("credentials must be ACCESS_KEY_ID:SECRET pairs, one per line or comma-separated")
+        }
+        return verifier
+    }
 
     func validate() throws {
         guard accountID.count == 12, accountID.allSatisfy(\.isNumber) else {

@@ -22,7 +22,8 @@ struct UpCommand: AsyncParsableCommand {
         let logger = common.bootstrapLogging(label: "rill.up", metadata: ["rill.node": "1", "rill.az": "az-a"])
         let configuration = NodeConfiguration(
             id: NodeID(1), zone: Zone("az-a"), dataDirectory: dataDir + "/node-1", accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits)
+            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
+            credentials: try common.loadCredentials())
         let runner = NodeRunner(
             configuration: configuration, host: "127.0.0.1", port: port, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics(),

@@ -14,11 +14,12 @@ struct EventStreamResponder {
         _ head: HTTPRequestHead, _ body: ByteBuffer, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         let requestID = RequestIDs.make()
-        let request = APIRequest(
-            operation: .subscribeToShard, body: Array(buffer: body), signedRegion: SigV4Scope.region(head.headers),
-            requestID: requestID)
         var subscription: ShardSubscription
         do {
+            let bytes = Array(buffer: body)
+            let request = APIRequest(
+                operation: .subscribeToShard, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, node: node),
+                requestID: requestID)
             subscription = try await node.subscribe(request)
         } catch {
             let reply: HTTPReply

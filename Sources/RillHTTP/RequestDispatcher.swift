@@ -81,10 +81,11 @@ package struct RequestDispatcher {
         guard let operation else {
             return .error(KinesisError(.unknownOperation, nil), requestID: requestID)
         }
-        let request = APIRequest(
-            operation: operation, body: Array(buffer: body), signedRegion: SigV4Scope.region(head.headers),
-            requestID: requestID)
         do {
+            let bytes = Array(buffer: body)
+            let request = APIRequest(
+                operation: operation, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, node: node),
+                requestID: requestID)
             let response = try await node.handle(request)
             return .success(response.body, requestID: requestID)
         } catch let error as KinesisError {
@@ -100,6 +101,19 @@ package struct RequestDispatcher {
         HTTPReply(
             status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("x-amzn-RequestId", requestID)]),
             body: ByteBuffer(string: text))
+    }
+}
+
+extension SigV4Scope {
+    /// The request's region: verified against the node's credentials when it has any (a bad or missing
+    /// signature throws the Kinesis error), read from the credential scope otherwise.
+    static func authenticatedRegion(_ head: HTTPRequestHead, _ body: [UInt8], node: Node) throws(KinesisError) -> String? {
+        guard node.configuration.credentials != nil else { return region(head.headers) }
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let request = SigV4Verifier.Request(
+            method: head.method.rawValue, path: parts.first.map(String.init) ?? "/",
+            query: parts.count > 1 ? String(parts[1]) : "", headers: head.headers.map { ($0.name, $0.value) }, body: body)
+        return try node.authenticate(request)
     }
 }
 

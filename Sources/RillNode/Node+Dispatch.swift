@@ -51,6 +51,13 @@ extension Node {
         }
     }
 
+    /// Verifies a request's SigV4 signature against the configured credentials and returns its region;
+    /// nil when the node runs without credentials (then any or no signature is accepted).
+    public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? {
+        guard let verifier = configuration.credentials else { return nil }
+        return try verifier.verify(request, nowMillis: clock.nowMillis())
+    }
+
     /// The namespace a selector addresses: an ARN's region wins over the signing region.
     func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
         var namespace = namespace

@@ -1,3 +1,4 @@
+import RillKinesis
 import RillModel
 
 /// What a node is told at start: who it is, where its data lives, and what it reports in ARNs.
@@ -14,12 +15,15 @@ public struct NodeConfiguration: Sendable {
     /// Enforce Kinesis's per-shard throughput limits on provisioned streams (off by default, as in the
     /// emulators and for benchmarks).
     public var throughputLimits: Bool
+    /// When set, every API request must carry a valid SigV4 signature by one of these keys.
+    public var credentials: SigV4Verifier?
 
     public init(
         id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",
         defaultRegion: String = "us-east-1", storageThreads: Int = 4, segmentBytes: Int = 64 << 20,
-        throughputLimits: Bool = false
+        throughputLimits: Bool = false, credentials: SigV4Verifier? = nil
     ) {
+        self.credentials = credentials
         self.throughputLimits = throughputLimits
         self.id = id
         self.zone = zone
