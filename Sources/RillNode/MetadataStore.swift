@@ -48,7 +48,8 @@ final class MetadataStore: Sendable {
         let keepResults = NIOLockedValueBox(false)
         let driver = RaftGroupDriver(
             group: .meta, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
-            stateLog: stateLog, flusher: flusher, seed: UInt64.random(in: 1...UInt64.max),
+            stateLog: stateLog, flusher: flusher, tickInterval: RaftGroupDriver.soleVoterTicks,
+            seed: UInt64.random(in: 1...UInt64.max),
             send: { _ in },
             apply: { entries in
                 for entry in entries where entry.kind == .meta {

@@ -52,7 +52,8 @@ final class ShardReplica: Sendable {
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
             group: group, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
-            stateLog: stateLog, flusher: flusher, seed: UInt64.random(in: 1...UInt64.max),
+            stateLog: stateLog, flusher: flusher, tickInterval: RaftGroupDriver.soleVoterTicks,
+            seed: UInt64.random(in: 1...UInt64.max),
             send: { _ in },
             apply: { entries in box.replica?.applied(entries) })
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
@@ -156,6 +157,10 @@ private final class ReplicaBox: Sendable {
 }
 
 extension RaftGroupDriver {
+    /// A group whose only voter is this node needs no timer: it is elected at start, has no followers to
+    /// heartbeat, and cannot lose a quorum. Without ticks, thousands of idle shards cost nothing.
+    static let soleVoterTicks: Duration? = nil
+
     /// Starts a group whose only voter is this node, elects it at once rather than after an election
     /// timeout, and waits until everything committed before is applied.
     func startAsSoleVoter(deadline: Duration = .seconds(30)) async throws {
