@@ -114,19 +114,13 @@ extension Node {
         w.beginObject()
         w.key("StreamDescription")
         w.beginObject()
-        w.key("StreamName"); w.string(stream.name)
-        w.key("StreamARN"); w.string(stream.arn)
-        w.key("StreamStatus"); w.string(stream.status.rawValue)
-        w.key("StreamModeDetails"); writeMode(stream, &w)
+        writeStreamIdentity(stream, &w)
         w.key("Shards")
         w.beginArray()
         for shard in page { writeShard(shard, &w) }
         w.endArray()
         w.key("HasMoreShards"); w.bool(candidates.count > page.count)
-        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
-        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
-        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
-        writeEncryption(stream, &w)
+        writeStreamSettings(stream, &w)
         w.endObject()
         w.endObject()
         return APIResponse(w)
@@ -139,14 +133,8 @@ extension Node {
         w.beginObject()
         w.key("StreamDescriptionSummary")
         w.beginObject()
-        w.key("StreamName"); w.string(stream.name)
-        w.key("StreamARN"); w.string(stream.arn)
-        w.key("StreamStatus"); w.string(stream.status.rawValue)
-        w.key("StreamModeDetails"); writeMode(stream, &w)
-        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
-        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
-        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
-        writeEncryption(stream, &w)
+        writeStreamIdentity(stream, &w)
+        writeStreamSettings(stream, &w)
         w.key("OpenShardCount"); w.int(stream.openShards.count)
         w.key("ConsumerCount"); w.int(stream.consumers?.count ?? 0)
         w.key("MaxRecordSizeInKiB"); w.int(stream.maxRecordSizeKiB)
@@ -207,6 +195,22 @@ extension Node {
     func visibleShards(_ stream: StreamMetadata) -> [ShardMetadata] {
         let horizon = clock.nowMillis() - Int64(stream.retentionHours) * 3_600_000
         return stream.shards.filter { $0.closedMillis.map { $0 >= horizon } ?? true }
+    }
+
+    /// The members DescribeStream and DescribeStreamSummary open with.
+    func writeStreamIdentity(_ stream: StreamMetadata, _ w: inout JSONWriter) {
+        w.key("StreamName"); w.string(stream.name)
+        w.key("StreamARN"); w.string(stream.arn)
+        w.key("StreamStatus"); w.string(stream.status.rawValue)
+        w.key("StreamModeDetails"); writeMode(stream, &w)
+    }
+
+    /// Retention, creation time, monitoring and encryption, as both descriptions give them.
+    func writeStreamSettings(_ stream: StreamMetadata, _ w: inout JSONWriter) {
+        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
+        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
+        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
+        writeEncryption(stream, &w)
     }
 
     func writeMode(_ stream: StreamMetadata, _ w: inout JSONWriter) {

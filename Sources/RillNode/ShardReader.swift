@@ -65,8 +65,10 @@ struct ShardReader {
             }
         }
         var behind: Int64 = 0
-        if position.index <= committed, let lastStamp, let newest = try log.entries(from: committed, maxCount: 1, maxBytes: 1).first {
-            behind = max(0, newest.timestampMillis - lastStamp)
+        // The newest stamp is the log's running maximum, kept in memory per segment: no read of the last
+        // entry (which may be megabytes) on every GetRecords.
+        if position.index <= committed, let lastStamp, let newest = log.segments().last?.maxTimestamp {
+            behind = max(0, newest - lastStamp)
         }
         return Page(records: records, next: position, byteCount: bytes, millisBehindLatest: behind)
     }
