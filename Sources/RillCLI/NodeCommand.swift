@@ -25,15 +25,42 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT the Kinesis API listens on.")
     var api: String = "127.0.0.1:4567"
 
+    @Option(help: "HOST:PORT the peer transport (Raft, internal RPC) listens on and peers dial; needed with --join.")
+    var peer: String?
+
+    @Option(help: "Peer addresses (HOST:PORT, comma-separated) to find the cluster through; without it the node is a one-node cluster.")
+    var join: String?
+
+    @Option(name: .customLong("bootstrap-expect"), help: "How many nodes, all with empty data directories, form a new cluster together.")
+    var bootstrapExpect: Int = 3
+
+    @Flag(name: .customLong("fault-injection"), help: "Allow the chaos fault hooks (transport drops and partitions); never in production.")
+    var faultInjection = false
+
     @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
+        guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
+    }
 
     func run() async throws {
         let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)"])
         let (host, port) = try Endpoint.parse(api, flag: "--api")
-        let configuration = NodeConfiguration(
+        var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
             credentials: try common.loadCredentials())
+        if let join, let peer {
+            let (peerHost, peerPort) = try Endpoint.parse(peer, flag: "--peer")
+            let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for address in addresses { _ = try Endpoint.parse(address, flag: "--join") }
+            var settings = ClusterSettings(
+                peerHost: peerHost, peerPort: peerPort, advertisedPeer: peer, advertisedAPI: api, join: addresses,
+                bootstrapExpect: bootstrapExpect)
+            settings.faultInjection = faultInjection
+            configuration.cluster = settings
+        }
         try await NodeRunner(
             configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics()

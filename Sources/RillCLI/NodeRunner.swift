@@ -19,7 +19,8 @@ struct NodeRunner {
         let node: Node
         do {
             node = try await Node.start(
-                configuration: configuration, logger: logger, metrics: NodeMetrics(factory: metricsEndpoint.factory))
+                configuration: configuration, logger: logger, metrics: NodeMetrics(factory: metricsEndpoint.factory),
+                eventLoopGroup: group)
         } catch {
             logger.critical("node failed to start", metadata: ["error": "\(error)"])
             try await group.shutdownGracefully()

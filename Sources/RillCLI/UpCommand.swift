@@ -1,39 +1,138 @@
 import ArgumentParser
+import Foundation
 import Logging
-import RillHTTP
-import RillModel
-import RillNode
 
-/// `rill up`: the one-command local cluster. Until per-shard replication lands it runs a single node
-/// on PORT; the data folder layout (DIR/node-1) is already the one the three-node cluster will use.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `rill up`: the one-command local cluster: three `rill node` processes in zones az-a, az-b and az-c on
+/// loopback, one data folder each under `--data-dir`. Every node routes, so any API port serves every call.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "up", abstract: "Run a local Rill cluster on loopback and print its endpoints.")
+        commandName: "up", abstract: "Run a local three-node Rill cluster on loopback and print its endpoints.")
 
-    @Option(name: .customLong("data-dir"), help: "Folder holding every node's data directory.")
+    @Option(name: .customLong("data-dir"), help: "Folder holding every node's data directory (node-1, node-2, node-3).")
     var dataDir: String = "./rill-data"
 
-    @Option(help: "The client port.")
+    @Option(help: "The first node's API port; the others use the next two.")
     var port: Int = 4567
+
+    @Option(name: .customLong("peer-port"), help: "The first node's peer port; the others use the next two (default: --port + 100).")
+    var peerPort: Int?
+
+    @Option(help: "How many nodes to run (1 runs a single node with no peers).")
+    var nodes: Int = 3
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
+    }
+
     func run() async throws {
-        let logger = common.bootstrapLogging(label: "rill.up", metadata: ["rill.node": "1", "rill.az": "az-a"])
-        let configuration = NodeConfiguration(
-            id: NodeID(1), zone: Zone("az-a"), dataDirectory: dataDir + "/node-1", accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
-            credentials: try common.loadCredentials())
-        let runner = NodeRunner(
-            configuration: configuration, host: "127.0.0.1", port: port, eventLoopThreads: common.eventLoopThreads,
-            logger: logger, metricsEndpoint: common.bootstrapMetrics(),
-            onReady: { bound in
-                print("rill is up: 1 node (az-a)")
-                print("  Kinesis endpoint  http://127.0.0.1:\(bound)")
-                print("  metrics           http://127.0.0.1:\(bound)/metrics")
-                print("  data              \(configuration.dataDirectory)")
-                print("press Ctrl-C to stop")
-            })
-        try await runner.runUntilSignalled()
+        let logger = common.bootstrapLogging(label: "rill.up", metadata: [:])
+        let zones = ["az-a", "az-b", "az-c"]
+        let peerBase = peerPort ?? port + 100
+        let peers = (0..<nodes).map { "127.0.0.1:\(peerBase + $0)" }
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        var children: [pid_t] = []
+        for index in 0..<nodes {
+            var arguments = [
+                "node", "--id", "\(index + 1)", "--az", zones[index % zones.count], "--data-dir", "\(dataDir)/node-\(index + 1)",
+                "--api", "127.0.0.1:\(port + index)",
+            ]
+            if nodes > 1 { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
+            arguments += common.forwardedArguments
+            children.append(try Self.spawn(arguments))
+        }
+        let apis = (0..<nodes).map { port + $0 }
+        let ready = Task {
+            for api in apis { await HTTPProbe.waitReady(port: api) }
+            print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\((0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")))")
+            print("  Kinesis endpoint  http://127.0.0.1:\(port)   (every node serves every call: \(apis.map { "\($0)" }.joined(separator: ", ")))")
+            print("  metrics           http://127.0.0.1:\(port)/metrics")
+            print("  cluster status    http://127.0.0.1:\(port)/admin/status")
+            print("  data              \(dataDir)/node-1 … node-\(nodes)")
+            print("press Ctrl-C to stop")
+        }
+        // A node that dies stays dead (fault-injection runs kill nodes on purpose); the others keep serving.
+        let pids = children
+        let watcher = Task.detached { [logger] in
+            await withTaskGroup(of: Void.self) { group in
+                for (index, child) in pids.enumerated() {
+                    group.addTask {
+                        // Polled: a blocking waitpid would hold one of the few cooperative threads.
+                        var status: Int32 = 0
+                        while waitpid(child, &status, WNOHANG) == 0 {
+                            try? await Task.sleep(for: .milliseconds(250))
+                        }
+                        logger.warning("node exited", metadata: ["rill.node": "\(index + 1)", "status": "\(status)"])
+                    }
+                }
+            }
+        }
+        let received = await signals.next()
+        logger.info("stopping the cluster", metadata: ["signal": "\(received)"])
+        ready.cancel()
+        for child in children { kill(child, SIGTERM) }
+        await watcher.value
+    }
+
+    /// Starts this same executable with `arguments`, sharing stdout and stderr.
+    static func spawn(_ arguments: [String]) throws -> pid_t {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, executable, nil, nil, argv, environ)
+        guard result == 0 else { throw ValidationError("could not start \(executable): error \(result)") }
+        return pid
+    }
+}
+
+extension CommonOptions {
+    /// The flags a child `rill node` inherits from `rill up`.
+    var forwardedArguments: [String] {
+        var arguments = [
+            "--account-id", accountID, "--region", region, "--log-level", logLevel, "--log-format", logFormat.rawValue,
+            "--event-loop-threads", "\(eventLoopThreads)", "--storage-threads", "\(storageThreads)",
+        ]
+        if let credentialsFile { arguments += ["--credentials-file", credentialsFile] }
+        if throughputLimits { arguments.append("--throughput-limits") }
+        return arguments
+    }
+}
+
+/// Polls a local `/ready` until it answers 200.
+enum HTTPProbe {
+    static func waitReady(port: Int) async {
+        while !Task.isCancelled {
+            if isReady(port: port) { return }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// One blocking `GET /ready` on loopback (it answers within microseconds or refuses at once).
+    static func isReady(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 1, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        let request = Array("GET /ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        guard send(fd, request, request.count, 0) == request.count else { return false }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = recv(fd, &buffer, buffer.count, 0)
+        guard count > 12 else { return false }
+        return String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.1 200") || String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.0 200")
     }
 }

@@ -46,7 +46,16 @@ package struct RequestDispatcher {
         case .GET where path == "/health":
             return plain(.ok, "ok\n", requestID)
         case .GET where path == "/ready":
-            return plain(.ok, "ready\n", requestID)
+            let (ready, reason) = await node.readiness()
+            return plain(ready ? .ok : .serviceUnavailable, reason + "\n", requestID)
+        case .GET where path == "/admin/status":
+            return json(await node.adminStatus(), requestID)
+        case .GET where path == "/admin/checksums":
+            do {
+                return json(try await node.replicaChecksums(), requestID)
+            } catch {
+                return plain(.internalServerError, "checksums failed: \(error)\n", requestID)
+            }
         case .OPTIONS:
             var reply = plain(.ok, "", requestID)
             if let headers = head.headers.first(name: "access-control-request-headers") {
@@ -95,6 +104,12 @@ package struct RequestDispatcher {
                 "request failed", metadata: ["request.id": "\(requestID)", "operation": "\(operation.rawValue)", "error": "\(error)"])
             return .error(.internalFailure(), requestID: requestID)
         }
+    }
+
+    private func json(_ body: [UInt8], _ requestID: String) -> HTTPReply {
+        HTTPReply(
+            status: .ok, headers: HTTPHeaders([("Content-Type", "application/json"), ("x-amzn-RequestId", requestID)]),
+            body: ByteBuffer(bytes: body))
     }
 
     private func plain(_ status: HTTPResponseStatus, _ text: String, _ requestID: String) -> HTTPReply {

@@ -6,8 +6,8 @@ import RillModel
 import RillRaft
 import RillStorage
 
-/// The metadata group: its Raft log of catalog commands and the catalog applied from it. Today this node is
-/// its only voter; with more voters the same code replicates it.
+/// The metadata group: its Raft log of catalog commands and the catalog applied from it, on every voting
+/// node (or this node alone).
 final class MetadataStore: Sendable {
     let driver: RaftGroupDriver
     /// Readers take a copy of the catalog without hopping onto the driver.
@@ -29,7 +29,10 @@ final class MetadataStore: Sendable {
 
     /// Opens the metadata log and replays it into the catalog; returns once this node leads the group and has
     /// applied everything committed before.
-    static func open(directory: String, node: NodeID, stateLog: RaftStateLog, flusher: Flusher, logger: Logger) async throws -> MetadataStore {
+    static func open(
+        directory: String, plan: GroupPlan, stateLog: RaftStateLog, flusher: Flusher, logger: Logger,
+        registry: GroupRegistry, onApplied: @escaping @Sendable () -> Void
+    ) async throws -> MetadataStore {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
         // committed after the damage would silently vanish. The operator restores meta/ or accepts the loss.
         let quarantine = directory + "/damaged"
@@ -47,10 +50,10 @@ final class MetadataStore: Sendable {
         let results = NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>([:])
         let keepResults = NIOLockedValueBox(false)
         let driver = RaftGroupDriver(
-            group: .meta, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
-            stateLog: stateLog, flusher: flusher, tickInterval: RaftGroupDriver.soleVoterTicks,
+            group: .meta, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
+            stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
             seed: UInt64.random(in: 1...UInt64.max),
-            send: { _ in },
+            send: plan.send,
             apply: { entries in
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>
@@ -62,10 +65,21 @@ final class MetadataStore: Sendable {
                         logger.error("unreadable metadata entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
                         result = .failure(.internalFailure("unreadable metadata entry \(entry.index)"))
                     }
-                    if keepResults.withLockedValue({ $0 }) { results.withLockedValue { $0[entry.index] = result } }
+                    if keepResults.withLockedValue({ $0 }) {
+                        results.withLockedValue { results in
+                            results[entry.index] = result
+                            // Entries proposed by other nodes have nobody here to pick their outcome up.
+                            if results.count > 4096 {
+                                let horizon = LogIndex(entry.index.rawValue &- 1024)
+                                results = results.filter { $0.key > horizon }
+                            }
+                        }
+                    }
                 }
+                if !entries.isEmpty { onApplied() }
             })
-        try await driver.startAsSoleVoter()
+        registry.register(driver)
+        try await driver.start(plan)
         keepResults.withLockedValue { $0 = true }
         logger.info("metadata loaded", metadata: ["rill.meta.index": "\(storage.log.lastIndex)"])
         return MetadataStore(driver: driver, snapshot: catalog, results: results, keepResults: keepResults)
@@ -80,6 +94,7 @@ final class MetadataStore: Sendable {
         do {
             index = try await driver.propose(kind: .meta, payload: payload, timestampMillis: stampMillis)
         } catch let error as RaftGroupDriver.ProposalError {
+            if let redirect = Redirect(error) { throw redirect }
             throw KinesisError.internalFailure("The metadata change could not be committed (\(error)); retry.")
         }
         return results.withLockedValue { $0.removeValue(forKey: index) }

@@ -2,9 +2,9 @@ import RillKinesis
 import RillModel
 
 extension Node {
-    /// Serves one Kinesis call. Errors a client should see are `KinesisError`s; anything else is a bug or
-    /// an I/O failure and surfaces as InternalFailure at the HTTP edge.
-    public func handle(_ request: APIRequest) async throws -> APIResponse {
+    /// Serves one Kinesis call on this node. Errors a client should see are `KinesisError`s; anything else is
+    /// a bug or an I/O failure and surfaces as InternalFailure at the HTTP edge.
+    func serve(_ request: APIRequest) async throws -> APIResponse {
         var reader = try RequestReader(bytes: request.body)
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
         switch request.operation {

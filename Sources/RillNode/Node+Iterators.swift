@@ -40,7 +40,7 @@ extension Node {
     /// SubscribeToShard share (KINESIS-SEMANTICS §3.1).
     func startPosition(
         type: ShardIteratorType, startingText: String?, timestamp: Int64?, stream: StreamMetadata, shard: ShardMetadata,
-        namespace: Namespace
+        namespace: Namespace, replica resolve: ((StreamMetadata, ShardMetadata) async throws -> ShardReplica)? = nil
     ) async throws -> LogPosition {
         switch type {
         case .atSequenceNumber, .afterSequenceNumber:
@@ -67,7 +67,7 @@ extension Node {
                         + "timestamp parameter.")
             }
         }
-        let replica = try await replica(for: stream, shard: shard)
+        let replica = try await (resolve ?? servingReplica)(stream, shard)
         let log = replica.log
         let position: LogPosition
         switch type {
@@ -142,8 +142,8 @@ extension Node {
         guard let shard = stream.shard(ShardID(index: iterator.shardIndex)) else {
             throw KinesisError.shardNotFound(ShardID(index: iterator.shardIndex).name, stream: stream.name, account: namespace.account)
         }
+        let replica = try await servingReplica(stream: stream, shard: shard)
         try admitRead(stream, shard.id)
-        let replica = try await replica(for: stream, shard: shard)
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await threadPool.runIfActive {
             try ShardReader(replica: replica).read(from: iterator.position, limit: limit, maxBytes: Self.maxGetRecordsBytes, horizonMillis: horizon)

@@ -35,24 +35,23 @@ extension Node {
         // Sequence numbers grow with the log index, so every new record already exceeds any number this
         // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
         let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)])
-        var replica = try await replica(for: stream, shard: shard)
+        var target = shard
         var appended: (LogIndex, Int64)
         do {
-            appended = try await appendDurably(batch, to: replica)
+            appended = try await appendDurably(batch, stream: stream, shard: target)
         } catch is ShardReplica.Sealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
-            let child = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: fresh)
-            replica = try await self.replica(for: fresh, shard: child)
-            appended = try await appendDurably(batch, to: replica)
+            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: fresh)
+            appended = try await appendDurably(batch, stream: fresh, shard: target)
         }
         let (index, stamp) = appended
-        metrics.recordsPut(stream: stream.name, shard: replica.shard, records: 1, bytes: data.count + partitionKey.utf8.count)
+        metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
         metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
         var w = JSONWriter()
         w.beginObject()
-        w.key("ShardId"); w.string(replica.shard.name)
-        w.key("SequenceNumber"); w.string(replica.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
+        w.key("ShardId"); w.string(target.id.name)
+        w.key("SequenceNumber"); w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
         w.endObject()
         return APIResponse(w)
     }
@@ -134,16 +133,15 @@ extension Node {
         try await withThrowingTaskGroup(of: Result<[(Int, ShardID, SequenceNumber)], ShardReplica.Sealed>.self) { group in
             for (_, records) in groups {
                 let shard = records[0].shard
-                let replica = try await self.replica(for: stream, shard: shard)
                 group.addTask {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
-                        let (index, stamp) = try await self.appendDurably(batch, to: replica)
+                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard)
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
                         return .success(records.enumerated().map { slot, record in
-                            (record.requestSlot, shard.id, replica.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
+                            (record.requestSlot, shard.id, shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
                         })
                     } catch let sealed as ShardReplica.Sealed {
                         return .failure(sealed)
@@ -171,13 +169,6 @@ extension Node {
         return done + (try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true))
     }
 
-    /// Proposes the batch to the shard's group and waits until it is committed: on disk (one flush round
-    /// covers many groups and clients) on a majority.
-    func appendDurably(_ batch: RecordBatch, to replica: ShardReplica) async throws -> (LogIndex, Int64) {
-        let stamp = clock.nowMillis()
-        let index = try await replica.append(batch, stampMillis: stamp)
-        return (index, stamp)
-    }
 
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
         let limit = stream.maxRecordSizeKiB * 1024
@@ -213,5 +204,13 @@ extension Node {
             throw KinesisError.internalFailure("No open shard covers hash key \(key)")
         }
         return shard
+    }
+}
+
+extension ShardMetadata {
+    /// The sequence number of the record in `slot` of the entry at `index`, stamped `stampMillis` by the leader.
+    func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
+        SequenceNumber(
+            epoch: epoch, index: index, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)), shardIndex: self.index)
     }
 }

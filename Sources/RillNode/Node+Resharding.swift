@@ -121,24 +121,25 @@ extension Node {
         _ stream: StreamMetadata, parents: [ShardMetadata], children: [ReshardCommand.Child], _ namespace: Namespace
     ) async throws {
         let now = clock.nowMillis()
-        var sealed: [(ShardReplica, ReshardCommand.Parent)] = []
+        var sealed: [ReshardCommand.Parent] = []
         for parent in parents {
-            let replica = try await replica(for: stream, shard: parent)
-            let index = try await replica.appendSeal(stampMillis: now)
-            sealed.append((replica, ReshardCommand.Parent(index: parent.index, sealIndex: index.rawValue)))
+            let index = try await sealShard(stream: stream, shard: parent)
+            sealed.append(ReshardCommand.Parent(index: parent.index, sealIndex: index.rawValue))
         }
         // Children sort above their parents even if the wall clock went backwards.
         let epoch = max(UInt64(max(0, now / 1000)), (parents.map(\.epoch).max() ?? 0) + 1)
         let command = ReshardCommand(
-            namespace: namespace, name: stream.name, parents: sealed.map(\.1), children: children, epoch: epoch, millis: now)
+            namespace: namespace, name: stream.name, parents: sealed, children: children, epoch: epoch, millis: now)
         do {
             try await commit(.reshard(command))
         } catch {
-            for (replica, _) in sealed { replica.setSealed(at: nil) }
+            // Reopens the parents led here. A parent led elsewhere stays refusing writes until its leader
+            // restarts or changes (the catalog, which still says open, then wins).
+            for parent in sealed { localReplica(streamID: stream.id, shard: parent.index)?.setSealed(at: nil) }
             throw error
         }
         let updated = try currentStream(stream, namespace)
-        for child in updated.shards where child.createdMillis == now && child.isOpen {
+        for child in updated.shards where child.createdMillis == now && child.isOpen && holds(child) {
             _ = try await replica(for: updated, shard: child)
         }
         logger.info(

@@ -22,8 +22,11 @@ extension Node {
         let now = clock.nowMillis()
         for stream in metadata.catalog.allStreams {
             let horizon = now - Int64(stream.retentionHours) * 3_600_000
-            for shard in stream.shards {
-                let replica = try await replica(for: stream, shard: shard)
+            for shard in stream.shards where holds(shard) {
+                // The leader trims by appending a `trim` entry; followers trim when they apply it.
+                guard let replica = localReplica(streamID: stream.id, shard: shard.index),
+                    await replica.driver.status.role == .leader
+                else { continue }
                 guard let cut = replica.retentionCut(horizonMillis: horizon) else { continue }
                 try await replica.trim(before: cut, stampMillis: now)
                 logger.info(

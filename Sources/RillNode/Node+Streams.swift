@@ -38,7 +38,7 @@ extension Node {
             tags: Dictionary(tags ?? [], uniquingKeysWith: { _, new in new }), maxRecordSizeKiB: Int(maxRecordSize ?? 1024))
         try await commit(.createStream(create))
         if let stream = metadata.catalog.stream(name, in: namespace) {
-            for shard in stream.shards { _ = try await replica(for: stream, shard: shard) }
+            for shard in stream.shards where holds(shard) { _ = try await replica(for: stream, shard: shard) }
         }
         logger.info("stream created", metadata: ["rill.stream": "\(name)", "shards": "\(count)"])
         return .empty

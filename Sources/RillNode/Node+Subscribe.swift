@@ -30,10 +30,22 @@ extension Node {
         guard let shardID = ShardID(parsing: shardText), let shard = stream.shard(shardID) else {
             throw KinesisError.shardNotFound(shardText, stream: stream.name, account: resolved.account)
         }
+        let replica = try await subscriptionReplica(stream: stream, shard: shard)
         let position = try await startPosition(
-            type: type, startingText: sequence, timestamp: timestamp, stream: stream, shard: shard, namespace: resolved)
-        let replica = try await replica(for: stream, shard: shard)
+            type: type, startingText: sequence, timestamp: timestamp, stream: stream, shard: shard, namespace: resolved,
+            replica: { _, _ in replica })
         return ShardSubscription(node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis())
+    }
+}
+
+extension Node {
+    /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by
+    /// a heartbeat at most); a node without one sends the client to the shard's leader's API address.
+    func subscriptionReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
+        if cluster == nil { return try await replica(for: stream, shard: shard) }
+        if let local = localReplica(streamID: stream.id, shard: shard.index) { return local }
+        throw KinesisError.internalFailure(
+            "This node holds no replica of \(shard.id.name); subscribe through a node that does (its replicas are nodes \(shard.replicas ?? [])).")
     }
 }
 

@@ -3,7 +3,9 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
 import RillKinesis
+import NIOCore
 import RillModel
+import RillRaft
 import RillStorage
 
 /// A Rill node: its metadata, the shard logs it holds, and the Kinesis operations served from them.
@@ -22,6 +24,19 @@ public final class Node: Sendable {
     let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
+    /// Routes Raft messages between this node's groups and its peers.
+    let registry: GroupRegistry
+    /// The cluster this node belongs to; nil for a one-node cluster.
+    let cluster: ClusterContext?
+    /// Where groups this node does not run were last led, learned from redirects.
+    let leaderHints = NIOLockedValueBox<[RaftGroupID: NodeID]>([:])
+    /// Signals that the catalog changed, so the replica set follows it.
+    private let catalogChanged: AsyncStream<Void>.Continuation
+    private let catalogChanges: AsyncStream<Void>
+    /// The reconciler and controller loops; cancelled at shutdown.
+    private let background = NIOLockedValueBox<[Task<Void, Never>]>([])
+
+    var me: NodeID { configuration.id }
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -31,7 +46,7 @@ public final class Node: Sendable {
     /// - Parameter metrics: where the node reports; by default the process-wide `MetricsSystem`.
     public static func start(
         configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-        metrics: NodeMetrics = NodeMetrics()
+        metrics: NodeMetrics = NodeMetrics(), eventLoopGroup: (any EventLoopGroup)? = nil
     ) async throws -> Node {
         let threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
@@ -42,29 +57,59 @@ public final class Node: Sendable {
             exit(70)
         }
         let root = configuration.dataDirectory
-        try NodeIdentity.loadOrCreate(directory: root, configuration: configuration, logger: logger)
+        var identity = try NodeIdentity.loadOrCreate(directory: root, configuration: configuration, logger: logger)
+        var context: ClusterContext?
+        if let settings = configuration.cluster {
+            guard let eventLoopGroup else { throw KinesisError.internalFailure("a cluster node needs an event loop group") }
+            context = try await ClusterContext.establish(
+                settings: settings, identity: &identity, directory: root, group: eventLoopGroup, logger: logger)
+        }
         // Term, vote, commit and durable index of every group on this node, synced by the flush rounds.
         let stateLog = try RaftStateLog.open(path: root + "/raftstate.log")
+        let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let registry = GroupRegistry(transport: context?.transport) { _ in changed.yield() }
+        let metaPlan = context.map { Self.plan(voters: $0.voterIDs, me: configuration.id, settings: $0.settings, registry: registry, group: .meta) }
+            ?? .soleVoter(configuration.id)
         let metadata = try await MetadataStore.open(
-            directory: root + "/meta", node: configuration.id, stateLog: stateLog, flusher: flusher, logger: logger)
+            directory: root + "/meta", plan: metaPlan, stateLog: stateLog, flusher: flusher, logger: logger,
+            registry: registry, onApplied: { changed.yield() })
         let node = Node(
             configuration: configuration, logger: logger, clock: clock, threadPool: threadPool, flusher: flusher,
-            stateLog: stateLog, metadata: metadata, metrics: metrics)
-        if metadata.catalog.clusterID == nil {
-            var key = [UInt8](repeating: 0, count: 32)
-            var generator = SystemRandomNumberGenerator()
-            for i in key.indices { key[i] = generator.next() }
-            _ = try await metadata.propose(
-                .initialize(clusterID: UUID().uuidString.lowercased(), iteratorKey: key), stampMillis: clock.nowMillis())
+            stateLog: stateLog, metadata: metadata, metrics: metrics, registry: registry, cluster: context,
+            catalogChanges: changes, catalogChanged: changed)
+        if let context {
+            context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
+            context.transport.setRequestHandler { [weak node] peer, bytes in
+                await node?.answer(bytes, from: peer) ?? []
+            }
+        } else {
+            try await node.initializeCatalog()
         }
-        try await node.openReplicas()
+        try await node.reconcile()
+        node.startBackgroundLoops()
         return node
+    }
+
+    /// The plan of a group with several voters (the metadata group, or a shard's three replicas).
+    static func plan(
+        voters: [NodeID], me: NodeID, settings: ClusterSettings, registry: GroupRegistry, group: RaftGroupID
+    ) -> GroupPlan {
+        GroupPlan(
+            me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
+            options: Raft.Options(electionTicks: settings.electionTicks, heartbeatTicks: 1),
+            send: registry.sender(for: group), campaignAtStart: voters.first == me)
     }
 
     private init(
         configuration: NodeConfiguration, logger: Logger, clock: any WallClock, threadPool: NIOThreadPool,
-        flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics
+        flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics,
+        registry: GroupRegistry, cluster: ClusterContext?, catalogChanges: AsyncStream<Void>,
+        catalogChanged: AsyncStream<Void>.Continuation
     ) {
+        self.registry = registry
+        self.cluster = cluster
+        self.catalogChanges = catalogChanges
+        self.catalogChanged = catalogChanged
         self.stateLog = stateLog
         self.configuration = configuration
         self.logger = logger
@@ -77,6 +122,11 @@ public final class Node: Sendable {
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.
     public func shutdown() async throws {
+        let loops = background.withLockedValue { $0 }
+        catalogChanged.finish()
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        await cluster?.transport.shutdown()
         let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
         for replica in all { await replica.stop() }
         await metadata.stop()
@@ -89,17 +139,33 @@ public final class Node: Sendable {
         "\(configuration.dataDirectory)/shards/\(streamID)/\(shard.name)"
     }
 
-    /// Opens a log for every shard in the catalog and forgets (deletes) logs of streams that are gone.
-    func openReplicas() async throws {
+    /// Makes the replicas on this node follow the catalog: opens a log for every shard placed here (and sets
+    /// aside logs of streams that are gone). Runs at start and after every applied catalog change.
+    func reconcile() async throws {
         let catalog = metadata.catalog
         let streams = catalog.allStreams
         for stream in streams {
-            for shard in stream.shards { _ = try await replica(for: stream, shard: shard) }
+            for shard in stream.shards where holds(shard) {
+                let replica = try await replica(for: stream, shard: shard)
+                // Only ever closes: reopening is the failed reshard's own business (see `setSealed`).
+                if let seal = shard.sealIndex { replica.setSealed(at: LogIndex(seal)) }
+            }
         }
         let live = Set(streams.map(\.id))
+        let opened = replicas.withLockedValue { Array($0.keys) }
+        for streamID in opened where !live.contains(streamID) {
+            guard catalog.appliedIndex > .zero else { break }
+            await dropReplicas(streamID: streamID)
+        }
+        registry.discardWaiting { group in
+            guard case .shard(let streamID, _) = group else { return true }
+            return live.contains(streamID)
+        }
         let shardsRoot = configuration.dataDirectory + "/shards"
         let present = (try? FileManager.default.contentsOfDirectory(atPath: shardsRoot)) ?? []
-        for folder in present where !live.contains(folder) {
+        // A cluster node's catalog may trail the cluster's at start (it replays to its last recorded commit),
+        // so only a one-node cluster, whose catalog is complete, may judge a folder orphaned.
+        for folder in present where !live.contains(folder) && cluster == nil {
             // A stream deleted just before a crash leaves its folder behind. Set it aside rather than
             // delete it: if the catalog ever lost a stream, its records must still be on disk.
             let orphaned = configuration.dataDirectory + "/orphaned"
@@ -107,6 +173,37 @@ public final class Node: Sendable {
             try? FileManager.default.createDirectory(atPath: orphaned, withIntermediateDirectories: true)
             try? FileManager.default.moveItem(atPath: shardsRoot + "/" + folder, toPath: orphaned + "/" + folder)
         }
+    }
+
+    /// Whether this node holds a replica of `shard` (a shard placed before placement existed is this node's).
+    func holds(_ shard: ShardMetadata) -> Bool {
+        shard.replicas?.contains(me.rawValue) ?? true
+    }
+
+    /// The replica of a shard if it is open on this node.
+    func localReplica(streamID: String, shard: UInt32) -> ShardReplica? {
+        replicas.withLockedValue { $0[streamID]?[shard] }
+    }
+
+    private func startBackgroundLoops() {
+        let reconciler = Task { [weak self, catalogChanges] in
+            for await _ in catalogChanges {
+                guard let self else { return }
+                do { try await self.reconcile() } catch {
+                    self.logger.error("could not open the replicas the catalog places here", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        var loops = [reconciler]
+        if cluster != nil {
+            loops.append(Task { [weak self] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
+                    await self?.controlOnce()
+                }
+            })
+        }
+        background.withLockedValue { $0 = loops }
     }
 
     /// The replica of a shard, opening its log (off the event loop) the first time.
@@ -118,10 +215,16 @@ public final class Node: Sendable {
         let opening = openings.withLockedValue { table -> Task<ShardReplica, any Error> in
             if let pending = table[key] { return pending }
             let directory = shardDirectory(streamID: stream.id, shard: shard.id)
+            let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+            let plan = cluster.map { cluster in
+                Self.plan(
+                    voters: (shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, settings: cluster.settings,
+                    registry: registry, group: group)
+            } ?? .soleVoter(me)
             let task = Task {
                 try await ShardReplica.open(
-                    stream: stream, shard: shard, directory: directory, node: configuration.id, stateLog: stateLog,
-                    flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger)
+                    stream: stream, shard: shard, directory: directory, plan: plan, stateLog: stateLog,
+                    flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger, registry: registry)
             }
             table[key] = task
             return task
@@ -137,9 +240,15 @@ public final class Node: Sendable {
         }
     }
 
+    func allReplicas() -> [ShardReplica] {
+        replicas.withLockedValue { table in table.values.flatMap(\.values) }
+            .sorted { ($0.streamID, $0.shard.index) < ($1.streamID, $1.shard.index) }
+    }
+
     func dropReplicas(streamID: String) async {
         let dropped = replicas.withLockedValue { $0.removeValue(forKey: streamID) } ?? [:]
         for (index, replica) in dropped {
+            registry.unregister(replica.driver.group)
             await replica.stop()
             do { try stateLog.forget(.shard(streamID: streamID, shard: ShardID(index: index))) } catch {
                 logger.warning("could not forget a deleted shard's raft state", metadata: ["error": "\(error)"])

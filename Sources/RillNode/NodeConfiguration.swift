@@ -17,6 +17,8 @@ public struct NodeConfiguration: Sendable {
     public var throughputLimits: Bool
     /// When set, every API request must carry a valid SigV4 signature by one of these keys.
     public var credentials: SigV4Verifier?
+    /// How this node finds and talks to its peers; nil for a one-node cluster.
+    public var cluster: ClusterSettings?
 
     public init(
         id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",
@@ -32,5 +34,39 @@ public struct NodeConfiguration: Sendable {
         self.defaultRegion = defaultRegion
         self.storageThreads = storageThreads
         self.segmentBytes = segmentBytes
+    }
+}
+
+/// A node's part in a multi-node cluster (`--peer`, `--join`, `--bootstrap-expect`).
+public struct ClusterSettings: Sendable {
+    /// Where the peer transport (Raft and internal RPC) listens.
+    public var peerHost: String
+    public var peerPort: Int
+    /// HOST:PORT peers dial to reach this node; the listen address unless it is a wildcard.
+    public var advertisedPeer: String
+    /// HOST:PORT of this node's Kinesis API, as peers and `rill status` show it.
+    public var advertisedAPI: String
+    /// Peer addresses to discover the cluster through (this node's own may be among them).
+    public var join: [String]
+    /// How many founders form a new cluster; all must start with empty data directories.
+    public var bootstrapExpect: Int
+    /// One Raft tick; elections time out after `electionTicks` to twice that.
+    public var tickInterval: Duration = .milliseconds(50)
+    public var electionTicks: Int = 10
+    /// How long a request may spend finding a leader (elections, redirects) before a retriable error.
+    public var forwardDeadline: Duration = .seconds(4)
+    /// Lets the transport's fault hooks be used (chaos testing); off in production.
+    public var faultInjection: Bool = false
+
+    public init(
+        peerHost: String, peerPort: Int, advertisedPeer: String, advertisedAPI: String, join: [String],
+        bootstrapExpect: Int
+    ) {
+        self.peerHost = peerHost
+        self.peerPort = peerPort
+        self.advertisedPeer = advertisedPeer
+        self.advertisedAPI = advertisedAPI
+        self.join = join
+        self.bootstrapExpect = bootstrapExpect
     }
 }

@@ -13,6 +13,8 @@ import RillModel
 public final class NodeMetrics: Sendable {
     /// The storage metrics the node's flusher reports into.
     public let storage: StorageMetrics
+    /// The forwarder's counters.
+    let cluster: ClusterMetrics
     private let factory: any MetricsFactory
     private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
     private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
@@ -21,6 +23,7 @@ public final class NodeMetrics: Sendable {
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
         self.storage = StorageMetrics(factory: factory)
+        self.cluster = ClusterMetrics(factory: factory)
     }
 
     // MARK: - What happened

@@ -5,7 +5,7 @@ import RillModel
 import RillRaft
 import RillStorage
 
-/// One shard's replica on this node: its Raft group (today with this node as the only voter) and the
+/// One shard's replica on this node: its Raft group (one voter per zone, or this node alone) and the
 /// state readers need without an actor hop — the applied index and where the shard was sealed.
 final class ShardReplica: Sendable {
     let streamID: String
@@ -38,8 +38,8 @@ final class ShardReplica: Sendable {
 
     /// Opens the shard's log and starts its group; returns once everything committed before is applied.
     static func open(
-        stream: StreamMetadata, shard: ShardMetadata, directory: String, node: NodeID, stateLog: RaftStateLog,
-        flusher: Flusher, segmentBytes: Int, logger: Logger
+        stream: StreamMetadata, shard: ShardMetadata, directory: String, plan: GroupPlan, stateLog: RaftStateLog,
+        flusher: Flusher, segmentBytes: Int, logger: Logger, registry: GroupRegistry
     ) async throws -> ShardReplica {
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
         let storage = try RaftGroupDriver.openStorage(
@@ -51,14 +51,21 @@ final class ShardReplica: Sendable {
         }
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
-            group: group, id: node, configuration: Raft.Configuration(voters: [node]), storage: storage,
-            stateLog: stateLog, flusher: flusher, tickInterval: RaftGroupDriver.soleVoterTicks,
+            group: group, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
+            stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
             seed: UInt64.random(in: 1...UInt64.max),
-            send: { _ in },
+            send: plan.send,
             apply: { entries in box.replica?.applied(entries) })
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
         box.replica = replica
-        try await driver.startAsSoleVoter()
+        registry.register(driver)
+        do {
+            try await driver.start(plan)
+        } catch {
+            registry.unregister(group)
+            await driver.stop()
+            throw error
+        }
         // The catalog, not the log, says whether the shard is closed: a seal whose reshard never committed
         // is inert.
         replica.sealedAt.withLockedValue { $0 = shard.sealIndex.map { LogIndex($0) } }
@@ -76,6 +83,12 @@ final class ShardReplica: Sendable {
         for entry in entries where entry.kind == .seal {
             sealedAt.withLockedValue { $0 = $0 ?? entry.index }
         }
+        // Followers trim when they apply the leader's `trim` entry, never by their own clock. Compaction
+        // runs after this Ready (the driver is mid-Ready now); the proposer's own call makes this a no-op.
+        if let trim = entries.last(where: { $0.kind == .trim }), let cut = Self.trimIndex(trim.payload) {
+            let driver = driver
+            Task { try? await driver.compact(before: cut) }
+        }
         applied.withLockedValue { $0 = max($0, last.index) }
     }
 
@@ -85,8 +98,13 @@ final class ShardReplica: Sendable {
     /// Appends one `records` entry holding `batch`; returns its index once it is committed (on disk on a
     /// majority — today, this node).
     func append(_ batch: RecordBatch, stampMillis: Int64) async throws -> LogIndex {
+        try await append(encoded: batch.encoded(), stampMillis: stampMillis)
+    }
+
+    /// `append(_:stampMillis:)` for a batch already encoded (by the node that forwarded it).
+    func append(encoded payload: [UInt8], stampMillis: Int64) async throws -> LogIndex {
         guard !sealing.withLockedValue({ $0 }), sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
-        let index = try await propose(.records, batch.encoded(), stampMillis)
+        let index = try await propose(.records, payload, stampMillis)
         // Proposed just before a seal but ordered after it: committed, yet never readable. Route it again.
         if let seal = sealedAt.withLockedValue({ $0 }), index > seal { throw Sealed() }
         return index
@@ -130,6 +148,11 @@ final class ShardReplica: Sendable {
         return cut
     }
 
+    static func trimIndex(_ payload: [UInt8]) -> LogIndex? {
+        guard payload.count == 8 else { return nil }
+        return LogIndex(payload.reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+    }
+
     func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
         SequenceNumber(
             epoch: epoch, index: index, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
@@ -140,6 +163,7 @@ final class ShardReplica: Sendable {
         do {
             return try await driver.propose(kind: kind, payload: payload, timestampMillis: stampMillis)
         } catch let error as RaftGroupDriver.ProposalError {
+            if let redirect = Redirect(error) { throw redirect }
             // Every outcome but success is a failure the client may retry; an indeterminate one may have been
             // written, which Kinesis clients already allow for (at-least-once).
             throw KinesisError.internalFailure("The shard could not commit the write (\(error)); retry.")

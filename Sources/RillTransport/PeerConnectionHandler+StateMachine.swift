@@ -62,8 +62,11 @@ extension PeerConnectionHandler {
             case (.closed, _):
                 return .ignore
             case (.awaitingHello(let clusterID), .hello(let hello)):
-                // A wiped or stray node must never talk to another cluster (ARCHITECTURE.md "Bootstrap").
-                guard hello.clusterID == clusterID else {
+                // A wiped or stray node must never talk to another cluster (ARCHITECTURE.md "Bootstrap"). Only
+                // discovery crosses that line: a node not yet in a cluster (empty id) may ask on the RPC channel,
+                // and answers such questions, but never carries Raft traffic.
+                let forming = hello.channel == .rpc && (hello.clusterID.isEmpty || clusterID.isEmpty)
+                guard hello.clusterID == clusterID || forming else {
                     state = .closed
                     return .refuse(reason: "cluster \(hello.clusterID) is not this cluster \(clusterID)")
                 }

@@ -16,7 +16,9 @@ import Synchronization
 /// transport; `shutdown()` cancels and awaits them.
 public final class PeerTransport: Sendable {
     public let nodeID: NodeID
-    public let clusterID: String
+    /// The cluster UUID every handshake checks; empty while this node is still looking for its cluster.
+    public var clusterID: String { cluster.withLock { $0 } }
+    private let cluster: Mutex<String>
     public let generation: UInt64
     public let settings: TransportSettings
     private let group: any EventLoopGroup
@@ -52,7 +54,7 @@ public final class PeerTransport: Sendable {
         requestHandler: @escaping RequestHandler = { _, _ in [] }
     ) {
         self.nodeID = nodeID
-        self.clusterID = clusterID
+        self.cluster = Mutex(clusterID)
         self.generation = generation
         self.group = group
         var logger = logger
@@ -89,12 +91,20 @@ public final class PeerTransport: Sendable {
         )
     }
 
+    /// Joins the cluster found by discovery: later handshakes carry `id`. Only a node without a cluster may.
+    public func adopt(clusterID id: String) {
+        cluster.withLock { current in
+            precondition(current.isEmpty || current == id, "a node never changes clusters")
+            current = id
+        }
+    }
+
     // MARK: - Listening
 
     /// Starts accepting peer connections on `host:port` (port 0 picks a free one) and returns the bound port.
     public func listen(host: String, port: Int) async throws -> Int {
         let counters = counters
-        let clusterID = clusterID
+        let cluster: @Sendable () -> String = { [weak self] in self?.clusterID ?? "" }
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
         var events = PeerConnectionEvents()
@@ -112,7 +122,7 @@ public final class PeerTransport: Sendable {
                 self?.accepted(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = PeerConnectionHandler(
-                        acceptingFor: clusterID,
+                        acceptingFor: cluster(),
                         events: childEvents,
                         counters: counters,
                         handshakeTimeout: handshakeTimeout,
@@ -259,6 +269,18 @@ public final class PeerTransport: Sendable {
             throw state.withLock { $0.isShutdown } ? .shutdown : .unreachable
         }
         return try await link.request(payload, deadline: deadline)
+    }
+
+    /// Sends one request to whoever listens at `host:port` over a connection of its own, closed afterwards.
+    /// Discovery uses it: before a cluster forms, peers are known by address only.
+    public func request(
+        _ payload: [UInt8], toAddress host: String, port: Int, timeout: Duration
+    ) async throws(TransportError) -> [UInt8] {
+        guard payload.count <= PeerFrame.maximumLength - 18 else { throw .payloadTooLarge }
+        guard !state.withLock({ $0.isShutdown }) else { throw .shutdown }
+        let link = RPCLink(peer: NodeID(0), address: PeerAddress(host: host, port: port), connector: connector) { _ in false }
+        defer { link.close() }
+        return try await link.request(payload, deadline: NIODeadline.now() + timeout.timeAmount)
     }
 
     // MARK: - Shutdown

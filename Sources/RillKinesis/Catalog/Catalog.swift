@@ -11,6 +11,10 @@ public struct Catalog: Sendable, Equatable {
     public private(set) var lastEpoch: UInt64 = 0
     /// UpdateAccountSettings state per namespace.
     public private(set) var accountSettings: [Namespace: AccountSettings] = [:]
+    /// The voting nodes: who shards are placed on.
+    public private(set) var members: [ClusterMember] = []
+    /// Shards placed so far; the next shard's placement ordinal, so leadership rotates over zones.
+    public private(set) var placedShards: UInt64 = 0
     /// The index of the last applied entry: the catalog's version.
     public private(set) var appliedIndex: LogIndex = .zero
 
@@ -58,7 +62,8 @@ public struct Catalog: Sendable, Equatable {
                 ShardMetadata(
                     index: UInt32(index), parent: nil, adjacentParent: nil,
                     startingHashKey: range.start.description, endingHashKey: range.end.description,
-                    epoch: create.epoch, createdMillis: create.createdMillis, closedMillis: nil, sealIndex: nil)
+                    epoch: create.epoch, createdMillis: create.createdMillis, closedMillis: nil, sealIndex: nil,
+                    replicas: placeNextShard())
             }
             streams[create.namespace, default: [:]][create.name] = StreamMetadata(
                 name: create.name, namespace: create.namespace, id: create.id, createdMillis: create.createdMillis,
@@ -158,10 +163,30 @@ public struct Catalog: Sendable, Equatable {
             return .success(())
         case .reshard(var reshard):
             reshard.epoch = Swift.max(reshard.epoch, lastEpoch + 1)
-            let result = update(reshard.name, in: reshard.namespace) { stream in Self.apply(reshard, to: &stream) }
-            if case .success = result { lastEpoch = reshard.epoch }
+            guard var stream = streams[reshard.namespace]?[reshard.name] else {
+                return .failure(.streamNotFound(reshard.name, account: reshard.namespace.account))
+            }
+            let placements = reshard.children.map { _ in placeNextShard() }
+            let result = Self.apply(reshard, placements: placements, to: &stream)
+            if case .success = result {
+                streams[reshard.namespace]?[reshard.name] = stream
+                lastEpoch = reshard.epoch
+            } else {
+                placedShards -= UInt64(placements.count)
+            }
             return result
+        case .setMembers(let members):
+            self.members = members.sorted { $0.id < $1.id }
+            return .success(())
         }
+    }
+
+    /// The replicas of a new shard, and the ordinal moves on; nil before the controller set the members
+    /// (a single node then holds every shard).
+    private mutating func placeNextShard() -> [UInt64]? {
+        guard !members.isEmpty else { return nil }
+        defer { placedShards += 1 }
+        return Placement.replicas(members: members, ordinal: placedShards)
     }
 
     static func consumerNotFound(_ consumer: String, stream: StreamMetadata) -> KinesisError {
@@ -171,7 +196,9 @@ public struct Catalog: Sendable, Equatable {
     }
 
     /// Applies a split or merge: parents close at their seal index, children open with the next indices.
-    static func apply(_ reshard: ReshardCommand, to stream: inout StreamMetadata) -> Result<Void, KinesisError> {
+    static func apply(
+        _ reshard: ReshardCommand, placements: [[UInt64]?], to stream: inout StreamMetadata
+    ) -> Result<Void, KinesisError> {
         for parent in reshard.parents {
             guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {
                 return .failure(
@@ -183,7 +210,7 @@ public struct Catalog: Sendable, Equatable {
             stream.shards[position].closedMillis = reshard.millis
             stream.shards[position].sealIndex = parent.sealIndex
         }
-        for child in reshard.children {
+        for (position, child) in reshard.children.enumerated() {
             let index = stream.nextShardIndex
             stream.nextShardIndex += 1
             stream.shards.append(
@@ -191,7 +218,8 @@ public struct Catalog: Sendable, Equatable {
                     index: index, parent: reshard.parents.first?.index,
                     adjacentParent: reshard.parents.count > 1 ? reshard.parents[1].index : nil,
                     startingHashKey: child.startingHashKey, endingHashKey: child.endingHashKey, epoch: reshard.epoch,
-                    createdMillis: reshard.millis, closedMillis: nil, sealIndex: nil))
+                    createdMillis: reshard.millis, closedMillis: nil, sealIndex: nil,
+                    replicas: placements.indices.contains(position) ? placements[position] : nil))
         }
         return .success(())
     }

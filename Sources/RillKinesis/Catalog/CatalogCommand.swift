@@ -20,6 +20,8 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case setAccountSettings(namespace: Namespace, commitment: String, changedMillis: Int64)
     /// Closes `parent` at `sealIndex` and opens its children (resharding, ARCHITECTURE.md).
     case reshard(ReshardCommand)
+    /// The voting nodes and their zones, set by the controller; shards placed after it use them.
+    case setMembers([ClusterMember])
 }
 
 /// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the

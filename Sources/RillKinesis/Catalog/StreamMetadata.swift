@@ -29,6 +29,9 @@ public struct ShardMetadata: Codable, Sendable, Equatable {
     public var closedMillis: Int64?
     /// The seal entry's index: the end of the shard's sequence-number range.
     public var sealIndex: UInt64?
+    /// The nodes holding the shard's replicas, preferred leader first; nil on a single node's catalog from
+    /// before placement (that node holds it).
+    public var replicas: [UInt64]?
 
     public var id: ShardID { ShardID(index: index) }
     public var isOpen: Bool { closedMillis == nil }

@@ -38,6 +38,25 @@ public struct RecordBatch: Sendable, Equatable {
 
     public struct DecodeError: Error, Sendable {}
 
+    /// Whether `bytes` is exactly one encoded batch, checked without copying records out.
+    public static func isWellFormed(_ bytes: [UInt8]) -> Bool {
+        func read(_ offset: Int, _ width: Int) -> Int? {
+            guard offset + width <= bytes.count else { return nil }
+            var value = 0
+            for i in 0..<width { value = value << 8 | Int(bytes[offset + i]) }
+            return value
+        }
+        guard let count = read(0, 2) else { return false }
+        var offset = 2
+        for _ in 0..<count {
+            guard let keyLength = read(offset, 2) else { return false }
+            offset += 2 + keyLength
+            guard let dataLength = read(offset, 4) else { return false }
+            offset += 4 + dataLength
+        }
+        return offset == bytes.count
+    }
+
     /// Decodes a payload; a malformed one (damage the CRC missed, or a bug) is an error, never a trap.
     public init(decoding bytes: [UInt8]) throws(DecodeError) {
         var offset = 0

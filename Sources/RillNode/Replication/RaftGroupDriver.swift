@@ -73,6 +73,10 @@ public actor RaftGroupDriver {
     private var tickTask: Task<Void, Never>?
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    /// Messages from peers, in arrival order; the transport adds to it from an event loop without waiting.
+    private let inbox: AsyncStream<[Raft.Message]>
+    private let inboxInput: AsyncStream<[Raft.Message]>.Continuation
+    private var inboxTask: Task<Void, Never>?
 
     /// Builds the driver from what is on disk: the hard state `stateLog` holds for `group` and the entries in
     /// `storage`. `configuration` is the bootstrap membership, used while neither a snapshot nor a config entry
@@ -106,6 +110,7 @@ public actor RaftGroupDriver {
             random: &random)
         // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        (inbox, inboxInput) = AsyncStream.makeStream(of: [Raft.Message].self)
     }
 
     /// Opens the group's log in `directory`, telling recovery how far `stateLog` says it was durable.
@@ -126,6 +131,10 @@ public actor RaftGroupDriver {
         guard processTask == nil, !stopped, failure == nil else { return }
         running = true
         processTask = Task { await self.processLoop() }
+        let inbox = inbox
+        inboxTask = Task {
+            for await messages in inbox { self.step(messages) }
+        }
         if let tickInterval {
             tickTask = Task {
                 // Bounded by cancellation: `stop()` cancels it, and a cancelled sleep throws.
@@ -146,6 +155,9 @@ public actor RaftGroupDriver {
         tickTask?.cancel()
         processTask?.cancel()
         wake.finish()
+        inboxInput.finish()
+        await inboxTask?.value
+        inboxTask = nil
         await tickTask?.value
         await processTask?.value
         tickTask = nil
@@ -175,6 +187,11 @@ public actor RaftGroupDriver {
         guard running else { return }
         node.tick()
         wake.yield()
+    }
+
+    /// Queues messages from a peer for the group, in order, and returns at once: safe on an event loop.
+    public nonisolated func enqueue(_ messages: [Raft.Message]) {
+        inboxInput.yield(messages)
     }
 
     /// Delivers a message from a peer of this group.

@@ -1,0 +1,157 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import RillModel
+import RillTransport
+
+/// This node's membership of a multi-node cluster: the peer transport, the founders (the voting nodes) and
+/// the addresses peers last told us.
+final class ClusterContext: Sendable {
+    let settings: ClusterSettings
+    let transport: PeerTransport
+    let clusterID: String
+    let me: MemberAddress
+    /// The voting nodes of the metadata group, as founded.
+    let voters: [MemberAddress]
+    private let addresses: NIOLockedValueBox<[UInt64: MemberAddress]>
+
+    private init(settings: ClusterSettings, transport: PeerTransport, clusterID: String, me: MemberAddress, voters: [MemberAddress]) {
+        self.settings = settings
+        self.transport = transport
+        self.clusterID = clusterID
+        self.me = me
+        self.voters = voters
+        self.addresses = NIOLockedValueBox(Dictionary(voters.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new }))
+        self.addresses.withLockedValue { $0[me.id] = me }
+        transport.setPeers(Self.peerTable(addresses.withLockedValue { $0 }))
+    }
+
+    var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }
+
+    /// Takes in a peer's current address (it may have moved since the founding).
+    func learn(_ member: MemberAddress) {
+        guard member.id != me.id else { return }
+        let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
+            guard table[member.id] != member else { return nil }
+            table[member.id] = member
+            return table
+        }
+        if let table { transport.setPeers(Self.peerTable(table)) }
+    }
+
+    var members: [MemberAddress] { addresses.withLockedValue { Array($0.values) }.sorted { $0.id < $1.id } }
+
+    private static func peerTable(_ table: [UInt64: MemberAddress]) -> [NodeID: (host: String, port: Int)] {
+        var peers: [NodeID: (host: String, port: Int)] = [:]
+        for (id, member) in table {
+            guard let (host, port) = HostPort.parse(member.peer) else { continue }
+            peers[NodeID(id)] = (host, port)
+        }
+        return peers
+    }
+
+    /// Starts the transport and finds the cluster: the one node.json names, or one formed or joined now
+    /// through `--join` (recorded in node.json before anything else happens).
+    static func establish(
+        settings: ClusterSettings, identity: inout NodeIdentity, directory: String, group: any EventLoopGroup,
+        logger: Logger
+    ) async throws -> ClusterContext {
+        let me = MemberAddress(
+            id: identity.nodeID, zone: identity.zone, peer: settings.advertisedPeer, api: settings.advertisedAPI,
+            nonce: identity.nonce ?? "")
+        var transportSettings = TransportSettings()
+        transportSettings.faultInjection = settings.faultInjection
+        let transport = PeerTransport(
+            nodeID: NodeID(identity.nodeID), clusterID: identity.cluster?.id ?? "", generation: identity.generation,
+            group: group, logger: logger, settings: transportSettings)
+        let formation = NIOLockedValueBox(Formation(me: me, expect: settings.bootstrapExpect))
+        let formed = NIOLockedValueBox<NodeIdentity.ClusterRecord?>(identity.cluster)
+        // Until the node itself is up, discovery is all this node answers.
+        transport.setRequestHandler { _, bytes in
+            guard case .discover(let member, _)? = try? PeerCall(decoding: bytes) else { return [] }
+            if let record = formed.withLockedValue({ $0 }) {
+                return PeerAnswer.discovered(clusterID: record.id, voters: record.voters, known: record.voters).encoded()
+            }
+            let known = formation.withLockedValue { formation in
+                formation.learn(member)
+                return Array(formation.known.values)
+            }
+            return PeerAnswer.discovered(clusterID: nil, voters: [], known: known).encoded()
+        }
+        _ = try await transport.listen(host: settings.peerHost, port: settings.peerPort)
+
+        if let record = identity.cluster {
+            let context = ClusterContext(settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters)
+            // Addresses may have changed while this node was down; ask, but do not wait for an answer.
+            Task { await context.refreshAddresses(logger: logger) }
+            return context
+        }
+
+        logger.info(
+            "looking for the cluster", metadata: ["join": "\(settings.join)", "bootstrapExpect": "\(settings.bootstrapExpect)"])
+        var warnedTooMany = false
+        var outcome: Formation.Outcome?
+        while outcome == nil {
+            try Task.checkCancellation()
+            for address in settings.join where address != settings.advertisedPeer {
+                guard let (host, port) = HostPort.parse(address) else { continue }
+                let call = PeerCall.discover(me, clusterID: nil).encoded()
+                guard let bytes = try? await transport.request(call, toAddress: host, port: port, timeout: .seconds(1)),
+                    let answer = try? PeerAnswer(decoding: bytes)
+                else { continue }
+                if let decided = formation.withLockedValue({ $0.learn(answer) }) {
+                    outcome = decided
+                    break
+                }
+            }
+            if outcome == nil { outcome = formation.withLockedValue { $0.outcome } }
+            if outcome == nil, !warnedTooMany, formation.withLockedValue({ $0.tooMany }) {
+                warnedTooMany = true
+                logger.error(
+                    "more nodes than --bootstrap-expect are forming a cluster together; nothing forms until that is fixed")
+            }
+            if outcome == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        let record: NodeIdentity.ClusterRecord
+        switch outcome {
+        case .formed(let clusterID, let voters):
+            record = NodeIdentity.ClusterRecord(id: clusterID, voters: voters)
+            logger.info("formed a new cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
+        case .joined(let clusterID, let voters):
+            record = NodeIdentity.ClusterRecord(id: clusterID, voters: voters)
+            logger.info("found an existing cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
+        case nil:
+            preconditionFailure("the loop ends only with an outcome")
+        }
+        identity.cluster = record
+        try identity.save(in: directory)
+        formed.withLockedValue { $0 = record }
+        transport.adopt(clusterID: record.id)
+        return ClusterContext(settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters)
+    }
+
+    /// Asks the `--join` addresses for the members' current addresses.
+    func refreshAddresses(logger: Logger) async {
+        for address in settings.join where address != settings.advertisedPeer {
+            guard let (host, port) = HostPort.parse(address) else { continue }
+            let call = PeerCall.discover(me, clusterID: clusterID).encoded()
+            guard let bytes = try? await transport.request(call, toAddress: host, port: port, timeout: .seconds(1)),
+                case .discovered(let clusterID, _, let known)? = try? PeerAnswer(decoding: bytes)
+            else { continue }
+            guard clusterID == self.clusterID else {
+                logger.error("a --join address belongs to another cluster", metadata: ["address": "\(address)"])
+                continue
+            }
+            for member in known { learn(member) }
+        }
+    }
+}
+
+/// `HOST:PORT` strings of peer and API addresses.
+enum HostPort {
+    static func parse(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}

@@ -1,0 +1,77 @@
+import RillKinesis
+import RillModel
+import RillTransport
+
+/// Whether the call being served came from another node: such a call is served here or refused with
+/// NotLeader, never sent on, so every request makes at most one hop.
+enum Forwarding {
+    @TaskLocal static var isForwarded = false
+}
+
+extension KinesisOperation {
+    /// Calls routed by shard (to the shard's leader); all others go to the metadata leader.
+    var isDataPlane: Bool {
+        switch self {
+        case .putRecord, .putRecords, .getRecords, .getShardIterator, .subscribeToShard: true
+        default: false
+        }
+    }
+}
+
+/// What one attempt to send a call to a peer came to.
+enum PeerOutcome {
+    case answered(PeerAnswer)
+    /// Provably never delivered: safe to send again, here or elsewhere.
+    case notDelivered
+}
+
+extension Node {
+    /// Sends `call` to `peer`. Only a call that provably never arrived comes back as `.notDelivered`; a lost
+    /// connection or a timeout after sending is indeterminate and surfaces as InternalFailure (never resent).
+    func send(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
+        guard let transport = cluster?.transport else { throw KinesisError.internalFailure("no peer transport") }
+        do {
+            let bytes = try await transport.request(call.encoded(), to: peer, timeout: timeout)
+            do {
+                return .answered(try PeerAnswer(decoding: bytes))
+            } catch {
+                // An empty answer comes from a node still starting (no handler yet): nothing ran there.
+                if bytes.isEmpty { return .notDelivered }
+                throw KinesisError.internalFailure("node \(peer) answered with an unreadable message")
+            }
+        } catch let error as TransportError {
+            switch error {
+            case .unreachable, .refused, .unknownPeer: return .notDelivered
+            case .timeout, .connectionLost:
+                throw KinesisError.internalFailure("node \(peer) did not answer; the outcome is unknown, retry.")
+            case .payloadTooLarge: throw KinesisError(.invalidArgument, "The request is too large to forward.")
+            case .shutdown, .faultInjectionDisabled: throw KinesisError.internalFailure("the node is shutting down")
+            }
+        }
+    }
+
+    /// Retries `attempt` while it redirects or cannot reach its target, with backoff, until the forward
+    /// deadline; then a retriable error. `attempt` gets the hint of the previous redirect.
+    func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: cluster?.settings.forwardDeadline ?? .seconds(4))
+        var hint: NodeID?
+        var delay = Duration.milliseconds(10)
+        while true {
+            do {
+                if let result = try await attempt(hint) { return result }
+                hint = nil
+            } catch let redirect as Redirect {
+                // A forwarded call is answered NotLeader by whoever gets the redirect; it never hops again.
+                if Forwarding.isForwarded { throw redirect }
+                hint = redirect.hint
+            }
+            guard ContinuousClock.now < deadline else {
+                metrics.forwardGaveUp()
+                throw KinesisError.internalFailure("No leader could take the request in time (an election may be under way); retry.")
+            }
+            metrics.forwardRetried()
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(200))
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import NIOPosix
+import RillKinesis
+import RillModel
+import RillRaft
+import RillStorage
+
+extension Node {
+    /// Whether this node can serve: its metadata group has a leader and the catalog carries the cluster's
+    /// identity and members (for `/ready`).
+    public func readiness() async -> (ready: Bool, reason: String) {
+        let status = await metadata.driver.status
+        guard status.leader != nil else { return (false, "no metadata leader yet") }
+        let catalog = metadata.catalog
+        guard catalog.clusterID != nil, !catalog.members.isEmpty else { return (false, "metadata not loaded yet") }
+        return (true, "ready")
+    }
+
+    /// Every group on this node: role, leader, term and positions, as JSON (`GET /admin/status`).
+    public func adminStatus() async -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("node"); w.int(Int(me.rawValue))
+        w.key("zone"); w.string(configuration.zone.rawValue)
+        if let cluster {
+            w.key("cluster"); w.string(cluster.clusterID)
+            w.key("members")
+            w.beginArray()
+            for member in cluster.members {
+                w.beginObject()
+                w.key("id"); w.int(Int(member.id))
+                w.key("zone"); w.string(member.zone)
+                w.key("peer"); w.string(member.peer)
+                w.key("api"); w.string(member.api)
+                w.endObject()
+            }
+            w.endArray()
+        }
+        w.key("groups")
+        w.beginArray()
+        write(group: "meta", stream: nil, shard: nil, await metadata.driver.status, into: &w)
+        for replica in allReplicas() {
+            write(group: "\(replica.streamID)/\(replica.shard.name)", stream: replica.streamID, shard: replica.shard,
+                  await replica.driver.status, into: &w)
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    private func write(group: String, stream: String?, shard: ShardID?, _ status: RaftGroupDriver.Status, into w: inout JSONWriter) {
+        w.beginObject()
+        w.key("group"); w.string(group)
+        if let stream, let shard {
+            w.key("streamId"); w.string(stream)
+            w.key("shardId"); w.string(shard.name)
+        }
+        w.key("role"); w.string("\(status.role)")
+        w.key("leader"); if let leader = status.leader { w.int(Int(leader.rawValue)) } else { w.raw(Array("null".utf8)) }
+        w.key("term"); w.int(Int(status.term.rawValue))
+        w.key("commit"); w.int(Int(status.commit.rawValue))
+        w.key("applied"); w.int(Int(status.applied.rawValue))
+        w.key("lastIndex"); w.int(Int(status.lastIndex.rawValue))
+        w.endObject()
+    }
+
+    /// A digest of every shard log on this node up to `through` (or its applied index), so replicas can be
+    /// compared after a fault heals (`GET /admin/checksums?through=N`). Entries hash with their term, index,
+    /// kind, stamp and payload; only `records` and `seal` entries count, since each replica's noops and
+    /// configuration entries are the same anyway but a trimmed prefix differs.
+    public func replicaChecksums() async throws -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("node"); w.int(Int(me.rawValue))
+        w.key("shards")
+        w.beginArray()
+        for replica in allReplicas() {
+            let applied = replica.committedIndex
+            let log = replica.log
+            let digest = try await threadPool.runIfActive { try Self.digest(log, through: applied) }
+            w.beginObject()
+            w.key("streamId"); w.string(replica.streamID)
+            w.key("shardId"); w.string(replica.shard.name)
+            w.key("firstIndex"); w.int(Int(log.firstIndex.rawValue))
+            w.key("applied"); w.int(Int(applied.rawValue))
+            w.key("records"); w.int(digest.records)
+            w.key("sha256"); w.string(digest.hex)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    /// SHA-256 over each counted entry's index, kind, stamp and payload CRC-32C: cheap to compute over
+    /// gigabytes, and any difference in any record changes it.
+    private static func digest(_ log: SegmentedLog, through last: LogIndex) throws -> (records: Int, hex: String) {
+        var summary: [UInt8] = []
+        var records = 0
+        var next = log.firstIndex
+        while next <= last {
+            let entries = try log.entries(from: next, maxCount: 256, maxBytes: 8 << 20)
+            guard !entries.isEmpty else { break }
+            for entry in entries where entry.index <= last && (entry.kind == .records || entry.kind == .seal) {
+                let crc = UInt64(CRC32C.checksum(entry.payload))
+                for value in [entry.index.rawValue, UInt64(entry.kind.rawValue), UInt64(bitPattern: entry.timestampMillis), crc] {
+                    for shift in stride(from: 56, through: 0, by: -8) { summary.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+                }
+                if entry.kind == .records, let batch = try? RecordBatch(decoding: entry.payload) { records += batch.records.count }
+            }
+            next = entries[entries.count - 1].index.next
+        }
+        let digits = Array("0123456789abcdef")
+        return (records, String(SHA256.hash(summary).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }))
+    }
+}

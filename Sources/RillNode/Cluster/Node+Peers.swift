@@ -1,0 +1,193 @@
+import RillKinesis
+import RillModel
+import RillRaft
+
+extension Node {
+    /// Serves one Kinesis call from a client: here when this node can, else on the node that must (the
+    /// metadata leader, or a shard's leader), through the one forwarder.
+    public func handle(_ request: APIRequest) async throws -> APIResponse {
+        guard cluster != nil else { return try await serve(request) }
+        return try await untilServed { hint in
+            if let hint, hint != me { return try await forward(request, to: hint) }
+            return try await serveHere(request)
+        }
+    }
+
+    /// Serves a call on this node, or redirects: control-plane calls need the metadata leader; data-plane
+    /// calls route themselves by shard.
+    func serveHere(_ request: APIRequest) async throws -> APIResponse {
+        if !request.operation.isDataPlane {
+            let status = await metadata.driver.status
+            guard status.role == .leader else { throw Redirect(hint: status.leader) }
+        }
+        return try await serve(request)
+    }
+
+    /// Sends a whole call to `target`; nil when it provably never arrived (the caller tries again).
+    private func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
+        metrics.forwarded()
+        let call = PeerCall.forward(
+            operation: request.operation.rawValue, signedRegion: request.signedRegion, requestID: request.requestID,
+            body: request.body)
+        switch try await send(call, to: target) {
+        case .notDelivered: return nil
+        case .answered(.response(let body)): return APIResponse(body: body)
+        case .answered(let other): throw try Self.failure(other, from: target)
+        }
+    }
+
+    /// The error a peer's answer stands for; `Redirect` when nothing was done there.
+    static func failure(_ answer: PeerAnswer, from target: NodeID) throws -> any Error {
+        switch answer {
+        case .notLeader(let hint): return Redirect(hint: hint.map { NodeID($0) }.flatMap { $0 == target ? nil : $0 })
+        case .error(let code, let message):
+            return KinesisError(KinesisErrorCode(rawValue: code) ?? .internalFailure, message)
+        case .shardSealed: return ShardReplica.Sealed()
+        case .indeterminate(let reason): return KinesisError.internalFailure("\(reason); retry.")
+        default: return KinesisError.internalFailure("node \(target) answered out of turn")
+        }
+    }
+
+    // MARK: - Shards
+
+    /// Where `group` is led: this node's own view if it runs the group, else the last redirect's hint or the
+    /// preferred replica. nil while an election is under way.
+    func leader(of group: RaftGroupID, replicas: [UInt64]?) async -> NodeID? {
+        if let driver = registry.driver(for: group) {
+            let status = await driver.status
+            return status.role == .leader ? me : status.leader
+        }
+        return leaderHints.withLockedValue { $0[group] } ?? replicas?.first.map { NodeID($0) }
+    }
+
+    /// The replica a read of `shard` is served from: this node's, when it leads the shard (reads stop at the
+    /// leader's commit index, so a reader sees every acknowledged write). Otherwise the call is redirected.
+    func servingReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
+        guard cluster != nil else { return try await replica(for: stream, shard: shard) }
+        let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        let leader = await leader(of: group, replicas: shard.replicas)
+        if leader == me, let replica = localReplica(streamID: stream.id, shard: shard.index) { return replica }
+        throw Redirect(hint: leader)
+    }
+
+    /// Proposes the batch to the shard's group on its leader (here or one hop away) and waits until it is
+    /// committed: on disk on a majority. Returns the entry's index and the leader's arrival stamp.
+    func appendDurably(_ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata) async throws -> (LogIndex, Int64) {
+        try await onShardLeader(
+            stream: stream, shard: shard,
+            local: { replica in
+                let stamp = self.clock.nowMillis()
+                return (try await replica.append(batch, stampMillis: stamp), stamp)
+            },
+            remote: .append(streamID: stream.id, shard: shard.index, batch: batch.encoded()),
+            decode: { answer in
+                guard case .appended(let index, let stamp) = answer else { return nil }
+                return (LogIndex(index), stamp)
+            })
+    }
+
+    /// Appends the `seal` entry of a reshard on the shard's leader.
+    func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
+        try await onShardLeader(
+            stream: stream, shard: shard,
+            local: { replica in try await replica.appendSeal(stampMillis: self.clock.nowMillis()) },
+            remote: .seal(streamID: stream.id, shard: shard.index),
+            decode: { answer in
+                guard case .sealed(let index) = answer else { return nil }
+                return LogIndex(index)
+            })
+    }
+
+    /// Runs `local` on this node's replica when it leads the shard, else sends `remote` to the leader; retries
+    /// only what provably did not happen (ARCHITECTURE.md, "One forwarder").
+    private func onShardLeader<T>(
+        stream: StreamMetadata, shard: ShardMetadata, local: @escaping (ShardReplica) async throws -> T,
+        remote: PeerCall, decode: @escaping (PeerAnswer) -> T?
+    ) async throws -> T {
+        guard cluster != nil else { return try await local(try await replica(for: stream, shard: shard)) }
+        let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        return try await untilServed { hint in
+            var target = hint
+            if target == nil { target = await self.leader(of: group, replicas: shard.replicas) }
+            guard let target else { return nil }
+            if target == self.me {
+                guard let replica = self.localReplica(streamID: stream.id, shard: shard.index) else { throw Redirect(hint: nil) }
+                return try await local(replica)
+            }
+            if Forwarding.isForwarded { throw Redirect(hint: target) }
+            self.metrics.forwarded()
+            switch try await self.send(remote, to: target) {
+            case .notDelivered:
+                _ = self.leaderHints.withLockedValue { $0.removeValue(forKey: group) }
+                return nil
+            case .answered(let answer):
+                if let value = decode(answer) {
+                    self.leaderHints.withLockedValue { $0[group] = target }
+                    return value
+                }
+                throw try Self.failure(answer, from: target)
+            }
+        }
+    }
+
+    // MARK: - Answering peers
+
+    /// Answers one request from a peer; never throws (every failure is an answer).
+    func answer(_ bytes: [UInt8], from peer: NodeID) async -> [UInt8] {
+        let call: PeerCall
+        do {
+            call = try PeerCall(decoding: bytes)
+        } catch {
+            logger.warning("unreadable request from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request").encoded()
+        }
+        return await answer(call).encoded()
+    }
+
+    private func answer(_ call: PeerCall) async -> PeerAnswer {
+        switch call {
+        case .discover(let member, _):
+            guard let cluster else { return .discovered(clusterID: nil, voters: [], known: []) }
+            cluster.learn(member)
+            return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
+        case .forward(let operation, let signedRegion, let requestID, let body):
+            guard let operation = KinesisOperation(rawValue: operation) else {
+                return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
+            }
+            let request = APIRequest(operation: operation, body: body, signedRegion: signedRegion, requestID: requestID)
+            return await Self.answering {
+                try await Forwarding.$isForwarded.withValue(true) { .response(try await self.serveHere(request).body) }
+            }
+        case .append(let streamID, let shard, let batch):
+            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+            guard RecordBatch.isWellFormed(batch) else {
+                return .error(code: KinesisErrorCode.internalFailure.rawValue, message: "malformed record batch")
+            }
+            return await Self.answering {
+                let stamp = self.clock.nowMillis()
+                let index = try await replica.append(encoded: batch, stampMillis: stamp)
+                return .appended(index: index.rawValue, stampMillis: stamp)
+            }
+        case .seal(let streamID, let shard):
+            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+            return await Self.answering {
+                .sealed(index: try await replica.appendSeal(stampMillis: self.clock.nowMillis()).rawValue)
+            }
+        }
+    }
+
+    /// Turns the outcome of serving a peer's call into its answer.
+    private static func answering(_ body: () async throws -> PeerAnswer) async -> PeerAnswer {
+        do {
+            return try await body()
+        } catch let redirect as Redirect {
+            return .notLeader(hint: redirect.hint?.rawValue)
+        } catch is ShardReplica.Sealed {
+            return .shardSealed
+        } catch let error as KinesisError {
+            return .error(code: error.code.rawValue, message: error.message)
+        } catch {
+            return .indeterminate("\(error)")
+        }
+    }
+}

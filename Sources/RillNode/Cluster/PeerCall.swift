@@ -1,0 +1,170 @@
+/// A node's description of itself to peers: who it is, where it listens, and the random nonce its data
+/// directory was created with (the cluster UUID is derived from the founders' nonces).
+struct MemberAddress: Codable, Sendable, Hashable {
+    var id: UInt64
+    var zone: String
+    /// HOST:PORT of the peer transport.
+    var peer: String
+    /// HOST:PORT of the Kinesis API.
+    var api: String
+    var nonce: String
+}
+
+/// A request on the RPC channel between nodes. Wire: `u8 version | u8 kind | body` (see `encoded()`).
+enum PeerCall: Sendable, Equatable {
+    /// "Who is out there?" — asked by a node without a cluster, or to refresh addresses after a restart.
+    case discover(MemberAddress, clusterID: String?)
+    /// A whole Kinesis call for the node that must serve it (the metadata or a shard leader): one hop only.
+    case forward(operation: String, signedRegion: String?, requestID: String, body: [UInt8])
+    /// A `records` entry for a shard this node leads; answered once committed.
+    case append(streamID: String, shard: UInt32, batch: [UInt8])
+    /// The `seal` entry of a reshard, for a shard this node leads.
+    case seal(streamID: String, shard: UInt32)
+
+    static let version: UInt8 = 1
+
+    func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: 64)
+        w.u8(Self.version)
+        switch self {
+        case .discover(let me, let clusterID):
+            w.u8(1)
+            w.member(me)
+            w.optionalString(clusterID)
+        case .forward(let operation, let signedRegion, let requestID, let body):
+            w.u8(2)
+            w.string(operation)
+            w.optionalString(signedRegion)
+            w.string(requestID)
+            w.bytes(body)
+        case .append(let streamID, let shard, let batch):
+            w.u8(3)
+            w.string(streamID)
+            w.u32(shard)
+            w.bytes(batch)
+        case .seal(let streamID, let shard):
+            w.u8(4)
+            w.string(streamID)
+            w.u32(shard)
+        }
+        return w.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(WireError) {
+        var r = WireReader(bytes)
+        let version = try r.u8()
+        guard version == Self.version else { throw WireError(description: "peer call version \(version)") }
+        switch try r.u8() {
+        case 1: self = .discover(try r.member(), clusterID: try r.optionalString())
+        case 2:
+            self = .forward(operation: try r.string(), signedRegion: try r.optionalString(), requestID: try r.string(), body: try r.bytes())
+        case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
+        case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
+        case let kind: throw WireError(description: "unknown peer call \(kind)")
+        }
+        guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
+    }
+}
+
+/// The answer to a `PeerCall`.
+enum PeerAnswer: Sendable, Equatable {
+    /// Discovery: the responder's cluster (nil while forming), its voters, and every node it has heard of.
+    case discovered(clusterID: String?, voters: [MemberAddress], known: [MemberAddress])
+    /// A forwarded call's successful body.
+    case response([UInt8])
+    /// A Kinesis error: definite, nothing was written.
+    case error(code: String, message: String?)
+    case appended(index: UInt64, stampMillis: Int64)
+    case sealed(index: UInt64)
+    /// This node does not lead the group (leader hint attached if known); nothing was proposed, so the caller
+    /// may try again elsewhere.
+    case notLeader(hint: UInt64?)
+    /// The shard was sealed by a reshard before the append; nothing readable was written.
+    case shardSealed
+    /// The outcome is unknown (leadership lost after proposing): the caller must not retry.
+    case indeterminate(String)
+
+    func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: 32)
+        w.u8(PeerCall.version)
+        switch self {
+        case .discovered(let clusterID, let voters, let known):
+            w.u8(1)
+            w.optionalString(clusterID)
+            w.members(voters)
+            w.members(known)
+        case .response(let body):
+            w.u8(2)
+            w.bytes(body)
+        case .error(let code, let message):
+            w.u8(3)
+            w.string(code)
+            w.optionalString(message)
+        case .appended(let index, let stamp):
+            w.u8(4)
+            w.u64(index)
+            w.i64(stamp)
+        case .sealed(let index):
+            w.u8(5)
+            w.u64(index)
+        case .notLeader(let hint):
+            w.u8(6)
+            w.u64(hint ?? 0)
+        case .shardSealed:
+            w.u8(7)
+        case .indeterminate(let reason):
+            w.u8(8)
+            w.string(reason)
+        }
+        return w.bytes
+    }
+
+    init(decoding bytes: [UInt8]) throws(WireError) {
+        var r = WireReader(bytes)
+        let version = try r.u8()
+        guard version == PeerCall.version else { throw WireError(description: "peer answer version \(version)") }
+        switch try r.u8() {
+        case 1: self = .discovered(clusterID: try r.optionalString(), voters: try r.members(), known: try r.members())
+        case 2: self = .response(try r.bytes())
+        case 3: self = .error(code: try r.string(), message: try r.optionalString())
+        case 4: self = .appended(index: try r.u64(), stampMillis: try r.i64())
+        case 5: self = .sealed(index: try r.u64())
+        case 6:
+            let hint = try r.u64()
+            self = .notLeader(hint: hint == 0 ? nil : hint)
+        case 7: self = .shardSealed
+        case 8: self = .indeterminate(try r.string())
+        case let kind: throw WireError(description: "unknown peer answer \(kind)")
+        }
+        guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
+    }
+}
+
+extension WireWriter {
+    mutating func member(_ member: MemberAddress) {
+        u64(member.id)
+        string(member.zone)
+        string(member.peer)
+        string(member.api)
+        string(member.nonce)
+    }
+
+    mutating func members(_ members: [MemberAddress]) {
+        u32(UInt32(members.count))
+        for each in members { member(each) }
+    }
+}
+
+extension WireReader {
+    mutating func member() throws(WireError) -> MemberAddress {
+        MemberAddress(id: try u64(), zone: try string(), peer: try string(), api: try string(), nonce: try string())
+    }
+
+    mutating func members() throws(WireError) -> [MemberAddress] {
+        let count = Int(try u32())
+        guard count <= 4096 else { throw WireError(description: "\(count) members") }
+        var members: [MemberAddress] = []
+        for _ in 0..<count { members.append(try member()) }
+        return members
+    }
+}

@@ -1,0 +1,34 @@
+import RillModel
+import RillRaft
+
+/// How one Raft group runs on this node: its voters, its timer, and where its messages go.
+struct GroupPlan: Sendable {
+    var me: NodeID
+    var voters: [NodeID]
+    /// nil for a sole voter: it is elected at start, has nobody to heartbeat and cannot lose a quorum, so
+    /// thousands of idle single-node shards cost nothing.
+    var tickInterval: Duration?
+    var options: Raft.Options
+    var send: @Sendable ([Raft.Message]) -> Void
+    /// Campaign at once rather than after an election timeout: the preferred leader of a new group.
+    var campaignAtStart: Bool
+
+    var isSoleVoter: Bool { voters == [me] }
+
+    static func soleVoter(_ me: NodeID) -> GroupPlan {
+        GroupPlan(me: me, voters: [me], tickInterval: nil, options: Raft.Options(), send: { _ in }, campaignAtStart: true)
+    }
+}
+
+extension RaftGroupDriver {
+    /// Starts the group as `plan` says. A sole voter returns once it leads and has applied everything
+    /// committed before; a member of a larger group returns at once (the cluster elects a leader).
+    func start(_ plan: GroupPlan) async throws {
+        if plan.isSoleVoter {
+            try await startAsSoleVoter()
+            return
+        }
+        start()
+        if plan.campaignAtStart { campaign() }
+    }
+}
