@@ -95,9 +95,16 @@ extension Node {
         }
         // One entry per shard, appended in parallel; records keep request order within their shard.
         var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
-        for (slot, shard, sequence) in try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace) {
+        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace)
+        for (slot, shard, sequence) in outcome.written {
             results[slot] = (shard, sequence)
         }
+        // A definite error that hit every record (the stream went away) fails the whole call, as in Kinesis;
+        // unknown outcomes stay per record, so the other shards' records still count.
+        if outcome.written.isEmpty, throttled.isEmpty, let failure = outcome.failed.values.first,
+            failure.code != .internalFailure
+        { throw failure }
+        throttled.merge(outcome.failed) { first, _ in first }
         var w = JSONWriter(capacity: 128 * routed.count + 64)
         w.beginObject()
         w.key("FailedRecordCount"); w.int(results.count { $0 == nil })
@@ -123,14 +130,28 @@ extension Node {
         return APIResponse(w)
     }
 
+    /// What became of the routed records of one PutRecords.
+    struct AppendOutcome {
+        var written: [(slot: Int, shard: ShardID, sequence: SequenceNumber)] = []
+        /// Records of a shard whose append failed (InternalFailure when the outcome is unknown): a failure per
+        /// record, as Kinesis reports it, while the other shards' records succeed.
+        var failed: [Int: KinesisError] = [:]
+    }
+
     /// Appends routed records, one entry per shard and all shards in parallel. Records refused by a
     /// shard that a reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
     func appendRouted(
         _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, rerouted: Bool = false
-    ) async throws -> [(Int, ShardID, SequenceNumber)] {
+    ) async throws -> AppendOutcome {
         let groups = Dictionary(grouping: routed, by: \.shard.index)
-        var done: [(Int, ShardID, SequenceNumber)] = []
-        try await withThrowingTaskGroup(of: Result<[(Int, ShardID, SequenceNumber)], ShardReplica.Sealed>.self) { group in
+        var outcome = AppendOutcome()
+        var refused: [RoutedRecord] = []
+        enum ShardResult: Sendable {
+            case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
+            case sealed([RoutedRecord])
+            case failed([Int], KinesisError)
+        }
+        await withTaskGroup(of: ShardResult.self) { group in
             for (_, records) in groups {
                 let shard = records[0].shard
                 group.addTask {
@@ -140,25 +161,30 @@ extension Node {
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
-                        return .success(records.enumerated().map { slot, record in
+                        return .written(records.enumerated().map { slot, record in
                             (record.requestSlot, shard.id, shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
                         })
-                    } catch let sealed as ShardReplica.Sealed {
-                        return .failure(sealed)
+                    } catch is ShardReplica.Sealed {
+                        return .sealed(records)
+                    } catch {
+                        let failure = error as? KinesisError ?? .internalFailure()
+                        return .failed(records.map(\.requestSlot), failure)
                     }
                 }
             }
-            for try await result in group {
+            for await result in group {
                 switch result {
-                case .success(let appended): done += appended
-                case .failure: break
+                case .written(let appended): outcome.written += appended
+                case .sealed(let records): refused += records
+                case .failed(let slots, let error): for slot in slots { outcome.failed[slot] = error }
                 }
             }
         }
-        let written = Set(done.map(\.0))
-        let refused = routed.filter { !written.contains($0.requestSlot) }
-        guard !refused.isEmpty else { return done }
-        guard !rerouted else { throw KinesisError.internalFailure("shards kept closing while records were routed") }
+        guard !refused.isEmpty else { return outcome }
+        guard !rerouted else {
+            for record in refused { outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed") }
+            return outcome
+        }
         let (fresh, _) = try resolve(selector, namespace)
         var again: [RoutedRecord] = []
         for record in refused {
@@ -166,9 +192,11 @@ extension Node {
             copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, stream: fresh)
             again.append(copy)
         }
-        return done + (try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true))
+        let retried = try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true)
+        outcome.written += retried.written
+        outcome.failed.merge(retried.failed) { first, _ in first }
+        return outcome
     }
-
 
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
         let limit = stream.maxRecordSizeKiB * 1024

@@ -38,20 +38,29 @@ extension Node {
         w.key("groups")
         w.beginArray()
         write(group: "meta", stream: nil, shard: nil, await metadata.driver.status, into: &w)
+        let names = streamNames()
         for replica in allReplicas() {
-            write(group: "\(replica.streamID)/\(replica.shard.name)", stream: replica.streamID, shard: replica.shard,
-                  await replica.driver.status, into: &w)
+            write(group: "\(replica.streamID)/\(replica.shard.name)", stream: (replica.streamID, names[replica.streamID] ?? ""),
+                  shard: replica.shard, await replica.driver.status, into: &w)
         }
         w.endArray()
         w.endObject()
         return w.bytes
     }
 
-    private func write(group: String, stream: String?, shard: ShardID?, _ status: RaftGroupDriver.Status, into w: inout JSONWriter) {
+    private func streamNames() -> [String: String] {
+        Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    private func write(
+        group: String, stream: (id: String, name: String)?, shard: ShardID?, _ status: RaftGroupDriver.Status,
+        into w: inout JSONWriter
+    ) {
         w.beginObject()
         w.key("group"); w.string(group)
         if let stream, let shard {
-            w.key("streamId"); w.string(stream)
+            w.key("streamId"); w.string(stream.id)
+            w.key("stream"); w.string(stream.name)
             w.key("shardId"); w.string(shard.name)
         }
         w.key("role"); w.string("\(status.role)")
@@ -73,12 +82,14 @@ extension Node {
         w.key("node"); w.int(Int(me.rawValue))
         w.key("shards")
         w.beginArray()
+        let names = streamNames()
         for replica in allReplicas() {
             let applied = replica.committedIndex
             let log = replica.log
             let digest = try await threadPool.runIfActive { try Self.digest(log, through: applied) }
             w.beginObject()
             w.key("streamId"); w.string(replica.streamID)
+            w.key("stream"); w.string(names[replica.streamID] ?? "")
             w.key("shardId"); w.string(replica.shard.name)
             w.key("firstIndex"); w.int(Int(log.firstIndex.rawValue))
             w.key("applied"); w.int(Int(applied.rawValue))

@@ -1,0 +1,186 @@
+"""A three-node Rill cluster of real `rill node` processes on 127.0.0.1, for the cluster tests.
+
+Each node has its own data dir and log under the workdir; nodes are killed with signals (SIGKILL for
+kill -9, SIGSTOP/SIGCONT for pauses) and restarted on the same ports and data dirs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Optional
+
+from conftest import free_port, make_client
+
+ZONES = ["az-a", "az-b", "az-c"]
+
+
+class ClusterNode:
+    def __init__(self, binary: Path, workdir: Path, node_id: int, api_port: int, peer_port: int, join: list[str],
+                 extra: list[str]):
+        self.binary, self.node_id = binary, node_id
+        self.api_port, self.peer_port = api_port, peer_port
+        self.join, self.extra = join, extra
+        self.dir = workdir / f"node-{node_id}"
+        self.data_dir = self.dir / "data"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.dir / "node.log"
+        self.proc: Optional[subprocess.Popen] = None
+        self.starts = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "node", "--id", str(self.node_id), "--az", ZONES[(self.node_id - 1) % 3],
+                "--data-dir", str(self.data_dir), "--api", f"127.0.0.1:{self.api_port}",
+                "--peer", f"127.0.0.1:{self.peer_port}", "--join", ",".join(self.join),
+                "--bootstrap-expect", "3", *self.extra]
+
+    def start(self) -> None:
+        assert not self.alive(), f"node {self.node_id} already running"
+        self.starts += 1
+        log = open(self.log_path, "ab", buffering=0)
+        log.write(f"\n===== start #{self.starts}: {' '.join(self.command())}\n".encode())
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     cwd=str(self.dir))
+        log.close()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """kill -9: nothing gets flushed."""
+        if self.alive():
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if not self.alive():
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+            raise AssertionError(f"node {self.node_id} ignored SIGTERM for {timeout}s\n{self.log_tail()}")
+
+    def pause(self) -> None:
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.proc.pid, signal.SIGCONT)
+
+    def get(self, path: str, timeout: float = 2.0):
+        with urllib.request.urlopen(self.endpoint + path, timeout=timeout) as r:
+            body = r.read()
+            return r.status, body
+
+    def ready(self) -> bool:
+        try:
+            status, _ = self.get("/ready", timeout=1)
+            return status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def status(self) -> dict:
+        return json.loads(self.get("/admin/status")[1])
+
+    def checksums(self) -> dict:
+        return json.loads(self.get("/admin/checksums", timeout=30)[1])
+
+    def client(self, **config):
+        return make_client(self.endpoint, **config)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace").splitlines()
+        except FileNotFoundError:
+            return "(no log)"
+        return f"--- node {self.node_id} log (last {lines} lines) ---\n" + "\n".join(text[-lines:])
+
+
+class Cluster:
+    def __init__(self, binary: Path, workdir: Path, size: int = 3, extra: Optional[list[str]] = None):
+        ports = [(free_port(), free_port()) for _ in range(size)]
+        join = [f"127.0.0.1:{peer}" for _, peer in ports]
+        self.nodes = [ClusterNode(binary, workdir, i + 1, api, peer, join, extra or []) for i, (api, peer) in
+                      enumerate(ports)]
+
+    def start(self, timeout: float = 60.0) -> "Cluster":
+        for node in self.nodes:
+            node.start()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0, nodes: Optional[list[ClusterNode]] = None) -> None:
+        nodes = nodes or [n for n in self.nodes if n.alive()]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for node in nodes:
+                assert node.alive(), f"node {node.node_id} exited\n{node.log_tail()}"
+            if all(node.ready() for node in nodes):
+                return
+            time.sleep(0.05)
+        raise AssertionError("cluster not ready in time\n" + "\n".join(n.log_tail() for n in nodes))
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            if node.alive():
+                try:
+                    node.stop()
+                except AssertionError:
+                    pass
+
+    def kill_all(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def node(self, node_id: int) -> ClusterNode:
+        return self.nodes[node_id - 1]
+
+    def leader_of(self, stream: str, shard: str, via: Optional[ClusterNode] = None,
+                  timeout: float = 10.0) -> int:
+        """The node id leading a shard, as a live node sees it (waits through elections)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for node in ([via] if via else [n for n in self.nodes if n.alive()]):
+                try:
+                    for group in node.status()["groups"]:
+                        if group.get("stream") == stream and group.get("shardId") == shard and group["leader"]:
+                            leader = group["leader"]
+                            if self.node(leader).alive():
+                                return leader
+                except (urllib.error.URLError, OSError):
+                    continue
+            time.sleep(0.05)
+        raise AssertionError(f"no live leader for {stream}/{shard} within {timeout}s")
+
+    def wait_converged(self, timeout: float = 60.0) -> dict:
+        """Waits until every live node holds the same records for every shard; returns the checksums."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            sums = {n.node_id: n.checksums() for n in self.nodes if n.alive()}
+            by_shard: dict[tuple[str, str], set] = {}
+            for data in sums.values():
+                for shard in data["shards"]:
+                    by_shard.setdefault((shard["streamId"], shard["shardId"]), set()).add(
+                        (shard["applied"], shard["sha256"]))
+            counts = {key: len(values) for key, values in by_shard.items()}
+            holders = {key: sum(1 for d in sums.values() for s in d["shards"]
+                                if (s["streamId"], s["shardId"]) == key) for key in by_shard}
+            if by_shard and all(v == 1 for v in counts.values()) and all(h == len(sums) for h in holders.values()):
+                return sums
+            last = sums
+            time.sleep(0.2)
+        raise AssertionError(f"replicas did not converge within {timeout}s: {json.dumps(last)[:2000]}")
+

@@ -1,0 +1,192 @@
+"""Three real `rill node` processes on loopback: replication, failover and recovery (issue 3).
+
+Writers never retry, so every record that shows up twice was duplicated by the server; every record a
+write acknowledged must be read back after the faults heal.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+from cluster import Cluster
+from conftest import DEFAULT_BIN, read_shard, wait_active
+import os
+from pathlib import Path
+
+BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
+STREAM = "orders"
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(BINARY, tmp_path).start()
+    yield c
+    c.stop()
+
+
+class Writer(threading.Thread):
+    """PutRecords of unique ids, in a loop, through one node; remembers what was acknowledged."""
+
+    def __init__(self, node, stream: str, batch: int = 20, limit_seconds: float = 60.0):
+        super().__init__(daemon=True)
+        # botocore's max_attempts counts retries: 0 means one attempt, so every duplicate is the server's.
+        self.client = node.client(read_timeout=10, connect_timeout=2, retries={"max_attempts": 0})
+        self.stream, self.batch, self.limit = stream, batch, limit_seconds
+        self.acked: dict[str, tuple[str, str]] = {}
+        self.indeterminate: set[str] = set()
+        self.failures: list[str] = []
+        self.last_ack: dict[str, float] = {}
+        self.acks_after: dict[str, list[float]] = {}
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        started = time.monotonic()
+        while not self.stopping.is_set() and time.monotonic() - started < self.limit:
+            ids = [uuid.uuid4().hex for _ in range(self.batch)]
+            sent = time.monotonic()
+            try:
+                reply = self.client.put_records(
+                    StreamName=self.stream, Records=[{"Data": i.encode(), "PartitionKey": i} for i in ids])
+            except (ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError) as error:
+                self.indeterminate.update(ids)
+                self.failures.append(type(error).__name__ + ": " + str(error)[:200])
+                time.sleep(0.02)
+                continue
+            now = time.monotonic()
+            for record_id, result in zip(ids, reply["Records"]):
+                if "SequenceNumber" in result:
+                    self.acked[record_id] = (result["ShardId"], result["SequenceNumber"])
+                    self.last_ack[result["ShardId"]] = now
+                    self.acks_after.setdefault(result["ShardId"], []).append((sent, now))
+                else:
+                    self.indeterminate.add(record_id)
+                    self.failures.append(result.get("ErrorCode", "?"))
+
+    def first_ack_after(self, shard: str, moment: float):
+        """When the first write sent after `moment` was acknowledged on `shard`."""
+        return next((acked for sent, acked in self.acks_after.get(shard, []) if sent > moment), None)
+
+
+def read_everything(node, stream: str) -> dict[str, list[tuple[str, str]]]:
+    client = node.client(read_timeout=30)
+    out = {}
+    for shard in client.list_shards(StreamName=stream)["Shards"]:
+        records = read_shard(client, stream, shard["ShardId"], timeout=60)
+        out[shard["ShardId"]] = [(r["Data"].decode(), r["SequenceNumber"]) for r in records]
+    return out
+
+
+def check_history(writer: Writer, reads: dict[str, list[tuple[str, str]]]) -> None:
+    seen: dict[str, tuple[str, str]] = {}
+    for shard, records in reads.items():
+        sequences = [int(seq) for _, seq in records]
+        assert sequences == sorted(sequences) and len(set(sequences)) == len(sequences), f"{shard} out of order"
+        for record_id, seq in records:
+            assert record_id not in seen, f"record {record_id} duplicated by the server"
+            seen[record_id] = (shard, seq)
+    lost = [i for i in writer.acked if i not in seen]
+    assert not lost, f"{len(lost)} acknowledged records lost, e.g. {lost[:5]}"
+    moved = [i for i, where in writer.acked.items() if seen[i] != where]
+    assert not moved, f"acknowledged records read at another position: {moved[:5]}"
+    unexpected = [i for i in seen if i not in writer.acked and i not in writer.indeterminate]
+    assert not unexpected, f"records nobody wrote: {unexpected[:5]}"
+
+
+def test_three_nodes_serve_every_call_on_every_node_and_agree(cluster):
+    a, b, c = (n.client() for n in cluster.nodes)
+    b.create_stream(StreamName=STREAM, ShardCount=4)
+    wait_active(c, STREAM)
+    ids = [uuid.uuid4().hex for _ in range(200)]
+    reply = a.put_records(StreamName=STREAM, Records=[{"Data": i.encode(), "PartitionKey": i} for i in ids])
+    assert reply["FailedRecordCount"] == 0
+    leaders = {cluster.leader_of(STREAM, f"shardId-00000000000{i}") for i in range(4)}
+    assert len(leaders) == 3, f"leadership of 4 shards should spread over all 3 nodes, got {leaders}"
+    for node in cluster.nodes:
+        got = {record_id for records in read_everything(node, STREAM).values() for record_id, _ in records}
+        assert got == set(ids)
+    sums = cluster.wait_converged()
+    assert all(len(s["shards"]) == 4 for s in sums.values())
+    assert sum(s["records"] for s in sums[1]["shards"]) == 200
+
+
+@pytest.mark.parametrize("victim_role", ["shard leader", "metadata leader"])
+def test_kill_9_of_a_leader_under_load_loses_nothing_and_writes_resume(cluster, victim_role):
+    cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=4)
+    wait_active(cluster.node(1).client(), STREAM)
+    shard = "shardId-000000000000"
+    if victim_role == "shard leader":
+        victim = cluster.leader_of(STREAM, shard)
+    else:
+        victim = next(g["leader"] for g in cluster.node(1).status()["groups"] if g["group"] == "meta")
+    entry = cluster.node(victim % 3 + 1)
+    writer = Writer(entry, STREAM)
+    writer.start()
+    deadline = time.monotonic() + 20
+    while len(writer.acked) < 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(writer.acked) >= 500, f"writes did not flow: {writer.failures[:5]}"
+    killed_at = time.monotonic()
+    cluster.node(victim).kill()
+    deadline = killed_at + 15
+    while time.monotonic() < deadline and not all(writer.first_ack_after(f"shardId-00000000000{i}", killed_at + 0.001)
+                                                  for i in range(4)):
+        time.sleep(0.05)
+    resumed = {i: writer.first_ack_after(f"shardId-00000000000{i}", killed_at) for i in range(4)}
+    assert all(resumed.values()), f"writes did not resume on every shard: {resumed}, {writer.failures[-5:]}"
+    outage = max(t - killed_at for t in resumed.values())
+    print(f"\nkill -9 of node {victim} ({victim_role}): every shard took writes again after {outage:.2f} s")
+    assert outage < 5.0, f"writes resumed only after {outage:.2f}s"
+    cluster.node(victim).start()
+    cluster.wait_ready(nodes=[cluster.node(victim)])
+    time.sleep(0.5)
+    writer.stopping.set()
+    writer.join(timeout=30)
+    cluster.wait_converged(timeout=60)
+    check_history(writer, read_everything(entry, STREAM))
+
+
+def test_kill_9_of_every_node_at_once_keeps_every_acknowledged_record(cluster):
+    cluster.node(2).client().create_stream(StreamName=STREAM, ShardCount=3)
+    wait_active(cluster.node(2).client(), STREAM)
+    writer = Writer(cluster.node(3), STREAM)
+    writer.start()
+    deadline = time.monotonic() + 20
+    while len(writer.acked) < 1000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    cluster.kill_all()
+    writer.stopping.set()
+    writer.join(timeout=30)
+    assert len(writer.acked) >= 1000
+    for node in cluster.nodes:
+        node.start()
+    cluster.wait_ready()
+    check_history(writer, read_everything(cluster.node(1), STREAM))
+    cluster.wait_converged()
+
+
+def test_a_paused_leader_is_replaced_and_catches_up_after_it_resumes(cluster):
+    cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=2)
+    wait_active(cluster.node(1).client(), STREAM)
+    victim = cluster.leader_of(STREAM, "shardId-000000000001")
+    entry = cluster.node(victim % 3 + 1)
+    writer = Writer(entry, STREAM)
+    writer.start()
+    time.sleep(0.5)
+    paused_at = time.monotonic()
+    cluster.node(victim).pause()
+    try:
+        deadline = paused_at + 15
+        while time.monotonic() < deadline and not writer.first_ack_after("shardId-000000000001", paused_at + 2.5):
+            time.sleep(0.05)
+        assert writer.first_ack_after("shardId-000000000001", paused_at + 2.5), "writes did not resume"
+    finally:
+        cluster.node(victim).resume()
+    writer.stopping.set()
+    writer.join(timeout=30)
+    cluster.wait_converged(timeout=60)
+    check_history(writer, read_everything(entry, STREAM))
