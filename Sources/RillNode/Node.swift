@@ -68,8 +68,9 @@ public final class Node: Sendable {
         let stateLog = try RaftStateLog.open(path: root + "/raftstate.log")
         let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let registry = GroupRegistry(transport: context?.transport) { _ in changed.yield() }
-        let metaPlan = context.map { Self.plan(voters: $0.voterIDs, me: configuration.id, settings: $0.settings, registry: registry, group: .meta) }
-            ?? .soleVoter(configuration.id)
+        let metaPlan = context.map {
+            Self.plan(voters: $0.voterIDs, me: configuration.id, cluster: $0, registry: registry, group: .meta)
+        } ?? .soleVoter(configuration.id)
         let metadata = try await MetadataStore.open(
             directory: root + "/meta", plan: metaPlan, stateLog: stateLog, flusher: flusher, logger: logger,
             registry: registry, onApplied: { changed.yield() })
@@ -92,12 +93,14 @@ public final class Node: Sendable {
 
     /// The plan of a group with several voters (the metadata group, or a shard's three replicas).
     static func plan(
-        voters: [NodeID], me: NodeID, settings: ClusterSettings, registry: GroupRegistry, group: RaftGroupID
+        voters: [NodeID], me: NodeID, cluster: ClusterContext, registry: GroupRegistry, group: RaftGroupID
     ) -> GroupPlan {
-        GroupPlan(
+        let settings = cluster.settings
+        return GroupPlan(
             me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
             options: Raft.Options(electionTicks: settings.electionTicks, heartbeatTicks: 1),
-            send: registry.sender(for: group), campaignAtStart: voters.first == me)
+            send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
+            abstain: cluster.rejoining && voters != [me])
     }
 
     private init(
@@ -218,7 +221,7 @@ public final class Node: Sendable {
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
             let plan = cluster.map { cluster in
                 Self.plan(
-                    voters: (shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, settings: cluster.settings,
+                    voters: (shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, cluster: cluster,
                     registry: registry, group: group)
             } ?? .soleVoter(me)
             let task = Task {

@@ -17,6 +17,9 @@ struct NodeIdentity: Codable {
     var nonce: String?
     /// The cluster this directory belongs to, once formed or joined.
     var cluster: ClusterRecord?
+    /// Set when this directory started empty under an id the cluster already knew (a wiped disk): every group
+    /// abstains from voting until it has caught up. Cleared once all have.
+    var rejoining: Bool?
 
     /// The cluster as founded: its UUID and its voting nodes.
     struct ClusterRecord: Codable, Equatable {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import RillKinesis
@@ -20,6 +21,12 @@ final class ShardReplica: Sendable {
     private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
     /// Set while a seal is being proposed, so that no new record is proposed behind it.
     private let sealing = NIOLockedValueBox(false)
+
+    /// Present while the replica abstains after damage; removed once it caught up.
+    static let abstainMarker = "abstaining"
+
+    /// The replica's directory, for the abstention marker.
+    var directory: String { log.directory }
 
     /// A write refused because the shard is (being) sealed by a reshard. Readers never see such a record, so
     /// the caller may route it again to the shard that now holds its key.
@@ -44,16 +51,21 @@ final class ShardReplica: Sendable {
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
         let storage = try RaftGroupDriver.openStorage(
             group: group, directory: directory, stateLog: stateLog, options: SegmentedLog.Options(segmentBytes: segmentBytes))
+        var plan = plan
+        let marker = directory + "/" + Self.abstainMarker
         if case .damaged(let reason, let lastGood) = storage.log.recovery {
             logger.error(
                 "shard log damaged; serving entries up to the damage, the rest is in damaged/",
                 metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
+            // Entries it acknowledged may be gone: it must not vote until it caught up, across restarts too.
+            if !plan.isSoleVoter { try AtomicFile.write(path: marker, bytes: Array("damaged\n".utf8)) }
         }
+        if !plan.isSoleVoter, FileManager.default.fileExists(atPath: marker) { plan.abstain = true }
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
             group: group, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
             stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max),
+            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain,
             send: plan.send,
             apply: { entries in box.replica?.applied(entries) })
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)

@@ -77,6 +77,16 @@ extension Raft {
             return updated
         }
 
+        /// The follower no longer holds entries it acknowledged (its disk was wiped or cut by damage): start
+        /// over from what it says it has.
+        mutating func regress(to hint: LogIndex) {
+            match = hint
+            state = .probe
+            next = hint.next
+            probeSent = false
+            inflight = []
+        }
+
         /// Handles a rejection of the append at `rejected`; `matchHint` is the highest index that may match.
         /// False when the rejection is stale (an answer to an older append).
         mutating func maybeDecrease(rejected: LogIndex, matchHint: LogIndex) -> Bool {

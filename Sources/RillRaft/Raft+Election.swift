@@ -99,8 +99,9 @@ extension Raft.Node {
     /// Handles RequestVote and PreVote (Raft §5.2, §5.4.1; thesis §9.6). The term checks are done by `step`.
     mutating func handleVoteRequest(_ message: Raft.Message, lastIndex: LogIndex, lastTerm: Term, preVote: Bool) {
         // Raft §5.2: at most one vote per term, first come first served. A pre-vote for a later term binds nothing.
+        // A member that lost its disk may have voted in this term before; it must not vote again.
         let canVote =
-            vote == message.from || (vote == nil && leader == nil) || (preVote && message.term > term)
+            abstention == nil && (vote == message.from || (vote == nil && leader == nil) || (preVote && message.term > term))
         if canVote && log.isUpToDate(lastIndex: lastIndex, lastTerm: lastTerm) {
             // A granted (pre-)vote carries the requested term, so the candidate can tell it from an old one.
             send(to: message.from, .voteResponse(granted: true, preVote: preVote), term: message.term)

@@ -51,6 +51,8 @@ extension Raft {
         var pendingConfigurationIndex: LogIndex = .zero
         /// Leader only: the member leadership is being handed to (thesis §3.10).
         public internal(set) var transferTarget: NodeID?
+        /// Set while this member, having lost its disk, must neither vote nor campaign (`Raft+Abstention.swift`).
+        public internal(set) var abstention: Abstention?
 
         // MARK: - Handing work to the shell
 
@@ -112,7 +114,7 @@ extension Raft {
         }
 
         /// Whether this node may campaign: only voters stand for election (learners never do).
-        public var isPromotable: Bool { configuration.voters.contains(id) }
+        public var isPromotable: Bool { configuration.voters.contains(id) && abstention == nil }
 
         /// The durable state the node currently holds in memory.
         public var hardState: HardState { HardState(term: term, vote: vote, commit: commitIndex) }

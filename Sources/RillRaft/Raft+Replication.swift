@@ -135,7 +135,13 @@ extension Raft.Node {
             if hintTerm > .zero {
                 probe = log.lastIndex(atOrBelow: hintIndex, withTermAtMost: hintTerm).index
             }
-            if peerProgress.maybeDecrease(rejected: index, matchHint: probe) {
+            if index == peerProgress.match, hintIndex < peerProgress.match {
+                // It acknowledged `index` once and now lacks it: only a lost disk does that (the follower then
+                // abstains from voting). Replicate from what it holds; the commit index never moves back.
+                peerProgress.regress(to: hintIndex)
+                progress[peer] = peerProgress
+                sendAppend(to: peer, allowEmpty: true)
+            } else if peerProgress.maybeDecrease(rejected: index, matchHint: probe) {
                 if peerProgress.state == .replicate { peerProgress.becomeProbe() }
                 progress[peer] = peerProgress
                 sendAppend(to: peer, allowEmpty: true)

@@ -24,15 +24,26 @@ extension Raft.Node {
             followLeader(message.from)
             handleAppendEntries(
                 from: message.from, prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commit)
+            if abstention != nil { noteLeaderContact(commit: commit) }
         case .heartbeat(let commit):
             guard role != .leader else { return }
             followLeader(message.from)
             advanceCommit(to: commit)
-            send(to: message.from, .heartbeatResponse)
+            if commit > log.lastIndex {
+                // The leader counts entries here that we no longer hold (a wiped or cut disk): say where our log
+                // ends, as a rejection, so it replicates from there (`Progress.regress`).
+                let last = log.lastIndex
+                send(to: message.from, .appendResponse(.rejected(index: commit, hintIndex: last, hintTerm: log.term(at: last) ?? .zero)))
+            } else {
+                send(to: message.from, .heartbeatResponse)
+            }
+            // A heartbeat's commit is capped at what we hold, so it cannot set the bar, only clear it.
+            if abstention?.leaderTerm != nil { noteLeaderContact(commit: .zero) }
         case .installSnapshot(let snapshot):
             guard role != .leader else { return }
             followLeader(message.from)
             handleSnapshot(from: message.from, snapshot)
+            if abstention != nil { noteLeaderContact(commit: snapshot.index) }
         case .appendResponse(let result):
             guard role == .leader else { return }
             handleAppendResponse(from: message.from, result)

@@ -32,7 +32,7 @@ def cluster(tmp_path):
 class Writer(threading.Thread):
     """PutRecords of unique ids, in a loop, through one node; remembers what was acknowledged."""
 
-    def __init__(self, node, stream: str, batch: int = 20, limit_seconds: float = 60.0):
+    def __init__(self, node, stream: str, batch: int = 20, limit_seconds: float = 120.0):
         super().__init__(daemon=True)
         # botocore's max_attempts counts retries: 0 means one attempt, so every duplicate is the server's.
         self.client = node.client(read_timeout=10, connect_timeout=2, retries={"max_attempts": 0})
@@ -54,7 +54,7 @@ class Writer(threading.Thread):
                     StreamName=self.stream, Records=[{"Data": i.encode(), "PartitionKey": i} for i in ids])
             except (ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError) as error:
                 self.indeterminate.update(ids)
-                self.failures.append(type(error).__name__ + ": " + str(error)[:200])
+                self.failures.append(type(error).__name__ + ": " + str(error)[:300])
                 time.sleep(0.02)
                 continue
             now = time.monotonic()
@@ -65,7 +65,7 @@ class Writer(threading.Thread):
                     self.acks_after.setdefault(result["ShardId"], []).append((sent, now))
                 else:
                     self.indeterminate.add(record_id)
-                    self.failures.append(result.get("ErrorCode", "?"))
+                    self.failures.append(result.get("ErrorCode", "?") + ": " + result.get("ErrorMessage", ""))
 
     def first_ack_after(self, shard: str, moment: float):
         """When the first write sent after `moment` was acknowledged on `shard`."""
@@ -190,3 +190,49 @@ def test_a_paused_leader_is_replaced_and_catches_up_after_it_resumes(cluster):
     writer.join(timeout=30)
     cluster.wait_converged(timeout=60)
     check_history(writer, read_everything(entry, STREAM))
+
+
+def test_a_wiped_node_gets_its_replicas_back_while_writes_continue_then_counts_again(cluster):
+    import shutil
+    cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=3)
+    wait_active(cluster.node(1).client(), STREAM)
+    writer = Writer(cluster.node(1), STREAM)
+    writer.start()
+    deadline = time.monotonic() + 20
+    while len(writer.acked) < 500 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    wiped = cluster.node(3)
+    wiped.kill()
+    shutil.rmtree(wiped.data_dir)
+    wiped.data_dir.mkdir()
+    before = len(writer.acked)
+    wiped.start()
+    cluster.wait_ready(nodes=[wiped])
+    # Caught up: every group of the stream is open on the wiped node and none abstains any more.
+    deadline = time.monotonic() + 60
+    groups = []
+    while time.monotonic() < deadline:
+        groups = [g for g in wiped.status()["groups"] if g["group"] == "meta" or g.get("stream") == STREAM]
+        if len(groups) == 4 and not any(g["abstaining"] for g in groups):
+            break
+        time.sleep(0.1)
+    assert len(groups) == 4 and not any(g["abstaining"] for g in groups), groups
+    deadline = time.monotonic() + 10
+    while len(writer.acked) <= before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(writer.acked) > before, f"writes stopped: {writer.failures[-3:]}"
+    # Now node 3 must count: with node 2 gone, nodes 1 and 3 still make a majority for every group.
+    cluster.node(2).kill()
+    killed_at = time.monotonic()
+    deadline = killed_at + 15
+    while time.monotonic() < deadline and not all(
+            writer.first_ack_after(f"shardId-00000000000{i}", killed_at) for i in range(3)):
+        time.sleep(0.05)
+    assert all(writer.first_ack_after(f"shardId-00000000000{i}", killed_at) for i in range(3)), (
+        writer.failures[-3:], cluster.node(1).status(), cluster.node(3).status())
+    writer.stopping.set()
+    writer.join(timeout=30)
+    cluster.node(2).start()
+    cluster.wait_ready()
+    cluster.wait_converged(timeout=90)
+    check_history(writer, read_everything(cluster.node(1), STREAM))

@@ -14,8 +14,16 @@ final class ClusterContext: Sendable {
     /// The voting nodes of the metadata group, as founded.
     let voters: [MemberAddress]
     private let addresses: NIOLockedValueBox<[UInt64: MemberAddress]>
+    /// node.json as last saved, for clearing `rejoining`.
+    private let identity: NIOLockedValueBox<NodeIdentity>
+    private let directory: String
 
-    private init(settings: ClusterSettings, transport: PeerTransport, clusterID: String, me: MemberAddress, voters: [MemberAddress]) {
+    private init(
+        settings: ClusterSettings, transport: PeerTransport, clusterID: String, me: MemberAddress, voters: [MemberAddress],
+        identity: NodeIdentity, directory: String
+    ) {
+        self.identity = NIOLockedValueBox(identity)
+        self.directory = directory
         self.settings = settings
         self.transport = transport
         self.clusterID = clusterID
@@ -27,6 +35,18 @@ final class ClusterContext: Sendable {
     }
 
     var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }
+
+    /// Whether this node lost its disk and its groups still abstain (see `NodeIdentity.rejoining`).
+    var rejoining: Bool { identity.withLockedValue { $0.rejoining ?? false } }
+
+    /// Every group has caught up since the disk was lost: votes count again, also after a restart.
+    func finishRejoining() throws {
+        var updated = identity.withLockedValue { $0 }
+        guard updated.rejoining == true else { return }
+        updated.rejoining = nil
+        try updated.save(in: directory)
+        identity.withLockedValue { $0 = updated }
+    }
 
     /// Takes in a peer's current address (it may have moved since the founding).
     func learn(_ member: MemberAddress) {
@@ -81,7 +101,9 @@ final class ClusterContext: Sendable {
         _ = try await transport.listen(host: settings.peerHost, port: settings.peerPort)
 
         if let record = identity.cluster {
-            let context = ClusterContext(settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters)
+            let context = ClusterContext(
+                settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
+                identity: identity, directory: directory)
             // Addresses may have changed while this node was down; ask, but do not wait for an answer.
             Task { await context.refreshAddresses(logger: logger) }
             return context
@@ -119,7 +141,21 @@ final class ClusterContext: Sendable {
             logger.info("formed a new cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
         case .joined(let clusterID, let voters):
             record = NodeIdentity.ClusterRecord(id: clusterID, voters: voters)
-            logger.info("found an existing cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
+            guard voters.contains(where: { $0.id == me.id }) else {
+                throw ClusterError(
+                    description: "cluster \(clusterID) has no node \(me.id) (its voters are \(voters.map(\.id))); adding voters to a formed cluster is not supported yet")
+            }
+            // The founders' record carries each founder's nonce: ours means the others merely formed the cluster
+            // first. Another nonce under our id means this directory is new: the disk was wiped or replaced,
+            // votes and acknowledged entries forgotten, so no group may vote until caught up (ARCHITECTURE.md).
+            if voters.contains(me) {
+                logger.info("joined the cluster the other founders formed", metadata: ["cluster": "\(clusterID)"])
+                break
+            }
+            identity.rejoining = true
+            logger.warning(
+                "this node's data directory is empty but the cluster knows it: rejoining, without a vote until caught up",
+                metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
         case nil:
             preconditionFailure("the loop ends only with an outcome")
         }
@@ -127,7 +163,9 @@ final class ClusterContext: Sendable {
         try identity.save(in: directory)
         formed.withLockedValue { $0 = record }
         transport.adopt(clusterID: record.id)
-        return ClusterContext(settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters)
+        return ClusterContext(
+            settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
+            identity: identity, directory: directory)
     }
 
     /// Asks the `--join` addresses for the members' current addresses.
@@ -154,4 +192,9 @@ enum HostPort {
         else { return nil }
         return (String(text[..<colon]), port)
     }
+}
+
+/// The node cannot take part in the cluster its peers form.
+struct ClusterError: Error, CustomStringConvertible {
+    var description: String
 }

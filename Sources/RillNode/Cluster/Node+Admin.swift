@@ -69,6 +69,7 @@ extension Node {
         w.key("commit"); w.int(Int(status.commit.rawValue))
         w.key("applied"); w.int(Int(status.applied.rawValue))
         w.key("lastIndex"); w.int(Int(status.lastIndex.rawValue))
+        w.key("abstaining"); w.bool(status.abstaining)
         w.endObject()
     }
 

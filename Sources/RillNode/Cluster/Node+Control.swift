@@ -20,6 +20,7 @@ extension Node {
     /// One round of the controller's duties, done only by the metadata leader: the catalog carries the
     /// cluster's UUID, iterator key and members; shard leadership goes back to preferred replicas.
     func controlOnce() async {
+        await endAbstentions()
         guard let cluster, await metadata.driver.status.role == .leader else { return }
         do {
             let catalog = metadata.catalog
@@ -33,6 +34,37 @@ extension Node {
             }
         } catch {
             logger.debug("controller round did not finish", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Forgets that groups abstain once they have caught up: the damage markers of shard replicas, and the
+    /// rejoining flag of a wiped node once every group it holds has caught up.
+    func endAbstentions() async {
+        guard let cluster else { return }
+        var anyAbstaining = await metadata.driver.status.abstaining
+        for replica in allReplicas() {
+            let abstaining = await replica.driver.status.abstaining
+            anyAbstaining = anyAbstaining || abstaining
+            let marker = replica.directory + "/" + ShardReplica.abstainMarker
+            if !abstaining, FileManager.default.fileExists(atPath: marker) {
+                try? FileManager.default.removeItem(atPath: marker)
+                logger.info("a damaged replica caught up and votes again", metadata: ["rill.shard": "\(replica.shard)"])
+            }
+        }
+        guard cluster.rejoining, !anyAbstaining else { return }
+        // Every shard placed here must be open (and caught up) before the flag goes.
+        let catalog = metadata.catalog
+        guard catalog.clusterID != nil else { return }
+        for stream in catalog.allStreams {
+            for shard in stream.shards where holds(shard) && localReplica(streamID: stream.id, shard: shard.index) == nil {
+                return
+            }
+        }
+        do {
+            try cluster.finishRejoining()
+            logger.info("every group caught up after the disk was lost; this node votes again")
+        } catch {
+            logger.error("could not record the end of the rejoin", metadata: ["error": "\(error)"])
         }
     }
 

@@ -12,6 +12,8 @@ struct GroupPlan: Sendable {
     var send: @Sendable ([Raft.Message]) -> Void
     /// Campaign at once rather than after an election timeout: the preferred leader of a new group.
     var campaignAtStart: Bool
+    /// This member lost its disk (wiped, or damage cut its log): no votes until it has caught up.
+    var abstain = false
 
     var isSoleVoter: Bool { voters == [me] }
 

@@ -44,6 +44,8 @@ public actor RaftGroupDriver {
         public var commit: LogIndex
         public var applied: LogIndex
         public var lastIndex: LogIndex
+        /// This member lost its disk and may not vote yet (`Raft.Node.abstainUntilCaughtUp`).
+        public var abstaining: Bool = false
     }
 
     /// The group this driver runs.
@@ -90,7 +92,7 @@ public actor RaftGroupDriver {
     public init(
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
         stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
-        tickInterval: Duration? = .milliseconds(100), seed: UInt64,
+        tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
         self.group = group
@@ -108,6 +110,7 @@ public actor RaftGroupDriver {
         self.node = Raft.Node(
             id: id, configuration: configuration, hardState: hard, storage: storage, options: options,
             random: &random)
+        if abstain { node.abstainUntilCaughtUp() }
         // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (inbox, inboxInput) = AsyncStream.makeStream(of: [Raft.Message].self)
@@ -253,7 +256,7 @@ public actor RaftGroupDriver {
     public var status: Status {
         Status(
             role: node.role, leader: node.leader, term: node.term, commit: node.commitIndex,
-            applied: node.appliedIndex, lastIndex: node.log.lastIndex)
+            applied: node.appliedIndex, lastIndex: node.log.lastIndex, abstaining: node.abstention != nil)
     }
 
     // MARK: - Processing
