@@ -30,6 +30,9 @@ let package = Package(
         .target(name: "RillModel"),
         .target(name: "RillKinesis", dependencies: ["RillModel"]),
         .target(name: "RillRaft", dependencies: ["RillModel"]),
+        .target(name: "RillGossip", dependencies: ["RillModel"]),
+        // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
+        .target(name: "RillChaos"),
         .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft"]),
         // Shells: the only places that touch sockets, files and clocks.
         .target(name: "RillStorage", dependencies: ["RillModel", log] + nio),
@@ -56,6 +59,8 @@ let package = Package(
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
+        .testTarget(name: "RillGossipTests", dependencies: ["RillGossip", "RillModel"]),
+        .testTarget(name: "RillChaosTests", dependencies: ["RillChaos"]),
         .testTarget(
             name: "RillTransportTests",
             dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio

@@ -1,0 +1,111 @@
+/// The lookups every check shares, built in one pass over a history.
+///
+/// Order is kept wherever examples come from, so a verdict's examples follow the history and are reproducible.
+/// Hashing 56-digit sequence numbers and ids dominates the cost of a check, so each record read costs one
+/// dictionary access here and the checks reuse what it found.
+struct HistoryIndex {
+    /// One consumer's view of one shard: its pages arrive in the order that consumer read them.
+    struct ConsumerKey: Hashable {
+        var process: Int
+        var shard: String
+    }
+
+    /// Everywhere one id was read.
+    struct Sightings {
+        /// Distinct positions across all reads, incremental and final, in the order first seen.
+        var positions = InlineList<RecordPosition>()
+        /// Positions in the final reads, repeats included: more than one means the server holds copies.
+        var finalPositions = InlineList<RecordPosition>()
+    }
+
+    /// The first write event of each id, in history order.
+    var writes: [WriteEvent] = []
+    /// Each shard's final reads, concatenated in history order.
+    var finalReads: [String: [ReadRecord]] = [:]
+    var finalShards: [String] = []
+    /// Non-final pages by consumer and shard.
+    var pages: [ConsumerKey: [ReadEvent]] = [:]
+    var consumers: [ConsumerKey] = []
+    var sightings: [String: Sightings] = [:]
+    /// Ids in the order they were first read.
+    var readIDs: [String] = []
+    /// Ids the final reads hold more than once, in the order the second copy appeared.
+    var finalDuplicates: [String] = []
+    var faults: [FaultEvent] = []
+    /// Each node's latest checksums, in the order nodes first reported.
+    var checksums: [String: ChecksumsEvent] = [:]
+    var checksumNodes: [String] = []
+    /// The time of the last write attempt, whatever its outcome: until then the workload was trying.
+    var lastWriteTime: Double?
+    /// The latest time of any event: where a fault that never ended is taken to stop.
+    var endTime: Double = 0
+    var notes: [String] = []
+
+    init(_ events: [HistoryEvent]) {
+        var writtenIDs: Set<String> = []
+        writtenIDs.reserveCapacity(events.count)
+        sightings.reserveCapacity(events.count)
+        var duplicateWrites = 0
+        for event in events {
+            endTime = max(endTime, event.time)
+            switch event {
+            case .write(let write):
+                lastWriteTime = max(lastWriteTime ?? write.time, write.time)
+                if writtenIDs.insert(write.id).inserted {
+                    writes.append(write)
+                } else {
+                    duplicateWrites += 1
+                }
+            case .read(let read):
+                index(read)
+            case .fault(let fault):
+                faults.append(fault)
+            case .checksums(let report):
+                if checksums.updateValue(report, forKey: report.node) == nil { checksumNodes.append(report.node) }
+            }
+        }
+        if duplicateWrites > 0 {
+            // Ids must be unique for "where did this record go" to have one answer; later writes are ignored.
+            notes.append("\(duplicateWrites) write events reuse an earlier id and were ignored")
+        }
+        var shardsWritten: [String] = []
+        var seenShard: Set<String> = []
+        for write in writes {
+            if let shard = write.acknowledgedPosition?.shard, seenShard.insert(shard).inserted {
+                shardsWritten.append(shard)
+            }
+        }
+        for shard in shardsWritten where finalReads[shard] == nil {
+            notes.append("no final read of \(shard): its acknowledged writes count as lost")
+        }
+    }
+
+    private mutating func index(_ read: ReadEvent) {
+        for record in read.records {
+            let position = RecordPosition(shard: read.shard, sequence: record.sequence)
+            let known = sightings.count
+            Self.sight(position, isFinal: read.isFinal, in: &sightings[record.id, default: Sightings()]) {
+                finalDuplicates.append(record.id)
+            }
+            if sightings.count > known { readIDs.append(record.id) }
+        }
+        if read.isFinal {
+            if finalReads[read.shard] == nil { finalShards.append(read.shard) }
+            finalReads[read.shard, default: []].append(contentsOf: read.records)
+        } else {
+            let key = ConsumerKey(process: read.process, shard: read.shard)
+            if pages[key] == nil { consumers.append(key) }
+            pages[key, default: []].append(read)
+        }
+    }
+
+    /// Updates one id's sightings in place, so the dictionary is searched once per record read.
+    private static func sight(
+        _ position: RecordPosition, isFinal: Bool, in sightings: inout Sightings, onSecondFinalCopy: () -> Void
+    ) {
+        if !sightings.positions.contains(position) { sightings.positions.append(position) }
+        guard isFinal else { return }
+        sightings.finalPositions.append(position)
+        if sightings.finalPositions.count == 2 { onSecondFinalCopy() }
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+
+/// Appends history events to a file, one JSON line each (format: `History`), from any thread or task.
+///
+/// Lines are written whole under a lock, so concurrent workers never interleave inside a line, and without
+/// buffering in the process, so a harness that crashes loses at most the line it was writing.
+public final class HistoryWriter: @unchecked Sendable {
+    /// `@unchecked Sendable` rests on this: `handle`, `encoder` and `closed` are only touched while it is held.
+    private let lock = NSLock()
+    private let handle: FileHandle
+    private let encoder = History.lineEncoder()
+    private var closed = false
+
+    /// Writes to `handle` from its current offset; the writer closes it in `close()`.
+    public init(handle: FileHandle) {
+        self.handle = handle
+    }
+
+    /// Creates (or truncates) the file at `url` and writes there.
+    public convenience init(creatingFileAt url: URL) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        self.init(handle: try FileHandle(forWritingTo: url))
+    }
+
+    /// Appends one event as one line.
+    public func append(_ event: HistoryEvent) throws {
+        try append(contentsOf: [event])
+    }
+
+    /// Appends events as consecutive lines, with no other writer's lines between them.
+    public func append(contentsOf events: [HistoryEvent]) throws {
+        try lock.withLock {
+            precondition(!closed, "HistoryWriter used after close()")
+            var data = Data()
+            for event in events {
+                data.append(try encoder.encode(event))
+                data.append(0x0A)
+            }
+            try handle.write(contentsOf: data)
+        }
+    }
+
+    /// Flushes to disk and closes the file; later appends are a programming error.
+    public func close() throws {
+        try lock.withLock {
+            guard !closed else { return }
+            closed = true
+            try handle.synchronize()
+            try handle.close()
+        }
+    }
+}
