@@ -86,6 +86,7 @@ public final class Node: Sendable {
         } else {
             try await node.initializeCatalog()
         }
+        node.setAsideOrphans()
         try await node.reconcile()
         node.startBackgroundLoops()
         return node
@@ -154,23 +155,30 @@ public final class Node: Sendable {
                 if let seal = shard.sealIndex { replica.setSealed(at: LogIndex(seal)) }
             }
         }
-        let live = Set(streams.map(\.id))
+        // Judged on the catalog as it is now, not as this pass began: a stream created meanwhile is open too.
+        let current = metadata.catalog
+        let live = Set(current.allStreams.map(\.id))
         let opened = replicas.withLockedValue { Array($0.keys) }
-        for streamID in opened where !live.contains(streamID) {
-            guard catalog.appliedIndex > .zero else { break }
+        for streamID in opened where !live.contains(streamID) && current.appliedIndex > .zero {
             await dropReplicas(streamID: streamID)
         }
         registry.discardWaiting { group in
             guard case .shard(let streamID, _) = group else { return true }
             return live.contains(streamID)
         }
+    }
+
+    /// At start, before any call is served: sets aside shard folders of streams the catalog does not know (a
+    /// stream deleted just before a crash). Never later: a stream being created has its folder before the
+    /// catalog snapshot a concurrent pass would read. Only a one-node cluster's catalog is complete at start
+    /// (a cluster node replays to its last recorded commit), so only it may judge.
+    func setAsideOrphans() {
+        guard cluster == nil else { return }
+        let live = Set(metadata.catalog.allStreams.map(\.id))
         let shardsRoot = configuration.dataDirectory + "/shards"
         let present = (try? FileManager.default.contentsOfDirectory(atPath: shardsRoot)) ?? []
-        // A cluster node's catalog may trail the cluster's at start (it replays to its last recorded commit),
-        // so only a one-node cluster, whose catalog is complete, may judge a folder orphaned.
-        for folder in present where !live.contains(folder) && cluster == nil {
-            // A stream deleted just before a crash leaves its folder behind. Set it aside rather than
-            // delete it: if the catalog ever lost a stream, its records must still be on disk.
+        for folder in present where !live.contains(folder) {
+            // Set aside rather than deleted: if the catalog ever lost a stream, its records must still be on disk.
             let orphaned = configuration.dataDirectory + "/orphaned"
             logger.warning("setting aside data of a stream the catalog does not know", metadata: ["rill.stream.id": "\(folder)"])
             try? FileManager.default.createDirectory(atPath: orphaned, withIntermediateDirectories: true)
@@ -249,7 +257,8 @@ public final class Node: Sendable {
     }
 
     func dropReplicas(streamID: String) async {
-        let dropped = replicas.withLockedValue { $0.removeValue(forKey: streamID) } ?? [:]
+        // The delete's handler and the reconciler may both get here; the first takes the replicas and the folder.
+        guard let dropped = replicas.withLockedValue({ $0.removeValue(forKey: streamID) }) else { return }
         for (index, replica) in dropped {
             registry.unregister(replica.driver.group)
             await replica.stop()
