@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "RillChaos"),
         .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft"]),
         // Shells: the only places that touch sockets, files and clocks.
-        .target(name: "RillStorage", dependencies: ["RillModel", log] + nio),
+        // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
+        .target(name: "CRillCRC"),
+        .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
         .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", log, metrics] + nio),
         .target(

@@ -17,7 +17,7 @@ public struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The Kinesis endpoint (plain HTTP).")
+    @Option(help: "The Kinesis endpoint (plain HTTP); several, comma-separated, spread the connections over the nodes of a cluster.")
     var endpoint = "http://127.0.0.1:4567"
 
     @Option(help: "Use this existing stream instead of creating (and afterwards deleting) bench-<random>.")
@@ -59,7 +59,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard Endpoint(endpoint) != nil else { throw ValidationError("--endpoint must look like http://host:port") }
+        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http://host:port[,http://host:port...]") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
         guard producers >= 1 else { throw ValidationError("--producers must be at least 1") }
         guard (1...500).contains(batch) else { throw ValidationError("--batch must be 1…500 (the PutRecords limit)") }
@@ -72,9 +72,9 @@ public struct BenchCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        guard let endpoint = Endpoint(endpoint) else { throw ValidationError("bad --endpoint") }
+        guard let endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
         let settings = BenchSettings(
-            endpoint: endpoint,
+            endpoints: endpoints,
             producers: producers,
             batch: batch,
             recordBytes: recordBytes,
@@ -95,6 +95,12 @@ public struct BenchCommand: AsyncParsableCommand {
         print(report.text())
         if json { print(report.json()) }
         if report.failure != nil { throw ExitCode.failure }
+    }
+
+    static func endpoints(_ text: String) -> [Endpoint]? {
+        let parsed = text.split(separator: ",").map { Endpoint(String($0)) }
+        guard !parsed.isEmpty, parsed.allSatisfy({ $0 != nil }) else { return nil }
+        return parsed.compactMap { $0 }
     }
 
     /// Sets up the stream, runs the chosen phases, and removes a stream it created even when a phase fails.
@@ -171,7 +177,11 @@ enum BenchMode: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// The options the phases read, validated and resolved once.
 struct BenchSettings: Sendable {
-    var endpoint: Endpoint
+    var endpoints: [Endpoint]
+    /// Where set-up calls go: the first endpoint.
+    var endpoint: Endpoint { endpoints[0] }
+    /// Connection `index`'s endpoint: round robin over the nodes given.
+    func endpoint(for index: Int) -> Endpoint { endpoints[index % endpoints.count] }
     var producers: Int
     var batch: Int
     var recordBytes: Int

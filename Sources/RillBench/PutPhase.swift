@@ -34,8 +34,8 @@ struct PutPhase: Sendable {
     func run(group: any EventLoopGroup) async throws -> PhaseResult {
         // Connect everything before the clock starts, so connection set-up is not measured.
         var clients: [KinesisClient] = []
-        for _ in 0..<settings.producers {
-            clients.append(try await KinesisClient.connect(to: settings.endpoint, on: group))
+        for producer in 0..<settings.producers {
+            clients.append(try await KinesisClient.connect(to: settings.endpoint(for: producer), on: group))
         }
         let counters = LiveCounters()
         let start = NIODeadline.now()

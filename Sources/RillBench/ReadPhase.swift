@@ -20,8 +20,8 @@ struct ReadPhase: Sendable {
         let shards = try await admin.listShards(stream)
         guard !shards.isEmpty else { throw BenchError("stream \(stream) has no shards") }
         var readers: [(shard: String, client: KinesisClient, iterator: String)] = []
-        for shard in shards {
-            let client = try await KinesisClient.connect(to: settings.endpoint, on: group)
+        for (position, shard) in shards.enumerated() {
+            let client = try await KinesisClient.connect(to: settings.endpoint(for: position), on: group)
             let iterator = try await client.trimHorizonIterator(stream: stream, shard: shard)
             readers.append((shard, client, iterator))
         }

@@ -27,7 +27,7 @@ struct Report {
     func text() -> String {
         var lines: [String] = []
         lines.append(
-            "rill bench  \(settings.endpoint)  stream \(stream)  \(settings.recordBytes)-byte records  "
+            "rill bench  \(settings.endpoints.map(\.description).joined(separator: ","))  stream \(stream)  \(settings.recordBytes)-byte records  "
                 + "\(settings.producers) producers  batch \(settings.batch)"
         )
         for phase in phases {
@@ -62,7 +62,7 @@ struct Report {
         var writer = JSONWriter(capacity: 2048)
         writer.beginObject()
         writer.key("endpoint")
-        writer.string(settings.endpoint.description)
+        writer.string(settings.endpoints.map(\.description).joined(separator: ","))
         writer.key("stream")
         writer.string(stream)
         writer.key("producers")

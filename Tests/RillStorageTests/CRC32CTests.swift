@@ -22,4 +22,18 @@ import Testing
         let both = bytes.withUnsafeBytes { CRC32C.update(first, UnsafeRawBufferPointer(rebasing: $0[split...])) }
         #expect(both == whole)
     }
+
+    @Test("the CPU instruction and the tables agree on every length and alignment")
+    func hardwareMatchesTables() {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<4099).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        bytes.withUnsafeBytes { raw in
+            for start in 0..<9 {
+                for length in [0, 1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 1000, 4090] where start + length <= raw.count {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    #expect(CRC32C.update(0x1234_5678, slice) == CRC32C.tableUpdate(0x1234_5678, slice))
+                }
+            }
+        }
+    }
 }

@@ -23,7 +23,14 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         var configIndexes: [LogIndex] = []
         /// The first read error seen; the core is told "not available" (nil), and the owner can surface this.
         var readError: StorageError?
+        /// The newest entries written, contiguous and ending at the log's last index: a leader sends entries
+        /// to followers right after writing them, and reading them back would cost a read and a CRC each.
+        var recent: [LogEntry] = []
+        var recentBytes = 0
     }
+
+    /// Bytes of recent entries kept in memory per group.
+    static let recentLimit = 2 << 20
 
     /// The log holding the entries.
     public let log: SegmentedLog
@@ -58,6 +65,7 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     public var lastIndex: LogIndex { log.lastIndex }
 
     public func term(at index: LogIndex) -> Term? {
+        if let term = state.withLock({ state in Self.cached(index, in: state.recent)?.term }) { return term }
         do {
             return try log.term(at: index)
         } catch {
@@ -69,6 +77,9 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     public func entries(from: LogIndex, through: LogIndex, maxBytes: Int) -> [LogEntry]? {
         guard from >= log.firstIndex, through <= log.lastIndex else { return nil }
         guard from <= through else { return [] }
+        if let cached = state.withLock({ state in Self.cachedRange(from: from, through: through, maxBytes: maxBytes, in: state.recent) }) {
+            return cached
+        }
         var result: [LogEntry] = []
         var total = 0
         var cursor = from
@@ -123,9 +134,53 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         }
         try log.append(entries)
         let added = entries.filter { $0.kind == .config }.map(\.index)
-        if !added.isEmpty {
-            state.withLock { $0.configIndexes.append(contentsOf: added) }
+        state.withLock { state in
+            state.configIndexes.append(contentsOf: added)
+            Self.remember(entries, in: &state)
         }
+    }
+
+    /// Adds freshly written entries to the recent cache, dropping any it held from their first index on.
+    private static func remember(_ entries: [LogEntry], in state: inout State) {
+        guard let first = entries.first else { return }
+        if let start = state.recent.first?.index, first.index >= start, first.index <= start.advanced(by: Int64(state.recent.count)) {
+            let keep = Int(start.distance(to: first.index))
+            for dropped in state.recent[keep...] { state.recentBytes -= dropped.payload.count }
+            state.recent.removeSubrange(keep...)
+        } else {
+            state.recent.removeAll()
+            state.recentBytes = 0
+        }
+        state.recent.append(contentsOf: entries)
+        state.recentBytes += entries.reduce(0) { $0 + $1.payload.count }
+        var evict = 0
+        while state.recentBytes > recentLimit, evict < state.recent.count - 1 {
+            state.recentBytes -= state.recent[evict].payload.count
+            evict += 1
+        }
+        if evict > 0 { state.recent.removeFirst(evict) }
+    }
+
+    private static func cached(_ index: LogIndex, in recent: [LogEntry]) -> LogEntry? {
+        guard let start = recent.first?.index, index >= start else { return nil }
+        let offset = Int(start.distance(to: index))
+        return offset < recent.count ? recent[offset] : nil
+    }
+
+    /// `from...through` from the cache, cut by `maxBytes` as the contract says; nil unless all of it is there.
+    private static func cachedRange(from: LogIndex, through: LogIndex, maxBytes: Int, in recent: [LogEntry]) -> [LogEntry]? {
+        guard let start = recent.first?.index, from >= start else { return nil }
+        let first = Int(start.distance(to: from))
+        let last = Int(start.distance(to: through))
+        guard last < recent.count else { return nil }
+        var result: [LogEntry] = []
+        var total = 0
+        for entry in recent[first...last] {
+            total += Raft.entrySize(entry)
+            if total > maxBytes && !result.isEmpty { break }
+            result.append(entry)
+        }
+        return result
     }
 
     /// Installs `snapshot` (`Ready.snapshot`): discards every stored entry and starts the log after it. The log
@@ -142,6 +197,8 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll()
+            state.recent.removeAll()
+            state.recentBytes = 0
         }
     }
 
@@ -154,6 +211,9 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll { $0 <= snapshot.index }
+            let dropped = state.recent.prefix { $0.index <= snapshot.index }
+            state.recentBytes -= dropped.reduce(0) { $0 + $1.payload.count }
+            state.recent.removeFirst(dropped.count)
         }
     }
 
