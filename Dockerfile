@@ -25,6 +25,6 @@ COPY --from=build /out/rill /usr/local/bin/rill
 USER rill
 WORKDIR /var/lib/rill
 VOLUME ["/var/lib/rill"]
-EXPOSE 4567
+EXPOSE 4567 4600
 ENTRYPOINT ["/usr/local/bin/rill"]
 CMD ["node", "--id", "1", "--az", "az-a", "--data-dir", "/var/lib/rill/node-1", "--api", "0.0.0.0:4567"]
