@@ -17,15 +17,28 @@ struct NodeRunner {
     func runUntilSignalled() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let node: Node
+        // While the node looks for its cluster and replays its logs, the API port says so (/ready is 503).
+        let reason = configuration.cluster == nil ? "replaying the logs" : "looking for the cluster, then replaying the logs"
+        let starting = Task { [logger] in
+            do {
+                try await StartingResponder.run(host: host, port: port, group: group, logger: logger) { reason }
+            } catch {
+                logger.debug("no starting responder", metadata: ["error": "\(error)"])
+            }
+        }
         do {
             node = try await Node.start(
                 configuration: configuration, logger: logger, metrics: NodeMetrics(factory: metricsEndpoint.factory),
                 eventLoopGroup: group)
         } catch {
+            starting.cancel()
+            await starting.value
             logger.critical("node failed to start", metadata: ["error": "\(error)"])
             try await group.shutdownGracefully()
             throw error
         }
+        starting.cancel()
+        await starting.value
         let server = APIServer(
             node: node, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])

@@ -205,7 +205,13 @@ public final class Node: Sendable {
                 }
             }
         }
-        var loops = [reconciler]
+        let sampler = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
+                await self?.sampleRaftMetrics()
+            }
+        }
+        var loops = [reconciler, sampler]
         if cluster != nil {
             loops.append(Task { [weak self] in
                 while !Task.isCancelled {

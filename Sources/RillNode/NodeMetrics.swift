@@ -15,6 +15,8 @@ public final class NodeMetrics: Sendable {
     public let storage: StorageMetrics
     /// The forwarder's counters.
     let cluster: ClusterMetrics
+    /// Per-group Raft gauges.
+    let raft: RaftMetrics
     private let factory: any MetricsFactory
     private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
     private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
@@ -24,6 +26,7 @@ public final class NodeMetrics: Sendable {
         self.factory = factory
         self.storage = StorageMetrics(factory: factory)
         self.cluster = ClusterMetrics(factory: factory)
+        self.raft = RaftMetrics(factory: factory)
     }
 
     // MARK: - What happened

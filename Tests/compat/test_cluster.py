@@ -112,6 +112,21 @@ def test_three_nodes_serve_every_call_on_every_node_and_agree(cluster):
     sums = cluster.wait_converged()
     assert all(len(s["shards"]) == 4 for s in sums.values())
     assert sum(s["records"] for s in sums[1]["shards"]) == 200
+    # /metrics: every group has exactly one leader across the three nodes (sampled once a second).
+    deadline = time.monotonic() + 10
+    leaders = {}
+    while time.monotonic() < deadline:
+        leaders = {}
+        for node in cluster.nodes:
+            text = node.get("/metrics")[1].decode()
+            for line in text.splitlines():
+                if line.startswith("rill_raft_role{") and float(line.rsplit(" ", 1)[1]) == 2:
+                    group = line.split('group="', 1)[1].split('"', 1)[0]
+                    leaders.setdefault(group, []).append(node.node_id)
+        if len(leaders) == 5 and all(len(v) == 1 for v in leaders.values()):
+            break
+        time.sleep(0.2)
+    assert len(leaders) == 5 and all(len(v) == 1 for v in leaders.values()), leaders
 
 
 @pytest.mark.parametrize("victim_role", ["shard leader", "metadata leader"])
@@ -236,3 +251,31 @@ def test_a_wiped_node_gets_its_replicas_back_while_writes_continue_then_counts_a
     cluster.wait_ready()
     cluster.wait_converged(timeout=90)
     check_history(writer, read_everything(cluster.node(1), STREAM))
+
+
+def test_ready_only_once_the_cluster_formed(tmp_path):
+    """/health answers at once; /ready is 503 while the node waits for its peers, 200 after."""
+    import urllib.error
+    c = Cluster(BINARY, tmp_path)
+    try:
+        first = c.node(1)
+        first.start()
+        deadline = time.monotonic() + 30
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                health = first.get("/health")[0]
+                break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)
+        assert health == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            first.get("/ready")
+        assert refused.value.code == 503
+        assert b"looking for the cluster" in refused.value.read()
+        c.node(2).start()
+        c.node(3).start()
+        c.wait_ready()
+        assert first.get("/ready")[0] == 200
+    finally:
+        c.stop()

@@ -68,6 +68,19 @@ extension Node {
         }
     }
 
+    /// Samples every group's status into the Raft gauges.
+    func sampleRaftMetrics() async {
+        var groups: Set<String> = ["meta"]
+        metrics.raft.record(group: "meta", await metadata.driver.status)
+        let names = Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        for replica in allReplicas() {
+            let group = "\(names[replica.streamID] ?? replica.streamID)/\(replica.shard.name)"
+            groups.insert(group)
+            metrics.raft.record(group: group, await replica.driver.status)
+        }
+        metrics.raft.keep(only: groups)
+    }
+
     static func randomKey() -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
         return (0..<32).map { _ in generator.next() }

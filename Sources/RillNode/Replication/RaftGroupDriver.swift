@@ -46,6 +46,8 @@ public actor RaftGroupDriver {
         public var lastIndex: LogIndex
         /// This member lost its disk and may not vote yet (`Raft.Node.abstainUntilCaughtUp`).
         public var abstaining: Bool = false
+        /// On a leader, how many entries the furthest-behind follower lacks; 0 elsewhere.
+        public var maxFollowerLag: UInt64 = 0
     }
 
     /// The group this driver runs.
@@ -256,7 +258,10 @@ public actor RaftGroupDriver {
     public var status: Status {
         Status(
             role: node.role, leader: node.leader, term: node.term, commit: node.commitIndex,
-            applied: node.appliedIndex, lastIndex: node.log.lastIndex, abstaining: node.abstention != nil)
+            applied: node.appliedIndex, lastIndex: node.log.lastIndex, abstaining: node.abstention != nil,
+            maxFollowerLag: node.role == .leader
+                ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
+                : 0)
     }
 
     // MARK: - Processing

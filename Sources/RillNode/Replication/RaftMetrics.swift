@@ -1,0 +1,80 @@
+import CoreMetrics
+import NIOConcurrencyHelpers
+import RillModel
+import RillRaft
+
+/// Per-group Raft gauges (docs/metrics.md, "Raft"), labelled `group` ("meta", or "<stream>/<shard>"): a
+/// node's groups are bounded by the shards placed on it. Sampled from each driver's status once a second.
+final class RaftMetrics: Sendable {
+    private let factory: any MetricsFactory
+    private let series = NIOLockedValueBox<[String: GroupSeries]>([:])
+    private let elections: Counter
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        elections = Counter(label: "rill_raft_elections_total", dimensions: [], factory: factory)
+    }
+
+    private final class GroupSeries: Sendable {
+        let term: Gauge
+        let role: Gauge
+        let commit: Gauge
+        let applied: Gauge
+        let matchLag: Gauge
+        let abstaining: Gauge
+        let lastTerm = NIOLockedValueBox<Term>(.zero)
+
+        init(group: String, factory: any MetricsFactory) {
+            let labels = [("group", group)]
+            term = Gauge(label: "rill_raft_term", dimensions: labels, factory: factory)
+            role = Gauge(label: "rill_raft_role", dimensions: labels, factory: factory)
+            commit = Gauge(label: "rill_raft_commit_index", dimensions: labels, factory: factory)
+            applied = Gauge(label: "rill_raft_applied_index", dimensions: labels, factory: factory)
+            matchLag = Gauge(label: "rill_raft_replica_match_lag", dimensions: labels, factory: factory)
+            abstaining = Gauge(label: "rill_raft_abstaining", dimensions: labels, factory: factory)
+        }
+
+        func destroy() {
+            for gauge in [term, role, commit, applied, matchLag, abstaining] { gauge.destroy() }
+        }
+    }
+
+    /// Records one group's status; counts an election each time a group's term moves on.
+    func record(group: String, _ status: RaftGroupDriver.Status) {
+        let made = series.withLockedValue { table -> GroupSeries in
+            if let existing = table[group] { return existing }
+            let fresh = GroupSeries(group: group, factory: factory)
+            table[group] = fresh
+            return fresh
+        }
+        made.term.record(Int(status.term.rawValue))
+        made.role.record(Self.code(status.role))
+        made.commit.record(Int(status.commit.rawValue))
+        made.applied.record(Int(status.applied.rawValue))
+        made.matchLag.record(Int(status.maxFollowerLag))
+        made.abstaining.record(status.abstaining ? 1 : 0)
+        let moved = made.lastTerm.withLockedValue { last -> Bool in
+            defer { last = status.term }
+            return last != .zero && status.term > last
+        }
+        if moved { elections.increment() }
+    }
+
+    /// Drops the series of groups no longer on this node.
+    func keep(only groups: Set<String>) {
+        let gone = series.withLockedValue { table -> [GroupSeries] in
+            let stale = table.keys.filter { !groups.contains($0) }
+            return stale.compactMap { table.removeValue(forKey: $0) }
+        }
+        for item in gone { item.destroy() }
+    }
+
+    /// 0 follower, 1 candidate (or pre-candidate), 2 leader.
+    static func code(_ role: Raft.Role) -> Int {
+        switch role {
+        case .follower: 0
+        case .preCandidate, .candidate: 1
+        case .leader: 2
+        }
+    }
+}
