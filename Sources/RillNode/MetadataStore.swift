@@ -36,7 +36,11 @@ final class MetadataStore: Sendable {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
         // committed after the damage would silently vanish. The operator restores meta/ or accepts the loss.
         let quarantine = directory + "/damaged"
-        let advice = "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage."
+        // In a cluster the other voters hold the metadata: wipe-and-rejoin copies it back and abstains from
+        // votes meanwhile, which restoring a backup of one node would not.
+        let advice = plan.isSoleVoter
+            ? "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage."
+            : "Delete this node's whole data directory and start it again with the same --id: it rejoins the cluster and copies its data back."
         if FileManager.default.fileExists(atPath: quarantine) {
             throw MetadataDamaged(
                 description: "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). \(advice)")

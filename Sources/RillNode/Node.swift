@@ -30,6 +30,8 @@ public final class Node: Sendable {
     let cluster: ClusterContext?
     /// Where groups this node does not run were last led, learned from redirects.
     let leaderHints = NIOLockedValueBox<[RaftGroupID: NodeID]>([:])
+    /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
+    let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// Signals that the catalog changed, so the replica set follows it.
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>

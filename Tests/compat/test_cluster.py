@@ -163,6 +163,12 @@ def test_kill_9_of_a_leader_under_load_loses_nothing_and_writes_resume(cluster, 
     writer.join(timeout=30)
     cluster.wait_converged(timeout=60)
     check_history(writer, read_everything(entry, STREAM))
+    if victim_role == "shard leader":
+        # The shard was placed with the victim as preferred leader: leadership goes home once it caught up.
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and cluster.leader_of(STREAM, shard) != victim:
+            time.sleep(0.2)
+        assert cluster.leader_of(STREAM, shard) == victim, "leadership did not move back to the returned node"
 
 
 def test_kill_9_of_every_node_at_once_keeps_every_acknowledged_record(cluster):

@@ -21,6 +21,7 @@ extension Node {
     /// cluster's UUID, iterator key and members; shard leadership goes back to preferred replicas.
     func controlOnce() async {
         await endAbstentions()
+        await moveLeadershipHome()
         guard let cluster, await metadata.driver.status.role == .leader else { return }
         do {
             let catalog = metadata.catalog
@@ -65,6 +66,48 @@ extension Node {
             logger.info("every group caught up after the disk was lost; this node votes again")
         } catch {
             logger.error("could not record the end of the rejoin", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// How long a preferred replica must have been caught up before leadership moves back to it.
+    static let homecomingDelay: Duration = .seconds(10)
+
+    /// Gives a shard led here back to its preferred replica (the first of its placement, which spreads
+    /// leaders evenly over nodes) once that replica has been caught up for `homecomingDelay`: after a node
+    /// returns, its shards go home. One move per round, so a returning node is not flooded.
+    func moveLeadershipHome() async {
+        let now = ContinuousClock.now
+        let catalog = metadata.catalog
+        var preferred: [String: [UInt32: NodeID]] = [:]
+        for stream in catalog.allStreams {
+            for shard in stream.shards where shard.isOpen {
+                if let first = shard.replicas?.first { preferred[stream.id, default: [:]][shard.index] = NodeID(first) }
+            }
+        }
+        for replica in allReplicas() {
+            let group = replica.driver.group
+            guard let home = preferred[replica.streamID]?[replica.shard.index], home != me,
+                await replica.driver.status.role == .leader
+            else {
+                _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+                continue
+            }
+            guard await replica.driver.isCaughtUp(home) else {
+                _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+                continue
+            }
+            let since = preferredCaughtUpSince.withLockedValue { table in
+                if let since = table[group] { return since }
+                table[group] = now
+                return now
+            }
+            guard since.duration(to: now) >= Self.homecomingDelay else { continue }
+            _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+            logger.info(
+                "moving shard leadership back to its preferred replica",
+                metadata: ["rill.shard": "\(replica.shard)", "rill.stream.id": "\(replica.streamID)", "to": "\(home)"])
+            await replica.driver.transferLeadership(to: home)
+            return
         }
     }
 

@@ -213,6 +213,22 @@ public actor RaftGroupDriver {
         wake.yield()
     }
 
+    /// Whether this member leads and `peer` holds everything it has: a leadership move to it is quick.
+    public func isCaughtUp(_ peer: NodeID) -> Bool {
+        node.role == .leader && node.progress[peer]?.match == node.log.lastIndex
+    }
+
+    /// Hands leadership to `target` (thesis §3.10); proposals are refused until it completes or times out.
+    public func transferLeadership(to target: NodeID) {
+        guard running else { return }
+        do {
+            try node.transferLeadership(to: target)
+        } catch {
+            return
+        }
+        wake.yield()
+    }
+
     /// Starts an election now.
     public func campaign() {
         guard running else { return }
