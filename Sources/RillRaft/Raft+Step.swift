@@ -24,7 +24,7 @@ extension Raft.Node {
             followLeader(message.from)
             handleAppendEntries(
                 from: message.from, prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commit)
-            if abstention != nil { noteLeaderContact(commit: commit) }
+            if abstention != nil { noteLeaderAppend(commit: commit) }
         case .heartbeat(let commit):
             guard role != .leader else { return }
             followLeader(message.from)
@@ -37,13 +37,10 @@ extension Raft.Node {
             } else {
                 send(to: message.from, .heartbeatResponse)
             }
-            // A heartbeat's commit is capped at what we hold, so it cannot set the bar, only clear it.
-            if abstention?.leaderTerm != nil { noteLeaderContact(commit: .zero) }
         case .installSnapshot(let snapshot):
             guard role != .leader else { return }
             followLeader(message.from)
             handleSnapshot(from: message.from, snapshot)
-            if abstention != nil { noteLeaderContact(commit: snapshot.index) }
         case .appendResponse(let result):
             guard role == .leader else { return }
             handleAppendResponse(from: message.from, result)

@@ -39,6 +39,10 @@ extension Simulation {
         public var compactionRate: Double
         /// Voters at start; the other nodes start as learners.
         public var initialVoters: Int?
+        /// Chance that a crash also wipes the node's disk: it restarts empty and abstains from voting until
+        /// caught up (`Raft.Node.abstainUntilCaughtUp`). Only while no other node is abstaining or wiped: with
+        /// two disks lost in three, Raft promises nothing.
+        public var wipeRate: Double
 
         public init(
             nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 600,
@@ -49,8 +53,9 @@ extension Simulation {
             tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
             linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005,
             membershipRate: Double = 0, compactionRate: Double = 0,
-            initialVoters: Int? = nil
+            initialVoters: Int? = nil, wipeRate: Double = 0
         ) {
+            self.wipeRate = wipeRate
             self.nodeCount = nodeCount
             self.ticks = ticks
             self.healTicks = healTicks
@@ -93,6 +98,7 @@ extension Simulation {
         public var transfers = 0
         public var membershipChanges = 0
         public var compactions = 0
+        public var wipes = 0
         public var snapshotsInstalled = 0
 
         public init() {}
@@ -115,6 +121,7 @@ extension Simulation {
             transfers += other.transfers
             membershipChanges += other.membershipChanges
             compactions += other.compactions
+            wipes += other.wipes
             snapshotsInstalled += other.snapshotsInstalled
         }
 
@@ -122,7 +129,7 @@ extension Simulation {
             "seeds=\(seeds) elections=\(elections) commits=\(commits) acknowledged=\(acknowledged) "
                 + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) delayed=\(delayed) "
                 + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
-                + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) snapshotsInstalled=\(snapshotsInstalled)"
+                + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) wipes=\(wipes) snapshotsInstalled=\(snapshotsInstalled)"
         }
     }
 

@@ -19,6 +19,8 @@ extension Simulation {
         private var disks: [Disk]
         /// The commit index each live node last reported, for the checker.
         private var reportedCommit: [LogIndex]
+        /// Nodes whose disk was wiped and that have not caught up since: they start abstaining.
+        private var wiped: [Bool]
         private var configuration: Raft.Configuration
         /// blocked[from][to]: the link drops everything (partitions and one-way cuts).
         private var blocked: [[Bool]]
@@ -56,6 +58,7 @@ extension Simulation {
             // One storage object per disk (`Array(repeating:)` would share one).
             self.disks = (0..<settings.nodeCount).map { _ in Disk() }
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
+            self.wiped = Array(repeating: false, count: settings.nodeCount)
             self.blocked = Array(
                 repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
             stats.seeds = 1
@@ -68,12 +71,15 @@ extension Simulation {
                 while tick < settings.ticks { try step() }
                 healAll()
                 faulty = false
-                let deadline = tick + settings.healTicks
+                // A wiped node copies the whole log back, one small append per round trip in these worlds.
+                let longestLog = nodes.compactMap { $0?.log.lastIndex.rawValue }.max() ?? 0
+                let allowance = settings.healTicks + (stats.wipes > 0 ? 4 * Int(longestLog) : 0)
+                let deadline = tick + allowance
                 while tick < deadline {
                     try step()
                     if isConverged() { return stats }
                 }
-                throw CheckFailure("liveness", "no convergence \(settings.healTicks) ticks after healing: \(summary())")
+                throw CheckFailure("liveness", "no convergence \(allowance) ticks after healing: \(summary())")
             } catch {
                 throw Violation(seed: seed, tick: tick, property: error.property, detail: error.detail)
             }
@@ -322,9 +328,22 @@ extension Simulation {
         }
 
         private mutating func crash(_ slot: Int, reason: String) {
+            // A wiped node abstains, across restarts too (node.json says so), until it has caught up once.
+            if let node = nodes[slot], node.abstention == nil { wiped[slot] = false }
             nodes[slot] = nil
             pending.removeAll { $0.node == slot }
             log("node \(slot + 1) \(reason)")
+            // Sometimes the disk is lost too, but never a second one before the first wiped node caught up.
+            let othersIntact = nodes.indices.allSatisfy { other in
+                other == slot || (!wiped[other] && nodes[other]?.abstention == nil)
+            }
+            if othersIntact && random.chance(settings.wipeRate) {
+                disks[slot] = Disk()
+                reportedCommit[slot] = .zero
+                wiped[slot] = true
+                stats.wipes += 1
+                log("node \(slot + 1) lost its disk")
+            }
         }
 
         private mutating func start(_ slot: Int) {
@@ -332,8 +351,10 @@ extension Simulation {
                 id: NodeID(UInt64(slot + 1)), configuration: configuration, hardState: disks[slot].hardState,
                 storage: disks[slot].storage,
                 options: settings.options, random: &random)
-            reportedCommit[slot] = node.commitIndex
-            nodes[slot] = node
+            var started = node
+            if wiped[slot] { started.abstainUntilCaughtUp() }
+            reportedCommit[slot] = started.commitIndex
+            nodes[slot] = started
             log("node \(slot + 1) started at \(node.hardState)")
         }
 
