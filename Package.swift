@@ -53,7 +53,11 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", argumentParser, log, metrics] + nio),
+        .target(
+            name: "RillChaosRunner",
+            dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
+        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
@@ -63,6 +67,7 @@ let package = Package(
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
         .testTarget(name: "RillGossipTests", dependencies: ["RillGossip", "RillModel"]),
         .testTarget(name: "RillChaosTests", dependencies: ["RillChaos"]),
+        .testTarget(name: "RillChaosRunnerTests", dependencies: ["RillChaosRunner", "RillChaos", "RillKinesis"]),
         .testTarget(
             name: "RillTransportTests",
             dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio

@@ -9,7 +9,15 @@ extension Node {
         guard cluster != nil else { return try await serve(request) }
         return try await untilServed { hint in
             if let hint, hint != me { return try await forward(request, to: hint) }
-            return try await serveHere(request)
+            do {
+                return try await serveHere(request)
+            } catch let error as KinesisError where error.code == .resourceNotFound {
+                // This node's catalog may trail the cluster's (just restarted, or a stream created a moment
+                // ago): only the metadata leader's "not found" is the answer.
+                let status = await metadata.driver.status
+                guard status.role != .leader else { throw error }
+                throw Redirect(hint: status.leader)
+            }
         }
     }
 

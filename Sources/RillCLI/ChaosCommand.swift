@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import RillChaosRunner
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `rill chaos`: a fault-injection run against a local cluster it starts itself, judged by the history
+/// checker. The work is in RillChaosRunner; this parses flags, watches for Ctrl-C and sets the exit status.
+struct ChaosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Run a local cluster under a workload while killing, pausing and wiping nodes; check the history.",
+        discussion: """
+            Exit status: 0 when the verdict is valid, 1 when the checker found a violation, 2 when the run \
+            could not be completed or judged (harness error, cluster never recovered), 3 when the verdict is \
+            valid but a node crashed on its own or stopped recovering after a fault. See docs/chaos.md.
+            """)
+
+    @Option(help: "Nodes in the cluster (3 to 5; shards keep three replicas, one per zone).")
+    var nodes = 3
+
+    @Option(help: "Seconds the workload and the faults run (start-up and the final check come on top).")
+    var duration = 300.0
+
+    @Option(help: "Faults to inject, comma-separated: kill, pause, wipe, allkill (partition is not available yet).")
+    var faults = "kill,pause,wipe,allkill"
+
+    @Option(help: "Seed of the fault schedule and the workers' choices.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Directory for history.jsonl, verdict.json, summary.txt and nodes/ (must not hold a run).")
+    var out: String
+
+    @Option(help: "The rill binary to run nodes with (default: this executable).")
+    var binary: String?
+
+    @Option(help: "Shards of the stream under test.")
+    var shards = 4
+
+    @Option(help: "Concurrent writer processes.")
+    var writers = 4
+
+    @Option(help: "Records per second all writers together aim for.")
+    var rate = 1000.0
+
+    @Option(
+        name: .customLong("write-timeout"),
+        help: "Seconds a writer waits for a reply before recording the write indeterminate.")
+    var writeTimeout = 3.0
+
+    @Option(help: "Consumers; each reads every shard.")
+    var readers = 1
+
+    @Option(name: .customLong("node-log-level"), help: "--log-level of the nodes.")
+    var nodeLogLevel = "info"
+
+    func validate() throws {
+        guard (3...5).contains(nodes) else { throw ValidationError("--nodes must be 3…5") }
+        guard duration >= 5, duration <= 86_400 else { throw ValidationError("--duration must be 5…86400 seconds") }
+        guard (1...64).contains(shards) else { throw ValidationError("--shards must be 1…64") }
+        guard (1...64).contains(writers) else { throw ValidationError("--writers must be 1…64") }
+        guard rate >= 1, rate <= 1_000_000 else { throw ValidationError("--rate must be 1…1000000 records/s") }
+        guard writeTimeout >= 0.1, writeTimeout <= 300 else {
+            throw ValidationError("--write-timeout must be 0.1…300 seconds")
+        }
+        guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0…16") }
+        if case .failure(let error) = NemesisKind.parseList(faults) {
+            guard case .harness(let message) = error else { throw ValidationError("\(error)") }
+            throw ValidationError(message)
+        }
+        if let binary, !FileManager.default.isExecutableFile(atPath: binary) {
+            throw ValidationError("--binary \(binary) is not an executable file")
+        }
+    }
+
+    private static func outcome(of run: ChaosRun) async -> Result<ChaosOutcome, ChaosError> {
+        do {
+            return .success(try await run.run())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    func run() async throws {
+        let executable =
+            binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        var configuration = ChaosConfiguration(
+            outDirectory: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL, binary: executable)
+        configuration.nodes = nodes
+        configuration.duration = duration
+        configuration.faults = try NemesisKind.parseList(faults).get()
+        configuration.seed = seed
+        configuration.shards = shards
+        configuration.writers = writers
+        configuration.readers = readers
+        configuration.rate = rate
+        configuration.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
+        configuration.nodeArguments = ["--log-level", nodeLogLevel]
+
+        // Ctrl-C or SIGTERM cancels the run, which still stops every node it started.
+        let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        let run = ChaosRun(configuration: configuration)
+        let result = await withTaskGroup(of: Result<ChaosOutcome, ChaosError>?.self) { tasks in
+            tasks.addTask { await Self.outcome(of: run) }
+            tasks.addTask {
+                _ = await signals.next()
+                return nil
+            }
+            var result: Result<ChaosOutcome, ChaosError> = .failure(.interrupted)
+            for await finished in tasks {
+                // Whichever ends first ends the other: the run on a signal, the signal wait when the run is done.
+                tasks.cancelAll()
+                if let finished { result = finished }
+            }
+            return result
+        }
+        switch result {
+        case .success(let outcome):
+            print(outcome.summary(configuration: configuration), terminator: "")
+            print("history, verdict and node logs: \(configuration.outDirectory.path)")
+            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        case .failure(let error):
+            FileHandle.standardError.write(Data("rill chaos: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import NIOPosix
+import RillBench
+
+/// `rill status`: the cluster as its nodes see it — members, and every shard's leader, replicas and lag —
+/// from each node's `GET /admin/status`.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Print the cluster's members and every shard's leader, replicas and lag.")
+
+    @Option(help: "Any node's API endpoint; the others are found from its member list.")
+    var endpoint = "http://127.0.0.1:4567"
+
+    @Flag(help: "Print one JSON object (every node's /admin/status, by node id) instead of tables.")
+    var json = false
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            try await report(group: group)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        try await group.shutdownGracefully()
+    }
+
+    private func report(group: MultiThreadedEventLoopGroup) async throws {
+        let first = try await Self.status(of: endpoint, group: group)
+        var views: [Int: [String: Any]] = [:]
+        var members: [[String: Any]] = first["members"] as? [[String: Any]] ?? []
+        if members.isEmpty {
+            members = [["id": first["node"] ?? 1, "zone": first["zone"] ?? "", "api": endpoint, "peer": "-"]]
+        }
+        for member in members {
+            guard let id = member["id"] as? Int else { continue }
+            let api = (member["api"] as? String).map { $0.hasPrefix("http") ? $0 : "http://" + $0 } ?? endpoint
+            views[id] = try? await Self.status(of: api, group: group)
+        }
+        if json {
+            let combined = Dictionary(uniqueKeysWithValues: views.map { (String($0.key), $0.value as Any) })
+            let data = try JSONSerialization.data(withJSONObject: combined, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print(Self.membersTable(members, views: views))
+        print("")
+        print(Self.groupsTable(views))
+    }
+
+    static func status(of endpoint: String, group: MultiThreadedEventLoopGroup) async throws -> [String: Any] {
+        let (code, body) = try await AdminFetch.get(endpoint, path: "/admin/status", on: group)
+        guard code == 200, let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw ValidationError("\(endpoint)/admin/status answered \(code)")
+        }
+        return object
+    }
+
+    static func membersTable(_ members: [[String: Any]], views: [Int: [String: Any]]) -> String {
+        var rows = [["NODE", "ZONE", "API", "PEER", "STATE", "LEADS"]]
+        for member in members {
+            let id = member["id"] as? Int ?? 0
+            let groups = views[id]?["groups"] as? [[String: Any]] ?? []
+            let leads = groups.filter { ($0["role"] as? String) == "leader" }.count
+            rows.append([
+                "\(id)", member["zone"] as? String ?? "", member["api"] as? String ?? "", member["peer"] as? String ?? "",
+                views[id] == nil ? "unreachable" : "up", views[id] == nil ? "-" : "\(leads)",
+            ])
+        }
+        return table(rows)
+    }
+
+    /// One row per group: its leader, and each replica's last index behind the leader's.
+    static func groupsTable(_ views: [Int: [String: Any]]) -> String {
+        var byGroup: [String: [(node: Int, group: [String: Any])]] = [:]
+        for (node, view) in views {
+            for group in view["groups"] as? [[String: Any]] ?? [] {
+                let name = (group["stream"] as? String).map { "\($0)/\(group["shardId"] as? String ?? "")" } ?? "meta"
+                byGroup[name, default: []].append((node, group))
+            }
+        }
+        var rows = [["GROUP", "LEADER", "TERM", "COMMIT", "REPLICAS (node: entries behind the leader)"]]
+        for name in byGroup.keys.sorted(by: { ($0 == "meta" ? "" : $0) < ($1 == "meta" ? "" : $1) }) {
+            let replicas = byGroup[name] ?? []
+            let leaderView = replicas.first { ($0.group["role"] as? String) == "leader" }
+            let leaderLast = leaderView?.group["lastIndex"] as? Int
+            let lags = replicas.sorted { $0.node < $1.node }.map { replica -> String in
+                let last = replica.group["lastIndex"] as? Int ?? 0
+                let mark = (replica.group["abstaining"] as? Bool) == true ? " (catching up, no vote)" : ""
+                return "\(replica.node): \(leaderLast.map { max(0, $0 - last) }.map(String.init) ?? "?")\(mark)"
+            }
+            rows.append([
+                name, leaderView.map { "\($0.node)" } ?? "none", "\(leaderView?.group["term"] as? Int ?? 0)",
+                "\(leaderView?.group["commit"] as? Int ?? 0)", lags.joined(separator: ", "),
+            ])
+        }
+        return table(rows)
+    }
+
+    static func table(_ rows: [[String]]) -> String {
+        let widths = (0..<(rows.first?.count ?? 0)).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == row.count - 1 ? cell : cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,112 @@
+import NIOCore
+import NIOHTTP1
+import RillChaos
+import RillKinesis
+
+/// The node's operator endpoints: `/ready`, `/admin/status` and `/admin/checksums`, each on a fresh
+/// connection (they are rare, and a paused node must not hold up a shared one).
+struct AdminClient: Sendable {
+    let group: any EventLoopGroup
+
+    func isReady(port: Int) async -> Bool {
+        guard let response = try? await get("/ready", port: port, timeout: .seconds(1)) else { return false }
+        return response.status == .ok
+    }
+
+    /// Polls /ready on `ports` until all answer 200; false if `timeout` passes first.
+    func waitReady(ports: [Int], within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var waiting = ports
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            var still: [Int] = []
+            for port in waiting where !(await isReady(port: port)) { still.append(port) }
+            waiting = still
+            if waiting.isEmpty { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func status(port: Int) async -> NodeStatus? {
+        guard let object = await getObject("/admin/status", port: port, timeout: .seconds(2)) else { return nil }
+        return NodeStatus(object)
+    }
+
+    /// One node's checksums of every shard of `streamName`, as the history records them.
+    func checksums(port: Int, streamName: String) async -> [ShardChecksum]? {
+        guard let object = await getObject("/admin/checksums", port: port, timeout: .seconds(30)),
+            let shards = object.objects("shards")
+        else { return nil }
+        return shards.compactMap { shard in
+            guard shard.string("stream") == streamName, let id = shard.string("shardId"),
+                let applied = shard.int("applied"), let sha256 = shard.string("sha256"),
+                let records = shard.int("records")
+            else { return nil }
+            return ShardChecksum(shard: id, applied: UInt64(max(0, applied)), sha256: sha256, records: records)
+        }
+    }
+
+    private func getObject(_ path: String, port: Int, timeout: Duration) async -> JSONObject? {
+        guard let response = try? await get(path, port: port, timeout: timeout), response.status == .ok,
+            case .object(let object)? = try? JSONParser.parse(response.bytes)
+        else { return nil }
+        return object
+    }
+
+    private func get(_ path: String, port: Int, timeout: Duration) async throws(HTTPFailure) -> HTTPResponse {
+        let connection = try await HTTPConnection.connect(port: port, on: group, timeout: timeout)
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+        head.headers.add(name: "Content-Length", value: "0")
+        do {
+            let response = try await connection.send(head: head, body: ByteBuffer(), timeout: timeout)
+            await connection.close()
+            return response
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+}
+
+/// What `/admin/status` says about one node's Raft groups.
+struct NodeStatus: Sendable, Equatable {
+    struct Group: Sendable, Equatable {
+        /// `meta`, or `<streamId>/<shardId>`.
+        var group: String
+        var stream: String?
+        var shard: String?
+        var role: String
+        var leader: Int?
+        var term: Int
+        var commit: Int
+        var applied: Int
+        var abstaining: Bool
+    }
+
+    var node: Int
+    var groups: [Group]
+
+    init(node: Int, groups: [Group]) {
+        self.node = node
+        self.groups = groups
+    }
+
+    init?(_ object: JSONObject) {
+        guard let node = object.int("node"), let groups = object.objects("groups") else { return nil }
+        self.node = node
+        self.groups = groups.compactMap { group in
+            guard let name = group.string("group") else { return nil }
+            return Group(
+                group: name, stream: group.string("stream"), shard: group.string("shardId"),
+                role: group.string("role") ?? "", leader: group.int("leader"), term: group.int("term") ?? 0,
+                commit: group.int("commit") ?? 0, applied: group.int("applied") ?? 0,
+                abstaining: group.bool("abstaining") ?? false)
+        }
+    }
+
+    /// The leader this node knows for `shard` of `stream`, if any.
+    func leader(stream: String, shard: String) -> Int? {
+        groups.first { $0.stream == stream && $0.shard == shard }?.leader
+    }
+}

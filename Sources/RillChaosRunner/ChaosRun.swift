@@ -1,0 +1,154 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RillChaos
+
+/// `rill chaos`: starts a local cluster, runs a workload against it while a nemesis injects faults, heals
+/// everything, reads every shard back and judges the history with `RillChaos.Checker`.
+///
+/// Output under `--out`: `history.jsonl` (written as the run goes), `verdict.json`, `summary.txt`, and
+/// `nodes/node-N` (data dirs) with `nodes/node-N.log`.
+public struct ChaosRun: Sendable {
+    public let configuration: ChaosConfiguration
+    let console = Console()
+
+    public init(configuration: ChaosConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Runs to the end; throws only when the run cannot be judged (see `ChaosError`).
+    public func run() async throws(ChaosError) -> ChaosOutcome {
+        let out = configuration.outDirectory
+        try prepare(out)
+        let binary = try copyBinary(to: out)
+        let group = MultiThreadedEventLoopGroup.singleton
+        let cluster = try LocalCluster(
+            directory: out.appendingPathComponent("nodes"), binary: binary, count: configuration.nodes,
+            extraArguments: configuration.nodeArguments)
+        let kinds = configuration.faults.map(\.rawValue).joined(separator: ",")
+        console.line(
+            "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes, \(configuration.shards) shards, "
+                + "\(configuration.writers) writers, \(configuration.readers) readers, faults \(kinds), "
+                + "\(Int(configuration.duration)) s; output in \(out.path)")
+        let started = ContinuousClock.now
+        do {
+            var outcome = try await runAgainst(cluster, group: group)
+            await cluster.stopAll()
+            outcome.runTime = started.duration(to: .now)
+            try write(outcome, to: out)
+            return outcome
+        } catch {
+            await cluster.stopAll()
+            throw Task.isCancelled ? .interrupted : error
+        }
+    }
+
+    private func prepare(_ out: URL) throws(ChaosError) {
+        let files = FileManager.default
+        for leftover in ["history.jsonl", "nodes", "bin"]
+        where files.fileExists(atPath: out.appendingPathComponent(leftover).path) {
+            throw .harness("\(out.path) already holds a run (\(leftover)); choose another --out or delete it")
+        }
+        do {
+            try files.createDirectory(at: out.appendingPathComponent("nodes"), withIntermediateDirectories: true)
+        } catch {
+            throw .harness("cannot create \(out.path): \(error)")
+        }
+    }
+
+    /// Nodes run from a copy of the binary in `OUT/bin`: a rebuild during the run must not change the code a
+    /// restarted node runs (or catch the file half-written), and the copy stays with the run's output.
+    private func copyBinary(to out: URL) throws(ChaosError) -> String {
+        let copy = out.appendingPathComponent("bin/rill")
+        do {
+            try FileManager.default.createDirectory(
+                at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: configuration.binary, toPath: copy.path)
+        } catch {
+            throw .harness("cannot copy \(configuration.binary) to \(copy.path): \(error)")
+        }
+        return copy.path
+    }
+
+    // MARK: - Phases
+
+    private func runAgainst(_ cluster: LocalCluster, group: any EventLoopGroup) async throws(ChaosError)
+        -> ChaosOutcome
+    {
+        let admin = AdminClient(group: group)
+        let ports = cluster.nodes.map(\.apiPort)
+        try await cluster.healAll()
+        guard await admin.waitReady(ports: ports, within: .seconds(60)) else {
+            throw .unrecovered("the new cluster was not ready within 60 s; see \(logDirectory)")
+        }
+        let stream = configuration.streamName
+        let shards = try await StreamSetup(stream: stream, shardCount: configuration.shards, ports: ports, group: group)
+            .run(deadline: .now + .seconds(60))
+        if let problem = await ClusterHealth.wait(
+            admin: admin, cluster: cluster, stream: stream, shards: shards, within: .seconds(60))
+        {
+            throw .unrecovered("the stream's shards did not all get leaders within 60 s: \(problem)")
+        }
+        let recorder: Recorder
+        do {
+            recorder = try Recorder(fileAt: configuration.outDirectory.appendingPathComponent("history.jsonl"))
+        } catch {
+            throw .harness("cannot create history.jsonl: \(error)")
+        }
+        let nemesis = Nemesis(
+            cluster: cluster, admin: admin, recorder: recorder, stream: stream, shards: shards, console: console)
+        console.line("cluster ready, stream \(stream) has \(shards.count) shards; workload and nemesis start")
+
+        let watchStop = StopFlag()
+        let watch = CrashWatch(
+            cluster: cluster, admin: admin, recorder: recorder, console: console, logDirectory: logDirectory)
+        let (result, crashes) = await withTaskGroup(of: Finished.self) { tasks in
+            tasks.addTask { .watch(await watch.run(stop: watchStop)) }
+            tasks.addTask {
+                await recorder.run()
+                return .recorder
+            }
+            tasks.addTask {
+                let result = await workloadAndCheckResult(
+                    cluster: cluster, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards, group: group)
+                watchStop.set()
+                return .main(result)
+            }
+            var result: Result<ChaosOutcome, ChaosError> = .failure(.harness("the run ended without a result"))
+            var crashes = CrashWatch.Report()
+            for await finished in tasks {
+                switch finished {
+                case .main(let outcome): result = outcome
+                case .watch(let report): crashes = report
+                case .recorder: break
+                }
+            }
+            return (result, crashes)
+        }
+        if let error = crashes.harnessError { throw error }
+        var outcome = try result.get()
+        outcome.crashes = crashes.crashes
+        return outcome
+    }
+
+    private func workloadAndCheckResult(
+        cluster: LocalCluster, admin: AdminClient, recorder: Recorder, nemesis: Nemesis, shards: [String],
+        group: any EventLoopGroup
+    ) async -> Result<ChaosOutcome, ChaosError> {
+        do {
+            return .success(
+                try await workloadAndCheck(
+                    cluster: cluster, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards, group: group))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private enum Finished: Sendable {
+        case main(Result<ChaosOutcome, ChaosError>)
+        case watch(CrashWatch.Report)
+        case recorder
+    }
+
+    private var logDirectory: String { logDirectoryPath }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The chaos run's own cluster: N `rill node` processes on loopback, each with a data dir and log under
+/// `OUT/nodes`, which the nemesis kills, pauses, wipes and restarts.
+///
+/// The actor is the only owner of the processes. Every state change happens here, and `kill` returns only
+/// once the process is reaped, so a restart never races the old process for its ports.
+actor LocalCluster {
+    /// What a member's process is doing, as far as the harness made it.
+    enum State: Sendable, Equatable {
+        case running(pid_t)
+        case paused(pid_t)
+        case down
+    }
+
+    /// A node process that ended without the harness asking.
+    struct UnexpectedExit: Sendable {
+        var node: NodeProcess
+        var status: String
+    }
+
+    let nodes: [NodeProcess]
+    private let binary: String
+    private let extraArguments: [String]
+    private var states: [State]
+    private var starts: [Int]
+
+    init(directory: URL, binary: String, count: Int, extraArguments: [String]) throws(ChaosError) {
+        let ports = try FreePorts.take(2 * count)
+        let zones = ["az-a", "az-b", "az-c"]
+        var nodes: [NodeProcess] = []
+        for index in 0..<count {
+            let node = NodeProcess(
+                id: index + 1, zone: zones[index % zones.count], apiPort: ports[2 * index],
+                peerPort: ports[2 * index + 1], dataDirectory: directory.appendingPathComponent("node-\(index + 1)"),
+                logFile: directory.appendingPathComponent("node-\(index + 1).log"))
+            do {
+                try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw .harness("cannot create \(node.dataDirectory.path): \(error)")
+            }
+            nodes.append(node)
+        }
+        self.nodes = nodes
+        self.binary = binary
+        self.extraArguments = extraArguments
+        self.states = Array(repeating: .down, count: count)
+        self.starts = Array(repeating: 0, count: count)
+    }
+
+    func state(of index: Int) -> State { states[index] }
+
+    /// API ports of the nodes a client can expect an answer from: running and not paused.
+    func reachablePorts() -> [Int] {
+        nodes.indices.compactMap { index in
+            if case .running = states[index] { return nodes[index].apiPort }
+            return nil
+        }
+    }
+
+    /// Indices of members that are running and not paused.
+    func runningIndices() -> [Int] {
+        nodes.indices.filter { if case .running = states[$0] { true } else { false } }
+    }
+
+    // MARK: - Starting and stopping
+
+    func start(_ index: Int) throws(ChaosError) {
+        guard states[index] == .down else { return }
+        let join = nodes.map { "127.0.0.1:\($0.peerPort)" }
+        let node = nodes[index]
+        starts[index] += 1
+        let arguments = node.arguments(join: join, expect: nodes.count, extra: extraArguments)
+        states[index] = .running(try node.spawn(binary: binary, arguments: arguments, start: starts[index]))
+    }
+
+    /// kill -9; returns once the process is gone. A paused process dies too: SIGKILL needs no SIGCONT.
+    func kill(_ index: Int) async {
+        guard let pid = pid(of: index) else { return }
+        states[index] = .down
+        signalProcess(pid, SIGKILL)
+        await reap(pid, within: .seconds(10))
+    }
+
+    /// kill -9 of every node at once (all signals go out before any reaping): a power loss.
+    func killAll() async {
+        let pids = nodes.indices.compactMap { pid(of: $0) }
+        for index in nodes.indices { states[index] = .down }
+        for pid in pids { signalProcess(pid, SIGKILL) }
+        for pid in pids { await reap(pid, within: .seconds(10)) }
+    }
+
+    /// Ends every fault the harness caused: resumes paused nodes and starts stopped ones.
+    func healAll() throws(ChaosError) {
+        for index in nodes.indices {
+            resume(index)
+            try start(index)
+        }
+    }
+
+    /// `healAll`, with its error as a value.
+    func healAllReportingError() -> ChaosError? {
+        do {
+            try healAll()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// SIGSTOP: the process keeps its sockets, but answers nothing until `resume`.
+    func pause(_ index: Int) {
+        guard case .running(let pid) = states[index] else { return }
+        signalProcess(pid, SIGSTOP)
+        states[index] = .paused(pid)
+    }
+
+    func resume(_ index: Int) {
+        guard case .paused(let pid) = states[index] else { return }
+        signalProcess(pid, SIGCONT)
+        states[index] = .running(pid)
+    }
+
+    /// Deletes a stopped node's data dir and leaves an empty one: the node lost its disk.
+    func wipe(_ index: Int) throws(ChaosError) {
+        precondition(states[index] == .down, "wipe of node-\(index + 1) while its process runs")
+        let directory = nodes[index].dataDirectory
+        do {
+            try FileManager.default.removeItem(at: directory)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .harness("cannot wipe \(directory.path): \(error)")
+        }
+    }
+
+    /// Members whose process ended on its own since the last call; they are marked down.
+    func reapUnexpectedExits() -> [UnexpectedExit] {
+        var exits: [UnexpectedExit] = []
+        for index in nodes.indices {
+            guard let pid = pid(of: index) else { continue }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                states[index] = .down
+                exits.append(UnexpectedExit(node: nodes[index], status: ExitStatus.describe(status)))
+            }
+        }
+        return exits
+    }
+
+    /// Resumes paused nodes, asks every node to stop with SIGTERM, and kills what is left after `grace`.
+    func stopAll(grace: Duration = .seconds(10)) async {
+        for index in nodes.indices { resume(index) }
+        let pids = nodes.indices.compactMap { pid(of: $0) }
+        for index in nodes.indices { states[index] = .down }
+        for pid in pids { signalProcess(pid, SIGTERM) }
+        let deadline = ContinuousClock.now + grace
+        for pid in pids {
+            if !(await reap(pid, within: deadline - .now)) {
+                signalProcess(pid, SIGKILL)
+                await reap(pid, within: .seconds(5))
+            }
+        }
+    }
+
+    private func pid(of index: Int) -> pid_t? {
+        switch states[index] {
+        case .running(let pid), .paused(let pid): pid
+        case .down: nil
+        }
+    }
+
+    /// Polls `waitpid` (a blocking wait would hold a cooperative thread); true once the process is reaped.
+    @discardableResult
+    private func reap(_ pid: pid_t, within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        var status: Int32 = 0
+        while true {
+            let result = waitpid(pid, &status, WNOHANG)
+            if result == pid || (result < 0 && errno == ECHILD) { return true }
+            if ContinuousClock.now >= deadline { return false }
+            // Sleeping through cancellation is fine here: the loop is bounded by the deadline.
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import RillChaos
+
+extension FaultKind {
+    /// A node killed, its data dir deleted, then restarted empty.
+    static let wipe = FaultKind(rawValue: "wipe")
+    /// Every node killed at once, then all restarted.
+    static let allKill = FaultKind(rawValue: "allkill")
+    /// A node process that exited without the nemesis asking (the harness restarts it): always a bug.
+    static let crash = FaultKind(rawValue: "crash")
+}
+
+/// Injects the scheduled faults one at a time, healing each and waiting for the cluster to be whole again
+/// before the next, and records every start and end in the history.
+struct Nemesis: Sendable {
+    let cluster: LocalCluster
+    let admin: AdminClient
+    let recorder: Recorder
+    let stream: String
+    let shards: [String]
+    let console: Console
+
+    /// What one injected fault did and how long the cluster took to recover.
+    struct Injected: Sendable {
+        var kind: NemesisKind
+        var target: String
+        var detail: String
+        /// Milliseconds since the run started.
+        var start: Double
+        var down: Duration
+        /// From the heal (restart or SIGCONT) until every affected node answered /ready.
+        var ready: Duration?
+        /// From the heal until the cluster was whole (see `ClusterHealth.problem`).
+        var healthy: Duration?
+        /// When the nemesis restarted or resumed what it broke.
+        var healedAt: ContinuousClock.Instant
+    }
+
+    struct Report: Sendable {
+        var injected: [Injected] = []
+        /// Set when the cluster did not become whole after a fault; the nemesis then stopped.
+        var unhealthy: String?
+    }
+
+    /// How long the cluster may take to become whole after a fault before the nemesis gives up.
+    var recoveryDeadline: Duration = .seconds(60)
+
+    func run(schedule: FaultSchedule, until deadline: ContinuousClock.Instant) async throws(ChaosError) -> Report {
+        var schedule = schedule
+        var report = Report()
+        while !Task.isCancelled {
+            let plan = schedule.next()
+            guard ContinuousClock.now + plan.quietBefore < deadline else { break }
+            try? await Task.sleep(for: plan.quietBefore)
+            var injected = try await inject(plan)
+            if let problem = await waitHealthy(within: recoveryDeadline) {
+                if Task.isCancelled { break }
+                report.unhealthy =
+                    "not whole \(recoveryDeadline) after \(injected.kind) \(injected.target) "
+                    + "(t=\(Int(injected.start)) ms): \(problem)"
+                report.injected.append(injected)
+                console.line(report.unhealthy ?? "")
+                break
+            }
+            injected.healthy = injected.healedAt.duration(to: .now)
+            report.injected.append(injected)
+            console.line(Self.describe(injected))
+        }
+        return report
+    }
+
+    /// `run` with its error as a value, for a task group.
+    func result(schedule: FaultSchedule, until deadline: ContinuousClock.Instant) async -> Result<Report, ChaosError> {
+        do {
+            return .success(try await run(schedule: schedule, until: deadline))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    // MARK: - One fault
+
+    private func inject(_ plan: FaultPlan) async throws(ChaosError) -> Injected {
+        switch plan.action {
+        case .kill(let target):
+            let (index, why) = await resolve(target)
+            return try await downAndUp(.kill, index: index, why: why, plan: plan, wipe: false)
+        case .wipe(let target):
+            let (index, why) = await resolve(target)
+            return try await downAndUp(.wipe, index: index, why: why, plan: plan, wipe: true)
+        case .pause(let target):
+            let (index, why) = await resolve(target)
+            let name = cluster.nodes[index].name
+            let detail = "SIGSTOP" + (why.map { ", \($0)" } ?? "")
+            let start = recorder.now
+            recorder.fault(.pause, .start, target: name, detail: detail)
+            await cluster.pause(index)
+            try? await Task.sleep(for: plan.downFor)
+            await cluster.resume(index)
+            let healed = ContinuousClock.now
+            let ready = await waitReady([index], within: .seconds(30))
+            recorder.fault(.pause, .end, target: name, detail: "SIGCONT")
+            return Injected(
+                kind: .pause, target: name, detail: detail, start: start, down: plan.downFor,
+                ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+        case .allKill:
+            let start = recorder.now
+            recorder.fault(.allKill, .start, target: "all", detail: "SIGKILL of every node")
+            await cluster.killAll()
+            try? await Task.sleep(for: plan.downFor)
+            let healed = ContinuousClock.now
+            try await cluster.healAll()
+            let ready = await waitReady(Array(cluster.nodes.indices), within: .seconds(30))
+            recorder.fault(.allKill, .end, target: "all", detail: "every node restarted")
+            return Injected(
+                kind: .allkill, target: "all", detail: "SIGKILL of every node", start: start, down: plan.downFor,
+                ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+        }
+    }
+
+    /// kill -9 (and for a wipe, deleting the data dir), a pause of `plan.downFor`, then a restart.
+    private func downAndUp(_ kind: NemesisKind, index: Int, why: String?, plan: FaultPlan, wipe: Bool)
+        async throws(ChaosError) -> Injected
+    {
+        let name = cluster.nodes[index].name
+        let faultKind: FaultKind = wipe ? .wipe : .kill
+        let detail = (wipe ? "SIGKILL, data dir deleted" : "SIGKILL") + (why.map { ", \($0)" } ?? "")
+        let start = recorder.now
+        recorder.fault(faultKind, .start, target: name, detail: detail)
+        await cluster.kill(index)
+        if wipe { try await cluster.wipe(index) }
+        try? await Task.sleep(for: plan.downFor)
+        let healed = ContinuousClock.now
+        try await cluster.start(index)
+        let ready = await waitReady([index], within: .seconds(30))
+        recorder.fault(faultKind, .end, target: name, detail: ready ? "restarted" : "restarted, not ready after 30 s")
+        return Injected(
+            kind: kind, target: name, detail: detail, start: start, down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+    }
+
+    /// The node a target names: a shard's leader as a live node reports it, or a node by index.
+    private func resolve(_ target: FaultPlan.Target) async -> (index: Int, why: String?) {
+        switch target {
+        case .node(let index):
+            return (index, nil)
+        case .leaderOf(let shardIndex):
+            let shard = shards[shardIndex % shards.count]
+            for port in await cluster.reachablePorts() {
+                guard let status = await admin.status(port: port),
+                    let leader = status.leader(stream: stream, shard: shard), (1...cluster.nodes.count).contains(leader)
+                else { continue }
+                return (leader - 1, "leader of \(shard)")
+            }
+            return (shardIndex % cluster.nodes.count, "no leader of \(shard) known")
+        }
+    }
+
+    // MARK: - Waiting for recovery
+
+    /// Polls /ready of the nodes at `indices` until all answer 200; false if `timeout` passes first.
+    func waitReady(_ indices: [Int], within timeout: Duration) async -> Bool {
+        await admin.waitReady(ports: indices.map { cluster.nodes[$0].apiPort }, within: timeout)
+    }
+
+    /// Polls every node's status until the cluster is whole; returns the last problem if `timeout` passes.
+    func waitHealthy(within timeout: Duration) async -> String? {
+        await ClusterHealth.wait(admin: admin, cluster: cluster, stream: stream, shards: shards, within: timeout)
+    }
+
+    static func describe(_ fault: Injected) -> String {
+        let ready = fault.ready.map { "ready \(Seconds($0)) after heal" } ?? "not ready"
+        let healthy = fault.healthy.map { ", whole after \(Seconds($0))" } ?? ""
+        return "[\(Seconds(milliseconds: fault.start))] \(fault.kind) \(fault.target) (\(fault.detail)): "
+            + "down \(Seconds(fault.down)), \(ready)\(healthy)"
+    }
+}

@@ -1,0 +1,64 @@
+import NIOCore
+import RillKinesis
+
+/// Creates the run's stream and lists its shards, retrying through any node until `deadline`: the
+/// cluster has only just formed, and set-up is not what the run checks.
+struct StreamSetup: Sendable {
+    let stream: String
+    let shardCount: Int
+    let ports: [Int]
+    let group: any EventLoopGroup
+
+    func run(deadline: ContinuousClock.Instant) async throws(ChaosError) -> [String] {
+        var caller = KinesisCaller(group: group)
+        var last = "no attempt"
+        var attempt = 0
+        var created = false
+        while ContinuousClock.now < deadline {
+            let port = ports[attempt % ports.count]
+            attempt += 1
+            if !created {
+                let result = await caller.call(.createStream, port: port, timeout: .seconds(10)) { writer in
+                    writer.key("StreamName")
+                    writer.string(stream)
+                    writer.key("ShardCount")
+                    writer.int(shardCount)
+                }
+                switch result {
+                case .ok: created = true
+                case .error(let code, _) where code == KinesisErrorCode.resourceInUse.rawValue: created = true
+                default: last = "CreateStream: \(result.summary)"
+                }
+            }
+            if created {
+                let summary = await caller.call(.describeStreamSummary, port: port, timeout: .seconds(10)) { writer in
+                    writer.key("StreamName")
+                    writer.string(stream)
+                }
+                if case .ok(let reply) = summary, let description = reply["StreamDescriptionSummary"],
+                    case .object(let fields) = description, fields.string("StreamStatus") == "ACTIVE"
+                {
+                    let listed = await caller.call(.listShards, port: port, timeout: .seconds(10)) { writer in
+                        writer.key("StreamName")
+                        writer.string(stream)
+                    }
+                    if case .ok(let reply) = listed, let shards = reply.objects("Shards") {
+                        let ids = shards.compactMap { $0.string("ShardId") }
+                        if ids.count == shardCount {
+                            await caller.close()
+                            return ids.sorted()
+                        }
+                        last = "ListShards returned \(ids.count) of \(shardCount) shards"
+                    } else {
+                        last = "ListShards: \(listed.summary)"
+                    }
+                } else {
+                    last = "DescribeStreamSummary: \(summary.summary)"
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        await caller.close()
+        throw .unrecovered("stream \(stream) was not created in time; last answer: \(last)")
+    }
+}
