@@ -338,6 +338,9 @@ extension Simulation {
                 other == slot || (!wiped[other] && nodes[other]?.abstention == nil)
             }
             if othersIntact && random.chance(settings.wipeRate) {
+                // Its connections die with it: nothing sent by or to the old incarnation reaches the new one
+                // (the transport drops what it queued while a peer was unreachable).
+                inFlight.removeAll { $0.message.from.rawValue == UInt64(slot + 1) || $0.message.to.rawValue == UInt64(slot + 1) }
                 disks[slot] = Disk()
                 reportedCommit[slot] = .zero
                 wiped[slot] = true

@@ -133,6 +133,13 @@ final class RaftLink: Sendable {
             state.backoff = connector.settings.initialBackoff
             let reconnect = state.everConnected
             state.everConnected = true
+            if reconnect {
+                // Queued while the peer was unreachable: possibly for a process that no longer exists (a node
+                // restarted, or wiped and rejoining, must not get its predecessor's mail). Raft resends.
+                state.control.removeAll()
+                state.bulk.removeAll()
+                state.queuedBytes = 0
+            }
             let hasWork = !(state.control.isEmpty && state.bulk.isEmpty) && !state.drainScheduled
             if hasWork { state.drainScheduled = true }
             return (true, reconnect, hasWork)
