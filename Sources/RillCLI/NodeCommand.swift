@@ -165,8 +165,7 @@ enum LogFormat: String, CaseIterable, ExpressibleByArgument {
 /// `HOST:PORT` flags.
 enum Endpoint {
     static func parse(_ text: String, flag: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-        else { throw ValidationError("\(flag) must be HOST:PORT, got \(text)") }
-        return (String(text[..<colon]), port)
+        guard let parsed = HostPort.parse(text) else { throw ValidationError("\(flag) must be HOST:PORT, got \(text)") }
+        return parsed
     }
 }

@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import RillBench
 
 #if canImport(Glibc)
 import Glibc
@@ -47,14 +50,17 @@ struct UpCommand: AsyncParsableCommand {
             children.append(try Self.spawn(arguments))
         }
         let apis = (0..<nodes).map { port + $0 }
+        let probes = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ready = Task {
-            for api in apis { await HTTPProbe.waitReady(port: api) }
+            for api in apis { await HTTPProbe.waitReady(port: api, group: probes) }
             print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\((0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")))")
             print("  Kinesis endpoint  http://127.0.0.1:\(port)   (every node serves every call: \(apis.map { "\($0)" }.joined(separator: ", ")))")
             print("  metrics           http://127.0.0.1:\(port)/metrics")
             print("  cluster status    http://127.0.0.1:\(port)/admin/status")
             print("  data              \(dataDir)/node-1 … node-\(nodes)")
             print("press Ctrl-C to stop")
+            // Stdout is block-buffered when it is a pipe or a file; whoever waits for the banner should see it.
+            fflush(nil)
         }
         // A node that dies stays dead (fault-injection runs kill nodes on purpose); the others keep serving.
         let pids = children
@@ -75,6 +81,8 @@ struct UpCommand: AsyncParsableCommand {
         let received = await signals.next()
         logger.info("stopping the cluster", metadata: ["signal": "\(received)"])
         ready.cancel()
+        await ready.value
+        try? await probes.shutdownGracefully()
         for child in children { kill(child, SIGTERM) }
         await watcher.value
     }
@@ -106,33 +114,12 @@ extension CommonOptions {
 
 /// Polls a local `/ready` until it answers 200.
 enum HTTPProbe {
-    static func waitReady(port: Int) async {
+    static func waitReady(port: Int, group: any EventLoopGroup) async {
         while !Task.isCancelled {
-            if isReady(port: port) { return }
+            if let (status, _) = try? await AdminFetch.get("http://127.0.0.1:\(port)", path: "/ready", on: group), status == 200 {
+                return
+            }
             try? await Task.sleep(for: .milliseconds(200))
         }
-    }
-
-    /// One blocking `GET /ready` on loopback (it answers within microseconds or refuses at once).
-    static func isReady(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        let request = Array("GET /ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-        guard send(fd, request, request.count, 0) == request.count else { return false }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = recv(fd, &buffer, buffer.count, 0)
-        guard count > 12 else { return false }
-        return String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.1 200") || String(decoding: buffer[0..<count], as: UTF8.self).hasPrefix("HTTP/1.0 200")
     }
 }

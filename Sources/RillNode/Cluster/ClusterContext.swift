@@ -185,9 +185,9 @@ final class ClusterContext: Sendable {
     }
 }
 
-/// `HOST:PORT` strings of peer and API addresses.
-enum HostPort {
-    static func parse(_ text: String) -> (String, Int)? {
+/// `HOST:PORT` strings of peer and API addresses (and the flags that give them).
+public enum HostPort {
+    public static func parse(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
         else { return nil }
         return (String(text[..<colon]), port)
