@@ -166,9 +166,7 @@ final class ShardReplica: Sendable {
     }
 
     func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
-        SequenceNumber(
-            epoch: epoch, index: index, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
-            shardIndex: shard.index)
+        SequenceNumber(entry: index, slot: slot, stampMillis: stampMillis, epoch: epoch, shardIndex: shard.index)
     }
 
     private func propose(_ kind: EntryKind, _ payload: [UInt8], _ stampMillis: Int64) async throws -> LogIndex {
@@ -193,10 +191,6 @@ private final class ReplicaBox: Sendable {
 }
 
 extension RaftGroupDriver {
-    /// A group whose only voter is this node needs no timer: it is elected at start, has no followers to
-    /// heartbeat, and cannot lose a quorum. Without ticks, thousands of idle shards cost nothing.
-    static let soleVoterTicks: Duration? = nil
-
     /// Starts a group whose only voter is this node, elects it at once rather than after an election
     /// timeout, and waits until everything committed before is applied.
     func startAsSoleVoter(deadline: Duration = .seconds(30)) async throws {
