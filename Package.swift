@@ -39,7 +39,11 @@ let package = Package(
         .target(name: "CRillCRC"),
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
-        .target(name: "RillNode", dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", log, metrics] + nio),
+        .target(name: "RillMembership", dependencies: ["RillGossip", "RillModel", "RillTransport", log, metrics]),
+        .target(
+            name: "RillNode",
+            dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", "RillGossip", "RillMembership", log, metrics] + nio
+        ),
         .target(
             name: "RillHTTP",
             dependencies: [

@@ -40,7 +40,7 @@ struct NodeRunner {
         starting.cancel()
         await starting.value
         let server = APIServer(
-            node: node, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
+            backend: node, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }

@@ -57,14 +57,18 @@ struct StatusCommand: AsyncParsableCommand {
         return object
     }
 
+    /// One row per member: its role and addresses, its state in the gossip view of the node asked, its
+    /// incarnation, whether its own admin endpoint answered, and how many groups it leads.
     static func membersTable(_ members: [[String: Any]], views: [Int: [String: Any]]) -> String {
-        var rows = [["NODE", "ZONE", "API", "PEER", "STATE", "LEADS"]]
+        var rows = [["MEMBER", "ROLE", "ZONE", "API", "PEER", "GOSSIP", "INCARNATION", "ADMIN", "LEADS"]]
         for member in members {
             let id = member["id"] as? Int ?? 0
             let groups = views[id]?["groups"] as? [[String: Any]] ?? []
             let leads = groups.filter { ($0["role"] as? String) == "leader" }.count
             rows.append([
-                "\(id)", member["zone"] as? String ?? "", member["api"] as? String ?? "", member["peer"] as? String ?? "",
+                "\(id)", member["role"] as? String ?? "node", member["zone"] as? String ?? "",
+                member["api"] as? String ?? "", member["peer"] as? String ?? "", member["state"] as? String ?? "-",
+                (member["incarnation"] as? Int).map(String.init) ?? "-",
                 views[id] == nil ? "unreachable" : "up", views[id] == nil ? "-" : "\(leads)",
             ])
         }

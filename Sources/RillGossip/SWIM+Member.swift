@@ -77,6 +77,16 @@ extension SWIM {
         /// Alive or suspect: still probed, still counted in the cluster size.
         public var isLive: Bool { isAlive || isSuspect }
 
+        /// The status without its details, for logs and metric labels.
+        public var name: String {
+            switch self {
+            case .alive: "alive"
+            case .suspect: "suspect"
+            case .dead: "dead"
+            case .left: "left"
+            }
+        }
+
         /// Precedence at equal incarnation: alive < suspect < dead < left (SWIM §4.2; left is memberlist's
         /// "dead, from the member itself", which nothing at the same incarnation may undo).
         var rank: Int {

@@ -7,7 +7,7 @@ import RillNode
 
 /// The client-facing listener: HTTP/1.1 with keep-alive, AWS JSON 1.1, one child task per connection.
 public struct APIServer: Sendable {
-    public let node: Node
+    public let backend: any APIBackend
     public let logger: Logger
     /// Serves `GET /metrics` when set.
     public let metricsEndpoint: MetricsEndpoint?
@@ -20,10 +20,10 @@ public struct APIServer: Sendable {
     ///   - metricsEndpoint: the registry `/metrics` renders; nil serves no `/metrics`.
     ///   - metricsFactory: where the request metrics are made.
     public init(
-        node: Node, logger: Logger, metricsEndpoint: MetricsEndpoint? = nil,
+        backend: any APIBackend, logger: Logger, metricsEndpoint: MetricsEndpoint? = nil,
         metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) {
-        self.node = node
+        self.backend = backend
         self.logger = logger
         self.metricsEndpoint = metricsEndpoint
         self.metrics = APIMetrics(factory: metricsFactory)
@@ -58,7 +58,7 @@ public struct APIServer: Sendable {
                     for try await connection in inbound {
                         group.addTask {
                             let connectionHandler = HTTPConnection(
-                                node: node, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                                backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
                             await connectionHandler.serve(connection)
                         }
                     }

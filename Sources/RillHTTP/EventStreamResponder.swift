@@ -7,7 +7,7 @@ import RillNode
 /// Serves SubscribeToShard over HTTP/1.1: errors found before streaming are ordinary error replies;
 /// after that, event-stream messages go out as chunks, each flushed as it is produced.
 struct EventStreamResponder {
-    let node: Node
+    let backend: any APIBackend
     let logger: Logger
 
     func stream(
@@ -18,9 +18,9 @@ struct EventStreamResponder {
         do {
             let bytes = Array(buffer: body)
             let request = APIRequest(
-                operation: .subscribeToShard, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, node: node),
+                operation: .subscribeToShard, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, backend: backend),
                 requestID: requestID)
-            subscription = try await node.subscribe(request)
+            subscription = try await backend.subscribe(request)
         } catch {
             let reply: HTTPReply
             if let error = error as? KinesisError {

@@ -6,7 +6,7 @@ import RillNode
 
 /// Serves the requests of one keep-alive connection in order.
 struct HTTPConnection {
-    let node: Node
+    let backend: any APIBackend
     let logger: Logger
     let metrics: APIMetrics
     let metricsEndpoint: MetricsEndpoint?
@@ -47,7 +47,7 @@ struct HTTPConnection {
                         if requestHead.method == .POST,
                             requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
                         {
-                            try await EventStreamResponder(node: node, logger: logger).stream(requestHead, body, to: outbound)
+                            try await EventStreamResponder(backend: backend, logger: logger).stream(requestHead, body, to: outbound)
                             if !requestHead.isKeepAlive {
                                 outbound.finish()
                                 closing = true
@@ -55,7 +55,7 @@ struct HTTPConnection {
                             continue
                         }
                         let dispatcher = RequestDispatcher(
-                            node: node, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                            backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
                         let reply = await dispatcher.respond(to: requestHead, body: body)
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
                         if !requestHead.isKeepAlive {

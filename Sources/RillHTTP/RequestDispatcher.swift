@@ -7,22 +7,22 @@ import RillNode
 /// Turns one HTTP request into a reply: health and metrics endpoints, CORS, the 403 for other methods,
 /// and `X-Amz-Target` dispatch to the node with errors rendered the Kinesis way.
 package struct RequestDispatcher {
-    let node: Node
+    let backend: any APIBackend
     let logger: Logger
     let metrics: APIMetrics
     /// Serves `GET /metrics` when set; without it that path is a plain unknown GET (403).
     let metricsEndpoint: MetricsEndpoint?
 
-    package init(node: Node, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?) {
-        self.node = node
+    package init(backend: any APIBackend, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?) {
+        self.backend = backend
         self.logger = logger
         self.metrics = metrics
         self.metricsEndpoint = metricsEndpoint
     }
 
     /// A dispatcher that serves no `/metrics` and records its requests nowhere.
-    package init(node: Node, logger: Logger) {
-        self.init(node: node, logger: logger, metrics: .discarded, metricsEndpoint: nil)
+    package init(backend: any APIBackend, logger: Logger) {
+        self.init(backend: backend, logger: logger, metrics: .discarded, metricsEndpoint: nil)
     }
 
     package func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
@@ -46,13 +46,13 @@ package struct RequestDispatcher {
         case .GET where path == "/health":
             return plain(.ok, "ok\n", requestID)
         case .GET where path == "/ready":
-            let (ready, reason) = await node.readiness()
+            let (ready, reason) = await backend.readiness()
             return plain(ready ? .ok : .serviceUnavailable, reason + "\n", requestID)
         case .GET where path == "/admin/status":
-            return json(await node.adminStatus(), requestID)
+            return json(await backend.adminStatus(), requestID)
         case .GET where path == "/admin/checksums":
             do {
-                return json(try await node.replicaChecksums(), requestID)
+                return json(try await backend.replicaChecksums(), requestID)
             } catch {
                 return plain(.internalServerError, "checksums failed: \(error)\n", requestID)
             }
@@ -93,9 +93,9 @@ package struct RequestDispatcher {
         do {
             let bytes = Array(buffer: body)
             let request = APIRequest(
-                operation: operation, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, node: node),
+                operation: operation, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, backend: backend),
                 requestID: requestID)
-            let response = try await node.handle(request)
+            let response = try await backend.handle(request)
             return .success(response.body, requestID: requestID)
         } catch let error as KinesisError {
             return .error(error, requestID: requestID)
@@ -122,13 +122,13 @@ package struct RequestDispatcher {
 extension SigV4Scope {
     /// The request's region: verified against the node's credentials when it has any (a bad or missing
     /// signature throws the Kinesis error), read from the credential scope otherwise.
-    static func authenticatedRegion(_ head: HTTPRequestHead, _ body: [UInt8], node: Node) throws(KinesisError) -> String? {
-        guard node.configuration.credentials != nil else { return region(head.headers) }
+    static func authenticatedRegion(_ head: HTTPRequestHead, _ body: [UInt8], backend: any APIBackend) throws(KinesisError) -> String? {
+        guard backend.verifiesSignatures else { return region(head.headers) }
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let request = SigV4Verifier.Request(
             method: head.method.rawValue, path: parts.first.map(String.init) ?? "/",
             query: parts.count > 1 ? String(parts[1]) : "", headers: head.headers.map { ($0.name, $0.value) }, body: body)
-        return try node.authenticate(request)
+        return try backend.authenticate(request)
     }
 }
 

@@ -85,6 +85,7 @@ public final class Node: Sendable {
             context.transport.setRequestHandler { [weak node] peer, bytes in
                 await node?.answer(bytes, from: peer) ?? []
             }
+            context.gossip.start(seeds: context.settings.join)
         } else {
             try await node.initializeCatalog()
         }
@@ -132,6 +133,8 @@ public final class Node: Sendable {
         catalogChanged.finish()
         for loop in loops { loop.cancel() }
         for loop in loops { await loop.value }
+        // Peers mark this node left at once instead of suspecting it for seconds.
+        await cluster?.gossip.leave()
         await cluster?.transport.shutdown()
         let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
         for replica in all { await replica.stop() }

@@ -30,6 +30,7 @@ extension PeerConnectionHandler {
             case deliverRaft([GroupMessage], from: NodeID)
             case deliverRequest(id: UInt64, payload: [UInt8], from: NodeID)
             case deliverResponse(id: UInt64, payload: [UInt8])
+            case deliverGossip([UInt8], from: NodeID)
             /// A frame that has no place here: log and close.
             case violation(String)
             /// Already closing: ignore.
@@ -85,6 +86,9 @@ extension PeerConnectionHandler {
                 return .deliverRequest(id: id, payload: payload, from: peer)
             case (.established(_, .rpc, true), .response(let id, let payload)):
                 return .deliverResponse(id: id, payload: payload)
+            case (.established(let peer, .gossip, _), .gossip(let payload)):
+                // Both directions: an answer to a member not yet known goes back on the connection it came in.
+                return .deliverGossip(payload, from: peer)
             default:
                 state = .closed
                 return .violation("unexpected \(frame.kindName) frame")
@@ -105,6 +109,7 @@ extension PeerFrame {
         case .raft: "raft"
         case .request: "request"
         case .response: "response"
+        case .gossip: "gossip"
         }
     }
 }

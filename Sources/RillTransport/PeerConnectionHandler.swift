@@ -7,6 +7,8 @@ struct PeerConnectionEvents: Sendable {
     var raftReceived: @Sendable ([GroupMessage], NodeID) -> Void = { _, _ in }
     var requestReceived: @Sendable (InboundRequest) -> Void = { _ in }
     var responseReceived: @Sendable (UInt64, [UInt8]) -> Void = { _, _ in }
+    /// A gossip message and the channel it came on (answers to strangers go back on it).
+    var gossipReceived: @Sendable ([UInt8], NodeID, any Channel) -> Void = { _, _, _ in }
     /// The channel may be writable again: drain queued messages.
     var writable: @Sendable (any Channel) -> Void = { _ in }
     /// An acceptor finished the handshake.
@@ -136,6 +138,8 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             events.requestReceived(InboundRequest(id: id, payload: payload, peer: peer, channel: context.channel))
         case .deliverResponse(let id, let payload):
             events.responseReceived(id, payload)
+        case .deliverGossip(let payload, let peer):
+            events.gossipReceived(payload, peer, context.channel)
         case .violation(let what):
             logger.warning("peer protocol violation, closing", metadata: ["reason": "\(what)"])
             handshakePromise?.fail(TransportError.unreachable)

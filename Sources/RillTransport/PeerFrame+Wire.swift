@@ -36,6 +36,7 @@ extension PeerFrame {
         case raft = 3
         case request = 4
         case response = 5
+        case gossip = 6
     }
 
     /// Appends the whole frame, length prefix included, to `buffer`.
@@ -65,6 +66,9 @@ extension PeerFrame {
         case .response(let id, let payload):
             buffer.writeInteger(Kind.response.rawValue)
             buffer.writeInteger(id)
+            buffer.writeWireBytes(payload)
+        case .gossip(let payload):
+            buffer.writeInteger(Kind.gossip.rawValue)
             buffer.writeWireBytes(payload)
         }
         let length = buffer.writerIndex - lengthIndex - 4
@@ -133,6 +137,8 @@ extension PeerFrame {
         case .response:
             let id: UInt64 = try body.readWire()
             frame = .response(id: id, payload: try body.readWireBytes())
+        case .gossip:
+            frame = .gossip(try body.readWireBytes())
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return frame

@@ -7,13 +7,14 @@ import RillRaft
 ///
 ///     frame    := u32 length           -- bytes after this field: 2 + body; at most PeerFrame.maximumLength
 ///                 u8  version          -- PeerProtocol.version
-///                 u8  kind             -- 1 hello, 2 helloAck, 3 raft, 4 request, 5 response
+///                 u8  kind             -- 1 hello, 2 helloAck, 3 raft, 4 request, 5 response, 6 gossip
 ///                 body
-///     hello    := u8 channel (1 raft, 2 rpc) | u64 nodeID | u64 generation | string clusterID
+///     hello    := u8 channel (1 raft, 2 rpc, 3 gossip) | u64 nodeID | u64 generation | string clusterID
 ///     helloAck := u8 accepted (0/1) | string reason
 ///     raft     := u32 count | count × groupMessage
 ///     request  := u64 id | bytes payload
 ///     response := u64 id | bytes payload
+///     gossip   := bytes payload          -- one SWIM message (RillGossip's own versioned codec)
 ///     string   := u32 n | n bytes UTF-8
 ///     bytes    := u32 n | n bytes
 ///
@@ -44,6 +45,8 @@ public enum PeerFrame: Sendable, Equatable {
     case request(id: UInt64, payload: [UInt8])
     /// The answer to `request(id:)`.
     case response(id: UInt64, payload: [UInt8])
+    /// One membership message, fire and forget; either side of a gossip connection may send it.
+    case gossip([UInt8])
 
     /// The connecting side's identity, checked by the acceptor.
     public struct Hello: Sendable, Equatable {
@@ -63,10 +66,12 @@ public enum PeerFrame: Sendable, Equatable {
     }
 }
 
-/// What a connection carries. Raft and RPC use separate connections so a large request never delays a heartbeat.
+/// What a connection carries. Raft, RPC and gossip use separate connections so a large request never delays a
+/// heartbeat or a probe.
 public enum PeerChannelKind: UInt8, Sendable, Equatable, CaseIterable {
     case raft = 1
     case rpc = 2
+    case gossip = 3
 }
 
 /// A Raft message addressed to one group; the transport multiplexes all groups over one connection.

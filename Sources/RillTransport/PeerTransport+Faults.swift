@@ -12,7 +12,7 @@ struct FaultState: Sendable {
 
 
 extension PeerTransport {
-    /// Drops each outbound Raft message to `peer` with probability `probability` (0 restores delivery).
+    /// Drops each outbound Raft and gossip message to `peer` with probability `probability` (0 restores delivery).
     public func setDropProbability(_ probability: Double, to peer: NodeID) throws(TransportError) {
         guard settings.faultInjection else { throw .faultInjectionDisabled }
         let clamped = min(max(probability, 0), 1)
@@ -53,6 +53,17 @@ extension PeerTransport {
         let dropped = messages.count - surviving.count
         if dropped > 0 { counters.droppedByFault.add(dropped, ordering: .relaxed) }
         return surviving
+    }
+
+    /// Whether an outbound gossip message to `peer` falls to an isolation or a drop probability; counts it.
+    func dropsGossip(to peer: NodeID) -> Bool {
+        let dropped = faults.withLock { state -> Bool in
+            if state.isolated.contains(peer) { return true }
+            guard let probability = state.dropProbability[peer] else { return false }
+            return Double.random(in: 0..<1, using: &state.generator) < probability
+        }
+        if dropped { counters.droppedByFault.add(1, ordering: .relaxed) }
+        return dropped
     }
 
     /// Whether inbound traffic from `peer` is cut by an isolation; counts what is dropped.

@@ -25,15 +25,20 @@ public final class PeerTransport: Sendable {
     private let logger: Logger
     let counters = TransportCounters()
     let faults: Mutex<FaultState>
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     public typealias RaftHandler = @Sendable ([GroupMessage], NodeID) -> Void
     public typealias RequestHandler = @Sendable (NodeID, [UInt8]) async -> [UInt8]
+    public typealias GossipHandler = @Sendable ([UInt8], NodeID) -> Void
 
-    private struct State {
+    struct State {
         var addresses: [NodeID: PeerAddress] = [:]
         var raftLinks: [NodeID: RaftLink] = [:]
         var rpcLinks: [NodeID: RPCLink] = [:]
+        var gossipLinks: [String: GossipLink] = [:]
+        /// The last gossip connection each member reached us on: where answers to strangers go.
+        var gossipChannels: [NodeID: any Channel] = [:]
+        var gossipHandler: GossipHandler = { _, _ in }
         var inbound: [ObjectIdentifier: any Channel] = [:]
         var server: (any Channel)?
         var raftHandler: RaftHandler
@@ -79,7 +84,7 @@ public final class PeerTransport: Sendable {
     /// Counters since start.
     public var stats: TransportStats { counters.snapshot }
 
-    private var connector: PeerConnector {
+    var connector: PeerConnector {
         PeerConnector(
             group: group,
             settings: settings,
@@ -111,6 +116,7 @@ public final class PeerTransport: Sendable {
         events.closed = { [weak self] channel in self?.inboundClosed(channel) }
         events.raftReceived = { [weak self] messages, peer in self?.deliver(messages, from: peer) }
         events.requestReceived = { [weak self] request in self?.received(request) }
+        events.gossipReceived = { [weak self] payload, peer, channel in self?.gossipArrived(payload, from: peer, on: channel) }
         let childEvents = events
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -177,7 +183,10 @@ public final class PeerTransport: Sendable {
     }
 
     private func inboundClosed(_ channel: any Channel) {
-        _ = state.withLock { $0.inbound.removeValue(forKey: ObjectIdentifier(channel)) }
+        state.withLock { state in
+            state.inbound.removeValue(forKey: ObjectIdentifier(channel))
+            state.gossipChannels = state.gossipChannels.filter { $0.value !== channel }
+        }
     }
 
     private func deliver(_ messages: [GroupMessage], from peer: NodeID) {
@@ -294,9 +303,12 @@ public final class PeerTransport: Sendable {
                 state.inbound = [:]
                 state.raftLinks = [:]
                 state.rpcLinks = [:]
+                state.gossipLinks = [:]
+                state.gossipChannels = [:]
                 state.requests = nil
                 state.serving = nil
             }
+            for link in state.gossipLinks.values { link.close() }
             return (
                 state.server, Array(state.inbound.values), Array(state.raftLinks.values),
                 Array(state.rpcLinks.values), state.requests, state.serving

@@ -22,7 +22,7 @@ import Testing
                 id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1),
             logger: logger, metrics: NodeMetrics(factory: endpoint.factory))
         let dispatcher = RequestDispatcher(
-            node: node, logger: logger, metrics: APIMetrics(factory: endpoint.factory), metricsEndpoint: endpoint)
+            backend: node, logger: logger, metrics: APIMetrics(factory: endpoint.factory), metricsEndpoint: endpoint)
         try await body(dispatcher)
         try await node.shutdown()
         try? FileManager.default.removeItem(atPath: directory)

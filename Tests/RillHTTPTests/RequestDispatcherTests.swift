@@ -13,7 +13,7 @@ import Testing
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let node = try await Node.start(
             configuration: NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1), logger: logger)
-        try await body(RequestDispatcher(node: node, logger: logger))
+        try await body(RequestDispatcher(backend: node, logger: logger))
         try await node.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }

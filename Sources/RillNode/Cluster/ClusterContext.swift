@@ -1,6 +1,8 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RillGossip
+import RillMembership
 import RillModel
 import RillTransport
 
@@ -13,6 +15,8 @@ final class ClusterContext: Sendable {
     let me: MemberAddress
     /// The voting nodes of the metadata group, as founded.
     let voters: [MemberAddress]
+    /// Membership and liveness of every node and router, by SWIM gossip on the peer port.
+    let gossip: GossipAgent
     private let addresses: NIOLockedValueBox<[UInt64: MemberAddress]>
     /// node.json as last saved, for clearing `rejoining`.
     private let identity: NIOLockedValueBox<NodeIdentity>
@@ -20,7 +24,7 @@ final class ClusterContext: Sendable {
 
     private init(
         settings: ClusterSettings, transport: PeerTransport, clusterID: String, me: MemberAddress, voters: [MemberAddress],
-        identity: NodeIdentity, directory: String
+        identity: NodeIdentity, directory: String, logger: Logger
     ) {
         self.identity = NIOLockedValueBox(identity)
         self.directory = directory
@@ -32,6 +36,11 @@ final class ClusterContext: Sendable {
         self.addresses = NIOLockedValueBox(Dictionary(voters.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new }))
         self.addresses.withLockedValue { $0[me.id] = me }
         transport.setPeers(Self.peerTable(addresses.withLockedValue { $0 }))
+        let myself = SWIM.Member(
+            id: NodeID(me.id), zone: Zone(me.zone), role: .node, apiAddress: me.api, peerAddress: me.peer,
+            incarnation: GossipAgent.startingIncarnation())
+        self.gossip = GossipAgent(
+            transport: transport, myself: myself, seed: identity.generation ^ me.id, logger: logger)
     }
 
     var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }
@@ -50,7 +59,8 @@ final class ClusterContext: Sendable {
 
     /// Takes in a peer's current address (it may have moved since the founding).
     func learn(_ member: MemberAddress) {
-        guard member.id != me.id else { return }
+        // Routers and strangers discover too; only the voters' addresses are ours to track.
+        guard member.id != me.id, voters.contains(where: { $0.id == member.id }) else { return }
         let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
             guard table[member.id] != member else { return nil }
             table[member.id] = member
@@ -103,7 +113,7 @@ final class ClusterContext: Sendable {
         if let record = identity.cluster {
             let context = ClusterContext(
                 settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
-                identity: identity, directory: directory)
+                identity: identity, directory: directory, logger: logger)
             // Addresses may have changed while this node was down; ask, but do not wait for an answer.
             Task { await context.refreshAddresses(logger: logger) }
             return context
@@ -165,7 +175,7 @@ final class ClusterContext: Sendable {
         transport.adopt(clusterID: record.id)
         return ClusterContext(
             settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
-            identity: identity, directory: directory)
+            identity: identity, directory: directory, logger: logger)
     }
 
     /// Asks the `--join` addresses for the members' current addresses.

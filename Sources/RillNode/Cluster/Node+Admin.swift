@@ -1,4 +1,5 @@
 import NIOPosix
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -23,17 +24,7 @@ extension Node {
         w.key("zone"); w.string(configuration.zone.rawValue)
         if let cluster {
             w.key("cluster"); w.string(cluster.clusterID)
-            w.key("members")
-            w.beginArray()
-            for member in cluster.members {
-                w.beginObject()
-                w.key("id"); w.int(Int(member.id))
-                w.key("zone"); w.string(member.zone)
-                w.key("peer"); w.string(member.peer)
-                w.key("api"); w.string(member.api)
-                w.endObject()
-            }
-            w.endArray()
+            w.key("members"); writeMembers(cluster, into: &w)
         }
         w.key("groups")
         w.beginArray()
@@ -46,6 +37,36 @@ extension Node {
         w.endArray()
         w.endObject()
         return w.bytes
+    }
+
+    /// The voters as founded, with their state in this node's gossip view, then every other member gossip knows
+    /// (routers). A voter gossip has not heard from yet shows as `unknown`.
+    private func writeMembers(_ cluster: ClusterContext, into w: inout JSONWriter) {
+        let gossiped = Dictionary(cluster.gossip.members.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { _, new in new })
+        var rows: [(id: UInt64, zone: String, role: String, state: String, incarnation: UInt64?, peer: String, api: String)] = []
+        for voter in cluster.members {
+            let member = gossiped[voter.id]
+            rows.append(
+                (voter.id, voter.zone, "node", member?.status.name ?? "unknown", member?.incarnation, voter.peer, voter.api))
+        }
+        for member in gossiped.values where !rows.contains(where: { $0.id == member.id.rawValue }) {
+            rows.append(
+                (member.id.rawValue, member.zone.rawValue, "\(member.role)", member.status.name, member.incarnation,
+                 member.peerAddress, member.apiAddress))
+        }
+        w.beginArray()
+        for row in rows.sorted(by: { $0.id < $1.id }) {
+            w.beginObject()
+            w.key("id"); w.int(row.id)
+            w.key("zone"); w.string(row.zone)
+            w.key("role"); w.string(row.role)
+            w.key("state"); w.string(row.state)
+            w.key("incarnation"); if let incarnation = row.incarnation { w.int(incarnation) } else { w.raw(Array("null".utf8)) }
+            w.key("peer"); w.string(row.peer)
+            w.key("api"); w.string(row.api)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     private func streamNames() -> [String: String] {

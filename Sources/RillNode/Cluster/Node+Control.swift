@@ -1,4 +1,5 @@
 import Foundation
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -112,16 +113,26 @@ extension Node {
     }
 
     /// Samples every group's status into the Raft gauges.
+    /// Samples every group's status into the Raft gauges, and gossips the groups this node leads (routers
+    /// send each request straight to the leader they learn of this way).
     func sampleRaftMetrics() async {
         var groups: Set<String> = ["meta"]
-        metrics.raft.record(group: "meta", await metadata.driver.status)
+        var leading: [SWIM.LeadershipHint] = []
+        let meta = await metadata.driver.status
+        metrics.raft.record(group: "meta", meta)
+        if meta.role == .leader { leading.append(SWIM.LeadershipHint(group: .meta, term: meta.term, leader: me)) }
         let names = Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         for replica in allReplicas() {
             let group = "\(names[replica.streamID] ?? replica.streamID)/\(replica.shard.name)"
             groups.insert(group)
-            metrics.raft.record(group: group, await replica.driver.status)
+            let status = await replica.driver.status
+            metrics.raft.record(group: group, status)
+            if status.role == .leader {
+                leading.append(SWIM.LeadershipHint(group: replica.driver.group, term: status.term, leader: me))
+            }
         }
         metrics.raft.keep(only: groups)
+        cluster?.gossip.setLeadershipHints(leading)
     }
 
     static func randomKey() -> [UInt8] {

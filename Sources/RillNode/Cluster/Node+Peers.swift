@@ -58,14 +58,16 @@ extension Node {
 
     // MARK: - Shards
 
-    /// Where `group` is led: this node's own view if it runs the group, else the last redirect's hint or the
-    /// preferred replica. nil while an election is under way.
+    /// Where `group` is led: this node's own view if it runs the group, else the last redirect's hint, the
+    /// newest gossiped hint, or the preferred replica. nil while an election is under way.
     func leader(of group: RaftGroupID, replicas: [UInt64]?) async -> NodeID? {
         if let driver = registry.driver(for: group) {
             let status = await driver.status
             return status.role == .leader ? me : status.leader
         }
-        return leaderHints.withLockedValue { $0[group] } ?? replicas?.first.map { NodeID($0) }
+        if let known = leaderHints.withLockedValue({ $0[group] }) { return known }
+        if let gossiped = cluster?.gossip.leadershipHints()[group]?.leader { return gossiped }
+        return replicas?.first.map { NodeID($0) }
     }
 
     /// The replica a read of `shard` is served from: this node's, when it leads the shard (reads stop at the

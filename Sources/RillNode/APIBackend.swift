@@ -1,0 +1,24 @@
+import RillKinesis
+
+/// What the HTTP API serves: a node, or a router in front of the nodes. The HTTP layer only parses, signs
+/// and renders; everything a call means happens behind this.
+public protocol APIBackend: Sendable {
+    /// Serves one Kinesis call (SubscribeToShard excepted).
+    func handle(_ request: APIRequest) async throws -> APIResponse
+    /// Starts a SubscribeToShard call.
+    func subscribe(_ request: APIRequest) async throws -> ShardSubscription
+    /// For `/ready`: whether calls can be served now, and why not.
+    func readiness() async -> (ready: Bool, reason: String)
+    /// `GET /admin/status` as JSON.
+    func adminStatus() async -> [UInt8]
+    /// `GET /admin/checksums` as JSON.
+    func replicaChecksums() async throws -> [UInt8]
+    /// Whether requests must carry a valid SigV4 signature.
+    var verifiesSignatures: Bool { get }
+    /// Verifies a signed request and returns its region (nil when signatures are not checked).
+    func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
+}
+
+extension Node: APIBackend {
+    public var verifiesSignatures: Bool { configuration.credentials != nil }
+}
