@@ -39,6 +39,8 @@ struct NodeCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var gossip: GossipOptions
+
     func validate() throws {
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
@@ -59,6 +61,7 @@ struct NodeCommand: AsyncParsableCommand {
                 peerHost: peerHost, peerPort: peerPort, advertisedPeer: peer, advertisedAPI: api, join: addresses,
                 bootstrapExpect: bootstrapExpect)
             settings.faultInjection = faultInjection
+            settings.gossip = gossip.settings
             configuration.cluster = settings
         }
         try await NodeRunner(
@@ -127,8 +130,23 @@ struct CommonOptions: ParsableArguments {
     }
 
     func bootstrapLogging(label: String, metadata: Logger.Metadata) -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        switch logFormat {
+        LogOptions.bootstrap(level: logLevel, format: logFormat, label: label, metadata: metadata)
+    }
+
+    /// Makes the registry `/metrics` serves and points the process-wide `MetricsSystem` at it, so
+    /// libraries that use the global factory land in the same exposition. Call once per process.
+    func bootstrapMetrics() -> MetricsEndpoint {
+        let endpoint = MetricsEndpoint()
+        MetricsSystem.bootstrap(endpoint.factory)
+        return endpoint
+    }
+}
+
+/// The process-wide log handler, once per process.
+enum LogOptions {
+    static func bootstrap(level: String, format: LogFormat, label: String, metadata: Logger.Metadata) -> Logger {
+        let level = Logger.Level(rawValue: level) ?? .info
+        switch format {
         case .text:
             LoggingSystem.bootstrap { label in
                 var handler = StreamLogHandler.standardError(label: label)
@@ -145,14 +163,6 @@ struct CommonOptions: ParsableArguments {
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }
         return logger
-    }
-
-    /// Makes the registry `/metrics` serves and points the process-wide `MetricsSystem` at it, so
-    /// libraries that use the global factory land in the same exposition. Call once per process.
-    func bootstrapMetrics() -> MetricsEndpoint {
-        let endpoint = MetricsEndpoint()
-        MetricsSystem.bootstrap(endpoint.factory)
-        return endpoint
     }
 }
 

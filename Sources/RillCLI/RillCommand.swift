@@ -6,7 +6,7 @@ public struct RillCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rill",
         abstract: "A durable stream cluster that speaks the Amazon Kinesis Data Streams API.",
-        subcommands: [NodeCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self, ChaosCommand.self])
+        subcommands: [NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self, ChaosCommand.self])
 
     public init() {}
 }

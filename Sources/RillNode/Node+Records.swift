@@ -144,6 +144,15 @@ extension Node {
         _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, rerouted: Bool = false
     ) async throws -> AppendOutcome {
         let groups = Dictionary(grouping: routed, by: \.shard.index)
+        if Forwarding.isForwarded, cluster != nil {
+            // A router sent this call here because it thought this node leads these shards. If it does not, say
+            // so before writing anything, so the router can send the whole call on instead of failing records.
+            for records in groups.values {
+                let shard = records[0].shard
+                let leader = await leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+                if leader != me { throw Redirect(hint: leader) }
+            }
+        }
         var outcome = AppendOutcome()
         var refused: [RoutedRecord] = []
         enum ShardResult: Sendable {

@@ -1,3 +1,4 @@
+import RillGossip
 import RillKinesis
 import RillModel
 
@@ -57,6 +58,8 @@ public struct ClusterSettings: Sendable {
     public var forwardDeadline: Duration = .seconds(4)
     /// Lets the transport's fault hooks be used (chaos testing); off in production.
     public var faultInjection: Bool = false
+    /// SWIM timings in ticks of `GossipDefaults.tickLength`.
+    public var gossip: SWIM.Settings = GossipDefaults.settings
 
     public init(
         peerHost: String, peerPort: Int, advertisedPeer: String, advertisedAPI: String, join: [String],

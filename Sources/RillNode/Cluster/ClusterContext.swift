@@ -40,7 +40,8 @@ final class ClusterContext: Sendable {
             id: NodeID(me.id), zone: Zone(me.zone), role: .node, apiAddress: me.api, peerAddress: me.peer,
             incarnation: GossipAgent.startingIncarnation())
         self.gossip = GossipAgent(
-            transport: transport, myself: myself, seed: identity.generation ^ me.id, logger: logger)
+            transport: transport, myself: myself, settings: settings.gossip, tickLength: GossipDefaults.tickLength,
+            seed: identity.generation ^ me.id, logger: logger)
     }
 
     var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }

@@ -25,13 +25,12 @@ enum PeerOutcome {
     case notDelivered
 }
 
-extension Node {
+extension PeerTransport {
     /// Sends `call` to `peer`. Only a call that provably never arrived comes back as `.notDelivered`; a lost
     /// connection or a timeout after sending is indeterminate and surfaces as InternalFailure (never resent).
-    func send(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
-        guard let transport = cluster?.transport else { throw KinesisError.internalFailure("no peer transport") }
+    func call(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
         do {
-            let bytes = try await transport.request(call.encoded(), to: peer, timeout: timeout)
+            let bytes = try await request(call.encoded(), to: peer, timeout: timeout)
             do {
                 return .answered(try PeerAnswer(decoding: bytes))
             } catch {
@@ -49,11 +48,20 @@ extension Node {
             }
         }
     }
+}
 
-    /// Retries `attempt` while it redirects or cannot reach its target, with backoff, until the forward
-    /// deadline; then a retriable error. `attempt` gets the hint of the previous redirect.
+/// The retry loop of the one forwarder, shared by nodes and routers: tries again only what provably did not
+/// happen (a redirect, an unreachable target, no leader yet), with backoff, until a deadline.
+struct ForwardRetry {
+    var deadline: Duration
+    var onRetry: @Sendable () -> Void = {}
+    var onGiveUp: @Sendable () -> Void = {}
+
+    /// Runs `attempt` until it returns a value. `attempt` gets the hint of the previous redirect and returns
+    /// nil when its target could not be reached. Past the deadline: ServiceUnavailable, retriable, since nothing
+    /// was done.
     func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
-        let deadline = ContinuousClock.now.advanced(by: cluster?.settings.forwardDeadline ?? .seconds(4))
+        let deadline = ContinuousClock.now.advanced(by: deadline)
         var hint: NodeID?
         var delay = Duration.milliseconds(10)
         while true {
@@ -66,12 +74,27 @@ extension Node {
                 hint = redirect.hint
             }
             guard ContinuousClock.now < deadline else {
-                metrics.forwardGaveUp()
-                throw KinesisError.internalFailure("No leader could take the request in time (an election may be under way); retry.")
+                onGiveUp()
+                throw KinesisError(.serviceUnavailable, "No leader could take the request in time (an election may be under way); retry.")
             }
-            metrics.forwardRetried()
+            onRetry()
             try await Task.sleep(for: delay)
             delay = min(delay * 2, .milliseconds(200))
         }
+    }
+}
+
+extension Node {
+    func send(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
+        guard let transport = cluster?.transport else { throw KinesisError.internalFailure("no peer transport") }
+        return try await transport.call(call, to: peer, timeout: timeout)
+    }
+
+    func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
+        let metrics = metrics
+        let retry = ForwardRetry(
+            deadline: cluster?.settings.forwardDeadline ?? .seconds(4), onRetry: { metrics.forwardRetried() },
+            onGiveUp: { metrics.forwardGaveUp() })
+        return try await retry.untilServed(attempt)
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RillKinesis
 import RillModel
 import RillRaft
@@ -177,6 +178,15 @@ extension Node {
                 let stamp = self.clock.nowMillis()
                 let index = try await replica.append(encoded: batch, stampMillis: stamp)
                 return .appended(index: index.rawValue, stampMillis: stamp)
+            }
+        case .routes(let name, let arn, let region):
+            // No stream: a router only wants the iterator key.
+            guard !name.isEmpty else { return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey) }
+            return await Self.answering {
+                let selector = StreamSelector(name: name, arn: arn.flatMap(StreamARN.init(parsing:)))
+                let namespace = Namespace(account: self.configuration.accountID, region: region ?? self.configuration.defaultRegion)
+                let (stream, _) = try self.resolve(selector, namespace)
+                return .routes(stream: try JSONEncoder().encode(stream).map { $0 }, iteratorKey: self.metadata.catalog.iteratorKey)
             }
         case .seal(let streamID, let shard):
             guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }

@@ -20,6 +20,8 @@ enum PeerCall: Sendable, Equatable {
     case append(streamID: String, shard: UInt32, batch: [UInt8])
     /// The `seal` entry of a reshard, for a shard this node leads.
     case seal(streamID: String, shard: UInt32)
+    /// A router asks for a stream's shard map (from the answering node's catalog, possibly a little behind).
+    case routes(streamName: String, streamARN: String?, signedRegion: String?)
 
     static let version: UInt8 = 1
 
@@ -46,6 +48,11 @@ enum PeerCall: Sendable, Equatable {
             w.u8(4)
             w.string(streamID)
             w.u32(shard)
+        case .routes(let name, let arn, let region):
+            w.u8(5)
+            w.string(name)
+            w.optionalString(arn)
+            w.optionalString(region)
         }
         return w.bytes
     }
@@ -60,6 +67,7 @@ enum PeerCall: Sendable, Equatable {
             self = .forward(operation: try r.string(), signedRegion: try r.optionalString(), requestID: try r.string(), body: try r.bytes())
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
+        case 5: self = .routes(streamName: try r.string(), streamARN: try r.optionalString(), signedRegion: try r.optionalString())
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -83,6 +91,9 @@ enum PeerAnswer: Sendable, Equatable {
     case shardSealed
     /// The outcome is unknown (leadership lost after proposing): the caller must not retry.
     case indeterminate(String)
+    /// A stream's metadata as JSON (`StreamMetadata`), and the key its shard iterators are sealed with, so a
+    /// router can route GetRecords by iterator.
+    case routes(stream: [UInt8], iteratorKey: [UInt8])
 
     func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32)
@@ -115,6 +126,10 @@ enum PeerAnswer: Sendable, Equatable {
         case .indeterminate(let reason):
             w.u8(8)
             w.string(reason)
+        case .routes(let stream, let key):
+            w.u8(9)
+            w.bytes(stream)
+            w.bytes(key)
         }
         return w.bytes
     }
@@ -134,6 +149,7 @@ enum PeerAnswer: Sendable, Equatable {
             self = .notLeader(hint: hint == 0 ? nil : hint)
         case 7: self = .shardSealed
         case 8: self = .indeterminate(try r.string())
+        case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }

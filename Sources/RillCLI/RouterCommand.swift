@@ -1,0 +1,106 @@
+import ArgumentParser
+import Logging
+import Metrics
+import NIOPosix
+import RillHTTP
+import RillModel
+import RillNode
+
+/// `rill router`: a stateless Kinesis endpoint in front of the nodes.
+struct RouterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "router", abstract: "Run a stateless router that sends each call to the node that must serve it.")
+
+    @Option(help: "HOST:PORT the Kinesis API listens on.")
+    var api: String = "127.0.0.1:4567"
+
+    @Option(help: "HOST:PORT the router's gossip listener binds and nodes dial (default: the API host, API port + 100).")
+    var peer: String?
+
+    @Option(help: "Node peer addresses (HOST:PORT, comma-separated) to find the cluster through.")
+    var join: String
+
+    @Option(help: "The router's member id; default: random, above the ids nodes use.")
+    var id: UInt64?
+
+    @Option(help: "Zone label shown in gossip and `rill status`.")
+    var az: String = "none"
+
+    @Flag(name: .customLong("fault-injection"), help: "Allow the chaos fault hooks on the router's transport; never in production.")
+    var faultInjection = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .customLong("log-format"), help: "text (human-readable lines) or json (one JSON object per line).")
+    var logFormat: LogFormat = .text
+
+    @Option(name: .customLong("event-loop-threads"), help: "Event loop threads for network I/O.")
+    var eventLoopThreads: Int = 1
+
+    @OptionGroup var gossip: GossipOptions
+
+    /// Node ids are small; a random router id from here up cannot meet one.
+    static let firstRandomID: UInt64 = 1 << 32
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard eventLoopThreads >= 1 else { throw ValidationError("--event-loop-threads must be at least 1") }
+        if let id, id == 0 { throw ValidationError("--id must not be 0") }
+    }
+
+    func run() async throws {
+        let id = NodeID(id ?? UInt64.random(in: Self.firstRandomID...UInt64.max))
+        let logger = LogOptions.bootstrap(
+            level: logLevel, format: logFormat, label: "rill.router", metadata: ["rill.router": "\(id)"])
+        let (host, port) = try Endpoint.parse(api, flag: "--api")
+        let peerAddress = peer ?? "\(host):\(port + 100)"
+        let (peerHost, peerPort) = try Endpoint.parse(peerAddress, flag: "--peer")
+        let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !addresses.isEmpty else { throw ValidationError("--join needs at least one node peer address") }
+        for address in addresses { _ = try Endpoint.parse(address, flag: "--join") }
+        var settings = RouterSettings(
+            id: id, zone: Zone(az), peerHost: peerHost, peerPort: peerPort, advertisedPeer: peerAddress,
+            advertisedAPI: api, join: addresses)
+        settings.gossip = gossip.settings
+        settings.faultInjection = faultInjection
+        let metricsEndpoint = MetricsEndpoint()
+        MetricsSystem.bootstrap(metricsEndpoint.factory)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
+        let starting = Task {
+            do {
+                try await StartingResponder.run(host: host, port: port, group: group, logger: logger) { "looking for the cluster" }
+            } catch {
+                logger.debug("no starting responder", metadata: ["error": "\(error)"])
+            }
+        }
+        let router: Router
+        do {
+            router = try await Router.start(
+                settings: settings, group: group, logger: logger, metrics: RouterMetrics(factory: metricsEndpoint.factory))
+        } catch {
+            starting.cancel()
+            await starting.value
+            logger.critical("router failed to start", metadata: ["error": "\(error)"])
+            try await group.shutdownGracefully()
+            throw error
+        }
+        starting.cancel()
+        await starting.value
+        let server = APIServer(
+            backend: router, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
+        let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: { _ in }) }
+            tasks.addTask {
+                let received = await signal.next()
+                logger.info("shutting down", metadata: ["signal": "\(received)"])
+            }
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
+        await router.shutdown()
+        try await group.shutdownGracefully()
+        logger.info("stopped")
+    }
+}

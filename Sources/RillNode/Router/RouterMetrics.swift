@@ -1,0 +1,16 @@
+import CoreMetrics
+
+/// The router's counters (docs/metrics.md, "Router").
+public struct RouterMetrics: Sendable {
+    let forwarded: Counter
+    let retried: Counter
+    let redirected: Counter
+    let gaveUp: Counter
+
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        forwarded = Counter(label: "rill_router_forwarded_total", dimensions: [], factory: factory)
+        retried = Counter(label: "rill_router_retries_total", dimensions: [], factory: factory)
+        redirected = Counter(label: "rill_router_redirects_total", dimensions: [], factory: factory)
+        gaveUp = Counter(label: "rill_router_deadline_exceeded_total", dimensions: [], factory: factory)
+    }
+}
