@@ -9,8 +9,9 @@ import RillBench
 import Glibc
 #endif
 
-/// `rill up`: the one-command local cluster: three `rill node` processes in zones az-a, az-b and az-c on
-/// loopback, one data folder each under `--data-dir`. Every node routes, so any API port serves every call.
+/// `rill up`: the one-command local cluster: a `rill router` on `--port` in front of three `rill node`
+/// processes in zones az-a, az-b and az-c on the next three ports, one data folder each under `--data-dir`.
+/// Every node routes too, so any API port serves every call.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up", abstract: "Run a local three-node Rill cluster on loopback and print its endpoints.")
@@ -18,10 +19,10 @@ struct UpCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Folder holding every node's data directory (node-1, node-2, node-3).")
     var dataDir: String = "./rill-data"
 
-    @Option(help: "The first node's API port; the others use the next two.")
+    @Option(help: "The router's API port; the nodes use the next ones (4568, 4569, 4570). With --nodes 1, the node's.")
     var port: Int = 4567
 
-    @Option(name: .customLong("peer-port"), help: "The first node's peer port; the others use the next two (default: --port + 100).")
+    @Option(name: .customLong("peer-port"), help: "The router's peer (gossip) port; the nodes use the next ones (default: --port + 100).")
     var peerPort: Int?
 
     @Option(help: "How many nodes to run (1 runs a single node with no peers).")
@@ -37,43 +38,57 @@ struct UpCommand: AsyncParsableCommand {
         let logger = common.bootstrapLogging(label: "rill.up", metadata: [:])
         let zones = ["az-a", "az-b", "az-c"]
         let peerBase = peerPort ?? port + 100
-        let peers = (0..<nodes).map { "127.0.0.1:\(peerBase + $0)" }
+        // One node serves alone on --port; a cluster gets the router there and the nodes after it.
+        let router = nodes > 1
+        let firstNode = router ? 1 : 0
+        let peers = (0..<nodes).map { "127.0.0.1:\(peerBase + firstNode + $0)" }
+        let apis = (0..<nodes).map { port + firstNode + $0 }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
-        var children: [pid_t] = []
+        var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
                 "node", "--id", "\(index + 1)", "--az", zones[index % zones.count], "--data-dir", "\(dataDir)/node-\(index + 1)",
-                "--api", "127.0.0.1:\(port + index)",
+                "--api", "127.0.0.1:\(apis[index])",
             ]
-            if nodes > 1 { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
+            if router { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
             arguments += common.forwardedArguments
-            children.append(try Self.spawn(arguments))
+            children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
-        let apis = (0..<nodes).map { port + $0 }
+        if router {
+            let arguments = [
+                "router", "--api", "127.0.0.1:\(port)", "--peer", "127.0.0.1:\(peerBase)", "--join", peers.joined(separator: ","),
+                "--log-level", common.logLevel, "--log-format", common.logFormat.rawValue,
+                "--event-loop-threads", "\(common.eventLoopThreads)",
+            ]
+            children.append(("router", try Self.spawn(arguments)))
+        }
         let probes = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ready = Task {
             for api in apis { await HTTPProbe.waitReady(port: api, group: probes) }
-            print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\((0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")))")
-            print("  Kinesis endpoint  http://127.0.0.1:\(port)   (every node serves every call: \(apis.map { "\($0)" }.joined(separator: ", ")))")
-            print("  metrics           http://127.0.0.1:\(port)/metrics")
-            print("  cluster status    http://127.0.0.1:\(port)/admin/status")
+            if router { await HTTPProbe.waitReady(port: port, group: probes) }
+            let zoneList = (0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")
+            print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\(zoneList))\(router ? " and a router" : "")")
+            print("  Kinesis endpoint  http://127.0.0.1:\(port)\(router ? "   (the router; every node also serves every call)" : "")")
+            if router { print("  nodes             \(apis.map { "http://127.0.0.1:\($0)" }.joined(separator: "  "))") }
+            print("  metrics           http://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))")
+            print("  cluster status    rill status --endpoint http://127.0.0.1:\(port)")
             print("  data              \(dataDir)/node-1 … node-\(nodes)")
             print("press Ctrl-C to stop")
             // Stdout is block-buffered when it is a pipe or a file; whoever waits for the banner should see it.
             fflush(nil)
         }
         // A node that dies stays dead (fault-injection runs kill nodes on purpose); the others keep serving.
-        let pids = children
+        let watched = children
         let watcher = Task.detached { [logger] in
             await withTaskGroup(of: Void.self) { group in
-                for (index, child) in pids.enumerated() {
+                for (name, child) in watched {
                     group.addTask {
                         // Polled: a blocking waitpid would hold one of the few cooperative threads.
                         var status: Int32 = 0
                         while waitpid(child, &status, WNOHANG) == 0 {
                             try? await Task.sleep(for: .milliseconds(250))
                         }
-                        logger.warning("node exited", metadata: ["rill.node": "\(index + 1)", "status": "\(status)"])
+                        logger.warning("\(name) exited", metadata: ["status": "\(status)"])
                     }
                 }
             }
@@ -83,7 +98,7 @@ struct UpCommand: AsyncParsableCommand {
         ready.cancel()
         await ready.value
         try? await probes.shutdownGracefully()
-        for child in children { kill(child, SIGTERM) }
+        for child in children { kill(child.pid, SIGTERM) }
         await watcher.value
     }
 

@@ -184,3 +184,30 @@ class Cluster:
             time.sleep(0.2)
         raise AssertionError(f"replicas did not converge within {timeout}s: {json.dumps(last)[:2000]}")
 
+
+
+class ClusterRouter(ClusterNode):
+    """A `rill router` process in front of a Cluster's nodes; restarted, killed and paused like a node."""
+
+    ROUTER_ID = 1000
+
+    def __init__(self, binary: Path, workdir: Path, join: list[str], extra: Optional[list[str]] = None):
+        super().__init__(binary, workdir, self.ROUTER_ID, free_port(), free_port(), join, extra or [])
+
+    def command(self) -> list[str]:
+        return [str(self.binary), "router", "--id", str(self.node_id), "--api", f"127.0.0.1:{self.api_port}",
+                "--peer", f"127.0.0.1:{self.peer_port}", "--join", ",".join(self.join), *self.extra]
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.alive(), f"router exited\n{self.log_tail()}"
+            if self.ready():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"router not ready in time\n{self.log_tail()}")
+
+
+def member_states(member: ClusterNode) -> dict[int, str]:
+    """Member id -> gossip state ('alive', 'suspect', 'dead', 'left') in `member`'s view."""
+    return {m["id"]: m["state"] for m in member.status()["members"]}

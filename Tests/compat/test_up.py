@@ -43,7 +43,7 @@ class Up:
     def start(self, timeout=30.0):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(self.binary), "up", "--data-dir", str(self.workdir / "data"),
-                                      "--port", str(self.port), "--peer-port", str(_free_port_block(3))],
+                                      "--port", str(self.port), "--peer-port", str(_free_port_block(4))],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=str(self.workdir))
         deadline = time.monotonic() + timeout
