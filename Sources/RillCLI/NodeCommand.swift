@@ -104,21 +104,7 @@ struct CommonOptions: ParsableArguments {
     /// The credentials requests must be signed with: from `--credentials-file`, else `RILL_CREDENTIALS`
     /// (`AKID:SECRET[,AKID:SECRET...]`), else none (signatures are then not checked).
     func loadCredentials() throws -> SigV4Verifier? {
-        let text: String
-        if let credentialsFile {
-            guard let contents = try? String(contentsOfFile: credentialsFile, encoding: .utf8) else {
-                throw ValidationError("cannot read --credentials-file \(credentialsFile)")
-            }
-            text = contents
-        } else if let environment = ProcessInfo.processInfo.environment["RILL_CREDENTIALS"], !environment.isEmpty {
-            text = environment
-        } else {
-            return nil
-        }
-        guard let verifier = SigV4Verifier(parsing: text) else {
-            throw ValidationError("credentials must be ACCESS_KEY_ID:SECRET pairs, one per line or comma-separated")
-        }
-        return verifier
+        try Credentials.load(file: credentialsFile)
     }
 
     func validate() throws {
@@ -163,6 +149,29 @@ enum LogOptions {
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }
         return logger
+    }
+}
+
+/// SigV4 credentials for `--credentials-file` on nodes and routers.
+enum Credentials {
+    /// From `file`, else `RILL_CREDENTIALS` (`AKID:SECRET[,AKID:SECRET...]`), else none (signatures are then
+    /// not checked).
+    static func load(file: String?) throws -> SigV4Verifier? {
+        let text: String
+        if let file {
+            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read --credentials-file \(file)")
+            }
+            text = contents
+        } else if let environment = ProcessInfo.processInfo.environment["RILL_CREDENTIALS"], !environment.isEmpty {
+            text = environment
+        } else {
+            return nil
+        }
+        guard let verifier = SigV4Verifier(parsing: text) else {
+            throw ValidationError("credentials must be ACCESS_KEY_ID:SECRET pairs, one per line or comma-separated")
+        }
+        return verifier
     }
 }
 

@@ -26,6 +26,11 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "Zone label shown in gossip and `rill status`.")
     var az: String = "none"
 
+    @Option(
+        name: .customLong("credentials-file"),
+        help: "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them.")
+    var credentialsFile: String?
+
     @Flag(name: .customLong("fault-injection"), help: "Allow the chaos fault hooks on the router's transport; never in production.")
     var faultInjection = false
 
@@ -64,6 +69,7 @@ struct RouterCommand: AsyncParsableCommand {
             advertisedAPI: api, join: addresses)
         settings.gossip = gossip.settings
         settings.faultInjection = faultInjection
+        settings.credentials = try Credentials.load(file: credentialsFile)
         let metricsEndpoint = MetricsEndpoint()
         MetricsSystem.bootstrap(metricsEndpoint.factory)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)

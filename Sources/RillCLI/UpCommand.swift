@@ -55,11 +55,12 @@ struct UpCommand: AsyncParsableCommand {
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
         if router {
-            let arguments = [
+            var arguments = [
                 "router", "--api", "127.0.0.1:\(port)", "--peer", "127.0.0.1:\(peerBase)", "--join", peers.joined(separator: ","),
                 "--log-level", common.logLevel, "--log-format", common.logFormat.rawValue,
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
+            if let file = common.credentialsFile { arguments += ["--credentials-file", file] }
             children.append(("router", try Self.spawn(arguments)))
         }
         let probes = MultiThreadedEventLoopGroup(numberOfThreads: 1)

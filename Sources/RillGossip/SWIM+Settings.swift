@@ -49,6 +49,25 @@ extension SWIM {
         /// The defaults.
         public static let `default` = Settings()
 
+        /// Rill's timings (with 10 ms ticks): a 500 ms period with a 250 ms probe timeout (half memberlist's LAN
+        /// values) and 3 indirect probes, and a suspicion of 3–5 periods (1.5–2.5 s; memberlist waits 4–24).
+        /// Rill clusters are three to a few members, so each member probes each other one only every few
+        /// periods; the shorter period lets every member know a dead node within five seconds (first probe
+        /// ≤ 1.5 s, failed probe 0.5 s, suspicion ≤ 2.5 s). A suspect refutes at the next message it gets (the
+        /// buddy system), well inside 1.5 s on a LAN.
+        public static let rill: Settings = {
+            var settings = Settings()
+            settings.protocolPeriod = 50
+            settings.probeTimeout = 25
+            settings.indirectProbeCount = 3
+            settings.suspicionMinMultiplier = 3
+            settings.suspicionMaxMultiplier = 5.0 / 3.0
+            // Push-pull every 15 s and tombstones for 30 min, as with the default period.
+            settings.pushPullPeriods = 30
+            settings.tombstonePeriods = 3600
+            return settings
+        }()
+
         /// Where a relay gives up and nacks: 80% of the probe timeout, as memberlist, so the nack reaches the
         /// prober before its own deadline.
         var nackTimeout: Int { max(1, probeTimeout * 8 / 10) }

@@ -90,3 +90,42 @@ import Testing
 func describe(_ change: GossipWorld.Change) -> String {
     "t=\(change.tick) \(change.observer) saw \(change.new)"
 }
+
+/// The same checks with the settings Rill runs (`SWIM.Settings.rill`: 500 ms periods, 1.5–2.5 s suspicion) in
+/// the shape Rill runs them: three nodes and a router.
+@Suite struct RillSettingsTests {
+    static let settings = GossipWorld.Settings(nodeCount: 4, maxJitter: FailureDetectionTests.jitter, swim: .rill)
+
+    @Test("With Rill's settings a crashed member is dead in every view within 5 s")
+    func crashDetectedWithinFiveSeconds() {
+        var slowest = 0
+        for seed in TestEnvironment.seeds(base: 400, count: 4 * TestEnvironment.seedCount) {
+            var world = GossipWorld(seed: seed, settings: Self.settings)
+            world.run(periods: 10)
+            var random = SplitMix64(seed: seed)
+            world.run(ticks: Int.random(in: 0..<world.period, using: &random))
+            let victim = world.ids.randomElement(using: &random)!
+            world.crash(victim)
+            // 500 ticks of 10 ms.
+            let taken = world.run(maxTicks: 500) { $0.everyone(sees: victim) { $0.isDead } }
+            #expect(taken != nil, "seed \(seed): \(victim) not dead everywhere within 5 s")
+            #expect(world.falseAccusations(except: [victim]).isEmpty, "seed \(seed): a live member was accused")
+            slowest = max(slowest, taken ?? Int.max)
+        }
+        print("rill settings crash detection: slowest \(slowest * 10) ms")
+    }
+
+    @Test("With Rill's settings, 10% loss and 100 ms jitter declare no healthy member dead")
+    func noFalseDeathsUnderLoss() {
+        var settings = Self.settings
+        settings.loss = 0.10
+        for seed in TestEnvironment.seeds(base: 500, count: TestEnvironment.soakSeedCount) {
+            var world = GossipWorld(seed: seed, settings: settings)
+            world.run(periods: TestEnvironment.soakPeriods)
+            let deaths = world.changes.filter { $0.new.status.isDead || $0.new.status.isLeft }
+            let suspicions = world.changes.filter { $0.new.status.isSuspect && !($0.old?.status.isSuspect ?? false) }
+            #expect(deaths.isEmpty, "seed \(seed): \(deaths.count) false deaths")
+            print("rill settings lossy soak seed \(seed): \(TestEnvironment.soakPeriods) periods, \(suspicions.count) suspicions refuted")
+        }
+    }
+}

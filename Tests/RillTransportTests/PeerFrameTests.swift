@@ -59,6 +59,9 @@ let everyFrame: [PeerFrame] =
         .request(id: 1, payload: [1, 2, 3]),
         .request(id: .max, payload: []),
         .response(id: 9, payload: Array(repeating: 7, count: 1000)),
+        .hello(PeerFrame.Hello(clusterID: "c", nodeID: NodeID(5), generation: 1, channel: .gossip)),
+        .gossip([1, 4, 0, 0]),
+        .gossip([]),
     ] + everyMessage.map { .raft([$0]) }
 
 func buffer(_ bytes: [UInt8]) -> ByteBuffer {

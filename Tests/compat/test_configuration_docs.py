@@ -29,7 +29,7 @@ def help_flags(binary, command: str) -> set[str]:
     return flags - {"--help", "--version"}
 
 
-@pytest.mark.parametrize("command", ["node", "up"])
+@pytest.mark.parametrize("command", ["node", "up", "router"])
 def test_configuration_doc_matches_help(rill_bin, command):
     documented, offered = documented_flags(command), help_flags(rill_bin, command)
     assert offered - documented == set(), f"rill {command} flags missing from docs/configuration.md"

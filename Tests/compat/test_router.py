@@ -20,10 +20,12 @@ RETRIABLE = {"InternalFailure", "InternalFailureException", "ServiceUnavailable"
 
 @pytest.fixture
 def cluster_and_router(rill_bin, tmp_path):
-    cluster = Cluster(rill_bin, tmp_path).start()
+    cluster = Cluster(rill_bin, tmp_path)
     router = ClusterRouter(rill_bin, tmp_path, cluster.nodes[0].join)
+    # All at once, as `rill up` and `docker compose up` do: the router's discovery must not disturb formation.
     router.start()
     try:
+        cluster.start()
         router.wait_ready()
         yield cluster, router
     finally:
@@ -205,3 +207,29 @@ def test_paused_node_is_suspected_alone_and_comes_back(cluster_and_router):
     print(f"states of the paused node seen: {seen}; back in every view {back_after:.2f}s after SIGCONT")
     assert all("suspect" in states or "dead" in states for states in seen.values()), seen
     assert not others_suspected, others_suspected
+
+
+def test_router_with_credentials_checks_signatures(cluster_and_router, rill_bin, tmp_path):
+    """What a router sends on carries no signature, so a router given keys must check them itself."""
+    cluster, _ = cluster_and_router
+    keys = tmp_path / "keys"
+    keys.write_text("AKIDEXAMPLE:secret\n")
+    guarded = ClusterRouter(rill_bin, tmp_path / "guarded", cluster.nodes[0].join,
+                            extra=["--credentials-file", str(keys)])
+    guarded.node_id = 1001
+    guarded.start()
+    try:
+        guarded.wait_ready()
+        good = guarded.client()
+        good.create_stream(StreamName="signed", ShardCount=1)
+        import boto3
+        from botocore.config import Config
+        bad = boto3.client("kinesis", endpoint_url=guarded.endpoint, region_name="us-east-1",
+                           aws_access_key_id="AKIDEXAMPLE", aws_secret_access_key="wrong",
+                           config=Config(retries={"max_attempts": 1}))
+        with pytest.raises(ClientError) as refused:
+            bad.list_streams()
+        assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
+        assert "signed" in good.list_streams()["StreamNames"]
+    finally:
+        guarded.stop()

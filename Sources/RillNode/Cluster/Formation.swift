@@ -3,28 +3,29 @@ import RillModel
 /// Forming a new cluster from `--bootstrap-expect N` nodes that find each other through `--join`: a pure
 /// value fed with what discovery hears. Every founder derives the same cluster UUID from the founders'
 /// nonces, so no node has to be first and no second cluster can start from the same founders.
-struct Formation: Sendable {
-    let me: MemberAddress
-    let expect: Int
-    private(set) var known: [UInt64: MemberAddress]
+package struct Formation: Sendable {
+    package let me: MemberAddress
+    package let expect: Int
+    package private(set) var known: [UInt64: MemberAddress]
 
     /// What discovery decided.
-    enum Outcome: Equatable {
+    package enum Outcome: Equatable {
         /// A new cluster of exactly these founders.
         case formed(clusterID: String, voters: [MemberAddress])
         /// The peers already form a cluster: this node joins it (a node with a wiped data dir lands here).
         case joined(clusterID: String, voters: [MemberAddress])
     }
 
-    init(me: MemberAddress, expect: Int) {
+    package init(me: MemberAddress, expect: Int) {
         self.me = me
         self.expect = max(1, expect)
         self.known = [me.id: me]
     }
 
-    /// Takes in one node heard of; a newer address for a known id replaces the old one.
-    mutating func learn(_ member: MemberAddress) {
-        guard member.id != me.id else { return }
+    /// Takes in one node heard of; a newer address for a known id replaces the old one. A member without a
+    /// nonce is a router looking for the cluster: it never founds one.
+    package mutating func learn(_ member: MemberAddress) {
+        guard member.id != me.id, !member.nonce.isEmpty else { return }
         known[member.id] = member
     }
 
@@ -38,7 +39,7 @@ struct Formation: Sendable {
 
     /// Formed once exactly `expect` founders are known. More than that is an operator error (two clusters'
     /// worth of nodes pointed at each other), so nothing forms and the caller says so.
-    var outcome: Outcome? {
+    package var outcome: Outcome? {
         guard known.count == expect else { return nil }
         let voters = known.values.sorted { $0.id < $1.id }
         return .formed(clusterID: Self.clusterID(of: voters), voters: voters)

@@ -1,3 +1,4 @@
+import Foundation
 import RillGossip
 import RillKinesis
 import RillModel
@@ -48,7 +49,10 @@ extension Router: APIBackend {
         Array(#"{"node":\#(settings.id.rawValue),"shards":[]}"#.utf8)
     }
 
-    public var verifiesSignatures: Bool { false }
+    public var verifiesSignatures: Bool { settings.credentials != nil }
 
-    public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? { nil }
+    public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? {
+        guard let verifier = settings.credentials else { return nil }
+        return try verifier.verify(request, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+    }
 }

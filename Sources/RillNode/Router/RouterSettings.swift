@@ -1,4 +1,5 @@
 import RillGossip
+import RillKinesis
 import RillModel
 
 /// How a router finds the cluster and where it listens (`rill router`).
@@ -22,6 +23,9 @@ public struct RouterSettings: Sendable {
     public var callTimeout: Duration = .seconds(5)
     public var gossip: SWIM.Settings = GossipDefaults.settings
     public var faultInjection = false
+    /// When set, every request must be SigV4-signed by one of these keys; the router checks, since what it
+    /// sends on to a node carries only the signed region.
+    public var credentials: SigV4Verifier?
 
     public init(
         id: NodeID, zone: Zone, peerHost: String, peerPort: Int, advertisedPeer: String, advertisedAPI: String,
@@ -37,23 +41,9 @@ public struct RouterSettings: Sendable {
     }
 }
 
-/// Rill's gossip timings: a 500 ms protocol period with a 250 ms probe timeout (half memberlist's LAN values)
-/// and 3 indirect probes, and a suspicion of 3–5 periods (1.5–2.5 s; memberlist waits 4–24 periods). Clusters
-/// here are three to a few nodes, so each member probes each other member only every few periods; the shorter
-/// period lets every member know a dead node within five seconds (first probe ≤ 1.5 s, failed probe 0.5 s,
-/// suspicion ≤ 2.5 s). A suspect refutes at the next message it gets (Lifeguard's buddy system), well inside
-/// 1.5 s on a LAN, so the shorter window costs no false deaths; probes cost a few hundred bytes.
+/// The gossip settings nodes and routers start from (`SWIM.Settings.rill`) and the tick they assume.
 public enum GossipDefaults {
-    public static var settings: SWIM.Settings {
-        var settings = SWIM.Settings()
-        settings.protocolPeriod = 50
-        settings.probeTimeout = 25
-        settings.indirectProbeCount = 3
-        settings.suspicionMinMultiplier = 3
-        settings.suspicionMaxMultiplier = 5.0 / 3.0
-        // Clusters of three nodes and a router: the log10(n) scaling of the suspicion would not change it.
-        return settings
-    }
+    public static var settings: SWIM.Settings { .rill }
 
     /// One tick of the SWIM clock; the settings count in ticks.
     public static let tickLength: Duration = .milliseconds(10)
