@@ -5,10 +5,10 @@ import RillNode
 /// Gossip timings, shared by `rill node` and `rill router`; every member of a cluster should use the same.
 struct GossipOptions: ParsableArguments {
     @Option(name: .customLong("gossip-interval-ms"), help: "SWIM protocol period: one probe per member per period, in milliseconds.")
-    var intervalMillis: Int = 500
+    var intervalMillis: Int = 400
 
     @Option(name: .customLong("gossip-probe-timeout-ms"), help: "How long a direct probe waits for its ack before asking others, in milliseconds.")
-    var probeTimeoutMillis: Int = 250
+    var probeTimeoutMillis: Int = 200
 
     @Option(name: .customLong("gossip-indirect-probes"), help: "How many members probe a silent member on our behalf.")
     var indirectProbes: Int = 3
@@ -16,12 +16,12 @@ struct GossipOptions: ParsableArguments {
     @Option(
         name: .customLong("gossip-suspicion-periods"),
         help: "Protocol periods a suspect has to refute before it is declared dead, once others confirm the suspicion.")
-    var suspicionPeriods: Double = 3
+    var suspicionPeriods: Double = 6
 
     @Option(
         name: .customLong("gossip-suspicion-max-periods"),
         help: "Protocol periods a suspect has when only one member suspects it.")
-    var suspicionMaxPeriods: Double = 5
+    var suspicionMaxPeriods: Double = 12
 
     func validate() throws {
         guard intervalMillis >= 20, probeTimeoutMillis >= 10, probeTimeoutMillis < intervalMillis else {

@@ -49,22 +49,24 @@ extension SWIM {
         /// The defaults.
         public static let `default` = Settings()
 
-        /// Rill's timings (with 10 ms ticks): a 500 ms period with a 250 ms probe timeout (half memberlist's LAN
-        /// values) and 3 indirect probes, and a suspicion of 3–5 periods (1.5–2.5 s; memberlist waits 4–24).
-        /// Rill clusters are three to a few members, so each member probes each other one only every few
-        /// periods; the shorter period lets every member know a dead node within five seconds (first probe
-        /// ≤ 1.5 s, failed probe 0.5 s, suspicion ≤ 2.5 s). A suspect refutes at the next message it gets (the
-        /// buddy system), well inside 1.5 s on a LAN.
+        /// Rill's timings (with 10 ms ticks): a 400 ms period with a 200 ms probe timeout and 3 indirect probes,
+        /// and a suspicion of 6 periods once confirmed, 12 while one member alone suspects (2.4–4.8 s; memberlist
+        /// waits 4–24 one-second periods). Rill clusters are three to a few members, so each member probes each
+        /// other one only every few periods; the short period lets every member know a dead node within five
+        /// seconds (simulated with 100 ms jitter, 3–5 members: slowest 3.9–4.0 s), while a lone suspicion —
+        /// what random loss produces — leaves the suspect 4.8 s to refute. Chosen by simulation
+        /// (Tests/RillGossipTests, `RillSettingsTests`): shorter suspicions declared healthy members dead
+        /// under 10% loss and 100 ms jitter.
         public static let rill: Settings = {
             var settings = Settings()
-            settings.protocolPeriod = 50
-            settings.probeTimeout = 25
+            settings.protocolPeriod = 40
+            settings.probeTimeout = 20
             settings.indirectProbeCount = 3
-            settings.suspicionMinMultiplier = 3
-            settings.suspicionMaxMultiplier = 5.0 / 3.0
-            // Push-pull every 15 s and tombstones for 30 min, as with the default period.
+            settings.suspicionMinMultiplier = 6
+            settings.suspicionMaxMultiplier = 2
+            // Push-pull every 12 s; tombstones kept 30 min.
             settings.pushPullPeriods = 30
-            settings.tombstonePeriods = 3600
+            settings.tombstonePeriods = 4500
             return settings
         }()
 
