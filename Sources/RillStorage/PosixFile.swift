@@ -129,7 +129,8 @@ private final class UnsyncedBuffer: Sendable {
     func hold(_ bytes: UnsafeRawBufferPointer, at offset: Int64, in file: PosixFile) throws(StorageError) -> Bool {
         try state.withLock { (held) throws(StorageError) -> Bool in
             guard StorageFaults.loseUnsyncedWrites || !held.isEmpty else { return false }
-            try held.hold(bytes, at: offset, fileSize: try file.sizeOnDisk())
+            if held.isEmpty { held.begin(fileSize: try file.sizeOnDisk()) }
+            held.hold(bytes, at: offset)
             return true
         }
     }

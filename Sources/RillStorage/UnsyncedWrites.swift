@@ -17,11 +17,14 @@ struct UnsyncedWrites {
 
     var isEmpty: Bool { chunks.isEmpty }
 
-    /// Holds `bytes` written at `offset`; `fileSize` is the length on disk, used when nothing is held yet.
-    mutating func hold(_ bytes: UnsafeRawBufferPointer, at offset: Int64, fileSize: @autoclosure () throws(StorageError) -> Int64)
-        throws(StorageError)
-    {
-        if chunks.isEmpty { size = try fileSize() }
+    /// Starts holding writes to a file `fileSize` bytes long on disk; call when `isEmpty`, before `hold`.
+    mutating func begin(fileSize: Int64) {
+        precondition(chunks.isEmpty, "begin while writes are held")
+        size = fileSize
+    }
+
+    /// Holds `bytes` written at `offset`.
+    mutating func hold(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
         let end = offset + Int64(bytes.count)
         // Appends, the common case, extend the last chunk rather than pile up small ones.
         if let last = chunks.indices.last, chunks[last].end == offset {
