@@ -49,11 +49,10 @@ public struct FaultCommand: Sendable, Equatable {
                 guard let parsed = Self.drop(drop) else { return .failure(.badDrop) }
                 command.drops.append(parsed)
             case ("drop", .array(let drops)):
-                for case .object(let drop) in drops {
-                    guard let parsed = Self.drop(drop) else { return .failure(.badDrop) }
+                for element in drops {
+                    guard case .object(let drop) = element, let parsed = Self.drop(drop) else { return .failure(.badDrop) }
                     command.drops.append(parsed)
                 }
-                guard command.drops.count == drops.count else { return .failure(.badDrop) }
             case ("clock", .object(let clock)):
                 for (clockKey, clockValue) in clock.members {
                     switch (clockKey, clockValue) {
