@@ -51,13 +51,16 @@ struct UnsyncedWrites {
     /// it, at most `count` bytes and never past `size`.
     func overlay(_ fromFile: [UInt8], count: Int, at offset: Int64) -> [UInt8] {
         let length = Int(max(0, min(Int64(count), size - offset)))
-        var bytes = fromFile.count >= length ? Array(fromFile.prefix(length)) : fromFile + [UInt8](repeating: 0, count: length - fromFile.count)
+        // Where the file on disk is shorter, the held writes fill the gap; what they do not cover reads as
+        // zeros, as a hole in a sparse file would.
+        var bytes = Array(fromFile.prefix(length))
+        bytes.append(contentsOf: repeatElement(0, count: length - bytes.count))
         let end = offset + Int64(length)
         for chunk in chunks where chunk.offset < end && chunk.end > offset {
             let from = max(chunk.offset, offset)
             let to = min(chunk.end, end)
-            bytes.replaceSubrange(
-                Int(from - offset)..<Int(to - offset), with: chunk.bytes[Int(from - chunk.offset)..<Int(to - chunk.offset)])
+            let source = chunk.bytes[Int(from - chunk.offset)..<Int(to - chunk.offset)]
+            bytes.replaceSubrange(Int(from - offset)..<Int(to - offset), with: source)
         }
         return bytes
     }
