@@ -24,7 +24,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Seconds the workload and the faults run (start-up and the final check come on top).")
     var duration = 300.0
 
-    @Option(help: "Faults to inject, comma-separated: kill, pause, wipe, allkill (partition is not available yet).")
+    @Option(help: "Faults to inject, comma-separated: kill, pause, wipe, allkill, partition, clock, disk, powerloss (docs/chaos.md).")
     var faults = "kill,pause,wipe,allkill"
 
     @Option(help: "Seed of the fault schedule and the workers' choices.")

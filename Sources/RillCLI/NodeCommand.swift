@@ -34,8 +34,15 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(name: .customLong("bootstrap-expect"), help: "How many nodes, all with empty data directories, form a new cluster together.")
     var bootstrapExpect: Int = 3
 
-    @Flag(name: .customLong("fault-injection"), help: "Allow the chaos fault hooks (transport drops and partitions); never in production.")
+    @Flag(
+        name: .customLong("fault-injection"),
+        help: "Allow the chaos fault hooks of /admin/faults (partitions, message drops, wall-clock skew, lost unsynced writes); never in production.")
     var faultInjection = false
+
+    @Flag(
+        name: .customLong("lose-unsynced-writes"),
+        help: "With --fault-injection: hold written bytes in memory until their fsync, so kill -9 acts as a power cut.")
+    var loseUnsyncedWrites = false
 
     @OptionGroup var common: CommonOptions
 
@@ -44,6 +51,7 @@ struct NodeCommand: AsyncParsableCommand {
     func validate() throws {
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
+        if loseUnsyncedWrites, !faultInjection { throw ValidationError("--lose-unsynced-writes needs --fault-injection") }
     }
 
     func run() async throws {
@@ -53,6 +61,8 @@ struct NodeCommand: AsyncParsableCommand {
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
             credentials: try common.loadCredentials())
+        configuration.faultInjection = faultInjection
+        configuration.loseUnsyncedWrites = loseUnsyncedWrites
         if let join, let peer {
             let (peerHost, peerPort) = try Endpoint.parse(peer, flag: "--peer")
             let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

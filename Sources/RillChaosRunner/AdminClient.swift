@@ -3,8 +3,8 @@ import NIOHTTP1
 import RillChaos
 import RillKinesis
 
-/// The node's operator endpoints: `/ready`, `/admin/status` and `/admin/checksums`, each on a fresh
-/// connection (they are rare, and a paused node must not hold up a shared one).
+/// The node's operator endpoints: `/ready`, `/admin/status`, `/admin/checksums` and `/admin/faults`, each on
+/// a fresh connection (they are rare, and a paused node must not hold up a shared one).
 struct AdminClient: Sendable {
     let group: any EventLoopGroup
 
@@ -46,6 +46,30 @@ struct AdminClient: Sendable {
         }
     }
 
+    /// Sends a fault command (`FaultCommand` JSON) to `POST /admin/faults`; nil on success, else why not.
+    func injectFaults(_ command: String, port: Int) async -> String? {
+        do {
+            let response = try await send(.POST, "/admin/faults", body: command, port: port, timeout: .seconds(2))
+            guard response.status == .ok else {
+                return "\(response.status.code) \(String(decoding: response.bytes, as: UTF8.self))"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// `{"heal":true}` to a node until it takes it (a node busy recovering may miss one call); false if
+    /// `timeout` passes first.
+    func heal(port: Int, within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if await injectFaults(#"{"heal":true}"#, port: port) == nil { return true }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+
     private func getObject(_ path: String, port: Int, timeout: Duration) async -> JSONObject? {
         guard let response = try? await get(path, port: port, timeout: timeout), response.status == .ok,
             case .object(let object)? = try? JSONParser.parse(response.bytes)
@@ -54,12 +78,19 @@ struct AdminClient: Sendable {
     }
 
     private func get(_ path: String, port: Int, timeout: Duration) async throws(HTTPFailure) -> HTTPResponse {
+        try await send(.GET, path, body: "", port: port, timeout: timeout)
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: String, port: Int, timeout: Duration)
+        async throws(HTTPFailure) -> HTTPResponse
+    {
         let connection = try await HTTPConnection.connect(port: port, on: group, timeout: timeout)
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
-        head.headers.add(name: "Content-Length", value: "0")
+        head.headers.add(name: "Content-Length", value: "\(body.utf8.count)")
+        if !body.isEmpty { head.headers.add(name: "Content-Type", value: "application/json") }
         do {
-            let response = try await connection.send(head: head, body: ByteBuffer(), timeout: timeout)
+            let response = try await connection.send(head: head, body: ByteBuffer(string: body), timeout: timeout)
             await connection.close()
             return response
         } catch {

@@ -45,11 +45,25 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     case wipe
     /// kill -9 of every node at once, then all restarted: a power loss.
     case allkill
-    /// Network partitions through the transport's fault hooks; not reachable from outside a node yet.
+    /// One node cut off from the others, or one direction of its Raft traffic lossy, for 2–5 s.
     case partition
+    /// One node's wall clock jumped 30 s–10 min either way, or run 2–5 times fast, for 2–5 s.
+    case clock
+    /// kill -9 of one node, a bit flipped in or the tail cut off one of its shard segments, restart.
+    case disk
+    /// Every node loses its unsynced writes at once: held back in memory for 0.5–1.5 s, then kill -9 of all.
+    case powerloss
 
-    /// The kinds `rill chaos` can inject today.
-    public static let supported: [NemesisKind] = [.kill, .pause, .wipe, .allkill]
+    /// The kinds `rill chaos` can inject.
+    public static let supported: [NemesisKind] = NemesisKind.allCases
+
+    /// Whether the nodes must run with `--fault-injection` (the faults go through `/admin/faults`).
+    public var needsFaultInjection: Bool {
+        switch self {
+        case .partition, .clock, .powerloss: true
+        case .kill, .pause, .wipe, .allkill, .disk: false
+        }
+    }
 
     public static func < (lhs: NemesisKind, rhs: NemesisKind) -> Bool { lhs.rawValue < rhs.rawValue }
 
@@ -61,12 +75,6 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
             guard let kind = NemesisKind(rawValue: word) else {
                 let known = NemesisKind.allCases.map(\.rawValue).joined(separator: ", ")
                 return .failure(.harness("unknown fault \"\(word)\"; known: \(known)"))
-            }
-            if kind == .partition {
-                return .failure(
-                    .harness(
-                        "partition is not available: the transport's partition hooks are not reachable from outside "
-                            + "a node (no admin endpoint exposes them yet)"))
             }
             if !kinds.contains(kind) { kinds.append(kind) }
         }

@@ -24,7 +24,8 @@ public struct ChaosRun: Sendable {
         let group = MultiThreadedEventLoopGroup.singleton
         let cluster = try LocalCluster(
             directory: out.appendingPathComponent("nodes"), binary: binary, count: configuration.nodes,
-            extraArguments: configuration.nodeArguments)
+            extraArguments: configuration.nodeArguments
+                + (configuration.faults.contains(where: \.needsFaultInjection) ? ["--fault-injection"] : []))
         let kinds = configuration.faults.map(\.rawValue).joined(separator: ",")
         console.line(
             "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes, \(configuration.shards) shards, "

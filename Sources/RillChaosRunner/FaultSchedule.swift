@@ -10,11 +10,43 @@ struct FaultPlan: Sendable, Equatable {
         case leaderOf(shard: Int)
     }
 
+    /// How a partition cuts links, through the nodes' transport fault hooks.
+    enum Cut: Sendable, Equatable {
+        /// Every link of the target, both directions, Raft and RPC, cut on every node. A shard leader as the
+        /// target is isolated from its followers.
+        case isolate(Target)
+        /// The target drops the Raft messages it sends to one other node (`toEveryone` false: the `pick`-th
+        /// other node) or to all of them, with `probability`; the other direction still works.
+        case drop(Target, toEveryone: Bool, pick: Int, probability: Double)
+    }
+
+    /// How a node's wall clock goes wrong.
+    enum ClockSkew: Sendable, Equatable {
+        /// Jumps by this many milliseconds (negative: backwards).
+        case jump(millis: Int64)
+        /// Runs at this many times real speed.
+        case rate(Double)
+    }
+
+    /// What is done to a stopped node's shard segment.
+    enum DiskDamage: Sendable, Equatable {
+        /// One bit flipped at a random offset.
+        case bitflip
+        /// A random number of bytes cut off its end.
+        case truncate
+    }
+
     enum Action: Sendable, Equatable {
         case kill(Target)
         case pause(Target)
         case wipe(Target)
         case allKill
+        case partition(Cut)
+        case clock(Target, ClockSkew)
+        /// kill -9, then one shard segment of the node damaged (`salt` picks which and where), then restart.
+        case disk(Target, DiskDamage, salt: UInt64)
+        /// Every node holds back unsynced writes for `exposure`, then all are killed at once.
+        case powerLoss(exposure: Duration)
     }
 
     /// Healthy time before the fault starts.
@@ -29,6 +61,10 @@ struct FaultPlan: Sendable, Equatable {
         case .pause: .pause
         case .wipe: .wipe
         case .allKill: .allkill
+        case .partition: .partition
+        case .clock: .clock
+        case .disk: .disk
+        case .powerLoss: .powerloss
         }
     }
 }
@@ -61,8 +97,34 @@ struct FaultSchedule: Sendable {
         case .pause: return FaultPlan(quietBefore: quiet, action: .pause(target()), downFor: milliseconds(2000...5000))
         case .wipe: return FaultPlan(quietBefore: quiet, action: .wipe(target()), downFor: milliseconds(500...1500))
         case .allkill: return FaultPlan(quietBefore: quiet, action: .allKill, downFor: milliseconds(500...2000))
-        case .partition: preconditionFailure("partition is refused when the configuration is parsed")
+        case .partition: return FaultPlan(quietBefore: quiet, action: .partition(cut()), downFor: milliseconds(2000...5000))
+        case .clock: return FaultPlan(quietBefore: quiet, action: .clock(target(), skew()), downFor: milliseconds(2000...5000))
+        case .disk:
+            let damage: FaultPlan.DiskDamage = Bool.random(using: &generator) ? .bitflip : .truncate
+            return FaultPlan(
+                quietBefore: quiet, action: .disk(target(), damage, salt: generator.next()), downFor: milliseconds(500...1500))
+        case .powerloss:
+            let exposure = milliseconds(500...1500)
+            return FaultPlan(quietBefore: quiet, action: .powerLoss(exposure: exposure), downFor: milliseconds(500...2000))
         }
+    }
+
+    /// Isolation half the time; otherwise one-way loss of 50–100 % of the Raft messages, to one peer or all.
+    private mutating func cut() -> FaultPlan.Cut {
+        if Bool.random(using: &generator) { return .isolate(target()) }
+        let target = target()
+        let toEveryone = Bool.random(using: &generator)
+        let pick = Int.random(in: 0..<max(1, nodes - 1), using: &generator)
+        let probability = Double(Int.random(in: 50...100, using: &generator)) / 100
+        return .drop(target, toEveryone: toEveryone, pick: pick, probability: probability)
+    }
+
+    /// A jump of 30 s to 10 min either way (short of the 24 h retention, past the 5 min iterator life), or a
+    /// clock running 2–5 times fast.
+    private mutating func skew() -> FaultPlan.ClockSkew {
+        if Bool.random(using: &generator) { return .rate(Double(Int.random(in: 2...5, using: &generator))) }
+        let millis = Int64(Int.random(in: 30_000...600_000, using: &generator))
+        return .jump(millis: Bool.random(using: &generator) ? millis : -millis)
     }
 
     /// Half the single-node faults hit a shard leader, where a fault hurts most; the rest any node.

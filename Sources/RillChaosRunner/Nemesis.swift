@@ -7,6 +7,8 @@ extension FaultKind {
     static let allKill = FaultKind(rawValue: "allkill")
     /// A node process that exited without the nemesis asking (the harness restarts it): always a bug.
     static let crash = FaultKind(rawValue: "crash")
+    /// Every node killed at once after holding back its unsynced writes: a power cut.
+    static let powerLoss = FaultKind(rawValue: "powerloss")
 }
 
 /// Injects the scheduled faults one at a time, healing each and waiting for the cluster to be whole again
@@ -114,6 +116,14 @@ struct Nemesis: Sendable {
             return Injected(
                 kind: .allkill, target: "all", detail: "SIGKILL of every node", start: start, down: plan.downFor,
                 ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+        case .partition(let cut):
+            return await partition(cut, plan: plan)
+        case .clock(let target, let skew):
+            return await skewClock(target, skew, plan: plan)
+        case .disk(let target, let damage, let salt):
+            return try await damageDisk(target, damage, salt: salt, plan: plan)
+        case .powerLoss(let exposure):
+            return try await powerLoss(exposure: exposure, plan: plan)
         }
     }
 
@@ -139,7 +149,7 @@ struct Nemesis: Sendable {
     }
 
     /// The node a target names: a shard's leader as a live node reports it, or a node by index.
-    private func resolve(_ target: FaultPlan.Target) async -> (index: Int, why: String?) {
+    func resolve(_ target: FaultPlan.Target) async -> (index: Int, why: String?) {
         switch target {
         case .node(let index):
             return (index, nil)

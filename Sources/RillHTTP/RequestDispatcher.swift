@@ -56,6 +56,10 @@ package struct RequestDispatcher {
             } catch {
                 return plain(.internalServerError, "checksums failed: \(error)\n", requestID)
             }
+        case .GET where path == "/admin/faults":
+            return faults(backend.injectedFaults(), requestID)
+        case .POST where path == "/admin/faults":
+            return faults(backend.injectFaults(Array(buffer: body)), requestID)
         case .OPTIONS:
             var reply = plain(.ok, "", requestID)
             if let headers = head.headers.first(name: "access-control-request-headers") {
@@ -103,6 +107,14 @@ package struct RequestDispatcher {
             logger.error(
                 "request failed", metadata: ["request.id": "\(requestID)", "operation": "\(operation.rawValue)", "error": "\(error)"])
             return .error(.internalFailure(), requestID: requestID)
+        }
+    }
+
+    private func faults(_ answer: FaultAnswer, _ requestID: String) -> HTTPReply {
+        switch answer {
+        case .current(let body): json(body, requestID)
+        case .disabled(let message): plain(.forbidden, message + "\n", requestID)
+        case .invalid(let message): plain(.badRequest, message + "\n", requestID)
         }
     }
 

@@ -15,6 +15,10 @@ public protocol APIBackend: Sendable {
     func replicaChecksums() async throws -> [UInt8]
     /// Whether requests must carry a valid SigV4 signature.
     var verifiesSignatures: Bool { get }
+    /// `GET /admin/faults`: the injected faults in force (chaos testing).
+    func injectedFaults() -> FaultAnswer
+    /// `POST /admin/faults`: applies a fault command (chaos testing).
+    func injectFaults(_ body: [UInt8]) -> FaultAnswer
     /// Verifies a signed request and returns its region (nil when signatures are not checked).
     func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
 }

@@ -13,6 +13,8 @@ public final class Node: Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
     let clock: any WallClock
+    /// `clock` itself when the node runs with fault injection, so `/admin/faults` can move it.
+    let faultClock: SkewableWallClock?
     let threadPool: NIOThreadPool
     let flusher: Flusher
     let stateLog: RaftStateLog
@@ -50,6 +52,13 @@ public final class Node: Sendable {
         configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
         metrics: NodeMetrics = NodeMetrics(), eventLoopGroup: (any EventLoopGroup)? = nil
     ) async throws -> Node {
+        if configuration.faultInjection {
+            // Before any file opens: only files opened after this can hold back unsynced writes.
+            StorageFaults.enableHooks()
+            if configuration.loseUnsyncedWrites { StorageFaults.loseUnsyncedWrites = true }
+        }
+        let faultClock = configuration.faultInjection ? SkewableWallClock(base: clock) : nil
+        let clock: any WallClock = faultClock ?? clock
         let threadPool = NIOThreadPool(numberOfThreads: configuration.storageThreads)
         threadPool.start()
         let storageMetrics = metrics.storage
@@ -77,8 +86,8 @@ public final class Node: Sendable {
             directory: root + "/meta", plan: metaPlan, stateLog: stateLog, flusher: flusher, logger: logger,
             registry: registry, onApplied: { changed.yield() })
         let node = Node(
-            configuration: configuration, logger: logger, clock: clock, threadPool: threadPool, flusher: flusher,
-            stateLog: stateLog, metadata: metadata, metrics: metrics, registry: registry, cluster: context,
+            configuration: configuration, logger: logger, clock: clock, faultClock: faultClock, threadPool: threadPool,
+            flusher: flusher, stateLog: stateLog, metadata: metadata, metrics: metrics, registry: registry, cluster: context,
             catalogChanges: changes, catalogChanged: changed)
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
@@ -108,8 +117,8 @@ public final class Node: Sendable {
     }
 
     private init(
-        configuration: NodeConfiguration, logger: Logger, clock: any WallClock, threadPool: NIOThreadPool,
-        flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics,
+        configuration: NodeConfiguration, logger: Logger, clock: any WallClock, faultClock: SkewableWallClock?,
+        threadPool: NIOThreadPool, flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics,
         registry: GroupRegistry, cluster: ClusterContext?, catalogChanges: AsyncStream<Void>,
         catalogChanged: AsyncStream<Void>.Continuation
     ) {
@@ -121,6 +130,7 @@ public final class Node: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
+        self.faultClock = faultClock
         self.threadPool = threadPool
         self.flusher = flusher
         self.metadata = metadata

@@ -20,6 +20,12 @@ public struct NodeConfiguration: Sendable {
     public var credentials: SigV4Verifier?
     /// How this node finds and talks to its peers; nil for a one-node cluster.
     public var cluster: ClusterSettings?
+    /// Lets `/admin/faults` move the wall clock and hold back unsynced writes (chaos testing); off in
+    /// production. The transport's hooks follow `ClusterSettings.faultInjection`, which `rill node` sets alike.
+    public var faultInjection: Bool = false
+    /// With `faultInjection`: from the start, writes reach files only at fsync, so kill -9 loses what a power
+    /// cut would (`StorageFaults`).
+    public var loseUnsyncedWrites: Bool = false
 
     public init(
         id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",

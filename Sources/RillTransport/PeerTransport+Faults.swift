@@ -10,7 +10,6 @@ struct FaultState: Sendable {
     init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 }
 
-
 extension PeerTransport {
     /// Drops each outbound Raft and gossip message to `peer` with probability `probability` (0 restores delivery).
     public func setDropProbability(_ probability: Double, to peer: NodeID) throws(TransportError) {
@@ -33,6 +32,12 @@ extension PeerTransport {
             state.isolated = []
             state.dropProbability = [:]
         }
+    }
+
+    /// The isolations and drop probabilities in force, for the admin endpoint; empty without fault injection.
+    public var injectedFaults: (isolated: Set<NodeID>, dropProbability: [NodeID: Double]) {
+        guard settings.faultInjection else { return ([], [:]) }
+        return faults.withLock { ($0.isolated, $0.dropProbability) }
     }
 
     /// Messages (Raft messages and requests) dropped by injected faults so far.

@@ -28,8 +28,8 @@ import Testing
                 case .node(let index): #expect((0..<3).contains(index))
                 case .leaderOf(let shard): #expect((0..<2).contains(shard))
                 }
-            case .allKill:
-                Issue.record("allkill was not chosen")
+            default:
+                Issue.record("\(plan.kind) was not chosen")
             }
         }
     }
@@ -39,6 +39,8 @@ import Testing
         let ranges: [NemesisKind: ClosedRange<Duration>] = [
             .kill: .milliseconds(500) ... .milliseconds(2500), .pause: .seconds(2) ... .seconds(5),
             .wipe: .milliseconds(500) ... .milliseconds(1500), .allkill: .milliseconds(500) ... .seconds(2),
+            .partition: .seconds(2) ... .seconds(5), .clock: .seconds(2) ... .seconds(5),
+            .disk: .milliseconds(500) ... .milliseconds(1500), .powerloss: .milliseconds(500) ... .seconds(2),
         ]
         var schedule = FaultSchedule(seed: 11, kinds: [kind], nodes: 3, shards: 4)
         for _ in 0..<100 {
@@ -59,6 +61,80 @@ import Testing
             while true {
                 let plan = schedule.next()
                 elapsed += plan.quietBefore + plan.downFor + .seconds(1)
+                guard elapsed < .seconds(58) else { break }
+                count += 1
+            }
+            #expect(count >= 10, "seed \(seed) fits only \(count) faults")
+        }
+    }
+
+    @Test func partitionsCutValidNodesWithProbabilitiesFromHalfToAll() {
+        var schedule = FaultSchedule(seed: 5, kinds: [.partition], nodes: 3, shards: 4)
+        var isolations = 0
+        var drops = 0
+        for _ in 0..<200 {
+            guard case .partition(let cut) = schedule.next().action else {
+                Issue.record("not a partition")
+                continue
+            }
+            switch cut {
+            case .isolate:
+                isolations += 1
+            case .drop(_, _, let pick, let probability):
+                drops += 1
+                #expect((0..<2).contains(pick))
+                #expect((0.5...1).contains(probability))
+            }
+        }
+        #expect(isolations > 50 && drops > 50)
+    }
+
+    @Test func clockSkewsStayShortOfRetentionAndRunFast() {
+        var schedule = FaultSchedule(seed: 8, kinds: [.clock], nodes: 3, shards: 4)
+        var backwards = 0
+        for _ in 0..<200 {
+            guard case .clock(_, let skew) = schedule.next().action else {
+                Issue.record("not a clock fault")
+                continue
+            }
+            switch skew {
+            case .jump(let millis):
+                #expect((30_000...600_000).contains(abs(millis)))
+                if millis < 0 { backwards += 1 }
+            case .rate(let rate):
+                #expect((2...5).contains(rate))
+            }
+        }
+        #expect(backwards > 10)
+    }
+
+    @Test func diskFaultsFlipOrTruncateWithDifferentSalts() {
+        var schedule = FaultSchedule(seed: 9, kinds: [.disk], nodes: 3, shards: 4)
+        var salts: Set<UInt64> = []
+        var damages: Set<String> = []
+        for _ in 0..<50 {
+            guard case .disk(_, let damage, let salt) = schedule.next().action else {
+                Issue.record("not a disk fault")
+                continue
+            }
+            salts.insert(salt)
+            damages.insert("\(damage)")
+        }
+        #expect(salts.count == 50)
+        #expect(damages == ["bitflip", "truncate"])
+    }
+
+    /// The full set of nemeses must still fit the CI floor of ten faults a minute.
+    @Test func aMinuteOfEveryNemesisHoldsTenFaults() {
+        for seed in UInt64(1)...20 {
+            var schedule = FaultSchedule(seed: seed, kinds: NemesisKind.allCases, nodes: 3, shards: 4)
+            var elapsed = Duration.zero
+            var count = 0
+            while true {
+                let plan = schedule.next()
+                var exposure = Duration.zero
+                if case .powerLoss(let held) = plan.action { exposure = held }
+                elapsed += plan.quietBefore + exposure + plan.downFor + .seconds(1)
                 guard elapsed < .seconds(58) else { break }
                 count += 1
             }

@@ -8,7 +8,13 @@ import Testing
         #expect(kinds == [.kill, .pause, .wipe, .allkill])
     }
 
-    @Test(arguments: ["", ",", "kill,bogus", "partition", "kill,partition"])
+    @Test func parsesTheNemesesThatGoThroughFaultHooks() throws {
+        let kinds = try NemesisKind.parseList("partition,clock,disk,powerloss,kill").get()
+        #expect(kinds == [.partition, .clock, .disk, .powerloss, .kill])
+        #expect(kinds.map(\.needsFaultInjection) == [true, true, false, true, false])
+    }
+
+    @Test(arguments: ["", ",", "kill,bogus", "partitions", "kill,clock,bitflip"])
     func refusesWhatItCannotInject(text: String) {
         guard case .failure = NemesisKind.parseList(text) else {
             Issue.record("\"\(text)\" should be refused")

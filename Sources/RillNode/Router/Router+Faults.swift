@@ -1,0 +1,58 @@
+import RillKinesis
+import RillModel
+
+extension Router {
+    static let faultInjectionOff =
+        "fault injection is off: start the router with --fault-injection to use /admin/faults (chaos testing only)"
+
+    /// `GET /admin/faults`: the transport faults in force on this router.
+    public func injectedFaults() -> FaultAnswer {
+        guard settings.faultInjection else { return .disabled(Self.faultInjectionOff) }
+        return .current(faultsJSON())
+    }
+
+    /// `POST /admin/faults`: isolate, drop and heal, as on a node; a router has no clock or disk to fault.
+    public func injectFaults(_ body: [UInt8]) -> FaultAnswer {
+        guard settings.faultInjection else { return .disabled(Self.faultInjectionOff) }
+        let command: FaultCommand
+        switch FaultCommand.parse(body) {
+        case .success(let parsed): command = parsed
+        case .failure(let error): return .invalid(error.description)
+        }
+        guard command.clockJumpMillis == nil, command.clockRate == nil, command.loseUnsyncedWrites == nil else {
+            return .invalid("a router has no clock or disk faults; only isolate, drop and heal")
+        }
+        do {
+            if command.heal { try transport.heal() }
+            if !command.isolate.isEmpty { try transport.isolate(peers: Set(command.isolate)) }
+            for drop in command.drops { try transport.setDropProbability(drop.probability, to: drop.peer) }
+        } catch {
+            return .invalid("the transport refused the fault: \(error)")
+        }
+        logger.warning("injected faults changed", metadata: ["faults": "\(String(decoding: faultsJSON(), as: UTF8.self))"])
+        return .current(faultsJSON())
+    }
+
+    private func faultsJSON() -> [UInt8] {
+        let (isolated, drops) = transport.injectedFaults
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("node"); w.int(settings.id.rawValue)
+        w.key("isolated")
+        w.beginArray()
+        for peer in isolated.sorted(by: { $0.rawValue < $1.rawValue }) { w.int(peer.rawValue) }
+        w.endArray()
+        w.key("drop")
+        w.beginArray()
+        for (peer, probability) in drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            w.beginObject()
+            w.key("peer"); w.int(peer.rawValue)
+            w.key("probability"); w.raw(Array("\(probability)".utf8))
+            w.endObject()
+        }
+        w.endArray()
+        w.key("droppedMessages"); w.int(transport.faultDrops)
+        w.endObject()
+        return w.bytes
+    }
+}

@@ -1,0 +1,106 @@
+"""The chaos fault hooks of `/admin/faults` on real processes (issue 6): an isolated node gets no Raft
+traffic and cannot forward, and heal brings it back. Conditions are awaited with deadlines, never slept on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cluster import Cluster
+from conftest import DEFAULT_BIN, wait_active
+
+BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
+STREAM = "faults"
+SHARD = "shardId-000000000000"
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(BINARY, tmp_path, extra=["--fault-injection"]).start()
+    yield c
+    c.stop()
+
+
+def post_faults(node, command: dict) -> dict:
+    request = urllib.request.Request(node.endpoint + "/admin/faults", data=json.dumps(command).encode(),
+                                     method="POST", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def shard_group(node) -> dict:
+    for group in node.status()["groups"]:
+        if group.get("stream") == STREAM and group.get("shardId") == SHARD:
+            return group
+    raise AssertionError(f"node {node.node_id} holds no replica of {SHARD}")
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not within {timeout}s")
+
+
+def put(client, count: int) -> None:
+    records = [{"Data": uuid.uuid4().hex.encode(), "PartitionKey": uuid.uuid4().hex} for _ in range(count)]
+    result = client.put_records(StreamName=STREAM, Records=records)
+    assert result["FailedRecordCount"] == 0, result
+
+
+def test_isolation_stops_replication_to_the_isolated_node_and_heal_restores_it(cluster):
+    cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=1)
+    wait_active(cluster.node(1).client(), STREAM)
+    leader = cluster.node(cluster.leader_of(STREAM, SHARD))
+    cut = next(n for n in cluster.nodes if n is not leader)
+    others = [n for n in cluster.nodes if n is not cut]
+    put(leader.client(), 10)
+    wait_for(lambda: shard_group(cut)["applied"] >= shard_group(leader)["commit"] > 0, 10, "first records on every node")
+
+    # Both sides cut the link, as the chaos partition nemesis does.
+    shown = post_faults(cut, {"isolate": [n.node_id for n in others]})
+    assert shown["isolated"] == sorted(n.node_id for n in others)
+    for node in others:
+        post_faults(node, {"isolate": [cut.node_id]})
+    before = shard_group(cut)["lastIndex"]
+
+    put(leader.client(), 50)
+    committed = shard_group(leader)["commit"]
+    assert committed > before
+    # The leader committed with the third node; the isolated replica saw none of it.
+    assert shard_group(cut)["lastIndex"] == before
+    assert post_faults(leader, {})["droppedMessages"] > 0
+    # RPC is cut too: the isolated node cannot forward a write to the leader.
+    with pytest.raises((ClientError, BotoCoreError)):
+        cut.client(read_timeout=15, retries={"max_attempts": 0}).put_record(
+            StreamName=STREAM, Data=b"x", PartitionKey="k")
+
+    for node in cluster.nodes:
+        assert post_faults(node, {"heal": True})["isolated"] == []
+    wait_for(lambda: shard_group(cut)["applied"] >= committed, 30, "the healed node catching up")
+    cluster.wait_converged(timeout=60)
+
+
+def test_fault_calls_name_the_flag_they_need(tmp_path):
+    c = Cluster(BINARY, tmp_path).start()
+    try:
+        node = c.node(1)
+        for call in (lambda: node.get("/admin/faults"), lambda: post_faults(node, {"heal": True})):
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                call()
+            assert refused.value.code == 403
+            assert "--fault-injection" in refused.value.read().decode()
+    finally:
+        c.stop()
