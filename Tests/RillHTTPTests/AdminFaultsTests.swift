@@ -14,7 +14,7 @@ import Testing
         var configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1)
         configuration.faultInjection = faultInjection
         let node = try await Node.start(configuration: configuration, logger: logger)
-        try await body(RequestDispatcher(node: node, logger: logger))
+        try await body(RequestDispatcher(backend: node, logger: logger))
         try await node.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
     }
