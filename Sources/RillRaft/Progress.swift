@@ -25,6 +25,10 @@ extension Raft {
         public var recentActive = false
         /// Last indexes of appends in flight while replicating, oldest first.
         public var inflight: [LogIndex] = []
+        /// The commit index carried by the last append sent. Heartbeats cap the commit they carry at the
+        /// match, so a follower learns the full commit index only from an append (etcd-io/raft `sentCommit`);
+        /// an abstaining follower waits for exactly that.
+        public var sentCommit: LogIndex = .zero
 
         public init(match: LogIndex, next: LogIndex) {
             self.match = match
@@ -49,6 +53,7 @@ extension Raft {
             state = .probe
             probeSent = false
             inflight = []
+            sentCommit = .zero
         }
 
         mutating func becomeReplicate() {

@@ -91,6 +91,7 @@ extension Raft.Node {
         case .snapshot:
             return false
         }
+        peerProgress.sentCommit = commitIndex
         progress[peer] = peerProgress
         sendNow(
             to: peer, .appendEntries(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commitIndex))
@@ -129,6 +130,10 @@ extension Raft.Node {
             if updated || wasPaused {
                 while sendAppend(to: peer, allowEmpty: false) {}
             }
+            // The broadcast after a commit skips a follower whose pipeline was full: tell it now.
+            if let current = progress[peer], current.sentCommit < commitIndex {
+                sendAppend(to: peer, allowEmpty: true)
+            }
         case .rejected(let index, let hintIndex, let hintTerm):
             // Fast back-off (etcd-io/raft): jump to the last index where our term is at most the follower's.
             var probe = hintIndex
@@ -166,7 +171,7 @@ extension Raft.Node {
             peerProgress.becomeProbe()
         }
         progress[peer] = peerProgress
-        if peerProgress.match < log.lastIndex {
+        if peerProgress.match < log.lastIndex || peerProgress.sentCommit < commitIndex {
             sendAppend(to: peer, allowEmpty: true)
         }
     }
