@@ -20,6 +20,10 @@ struct EventStreamResponder {
             let request = APIRequest(
                 operation: .subscribeToShard, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, backend: backend),
                 requestID: requestID)
+            if let node = try await backend.subscriptionRelay(request) {
+                try await SubscriptionRelay.relay(head, body, to: node, outbound: outbound, logger: logger)
+                return
+            }
             subscription = try await backend.subscribe(request)
         } catch {
             let reply: HTTPReply

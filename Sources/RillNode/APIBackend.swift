@@ -7,6 +7,9 @@ public protocol APIBackend: Sendable {
     func handle(_ request: APIRequest) async throws -> APIResponse
     /// Starts a SubscribeToShard call.
     func subscribe(_ request: APIRequest) async throws -> ShardSubscription
+    /// The API address (`host:port`) of the node a SubscribeToShard call must be relayed to, or nil when this
+    /// backend serves it itself.
+    func subscriptionRelay(_ request: APIRequest) async throws -> String?
     /// For `/ready`: whether calls can be served now, and why not.
     func readiness() async -> (ready: Bool, reason: String)
     /// `GET /admin/status` as JSON.
@@ -25,4 +28,7 @@ public protocol APIBackend: Sendable {
 
 extension Node: APIBackend {
     public var verifiesSignatures: Bool { configuration.credentials != nil }
+
+    /// A node serves every subscription itself (from its replica, or it says which node holds one).
+    public func subscriptionRelay(_ request: APIRequest) async throws -> String? { nil }
 }

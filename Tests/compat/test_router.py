@@ -233,3 +233,25 @@ def test_router_with_credentials_checks_signatures(cluster_and_router, rill_bin,
         assert "signed" in good.list_streams()["StreamNames"]
     finally:
         guarded.stop()
+
+
+def test_subscribe_to_shard_is_relayed_to_a_node(cluster_and_router):
+    """Enhanced fan-out through the router: the call goes on to a node holding the shard, events come back."""
+    cluster, router = cluster_and_router
+    client = router.client()
+    create_stream(client, "fanout", shards=1)
+    arn = client.describe_stream_summary(StreamName="fanout")["StreamDescriptionSummary"]["StreamARN"]
+    consumer = client.register_stream_consumer(StreamARN=arn, ConsumerName="relayed")["Consumer"]["ConsumerARN"]
+    wait_for(lambda: client.describe_stream_consumer(ConsumerARN=consumer)["ConsumerDescription"]["ConsumerStatus"]
+             == "ACTIVE", 30, "consumer active")
+    client.put_record(StreamName="fanout", PartitionKey="k", Data=b"pushed")
+    response = client.subscribe_to_shard(ConsumerARN=consumer, ShardId="shardId-000000000000",
+                                         StartingPosition={"Type": "TRIM_HORIZON"})
+    seen = []
+    deadline = time.monotonic() + 20
+    for event in response["EventStream"]:
+        seen += [r["Data"] for r in event["SubscribeToShardEvent"]["Records"]]
+        if seen or time.monotonic() > deadline:
+            break
+    response["EventStream"].close()
+    assert seen == [b"pushed"]

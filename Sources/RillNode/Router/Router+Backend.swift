@@ -4,11 +4,34 @@ import RillKinesis
 import RillModel
 
 extension Router: APIBackend {
-    /// Event streams are served by the nodes that hold the shard's replicas; the router does not relay them.
+    /// Event streams come from a node's replica; the HTTP layer relays the call to `subscriptionRelay`.
     public func subscribe(_ request: APIRequest) async throws -> ShardSubscription {
-        throw KinesisError(
-            .invalidArgument,
-            "SubscribeToShard is not relayed by routers; call it on a node's API address (see `rill status`).")
+        throw KinesisError.internalFailure("a router relays SubscribeToShard to a node")
+    }
+
+    /// The API address of the node a subscription goes to: the shard's leader if known, else a replica that
+    /// gossip shows alive, else any live node (whose answer is then the right error).
+    public func subscriptionRelay(_ request: APIRequest) async throws -> String? {
+        var group: RaftGroupID = .meta
+        var replicas: [NodeID] = []
+        if var r = try? RequestReader(bytes: request.body), let consumer = try? r.string("ConsumerARN"),
+            let shardText = try? r.string("ShardId"), let shardID = ShardID(parsing: shardText),
+            case .consumer(let arn, _, _)? = ResourceARN(parsing: consumer)
+        {
+            let stream = try await route(for: StreamSelector(name: arn.streamName, arn: arn), region: request.signedRegion)
+            group = .shard(streamID: stream.id, shard: shardID)
+            replicas = stream.shard(shardID)?.replicas?.map { NodeID($0) } ?? []
+        }
+        let members = Dictionary(gossip.members.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new })
+        let ordered = candidates(for: group, hint: nil).filter { replicas.isEmpty || replicas.contains($0) }
+            + candidates(for: .meta, hint: nil)
+        for node in ordered {
+            if let member = members[node], member.status.isAlive, member.role == .node { return member.apiAddress }
+        }
+        guard let voter = voters.first(where: { !isDown(NodeID($0.id)) }) ?? voters.first else {
+            throw KinesisError(.serviceUnavailable, "No node is known to serve the subscription; retry.")
+        }
+        return voter.api
     }
 
     /// Ready once it knows the cluster and gossip shows a live node.
