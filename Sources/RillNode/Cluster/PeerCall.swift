@@ -35,7 +35,8 @@ enum PeerCall: Sendable, Equatable {
     static let version: UInt8 = 1
 
     func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: 64)
+        // Sized up front: a forwarded PutRecords or an append batch is up to megabytes.
+        var w = WireWriter(capacity: 64 + payloadSize)
         w.u8(Self.version)
         switch self {
         case .discover(let me, let clusterID):
@@ -64,6 +65,14 @@ enum PeerCall: Sendable, Equatable {
             w.optionalString(region)
         }
         return w.bytes
+    }
+
+    private var payloadSize: Int {
+        switch self {
+        case .forward(let operation, _, let requestID, let body): operation.utf8.count + requestID.utf8.count + body.count + 32
+        case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
+        default: 0
+        }
     }
 
     init(decoding bytes: [UInt8]) throws(WireError) {
@@ -105,7 +114,7 @@ enum PeerAnswer: Sendable, Equatable {
     case routes(stream: [UInt8], iteratorKey: [UInt8])
 
     func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: 32)
+        var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
         w.u8(PeerCall.version)
         switch self {
         case .discovered(let clusterID, let voters, let known):

@@ -8,13 +8,18 @@ extension Router {
         var data: String
         var partitionKey: String
         var explicitHashKey: String?
+        /// Where the record's object is in the request body, when found by `JSONSlices`: it is then passed on
+        /// byte for byte.
+        var raw: Range<Int>? = nil
     }
 
     /// Splits the records by shard, sends each shard's records to its leader in parallel, and merges the
     /// answers back in request order. A shard whose call fails costs only its own records (InternalFailure
     /// each, as Kinesis reports a record it could not write); the others still count.
     func putRecords(_ request: APIRequest) async throws -> APIResponse {
-        guard let (entries, selector) = Self.readPutRecords(request.body) else { return try await unreadable(request) }
+        guard let (entries, selector) = Self.slicePutRecords(request.body) ?? Self.readPutRecords(request.body) else {
+            return try await unreadable(request)
+        }
         let stream = try await route(for: selector, region: request.signedRegion)
         var slotsByShard: [ShardID: [Int]] = [:]
         var order: [ShardID] = []
@@ -27,13 +32,14 @@ extension Router {
         // All records on one shard: the request goes as it came.
         if order.count == 1 { return try await forward(request, to: .shard(streamID: stream.id, shard: order[0])) }
 
+        let prefix = entries.allSatisfy({ $0.raw != nil }) ? Self.streamMembers(request.body) : nil
         var merged = [[UInt8]?](repeating: nil, count: entries.count)
         var failures: [Int: KinesisError] = [:]
         var encryption: String?
         await withTaskGroup(of: (ShardID, Result<[[UInt8]], KinesisError>, String?).self) { group in
             for shard in order {
                 let slots = slotsByShard[shard] ?? []
-                let body = Self.subRequest(entries: slots.map { entries[$0] }, original: request.body)
+                let body = Self.subRequest(entries: slots.map { entries[$0] }, original: request.body, prefix: prefix)
                 let sub = APIRequest(
                     operation: .putRecords, body: body, signedRegion: request.signedRegion, requestID: request.requestID)
                 group.addTask {
@@ -86,8 +92,66 @@ extension Router {
         }
     }
 
-    /// The PutRecords body for some of the records: the client's stream members, these records.
-    static func subRequest(entries: [PutEntry], original: [UInt8]) -> [UInt8] {
+    /// PutRecords read by byte ranges (`JSONSlices`): keys decoded, record objects left as they are. nil when
+    /// the body has anything unexpected; `readPutRecords` then reads it the slow way.
+    static func slicePutRecords(_ body: [UInt8]) -> ([PutEntry], StreamSelector)? {
+        guard let top = JSONSlices.members(body, in: 0..<body.count) else { return nil }
+        var records: [Range<Int>]?
+        var name: String?
+        var arnText: String?
+        for (key, value) in top {
+            switch key {
+            case "Records": records = JSONSlices.elements(body, in: value)
+            case "StreamName": name = JSONSlices.string(body, in: value)
+            case "StreamARN": arnText = JSONSlices.string(body, in: value)
+            default: return nil
+            }
+        }
+        guard let records, !records.isEmpty else { return nil }
+        let arn = arnText.flatMap(StreamARN.init(parsing:))
+        if arnText != nil, arn == nil { return nil }
+        let selector: StreamSelector
+        switch (name, arn) {
+        case (let name?, let arn) where arn == nil || arn?.streamName == name: selector = StreamSelector(name: name, arn: arn)
+        case (nil, let arn?): selector = StreamSelector(name: arn.streamName, arn: arn)
+        default: return nil
+        }
+        var entries: [PutEntry] = []
+        entries.reserveCapacity(records.count)
+        for record in records {
+            guard let fields = JSONSlices.members(body, in: record) else { return nil }
+            var key: String?
+            var explicit: String?
+            var hasData = false
+            for (field, value) in fields {
+                switch field {
+                case "PartitionKey": key = JSONSlices.string(body, in: value)
+                case "ExplicitHashKey": explicit = JSONSlices.string(body, in: value)
+                case "Data": hasData = body[value.lowerBound] == UInt8(ascii: "\"")
+                default: return nil
+                }
+            }
+            guard let key, hasData else { return nil }
+            entries.append(PutEntry(data: "", partitionKey: key, explicitHashKey: explicit, raw: record))
+        }
+        return (entries, selector)
+    }
+
+    /// The PutRecords body for some of the records: the client's stream members, these records (copied byte
+    /// for byte when they were sliced).
+    static func subRequest(entries: [PutEntry], original: [UInt8], prefix: [UInt8]?) -> [UInt8] {
+        if entries.allSatisfy({ $0.raw != nil }), let prefix {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(entries.reduce(prefix.count + 16) { $0 + ($1.raw?.count ?? 0) + 1 })
+            bytes += prefix
+            bytes += Array("\"Records\":[".utf8)
+            for (offset, entry) in entries.enumerated() {
+                if offset > 0 { bytes.append(UInt8(ascii: ",")) }
+                if let raw = entry.raw { bytes += original[raw] }
+            }
+            bytes += Array("]}".utf8)
+            return bytes
+        }
         var r = try? RequestReader(bytes: original)
         let name = try? r?.string("StreamName")
         let arn = try? r?.string("StreamARN")
@@ -107,6 +171,19 @@ extension Router {
         w.endArray()
         w.endObject()
         return w.bytes
+    }
+
+    /// `{"StreamName":…,"StreamARN":…,` as the client wrote them: the top-level members before the records
+    /// (the record array is skipped by its brackets, not read).
+    static func streamMembers(_ original: [UInt8]) -> [UInt8]? {
+        guard let top = JSONSlices.members(original, in: 0..<original.count) else { return nil }
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (key, value) in top where key == "StreamName" || key == "StreamARN" {
+            bytes += Array("\"\(key)\":".utf8)
+            bytes += original[value]
+            bytes.append(UInt8(ascii: ","))
+        }
+        return bytes
     }
 
     /// Each record result of a node's PutRecords answer, re-encoded, and its EncryptionType.
