@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import RillBench
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -80,6 +81,8 @@ struct UpCommand: AsyncParsableCommand {
         }
         // A node that dies stays dead (fault-injection runs kill nodes on purpose); the others keep serving.
         let watched = children
+        // Exits after Ctrl-C are the plan; any other exit is news.
+        let stopping = StopFlag()
         let watcher = Task.detached { [logger] in
             await withTaskGroup(of: Void.self) { group in
                 for (name, child) in watched {
@@ -89,7 +92,8 @@ struct UpCommand: AsyncParsableCommand {
                         while waitpid(child, &status, WNOHANG) == 0 {
                             try? await Task.sleep(for: .milliseconds(250))
                         }
-                        logger.warning("\(name) exited", metadata: ["status": "\(status)"])
+                        let level: Logger.Level = stopping.isSet ? .info : .warning
+                        logger.log(level: level, "\(name) exited", metadata: ["status": "\(status)"])
                     }
                 }
             }
@@ -99,6 +103,7 @@ struct UpCommand: AsyncParsableCommand {
         ready.cancel()
         await ready.value
         try? await probes.shutdownGracefully()
+        stopping.set()
         for child in children { kill(child.pid, SIGTERM) }
         await watcher.value
     }
@@ -138,4 +143,11 @@ enum HTTPProbe {
             try? await Task.sleep(for: .milliseconds(200))
         }
     }
+}
+
+/// Set once `rill up` begins stopping its children.
+final class StopFlag: Sendable {
+    private let state = Mutex(false)
+    var isSet: Bool { state.withLock { $0 } }
+    func set() { state.withLock { $0 = true } }
 }
