@@ -1,4 +1,5 @@
 import RillKinesis
+import RillTransport
 import RillModel
 import RillStorage
 
@@ -57,11 +58,26 @@ extension Node {
     }
 
     private func faultsJSON() -> [UInt8] {
-        let (isolated, drops) = cluster?.transport.injectedFaults ?? ([], [:])
         let skew = faultClock?.skew ?? SkewableWallClock.Skew()
         var w = JSONWriter()
         w.beginObject()
         w.key("node"); w.int(Int(me.rawValue))
+        Self.writeTransportFaults(cluster?.transport, into: &w)
+        w.key("clock")
+        w.beginObject()
+        w.key("offsetMillis"); w.int(skew.offsetMillis)
+        w.key("rate"); w.raw(Array("\(skew.rate)".utf8))
+        w.key("nowMillis"); w.int(clock.nowMillis())
+        w.endObject()
+        w.key("loseUnsyncedWrites"); w.bool(StorageFaults.loseUnsyncedWrites)
+        w.key("droppedMessages"); w.int(cluster?.transport.faultDrops ?? 0)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The `isolated` and `drop` members of a fault answer, shared by nodes and routers.
+    static func writeTransportFaults(_ transport: PeerTransport?, into w: inout JSONWriter) {
+        let (isolated, drops) = transport?.injectedFaults ?? ([], [:])
         w.key("isolated")
         w.beginArray()
         for peer in isolated.sorted(by: { $0.rawValue < $1.rawValue }) { w.int(Int(peer.rawValue)) }
@@ -75,15 +91,5 @@ extension Node {
             w.endObject()
         }
         w.endArray()
-        w.key("clock")
-        w.beginObject()
-        w.key("offsetMillis"); w.int(skew.offsetMillis)
-        w.key("rate"); w.raw(Array("\(skew.rate)".utf8))
-        w.key("nowMillis"); w.int(clock.nowMillis())
-        w.endObject()
-        w.key("loseUnsyncedWrites"); w.bool(StorageFaults.loseUnsyncedWrites)
-        w.key("droppedMessages"); w.int(cluster?.transport.faultDrops ?? 0)
-        w.endObject()
-        return w.bytes
     }
 }

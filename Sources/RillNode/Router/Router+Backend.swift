@@ -51,15 +51,9 @@ extension Router: APIBackend {
         w.key("members")
         w.beginArray()
         for member in gossip.members {
-            w.beginObject()
-            w.key("id"); w.int(member.id.rawValue)
-            w.key("zone"); w.string(member.zone.rawValue)
-            w.key("role"); w.string("\(member.role)")
-            w.key("state"); w.string(member.status.name)
-            w.key("incarnation"); w.int(member.incarnation)
-            w.key("peer"); w.string(member.peerAddress)
-            w.key("api"); w.string(member.apiAddress)
-            w.endObject()
+            Node.writeMember(
+                id: member.id.rawValue, zone: member.zone.rawValue, role: "\(member.role)", state: member.status.name,
+                incarnation: member.incarnation, peer: member.peerAddress, api: member.apiAddress, into: &w)
         }
         w.endArray()
         w.key("groups"); w.beginArray(); w.endArray()

@@ -34,23 +34,10 @@ extension Router {
     }
 
     private func faultsJSON() -> [UInt8] {
-        let (isolated, drops) = transport.injectedFaults
         var w = JSONWriter()
         w.beginObject()
         w.key("node"); w.int(settings.id.rawValue)
-        w.key("isolated")
-        w.beginArray()
-        for peer in isolated.sorted(by: { $0.rawValue < $1.rawValue }) { w.int(peer.rawValue) }
-        w.endArray()
-        w.key("drop")
-        w.beginArray()
-        for (peer, probability) in drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            w.beginObject()
-            w.key("peer"); w.int(peer.rawValue)
-            w.key("probability"); w.raw(Array("\(probability)".utf8))
-            w.endObject()
-        }
-        w.endArray()
+        Node.writeTransportFaults(transport, into: &w)
         w.key("droppedMessages"); w.int(transport.faultDrops)
         w.endObject()
         return w.bytes
