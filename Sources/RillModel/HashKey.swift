@@ -10,10 +10,20 @@ public struct HashKey: RawRepresentable, Hashable, Comparable, Sendable, CustomS
 
     /// The key Kinesis routes a partition key to: MD5 of its UTF-8 bytes, read big-endian.
     public init(partitionKey: String) {
-        let digest = MD5.hash(Array(partitionKey.utf8))
-        var value: UInt128 = 0
-        for byte in digest { value = value << 8 | UInt128(byte) }
-        self.rawValue = value
+        var key = partitionKey
+        self = key.withUTF8 { HashKey(digest: MD5.hash(UnsafeRawBufferPointer($0))) }
+    }
+
+    /// The same from the key's UTF-8 bytes, as they stand in a request body.
+    public init(partitionKeyUTF8 bytes: ArraySlice<UInt8>) {
+        self = bytes.withUnsafeBytes { HashKey(digest: MD5.hash($0)) }
+    }
+
+    /// The digest's bytes (each state word little-endian, in order) read as one big-endian number.
+    private init(digest: (UInt32, UInt32, UInt32, UInt32)) {
+        self.rawValue =
+            UInt128(digest.0.byteSwapped) << 96 | UInt128(digest.1.byteSwapped) << 64 | UInt128(digest.2.byteSwapped) << 32
+            | UInt128(digest.3.byteSwapped)
     }
 
     /// The outcome of parsing an `ExplicitHashKey` or a `NewStartingHashKey`.

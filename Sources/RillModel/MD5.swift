@@ -21,51 +21,71 @@ public enum MD5 {
 
     /// The 16-byte digest of `message`.
     public static func hash(_ message: [UInt8]) -> [UInt8] {
-        var a0: UInt32 = 0x6745_2301
-        var b0: UInt32 = 0xefcd_ab89
-        var c0: UInt32 = 0x98ba_dcfe
-        var d0: UInt32 = 0x1032_5476
-
-        var padded = message
-        padded.append(0x80)
-        while padded.count % 64 != 56 { padded.append(0) }
-        let bitLength = UInt64(message.count) &* 8
-        for i in 0..<8 { padded.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
-
-        var words = [UInt32](repeating: 0, count: 16)
-        for chunk in stride(from: 0, to: padded.count, by: 64) {
-            for i in 0..<16 {
-                let base = chunk + i * 4
-                words[i] =
-                    UInt32(padded[base]) | UInt32(padded[base + 1]) << 8 | UInt32(padded[base + 2]) << 16
-                    | UInt32(padded[base + 3]) << 24
-            }
-            var a = a0, b = b0, c = c0, d = d0
-            for i in 0..<64 {
-                var f: UInt32
-                let g: Int
-                switch i {
-                case 0..<16: f = (b & c) | (~b & d); g = i
-                case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
-                case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
-                default: f = c ^ (b | ~d); g = (7 * i) % 16
-                }
-                f = f &+ a &+ constants[i] &+ words[g]
-                a = d
-                d = c
-                c = b
-                b = b &+ (f << shifts[i] | f >> (32 - shifts[i]))
-            }
-            a0 = a0 &+ a
-            b0 = b0 &+ b
-            c0 = c0 &+ c
-            d0 = d0 &+ d
-        }
+        let state = message.withUnsafeBytes { hash($0) }
         var digest: [UInt8] = []
         digest.reserveCapacity(16)
-        for word in [a0, b0, c0, d0] {
+        for word in [state.0, state.1, state.2, state.3] {
             for i in 0..<4 { digest.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(i)))) }
         }
         return digest
+    }
+
+    /// The digest as its four state words (A, B, C, D; each stored little-endian in the digest bytes).
+    /// Allocates nothing: every record's partition key goes through here on the router and on the node.
+    public static func hash(_ message: UnsafeRawBufferPointer) -> (UInt32, UInt32, UInt32, UInt32) {
+        var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476)
+        let whole = message.count / 64 * 64
+        constants.withUnsafeBufferPointer { constants in
+            shifts.withUnsafeBufferPointer { shifts in
+                if let base = message.baseAddress {
+                    for chunk in stride(from: 0, to: whole, by: 64) {
+                        compress(&state, base + chunk, constants, shifts)
+                    }
+                }
+                // The tail, the 0x80 marker and the bit length: one block, or two when the tail is 56 bytes or more.
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+                    tail.initialize(repeating: 0)
+                    let rest = message.count - whole
+                    if rest > 0, let base = message.baseAddress {
+                        UnsafeMutableRawPointer(tail.baseAddress!).copyMemory(from: base + whole, byteCount: rest)
+                    }
+                    tail[rest] = 0x80
+                    let length = rest < 56 ? 64 : 128
+                    let bitLength = UInt64(message.count) &* 8
+                    for i in 0..<8 { tail[length - 8 + i] = UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i))) }
+                    let raw = UnsafeRawPointer(tail.baseAddress!)
+                    compress(&state, raw, constants, shifts)
+                    if length == 128 { compress(&state, raw + 64, constants, shifts) }
+                }
+            }
+        }
+        return state
+    }
+
+    private static func compress(
+        _ state: inout (UInt32, UInt32, UInt32, UInt32), _ block: UnsafeRawPointer,
+        _ constants: UnsafeBufferPointer<UInt32>, _ shifts: UnsafeBufferPointer<UInt32>
+    ) {
+        var a = state.0, b = state.1, c = state.2, d = state.3
+        for i in 0..<64 {
+            var f: UInt32
+            let g: Int
+            switch i {
+            case 0..<16: f = (b & c) | (~b & d); g = i
+            case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
+            case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
+            default: f = c ^ (b | ~d); g = (7 * i) % 16
+            }
+            let word = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: g * 4, as: UInt32.self))
+            f = f &+ a &+ constants[i] &+ word
+            a = d
+            d = c
+            c = b
+            b = b &+ (f << shifts[i] | f >> (32 - shifts[i]))
+        }
+        state.0 = state.0 &+ a
+        state.1 = state.1 &+ b
+        state.2 = state.2 &+ c
+        state.3 = state.3 &+ d
     }
 }

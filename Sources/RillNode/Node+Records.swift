@@ -22,7 +22,7 @@ extension Node {
         guard let data, let partitionKey else { throw KinesisError(.validation, "Data and PartitionKey are required") }
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
-        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: stream)
+        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: ShardMap(stream))
         guard admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
             throw Self.rateExceeded(shard.id, stream)
         }
@@ -42,7 +42,7 @@ extension Node {
         } catch is ShardReplica.Sealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
-            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, stream: fresh)
+            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: ShardMap(fresh))
             appended = try await appendDurably(batch, stream: fresh, shard: target)
         }
         let (index, stamp) = appended
@@ -74,10 +74,11 @@ extension Node {
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
+        let map = ShardMap(stream)
         for (slot, entry) in entries.enumerated() {
             try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
             total += entry.data.count + entry.key.utf8.count
-            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, stream: stream)
+            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, in: map)
             routed.append(
                 RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data), explicitHashKey: entry.explicit))
         }
@@ -196,9 +197,10 @@ extension Node {
         }
         let (fresh, _) = try resolve(selector, namespace)
         var again: [RoutedRecord] = []
+        let map = ShardMap(fresh)
         for record in refused {
             var copy = record
-            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, stream: fresh)
+            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, in: map)
             again.append(copy)
         }
         let retried = try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true)
@@ -224,7 +226,7 @@ extension Node {
         }
     }
 
-    func route(partitionKey: String, explicitHashKey: String?, stream: StreamMetadata) throws(KinesisError) -> ShardMetadata {
+    func route(partitionKey: String, explicitHashKey: String?, in map: ShardMap) throws(KinesisError) -> ShardMetadata {
         let key: HashKey
         if let explicitHashKey {
             switch HashKey.parse(explicitHashKey) {
@@ -237,7 +239,7 @@ extension Node {
         } else {
             key = HashKey(partitionKey: partitionKey)
         }
-        guard let shard = stream.openShard(for: key) else {
+        guard let shard = map.shard(for: key) else {
             throw KinesisError.internalFailure("No open shard covers hash key \(key)")
         }
         return shard

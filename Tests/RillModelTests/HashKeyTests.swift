@@ -1,5 +1,10 @@
+import Foundation
 import RillModel
 import Testing
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+}
 
 @Suite struct HashKeyTests {
     @Test("MD5 routing matches the vectors of KINESIS-SEMANTICS §2.2")
@@ -17,6 +22,23 @@ import Testing
     func md5(input: String, hex: String) {
         let digest = MD5.hash(Array(input.utf8)).map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         #expect(digest == hex)
+    }
+
+    /// Messages whose padding ends exactly at, just before and just after a 64-byte block, with Python's
+    /// hashlib digests of the first `length` letters of the alphabet, repeated.
+    @Test("MD5 pads across block edges", arguments: [
+        (55, "0d7ae056b2f015cd7dc67494efd658f1"), (56, "31fcfb5165169eb55898e7e4cf34d19a"),
+        (57, "fd62afaf3aa1e2a52882cb464f5ccc4d"), (63, "1b30c0670c15e7da3c2ba7bce77ebe99"),
+        (64, "a2eaf6295c32adc403865fd96a2f182b"), (65, "eba2cce0ca8df47e62414a736b3105a2"),
+        (119, "b05187e08da41fa3ef16bd56afaafd99"), (120, "62af9b597a9f55e16ab2b897387fc052"),
+        (128, "3e8c1ccbd71838ef3df4b72e57fb9bf6"),
+    ])
+    func md5BlockEdges(length: Int, hex: String) {
+        let input = (0..<length).map { UInt8(97 + $0 % 26) }
+        #expect(MD5.hash(input).map { String(format: "%02x", $0) }.joined() == hex)
+        let key = HashKey(partitionKey: String(decoding: input, as: UTF8.self))
+        #expect(String(key.rawValue, radix: 16).leftPadded(to: 32) == hex)
+        #expect(HashKey(partitionKeyUTF8: input[...]) == key)
     }
 
     @Test("even split ends match AWS-observed ranges", arguments: [

@@ -15,27 +15,53 @@
 public enum JSONSlices {
     /// The members of the object at `range`: each key (decoded) and the byte range of its value.
     public static func members(_ bytes: [UInt8], in range: Range<Int>) -> [(key: String, value: Range<Int>)]? {
-        var index = skipSpace(bytes, range.lowerBound, range.upperBound)
-        guard index < range.upperBound, bytes[index] == UInt8(ascii: "{") else { return nil }
-        index = skipSpace(bytes, index + 1, range.upperBound)
         var members: [(String, Range<Int>)] = []
-        if index < range.upperBound, bytes[index] == UInt8(ascii: "}") { return members }
+        let complete = forEachMember(bytes, in: range) { key, value in
+            guard let name = string(bytes, in: key) else { return false }
+            members.append((name, value))
+            return true
+        }
+        return complete ? members : nil
+    }
+
+    /// Calls `body` with the byte range of each member's key (quotes included, not decoded) and of its value,
+    /// in order, allocating nothing: the per-record walk of a PutRecords. False when the object is malformed
+    /// or `body` returned false.
+    public static func forEachMember(
+        _ bytes: [UInt8], in range: Range<Int>, _ body: (_ key: Range<Int>, _ value: Range<Int>) -> Bool
+    ) -> Bool {
+        var index = skipSpace(bytes, range.lowerBound, range.upperBound)
+        guard index < range.upperBound, bytes[index] == UInt8(ascii: "{") else { return false }
+        index = skipSpace(bytes, index + 1, range.upperBound)
+        if index < range.upperBound, bytes[index] == UInt8(ascii: "}") { return true }
         while index < range.upperBound {
-            guard let keyEnd = skipValue(bytes, index, range.upperBound), bytes[index] == UInt8(ascii: "\""),
-                let key = string(bytes, in: index..<keyEnd)
-            else { return nil }
+            guard bytes[index] == UInt8(ascii: "\""), let keyEnd = skipValue(bytes, index, range.upperBound) else { return false }
+            let key = index..<keyEnd
             index = skipSpace(bytes, keyEnd, range.upperBound)
-            guard index < range.upperBound, bytes[index] == UInt8(ascii: ":") else { return nil }
+            guard index < range.upperBound, bytes[index] == UInt8(ascii: ":") else { return false }
             let valueStart = skipSpace(bytes, index + 1, range.upperBound)
-            guard let valueEnd = skipValue(bytes, valueStart, range.upperBound) else { return nil }
-            members.append((key, valueStart..<valueEnd))
+            guard let valueEnd = skipValue(bytes, valueStart, range.upperBound), body(key, valueStart..<valueEnd) else { return false }
             index = skipSpace(bytes, valueEnd, range.upperBound)
-            guard index < range.upperBound else { return nil }
-            if bytes[index] == UInt8(ascii: "}") { return members }
-            guard bytes[index] == UInt8(ascii: ",") else { return nil }
+            guard index < range.upperBound else { return false }
+            if bytes[index] == UInt8(ascii: "}") { return true }
+            guard bytes[index] == UInt8(ascii: ",") else { return false }
             index = skipSpace(bytes, index + 1, range.upperBound)
         }
-        return nil
+        return false
+    }
+
+    /// Whether the key at `range` (quotes included) is `name` written without escapes.
+    public static func key(_ bytes: [UInt8], at range: Range<Int>, is name: StaticString) -> Bool {
+        guard range.count == name.utf8CodeUnitCount + 2 else { return false }
+        return name.withUTF8Buffer { name in bytes[(range.lowerBound + 1)..<(range.upperBound - 1)].elementsEqual(name) }
+    }
+
+    /// The bytes between the quotes of the string at `range`, when it holds no escape: what a partition key
+    /// hashes without being decoded. nil for anything else.
+    public static func plainString(_ bytes: [UInt8], in range: Range<Int>) -> ArraySlice<UInt8>? {
+        guard range.count >= 2, bytes[range.lowerBound] == UInt8(ascii: "\"") else { return nil }
+        let inner = bytes[(range.lowerBound + 1)..<(range.upperBound - 1)]
+        return inner.contains(UInt8(ascii: "\\")) ? nil : inner
     }
 
     /// The byte ranges of the elements of the array at `range`.

@@ -116,4 +116,8 @@ public struct JSONWriter: Sendable {
         beginValue()
         bytes.append(contentsOf: json)
     }
+    public mutating func raw(_ json: ArraySlice<UInt8>) {
+        beginValue()
+        bytes.append(contentsOf: json)
+    }
 }

@@ -18,7 +18,7 @@ extension Router: APIBackend {
             let shardText = try? r.string("ShardId"), let shardID = ShardID(parsing: shardText),
             case .consumer(let arn, _, _)? = ResourceARN(parsing: consumer)
         {
-            let stream = try await route(for: StreamSelector(name: arn.streamName, arn: arn), region: request.signedRegion)
+            let stream = try await route(for: StreamSelector(name: arn.streamName, arn: arn), region: request.signedRegion).stream
             group = .shard(streamID: stream.id, shard: shardID)
             replicas = stream.shard(shardID)?.replicas?.map { NodeID($0) } ?? []
         }

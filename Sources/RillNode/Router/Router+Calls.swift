@@ -30,7 +30,7 @@ extension Router {
             let shardText = try? r.string("ShardId"), let shardID = ShardID(parsing: shardText),
             let selector = try? r.streamSelector()
         else { return try await unreadable(request) }
-        let stream = try await route(for: selector, region: request.signedRegion)
+        let stream = try await route(for: selector, region: request.signedRegion).stream
         return try await forward(request, to: .shard(streamID: stream.id, shard: shardID))
     }
 
@@ -48,9 +48,9 @@ extension Router {
     /// (the node's answer names the error).
     func shard(for partitionKey: String, _ explicit: String?, _ selector: StreamSelector?, _ region: String?) async throws -> RaftGroupID? {
         guard let selector, let key = Self.hashKey(partitionKey, explicit) else { return nil }
-        let stream = try await route(for: selector, region: region)
-        guard let shard = stream.openShard(for: key) else { return nil }
-        return .shard(streamID: stream.id, shard: shard.id)
+        let route = try await route(for: selector, region: region)
+        guard let shard = route.map.shard(for: key) else { return nil }
+        return .shard(streamID: route.stream.id, shard: shard.id)
     }
 
     /// PutRecord's partition key, explicit hash key and stream; nil when any is missing or malformed.

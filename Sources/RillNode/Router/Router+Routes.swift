@@ -11,7 +11,15 @@ struct RouteKey: Hashable, Sendable {
 /// A stream's shard map as some node's catalog had it.
 struct StreamRoute: Sendable {
     var stream: StreamMetadata
+    /// The open shards' ranges, parsed once per fetch rather than per record.
+    var map: ShardMap
     var fetched: ContinuousClock.Instant
+
+    init(_ stream: StreamMetadata, fetched: ContinuousClock.Instant) {
+        self.stream = stream
+        self.map = ShardMap(stream)
+        self.fetched = fetched
+    }
 }
 
 extension Router {
@@ -19,10 +27,10 @@ extension Router {
     static let routeLifetime: Duration = .seconds(10)
 
     /// The stream's shard map, fetched from the metadata leader (or any node) when missing or old.
-    func route(for selector: StreamSelector, region: String?) async throws -> StreamMetadata {
+    func route(for selector: StreamSelector, region: String?) async throws -> StreamRoute {
         let key = RouteKey(name: selector.name, region: selector.arn?.region ?? region)
         if let cached = routes.withLock({ $0[key] }), cached.fetched.duration(to: .now) < Self.routeLifetime {
-            return cached.stream
+            return cached
         }
         let call = PeerCall.routes(streamName: selector.name, streamARN: selector.arn?.description, signedRegion: region)
         let stream = try await untilServed(.meta) { target -> StreamMetadata? in
@@ -34,8 +42,9 @@ extension Router {
             case .answered(let other): throw try Node.failure(other, from: target)
             }
         }
-        routes.withLock { $0[key] = StreamRoute(stream: stream, fetched: .now) }
-        return stream
+        let route = StreamRoute(stream, fetched: .now)
+        routes.withLock { $0[key] = route }
+        return route
     }
 
     /// Forgets a stream's shard map, so the next call fetches it again.
