@@ -44,11 +44,19 @@ struct NodeCommand: AsyncParsableCommand {
         help: "With --fault-injection: hold written bytes in memory until their fsync, so kill -9 acts as a power cut.")
     var loseUnsyncedWrites = false
 
+    @Option(name: .customLong("segment-bytes"), help: "Size at which a shard log rolls to a new segment file; retention deletes whole segments.")
+    var segmentBytes: Int = 64 << 20
+
+    @Option(name: .customLong("retention-interval"), help: "Seconds between a shard leader's looks for segments past their stream's retention.")
+    var retentionInterval: Int = 60
+
     @OptionGroup var common: CommonOptions
 
     @OptionGroup var gossip: GossipOptions
 
     func validate() throws {
+        guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
+        guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
         if loseUnsyncedWrites, !faultInjection { throw ValidationError("--lose-unsynced-writes needs --fault-injection") }
@@ -59,8 +67,9 @@ struct NodeCommand: AsyncParsableCommand {
         let (host, port) = try Endpoint.parse(api, flag: "--api")
         var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
-            credentials: try common.loadCredentials())
+            defaultRegion: common.region, storageThreads: common.storageThreads, segmentBytes: segmentBytes,
+            throughputLimits: common.throughputLimits, credentials: try common.loadCredentials())
+        configuration.retentionInterval = .seconds(retentionInterval)
         configuration.faultInjection = faultInjection
         configuration.loseUnsyncedWrites = loseUnsyncedWrites
         if let join, let peer {

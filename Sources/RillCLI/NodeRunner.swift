@@ -44,7 +44,7 @@ struct NodeRunner {
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }
-            tasks.addTask { await node.runRetention(every: .seconds(60)) }
+            tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])

@@ -11,8 +11,10 @@ public struct NodeConfiguration: Sendable {
     public var defaultRegion: String
     /// Threads that run blocking file work (appends, reads, fsync rounds) off the event loops.
     public var storageThreads: Int
-    /// Segment size at which a shard log rolls to a new file.
+    /// Segment size at which a shard log rolls to a new file; retention deletes whole segments.
     public var segmentBytes: Int
+    /// How often a shard leader looks for segments past their stream's retention.
+    public var retentionInterval: Duration = .seconds(60)
     /// Enforce Kinesis's per-shard throughput limits on provisioned streams (off by default, as in the
     /// emulators and for benchmarks).
     public var throughputLimits: Bool

@@ -285,3 +285,72 @@ def test_ready_only_once_the_cluster_formed(tmp_path):
         assert first.get("/ready")[0] == 200
     finally:
         c.stop()
+
+
+@pytest.mark.parametrize("disk", ["kept", "wiped"])
+def test_a_replica_behind_the_leaders_retention_trim_catches_up_from_a_snapshot(tmp_path, disk):
+    """A follower down while its leader trimmed expired segments cannot get those entries any more: it gets
+    a snapshot (the new log start and its term) and then the entries after it, and converges. A wiped one
+    also stops abstaining once caught up."""
+    import json
+    import shutil
+    import urllib.request
+
+    def post_faults(node, command: dict) -> None:
+        request = urllib.request.Request(node.endpoint + "/admin/faults", data=json.dumps(command).encode(),
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=5) as reply:
+            assert reply.status == 200
+
+    def shard_sums(node) -> dict:
+        return next(s for s in node.checksums()["shards"] if s["shardId"] == "shardId-000000000000")
+
+    cluster = Cluster(BINARY, tmp_path,
+                      extra=["--fault-injection", "--segment-bytes", "65536", "--retention-interval", "1"]).start()
+    try:
+        client = cluster.node(1).client()
+        client.create_stream(StreamName=STREAM, ShardCount=1)
+        wait_active(client, STREAM)
+        leader = cluster.leader_of(STREAM, "shardId-000000000000")
+        behind = next(n for n in cluster.nodes if n.node_id != leader)
+        behind.kill()
+        writer = cluster.node(leader).client(retries={"max_attempts": 0})
+        for _ in range(12):  # ~600 KiB: about ten 64 KiB segments
+            reply = writer.put_records(StreamName=STREAM, Records=[
+                {"Data": b"x" * 1000, "PartitionKey": uuid.uuid4().hex} for _ in range(50)])
+            assert reply["FailedRecordCount"] == 0
+        # A day and more later, by the live nodes' clocks: every segment but the newest has expired.
+        for node in cluster.nodes:
+            if node.alive():
+                post_faults(node, {"clock": {"jumpMillis": 25 * 3600 * 1000}})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and shard_sums(cluster.node(leader))["firstIndex"] <= 1:
+            time.sleep(0.1)
+        first = shard_sums(cluster.node(leader))["firstIndex"]
+        assert first > 1, "the leader never trimmed"
+        kept = []
+        for _ in range(3):
+            reply = writer.put_records(StreamName=STREAM, Records=[
+                {"Data": uuid.uuid4().hex.encode(), "PartitionKey": uuid.uuid4().hex} for _ in range(20)])
+            assert reply["FailedRecordCount"] == 0
+            kept += [r["SequenceNumber"] for r in reply["Records"]]
+        if disk == "wiped":
+            shutil.rmtree(behind.data_dir)
+            behind.data_dir.mkdir()
+        behind.start()
+        cluster.wait_ready(nodes=[behind])
+        post_faults(behind, {"clock": {"jumpMillis": 25 * 3600 * 1000}})
+        cluster.wait_converged(timeout=60)
+        assert shard_sums(behind)["firstIndex"] >= first
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and any(g["abstaining"] for g in behind.status()["groups"]):
+            time.sleep(0.1)
+        assert not any(g["abstaining"] for g in behind.status()["groups"]), behind.status()["groups"]
+        # The caught-up replica serves the records after the trim once it leads: stop the others in turn.
+        leader_node = cluster.node(leader)
+        leader_node.stop()
+        cluster.wait_ready(nodes=[behind])
+        records = read_shard(behind.client(), STREAM, "shardId-000000000000", timeout=60)
+        assert [r["SequenceNumber"] for r in records][-len(kept):] == kept
+    finally:
+        cluster.stop()
