@@ -94,6 +94,11 @@ public final class Node: Sendable {
             context.transport.setRequestHandler { [weak node] peer, bytes in
                 await node?.answer(bytes, from: peer) ?? []
             }
+            // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
+            context.gossip.observe { [weak registry] old, new in
+                guard old?.status.name != new.status.name || old?.incarnation != new.incarnation else { return }
+                registry?.wakeAll()
+            }
             context.gossip.start(seeds: context.settings.join)
         } else {
             try await node.initializeCatalog()
@@ -113,7 +118,7 @@ public final class Node: Sendable {
             me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
             options: Raft.Options(electionTicks: settings.electionTicks, heartbeatTicks: 1),
             send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
-            abstain: cluster.rejoining && voters != [me])
+            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) })
     }
 
     private init(

@@ -108,7 +108,8 @@ private let group = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
     /// Opens a member from its disk, as a restarted process would (fresh `RaftStateLog`, fresh `SegmentedLog`).
     private static func openDriver(
         _ disk: MemberDisk, voters: Set<NodeID>, flusher: Flusher, tickInterval: Duration?,
-        applied: AppliedEntries, send: @escaping @Sendable ([Raft.Message]) -> Void
+        applied: AppliedEntries, isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        send: @escaping @Sendable ([Raft.Message]) -> Void
     ) throws -> RaftGroupDriver {
         try FileManager.default.createDirectory(atPath: disk.directory, withIntermediateDirectories: true)
         let stateLog = try RaftStateLog.open(path: disk.statePath)
@@ -118,7 +119,7 @@ private let group = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         return RaftGroupDriver(
             group: group, id: disk.id, configuration: Raft.Configuration(voters: voters), storage: storage,
             stateLog: stateLog, flusher: flusher, tickInterval: tickInterval, seed: disk.id.rawValue,
-            send: send, apply: { applied.append($0) })
+            isAlive: isAlive, send: send, apply: { applied.append($0) })
     }
 
     private static func withFlusher(_ body: (Flusher) async throws -> Void) async throws {
@@ -322,6 +323,62 @@ private let group = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             }
 
             for driver in drivers.values { await driver.stop() }
+            await router.shutdown()
+        }
+    }
+
+    /// Idle groups stop ticking (ARCHITECTURE "Data plane transport": idle groups quiesce): the leader once
+    /// everyone holds the log and knows it committed, followers while gossip sees their leader alive. Any
+    /// proposal wakes the group; when the leader's node dies, the registry wakes the survivors and they elect.
+    @Test func idleGroupsRestThenWakeForWritesAndForALostLeader() async throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let ids = [NodeID(1), NodeID(2), NodeID(3)]
+        let alive = Mutex(Set(ids))
+        let router = MessageRouter()
+        try await Self.withFlusher { flusher in
+            var drivers: [NodeID: RaftGroupDriver] = [:]
+            for id in ids {
+                router.add(id)
+                let driver = try Self.openDriver(
+                    MemberDisk(id: id, directory: "\(root)/\(id)"), voters: Set(ids), flusher: flusher,
+                    tickInterval: .milliseconds(10), applied: AppliedEntries(),
+                    isAlive: { node in alive.withLock { $0.contains(node) } }, send: { router.send($0) })
+                drivers[id] = driver
+                router.attach(id, driver)
+            }
+            for driver in drivers.values { await driver.start() }
+            func leader(among members: [NodeID]) async -> NodeID? {
+                for id in members where await drivers[id]!.status.role == .leader { return id }
+                return nil
+            }
+            func allResting(_ members: [NodeID]) async -> Bool {
+                for id in members where await !drivers[id]!.status.resting { return false }
+                return true
+            }
+
+            #expect(await eventually { await leader(among: ids) != nil })
+            let first = try #require(await leader(among: ids))
+            _ = try await drivers[first]!.propose(kind: .records, payload: [1], timestampMillis: 1)
+            #expect(await eventually { await allResting(ids) }, "an idle group kept ticking")
+
+            // A write wakes the resting leader, commits on a majority, and the group goes quiet again.
+            let index = try await drivers[first]!.propose(kind: .records, payload: [2], timestampMillis: 2)
+            #expect(await eventually { await allResting(ids) })
+            for id in ids { #expect(await drivers[id]!.status.commit == index) }
+
+            // The leader's node dies and gossip says so: the survivors wake, elect, and accept writes.
+            router.attach(first, nil)
+            await drivers[first]!.stop()
+            alive.withLock { _ = $0.remove(first) }
+            let survivors = ids.filter { $0 != first }
+            for id in survivors { await drivers[id]!.wakeUp() }
+            #expect(await eventually { await leader(among: survivors) != nil })
+            let second = try #require(await leader(among: survivors))
+            let after = try await drivers[second]!.propose(kind: .records, payload: [3], timestampMillis: 3)
+            #expect(after > index)
+
+            for id in survivors { await drivers[id]!.stop() }
             await router.shutdown()
         }
     }

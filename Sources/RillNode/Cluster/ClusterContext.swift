@@ -18,6 +18,8 @@ final class ClusterContext: Sendable {
     /// Membership and liveness of every node and router, by SWIM gossip on the peer port.
     let gossip: GossipAgent
     private let addresses: NIOLockedValueBox<[UInt64: MemberAddress]>
+    /// Nodes gossip currently sees alive: an idle follower rests only while its leader is among them.
+    private let aliveNodes = NIOLockedValueBox<Set<NodeID>>([])
     /// node.json as last saved, for clearing `rejoining`.
     private let identity: NIOLockedValueBox<NodeIdentity>
     private let directory: String
@@ -42,6 +44,16 @@ final class ClusterContext: Sendable {
         self.gossip = GossipAgent(
             transport: transport, myself: myself, settings: settings.gossip, tickLength: GossipDefaults.tickLength,
             seed: identity.generation ^ me.id, logger: logger)
+        gossip.observe { [aliveNodes] _, member in
+            aliveNodes.withLockedValue { alive in
+                if case .alive = member.status { alive.insert(member.id) } else { alive.remove(member.id) }
+            }
+        }
+    }
+
+    /// Whether gossip sees `node` alive now (this node always is).
+    func isAlive(_ node: NodeID) -> Bool {
+        node.rawValue == me.id || aliveNodes.withLockedValue { $0.contains(node) }
     }
 
     var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }

@@ -81,6 +81,12 @@ final class GroupRegistry: Sendable {
         for group in unknown { onUnknownGroup(group) }
     }
 
+    /// Makes every resting group tick again (`RaftGroupDriver.wakeUp`); idle ones rest again at their next tick.
+    func wakeAll() {
+        let drivers = state.withLockedValue { Array($0.drivers.values) }
+        for driver in drivers { Task { await driver.wakeUp() } }
+    }
+
     /// Forgets messages waiting for a group that will never open here (its stream is gone).
     func discardWaiting(except keep: (RaftGroupID) -> Bool) {
         state.withLockedValue { state in state.waiting = state.waiting.filter { keep($0.key) } }

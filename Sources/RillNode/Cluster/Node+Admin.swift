@@ -101,6 +101,7 @@ extension Node {
         w.key("applied"); w.int(Int(status.applied.rawValue))
         w.key("lastIndex"); w.int(Int(status.lastIndex.rawValue))
         w.key("abstaining"); w.bool(status.abstaining)
+        w.key("resting"); w.bool(status.resting)
         w.endObject()
     }
 

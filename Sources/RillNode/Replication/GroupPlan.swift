@@ -14,6 +14,8 @@ struct GroupPlan: Sendable {
     var campaignAtStart: Bool
     /// This member lost its disk (wiped, or damage cut its log): no votes until it has caught up.
     var abstain = false
+    /// Whether gossip sees a node alive; an idle follower stops ticking only while its leader is.
+    var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
 
     var isSoleVoter: Bool { voters == [me] }
 

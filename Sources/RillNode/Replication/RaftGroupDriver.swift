@@ -48,6 +48,8 @@ public actor RaftGroupDriver {
         public var abstaining: Bool = false
         /// On a leader, how many entries the furthest-behind follower lacks; 0 elsewhere.
         public var maxFollowerLag: UInt64 = 0
+        /// The group is idle and this member has stopped ticking it (see `tick()`).
+        public var resting: Bool = false
     }
 
     /// The group this driver runs.
@@ -63,6 +65,23 @@ public actor RaftGroupDriver {
     private let send: @Sendable ([Raft.Message]) -> Void
     private let apply: @Sendable ([LogEntry]) async -> Void
     private let tickInterval: Duration?
+    /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
+    private let isAlive: @Sendable (NodeID) -> Bool
+    /// Idle (quiescent): no ticks until an event wakes the group.
+    private var resting = false
+    /// The tick loop, parked while the group rests.
+    private var restingTicker: CheckedContinuation<Void, Never>?
+    /// Ticks since the group last woke; it rests again only after `minimumAwakeTicks`.
+    private var awakeTicks = 0
+    /// Counts rests, so a leader's nudge wakes only the rest it was scheduled for.
+    private var rests: UInt64 = 0
+
+    /// A woken group ticks this often before it may rest again: long enough for a heartbeat round, whose
+    /// answers tell a leader about a follower that lost its disk while the group rested.
+    static let minimumAwakeTicks = 3
+    /// A resting leader still wakes this often for one heartbeat round, so that nothing it cannot hear about
+    /// (a lost answer, a follower that missed the gossip) leaves a group stuck for longer.
+    static let leaderNudge: Duration = .seconds(1)
 
     /// Proposals awaiting commit, by index, with the term they were proposed in.
     private var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
@@ -89,12 +108,15 @@ public actor RaftGroupDriver {
     /// - Parameters:
     ///   - tickInterval: how often the owned timer ticks the core; nil to tick only through `tick()` (tests).
     ///   - seed: seeds the core's election-timeout generator.
+    ///   - isAlive: whether a node is alive as far as gossip knows; the default (nobody) means followers never
+    ///     rest, only idle leaders do.
     ///   - send: hands messages to the transport; called on the actor, so it must not block.
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     public init(
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
         stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
         tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
         self.group = group
@@ -105,6 +127,7 @@ public actor RaftGroupDriver {
         self.send = send
         self.apply = apply
         self.tickInterval = tickInterval
+        self.isAlive = isAlive
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
@@ -144,6 +167,10 @@ public actor RaftGroupDriver {
             tickTask = Task {
                 // Bounded by cancellation: `stop()` cancels it, and a cancelled sleep throws.
                 while !Task.isCancelled {
+                    if self.resting {
+                        await withCheckedContinuation { self.restingTicker = $0 }
+                        continue
+                    }
                     do { try await Task.sleep(for: tickInterval) } catch { return }
                     self.tick()
                 }
@@ -158,6 +185,7 @@ public actor RaftGroupDriver {
         running = false
         stopped = true
         tickTask?.cancel()
+        wakeUp()
         processTask?.cancel()
         wake.finish()
         inboxInput.finish()
@@ -187,11 +215,43 @@ public actor RaftGroupDriver {
 
     // MARK: - Events
 
-    /// Advances the core's logical clock by one tick (elections, heartbeats).
+    /// Advances the core's logical clock by one tick (elections, heartbeats) — unless the group is idle: a
+    /// quiescent leader, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
+    /// parks until an event (`step`, `propose`, `campaign`, `transferLeadership`, `wakeUp`) wakes it. An idle
+    /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups quiesce).
     public func tick() {
         guard running else { return }
+        if awakeTicks >= Self.minimumAwakeTicks,
+            node.isQuiescent || (node.isIdleFollower && node.leader.map(isAlive) == true)
+        {
+            rest()
+            return
+        }
+        awakeTicks += 1
         node.tick()
         wake.yield()
+    }
+
+    private func rest() {
+        resting = true
+        rests &+= 1
+        guard node.role == .leader else { return }
+        let rest = rests
+        Task {
+            try? await Task.sleep(for: Self.leaderNudge)
+            if self.resting, self.rests == rest { self.wakeUp() }
+        }
+    }
+
+    /// Resumes ticking a resting group. The node calls it for every group when gossip sees a member turn
+    /// suspect or dead, or come back as a new incarnation: a resting follower must then find out whether its
+    /// leader is still there.
+    public func wakeUp() {
+        guard resting else { return }
+        resting = false
+        awakeTicks = 0
+        restingTicker?.resume()
+        restingTicker = nil
     }
 
     /// Queues messages from a peer for the group, in order, and returns at once: safe on an event loop.
@@ -201,14 +261,13 @@ public actor RaftGroupDriver {
 
     /// Delivers a message from a peer of this group.
     public func step(_ message: Raft.Message) {
-        guard running else { return }
-        node.step(message)
-        wake.yield()
+        step([message])
     }
 
     /// Delivers a batch of messages from peers, in order.
     public func step(_ messages: [Raft.Message]) {
         guard running else { return }
+        wakeUp()
         for message in messages { node.step(message) }
         wake.yield()
     }
@@ -221,6 +280,7 @@ public actor RaftGroupDriver {
     /// Hands leadership to `target` (thesis §3.10); proposals are refused until it completes or times out.
     public func transferLeadership(to target: NodeID) {
         guard running else { return }
+        wakeUp()
         do {
             try node.transferLeadership(to: target)
         } catch {
@@ -232,6 +292,7 @@ public actor RaftGroupDriver {
     /// Starts an election now.
     public func campaign() {
         guard running else { return }
+        wakeUp()
         node.campaign()
         wake.yield()
     }
@@ -243,6 +304,7 @@ public actor RaftGroupDriver {
     ///   Cancelling the calling task does not withdraw an appended entry, so the call still waits for its outcome.
     public func propose(kind: EntryKind, payload: [UInt8], timestampMillis: Int64) async throws -> LogIndex {
         guard running else { throw ProposalError.notRunning }
+        wakeUp()
         let index: LogIndex
         do {
             index = try node.propose(kind: kind, payload: payload, timestampMillis: timestampMillis)
@@ -277,7 +339,8 @@ public actor RaftGroupDriver {
             applied: node.appliedIndex, lastIndex: node.log.lastIndex, abstaining: node.abstention != nil,
             maxFollowerLag: node.role == .leader
                 ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
-                : 0)
+                : 0,
+            resting: resting)
     }
 
     // MARK: - Processing

@@ -1,0 +1,30 @@
+import RillModel
+
+extension Raft.Node {
+    /// Whether this leader's group is idle: every member holds the whole log and has been told it is
+    /// committed, nothing is in flight, and no transfer or membership change is pending. A shell may then
+    /// stop ticking the group (no heartbeats, no check-quorum rounds) until an event arrives, so that a node
+    /// hosting a thousand idle shards spends nothing on them (CockroachDB's quiescence).
+    ///
+    /// Withholding ticks never affects safety, only liveness: the shell must resume ticking on any message,
+    /// proposal or membership event, and when a member's node may have failed.
+    public var isQuiescent: Bool {
+        guard role == .leader, transferTarget == nil, abstention == nil, commitIndex == log.lastIndex,
+            appliedIndex == commitIndex, pendingConfigurationIndex <= commitIndex
+        else { return false }
+        for (peer, peerProgress) in progress where peer != id {
+            guard peerProgress.match == log.lastIndex, peerProgress.sentCommit >= commitIndex, peerProgress.inflight.isEmpty
+            else { return false }
+        }
+        return true
+    }
+
+    /// Whether this non-leader has nothing to wait for from its leader: it knows one, holds everything it
+    /// knows committed and has applied it. Its election timer may then rest while the shell knows the
+    /// leader's node to be alive (from gossip); the lease on votes (thesis §6.2) keeps holding meanwhile,
+    /// so a restarted member's pre-vote cannot depose the resting leader.
+    public var isIdleFollower: Bool {
+        guard role == .follower, let leader, leader != id else { return false }
+        return commitIndex == log.lastIndex && appliedIndex == commitIndex
+    }
+}
