@@ -55,7 +55,7 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)"])
+        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"])
         let (host, port) = try Endpoint.parse(api, flag: "--api")
         var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
@@ -142,19 +142,23 @@ struct CommonOptions: ParsableArguments {
 enum LogOptions {
     static func bootstrap(level: String, format: LogFormat, label: String, metadata: Logger.Metadata) -> Logger {
         let level = Logger.Level(rawValue: level) ?? .info
+        // The provider adds `request.id` to lines logged while a client request is served.
         switch format {
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: RequestLogContext.metadataProvider)
         case .json:
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = JSONLogHandler(label: label)
+                    handler.metadataProvider = provider
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: RequestLogContext.metadataProvider)
         }
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }

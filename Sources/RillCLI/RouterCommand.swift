@@ -57,7 +57,8 @@ struct RouterCommand: AsyncParsableCommand {
     func run() async throws {
         let id = NodeID(id ?? UInt64.random(in: Self.firstRandomID...UInt64.max))
         let logger = LogOptions.bootstrap(
-            level: logLevel, format: logFormat, label: "rill.router", metadata: ["rill.router": "\(id)"])
+            level: logLevel, format: logFormat, label: "rill.router",
+            metadata: ["rill.router": "\(id)", "rill.role": "router", "rill.az": "\(az)"])
         let (host, port) = try Endpoint.parse(api, flag: "--api")
         let peerAddress = peer ?? "\(host):\(port + 100)"
         let (peerHost, peerPort) = try Endpoint.parse(peerAddress, flag: "--peer")

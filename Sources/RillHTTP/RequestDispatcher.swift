@@ -27,7 +27,8 @@ package struct RequestDispatcher {
 
     package func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
         let requestID = RequestIDs.make()
-        var reply = await reply(head, body, requestID)
+        // Every line logged while serving it, here or in the node, carries the id the reply header names.
+        var reply = await RequestLogContext.$requestID.withValue(requestID) { await self.reply(head, body, requestID) }
         if head.headers.contains(name: "origin") {
             reply.headers.replaceOrAdd(name: "Access-Control-Allow-Origin", value: "*")
             reply.headers.replaceOrAdd(
@@ -102,10 +103,11 @@ package struct RequestDispatcher {
             let response = try await backend.handle(request)
             return .success(response.body, requestID: requestID)
         } catch let error as KinesisError {
+            // The code only: messages of validation errors quote the client's values (partition keys too).
+            logger.debug("request refused", metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"])
             return .error(error, requestID: requestID)
         } catch {
-            logger.error(
-                "request failed", metadata: ["request.id": "\(requestID)", "operation": "\(operation.rawValue)", "error": "\(error)"])
+            logger.error("request failed", metadata: ["operation": "\(operation.rawValue)", "error": "\(error)"])
             return .error(.internalFailure(), requestID: requestID)
         }
     }
