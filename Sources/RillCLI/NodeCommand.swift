@@ -25,6 +25,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT the Kinesis API listens on.")
     var api: String = "127.0.0.1:4567"
 
+    @Option(
+        help: "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address.")
+    var admin: String?
+
     @Option(help: "HOST:PORT the peer transport (Raft, internal RPC) listens on and peers dial; needed with --join.")
     var peer: String?
 
@@ -56,7 +60,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"])
-        let (host, port) = try Endpoint.parse(api, flag: "--api")
+        let listeners = try HTTPListeners(api: api, admin: admin)
         var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads, throughputLimits: common.throughputLimits,
@@ -75,7 +79,7 @@ struct NodeCommand: AsyncParsableCommand {
             configuration.cluster = settings
         }
         try await NodeRunner(
-            configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
+            configuration: configuration, listeners: listeners, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics()
         ).runUntilSignalled()
     }
