@@ -6,6 +6,7 @@ let nio: [Target.Dependency] = [
     .product(name: "NIOPosix", package: "swift-nio"),
 ]
 let log: Target.Dependency = .product(name: "Logging", package: "swift-log")
+let inMemoryLogging: Target.Dependency = .product(name: "InMemoryLogging", package: "swift-log")
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
@@ -76,11 +77,14 @@ let package = Package(
             name: "RillTransportTests",
             dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
-        .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", log, metricsTestKit]),
+        .testTarget(
+            name: "RillNodeTests",
+            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", log, inMemoryLogging, metricsTestKit]
+        ),
         .testTarget(
             name: "RillHTTPTests",
             dependencies: [
-                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", metricsTestKit,
+                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", inMemoryLogging, metricsTestKit,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),

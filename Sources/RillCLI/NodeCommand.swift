@@ -25,6 +25,10 @@ struct NodeCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT the Kinesis API listens on.")
     var api: String = "127.0.0.1:4567"
 
+    @Option(
+        help: "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address.")
+    var admin: String?
+
     @Option(help: "HOST:PORT the peer transport (Raft, internal RPC) listens on and peers dial; needed with --join.")
     var peer: String?
 
@@ -63,8 +67,8 @@ struct NodeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)"])
-        let (host, port) = try Endpoint.parse(api, flag: "--api")
+        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"])
+        let listeners = try HTTPListeners(api: api, admin: admin)
         var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads, segmentBytes: segmentBytes,
@@ -84,7 +88,7 @@ struct NodeCommand: AsyncParsableCommand {
             configuration.cluster = settings
         }
         try await NodeRunner(
-            configuration: configuration, host: host, port: port, eventLoopThreads: common.eventLoopThreads,
+            configuration: configuration, listeners: listeners, eventLoopThreads: common.eventLoopThreads,
             logger: logger, metricsEndpoint: common.bootstrapMetrics()
         ).runUntilSignalled()
     }
@@ -151,19 +155,23 @@ struct CommonOptions: ParsableArguments {
 enum LogOptions {
     static func bootstrap(level: String, format: LogFormat, label: String, metadata: Logger.Metadata) -> Logger {
         let level = Logger.Level(rawValue: level) ?? .info
+        // The provider adds `request.id` to lines logged while a client request is served.
         switch format {
         case .text:
-            LoggingSystem.bootstrap { label in
-                var handler = StreamLogHandler.standardError(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: RequestLogContext.metadataProvider)
         case .json:
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = JSONLogHandler(label: label)
+                    handler.metadataProvider = provider
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: RequestLogContext.metadataProvider)
         }
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }

@@ -6,8 +6,7 @@ import RillNode
 /// Starts a node and its API listener, and stops both cleanly on SIGINT or SIGTERM.
 struct NodeRunner {
     let configuration: NodeConfiguration
-    let host: String
-    let port: Int
+    let listeners: HTTPListeners
     let eventLoopThreads: Int
     let logger: Logger
     /// The registry the node's and the API's metrics land in, served at `/metrics`.
@@ -19,12 +18,8 @@ struct NodeRunner {
         let node: Node
         // While the node looks for its cluster and replays its logs, the API port says so (/ready is 503).
         let reason = configuration.cluster == nil ? "replaying the logs" : "looking for the cluster, then replaying the logs"
-        let starting = Task { [logger] in
-            do {
-                try await StartingResponder.run(host: host, port: port, group: group, logger: logger) { reason }
-            } catch {
-                logger.debug("no starting responder", metadata: ["error": "\(error)"])
-            }
+        let starting = Task { [logger, listeners] in
+            await listeners.answerStarting(group: group, logger: logger) { reason }
         }
         do {
             node = try await Node.start(
@@ -39,11 +34,11 @@ struct NodeRunner {
         }
         starting.cancel()
         await starting.value
-        let server = APIServer(
-            backend: node, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: onReady) }
+            tasks.addTask { [listeners, logger, metricsEndpoint, onReady] in
+                try await listeners.serve(node, logger: logger, metricsEndpoint: metricsEndpoint, group: group, onBound: onReady)
+            }
             tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
             tasks.addTask {
                 let received = await signal.next()

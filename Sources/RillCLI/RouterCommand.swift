@@ -14,6 +14,10 @@ struct RouterCommand: AsyncParsableCommand {
     @Option(help: "HOST:PORT the Kinesis API listens on.")
     var api: String = "127.0.0.1:4567"
 
+    @Option(
+        help: "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address.")
+    var admin: String?
+
     @Option(help: "HOST:PORT the router's gossip listener binds and nodes dial (default: the API host, API port + 100).")
     var peer: String?
 
@@ -57,9 +61,10 @@ struct RouterCommand: AsyncParsableCommand {
     func run() async throws {
         let id = NodeID(id ?? UInt64.random(in: Self.firstRandomID...UInt64.max))
         let logger = LogOptions.bootstrap(
-            level: logLevel, format: logFormat, label: "rill.router", metadata: ["rill.router": "\(id)"])
-        let (host, port) = try Endpoint.parse(api, flag: "--api")
-        let peerAddress = peer ?? "\(host):\(port + 100)"
+            level: logLevel, format: logFormat, label: "rill.router",
+            metadata: ["rill.router": "\(id)", "rill.role": "router", "rill.az": "\(az)"])
+        let listeners = try HTTPListeners(api: api, admin: admin)
+        let peerAddress = peer ?? "\(listeners.apiHost):\(listeners.apiPort + 100)"
         let (peerHost, peerPort) = try Endpoint.parse(peerAddress, flag: "--peer")
         let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         guard !addresses.isEmpty else { throw ValidationError("--join needs at least one node peer address") }
@@ -74,11 +79,7 @@ struct RouterCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(metricsEndpoint.factory)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let starting = Task {
-            do {
-                try await StartingResponder.run(host: host, port: port, group: group, logger: logger) { "looking for the cluster" }
-            } catch {
-                logger.debug("no starting responder", metadata: ["error": "\(error)"])
-            }
+            await listeners.answerStarting(group: group, logger: logger) { "looking for the cluster" }
         }
         let router: Router
         do {
@@ -93,11 +94,11 @@ struct RouterCommand: AsyncParsableCommand {
         }
         starting.cancel()
         await starting.value
-        let server = APIServer(
-            backend: router, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory)
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await server.run(host: host, port: port, group: group, onBound: { _ in }) }
+            tasks.addTask {
+                try await listeners.serve(router, logger: logger, metricsEndpoint: metricsEndpoint, group: group, onBound: { _ in })
+            }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])

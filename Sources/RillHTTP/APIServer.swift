@@ -11,6 +11,8 @@ public struct APIServer: Sendable {
     public let logger: Logger
     /// Serves `GET /metrics` when set.
     public let metricsEndpoint: MetricsEndpoint?
+    /// The paths this listener answers: all of them, or its share when `--admin` splits them.
+    public let endpoints: HTTPEndpoints
     private let metrics: APIMetrics
     /// How long a connection may carry nothing either way before it is closed. SDK pools drop connections
     /// idle for less, so this only ever removes stalled or abandoned clients.
@@ -19,13 +21,15 @@ public struct APIServer: Sendable {
     /// - Parameters:
     ///   - metricsEndpoint: the registry `/metrics` renders; nil serves no `/metrics`.
     ///   - metricsFactory: where the request metrics are made.
+    ///   - endpoints: the paths this listener answers.
     public init(
         backend: any APIBackend, logger: Logger, metricsEndpoint: MetricsEndpoint? = nil,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory
+        metricsFactory: any MetricsFactory = MetricsSystem.factory, endpoints: HTTPEndpoints = .all
     ) {
         self.backend = backend
         self.logger = logger
         self.metricsEndpoint = metricsEndpoint
+        self.endpoints = endpoints
         self.metrics = APIMetrics(factory: metricsFactory)
     }
 
@@ -51,14 +55,17 @@ public struct APIServer: Sendable {
                 }
             }
         onBound(server.channel.localAddress?.port ?? port)
-        logger.info("API listening", metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
+        logger.info(
+            endpoints.contains(.kinesis) ? "API listening" : "admin listening",
+            metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
         try await withThrowingDiscardingTaskGroup { group in
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
                         group.addTask {
                             let connectionHandler = HTTPConnection(
-                                backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                                backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint,
+                                endpoints: endpoints)
                             await connectionHandler.serve(connection)
                         }
                     }

@@ -14,6 +14,15 @@ struct EventStreamResponder {
         _ head: HTTPRequestHead, _ body: ByteBuffer, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         let requestID = RequestIDs.make()
+        try await RequestLogContext.$requestID.withValue(requestID) {
+            try await stream(head, body, requestID, to: outbound)
+        }
+    }
+
+    private func stream(
+        _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
         var subscription: ShardSubscription
         do {
             let bytes = Array(buffer: body)
@@ -30,7 +39,7 @@ struct EventStreamResponder {
             if let error = error as? KinesisError {
                 reply = .error(error, requestID: requestID)
             } else {
-                logger.error("subscription failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                logger.error("subscription failed", metadata: ["error": "\(error)"])
                 reply = .error(.internalFailure(), requestID: requestID)
             }
             var headers = reply.headers
@@ -55,7 +64,7 @@ struct EventStreamResponder {
         } catch let error as KinesisError {
             try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(error.code, message: error.message ?? "").encoded()))))
         } catch {
-            logger.error("subscription ended by an error", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+            logger.error("subscription ended by an error", metadata: ["error": "\(error)"])
             try await outbound.write(
                 .body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(.internalFailure, message: "Internal Service Failure").encoded()))))
         }

@@ -10,6 +10,7 @@ struct HTTPConnection {
     let logger: Logger
     let metrics: APIMetrics
     let metricsEndpoint: MetricsEndpoint?
+    let endpoints: HTTPEndpoints
 
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         do {
@@ -44,7 +45,7 @@ struct HTTPConnection {
                     case .end:
                         guard let requestHead = head else { continue }
                         head = nil
-                        if requestHead.method == .POST,
+                        if requestHead.method == .POST, endpoints.contains(.kinesis),
                             requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
                         {
                             try await EventStreamResponder(backend: backend, logger: logger).stream(requestHead, body, to: outbound)
@@ -55,7 +56,8 @@ struct HTTPConnection {
                             continue
                         }
                         let dispatcher = RequestDispatcher(
-                            backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint)
+                            backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint,
+                            endpoints: endpoints)
                         let reply = await dispatcher.respond(to: requestHead, body: body)
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
                         if !requestHead.isKeepAlive {

@@ -12,22 +12,29 @@ package struct RequestDispatcher {
     let metrics: APIMetrics
     /// Serves `GET /metrics` when set; without it that path is a plain unknown GET (403).
     let metricsEndpoint: MetricsEndpoint?
+    /// The paths this listener answers; the others get the 403 of an unknown path.
+    let endpoints: HTTPEndpoints
 
-    package init(backend: any APIBackend, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?) {
+    package init(
+        backend: any APIBackend, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?,
+        endpoints: HTTPEndpoints = .all
+    ) {
         self.backend = backend
         self.logger = logger
         self.metrics = metrics
         self.metricsEndpoint = metricsEndpoint
+        self.endpoints = endpoints
     }
 
     /// A dispatcher that serves no `/metrics` and records its requests nowhere.
-    package init(backend: any APIBackend, logger: Logger) {
-        self.init(backend: backend, logger: logger, metrics: .discarded, metricsEndpoint: nil)
+    package init(backend: any APIBackend, logger: Logger, endpoints: HTTPEndpoints = .all) {
+        self.init(backend: backend, logger: logger, metrics: .discarded, metricsEndpoint: nil, endpoints: endpoints)
     }
 
     package func respond(to head: HTTPRequestHead, body: ByteBuffer) async -> HTTPReply {
         let requestID = RequestIDs.make()
-        var reply = await reply(head, body, requestID)
+        // Every line logged while serving it, here or in the node, carries the id the reply header names.
+        var reply = await RequestLogContext.$requestID.withValue(requestID) { await self.reply(head, body, requestID) }
         if head.headers.contains(name: "origin") {
             reply.headers.replaceOrAdd(name: "Access-Control-Allow-Origin", value: "*")
             reply.headers.replaceOrAdd(
@@ -39,28 +46,29 @@ package struct RequestDispatcher {
 
     private func reply(_ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String) async -> HTTPReply {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
-        if head.method == .GET, path == "/metrics", let metricsEndpoint {
+        if head.method == .GET, path == "/metrics", endpoints.contains(.operations), let metricsEndpoint {
             return metricsEndpoint.reply(requestID: requestID)
         }
+        let operations = endpoints.contains(.operations)
         switch head.method {
-        case .GET where path == "/health":
+        case .GET where path == "/health" && endpoints.contains(.probes):
             return plain(.ok, "ok\n", requestID)
-        case .GET where path == "/ready":
+        case .GET where path == "/ready" && endpoints.contains(.probes):
             let (ready, reason) = await backend.readiness()
             return plain(ready ? .ok : .serviceUnavailable, reason + "\n", requestID)
-        case .GET where path == "/admin/status":
+        case .GET where path == "/admin/status" && endpoints.contains(.status):
             return json(await backend.adminStatus(), requestID)
-        case .GET where path == "/admin/checksums":
+        case .GET where path == "/admin/checksums" && operations:
             do {
                 return json(try await backend.replicaChecksums(), requestID)
             } catch {
                 return plain(.internalServerError, "checksums failed: \(error)\n", requestID)
             }
-        case .GET where path == "/admin/faults":
+        case .GET where path == "/admin/faults" && operations:
             return faults(backend.injectedFaults(), requestID)
-        case .POST where path == "/admin/faults":
+        case .POST where path == "/admin/faults" && operations:
             return faults(backend.injectFaults(Array(buffer: body)), requestID)
-        case .OPTIONS:
+        case .OPTIONS where endpoints.contains(.kinesis):
             var reply = plain(.ok, "", requestID)
             if let headers = head.headers.first(name: "access-control-request-headers") {
                 reply.headers.add(name: "Access-Control-Allow-Headers", value: headers)
@@ -70,7 +78,7 @@ package struct RequestDispatcher {
             }
             reply.headers.add(name: "Access-Control-Max-Age", value: "172800")
             return reply
-        case .POST:
+        case .POST where endpoints.contains(.kinesis) && !path.hasPrefix("/admin/"):
             break
         default:
             var reply = plain(
@@ -102,10 +110,11 @@ package struct RequestDispatcher {
             let response = try await backend.handle(request)
             return .success(response.body, requestID: requestID)
         } catch let error as KinesisError {
+            // The code only: messages of validation errors quote the client's values (partition keys too).
+            logger.debug("request refused", metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"])
             return .error(error, requestID: requestID)
         } catch {
-            logger.error(
-                "request failed", metadata: ["request.id": "\(requestID)", "operation": "\(operation.rawValue)", "error": "\(error)"])
+            logger.error("request failed", metadata: ["operation": "\(operation.rawValue)", "error": "\(error)"])
             return .error(.internalFailure(), requestID: requestID)
         }
     }

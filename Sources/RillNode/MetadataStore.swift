@@ -31,7 +31,8 @@ final class MetadataStore: Sendable {
     /// applied everything committed before.
     static func open(
         directory: String, plan: GroupPlan, stateLog: RaftStateLog, flusher: Flusher, logger: Logger,
-        registry: GroupRegistry, onApplied: @escaping @Sendable () -> Void
+        registry: GroupRegistry, onSnapshotInstalled: @escaping @Sendable () -> Void = {},
+        onApplied: @escaping @Sendable () -> Void
     ) async throws -> MetadataStore {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
         // committed after the damage would silently vanish. The operator restores meta/ or accepts the loss.
@@ -56,8 +57,8 @@ final class MetadataStore: Sendable {
         let driver = RaftGroupDriver(
             group: .meta, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
             stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
-            send: plan.send,
+            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive, logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
             apply: { entries in
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>

@@ -82,9 +82,10 @@ public final class Node: Sendable {
         let metaPlan = context.map {
             Self.plan(voters: $0.voterIDs, me: configuration.id, cluster: $0, registry: registry, group: .meta)
         } ?? .soleVoter(configuration.id)
+        let raftMetrics = metrics.raft
         let metadata = try await MetadataStore.open(
             directory: root + "/meta", plan: metaPlan, stateLog: stateLog, flusher: flusher, logger: logger,
-            registry: registry, onApplied: { changed.yield() })
+            registry: registry, onSnapshotInstalled: { raftMetrics.snapshotInstalled() }, onApplied: { changed.yield() })
         let node = Node(
             configuration: configuration, logger: logger, clock: clock, faultClock: faultClock, threadPool: threadPool,
             flusher: flusher, stateLog: stateLog, metadata: metadata, metrics: metrics, registry: registry, cluster: context,
@@ -258,10 +259,15 @@ public final class Node: Sendable {
                     voters: (shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, cluster: cluster,
                     registry: registry, group: group)
             } ?? .soleVoter(me)
-            let task = Task {
-                try await ShardReplica.open(
-                    stream: stream, shard: shard, directory: directory, plan: plan, stateLog: stateLog,
-                    flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger, registry: registry)
+            let raftMetrics = metrics.raft
+            // The group outlives the request that may be opening it: its loops must not carry that request's id.
+            let task = RequestLogContext.unbound {
+                Task {
+                    try await ShardReplica.open(
+                        stream: stream, shard: shard, directory: directory, plan: plan, stateLog: stateLog,
+                        flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger, registry: registry,
+                        onSnapshotInstalled: { raftMetrics.snapshotInstalled() })
+                }
             }
             table[key] = task
             return task

@@ -46,9 +46,13 @@ final class ShardReplica: Sendable {
     /// Opens the shard's log and starts its group; returns once everything committed before is applied.
     static func open(
         stream: StreamMetadata, shard: ShardMetadata, directory: String, plan: GroupPlan, stateLog: RaftStateLog,
-        flusher: Flusher, segmentBytes: Int, logger: Logger, registry: GroupRegistry
+        flusher: Flusher, segmentBytes: Int, logger: Logger, registry: GroupRegistry,
+        onSnapshotInstalled: @escaping @Sendable () -> Void
     ) async throws -> ShardReplica {
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        var logger = logger
+        logger[metadataKey: "rill.stream"] = "\(stream.name)"
+        logger[metadataKey: "rill.shard"] = "\(shard.id)"
         let storage = try RaftGroupDriver.openStorage(
             group: group, directory: directory, stateLog: stateLog, options: SegmentedLog.Options(segmentBytes: segmentBytes))
         var plan = plan
@@ -56,7 +60,7 @@ final class ShardReplica: Sendable {
         if case .damaged(let reason, let lastGood) = storage.log.recovery {
             logger.error(
                 "shard log damaged; serving entries up to the damage, the rest is in damaged/",
-                metadata: ["rill.shard": "\(shard.id)", "reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
+                metadata: ["reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
             // Entries it acknowledged may be gone: it must not vote until it caught up, across restarts too.
             if !plan.isSoleVoter { try AtomicFile.write(path: marker, bytes: Array("damaged\n".utf8)) }
         }
@@ -65,8 +69,8 @@ final class ShardReplica: Sendable {
         let driver = RaftGroupDriver(
             group: group, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
             stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
-            send: plan.send,
+            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive, logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
             apply: { entries in box.replica?.applied(entries) })
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
         box.replica = replica

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import RillModel
 import RillNode
@@ -8,7 +9,7 @@ import Synchronization
 import Testing
 
 /// One member's disk: its group log directory and its `raftstate` file, reopened on every restart.
-private struct MemberDisk {
+struct MemberDisk {
     let id: NodeID
     let directory: String
     var logDirectory: String { directory + "/log" }
@@ -16,7 +17,7 @@ private struct MemberDisk {
 }
 
 /// Committed entries a member applied, in order, for checks.
-private final class AppliedEntries: Sendable {
+final class AppliedEntries: Sendable {
     private let entries = Mutex<[LogEntry]>([])
     func append(_ batch: [LogEntry]) { entries.withLock { $0 += batch } }
     var all: [LogEntry] { entries.withLock { $0 } }
@@ -24,7 +25,7 @@ private final class AppliedEntries: Sendable {
 
 /// Delivers messages between in-process drivers: one queue and one pump task per member, owned by the router
 /// and cancelled by `shutdown`, so delivery never blocks the sending driver and never outlives the test.
-private final class MessageRouter: Sendable {
+final class MessageRouter: Sendable {
     private struct Member {
         let inbox: AsyncStream<[Raft.Message]>.Continuation
         let pump: Task<Void, Never>
@@ -72,7 +73,7 @@ private final class MessageRouter: Sendable {
 
 /// Awaits `condition` by polling until `timeout` passes; the poll interval only bounds latency, correctness
 /// never depends on it. Returns whether it held.
-private func eventually(
+func eventually(
     within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
@@ -84,7 +85,7 @@ private func eventually(
 }
 
 /// Every stored entry, as (index, term, kind, payload), for comparing logs across members and restarts.
-private func storedEntries(_ storage: SegmentedLogStorage) throws -> [LogEntry] {
+func storedEntries(_ storage: SegmentedLogStorage) throws -> [LogEntry] {
     let log = storage.log
     guard log.firstIndex <= log.lastIndex else { return [] }
     var result: [LogEntry] = []
@@ -98,31 +99,32 @@ private func storedEntries(_ storage: SegmentedLogStorage) throws -> [LogEntry] 
     return result
 }
 
-private func temporaryDirectory() -> String {
+func temporaryDirectory() -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("rill-driver-\(UUID().uuidString)").path
 }
 
-private let group = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
+let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
 
 @Suite struct RaftGroupDriverTests {
     /// Opens a member from its disk, as a restarted process would (fresh `RaftStateLog`, fresh `SegmentedLog`).
-    private static func openDriver(
+    static func openDriver(
         _ disk: MemberDisk, voters: Set<NodeID>, flusher: Flusher, tickInterval: Duration?,
         applied: AppliedEntries, isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
-        send: @escaping @Sendable ([Raft.Message]) -> Void
+        logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onSnapshotInstalled: @escaping @Sendable () -> Void = {}, send: @escaping @Sendable ([Raft.Message]) -> Void
     ) throws -> RaftGroupDriver {
         try FileManager.default.createDirectory(atPath: disk.directory, withIntermediateDirectories: true)
         let stateLog = try RaftStateLog.open(path: disk.statePath)
         let storage = try RaftGroupDriver.openStorage(
-            group: group, directory: disk.logDirectory, stateLog: stateLog,
+            group: testGroup, directory: disk.logDirectory, stateLog: stateLog,
             options: SegmentedLog.Options(segmentBytes: 16 << 10))
         return RaftGroupDriver(
-            group: group, id: disk.id, configuration: Raft.Configuration(voters: voters), storage: storage,
-            stateLog: stateLog, flusher: flusher, tickInterval: tickInterval, seed: disk.id.rawValue,
-            isAlive: isAlive, send: send, apply: { applied.append($0) })
+            group: testGroup, id: disk.id, configuration: Raft.Configuration(voters: voters), storage: storage,
+            stateLog: stateLog, flusher: flusher, tickInterval: tickInterval, seed: disk.id.rawValue, isAlive: isAlive,
+            logger: logger, onSnapshotInstalled: onSnapshotInstalled, send: send, apply: { applied.append($0) })
     }
 
-    private static func withFlusher(_ body: (Flusher) async throws -> Void) async throws {
+    static func withFlusher(_ body: (Flusher) async throws -> Void) async throws {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let flusher = Flusher(threadPool: pool) { error in fatalError("unexpected sync failure \(error)") }

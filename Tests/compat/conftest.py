@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import boto3
 import pytest
@@ -183,7 +183,7 @@ class RillServer:
     """One `rill node` process on 127.0.0.1 with its own data dir and log file."""
 
     def __init__(self, binary: Path, workdir: Path, *, node_id: int = 1, az: str = "az-a",
-                 region: Optional[str] = None, account_id: Optional[str] = None):
+                 region: Optional[str] = None, account_id: Optional[str] = None, extra_args: Sequence[str] = ()):
         self.binary = Path(binary)
         self.workdir = Path(workdir)
         self.data_dir = self.workdir / "data"
@@ -193,6 +193,7 @@ class RillServer:
         self.az = az
         self.region = region
         self.account_id = account_id
+        self.extra_args = list(extra_args)
         self.proc: Optional[subprocess.Popen] = None
         self.port: Optional[int] = None
         self._log = None
@@ -214,7 +215,7 @@ class RillServer:
             cmd += ["--region", self.region]
         if self.account_id:
             cmd += ["--account-id", self.account_id]
-        return cmd
+        return cmd + self.extra_args
 
     def start(self, timeout: float = 30.0) -> "RillServer":
         assert self.proc is None or self.proc.poll() is not None, "already running"

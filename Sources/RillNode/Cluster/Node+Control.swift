@@ -50,7 +50,7 @@ extension Node {
             let marker = replica.directory + "/" + ShardReplica.abstainMarker
             if !abstaining, FileManager.default.fileExists(atPath: marker) {
                 try? FileManager.default.removeItem(atPath: marker)
-                logger.info("a damaged replica caught up and votes again", metadata: ["rill.shard": "\(replica.shard)"])
+                replica.driver.logger.info("a damaged replica caught up and votes again")
             }
         }
         guard cluster.rejoining, !anyAbstaining else { return }
@@ -104,15 +104,14 @@ extension Node {
             }
             guard since.duration(to: now) >= Self.homecomingDelay else { continue }
             _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
-            logger.info(
-                "moving shard leadership back to its preferred replica",
-                metadata: ["rill.shard": "\(replica.shard)", "rill.stream.id": "\(replica.streamID)", "to": "\(home)"])
+            let term = await replica.driver.status.term
+            replica.driver.logger.info(
+                "moving shard leadership back to its preferred replica", metadata: ["raft.term": "\(term)", "to": "\(home)"])
             await replica.driver.transferLeadership(to: home)
             return
         }
     }
 
-    /// Samples every group's status into the Raft gauges.
     /// Samples every group's status into the Raft gauges, and gossips the groups this node leads (routers
     /// send each request straight to the leader they learn of this way).
     func sampleRaftMetrics() async {

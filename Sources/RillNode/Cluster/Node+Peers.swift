@@ -166,8 +166,11 @@ extension Node {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
             let request = APIRequest(operation: operation, body: body, signedRegion: signedRegion, requestID: requestID)
-            return await Self.answering {
-                try await Forwarding.$isForwarded.withValue(true) { .response(try await self.serveHere(request).body) }
+            // Lines about the call here carry the id its client got from the first node or router.
+            return await RequestLogContext.$requestID.withValue(requestID) {
+                await Self.answering {
+                    try await Forwarding.$isForwarded.withValue(true) { .response(try await self.serveHere(request).body) }
+                }
             }
         case .append(let streamID, let shard, let batch):
             guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }

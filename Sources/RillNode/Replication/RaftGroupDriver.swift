@@ -1,3 +1,4 @@
+import Logging
 import RillModel
 import RillRaft
 import RillStorage
@@ -60,6 +61,14 @@ public actor RaftGroupDriver {
     public nonisolated let storage: SegmentedLogStorage
 
     private var node: Raft.Node
+    /// Carries `rill.group` (and what the owner added: node, zone, stream, shard) on every line.
+    let logger: Logger
+    /// Counts each snapshot this member installed from a leader.
+    let onSnapshotInstalled: @Sendable () -> Void
+    /// A group of one voter leads from its start; its role lines say nothing an operator needs.
+    let soleVoter: Bool
+    /// Role and leader as the last role line reported them.
+    var reportedSoftState: Raft.SoftState?
     private let stateLog: RaftStateLog
     private let flusher: Flusher
     private let send: @Sendable ([Raft.Message]) -> Void
@@ -112,15 +121,23 @@ public actor RaftGroupDriver {
     ///     rest, only idle leaders do.
     ///   - send: hands messages to the transport; called on the actor, so it must not block.
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
+    ///   - logger: the owner's logger; the driver adds `rill.group`.
+    ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
     public init(
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
         stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
         tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
-        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, logger: Logger,
+        onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
         self.group = group
         self.id = id
+        var logger = logger
+        logger[metadataKey: "rill.group"] = "\(group)"
+        self.logger = logger
+        self.onSnapshotInstalled = onSnapshotInstalled
+        self.soleVoter = configuration.voters == [id] && configuration.learners.isEmpty
         self.storage = storage
         self.stateLog = stateLog
         self.flusher = flusher
@@ -357,6 +374,7 @@ public actor RaftGroupDriver {
 
     /// Performs one Ready in the order `Raft.Ready` prescribes, then advances the core.
     private func handle(_ ready: Raft.Ready) async {
+        if let soft = ready.softState { reportRoleChange(soft, term: node.term) }
         // A leader's appends may leave before its own write (thesis §10.2.1); it counts itself only after.
         if !ready.messages.isEmpty { send(ready.messages) }
 
@@ -406,6 +424,7 @@ public actor RaftGroupDriver {
         // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): only now.
         if !ready.messagesAfterPersist.isEmpty { send(ready.messagesAfterPersist) }
 
+        if let snapshot = ready.snapshot { reportSnapshotInstalled(snapshot, term: node.term) }
         if !ready.committedEntries.isEmpty {
             await apply(ready.committedEntries)
             for entry in ready.committedEntries {
@@ -425,6 +444,7 @@ public actor RaftGroupDriver {
 
     /// Stops the group after a storage error: it can no longer persist, so it must neither vote nor acknowledge.
     private func halt(_ error: StorageError) {
+        logger.error("raft group stopped by a storage error", metadata: ["raft.term": "\(node.term)", "error": "\(error)"])
         failure = error
         running = false
         failWaiters { .indeterminate(index: $0) }

@@ -9,10 +9,17 @@ final class RaftMetrics: Sendable {
     private let factory: any MetricsFactory
     private let series = NIOLockedValueBox<[String: GroupSeries]>([:])
     private let elections: Counter
+    private let snapshotInstalls: Counter
 
     init(factory: any MetricsFactory) {
         self.factory = factory
         elections = Counter(label: "rill_raft_elections_total", dimensions: [], factory: factory)
+        snapshotInstalls = Counter(label: "rill_raft_snapshot_installs_total", dimensions: [], factory: factory)
+    }
+
+    /// A group on this node installed a snapshot from its leader (counted as it happens, not sampled).
+    func snapshotInstalled() {
+        snapshotInstalls.increment()
     }
 
     private final class GroupSeries: Sendable {

@@ -1,0 +1,54 @@
+import Logging
+import NIOCore
+import RillHTTP
+import RillNode
+
+/// The HTTP addresses a node or router listens on: `--api`, and `--admin` when given, which takes the operator
+/// endpoints off the API address (`HTTPEndpoints`).
+struct HTTPListeners: Sendable {
+    var apiHost: String
+    var apiPort: Int
+    var admin: (host: String, port: Int)?
+
+    init(api: String, admin: String?) throws {
+        (apiHost, apiPort) = try Endpoint.parse(api, flag: "--api")
+        self.admin = try admin.map { try Endpoint.parse($0, flag: "--admin") }
+    }
+
+    /// Answers as a starting process (`/health` 200, `/ready` and calls 503) on every address until cancelled.
+    func answerStarting(group: any EventLoopGroup, logger: Logger, reason: @escaping @Sendable () -> String) async {
+        await withTaskGroup(of: Void.self) { tasks in
+            for (host, port) in [(apiHost, apiPort)] + (admin.map { [$0] } ?? []) {
+                tasks.addTask {
+                    do {
+                        try await StartingResponder.run(host: host, port: port, group: group, logger: logger, reason: reason)
+                    } catch {
+                        logger.debug("no starting responder", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    /// Serves `backend` on every address until cancelled; `onBound` gets the API port once it listens.
+    func serve(
+        _ backend: any APIBackend, logger: Logger, metricsEndpoint: MetricsEndpoint, group: any EventLoopGroup,
+        onBound: @escaping @Sendable (Int) -> Void
+    ) async throws {
+        let api = APIServer(
+            backend: backend, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory,
+            endpoints: admin == nil ? .all : .apiBesideAdmin)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await api.run(host: apiHost, port: apiPort, group: group, onBound: onBound) }
+            if let admin {
+                let server = APIServer(
+                    backend: backend, logger: logger, metricsEndpoint: metricsEndpoint,
+                    metricsFactory: metricsEndpoint.factory, endpoints: .admin)
+                tasks.addTask { try await server.run(host: admin.host, port: admin.port, group: group) }
+            }
+            // Either listener failing (its address taken) stops the other, and the process with it.
+            defer { tasks.cancelAll() }
+            try await tasks.next()
+        }
+    }
+}
