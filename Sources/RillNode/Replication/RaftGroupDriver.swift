@@ -60,7 +60,7 @@ public actor RaftGroupDriver {
     /// The group's stable log.
     public nonisolated let storage: SegmentedLogStorage
 
-    private var node: Raft.Node
+    var node: Raft.Node
     /// Carries `rill.group` (and what the owner added: node, zone, stream, shard) on every line.
     let logger: Logger
     /// Counts each snapshot this member installed from a leader.
@@ -75,27 +75,17 @@ public actor RaftGroupDriver {
     private let apply: @Sendable ([LogEntry]) async -> Void
     private let tickInterval: Duration?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
-    private let isAlive: @Sendable (NodeID) -> Bool
-    /// Idle (quiescent): no ticks until an event wakes the group.
-    private var resting = false
-    /// The tick loop, parked while the group rests.
-    private var restingTicker: CheckedContinuation<Void, Never>?
-    /// Ticks since the group last woke; it rests again only after `minimumAwakeTicks`.
-    private var awakeTicks = 0
-    /// Counts rests, so a leader's nudge wakes only the rest it was scheduled for.
-    private var rests: UInt64 = 0
-
-    /// A woken group ticks this often before it may rest again: long enough for a heartbeat round, whose
-    /// answers tell a leader about a follower that lost its disk while the group rested.
-    static let minimumAwakeTicks = 3
-    /// A resting leader still wakes this often for one heartbeat round, so that nothing it cannot hear about
-    /// (a lost answer, a follower that missed the gossip) leaves a group stuck for longer.
-    static let leaderNudge: Duration = .seconds(1)
+    let isAlive: @Sendable (NodeID) -> Bool
+    /// Resting state (`RaftGroupDriver+Rest.swift`).
+    var resting = false
+    var restingTicker: CheckedContinuation<Void, Never>?
+    var awakeTicks = 0
+    var rests: UInt64 = 0
 
     /// Proposals awaiting commit, by index, with the term they were proposed in.
     private var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
     private var lastRecorded: GroupHardState?
-    private var running = false
+    var running = false
     /// Set by `stop()`: the wakeup stream is finished, so this driver never runs again (open a new one).
     private var stopped = false
     /// The storage error that halted the group, if any.
@@ -104,7 +94,7 @@ public actor RaftGroupDriver {
     private var processTask: Task<Void, Never>?
     private var tickTask: Task<Void, Never>?
     private let wakeups: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    let wake: AsyncStream<Void>.Continuation
     /// Messages from peers, in arrival order; the transport adds to it from an event loop without waiting.
     private let inbox: AsyncStream<[Raft.Message]>
     private let inboxInput: AsyncStream<[Raft.Message]>.Continuation
@@ -231,45 +221,6 @@ public actor RaftGroupDriver {
     }
 
     // MARK: - Events
-
-    /// Advances the core's logical clock by one tick (elections, heartbeats) — unless the group is idle: a
-    /// quiescent leader, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
-    /// parks until an event (`step`, `propose`, `campaign`, `transferLeadership`, `wakeUp`) wakes it. An idle
-    /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups quiesce).
-    public func tick() {
-        guard running else { return }
-        if awakeTicks >= Self.minimumAwakeTicks,
-            node.isQuiescent || (node.isIdleFollower && node.leader.map(isAlive) == true)
-        {
-            rest()
-            return
-        }
-        awakeTicks += 1
-        node.tick()
-        wake.yield()
-    }
-
-    private func rest() {
-        resting = true
-        rests &+= 1
-        guard node.role == .leader else { return }
-        let rest = rests
-        Task {
-            try? await Task.sleep(for: Self.leaderNudge)
-            if self.resting, self.rests == rest { self.wakeUp() }
-        }
-    }
-
-    /// Resumes ticking a resting group. The node calls it for every group when gossip sees a member turn
-    /// suspect or dead, or come back as a new incarnation: a resting follower must then find out whether its
-    /// leader is still there.
-    public func wakeUp() {
-        guard resting else { return }
-        resting = false
-        awakeTicks = 0
-        restingTicker?.resume()
-        restingTicker = nil
-    }
 
     /// Queues messages from a peer for the group, in order, and returns at once: safe on an event loop.
     public nonisolated func enqueue(_ messages: [Raft.Message]) {

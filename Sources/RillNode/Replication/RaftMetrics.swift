@@ -29,6 +29,7 @@ final class RaftMetrics: Sendable {
         let applied: Gauge
         let matchLag: Gauge
         let abstaining: Gauge
+        let resting: Gauge
         let lastTerm = NIOLockedValueBox<Term>(.zero)
 
         init(group: String, factory: any MetricsFactory) {
@@ -39,10 +40,11 @@ final class RaftMetrics: Sendable {
             applied = Gauge(label: "rill_raft_applied_index", dimensions: labels, factory: factory)
             matchLag = Gauge(label: "rill_raft_replica_match_lag", dimensions: labels, factory: factory)
             abstaining = Gauge(label: "rill_raft_abstaining", dimensions: labels, factory: factory)
+            resting = Gauge(label: "rill_raft_resting", dimensions: labels, factory: factory)
         }
 
         func destroy() {
-            for gauge in [term, role, commit, applied, matchLag, abstaining] { gauge.destroy() }
+            for gauge in [term, role, commit, applied, matchLag, abstaining, resting] { gauge.destroy() }
         }
     }
 
@@ -60,6 +62,7 @@ final class RaftMetrics: Sendable {
         made.applied.record(Int(status.applied.rawValue))
         made.matchLag.record(Int(status.maxFollowerLag))
         made.abstaining.record(status.abstaining ? 1 : 0)
+        made.resting.record(status.resting ? 1 : 0)
         let moved = made.lastTerm.withLockedValue { last -> Bool in
             defer { last = status.term }
             return last != .zero && status.term > last

@@ -1,0 +1,53 @@
+import RillModel
+import RillRaft
+
+/// Quiescence (ARCHITECTURE "Data plane transport": idle groups quiesce). An idle group stops ticking, so a
+/// node hosting hundreds of idle shards sends no heartbeats for them. Withholding ticks never affects safety,
+/// only liveness, so every event that may need the group awake wakes it.
+extension RaftGroupDriver {
+    /// A woken group ticks this often before it may rest again: long enough for a heartbeat round, whose
+    /// answers tell a leader about a follower that lost its disk while the group rested.
+    static let minimumAwakeTicks = 3
+    /// A resting leader still wakes this often for one heartbeat round, so that nothing it cannot hear about
+    /// (a lost answer, a follower that missed the gossip) leaves a group stuck for longer.
+    static let leaderNudge: Duration = .seconds(1)
+
+    /// Advances the core's logical clock by one tick (elections, heartbeats) — unless the group is idle: a
+    /// quiescent leader, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
+    /// parks until an event (`step`, `propose`, `campaign`, `transferLeadership`, `wakeUp`) wakes it. An idle
+    /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups quiesce).
+    public func tick() {
+        guard running else { return }
+        if awakeTicks >= Self.minimumAwakeTicks,
+            node.isQuiescent || (node.isIdleFollower && node.leader.map(isAlive) == true)
+        {
+            rest()
+            return
+        }
+        awakeTicks += 1
+        node.tick()
+        wake.yield()
+    }
+
+    private func rest() {
+        resting = true
+        rests &+= 1
+        guard node.role == .leader else { return }
+        let rest = rests
+        Task {
+            try? await Task.sleep(for: Self.leaderNudge)
+            if self.resting, self.rests == rest { self.wakeUp() }
+        }
+    }
+
+    /// Resumes ticking a resting group. The node calls it for every group when gossip sees a member turn
+    /// suspect or dead, or come back as a new incarnation: a resting follower must then find out whether its
+    /// leader is still there.
+    public func wakeUp() {
+        guard resting else { return }
+        resting = false
+        awakeTicks = 0
+        restingTicker?.resume()
+        restingTicker = nil
+    }
+}
