@@ -354,3 +354,39 @@ def test_a_replica_behind_the_leaders_retention_trim_catches_up_from_a_snapshot(
         assert [r["SequenceNumber"] for r in records][-len(kept):] == kept
     finally:
         cluster.stop()
+
+
+def test_idle_groups_rest_and_an_idle_shard_fails_over_after_kill_9_of_its_leader(cluster):
+    """Idle groups stop ticking (no heartbeats); losing the leader of a resting shard still elects a new one
+    quickly, because gossip's suspicion wakes the followers."""
+    client = cluster.node(1).client(retries={"max_attempts": 0}, read_timeout=10, connect_timeout=2)
+    client.create_stream(StreamName=STREAM, ShardCount=3)
+    wait_active(client, STREAM)
+    client.put_record(StreamName=STREAM, Data=b"before", PartitionKey="k")
+
+    def resting(node) -> bool:
+        groups = node.status()["groups"]
+        return len(groups) == 4 and all(g["resting"] for g in groups)
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(resting(n) for n in cluster.nodes):
+        time.sleep(0.1)
+    assert all(resting(n) for n in cluster.nodes), [n.status()["groups"] for n in cluster.nodes]
+
+    shard = "shardId-000000000001"
+    leader = cluster.leader_of(STREAM, shard)
+    survivor = next(n for n in cluster.nodes if n.node_id != leader)
+    key = next(s["HashKeyRange"]["StartingHashKey"] for s in client.list_shards(StreamName=STREAM)["Shards"]
+               if s["ShardId"] == shard)
+    writer = survivor.client(retries={"max_attempts": 0}, read_timeout=5, connect_timeout=2)
+    cluster.node(leader).kill()
+    killed = time.monotonic()
+    reply = None
+    while time.monotonic() - killed < 15:
+        try:
+            reply = writer.put_record(StreamName=STREAM, Data=b"after", PartitionKey="k", ExplicitHashKey=key)
+            break
+        except (ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError):
+            time.sleep(0.05)
+    assert reply is not None and reply["ShardId"] == shard, "the idle shard never took a write after its leader died"
+    assert time.monotonic() - killed < 6, f"failover of an idle shard took {time.monotonic() - killed:.1f}s"
