@@ -379,6 +379,23 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             let second = try #require(await leader(among: survivors))
             let after = try await drivers[second]!.propose(kind: .records, payload: [3], timestampMillis: 3)
             #expect(after > index)
+            // The leader keeps ticking (a member is missing), its follower rests on it.
+            let third = survivors.first { $0 != second }!
+            #expect(await eventually { await drivers[third]!.status.resting })
+
+            // The new leader restarts at once: gossip sees it alive again (a new incarnation), but its group no
+            // longer leads. Woken, the other survivor must not rest on that leader: it hears nothing, and elects.
+            router.attach(second, nil)
+            await drivers[second]!.stop()
+            let restarted = try Self.openDriver(
+                MemberDisk(id: second, directory: "\(root)/\(second)"), voters: Set(ids), flusher: flusher,
+                tickInterval: .milliseconds(10), applied: AppliedEntries(),
+                isAlive: { node in alive.withLock { $0.contains(node) } }, send: { router.send($0) })
+            drivers[second] = restarted
+            router.attach(second, restarted)
+            await restarted.start()
+            await drivers[third]!.wakeUp()
+            #expect(await eventually { await leader(among: survivors) != nil })
 
             for id in survivors { await drivers[id]!.stop() }
             await router.shutdown()

@@ -19,7 +19,7 @@ extension RaftGroupDriver {
     public func tick() {
         guard running else { return }
         if awakeTicks >= Self.minimumAwakeTicks,
-            node.isQuiescent || (node.isIdleFollower && node.leader.map(isAlive) == true)
+            node.isQuiescent || (node.isIdleFollower && hasHeardFromLeader && node.leader.map(isAlive) == true)
         {
             rest()
             return
@@ -36,14 +36,27 @@ extension RaftGroupDriver {
         let rest = rests
         Task {
             try? await Task.sleep(for: Self.leaderNudge)
-            if self.resting, self.rests == rest { self.wakeUp() }
+            if self.resting, self.rests == rest { self.resume() }
         }
     }
 
-    /// Resumes ticking a resting group. The node calls it for every group when gossip sees a member turn
-    /// suspect or dead, or come back as a new incarnation: a resting follower must then find out whether its
-    /// leader is still there.
+    /// Whether the leader this follower knows spoke to it, in this term, since gossip last woke it.
+    private var hasHeardFromLeader: Bool {
+        guard let heardFrom else { return false }
+        return heardFrom.leader == node.leader && heardFrom.term == node.term
+    }
+
+    /// Makes the group tick again until it has heard from its leader. The node calls it for every group when
+    /// gossip sees a member turn suspect or dead, or come back as a new incarnation: that member may be the
+    /// leader a resting follower counts on, and a restarted node's groups no longer lead, so the follower
+    /// waits for a heartbeat (every woken leader sends some) or times out and campaigns.
     public func wakeUp() {
+        heardFrom = nil
+        resume()
+    }
+
+    /// Resumes ticking a resting group (any event does).
+    func resume() {
         guard resting else { return }
         resting = false
         awakeTicks = 0

@@ -81,6 +81,8 @@ public actor RaftGroupDriver {
     var restingTicker: CheckedContinuation<Void, Never>?
     var awakeTicks = 0
     var rests: UInt64 = 0
+    /// The leader (and term) this member last heard from since gossip last woke it: a follower rests only then.
+    var heardFrom: (leader: NodeID, term: Term)?
 
     /// Proposals awaiting commit, by index, with the term they were proposed in.
     private var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
@@ -192,7 +194,7 @@ public actor RaftGroupDriver {
         running = false
         stopped = true
         tickTask?.cancel()
-        wakeUp()
+        resume()
         processTask?.cancel()
         wake.finish()
         inboxInput.finish()
@@ -235,8 +237,11 @@ public actor RaftGroupDriver {
     /// Delivers a batch of messages from peers, in order.
     public func step(_ messages: [Raft.Message]) {
         guard running else { return }
-        wakeUp()
+        resume()
         for message in messages { node.step(message) }
+        if let leader = node.leader, messages.contains(where: { $0.from == leader && $0.term == node.term }) {
+            heardFrom = (leader, node.term)
+        }
         wake.yield()
     }
 
@@ -248,7 +253,7 @@ public actor RaftGroupDriver {
     /// Hands leadership to `target` (thesis §3.10); proposals are refused until it completes or times out.
     public func transferLeadership(to target: NodeID) {
         guard running else { return }
-        wakeUp()
+        resume()
         do {
             try node.transferLeadership(to: target)
         } catch {
@@ -260,7 +265,7 @@ public actor RaftGroupDriver {
     /// Starts an election now.
     public func campaign() {
         guard running else { return }
-        wakeUp()
+        resume()
         node.campaign()
         wake.yield()
     }
@@ -272,7 +277,7 @@ public actor RaftGroupDriver {
     ///   Cancelling the calling task does not withdraw an appended entry, so the call still waits for its outcome.
     public func propose(kind: EntryKind, payload: [UInt8], timestampMillis: Int64) async throws -> LogIndex {
         guard running else { throw ProposalError.notRunning }
-        wakeUp()
+        resume()
         let index: LogIndex
         do {
             index = try node.propose(kind: kind, payload: payload, timestampMillis: timestampMillis)
