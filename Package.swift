@@ -76,7 +76,10 @@ let package = Package(
             name: "RillTransportTests",
             dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
-        .testTarget(name: "RillNodeTests", dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", log, metricsTestKit]),
+        .testTarget(
+            name: "RillNodeTests",
+            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", log, metricsTestKit]
+        ),
         .testTarget(
             name: "RillHTTPTests",
             dependencies: [
