@@ -140,9 +140,12 @@ struct NodeStatus: Sendable, Equatable {
     }
 
     init?(_ object: JSONObject) {
-        guard let node = object.int("node"), let groups = object.objects("groups") else { return nil }
+        let role = object.string("role")
+        // A router's id is a random UInt64, often past Int.max; nothing needs it.
+        guard let node = object.int("node") ?? (role == "router" ? 0 : nil), let groups = object.objects("groups")
+        else { return nil }
         self.node = node
-        self.role = object.string("role")
+        self.role = role
         self.groups = groups.compactMap { group in
             guard let name = group.string("group") else { return nil }
             return Group(

@@ -82,6 +82,15 @@ import Testing
         #expect(configuration.problem?.contains("not http://host:port") == true)
     }
 
+    @Test func aRouterIsKnownByItsRoleWhateverItsID() throws {
+        // Router ids are random UInt64s; this one is past Int.max.
+        let router = try jsonObject(#"{"node":16228767609407562128,"role":"router","groups":[]}"#)
+        #expect(NodeStatus(router)?.role == "router")
+        let node = try jsonObject(#"{"node":2,"groups":[]}"#)
+        #expect(NodeStatus(node)?.node == 2 && NodeStatus(node)?.role == nil)
+        #expect(NodeStatus(try jsonObject(#"{"node":16228767609407562128,"groups":[]}"#)) == nil)
+    }
+
     @Test func aNetworkCutNeedsNamespaces() {
         var configuration = ChaosConfiguration(outDirectory: .init(fileURLWithPath: "/tmp/x"), binary: "rill")
         configuration.faults = [.kill, .netpartition]

@@ -9,6 +9,9 @@ import json
 import os
 import shutil
 import subprocess
+import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pytest
 
 from cluster import Cluster
 from conftest import DEFAULT_BIN
+from test_up import Up, _free_port_block
 
 BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
 
@@ -28,26 +32,46 @@ def run_chaos(args: list[str], out: Path, timeout: float) -> tuple[subprocess.Co
     return proc, verdict
 
 
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
 def test_chaos_against_a_running_cluster(tmp_path):
-    cluster = Cluster(BINARY, tmp_path / "cluster", extra=["--fault-injection"]).start()
+    """`rill up --fault-injection`, then `rill chaos --endpoint` at its three nodes and its router."""
+    port = _free_port_block(4)
+    up = Up(BINARY, tmp_path, port, extra=["--fault-injection"])
+    up.start()
     try:
-        endpoints = ",".join(node.endpoint for node in cluster.nodes)
-        proc, verdict = run_chaos(["--endpoint", endpoints, "--duration", "20", "--faults", "partition,clock,delay",
-                                   "--seed", "1", "--rate", "400", "--writers", "2", "--shards", "2"],
-                                  tmp_path / "run", timeout=120)
+        urls = [f"http://127.0.0.1:{p}" for p in range(port, port + 4)]
+        deadline = time.monotonic() + 60
+        while not all(ready(url) for url in urls):
+            assert time.monotonic() < deadline, "rill up not ready within 60 s\n" + up.tail()
+            time.sleep(0.1)
+        proc, verdict = run_chaos(["--endpoint", ",".join(urls), "--duration", "20", "--faults",
+                                   "partition,clock,delay", "--seed", "1", "--rate", "400", "--writers", "2",
+                                   "--shards", "2"], tmp_path / "run", timeout=120)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        assert "routers 127.0.0.1:%d" % port in proc.stdout
         assert verdict["valid"] is True
         assert sum(verdict["faults"].values()) >= 3, verdict["faults"]
         assert set(verdict["faults"]) <= {"partition", "clock", "delay"}
-        # Every fault was healed: the cluster the run found is left as it was, all nodes serving.
-        for node in cluster.nodes:
-            status, body = node.get("/admin/faults")
-            faults = json.loads(body)
-            assert status == 200 and faults["isolated"] == [] and faults["delay"] == [] and faults["drop"] == []
+        # Every fault was healed: the cluster the run found is left as it was, every node serving.
+        for url in urls[1:]:
+            faults = get_json(url + "/admin/faults")
+            assert faults["isolated"] == [] and faults["delay"] == [] and faults["drop"] == []
             assert faults["clock"]["offsetMillis"] == 0
-            assert node.ready()
+            assert ready(url)
     finally:
-        cluster.stop()
+        up.stop()
+
+
+def ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/ready", timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 def test_chaos_refuses_process_faults_against_a_running_cluster(tmp_path):
