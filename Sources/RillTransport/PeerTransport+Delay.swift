@@ -48,9 +48,15 @@ extension PeerTransport {
         }
     }
 
+    /// Whether sends to `peer` go through its delay line now (a delay is set, or frames still wait).
+    func isDelaying(_ peer: NodeID) -> Bool {
+        guard settings.faultInjection else { return false }
+        return faults.withLock { $0.delays[peer] != nil || $0.lines[peer] != nil }
+    }
+
     /// Waits out the delay to `peer` (behind anything queued for it) before a request is written.
     func waitLinkDelay(to peer: NodeID) async {
-        guard settings.faultInjection else { return }
+        guard isDelaying(peer) else { return }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             afterLinkDelay(to: peer) { continuation.resume() }
         }

@@ -15,7 +15,7 @@ extension PeerTransport {
         if settings.faultInjection, let peer, dropsGossip(to: peer) { return false }
         if let address, let parsed = PeerAddress(parsing: address) {
             guard let link = gossipLink(to: parsed, key: address) else { return false }
-            guard let peer, settings.faultInjection else { return link.send(payload) }
+            guard let peer, isDelaying(peer) else { return link.send(payload) }
             // Delayed, the message is out of our hands: report it sent, as a slow wire would.
             afterLinkDelay(to: peer) { link.send(payload) }
             return true
