@@ -79,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RillNodeTests",
-            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", log, inMemoryLogging, metricsTestKit]
+            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", log, inMemoryLogging, metricsTestKit]
         ),
         .testTarget(
             name: "RillHTTPTests",

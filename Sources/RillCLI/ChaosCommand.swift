@@ -6,12 +6,13 @@ import RillChaosRunner
     import Glibc
 #endif
 
-/// `rill chaos`: a fault-injection run against a local cluster it starts itself, judged by the history
-/// checker. The work is in RillChaosRunner; this parses flags, watches for Ctrl-C and sets the exit status.
+/// `rill chaos`: a fault-injection run against a local cluster it starts itself (or, with `--endpoint`, a
+/// running one), judged by the history checker. The work is in RillChaosRunner; this parses flags, watches
+/// for Ctrl-C and sets the exit status.
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Run a local cluster under a workload while killing, pausing and wiping nodes; check the history.",
+        abstract: "Run a cluster under a workload while killing, pausing, cutting and slowing nodes; check the history.",
         discussion: """
             Exit status: 0 when the verdict is valid, 1 when the checker found a violation, 2 when the run \
             could not be completed or judged (harness error, cluster never recovered), 3 when the verdict is \
@@ -24,8 +25,23 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Seconds the workload and the faults run (start-up and the final check come on top).")
     var duration = 300.0
 
-    @Option(help: "Faults to inject, comma-separated: kill, pause, wipe, allkill, partition, clock, disk, powerloss (docs/chaos.md).")
-    var faults = "kill,pause,wipe,allkill"
+    @Option(
+        help: """
+            Faults to inject, comma-separated: kill, pause, wipe, allkill, partition, clock, disk, powerloss, delay, \
+            netpartition (docs/chaos.md). Default: kill,pause,wipe,allkill; with --endpoint partition,clock,delay.
+            """)
+    var faults: String?
+
+    @Option(
+        name: .customLong("endpoint"),
+        help: """
+            Work on a running cluster instead of starting one: its nodes' API URLs, comma-separated (routers may be \
+            added; they carry workload only). The nodes need --fault-injection; only partition, clock and delay apply.
+            """)
+    var endpoints: String?
+
+    @Flag(help: "Run each node in a network namespace of its own (root and iproute2 needed); enables netpartition.")
+    var netns = false
 
     @Option(help: "Seed of the fault schedule and the workers' choices.")
     var seed: UInt64 = 1
@@ -66,10 +82,11 @@ struct ChaosCommand: AsyncParsableCommand {
             throw ValidationError("--write-timeout must be 0.1…300 seconds")
         }
         guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0…16") }
-        if case .failure(let error) = NemesisKind.parseList(faults) {
+        if let faults, case .failure(let error) = NemesisKind.parseList(faults) {
             guard case .harness(let message) = error else { throw ValidationError("\(error)") }
             throw ValidationError(message)
         }
+        if let problem = try makeConfiguration(executable: "rill").problem { throw ValidationError(problem) }
         if let binary, !FileManager.default.isExecutableFile(atPath: binary) {
             throw ValidationError("--binary \(binary) is not an executable file")
         }
@@ -83,15 +100,20 @@ struct ChaosCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        let executable =
-            binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
+    private func makeConfiguration(executable: String) throws -> ChaosConfiguration {
         var configuration = ChaosConfiguration(
             outDirectory: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL, binary: executable)
+        configuration.endpoints = (endpoints ?? "").split(separator: ",").map(String.init)
+        configuration.netns = netns
         configuration.nodes = nodes
         configuration.duration = duration
-        configuration.faults = try NemesisKind.parseList(faults).get()
+        configuration.faults =
+            try faults.map { try NemesisKind.parseList($0).get() }
+            ?? NemesisKind.defaults(remote: !configuration.endpoints.isEmpty)
+        if !configuration.endpoints.isEmpty {
+            // A cluster that outlives the run may hold the streams of earlier runs, with the same record ids.
+            configuration.streamName = "chaos-\(Int(Date().timeIntervalSince1970))-\(seed)"
+        }
         configuration.seed = seed
         configuration.shards = shards
         configuration.writers = writers
@@ -99,6 +121,14 @@ struct ChaosCommand: AsyncParsableCommand {
         configuration.rate = rate
         configuration.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
         configuration.nodeArguments = ["--log-level", nodeLogLevel]
+        return configuration
+    }
+
+    func run() async throws {
+        let executable =
+            binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+            ?? CommandLine.arguments[0]
+        let configuration = try makeConfiguration(executable: executable)
 
         // Ctrl-C or SIGTERM cancels the run, which still stops every node it started.
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])

@@ -29,6 +29,11 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "How many nodes to run (1 runs a single node with no peers).")
     var nodes: Int = 3
 
+    @Flag(
+        name: .customLong("fault-injection"),
+        help: "Start every node and the router with --fault-injection, for rill chaos --endpoint. Never in production.")
+    var faultInjection = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -53,6 +58,7 @@ struct UpCommand: AsyncParsableCommand {
             ]
             if router { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
             arguments += common.forwardedArguments
+            if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
         if router {
@@ -62,6 +68,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
             if let file = common.credentialsFile { arguments += ["--credentials-file", file] }
+            if faultInjection { arguments.append("--fault-injection") }
             children.append(("router", try Self.spawn(arguments)))
         }
         let probes = MultiThreadedEventLoopGroup(numberOfThreads: 1)

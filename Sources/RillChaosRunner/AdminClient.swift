@@ -8,18 +8,18 @@ import RillKinesis
 struct AdminClient: Sendable {
     let group: any EventLoopGroup
 
-    func isReady(port: Int) async -> Bool {
-        guard let response = try? await get("/ready", port: port, timeout: .seconds(1)) else { return false }
+    func isReady(at address: APIAddress) async -> Bool {
+        guard let response = try? await get("/ready", at: address, timeout: .seconds(1)) else { return false }
         return response.status == .ok
     }
 
-    /// Polls /ready on `ports` until all answer 200; false if `timeout` passes first.
-    func waitReady(ports: [Int], within timeout: Duration) async -> Bool {
+    /// Polls /ready on `addresses` until all answer 200; false if `timeout` passes first.
+    func waitReady(_ addresses: [APIAddress], within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        var waiting = ports
+        var waiting = addresses
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            var still: [Int] = []
-            for port in waiting where !(await isReady(port: port)) { still.append(port) }
+            var still: [APIAddress] = []
+            for address in waiting where !(await isReady(at: address)) { still.append(address) }
             waiting = still
             if waiting.isEmpty { return true }
             try? await Task.sleep(for: .milliseconds(50))
@@ -27,14 +27,14 @@ struct AdminClient: Sendable {
         return false
     }
 
-    func status(port: Int) async -> NodeStatus? {
-        guard let object = await getObject("/admin/status", port: port, timeout: .seconds(2)) else { return nil }
+    func status(at address: APIAddress) async -> NodeStatus? {
+        guard let object = await getObject("/admin/status", at: address, timeout: .seconds(2)) else { return nil }
         return NodeStatus(object)
     }
 
     /// One node's checksums of every shard of `streamName`, as the history records them.
-    func checksums(port: Int, streamName: String) async -> [ShardChecksum]? {
-        guard let object = await getObject("/admin/checksums", port: port, timeout: .seconds(30)),
+    func checksums(at address: APIAddress, streamName: String) async -> [ShardChecksum]? {
+        guard let object = await getObject("/admin/checksums", at: address, timeout: .seconds(30)),
             let shards = object.objects("shards")
         else { return nil }
         return shards.compactMap { shard in
@@ -47,9 +47,22 @@ struct AdminClient: Sendable {
     }
 
     /// Sends a fault command (`FaultCommand` JSON) to `POST /admin/faults`; nil on success, else why not.
-    func injectFaults(_ command: String, port: Int) async -> String? {
+    func injectFaults(_ command: String, at address: APIAddress) async -> String? {
         do {
-            let response = try await send(.POST, "/admin/faults", body: command, port: port, timeout: .seconds(2))
+            let response = try await send(.POST, "/admin/faults", body: command, at: address, timeout: .seconds(2))
+            guard response.status == .ok else {
+                return "\(response.status.code) \(String(decoding: response.bytes, as: UTF8.self))"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Why the node at `address` would refuse fault commands (403 without `--fault-injection`), or nil.
+    func faultHooksRefusal(at address: APIAddress) async -> String? {
+        do {
+            let response = try await get("/admin/faults", at: address, timeout: .seconds(5))
             guard response.status == .ok else {
                 return "\(response.status.code) \(String(decoding: response.bytes, as: UTF8.self))"
             }
@@ -61,32 +74,32 @@ struct AdminClient: Sendable {
 
     /// `{"heal":true}` to a node until it takes it (a node busy recovering may miss one call); false if
     /// `timeout` passes first.
-    func heal(port: Int, within timeout: Duration) async -> Bool {
+    func heal(at address: APIAddress, within timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if await injectFaults(#"{"heal":true}"#, port: port) == nil { return true }
+            if await injectFaults(#"{"heal":true}"#, at: address) == nil { return true }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false
     }
 
-    private func getObject(_ path: String, port: Int, timeout: Duration) async -> JSONObject? {
-        guard let response = try? await get(path, port: port, timeout: timeout), response.status == .ok,
+    private func getObject(_ path: String, at address: APIAddress, timeout: Duration) async -> JSONObject? {
+        guard let response = try? await get(path, at: address, timeout: timeout), response.status == .ok,
             case .object(let object)? = try? JSONParser.parse(response.bytes)
         else { return nil }
         return object
     }
 
-    private func get(_ path: String, port: Int, timeout: Duration) async throws(HTTPFailure) -> HTTPResponse {
-        try await send(.GET, path, body: "", port: port, timeout: timeout)
+    private func get(_ path: String, at address: APIAddress, timeout: Duration) async throws(HTTPFailure) -> HTTPResponse {
+        try await send(.GET, path, body: "", at: address, timeout: timeout)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String, port: Int, timeout: Duration)
+    private func send(_ method: HTTPMethod, _ path: String, body: String, at address: APIAddress, timeout: Duration)
         async throws(HTTPFailure) -> HTTPResponse
     {
-        let connection = try await HTTPConnection.connect(port: port, on: group, timeout: timeout)
+        let connection = try await HTTPConnection.connect(to: address, on: group, timeout: timeout)
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
-        head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+        head.headers.add(name: "Host", value: "\(address)")
         head.headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         if !body.isEmpty { head.headers.add(name: "Content-Type", value: "application/json") }
         do {
@@ -116,16 +129,23 @@ struct NodeStatus: Sendable, Equatable {
     }
 
     var node: Int
+    /// `router` for a router; nodes leave it out.
+    var role: String?
     var groups: [Group]
 
-    init(node: Int, groups: [Group]) {
+    init(node: Int, role: String? = nil, groups: [Group]) {
         self.node = node
+        self.role = role
         self.groups = groups
     }
 
     init?(_ object: JSONObject) {
-        guard let node = object.int("node"), let groups = object.objects("groups") else { return nil }
+        let role = object.string("role")
+        // A router's id is a random UInt64, often past Int.max; nothing needs it.
+        guard let node = object.int("node") ?? (role == "router" ? 0 : nil), let groups = object.objects("groups")
+        else { return nil }
         self.node = node
+        self.role = role
         self.groups = groups.compactMap { group in
             guard let name = group.string("group") else { return nil }
             return Group(

@@ -28,6 +28,29 @@ public struct ChaosConfiguration: Sendable {
     public var streamName: String = "chaos"
     /// Extra flags for every `rill node` (`--log-level debug`, say).
     public var nodeArguments: [String] = []
+    /// Node (or router) API URLs of a running cluster to work on instead of starting one (`--endpoint`).
+    public var endpoints: [String] = []
+    /// Run each node in a network namespace of its own (`--netns`, root only).
+    public var netns = false
+
+    /// Why these settings cannot make a run, or nil: unreadable endpoints, or faults the target cannot take.
+    public var problem: String? {
+        if !endpoints.isEmpty {
+            if netns { return "--netns starts its own nodes; it cannot be combined with --endpoint" }
+            if let bad = endpoints.first(where: { APIAddress(url: $0) == nil }) {
+                return "--endpoint \"\(bad)\" is not http://host:port"
+            }
+            let refused = faults.filter { $0.needsProcesses || $0.needsNamespaces }
+            if !refused.isEmpty {
+                return "--faults \(refused.map(\.rawValue).joined(separator: ",")) cannot run against --endpoint: "
+                    + "they need the node processes (signals, data dirs) or --netns, which a cluster this run did not "
+                    + "start does not give it; use --faults partition,clock,delay"
+            }
+        } else if !netns, let kind = faults.first(where: \.needsNamespaces) {
+            return "--faults \(kind.rawValue) needs --netns (each node in a network namespace, as root)"
+        }
+        return nil
+    }
 
     public init(outDirectory: URL, binary: String) {
         self.outDirectory = outDirectory
@@ -53,6 +76,10 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     case disk
     /// Every node loses its unsynced writes at once: held back in memory for 0.5–1.5 s, then kill -9 of all.
     case powerloss
+    /// One node's links slowed by 50–200 ms (fixed plus jitter, order kept) for 2–5 s.
+    case delay
+    /// One node cut off by the kernel for 2–5 s: its link down, or nftables rules (needs `--netns`).
+    case netpartition
 
     /// The kinds `rill chaos` can inject.
     public static let supported: [NemesisKind] = NemesisKind.allCases
@@ -60,9 +87,25 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     /// Whether the nodes must run with `--fault-injection` (the faults go through `/admin/faults`).
     public var needsFaultInjection: Bool {
         switch self {
-        case .partition, .clock, .powerloss: true
-        case .kill, .pause, .wipe, .allkill, .disk: false
+        case .partition, .clock, .powerloss, .delay: true
+        case .kill, .pause, .wipe, .allkill, .disk, .netpartition: false
         }
+    }
+
+    /// Whether the nemesis must own the node processes (signals, data dirs): not against `--endpoint`.
+    public var needsProcesses: Bool {
+        switch self {
+        case .kill, .pause, .wipe, .allkill, .disk, .powerloss: true
+        case .partition, .clock, .delay, .netpartition: false
+        }
+    }
+
+    /// Whether the nodes must run in network namespaces of their own (`--netns`).
+    public var needsNamespaces: Bool { self == .netpartition }
+
+    /// What `--faults` means when not given: every kind the target allows that needs no namespaces.
+    public static func defaults(remote: Bool) -> [NemesisKind] {
+        remote ? [.partition, .clock, .delay] : [.kill, .pause, .wipe, .allkill]
     }
 
     public static func < (lhs: NemesisKind, rhs: NemesisKind) -> Bool { lhs.rawValue < rhs.rawValue }

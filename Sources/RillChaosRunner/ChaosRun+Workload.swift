@@ -19,12 +19,13 @@ extension ChaosRun {
 
     /// The workload under the nemesis for `duration`, then healing, convergence, the final read and the check.
     func workloadAndCheck(
-        cluster: LocalCluster, admin: AdminClient, recorder: Recorder, nemesis: Nemesis, shards: [String],
-        group: any EventLoopGroup
+        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
+        shards: [String], group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         do {
             return try await workloadAndCheckRecording(
-                cluster: cluster, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards, group: group)
+                cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
+                group: group)
         } catch {
             // Keep what was recorded: the history of a run that could not finish is still worth reading.
             try? await recorder.close()
@@ -33,8 +34,8 @@ extension ChaosRun {
     }
 
     private func workloadAndCheckRecording(
-        cluster: LocalCluster, admin: AdminClient, recorder: Recorder, nemesis: Nemesis, shards: [String],
-        group: any EventLoopGroup
+        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
+        shards: [String], group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         let configuration = self.configuration
         let stream = configuration.streamName
@@ -45,7 +46,7 @@ extension ChaosRun {
         let readsStop = StopFlag()
         let schedule = FaultSchedule(
             seed: configuration.seed, kinds: configuration.faults, nodes: configuration.nodes, shards: shards.count)
-        let ports = cluster.nodes.map(\.apiPort)
+        let addresses = cluster.members.map(\.api)
 
         let work = await withTaskGroup(of: Work.self) { tasks in
             for process in 1...configuration.writers {
@@ -72,8 +73,9 @@ extension ChaosRun {
                 case .nemesis(let report):
                     result.nemesis = report
                     // Heal whatever is still broken, wait until every node serves, then stop the workload.
-                    result.healError = await cluster.healAllReportingError()
-                    result.readyAfterHeal = await admin.waitReady(ports: ports, within: .seconds(60))
+                    result.healError = await local?.healAllReportingError()
+                    if local == nil { _ = await nemesis.healEverywhere() }
+                    result.readyAfterHeal = await admin.waitReady(addresses, within: .seconds(60))
                     writesStop.set()
                     readsStop.set()
                 }
@@ -100,7 +102,7 @@ extension ChaosRun {
         console.line(
             divergence.map { "replicas did not converge within 90 s: \($0)" }
                 ?? "replicas converged after \(Seconds(converging.duration(to: .now)))")
-        for node in cluster.nodes {
+        for node in cluster.members {
             if let list = checksums[node.id] ?? nil {
                 recorder.append([.checksums(ChecksumsEvent(time: recorder.now, node: node.name, shards: list))])
             }
@@ -128,17 +130,17 @@ extension ChaosRun {
 
     /// Polls every node's checksums until all replicas agree, for up to 90 s; returns the last checksums
     /// and, if they never agreed, the last difference.
-    private func converge(cluster: LocalCluster, admin: AdminClient, shards: [String]) async
+    private func converge(cluster: any ChaosCluster, admin: AdminClient, shards: [String]) async
         -> (checksums: [Int: [ShardChecksum]?], divergence: String?)
     {
         let deadline = ContinuousClock.now + .seconds(90)
         var checksums: [Int: [ShardChecksum]?] = [:]
         var divergence: String? = "not checked"
         while ContinuousClock.now < deadline, !Task.isCancelled {
-            for node in cluster.nodes {
-                checksums[node.id] = await admin.checksums(port: node.apiPort, streamName: configuration.streamName)
+            for node in cluster.members {
+                checksums[node.id] = await admin.checksums(at: node.api, streamName: configuration.streamName)
             }
-            divergence = ClusterHealth.divergence(checksums: checksums, nodes: cluster.nodes.count, shards: shards)
+            divergence = ClusterHealth.divergence(checksums: checksums, ids: cluster.ids, shards: shards)
             if divergence == nil { break }
             try? await Task.sleep(for: .milliseconds(250))
         }

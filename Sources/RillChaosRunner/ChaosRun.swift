@@ -3,7 +3,8 @@ import NIOCore
 import NIOPosix
 import RillChaos
 
-/// `rill chaos`: starts a local cluster, runs a workload against it while a nemesis injects faults, heals
+/// `rill chaos`: starts a local cluster (on loopback, or with `--netns` one network namespace per node) or
+/// finds a running one (`--endpoint`), runs a workload against it while a nemesis injects faults, heals
 /// everything, reads every shard back and judges the history with `RillChaos.Checker`.
 ///
 /// Output under `--out`: `history.jsonl` (written as the run goes), `verdict.json`, `summary.txt`, and
@@ -18,28 +19,63 @@ public struct ChaosRun: Sendable {
 
     /// Runs to the end; throws only when the run cannot be judged (see `ChaosError`).
     public func run() async throws(ChaosError) -> ChaosOutcome {
+        if let problem = configuration.problem { throw .harness(problem) }
+        // Before anything is written, so a run that cannot start leaves nothing behind.
+        if configuration.netns, let reason = await NetworkNamespaces.unavailable() { throw .harness(reason) }
         let out = configuration.outDirectory
         try prepare(out)
-        let binary = try copyBinary(to: out)
         let group = MultiThreadedEventLoopGroup.singleton
-        let cluster = try LocalCluster(
-            directory: out.appendingPathComponent("nodes"), binary: binary, count: configuration.nodes,
-            extraArguments: configuration.nodeArguments
-                + (configuration.faults.contains(where: \.needsFaultInjection) ? ["--fault-injection"] : []))
         let kinds = configuration.faults.map(\.rawValue).joined(separator: ",")
+        let started = ContinuousClock.now
+        if !configuration.endpoints.isEmpty {
+            let endpoints = configuration.endpoints.compactMap { APIAddress(url: $0) }
+            let cluster = try await RemoteCluster.discover(
+                endpoints, admin: AdminClient(group: group), within: .seconds(30))
+            console.line(
+                "rill chaos: seed \(configuration.seed), running cluster of \(cluster.members.count) nodes "
+                    + "(\(cluster.members.map { "\($0.name) \($0.api)" }.joined(separator: ", "))"
+                    + (cluster.routers.isEmpty ? "" : ", routers \(cluster.routers.map(\.description).joined(separator: ", "))")
+                    + "), \(configuration.shards) shards of stream \(configuration.streamName), faults \(kinds), "
+                    + "\(Int(configuration.duration)) s; output in \(out.path)")
+            var outcome = try await runAgainst(cluster, local: nil, network: nil, group: group)
+            outcome.runTime = started.duration(to: .now)
+            try write(outcome, to: out)
+            return outcome
+        }
+        let binary = try copyBinary(to: out)
+        let network = configuration.netns ? try await NetworkNamespaces.create(nodes: configuration.nodes, console: console) : nil
+        var placement = LocalCluster.Placement()
+        if let network {
+            placement.host = { network.layout.address($0) }
+            placement.launcher = { [network.ip] + network.layout.inside($0, []) }
+        }
+        let cluster: LocalCluster
+        do {
+            cluster = try LocalCluster(
+                directory: out.appendingPathComponent("nodes"), binary: binary, count: configuration.nodes,
+                extraArguments: configuration.nodeArguments
+                    + (configuration.faults.contains(where: \.needsFaultInjection) ? ["--fault-injection"] : []),
+                placement: placement)
+        } catch {
+            await network?.teardown()
+            throw error
+        }
         console.line(
-            "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes, \(configuration.shards) shards, "
+            "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes"
+                + (network == nil ? "" : " in network namespaces") + ", \(configuration.shards) shards, "
                 + "\(configuration.writers) writers, \(configuration.readers) readers, faults \(kinds), "
                 + "\(Int(configuration.duration)) s; output in \(out.path)")
-        let started = ContinuousClock.now
         do {
-            var outcome = try await runAgainst(cluster, group: group)
+            var outcome = try await runAgainst(cluster, local: cluster, network: network, group: group)
             await cluster.stopAll()
+            await network?.teardown()
             outcome.runTime = started.duration(to: .now)
             try write(outcome, to: out)
             return outcome
         } catch {
+            // Also on Ctrl-C: no node and no namespace outlives the run.
             await cluster.stopAll()
+            await network?.teardown()
             throw Task.isCancelled ? .interrupted : error
         }
     }
@@ -73,17 +109,25 @@ public struct ChaosRun: Sendable {
 
     // MARK: - Phases
 
-    private func runAgainst(_ cluster: LocalCluster, group: any EventLoopGroup) async throws(ChaosError)
-        -> ChaosOutcome
-    {
+    private func runAgainst(
+        _ cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, group: any EventLoopGroup
+    ) async throws(ChaosError) -> ChaosOutcome {
         let admin = AdminClient(group: group)
-        let ports = cluster.nodes.map(\.apiPort)
-        try await cluster.healAll()
-        guard await admin.waitReady(ports: ports, within: .seconds(60)) else {
-            throw .unrecovered("the new cluster was not ready within 60 s; see \(logDirectory)")
+        let addresses = cluster.members.map(\.api)
+        try await local?.healAll()
+        if local == nil {
+            // A cluster found running may hold faults an earlier run left: start from none.
+            for address in addresses where !(await admin.heal(at: address, within: .seconds(10))) {
+                throw .harness("\(address) did not take {\"heal\":true} on /admin/faults")
+            }
+        }
+        guard await admin.waitReady(addresses, within: .seconds(60)) else {
+            throw .unrecovered(
+                local == nil ? "the cluster's nodes did not all answer /ready within 60 s"
+                    : "the new cluster was not ready within 60 s; see \(logDirectory)")
         }
         let stream = configuration.streamName
-        let shards = try await StreamSetup(stream: stream, shardCount: configuration.shards, ports: ports, group: group)
+        let shards = try await StreamSetup(stream: stream, shardCount: configuration.shards, addresses: addresses, group: group)
             .run(deadline: .now + .seconds(60))
         if let problem = await ClusterHealth.wait(
             admin: admin, cluster: cluster, stream: stream, shards: shards, within: .seconds(60))
@@ -97,21 +141,24 @@ public struct ChaosRun: Sendable {
             throw .harness("cannot create history.jsonl: \(error)")
         }
         let nemesis = Nemesis(
-            cluster: cluster, admin: admin, recorder: recorder, stream: stream, shards: shards, console: console)
+            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, stream: stream, shards: shards, console: console)
         console.line("cluster ready, stream \(stream) has \(shards.count) shards; workload and nemesis start")
 
         let watchStop = StopFlag()
-        let watch = CrashWatch(
-            cluster: cluster, admin: admin, recorder: recorder, console: console, logDirectory: logDirectory)
+        let watch = local.map {
+            CrashWatch(cluster: $0, admin: admin, recorder: recorder, console: console, logDirectory: logDirectory)
+        }
         let (result, crashes) = await withTaskGroup(of: Finished.self) { tasks in
-            tasks.addTask { .watch(await watch.run(stop: watchStop)) }
+            // Only processes this run started can be watched for crashes.
+            if let watch { tasks.addTask { .watch(await watch.run(stop: watchStop)) } }
             tasks.addTask {
                 await recorder.run()
                 return .recorder
             }
             tasks.addTask {
                 let result = await workloadAndCheckResult(
-                    cluster: cluster, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards, group: group)
+                    cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
+                    group: group)
                 watchStop.set()
                 return .main(result)
             }
@@ -133,13 +180,14 @@ public struct ChaosRun: Sendable {
     }
 
     private func workloadAndCheckResult(
-        cluster: LocalCluster, admin: AdminClient, recorder: Recorder, nemesis: Nemesis, shards: [String],
-        group: any EventLoopGroup
+        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
+        shards: [String], group: any EventLoopGroup
     ) async -> Result<ChaosOutcome, ChaosError> {
         do {
             return .success(
                 try await workloadAndCheck(
-                    cluster: cluster, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards, group: group))
+                    cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
+                    group: group))
         } catch {
             return .failure(error)
         }

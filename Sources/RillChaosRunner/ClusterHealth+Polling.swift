@@ -4,14 +4,14 @@ extension ClusterHealth {
     /// Polls every node's status until the cluster is whole (`problem` is nil); returns the last problem if
     /// `timeout` passes first.
     static func wait(
-        admin: AdminClient, cluster: LocalCluster, stream: String, shards: [String], within timeout: Duration
+        admin: AdminClient, cluster: any ChaosCluster, stream: String, shards: [String], within timeout: Duration
     ) async -> String? {
         let deadline = ContinuousClock.now + timeout
         var problem: String? = "not checked"
         while ContinuousClock.now < deadline, !Task.isCancelled {
             var statuses: [Int: NodeStatus?] = [:]
-            for node in cluster.nodes { statuses[node.id] = await admin.status(port: node.apiPort) }
-            problem = Self.problem(statuses: statuses, nodes: cluster.nodes.count, stream: stream, shards: shards)
+            for member in cluster.members { statuses[member.id] = await admin.status(at: member.api) }
+            problem = Self.problem(statuses: statuses, ids: cluster.ids, stream: stream, shards: shards)
             if problem == nil { return nil }
             try? await Task.sleep(for: .milliseconds(100))
         }

@@ -11,9 +11,9 @@ enum ClusterHealth {
     /// abstains until caught up; wiping another node before then would lose two copies).
     ///
     /// Returns nil when healthy, else the first reason it is not.
-    static func problem(statuses: [Int: NodeStatus?], nodes: Int, stream: String, shards: [String]) -> String? {
+    static func problem(statuses: [Int: NodeStatus?], ids: [Int], stream: String, shards: [String]) -> String? {
         var replicas: [String: Int] = [:]
-        for node in 1...nodes {
+        for node in ids {
             guard let reported = statuses[node], let status = reported else { return "node-\(node) does not answer" }
             guard let meta = status.groups.first(where: { $0.group == "meta" }), meta.leader != nil else {
                 return "node-\(node) knows no metadata leader"
@@ -25,7 +25,7 @@ enum ClusterHealth {
                 replicas[shard, default: 0] += 1
             }
         }
-        let factor = replicationFactor(nodes: nodes)
+        let factor = replicationFactor(nodes: ids.count)
         for shard in shards where replicas[shard, default: 0] < factor {
             return "\(shard) has \(replicas[shard, default: 0]) of \(factor) replicas open"
         }
@@ -36,13 +36,13 @@ enum ClusterHealth {
     /// digest on every node that holds the shard, and each shard on its full set of replicas.
     ///
     /// Returns nil when converged, else the first difference found.
-    static func divergence(checksums: [Int: [ShardChecksum]?], nodes: Int, shards: [String]) -> String? {
+    static func divergence(checksums: [Int: [ShardChecksum]?], ids: [Int], shards: [String]) -> String? {
         var byShard: [String: [(node: Int, checksum: ShardChecksum)]] = [:]
-        for node in 1...nodes {
+        for node in ids {
             guard let reported = checksums[node], let list = reported else { return "node-\(node) does not answer" }
             for checksum in list { byShard[checksum.shard, default: []].append((node, checksum)) }
         }
-        let factor = replicationFactor(nodes: nodes)
+        let factor = replicationFactor(nodes: ids.count)
         for shard in shards {
             let replicas = byShard[shard] ?? []
             guard replicas.count >= factor else {

@@ -9,7 +9,7 @@ struct Consumer: Sendable {
     let seed: UInt64
     let stream: String
     let shard: String
-    let cluster: LocalCluster
+    let cluster: any ChaosCluster
     let recorder: Recorder
     let group: any EventLoopGroup
     var timeout: Duration = .seconds(10)
@@ -26,11 +26,11 @@ struct Consumer: Sendable {
         var cursor = ShardCursor(stream: stream, shard: shard)
         var tally = Tally()
         reading: while !stop.isSet, ContinuousClock.now < deadline, !Task.isCancelled {
-            guard let port = await cluster.reachablePorts().randomElement(using: &generator) else {
+            guard let port = await cluster.reachable().randomElement(using: &generator) else {
                 try? await Task.sleep(for: .milliseconds(50))
                 continue
             }
-            switch await cursor.read(limit: 1000, port: port, caller: &caller, timeout: timeout) {
+            switch await cursor.read(limit: 1000, at: port, caller: &caller, timeout: timeout) {
             case .page(let page):
                 if !page.records.isEmpty {
                     recorder.append([

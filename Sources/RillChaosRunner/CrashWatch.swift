@@ -32,7 +32,7 @@ struct CrashWatch: Sendable {
                     report.harnessError = error
                     return report
                 }
-                let ready = await admin.waitReady(ports: [exit.node.apiPort], within: .seconds(30))
+                let ready = await admin.waitReady([exit.node.api], within: .seconds(30))
                 recorder.fault(
                     .crash, .end, target: exit.node.name,
                     detail: ready ? "restarted" : "restarted, not ready after 30 s")

@@ -36,6 +36,25 @@ struct FaultPlan: Sendable, Equatable {
         case truncate
     }
 
+    /// A slow link: every frame waits `fixedMillis` plus up to `jitterMillis`, in order.
+    struct LinkDelay: Sendable, Equatable {
+        var fixedMillis: Int
+        var jitterMillis: Int
+        /// Every link of the target (both ways), or only those to and from the `pick`-th other node.
+        var toEveryone: Bool
+        var pick: Int
+    }
+
+    /// How the kernel cuts a node off, in its network namespace (`--netns`).
+    enum NetCut: Sendable, Equatable {
+        /// The node's veth link down: no packet in or out, clients cut off too.
+        case linkDown
+        /// nftables drops every packet to and from the other nodes; clients still reach it.
+        case isolateFromPeers
+        /// nftables drops what the node sends to the `pick`-th other node; the other way still works.
+        case oneWay(pick: Int)
+    }
+
     enum Action: Sendable, Equatable {
         case kill(Target)
         case pause(Target)
@@ -47,6 +66,8 @@ struct FaultPlan: Sendable, Equatable {
         case disk(Target, DiskDamage, salt: UInt64)
         /// Every node holds back unsynced writes for `exposure`, then all are killed at once.
         case powerLoss(exposure: Duration)
+        case delay(Target, LinkDelay)
+        case netPartition(Target, NetCut)
     }
 
     /// Healthy time before the fault starts.
@@ -65,6 +86,8 @@ struct FaultPlan: Sendable, Equatable {
         case .clock: .clock
         case .disk: .disk
         case .powerLoss: .powerloss
+        case .delay: .delay
+        case .netPartition: .netpartition
         }
     }
 }
@@ -106,6 +129,27 @@ struct FaultSchedule: Sendable {
         case .powerloss:
             let exposure = milliseconds(500...1500)
             return FaultPlan(quietBefore: quiet, action: .powerLoss(exposure: exposure), downFor: milliseconds(500...2000))
+        case .delay:
+            return FaultPlan(quietBefore: quiet, action: .delay(target(), linkDelay()), downFor: milliseconds(2000...5000))
+        case .netpartition:
+            return FaultPlan(quietBefore: quiet, action: .netPartition(target(), netCut()), downFor: milliseconds(2000...5000))
+        }
+    }
+
+    /// 50–150 ms fixed plus up to 50 ms of jitter (50–200 ms in all): slow enough to stretch Raft round
+    /// trips and gossip probes, short of the election timeout.
+    private mutating func linkDelay() -> FaultPlan.LinkDelay {
+        FaultPlan.LinkDelay(
+            fixedMillis: Int.random(in: 50...150, using: &generator), jitterMillis: Int.random(in: 0...50, using: &generator),
+            toEveryone: Bool.random(using: &generator), pick: Int.random(in: 0..<max(1, nodes - 1), using: &generator))
+    }
+
+    /// A third each: the link down, nftables isolation from the peers, one direction to one peer.
+    private mutating func netCut() -> FaultPlan.NetCut {
+        switch Int.random(in: 0..<3, using: &generator) {
+        case 0: .linkDown
+        case 1: .isolateFromPeers
+        default: .oneWay(pick: Int.random(in: 0..<max(1, nodes - 1), using: &generator))
         }
     }
 

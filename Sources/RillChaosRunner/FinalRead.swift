@@ -12,7 +12,7 @@ struct FinalRead: Sendable {
     static let process = 0
 
     let stream: String
-    let cluster: LocalCluster
+    let cluster: any ChaosCluster
     let recorder: Recorder
     let group: any EventLoopGroup
 
@@ -41,12 +41,12 @@ struct FinalRead: Sendable {
         var recordedAny = false
         var lastError = "no attempt"
         while ContinuousClock.now < deadline {
-            guard let port = await cluster.reachablePorts().randomElement(using: &generator) else {
+            guard let port = await cluster.reachable().randomElement(using: &generator) else {
                 lastError = "no node is up"
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            switch await cursor.read(limit: 10_000, port: port, caller: &caller, timeout: .seconds(30)) {
+            switch await cursor.read(limit: 10_000, at: port, caller: &caller, timeout: .seconds(30)) {
             case .page(let page):
                 if !page.records.isEmpty {
                     record(page.records, shard: shard, from: page.from)

@@ -8,13 +8,13 @@ import NIOPosix
 /// connect (nothing was sent), it timed out, or the connection broke while a request was out.
 struct HTTPConnection: Sendable {
     let channel: any Channel
-    let port: Int
+    let address: APIAddress
 
     /// Replies bigger than this are refused: a GetRecords page of 10,000 small chaos records is under 2 MiB.
     static let maxResponseBytes = 64 << 20
 
-    /// Connects to `127.0.0.1:port`; a failure here means no request was sent.
-    static func connect(port: Int, on group: any EventLoopGroup, timeout: Duration) async throws(HTTPFailure)
+    /// Connects to `address`; a failure here means no request was sent.
+    static func connect(to address: APIAddress, on group: any EventLoopGroup, timeout: Duration) async throws(HTTPFailure)
         -> HTTPConnection
     {
         do {
@@ -29,9 +29,9 @@ struct HTTPConnection: Sendable {
                         try sync.addHandler(HTTPClientHandler())
                     }
                 }
-                .connect(host: "127.0.0.1", port: port)
+                .connect(host: address.host, port: address.port)
                 .get()
-            return HTTPConnection(channel: channel, port: port)
+            return HTTPConnection(channel: channel, address: address)
         } catch {
             throw .notConnected("\(error)")
         }

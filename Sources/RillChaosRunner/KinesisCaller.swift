@@ -6,7 +6,7 @@ import RillKinesis
 /// per node. Never retries: what happened to each call is the caller's to record.
 struct KinesisCaller {
     private let group: any EventLoopGroup
-    private var connections: [Int: HTTPConnection] = [:]
+    private var connections: [APIAddress: HTTPConnection] = [:]
 
     /// The server does not verify signatures without credentials, but reads the region from the scope.
     static let authorization =
@@ -16,9 +16,9 @@ struct KinesisCaller {
         self.group = group
     }
 
-    /// Sends one call to the node serving the API on `port`.
+    /// Sends one call to the node serving the API at `address`.
     mutating func call(
-        _ operation: KinesisOperation, port: Int, timeout: Duration, _ build: (inout JSONWriter) -> Void
+        _ operation: KinesisOperation, at address: APIAddress, timeout: Duration, _ build: (inout JSONWriter) -> Void
     ) async -> KinesisResult {
         var writer = JSONWriter()
         writer.beginObject()
@@ -26,12 +26,12 @@ struct KinesisCaller {
         writer.endObject()
         let connection: HTTPConnection
         do {
-            connection = try await self.connection(to: port, timeout: timeout)
+            connection = try await self.connection(to: address, timeout: timeout)
         } catch {
             return .failed(error)
         }
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
-        head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+        head.headers.add(name: "Host", value: "\(address)")
         head.headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
         head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
         head.headers.add(name: "Authorization", value: Self.authorization)
@@ -42,7 +42,7 @@ struct KinesisCaller {
             return KinesisResult(response)
         } catch {
             // The connection is in an unknown state after a timeout or a break; start afresh next time.
-            connections[port] = nil
+            connections[address] = nil
             await connection.close()
             return .failed(error)
         }
@@ -54,16 +54,16 @@ struct KinesisCaller {
         connections = [:]
     }
 
-    private mutating func connection(to port: Int, timeout: Duration) async throws(HTTPFailure) -> HTTPConnection {
-        if let existing = connections[port] {
+    private mutating func connection(to address: APIAddress, timeout: Duration) async throws(HTTPFailure) -> HTTPConnection {
+        if let existing = connections[address] {
             if existing.isActive { return existing }
             // Closed by the server (a node that restarted): replace it before sending, so no request is lost
             // to a connection already known dead.
-            connections[port] = nil
+            connections[address] = nil
             await existing.close()
         }
-        let fresh = try await HTTPConnection.connect(port: port, on: group, timeout: min(timeout, .seconds(2)))
-        connections[port] = fresh
+        let fresh = try await HTTPConnection.connect(to: address, on: group, timeout: min(timeout, .seconds(2)))
+        connections[address] = fresh
         return fresh
     }
 }

@@ -6,12 +6,13 @@ import Foundation
     import Darwin
 #endif
 
-/// The chaos run's own cluster: N `rill node` processes on loopback, each with a data dir and log under
-/// `OUT/nodes`, which the nemesis kills, pauses, wipes and restarts.
+/// The chaos run's own cluster: N `rill node` processes, each with a data dir and log under `OUT/nodes`,
+/// which the nemesis kills, pauses, wipes and restarts. They listen on loopback, or each in its own network
+/// namespace (`--netns`, see `NetworkNamespaces`) when `placement` says so.
 ///
 /// The actor is the only owner of the processes. Every state change happens here, and `kill` returns only
 /// once the process is reaped, so a restart never races the old process for its ports.
-actor LocalCluster {
+actor LocalCluster: ChaosCluster {
     /// What a member's process is doing, as far as the harness made it.
     enum State: Sendable, Equatable {
         case running(pid_t)
@@ -31,15 +32,23 @@ actor LocalCluster {
     private var states: [State]
     private var starts: [Int]
 
-    init(directory: URL, binary: String, count: Int, extraArguments: [String]) throws(ChaosError) {
+    /// Where node `index` (0-based) listens and what it runs under.
+    struct Placement: Sendable {
+        var host: @Sendable (Int) -> String = { _ in "127.0.0.1" }
+        var launcher: @Sendable (Int) -> [String] = { _ in [] }
+    }
+
+    init(directory: URL, binary: String, count: Int, extraArguments: [String], placement: Placement = Placement())
+        throws(ChaosError)
+    {
         let ports = try FreePorts.take(2 * count)
         let zones = ["az-a", "az-b", "az-c"]
         var nodes: [NodeProcess] = []
         for index in 0..<count {
             let node = NodeProcess(
-                id: index + 1, zone: zones[index % zones.count], apiPort: ports[2 * index],
+                id: index + 1, zone: zones[index % zones.count], host: placement.host(index), apiPort: ports[2 * index],
                 peerPort: ports[2 * index + 1], dataDirectory: directory.appendingPathComponent("node-\(index + 1)"),
-                logFile: directory.appendingPathComponent("node-\(index + 1).log"))
+                logFile: directory.appendingPathComponent("node-\(index + 1).log"), launcher: placement.launcher(index))
             do {
                 try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
             } catch {
@@ -56,10 +65,12 @@ actor LocalCluster {
 
     func state(of index: Int) -> State { states[index] }
 
-    /// API ports of the nodes a client can expect an answer from: running and not paused.
-    func reachablePorts() -> [Int] {
+    nonisolated var members: [Member] { nodes.map { Member(id: $0.id, api: $0.api) } }
+
+    /// API addresses of the nodes a client can expect an answer from: running and not paused.
+    func reachable() -> [APIAddress] {
         nodes.indices.compactMap { index in
-            if case .running = states[index] { return nodes[index].apiPort }
+            if case .running = states[index] { return nodes[index].api }
             return nil
         }
     }
@@ -73,7 +84,7 @@ actor LocalCluster {
 
     func start(_ index: Int) throws(ChaosError) {
         guard states[index] == .down else { return }
-        let join = nodes.map { "127.0.0.1:\($0.peerPort)" }
+        let join = nodes.map(\.peer)
         let node = nodes[index]
         starts[index] += 1
         let arguments = node.arguments(join: join, expect: nodes.count, extra: extraArguments)

@@ -7,17 +7,17 @@ extension Nemesis {
         async throws(ChaosError) -> Injected
     {
         let (index, why) = await resolve(target)
-        let node = cluster.nodes[index]
+        let node = processes.nodes[index]
         let what = damage == .bitflip ? "a bit flipped in a shard segment" : "a shard segment's tail cut off"
         let start = recorder.now
         recorder.fault(.disk, .start, target: node.name, detail: "SIGKILL, \(what)" + (why.map { ", \($0)" } ?? ""))
-        await cluster.kill(index)
+        await processes.kill(index)
         let done =
             try SegmentDamage.apply(damage, salt: salt, dataDirectory: node.dataDirectory)
             ?? "no shard segment to damage (left as a plain kill)"
         try? await Task.sleep(for: plan.downFor)
         let healed = ContinuousClock.now
-        try await cluster.start(index)
+        try await processes.start(index)
         let ready = await waitReady([index], within: .seconds(30))
         recorder.fault(.disk, .end, target: node.name, detail: done + (ready ? "; restarted" : "; restarted, not ready after 30 s"))
         return Injected(

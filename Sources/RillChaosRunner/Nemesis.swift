@@ -14,7 +14,12 @@ extension FaultKind {
 /// Injects the scheduled faults one at a time, healing each and waiting for the cluster to be whole again
 /// before the next, and records every start and end in the history.
 struct Nemesis: Sendable {
-    let cluster: LocalCluster
+    let cluster: any ChaosCluster
+    /// The processes, when this run started them; the process kinds need them (`rill chaos` refuses those
+    /// kinds against a cluster it found).
+    let local: LocalCluster?
+    /// The nodes' network namespaces, with `--netns`: `netpartition` and netem delays need them.
+    let network: NetworkNamespaces?
     let admin: AdminClient
     let recorder: Recorder
     let stream: String
@@ -82,6 +87,12 @@ struct Nemesis: Sendable {
     // MARK: - One fault
 
     private func inject(_ plan: FaultPlan) async throws(ChaosError) -> Injected {
+        if plan.kind.needsProcesses, local == nil {
+            throw .harness("\(plan.kind) needs the node processes, and this run did not start them")
+        }
+        if plan.kind.needsNamespaces, network == nil {
+            throw .harness("\(plan.kind) needs the nodes in network namespaces (--netns)")
+        }
         switch plan.action {
         case .kill(let target):
             let (index, why) = await resolve(target)
@@ -91,13 +102,13 @@ struct Nemesis: Sendable {
             return try await downAndUp(.wipe, index: index, why: why, plan: plan, wipe: true)
         case .pause(let target):
             let (index, why) = await resolve(target)
-            let name = cluster.nodes[index].name
+            let name = cluster.members[index].name
             let detail = "SIGSTOP" + (why.map { ", \($0)" } ?? "")
             let start = recorder.now
             recorder.fault(.pause, .start, target: name, detail: detail)
-            await cluster.pause(index)
+            await processes.pause(index)
             try? await Task.sleep(for: plan.downFor)
-            await cluster.resume(index)
+            await processes.resume(index)
             let healed = ContinuousClock.now
             let ready = await waitReady([index], within: .seconds(30))
             recorder.fault(.pause, .end, target: name, detail: "SIGCONT")
@@ -107,11 +118,11 @@ struct Nemesis: Sendable {
         case .allKill:
             let start = recorder.now
             recorder.fault(.allKill, .start, target: "all", detail: "SIGKILL of every node")
-            await cluster.killAll()
+            await processes.killAll()
             try? await Task.sleep(for: plan.downFor)
             let healed = ContinuousClock.now
-            try await cluster.healAll()
-            let ready = await waitReady(Array(cluster.nodes.indices), within: .seconds(30))
+            try await processes.healAll()
+            let ready = await waitReady(Array(cluster.members.indices), within: .seconds(30))
             recorder.fault(.allKill, .end, target: "all", detail: "every node restarted")
             return Injected(
                 kind: .allkill, target: "all", detail: "SIGKILL of every node", start: start, down: plan.downFor,
@@ -124,6 +135,10 @@ struct Nemesis: Sendable {
             return try await damageDisk(target, damage, salt: salt, plan: plan)
         case .powerLoss(let exposure):
             return try await powerLoss(exposure: exposure, plan: plan)
+        case .delay(let target, let delay):
+            return await delayLinks(target, delay, plan: plan)
+        case .netPartition(let target, let cut):
+            return try await netPartition(target, cut, plan: plan)
         }
     }
 
@@ -131,16 +146,16 @@ struct Nemesis: Sendable {
     private func downAndUp(_ kind: NemesisKind, index: Int, why: String?, plan: FaultPlan, wipe: Bool)
         async throws(ChaosError) -> Injected
     {
-        let name = cluster.nodes[index].name
+        let name = cluster.members[index].name
         let faultKind: FaultKind = wipe ? .wipe : .kill
         let detail = (wipe ? "SIGKILL, data dir deleted" : "SIGKILL") + (why.map { ", \($0)" } ?? "")
         let start = recorder.now
         recorder.fault(faultKind, .start, target: name, detail: detail)
-        await cluster.kill(index)
-        if wipe { try await cluster.wipe(index) }
+        await processes.kill(index)
+        if wipe { try await processes.wipe(index) }
         try? await Task.sleep(for: plan.downFor)
         let healed = ContinuousClock.now
-        try await cluster.start(index)
+        try await processes.start(index)
         let ready = await waitReady([index], within: .seconds(30))
         recorder.fault(faultKind, .end, target: name, detail: ready ? "restarted" : "restarted, not ready after 30 s")
         return Injected(
@@ -155,13 +170,13 @@ struct Nemesis: Sendable {
             return (index, nil)
         case .leaderOf(let shardIndex):
             let shard = shards[shardIndex % shards.count]
-            for port in await cluster.reachablePorts() {
-                guard let status = await admin.status(port: port),
-                    let leader = status.leader(stream: stream, shard: shard), (1...cluster.nodes.count).contains(leader)
+            for address in await cluster.reachable() {
+                guard let status = await admin.status(at: address),
+                    let leader = status.leader(stream: stream, shard: shard), let index = cluster.index(of: leader)
                 else { continue }
-                return (leader - 1, "leader of \(shard)")
+                return (index, "leader of \(shard)")
             }
-            return (shardIndex % cluster.nodes.count, "no leader of \(shard) known")
+            return (shardIndex % cluster.members.count, "no leader of \(shard) known")
         }
     }
 
@@ -169,12 +184,18 @@ struct Nemesis: Sendable {
 
     /// Polls /ready of the nodes at `indices` until all answer 200; false if `timeout` passes first.
     func waitReady(_ indices: [Int], within timeout: Duration) async -> Bool {
-        await admin.waitReady(ports: indices.map { cluster.nodes[$0].apiPort }, within: timeout)
+        await admin.waitReady(indices.map { cluster.members[$0].api }, within: timeout)
     }
 
     /// Polls every node's status until the cluster is whole; returns the last problem if `timeout` passes.
     func waitHealthy(within timeout: Duration) async -> String? {
         await ClusterHealth.wait(admin: admin, cluster: cluster, stream: stream, shards: shards, within: timeout)
+    }
+
+    /// The processes; only the process kinds call it, after `inject` checked there are some.
+    var processes: LocalCluster {
+        guard let local else { preconditionFailure("a process fault against a cluster this run did not start") }
+        return local
     }
 
     static func describe(_ fault: Injected) -> String {

@@ -14,24 +14,33 @@ struct NodeProcess: Sendable {
     /// 1-based, as `rill node --id`.
     let id: Int
     let zone: String
+    /// The address API and peer port listen on: loopback, or the node's own network namespace.
+    let host: String
     let apiPort: Int
     let peerPort: Int
     let dataDirectory: URL
     let logFile: URL
+    /// A command the node runs under, such as `ip netns exec NAME`: it must exec the node in place, so the
+    /// pid the harness signals is the node's.
+    let launcher: [String]
+
+    var api: APIAddress { APIAddress(host: host, port: apiPort) }
+    var peer: String { "\(host):\(peerPort)" }
 
     /// The name fault events and checksums use.
     var name: String { "node-\(id)" }
 
     func arguments(join: [String], expect: Int, extra: [String]) -> [String] {
         [
-            "node", "--id", "\(id)", "--az", zone, "--data-dir", dataDirectory.path, "--api", "127.0.0.1:\(apiPort)",
-            "--peer", "127.0.0.1:\(peerPort)", "--join", join.joined(separator: ","), "--bootstrap-expect", "\(expect)",
+            "node", "--id", "\(id)", "--az", zone, "--data-dir", dataDirectory.path, "--api", "\(host):\(apiPort)",
+            "--peer", peer, "--join", join.joined(separator: ","), "--bootstrap-expect", "\(expect)",
         ] + extra
     }
 
     /// Starts `binary` with `arguments`, stdin from /dev/null, stdout and stderr appended to the log.
     func spawn(binary: String, arguments: [String], start: Int) throws(ChaosError) -> pid_t {
-        let header = "\n===== start #\(start) at \(Date()): \(([binary] + arguments).joined(separator: " "))\n"
+        let command = launcher + [binary] + arguments
+        let header = "\n===== start #\(start) at \(Date()): \(command.joined(separator: " "))\n"
         do {
             if !FileManager.default.fileExists(atPath: logFile.path),
                 !FileManager.default.createFile(atPath: logFile.path, contents: nil)
@@ -45,7 +54,7 @@ struct NodeProcess: Sendable {
         } catch {
             throw .harness("cannot write \(logFile.path): \(error)")
         }
-        return try Self.spawn(binary: binary, arguments: arguments, output: logFile.path)
+        return try Self.spawn(binary: command[0], arguments: Array(command.dropFirst()), output: logFile.path)
     }
 
     private static func spawn(binary: String, arguments: [String], output: String) throws(ChaosError) -> pid_t {

@@ -34,11 +34,11 @@ struct ShardCursor: Sendable {
         case failed(String)
     }
 
-    /// Makes an iterator if needed, then reads one page through the node on `port`.
-    mutating func read(limit: Int, port: Int, caller: inout KinesisCaller, timeout: Duration) async -> Step {
+    /// Makes an iterator if needed, then reads one page through the node at `port`.
+    mutating func read(limit: Int, at port: APIAddress, caller: inout KinesisCaller, timeout: Duration) async -> Step {
         if iterator == nil {
             let start = lastSequence
-            let result = await caller.call(.getShardIterator, port: port, timeout: timeout) { writer in
+            let result = await caller.call(.getShardIterator, at: port, timeout: timeout) { writer in
                 writer.key("StreamName")
                 writer.string(stream)
                 writer.key("ShardId")
@@ -59,7 +59,7 @@ struct ShardCursor: Sendable {
             pendingFrom = start ?? "TRIM_HORIZON"
         }
         guard let current = iterator else { return .failed("no iterator") }
-        let result = await caller.call(.getRecords, port: port, timeout: timeout) { writer in
+        let result = await caller.call(.getRecords, at: port, timeout: timeout) { writer in
             writer.key("ShardIterator")
             writer.string(current)
             writer.key("Limit")

@@ -6,7 +6,7 @@ import RillKinesis
 struct StreamSetup: Sendable {
     let stream: String
     let shardCount: Int
-    let ports: [Int]
+    let addresses: [APIAddress]
     let group: any EventLoopGroup
 
     func run(deadline: ContinuousClock.Instant) async throws(ChaosError) -> [String] {
@@ -15,10 +15,10 @@ struct StreamSetup: Sendable {
         var attempt = 0
         var created = false
         while ContinuousClock.now < deadline {
-            let port = ports[attempt % ports.count]
+            let port = addresses[attempt % addresses.count]
             attempt += 1
             if !created {
-                let result = await caller.call(.createStream, port: port, timeout: .seconds(10)) { writer in
+                let result = await caller.call(.createStream, at: port, timeout: .seconds(10)) { writer in
                     writer.key("StreamName")
                     writer.string(stream)
                     writer.key("ShardCount")
@@ -31,14 +31,14 @@ struct StreamSetup: Sendable {
                 }
             }
             if created {
-                let summary = await caller.call(.describeStreamSummary, port: port, timeout: .seconds(10)) { writer in
+                let summary = await caller.call(.describeStreamSummary, at: port, timeout: .seconds(10)) { writer in
                     writer.key("StreamName")
                     writer.string(stream)
                 }
                 if case .ok(let reply) = summary, let description = reply["StreamDescriptionSummary"],
                     case .object(let fields) = description, fields.string("StreamStatus") == "ACTIVE"
                 {
-                    let listed = await caller.call(.listShards, port: port, timeout: .seconds(10)) { writer in
+                    let listed = await caller.call(.listShards, at: port, timeout: .seconds(10)) { writer in
                         writer.key("StreamName")
                         writer.string(stream)
                     }

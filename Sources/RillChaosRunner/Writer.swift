@@ -10,7 +10,7 @@ struct Writer: Sendable {
     let process: Int
     let seed: UInt64
     let stream: String
-    let cluster: LocalCluster
+    let cluster: any ChaosCluster
     let recorder: Recorder
     let group: any EventLoopGroup
     /// This writer's share of the run's write rate, in records per second.
@@ -35,7 +35,7 @@ struct Writer: Sendable {
             // Paced, not bursty: a writer held up by a fault does not make up for lost time afterwards.
             if due > .now { try? await Task.sleep(until: due) }
             due = max(due, .now)
-            let ports = await cluster.reachablePorts()
+            let ports = await cluster.reachable()
             guard let port = ports.randomElement(using: &generator) else {
                 try? await Task.sleep(for: .milliseconds(50))
                 continue
@@ -45,7 +45,7 @@ struct Writer: Sendable {
             let ids = (next..<next + count).map { "w\(process)-\($0)" }
             next += count
             due += .milliseconds(Int(Double(count) * 1000 / recordsPerSecond))
-            let result = await put(ids, batched: batched, port: port, caller: &caller)
+            let result = await put(ids, batched: batched, at: port, caller: &caller)
             let events = WriteClassifier.events(
                 for: ids, result: result, time: recorder.now, process: process, batched: batched)
             recorder.append(events)
@@ -62,9 +62,9 @@ struct Writer: Sendable {
         return tally
     }
 
-    private func put(_ ids: [String], batched: Bool, port: Int, caller: inout KinesisCaller) async -> KinesisResult {
+    private func put(_ ids: [String], batched: Bool, at port: APIAddress, caller: inout KinesisCaller) async -> KinesisResult {
         if batched {
-            return await caller.call(.putRecords, port: port, timeout: timeout) { writer in
+            return await caller.call(.putRecords, at: port, timeout: timeout) { writer in
                 writer.key("StreamName")
                 writer.string(stream)
                 writer.key("Records")
@@ -80,7 +80,7 @@ struct Writer: Sendable {
                 writer.endArray()
             }
         }
-        return await caller.call(.putRecord, port: port, timeout: timeout) { writer in
+        return await caller.call(.putRecord, at: port, timeout: timeout) { writer in
             writer.key("StreamName")
             writer.string(stream)
             writer.key("Data")

@@ -33,7 +33,7 @@ extension Node {
         }
         let transport = cluster?.transport
         if command.needsPeers, transport == nil { return .invalid("a one-node cluster has no peers to cut") }
-        if let ours = (command.isolate + command.drops.map(\.peer)).first(where: { $0 == me }) {
+        if let ours = command.peers.first(where: { $0 == me }) {
             return .invalid("node \(ours) is this node")
         }
         do {
@@ -44,6 +44,7 @@ extension Node {
             }
             if !command.isolate.isEmpty { try transport?.isolate(peers: Set(command.isolate)) }
             for drop in command.drops { try transport?.setDropProbability(drop.probability, to: drop.peer) }
+            for delay in command.delays { try transport?.setDelay(delay.linkDelay, to: delay.peer) }
         } catch {
             // The transport was built with fault injection off although the node has it on: a wiring bug.
             return .invalid("the transport refused the fault: \(error)")
@@ -71,13 +72,15 @@ extension Node {
         w.endObject()
         w.key("loseUnsyncedWrites"); w.bool(StorageFaults.loseUnsyncedWrites)
         w.key("droppedMessages"); w.int(cluster?.transport.faultDrops ?? 0)
+        w.key("delayedMessages"); w.int(cluster?.transport.faultDelays ?? 0)
         w.endObject()
         return w.bytes
     }
 
-    /// The `isolated` and `drop` members of a fault answer, shared by nodes and routers.
+    /// The `isolated`, `drop` and `delay` members of a fault answer, shared by nodes and routers.
     static func writeTransportFaults(_ transport: PeerTransport?, into w: inout JSONWriter) {
-        let (isolated, drops) = transport?.injectedFaults ?? ([], [:])
+        let faults = transport?.injectedFaults ?? InjectedTransportFaults()
+        let (isolated, drops) = (faults.isolated, faults.dropProbability)
         w.key("isolated")
         w.beginArray()
         for peer in isolated.sorted(by: { $0.rawValue < $1.rawValue }) { w.int(Int(peer.rawValue)) }
@@ -91,5 +94,22 @@ extension Node {
             w.endObject()
         }
         w.endArray()
+        w.key("delay")
+        w.beginArray()
+        for (peer, delay) in faults.delays.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            w.beginObject()
+            w.key("peer"); w.int(Int(peer.rawValue))
+            w.key("millis"); w.int(Int(delay.fixed / .milliseconds(1)))
+            w.key("jitterMillis"); w.int(Int(delay.jitter / .milliseconds(1)))
+            w.endObject()
+        }
+        w.endArray()
+    }
+}
+
+extension FaultCommand.Delay {
+    /// The transport's form; zero and zero ends the delay.
+    var linkDelay: LinkDelay? {
+        millis == 0 && jitterMillis == 0 ? nil : LinkDelay(fixed: .milliseconds(millis), jitter: .milliseconds(jitterMillis))
     }
 }

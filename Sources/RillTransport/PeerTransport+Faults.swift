@@ -5,6 +5,9 @@ import RillModel
 struct FaultState: Sendable {
     var isolated: Set<NodeID> = []
     var dropProbability: [NodeID: Double] = [:]
+    var delays: [NodeID: LinkDelay] = [:]
+    /// Frames waiting out a delay, per peer; a line outlives its delay until it has drained.
+    var lines: [NodeID: DelayLine<@Sendable () -> Void>] = [:]
     var generator: SplitMix64
 
     init(seed: UInt64) { generator = SplitMix64(seed: seed) }
@@ -25,23 +28,29 @@ extension PeerTransport {
         faults.withLock { $0.isolated.formUnion(peers) }
     }
 
-    /// Ends every isolation and drop probability.
+    /// Ends every isolation, drop probability and delay; frames waiting out a delay go out at once, in order.
     public func heal() throws(TransportError) {
         guard settings.faultInjection else { throw .faultInjectionDisabled }
         faults.withLock { state in
             state.isolated = []
             state.dropProbability = [:]
         }
+        try setDelays([:])
     }
 
-    /// The isolations and drop probabilities in force, for the admin endpoint; empty without fault injection.
-    public var injectedFaults: (isolated: Set<NodeID>, dropProbability: [NodeID: Double]) {
-        guard settings.faultInjection else { return ([], [:]) }
-        return faults.withLock { ($0.isolated, $0.dropProbability) }
+    /// The faults in force, for the admin endpoint; empty without fault injection.
+    public var injectedFaults: InjectedTransportFaults {
+        guard settings.faultInjection else { return InjectedTransportFaults() }
+        return faults.withLock {
+            InjectedTransportFaults(isolated: $0.isolated, dropProbability: $0.dropProbability, delays: $0.delays)
+        }
     }
 
     /// Messages (Raft messages and requests) dropped by injected faults so far.
     public var faultDrops: Int { counters.droppedByFault.load(ordering: .relaxed) }
+
+    /// Outbound sends (Raft batches, requests, responses, gossip) that waited out an injected delay so far.
+    public var faultDelays: Int { counters.delayedByFault.load(ordering: .relaxed) }
 
     func isIsolated(_ peer: NodeID) -> Bool {
         guard settings.faultInjection else { return false }
@@ -76,5 +85,18 @@ extension PeerTransport {
         guard isIsolated(peer) else { return false }
         counters.droppedByFault.add(count, ordering: .relaxed)
         return true
+    }
+}
+
+/// What `PeerTransport.injectedFaults` reports.
+public struct InjectedTransportFaults: Sendable, Equatable {
+    public var isolated: Set<NodeID> = []
+    public var dropProbability: [NodeID: Double] = [:]
+    public var delays: [NodeID: LinkDelay] = [:]
+
+    public init(isolated: Set<NodeID> = [], dropProbability: [NodeID: Double] = [:], delays: [NodeID: LinkDelay] = [:]) {
+        self.isolated = isolated
+        self.dropProbability = dropProbability
+        self.delays = delays
     }
 }

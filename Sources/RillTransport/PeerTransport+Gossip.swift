@@ -15,11 +15,17 @@ extension PeerTransport {
         if settings.faultInjection, let peer, dropsGossip(to: peer) { return false }
         if let address, let parsed = PeerAddress(parsing: address) {
             guard let link = gossipLink(to: parsed, key: address) else { return false }
-            return link.send(payload)
+            guard let peer, isDelaying(peer) else { return link.send(payload) }
+            // Delayed, the message is out of our hands: report it sent, as a slow wire would.
+            afterLinkDelay(to: peer) { link.send(payload) }
+            return true
         }
         guard let peer, let channel = state.withLock({ $0.gossipChannels[peer] }) else { return false }
-        counters.framesSent.add(1, ordering: .relaxed)
-        channel.writeAndFlush(PeerFrame.gossip(payload), promise: nil)
+        let counters = counters
+        afterLinkDelay(to: peer) {
+            counters.framesSent.add(1, ordering: .relaxed)
+            channel.writeAndFlush(PeerFrame.gossip(payload), promise: nil)
+        }
         return true
     }
 

@@ -21,7 +21,7 @@ public final class PeerTransport: Sendable {
     private let cluster: Mutex<String>
     public let generation: UInt64
     public let settings: TransportSettings
-    private let group: any EventLoopGroup
+    let group: any EventLoopGroup
     private let logger: Logger
     let counters = TransportCounters()
     let faults: Mutex<FaultState>
@@ -163,11 +163,15 @@ public final class PeerTransport: Sendable {
             for await request in requests {
                 let handler = state.withLock { $0.requestHandler }
                 let counters = counters
-                group.addTask {
+                group.addTask { [weak self] in
                     let response = await handler(request.peer, request.payload)
                     guard !Task.isCancelled else { return }
-                    counters.framesSent.add(1, ordering: .relaxed)
-                    request.channel.writeAndFlush(PeerFrame.response(id: request.id, payload: response), promise: nil)
+                    let answer = { @Sendable in
+                        counters.framesSent.add(1, ordering: .relaxed)
+                        request.channel.writeAndFlush(PeerFrame.response(id: request.id, payload: response), promise: nil)
+                    }
+                    guard let self else { return answer() }
+                    self.afterLinkDelay(to: request.peer, answer)
                 }
             }
         }
@@ -255,7 +259,7 @@ public final class PeerTransport: Sendable {
             counters.droppedQueueFull.add(surviving.count, ordering: .relaxed)
             return
         }
-        link.enqueue(surviving)
+        afterLinkDelay(to: peer) { link.enqueue(surviving) }
     }
 
     /// Sends `payload` to `peer` on the RPC connection and returns the response.
@@ -277,6 +281,8 @@ public final class PeerTransport: Sendable {
         guard let link = rpcLink(to: peer) else {
             throw state.withLock { $0.isShutdown } ? .shutdown : .unreachable
         }
+        // A request still waiting out an injected delay at its deadline was never written: unreachable.
+        await waitLinkDelay(to: peer)
         return try await link.request(payload, deadline: deadline)
     }
 

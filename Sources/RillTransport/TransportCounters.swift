@@ -9,6 +9,7 @@ final class TransportCounters: Sendable {
     let reconnects = Atomic<Int>(0)
     let droppedQueueFull = Atomic<Int>(0)
     let droppedByFault = Atomic<Int>(0)
+    let delayedByFault = Atomic<Int>(0)
     let refusedHandshakes = Atomic<Int>(0)
 
     var snapshot: TransportStats {

@@ -23,20 +23,20 @@ import Testing
 
     @Test func aWholeClusterHasNoProblem() {
         let statuses: [Int: NodeStatus?] = [1: status(node: 1), 2: status(node: 2), 3: status(node: 3)]
-        #expect(ClusterHealth.problem(statuses: statuses, nodes: 3, stream: "chaos", shards: shards) == nil)
+        #expect(ClusterHealth.problem(statuses: statuses, ids: [1, 2, 3], stream: "chaos", shards: shards) == nil)
     }
 
     @Test func aSilentNodeAnAbstainingReplicaOrAMissingReplicaIsNotWhole() {
         let silent: [Int: NodeStatus?] = [1: status(node: 1), 2: NodeStatus?.none, 3: status(node: 3)]
-        #expect(ClusterHealth.problem(statuses: silent, nodes: 3, stream: "chaos", shards: shards) != nil)
+        #expect(ClusterHealth.problem(statuses: silent, ids: [1, 2, 3], stream: "chaos", shards: shards) != nil)
         let abstaining: [Int: NodeStatus?] = [
             1: status(node: 1), 2: status(node: 2, abstaining: true), 3: status(node: 3),
         ]
-        #expect(ClusterHealth.problem(statuses: abstaining, nodes: 3, stream: "chaos", shards: shards) != nil)
+        #expect(ClusterHealth.problem(statuses: abstaining, ids: [1, 2, 3], stream: "chaos", shards: shards) != nil)
         let wiped: [Int: NodeStatus?] = [1: status(node: 1), 2: status(node: 2, shards: []), 3: status(node: 3)]
-        #expect(ClusterHealth.problem(statuses: wiped, nodes: 3, stream: "chaos", shards: shards) != nil)
+        #expect(ClusterHealth.problem(statuses: wiped, ids: [1, 2, 3], stream: "chaos", shards: shards) != nil)
         let leaderless: [Int: NodeStatus?] = [1: status(node: 1), 2: status(node: 2, leader: nil), 3: status(node: 3)]
-        #expect(ClusterHealth.problem(statuses: leaderless, nodes: 3, stream: "chaos", shards: shards) != nil)
+        #expect(ClusterHealth.problem(statuses: leaderless, ids: [1, 2, 3], stream: "chaos", shards: shards) != nil)
     }
 
     private func checksum(_ shard: String, applied: UInt64, sha: String = "aa", records: Int = 10) -> ShardChecksum {
@@ -46,17 +46,17 @@ import Testing
     @Test func replicasConvergeOnlyWhenEveryReplicaAgrees() {
         let same = shards.map { checksum($0, applied: 40) }
         let agreed: [Int: [ShardChecksum]?] = [1: same, 2: same, 3: same]
-        #expect(ClusterHealth.divergence(checksums: agreed, nodes: 3, shards: shards) == nil)
+        #expect(ClusterHealth.divergence(checksums: agreed, ids: [1, 2, 3], shards: shards) == nil)
 
         let behind = [checksum(shards[0], applied: 39), checksum(shards[1], applied: 40)]
         let lagging: [Int: [ShardChecksum]?] = [1: same, 2: behind, 3: same]
-        #expect(ClusterHealth.divergence(checksums: lagging, nodes: 3, shards: shards) != nil)
+        #expect(ClusterHealth.divergence(checksums: lagging, ids: [1, 2, 3], shards: shards) != nil)
 
         let different = [checksum(shards[0], applied: 40, sha: "bb"), checksum(shards[1], applied: 40)]
         let diverged: [Int: [ShardChecksum]?] = [1: same, 2: different, 3: same]
-        #expect(ClusterHealth.divergence(checksums: diverged, nodes: 3, shards: shards) != nil)
+        #expect(ClusterHealth.divergence(checksums: diverged, ids: [1, 2, 3], shards: shards) != nil)
 
         let missing: [Int: [ShardChecksum]?] = [1: same, 2: [checksum(shards[0], applied: 40)], 3: same]
-        #expect(ClusterHealth.divergence(checksums: missing, nodes: 3, shards: shards) != nil)
+        #expect(ClusterHealth.divergence(checksums: missing, ids: [1, 2, 3], shards: shards) != nil)
     }
 }

@@ -41,6 +41,7 @@ import Testing
             .wipe: .milliseconds(500) ... .milliseconds(1500), .allkill: .milliseconds(500) ... .seconds(2),
             .partition: .seconds(2) ... .seconds(5), .clock: .seconds(2) ... .seconds(5),
             .disk: .milliseconds(500) ... .milliseconds(1500), .powerloss: .milliseconds(500) ... .seconds(2),
+            .delay: .seconds(2) ... .seconds(5), .netpartition: .seconds(2) ... .seconds(5),
         ]
         var schedule = FaultSchedule(seed: 11, kinds: [kind], nodes: 3, shards: 4)
         for _ in 0..<100 {
@@ -140,5 +141,41 @@ import Testing
             }
             #expect(count >= 10, "seed \(seed) fits only \(count) faults")
         }
+    }
+
+    @Test func delaysAreFiftyToTwoHundredMillisecondsWithJitter() {
+        var schedule = FaultSchedule(seed: 12, kinds: [.delay], nodes: 3, shards: 4)
+        var everyone = Set<Bool>()
+        var jittered = false
+        for _ in 0..<100 {
+            guard case .delay(_, let delay) = schedule.next().action else {
+                Issue.record("not a delay")
+                return
+            }
+            #expect((50...150).contains(delay.fixedMillis) && (0...50).contains(delay.jitterMillis))
+            #expect((0..<2).contains(delay.pick))
+            everyone.insert(delay.toEveryone)
+            jittered = jittered || delay.jitterMillis > 0
+        }
+        #expect(everyone == [true, false] && jittered)
+    }
+
+    @Test func networkCutsDrawEveryShape() {
+        var schedule = FaultSchedule(seed: 13, kinds: [.netpartition], nodes: 3, shards: 4)
+        var shapes = Set<String>()
+        for _ in 0..<60 {
+            guard case .netPartition(_, let cut) = schedule.next().action else {
+                Issue.record("not a network cut")
+                return
+            }
+            switch cut {
+            case .linkDown: shapes.insert("down")
+            case .isolateFromPeers: shapes.insert("isolate")
+            case .oneWay(let pick):
+                #expect((0..<2).contains(pick))
+                shapes.insert("oneway")
+            }
+        }
+        #expect(shapes == ["down", "isolate", "oneway"])
     }
 }

@@ -21,4 +21,12 @@ import Testing
             return
         }
     }
+
+    @Test func againstARunningClusterOnlyKindsWithoutProcessesOrNamespacesApply() {
+        let remote = NemesisKind.allCases.filter { !$0.needsProcesses && !$0.needsNamespaces }
+        #expect(remote == [.partition, .clock, .delay])
+        #expect(NemesisKind.defaults(remote: true) == remote)
+        #expect(NemesisKind.defaults(remote: false).allSatisfy { $0.needsProcesses })
+        #expect(NemesisKind.allCases.filter(\.needsNamespaces) == [.netpartition])
+    }
 }

@@ -56,7 +56,10 @@ import Testing
 
     @Test(
         "with --fault-injection a malformed command, or a cut on a one-node cluster, is a 400",
-        arguments: ["[]", #"{"isolate":"2"}"#, #"{"drop":{"peer":2,"probability":1.5}}"#, #"{"clok":{}}"#, #"{"isolate":[2]}"#])
+        arguments: [
+            "[]", #"{"isolate":"2"}"#, #"{"drop":{"peer":2,"probability":1.5}}"#, #"{"clok":{}}"#, #"{"isolate":[2]}"#,
+            #"{"delay":{"peer":2,"millis":-5}}"#, #"{"delay":{"peer":2,"millis":100,"jitterMillis":50}}"#,
+        ])
     func invalidCommands(body: String) async throws {
         try await Self.withDispatcher(faultInjection: true) { dispatcher in
             #expect(await Self.call(dispatcher, .POST, body).status == .badRequest)

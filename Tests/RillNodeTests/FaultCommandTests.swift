@@ -1,4 +1,5 @@
 import RillModel
+import RillTransport
 import Testing
 
 @testable import RillNode
@@ -29,5 +30,25 @@ import Testing
     ])
     func refusesWhatItCannotApply(text: String) {
         #expect(Self.parse(text) == nil)
+    }
+}
+
+@Suite struct FaultCommandDelayTests {
+    @Test func aDelayNamesPeerFixedPartAndJitter() {
+        let one = try? FaultCommand.parse(Array(#"{"delay":{"peer":2,"millis":100,"jitterMillis":50}}"#.utf8)).get()
+        #expect(one?.delays == [FaultCommand.Delay(peer: NodeID(2), millis: 100, jitterMillis: 50)])
+        let several = try? FaultCommand.parse(Array(#"{"delay":[{"peer":2,"millis":5},{"peer":3,"millis":0}]}"#.utf8)).get()
+        #expect(several?.delays.map(\.jitterMillis) == [0, 0])
+        #expect(several?.delays[1].linkDelay == nil)
+        #expect(one?.delays[0].linkDelay == LinkDelay(fixed: .milliseconds(100), jitter: .milliseconds(50)))
+    }
+
+    @Test(arguments: [
+        #"{"delay":{"peer":2}}"#, #"{"delay":{"peer":0,"millis":5}}"#, #"{"delay":{"peer":2,"millis":-1}}"#,
+        #"{"delay":{"peer":2,"millis":60001}}"#, #"{"delay":{"peer":2,"millis":5,"jitter":3}}"#,
+        #"{"delay":{"peer":2,"millis":5,"jitterMillis":1.5}}"#, #"{"delay":[{"peer":2,"millis":5},7]}"#,
+    ])
+    func refusesMalformedDelays(text: String) {
+        #expect((try? FaultCommand.parse(Array(text.utf8)).get()) == nil)
     }
 }

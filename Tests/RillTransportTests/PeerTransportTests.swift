@@ -255,3 +255,65 @@ import Testing
         }
     }
 }
+
+@Suite struct PeerTransportDelayTests {
+    @Test func delayHoldsEveryFrameKindAndKeepsOrder() async throws {
+        let a = try await TestNode.start(1, settings: testSettings(faults: true))
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            // Connections first, so the delay measured below is the injected one, not a dial.
+            #expect(try await a.transport.request([1], to: b.id, timeout: .seconds(5)) == [1, 1])
+            try a.transport.setDelay(LinkDelay(fixed: .milliseconds(150), jitter: .milliseconds(100)), to: b.id)
+            #expect(a.transport.injectedFaults.delays[b.id]?.fixed == .milliseconds(150))
+            let sent = ContinuousClock.now
+            for tag in 1...50 { a.transport.send([heartbeat(from: a.id, to: b.id, tag: UInt64(tag))], to: b.id) }
+            #expect(try await a.transport.request([2], to: b.id, timeout: .seconds(5)) == [1, 2])
+            #expect(sent.duration(to: .now) >= .milliseconds(150))
+            try await waitUntil("all 50 arrive") { b.inbox.count == 50 }
+            #expect(sent.duration(to: .now) >= .milliseconds(150))
+            // Jitter up to 100 ms between sends would reorder them if each waited on its own timer.
+            #expect(b.inbox.messages.map(\.message.term.rawValue) == Array(1...50))
+            #expect(a.transport.faultDelays >= 51)
+        }
+    }
+
+    @Test func healReleasesWaitingFramesAtOnceAndEndsTheDelay() async throws {
+        let a = try await TestNode.start(1, settings: testSettings(faults: true))
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            try a.transport.setDelay(LinkDelay(fixed: .seconds(30)), to: b.id)
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 2)], to: b.id)
+            #expect(a.transport.faultDelays == 2)
+            #expect(b.inbox.count == 0)
+            try a.transport.heal()
+            #expect(a.transport.injectedFaults.delays.isEmpty)
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 3)], to: b.id)
+            try await waitUntil("the held frames and the new one arrive", timeout: .seconds(5)) { b.inbox.count == 3 }
+            #expect(b.inbox.messages.map(\.message.term.rawValue) == [1, 2, 3])
+        }
+    }
+
+    @Test func aResponseToADelayedPeerWaitsTooAndDelayNeedsFaultInjection() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2, settings: testSettings(faults: true))
+        connect([a, b])
+        try await withNodes([a, b]) {
+            #expect(throws: TransportError.faultInjectionDisabled) {
+                try a.transport.setDelay(LinkDelay(fixed: .milliseconds(1)), to: b.id)
+            }
+            try b.transport.setDelay(LinkDelay(fixed: .milliseconds(200)), to: a.id)
+            let asked = ContinuousClock.now
+            #expect(try await a.transport.request([3], to: b.id, timeout: .seconds(5)) == [1, 3])
+            #expect(asked.duration(to: .now) >= .milliseconds(200))
+            // A request still held when its deadline passes never left: provably undelivered.
+            try b.transport.setDelay(nil, to: a.id)
+            try b.transport.setDelay(LinkDelay(fixed: .milliseconds(400)), to: a.id)
+            await #expect(throws: TransportError.unreachable) {
+                try await b.transport.request([4], to: a.id, timeout: .milliseconds(100))
+            }
+        }
+    }
+}

@@ -104,3 +104,25 @@ def test_fault_calls_name_the_flag_they_need(tmp_path):
             assert "--fault-injection" in refused.value.read().decode()
     finally:
         c.stop()
+
+
+def test_delayed_links_slow_commits_and_heal_ends_the_delay(cluster):
+    client = cluster.node(1).client()
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    wait_active(client, STREAM)
+    leader = cluster.node(cluster.leader_of(STREAM, SHARD))
+    others = [n for n in cluster.nodes if n is not leader]
+    put(leader.client(), 5)
+
+    # Every frame the leader sends waits 300-350 ms: a commit needs a round trip, so a write takes that long.
+    shown = post_faults(leader, {"delay": [{"peer": n.node_id, "millis": 300, "jitterMillis": 50} for n in others]})
+    assert shown["delay"] == [{"peer": n.node_id, "millis": 300, "jitterMillis": 50} for n in others]
+    started = time.monotonic()
+    put(leader.client(read_timeout=15), 1)
+    assert time.monotonic() - started >= 0.3
+    assert post_faults(leader, {})["delayedMessages"] > 0
+
+    healed = post_faults(leader, {"heal": True})
+    assert healed["delay"] == []
+    put(leader.client(), 5)
+    cluster.wait_converged(timeout=60)

@@ -35,15 +35,15 @@ def _free_port_block(n: int = 4) -> int:
 
 
 class Up:
-    def __init__(self, binary, workdir, port):
-        self.binary, self.workdir, self.port = binary, workdir, port
+    def __init__(self, binary, workdir, port, extra=()):
+        self.binary, self.workdir, self.port, self.extra = binary, workdir, port, list(extra)
         self.log_path = workdir / "up.log"
         self.proc = None
 
     def start(self, timeout=30.0):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(self.binary), "up", "--data-dir", str(self.workdir / "data"),
-                                      "--port", str(self.port), "--peer-port", str(_free_port_block(4))],
+                                      "--port", str(self.port), "--peer-port", str(_free_port_block(4)), *self.extra],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=str(self.workdir))
         deadline = time.monotonic() + timeout

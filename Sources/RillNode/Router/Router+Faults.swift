@@ -11,7 +11,7 @@ extension Router {
         return .current(faultsJSON())
     }
 
-    /// `POST /admin/faults`: isolate, drop and heal, as on a node; a router has no clock or disk to fault.
+    /// `POST /admin/faults`: isolate, drop, delay and heal, as on a node; a router has no clock or disk to fault.
     public func injectFaults(_ body: [UInt8]) -> FaultAnswer {
         guard settings.faultInjection else { return .disabled(Self.faultInjectionOff) }
         let command: FaultCommand
@@ -20,12 +20,13 @@ extension Router {
         case .failure(let error): return .invalid(error.description)
         }
         guard command.clockJumpMillis == nil, command.clockRate == nil, command.loseUnsyncedWrites == nil else {
-            return .invalid("a router has no clock or disk faults; only isolate, drop and heal")
+            return .invalid("a router has no clock or disk faults; only isolate, drop, delay and heal")
         }
         do {
             if command.heal { try transport.heal() }
             if !command.isolate.isEmpty { try transport.isolate(peers: Set(command.isolate)) }
             for drop in command.drops { try transport.setDropProbability(drop.probability, to: drop.peer) }
+            for delay in command.delays { try transport.setDelay(delay.linkDelay, to: delay.peer) }
         } catch {
             return .invalid("the transport refused the fault: \(error)")
         }
@@ -39,6 +40,7 @@ extension Router {
         w.key("node"); w.int(settings.id.rawValue)
         Node.writeTransportFaults(transport, into: &w)
         w.key("droppedMessages"); w.int(transport.faultDrops)
+        w.key("delayedMessages"); w.int(transport.faultDelays)
         w.endObject()
         return w.bytes
     }
