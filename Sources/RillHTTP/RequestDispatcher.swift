@@ -68,6 +68,9 @@ package struct RequestDispatcher {
             return faults(backend.injectedFaults(), requestID)
         case .POST where path == "/admin/faults" && operations:
             return faults(backend.injectFaults(Array(buffer: body)), requestID)
+        case .POST where path == "/admin/members/remove" && operations:
+            let answer = await backend.removeMember(Array(buffer: body))
+            return plain(HTTPResponseStatus(statusCode: answer.status), answer.message + "\n", requestID)
         case .OPTIONS where endpoints.contains(.kinesis):
             var reply = plain(.ok, "", requestID)
             if let headers = head.headers.first(name: "access-control-request-headers") {

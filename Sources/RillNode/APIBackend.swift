@@ -22,6 +22,8 @@ public protocol APIBackend: Sendable {
     func injectedFaults() -> FaultAnswer
     /// `POST /admin/faults`: applies a fault command (chaos testing).
     func injectFaults(_ body: [UInt8]) -> FaultAnswer
+    /// `POST /admin/members/remove`: takes a node out of the cluster for good.
+    func removeMember(_ body: [UInt8]) async -> AdminAnswer
     /// Verifies a signed request and returns its region (nil when signatures are not checked).
     func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
 }

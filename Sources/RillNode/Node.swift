@@ -96,7 +96,8 @@ public final class Node: Sendable {
                 await node?.answer(bytes, from: peer) ?? []
             }
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
-            context.gossip.observe { [weak registry] old, new in
+            context.gossip.observe { [weak registry, weak context] old, new in
+                context?.learn(gossiped: new)
                 guard old?.status.name != new.status.name || old?.incarnation != new.incarnation else { return }
                 registry?.wakeAll()
             }
@@ -183,6 +184,11 @@ public final class Node: Sendable {
         for streamID in opened where !live.contains(streamID) && current.appliedIndex > .zero {
             await dropReplicas(streamID: streamID)
         }
+        for stream in current.allStreams {
+            for shard in stream.shards where !holds(shard) && localReplica(streamID: stream.id, shard: shard.index) != nil {
+                await dropReplica(streamID: stream.id, shard: shard.index)
+            }
+        }
         registry.discardWaiting { group in
             guard case .shard(let streamID, _) = group else { return true }
             return live.contains(streamID)
@@ -208,8 +214,10 @@ public final class Node: Sendable {
     }
 
     /// Whether this node holds a replica of `shard` (a shard placed before placement existed is this node's).
+    /// A node leaving the shard's group keeps its copy until the move is done.
     func holds(_ shard: ShardMetadata) -> Bool {
-        shard.replicas?.contains(me.rawValue) ?? true
+        guard let replicas = shard.replicas else { return true }
+        return replicas.contains(me.rawValue) || shard.leaving?.contains(me.rawValue) == true
     }
 
     /// The replica of a shard if it is open on this node.
@@ -256,7 +264,7 @@ public final class Node: Sendable {
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
             let plan = cluster.map { cluster in
                 Self.plan(
-                    voters: (shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, cluster: cluster,
+                    voters: (shard.initialReplicas ?? shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, cluster: cluster,
                     registry: registry, group: group)
             } ?? .soleVoter(me)
             let raftMetrics = metrics.raft
@@ -286,6 +294,19 @@ public final class Node: Sendable {
     func allReplicas() -> [ShardReplica] {
         replicas.withLockedValue { table in table.values.flatMap(\.values) }
             .sorted { ($0.streamID, $0.shard.index) < ($1.streamID, $1.shard.index) }
+    }
+
+    /// Closes and deletes this node's copy of a shard it no longer holds: its move to other nodes is done,
+    /// so the group's committed membership no longer counts this copy.
+    func dropReplica(streamID: String, shard index: UInt32) async {
+        guard let replica = replicas.withLockedValue({ $0[streamID]?.removeValue(forKey: index) }) else { return }
+        registry.unregister(replica.driver.group)
+        await replica.stop()
+        try? stateLog.forget(replica.driver.group)
+        do { try FileManager.default.removeItem(atPath: replica.directory) } catch {
+            logger.warning("could not remove a moved shard's data", metadata: ["path": "\(replica.directory)", "error": "\(error)"])
+        }
+        replica.driver.logger.info("this node's copy of the shard moved to other nodes; its data is deleted")
     }
 
     func dropReplicas(streamID: String) async {

@@ -16,6 +16,9 @@ extension Raft.Node {
         return index
     }
 
+    /// Whether a configuration change was appended and has not committed yet: the next must wait (§4.1).
+    public var hasPendingConfigurationChange: Bool { pendingConfigurationIndex > commitIndex }
+
     /// Switches to `next`, updating the leader's progress table.
     mutating func applyConfiguration(_ next: Raft.Configuration) {
         guard next != configuration else { return }

@@ -24,6 +24,7 @@ private struct FailingBackend: APIBackend {
     var verifiesSignatures: Bool { false }
     func injectedFaults() -> FaultAnswer { .disabled("no") }
     func injectFaults(_ body: [UInt8]) -> FaultAnswer { .disabled("no") }
+    func removeMember(_ body: [UInt8]) async -> AdminAnswer { AdminAnswer(status: 400, message: "no") }
     func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? { nil }
 }
 

@@ -5,14 +5,16 @@ import RillModel
 public struct Catalog: Sendable, Equatable {
     public private(set) var clusterID: String?
     public private(set) var iteratorKey: [UInt8] = []
-    private var streams: [Namespace: [String: StreamMetadata]] = [:]
+    var streams: [Namespace: [String: StreamMetadata]] = [:]
     /// The highest shard epoch ever assigned. Epochs are unique per shard generation, so a sequence number
     /// from one stream can never name a position in another stream created in the same second.
     public private(set) var lastEpoch: UInt64 = 0
     /// UpdateAccountSettings state per namespace.
     public private(set) var accountSettings: [Namespace: AccountSettings] = [:]
-    /// The voting nodes: who shards are placed on.
-    public private(set) var members: [ClusterMember] = []
+    /// The nodes shards are placed on.
+    public internal(set) var members: [ClusterMember] = []
+    /// Nodes taken out with `removeMember`: never placed on, nor added back by the controller.
+    public internal(set) var removedMembers: [UInt64] = []
     /// Shards placed so far; the next shard's placement ordinal, so leadership rotates over zones.
     public private(set) var placedShards: UInt64 = 0
     /// The index of the last applied entry: the catalog's version.
@@ -178,6 +180,12 @@ public struct Catalog: Sendable, Equatable {
         case .setMembers(let members):
             self.members = members.sorted { $0.id < $1.id }
             return .success(())
+        case .addMember(let member):
+            return addMember(member)
+        case .removeMember(let id):
+            return removeMember(id)
+        case .finishMove(let streamID, let shard):
+            return finishMove(streamID: streamID, shard: shard)
         }
     }
 

@@ -22,6 +22,12 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case reshard(ReshardCommand)
     /// The voting nodes and their zones, set by the controller; shards placed after it use them.
     case setMembers([ClusterMember])
+    /// A node that joined a formed cluster; shards with fewer replicas than zones allow get one on it.
+    case addMember(ClusterMember)
+    /// Takes a node out for good: its replicas move to other members, preferably in its zone.
+    case removeMember(id: UInt64)
+    /// The shard's group now has exactly its `replicas` as members: the leaving nodes may drop their copies.
+    case finishMove(streamID: String, shard: UInt32)
 }
 
 /// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the

@@ -32,6 +32,12 @@ public struct ShardMetadata: Codable, Sendable, Equatable {
     /// The nodes holding the shard's replicas, preferred leader first; nil on a single node's catalog from
     /// before placement (that node holds it).
     public var replicas: [UInt64]?
+    /// Set while the shard's group moves to `replicas` (a member was removed or added): the nodes that leave
+    /// it, which keep their copies until the move is done. nil when the group's membership is `replicas`.
+    public var leaving: [UInt64]?
+    /// The replicas the shard was created with, once they have changed: the membership a copy that starts from
+    /// an empty log assumes until its leader tells it the current one (so a newcomer never thinks it votes).
+    public var initialReplicas: [UInt64]?
 
     public var id: ShardID { ShardID(index: index) }
     public var isOpen: Bool { closedMillis == nil }

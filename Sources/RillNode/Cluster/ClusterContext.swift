@@ -13,7 +13,7 @@ final class ClusterContext: Sendable {
     let transport: PeerTransport
     let clusterID: String
     let me: MemberAddress
-    /// The voting nodes of the metadata group, as founded.
+    /// The founders: the metadata group's voters at formation (later changes are in its log and the catalog).
     let voters: [MemberAddress]
     /// Membership and liveness of every node and router, by SWIM gossip on the peer port.
     let gossip: GossipAgent
@@ -70,13 +70,27 @@ final class ClusterContext: Sendable {
         identity.withLockedValue { $0 = updated }
     }
 
-    /// Takes in a peer's current address (it may have moved since the founding).
+    /// Takes in a node's current address (it may have moved since the founding, or joined since).
     func learn(_ member: MemberAddress) {
-        // Routers and strangers discover too; only the voters' addresses are ours to track.
-        guard member.id != me.id, voters.contains(where: { $0.id == member.id }) else { return }
+        // Routers discover too (without a nonce); only nodes' addresses are ours to track.
+        guard member.id != me.id, !member.nonce.isEmpty || voters.contains(where: { $0.id == member.id }) else { return }
         let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
             guard table[member.id] != member else { return nil }
             table[member.id] = member
+            return table
+        }
+        if let table { transport.setPeers(Self.peerTable(table)) }
+    }
+
+    /// Takes in a node's addresses as gossip has them (a node that joined after the founding is known this way).
+    func learn(gossiped member: SWIM.Member) {
+        guard member.role == .node, member.id.rawValue != me.id else { return }
+        let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
+            let known = table[member.id.rawValue]
+            guard known?.peer != member.peerAddress || known?.api != member.apiAddress else { return nil }
+            table[member.id.rawValue] = MemberAddress(
+                id: member.id.rawValue, zone: member.zone.rawValue, peer: member.peerAddress, api: member.apiAddress,
+                nonce: known?.nonce ?? "")
             return table
         }
         if let table { transport.setPeers(Self.peerTable(table)) }
@@ -164,9 +178,15 @@ final class ClusterContext: Sendable {
             logger.info("formed a new cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
         case .joined(let clusterID, let voters):
             record = NodeIdentity.ClusterRecord(id: clusterID, voters: voters)
+            // A node the founders do not include joins as a new member: the controller admits it once gossip sees
+            // it, as a learner of every group it gets, voting only after catching up. It abstains like a wiped node
+            // until then, because the cluster may have known this id before (a removed node is refused by the
+            // controller, not here: only the catalog knows).
             guard voters.contains(where: { $0.id == me.id }) else {
-                throw ClusterError(
-                    description: "cluster \(clusterID) has no node \(me.id) (its voters are \(voters.map(\.id))); adding voters to a formed cluster is not supported yet")
+                identity.rejoining = true
+                logger.info(
+                    "joining a formed cluster as a new node", metadata: ["cluster": "\(clusterID)", "founders": "\(voters.map(\.id))"])
+                break
             }
             // The founders' record carries each founder's nonce: ours means the others merely formed the cluster
             // first. Another nonce under our id means this directory is new: the disk was wiped or replaced,

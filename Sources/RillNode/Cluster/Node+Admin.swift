@@ -25,6 +25,9 @@ extension Node {
         if let cluster {
             w.key("cluster"); w.string(cluster.clusterID)
             w.key("members"); writeMembers(cluster, into: &w)
+            // Shards whose replicas are moving after a membership change; 0 once every move is done.
+            w.key("movingShards"); w.int(metadata.catalog.movingShards.count)
+            w.key("removedNodes"); Self.writeIDs(Set(metadata.catalog.removedMembers.map { NodeID($0) }), into: &w)
         }
         w.key("groups")
         w.beginArray()
@@ -102,7 +105,15 @@ extension Node {
         w.key("lastIndex"); w.int(Int(status.lastIndex.rawValue))
         w.key("abstaining"); w.bool(status.abstaining)
         w.key("resting"); w.bool(status.resting)
+        w.key("voters"); Self.writeIDs(status.configuration.voters, into: &w)
+        w.key("learners"); Self.writeIDs(status.configuration.learners, into: &w)
         w.endObject()
+    }
+
+    private static func writeIDs(_ ids: Set<NodeID>, into w: inout JSONWriter) {
+        w.beginArray()
+        for id in ids.sorted() { w.int(Int(id.rawValue)) }
+        w.endArray()
     }
 
     /// A digest of every shard log on this node up to `through` (or its applied index), so replicas can be

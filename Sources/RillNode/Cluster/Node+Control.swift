@@ -19,21 +19,18 @@ extension Node {
     }
 
     /// One round of the controller's duties, done only by the metadata leader: the catalog carries the
-    /// cluster's UUID, iterator key and members; shard leadership goes back to preferred replicas.
+    /// cluster's UUID, iterator key and members; groups follow membership changes; shard leadership goes back to
+    /// preferred replicas.
     func controlOnce() async {
         await endAbstentions()
         await moveLeadershipHome()
         guard let cluster, await metadata.driver.status.role == .leader else { return }
         do {
-            let catalog = metadata.catalog
-            if catalog.clusterID == nil {
+            if metadata.catalog.clusterID == nil {
                 _ = try await metadata.propose(
                     .initialize(clusterID: cluster.clusterID, iteratorKey: Self.randomKey()), stampMillis: clock.nowMillis())
             }
-            let members = cluster.voters.map { ClusterMember(id: $0.id, zone: $0.zone) }.sorted { $0.id < $1.id }
-            if catalog.members != members {
-                _ = try await metadata.propose(.setMembers(members), stampMillis: clock.nowMillis())
-            }
+            try await manageMembership(cluster)
         } catch {
             logger.debug("controller round did not finish", metadata: ["error": "\(error)"])
         }
@@ -64,7 +61,7 @@ extension Node {
         }
         do {
             try cluster.finishRejoining()
-            logger.info("every group caught up after the disk was lost; this node votes again")
+            logger.info("every group this node holds has caught up; it votes from now on")
         } catch {
             logger.error("could not record the end of the rejoin", metadata: ["error": "\(error)"])
         }

@@ -196,6 +196,10 @@ extension Node {
             return await Self.answering {
                 .sealed(index: try await replica.appendSeal(stampMillis: self.clock.nowMillis()).rawValue)
             }
+        case .reconfigure(let streamID, let shard, let voters):
+            return await answerReconfigure(streamID: streamID, shard: shard, voters: voters)
+        case .proposeCatalog(let command):
+            return await answerProposeCatalog(command)
         }
     }
 

@@ -31,6 +31,10 @@ enum PeerCall: Sendable, Equatable {
     case seal(streamID: String, shard: UInt32)
     /// A router asks for a stream's shard map (from the answering node's catalog, possibly a little behind).
     case routes(streamName: String, streamARN: String?, signedRegion: String?)
+    /// The controller asks a shard's leader to take the next step toward these voters (a move).
+    case reconfigure(streamID: String, shard: UInt32, voters: [UInt64])
+    /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for.
+    case proposeCatalog(command: [UInt8])
 
     static let version: UInt8 = 1
 
@@ -63,6 +67,15 @@ enum PeerCall: Sendable, Equatable {
             w.string(name)
             w.optionalString(arn)
             w.optionalString(region)
+        case .reconfigure(let streamID, let shard, let voters):
+            w.u8(6)
+            w.string(streamID)
+            w.u32(shard)
+            w.u32(UInt32(voters.count))
+            for voter in voters { w.u64(voter) }
+        case .proposeCatalog(let command):
+            w.u8(7)
+            w.bytes(command)
         }
         return w.bytes
     }
@@ -86,6 +99,15 @@ enum PeerCall: Sendable, Equatable {
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
         case 5: self = .routes(streamName: try r.string(), streamARN: try r.optionalString(), signedRegion: try r.optionalString())
+        case 6:
+            let streamID = try r.string()
+            let shard = try r.u32()
+            let count = Int(try r.u32())
+            guard count <= 16 else { throw WireError(description: "\(count) voters") }
+            var voters: [UInt64] = []
+            for _ in 0..<count { voters.append(try r.u64()) }
+            self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
+        case 7: self = .proposeCatalog(command: try r.bytes())
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -112,6 +134,8 @@ enum PeerAnswer: Sendable, Equatable {
     /// A stream's metadata as JSON (`StreamMetadata`), and the key its shard iterators are sealed with, so a
     /// router can route GetRecords by iterator.
     case routes(stream: [UInt8], iteratorKey: [UInt8])
+    /// A shard leader's answer to `reconfigure`: whether its committed membership is the target now.
+    case reconfiguration(reached: Bool)
 
     func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
@@ -148,6 +172,9 @@ enum PeerAnswer: Sendable, Equatable {
             w.u8(9)
             w.bytes(stream)
             w.bytes(key)
+        case .reconfiguration(let reached):
+            w.u8(10)
+            w.u8(reached ? 1 : 0)
         }
         return w.bytes
     }
@@ -168,6 +195,7 @@ enum PeerAnswer: Sendable, Equatable {
         case 7: self = .shardSealed
         case 8: self = .indeterminate(try r.string())
         case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
+        case 10: self = .reconfiguration(reached: try r.u8() == 1)
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }

@@ -51,6 +51,8 @@ public actor RaftGroupDriver {
         public var maxFollowerLag: UInt64 = 0
         /// The group is idle and this member has stopped ticking it (see `tick()`).
         public var resting: Bool = false
+        /// The group's members as this member knows them (the newest appended configuration).
+        public var configuration = Raft.Configuration(voters: [])
     }
 
     /// The group this driver runs.
@@ -313,7 +315,7 @@ public actor RaftGroupDriver {
             maxFollowerLag: node.role == .leader
                 ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
                 : 0,
-            resting: resting)
+            resting: resting, configuration: node.configuration)
     }
 
     // MARK: - Processing

@@ -66,6 +66,11 @@ extension Router: APIBackend {
         Array(#"{"node":\#(settings.id.rawValue),"shards":[]}"#.utf8)
     }
 
+    /// Membership is the nodes' business; a router has none to change.
+    public func removeMember(_ body: [UInt8]) async -> AdminAnswer {
+        AdminAnswer(status: 400, message: "a router has no members to remove; send this to a node's --admin address")
+    }
+
     public var verifiesSignatures: Bool { settings.credentials != nil }
 
     public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? {

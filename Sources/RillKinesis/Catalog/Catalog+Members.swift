@@ -1,0 +1,91 @@
+/// Membership changes of a formed cluster: what moves where is decided here, in the applied command, so every
+/// replica of the catalog agrees; the shard leaders then change their groups to match (`leaving` marks the
+/// shards whose move is under way).
+extension Catalog {
+    mutating func addMember(_ member: ClusterMember) -> Result<Void, KinesisError> {
+        guard !removedMembers.contains(member.id) else {
+            return .failure(KinesisError(.invalidArgument, "Node \(member.id) was removed from the cluster; give the new node another id."))
+        }
+        guard !members.contains(where: { $0.id == member.id }) else { return .success(()) }
+        members.append(member)
+        members.sort { $0.id < $1.id }
+        // Shards placed while there were fewer members (or zones) than replicas get their missing copies now.
+        var load = replicaLoad()
+        let wanted = min(3, members.count)
+        let members = members
+        forEachShard { shard in
+            guard let replicas = shard.replicas, replicas.count < wanted else { return }
+            let filled = Placement.refill(replicas, members: members, count: wanted, load: &load)
+            guard filled != replicas else { return }
+            shard.initialReplicas = shard.initialReplicas ?? replicas
+            shard.replicas = filled
+            shard.leaving = shard.leaving ?? []
+        }
+        return .success(())
+    }
+
+    mutating func removeMember(_ id: UInt64) -> Result<Void, KinesisError> {
+        guard let gone = members.first(where: { $0.id == id }) else {
+            return .failure(KinesisError(.resourceNotFound, "Node \(id) is not a member of the cluster."))
+        }
+        guard members.count > 1 else {
+            return .failure(KinesisError(.invalidArgument, "Node \(id) is the cluster's last member."))
+        }
+        members.removeAll { $0.id == id }
+        removedMembers.append(id)
+        var load = replicaLoad()
+        let members = members
+        forEachShard { shard in
+            guard let replicas = shard.replicas, let position = replicas.firstIndex(of: id) else { return }
+            var kept = replicas
+            kept.remove(at: position)
+            // The replacement takes the leaver's place in the list, so a preferred leader stays preferred.
+            let filled = Placement.refill(kept, members: members, count: replicas.count, load: &load, preferZone: gone.zone)
+            var next = kept
+            if let newcomer = filled.first(where: { !kept.contains($0) }) { next.insert(newcomer, at: position) }
+            shard.initialReplicas = shard.initialReplicas ?? replicas
+            shard.replicas = next
+            shard.leaving = Array(Set((shard.leaving ?? []) + [id])).sorted()
+        }
+        return .success(())
+    }
+
+    mutating func finishMove(streamID: String, shard index: UInt32) -> Result<Void, KinesisError> {
+        var found = false
+        forEachShard { stream, shard in
+            guard stream == streamID, shard.index == index else { return }
+            shard.leaving = nil
+            found = true
+        }
+        return found ? .success(()) : .failure(KinesisError(.resourceNotFound, "No shard \(index) in stream \(streamID)."))
+    }
+
+    /// Shards whose group is moving to a new membership, with the stream they belong to.
+    public var movingShards: [(stream: StreamMetadata, shard: ShardMetadata)] {
+        allStreams.flatMap { stream in stream.shards.filter { $0.leaving != nil }.map { (stream, $0) } }
+    }
+
+    /// How many replicas each member holds: a replacement goes to the least loaded candidate.
+    private func replicaLoad() -> [UInt64: Int] {
+        var load: [UInt64: Int] = [:]
+        for stream in allStreams {
+            for shard in stream.shards { for id in shard.replicas ?? [] { load[id, default: 0] += 1 } }
+        }
+        return load
+    }
+
+    private mutating func forEachShard(_ body: (inout ShardMetadata) -> Void) {
+        forEachShard { _, shard in body(&shard) }
+    }
+
+    /// Visits shards in a fixed order (namespace, stream name, shard), so every replica applies the same moves.
+    private mutating func forEachShard(_ body: (String, inout ShardMetadata) -> Void) {
+        for namespace in streams.keys.sorted(by: { "\($0)" < "\($1)" }) {
+            for name in (streams[namespace] ?? [:]).keys.sorted() {
+                guard var stream = streams[namespace]?[name] else { continue }
+                for position in stream.shards.indices { body(stream.id, &stream.shards[position]) }
+                streams[namespace]?[name] = stream
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import RillGossip
+import RillKinesis
+import RillModel
+import RillRaft
+
+/// The controller's membership duties (ARCHITECTURE "Zones and placement"): nodes that join a formed cluster
+/// become members, removed members' replicas move (the catalog decides where, `Catalog+Members.swift`), and
+/// every group's Raft membership follows the catalog one single-server change at a time.
+extension Node {
+    /// How many moving shards the controller drives per round; each is one call to the shard's leader.
+    static let movesPerRound = 32
+
+    /// One round, on the metadata leader only.
+    func manageMembership(_ cluster: ClusterContext) async throws {
+        var catalog = metadata.catalog
+        if catalog.members.isEmpty {
+            let founders = cluster.voters.map { ClusterMember(id: $0.id, zone: $0.zone) }.sorted { $0.id < $1.id }
+            _ = try await metadata.propose(.setMembers(founders), stampMillis: clock.nowMillis())
+            catalog = metadata.catalog
+        }
+        try await admitNewNodes(cluster, catalog)
+        await reconfigureMetadataGroup(metadata.catalog)
+        try await driveShardMoves(metadata.catalog)
+    }
+
+    /// Nodes gossip sees alive that the catalog does not list become members (never a removed one).
+    private func admitNewNodes(_ cluster: ClusterContext, _ catalog: Catalog) async throws {
+        for member in cluster.gossip.members where member.role == .node && member.status.name == "alive" {
+            let id = member.id.rawValue
+            guard !catalog.members.contains(where: { $0.id == id }) else { continue }
+            if catalog.removedMembers.contains(id) {
+                logger.warning("a removed node is running; it is not taken back", metadata: ["to": "\(id)"])
+                continue
+            }
+            logger.info("a new node joins the cluster", metadata: ["to": "\(id)", "zone": "\(member.zone.rawValue)"])
+            _ = try await metadata.propose(.addMember(ClusterMember(id: id, zone: member.zone.rawValue)), stampMillis: clock.nowMillis())
+        }
+    }
+
+    /// The metadata group: up to three voters in distinct zones, every other member a learner (so every node
+    /// holds the catalog). A removed node stays a learner while shards still move off it: it must read the
+    /// `finishMove` that lets it delete its copies.
+    private func reconfigureMetadataGroup(_ catalog: Catalog) async {
+        guard !catalog.members.isEmpty else { return }
+        let current = await metadata.driver.status.configuration
+        let voters = Placement.metadataVoters(members: catalog.members, current: current.voters.map(\.rawValue))
+        let leaving = Set(catalog.movingShards.flatMap { $0.shard.leaving ?? [] })
+        let learners = Set(catalog.members.map(\.id)).union(leaving).filter { !voters.contains($0) }
+        let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }), learners: Set(learners.map { NodeID($0) }))
+        _ = await metadata.driver.reconfigure(toward: target)
+    }
+
+    /// Asks the leader of each moving shard for the next step; a shard whose group has reached its replicas
+    /// leaves the moving set, and the nodes that left drop their copies.
+    private func driveShardMoves(_ catalog: Catalog) async throws {
+        for (stream, shard) in catalog.movingShards.prefix(Self.movesPerRound) {
+            guard let replicas = shard.replicas, !replicas.isEmpty else { continue }
+            let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+            guard let reached = await stepShardMove(stream: stream, shard: shard, voters: replicas, group: group) else { continue }
+            guard reached else { continue }
+            logger.info(
+                "a shard's replicas moved", metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "to": "\(replicas)"])
+            _ = try await metadata.propose(.finishMove(streamID: stream.id, shard: shard.index), stampMillis: clock.nowMillis())
+        }
+    }
+
+    /// One step of one shard's move on its leader, here or by a call; nil when no leader answered.
+    private func stepShardMove(stream: StreamMetadata, shard: ShardMetadata, voters: [UInt64], group: RaftGroupID) async -> Bool? {
+        let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))
+        if let replica = localReplica(streamID: stream.id, shard: shard.index) {
+            switch await replica.driver.reconfigure(toward: target) {
+            case .reached: return true
+            case .moving: return false
+            case .notLeader(let hint): if hint == nil || hint == me { return nil }
+            }
+        }
+        guard let leader = await leader(of: group, replicas: voters), leader != me else { return nil }
+        let call = PeerCall.reconfigure(streamID: stream.id, shard: shard.index, voters: voters)
+        guard case .answered(let answer)? = try? await send(call, to: leader, timeout: .seconds(2)) else { return nil }
+        switch answer {
+        case .reconfiguration(let reached): return reached
+        case .notLeader(let hint):
+            leaderHints.withLockedValue { $0[group] = hint.map { NodeID($0) } }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// Answers the controller's `reconfigure` call for a shard led here.
+    func answerReconfigure(streamID: String, shard: UInt32, voters: [UInt64]) async -> PeerAnswer {
+        guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+        switch await replica.driver.reconfigure(toward: Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))) {
+        case .reached: return .reconfiguration(reached: true)
+        case .moving: return .reconfiguration(reached: false)
+        case .notLeader(let hint): return .notLeader(hint: hint?.rawValue)
+        }
+    }
+
+    /// Proposes a membership command a peer received from an operator; only the metadata leader does.
+    func answerProposeCatalog(_ bytes: [UInt8]) async -> PeerAnswer {
+        guard let command = try? JSONDecoder().decode(CatalogCommand.self, from: Data(bytes)), case .removeMember = command else {
+            return .error(code: KinesisErrorCode.invalidArgument.rawValue, message: "not a membership command")
+        }
+        let status = await metadata.driver.status
+        guard status.role == .leader else { return .notLeader(hint: status.leader?.rawValue) }
+        do {
+            switch try await metadata.propose(command, stampMillis: clock.nowMillis()) {
+            case .success: return .response([])
+            case .failure(let error): return .error(code: error.code.rawValue, message: error.message)
+            }
+        } catch let redirect as Redirect {
+            return .notLeader(hint: redirect.hint?.rawValue)
+        } catch let error as KinesisError {
+            return .error(code: error.code.rawValue, message: error.message)
+        } catch {
+            return .indeterminate("\(error)")
+        }
+    }
+
+    /// `POST /admin/members/remove` with `{"node": N}`: takes node N out of the cluster for good; its replicas
+    /// move to other members, in its zone when one is there. Served by the metadata leader, wherever it is.
+    public func removeMember(_ body: [UInt8]) async -> AdminAnswer {
+        guard cluster != nil else { return AdminAnswer(status: 400, message: "a one-node cluster has no members to remove") }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let number = object["node"] as? NSNumber, number.int64Value > 0
+        else { return AdminAnswer(status: 400, message: "expected {\"node\": N} with N a node id") }
+        let id = UInt64(number.int64Value)
+        guard let command = try? JSONEncoder().encode(CatalogCommand.removeMember(id: id)) else {
+            return AdminAnswer(status: 500, message: "could not encode the command")
+        }
+        do {
+            _ = try await untilServed { hint -> Bool? in
+                var target = hint
+                if target == nil { target = await self.metadata.driver.status.leader }
+                let answer: PeerAnswer
+                if target == nil || target == self.me {
+                    answer = await self.answerProposeCatalog(Array(command))
+                } else if let target {
+                    guard case .answered(let remote) = try await self.send(.proposeCatalog(command: Array(command)), to: target) else {
+                        return nil
+                    }
+                    answer = remote
+                } else {
+                    return nil
+                }
+                switch answer {
+                case .response: return true
+                case .notLeader(let hint): throw Redirect(hint: hint.map { NodeID($0) })
+                default: throw try Self.failure(answer, from: target ?? self.me)
+                }
+            }
+        } catch let error as KinesisError {
+            let status = error.code == .resourceNotFound ? 404 : error.code == .invalidArgument ? 400 : 503
+            return AdminAnswer(status: status, message: error.message ?? error.code.rawValue)
+        } catch {
+            return AdminAnswer(status: 503, message: "\(error)")
+        }
+        let moving = metadata.catalog.movingShards.count
+        logger.warning("node removed from the cluster", metadata: ["to": "\(id)", "moving": "\(moving)"])
+        return AdminAnswer(status: 200, message: "node \(id) removed; its replicas move to other members (watch /admin/status)")
+    }
+}
+
+/// The answer of an operator endpoint that changes the cluster: an HTTP status and a line saying what happened.
+public struct AdminAnswer: Sendable, Equatable {
+    public var status: Int
+    public var message: String
+    public init(status: Int, message: String) {
+        self.status = status
+        self.message = message
+    }
+}
