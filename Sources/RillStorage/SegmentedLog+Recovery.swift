@@ -49,10 +49,12 @@ private struct Recovery {
     mutating func run(durableIndex: LogIndex) throws(StorageError) -> SegmentedLog.State {
         var logStart = LogIndex(1)
         var termBefore = Term.zero
+        var startContext: [UInt8] = []
         if let bytes = try AtomicFile.read(path: "\(directory)/\(LogStart.fileName)") {
             if let decoded = LogStart(decoding: bytes) {
                 logStart = decoded.index
                 termBefore = decoded.termBefore
+                startContext = decoded.context
             } else {
                 noteDamage("logstart file is corrupt", lastGood: .zero)
             }
@@ -87,7 +89,7 @@ private struct Recovery {
         if directoryChanged { try FileSystem.syncDirectory(directory) }
 
         var state = SegmentedLog.State(
-            segments: segments, logStart: logStart, termBeforeStart: termBefore,
+            segments: segments, logStart: logStart, termBeforeStart: termBefore, startContext: startContext,
             durableIndex: min(durableIndex, lastIndex))
         for file in dirty { state.markDirty(file) }
         // Entries past the durable index may sit only in the page cache of a crashed process: sync them again.

@@ -87,17 +87,18 @@ extension SegmentedLog {
     ///
     /// An `index` past `lastIndex + 1` (installing a snapshot) empties the log so the next append is `index`;
     /// pass the snapshot's term as `termBefore` so `term(at: index - 1)` and `lastTerm` can answer for it.
-    public func trimPrefix(before index: LogIndex, termBefore: Term? = nil) throws(StorageError) {
+    public func trimPrefix(before index: LogIndex, termBefore: Term? = nil, context: [UInt8] = []) throws(StorageError) {
         let (start, last) = state.withLock { ($0.logStart, $0.lastIndex) }
         guard index > start else { return }
         let knownTerm = index <= last.next ? try term(at: index.previous) : nil
         let recordedTerm = termBefore ?? knownTerm ?? .zero
         try AtomicFile.write(
             path: "\(directory)/\(LogStart.fileName)",
-            bytes: LogStart(index: index, termBefore: recordedTerm).encoded())
+            bytes: LogStart(index: index, termBefore: recordedTerm, context: context).encoded())
         try state.withLock { (state) throws(StorageError) in
             state.logStart = index
             state.termBeforeStart = recordedTerm
+            state.startContext = context
             if index > state.lastIndex.next {
                 // Past the end: start over with an empty segment based at `index`.
                 let fresh = try Segment.create(

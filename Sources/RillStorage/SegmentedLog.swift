@@ -52,6 +52,8 @@ public final class SegmentedLog: @unchecked Sendable {
         var logStart: LogIndex
         /// The term of the entry just below `logStart`, when known (etcd's dummy entry); `.zero` otherwise.
         var termBeforeStart: Term
+        /// What the owner recorded with the log start (`trimPrefix(context:)`): the Raft configuration there.
+        var startContext: [UInt8] = []
         var durableIndex: LogIndex
         /// Files written since the last sync, by identity.
         var dirtyFiles: [ObjectIdentifier: PosixFile] = [:]
@@ -91,6 +93,10 @@ public final class SegmentedLog: @unchecked Sendable {
     public var firstIndex: LogIndex { state.withLock { $0.logStart } }
     /// The last index in the log, `firstIndex - 1` when it is empty (0 for a new log).
     public var lastIndex: LogIndex { state.withLock { $0.lastIndex } }
+    /// The term of the entry just before the log start (`.zero` when unknown).
+    public var termBeforeStart: Term { state.withLock { $0.termBeforeStart } }
+    /// What the last `trimPrefix(context:)` recorded with the log start; empty if nothing was.
+    public var startContext: [UInt8] { state.withLock { $0.startContext } }
     /// The term of `lastIndex`; for an empty log, the term recorded for the entry before the log start.
     public var lastTerm: Term {
         state.withLock { $0.lastIndex < $0.logStart ? $0.termBeforeStart : $0.active.lastTerm }

@@ -182,6 +182,30 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         #expect(storage.readError == nil)
     }
 
+    @Test("a member restarted after its config entries were trimmed still knows the voters, and can send the snapshot")
+    func compactedConfigurationSurvivesRestart() throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let moved = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(4)])
+        do {
+            let storage = try SegmentedLogStorage(
+                log: try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512)))
+            try storage.append((1...10).map { LogEntry(term: Term(2), index: LogIndex($0), kind: $0 == 4 ? .config : .records, payload: $0 == 4 ? moved.encoded : [1]) })
+            try storage.compact(to: Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
+            try storage.log.sync()
+        }
+        let reopened = try SegmentedLogStorage(
+            log: try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512), durableIndex: LogIndex(10)))
+        #expect(reopened.snapshot == Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
+        // The bootstrap membership (the shard's replicas at creation) no longer decides.
+        var random = SplitMix64(seed: 1)
+        let node = Raft.Node(
+            id: NodeID(1), configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
+            hardState: Raft.HardState(), storage: reopened, options: Raft.Options(), random: &random)
+        #expect(node.configuration == moved)
+        #expect(node.snapshot?.index == LogIndex(6))
+    }
+
     @Test func singleVoterElectsItselfCommitsAndRecoversLogAndTerm() async throws {
         let root = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -133,6 +133,31 @@ import Testing
         }
     }
 
+    @Test func trimPrefixKeepsItsContextAcrossReopenAndRefusesADamagedOne() throws {
+        try withTemporaryDirectory { directory in
+            let context: [UInt8] = [1, 0, 0, 0, 3, 9, 8, 7]
+            do {
+                let log = try SegmentedLog.open(directory: directory, options: smallOptions)
+                try log.append(makeEntries(1...50))
+                #expect(log.startContext.isEmpty)
+                try log.trimPrefix(before: LogIndex(20), context: context)
+                #expect(log.startContext == context && log.termBeforeStart == Term(1))
+                try log.sync()
+            }
+            let reopened = try SegmentedLog.open(directory: directory, options: smallOptions, durableIndex: LogIndex(50))
+            #expect(reopened.recovery == .clean)
+            #expect(reopened.firstIndex == LogIndex(20) && reopened.startContext == context)
+            // One flipped bit in the context: the file is refused as corrupt, not half-believed.
+            let path = directory + "/logstart"
+            var bytes = try #require(FileManager.default.contents(atPath: path)).map { $0 }
+            bytes[21] ^= 0x10
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            let damaged = try SegmentedLog.open(directory: directory, options: smallOptions, durableIndex: LogIndex(50))
+            #expect(damaged.recovery != .clean)
+            #expect(damaged.startContext.isEmpty)
+        }
+    }
+
     @Test func trimPrefixToTheEndEmptiesTheLog() throws {
         try withTemporaryDirectory { directory in
             do {

@@ -23,8 +23,9 @@ ZONES = ["az-a", "az-b", "az-c"]
 
 class ClusterNode:
     def __init__(self, binary: Path, workdir: Path, node_id: int, api_port: int, peer_port: int, join: list[str],
-                 extra: list[str]):
+                 extra: list[str], zone: Optional[str] = None):
         self.binary, self.node_id = binary, node_id
+        self.zone = zone or ZONES[(node_id - 1) % 3]
         self.api_port, self.peer_port = api_port, peer_port
         self.join, self.extra = join, extra
         self.dir = workdir / f"node-{node_id}"
@@ -39,7 +40,7 @@ class ClusterNode:
         return f"http://127.0.0.1:{self.api_port}"
 
     def command(self) -> list[str]:
-        return [str(self.binary), "node", "--id", str(self.node_id), "--az", ZONES[(self.node_id - 1) % 3],
+        return [str(self.binary), "node", "--id", str(self.node_id), "--az", self.zone,
                 "--data-dir", str(self.data_dir), "--api", f"127.0.0.1:{self.api_port}",
                 "--peer", f"127.0.0.1:{self.peer_port}", "--join", ",".join(self.join),
                 "--bootstrap-expect", "3", *self.extra]
@@ -83,6 +84,15 @@ class ClusterNode:
         with urllib.request.urlopen(self.endpoint + path, timeout=timeout) as r:
             body = r.read()
             return r.status, body
+
+    def post(self, path: str, body: bytes, timeout: float = 10.0):
+        """(status, body) of a POST; an HTTP error status is returned, not raised."""
+        request = urllib.request.Request(self.endpoint + path, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as r:
+                return r.status, r.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     def ready(self) -> bool:
         try:
@@ -145,7 +155,15 @@ class Cluster:
             node.kill()
 
     def node(self, node_id: int) -> ClusterNode:
-        return self.nodes[node_id - 1]
+        return next(node for node in self.nodes if node.node_id == node_id)
+
+    def add_node(self, node_id: int, zone: str) -> ClusterNode:
+        """A node that joins the formed cluster later (started by the caller), through the founders' peer ports."""
+        join = self.nodes[0].join
+        node = ClusterNode(self.nodes[0].binary, self.nodes[0].dir.parent, node_id, free_port(), free_port(), join,
+                           self.nodes[0].extra, zone=zone)
+        self.nodes.append(node)
+        return node
 
     def leader_of(self, stream: str, shard: str, via: Optional[ClusterNode] = None,
                   timeout: float = 10.0) -> int:

@@ -6,10 +6,11 @@ import Synchronization
 /// `Raft.LogStorage` over one group's `SegmentedLog`: the shard's record log is the Raft log, so the stable
 /// entries the core reads back are the segment files themselves.
 ///
-/// The snapshot is kept in memory only (set by `applySnapshot` and `compact(to:)`): after a restart the storage
-/// starts at the log start recorded in `logstart`, whose term `SegmentedLog` remembers, but the snapshot's
-/// configuration and state are gone. That is enough while shard snapshots are never taken; persisting them is
-/// future work.
+/// A shard's snapshot is only its log start: the index before it, that entry's term and the configuration in
+/// force there (its state is empty; the retained segments are the shard). `applySnapshot` and `compact(to:)`
+/// record all three in the log's `logstart` file, so a restarted member still knows who the voters are once the
+/// config entries are trimmed away (they change with membership), and can send the snapshot to a follower
+/// behind its log start.
 ///
 /// Config entries are found through a small in-memory list of their indexes, built by one scan at open and
 /// kept current by the writes, so `configurationEntries` reads only those entries instead of the whole log.
@@ -51,7 +52,12 @@ public final class SegmentedLogStorage: Raft.LogStorage {
             for entry in chunk where entry.kind == .config { indexes.append(entry.index) }
             cursor = tail.index.next
         }
-        state = Mutex(State(configIndexes: indexes))
+        var restored: Raft.Snapshot?
+        if log.firstIndex > LogIndex(1), let configuration = Raft.Configuration(decoding: log.startContext) {
+            restored = Raft.Snapshot(
+                index: log.firstIndex.previous, term: log.termBeforeStart, configuration: configuration, state: [])
+        }
+        state = Mutex(State(snapshot: restored, configIndexes: indexes))
     }
 
     /// The first error a read hit, if any: reads answer nil (unavailable) rather than trap, so a damaged
@@ -193,7 +199,7 @@ public final class SegmentedLogStorage: Raft.LogStorage {
             // Entries after the snapshot belong to the old history; the contract discards them all.
             try log.truncateSuffix(after: snapshot.index)
         }
-        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term)
+        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term, context: snapshot.configuration.encoded)
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll()
@@ -207,7 +213,7 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     /// below the new start until its segment is deleted, which the contract allows ("lazily").
     public func compact(to snapshot: Raft.Snapshot) throws(StorageError) {
         guard snapshot.index >= log.firstIndex else { return }
-        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term)
+        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term, context: snapshot.configuration.encoded)
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll { $0 <= snapshot.index }
