@@ -34,6 +34,8 @@ extension Simulation {
         private var plannedIsolations: [(slot: Int, tick: Int)] = []
         /// Whether faults are on; off once the world heals.
         private var faulty = true
+        /// Where the leader walks the membership with the shells' policy (`Raft.Reconfiguration`), when it does.
+        private var reconfigurationTarget: Raft.Reconfiguration?
 
         struct InFlight: Sendable {
             var message: Raft.Message
@@ -277,9 +279,15 @@ extension Simulation {
             }
         }
 
-        /// The leader adds, promotes, demotes or removes one node (thesis §4.1).
+        /// The leader adds, promotes, demotes or removes one node (thesis §4.1): half the time at random, half
+        /// the time as the nodes' controller does, one policy step toward a target of three voters.
         private mutating func changeMembership() {
             guard let slot = nodes.indices.first(where: { nodes[$0]?.role == .leader }), var node = nodes[slot] else {
+                return
+            }
+            if nodes.count > 3, random.chance(0.5) {
+                stepTowardTarget(&node)
+                nodes[slot] = node
                 return
             }
             let target = NodeID(UInt64(random.int(in: 1...nodes.count)))
@@ -299,6 +307,27 @@ extension Simulation {
                 log("node \(node.id) proposes \(change)")
             }
             nodes[slot] = node
+        }
+
+        private mutating func stepTowardTarget(_ node: inout Raft.Node) {
+            if reconfigurationTarget.map({ $0.isReached(by: node.configuration) }) ?? true {
+                var voters: Set<NodeID> = []
+                while voters.count < 3 { voters.insert(NodeID(UInt64(random.int(in: 1...nodes.count)))) }
+                reconfigurationTarget = Raft.Reconfiguration(voters: voters)
+                log("membership target \(voters.sorted())")
+            }
+            guard let target = reconfigurationTarget, !node.hasPendingConfigurationChange else { return }
+            let leader = node
+            let lag: (NodeID) -> UInt64? = { peer in
+                leader.progress[peer].map { leader.log.lastIndex.rawValue &- min($0.match.rawValue, leader.log.lastIndex.rawValue) }
+            }
+            guard let step = target.nextStep(from: node.configuration, leader: node.id, lag: lag, promotionLag: 4) else { return }
+            if case .transferLeadership(let heir) = step {
+                if (try? node.transferLeadership(to: heir)) != nil { stats.transfers += 1 }
+            } else if let change = step.change, (try? node.proposeConfigurationChange(change)) != nil {
+                stats.membershipChanges += 1
+            }
+            log("node \(node.id) steps toward the target: \(step)")
         }
 
         /// A node compacts its log through its applied index, as a committed `trim` would make it do.

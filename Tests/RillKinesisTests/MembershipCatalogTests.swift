@@ -100,6 +100,27 @@ import Testing
         }
     }
 
+    @Test("a node that joins a zone takes half of that zone's replicas, in place, and nothing else moves")
+    func joinRebalancesItsZone() {
+        var catalog = catalog(members: founders, shards: 6)
+        let before = shards(catalog)
+        #expect(succeeded(catalog.apply(.addMember(ClusterMember(id: 4, zone: "az-a")), at: LogIndex(10))))
+        let after = shards(catalog)
+        #expect(after.filter { $0.replicas?.contains(4) == true }.count == 3)
+        #expect(after.filter { $0.replicas?.contains(1) == true }.count == 3)
+        for (old, new) in zip(before, after) {
+            if new.replicas == old.replicas {
+                #expect(new.leaving == nil)
+            } else {
+                #expect(new.replicas == old.replicas?.map { $0 == 1 ? 4 : $0 })
+                #expect(new.leaving == [1] && new.initialReplicas == old.replicas)
+            }
+        }
+        // Joining again changes nothing.
+        #expect(succeeded(catalog.apply(.addMember(ClusterMember(id: 4, zone: "az-a")), at: LogIndex(11))))
+        #expect(shards(catalog) == after)
+    }
+
     @Test("the metadata group keeps its voters, and replaces a removed one by a node of an uncovered zone")
     func metadataVoters() {
         let members = founders + [ClusterMember(id: 4, zone: "az-a"), ClusterMember(id: 5, zone: "az-c")]

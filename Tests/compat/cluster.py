@@ -203,6 +203,31 @@ class Cluster:
         raise AssertionError(f"replicas did not converge within {timeout}s: {json.dumps(last)[:2000]}")
 
 
+    def wait_converged_by_placement(self, timeout: float = 60.0) -> dict:
+        """Like wait_converged, when not every node holds every shard: every shard's copies agree and each shard
+        has as many copies as its group has voters."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            live = [n for n in self.nodes if n.alive()]
+            sums = {n.node_id: n.checksums() for n in live}
+            voters = {}
+            for node in live:
+                for group in node.status()["groups"]:
+                    if group.get("shardId") and group["role"] == "leader":
+                        voters[(group["streamId"], group["shardId"])] = len(group["voters"])
+            by_shard: dict[tuple[str, str], list] = {}
+            for data in sums.values():
+                for shard in data["shards"]:
+                    by_shard.setdefault((shard["streamId"], shard["shardId"]), []).append(
+                        (shard["applied"], shard["sha256"]))
+            if by_shard and all(len(set(copies)) == 1 and len(copies) == voters.get(key)
+                                for key, copies in by_shard.items()):
+                return sums
+            last = (sums, voters)
+            time.sleep(0.2)
+        raise AssertionError(f"replicas did not converge within {timeout}s: {json.dumps(str(last))[:2000]}")
+
 
 class ClusterRouter(ClusterNode):
     """A `rill router` process in front of a Cluster's nodes; restarted, killed and paused like a node."""

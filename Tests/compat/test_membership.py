@@ -122,3 +122,27 @@ def test_a_live_member_removed_hands_over_its_leadership_and_deletes_its_copies(
     assert status == 404, body
     status, body = cluster.node(2).post("/admin/members/remove", b'{"node": "x"}')
     assert status == 400, body
+
+
+def test_a_node_that_joins_takes_its_share_of_its_zone_while_writes_continue(cluster):
+    cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=6)
+    wait_active(cluster.node(1).client(), STREAM)
+    writer = Writer(cluster.node(3), STREAM)
+    writer.start()
+    wait_for(lambda: len(writer.acked) >= 300, 30, lambda: writer.failures[-3:])
+    newcomer = cluster.add_node(4, zone="az-b")
+    newcomer.start()
+    cluster.wait_ready(nodes=[newcomer])
+    wait_for(lambda: len(stream_groups(newcomer)) == 3, 30, lambda: cluster.node(1).status())
+    wait_for(lambda: cluster.node(1).status()["movingShards"] == 0, 60, lambda: cluster.node(1).status())
+    # Node 2, the other az-b node, gave up the three copies and deleted them.
+    wait_for(lambda: len(stream_groups(cluster.node(2))) == 3, 30, lambda: stream_groups(cluster.node(2)))
+    for group in stream_groups(newcomer):
+        assert 4 in group["voters"] and 2 not in group["voters"], group
+    before = len(writer.acked)
+    wait_for(lambda: len(writer.acked) > before + 100, 20, lambda: writer.failures[-3:])
+    writer.stopping.set()
+    writer.join(timeout=30)
+    sums = cluster.wait_converged_by_placement(timeout=90)
+    assert sorted(sums) == [1, 2, 3, 4]
+    check_history(writer, read_everything(cluster.node(1), STREAM))

@@ -21,7 +21,39 @@ extension Catalog {
             shard.replicas = filled
             shard.leaving = shard.leaving ?? []
         }
+        rebalance(zone: member.zone)
         return .success(())
+    }
+
+    /// Moves replicas from the busiest member of `zone` to the idlest until they differ by at most one, so a
+    /// node that joins takes its share of the zone's shards (and, since it takes the leaver's place in each
+    /// list, its share of preferred leaders). Shards already moving are left alone.
+    private mutating func rebalance(zone: String) {
+        let ids = members.filter { $0.zone == zone }.map(\.id)
+        guard ids.count > 1 else { return }
+        var load = replicaLoad()
+        // Bounded: every pass moves one replica from a member above the mean to one below it.
+        for _ in 0..<allStreams.reduce(0, { $0 + $1.shards.count }) {
+            let ordered = ids.sorted { (load[$0, default: 0], $0) < (load[$1, default: 0], $1) }
+            guard let idlest = ordered.first, let busiest = ordered.last,
+                load[busiest, default: 0] - load[idlest, default: 0] > 1
+            else { return }
+            var moved = false
+            forEachShard { shard in
+                guard !moved, shard.leaving == nil, let replicas = shard.replicas, let position = replicas.firstIndex(of: busiest),
+                    !replicas.contains(idlest)
+                else { return }
+                var next = replicas
+                next[position] = idlest
+                shard.initialReplicas = shard.initialReplicas ?? replicas
+                shard.replicas = next
+                shard.leaving = [busiest]
+                moved = true
+            }
+            guard moved else { return }
+            load[busiest, default: 0] -= 1
+            load[idlest, default: 0] += 1
+        }
     }
 
     mutating func removeMember(_ id: UInt64) -> Result<Void, KinesisError> {
