@@ -22,7 +22,7 @@ extension Node {
         guard let data, let partitionKey else { throw KinesisError(.validation, "Data and PartitionKey are required") }
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
-        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: ShardMap(stream))
+        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(stream), of: stream)
         guard admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
             throw Self.rateExceeded(shard.id, stream)
         }
@@ -42,7 +42,7 @@ extension Node {
         } catch is ShardReplica.Sealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
-            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: ShardMap(fresh))
+            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(fresh), of: fresh)
             appended = try await appendDurably(batch, stream: fresh, shard: target)
         }
         let (index, stamp) = appended
@@ -74,11 +74,11 @@ extension Node {
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
-        let map = ShardMap(stream)
+        let map = shardMap(stream)
         for (slot, entry) in entries.enumerated() {
             try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
             total += entry.data.count + entry.key.utf8.count
-            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, in: map)
+            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, in: map, of: stream)
             routed.append(
                 RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data), explicitHashKey: entry.explicit))
         }
@@ -197,10 +197,10 @@ extension Node {
         }
         let (fresh, _) = try resolve(selector, namespace)
         var again: [RoutedRecord] = []
-        let map = ShardMap(fresh)
+        let map = shardMap(fresh)
         for record in refused {
             var copy = record
-            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, in: map)
+            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, in: map, of: fresh)
             again.append(copy)
         }
         let retried = try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true)
@@ -226,7 +226,25 @@ extension Node {
         }
     }
 
-    func route(partitionKey: String, explicitHashKey: String?, in map: ShardMap) throws(KinesisError) -> ShardMetadata {
+    /// The stream's shard map, parsed once per shard layout: routing every PutRecord by a fresh map parsed
+    /// each shard's decimal hash range per call.
+    func shardMap(_ stream: StreamMetadata) -> ShardMap {
+        if let cached = shardMaps.withLockedValue({ $0[stream.id] }), cached.shardCount == stream.shards.count {
+            return cached.map
+        }
+        let map = ShardMap(stream)
+        shardMaps.withLockedValue { maps in
+            // Bounded by the streams in use: a deleted stream's map goes with the next miss of another.
+            if maps.count > 1024 { maps.removeAll() }
+            maps[stream.id] = (stream.shards.count, map)
+        }
+        return map
+    }
+
+    /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it.
+    func route(
+        partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
+    ) throws(KinesisError) -> ShardMetadata {
         let key: HashKey
         if let explicitHashKey {
             switch HashKey.parse(explicitHashKey) {
@@ -239,10 +257,10 @@ extension Node {
         } else {
             key = HashKey(partitionKey: partitionKey)
         }
-        guard let shard = map.shard(for: key) else {
+        guard let position = map.position(for: key), stream.shards.indices.contains(position) else {
             throw KinesisError.internalFailure("No open shard covers hash key \(key)")
         }
-        return shard
+        return stream.shards[position]
     }
 }
 

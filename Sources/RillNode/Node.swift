@@ -32,6 +32,8 @@ public final class Node: Sendable {
     let cluster: ClusterContext?
     /// Where groups this node does not run were last led, learned from redirects.
     let leaderHints = NIOLockedValueBox<[RaftGroupID: NodeID]>([:])
+    /// Shard maps by stream id, with the shard count they were parsed at (`shardMap(_:)`).
+    let shardMaps = NIOLockedValueBox<[String: (shardCount: Int, map: ShardMap)]>([:])
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// Signals that the catalog changed, so the replica set follows it.

@@ -35,4 +35,17 @@ import Testing
         #expect(map.shard(for: stream.shards[0].hashRange.end)?.index == 0)
         #expect(map.shard(for: HashKey.max)?.index == 2)
     }
+
+    @Test("a map keeps routing right for later versions of the stream with as many shards (new replicas, tags)")
+    func positionsOutliveMetadataChanges() throws {
+        var stream = try Self.stream(shards: 5)
+        let map = ShardMap(stream)
+        stream.shards[2].replicas = [4, 5, 6]
+        stream.tags = ["a": "b"]
+        for shard in stream.shards {
+            let position = try #require(map.position(for: shard.hashRange.start))
+            #expect(stream.shards[position].index == shard.index)
+            #expect(stream.shards[position].replicas == shard.replicas)
+        }
+    }
 }

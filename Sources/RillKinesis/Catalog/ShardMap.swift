@@ -4,16 +4,29 @@ import RillModel
 /// binary search. `StreamMetadata.openShard(for:)` parses every shard's range per call, which was a tenth of
 /// a router's time on a 500-record PutRecords.
 public struct ShardMap: Sendable {
-    /// Open shards by ascending starting hash key, with each one's parsed range.
-    private let entries: [(range: HashRange, shard: ShardMetadata)]
+    /// Open shards by ascending starting hash key, with each one's parsed range and place in `stream.shards`.
+    private let entries: [(range: HashRange, shard: ShardMetadata, position: Int)]
 
     public init(_ stream: StreamMetadata) {
-        entries = stream.shards.filter(\.isOpen).map { ($0.hashRange, $0) }.sorted { $0.range.start < $1.range.start }
+        entries = stream.shards.indices.filter { stream.shards[$0].isOpen }
+            .map { (stream.shards[$0].hashRange, stream.shards[$0], $0) }
+            .sorted { $0.range.start < $1.range.start }
     }
 
     /// The open shard whose range holds `key`; nil only for a stream with no open shards (open shards tile
     /// the hash space).
     public func shard(for key: HashKey) -> ShardMetadata? {
+        entry(for: key)?.shard
+    }
+
+    /// Where the open shard holding `key` sits in `stream.shards`. Shards are only ever appended, and a
+    /// reshard closes parents in the same command that appends children, so the map stays right for every
+    /// later version of the stream with as many shards; read the shard itself from that version.
+    public func position(for key: HashKey) -> Int? {
+        entry(for: key)?.position
+    }
+
+    private func entry(for key: HashKey) -> (range: HashRange, shard: ShardMetadata, position: Int)? {
         var low = 0
         var high = entries.count
         // The first entry whose range ends at or after `key`.
@@ -22,6 +35,6 @@ public struct ShardMap: Sendable {
             if entries[middle].range.end < key { low = middle + 1 } else { high = middle }
         }
         guard low < entries.count, entries[low].range.contains(key) else { return nil }
-        return entries[low].shard
+        return entries[low]
     }
 }
