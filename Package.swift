@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
         .target(name: "RillChaos"),
-        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft"]),
+        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft", log, inMemoryLogging]),
         // Shells: the only places that touch sockets, files and clocks.
         // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
         .target(name: "CRillCRC"),
@@ -79,12 +79,12 @@ let package = Package(
         ),
         .testTarget(
             name: "RillNodeTests",
-            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", log, inMemoryLogging, metricsTestKit]
+            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", "RillTestKit", log, inMemoryLogging, metricsTestKit]
         ),
         .testTarget(
             name: "RillHTTPTests",
             dependencies: [
-                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", inMemoryLogging, metricsTestKit,
+                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", "RillTestKit", inMemoryLogging, metricsTestKit,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),

@@ -6,6 +6,7 @@ import RillHTTP
 import RillKinesis
 import RillModel
 import RillNode
+import RillTestKit
 import Testing
 
 /// A backend whose calls fail with an error that is not a Kinesis error, after logging a line of its own.
@@ -38,7 +39,8 @@ private struct FailingBackend: APIBackend {
     }
 
     @Test func aFailedRequestsLinesCarryTheRequestIdOfItsReply() async throws {
-        let capture = LogCapture(level: .info, metadata: ["rill.node": "1", "rill.az": "az-a"])
+        let capture = LogCapture(
+            level: .info, metadata: ["rill.node": "1", "rill.az": "az-a"], metadataProvider: RequestLogContext.metadataProvider)
         let dispatcher = RequestDispatcher(backend: FailingBackend(logger: capture.logger), logger: capture.logger)
         let reply = await dispatcher.respond(to: Self.post("ListStreams"), body: ByteBuffer(string: "{}"))
         #expect(reply.status == .internalServerError)
@@ -64,7 +66,7 @@ private struct FailingBackend: APIBackend {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-http-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Trace: everything any level would ever write.
-        let capture = LogCapture(level: .trace)
+        let capture = LogCapture(level: .trace, metadataProvider: RequestLogContext.metadataProvider)
         let node = try await Node.start(
             configuration: NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1),
             logger: capture.logger)

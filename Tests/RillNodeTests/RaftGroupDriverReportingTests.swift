@@ -3,6 +3,7 @@ import Logging
 import RillModel
 import RillNode
 import RillRaft
+import RillTestKit
 import Synchronization
 import Testing
 
@@ -25,7 +26,10 @@ private final class CallCount: Sendable {
         let installs = CallCount()
         // Each member logs with its node's metadata, as `rill node` sets it once on its logger.
         let logs = Dictionary(
-            uniqueKeysWithValues: ids.map { ($0, LogCapture(level: .info, metadata: ["rill.node": "\($0)", "rill.az": "az-\($0)"])) })
+            uniqueKeysWithValues: ids.map { id in
+                let metadata: Logger.Metadata = ["rill.node": "\(id)", "rill.az": "az-\(id)"]
+                return (id, LogCapture(level: .info, metadata: metadata, metadataProvider: RequestLogContext.metadataProvider))
+            })
         try await RaftGroupDriverTests.withFlusher { flusher in
             func open(_ id: NodeID) throws -> RaftGroupDriver {
                 try RaftGroupDriverTests.openDriver(
