@@ -173,13 +173,18 @@ import Testing
     @Test func requestWithoutAnAnswerTimesOut() async throws {
         let a = try await TestNode.start(1)
         let b = try await TestNode.start(2)
-        // A handler that never answers in time; shutdown cancels it.
-        b.transport.setRequestHandler { _, _ in
+        // [0] is answered at once; anything else never in time (shutdown cancels it).
+        b.transport.setRequestHandler { _, bytes in
+            if bytes == [0] { return [0] }
             try? await Task.sleep(for: .seconds(60))
             return []
         }
         connect([a, b])
         try await withNodes([a, b]) {
+            // Connected first, so that on a loaded machine the short timeout cannot expire during the handshake
+            // (which would be `.unreachable`: nothing was sent).
+            let answer = try await a.transport.request([0], to: b.id, timeout: .seconds(10))
+            #expect(answer == [0])
             await #expect(throws: TransportError.timeout) {
                 try await a.transport.request([1], to: b.id, timeout: .milliseconds(200))
             }
