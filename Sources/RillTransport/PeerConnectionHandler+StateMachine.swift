@@ -82,6 +82,9 @@ extension PeerConnectionHandler {
                 return .handshakeCompleted
             case (.established(let peer, .raft, false), .raft(let messages)):
                 return .deliverRaft(messages, from: peer)
+            case (.established(let peer, .raft, false), .heartbeats(let batch)):
+                // Fanned out here, so the groups step the very messages their peers' groups sent.
+                return .deliverRaft(batch.messages, from: peer)
             case (.established(let peer, .rpc, false), .request(let id, let payload)):
                 return .deliverRequest(id: id, payload: payload, from: peer)
             case (.established(_, .rpc, true), .response(let id, let payload)):
@@ -110,6 +113,7 @@ extension PeerFrame {
         case .request: "request"
         case .response: "response"
         case .gossip: "gossip"
+        case .heartbeats: "heartbeats"
         }
     }
 }

@@ -62,6 +62,8 @@ let everyFrame: [PeerFrame] =
         .hello(PeerFrame.Hello(clusterID: "c", nodeID: NodeID(5), generation: 1, channel: .gossip)),
         .gossip([1, 4, 0, 0]),
         .gossip([]),
+        .heartbeats(sampleBatch),
+        .heartbeats(HeartbeatBatch(from: NodeID(2), to: NodeID(1), beats: [])),
     ] + everyMessage.map { .raft([$0]) }
 
 func buffer(_ bytes: [UInt8]) -> ByteBuffer {
@@ -105,8 +107,8 @@ func buffer(_ bytes: [UInt8]) -> ByteBuffer {
 
     @Test func wrongVersionUnknownKindAndHugeLengthAreTypedErrors() {
         var bytes = PeerFrame.request(id: 1, payload: [1]).encoded
-        bytes[4] = 2
-        #expect(throws: PeerFrameError.unsupportedVersion(2)) { try PeerFrame(decoding: bytes) }
+        bytes[4] = PeerProtocol.version + 1
+        #expect(throws: PeerFrameError.unsupportedVersion(PeerProtocol.version + 1)) { try PeerFrame(decoding: bytes) }
         bytes[4] = PeerProtocol.version
         bytes[5] = 99
         #expect(throws: PeerFrameError.unknownFrameKind(99)) { try PeerFrame(decoding: bytes) }
