@@ -11,7 +11,7 @@ import RillModel
 //                   varint commit          -- only for a heartbeat
 //     varint     := unsigned LEB128, at most 10 bytes, nothing beyond 64 bits
 //
-// Stream ids are long (a UUID) and shared by every shard of a stream, so they are written once per frame.
+// Stream ids (24 characters) are shared by every shard of a stream, so they are written once per frame.
 // Terms, indexes and shard numbers are small, so varints make a typical beat 5 to 8 bytes where the same
 // heartbeat as a `raft` message is 42 bytes plus its stream id.
 

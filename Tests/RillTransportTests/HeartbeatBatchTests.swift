@@ -64,7 +64,7 @@ let pairBytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
         let separateBytes = PeerFrame.raft(messages).encoded.count
         // 6 bytes a beat (kind, stream, shard in 1-2, term, commit) against 42 plus the 36-byte stream id.
         #expect(coalescedBytes < 300 * 8 + 100)
-        #expect(separateBytes > 300 * 78)
+        #expect(separateBytes > 300 * 70)
     }
 
     @Test func malformedBeatsAreTypedErrors() {
