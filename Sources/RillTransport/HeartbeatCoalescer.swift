@@ -11,12 +11,15 @@ import RillModel
 public enum HeartbeatCoalescer {
     /// The frames that carry `messages`: `raft` frames of about `maximumFrameBytes` (a larger message goes
     /// alone) and one `heartbeats` frame per sender and receiver pair, split only past `maximumFrameBytes`.
-    public static func frames(for messages: [GroupMessage], maximumFrameBytes: Int) -> [PeerFrame] {
+    /// Without `coalescingHeartbeats` (a peer of protocol version 1) heartbeats go as other control messages.
+    public static func frames(
+        for messages: [GroupMessage], maximumFrameBytes: Int, coalescingHeartbeats: Bool = true
+    ) -> [PeerFrame] {
         var control: [GroupMessage] = []
         var bulk: [GroupMessage] = []
         var batches = BeatBatches(maximumFrameBytes: maximumFrameBytes)
         for message in messages {
-            if let beat = message.beat {
+            if coalescingHeartbeats, let beat = message.beat {
                 batches.add(beat, from: message.message.from, to: message.message.to)
             } else if message.isBulk {
                 bulk.append(message)

@@ -23,8 +23,8 @@ extension PeerConnectionHandler {
             case accept(PeerFrame.Hello)
             /// Acceptor: answer with a refusing `helloAck`, log `reason`, close.
             case refuse(reason: String)
-            /// Connector: the acceptor took us; the connection is usable.
-            case handshakeCompleted
+            /// Connector: the acceptor, speaking `peerVersion`, took us; the connection is usable.
+            case handshakeCompleted(peerVersion: UInt8)
             /// Connector: the acceptor refused us; log and close.
             case handshakeRefused(reason: String)
             case deliverRaft([GroupMessage], from: NodeID)
@@ -79,7 +79,7 @@ extension PeerConnectionHandler {
                     return .handshakeRefused(reason: reason)
                 }
                 state = .established(peer: peer, channel: channel, connector: true)
-                return .handshakeCompleted
+                return .handshakeCompleted(peerVersion: PeerProtocol.version(fromAcceptReason: reason))
             case (.established(let peer, .raft, false), .raft(let messages)):
                 return .deliverRaft(messages, from: peer)
             case (.established(let peer, .raft, false), .heartbeats(let batch)):

@@ -43,13 +43,23 @@ extension PeerFrame {
         case response = 5
         case gossip = 6
         case heartbeats = 7
+
+        /// The protocol version that introduced the kind: a frame claiming an older one is malformed.
+        var since: UInt8 { self == .heartbeats ? 2 : 1 }
+    }
+
+    /// The version written in this frame's header: the one that introduced its kind, so that a peer of that
+    /// version, or any later one, reads it (`PeerProtocol`).
+    public var protocolVersion: UInt8 {
+        if case .heartbeats = self { return Kind.heartbeats.since }
+        return 1
     }
 
     /// Appends the whole frame, length prefix included, to `buffer`.
     public func write(to buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
-        buffer.writeInteger(PeerProtocol.version)
+        buffer.writeInteger(protocolVersion)
         switch self {
         case .hello(let hello):
             buffer.writeInteger(Kind.hello.rawValue)
@@ -115,9 +125,12 @@ extension PeerFrame {
 
     private static func decodeBody(_ body: inout ByteBuffer) throws(PeerFrameError) -> PeerFrame {
         let version: UInt8 = try body.readWire()
-        guard version == PeerProtocol.version else { throw .unsupportedVersion(version) }
+        guard (PeerProtocol.oldestVersion...PeerProtocol.version).contains(version) else {
+            throw .unsupportedVersion(version)
+        }
         let kindByte: UInt8 = try body.readWire()
-        guard let kind = Kind(rawValue: kindByte) else { throw .unknownFrameKind(kindByte) }
+        // A kind newer than the frame's version is one that version does not have.
+        guard let kind = Kind(rawValue: kindByte), kind.since <= version else { throw .unknownFrameKind(kindByte) }
         let frame: PeerFrame
         switch kind {
         case .hello:

@@ -40,6 +40,8 @@ final class RaftLink: Sendable {
         var drainScheduled = false
         var everConnected = false
         var closed = false
+        /// What the connected peer reads (`PeerProtocol`): a version-1 peer gets heartbeats as `raft` messages.
+        var peerVersion = PeerProtocol.oldestVersion
 
         /// Whether a drain now would send anything: beats count only once their coalescing delay is over.
         var hasWorkNow: Bool {
@@ -150,18 +152,19 @@ final class RaftLink: Sendable {
         var events = PeerConnectionEvents()
         events.writable = { [weak self] channel in self?.scheduleDrain(channel) }
         events.closed = { [weak self] channel in self?.connectionClosed(channel) }
-        connector.connect(to: peer, at: address, channel: .raft, events: events).whenComplete { result in
+        connector.connectNegotiating(to: peer, at: address, channel: .raft, events: events).whenComplete { result in
             switch result {
-            case .success(let channel): self.connected(channel)
+            case .success(let (channel, peerVersion)): self.connected(channel, peerVersion: peerVersion)
             case .failure(let error): self.connectFailed(error)
             }
         }
     }
 
-    private func connected(_ channel: any Channel) {
+    private func connected(_ channel: any Channel, peerVersion: UInt8) {
         let (keep, reconnect, hasWork) = state.withLock { state -> (Bool, Bool, Bool) in
             guard !state.closed else { return (false, false, false) }
             state.connection = .connected(channel)
+            state.peerVersion = peerVersion
             state.backoff = connector.settings.initialBackoff
             let reconnect = state.everConnected
             state.everConnected = true
@@ -273,10 +276,10 @@ final class RaftLink: Sendable {
         var passes = 0
         while passes < 1024 {  // bounded: the writability check normally ends the loop much sooner
             passes += 1
-            let batch = state.withLock { state -> [GroupMessage] in
+            let (batch, peerVersion) = state.withLock { state -> ([GroupMessage], UInt8) in
                 state.drainScheduled = false
                 guard case .connected(let current) = state.connection, current === channel, channel.isWritable else {
-                    return []
+                    return ([], state.peerVersion)
                 }
                 var batch = state.control
                 state.control = []
@@ -299,10 +302,11 @@ final class RaftLink: Sendable {
                 state.bulk.removeFirst(bulkTaken)
                 taken += bulkBytes
                 state.queuedBytes = max(0, state.queuedBytes - taken)
-                return batch
+                return (batch, state.peerVersion)
             }
             guard !batch.isEmpty else { return }
-            let frames = HeartbeatCoalescer.frames(for: batch, maximumFrameBytes: maximumFrame)
+            let frames = HeartbeatCoalescer.frames(
+                for: batch, maximumFrameBytes: maximumFrame, coalescingHeartbeats: peerVersion >= 2)
             for frame in frames { channel.write(frame, promise: nil) }
             channel.flush()
             connector.counters.framesSent.add(frames.count, ordering: .relaxed)

@@ -110,9 +110,10 @@ let pairBytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
         }
     }
 
-    @Test func aVersionOneHeartbeatsFrameIsRefused() {
+    @Test func aHeartbeatsFrameClaimingVersionOneIsRefused() {
+        // Version 1 has no kind 7.
         var bytes = PeerFrame.heartbeats(sampleBatch).encoded
         bytes[4] = 1
-        #expect(throws: PeerFrameError.unsupportedVersion(1)) { try PeerFrame(decoding: bytes) }
+        #expect(throws: PeerFrameError.unknownFrameKind(7)) { try PeerFrame(decoding: bytes) }
     }
 }
