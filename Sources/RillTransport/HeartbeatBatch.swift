@@ -51,7 +51,8 @@ public struct HeartbeatBatch: Sendable, Equatable {
             case .heartbeat(let commit): body = .heartbeat(commit: commit)
             case .response: body = .heartbeatResponse
             }
-            return GroupMessage(group: beat.group, message: Raft.Message(from: from, to: to, term: beat.term, body: body))
+            let message = Raft.Message(from: from, to: to, term: beat.term, body: body)
+            return GroupMessage(group: beat.group, message: message)
         }
     }
 }
@@ -59,10 +60,12 @@ public struct HeartbeatBatch: Sendable, Equatable {
 extension GroupMessage {
     /// The beat this message can travel as, or nil when it is anything but a heartbeat or its answer.
     var beat: HeartbeatBatch.Beat? {
+        let kind: HeartbeatBatch.Kind
         switch message.body {
-        case .heartbeat(let commit): HeartbeatBatch.Beat(group: group, term: message.term, kind: .heartbeat(commit: commit))
-        case .heartbeatResponse: HeartbeatBatch.Beat(group: group, term: message.term, kind: .response)
-        default: nil
+        case .heartbeat(let commit): kind = .heartbeat(commit: commit)
+        case .heartbeatResponse: kind = .response
+        default: return nil
         }
+        return HeartbeatBatch.Beat(group: group, term: message.term, kind: kind)
     }
 }

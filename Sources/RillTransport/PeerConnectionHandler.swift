@@ -116,7 +116,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             logger[metadataKey: "peer"] = "\(hello.nodeID)"
             logger[metadataKey: "channel"] = "\(hello.channel)"
             logger.debug("accepted peer connection", metadata: ["generation": "\(hello.generation)"])
-            context.writeAndFlush(wrapOutboundOut(.helloAck(accepted: true, reason: PeerProtocol.acceptReason)), promise: nil)
+            // The reason names our version: what the connector may send us (`PeerProtocol`).
+            let ack = PeerFrame.helloAck(accepted: true, reason: PeerProtocol.acceptReason)
+            context.writeAndFlush(wrapOutboundOut(ack), promise: nil)
             counters.framesSent.add(1, ordering: .relaxed)
             events.accepted(context.channel, hello)
         case .refuse(let reason):
