@@ -70,8 +70,18 @@ struct PeerConnector: Sendable {
         channel kind: PeerChannelKind,
         events: PeerConnectionEvents
     ) -> EventLoopFuture<any Channel> {
+        connectNegotiating(to: peer, at: address, channel: kind, events: events).map(\.channel)
+    }
+
+    /// `connect`, also telling the protocol version the peer named when it accepted: what it can read.
+    func connectNegotiating(
+        to peer: NodeID,
+        at address: PeerAddress,
+        channel kind: PeerChannelKind,
+        events: PeerConnectionEvents
+    ) -> EventLoopFuture<(channel: any Channel, peerVersion: UInt8)> {
         let eventLoop = group.next()
-        let handshake = eventLoop.makePromise(of: Void.self)
+        let handshake = eventLoop.makePromise(of: UInt8.self)
         let hello = PeerFrame.Hello(clusterID: clusterID, nodeID: nodeID, generation: generation, channel: kind)
         let counters = counters
         let logger = logger
@@ -97,7 +107,7 @@ struct PeerConnector: Sendable {
         // If the connect fails before the handler exists the promise would leak; failing twice is a no-op.
         connected.whenFailure { handshake.fail($0) }
         return connected.flatMap { channel in
-            handshake.futureResult.map { channel }.flatMapErrorThrowing { error in
+            handshake.futureResult.map { (channel, $0) }.flatMapErrorThrowing { error in
                 channel.close(promise: nil)
                 throw error
             }

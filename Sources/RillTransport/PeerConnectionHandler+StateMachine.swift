@@ -23,8 +23,8 @@ extension PeerConnectionHandler {
             case accept(PeerFrame.Hello)
             /// Acceptor: answer with a refusing `helloAck`, log `reason`, close.
             case refuse(reason: String)
-            /// Connector: the acceptor took us; the connection is usable.
-            case handshakeCompleted
+            /// Connector: the acceptor, speaking `peerVersion`, took us; the connection is usable.
+            case handshakeCompleted(peerVersion: UInt8)
             /// Connector: the acceptor refused us; log and close.
             case handshakeRefused(reason: String)
             case deliverRaft([GroupMessage], from: NodeID)
@@ -79,9 +79,12 @@ extension PeerConnectionHandler {
                     return .handshakeRefused(reason: reason)
                 }
                 state = .established(peer: peer, channel: channel, connector: true)
-                return .handshakeCompleted
+                return .handshakeCompleted(peerVersion: PeerProtocol.version(fromAcceptReason: reason))
             case (.established(let peer, .raft, false), .raft(let messages)):
                 return .deliverRaft(messages, from: peer)
+            case (.established(let peer, .raft, false), .heartbeats(let batch)):
+                // Fanned out here, so the groups step the very messages their peers' groups sent.
+                return .deliverRaft(batch.messages, from: peer)
             case (.established(let peer, .rpc, false), .request(let id, let payload)):
                 return .deliverRequest(id: id, payload: payload, from: peer)
             case (.established(_, .rpc, true), .response(let id, let payload)):
@@ -110,6 +113,7 @@ extension PeerFrame {
         case .request: "request"
         case .response: "response"
         case .gossip: "gossip"
+        case .heartbeats: "heartbeats"
         }
     }
 }

@@ -37,14 +37,14 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     private let handshakeTimeout: Duration
     private var logger: Logger
     /// Completed once: on `helloAck`, on failure, or when the handler goes away (a no-op if already completed).
-    private let handshakePromise: EventLoopPromise<Void>?
+    private let handshakePromise: EventLoopPromise<UInt8>?
     private var handshakeTimer: Scheduled<Void>?
 
     /// A connector sends `hello` once active and completes `handshake` on the answer.
     init(
         connectingTo peer: NodeID,
         hello: PeerFrame.Hello,
-        handshake: EventLoopPromise<Void>,
+        handshake: EventLoopPromise<UInt8>,
         events: PeerConnectionEvents,
         counters: TransportCounters,
         handshakeTimeout: Duration,
@@ -116,7 +116,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             logger[metadataKey: "peer"] = "\(hello.nodeID)"
             logger[metadataKey: "channel"] = "\(hello.channel)"
             logger.debug("accepted peer connection", metadata: ["generation": "\(hello.generation)"])
-            context.writeAndFlush(wrapOutboundOut(.helloAck(accepted: true, reason: "")), promise: nil)
+            // The reason names our version: what the connector may send us (`PeerProtocol`).
+            let ack = PeerFrame.helloAck(accepted: true, reason: PeerProtocol.acceptReason)
+            context.writeAndFlush(wrapOutboundOut(ack), promise: nil)
             counters.framesSent.add(1, ordering: .relaxed)
             events.accepted(context.channel, hello)
         case .refuse(let reason):
@@ -124,9 +126,9 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             logger.warning("refusing peer connection", metadata: ["reason": "\(reason)"])
             counters.refusedHandshakes.add(1, ordering: .relaxed)
             refuse(context: context, reason: reason)
-        case .handshakeCompleted:
+        case .handshakeCompleted(let peerVersion):
             handshakeTimer?.cancel()
-            handshakePromise?.succeed()
+            handshakePromise?.succeed(peerVersion)
         case .handshakeRefused(let reason):
             handshakeTimer?.cancel()
             logger.warning("peer refused our connection", metadata: ["reason": "\(reason)"])
@@ -173,7 +175,8 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         if wasAwaitingHello, case PeerFrameError.unsupportedVersion(let version) = error {
             // Tell the dialler why, so its log names the cause rather than a reset connection.
             counters.refusedHandshakes.add(1, ordering: .relaxed)
-            refuse(context: context, reason: "protocol version \(version) is not \(PeerProtocol.version)")
+            let speaks = "\(PeerProtocol.oldestVersion) to \(PeerProtocol.version)"
+            refuse(context: context, reason: "protocol version \(version) is not one of \(speaks)")
         } else {
             context.close(promise: nil)
         }

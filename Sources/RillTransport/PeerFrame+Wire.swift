@@ -24,6 +24,11 @@ public enum PeerFrameError: Error, Sendable, Equatable {
     case invalidUTF8
     /// A log index above `Int64.max`: `LogIndex` strides in `Int64`, so such a value would trap later.
     case indexOutOfRange(UInt64)
+    /// A number (`what`) outside what it may be: a stream reference past the frame's table, a shard index
+    /// past 32 bits.
+    case valueOutOfRange(what: String, value: UInt64)
+    /// A varint runs past 64 bits.
+    case malformedVarint
 }
 
 extension PeerFrame {
@@ -37,13 +42,24 @@ extension PeerFrame {
         case request = 4
         case response = 5
         case gossip = 6
+        case heartbeats = 7
+
+        /// The protocol version that introduced the kind: a frame claiming an older one is malformed.
+        var since: UInt8 { self == .heartbeats ? 2 : 1 }
+    }
+
+    /// The version written in this frame's header: the one that introduced its kind, so that a peer of that
+    /// version, or any later one, reads it (`PeerProtocol`).
+    public var protocolVersion: UInt8 {
+        if case .heartbeats = self { return Kind.heartbeats.since }
+        return 1
     }
 
     /// Appends the whole frame, length prefix included, to `buffer`.
     public func write(to buffer: inout ByteBuffer) {
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(UInt32(0))
-        buffer.writeInteger(PeerProtocol.version)
+        buffer.writeInteger(protocolVersion)
         switch self {
         case .hello(let hello):
             buffer.writeInteger(Kind.hello.rawValue)
@@ -70,6 +86,9 @@ extension PeerFrame {
         case .gossip(let payload):
             buffer.writeInteger(Kind.gossip.rawValue)
             buffer.writeWireBytes(payload)
+        case .heartbeats(let batch):
+            buffer.writeInteger(Kind.heartbeats.rawValue)
+            batch.write(to: &buffer)
         }
         let length = buffer.writerIndex - lengthIndex - 4
         buffer.setInteger(UInt32(truncatingIfNeeded: length), at: lengthIndex)
@@ -106,9 +125,12 @@ extension PeerFrame {
 
     private static func decodeBody(_ body: inout ByteBuffer) throws(PeerFrameError) -> PeerFrame {
         let version: UInt8 = try body.readWire()
-        guard version == PeerProtocol.version else { throw .unsupportedVersion(version) }
+        guard (PeerProtocol.oldestVersion...PeerProtocol.version).contains(version) else {
+            throw .unsupportedVersion(version)
+        }
         let kindByte: UInt8 = try body.readWire()
-        guard let kind = Kind(rawValue: kindByte) else { throw .unknownFrameKind(kindByte) }
+        // A kind newer than the frame's version is one that version does not have.
+        guard let kind = Kind(rawValue: kindByte), kind.since <= version else { throw .unknownFrameKind(kindByte) }
         let frame: PeerFrame
         switch kind {
         case .hello:
@@ -139,6 +161,8 @@ extension PeerFrame {
             frame = .response(id: id, payload: try body.readWireBytes())
         case .gossip:
             frame = .gossip(try body.readWireBytes())
+        case .heartbeats:
+            frame = .heartbeats(try HeartbeatBatch.read(from: &body))
         }
         guard body.readableBytes == 0 else { throw .trailingBytes(body.readableBytes) }
         return frame
@@ -164,19 +188,19 @@ extension GroupMessage {
 // MARK: - Field encoding
 
 extension ByteBuffer {
-    fileprivate mutating func writeWireString(_ string: String) {
+    mutating func writeWireString(_ string: String) {
         let lengthIndex = writerIndex
         writeInteger(UInt32(0))
         let written = writeString(string)
         setInteger(UInt32(truncatingIfNeeded: written), at: lengthIndex)
     }
 
-    fileprivate mutating func writeWireBytes(_ bytes: [UInt8]) {
+    mutating func writeWireBytes(_ bytes: [UInt8]) {
         writeInteger(UInt32(truncatingIfNeeded: bytes.count))
         writeBytes(bytes)
     }
 
-    fileprivate mutating func writeGroupMessage(_ groupMessage: GroupMessage) {
+    mutating func writeGroupMessage(_ groupMessage: GroupMessage) {
         switch groupMessage.group {
         case .meta:
             writeInteger(UInt8(0))
@@ -244,12 +268,12 @@ extension ByteBuffer {
 // MARK: - Field decoding
 
 extension ByteBuffer {
-    fileprivate mutating func readWire<T: FixedWidthInteger>(_: T.Type = T.self) throws(PeerFrameError) -> T {
+    mutating func readWire<T: FixedWidthInteger>(_: T.Type = T.self) throws(PeerFrameError) -> T {
         guard let value = readInteger(as: T.self) else { throw .truncated }
         return value
     }
 
-    fileprivate mutating func readWireBool(what: String) throws(PeerFrameError) -> Bool {
+    mutating func readWireBool(what: String) throws(PeerFrameError) -> Bool {
         let byte: UInt8 = try readWire()
         switch byte {
         case 0: return false
@@ -258,34 +282,34 @@ extension ByteBuffer {
         }
     }
 
-    fileprivate mutating func readWireFlags(what: String, allowed: UInt8) throws(PeerFrameError) -> UInt8 {
+    mutating func readWireFlags(what: String, allowed: UInt8) throws(PeerFrameError) -> UInt8 {
         let byte: UInt8 = try readWire()
         guard byte & ~allowed == 0 else { throw .unknownTag(what: what, tag: byte) }
         return byte
     }
 
-    fileprivate mutating func readWireBytes() throws(PeerFrameError) -> [UInt8] {
+    mutating func readWireBytes() throws(PeerFrameError) -> [UInt8] {
         let count: UInt32 = try readWire()
         // readBytes copies with memcpy and returns nil rather than reading past the end.
         guard let bytes = readBytes(length: Int(count)) else { throw .truncated }
         return bytes
     }
 
-    fileprivate mutating func readWireString() throws(PeerFrameError) -> String {
+    mutating func readWireString() throws(PeerFrameError) -> String {
         let count: UInt32 = try readWire()
         guard let view = readSlice(length: Int(count)) else { throw .truncated }
         guard let string = String(validating: view.readableBytesView, as: UTF8.self) else { throw .invalidUTF8 }
         return string
     }
 
-    fileprivate mutating func readIndex() throws(PeerFrameError) -> LogIndex {
+    mutating func readIndex() throws(PeerFrameError) -> LogIndex {
         let raw: UInt64 = try readWire()
         guard raw <= UInt64(Int64.max) else { throw .indexOutOfRange(raw) }
         return LogIndex(raw)
     }
-    fileprivate mutating func readTerm() throws(PeerFrameError) -> Term { Term(try readWire(UInt64.self)) }
+    mutating func readTerm() throws(PeerFrameError) -> Term { Term(try readWire(UInt64.self)) }
 
-    fileprivate mutating func readGroupMessage() throws(PeerFrameError) -> GroupMessage {
+    mutating func readGroupMessage() throws(PeerFrameError) -> GroupMessage {
         let groupTag: UInt8 = try readWire()
         let group: RaftGroupID
         switch groupTag {

@@ -6,15 +6,18 @@ import RillRaft
 /// Wire layout of a peer frame. All integers are big-endian; nothing is padded.
 ///
 ///     frame    := u32 length           -- bytes after this field: 2 + body; at most PeerFrame.maximumLength
-///                 u8  version          -- PeerProtocol.version
-///                 u8  kind             -- 1 hello, 2 helloAck, 3 raft, 4 request, 5 response, 6 gossip
+///                 u8  version          -- the version that introduced the kind (PeerProtocol): 2 for heartbeats,
+///                                         1 for the rest
+///                 u8  kind             -- 1 hello, 2 helloAck, 3 raft, 4 request, 5 response, 6 gossip,
+///                                         7 heartbeats
 ///                 body
 ///     hello    := u8 channel (1 raft, 2 rpc, 3 gossip) | u64 nodeID | u64 generation | string clusterID
-///     helloAck := u8 accepted (0/1) | string reason
+///     helloAck := u8 accepted (0/1) | string reason   -- accepted: "version N", the acceptor's version
 ///     raft     := u32 count | count × groupMessage
 ///     request  := u64 id | bytes payload
 ///     response := u64 id | bytes payload
 ///     gossip   := bytes payload          -- one SWIM message (RillGossip's own versioned codec)
+///     heartbeats := see HeartbeatBatch+Wire.swift (since version 2)
 ///     string   := u32 n | n bytes UTF-8
 ///     bytes    := u32 n | n bytes
 ///
@@ -47,6 +50,8 @@ public enum PeerFrame: Sendable, Equatable {
     case response(id: UInt64, payload: [UInt8])
     /// One membership message, fire and forget; either side of a gossip connection may send it.
     case gossip([UInt8])
+    /// Heartbeats and heartbeat answers of many groups, coalesced (on the Raft connection, like `raft`).
+    case heartbeats(HeartbeatBatch)
 
     /// The connecting side's identity, checked by the acceptor.
     public struct Hello: Sendable, Equatable {

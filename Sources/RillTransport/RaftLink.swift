@@ -8,6 +8,12 @@ import Synchronization
 ///
 /// Votes, heartbeats and responses sit in their own queue and go out before queued appends and snapshots;
 /// Raft tolerates the reordering (and the loss when the queue is full).
+///
+/// Heartbeats and their answers wait up to `heartbeatCoalescingDelay` for the other groups' beats of the same
+/// round (or until some other message is sent), then leave together as one `heartbeats` frame
+/// (`HeartbeatCoalescer`). Resting leaders wake on a
+/// shared grid (`RaftGroupDriver.nextNudge`), so an idle node pair exchanges one small frame per direction per
+/// round, however many groups it hosts.
 final class RaftLink: Sendable {
     let peer: NodeID
     private let connector: PeerConnector
@@ -24,12 +30,23 @@ final class RaftLink: Sendable {
         var address: PeerAddress
         var control: [GroupMessage] = []
         var bulk: [GroupMessage] = []
+        /// Heartbeats and answers waiting for the coalescing timer (`beatTimer`), or due (`beatsDue`).
+        var beats: [GroupMessage] = []
+        var beatsDue = false
+        var beatTimer: Scheduled<Void>?
         var queuedBytes = 0
         var connection: Connection = .idle
         var backoff: Duration
         var drainScheduled = false
         var everConnected = false
         var closed = false
+        /// What the connected peer reads (`PeerProtocol`): a version-1 peer gets heartbeats as `raft` messages.
+        var peerVersion = PeerProtocol.oldestVersion
+
+        /// Whether a drain now would send anything: beats count only once their coalescing delay is over.
+        var hasWorkNow: Bool {
+            !(control.isEmpty && bulk.isEmpty) || (beatsDue && !beats.isEmpty)
+        }
     }
 
     init(peer: NodeID, address: PeerAddress, connector: PeerConnector) {
@@ -42,6 +59,7 @@ final class RaftLink: Sendable {
     /// on I/O: the lock covers only queue bookkeeping.
     func enqueue(_ messages: [GroupMessage]) {
         let settings = connector.settings
+        let coalescing = settings.heartbeatCoalescingDelay > .zero
         enum Next { case nothing, connect, drain(any Channel) }
         let (next, dropped) = state.withLock { state -> (Next, Int) in
             guard !state.closed else { return (.nothing, messages.count) }
@@ -53,7 +71,7 @@ final class RaftLink: Sendable {
                     dropped += 1
                     continue
                 }
-                let count = state.control.count + state.bulk.count
+                let count = state.control.count + state.bulk.count + state.beats.count
                 guard count < settings.maximumQueuedMessages,
                     state.queuedBytes + size <= settings.maximumQueuedBytes || count == 0
                 else {
@@ -61,13 +79,26 @@ final class RaftLink: Sendable {
                     continue
                 }
                 state.queuedBytes += size
-                if message.isBulk { state.bulk.append(message) } else { state.control.append(message) }
+                if coalescing, message.beat != nil {
+                    state.beats.append(message)
+                    if state.beatTimer == nil {
+                        // The timer, not the connection, decides when beats leave: it runs while dialling too.
+                        let loop = connector.group.next()
+                        state.beatTimer = loop.scheduleTask(in: settings.heartbeatCoalescingDelay.timeAmount) {
+                            self.beatsElapsed()
+                        }
+                    }
+                } else if message.isBulk {
+                    state.bulk.append(message)
+                } else {
+                    state.control.append(message)
+                }
             }
             switch state.connection {
             case .idle:
                 state.connection = .connecting
                 return (.connect, dropped)
-            case .connected(let channel) where !state.drainScheduled:
+            case .connected(let channel) where !state.drainScheduled && state.hasWorkNow:
                 state.drainScheduled = true
                 return (.drain(channel), dropped)
             case .connected, .connecting, .backingOff:
@@ -99,6 +130,9 @@ final class RaftLink: Sendable {
             state.closed = true
             state.control = []
             state.bulk = []
+            state.beats = []
+            state.beatTimer?.cancel()
+            state.beatTimer = nil
             state.queuedBytes = 0
             let connection = state.connection
             state.connection = .idle
@@ -118,18 +152,19 @@ final class RaftLink: Sendable {
         var events = PeerConnectionEvents()
         events.writable = { [weak self] channel in self?.scheduleDrain(channel) }
         events.closed = { [weak self] channel in self?.connectionClosed(channel) }
-        connector.connect(to: peer, at: address, channel: .raft, events: events).whenComplete { result in
+        connector.connectNegotiating(to: peer, at: address, channel: .raft, events: events).whenComplete { result in
             switch result {
-            case .success(let channel): self.connected(channel)
+            case .success(let (channel, peerVersion)): self.connected(channel, peerVersion: peerVersion)
             case .failure(let error): self.connectFailed(error)
             }
         }
     }
 
-    private func connected(_ channel: any Channel) {
+    private func connected(_ channel: any Channel, peerVersion: UInt8) {
         let (keep, reconnect, hasWork) = state.withLock { state -> (Bool, Bool, Bool) in
             guard !state.closed else { return (false, false, false) }
             state.connection = .connected(channel)
+            state.peerVersion = peerVersion
             state.backoff = connector.settings.initialBackoff
             let reconnect = state.everConnected
             state.everConnected = true
@@ -138,9 +173,11 @@ final class RaftLink: Sendable {
                 // restarted, or wiped and rejoining, must not get its predecessor's mail). Raft resends.
                 state.control.removeAll()
                 state.bulk.removeAll()
+                state.beats.removeAll()
+                state.beatsDue = false
                 state.queuedBytes = 0
             }
-            let hasWork = !(state.control.isEmpty && state.bulk.isEmpty) && !state.drainScheduled
+            let hasWork = state.hasWorkNow && !state.drainScheduled
             if hasWork { state.drainScheduled = true }
             return (true, reconnect, hasWork)
         }
@@ -174,7 +211,7 @@ final class RaftLink: Sendable {
         let redial = state.withLock { state -> Bool in
             guard case .backingOff = state.connection, !state.closed else { return false }
             // Lazy: with nothing queued the next `enqueue` dials.
-            let redial = !(state.control.isEmpty && state.bulk.isEmpty)
+            let redial = !(state.control.isEmpty && state.bulk.isEmpty && state.beats.isEmpty)
             state.connection = redial ? .connecting : .idle
             return redial
         }
@@ -192,6 +229,31 @@ final class RaftLink: Sendable {
         connector.logger.debug("raft connection lost", metadata: ["peer": "\(peer)"])
         // Wait a little before redialling, so a peer that accepts and drops does not cause a connect storm.
         backOff()
+    }
+
+    /// The coalescing delay of the oldest queued beat is over: the beats go with the next drain.
+    private func beatsElapsed() {
+        enum Next { case nothing, connect, drain(any Channel) }
+        let next = state.withLock { state -> Next in
+            state.beatTimer = nil
+            guard !state.closed, !state.beats.isEmpty else { return .nothing }
+            state.beatsDue = true
+            switch state.connection {
+            case .connected(let channel) where !state.drainScheduled:
+                state.drainScheduled = true
+                return .drain(channel)
+            case .idle:
+                state.connection = .connecting
+                return .connect
+            case .connected, .connecting, .backingOff:
+                return .nothing
+            }
+        }
+        switch next {
+        case .nothing: break
+        case .connect: connect()
+        case .drain(let channel): channel.eventLoop.execute { self.drain(channel) }
+        }
     }
 
     private func scheduleDrain(_ channel: any Channel) {
@@ -214,14 +276,20 @@ final class RaftLink: Sendable {
         var passes = 0
         while passes < 1024 {  // bounded: the writability check normally ends the loop much sooner
             passes += 1
-            let batch = state.withLock { state -> [GroupMessage] in
+            let (batch, peerVersion) = state.withLock { state -> ([GroupMessage], UInt8) in
                 state.drainScheduled = false
                 guard case .connected(let current) = state.connection, current === channel, channel.isWritable else {
-                    return []
+                    return ([], state.peerVersion)
                 }
                 var batch = state.control
-                var taken = state.control.reduce(0) { $0 + $1.wireSizeEstimate }
                 state.control = []
+                // Beats not yet due ride along too: this flush is happening anyway, and they stay ahead of bulk.
+                if !state.beats.isEmpty {
+                    batch += state.beats
+                    state.beats = []
+                    state.beatsDue = false
+                }
+                var taken = batch.reduce(0) { $0 + $1.wireSizeEstimate }
                 var bulkTaken = 0
                 var bulkBytes = 0
                 for message in state.bulk {
@@ -234,28 +302,17 @@ final class RaftLink: Sendable {
                 state.bulk.removeFirst(bulkTaken)
                 taken += bulkBytes
                 state.queuedBytes = max(0, state.queuedBytes - taken)
-                return batch
+                return (batch, state.peerVersion)
             }
             guard !batch.isEmpty else { return }
-            var frames = 0
-            var frame: [GroupMessage] = []
-            var frameBytes = 0
-            for message in batch {
-                let size = message.wireSizeEstimate
-                if !frame.isEmpty && frameBytes + size > maximumFrame {
-                    channel.write(PeerFrame.raft(frame), promise: nil)
-                    frames += 1
-                    frame = []
-                    frameBytes = 0
-                }
-                frame.append(message)
-                frameBytes += size
-            }
-            channel.write(PeerFrame.raft(frame), promise: nil)
+            let frames = HeartbeatCoalescer.frames(
+                for: batch, maximumFrameBytes: maximumFrame, coalescingHeartbeats: peerVersion >= 2)
+            for frame in frames { channel.write(frame, promise: nil) }
             channel.flush()
-            connector.counters.framesSent.add(frames + 1, ordering: .relaxed)
+            connector.counters.framesSent.add(frames.count, ordering: .relaxed)
         }
         // Still work left after the bound: continue in a later turn of the event loop.
         scheduleDrain(channel)
     }
 }
+

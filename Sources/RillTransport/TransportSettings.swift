@@ -13,6 +13,10 @@ public struct TransportSettings: Sendable {
     public var maximumQueuedBytes: Int = 64 * 1024 * 1024
     /// Target size of one `.raft` frame (ARCHITECTURE.md: frames ≤ 1 MiB); a single larger message goes alone.
     public var maximumRaftFrameBytes: Int = 1024 * 1024
+    /// How long a heartbeat or heartbeat answer waits for those of other groups to the same peer before they
+    /// leave together as one `heartbeats` frame. Far below a heartbeat interval; zero sends them with the next
+    /// drain, still coalesced with whatever else is queued.
+    public var heartbeatCoalescingDelay: Duration = .milliseconds(10)
     /// Enables the fault hooks of `PeerTransport+Faults.swift`; when false, setting a fault throws.
     public var faultInjection: Bool = false
     /// Seeds the generator behind drop probabilities, so a chaos run replays.

@@ -52,6 +52,9 @@ private final class CallCount: Sendable {
             let leaderDriver = try #require(drivers[leaderID])
             let term = await leaderDriver.status.term
 
+            // The line is written when the driver handles the Ready carrying the change, a moment after the core's
+            // role moved: wait for it rather than race it.
+            #expect(await eventually { logs[leaderID]!.lines("raft role changed").contains { $0.metadata["raft.role"] == "leader" } })
             let elected = try #require(logs[leaderID]!.lines("raft role changed").last { $0.metadata["raft.role"] == "leader" })
             #expect(elected.level == .info)
             #expect(elected.metadata["rill.node"] == "\(leaderID)" && elected.metadata["rill.az"] == "az-\(leaderID)")

@@ -62,6 +62,8 @@ let everyFrame: [PeerFrame] =
         .hello(PeerFrame.Hello(clusterID: "c", nodeID: NodeID(5), generation: 1, channel: .gossip)),
         .gossip([1, 4, 0, 0]),
         .gossip([]),
+        .heartbeats(sampleBatch),
+        .heartbeats(HeartbeatBatch(from: NodeID(2), to: NodeID(1), beats: [])),
     ] + everyMessage.map { .raft([$0]) }
 
 func buffer(_ bytes: [UInt8]) -> ByteBuffer {
@@ -75,9 +77,11 @@ func buffer(_ bytes: [UInt8]) -> ByteBuffer {
     func everyFrameRoundTrips(_ frame: PeerFrame) throws {
         let bytes = frame.encoded
         #expect(try PeerFrame(decoding: bytes) == frame)
-        // The prefix counts exactly what follows it, and the version sits right after.
+        // The prefix counts exactly what follows it, and the version sits right after: the kind's own, so a
+        // version-1 peer reads every frame but `heartbeats`.
         #expect(Int(bytes[0]) << 24 | Int(bytes[1]) << 16 | Int(bytes[2]) << 8 | Int(bytes[3]) == bytes.count - 4)
-        #expect(bytes[4] == PeerProtocol.version)
+        #expect(bytes[4] == frame.protocolVersion)
+        if case .heartbeats = frame { #expect(bytes[4] == 2) } else { #expect(bytes[4] == 1) }
     }
 
     @Test func decoderHandlesDripFeedAndCoalescedInput() throws {
@@ -103,11 +107,15 @@ func buffer(_ bytes: [UInt8]) -> ByteBuffer {
         }
     }
 
-    @Test func wrongVersionUnknownKindAndHugeLengthAreTypedErrors() {
+    @Test func wrongVersionUnknownKindAndHugeLengthAreTypedErrors() throws {
         var bytes = PeerFrame.request(id: 1, payload: [1]).encoded
-        bytes[4] = 2
-        #expect(throws: PeerFrameError.unsupportedVersion(2)) { try PeerFrame(decoding: bytes) }
+        bytes[4] = PeerProtocol.version + 1
+        #expect(throws: PeerFrameError.unsupportedVersion(PeerProtocol.version + 1)) { try PeerFrame(decoding: bytes) }
+        bytes[4] = 0
+        #expect(throws: PeerFrameError.unsupportedVersion(0)) { try PeerFrame(decoding: bytes) }
+        // A newer version's header on an old kind is fine: a later version may write it so.
         bytes[4] = PeerProtocol.version
+        #expect(try PeerFrame(decoding: bytes) == .request(id: 1, payload: [1]))
         bytes[5] = 99
         #expect(throws: PeerFrameError.unknownFrameKind(99)) { try PeerFrame(decoding: bytes) }
         // Refused from the prefix alone, before 4 GiB is buffered.

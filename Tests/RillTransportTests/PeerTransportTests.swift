@@ -16,9 +16,12 @@ import Testing
             b.transport.send([heartbeat(from: b.id, to: a.id, tag: 7)], to: a.id)
             try await waitUntil("b receives a's batch") { b.inbox.count == toB.count }
             try await waitUntil("a receives b's batch") { a.inbox.count == 1 }
-            // Control messages keep their order; so do bulk ones.
-            #expect(b.inbox.messages(from: a.id).filter { !$0.isBulk } == toB.filter { !$0.isBulk })
-            #expect(b.inbox.messages(from: a.id).filter(\.isBulk) == toB.filter(\.isBulk))
+            // Control messages keep their order; so do heartbeats (coalesced, they leave a little later) and bulk.
+            let received = b.inbox.messages(from: a.id)
+            let control: (GroupMessage) -> Bool = { !$0.isBulk && !isBeat($0) }
+            #expect(received.filter(control) == toB.filter(control))
+            #expect(received.filter(isBeat) == toB.filter(isBeat))
+            #expect(received.filter(\.isBulk) == toB.filter(\.isBulk))
 
             let answer = try await a.transport.request([1, 2, 3], to: b.id, timeout: .seconds(5))
             #expect(answer == [1, 3, 2, 1])  // b's handler: the caller's id, then the payload reversed
@@ -29,6 +32,28 @@ import Testing
             let stats = a.transport.stats
             #expect(stats.framesSent >= 3)
             #expect(stats.bytesSent > 0 && stats.bytesReceived > 3 * 1024 * 1024)
+        }
+    }
+
+    @Test func heartbeatsOfManyGroupsTravelAsOneFrame() async throws {
+        var settings = testSettings()
+        // Wide, so that even a slow machine makes all 300 sends within one coalescing round.
+        settings.heartbeatCoalescingDelay = .milliseconds(300)
+        let a = try await TestNode.start(1, settings: settings)
+        let b = try await TestNode.start(2)
+        connect([a, b])
+        try await withNodes([a, b]) {
+            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+            try await waitUntil("connected") { b.inbox.count == 1 }
+            let framesBefore = b.transport.stats.framesReceived
+            let beats = (0..<300).map { index in
+                heartbeat(from: a.id, to: b.id, tag: 2, group: .shard(streamID: "s", shard: ShardID(index: UInt32(index))))
+            }
+            // One send per group, as each group's driver sends its own.
+            for beat in beats { a.transport.send([beat], to: b.id) }
+            try await waitUntil("every group's heartbeat arrives") { b.inbox.count == 301 }
+            #expect(Array(b.inbox.messages.dropFirst()) == beats)
+            #expect(b.transport.stats.framesReceived - framesBefore == 1)
         }
     }
 

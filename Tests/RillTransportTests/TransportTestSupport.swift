@@ -50,6 +50,14 @@ func heartbeat(from: NodeID, to: NodeID, tag: UInt64, group: RaftGroupID = .meta
     )
 }
 
+/// Whether the message is a heartbeat or its answer: the kinds the transport coalesces.
+func isBeat(_ message: GroupMessage) -> Bool {
+    switch message.message.body {
+    case .heartbeat, .heartbeatResponse: true
+    default: false
+    }
+}
+
 /// An append carrying `bytes` of payload in one entry.
 func append(from: NodeID, to: NodeID, tag: UInt64, bytes: Int) -> GroupMessage {
     let entry = LogEntry(

@@ -8,9 +8,28 @@ extension RaftGroupDriver {
     /// A woken group ticks this often before it may rest again: long enough for a heartbeat round, whose
     /// answers tell a leader about a follower that lost its disk while the group rested.
     static let minimumAwakeTicks = 3
-    /// A resting leader still wakes this often for one heartbeat round, so that nothing it cannot hear about
-    /// (a lost answer, a follower that missed the gossip) leaves a group stuck for longer.
+    /// A resting leader still wakes this often (on a grid shared by all groups, `nextNudge`) for one heartbeat
+    /// round, so that nothing it cannot hear about (a lost answer, a follower that missed the gossip) leaves a
+    /// group stuck for longer.
     static let leaderNudge: Duration = .seconds(1)
+    /// The start of the nudge grid, shared by every group of the process: resting leaders wake together, so
+    /// their heartbeat rounds coincide and the transport sends each round to a peer as one coalesced frame
+    /// (`HeartbeatCoalescer`) instead of one frame per group at scattered times.
+    static let nudgeOrigin = ContinuousClock.now
+
+    /// The first instant after `now` on the grid of whole `period`s from `origin`: however long ago each
+    /// leader began to rest, all that rest now wake at the same instant, at most one period from now.
+    static func nextNudge(
+        after now: ContinuousClock.Instant, origin: ContinuousClock.Instant, period: Duration
+    ) -> ContinuousClock.Instant {
+        precondition(period > .zero, "a nudge grid needs a positive period")
+        guard now >= origin else { return origin }
+        var next = origin + period * Int64((now - origin) / period)
+        // The division is in floating point: step over a boundary it rounded to either side.
+        while next <= now { next += period }
+        while next - period > now { next -= period }
+        return next
+    }
 
     /// Advances the core's logical clock by one tick (elections, heartbeats) — unless the group is idle: a
     /// quiescent leader, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
@@ -34,8 +53,10 @@ extension RaftGroupDriver {
         rests &+= 1
         guard node.role == .leader else { return }
         let rest = rests
+        let origin = Self.nudgeOrigin  // first, so the grid never starts after `now`
+        let nudge = Self.nextNudge(after: .now, origin: origin, period: Self.leaderNudge)
         Task {
-            try? await Task.sleep(for: Self.leaderNudge)
+            try? await Task.sleep(until: nudge, clock: .continuous)
             if self.resting, self.rests == rest { self.resume() }
         }
     }
