@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -158,6 +159,10 @@ final class ClusterContext: Sendable {
                 guard let bytes = try? await transport.request(call, toAddress: host, port: port, timeout: .seconds(1)),
                     let answer = try? PeerAnswer(decoding: bytes)
                 else { continue }
+                if case .removed(let clusterID) = answer {
+                    throw ClusterError(
+                        description: "node \(me.id) was removed from cluster \(clusterID) and cannot join it again; start this node with a new --id")
+                }
                 if let decided = formation.withLockedValue({ $0.learn(answer) }) {
                     outcome = decided
                     break
@@ -217,8 +222,16 @@ final class ClusterContext: Sendable {
             guard let (host, port) = HostPort.parse(address) else { continue }
             let call = PeerCall.discover(me, clusterID: clusterID).encoded()
             guard let bytes = try? await transport.request(call, toAddress: host, port: port, timeout: .seconds(1)),
-                case .discovered(let clusterID, _, let known)? = try? PeerAnswer(decoding: bytes)
+                let answer = try? PeerAnswer(decoding: bytes)
             else { continue }
+            if case .removed(let clusterID) = answer, clusterID == self.clusterID {
+                // Its groups no longer count it, so it could serve nothing; say so rather than wait forever.
+                logger.critical(
+                    "this node was removed from the cluster; it exits. Delete its data directory to reuse the machine under a new --id",
+                    metadata: ["cluster": "\(clusterID)"])
+                exit(78)
+            }
+            guard case .discovered(let clusterID, _, let known) = answer else { continue }
             guard clusterID == self.clusterID else {
                 logger.error("a --join address belongs to another cluster", metadata: ["address": "\(address)"])
                 continue

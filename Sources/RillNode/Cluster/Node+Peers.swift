@@ -159,6 +159,9 @@ extension Node {
         switch call {
         case .discover(let member, _):
             guard let cluster else { return .discovered(clusterID: nil, voters: [], known: []) }
+            if metadata.catalog.removedMembers.contains(member.id), !member.nonce.isEmpty {
+                return .removed(clusterID: cluster.clusterID)
+            }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
         case .forward(let operation, let signedRegion, let requestID, let body):

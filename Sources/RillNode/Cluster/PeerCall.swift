@@ -136,6 +136,8 @@ enum PeerAnswer: Sendable, Equatable {
     case routes(stream: [UInt8], iteratorKey: [UInt8])
     /// A shard leader's answer to `reconfigure`: whether its committed membership is the target now.
     case reconfiguration(reached: Bool)
+    /// Discovery by a node that was removed from this cluster: it must not take part again.
+    case removed(clusterID: String)
 
     func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
@@ -175,6 +177,9 @@ enum PeerAnswer: Sendable, Equatable {
         case .reconfiguration(let reached):
             w.u8(10)
             w.u8(reached ? 1 : 0)
+        case .removed(let clusterID):
+            w.u8(11)
+            w.string(clusterID)
         }
         return w.bytes
     }
@@ -196,6 +201,7 @@ enum PeerAnswer: Sendable, Equatable {
         case 8: self = .indeterminate(try r.string())
         case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
         case 10: self = .reconfiguration(reached: try r.u8() == 1)
+        case 11: self = .removed(clusterID: try r.string())
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
