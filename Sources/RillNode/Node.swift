@@ -115,9 +115,15 @@ public final class Node: Sendable {
         voters: [NodeID], me: NodeID, cluster: ClusterContext, registry: GroupRegistry, group: RaftGroupID
     ) -> GroupPlan {
         let settings = cluster.settings
+        // A shard's followers apply only for retention and a later leadership; telling them each commit at once
+        // would double the messages (and wake-ups on every node) of every write. The metadata group's followers
+        // act on what they apply (opening replicas), so they hear at once.
+        var eagerCommitNotice = true
+        if case .shard = group { eagerCommitNotice = false }
         return GroupPlan(
             me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
-            options: Raft.Options(electionTicks: settings.electionTicks, heartbeatTicks: 1),
+            options: Raft.Options(
+                electionTicks: settings.electionTicks, heartbeatTicks: 1, eagerCommitNotice: eagerCommitNotice),
             send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
             abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) })
     }
