@@ -125,7 +125,8 @@ public final class Node: Sendable {
             options: Raft.Options(
                 electionTicks: settings.electionTicks, heartbeatTicks: 1, eagerCommitNotice: eagerCommitNotice),
             send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
-            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) })
+            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) },
+            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next()))
     }
 
     private init(

@@ -21,7 +21,7 @@ public final class PeerTransport: Sendable {
     private let cluster: Mutex<String>
     public let generation: UInt64
     public let settings: TransportSettings
-    let group: any EventLoopGroup
+    public let group: any EventLoopGroup
     private let logger: Logger
     let counters = TransportCounters()
     let faults: Mutex<FaultState>

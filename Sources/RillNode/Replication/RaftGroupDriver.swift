@@ -74,6 +74,7 @@ public actor RaftGroupDriver {
     private let send: @Sendable ([Raft.Message]) -> Void
     private let apply: @Sendable ([LogEntry]) async -> Void
     private let tickInterval: Duration?
+    private let taskExecutor: (any TaskExecutor)?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
     let isAlive: @Sendable (NodeID) -> Bool
     /// Resting state (`RaftGroupDriver+Rest.swift`).
@@ -111,6 +112,8 @@ public actor RaftGroupDriver {
     ///   - seed: seeds the core's election-timeout generator.
     ///   - isAlive: whether a node is alive as far as gossip knows; the default (nobody) means followers never
     ///     rest, only idle leaders do.
+    ///   - taskExecutor: where the inbox and processing tasks run (see `EventLoopTaskExecutor`); nil: the
+    ///     global pool.
     ///   - send: hands messages to the transport; called on the actor or on a storage thread, so it must not block.
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     ///   - logger: the owner's logger; the driver adds `rill.group`.
@@ -119,7 +122,8 @@ public actor RaftGroupDriver {
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
         stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
         tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
-        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, logger: Logger,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil,
+        logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
@@ -137,6 +141,7 @@ public actor RaftGroupDriver {
         self.apply = apply
         self.tickInterval = tickInterval
         self.isAlive = isAlive
+        self.taskExecutor = taskExecutor
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
@@ -167,10 +172,10 @@ public actor RaftGroupDriver {
     public func start() {
         guard processTask == nil, !stopped, failure == nil else { return }
         running = true
-        processTask = Task { await self.processLoop() }
+        processTask = Task(executorPreference: taskExecutor) { await self.processLoop() }
         let inbox = inbox
-        inboxTask = Task {
-            for await messages in inbox { self.step(messages) }
+        inboxTask = Task(executorPreference: taskExecutor) {
+            for await messages in inbox { await self.step(messages) }
         }
         if let tickInterval {
             tickTask = Task {
