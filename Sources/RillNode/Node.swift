@@ -7,6 +7,7 @@ import NIOCore
 import RillModel
 import RillRaft
 import RillStorage
+import RillTransport
 
 /// A Rill node: its metadata, the shard logs it holds, and the Kinesis operations served from them.
 public final class Node: Sendable {
@@ -92,9 +93,9 @@ public final class Node: Sendable {
             catalogChanges: changes, catalogChanged: changed)
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
-            context.transport.setRequestHandler { [weak node] peer, bytes in
-                await node?.answer(bytes, from: peer) ?? []
-            }
+            context.transport.setRequestHandler(
+                { [weak node] peer, bytes in await node?.answer(bytes, from: peer) ?? [] },
+                servesOnEventLoop: PeerCall.isSmallWrite)
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
             context.gossip.observe { [weak registry] old, new in
                 guard old?.status.name != new.status.name || old?.incarnation != new.incarnation else { return }

@@ -4,15 +4,16 @@ import NIOCore
 /// peer messages arrive on: the driver is a default actor, and a default actor runs on its task's preferred
 /// executor (SE-0417), so a message read from the socket is stepped, and the Ready it makes is written and
 /// sent, on that thread, without waking a thread of the global pool for each message. Callers without the
-/// preference (a request proposing) still enter the actor wherever they run.
-final class EventLoopTaskExecutor: TaskExecutor {
-    let loop: any EventLoop
+/// preference (a request proposing) still enter the actor wherever they run. Small peer requests are served
+/// the same way (`PeerTransport.setRequestHandler`).
+public final class EventLoopTaskExecutor: TaskExecutor {
+    public let loop: any EventLoop
 
-    init(_ loop: any EventLoop) {
+    public init(_ loop: any EventLoop) {
         self.loop = loop
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         loop.execute { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
