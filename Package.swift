@@ -48,7 +48,8 @@ let package = Package(
         .target(
             name: "RillHTTP",
             dependencies: [
-                "RillModel", "RillKinesis", "RillNode", log, metrics, prometheus, .product(name: "NIOHTTP1", package: "swift-nio"),
+                "RillModel", "RillKinesis", "RillNode", "RillTransport", log, metrics, prometheus,
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
         .target(

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import RillNode
+import RillTransport
 
 /// The client-facing listener: HTTP/1.1 with keep-alive, AWS JSON 1.1, one child task per connection.
 public struct APIServer: Sendable {
@@ -62,7 +63,10 @@ public struct APIServer: Sendable {
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
-                        group.addTask {
+                        // On the connection's event loop: a small PutRecord is read, proposed and answered there
+                        // without waking a pool thread on the way in or out (`HTTPConnection` moves everything
+                        // else to the global pool).
+                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
                             let connectionHandler = HTTPConnection(
                                 backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint,
                                 endpoints: endpoints)

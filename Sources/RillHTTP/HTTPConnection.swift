@@ -48,7 +48,9 @@ struct HTTPConnection {
                         if requestHead.method == .POST, endpoints.contains(.kinesis),
                             requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
                         {
-                            try await EventStreamResponder(backend: backend, logger: logger).stream(requestHead, body, to: outbound)
+                            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                                try await EventStreamResponder(backend: backend, logger: logger).stream(requestHead, body, to: outbound)
+                            }
                             if !requestHead.isKeepAlive {
                                 outbound.finish()
                                 closing = true
@@ -58,7 +60,16 @@ struct HTTPConnection {
                         let dispatcher = RequestDispatcher(
                             backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint,
                             endpoints: endpoints)
-                        let reply = await dispatcher.respond(to: requestHead, body: body)
+                        let reply: HTTPReply
+                        if Self.servesOnEventLoop(requestHead, body) {
+                            reply = await dispatcher.respond(to: requestHead, body: body)
+                        } else {
+                            // Real work (a read, a big batch, JSON of many records) would hold up every other
+                            // connection and peer message on this event loop: it runs on the global pool.
+                            reply = await withTaskExecutorPreference(globalConcurrentExecutor) {
+                                await dispatcher.respond(to: requestHead, body: body)
+                            }
+                        }
                         try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
                         if !requestHead.isKeepAlive {
                             outbound.finish()
@@ -71,6 +82,13 @@ struct HTTPConnection {
             // A client that vanishes mid-request is routine; nothing it sent was acted on.
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Whether a request is one small PutRecord, which mostly waits for its commit and may be served on the
+    /// connection's event loop (the task's preferred executor, see `APIServer`).
+    static func servesOnEventLoop(_ head: HTTPRequestHead, _ body: ByteBuffer) -> Bool {
+        body.readableBytes <= 16 << 10 && head.method == .POST
+            && head.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .putRecord
     }
 
     private func refuseTooLarge(

@@ -57,7 +57,8 @@ final class MetadataStore: Sendable {
         let driver = RaftGroupDriver(
             group: .meta, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
             stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive, logger: logger,
+            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
+            taskExecutor: plan.taskExecutor, logger: logger,
             onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
             apply: { entries in
                 for entry in entries where entry.kind == .meta {

@@ -7,6 +7,7 @@ import NIOCore
 import RillModel
 import RillRaft
 import RillStorage
+import RillTransport
 
 /// A Rill node: its metadata, the shard logs it holds, and the Kinesis operations served from them.
 public final class Node: Sendable {
@@ -94,9 +95,9 @@ public final class Node: Sendable {
             catalogChanges: changes, catalogChanged: changed)
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
-            context.transport.setRequestHandler { [weak node] peer, bytes in
-                await node?.answer(bytes, from: peer) ?? []
-            }
+            context.transport.setRequestHandler(
+                { [weak node] peer, bytes in await node?.answer(bytes, from: peer) ?? [] },
+                servesOnEventLoop: PeerCall.isSmallWrite)
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
             context.gossip.observe { [weak registry, weak context] old, new in
                 context?.learn(gossiped: new)
@@ -118,11 +119,18 @@ public final class Node: Sendable {
         voters: [NodeID], me: NodeID, cluster: ClusterContext, registry: GroupRegistry, group: RaftGroupID
     ) -> GroupPlan {
         let settings = cluster.settings
+        // A shard's followers apply only for retention and a later leadership; telling them each commit at once
+        // would double the messages (and wake-ups on every node) of every write. The metadata group's followers
+        // act on what they apply (opening replicas), so they hear at once.
+        var eagerCommitNotice = true
+        if case .shard = group { eagerCommitNotice = false }
         return GroupPlan(
             me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
-            options: Raft.Options(electionTicks: settings.electionTicks, heartbeatTicks: 1),
+            options: Raft.Options(
+                electionTicks: settings.electionTicks, heartbeatTicks: 1, eagerCommitNotice: eagerCommitNotice),
             send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
-            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) })
+            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) },
+            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next()))
     }
 
     private init(

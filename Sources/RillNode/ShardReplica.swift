@@ -69,7 +69,8 @@ final class ShardReplica: Sendable {
         let driver = RaftGroupDriver(
             group: group, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
             stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive, logger: logger,
+            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
+            taskExecutor: plan.taskExecutor, logger: logger,
             onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
             apply: { entries in box.replica?.applied(entries) })
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)

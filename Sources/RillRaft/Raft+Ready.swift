@@ -62,7 +62,7 @@ extension Raft.Node {
         if role == .leader, progress[id] != nil {
             progress[id]?.match = persistedIndex
             if maybeCommit() {
-                broadcastAppend()
+                announceCommit()
             }
         }
     }

@@ -54,6 +54,12 @@ extension Raft.Node {
         }
     }
 
+    /// The commit index moved: tell followers now, or let it ride on the next append (`eagerCommitNotice`).
+    /// Heartbeats carry it too, and a heartbeat answer from a follower not yet told draws an append.
+    mutating func announceCommit() {
+        if options.eagerCommitNotice { broadcastAppend() }
+    }
+
     mutating func broadcastHeartbeat() {
         for peer in progress.keys.sorted() where peer != id {
             guard let peerProgress = progress[peer] else { continue }
@@ -120,7 +126,7 @@ extension Raft.Node {
             progress[peer] = peerProgress
             if updated {
                 if maybeCommit() {
-                    broadcastAppend()
+                    announceCommit()
                 }
                 // Thesis §3.10: the target is caught up, hand over.
                 if peer == transferTarget, peerProgress.match == log.lastIndex {
@@ -131,7 +137,7 @@ extension Raft.Node {
                 while sendAppend(to: peer, allowEmpty: false) {}
             }
             // The broadcast after a commit skips a follower whose pipeline was full: tell it now.
-            if let current = progress[peer], current.sentCommit < commitIndex {
+            if options.eagerCommitNotice, let current = progress[peer], current.sentCommit < commitIndex {
                 sendAppend(to: peer, allowEmpty: true)
             }
         case .rejected(let index, let hintIndex, let hintTerm):

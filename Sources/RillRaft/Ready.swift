@@ -94,11 +94,17 @@ extension Raft {
         /// The most bytes of committed entries one Ready hands out to apply (at least one entry); the rest follow
         /// in later Readys, so a restart far behind its commit point never reads the whole log at once.
         public var maxApplyBytes: Int
+        /// When a leader's commit index moves, tell followers at once with an append of its own to each
+        /// (etcd-io/raft). Off, the new commit index rides on the next append, or on the append that answers
+        /// the next heartbeat response: followers learn it up to one heartbeat later, and a stream of writes
+        /// costs one exchange per entry instead of two. Only followers' apply lags; what the leader commits,
+        /// acknowledges and applies is unchanged, and so is safety (commit is volatile state in Raft).
+        public var eagerCommitNotice: Bool
 
         public init(
             electionTicks: Int = 10, heartbeatTicks: Int = 1, preVote: Bool = true, checkQuorum: Bool = true,
             maxEntriesPerAppend: Int = 64, maxInflightAppends: Int = 64, maxAppendBytes: Int = 4 << 20,
-            maxApplyBytes: Int = 64 << 20
+            maxApplyBytes: Int = 64 << 20, eagerCommitNotice: Bool = true
         ) {
             precondition(heartbeatTicks > 0 && electionTicks > heartbeatTicks, "need 0 < heartbeat < election ticks")
             self.electionTicks = electionTicks
@@ -109,6 +115,7 @@ extension Raft {
             self.maxInflightAppends = max(1, maxInflightAppends)
             self.maxAppendBytes = max(1, maxAppendBytes)
             self.maxApplyBytes = max(1, maxApplyBytes)
+            self.eagerCommitNotice = eagerCommitNotice
         }
     }
 }

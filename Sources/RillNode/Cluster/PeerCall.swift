@@ -38,6 +38,24 @@ enum PeerCall: Sendable, Equatable {
 
     static let version: UInt8 = 1
 
+    /// Whether encoded call `bytes` is one small write: an `append`, or a forwarded PutRecord, of at most
+    /// 16 KiB. Such a call mostly waits for its commit, so the transport serves it on its event loop, next to
+    /// the group it proposes to; reads and big batches are real work and stay on the global pool.
+    static func isSmallWrite(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
+        switch bytes[1] {
+        case 3: return true
+        case 2:
+            // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
+            let name = Array("PutRecord".utf8)
+            let start = 6
+            guard bytes.count >= start + name.count else { return false }
+            return bytes[2..<start].elementsEqual([0, 0, 0, UInt8(name.count)])
+                && bytes[start..<start + name.count].elementsEqual(name)
+        default: return false
+        }
+    }
+
     func encoded() -> [UInt8] {
         // Sized up front: a forwarded PutRecords or an append batch is up to megabytes.
         var w = WireWriter(capacity: 64 + payloadSize)

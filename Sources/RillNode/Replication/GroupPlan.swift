@@ -16,6 +16,8 @@ struct GroupPlan: Sendable {
     var abstain = false
     /// Whether gossip sees a node alive; an idle follower stops ticking only while its leader is.
     var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
+    /// Where the group's own tasks run (`EventLoopTaskExecutor`); nil: the global pool.
+    var taskExecutor: (any TaskExecutor)?
 
     var isSoleVoter: Bool { voters == [me] }
 

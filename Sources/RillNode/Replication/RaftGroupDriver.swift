@@ -6,8 +6,8 @@ import RillStorage
 /// The serial owner of one Raft group on this node (ARCHITECTURE "Sans-I/O cores"): it holds the `Raft.Node`,
 /// feeds it events (`tick`, `step`, `propose`, `campaign`) and performs each `Ready` in order — send
 /// `messages`, write the snapshot and entries to the group's `SegmentedLog`, record the hard state in the
-/// node's `RaftStateLog`, wait for one flush round to cover both, send `messagesAfterPersist`, apply
-/// `committedEntries`, `advance`.
+/// node's `RaftStateLog`, wait for one flush round to cover what was written, send `messagesAfterPersist` (from
+/// the storage thread that finished the round), apply `committedEntries`, `advance`.
 ///
 /// Actors are reentrant at every `await`, so events may arrive while a Ready waits for its fsync. They only
 /// change the core (which allows events between `ready()` and `advance(_:)`); Readys are taken by one loop in
@@ -76,6 +76,7 @@ public actor RaftGroupDriver {
     private let send: @Sendable ([Raft.Message]) -> Void
     private let apply: @Sendable ([LogEntry]) async -> Void
     private let tickInterval: Duration?
+    private let taskExecutor: (any TaskExecutor)?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
     let isAlive: @Sendable (NodeID) -> Bool
     /// Resting state (`RaftGroupDriver+Rest.swift`).
@@ -113,7 +114,9 @@ public actor RaftGroupDriver {
     ///   - seed: seeds the core's election-timeout generator.
     ///   - isAlive: whether a node is alive as far as gossip knows; the default (nobody) means followers never
     ///     rest, only idle leaders do.
-    ///   - send: hands messages to the transport; called on the actor, so it must not block.
+    ///   - taskExecutor: where the inbox and processing tasks run (see `EventLoopTaskExecutor`); nil: the
+    ///     global pool.
+    ///   - send: hands messages to the transport; called on the actor or on a storage thread, so it must not block.
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     ///   - logger: the owner's logger; the driver adds `rill.group`.
     ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
@@ -121,7 +124,8 @@ public actor RaftGroupDriver {
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
         stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
         tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
-        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, logger: Logger,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil,
+        logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
@@ -139,6 +143,7 @@ public actor RaftGroupDriver {
         self.apply = apply
         self.tickInterval = tickInterval
         self.isAlive = isAlive
+        self.taskExecutor = taskExecutor
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
@@ -169,10 +174,10 @@ public actor RaftGroupDriver {
     public func start() {
         guard processTask == nil, !stopped, failure == nil else { return }
         running = true
-        processTask = Task { await self.processLoop() }
+        processTask = Task(executorPreference: taskExecutor) { await self.processLoop() }
         let inbox = inbox
-        inboxTask = Task {
-            for await messages in inbox { self.step(messages) }
+        inboxTask = Task(executorPreference: taskExecutor) {
+            for await messages in inbox { await self.step(messages) }
         }
         if let tickInterval {
             tickTask = Task {
@@ -336,17 +341,19 @@ public actor RaftGroupDriver {
         // A leader's appends may leave before its own write (thesis §10.2.1); it counts itself only after.
         if !ready.messages.isEmpty { send(ready.messages) }
 
-        var wrote = false
+        // Only files this Ready wrote join the flush round: each is a separate fsync on a storage thread.
+        var wroteLog = false
+        var wroteState = false
         do {
             if let snapshot = ready.snapshot {
                 try storage.applySnapshot(snapshot)
-                wrote = true
+                wroteLog = true
             }
             if !ready.entries.isEmpty {
                 try storage.append(ready.entries)
-                wrote = true
+                wroteLog = true
             }
-            if let hard = ready.hardState ?? (wrote ? node.hardState : nil) {
+            if let hard = ready.hardState ?? (wroteLog ? node.hardState : nil) {
                 // Only what a completed sync covered: claiming this Ready's entries would make a crash before
                 // the log's fsync look like damage on restart.
                 let durable = min(storage.log.durableIndex, storage.log.lastIndex)
@@ -362,25 +369,35 @@ public actor RaftGroupDriver {
                 if mustRecord, record != lastRecorded {
                     try stateLog.record([(group, record)])
                     lastRecorded = record
-                    wrote = true
+                    wroteState = true
                 }
             }
         } catch {
             halt(error)
             return
         }
-        if wrote {
+        // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): they leave only once it is. The
+        // storage thread that finished the round sends them, before this task resumes, rather than waking this
+        // task to do it: the follower's acknowledgement is on the path of every write. Messages of later Readys
+        // still go after them, since the next Ready starts only once this one resumes.
+        let afterPersist = ready.messagesAfterPersist
+        let send = self.send
+        var onDurable: (@Sendable () -> Void)?
+        if !afterPersist.isEmpty { onDurable = { @Sendable in send(afterPersist) } }
+        if wroteLog || wroteState {
+            var logs: [any DurableFile] = []
+            if wroteLog { logs.append(storage.log) }
+            if wroteState { logs.append(stateLog) }
             do {
-                try await flusher.waitDurable([storage.log, stateLog])
+                try await flusher.waitDurable(logs, onDurable: onDurable)
             } catch {
                 // Only a shut-down thread pool lands here; nothing was made durable, so nothing may be promised.
                 halt(.shutDown)
                 return
             }
+        } else {
+            onDurable?()
         }
-
-        // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): only now.
-        if !ready.messagesAfterPersist.isEmpty { send(ready.messagesAfterPersist) }
 
         if let snapshot = ready.snapshot { reportSnapshotInstalled(snapshot, term: node.term) }
         if !ready.committedEntries.isEmpty {
