@@ -326,6 +326,12 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             let survivors = ids.filter { $0 != firstLeader }
             #expect(await eventually { await leader(among: survivors, above: firstTerm) != nil })
             let secondLeader = try #require(await leader(among: survivors, above: firstTerm))
+            // Reads wait until the new leader applied an entry of its own term (its noop): by then its applied
+            // index covers all 200 acknowledged entries, even though followers learn commits lazily.
+            #expect(await eventually { await drivers[secondLeader]!.status.appliedInTerm })
+            let ready = await drivers[secondLeader]!.status
+            #expect(ready.applied > indexes.max()!)
+            for id in survivors where id != secondLeader { #expect(await !drivers[id]!.status.appliedInTerm) }
             let more = try await proposeAll(200..<250, to: drivers[secondLeader]!)
             #expect(more.allSatisfy { $0 > indexes.max()! })
             #expect(try await converged(survivors))

@@ -73,9 +73,18 @@ extension Node {
 
     /// The replica a read of `shard` is served from: this node's, when it leads the shard (reads stop at the
     /// leader's commit index, so a reader sees every acknowledged write). Otherwise the call is redirected.
+    /// A leader just elected waits until it has applied an entry of its term: followers learn commit indexes
+    /// lazily, so until then its own may trail the last acknowledged write (the retry comes back here).
     func servingReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
         guard cluster != nil else { return try await replica(for: stream, shard: shard) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        if let replica = localReplica(streamID: stream.id, shard: shard.index) {
+            let status = await replica.driver.status
+            if status.role == .leader {
+                guard status.appliedInTerm else { throw Redirect(hint: me) }
+                return replica
+            }
+        }
         let leader = await leader(of: group, replicas: shard.replicas)
         if leader == me, let replica = localReplica(streamID: stream.id, shard: shard.index) { return replica }
         throw Redirect(hint: leader)

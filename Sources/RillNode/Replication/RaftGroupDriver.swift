@@ -53,6 +53,9 @@ public actor RaftGroupDriver {
         public var resting: Bool = false
         /// The group's members as this member knows them (the newest appended configuration).
         public var configuration = Raft.Configuration(voters: [])
+        /// A leader that has applied an entry of its own term: only then does its applied index cover every
+        /// write acknowledged under earlier leaders (Raft §8), so only then may it serve reads.
+        public var appliedInTerm = false
     }
 
     /// The group this driver runs.
@@ -320,7 +323,8 @@ public actor RaftGroupDriver {
             maxFollowerLag: node.role == .leader
                 ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
                 : 0,
-            resting: resting, configuration: node.configuration)
+            resting: resting, configuration: node.configuration,
+            appliedInTerm: node.role == .leader && node.log.term(at: node.appliedIndex) == node.term)
     }
 
     // MARK: - Processing
