@@ -4,25 +4,11 @@ replicas move to another node of its zone, one single-server Raft change at a ti
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
-import pytest
-
-from cluster import Cluster
-from conftest import DEFAULT_BIN, wait_active
-from test_cluster import Writer, check_history, read_everything
-
-BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
-STREAM = "orders"
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    c = Cluster(BINARY, tmp_path).start()
-    yield c
-    c.stop()
+from conftest import wait_active
+# The three-node fixture and the writer that remembers what was acknowledged are the replication tests'.
+from test_cluster import STREAM, Writer, check_history, cluster, read_everything  # noqa: F401
 
 
 def wait_for(condition, timeout: float, message):
