@@ -105,7 +105,7 @@ final class RaftLink: Sendable {
                 return (.nothing, dropped)
             }
         }
-        if dropped > 0 { connector.counters.droppedQueueFull.add(dropped, ordering: .relaxed) }
+        if dropped > 0 { connector.counters.droppedQueueFull(dropped, to: peer) }
         switch next {
         case .nothing: break
         case .connect: connect()
@@ -186,7 +186,10 @@ final class RaftLink: Sendable {
             return
         }
         connector.logger.debug("raft connection up", metadata: ["peer": "\(peer)"])
-        if reconnect { connector.counters.reconnects.add(1, ordering: .relaxed) }
+        if reconnect {
+            connector.counters.reconnects.add(1, ordering: .relaxed)
+            connector.counters.peer(peer)?.reconnects.add(1, ordering: .relaxed)
+        }
         if hasWork { channel.eventLoop.execute { self.drain(channel) } }
     }
 
@@ -308,8 +311,8 @@ final class RaftLink: Sendable {
             let frames = HeartbeatCoalescer.frames(
                 for: batch, maximumFrameBytes: maximumFrame, coalescingHeartbeats: peerVersion >= 2)
             for frame in frames { channel.write(frame, promise: nil) }
+            // Counted as they pass the connection's handler (`PeerConnectionHandler.write`).
             channel.flush()
-            connector.counters.framesSent.add(frames.count, ordering: .relaxed)
         }
         // Still work left after the bound: continue in a later turn of the event loop.
         scheduleDrain(channel)
