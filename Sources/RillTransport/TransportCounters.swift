@@ -75,6 +75,9 @@ final class PeerCounters: Sendable {
     let droppedQueueFull = Atomic<Int>(0)
     let droppedByFault = Atomic<Int>(0)
     let delayedByFault = Atomic<Int>(0)
+    /// Heartbeats and answers sent to this peer inside `heartbeats` frames, and those frames.
+    let coalescedHeartbeats = Atomic<Int>(0)
+    let heartbeatFrames = Atomic<Int>(0)
 
     func link(_ kind: PeerChannelKind) -> LinkCounters {
         switch kind {
@@ -90,7 +93,9 @@ final class PeerCounters: Sendable {
             reconnects: reconnects.load(ordering: .relaxed),
             droppedQueueFull: droppedQueueFull.load(ordering: .relaxed),
             droppedByFault: droppedByFault.load(ordering: .relaxed),
-            delayedByFault: delayedByFault.load(ordering: .relaxed))
+            delayedByFault: delayedByFault.load(ordering: .relaxed),
+            coalescedHeartbeats: coalescedHeartbeats.load(ordering: .relaxed),
+            heartbeatFrames: heartbeatFrames.load(ordering: .relaxed))
     }
 }
 
@@ -137,15 +142,21 @@ public struct PeerTraffic: Sendable, Equatable {
     public var droppedByFault: Int
     /// Sends to this peer that waited out an injected delay.
     public var delayedByFault: Int
+    /// Heartbeats and heartbeat answers (of all groups) sent to this peer coalesced into `heartbeats` frames.
+    public var coalescedHeartbeats: Int
+    /// The `heartbeats` frames that carried them: `coalescedHeartbeats / heartbeatFrames` beats per frame.
+    public var heartbeatFrames: Int
 
     public init(
         channels: [PeerChannelKind: LinkTraffic] = [:], reconnects: Int = 0, droppedQueueFull: Int = 0,
-        droppedByFault: Int = 0, delayedByFault: Int = 0
+        droppedByFault: Int = 0, delayedByFault: Int = 0, coalescedHeartbeats: Int = 0, heartbeatFrames: Int = 0
     ) {
         self.channels = channels
         self.reconnects = reconnects
         self.droppedQueueFull = droppedQueueFull
         self.droppedByFault = droppedByFault
         self.delayedByFault = delayedByFault
+        self.coalescedHeartbeats = coalescedHeartbeats
+        self.heartbeatFrames = heartbeatFrames
     }
 }

@@ -19,6 +19,8 @@ import Testing
         traffic.channels[.raft]?.framesSent = 15
         traffic.channels[.gossip] = LinkTraffic(framesSent: 3, framesReceived: 3, bytesSent: 90, bytesReceived: 60)
         traffic.droppedByFault = 4
+        traffic.coalescedHeartbeats = 30
+        traffic.heartbeatFrames = 3
         exporter.sample(traffic: [NodeID(2): traffic, NodeID(3): PeerTraffic(reconnects: 1)], refusedHandshakes: 1)
 
         let raft = [("peer", "2"), ("channel", "raft")]
@@ -36,6 +38,9 @@ import Testing
         #expect(try metrics.expectCounter(dropped, [("peer", "2"), ("reason", "queue_full")]).totalValue == 2)
         #expect(try metrics.expectCounter(dropped, [("peer", "2"), ("reason", "fault")]).totalValue == 4)
         #expect(try metrics.expectCounter("rill_transport_reconnects_total", [("peer", "3")]).totalValue == 1)
+        let beats = try metrics.expectCounter("rill_transport_coalesced_heartbeats_total", [("peer", "2")])
+        #expect(beats.totalValue == 30)
+        #expect(try metrics.expectCounter("rill_transport_heartbeat_frames_total", [("peer", "2")]).totalValue == 3)
         #expect(try metrics.expectCounter("rill_transport_refused_handshakes_total", []).totalValue == 1)
     }
 

@@ -73,6 +73,8 @@ private struct PeerSeries: Sendable {
     let droppedQueueFull: Counter
     let droppedByFault: Counter
     let delayedByFault: Counter
+    let coalescedHeartbeats: Counter
+    let heartbeatFrames: Counter
 
     init(peer: NodeID, factory: any MetricsFactory) {
         let peerLabel = ("peer", "\(peer.rawValue)")
@@ -96,6 +98,10 @@ private struct PeerSeries: Sendable {
             label: "rill_transport_dropped_messages_total", dimensions: [peerLabel, ("reason", "fault")],
             factory: factory)
         delayedByFault = Counter(label: "rill_transport_delayed_sends_total", dimensions: [peerLabel], factory: factory)
+        coalescedHeartbeats = Counter(
+            label: "rill_transport_coalesced_heartbeats_total", dimensions: [peerLabel], factory: factory)
+        heartbeatFrames = Counter(
+            label: "rill_transport_heartbeat_frames_total", dimensions: [peerLabel], factory: factory)
     }
 
     func add(_ now: PeerTraffic, since before: PeerTraffic?) {
@@ -111,6 +117,8 @@ private struct PeerSeries: Sendable {
         TransportMetrics.add(droppedQueueFull, now.droppedQueueFull, before?.droppedQueueFull ?? 0)
         TransportMetrics.add(droppedByFault, now.droppedByFault, before?.droppedByFault ?? 0)
         TransportMetrics.add(delayedByFault, now.delayedByFault, before?.delayedByFault ?? 0)
+        TransportMetrics.add(coalescedHeartbeats, now.coalescedHeartbeats, before?.coalescedHeartbeats ?? 0)
+        TransportMetrics.add(heartbeatFrames, now.heartbeatFrames, before?.heartbeatFrames ?? 0)
     }
 
     static func name(_ kind: PeerChannelKind) -> String {
