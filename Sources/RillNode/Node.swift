@@ -248,6 +248,7 @@ public final class Node: Sendable {
             while !Task.isCancelled {
                 do { try await Task.sleep(for: .seconds(1)) } catch { return }
                 await self?.sampleRaftMetrics()
+                if let self, let transport = self.cluster?.transport { self.metrics.transport.sample(transport) }
             }
         }
         var loops = [reconciler, sampler]

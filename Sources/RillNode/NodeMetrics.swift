@@ -17,6 +17,8 @@ public final class NodeMetrics: Sendable {
     let cluster: ClusterMetrics
     /// Per-group Raft gauges.
     let raft: RaftMetrics
+    /// The peer transport's counters, sampled once a second.
+    let transport: TransportMetrics
     private let factory: any MetricsFactory
     private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
     private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
@@ -27,6 +29,7 @@ public final class NodeMetrics: Sendable {
         self.storage = StorageMetrics(factory: factory)
         self.cluster = ClusterMetrics(factory: factory)
         self.raft = RaftMetrics(factory: factory)
+        self.transport = TransportMetrics(factory: factory)
     }
 
     // MARK: - What happened

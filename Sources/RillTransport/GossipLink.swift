@@ -7,6 +7,9 @@ import Synchronization
 /// it dials, and after a failed dial it drops everything until its backoff has passed.
 final class GossipLink: Sendable {
     let address: PeerAddress
+    /// The member at `address` when the first sender named it: whose counters the traffic goes to. Nil for a
+    /// seed address, known by address only, whose gossip counts in the totals alone.
+    let member: NodeID?
     private let connector: PeerConnector
     private let events: PeerConnectionEvents
     private let state: Mutex<State>
@@ -28,8 +31,9 @@ final class GossipLink: Sendable {
         var closed = false
     }
 
-    init(address: PeerAddress, connector: PeerConnector, events: PeerConnectionEvents) {
+    init(address: PeerAddress, member: NodeID?, connector: PeerConnector, events: PeerConnectionEvents) {
         self.address = address
+        self.member = member
         self.connector = connector
         self.events = events
         self.state = Mutex(State(backoff: connector.settings.initialBackoff))
@@ -65,7 +69,6 @@ final class GossipLink: Sendable {
             dial()
             return true
         case .write(let channel):
-            connector.counters.framesSent.add(1, ordering: .relaxed)
             channel.writeAndFlush(PeerFrame.gossip(payload), promise: nil)
             return true
         }
@@ -88,7 +91,8 @@ final class GossipLink: Sendable {
             self?.connectionClosed(channel)
             closed(channel)
         }
-        connector.connect(to: NodeID(0), at: address, channel: .gossip, events: events).whenComplete { result in
+        let dialled = connector.connect(to: NodeID(0), at: address, channel: .gossip, events: events, countingAs: member)
+        dialled.whenComplete { result in
             switch result {
             case .success(let channel): self.connected(channel)
             case .failure: self.failed()
@@ -110,7 +114,6 @@ final class GossipLink: Sendable {
         }
         for payload in queued { channel.write(PeerFrame.gossip(payload), promise: nil) }
         channel.flush()
-        connector.counters.framesSent.add(queued.count, ordering: .relaxed)
     }
 
     private func failed() {

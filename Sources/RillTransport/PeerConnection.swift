@@ -10,6 +10,10 @@ struct PeerAddress: Sendable, Equatable {
 }
 
 /// Counts raw bytes next to the socket, so stats see exactly what crossed the wire.
+///
+/// Bytes also go to the peer's counters for this kind of connection once it is known (`attribute(to:)`): at
+/// once for a dialled connection, after the peer's `hello` for an accepted one. What crossed before that
+/// waits in `unattributed*` and moves over then, so the handshake counts too.
 final class ByteCountingHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -17,16 +21,31 @@ final class ByteCountingHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private let counters: TransportCounters
+    private var link: LinkCounters?
+    private var unattributedReceived = 0
+    private var unattributedSent = 0
 
     init(counters: TransportCounters) { self.counters = counters }
 
+    /// From now on (and retroactively for this connection) bytes count for `link` too. On the event loop.
+    func attribute(to link: LinkCounters) {
+        guard self.link == nil else { return }
+        self.link = link
+        link.bytesReceived.add(unattributedReceived, ordering: .relaxed)
+        link.bytesSent.add(unattributedSent, ordering: .relaxed)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        counters.bytesReceived.add(unwrapInboundIn(data).readableBytes, ordering: .relaxed)
+        let bytes = unwrapInboundIn(data).readableBytes
+        counters.bytesReceived.add(bytes, ordering: .relaxed)
+        if let link { link.bytesReceived.add(bytes, ordering: .relaxed) } else { unattributedReceived += bytes }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        counters.bytesSent.add(unwrapOutboundIn(data).readableBytes, ordering: .relaxed)
+        let bytes = unwrapOutboundIn(data).readableBytes
+        counters.bytesSent.add(bytes, ordering: .relaxed)
+        if let link { link.bytesSent.add(bytes, ordering: .relaxed) } else { unattributedSent += bytes }
         context.write(data, promise: promise)
     }
 }
@@ -56,7 +75,9 @@ struct PeerConnector: Sendable {
         handler: PeerConnectionHandler
     ) throws {
         let operations = channel.pipeline.syncOperations
-        try operations.addHandler(ByteCountingHandler(counters: counters))
+        let bytes = ByteCountingHandler(counters: counters)
+        handler.byteCounter = bytes
+        try operations.addHandler(bytes)
         try operations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
         try operations.addHandler(MessageToByteHandler(PeerFrameEncoder()))
         try operations.addHandler(handler)
@@ -68,22 +89,27 @@ struct PeerConnector: Sendable {
         to peer: NodeID,
         at address: PeerAddress,
         channel kind: PeerChannelKind,
-        events: PeerConnectionEvents
+        events: PeerConnectionEvents,
+        countingAs member: NodeID? = nil
     ) -> EventLoopFuture<any Channel> {
-        connectNegotiating(to: peer, at: address, channel: kind, events: events).map(\.channel)
+        connectNegotiating(to: peer, at: address, channel: kind, events: events, countingAs: member).map(\.channel)
     }
 
     /// `connect`, also telling the protocol version the peer named when it accepted: what it can read.
+    /// The traffic counts for `member` if given, else for `peer` (none when that is `NodeID(0)`).
     func connectNegotiating(
         to peer: NodeID,
         at address: PeerAddress,
         channel kind: PeerChannelKind,
-        events: PeerConnectionEvents
+        events: PeerConnectionEvents,
+        countingAs member: NodeID? = nil
     ) -> EventLoopFuture<(channel: any Channel, peerVersion: UInt8)> {
         let eventLoop = group.next()
         let handshake = eventLoop.makePromise(of: UInt8.self)
         let hello = PeerFrame.Hello(clusterID: clusterID, nodeID: nodeID, generation: generation, channel: kind)
         let counters = counters
+        // Looked up once per connection, not per frame.
+        let link = counters.peer(member ?? peer)?.link(kind)
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
         let connected = ClientBootstrap(group: eventLoop)
@@ -97,6 +123,7 @@ struct PeerConnector: Sendable {
                         handshake: handshake,
                         events: events,
                         counters: counters,
+                        link: link,
                         handshakeTimeout: handshakeTimeout,
                         logger: logger
                     )

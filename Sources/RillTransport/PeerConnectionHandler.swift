@@ -26,14 +26,23 @@ struct InboundRequest: Sendable {
 
 /// The last handler of every peer connection: runs the handshake, then routes frames to the transport.
 /// It never awaits; the transport's callbacks decide what to do with what arrives.
-final class PeerConnectionHandler: ChannelInboundHandler {
+///
+/// It also counts frames both ways: every frame the transport writes on the channel passes `write`, so the
+/// senders need not count, and the per-peer counters are at hand without a lookup.
+final class PeerConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = PeerFrame
+    typealias OutboundIn = PeerFrame
     typealias OutboundOut = PeerFrame
 
     private var stateMachine: StateMachine
     private let hello: PeerFrame.Hello?
     private let events: PeerConnectionEvents
     private let counters: TransportCounters
+    /// The peer's counters for this kind of connection: known from the start when dialling, from the
+    /// peer's `hello` when accepting (nil until then, and for the unnamed peer).
+    private var link: LinkCounters?
+    /// The connection's byte counter, told the peer once known (set by `PeerConnector.addPipeline`).
+    var byteCounter: ByteCountingHandler?
     private let handshakeTimeout: Duration
     private var logger: Logger
     /// Completed once: on `helloAck`, on failure, or when the handler goes away (a no-op if already completed).
@@ -47,6 +56,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         handshake: EventLoopPromise<UInt8>,
         events: PeerConnectionEvents,
         counters: TransportCounters,
+        link: LinkCounters?,
         handshakeTimeout: Duration,
         logger: Logger
     ) {
@@ -55,6 +65,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         self.handshakePromise = handshake
         self.events = events
         self.counters = counters
+        self.link = link
         self.handshakeTimeout = handshakeTimeout
         self.logger = logger
         self.logger[metadataKey: "peer"] = "\(peer)"
@@ -79,7 +90,20 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        if let link { byteCounter?.attribute(to: link) }
         if context.channel.isActive { start(context: context) }
+    }
+
+    /// A frame written on the channel (by a link, or an answer on an accepted connection).
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        countSent()
+        context.write(data, promise: promise)
+    }
+
+    /// Counts one frame sent; the handler's own writes (from its context) do not pass `write`, so call it.
+    private func countSent() {
+        counters.framesSent.add(1, ordering: .relaxed)
+        link?.framesSent.add(1, ordering: .relaxed)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -91,7 +115,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         guard handshakeTimer == nil, !stateMachine.isEstablished else { return }
         if let hello {
             context.writeAndFlush(wrapOutboundOut(.hello(hello)), promise: nil)
-            counters.framesSent.add(1, ordering: .relaxed)
+            countSent()
         }
         // A peer that never completes the handshake must not hold a connection (or a caller) forever.
         let timeout = handshakeTimeout.timeAmount
@@ -110,7 +134,16 @@ final class PeerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         counters.framesReceived.add(1, ordering: .relaxed)
-        switch stateMachine.frameReceived(frame) {
+        let action = stateMachine.frameReceived(frame)
+        if case .accept(let hello) = action, link == nil,
+            let peerLink = counters.peer(hello.nodeID)?.link(hello.channel)
+        {
+            // The peer is known now: its hello and everything after count for it.
+            link = peerLink
+            byteCounter?.attribute(to: peerLink)
+        }
+        link?.framesReceived.add(1, ordering: .relaxed)
+        switch action {
         case .accept(let hello):
             handshakeTimer?.cancel()
             logger[metadataKey: "peer"] = "\(hello.nodeID)"
@@ -119,7 +152,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
             // The reason names our version: what the connector may send us (`PeerProtocol`).
             let ack = PeerFrame.helloAck(accepted: true, reason: PeerProtocol.acceptReason)
             context.writeAndFlush(wrapOutboundOut(ack), promise: nil)
-            counters.framesSent.add(1, ordering: .relaxed)
+            countSent()
             events.accepted(context.channel, hello)
         case .refuse(let reason):
             handshakeTimer?.cancel()
@@ -157,7 +190,7 @@ final class PeerConnectionHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.helloAck(accepted: false, reason: reason))).whenComplete { _ in
             channel.close(promise: nil)
         }
-        counters.framesSent.add(1, ordering: .relaxed)
+        countSent()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

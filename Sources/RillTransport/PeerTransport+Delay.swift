@@ -41,9 +41,9 @@ extension PeerTransport {
         case .deliverNow:
             deliver()
         case .queued:
-            counters.delayedByFault.add(1, ordering: .relaxed)
+            counters.delayedByFault(to: peer)
         case .queuedArm(let deadline):
-            counters.delayedByFault.add(1, ordering: .relaxed)
+            counters.delayedByFault(to: peer)
             armDelayTimer(peer: peer, deadline: deadline)
         }
     }

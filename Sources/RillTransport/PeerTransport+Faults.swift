@@ -65,7 +65,7 @@ extension PeerTransport {
             return messages.filter { _ in Double.random(in: 0..<1, using: &state.generator) >= probability }
         }
         let dropped = messages.count - surviving.count
-        if dropped > 0 { counters.droppedByFault.add(dropped, ordering: .relaxed) }
+        if dropped > 0 { counters.droppedByFault(dropped, peer: peer) }
         return surviving
     }
 
@@ -76,14 +76,14 @@ extension PeerTransport {
             guard let probability = state.dropProbability[peer] else { return false }
             return Double.random(in: 0..<1, using: &state.generator) < probability
         }
-        if dropped { counters.droppedByFault.add(1, ordering: .relaxed) }
+        if dropped { counters.droppedByFault(1, peer: peer) }
         return dropped
     }
 
     /// Whether inbound traffic from `peer` is cut by an isolation; counts what is dropped.
     func dropInbound(_ count: Int, from peer: NodeID) -> Bool {
         guard isIsolated(peer) else { return false }
-        counters.droppedByFault.add(count, ordering: .relaxed)
+        counters.droppedByFault(count, peer: peer)
         return true
     }
 }

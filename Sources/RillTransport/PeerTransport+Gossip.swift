@@ -14,16 +14,14 @@ extension PeerTransport {
     public func sendGossip(_ payload: [UInt8], to peer: NodeID?, address: String?) -> Bool {
         if settings.faultInjection, let peer, dropsGossip(to: peer) { return false }
         if let address, let parsed = PeerAddress(parsing: address) {
-            guard let link = gossipLink(to: parsed, key: address) else { return false }
+            guard let link = gossipLink(to: parsed, key: address, member: peer) else { return false }
             guard let peer, isDelaying(peer) else { return link.send(payload) }
             // Delayed, the message is out of our hands: report it sent, as a slow wire would.
             afterLinkDelay(to: peer) { link.send(payload) }
             return true
         }
         guard let peer, let channel = state.withLock({ $0.gossipChannels[peer] }) else { return false }
-        let counters = counters
         afterLinkDelay(to: peer) {
-            counters.framesSent.add(1, ordering: .relaxed)
             channel.writeAndFlush(PeerFrame.gossip(payload), promise: nil)
         }
         return true
@@ -38,21 +36,29 @@ extension PeerTransport {
         handler(payload, peer)
     }
 
-    private func gossipLink(to address: PeerAddress, key: String) -> GossipLink? {
+    private func gossipLink(to address: PeerAddress, key: String, member: NodeID?) -> GossipLink? {
         var events = PeerConnectionEvents()
         events.gossipReceived = { [weak self] payload, peer, channel in self?.gossipArrived(payload, from: peer, on: channel) }
         let connector = connector
-        return state.withLock { state in
-            guard !state.isShutdown else { return nil }
-            if let link = state.gossipLinks[key] { return link }
+        let (link, replaced) = state.withLock { state -> (GossipLink?, GossipLink?) in
+            guard !state.isShutdown else { return (nil, nil) }
+            var replaced: GossipLink?
+            if let link = state.gossipLinks[key] {
+                // A link made for a seed address does not know whose traffic it carries; once gossip names the
+                // member there, a fresh link counts for it (`/metrics`). Once per seed: best effort, like gossip.
+                guard link.member == nil, member != nil else { return (link, nil) }
+                replaced = state.gossipLinks.removeValue(forKey: key)
+            }
             // Members come and go by address; a bound keeps a churning cluster from growing this map forever.
             if state.gossipLinks.count >= 1024, let stale = state.gossipLinks.keys.first {
                 state.gossipLinks.removeValue(forKey: stale)?.close()
             }
-            let link = GossipLink(address: address, connector: connector, events: events)
+            let link = GossipLink(address: address, member: member, connector: connector, events: events)
             state.gossipLinks[key] = link
-            return link
+            return (link, replaced)
         }
+        replaced?.close()
+        return link
     }
 }
 

@@ -95,6 +95,10 @@ public final class PeerTransport: Sendable {
     /// Counters since start.
     public var stats: TransportStats { counters.snapshot }
 
+    /// Counters since start by peer, for every peer this node exchanged anything with. Traffic of connections
+    /// whose peer is not known by id (discovery calls, gossip to a seed address) counts only in `stats`.
+    public var trafficByPeer: [NodeID: PeerTraffic] { counters.peerSnapshot }
+
     var connector: PeerConnector {
         PeerConnector(
             group: group,
@@ -176,7 +180,6 @@ public final class PeerTransport: Sendable {
         await withDiscardingTaskGroup { group in
             for await request in requests {
                 let (handler, servesOnEventLoop) = state.withLock { ($0.requestHandler, $0.servesOnEventLoop) }
-                let counters = counters
                 let executor: any TaskExecutor =
                     servesOnEventLoop(request.payload)
                     ? EventLoopTaskExecutor(request.channel.eventLoop) : globalConcurrentExecutor
@@ -184,7 +187,6 @@ public final class PeerTransport: Sendable {
                     let response = await handler(request.peer, request.payload)
                     guard !Task.isCancelled else { return }
                     let answer = { @Sendable in
-                        counters.framesSent.add(1, ordering: .relaxed)
                         request.channel.writeAndFlush(PeerFrame.response(id: request.id, payload: response), promise: nil)
                     }
                     guard let self else { return answer() }
@@ -273,7 +275,7 @@ public final class PeerTransport: Sendable {
         let surviving = settings.faultInjection ? applyOutboundFaults(messages, to: peer) : messages
         guard !surviving.isEmpty else { return }
         guard let link = raftLink(to: peer) else {
-            counters.droppedQueueFull.add(surviving.count, ordering: .relaxed)
+            counters.droppedQueueFull(surviving.count, to: peer)
             return
         }
         afterLinkDelay(to: peer) { link.enqueue(surviving) }
@@ -292,7 +294,7 @@ public final class PeerTransport: Sendable {
         // id and length prefix take 18 bytes; a larger payload would fail in the encoder and close the connection.
         guard payload.count <= PeerFrame.maximumLength - 18 else { throw .payloadTooLarge }
         if settings.faultInjection, isIsolated(peer) {
-            counters.droppedByFault.add(1, ordering: .relaxed)
+            counters.droppedByFault(1, peer: peer)
             throw .unreachable
         }
         guard let link = rpcLink(to: peer) else {

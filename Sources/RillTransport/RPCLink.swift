@@ -89,7 +89,6 @@ final class RPCLink: Sendable {
             self.complete(id, with: .failure(TransportError.timeout))
         }
         state.withLock { state in state.pending[id]?.timer = timer }
-        connector.counters.framesSent.add(1, ordering: .relaxed)
         channel.writeAndFlush(PeerFrame.request(id: id, payload: payload)).whenFailure { error in
             // A write refused on a closed channel never left this node; anything else may have.
             let notSent = (error as? ChannelError) == .ioOnClosedChannel

@@ -17,6 +17,8 @@ import Synchronization
 final class RaftLink: Sendable {
     let peer: NodeID
     private let connector: PeerConnector
+    /// This peer's counters, looked up once rather than per drain.
+    private let traffic: PeerCounters?
     private let state: Mutex<State>
 
     private enum Connection {
@@ -52,6 +54,7 @@ final class RaftLink: Sendable {
     init(peer: NodeID, address: PeerAddress, connector: PeerConnector) {
         self.peer = peer
         self.connector = connector
+        self.traffic = connector.counters.peer(peer)
         self.state = Mutex(State(address: address, backoff: connector.settings.initialBackoff))
     }
 
@@ -105,7 +108,7 @@ final class RaftLink: Sendable {
                 return (.nothing, dropped)
             }
         }
-        if dropped > 0 { connector.counters.droppedQueueFull.add(dropped, ordering: .relaxed) }
+        if dropped > 0 { connector.counters.droppedQueueFull(dropped, to: peer) }
         switch next {
         case .nothing: break
         case .connect: connect()
@@ -186,7 +189,10 @@ final class RaftLink: Sendable {
             return
         }
         connector.logger.debug("raft connection up", metadata: ["peer": "\(peer)"])
-        if reconnect { connector.counters.reconnects.add(1, ordering: .relaxed) }
+        if reconnect {
+            connector.counters.reconnects.add(1, ordering: .relaxed)
+            connector.counters.peer(peer)?.reconnects.add(1, ordering: .relaxed)
+        }
         if hasWork { channel.eventLoop.execute { self.drain(channel) } }
     }
 
@@ -308,11 +314,26 @@ final class RaftLink: Sendable {
             let frames = HeartbeatCoalescer.frames(
                 for: batch, maximumFrameBytes: maximumFrame, coalescingHeartbeats: peerVersion >= 2)
             for frame in frames { channel.write(frame, promise: nil) }
+            // Counted as they pass the connection's handler (`PeerConnectionHandler.write`).
             channel.flush()
-            connector.counters.framesSent.add(frames.count, ordering: .relaxed)
+            countCoalescing(frames)
         }
         // Still work left after the bound: continue in a later turn of the event loop.
         scheduleDrain(channel)
+    }
+
+    /// How well heartbeats coalesce: the beats that went out in `heartbeats` frames, and those frames.
+    private func countCoalescing(_ frames: [PeerFrame]) {
+        guard let traffic else { return }
+        var beats = 0
+        var beatFrames = 0
+        for case .heartbeats(let batch) in frames {
+            beats += batch.beats.count
+            beatFrames += 1
+        }
+        guard beatFrames > 0 else { return }
+        traffic.coalescedHeartbeats.add(beats, ordering: .relaxed)
+        traffic.heartbeatFrames.add(beatFrames, ordering: .relaxed)
     }
 }
 

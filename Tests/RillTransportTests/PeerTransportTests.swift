@@ -54,6 +54,9 @@ import Testing
             try await waitUntil("every group's heartbeat arrives") { b.inbox.count == 301 }
             #expect(Array(b.inbox.messages.dropFirst()) == beats)
             #expect(b.transport.stats.framesReceived - framesBefore == 1)
+            // The sender counts the coalescing: the connecting beat alone, then all 300 in one frame.
+            let traffic = try #require(a.transport.trafficByPeer[b.id])
+            #expect(traffic.coalescedHeartbeats == 301 && traffic.heartbeatFrames == 2)
         }
     }
 

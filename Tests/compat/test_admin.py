@@ -3,13 +3,20 @@
 /metrics, /admin/checksums and /admin/faults move there; /health, /ready and /admin/status answer on both,
 and Kinesis calls only on the API address. Every log line carries the node's id, zone and role, and the
 lines of a client request its x-amzn-RequestId.
+
+A node's /metrics also carries its peer transport's traffic by peer and connection kind (`rill_transport_*`).
 """
 
 import json
+import os
+import re
+import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
-from conftest import free_port, unique_name
+from cluster import Cluster
+from conftest import DEFAULT_BIN, free_port, unique_name
 
 
 def get(url: str) -> tuple[int, str]:
@@ -70,3 +77,56 @@ def test_admin_address_serves_metrics_and_takes_them_off_the_api(server_factory)
     assert any(line.get("request.id") == request_id for line in refused), refused
     text = node.log_path.read_text()
     assert "pk-do-not-log-me" not in text and "secret-bytes" not in text and "c2VjcmV0LWJ5dGVz" not in text
+
+
+def transport_series(text: str) -> dict[tuple[str, str, str], float]:
+    """(metric, peer, channel) -> value of the rill_transport_{frames,bytes}_{sent,received}_total series."""
+    series = {}
+    pattern = r"^(rill_transport_(?:frames|bytes)_(?:sent|received)_total)\{([^}]*)\}\s+(\S+)$"
+    for match in re.finditer(pattern, text, re.M):
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+        series[(match.group(1), labels.get("peer", ""), labels.get("channel", ""))] = float(match.group(3))
+    return series
+
+
+def test_three_nodes_export_peer_traffic_by_peer_and_channel(tmp_path):
+    cluster = Cluster(Path(os.environ.get("RILL_BIN", DEFAULT_BIN)), tmp_path).start()
+    try:
+        client = cluster.nodes[0].client()
+        name = unique_name("traffic")
+        client.create_stream(StreamName=name, ShardCount=1)
+        client.get_waiter("stream_exists").wait(StreamName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 50})
+        client.put_record(StreamName=name, PartitionKey="k", Data=b"x")
+
+        # Raft runs leader to followers (the metadata group spans all three), so each node sends Raft traffic to
+        # and hears it from some peer; gossip probes every member, so each pair exchanges frames on some channel.
+        # The series are sampled once a second, hence the wait.
+        def missing() -> list[str]:
+            gaps = []
+            for node in cluster.nodes:
+                series = transport_series(node.get("/metrics")[1].decode())
+                for metric in ["frames_sent", "frames_received", "bytes_sent", "bytes_received"]:
+                    name = f"rill_transport_{metric}_total"
+                    if sum(v for (m, _, channel), v in series.items() if m == name and channel == "raft") <= 0:
+                        gaps.append(f"node {node.node_id}: no raft {metric}")
+                for peer in (str(n.node_id) for n in cluster.nodes if n is not node):
+                    for metric in ["frames_sent", "frames_received"]:
+                        name = f"rill_transport_{metric}_total"
+                        if sum(v for (m, p, _), v in series.items() if m == name and p == peer) <= 0:
+                            gaps.append(f"node {node.node_id}: no {metric} with peer {peer}")
+                    # Every channel is exported for a known peer, so a dashboard shows zeros, not gaps.
+                    for channel in ["raft", "rpc", "gossip"]:
+                        if ("rill_transport_frames_sent_total", peer, channel) not in series:
+                            gaps.append(f"node {node.node_id}: no {channel} series for peer {peer}")
+            return gaps
+
+        deadline = time.monotonic() + 20
+        gaps = missing()
+        while gaps and time.monotonic() < deadline:
+            time.sleep(0.2)
+            gaps = missing()
+        assert not gaps, gaps
+        text = cluster.nodes[0].get("/metrics")[1].decode()
+        assert "rill_transport_refused_handshakes_total" in text
+    finally:
+        cluster.stop()

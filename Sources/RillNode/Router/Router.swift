@@ -27,6 +27,8 @@ public final class Router: Sendable {
     let leaders = Mutex<[RaftGroupID: NodeID]>([:])
     /// The key shard iterators are sealed with (cluster-wide), once any node told us.
     let iteratorKey = Mutex<[UInt8]?>(nil)
+    /// Samples the transport's counters into `metrics` once a second; cancelled by `shutdown()`.
+    private let sampler = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         settings: RouterSettings, transport: PeerTransport, gossip: GossipAgent, logger: Logger, metrics: RouterMetrics,
@@ -69,6 +71,15 @@ public final class Router: Sendable {
             router?.updatePeers()
         }
         gossip.start(seeds: settings.join)
+        router.sampler.withLock { task in
+            task = Task { [weak router] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .seconds(1)) } catch { return }
+                    guard let router else { return }
+                    router.metrics.transport.sample(router.transport)
+                }
+            }
+        }
         logger.info("router joined the cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
         return router
     }
@@ -100,6 +111,7 @@ public final class Router: Sendable {
     }
 
     public func shutdown() async {
+        sampler.withLock { $0 }?.cancel()
         await gossip.leave()
         await transport.shutdown()
     }
