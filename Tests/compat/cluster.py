@@ -126,9 +126,14 @@ class Cluster:
                       enumerate(ports)]
 
     def start(self, timeout: float = 60.0) -> "Cluster":
-        for node in self.nodes:
-            node.start()
-        self.wait_ready(timeout)
+        try:
+            for node in self.nodes:
+                node.start()
+            self.wait_ready(timeout)
+        except BaseException:
+            # A fixture whose setup fails gets no teardown: leave no node running behind.
+            self.stop()
+            raise
         return self
 
     def wait_ready(self, timeout: float = 60.0, nodes: Optional[list[ClusterNode]] = None) -> None:
