@@ -44,7 +44,13 @@ struct StatusCommand: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
-        print(Self.membersTable(members, views: views))
+        let removed = Set(first["removedNodes"] as? [Int] ?? [])
+        print(Self.membersTable(members.filter { !removed.contains($0["id"] as? Int ?? -1) }, views: views))
+        if let moving = first["movingShards"] as? Int, moving > 0 || !removed.isEmpty {
+            // Membership changes under way (operations.md, "Remove a node"): 0 moving means every move is done.
+            let gone = removed.sorted().map(String.init).joined(separator: ", ")
+            print("\nshards moving to new replicas: \(moving)" + (gone.isEmpty ? "" : "; removed nodes: \(gone)"))
+        }
         print("")
         print(Self.groupsTable(views))
     }
@@ -91,7 +97,10 @@ struct StatusCommand: AsyncParsableCommand {
             let leaderLast = leaderView?.group["lastIndex"] as? Int
             let lags = replicas.sorted { $0.node < $1.node }.map { replica -> String in
                 let last = replica.group["lastIndex"] as? Int ?? 0
-                let mark = (replica.group["abstaining"] as? Bool) == true ? " (catching up, no vote)" : ""
+                let learners = leaderView?.group["learners"] as? [Int] ?? []
+                let mark =
+                    (replica.group["abstaining"] as? Bool) == true
+                    ? " (catching up, no vote)" : learners.contains(replica.node) ? " (learner)" : ""
                 return "\(replica.node): \(leaderLast.map { max(0, $0 - last) }.map(String.init) ?? "?")\(mark)"
             }
             rows.append([

@@ -4,11 +4,12 @@ replicas move to another node of its zone, one single-server Raft change at a ti
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 from conftest import wait_active
 # The three-node fixture and the writer that remembers what was acknowledged are the replication tests'.
-from test_cluster import STREAM, Writer, check_history, cluster, read_everything  # noqa: F401
+from test_cluster import BINARY, STREAM, Writer, check_history, cluster, read_everything  # noqa: F401
 
 
 def wait_for(condition, timeout: float, message):
@@ -59,6 +60,13 @@ def test_a_dead_node_is_replaced_by_a_new_node_in_its_zone_which_then_counts_tow
     assert meta["voters"] == [1, 2, 4], meta
     assert cluster.node(1).status()["removedNodes"] == [3]
     moved_in = time.monotonic() - removed_at
+    # `rill status` says what was removed, and lists the newcomer among every stream group's replicas.
+    shown = subprocess.run([str(BINARY), "status", "--endpoint", cluster.node(1).endpoint], capture_output=True,
+                           text=True, timeout=30)
+    assert shown.returncode == 0, shown.stderr
+    assert "shards moving to new replicas: 0; removed nodes: 3" in shown.stdout, shown.stdout
+    rows = [line for line in shown.stdout.splitlines() if line.startswith(STREAM + "/")]
+    assert len(rows) == 3 and all("4: " in row for row in rows), shown.stdout
     # Node 4 now counts: with node 2 gone too, nodes 1 and 4 still make a majority of every group.
     cluster.node(2).kill()
     killed_at = time.monotonic()
