@@ -63,8 +63,8 @@ extension Node {
     /// newest gossiped hint, or the preferred replica. nil while an election is under way.
     func leader(of group: RaftGroupID, replicas: [UInt64]?) async -> NodeID? {
         if let driver = registry.driver(for: group) {
-            let status = await driver.status
-            return status.role == .leader ? me : status.leader
+            let leadership = await driver.leadership
+            return leadership.role == .leader ? me : leadership.leader
         }
         if let known = leaderHints.withLockedValue({ $0[group] }) { return known }
         if let gossiped = cluster?.gossip.leadershipHints()[group]?.leader { return gossiped }
@@ -79,9 +79,9 @@ extension Node {
         guard cluster != nil else { return try await replica(for: stream, shard: shard) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
         if let replica = localReplica(streamID: stream.id, shard: shard.index) {
-            let status = await replica.driver.status
-            if status.role == .leader {
-                guard status.appliedInTerm else { throw Redirect(hint: me) }
+            let leadership = await replica.driver.leadership
+            if leadership.role == .leader {
+                guard leadership.appliedInTerm else { throw Redirect(hint: me) }
                 return replica
             }
         }

@@ -324,7 +324,12 @@ public actor RaftGroupDriver {
                 ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
                 : 0,
             resting: resting, configuration: node.configuration,
-            appliedInTerm: node.role == .leader && node.log.term(at: node.appliedIndex) == node.term)
+            appliedInTerm: leadership.appliedInTerm)
+    }
+
+    /// Role and leader only: what routing asks on every write, without the rest of `status`.
+    public var leadership: (role: Raft.Role, leader: NodeID?, appliedInTerm: Bool) {
+        (node.role, node.leader, node.role == .leader && node.log.term(at: node.appliedIndex) == node.term)
     }
 
     // MARK: - Processing
