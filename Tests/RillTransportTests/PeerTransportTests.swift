@@ -43,9 +43,7 @@ import Testing
         let b = try await TestNode.start(2)
         connect([a, b])
         try await withNodes([a, b]) {
-            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
-            try await waitUntil("connected") { b.inbox.count == 1 }
-            let framesBefore = b.transport.stats.framesReceived
+            let framesBefore = try await raftLinkUp(from: a, to: b)
             let beats = (0..<300).map { index in
                 heartbeat(from: a.id, to: b.id, tag: 2, group: .shard(streamID: "s", shard: ShardID(index: UInt32(index))))
             }
@@ -66,9 +64,7 @@ import Testing
         connect([a, b])
         try await withNodes([a, b]) {
             // Connect first, so the appends go out in one drain rather than trickling.
-            a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
-            try await waitUntil("connected") { b.inbox.count == 1 }
-            let framesBefore = b.transport.stats.framesReceived
+            let framesBefore = try await raftLinkUp(from: a, to: b)
             let appends = (2...9).map { append(from: a.id, to: b.id, tag: $0, bytes: 512 * 1024) }
             a.transport.send(appends, to: b.id)
             try await waitUntil("all appends arrive") { b.inbox.count == 9 }

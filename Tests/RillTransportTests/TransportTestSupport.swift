@@ -136,3 +136,11 @@ func withNodes<T>(_ nodes: [TestNode], _ body: () async throws -> T) async throw
         throw error
     }
 }
+
+/// Sends one heartbeat from `a` to `b` and waits until it arrives, so the Raft link is up; returns how many
+/// frames `b` had received by then, for tests that count the frames of what they send next.
+func raftLinkUp(from a: TestNode, to b: TestNode) async throws -> Int {
+    a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+    try await waitUntil("connected") { b.inbox.count == 1 }
+    return b.transport.stats.framesReceived
+}
