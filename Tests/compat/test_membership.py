@@ -111,6 +111,10 @@ def test_a_live_member_removed_hands_over_its_leadership_and_deletes_its_copies(
     sums = cluster.wait_converged(timeout=90)
     assert sorted(sums) == [2, 3, 4]
     check_history(writer, read_everything(cluster.node(2), STREAM))
+    # Restarted on its old data, the removed node learns it was removed and exits, saying why.
+    leaving.start()
+    assert leaving.proc.wait(timeout=30) == 78, leaving.log_tail()
+    assert "this node was removed from the cluster" in leaving.log_path.read_text(), leaving.log_tail()
     # A removed node's id is not taken back, and removing an unknown node says so.
     status, body = cluster.node(2).post("/admin/members/remove", b'{"node": 99}')
     assert status == 404, body
