@@ -120,6 +120,8 @@ extension Node {
     private func reshard(
         _ stream: StreamMetadata, parents: [ShardMetadata], children: [ReshardCommand.Child], _ namespace: Namespace
     ) async throws {
+        // Children are placed like any new shard: with no members to place them on, nothing is sealed.
+        guard metadata.catalog.canPlace else { throw Catalog.notPlaceable }
         let now = clock.nowMillis()
         var sealed: [ReshardCommand.Parent] = []
         for parent in parents {

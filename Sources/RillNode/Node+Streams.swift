@@ -27,6 +27,8 @@ extension Node {
         if let tags { try TagRules.validate(tags.map(\.key), values: tags.map(\.value)) }
         let catalog = metadata.catalog
         if catalog.stream(name, in: namespace) != nil { throw KinesisError.streamExists(name, account: namespace.account) }
+        // Checked again where the command applies; refusing here spares a metadata entry.
+        guard catalog.canPlace else { throw Catalog.notPlaceable }
         try checkShardLimit(adding: count, namespace)
         if streamMode == .onDemand, catalog.onDemandStreamCount(in: namespace) >= Catalog.onDemandStreamLimit {
             throw KinesisError(.limitExceeded, "This request would exceed the on-demand stream limit for the account.")

@@ -37,6 +37,8 @@ public final class Node: Sendable {
     let shardMaps = NIOLockedValueBox<[String: (shardCount: Int, map: ShardMap)]>([:])
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
+    /// The placement audit's last two findings (`auditPlacement`).
+    let placementAudit = NIOLockedValueBox(PlacementAuditState())
     /// Signals that the catalog changed, so the replica set follows it.
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>
@@ -123,8 +125,10 @@ public final class Node: Sendable {
         // shard right after a clean restart of the whole cluster with them on: followers that restart behind the
         // last commit widen a read gap we have not closed yet. Every group announces commits at once until then.
         let eagerCommitNotice = true
+        // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
+        // grows from one copy): its leader must heartbeat the members it adds.
         return GroupPlan(
-            me: me, voters: voters, tickInterval: voters == [me] ? nil : settings.tickInterval,
+            me: me, voters: voters, tickInterval: settings.tickInterval,
             options: Raft.Options(
                 electionTicks: settings.electionTicks, heartbeatTicks: 1, eagerCommitNotice: eagerCommitNotice),
             send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
@@ -222,11 +226,16 @@ public final class Node: Sendable {
         }
     }
 
-    /// Whether this node holds a replica of `shard` (a shard placed before placement existed is this node's).
-    /// A node leaving the shard's group keeps its copy until the move is done.
+    /// Whether this node holds a replica of `shard`: placement put it here (a node leaving the shard's group
+    /// keeps its copy until the move is done). A one-node cluster holds every shard.
     func holds(_ shard: ShardMetadata) -> Bool {
-        guard let replicas = shard.replicas else { return true }
-        return replicas.contains(me.rawValue) || shard.leaving?.contains(me.rawValue) == true
+        if case .open = plan(for: shard) { return true }
+        return false
+    }
+
+    /// How this node runs its copy of `shard` (`ReplicaPlan`).
+    func plan(for shard: ShardMetadata) -> ReplicaPlan.Decision {
+        ReplicaPlan.decide(shard, me: me.rawValue, mode: cluster == nil ? .singleNode : .cluster)
     }
 
     /// The replica of a shard if it is open on this node.
@@ -268,20 +277,34 @@ public final class Node: Sendable {
         // One open per shard, however many callers race: two groups on one directory would corrupt it. The
         // first caller's task does the open; the others await the same task, and it ends with the open.
         let key = "\(stream.id)/\(shard.index)"
+        let voters: [UInt64]
+        let setAside: Bool
+        switch plan(for: shard) {
+        case .open(let planned, let setAsideOlderCopy):
+            (voters, setAside) = (planned, setAsideOlderCopy)
+        case .notHeld:
+            throw KinesisError.internalFailure("shard \(shard.id.name) of \(stream.name) is not placed on this node")
+        case .unplaced:
+            // A bug, never a fallback: a group opened without placed voters leads alone and loses what it
+            // acknowledges. The controller places such shards (`healUnplacedShards`).
+            logger.critical(
+                "refusing to open a shard that has no placement",
+                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"])
+            throw Catalog.notPlaceable
+        }
         let opening = openings.withLockedValue { table -> Task<ShardReplica, any Error> in
             if let pending = table[key] { return pending }
             let directory = shardDirectory(streamID: stream.id, shard: shard.id)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
             let plan = cluster.map { cluster in
-                Self.plan(
-                    voters: (shard.initialReplicas ?? shard.replicas ?? [me.rawValue]).map { NodeID($0) }, me: me, cluster: cluster,
-                    registry: registry, group: group)
+                Self.plan(voters: voters.map { NodeID($0) }, me: me, cluster: cluster, registry: registry, group: group)
             } ?? .soleVoter(me)
             let raftMetrics = metrics.raft
             // The group outlives the request that may be opening it: its loops must not carry that request's id.
             let task = RequestLogContext.unbound {
                 Task {
-                    try await ShardReplica.open(
+                    if setAside { try self.setAsideCopyFromBeforeHeal(stream: stream, shard: shard, directory: directory) }
+                    return try await ShardReplica.open(
                         stream: stream, shard: shard, directory: directory, plan: plan, stateLog: stateLog,
                         flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger, registry: registry,
                         onSnapshotInstalled: { raftMetrics.snapshotInstalled() })
@@ -334,4 +357,10 @@ public final class Node: Sendable {
             logger.warning("could not remove a deleted stream's data", metadata: ["path": "\(path)", "error": "\(error)"])
         }
     }
+}
+
+/// What the placement audit saw in its last round, and what it reports (seen in two rounds in a row).
+struct PlacementAuditState: Sendable {
+    var previous: [PlacementAudit.Violation] = []
+    var reported: [PlacementAudit.Violation] = []
 }

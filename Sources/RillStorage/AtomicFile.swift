@@ -19,3 +19,21 @@ public enum AtomicFile {
         return try file.read(count: Int(size), at: 0)
     }
 }
+
+/// Whole directories moved durably.
+public enum DurableDirectory {
+    /// Moves the directory at `path` to `destination` (its parent made if missing) and fsyncs both parents,
+    /// so the move survives a crash before anything that depends on it happens (ARCHITECTURE.md, rule).
+    public static func move(_ path: String, to destination: String) throws(StorageError) {
+        let parent = FileSystem.parentDirectory(of: destination)
+        try FileSystem.makeDirectories(parent)
+        try FileSystem.rename(path, to: destination)
+        try FileSystem.syncDirectory(parent)
+        try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+    }
+
+    /// Makes `path` and its missing parents, durably.
+    public static func make(_ path: String) throws(StorageError) {
+        try FileSystem.makeDirectories(path)
+    }
+}

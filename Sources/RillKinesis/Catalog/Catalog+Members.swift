@@ -92,6 +92,33 @@ extension Catalog {
         return found ? .success(()) : .failure(KinesisError(.resourceNotFound, "No shard \(index) in stream \(streamID)."))
     }
 
+    /// Places the shards that have none (see `CatalogCommand.healUnplacedShards`). The copy kept is the one
+    /// the placement makes preferred leader; the group starts as that copy alone (`initialReplicas`) and moves
+    /// to the placed replicas, so the controller's move machinery grows it one member at a time.
+    mutating func healUnplacedShards() -> Result<Void, KinesisError> {
+        guard canPlace else { return .failure(Self.notPlaceable) }
+        // Placements first (they advance the ordinal), in the fixed shard order, then written in.
+        var placements: [[UInt64]] = []
+        forEachShard { shard in
+            if shard.replicas == nil { placements.append([]) }
+        }
+        placements = placements.map { _ in placeNextShard() }
+        var next = placements.makeIterator()
+        forEachShard { shard in
+            guard shard.replicas == nil, let placed = next.next() else { return }
+            shard.replicas = placed
+            shard.initialReplicas = [placed[0]]
+            shard.healedFrom = placed[0]
+            shard.leaving = []
+        }
+        return .success(())
+    }
+
+    /// Shards that no placement chose replicas for.
+    public var unplacedShards: [(stream: StreamMetadata, shard: ShardMetadata)] {
+        allStreams.flatMap { stream in stream.shards.filter { $0.replicas == nil }.map { (stream, $0) } }
+    }
+
     /// Shards whose group is moving to a new membership, with the stream they belong to.
     public var movingShards: [(stream: StreamMetadata, shard: ShardMetadata)] {
         allStreams.flatMap { stream in stream.shards.filter { $0.leaving != nil }.map { (stream, $0) } }

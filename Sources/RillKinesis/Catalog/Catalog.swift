@@ -58,6 +58,9 @@ public struct Catalog: Sendable, Equatable {
             if streams[create.namespace]?[create.name] != nil {
                 return .failure(.streamExists(create.name, account: create.namespace.account))
             }
+            // A shard's voters come from placement and nowhere else (ARCHITECTURE.md, rule): with no members
+            // yet, nothing is created, and every replica of the catalog refuses alike.
+            guard !members.isEmpty else { return .failure(Self.notPlaceable) }
             create.epoch = Swift.max(create.epoch, lastEpoch + 1)
             lastEpoch = create.epoch
             let shards = HashRange.evenSplit(count: create.shardCount).enumerated().map { index, range in
@@ -168,6 +171,7 @@ public struct Catalog: Sendable, Equatable {
             guard var stream = streams[reshard.namespace]?[reshard.name] else {
                 return .failure(.streamNotFound(reshard.name, account: reshard.namespace.account))
             }
+            guard !members.isEmpty else { return .failure(Self.notPlaceable) }
             let placements = reshard.children.map { _ in placeNextShard() }
             let result = Self.apply(reshard, placements: placements, to: &stream)
             if case .success = result {
@@ -186,13 +190,23 @@ public struct Catalog: Sendable, Equatable {
             return removeMember(id)
         case .finishMove(let streamID, let shard):
             return finishMove(streamID: streamID, shard: shard)
+        case .healUnplacedShards:
+            return healUnplacedShards()
         }
     }
 
-    /// The replicas of a new shard, and the ordinal moves on; nil before the controller set the members
-    /// (a single node then holds every shard).
-    private mutating func placeNextShard() -> [UInt64]? {
-        guard !members.isEmpty else { return nil }
+    /// The answer to a call that would create shards before the catalog has members to place them on: the
+    /// first moments of a cluster, before the controller recorded the founders. Retryable, as AWS's own answer
+    /// to calls on a stream that is still being created.
+    public static let notPlaceable = KinesisError(
+        .limitExceeded, "The cluster is still forming: no members to place new shards on yet. Retry shortly.")
+
+    /// Whether a shard created now would get its replicas from placement.
+    public var canPlace: Bool { !members.isEmpty }
+
+    /// The replicas of a new shard, and the ordinal moves on. Callers refuse before asking when there are no
+    /// members; the result is then never empty.
+    mutating func placeNextShard() -> [UInt64] {
         defer { placedShards += 1 }
         return Placement.replicas(members: members, ordinal: placedShards)
     }
@@ -205,7 +219,7 @@ public struct Catalog: Sendable, Equatable {
 
     /// Applies a split or merge: parents close at their seal index, children open with the next indices.
     static func apply(
-        _ reshard: ReshardCommand, placements: [[UInt64]?], to stream: inout StreamMetadata
+        _ reshard: ReshardCommand, placements: [[UInt64]], to stream: inout StreamMetadata
     ) -> Result<Void, KinesisError> {
         for parent in reshard.parents {
             guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {
@@ -227,7 +241,7 @@ public struct Catalog: Sendable, Equatable {
                     adjacentParent: reshard.parents.count > 1 ? reshard.parents[1].index : nil,
                     startingHashKey: child.startingHashKey, endingHashKey: child.endingHashKey, epoch: reshard.epoch,
                     createdMillis: reshard.millis, closedMillis: nil, sealIndex: nil,
-                    replicas: placements.indices.contains(position) ? placements[position] : nil))
+                    replicas: placements[position]))
         }
         return .success(())
     }

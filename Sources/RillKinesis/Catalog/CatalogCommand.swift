@@ -28,6 +28,10 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case removeMember(id: UInt64)
     /// The shard's group now has exactly its `replicas` as members: the leaving nodes may drop their copies.
     case finishMove(streamID: String, shard: UInt32)
+    /// Places every shard that has no placement (made by builds that created shards before the founders were
+    /// members, each node then leading its own copy alone): the placement's preferred leader keeps its copy,
+    /// and the group grows from it to the placed replicas as in a move.
+    case healUnplacedShards
 }
 
 /// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the

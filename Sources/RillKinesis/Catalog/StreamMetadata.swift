@@ -29,8 +29,9 @@ public struct ShardMetadata: Codable, Sendable, Equatable {
     public var closedMillis: Int64?
     /// The seal entry's index: the end of the shard's sequence-number range.
     public var sealIndex: UInt64?
-    /// The nodes holding the shard's replicas, preferred leader first; nil on a single node's catalog from
-    /// before placement (that node holds it).
+    /// The nodes holding the shard's replicas, preferred leader first. nil only on a single node's catalog from
+    /// before placement (that node holds it), or on a cluster's catalog written by a build that created shards
+    /// before the founders were members: `healUnplacedShards` places those.
     public var replicas: [UInt64]?
     /// Set while the shard's group moves to `replicas` (a member was removed or added): the nodes that leave
     /// it, which keep their copies until the move is done. nil when the group's membership is `replicas`.
@@ -38,6 +39,10 @@ public struct ShardMetadata: Codable, Sendable, Equatable {
     /// The replicas the shard was created with, once they have changed: the membership a copy that starts from
     /// an empty log assumes until its leader tells it the current one (so a newcomer never thinks it votes).
     public var initialReplicas: [UInt64]?
+    /// Set when the shard was placed by `healUnplacedShards`: the node whose copy was kept. Every other node
+    /// that held a copy from before (a sole-voter group of its own, diverged) sets it aside and catches up
+    /// from this one.
+    public var healedFrom: UInt64?
 
     public var id: ShardID { ShardID(index: index) }
     public var isOpen: Bool { closedMillis == nil }

@@ -12,7 +12,12 @@ extension Node {
         let status = await metadata.driver.status
         guard status.leader != nil else { return (false, "no metadata leader yet") }
         let catalog = metadata.catalog
-        guard catalog.clusterID != nil, !catalog.members.isEmpty else { return (false, "metadata not loaded yet") }
+        guard catalog.clusterID != nil, !catalog.iteratorKey.isEmpty else { return (false, "metadata not loaded yet") }
+        // A stream created now must be placed: in a cluster, on every founder's zone.
+        guard catalog.canPlace else { return (false, "no members recorded yet; new shards could not be placed") }
+        if let cluster, catalog.members.count < min(3, cluster.voters.count) {
+            return (false, "\(catalog.members.count) members recorded; new shards want \(min(3, cluster.voters.count)) replicas")
+        }
         return (true, "ready")
     }
 
@@ -28,6 +33,7 @@ extension Node {
             // Shards whose replicas are moving after a membership change; 0 once every move is done.
             w.key("movingShards"); w.int(metadata.catalog.movingShards.count)
             w.key("removedNodes"); Self.writeIDs(Set(metadata.catalog.removedMembers.map { NodeID($0) }), into: &w)
+            w.key("placementViolations"); writeViolations(placementAudit.withLockedValue { $0.reported }, into: &w)
         }
         w.key("groups")
         w.beginArray()
@@ -108,6 +114,20 @@ extension Node {
         w.key("voters"); Self.writeIDs(status.configuration.voters, into: &w)
         w.key("learners"); Self.writeIDs(status.configuration.learners, into: &w)
         w.endObject()
+    }
+
+    private func writeViolations(_ violations: [PlacementAudit.Violation], into w: inout JSONWriter) {
+        w.beginArray()
+        for violation in violations {
+            w.beginObject()
+            w.key("stream"); w.string(violation.stream)
+            w.key("streamId"); w.string(violation.streamID)
+            if let shard = violation.shard { w.key("shardId"); w.string(ShardID(index: shard).name) }
+            if let node = violation.node { w.key("node"); w.int(Int(node)) }
+            w.key("problem"); w.string(violation.problem)
+            w.endObject()
+        }
+        w.endArray()
     }
 
     private static func writeIDs(_ ids: Set<NodeID>, into w: inout JSONWriter) {

@@ -129,6 +129,35 @@ extension Node {
         }
         metrics.raft.keep(only: groups)
         cluster?.gossip.setLeadershipHints(leading)
+        await auditPlacement()
+    }
+
+    /// Checks the placement invariant over the catalog and the groups held here (`PlacementAudit`). A
+    /// violation counts once it is seen in two audits in a row: a node's catalog may trail a move's first
+    /// configuration change by a moment.
+    func auditPlacement() async {
+        guard cluster != nil else { return }
+        let catalog = metadata.catalog
+        var views: [PlacementAudit.GroupView] = []
+        for replica in allReplicas() {
+            let configuration = await replica.driver.status.configuration
+            views.append(
+                PlacementAudit.GroupView(
+                    streamID: replica.streamID, shard: replica.shard.index, voters: configuration.voters.map(\.rawValue),
+                    learners: configuration.learners.map(\.rawValue)))
+        }
+        let seen = PlacementAudit.check(catalog: catalog) + PlacementAudit.check(catalog: catalog, node: me.rawValue, groups: views, settled: false)
+        let (lasting, new) = placementAudit.withLockedValue { audit -> ([PlacementAudit.Violation], [PlacementAudit.Violation]) in
+            let lasting = seen.filter { audit.previous.contains($0) }
+            let new = lasting.filter { !audit.reported.contains($0) }
+            audit.previous = seen
+            audit.reported = lasting
+            return (lasting, new)
+        }
+        metrics.cluster.placementAudited(violations: lasting.count)
+        for violation in new {
+            logger.critical("placement invariant violated", metadata: ["violation": "\(violation)"])
+        }
     }
 
     static func randomKey() -> [UInt8] {

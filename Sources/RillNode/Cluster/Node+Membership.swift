@@ -19,7 +19,8 @@ extension Node {
             _ = try await metadata.propose(.setMembers(founders), stampMillis: clock.nowMillis())
             catalog = metadata.catalog
         }
-        try await admitNewNodes(cluster, catalog)
+        try await healUnplacedShards()
+        try await admitNewNodes(cluster, metadata.catalog)
         await reconfigureMetadataGroup(metadata.catalog)
         try await driveShardMoves(metadata.catalog)
     }

@@ -196,7 +196,13 @@ extension Node {
             }
         case .routes(let name, let arn, let region):
             // No stream: a router only wants the iterator key.
-            guard !name.isEmpty else { return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey) }
+            // A router asks this before it says it is ready, so answer only once a stream created now would be
+            // placed (and the key exists).
+            guard !name.isEmpty else {
+                let (ready, reason) = await readiness()
+                guard ready else { return .error(code: KinesisErrorCode.limitExceeded.rawValue, message: "not ready: \(reason)") }
+                return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey)
+            }
             return await Self.answering {
                 let selector = StreamSelector(name: name, arn: arn.flatMap(StreamARN.init(parsing:)))
                 let namespace = Namespace(account: self.configuration.accountID, region: region ?? self.configuration.defaultRegion)

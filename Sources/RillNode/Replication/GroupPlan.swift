@@ -30,7 +30,10 @@ extension RaftGroupDriver {
     /// Starts the group as `plan` says. A sole voter returns once it leads and has applied everything
     /// committed before; a member of a larger group returns at once (the cluster elects a leader).
     func start(_ plan: GroupPlan) async throws {
-        if plan.isSoleVoter {
+        // The log's configuration, not the plan's: a group that started as this node alone (a healed shard)
+        // may have grown since, and then needs an election like any other.
+        let configuration = status.configuration
+        if configuration.voters == [plan.me] && configuration.learners.isEmpty {
             try await startAsSoleVoter()
             return
         }

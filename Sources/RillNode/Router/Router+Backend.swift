@@ -34,10 +34,17 @@ extension Router: APIBackend {
         return voter.api
     }
 
-    /// Ready once it knows the cluster and gossip shows a live node.
+    /// Ready once gossip shows a live node and a node has said it is ready (a stream created now would be
+    /// placed): the iterator key is only handed out then, and is kept.
     public func readiness() async -> (ready: Bool, reason: String) {
         let alive = gossip.members.contains { $0.role == .node && $0.status.isAlive }
-        return alive ? (true, "ready") : (false, "no live node in gossip yet")
+        guard alive else { return (false, "no live node in gossip yet") }
+        do {
+            _ = try await currentIteratorKey()
+        } catch {
+            return (false, "no node is ready yet: \(error)")
+        }
+        return (true, "ready")
     }
 
     /// The router's gossip view and the leaders it routes to, as JSON (`GET /admin/status`).
