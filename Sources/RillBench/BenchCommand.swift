@@ -116,6 +116,8 @@ public struct BenchCommand: AsyncParsableCommand {
         var setupError: (any Error)? = nil
         do {
             try await admin.waitUntilActive(name)
+            report.replication = await ReplicationCheck.run(stream: name, endpoint: settings.endpoint, group: group)
+            Progress.writeStandardError("replication: \(report.replication.summary)\n")
             try await phases(into: &report, stream: name, group: group, admin: admin)
         } catch {
             if report.failure == nil { setupError = error }

@@ -18,6 +18,8 @@ struct Report {
     var phases: [PhaseResult]
     /// Why the run stopped before its last phase, if it did.
     var failure: String? = nil
+    /// How the measured stream was replicated while it ran.
+    var replication = Replication.unknown
 
     /// The percentiles reported, with their labels.
     static let percentiles: [(label: String, key: StaticString, value: Double)] = [
@@ -30,6 +32,7 @@ struct Report {
             "rill bench  \(settings.endpoints.map(\.description).joined(separator: ","))  stream \(stream)  \(settings.recordBytes)-byte records  "
                 + "\(settings.producers) producers  batch \(settings.batch)"
         )
+        lines.append("replication  \(replication.summary)")
         for phase in phases {
             let tally = phase.tally
             lines.append("")
@@ -73,6 +76,13 @@ struct Report {
         writer.int(settings.recordBytes)
         writer.key("eventLoopThreads")
         writer.int(settings.eventLoopThreads)
+        writer.key("replication")
+        writer.beginObject()
+        writer.key("replicated")
+        writer.bool(replication.replicated)
+        writer.key("summary")
+        writer.string(replication.summary)
+        writer.endObject()
         writer.key("phases")
         writer.beginArray()
         for phase in phases {

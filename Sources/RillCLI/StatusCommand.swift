@@ -53,6 +53,37 @@ struct StatusCommand: AsyncParsableCommand {
         }
         print("")
         print(Self.groupsTable(views))
+        print("")
+        let problems = Self.placementProblems(views)
+        print(problems.isEmpty ? "placement: every shard has its placed voters, in distinct zones, on every node" : "placement problems:")
+        for problem in problems { print("  " + problem) }
+    }
+
+    /// The placement invariant across the nodes' reports: what each node's own audit found, and groups whose
+    /// voters differ between nodes or that a node leads alone while others are members.
+    static func placementProblems(_ views: [Int: [String: Any]]) -> [String] {
+        var problems: [String] = []
+        var voters: [String: [(node: Int, voters: [Int])]] = [:]
+        for node in views.keys.sorted() {
+            let view = views[node] ?? [:]
+            for violation in view["placementViolations"] as? [[String: Any]] ?? [] {
+                let shard = violation["shardId"] as? String ?? ""
+                problems.append("node \(node): \(violation["stream"] as? String ?? "")/\(shard) \(violation["problem"] as? String ?? "")")
+            }
+            for group in view["groups"] as? [[String: Any]] ?? [] {
+                guard let stream = group["stream"] as? String, let shard = group["shardId"] as? String else { continue }
+                let ids = (group["voters"] as? [Int] ?? []).sorted()
+                if ids == [node] && views.count > 1 { problems.append("\(stream)/\(shard) is led by node \(node) alone") }
+                voters["\(stream)/\(shard)", default: []].append((node, ids))
+            }
+        }
+        for name in voters.keys.sorted() {
+            let seen = voters[name] ?? []
+            if Set(seen.map(\.voters)).count > 1 {
+                problems.append("\(name): nodes disagree on its voters (\(seen.map { "node \($0.node): \($0.voters)" }.joined(separator: "; ")))")
+            }
+        }
+        return problems
     }
 
     static func status(of endpoint: String, group: MultiThreadedEventLoopGroup) async throws -> [String: Any] {

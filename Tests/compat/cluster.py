@@ -234,6 +234,62 @@ class Cluster:
         raise AssertionError(f"replicas did not converge within {timeout}s: {json.dumps(str(last))[:2000]}")
 
 
+    def placement_problems(self) -> list[str]:
+        """What breaks the placement invariant in the live nodes' /admin/status: every shard group has the same
+        voters on every node that holds it, as many as there are members up to three, in distinct zones, never
+        a node alone; every copy is held by each of its voters that is alive; no node reports a violation."""
+        live = [n for n in self.nodes if n.alive()]
+        statuses = {n.node_id: n.status() for n in live}
+        zones: dict[int, str] = {}
+        members = 0
+        for status in statuses.values():
+            nodes = [m for m in status.get("members", []) if m["role"] == "node" and m["state"] != "left"]
+            members = max(members, len(nodes))
+            for member in status.get("members", []):
+                zones[member["id"]] = member["zone"]
+        wanted = min(3, members)
+        problems: list[str] = []
+        views: dict[tuple[str, str], dict[int, list[int]]] = {}
+        for node_id, status in statuses.items():
+            for violation in status.get("placementViolations", []):
+                problems.append(f"node {node_id} reports {violation}")
+            for group in status["groups"]:
+                if not group.get("shardId"):
+                    continue
+                key = (group["stream"], group["shardId"])
+                voters = sorted(group["voters"])
+                views.setdefault(key, {})[node_id] = voters
+                if voters == [node_id] and wanted > 1:
+                    problems.append(f"{key} is led by node {node_id} alone")
+                elif len(voters) != wanted:
+                    problems.append(f"{key} on node {node_id} has voters {voters}, wants {wanted}")
+                elif len({zones.get(v) for v in voters}) != min(wanted, len(set(zones.values()))):
+                    problems.append(f"{key} on node {node_id} has voters {voters} in zones {[zones.get(v) for v in voters]}")
+        live_ids = set(statuses)
+        for key, by_node in views.items():
+            if len({tuple(v) for v in by_node.values()}) > 1:
+                problems.append(f"{key}: nodes disagree on voters {by_node}")
+            voters = next(iter(by_node.values()))
+            missing = [v for v in voters if v in live_ids and v not in by_node]
+            if missing:
+                problems.append(f"{key}: voters {missing} are alive but hold no copy")
+        return problems
+
+    def assert_placement(self, timeout: float = 30.0) -> None:
+        """Waits until the placement invariant holds on the live nodes (moves and heals settle first)."""
+        deadline = time.monotonic() + timeout
+        problems: list[str] = []
+        while time.monotonic() < deadline:
+            try:
+                problems = self.placement_problems()
+            except (urllib.error.URLError, OSError) as error:
+                problems = [f"status unreadable: {error}"]
+            if not problems:
+                return
+            time.sleep(0.2)
+        raise AssertionError("placement invariant does not hold:\n" + "\n".join(problems[:40]))
+
+
 class ClusterRouter(ClusterNode):
     """A `rill router` process in front of a Cluster's nodes; restarted, killed and paused like a node."""
 

@@ -102,7 +102,7 @@ extension Catalog {
         forEachShard { shard in
             if shard.replicas == nil { placements.append([]) }
         }
-        placements = placements.map { _ in placeNextShard() }
+        placements = placements.compactMap { _ in placeNextShard() }
         var next = placements.makeIterator()
         forEachShard { shard in
             guard shard.replicas == nil, let placed = next.next() else { return }

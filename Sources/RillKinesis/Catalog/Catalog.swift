@@ -59,8 +59,10 @@ public struct Catalog: Sendable, Equatable {
                 return .failure(.streamExists(create.name, account: create.namespace.account))
             }
             // A shard's voters come from placement and nowhere else (ARCHITECTURE.md, rule): with no members
-            // yet, nothing is created, and every replica of the catalog refuses alike.
-            guard !members.isEmpty else { return .failure(Self.notPlaceable) }
+            // yet, nothing is created, and every replica of the catalog refuses alike. Entries from builds that
+            // did not ask for this still apply as they did (the log replays from its start), unplaced; the
+            // controller heals those (`healUnplacedShards`).
+            if create.requiresPlacement == true, !canPlace { return .failure(Self.notPlaceable) }
             create.epoch = Swift.max(create.epoch, lastEpoch + 1)
             lastEpoch = create.epoch
             let shards = HashRange.evenSplit(count: create.shardCount).enumerated().map { index, range in
@@ -171,14 +173,14 @@ public struct Catalog: Sendable, Equatable {
             guard var stream = streams[reshard.namespace]?[reshard.name] else {
                 return .failure(.streamNotFound(reshard.name, account: reshard.namespace.account))
             }
-            guard !members.isEmpty else { return .failure(Self.notPlaceable) }
+            if reshard.requiresPlacement == true, !canPlace { return .failure(Self.notPlaceable) }
             let placements = reshard.children.map { _ in placeNextShard() }
             let result = Self.apply(reshard, placements: placements, to: &stream)
             if case .success = result {
                 streams[reshard.namespace]?[reshard.name] = stream
                 lastEpoch = reshard.epoch
             } else {
-                placedShards -= UInt64(placements.count)
+                placedShards -= UInt64(placements.compactMap { $0 }.count)
             }
             return result
         case .setMembers(let members):
@@ -204,9 +206,10 @@ public struct Catalog: Sendable, Equatable {
     /// Whether a shard created now would get its replicas from placement.
     public var canPlace: Bool { !members.isEmpty }
 
-    /// The replicas of a new shard, and the ordinal moves on. Callers refuse before asking when there are no
-    /// members; the result is then never empty.
-    mutating func placeNextShard() -> [UInt64] {
+    /// The replicas of a new shard, and the ordinal moves on; nil only for entries of older builds applied
+    /// before the catalog had members (commands proposed now are refused instead).
+    mutating func placeNextShard() -> [UInt64]? {
+        guard canPlace else { return nil }
         defer { placedShards += 1 }
         return Placement.replicas(members: members, ordinal: placedShards)
     }
@@ -219,7 +222,7 @@ public struct Catalog: Sendable, Equatable {
 
     /// Applies a split or merge: parents close at their seal index, children open with the next indices.
     static func apply(
-        _ reshard: ReshardCommand, placements: [[UInt64]], to stream: inout StreamMetadata
+        _ reshard: ReshardCommand, placements: [[UInt64]?], to stream: inout StreamMetadata
     ) -> Result<Void, KinesisError> {
         for parent in reshard.parents {
             guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {

@@ -60,6 +60,9 @@ public struct ReshardCommand: Codable, Sendable, Equatable {
     public var children: [Child]
     public var epoch: UInt64
     public var millis: Int64
+    /// Refuse the command when the catalog has no members to place the children on. Set by every proposer
+    /// now; nil in entries of older builds, which apply as they did (see `CreateStreamCommand`).
+    public var requiresPlacement: Bool?
 
     public init(namespace: Namespace, name: String, parents: [Parent], children: [Child], epoch: UInt64, millis: Int64) {
         self.namespace = namespace
@@ -68,6 +71,7 @@ public struct ReshardCommand: Codable, Sendable, Equatable {
         self.children = children
         self.epoch = epoch
         self.millis = millis
+        self.requiresPlacement = true
     }
 }
 
@@ -82,6 +86,9 @@ public struct CreateStreamCommand: Codable, Sendable, Equatable {
     public var epoch: UInt64
     public var tags: [String: String]
     public var maxRecordSizeKiB: Int
+    /// Refuse the command when the catalog has no members to place the shards on. Set by every proposer now;
+    /// nil in entries of older builds, which created unplaced shards and must replay exactly as they applied.
+    public var requiresPlacement: Bool?
 
     public init(
         namespace: Namespace, name: String, id: String, shardCount: Int, mode: StreamMode, createdMillis: Int64,
@@ -96,5 +103,6 @@ public struct CreateStreamCommand: Codable, Sendable, Equatable {
         self.epoch = epoch
         self.tags = tags
         self.maxRecordSizeKiB = maxRecordSizeKiB
+        self.requiresPlacement = true
     }
 }

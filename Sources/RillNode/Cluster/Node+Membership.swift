@@ -69,14 +69,22 @@ extension Node {
     /// One step of one shard's move on its leader, here or by a call; nil when no leader answered.
     private func stepShardMove(stream: StreamMetadata, shard: ShardMetadata, voters: [UInt64], group: RaftGroupID) async -> Bool? {
         let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))
+        var hint: NodeID?
         if let replica = localReplica(streamID: stream.id, shard: shard.index) {
             switch await replica.driver.reconfigure(toward: target) {
             case .reached: return true
             case .moving: return false
-            case .notLeader(let hint): if hint == nil || hint == me { return nil }
+            // A copy here that does not lead (a newcomer that has not heard from its leader yet knows no hint)
+            // is no reason to stop: the leader is asked below.
+            case .notLeader(let known): hint = known
             }
         }
-        guard let leader = await leader(of: group, replicas: voters), leader != me else { return nil }
+        var candidate: NodeID? = if let hint, hint != me { hint } else { await leader(of: group, replicas: voters) }
+        if candidate == nil || candidate == me {
+            // This node's copy knows no leader: gossip's word, else the preferred replica (a healed shard's kept copy).
+            candidate = cluster?.gossip.leadershipHints()[group]?.leader ?? voters.first.map { NodeID($0) }
+        }
+        guard let leader = candidate, leader != me else { return nil }
         let call = PeerCall.reconfigure(streamID: stream.id, shard: shard.index, voters: voters)
         guard case .answered(let answer)? = try? await send(call, to: leader, timeout: .seconds(2)) else { return nil }
         switch answer {
