@@ -43,6 +43,15 @@ struct ChaosCommand: AsyncParsableCommand {
     @Flag(help: "Run each node in a network namespace of its own (root and iproute2 needed); enables netpartition.")
     var netns = false
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Catalog churn: from the nodes' launch (before /ready) create small streams, write to them, split, merge, \
+            rescale and delete them at random times; after healing read them back and check every shard group's \
+            placement (docs/chaos.md).
+            """)
+    var churn = true
+
     @Option(help: "Seed of the fault schedule and the workers' choices.")
     var seed: UInt64 = 1
 
@@ -105,6 +114,7 @@ struct ChaosCommand: AsyncParsableCommand {
             outDirectory: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL, binary: executable)
         configuration.endpoints = (endpoints ?? "").split(separator: ",").map(String.init)
         configuration.netns = netns
+        configuration.churn = churn
         configuration.nodes = nodes
         configuration.duration = duration
         configuration.faults =

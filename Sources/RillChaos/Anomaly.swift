@@ -115,7 +115,10 @@ public enum Anomaly {
 
         public var description: String {
             "\(shard) at applied \(applied): "
-                + replicas.map { "\($0.node) \($0.sha256.prefix(12)) (\($0.records) records)" }.joined(separator: ", ")
+                + replicas.map {
+                    "\($0.node) \($0.sha256.prefix(12)) (\($0.records) records"
+                        + ($0.voters.map { ", voters \(ids($0))" } ?? "") + ")"
+                }.joined(separator: ", ")
         }
     }
 
@@ -135,7 +138,39 @@ public enum Anomaly {
         public var applied: UInt64
         public var sha256: String
         public var records: Int
+        /// The voters of the group in this node's configuration when the checksum was taken, if known.
+        public var voters: [Int]?
+
+        public init(node: String, applied: UInt64, sha256: String, records: Int, voters: [Int]? = nil) {
+            self.node = node
+            self.applied = applied
+            self.sha256 = sha256
+            self.records = records
+            self.voters = voters
+        }
     }
+
+    /// A shard group whose placement breaks a rule after healing (`Checker.checkPlacement`).
+    public struct Misplacement: Sendable, Equatable, Codable, CustomStringConvertible {
+        /// The stream's name.
+        public var stream: String
+        public var shard: String?
+        /// The node whose report shows it; nil when the problem is between nodes (voters that differ).
+        public var node: String?
+        /// The voters as the reporting node holds them (for voters that differ: each node's, in `problem`).
+        public var voters: [Int]
+        public var problem: String
+
+        public var description: String {
+            "\(stream)\(shard.map { " " + $0 } ?? "")" + (node.map { " on \($0)" } ?? "")
+                + (voters.isEmpty ? "" : " (voters \(ids(voters)))") + ": \(problem)"
+        }
+    }
+}
+
+/// Node ids as `1,2,3`.
+func ids(_ nodes: [Int]) -> String {
+    nodes.map(String.init).joined(separator: ",")
 }
 
 private func list(_ positions: [RecordPosition]) -> String {

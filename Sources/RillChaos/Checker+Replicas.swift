@@ -18,7 +18,8 @@ extension Checker {
                 if replicasOf[entry.shard] == nil { shards.append(entry.shard) }
                 replicasOf[entry.shard, default: []].append(
                     Anomaly.ReplicaChecksum(
-                        node: node, applied: entry.applied, sha256: entry.sha256, records: entry.records))
+                        node: node, applied: entry.applied, sha256: entry.sha256, records: entry.records,
+                        voters: entry.voters))
             }
         }
         for shard in shards {

@@ -32,6 +32,7 @@ public struct Checker: Sendable {
             skipped: checkSkips(index),
             failedWritesRead: records.failedWritesRead,
             divergence: replicas.divergence,
+            misplaced: checkPlacement(index),
             lagging: replicas.lagging,
             unexpected: records.unexpected,
             notes: index.notes + faultNotes,

@@ -21,16 +21,20 @@ public struct ShardChecksum: Sendable, Equatable, Codable {
     public var sha256: String
     /// How many records that log holds.
     public var records: Int
+    /// The group's voters in this replica's configuration, from `/admin/status` polled with the checksums, so
+    /// a divergence shows which configuration each side was in; nil if the node did not say.
+    public var voters: [Int]?
 
-    public init(shard: String, applied: UInt64, sha256: String, records: Int) {
+    public init(shard: String, applied: UInt64, sha256: String, records: Int, voters: [Int]? = nil) {
         self.shard = shard
         self.applied = applied
         self.sha256 = sha256
         self.records = records
+        self.voters = voters
     }
 
     enum CodingKeys: String, CodingKey {
         case shard = "shardId"
-        case applied, sha256, records
+        case applied, sha256, records, voters
     }
 }

@@ -22,7 +22,11 @@ import Foundation
 ///   final events are concatenated). `from` is set only on the first page of a new iterator: its starting
 ///   sequence number, or `TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`; pages read with `NextShardIterator` omit it.
 /// - `fault`: `phase` `start` or `end`; an end closes the oldest open start of the same `kind` and `target`.
-/// - `checksums`: one replica's digest per shard, taken after healing.
+/// - `checksums`: one replica's digest per shard, taken after healing, each with that replica's `voters`.
+/// - `placement`: one node's shard groups with their voters, its members' zones and its own placement
+///   violations, taken after healing (`PlacementEvent`).
+/// - `stream` (on `write` and `read`): set only for streams other than the one under test (the catalog
+///   churn's); their shards are keyed `stream/shardId` (`RecordPosition.shardKey`).
 ///
 /// Within one `process`, lines are in program order.
 public struct History: Sendable, Equatable {

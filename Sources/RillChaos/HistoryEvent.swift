@@ -1,9 +1,11 @@
-/// One line of a history: an operation a client did, a fault the nemesis injected, or a replica's checksums.
+/// One line of a history: an operation a client did, a fault the nemesis injected, a replica's checksums, or a
+/// node's shard groups and voters after healing.
 public enum HistoryEvent: Sendable, Equatable {
     case write(WriteEvent)
     case read(ReadEvent)
     case fault(FaultEvent)
     case checksums(ChecksumsEvent)
+    case placement(PlacementEvent)
 
     /// Milliseconds since the run started.
     public var time: Double {
@@ -12,6 +14,7 @@ public enum HistoryEvent: Sendable, Equatable {
         case .read(let event): event.time
         case .fault(let event): event.time
         case .checksums(let event): event.time
+        case .placement(let event): event.time
         }
     }
 
@@ -22,13 +25,14 @@ public enum HistoryEvent: Sendable, Equatable {
         case .read: .read
         case .fault: .fault
         case .checksums: .checksums
+        case .placement: .placement
         }
     }
 }
 
 /// The `"type"` tag that says which event a history line holds.
 public enum HistoryEventType: String, Sendable, Codable, CaseIterable {
-    case write, read, fault, checksums
+    case write, read, fault, checksums, placement
 }
 
 // MARK: - Codable
@@ -47,6 +51,7 @@ extension HistoryEvent: Codable {
         case .read: self = .read(try ReadEvent(from: decoder))
         case .fault: self = .fault(try FaultEvent(from: decoder))
         case .checksums: self = .checksums(try ChecksumsEvent(from: decoder))
+        case .placement: self = .placement(try PlacementEvent(from: decoder))
         case nil:
             throw DecodingError.dataCorruptedError(
                 forKey: .type, in: container, debugDescription: "unknown event type \"\(tag.prefix(40))\"")
@@ -61,6 +66,7 @@ extension HistoryEvent: Codable {
         case .read(let event): try event.encode(to: encoder)
         case .fault(let event): try event.encode(to: encoder)
         case .checksums(let event): try event.encode(to: encoder)
+        case .placement(let event): try event.encode(to: encoder)
         }
     }
 }

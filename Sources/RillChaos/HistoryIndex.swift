@@ -35,7 +35,11 @@ struct HistoryIndex {
     /// Each node's latest checksums, in the order nodes first reported.
     var checksums: [String: ChecksumsEvent] = [:]
     var checksumNodes: [String] = []
-    /// The time of the last write attempt, whatever its outcome: until then the workload was trying.
+    /// Each node's latest placement report, in the order nodes first reported.
+    var placements: [String: PlacementEvent] = [:]
+    var placementNodes: [String] = []
+    /// The time of the last write attempt to the stream under test, whatever its outcome: until then the
+    /// workload was trying.
     var lastWriteTime: Double?
     /// The latest time of any event: where a fault that never ended is taken to stop.
     var endTime: Double = 0
@@ -50,7 +54,8 @@ struct HistoryIndex {
             endTime = max(endTime, event.time)
             switch event {
             case .write(let write):
-                lastWriteTime = max(lastWriteTime ?? write.time, write.time)
+                // Availability is measured on the stream under test only.
+                if write.stream == nil { lastWriteTime = max(lastWriteTime ?? write.time, write.time) }
                 if writtenIDs.insert(write.id).inserted {
                     writes.append(write)
                 } else {
@@ -62,6 +67,8 @@ struct HistoryIndex {
                 faults.append(fault)
             case .checksums(let report):
                 if checksums.updateValue(report, forKey: report.node) == nil { checksumNodes.append(report.node) }
+            case .placement(let report):
+                if placements.updateValue(report, forKey: report.node) == nil { placementNodes.append(report.node) }
             }
         }
         if duplicateWrites > 0 {
@@ -81,8 +88,9 @@ struct HistoryIndex {
     }
 
     private mutating func index(_ read: ReadEvent) {
+        let shard = read.shardKey
         for record in read.records {
-            let position = RecordPosition(shard: read.shard, sequence: record.sequence)
+            let position = RecordPosition(shard: shard, sequence: record.sequence)
             let known = sightings.count
             Self.sight(position, isFinal: read.isFinal, in: &sightings[record.id, default: Sightings()]) {
                 finalDuplicates.append(record.id)
@@ -90,10 +98,10 @@ struct HistoryIndex {
             if sightings.count > known { readIDs.append(record.id) }
         }
         if read.isFinal {
-            if finalReads[read.shard] == nil { finalShards.append(read.shard) }
-            finalReads[read.shard, default: []].append(contentsOf: read.records)
+            if finalReads[shard] == nil { finalShards.append(shard) }
+            finalReads[shard, default: []].append(contentsOf: read.records)
         } else {
-            let key = ConsumerKey(process: read.process, shard: read.shard)
+            let key = ConsumerKey(process: read.process, shard: shard)
             if pages[key] == nil { consumers.append(key) }
             pages[key, default: []].append(read)
         }

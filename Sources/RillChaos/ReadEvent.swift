@@ -14,15 +14,24 @@ public struct ReadEvent: Sendable, Equatable {
     /// position name such as `TRIM_HORIZON`. Nil on pages read with `NextShardIterator`; the skip check
     /// relies on that.
     public var from: String?
+    /// The stream read when it is not the stream under test (the catalog churn's streams); nil for it.
+    public var stream: String?
 
-    public init(time: Double, process: Int, shard: String, isFinal: Bool, records: [ReadRecord], from: String? = nil) {
+    public init(
+        time: Double, process: Int, shard: String, isFinal: Bool, records: [ReadRecord], from: String? = nil,
+        stream: String? = nil
+    ) {
         self.time = time
         self.process = process
         self.shard = shard
         self.isFinal = isFinal
         self.records = records
         self.from = from
+        self.stream = stream
     }
+
+    /// The shard as the checker keys it: qualified by its stream unless it belongs to the stream under test.
+    public var shardKey: String { RecordPosition.shardKey(stream: stream, shard: shard) }
 }
 
 /// A record as a read returned it.
@@ -40,7 +49,7 @@ public struct ReadRecord: Sendable, Equatable, Codable {
 
 extension ReadEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case time, process, shard, records, from
+        case time, process, shard, records, from, stream
         case isFinal = "final"
     }
 }

@@ -1,6 +1,7 @@
 /// Where a record sits: its shard and its sequence number there.
 public struct RecordPosition: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    /// The Kinesis shard id, e.g. `shardId-000000000001`.
+    /// The Kinesis shard id, e.g. `shardId-000000000001`; for a stream other than the one under test,
+    /// prefixed with the stream's name (see `shardKey(stream:shard:)`).
     public var shard: String
     public var sequence: DecimalSequenceNumber
 
@@ -10,6 +11,12 @@ public struct RecordPosition: Hashable, Comparable, Sendable, Codable, CustomStr
     }
 
     public var description: String { "\(shard)@\(sequence)" }
+
+    /// How the checker names a shard: the bare shard id for the stream under test (so histories from before
+    /// other streams existed read as they did), `stream/shardId` for any other stream, whose shard ids repeat.
+    public static func shardKey(stream: String?, shard: String) -> String {
+        stream.map { "\($0)/\(shard)" } ?? shard
+    }
 
     /// Hashes the sequence number alone: Kinesis numbers carry their shard, so the name would only add a
     /// second string to hash on the checker's hottest path.

@@ -25,6 +25,7 @@ extension Verdict {
             ("skipped ranges", skipped.count, skipped.examples.map(\.description)),
             ("definite failures read", failedWritesRead.count, failedWritesRead.examples.map(\.description)),
             ("replica divergence", divergence.count, divergence.examples.map(\.description)),
+            ("misplaced groups", misplaced.count, misplaced.examples.map(\.description)),
         ]
     }
 

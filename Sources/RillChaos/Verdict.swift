@@ -17,6 +17,8 @@ public struct Verdict: Sendable, Equatable, Codable {
     public let skipped: Finding<Anomaly.SkippedRange>
     public let failedWritesRead: Finding<Anomaly.FailedWriteRead>
     public let divergence: Finding<Anomaly.Divergence>
+    /// Shard groups whose voters break the placement rules after healing (`Checker.checkPlacement`).
+    public let misplaced: Finding<Anomaly.Misplacement>
 
     // Notes: worth a look, not violations.
     public let lagging: Finding<Anomaly.Lag>
@@ -39,6 +41,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         skipped: Finding<Anomaly.SkippedRange> = .init(),
         failedWritesRead: Finding<Anomaly.FailedWriteRead> = .init(),
         divergence: Finding<Anomaly.Divergence> = .init(),
+        misplaced: Finding<Anomaly.Misplacement> = .init(),
         lagging: Finding<Anomaly.Lag> = .init(),
         unexpected: Finding<Anomaly.Unexpected> = .init(),
         notes: [String] = [],
@@ -55,6 +58,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         self.skipped = skipped
         self.failedWritesRead = failedWritesRead
         self.divergence = divergence
+        self.misplaced = misplaced
         self.lagging = lagging
         self.unexpected = unexpected
         self.notes = notes
@@ -64,6 +68,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         let safetyCounts = [
             lost.count, vanished.count, duplicated.count, reordered.count, sequenceConflicts.count,
             acknowledgementMismatches.count, skipped.count, failedWritesRead.count, divergence.count,
+            misplaced.count,
         ]
         self.valid = safetyCounts.allSatisfy { $0 == 0 }
     }

@@ -13,10 +13,12 @@ public struct WriteEvent: Sendable, Equatable {
     public var sequence: DecimalSequenceNumber?
     /// The Kinesis error code or client-side label ("timeout", "connection") of a failure.
     public var error: String?
+    /// The stream written to when it is not the stream under test (the catalog churn's streams); nil for it.
+    public var stream: String?
 
     public init(
         time: Double, process: Int, id: String, outcome: WriteOutcome,
-        shard: String? = nil, sequence: DecimalSequenceNumber? = nil, error: String? = nil
+        shard: String? = nil, sequence: DecimalSequenceNumber? = nil, error: String? = nil, stream: String? = nil
     ) {
         self.time = time
         self.process = process
@@ -25,6 +27,7 @@ public struct WriteEvent: Sendable, Equatable {
         self.shard = shard
         self.sequence = sequence
         self.error = error
+        self.stream = stream
     }
 
     /// A write the server acknowledged at `shard`/`sequence`.
@@ -43,7 +46,7 @@ public struct WriteEvent: Sendable, Equatable {
     /// Where the server said it put the record; nil unless acknowledged.
     public var acknowledgedPosition: RecordPosition? {
         guard outcome == .ok, let shard, let sequence else { return nil }
-        return RecordPosition(shard: shard, sequence: sequence)
+        return RecordPosition(shard: RecordPosition.shardKey(stream: stream, shard: shard), sequence: sequence)
     }
 }
 
@@ -51,7 +54,7 @@ public struct WriteEvent: Sendable, Equatable {
 
 extension WriteEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case time, process, id, outcome, shard, sequence, error
+        case time, process, id, outcome, shard, sequence, error, stream
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +66,7 @@ extension WriteEvent: Codable {
         self.shard = try container.decodeIfPresent(String.self, forKey: .shard)
         self.sequence = try container.decodeIfPresent(DecimalSequenceNumber.self, forKey: .sequence)
         self.error = try container.decodeIfPresent(String.self, forKey: .error)
+        self.stream = try container.decodeIfPresent(String.self, forKey: .stream)
         // An "ok" without a position could not be checked against reads; refuse it rather than guess.
         if outcome == .ok, shard == nil || sequence == nil {
             throw DecodingError.dataCorruptedError(

@@ -126,12 +126,20 @@ struct NodeStatus: Sendable, Equatable {
         var commit: Int
         var applied: Int
         var abstaining: Bool
+        var streamID: String? = nil
+        var voters: [Int] = []
+        var learners: [Int] = []
     }
 
     var node: Int
     /// `router` for a router; nodes leave it out.
     var role: String?
     var groups: [Group]
+    var zone: String?
+    /// The members this node knows, with their zones (`members`, routers left out).
+    var members: [PlacementMember] = []
+    /// What the node's own placement audit reports (`placementViolations`).
+    var violations: [PlacementViolation] = []
 
     init(node: Int, role: String? = nil, groups: [Group]) {
         self.node = node
@@ -152,8 +160,39 @@ struct NodeStatus: Sendable, Equatable {
                 group: name, stream: group.string("stream"), shard: group.string("shardId"),
                 role: group.string("role") ?? "", leader: group.int("leader"), term: group.int("term") ?? 0,
                 commit: group.int("commit") ?? 0, applied: group.int("applied") ?? 0,
-                abstaining: group.bool("abstaining") ?? false)
+                abstaining: group.bool("abstaining") ?? false, streamID: group.string("streamId"),
+                voters: Self.ids(group.array("voters")), learners: Self.ids(group.array("learners")))
         }
+        self.zone = object.string("zone")
+        self.members = (object.objects("members") ?? []).compactMap { member in
+            guard member.string("role") ?? "node" == "node", let id = member.int("id"), let zone = member.string("zone")
+            else { return nil }
+            return PlacementMember(id: id, zone: zone)
+        }
+        self.violations = (object.objects("placementViolations") ?? []).map { violation in
+            PlacementViolation(
+                stream: violation.string("stream") ?? "", streamID: violation.string("streamId"),
+                shard: violation.string("shardId"), node: violation.int("node"),
+                problem: violation.string("problem") ?? "")
+        }
+    }
+
+    private static func ids(_ values: [JSONValue]?) -> [Int] {
+        (values ?? []).compactMap { if case .number(let text) = $0 { Int(text) } else { nil } }
+    }
+
+    /// This node's report for the placement check: every shard group with its voters.
+    func placementEvent(name: String, time: Double) -> PlacementEvent {
+        PlacementEvent(
+            time: time, node: name, id: node, zone: zone, members: members,
+            groups: groups.compactMap { group in
+                guard let stream = group.stream, let streamID = group.streamID, let shard = group.shard else {
+                    return nil
+                }
+                return PlacementGroup(
+                    stream: stream, streamID: streamID, shard: shard, voters: group.voters, learners: group.learners)
+            },
+            violations: violations)
     }
 
     /// The leader this node knows for `shard` of `stream`, if any.

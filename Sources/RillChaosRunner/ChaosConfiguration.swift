@@ -32,6 +32,9 @@ public struct ChaosConfiguration: Sendable {
     public var endpoints: [String] = []
     /// Run each node in a network namespace of its own (`--netns`, root only).
     public var netns = false
+    /// Run the catalog churn (`StreamChurn`): small streams created, written, resharded and deleted from the
+    /// moment the nodes are launched, then read back and checked for placement.
+    public var churn = true
 
     /// Why these settings cannot make a run, or nil: unreadable endpoints, or faults the target cannot take.
     public var problem: String? {

@@ -20,6 +20,10 @@ public struct ChaosOutcome: Sendable {
     public var consumerRecords: Int
     public var finalRecords: Int
     public var historyEvents: Int
+    /// What the catalog churn did, one line each; nil without `--churn`.
+    public var churn: [String]?
+    /// How the placement check after healing went, in one line.
+    public var placement: String?
     /// From cluster start to the end of the check.
     public var runTime: Duration = .zero
 
@@ -48,6 +52,10 @@ public struct ChaosOutcome: Sendable {
             "  replicas            "
                 + (convergedAfter.map { "converged \(Seconds($0)) after the workload stopped" }
                     ?? "did not converge: \(divergence ?? "?")"))
+        if let placement { lines.append("  placement check     \(placement)") }
+        for (offset, line) in (churn ?? []).enumerated() {
+            lines.append((offset == 0 ? "  catalog churn       " : "                      ") + line)
+        }
         if let unhealthy { lines.append("  NEMESIS STOPPED     \(unhealthy)") }
         for crash in crashes { lines.append("  CRASH               \(crash)") }
         lines.append("")
@@ -55,6 +63,24 @@ public struct ChaosOutcome: Sendable {
         lines.append(contentsOf: faults.map { "  " + $0 })
         lines.append("")
         return lines.joined(separator: "\n") + "\n" + verdict.summaryTable()
+    }
+}
+
+extension ChaosOutcome {
+    /// The summary lines of the catalog churn: streams, records, calls by outcome.
+    static func describe(_ report: StreamChurn.Report, finalRecords: Int) -> [String] {
+        func list(_ counts: [String: Int]) -> String {
+            counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        let deleted = report.streams.filter(\.deleted).count
+        return [
+            "\(report.streams.count) streams (\(report.kept.count) kept and read back, \(deleted) deleted), first "
+                + "created at " + (report.firstCreated.map { "\(Seconds(milliseconds: $0))" } ?? "never"),
+            "\(report.recordsAcknowledged) of \(report.recordsAttempted) records acknowledged, \(finalRecords) read back",
+            "ok: \(list(report.succeeded))",
+            "retried: \(list(report.retried))",
+            "refused: \(list(report.refused))",
+        ]
     }
 }
 

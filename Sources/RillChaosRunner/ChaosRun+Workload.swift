@@ -17,15 +17,58 @@ extension ChaosRun {
         var readyAfterHeal = false
     }
 
-    /// The workload under the nemesis for `duration`, then healing, convergence, the final read and the check.
-    func workloadAndCheck(
-        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
-        shards: [String], group: any EventLoopGroup
+    /// What the run did up to healing, for the check.
+    struct Worked: Sendable {
+        var stream: String
+        var shards: [String]
+        var nemesis: Nemesis
+        var report: Nemesis.Report
+        var writers: [Writer.Tally]
+        var consumers: [Consumer.Tally]
+    }
+
+    private enum Phase: Sendable {
+        case churn(StreamChurn.Report)
+        case worked(Result<Worked, ChaosError>)
+    }
+
+    /// Everything from launching the nodes to the verdict. The catalog churn (if on) starts with the launch,
+    /// before `/ready`, and runs beside formation, stream set-up and the workload until healing is done.
+    func formWorkAndCheck(
+        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
+        recorder: Recorder, group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         do {
-            return try await workloadAndCheckRecording(
-                cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
-                group: group)
+            let churnStop = StopFlag()
+            let churn =
+                configuration.churn
+                ? StreamChurn(
+                    prefix: "\(configuration.streamName)-churn", seed: configuration.seed,
+                    process: configuration.writers + configuration.readers * configuration.shards + 1, cluster: cluster,
+                    recorder: recorder, group: group) : nil
+            // Bounds the churn should the run hang; it normally stops when healing is done.
+            let churnDeadline = ContinuousClock.now + .seconds(180) + .milliseconds(Int(configuration.duration * 1000))
+            let (worked, churnReport) = await withTaskGroup(of: Phase.self) { tasks in
+                if let churn { tasks.addTask { .churn(await churn.run(stop: churnStop, deadline: churnDeadline)) } }
+                tasks.addTask {
+                    let result = await formAndWorkResult(
+                        cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, churnStop: churnStop,
+                        group: group)
+                    churnStop.set()
+                    return .worked(result)
+                }
+                var worked: Result<Worked, ChaosError> = .failure(.harness("the workload never finished"))
+                var churnReport: StreamChurn.Report?
+                for await phase in tasks {
+                    switch phase {
+                    case .churn(let report): churnReport = report
+                    case .worked(let result): worked = result
+                    }
+                }
+                return (worked, churnReport)
+            }
+            return try await check(
+                try worked.get(), churn: churnReport, cluster: cluster, admin: admin, recorder: recorder, group: group)
         } catch {
             // Keep what was recorded: the history of a run that could not finish is still worth reading.
             try? await recorder.close()
@@ -33,12 +76,65 @@ extension ChaosRun {
         }
     }
 
-    private func workloadAndCheckRecording(
-        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
-        shards: [String], group: any EventLoopGroup
-    ) async throws(ChaosError) -> ChaosOutcome {
-        let configuration = self.configuration
+    private func formAndWorkResult(
+        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
+        recorder: Recorder, churnStop: StopFlag, group: any EventLoopGroup
+    ) async -> Result<Worked, ChaosError> {
+        do {
+            return .success(
+                try await formAndWork(
+                    cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, churnStop: churnStop,
+                    group: group))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Launches (or heals) the nodes, waits for `/ready`, creates the stream under test, then runs the
+    /// workload under the nemesis for `duration` and heals; the churn is told to stop with the workload.
+    private func formAndWork(
+        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
+        recorder: Recorder, churnStop: StopFlag, group: any EventLoopGroup
+    ) async throws(ChaosError) -> Worked {
+        let addresses = cluster.members.map(\.api)
+        try await local?.healAll()
+        if local == nil {
+            // A cluster found running may hold faults an earlier run left: start from none.
+            for address in addresses where !(await admin.heal(at: address, within: .seconds(10))) {
+                throw .harness("\(address) did not take {\"heal\":true} on /admin/faults")
+            }
+        }
+        guard await admin.waitReady(addresses, within: .seconds(60)) else {
+            throw .unrecovered(
+                local == nil ? "the cluster's nodes did not all answer /ready within 60 s"
+                    : "the new cluster was not ready within 60 s; see \(logDirectoryPath)")
+        }
         let stream = configuration.streamName
+        let shards = try await StreamSetup(
+            stream: stream, shardCount: configuration.shards, addresses: addresses, group: group
+        ).run(deadline: .now + .seconds(60))
+        if let problem = await ClusterHealth.wait(
+            admin: admin, cluster: cluster, stream: stream, shards: shards, within: .seconds(60))
+        {
+            throw .unrecovered("the stream's shards did not all get leaders within 60 s: \(problem)")
+        }
+        let nemesis = Nemesis(
+            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, stream: stream,
+            shards: shards, console: console)
+        console.line(
+            "[\(Seconds(milliseconds: recorder.now))] cluster ready, stream \(stream) has \(shards.count) shards; "
+                + "workload and nemesis start")
+        return try await workload(
+            cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, stream: stream,
+            shards: shards, churnStop: churnStop, group: group)
+    }
+
+    /// The workload under the nemesis for `duration`, then healing.
+    private func workload(
+        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
+        stream: String, shards: [String], churnStop: StopFlag, group: any EventLoopGroup
+    ) async throws(ChaosError) -> Worked {
+        let configuration = self.configuration
         let end = ContinuousClock.now + .milliseconds(Int(configuration.duration * 1000))
         // Workers stop when told; this only bounds them should healing hang.
         let hardDeadline = end + .seconds(300)
@@ -78,6 +174,7 @@ extension ChaosRun {
                     result.readyAfterHeal = await admin.waitReady(addresses, within: .seconds(60))
                     writesStop.set()
                     readsStop.set()
+                    churnStop.set()
                 }
             }
             return result
@@ -87,64 +184,9 @@ extension ChaosRun {
         guard work.readyAfterHeal else {
             throw .unrecovered("after healing, not every node answered /ready within 60 s; see \(logDirectoryPath)")
         }
-        let acknowledged = work.writers.reduce(0) { $0 + $1.acknowledged }
-        let attempted = work.writers.reduce(0) { $0 + $1.records }
-        console.line(
-            "[\(Seconds(milliseconds: recorder.now))] healed, workload stopped: \(acknowledged) of \(attempted) "
-                + "records acknowledged; \(report.injected.count) faults injected")
-        if let problem = await nemesis.waitHealthy(within: .seconds(60)) {
-            throw .unrecovered("60 s after healing the cluster is not whole: \(problem)")
-        }
-
-        let converging = ContinuousClock.now
-        let (checksums, divergence) = await converge(cluster: cluster, admin: admin, shards: shards)
-        let convergedAfter = divergence == nil ? converging.duration(to: .now) : nil
-        console.line(
-            divergence.map { "replicas did not converge within 90 s: \($0)" }
-                ?? "replicas converged after \(Seconds(converging.duration(to: .now)))")
-        for node in cluster.members {
-            if let list = checksums[node.id] ?? nil {
-                recorder.append([.checksums(ChecksumsEvent(time: recorder.now, node: node.name, shards: list))])
-            }
-        }
-
-        let finalCounts = try await FinalRead(stream: stream, cluster: cluster, recorder: recorder, group: group)
-            .run(shards: shards, deadline: .now + .seconds(120))
-        try await recorder.close()
-        let history: History
-        do {
-            history = try HistoryReader.read(
-                contentsOf: configuration.outDirectory.appendingPathComponent("history.jsonl"))
-        } catch {
-            throw .harness("cannot read back history.jsonl: \(error)")
-        }
-        return ChaosOutcome(
-            verdict: Checker().check(history), faults: report.injected.map(Nemesis.describe),
-            unhealthy: report.unhealthy, divergence: divergence, convergedAfter: convergedAfter,
-            attemptedRecords: attempted, acknowledgedRecords: acknowledged,
-            writeCalls: work.writers.reduce(0) { $0 + $1.calls },
-            consumerPages: work.consumers.reduce(0) { $0 + $1.pages },
-            consumerRecords: work.consumers.reduce(0) { $0 + $1.records },
-            finalRecords: finalCounts.values.reduce(0, +), historyEvents: history.events.count)
-    }
-
-    /// Polls every node's checksums until all replicas agree, for up to 90 s; returns the last checksums
-    /// and, if they never agreed, the last difference.
-    private func converge(cluster: any ChaosCluster, admin: AdminClient, shards: [String]) async
-        -> (checksums: [Int: [ShardChecksum]?], divergence: String?)
-    {
-        let deadline = ContinuousClock.now + .seconds(90)
-        var checksums: [Int: [ShardChecksum]?] = [:]
-        var divergence: String? = "not checked"
-        while ContinuousClock.now < deadline, !Task.isCancelled {
-            for node in cluster.members {
-                checksums[node.id] = await admin.checksums(at: node.api, streamName: configuration.streamName)
-            }
-            divergence = ClusterHealth.divergence(checksums: checksums, ids: cluster.ids, shards: shards)
-            if divergence == nil { break }
-            try? await Task.sleep(for: .milliseconds(250))
-        }
-        return (checksums, divergence)
+        return Worked(
+            stream: stream, shards: shards, nemesis: nemesis, report: report, writers: work.writers,
+            consumers: work.consumers)
     }
 
     var logDirectoryPath: String { configuration.outDirectory.appendingPathComponent("nodes").path }

@@ -113,36 +113,17 @@ public struct ChaosRun: Sendable {
         _ cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         let admin = AdminClient(group: group)
-        let addresses = cluster.members.map(\.api)
-        try await local?.healAll()
-        if local == nil {
-            // A cluster found running may hold faults an earlier run left: start from none.
-            for address in addresses where !(await admin.heal(at: address, within: .seconds(10))) {
-                throw .harness("\(address) did not take {\"heal\":true} on /admin/faults")
-            }
-        }
-        guard await admin.waitReady(addresses, within: .seconds(60)) else {
-            throw .unrecovered(
-                local == nil ? "the cluster's nodes did not all answer /ready within 60 s"
-                    : "the new cluster was not ready within 60 s; see \(logDirectory)")
-        }
-        let stream = configuration.streamName
-        let shards = try await StreamSetup(stream: stream, shardCount: configuration.shards, addresses: addresses, group: group)
-            .run(deadline: .now + .seconds(60))
-        if let problem = await ClusterHealth.wait(
-            admin: admin, cluster: cluster, stream: stream, shards: shards, within: .seconds(60))
-        {
-            throw .unrecovered("the stream's shards did not all get leaders within 60 s: \(problem)")
-        }
+        // The history starts before the nodes do: the catalog churn works from their launch, before /ready.
         let recorder: Recorder
         do {
             recorder = try Recorder(fileAt: configuration.outDirectory.appendingPathComponent("history.jsonl"))
         } catch {
             throw .harness("cannot create history.jsonl: \(error)")
         }
-        let nemesis = Nemesis(
-            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, stream: stream, shards: shards, console: console)
-        console.line("cluster ready, stream \(stream) has \(shards.count) shards; workload and nemesis start")
+        console.line(
+            configuration.churn
+                ? "nodes starting; catalog churn starts with them (creating, resharding, deleting small streams)"
+                : "nodes starting")
 
         let watchStop = StopFlag()
         let watch = local.map {
@@ -156,9 +137,15 @@ public struct ChaosRun: Sendable {
                 return .recorder
             }
             tasks.addTask {
-                let result = await workloadAndCheckResult(
-                    cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
-                    group: group)
+                let result: Result<ChaosOutcome, ChaosError>
+                do throws(ChaosError) {
+                    result = .success(
+                        try await formWorkAndCheck(
+                            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder,
+                            group: group))
+                } catch {
+                    result = .failure(error)
+                }
                 watchStop.set()
                 return .main(result)
             }
@@ -177,20 +164,6 @@ public struct ChaosRun: Sendable {
         var outcome = try result.get()
         outcome.crashes = crashes.crashes
         return outcome
-    }
-
-    private func workloadAndCheckResult(
-        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
-        shards: [String], group: any EventLoopGroup
-    ) async -> Result<ChaosOutcome, ChaosError> {
-        do {
-            return .success(
-                try await workloadAndCheck(
-                    cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, shards: shards,
-                    group: group))
-        } catch {
-            return .failure(error)
-        }
     }
 
     private enum Finished: Sendable {

@@ -12,6 +12,8 @@ struct FinalRead: Sendable {
     static let process = 0
 
     let stream: String
+    /// Whether `stream` is another stream than the one under test (a churn stream): its reads then name it.
+    var isOtherStream = false
     let cluster: any ChaosCluster
     let recorder: Recorder
     let group: any EventLoopGroup
@@ -71,8 +73,8 @@ struct FinalRead: Sendable {
         recorder.append([
             .read(
                 ReadEvent(
-                    time: recorder.now, process: Self.process, shard: shard, isFinal: true, records: records, from: from
-                ))
+                    time: recorder.now, process: Self.process, shard: shard, isFinal: true, records: records, from: from,
+                    stream: isOtherStream ? stream : nil))
         ])
     }
 }

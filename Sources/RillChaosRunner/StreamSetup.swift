@@ -62,3 +62,49 @@ struct StreamSetup: Sendable {
         throw .unrecovered("stream \(stream) was not created in time; last answer: \(last)")
     }
 }
+
+extension StreamSetup {
+    /// Every shard of `stream`, closed parents included (ListShards lists them while their records are
+    /// retained), through any reachable node, retried until `deadline`.
+    static func allShards(
+        of stream: String, cluster: any ChaosCluster, group: any EventLoopGroup, deadline: ContinuousClock.Instant
+    ) async throws(ChaosError) -> [String] {
+        var caller = KinesisCaller(group: group)
+        var last = "no attempt"
+        while ContinuousClock.now < deadline, !Task.isCancelled {
+            guard let address = await cluster.reachable().randomElement() else {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            var ids: [String] = []
+            var token: String?
+            var failed = false
+            repeat {
+                let result = await caller.call(.listShards, at: address, timeout: .seconds(10)) { writer in
+                    // Kinesis refuses StreamName beside NextToken.
+                    if let token {
+                        writer.key("NextToken")
+                        writer.string(token)
+                    } else {
+                        writer.key("StreamName")
+                        writer.string(stream)
+                    }
+                }
+                guard case .ok(let reply) = result, let shards = reply.objects("Shards") else {
+                    last = "ListShards: \(result.summary)"
+                    failed = true
+                    break
+                }
+                ids += shards.compactMap { $0.string("ShardId") }
+                token = reply.string("NextToken")
+            } while token != nil
+            if !failed {
+                await caller.close()
+                return ids.sorted()
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        await caller.close()
+        throw .unrecovered("the shards of \(stream) could not be listed; last answer: \(last)")
+    }
+}

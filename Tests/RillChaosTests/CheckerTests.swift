@@ -65,6 +65,7 @@ func violations(_ verdict: Verdict) -> [String: Int] {
         "reordered": verdict.reordered.count, "sequenceConflicts": verdict.sequenceConflicts.count,
         "acknowledgementMismatches": verdict.acknowledgementMismatches.count, "skipped": verdict.skipped.count,
         "failedWritesRead": verdict.failedWritesRead.count, "divergence": verdict.divergence.count,
+        "misplaced": verdict.misplaced.count,
     ]
     return counts.filter { $0.value > 0 }
 }

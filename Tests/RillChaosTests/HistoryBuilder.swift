@@ -88,6 +88,13 @@ struct HistoryBuilder {
         events.append(.fault(FaultEvent(time: now, kind: kind, target: target, phase: phase)))
     }
 
+    mutating func placement(_ report: PlacementEvent) {
+        advance()
+        var report = report
+        report.time = now
+        events.append(.placement(report))
+    }
+
     mutating func checksums(_ node: String, _ shards: [ShardChecksum]) {
         advance()
         events.append(.checksums(ChecksumsEvent(time: now, node: node, shards: shards)))
