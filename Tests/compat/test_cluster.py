@@ -26,7 +26,11 @@ STREAM = "orders"
 def cluster(tmp_path):
     c = Cluster(BINARY, tmp_path).start()
     yield c
-    c.stop()
+    try:
+        # Whatever the test broke, once it is over every shard has its placed voters on every live node.
+        c.assert_placement(timeout=60)
+    finally:
+        c.stop()
 
 
 class Writer(threading.Thread):

@@ -27,7 +27,10 @@ SHARD = "shardId-000000000000"
 def cluster(tmp_path):
     c = Cluster(BINARY, tmp_path, extra=["--fault-injection"]).start()
     yield c
-    c.stop()
+    try:
+        c.assert_placement(timeout=60)
+    finally:
+        c.stop()
 
 
 def post_faults(node, command: dict) -> dict:

@@ -28,6 +28,10 @@ def cluster_and_router(rill_bin, tmp_path):
         cluster.start()
         router.wait_ready()
         yield cluster, router
+        for node in cluster.nodes:
+            if node.alive() and node.proc is not None:
+                node.resume()
+        cluster.assert_placement(timeout=60)
     finally:
         router.stop()
         for node in cluster.nodes:
