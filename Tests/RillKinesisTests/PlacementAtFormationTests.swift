@@ -64,8 +64,10 @@ import Testing
         let children = (catalog.stream("s", in: namespace)?.shards ?? []).filter(\.isOpen)
         #expect(children.count == 2)
         for child in children { #expect((child.replicas ?? []).count == 3) }
-        var empty = Catalog()
-        #expect(failure(empty.apply(.reshard(reshard), at: LogIndex(1)))?.code == .limitExceeded)
+        // A stream from an older build's log, before any member: its reshard is refused until members exist.
+        var early = Catalog()
+        _ = try? early.apply(legacyCreate("s", shards: 1), at: LogIndex(1))
+        #expect(failure(early.apply(.reshard(reshard), at: LogIndex(2)))?.code == .limitExceeded)
     }
 
     @Test("an unplaced shard from an older build's log replays unplaced, and the heal places it from one kept copy")

@@ -55,6 +55,7 @@ import Testing
         let create = CreateStreamCommand(
             namespace: ns, name: "s", id: "id", shardCount: 3, mode: .provisioned, createdMillis: 5, epoch: 7, tags: [:],
             maxRecordSizeKiB: 1024)
+        _ = catalog.apply(.setMembers([ClusterMember(id: 1, zone: "az-a")]), at: LogIndex(1))
         #expect((try? catalog.apply(.createStream(create), at: LogIndex(1)).get()) != nil)
         #expect(catalog.stream("s", in: ns)?.shards.count == 3)
         if case .failure(let error) = catalog.apply(.createStream(create), at: LogIndex(2)) {
