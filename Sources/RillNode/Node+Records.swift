@@ -12,7 +12,7 @@ extension Node {
 
     static let maxPutRecordsBytes = 10 << 20
 
-    func putRecord(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
         let started = ContinuousClock.now
         let data = try r.blob("Data", required: true, max: 10_485_760)
         let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
@@ -38,12 +38,12 @@ extension Node {
         var target = shard
         var appended: (LogIndex, Int64)
         do {
-            appended = try await appendDurably(batch, stream: stream, shard: target)
+            appended = try await appendDurably(batch, stream: stream, shard: target, reach: reach)
         } catch is ShardReplica.Sealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
             target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(fresh), of: fresh)
-            appended = try await appendDurably(batch, stream: fresh, shard: target)
+            appended = try await appendDurably(batch, stream: fresh, shard: target, reach: reach)
         }
         let (index, stamp) = appended
         metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
@@ -56,7 +56,7 @@ extension Node {
         return APIResponse(w)
     }
 
-    func putRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func putRecords(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
         let started = ContinuousClock.now
         let items = try r.array("Records", required: true, min: 1, max: 500) ?? []
         var entries: [(data: [UInt8], key: String, explicit: String?)] = []
@@ -96,7 +96,7 @@ extension Node {
         }
         // One entry per shard, appended in parallel; records keep request order within their shard.
         var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
-        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace)
+        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace, reach: reach)
         for (slot, shard, sequence) in outcome.written {
             results[slot] = (shard, sequence)
         }
@@ -142,10 +142,11 @@ extension Node {
     /// Appends routed records, one entry per shard and all shards in parallel. Records refused by a
     /// shard that a reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
     func appendRouted(
-        _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, rerouted: Bool = false
+        _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, reach: Reach,
+        rerouted: Bool = false
     ) async throws -> AppendOutcome {
         let groups = Dictionary(grouping: routed, by: \.shard.index)
-        if Forwarding.isForwarded, cluster != nil {
+        if reach == .here, cluster != nil {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
             for records in groups.values {
@@ -167,7 +168,7 @@ extension Node {
                 group.addTask {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
-                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard)
+                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard, reach: reach)
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
@@ -203,7 +204,8 @@ extension Node {
             copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, in: map, of: fresh)
             again.append(copy)
         }
-        let retried = try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true)
+        let retried = try await appendRouted(
+            again, stream: fresh, selector: selector, namespace: namespace, reach: reach, rerouted: true)
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
         return outcome
