@@ -9,7 +9,8 @@ import RillModel
 /// - The call as a whole fails only when the request as a whole cannot be served — it is invalid, its stream
 ///   does not exist, access is denied (`KinesisError.failsWholeRequest`) — and then nothing was written.
 ///   Such errors are found before anything is appended; one that turns up while appending (a stream deleted
-///   meanwhile) fails the call only when no record was written, else it too is a record's InternalFailure.
+///   meanwhile) fails the call only when every other record failed definitely too (throttled, or the same
+///   kind of error); if any record was written or may have been, it too is a record's InternalFailure.
 public struct PutRecordsMerge: Sendable {
     /// What became of one record.
     public enum Outcome: Sendable {
@@ -39,20 +40,30 @@ public struct PutRecordsMerge: Sendable {
     /// The answer's body; throws the error that fails the whole call, when there is one (see the type).
     public func answer() throws(KinesisError) -> [UInt8] {
         var failedCount = 0
-        var written = false
+        // The whole call fails only when no record was or may have been written: every outcome a definite
+        // failure, one of them about the request as a whole.
+        var nothingWritten = true
         var wholeCall: KinesisError?
         for outcome in outcomes {
             switch outcome {
-            case .written: written = true
+            case .written: nothingWritten = false
             case .result(_, let failed):
-                if failed { failedCount += 1 } else { written = true }
+                // A node's per-record error may be an unknown outcome: it never turns into a failed call.
+                nothingWritten = false
+                if failed { failedCount += 1 }
             case .failed(let error):
                 failedCount += 1
-                if wholeCall == nil, error.failsWholeRequest { wholeCall = error }
-            case nil: failedCount += 1
+                if error.failsWholeRequest {
+                    wholeCall = wholeCall ?? error
+                } else if error.code != .provisionedThroughputExceeded {
+                    nothingWritten = false
+                }
+            case nil:
+                failedCount += 1
+                nothingWritten = false
             }
         }
-        if !written, let wholeCall { throw wholeCall }
+        if nothingWritten, let wholeCall { throw wholeCall }
         var w = JSONWriter(capacity: 128 * outcomes.count + 64)
         w.beginObject()
         w.key("FailedRecordCount"); w.int(failedCount)
