@@ -7,12 +7,16 @@ public struct APIRequest: Sendable {
     /// The region the request was signed for, when it carried a SigV4 scope.
     public var signedRegion: String?
     public var requestID: String
+    /// Whether another node or a router sent the call here (`PeerCall.forward`): it is then served here or
+    /// refused with NotLeader, never sent on, so a client call makes at most one hop.
+    public var forwarded: Bool
 
-    public init(operation: KinesisOperation, body: [UInt8], signedRegion: String?, requestID: String) {
+    public init(operation: KinesisOperation, body: [UInt8], signedRegion: String?, requestID: String, forwarded: Bool = false) {
         self.operation = operation
         self.body = body
         self.signedRegion = signedRegion
         self.requestID = requestID
+        self.forwarded = forwarded
     }
 }
 

@@ -2,17 +2,20 @@ import RillKinesis
 import RillModel
 
 extension Node {
-    /// One record of a put, routed to its shard.
+    /// One record of a PutRecords, with the hash key it is routed by.
     struct RoutedRecord: Sendable {
         var requestSlot: Int
-        var shard: ShardMetadata
+        var hashKey: HashKey
         var record: RecordBatch.Record
-        var explicitHashKey: String?
     }
 
-    static let maxPutRecordsBytes = 10 << 20
+    /// The records of a PutRecords that go to one shard, in request order: appended as one entry.
+    struct RoutedPart: Sendable {
+        var shard: ShardMetadata
+        var records: [RoutedRecord]
+    }
 
-    func putRecord(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
         let started = ContinuousClock.now
         let data = try r.blob("Data", required: true, max: 10_485_760)
         let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
@@ -38,12 +41,12 @@ extension Node {
         var target = shard
         var appended: (LogIndex, Int64)
         do {
-            appended = try await appendDurably(batch, stream: stream, shard: target)
+            appended = try await appendDurably(batch, stream: stream, shard: target, reach: reach)
         } catch is ShardReplica.Sealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
             target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(fresh), of: fresh)
-            appended = try await appendDurably(batch, stream: fresh, shard: target)
+            appended = try await appendDurably(batch, stream: fresh, shard: target, reach: reach)
         }
         let (index, stamp) = appended
         metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
@@ -56,9 +59,9 @@ extension Node {
         return APIResponse(w)
     }
 
-    func putRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func putRecords(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
         let started = ContinuousClock.now
-        let items = try r.array("Records", required: true, min: 1, max: 500) ?? []
+        let items = try r.array("Records", required: true, min: 1, max: RecordRouting.maxRecords) ?? []
         var entries: [(data: [UInt8], key: String, explicit: String?)] = []
         entries.reserveCapacity(items.count)
         for (offset, item) in items.enumerated() {
@@ -71,64 +74,51 @@ extension Node {
         }
         let selector = try r.requireStream()
         let (stream, namespace) = try resolve(selector, namespace)
+        // The request as a whole is checked before anything is written: only these errors fail the whole call.
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
-        let map = shardMap(stream)
         for (slot, entry) in entries.enumerated() {
             try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
             total += entry.data.count + entry.key.utf8.count
-            let shard = try route(partitionKey: entry.key, explicitHashKey: entry.explicit, in: map, of: stream)
-            routed.append(
-                RoutedRecord(requestSlot: slot, shard: shard, record: .init(partitionKey: entry.key, data: entry.data), explicitHashKey: entry.explicit))
+            let hashKey = try RecordRouting.hashKey(partitionKey: entry.key, explicitHashKey: entry.explicit)
+            routed.append(RoutedRecord(requestSlot: slot, hashKey: hashKey, record: .init(partitionKey: entry.key, data: entry.data)))
         }
-        if total > Self.maxPutRecordsBytes {
+        if total > RecordRouting.maxRequestBytes {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
         }
+        var merge = PutRecordsMerge(count: routed.count)
         // Records over their shard's throughput limit fail alone, as values; the rest are written.
-        var throttled: [Int: KinesisError] = [:]
-        let admitted = routed.filter { record in
-            if admitWrite(stream, record.shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
-                return true
+        var admitted: [RoutedPart] = []
+        for part in try split(routed, in: stream) {
+            let shard = part.shard
+            let records = part.records.filter { record in
+                if admitWrite(stream, shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
+                    return true
+                }
+                merge.set(record.requestSlot, .failed(Self.rateExceeded(shard.id, stream)))
+                return false
             }
-            throttled[record.requestSlot] = Self.rateExceeded(record.shard.id, stream)
-            return false
+            if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
         }
         // One entry per shard, appended in parallel; records keep request order within their shard.
-        var results = [(shard: ShardID, sequence: SequenceNumber)?](repeating: nil, count: routed.count)
-        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace)
-        for (slot, shard, sequence) in outcome.written {
-            results[slot] = (shard, sequence)
-        }
-        // A definite error that hit every record (the stream went away) fails the whole call, as in Kinesis;
-        // unknown outcomes stay per record, so the other shards' records still count.
-        if outcome.written.isEmpty, throttled.isEmpty, let failure = outcome.failed.values.first,
-            failure.code != .internalFailure
-        { throw failure }
-        throttled.merge(outcome.failed) { first, _ in first }
-        var w = JSONWriter(capacity: 128 * routed.count + 64)
-        w.beginObject()
-        w.key("FailedRecordCount"); w.int(results.count { $0 == nil })
-        w.key("Records")
-        w.beginArray()
-        for (slot, result) in results.enumerated() {
-            w.beginObject()
-            if let result {
-                w.key("SequenceNumber"); w.string(result.sequence.description)
-                w.key("ShardId"); w.string(result.shard.name)
-            } else if let error = throttled[slot] {
-                w.key("ErrorCode"); w.string(error.code.rawValue)
-                w.key("ErrorMessage"); w.string(error.message ?? "")
-            } else {
-                w.key("ErrorCode"); w.string("InternalFailure")
-                w.key("ErrorMessage"); w.string("Internal Service Failure")
-            }
-            w.endObject()
-        }
-        w.endArray()
-        w.endObject()
+        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace, reach: reach)
+        for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
+        for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
+        let answer = try merge.answer()
         metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
-        return APIResponse(w)
+        return APIResponse(body: answer)
+    }
+
+    /// Splits routed records by the open shards of `stream` (`PutRecordsSplit`, as a router does).
+    func split(_ records: [RoutedRecord], in stream: StreamMetadata) throws(KinesisError) -> [RoutedPart] {
+        let split = try PutRecordsSplit(hashKeys: records.map(\.hashKey), map: shardMap(stream))
+        return try split.parts.map { part throws(KinesisError) in
+            guard stream.shards.indices.contains(part.position) else {
+                throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
+            }
+            return RoutedPart(shard: stream.shards[part.position], records: part.slots.map { records[$0] })
+        }
     }
 
     /// What became of the routed records of one PutRecords.
@@ -139,18 +129,17 @@ extension Node {
         var failed: [Int: KinesisError] = [:]
     }
 
-    /// Appends routed records, one entry per shard and all shards in parallel. Records refused by a
-    /// shard that a reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
+    /// Appends each part as one entry on its shard, all shards in parallel. Records refused by a shard that a
+    /// reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
     func appendRouted(
-        _ routed: [RoutedRecord], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, rerouted: Bool = false
+        _ parts: [RoutedPart], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, reach: Reach,
+        rerouted: Bool = false
     ) async throws -> AppendOutcome {
-        let groups = Dictionary(grouping: routed, by: \.shard.index)
-        if Forwarding.isForwarded, cluster != nil {
+        if reach == .here, cluster != nil {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
-            for records in groups.values {
-                let shard = records[0].shard
-                let leader = await leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+            for part in parts {
+                let leader = await leader(of: .shard(streamID: stream.id, shard: part.shard.id), replicas: part.shard.replicas)
                 if leader != me { throw Redirect(hint: leader) }
             }
         }
@@ -162,12 +151,12 @@ extension Node {
             case failed([Int], KinesisError)
         }
         await withTaskGroup(of: ShardResult.self) { group in
-            for (_, records) in groups {
-                let shard = records[0].shard
+            for part in parts {
+                let (shard, records) = (part.shard, part.records)
                 group.addTask {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
-                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard)
+                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard, reach: reach)
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
@@ -177,8 +166,8 @@ extension Node {
                     } catch is ShardReplica.Sealed {
                         return .sealed(records)
                     } catch {
-                        let failure = error as? KinesisError ?? .internalFailure()
-                        return .failed(records.map(\.requestSlot), failure)
+                        // Not written, or not known to be: each record fails alone (`PutRecordsMerge`).
+                        return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
                     }
                 }
             }
@@ -196,14 +185,9 @@ extension Node {
             return outcome
         }
         let (fresh, _) = try resolve(selector, namespace)
-        var again: [RoutedRecord] = []
-        let map = shardMap(fresh)
-        for record in refused {
-            var copy = record
-            copy.shard = try route(partitionKey: record.record.partitionKey, explicitHashKey: record.explicitHashKey, in: map, of: fresh)
-            again.append(copy)
-        }
-        let retried = try await appendRouted(again, stream: fresh, selector: selector, namespace: namespace, rerouted: true)
+        let retried = try await appendRouted(
+            try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh), stream: fresh, selector: selector,
+            namespace: namespace, reach: reach, rerouted: true)
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
         return outcome
@@ -245,18 +229,7 @@ extension Node {
     func route(
         partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
     ) throws(KinesisError) -> ShardMetadata {
-        let key: HashKey
-        if let explicitHashKey {
-            switch HashKey.parse(explicitHashKey) {
-            case .valid(let parsed): key = parsed
-            case .outOfRange, .malformed:
-                throw KinesisError(
-                    .invalidArgument,
-                    "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)")
-            }
-        } else {
-            key = HashKey(partitionKey: partitionKey)
-        }
+        let key = try RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
         guard let position = map.position(for: key), stream.shards.indices.contains(position) else {
             throw KinesisError.internalFailure("No open shard covers hash key \(key)")
         }

@@ -9,7 +9,9 @@ import Testing
         let create = CreateStreamCommand(
             namespace: ns, name: "s", id: "id", shardCount: shards, mode: .provisioned, createdMillis: 5, epoch: 7,
             tags: [:], maxRecordSizeKiB: 1024)
-        _ = catalog.apply(.createStream(create), at: LogIndex(1))
+        // The catalog places shards only once it has members (it refuses CreateStream before).
+        _ = catalog.apply(.setMembers([ClusterMember(id: 1, zone: "az-a")]), at: LogIndex(1))
+        _ = catalog.apply(.createStream(create), at: LogIndex(2))
         return try #require(catalog.stream("s", in: ns))
     }
 

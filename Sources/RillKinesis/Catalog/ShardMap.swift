@@ -26,6 +26,11 @@ public struct ShardMap: Sendable {
         entry(for: key)?.position
     }
 
+    /// The open shard holding `key` and its place in `stream.shards`, found once.
+    public func shardAndPosition(for key: HashKey) -> (ShardMetadata, Int)? {
+        entry(for: key).map { ($0.shard, $0.position) }
+    }
+
     private func entry(for key: HashKey) -> (range: HashRange, shard: ShardMetadata, position: Int)? {
         var low = 0
         var high = entries.count

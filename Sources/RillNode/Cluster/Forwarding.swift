@@ -2,10 +2,22 @@ import RillKinesis
 import RillModel
 import RillTransport
 
-/// Whether the call being served came from another node: such a call is served here or refused with
-/// NotLeader, never sent on, so every request makes at most one hop.
-enum Forwarding {
-    @TaskLocal static var isForwarded = false
+/// How far a node may send a call to a group's leader (ARCHITECTURE.md, "One forwarder"). The budget belongs
+/// to the client call that asked for the write, passed down with it, never inherited by a task: a node's own
+/// internal calls (a reshard's seal, a reconfiguration, a catalog proposal) go to the leader wherever it is,
+/// even while the node serves a forwarded client call.
+enum Reach: Sendable, Equatable {
+    /// To whichever node leads the group, following redirects until the forward deadline: a client call
+    /// that reached this node first, and the node's own internal calls.
+    case leader
+    /// Served on this node or refused with NotLeader: the client call was forwarded here, so its one hop is
+    /// spent and another is the sender's to make.
+    case here
+}
+
+extension APIRequest {
+    /// How far this call's writes may go from the node serving it.
+    var reach: Reach { forwarded ? .here : .leader }
 }
 
 extension KinesisOperation {
@@ -69,8 +81,6 @@ struct ForwardRetry {
                 if let result = try await attempt(hint) { return result }
                 hint = nil
             } catch let redirect as Redirect {
-                // A forwarded call is answered NotLeader by whoever gets the redirect; it never hops again.
-                if Forwarding.isForwarded { throw redirect }
                 hint = redirect.hint
             }
             guard ContinuousClock.now < deadline else {

@@ -90,11 +90,14 @@ extension Node {
         throw Redirect(hint: leader)
     }
 
-    /// Proposes the batch to the shard's group on its leader (here or one hop away) and waits until it is
-    /// committed: on disk on a majority. Returns the entry's index and the leader's arrival stamp.
-    func appendDurably(_ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata) async throws -> (LogIndex, Int64) {
+    /// Proposes the batch to the shard's group on its leader (here or, when `reach` allows, one hop away) and
+    /// waits until it is committed: on disk on a majority. Returns the entry's index and the leader's arrival
+    /// stamp.
+    func appendDurably(
+        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+    ) async throws -> (LogIndex, Int64) {
         try await onShardLeader(
-            stream: stream, shard: shard,
+            stream: stream, shard: shard, reach: reach,
             local: { replica in
                 let stamp = self.clock.nowMillis()
                 return (try await replica.append(batch, stampMillis: stamp), stamp)
@@ -106,10 +109,11 @@ extension Node {
             })
     }
 
-    /// Appends the `seal` entry of a reshard on the shard's leader.
+    /// Appends the `seal` entry of a reshard on the shard's leader, wherever it is: the seal is this node's
+    /// own call, not part of the client call (forwarded here or not) that asked for the reshard.
     func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
         try await onShardLeader(
-            stream: stream, shard: shard,
+            stream: stream, shard: shard, reach: .leader,
             local: { replica in try await replica.appendSeal(stampMillis: self.clock.nowMillis()) },
             remote: .seal(streamID: stream.id, shard: shard.index),
             decode: { answer in
@@ -118,14 +122,22 @@ extension Node {
             })
     }
 
-    /// Runs `local` on this node's replica when it leads the shard, else sends `remote` to the leader; retries
-    /// only what provably did not happen (ARCHITECTURE.md, "One forwarder").
+    /// Runs `local` on this node's replica when it leads the shard, else (with `reach` `.leader`) sends
+    /// `remote` to the leader; retries only what provably did not happen (ARCHITECTURE.md, "One forwarder").
     private func onShardLeader<T>(
-        stream: StreamMetadata, shard: ShardMetadata, local: @escaping (ShardReplica) async throws -> T,
+        stream: StreamMetadata, shard: ShardMetadata, reach: Reach, local: @escaping (ShardReplica) async throws -> T,
         remote: PeerCall, decode: @escaping (PeerAnswer) -> T?
     ) async throws -> T {
         guard cluster != nil else { return try await local(try await replica(for: stream, shard: shard)) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        if reach == .here {
+            // The client call was forwarded here: serve it here or tell its sender where to go.
+            let leader = await leader(of: group, replicas: shard.replicas)
+            guard leader == me, let replica = localReplica(streamID: stream.id, shard: shard.index) else {
+                throw Redirect(hint: leader)
+            }
+            return try await local(replica)
+        }
         return try await untilServed { hint in
             var target = hint
             if target == nil { target = await self.leader(of: group, replicas: shard.replicas) }
@@ -134,7 +146,6 @@ extension Node {
                 guard let replica = self.localReplica(streamID: stream.id, shard: shard.index) else { throw Redirect(hint: nil) }
                 return try await local(replica)
             }
-            if Forwarding.isForwarded { throw Redirect(hint: target) }
             self.metrics.forwarded()
             switch try await self.send(remote, to: target) {
             case .notDelivered:
@@ -177,12 +188,11 @@ extension Node {
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
-            let request = APIRequest(operation: operation, body: body, signedRegion: signedRegion, requestID: requestID)
+            let request = APIRequest(
+                operation: operation, body: body, signedRegion: signedRegion, requestID: requestID, forwarded: true)
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
-                await Self.answering {
-                    try await Forwarding.$isForwarded.withValue(true) { .response(try await self.serveHere(request).body) }
-                }
+                await Self.answering { .response(try await self.serveHere(request).body) }
             }
         case .append(let streamID, let shard, let batch):
             guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }

@@ -47,7 +47,10 @@ extension Router {
     /// The group of the open shard `partitionKey` (or `explicit`) hashes to; nil when the key is malformed
     /// (the node's answer names the error).
     func shard(for partitionKey: String, _ explicit: String?, _ selector: StreamSelector?, _ region: String?) async throws -> RaftGroupID? {
-        guard let selector, let key = Self.hashKey(partitionKey, explicit) else { return nil }
+        // A malformed ExplicitHashKey: the node's answer names the error.
+        guard let selector, let key = try? RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicit) else {
+            return nil
+        }
         let route = try await route(for: selector, region: region)
         guard let shard = route.map.shard(for: key) else { return nil }
         return .shard(streamID: route.stream.id, shard: shard.id)
@@ -62,11 +65,5 @@ extension Router {
         } catch {
             return nil
         }
-    }
-
-    static func hashKey(_ partitionKey: String, _ explicit: String?) -> HashKey? {
-        guard let explicit else { return HashKey(partitionKey: partitionKey) }
-        if case .valid(let key) = HashKey.parse(explicit) { return key }
-        return nil
     }
 }

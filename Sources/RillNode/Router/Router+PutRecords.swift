@@ -2,56 +2,90 @@ import RillKinesis
 import RillModel
 
 extension Router {
-    /// Splits the records by shard, sends each shard's records to its leader in parallel, and merges the
-    /// answers back in request order. A shard whose call fails costs only its own records (InternalFailure
-    /// each, as Kinesis reports a record it could not write); the others still count.
+    /// Splits the records by shard (`PutRecordsSplit`, as a node does), sends each shard's records to its
+    /// leader in parallel, and merges the answers back in request order with `PutRecordsMerge`, so a client
+    /// gets the answer a node would give: per-record errors, and a whole-call error only for a request that
+    /// is invalid as a whole. Such a request is sent whole to one node, whose answer names the error.
     func putRecords(_ request: APIRequest) async throws -> APIResponse {
-        guard let split = PutRecordsSplit(request.body) else { return try await unreadable(request) }
-        let route = try await route(for: split.selector, region: request.signedRegion)
-        var slotsByShard: [ShardID: [Int]] = [:]
-        var order: [ShardID] = []
-        for (slot, key) in split.hashKeys.enumerated() {
-            guard let key, let shard = route.map.shard(for: key) else { return try await unreadable(request) }
-            if slotsByShard[shard.id] == nil { order.append(shard.id) }
-            slotsByShard[shard.id, default: []].append(slot)
+        guard let body = PutRecordsBody(request.body) else { return try await unreadable(request) }
+        let route = try await route(for: body.selector, region: request.signedRegion)
+        guard !body.isSurelyRefused(maxRecordBytes: route.stream.maxRecordSizeKiB * 1024) else {
+            return try await unreadable(request)
         }
+        let split = try PutRecordsSplit(hashKeys: body.hashKeys.compactMap { $0 }, map: route.map)
         let streamID = route.stream.id
-        // All records on one shard: the request goes as it came.
-        if order.count == 1 { return try await forward(request, to: .shard(streamID: streamID, shard: order[0])) }
-
-        var answers: [(slots: [Int], answer: PutRecordsAnswer)] = []
-        var failures: [Int: KinesisError] = [:]
-        await withTaskGroup(of: ([Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
-            for shard in order {
-                let slots = slotsByShard[shard] ?? []
+        var merge = PutRecordsMerge(count: body.count)
+        // All records on one shard: the request goes as it came, and the node's answer is the client's.
+        if split.parts.count == 1 {
+            let group = RaftGroupID.shard(streamID: streamID, shard: split.parts[0].shard.id)
+            do {
+                return try await forward(request, to: group)
+            } catch {
+                // Anything but a KinesisError (a shard sealed under the call) leaves the records unwritten or
+                // unknown: InternalFailure each.
+                merge.fail(split.parts[0].slots, error as? KinesisError ?? .internalFailure())
+                return APIResponse(body: try merge.answer())
+            }
+        }
+        await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
+            for part in split.parts {
                 let sub = APIRequest(
-                    operation: .putRecords, body: split.subRequest(slots), signedRegion: request.signedRegion,
+                    operation: .putRecords, body: body.subRequest(part.slots), signedRegion: request.signedRegion,
                     requestID: request.requestID)
                 group.addTask {
                     do {
-                        let response = try await self.forward(sub, to: .shard(streamID: streamID, shard: shard))
-                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == slots.count else {
-                            return (slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
+                        let response = try await self.forward(sub, to: .shard(streamID: streamID, shard: part.shard.id))
+                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == part.slots.count else {
+                            return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
                         }
-                        return (slots, .success(answer))
+                        return (part.slots, .success(answer))
                     } catch {
-                        return (slots, .failure(error as? KinesisError ?? .internalFailure()))
+                        // Anything but a KinesisError is a bug here; the records' outcome is unknown.
+                        return (part.slots, .failure(error as? KinesisError ?? .internalFailure()))
                     }
                 }
             }
             for await (slots, result) in group {
                 switch result {
-                case .success(let answer): answers.append((slots, answer))
-                case .failure(let error): for slot in slots { failures[slot] = error }
+                case .success(let answer):
+                    for (slot, result) in zip(slots, answer.results) {
+                        merge.set(slot, .result(answer.body[result.range], failed: result.failed))
+                    }
+                    merge.encryptionType = merge.encryptionType ?? answer.encryptionType
+                case .failure(let error):
+                    merge.fail(slots, error)
                 }
             }
         }
-        // The same definite error for every record (the stream went away): the whole call fails, as in Kinesis.
-        if failures.count == split.records.count, let first = failures.values.first, first.code != .internalFailure,
-            failures.values.allSatisfy({ $0.code == first.code })
-        {
-            throw first
+        return APIResponse(body: try merge.answer())
+    }
+}
+
+/// A node's answer to the part of a PutRecords the router sent it, its record results left as byte ranges
+/// of the node's body: they go into the client's answer unchanged (the node writes compact JSON).
+struct PutRecordsAnswer: Sendable {
+    let body: [UInt8]
+    /// Each record's result object, in the order the records were sent, and whether it is an error.
+    let results: [(range: Range<Int>, failed: Bool)]
+    let encryptionType: String?
+
+    init?(_ body: [UInt8]) {
+        guard let top = JSONSlices.members(body, in: 0..<body.count),
+            let records = top.first(where: { $0.key == "Records" }).flatMap({ JSONSlices.elements(body, in: $0.value) })
+        else { return nil }
+        var results: [(range: Range<Int>, failed: Bool)] = []
+        results.reserveCapacity(records.count)
+        for record in records {
+            var error = false
+            let readable = JSONSlices.forEachMember(body, in: record) { key, _ in
+                if JSONSlices.key(body, at: key, is: "ErrorCode") { error = true }
+                return true
+            }
+            guard readable else { return nil }
+            results.append((record, error))
         }
-        return PutRecordsAnswer.merged(count: split.records.count, answers: answers, failures: failures)
+        self.body = body
+        self.results = results
+        self.encryptionType = top.first(where: { $0.key == "EncryptionType" }).flatMap { JSONSlices.string(body, in: $0.value) }
     }
 }

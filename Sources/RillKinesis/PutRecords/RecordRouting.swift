@@ -1,0 +1,70 @@
+import RillModel
+
+/// How a record of PutRecord or PutRecords finds its shard, and the limits of a PutRecords as a whole: the
+/// one place node and router both take them from.
+public enum RecordRouting {
+    /// At most this many records in one PutRecords.
+    public static let maxRecords = 500
+    /// At most this many bytes of data and partition keys in one PutRecords.
+    public static let maxRequestBytes = 10 << 20
+    /// Partition keys are 1 to 256 characters (UTF-16 code units, as the model counts them).
+    public static let partitionKeyLengths = 1...256
+
+    /// The hash key a record is routed by: its ExplicitHashKey when it has one, else the MD5 of its partition
+    /// key. Throws InvalidArgument, with Kinesis' message, for an ExplicitHashKey outside `[0, 2^128 - 1]`.
+    public static func hashKey(partitionKey: String, explicitHashKey: String?) throws(KinesisError) -> HashKey {
+        guard let explicitHashKey else { return HashKey(partitionKey: partitionKey) }
+        return try parse(explicitHashKey: explicitHashKey)
+    }
+
+    /// The same, with the partition key as the UTF-8 bytes that stand in a request body.
+    public static func hashKey(partitionKeyUTF8: ArraySlice<UInt8>, explicitHashKey: String?) throws(KinesisError) -> HashKey {
+        guard let explicitHashKey else { return HashKey(partitionKeyUTF8: partitionKeyUTF8) }
+        return try parse(explicitHashKey: explicitHashKey)
+    }
+
+    private static func parse(explicitHashKey: String) throws(KinesisError) -> HashKey {
+        switch HashKey.parse(explicitHashKey) {
+        case .valid(let key): return key
+        case .outOfRange, .malformed:
+            throw KinesisError(
+                .invalidArgument,
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)")
+        }
+    }
+}
+
+/// A PutRecords split by shard: which of the request's records (by their place in it, the slot) go to which
+/// open shard. Parts come in the order of their first record; within a part slots keep request order. A node
+/// appends each part as one entry on the shard's leader; a router sends each part to that leader as a
+/// PutRecords of its own. Both merge the outcomes with `PutRecordsMerge`.
+public struct PutRecordsSplit: Sendable {
+    public struct Part: Sendable {
+        /// The open shard, as the map's version of the stream has it.
+        public let shard: ShardMetadata
+        /// Where the shard sits in `stream.shards` (the same in every later version with as many shards).
+        public let position: Int
+        public let slots: [Int]
+    }
+
+    public let parts: [Part]
+
+    /// Splits records with these hash keys by the open shards of `map`. InternalFailure when a key falls in no
+    /// open shard, which only a stream without open shards can cause.
+    public init(hashKeys: [HashKey], map: ShardMap) throws(KinesisError) {
+        var partOfPosition: [Int: Int] = [:]
+        var found: [(shard: ShardMetadata, position: Int, slots: [Int])] = []
+        for (slot, key) in hashKeys.enumerated() {
+            guard let (shard, position) = map.shardAndPosition(for: key) else {
+                throw KinesisError.internalFailure("No open shard covers hash key \(key)")
+            }
+            if let part = partOfPosition[position] {
+                found[part].slots.append(slot)
+            } else {
+                partOfPosition[position] = found.count
+                found.append((shard, position, [slot]))
+            }
+        }
+        parts = found.map { Part(shard: $0.shard, position: $0.position, slots: $0.slots) }
+    }
+}
