@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
         .target(name: "RillChaos"),
-        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft", log, inMemoryLogging]),
+        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft", "RillKinesis", log, inMemoryLogging]),
         // Shells: the only places that touch sockets, files and clocks.
         // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
         .target(name: "CRillCRC"),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel"]),
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
-        .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel"]),
+        .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
         .testTarget(name: "RillGossipTests", dependencies: ["RillGossip", "RillModel"]),
         .testTarget(name: "RillChaosTests", dependencies: ["RillChaos"]),
         .testTarget(name: "RillChaosRunnerTests", dependencies: ["RillChaosRunner", "RillChaos", "RillKinesis"]),

@@ -22,9 +22,8 @@ extension Simulation {
         /// Nodes whose disk was wiped and that have not caught up since: they start abstaining.
         private var wiped: [Bool]
         private var configuration: Raft.Configuration
-        /// blocked[from][to]: the link drops everything (partitions and one-way cuts).
-        private var blocked: [[Bool]]
-        private var inFlight: [InFlight] = []
+        /// The lossy wire between the nodes, messages addressed by slot.
+        private var network: Network<Raft.Message>
         /// Proposals awaiting their result: the node that took it, at (index, term).
         private var pending: [Proposal] = []
         private var nextPayload: UInt64 = 0
@@ -36,11 +35,6 @@ extension Simulation {
         private var faulty = true
         /// Where the leader walks the membership with the shells' policy (`Raft.Reconfiguration`), when it does.
         private var reconfigurationTarget: Raft.Reconfiguration?
-
-        struct InFlight: Sendable {
-            var message: Raft.Message
-            var deliverAt: Int
-        }
 
         struct Proposal: Sendable {
             var node: Int
@@ -61,8 +55,7 @@ extension Simulation {
             self.disks = (0..<settings.nodeCount).map { _ in Disk() }
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
             self.wiped = Array(repeating: false, count: settings.nodeCount)
-            self.blocked = Array(
-                repeating: Array(repeating: false, count: settings.nodeCount), count: settings.nodeCount)
+            self.network = Network(nodeCount: settings.nodeCount)
             stats.seeds = 1
             for slot in 0..<settings.nodeCount { start(slot) }
         }
@@ -97,19 +90,11 @@ extension Simulation {
                 try handleReady(slot)
             }
             // Deliver what is due, in random order: delays and this shuffle reorder messages.
-            var due: [InFlight] = []
-            var later: [InFlight] = []
-            for item in inFlight {
-                if item.deliverAt <= tick { due.append(item) } else { later.append(item) }
-            }
-            inFlight = later
-            due.shuffle(using: &random)
-            for item in due {
-                let slot = Int(item.message.to.rawValue) - 1
+            for item in network.takeDue(tick: tick, random: &random) {
+                let slot = item.to
                 guard nodes.indices.contains(slot), nodes[slot] != nil else { continue }
                 // A partition also loses what was already on the wire.
-                let from = Int(item.message.from.rawValue) - 1
-                if blocked.indices.contains(from), blocked[from][slot] {
+                if network.blocked.indices.contains(item.from), network.blocked[item.from][slot] {
                     stats.dropped += 1
                     continue
                 }
@@ -200,27 +185,9 @@ extension Simulation {
         // MARK: - Network
 
         private mutating func send(_ message: Raft.Message) {
-            stats.messages += 1
-            let from = Int(message.from.rawValue) - 1
-            let to = Int(message.to.rawValue) - 1
-            guard blocked.indices.contains(from), blocked.indices.contains(to), !blocked[from][to] else {
-                stats.dropped += 1
-                return
-            }
-            if faulty && random.chance(settings.dropRate) {
-                stats.dropped += 1
-                return
-            }
-            var delay = random.int(in: 0...settings.maxDelay)
-            if faulty && random.chance(settings.longDelayRate) {
-                stats.delayed += 1
-                delay = random.int(in: 0...settings.maxLongDelay)
-            }
-            inFlight.append(InFlight(message: message, deliverAt: tick + delay))
-            if faulty && random.chance(settings.duplicateRate) {
-                stats.duplicated += 1
-                inFlight.append(InFlight(message: message, deliverAt: tick + random.int(in: 0...settings.maxDelay)))
-            }
+            network.send(
+                message, from: Int(message.from.rawValue) - 1, to: Int(message.to.rawValue) - 1, tick: tick,
+                faulty: faulty, settings: settings, random: &random, stats: &stats)
         }
 
         // MARK: - Faults
@@ -234,10 +201,7 @@ extension Simulation {
             plannedCrashes.removeAll { $0.tick <= tick }
             for planned in plannedIsolations where planned.tick <= tick {
                 stats.partitions += 1
-                for other in 0..<count where other != planned.slot {
-                    blocked[planned.slot][other] = true
-                    blocked[other][planned.slot] = true
-                }
+                network.isolate(planned.slot)
                 log("isolate \(planned.slot + 1)")
             }
             plannedIsolations.removeAll { $0.tick <= tick }
@@ -254,16 +218,12 @@ extension Simulation {
             if random.chance(settings.partitionRate) {
                 // Split into two random sides, both ways.
                 stats.partitions += 1
-                var side = (0..<count).map { _ in random.chance(0.5) }
-                side[random.int(in: 0...(count - 1))].toggle()
-                for a in 0..<count { for b in 0..<count where side[a] != side[b] { blocked[a][b] = true } }
+                let side = network.partition(random: &random)
                 log("partition \(side)")
             }
             if random.chance(settings.linkCutRate) {
                 // An asymmetric fault: one direction of one link.
-                let a = random.int(in: 0...(count - 1))
-                let b = (a + random.int(in: 1...(count - 1))) % count
-                blocked[a][b] = true
+                let (a, b) = network.cutOneWay(random: &random)
                 stats.linkCuts += 1
                 log("cut \(a + 1)->\(b + 1)")
             }
@@ -317,11 +277,7 @@ extension Simulation {
                 log("membership target \(voters.sorted())")
             }
             guard let target = reconfigurationTarget, !node.hasPendingConfigurationChange else { return }
-            let leader = node
-            let lag: (NodeID) -> UInt64? = { peer in
-                leader.progress[peer].map { leader.log.lastIndex.rawValue &- min($0.match.rawValue, leader.log.lastIndex.rawValue) }
-            }
-            guard let step = target.nextStep(from: node.configuration, leader: node.id, lag: lag, promotionLag: 4) else { return }
+            guard let step = target.nextStep(leading: node, promotionLag: 4) else { return }
             if case .transferLeadership(let heir) = step {
                 if (try? node.transferLeadership(to: heir)) != nil { stats.transfers += 1 }
             } else if let change = step.change, (try? node.proposeConfigurationChange(change)) != nil {
@@ -347,7 +303,7 @@ extension Simulation {
         }
 
         private mutating func healNetwork() {
-            for a in blocked.indices { for b in blocked.indices { blocked[a][b] = false } }
+            network.heal()
             log("heal")
         }
 
@@ -369,7 +325,7 @@ extension Simulation {
             if othersIntact && random.chance(settings.wipeRate) {
                 // Its connections die with it: nothing sent by or to the old incarnation reaches the new one
                 // (the transport drops what it queued while a peer was unreachable).
-                inFlight.removeAll { $0.message.from.rawValue == UInt64(slot + 1) || $0.message.to.rawValue == UInt64(slot + 1) }
+                network.dropAll(touching: slot)
                 disks[slot] = Disk()
                 reportedCommit[slot] = .zero
                 wiped[slot] = true

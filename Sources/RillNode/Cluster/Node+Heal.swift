@@ -43,13 +43,12 @@ extension Node {
     /// On the controller: places every shard that has no placement yet, once the catalog has members.
     func healUnplacedShards() async throws {
         let catalog = metadata.catalog
-        let unplaced = catalog.unplacedShards
-        guard !unplaced.isEmpty, catalog.canPlace else { return }
-        for (stream, shard) in unplaced {
+        guard let command = ControllerPlan.healing(catalog) else { return }
+        for (stream, shard) in catalog.unplacedShards {
             logger.warning(
                 "placing a shard created without a placement; the placement's preferred leader keeps its copy",
                 metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"])
         }
-        _ = try await metadata.propose(.healUnplacedShards, stampMillis: clock.nowMillis())
+        _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
     }
 }

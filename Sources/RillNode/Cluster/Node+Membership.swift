@@ -13,11 +13,10 @@ extension Node {
 
     /// One round, on the metadata leader only.
     func manageMembership(_ cluster: ClusterContext) async throws {
-        var catalog = metadata.catalog
-        if catalog.members.isEmpty {
-            let founders = cluster.voters.map { ClusterMember(id: $0.id, zone: $0.zone) }.sorted { $0.id < $1.id }
-            _ = try await metadata.propose(.setMembers(founders), stampMillis: clock.nowMillis())
-            catalog = metadata.catalog
+        // The decisions are `ControllerPlan`'s, shared with the cluster simulation; this does the I/O.
+        let founders = cluster.voters.map { ClusterMember(id: $0.id, zone: $0.zone) }
+        if let command = ControllerPlan.founding(metadata.catalog, founders: founders) {
+            _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
         }
         try await healUnplacedShards()
         try await admitNewNodes(cluster, metadata.catalog)
@@ -27,15 +26,17 @@ extension Node {
 
     /// Nodes gossip sees alive that the catalog does not list become members (never a removed one).
     private func admitNewNodes(_ cluster: ClusterContext, _ catalog: Catalog) async throws {
-        for member in cluster.gossip.members where member.role == .node && member.status.name == "alive" {
-            let id = member.id.rawValue
-            guard !catalog.members.contains(where: { $0.id == id }) else { continue }
-            if catalog.removedMembers.contains(id) {
-                logger.warning("a removed node is running; it is not taken back", metadata: ["to": "\(id)"])
-                continue
+        let alive = cluster.gossip.members.filter { $0.role == .node && $0.status.name == "alive" }
+            .map { ClusterMember(id: $0.id.rawValue, zone: $0.zone.rawValue) }
+        let (admit, refused) = ControllerPlan.admissions(catalog, alive: alive)
+        for id in refused {
+            logger.warning("a removed node is running; it is not taken back", metadata: ["to": "\(id)"])
+        }
+        for command in admit {
+            if case .addMember(let member) = command {
+                logger.info("a new node joins the cluster", metadata: ["to": "\(member.id)", "zone": "\(member.zone)"])
             }
-            logger.info("a new node joins the cluster", metadata: ["to": "\(id)", "zone": "\(member.zone.rawValue)"])
-            _ = try await metadata.propose(.addMember(ClusterMember(id: id, zone: member.zone.rawValue)), stampMillis: clock.nowMillis())
+            _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
         }
     }
 
@@ -43,20 +44,18 @@ extension Node {
     /// holds the catalog). A removed node stays a learner while shards still move off it: it must read the
     /// `finishMove` that lets it delete its copies.
     private func reconfigureMetadataGroup(_ catalog: Catalog) async {
-        guard !catalog.members.isEmpty else { return }
         let current = await metadata.driver.status.configuration
-        let voters = Placement.metadataVoters(members: catalog.members, current: current.voters.map(\.rawValue))
-        let leaving = Set(catalog.movingShards.flatMap { $0.shard.leaving ?? [] })
-        let learners = Set(catalog.members.map(\.id)).union(leaving).filter { !voters.contains($0) }
-        let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }), learners: Set(learners.map { NodeID($0) }))
+        guard let plan = ControllerPlan.metadataGroup(catalog, currentVoters: current.voters.map(\.rawValue)) else { return }
+        let target = Raft.Reconfiguration(
+            voters: Set(plan.voters.map { NodeID($0) }), learners: Set(plan.learners.map { NodeID($0) }))
         _ = await metadata.driver.reconfigure(toward: target)
     }
 
     /// Asks the leader of each moving shard for the next step; a shard whose group has reached its replicas
     /// leaves the moving set, and the nodes that left drop their copies.
     private func driveShardMoves(_ catalog: Catalog) async throws {
-        for (stream, shard) in catalog.movingShards.prefix(Self.movesPerRound) {
-            guard let replicas = shard.replicas, !replicas.isEmpty else { continue }
+        for move in ControllerPlan.shardMoves(catalog, limit: Self.movesPerRound) {
+            let (stream, shard, replicas) = (move.stream, move.shard, move.voters)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
             guard let reached = await stepShardMove(stream: stream, shard: shard, voters: replicas, group: group) else { continue }
             guard reached else { continue }

@@ -22,12 +22,7 @@ extension RaftGroupDriver {
         guard running, node.role == .leader else { return .notLeader(hint: node.leader) }
         if node.hasPendingConfigurationChange { return .moving(step: nil) }
         if target.isReached(by: node.configuration) { return .reached }
-        let node = node
-        let lag: (NodeID) -> UInt64? = { peer in
-            node.progress[peer].map { node.log.lastIndex.rawValue &- min($0.match.rawValue, node.log.lastIndex.rawValue) }
-        }
-        guard let step = target.nextStep(from: node.configuration, leader: id, lag: lag, promotionLag: Self.promotionLag)
-        else { return .moving(step: nil) }
+        guard let step = target.nextStep(leading: node, promotionLag: Self.promotionLag) else { return .moving(step: nil) }
         logger.info(
             "changing the group's membership",
             metadata: ["step": "\(step)", "from": "\(node.configuration)", "raft.term": "\(node.term)"])
