@@ -1,30 +1,32 @@
-/// Reads CBOR item heads (RFC 8949 §3) from a buffer; shared by the tree decoder and the transcoders.
+/// Reads CBOR item heads (RFC 8949 §3) from a buffer; shared by the tree decoder, the transcoders and
+/// tools that walk a reply without building it (`rill bench`).
 ///
 /// Every length is checked against the bytes that remain before anything is allocated or sliced, so a
 /// hostile head such as `0x5b ff ff ff ff ff ff ff ff` costs a thrown error, not an allocation.
-struct CBORCursor {
+public struct CBORCursor {
     /// The head of one data item: major type, additional information and the argument it encodes.
-    struct Head {
-        var major: UInt8
+    public struct Head: Sendable {
+        public var major: UInt8
         /// The low five bits; 31 means indefinite length (or "break" in major type 7).
-        var info: UInt8
+        public var info: UInt8
         /// The count, length, integer value, tag number, or raw float bits.
-        var argument: UInt64
-        var isIndefinite: Bool { info == 31 }
+        public var argument: UInt64
+        public var isIndefinite: Bool { info == 31 }
     }
 
     /// Nesting deeper than this is refused, as the JSON parser does, so hostile input cannot exhaust the stack.
     static let maxDepth = 64
 
     let bytes: UnsafeBufferPointer<UInt8>
-    var offset = 0
+    /// Where the next head starts.
+    public internal(set) var offset = 0
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+    public init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset >= bytes.count }
+    public var isAtEnd: Bool { offset >= bytes.count }
 
-    func failure(_ reason: String, at offset: Int? = nil) -> CBORFailure {
+    public func failure(_ reason: String, at offset: Int? = nil) -> CBORFailure {
         CBORFailure(offset: offset ?? self.offset, reason: reason)
     }
 
@@ -36,7 +38,7 @@ struct CBORCursor {
 
     /// Reads one head. Reserved additional information (28–30) and an indefinite length where none is
     /// allowed (major types 0, 1 and 6) are malformed (RFC 8949 §3.2.4).
-    mutating func readHead() throws(CBORFailure) -> Head {
+    public mutating func readHead() throws(CBORFailure) -> Head {
         let start = offset
         let initial = try peek()
         offset += 1
@@ -81,7 +83,7 @@ struct CBORCursor {
     }
 
     /// Whether the next byte is the "break" stop code (0xff) ending an indefinite item; consumes it if so.
-    mutating func consumeBreak() throws(CBORFailure) -> Bool {
+    public mutating func consumeBreak() throws(CBORFailure) -> Bool {
         guard try peek() == 0xFF else { return false }
         offset += 1
         return true
@@ -90,7 +92,7 @@ struct CBORCursor {
     /// The payload of a byte or text string whose head was just read: a slice of the input for a definite
     /// string, or the chunks of an indefinite one joined (each chunk must be a definite string of the same
     /// major type, RFC 8949 §3.2.3). Text is validated as UTF-8 chunk by chunk.
-    mutating func stringPayload(_ head: Head, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(CBORFailure) {
+    public mutating func stringPayload(_ head: Head, _ body: (UnsafeBufferPointer<UInt8>) -> Void) throws(CBORFailure) {
         guard head.isIndefinite else {
             let start = offset
             let slice = try take(head.argument)
@@ -111,10 +113,38 @@ struct CBORCursor {
     }
 
     /// A text string's value as a Swift string (definite or chunked).
-    mutating func text(_ head: Head) throws(CBORFailure) -> String {
+    public mutating func text(_ head: Head) throws(CBORFailure) -> String {
         var result = ""
         try stringPayload(head) { slice in result += String(decoding: slice, as: UTF8.self) }
         return result
+    }
+
+    /// Whether a container whose head was just read has another entry: for a definite one, counts
+    /// `remaining` down; for an indefinite one, consumes the "break" that ends it.
+    public mutating func hasMore(_ head: Head, remaining: inout UInt64) throws(CBORFailure) -> Bool {
+        if head.isIndefinite { return try !consumeBreak() }
+        guard remaining > 0 else { return false }
+        remaining -= 1
+        return true
+    }
+
+    /// Skips one whole data item, nested ones included, without building it.
+    public mutating func skipItem(depth: Int = 0) throws(CBORFailure) {
+        guard depth < Self.maxDepth else { throw failure("nesting too deep") }
+        let head = try readHead()
+        switch head.major {
+        case 2, 3: try stringPayload(head) { _ in }
+        case 4, 5:
+            if !head.isIndefinite { try checkCount(head.argument, itemsPerEntry: head.major == 5 ? 2 : 1) }
+            var remaining = head.argument
+            while try hasMore(head, remaining: &remaining) {
+                try skipItem(depth: depth + 1)
+                if head.major == 5 { try skipItem(depth: depth + 1) }
+            }
+        case 6: try skipItem(depth: depth + 1)
+        case 7 where head.info == 31: throw failure("\"break\" outside an indefinite-length item")
+        default: break
+        }
     }
 
     static func isValidUTF8(_ slice: UnsafeBufferPointer<UInt8>) -> Bool {
