@@ -34,12 +34,13 @@ struct KinesisClient: Sendable {
     func call(
         _ operation: KinesisOperation,
         body: ByteBuffer,
-        at deadline: NIODeadline? = nil
+        at deadline: NIODeadline? = nil,
+        wire override: WireProtocol? = nil
     ) async throws -> HTTPReply {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
         head.headers.reserveCapacity(6)
         head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
-        head.headers.add(name: "Content-Type", value: wire.contentType)
+        head.headers.add(name: "Content-Type", value: (override ?? wire).contentType)
         head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
         head.headers.add(name: "Authorization", value: Self.authorization)
         head.headers.add(name: "Content-Length", value: String(body.readableBytes))
@@ -47,12 +48,13 @@ struct KinesisClient: Sendable {
     }
 
     /// A control-plane call whose failure ends the run: returns the parsed reply or throws `BenchError`.
+    /// Always JSON, whatever the client's protocol: only the measured calls change encoding.
     func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
         var writer = JSONWriter()
         writer.beginObject()
         build(&writer)
         writer.endObject()
-        let reply = try await call(operation, body: ByteBuffer(bytes: writer.bytes))
+        let reply = try await call(operation, body: ByteBuffer(bytes: writer.bytes), wire: .json)
         guard reply.status == .ok else {
             let (code, message) = KinesisReply.error(in: reply)
             throw BenchError("\(operation.rawValue) failed: \(code) \(message)")

@@ -111,9 +111,12 @@ package struct RequestDispatcher {
             // The signature covers the bytes as sent; only then is a CBOR body turned into the JSON the node
             // reads (and forwards), so peers and routers never see CBOR.
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
-            let request = APIRequest(operation: operation, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID)
+            let request = APIRequest(
+                operation: operation, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID, replyProtocol: wire)
             let response = try await backend.handle(request)
-            return .success(try wire.responseBody(response.body), requestID: requestID, contentType: wire.contentType)
+            // A node that served the call itself may have written the client's encoding already.
+            let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)
+            return .success(body, requestID: requestID, contentType: wire.contentType)
         } catch let error as KinesisError {
             // The code only: messages of validation errors quote the client's values (partition keys too).
             logger.debug("request refused", metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"])

@@ -17,7 +17,7 @@ extension Node {
         case .putRecord: return try await putRecord(&reader, namespace)
         case .putRecords: return try await putRecords(&reader, namespace)
         case .getShardIterator: return try await getShardIterator(&reader, namespace)
-        case .getRecords: return try await getRecords(&reader, namespace)
+        case .getRecords: return try await getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)
         case .decreaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: false)
         case .addTagsToStream: return try await addTags(&reader, namespace)

@@ -150,4 +150,32 @@ import Testing
     func contentTypes(header: String?, expected: WireProtocol) {
         #expect(WireProtocol(contentType: header) == expected)
     }
+
+    /// The GetRecords reply a node writes straight into CBOR must be the bytes the edge would make from the
+    /// JSON reply, so a client cannot tell which path served it.
+    @Test("a reply written in CBOR equals the JSON reply transcoded", arguments: [0, 1, 30, 300])
+    func writersAgree(records: Int) throws {
+        func reply(_ w: inout some ResponseWriter) {
+            w.beginObject()
+            w.key("Records"); w.beginArray()
+            for i in 0..<records {
+                w.beginObject()
+                w.key("SequenceNumber"); w.string("4960\(i)")
+                w.key("ApproximateArrivalTimestamp"); w.timestamp(millis: 1_700_000_000_000 + Int64(i))
+                w.key("Data"); w.blob((0..<(i % 40)).map { UInt8(truncatingIfNeeded: $0 * 7) })
+                w.key("PartitionKey"); w.string("k\"\(i)")
+                w.endObject()
+            }
+            w.endArray()
+            w.key("NextShardIterator"); w.string("AAAA")
+            w.key("MillisBehindLatest"); w.int(UInt64(records) * 1000)
+            w.key("Flag"); w.bool(records > 0)
+            w.endObject()
+        }
+        var json = JSONWriter()
+        reply(&json)
+        var cbor = CBORWriter()
+        reply(&cbor)
+        #expect(try JSONToCBOR.transcode(json.bytes) == cbor.bytes)
+    }
 }
