@@ -15,7 +15,7 @@ extension Node {
         case .describeStreamSummary: return try describeStreamSummary(&reader, namespace)
         case .listShards: return try listShards(&reader, namespace)
         case .putRecord: return try await putRecord(&reader, namespace)
-        case .putRecords: return try await putRecords(&reader, namespace)
+        case .putRecords: return try await putRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .getShardIterator: return try await getShardIterator(&reader, namespace)
         case .getRecords: return try await getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)

@@ -56,7 +56,9 @@ extension Node {
         return APIResponse(w)
     }
 
-    func putRecords(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func putRecords(
+        _ r: inout RequestReader, _ namespace: Namespace, replyProtocol: WireProtocol = .json
+    ) async throws -> APIResponse {
         let started = ContinuousClock.now
         let items = try r.array("Records", required: true, min: 1, max: 500) ?? []
         var entries: [(data: [UInt8], key: String, explicit: String?)] = []
@@ -106,7 +108,23 @@ extension Node {
             failure.code != .internalFailure
         { throw failure }
         throttled.merge(outcome.failed) { first, _ in first }
-        var w = JSONWriter(capacity: 128 * routed.count + 64)
+        metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
+        // Written straight into the client's encoding, as GetRecords is.
+        switch replyProtocol {
+        case .json:
+            var w = JSONWriter(capacity: 128 * routed.count + 64)
+            Self.writePutRecordsReply(results, throttled, &w)
+            return APIResponse(w)
+        case .cbor:
+            var w = CBORWriter(capacity: 112 * routed.count + 64)
+            Self.writePutRecordsReply(results, throttled, &w)
+            return APIResponse(w)
+        }
+    }
+
+    private static func writePutRecordsReply(
+        _ results: [(shard: ShardID, sequence: SequenceNumber)?], _ throttled: [Int: KinesisError], _ w: inout some ResponseWriter
+    ) {
         w.beginObject()
         w.key("FailedRecordCount"); w.int(results.count { $0 == nil })
         w.key("Records")
@@ -127,8 +145,6 @@ extension Node {
         }
         w.endArray()
         w.endObject()
-        metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
-        return APIResponse(w)
     }
 
     /// What became of the routed records of one PutRecords.

@@ -106,12 +106,22 @@ public enum CBORToJSON {
         let start = cursor.offset
         let head = try cursor.readHead()
         guard head.major == 3 else { throw cursor.failure("a map key is not a text string", at: start) }
-        var name: [UInt8] = []
-        try cursor.stringPayload(head) { name.append(contentsOf: $0) }
         out.append(UInt8(ascii: "\""))
-        name.withUnsafeBufferPointer { appendEscaped($0, to: &out) }
+        var kind = KinesisMemberKind.plain
+        if head.isIndefinite {
+            var name: [UInt8] = []
+            try cursor.stringPayload(head) { name.append(contentsOf: $0) }
+            name.withUnsafeBufferPointer { appendEscaped($0, to: &out) }
+            if !inTagMap { kind = name.withUnsafeBufferPointer { KinesisMemberKind.of($0) } }
+        } else {
+            // The common case, every key Jackson writes: classify the slice in place, allocating nothing.
+            try cursor.stringPayload(head) { slice in
+                appendEscaped(slice, to: &out)
+                if !inTagMap { kind = KinesisMemberKind.of(slice) }
+            }
+        }
         out.append(UInt8(ascii: "\""))
-        return inTagMap ? .plain : name.withUnsafeBufferPointer { KinesisMemberKind.of($0) }
+        return kind
     }
 
     private static func simple(
