@@ -108,11 +108,12 @@ package struct RequestDispatcher {
         }
         do {
             let bytes = Array(buffer: body)
-            // The signature covers the bytes as sent; only then is a CBOR body turned into the JSON the node
-            // reads (and forwards), so peers and routers never see CBOR.
+            // The signature covers the bytes as sent. A CBOR body goes on as CBOR: the node that serves the call
+            // reads it directly, and anything that forwards or routes it makes JSON of it first (APIRequest.inJSON).
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
             let request = APIRequest(
-                operation: operation, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID, replyProtocol: wire)
+                operation: operation, body: bytes, signedRegion: region, requestID: requestID, replyProtocol: wire,
+                bodyEncoding: wire)
             let response = try await backend.handle(request)
             // A node that served the call itself may have written the client's encoding already.
             let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)

@@ -10,15 +10,35 @@ public struct APIRequest: Sendable {
     /// The encoding the client reads (the body is always JSON). A node may answer a hot call (GetRecords)
     /// straight in it; a forwarded call does not carry it, so its reply is JSON and the edge transcodes.
     public var replyProtocol: WireProtocol
+    /// The encoding of `body`. A node serving a CBOR call itself reads the CBOR straight into its request
+    /// tree; whatever forwards or routes a call (`inJSON()`) turns it into JSON first, because peers, the
+    /// router's PutRecords split and `PeerCall.forward` speak only JSON.
+    public var bodyEncoding: WireProtocol
 
     public init(
-        operation: KinesisOperation, body: [UInt8], signedRegion: String?, requestID: String, replyProtocol: WireProtocol = .json
+        operation: KinesisOperation, body: [UInt8], signedRegion: String?, requestID: String,
+        replyProtocol: WireProtocol = .json, bodyEncoding: WireProtocol = .json
     ) {
         self.operation = operation
         self.body = body
         self.signedRegion = signedRegion
         self.requestID = requestID
         self.replyProtocol = replyProtocol
+        self.bodyEncoding = bodyEncoding
+    }
+
+    /// This call with a JSON body (itself when it has one); malformed CBOR is a SerializationException.
+    public func inJSON() throws(KinesisError) -> APIRequest {
+        guard bodyEncoding == .cbor else { return self }
+        var request = self
+        request.body = try WireProtocol.cbor.requestJSON(body)
+        request.bodyEncoding = .json
+        return request
+    }
+
+    /// The request tree of the body, whichever its encoding.
+    public func reader() throws(KinesisError) -> RequestReader {
+        bodyEncoding == .cbor ? try RequestReader(cbor: body) : try RequestReader(bytes: body)
     }
 }
 

@@ -5,7 +5,7 @@ extension Node {
     /// Serves one Kinesis call on this node. Errors a client should see are `KinesisError`s; anything else is
     /// a bug or an I/O failure and surfaces as InternalFailure at the HTTP edge.
     func serve(_ request: APIRequest) async throws -> APIResponse {
-        var reader = try RequestReader(bytes: request.body)
+        var reader = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
         switch request.operation {
         case .createStream: return try await createStream(&reader, namespace)

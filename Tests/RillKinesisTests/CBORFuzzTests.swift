@@ -25,6 +25,11 @@ import Testing
                     return
                 }
             }
+            // The node's direct reader and the forwarding transcoder must give the same answer.
+            if !body.isEmpty, !Self.readersAgree(body) {
+                Issue.record("seed \(seed) iteration \(iteration): CBORToValue and CBORToJSON disagree on \(body)")
+                return
+            }
             // Whatever the transcoder accepts the decoder accepts too (it is the more permissive one); an empty
             // body is left to the JSON path, which answers it with its own message.
             if !decoded, !body.isEmpty, (try? WireProtocol.cbor.requestJSON(body)) != nil {
@@ -96,6 +101,23 @@ import Testing
             case 3: body.remove(at: index)
             default: body.removeLast(body.count - index)
             }
+        }
+    }
+
+    /// Both accept or both refuse; when both accept, the trees are equal once blobs are written as base64.
+    static func readersAgree(_ body: [UInt8]) -> Bool {
+        let direct = try? CBORToValue.object(body)
+        let viaJSON = (try? CBORToJSON.transcode(body)).flatMap { try? JSONParser.parse($0) }
+        guard let direct, let viaJSON else { return direct == nil && viaJSON == nil }
+        return normalized(direct) == viaJSON
+    }
+
+    static func normalized(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .blob(let bytes): .string(Base64.encode(bytes))
+        case .array(let items): .array(items.map(normalized))
+        case .object(let object): .object(JSONObject(object.members.map { ($0.key, normalized($0.value)) }))
+        default: value
         }
     }
 }

@@ -178,4 +178,20 @@ import Testing
         reply(&cbor)
         #expect(try JSONToCBOR.transcode(json.bytes) == cbor.bytes)
     }
+
+    @Test("a node reads a CBOR PutRecords body with its blobs as bytes, never base64")
+    func directReader() throws {
+        var w = CBORWriter()
+        w.beginMap()
+        w.text("StreamName"); w.text("s")
+        w.text("Records"); w.beginArray()
+        w.beginMap(); w.text("Data"); w.bytes([0, 255, 7]); w.text("PartitionKey"); w.text("k"); w.endMap()
+        w.endArray()
+        w.endMap()
+        var reader = try RequestReader(cbor: w.bytes)
+        guard case .object(let record)? = try reader.array("Records")?.first else { Issue.record("no record"); return }
+        #expect(try reader.blob("Data", in: record) == [0, 255, 7])
+        #expect(throws: KinesisError.self) { try RequestReader(cbor: [0x81, 0x01]) }
+        #expect(throws: KinesisError.self) { try RequestReader(cbor: []) }
+    }
 }
