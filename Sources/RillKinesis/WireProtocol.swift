@@ -1,9 +1,10 @@
 /// The body encoding a client speaks, chosen by its request's `Content-Type`: AWS JSON 1.1 (botocore, the
 /// CLI, most SDKs) or CBOR 1.1 (the AWS SDK for Java v2 and the KCL, by default; KINESIS-SEMANTICS §1.3).
 ///
-/// The node and the router only speak JSON. A CBOR request is transcoded to JSON where it enters (the HTTP
-/// edge of the first node or router) and its reply back to CBOR there, so forwarded calls between nodes
-/// carry JSON and every operation behaves identically in both encodings.
+/// A node serving a CBOR call itself reads the body straight into its request tree (`RequestReader(cbor:)`)
+/// and writes the hot replies (PutRecords, GetRecords) straight in CBOR. Everything that forwards or routes
+/// a call speaks JSON: the body is transcoded (`requestJSON`) before it leaves, and a JSON reply is
+/// transcoded back (`responseBody`) at the HTTP edge, so peers and mixed-version clusters see only JSON.
 public enum WireProtocol: Sendable, Equatable {
     case json
     case cbor
