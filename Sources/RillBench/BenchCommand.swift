@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import RillKinesis
 
 /// `rill bench`: the load generator. Writes with PutRecords and PutRecord, then drains every shard
 /// with GetRecords, and reports throughput and latency percentiles per phase.
@@ -31,6 +32,11 @@ public struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Which phases to run: put-records, put-record, read, or all.")
     var mode: BenchMode = .all
+
+    @Option(
+        name: .customLong("protocol"),
+        help: "Body encoding of the measured calls: json (AWS JSON 1.1) or cbor (CBOR 1.1, what the Java SDK sends).")
+    var wire: BenchProtocol = .json
 
     @Option(help: "Concurrent producer connections in the put phases.")
     var producers = 8
@@ -81,6 +87,7 @@ public struct BenchCommand: AsyncParsableCommand {
             duration: duration,
             recordCap: records,
             eventLoopThreads: eventLoopThreads,
+            wire: wire.wire,
             seed: UInt64.random(in: 1...UInt64.max)
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
@@ -143,7 +150,7 @@ public struct BenchCommand: AsyncParsableCommand {
         admin: KinesisClient
     ) async throws {
         let settings = report.settings
-        let payload = PayloadFactory(streamName: stream, recordBytes: settings.recordBytes, seed: settings.seed)
+        let payload = PayloadFactory(streamName: stream, recordBytes: settings.recordBytes, seed: settings.seed, wire: settings.wire)
         var current = ""
         do {
             if mode == .all || mode == .putRecords {
@@ -177,6 +184,14 @@ enum BenchMode: String, ExpressibleByArgument, CaseIterable, Sendable {
     case all
 }
 
+/// `--protocol`: the encoding of PutRecords, PutRecord and GetRecords (set-up calls are always JSON).
+enum BenchProtocol: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case json
+    case cbor
+
+    var wire: WireProtocol { self == .cbor ? .cbor : .json }
+}
+
 /// The options the phases read, validated and resolved once.
 struct BenchSettings: Sendable {
     var endpoints: [Endpoint]
@@ -191,6 +206,8 @@ struct BenchSettings: Sendable {
     /// `--records`: at most this many records per phase.
     var recordCap: Int?
     var eventLoopThreads: Int
+    /// The encoding of the measured calls.
+    var wire: WireProtocol
     /// Seeds record data and partition keys; fresh each run.
     var seed: UInt64
 }

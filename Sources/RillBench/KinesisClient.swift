@@ -9,13 +9,17 @@ import RillKinesis
 struct KinesisClient: Sendable {
     private(set) var connection: HTTPConnection
     private let group: any EventLoopGroup
+    /// The encoding this client's calls declare in `Content-Type`; the caller builds bodies to match.
+    let wire: WireProtocol
 
     /// The server does not verify signatures, but it reads the region from the credential scope.
     static let authorization =
         "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
 
-    static func connect(to endpoint: Endpoint, on group: any EventLoopGroup) async throws -> KinesisClient {
-        KinesisClient(connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group)
+    static func connect(
+        to endpoint: Endpoint, on group: any EventLoopGroup, wire: WireProtocol = .json
+    ) async throws -> KinesisClient {
+        KinesisClient(connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group, wire: wire)
     }
 
     /// Replaces a broken connection with a fresh one to the same endpoint.
@@ -30,12 +34,13 @@ struct KinesisClient: Sendable {
     func call(
         _ operation: KinesisOperation,
         body: ByteBuffer,
-        at deadline: NIODeadline? = nil
+        at deadline: NIODeadline? = nil,
+        wire override: WireProtocol? = nil
     ) async throws -> HTTPReply {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
         head.headers.reserveCapacity(6)
         head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
-        head.headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
+        head.headers.add(name: "Content-Type", value: (override ?? wire).contentType)
         head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
         head.headers.add(name: "Authorization", value: Self.authorization)
         head.headers.add(name: "Content-Length", value: String(body.readableBytes))
@@ -43,12 +48,13 @@ struct KinesisClient: Sendable {
     }
 
     /// A control-plane call whose failure ends the run: returns the parsed reply or throws `BenchError`.
+    /// Always JSON, whatever the client's protocol: only the measured calls change encoding.
     func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
         var writer = JSONWriter()
         writer.beginObject()
         build(&writer)
         writer.endObject()
-        let reply = try await call(operation, body: ByteBuffer(bytes: writer.bytes))
+        let reply = try await call(operation, body: ByteBuffer(bytes: writer.bytes), wire: .json)
         guard reply.status == .ok else {
             let (code, message) = KinesisReply.error(in: reply)
             throw BenchError("\(operation.rawValue) failed: \(code) \(message)")
@@ -57,16 +63,26 @@ struct KinesisClient: Sendable {
     }
 }
 
-/// Reading replies without Foundation: the byte-level `JSONParser` and a few typed field readers.
+/// Reading replies without Foundation: the byte-level `JSONParser` and a few typed field readers. A CBOR
+/// reply (a map head rather than `{`) is read through the server's own CBOR-to-JSON transcoder.
 enum KinesisReply {
+    /// The reply body as JSON bytes.
+    static func jsonBytes(_ body: ByteBuffer) throws -> [UInt8] {
+        let bytes = Array(body.readableBytesView)
+        guard GetRecordsCBORScan.isCBOR(body) else { return bytes }
+        return try CBORToJSON.transcode(bytes)
+    }
+
     /// Parses a reply body that must be a JSON object.
     static func object(_ body: ByteBuffer, operation: KinesisOperation) throws -> JSONObject {
         // Calls with no output shape (CreateStream, DeleteStream) may answer with an empty body.
         if body.readableBytes == 0 { return JSONObject() }
         let value: JSONValue
         do {
-            value = try JSONParser.parse(Array(body.readableBytesView))
-        } catch {
+            value = try JSONParser.parse(try jsonBytes(body))
+        } catch let error as CBORFailure {
+            throw BenchError("\(operation.rawValue) reply is not CBOR: \(error.reason) at byte \(error.offset)")
+        } catch let error as JSONParser.Failure {
             throw BenchError("\(operation.rawValue) reply is not JSON: \(error.reason) at byte \(error.offset)")
         }
         guard case .object(let object) = value else { throw BenchError("\(operation.rawValue) reply is not an object") }
@@ -76,7 +92,7 @@ enum KinesisReply {
     /// The error code (`__type` without any `namespace#` prefix) and message of a non-200 reply.
     static func error(in reply: HTTPReply) -> (code: String, message: String) {
         let fallback = "HTTP \(reply.status.code)"
-        guard case .object(let object)? = try? JSONParser.parse(Array(reply.body.readableBytesView)) else {
+        guard let bytes = try? jsonBytes(reply.body), case .object(let object)? = try? JSONParser.parse(bytes) else {
             return (fallback, "")
         }
         let message = string(object, "message") ?? string(object, "Message") ?? ""

@@ -21,7 +21,7 @@ struct ReadPhase: Sendable {
         guard !shards.isEmpty else { throw BenchError("stream \(stream) has no shards") }
         var readers: [(shard: String, client: KinesisClient, iterator: String)] = []
         for (position, shard) in shards.enumerated() {
-            let client = try await KinesisClient.connect(to: settings.endpoint(for: position), on: group)
+            let client = try await KinesisClient.connect(to: settings.endpoint(for: position), on: group, wire: settings.wire)
             let iterator = try await client.trimHorizonIterator(stream: stream, shard: shard)
             readers.append((shard, client, iterator))
         }
@@ -83,16 +83,10 @@ struct ReadPhase: Sendable {
                 // Only the cap is exact; for `expected` another shard may still hold the rest.
                 if target == settings.recordCap { limit = min(limit, remaining) }
             }
-            var writer = JSONWriter(capacity: iterator.utf8.count + 48)
-            writer.beginObject()
-            writer.key("ShardIterator")
-            writer.string(iterator)
-            writer.key("Limit")
-            writer.int(limit)
-            writer.endObject()
             let reply: HTTPReply
             do {
-                reply = try await client.call(.getRecords, body: allocator.buffer(bytes: writer.bytes))
+                let body = Self.getRecordsBody(iterator: iterator, limit: limit, wire: client.wire)
+                reply = try await client.call(.getRecords, body: allocator.buffer(bytes: body))
             } catch {
                 // The iterator cannot be replayed safely on a new connection mid-phase; stop this shard.
                 tally.countError(HTTPClientError.code(of: error))
@@ -130,8 +124,33 @@ struct ReadPhase: Sendable {
         return tally
     }
 
+    /// `{"ShardIterator": …, "Limit": …}` in the client's encoding.
+    static func getRecordsBody(iterator: String, limit: Int, wire: WireProtocol) -> [UInt8] {
+        switch wire {
+        case .json:
+            var writer = JSONWriter(capacity: iterator.utf8.count + 48)
+            writer.beginObject()
+            writer.key("ShardIterator")
+            writer.string(iterator)
+            writer.key("Limit")
+            writer.int(limit)
+            writer.endObject()
+            return writer.bytes
+        case .cbor:
+            var writer = CBORWriter(capacity: iterator.utf8.count + 48)
+            writer.beginMap()
+            writer.text("ShardIterator")
+            writer.text(iterator)
+            writer.text("Limit")
+            writer.int(Int64(limit))
+            writer.endMap()
+            return writer.bytes
+        }
+    }
+
     /// The fast scan, or the strict parser when the scan meets something it does not handle.
     static func summary(of body: ByteBuffer) -> GetRecordsSummary? {
+        if GetRecordsCBORScan.isCBOR(body) { return GetRecordsCBORScan.summary(of: body) }
         if let summary = GetRecordsScan.summary(of: body) { return summary }
         guard let object = try? KinesisReply.object(body, operation: .getRecords) else { return nil }
         var summary = GetRecordsSummary()

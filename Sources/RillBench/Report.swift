@@ -30,7 +30,7 @@ struct Report {
         var lines: [String] = []
         lines.append(
             "rill bench  \(settings.endpoints.map(\.description).joined(separator: ","))  stream \(stream)  \(settings.recordBytes)-byte records  "
-                + "\(settings.producers) producers  batch \(settings.batch)"
+                + "\(settings.producers) producers  batch \(settings.batch)  \(settings.wire == .cbor ? "CBOR" : "JSON")"
         )
         lines.append("replication  \(replication.summary)")
         for phase in phases {
@@ -72,6 +72,8 @@ struct Report {
         writer.int(settings.producers)
         writer.key("batch")
         writer.int(settings.batch)
+        writer.key("protocol")
+        writer.string(settings.wire == .cbor ? "cbor" : "json")
         writer.key("recordBytes")
         writer.int(settings.recordBytes)
         writer.key("eventLoopThreads")

@@ -24,11 +24,11 @@ struct EventStreamResponder {
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         var subscription: ShardSubscription
+        let wire = WireProtocol(contentType: head.headers.first(name: "content-type"))
         do {
             let bytes = Array(buffer: body)
-            let request = APIRequest(
-                operation: .subscribeToShard, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, backend: backend),
-                requestID: requestID)
+            let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
+            let request = APIRequest(operation: .subscribeToShard, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID)
             if let node = try await backend.subscriptionRelay(request) {
                 try await SubscriptionRelay.relay(head, body, to: node, outbound: outbound, logger: logger)
                 return
@@ -37,10 +37,10 @@ struct EventStreamResponder {
         } catch {
             let reply: HTTPReply
             if let error = error as? KinesisError {
-                reply = .error(error, requestID: requestID)
+                reply = .error(error, requestID: requestID, protocol: wire)
             } else {
                 logger.error("subscription failed", metadata: ["error": "\(error)"])
-                reply = .error(.internalFailure(), requestID: requestID)
+                reply = .error(.internalFailure(), requestID: requestID, protocol: wire)
             }
             var headers = reply.headers
             headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
@@ -54,20 +54,39 @@ struct EventStreamResponder {
         headers.add(name: "Transfer-Encoding", value: "chunked")
         headers.add(name: "Date", value: HTTPDate.now())
         try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: subscription.initialResponse.encoded()))))
+        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(subscription.initialResponse, wire)))))
         do {
             while let event = try await subscription.next() {
-                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: event.encoded()))))
+                try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(event, wire)))))
             }
         } catch is CancellationError {
             throw CancellationError()
         } catch let error as KinesisError {
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(error.code, message: error.message ?? "").encoded()))))
+            let exception = EventStreamMessage.exception(error.code, message: error.message ?? "")
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(exception, wire)))))
         } catch {
             logger.error("subscription ended by an error", metadata: ["error": "\(error)"])
-            try await outbound.write(
-                .body(.byteBuffer(ByteBuffer(bytes: EventStreamMessage.exception(.internalFailure, message: "Internal Service Failure").encoded()))))
+            let exception = EventStreamMessage.exception(.internalFailure, message: "Internal Service Failure")
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(exception, wire)))))
         }
         try await outbound.write(.end(nil))
+    }
+
+    /// A message framed for the wire. A CBOR client gets its event and exception payloads in CBOR, since Java
+    /// v2 parses them with the client's protocol factory (KINESIS-SEMANTICS §1.6); the node writes them in JSON.
+    static func encoded(_ message: EventStreamMessage, _ wire: WireProtocol) -> [UInt8] {
+        guard wire == .cbor,
+            let index = message.headers.firstIndex(where: { $0.name == ":content-type" && $0.value == "application/json" })
+        else { return message.encoded() }
+        var message = message
+        do {
+            message.payload = try wire.responseBody(message.payload)
+        } catch {
+            // Our own JSON always transcodes; should it not, the client still gets a readable exception.
+            message = EventStreamMessage.exception(.internalFailure, message: "Internal Service Failure")
+            return message.encoded()
+        }
+        message.headers[index].value = WireProtocol.cborContentType
+        return message.encoded()
     }
 }

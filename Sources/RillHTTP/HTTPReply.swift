@@ -8,25 +8,19 @@ package struct HTTPReply {
     package var headers: HTTPHeaders
     package var body: ByteBuffer
 
-    static let contentType = "application/x-amz-json-1.1"
+    static let contentType = WireProtocol.jsonContentType
 
     static func success(_ body: [UInt8], requestID: String, contentType: String = HTTPReply.contentType) -> HTTPReply {
         HTTPReply(status: .ok, headers: commonHeaders(requestID: requestID, contentType: contentType), body: ByteBuffer(bytes: body))
     }
 
-    /// The one rendering of a Kinesis error: status, `x-amzn-ErrorType`, and `{"__type", "message"}`.
-    static func error(_ error: KinesisError, requestID: String) -> HTTPReply {
-        var headers = commonHeaders(requestID: requestID, contentType: contentType)
+    /// The one rendering of a Kinesis error: status, `x-amzn-ErrorType`, and `{"__type", "message"}` in the
+    /// client's encoding (a CBOR map for CBOR clients, with the same status and header).
+    static func error(_ error: KinesisError, requestID: String, protocol wire: WireProtocol = .json) -> HTTPReply {
+        var headers = commonHeaders(requestID: requestID, contentType: wire.contentType)
         headers.add(name: "x-amzn-ErrorType", value: error.code.rawValue)
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("__type"); w.string(error.code.rawValue)
-        if let message = error.message {
-            if error.usesCapitalMessageKey { w.key("Message") } else { w.key("message") }
-            w.string(message)
-        }
-        w.endObject()
-        return HTTPReply(status: HTTPResponseStatus(statusCode: error.code.httpStatus), headers: headers, body: ByteBuffer(bytes: w.bytes))
+        return HTTPReply(
+            status: HTTPResponseStatus(statusCode: error.code.httpStatus), headers: headers, body: ByteBuffer(bytes: wire.errorBody(error)))
     }
 
     static func commonHeaders(requestID: String, contentType: String) -> HTTPHeaders {

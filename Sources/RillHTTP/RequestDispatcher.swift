@@ -102,23 +102,29 @@ package struct RequestDispatcher {
     private func call(
         _ operation: KinesisOperation?, _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String
     ) async -> HTTPReply {
+        let wire = WireProtocol(contentType: head.headers.first(name: "content-type"))
         guard let operation else {
-            return .error(KinesisError(.unknownOperation, nil), requestID: requestID)
+            return .error(KinesisError(.unknownOperation, nil), requestID: requestID, protocol: wire)
         }
         do {
             let bytes = Array(buffer: body)
+            // The signature covers the bytes as sent. A CBOR body goes on as CBOR: the node that serves the call
+            // reads it directly, and anything that forwards or routes it makes JSON of it first (APIRequest.inJSON).
+            let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
             let request = APIRequest(
-                operation: operation, body: bytes, signedRegion: try SigV4Scope.authenticatedRegion(head, bytes, backend: backend),
-                requestID: requestID)
+                operation: operation, body: bytes, signedRegion: region, requestID: requestID, replyProtocol: wire,
+                bodyEncoding: wire)
             let response = try await backend.handle(request)
-            return .success(response.body, requestID: requestID)
+            // A node that served the call itself may have written the client's encoding already.
+            let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)
+            return .success(body, requestID: requestID, contentType: wire.contentType)
         } catch let error as KinesisError {
             // The code only: messages of validation errors quote the client's values (partition keys too).
             logger.debug("request refused", metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"])
-            return .error(error, requestID: requestID)
+            return .error(error, requestID: requestID, protocol: wire)
         } catch {
             logger.error("request failed", metadata: ["operation": "\(operation.rawValue)", "error": "\(error)"])
-            return .error(.internalFailure(), requestID: requestID)
+            return .error(.internalFailure(), requestID: requestID, protocol: wire)
         }
     }
 

@@ -5,7 +5,7 @@ extension Node {
     /// Serves one Kinesis call on this node. Errors a client should see are `KinesisError`s; anything else is
     /// a bug or an I/O failure and surfaces as InternalFailure at the HTTP edge.
     func serve(_ request: APIRequest) async throws -> APIResponse {
-        var reader = try RequestReader(bytes: request.body)
+        var reader = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
         switch request.operation {
         case .createStream: return try await createStream(&reader, namespace)
@@ -17,7 +17,7 @@ extension Node {
         case .putRecord: return try await putRecord(&reader, namespace, reach: request.reach)
         case .putRecords: return try await putRecords(&reader, namespace, reach: request.reach)
         case .getShardIterator: return try await getShardIterator(&reader, namespace)
-        case .getRecords: return try await getRecords(&reader, namespace)
+        case .getRecords: return try await getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)
         case .decreaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: false)
         case .addTagsToStream: return try await addTags(&reader, namespace)

@@ -5,7 +5,7 @@ extension Node {
     /// Starts a SubscribeToShard call: validates it (errors here are ordinary HTTP errors) and returns the
     /// subscription that yields its events.
     public func subscribe(_ request: APIRequest) async throws -> ShardSubscription {
-        var r = try RequestReader(bytes: request.body)
+        var r = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
         let consumerARN = try r.string("ConsumerARN", required: true, min: 1, max: 2048)
         let shardText = try r.string("ShardId", required: true, min: 1, max: 128, pattern: .shardId)

@@ -65,6 +65,11 @@ public enum Base64 {
         return try result.get()
     }
 
+    /// Decodes padded base64 held as UTF-8 bytes (a slice of a JSON body), with the rules of `decode(_:)`.
+    public static func decode(utf8 input: UnsafeBufferPointer<UInt8>) throws(DecodeError) -> [UInt8] {
+        try decodeTable.withUnsafeBufferPointer { table in decode(input, table: table) }.get()
+    }
+
     private static func decode(_ input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodeError> {
         let count = input.count
         guard count % 4 == 0 else { return .failure(.badLength(count)) }

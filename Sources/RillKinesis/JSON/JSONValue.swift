@@ -7,6 +7,8 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object(JSONObject)
+    /// A blob read from a CBOR byte string: already bytes, never base64 (never produced by the JSON parser).
+    case blob([UInt8])
 
     /// The coral token name used in "X can not be converted to a Y" serialization messages.
     var tokenName: String {
@@ -17,6 +19,7 @@ public enum JSONValue: Sendable, Equatable {
         case .string: "STRING_VALUE"
         case .array: "START_ARRAY"
         case .object: "START_OBJECT"
+        case .blob: "VALUE_EMBEDDED_OBJECT"
         }
     }
 }

@@ -22,6 +22,20 @@ public struct RequestReader {
         self.init(object)
     }
 
+    /// Reads a CBOR 1.1 body (Java SDK v2, KCL) into the same tree, blobs as bytes; malformed CBOR is a
+    /// SerializationException, as malformed JSON is.
+    public init(cbor bytes: [UInt8]) throws(KinesisError) {
+        if bytes.isEmpty { throw KinesisError(.serialization, "The request body is empty.") }
+        let value: JSONValue
+        do { value = try CBORToValue.object(bytes) } catch {
+            throw KinesisError(.serialization, "Malformed CBOR at offset \(error.offset): \(error.reason)")
+        }
+        guard case .object(let object) = value else {
+            throw KinesisError(.serialization, "Start of \(value.tokenName == "START_ARRAY" ? "list" : "value") found where not expected.")
+        }
+        self.init(object)
+    }
+
     /// Records a constraint violation in the coral format.
     public mutating func violate(_ value: String, _ path: String, _ rule: String) {
         violations.append("Value \(value) at '\(path)' failed to satisfy constraint: \(rule)")
@@ -133,7 +147,14 @@ public struct RequestReader {
             if required { violate("null", path, "Member must not be null") }
             return nil
         }
-        guard case .string(let text) = raw else { throw Self.typeError(raw, "a Blob") }
+        let text: String
+        switch raw {
+        case .string(let base64): text = base64
+        case .blob(let bytes):
+            checkBlob(bytes, path: path, max: max)
+            return bytes
+        default: throw Self.typeError(raw, "a Blob")
+        }
         let bytes: [UInt8]
         do { bytes = try Base64.decode(text) } catch {
             switch error {
@@ -145,12 +166,16 @@ public struct RequestReader {
                 throw KinesisError(.serialization, "Illegal base64 character found in Blob value")
             }
         }
+        checkBlob(bytes, path: path, max: max)
+        return bytes
+    }
+
+    private mutating func checkBlob(_ bytes: [UInt8], path: String, max: Int?) {
         if let max, bytes.count > max {
             violate(
                 "'java.nio.HeapByteBuffer[pos=0 lim=\(bytes.count) cap=\(bytes.count)]'", path,
                 "Member must have length less than or equal to \(max)")
         }
-        return bytes
     }
 
     public mutating func enumeration<E: RawRepresentable & CaseIterable>(

@@ -37,7 +37,7 @@ extension Node {
         metrics.forwarded()
         let call = PeerCall.forward(
             operation: request.operation.rawValue, signedRegion: request.signedRegion, requestID: request.requestID,
-            body: request.body)
+            body: try request.inJSON().body)
         switch try await send(call, to: target) {
         case .notDelivered: return nil
         case .answered(.response(let body)): return APIResponse(body: body)

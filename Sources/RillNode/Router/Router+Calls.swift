@@ -4,6 +4,8 @@ import RillModel
 extension Router {
     /// Serves one call by sending it to the node that must serve it.
     public func handle(_ request: APIRequest) async throws -> APIResponse {
+        // Routing reads JSON (the PutRecords split works on its bytes) and nodes are sent JSON.
+        let request = try request.inJSON()
         switch request.operation {
         case .putRecord: return try await putRecord(request)
         case .putRecords: return try await putRecords(request)
