@@ -6,6 +6,7 @@ kill -9, SIGSTOP/SIGCONT for pauses) and restarted on the same ports and data di
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -315,3 +316,20 @@ class ClusterRouter(ClusterNode):
 def member_states(member: ClusterNode) -> dict[int, str]:
     """Member id -> gossip state ('alive', 'suspect', 'dead', 'left') in `member`'s view."""
     return {m["id"]: m["state"] for m in member.status()["members"]}
+
+
+@contextlib.contextmanager
+def cluster_with_router(binary: Path, workdir: Path, extra: Optional[list[str]] = None):
+    """Three nodes and a router, started together as `rill up` does; on a clean exit the placement invariant must
+    hold; everything is stopped either way."""
+    cluster = Cluster(binary, workdir, extra=extra)
+    router = ClusterRouter(binary, workdir, cluster.nodes[0].join, extra=extra)
+    router.start()
+    try:
+        cluster.start()
+        router.wait_ready()
+        yield cluster, router
+        cluster.assert_placement(timeout=60)
+    finally:
+        router.stop()
+        cluster.stop()

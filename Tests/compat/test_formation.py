@@ -16,7 +16,6 @@ import time
 import urllib.error
 from pathlib import Path
 
-import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
 
 from cluster import Cluster

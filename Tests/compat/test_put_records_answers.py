@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 from botocore.exceptions import ClientError
 
-from cluster import Cluster, ClusterRouter
+from cluster import cluster_with_router
 
 STREAM = "answers"
 SHARDS = 3
@@ -24,16 +24,8 @@ SHARDS = 3
 @pytest.fixture(scope="module")
 def setup(rill_bin, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("put-records-answers")
-    cluster = Cluster(rill_bin, tmp, extra=["--fault-injection"])
-    router = ClusterRouter(rill_bin, tmp, cluster.nodes[0].join, extra=["--fault-injection"])
-    router.start()
-    try:
-        cluster.start()
-        router.wait_ready()
-        yield cluster, router
-    finally:
-        router.stop()
-        cluster.stop()
+    with cluster_with_router(rill_bin, tmp, extra=["--fault-injection"]) as both:
+        yield both
 
 
 def post_faults(member, command: dict) -> dict:

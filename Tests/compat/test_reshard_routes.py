@@ -12,7 +12,7 @@ import uuid
 
 import pytest
 
-from cluster import Cluster, ClusterRouter
+from cluster import cluster_with_router
 
 # A reshard seals each parent (one Raft commit) and commits the catalog change (another): well under a second
 # here. The failure this guards against took the whole 4 s forward deadline.
@@ -23,16 +23,8 @@ NODES = (1, 2, 3)
 @pytest.fixture(scope="module")
 def cluster_and_router(rill_bin, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("reshard-routes")
-    cluster = Cluster(rill_bin, tmp)
-    router = ClusterRouter(rill_bin, tmp, cluster.nodes[0].join)
-    router.start()
-    try:
-        cluster.start()
-        router.wait_ready()
-        yield cluster, router
-    finally:
-        router.stop()
-        cluster.stop()
+    with cluster_with_router(rill_bin, tmp) as both:
+        yield both
 
 
 def entries(cluster, router) -> list[tuple[str, object]]:
