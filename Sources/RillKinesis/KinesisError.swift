@@ -54,6 +54,18 @@ extension KinesisError {
     public static func shardNotFound(_ shard: String, stream: String, account: String) -> KinesisError {
         KinesisError(.resourceNotFound, "Shard \(shard) in stream \(stream) under account \(account) does not exist")
     }
+    /// SplitShard or MergeShards naming a closed shard: InvalidArgument with AWS's text (moto's tests, checked
+    /// against AWS), not ResourceInUse, which AWS keeps for a stream that is not ACTIVE.
+    public static func shardNotEligible(_ shard: String, stream: String, account: String) -> KinesisError {
+        KinesisError(
+            .invalidArgument,
+            "Shard \(shard) in stream \(stream) under account \(account) has already been merged or split, and thus is not "
+                + "eligible for merging or splitting.")
+    }
+    /// Split, Merge or UpdateShardCount on an on-demand stream: AWS answers ValidationException with this text.
+    public static func onDemandNotReshardable(_ stream: String, account: String) -> KinesisError {
+        KinesisError(.validation, "Request is invalid. Stream \(stream) under account \(account) is in On-Demand mode.")
+    }
     public static func internalFailure(_ message: String = "Internal Service Failure") -> KinesisError {
         KinesisError(.internalFailure, message)
     }

@@ -12,7 +12,7 @@ extension Node {
         let selector = try r.requireStream()
         guard let shardText, let keyText else { throw KinesisError(.validation, "ShardToSplit is required") }
         let (stream, namespace) = try resolve(selector, namespace)
-        try requireProvisioned(stream, operation: "SplitShard")
+        try requireProvisioned(stream)
         let shard = try openShard(shardText, in: stream, namespace)
         guard case .valid(let key) = HashKey.parse(keyText) else {
             throw KinesisError(.invalidArgument, "NewStartingHashKey \(keyText) is not a valid hash key.")
@@ -37,7 +37,7 @@ extension Node {
         let selector = try r.requireStream()
         guard let firstText, let secondText else { throw KinesisError(.validation, "ShardToMerge is required") }
         let (stream, namespace) = try resolve(selector, namespace)
-        try requireProvisioned(stream, operation: "MergeShards")
+        try requireProvisioned(stream)
         let first = try openShard(firstText, in: stream, namespace)
         let second = try openShard(secondText, in: stream, namespace)
         let (a, b) = (first.hashRange, second.hashRange)
@@ -59,7 +59,7 @@ extension Node {
         let selector = try r.requireStream()
         guard let target else { throw KinesisError(.validation, "TargetShardCount is required") }
         var (stream, namespace) = try resolve(selector, namespace)
-        try requireProvisioned(stream, operation: "UpdateShardCount")
+        try requireProvisioned(stream)
         let current = stream.openShards.count
         guard target <= current * 2, target * 2 >= current, target <= 10_000 else {
             throw KinesisError(
@@ -155,9 +155,9 @@ extension Node {
         return current
     }
 
-    private func requireProvisioned(_ stream: StreamMetadata, operation: String) throws(KinesisError) {
+    private func requireProvisioned(_ stream: StreamMetadata) throws(KinesisError) {
         guard stream.mode == .provisioned else {
-            throw KinesisError(.validation, "\(operation) is not supported for streams in ON_DEMAND mode.")
+            throw KinesisError.onDemandNotReshardable(stream.name, account: stream.namespace.account)
         }
     }
 
@@ -167,8 +167,7 @@ extension Node {
                 .resourceNotFound, "Could not find shard \(text) in stream \(stream.name) under account \(namespace.account).")
         }
         guard shard.isOpen else {
-            throw KinesisError(
-                .resourceInUse, "Shard \(shard.id.name) in stream \(stream.name) under account \(namespace.account) is not open.")
+            throw KinesisError.shardNotEligible(shard.id.name, stream: stream.name, account: namespace.account)
         }
         return shard
     }

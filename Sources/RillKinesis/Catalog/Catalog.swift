@@ -226,8 +226,9 @@ public struct Catalog: Sendable, Equatable {
     ) -> Result<Void, KinesisError> {
         for parent in reshard.parents {
             guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {
+                // A reshard that raced another one past the node's check gets the answer that check gives.
                 return .failure(
-                    KinesisError(.resourceInUse, "Shard \(ShardID(index: parent.index).name) is not open in stream \(stream.name)."))
+                    .shardNotEligible(ShardID(index: parent.index).name, stream: stream.name, account: reshard.namespace.account))
             }
         }
         for parent in reshard.parents {
