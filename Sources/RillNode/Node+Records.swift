@@ -75,6 +75,13 @@ extension Node {
         let selector = try r.requireStream()
         let (stream, namespace) = try resolve(selector, namespace)
         // The request as a whole is checked before anything is written: only these errors fail the whole call.
+        // Records over the stream's size limit fail it as the model's length check does: every one listed,
+        // each by its path (`records.N.member.data`, 1-based), as AWS names them.
+        let limit = stream.maxRecordSizeKiB * 1024
+        for (slot, entry) in entries.enumerated() where entry.data.count > limit {
+            r.violate(Self.blobValue(entry.data.count), "records.\(slot + 1).member.data", Self.lengthRule(limit))
+        }
+        try r.finish()
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
@@ -196,10 +203,9 @@ extension Node {
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
         let limit = stream.maxRecordSizeKiB * 1024
         if data.count > limit {
-            throw KinesisError(
-                .validation,
-                "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=\(data.count) cap=\(data.count)]' "
-                    + "at 'data' failed to satisfy constraint: Member must have length less than or equal to \(limit)")
+            var r = RequestReader(JSONObject())
+            r.violate(Self.blobValue(data.count), "data", Self.lengthRule(limit))
+            try r.finish()
         }
         // The documented limit counts the partition key too; say so rather than misquote the data length.
         if data.count + key.utf8.count > limit {
@@ -209,6 +215,11 @@ extension Node {
                     + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB.")
         }
     }
+
+    /// How the coral front end quotes a blob it refuses.
+    static func blobValue(_ count: Int) -> String { "'java.nio.HeapByteBuffer[pos=0 lim=\(count) cap=\(count)]'" }
+
+    static func lengthRule(_ limit: Int) -> String { "Member must have length less than or equal to \(limit)" }
 
     /// The stream's shard map, parsed once per shard layout: routing every PutRecord by a fresh map parsed
     /// each shard's decimal hash range per call.
