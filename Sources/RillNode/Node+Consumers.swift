@@ -36,7 +36,7 @@ extension Node {
     func resolveConsumer(_ r: inout RequestReader, _ namespace: Namespace) throws -> (StreamMetadata, Namespace, ConsumerMetadata) {
         let streamARN = try r.string("StreamARN", min: 1, max: 2048, pattern: .streamARN)
         let name = try r.string("ConsumerName", min: 1, max: 128, pattern: .streamName)
-        let consumerARN = try r.string("ConsumerARN", min: 1, max: 2048)
+        let consumerARN = try r.string("ConsumerARN", min: 1, max: 2048, pattern: .consumerARN)
         try r.finish()
         if let consumerARN {
             guard case .consumer(let arn, let consumerName, let created)? = ResourceARN(parsing: consumerARN) else {

@@ -4,10 +4,13 @@ import RillModel
 extension Node {
     /// The stream (and consumer, for a consumer ARN) a ResourceARN names.
     func resolveResource(_ r: inout RequestReader, _ namespace: Namespace) throws -> (StreamMetadata, Namespace, ConsumerMetadata?) {
-        guard let text = try r.string("ResourceARN", required: true, min: 1, max: 2048) else {
+        guard let text = try r.string("ResourceARN", required: true, min: 1, max: 2048, pattern: .resourceARN) else {
             try r.finish()
             throw KinesisError(.invalidArgument, "ResourceARN must be provided.")
         }
+        // An ARN outside the model's pattern is a ValidationException, as AWS's front end answers, before
+        // any lookup; the caller's later members are not read, so the message names this one alone.
+        if !FieldPattern.resourceARN.matches(text) { try r.finish() }
         guard let resource = ResourceARN(parsing: text) else {
             throw KinesisError(.invalidArgument, "Invalid ResourceARN: \(text)")
         }

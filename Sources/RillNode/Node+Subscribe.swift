@@ -7,7 +7,7 @@ extension Node {
     public func subscribe(_ request: APIRequest) async throws -> ShardSubscription {
         var r = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
-        let consumerARN = try r.string("ConsumerARN", required: true, min: 1, max: 2048)
+        let consumerARN = try r.string("ConsumerARN", required: true, min: 1, max: 2048, pattern: .consumerARN)
         let shardText = try r.string("ShardId", required: true, min: 1, max: 128, pattern: .shardId)
         let start = try r.object("StartingPosition", required: true)
         var type: ShardIteratorType?

@@ -5,6 +5,8 @@ public enum FieldPattern: Sendable {
     case hashKey
     case sequenceNumber
     case shardId
+    case consumerARN
+    case resourceARN
 
     public var regex: String {
         switch self {
@@ -12,6 +14,8 @@ public enum FieldPattern: Sendable {
         case .streamARN: "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+"
         case .hashKey: "0|([1-9]\\d{0,38})"
         case .sequenceNumber: "0|([1-9]\\d{0,128})"
+        case .consumerARN: "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"
+        case .resourceARN: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+"
         }
     }
 
@@ -22,6 +26,11 @@ public enum FieldPattern: Sendable {
         case .hashKey: return Self.isDecimal(text, maxDigits: 39)
         case .sequenceNumber: return Self.isDecimal(text, maxDigits: 129)
         case .streamARN: return StreamARN(parsing: text) != nil
+        // The ARN patterns backtrack over `.*`; only control-plane calls use them, so the regex engine's
+        // cost does not matter and matching the model's text exactly does.
+        case .consumerARN, .resourceARN:
+            guard let regex = try? Regex(regex) else { return false }
+            return (try? regex.wholeMatch(in: text)) != nil
         }
     }
 
