@@ -167,39 +167,16 @@ public enum SigV4 {
             return value
         }
         guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
-            let minute = number(11..<13), let second = number(13..<15), (1...12).contains(month), (1...31).contains(day)
+            let minute = number(11..<13), let second = number(13..<15)
         else { return nil }
-        // Days from civil (Howard Hinnant).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000
+        return CivilTime.millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
     }
 
-    /// Epoch milliseconds to `yyyyMMdd'T'HHmmss'Z'` (civil from days, Howard Hinnant).
+    /// Epoch milliseconds to `yyyyMMdd'T'HHmmss'Z'`.
     public static func amzDate(millis: Int64) -> String {
-        let seconds = Int(millis / 1000)
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func pad(_ value: Int, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return pad(year, 4) + pad(month, 2) + pad(day, 2) + "T" + pad(secondOfDay / 3600, 2) + pad(secondOfDay % 3600 / 60, 2)
-            + pad(secondOfDay % 60, 2) + "Z"
+        let c = CivilTime.components(millis)
+        return CivilTime.pad(c.year, 4) + CivilTime.pad(c.month, 2) + CivilTime.pad(c.day, 2) + "T" + CivilTime.pad(c.hour, 2)
+            + CivilTime.pad(c.minute, 2) + CivilTime.pad(c.second, 2) + "Z"
     }
 }
 
