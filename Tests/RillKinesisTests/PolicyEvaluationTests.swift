@@ -9,13 +9,13 @@ import Testing
         try PolicyDocument(json: json, isResourcePolicy: resource)
     }
 
-    func request(_ principal: Principal, _ action: String, _ resource: String, context: [String: String] = [:]) -> AccessRequest {
+    func request(_ principal: IAMIdentity, _ action: String, _ resource: String, context: [String: String] = [:]) -> AccessRequest {
         AccessRequest(principal: principal, action: action, resource: resource, resourceAccount: "111111111111", context: context)
     }
 
     @Test("a producer key may put and describe but not read; a consumer key the reverse")
     func leastPrivilege() throws {
-        let producer = Principal.user(
+        let producer = IAMIdentity.user(
             "producer", account: "111111111111",
             policies: [
                 try policy(
@@ -30,7 +30,7 @@ import Testing
             PolicyEvaluation.message(read, .noIdentityPolicyAllows)
                 == "User: arn:aws:iam::111111111111:user/producer is not authorized to perform: kinesis:GetShardIterator on resource: "
                 + "\(streamA) because no identity-based policy allows the kinesis:GetShardIterator action")
-        let consumer = Principal.user(
+        let consumer = IAMIdentity.user(
             "consumer", account: "111111111111",
             policies: [try policy(#"{"Statement":{"Effect":"Allow","NotAction":"kinesis:Put*","Resource":"arn:aws:kinesis:*:*:stream/*"}}"#)])
         #expect(PolicyEvaluation.decide(request(consumer, "kinesis:GetRecords", streamA), resourcePolicy: nil) == .allow)
@@ -39,13 +39,13 @@ import Testing
 
     @Test("an explicit deny beats any allow, in either policy")
     func explicitDeny() throws {
-        let user = Principal.user(
+        let user = IAMIdentity.user(
             "u", account: "111111111111",
             policies: [
                 try policy(#"{"Statement":[{"Effect":"Allow","Action":"kinesis:*","Resource":"*"},{"Effect":"Deny","Action":"kinesis:DeleteStream","Resource":"*"}]}"#)
             ])
         #expect(PolicyEvaluation.decide(request(user, "kinesis:DeleteStream", streamA), resourcePolicy: nil) == .deny(.explicitDenyInIdentityPolicy))
-        let everything = Principal.user("admin", account: "111111111111", policies: nil)
+        let everything = IAMIdentity.user("admin", account: "111111111111", policies: nil)
         let fence = try policy(#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"kinesis:PutRecord","Resource":"*"}]}"#, resource: true)
         #expect(PolicyEvaluation.decide(request(everything, "kinesis:PutRecord", streamA), resourcePolicy: fence) == .deny(.explicitDenyInResourcePolicy))
         #expect(PolicyEvaluation.decide(request(everything, "kinesis:GetRecords", streamA), resourcePolicy: fence) == .allow)
@@ -53,7 +53,7 @@ import Testing
 
     @Test("another account's key needs the stream's resource policy, and gets only the stream it names")
     func crossAccount() throws {
-        let other = Principal.user("partner", account: "222222222222", policies: nil)
+        let other = IAMIdentity.user("partner", account: "222222222222", policies: nil)
         let grant = try policy(
             #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":["kinesis:GetRecords","kinesis:GetShardIterator"],"Resource":"arn:aws:kinesis:us-east-1:111111111111:stream/orders"}]}"#,
             resource: true)
@@ -61,17 +61,17 @@ import Testing
         #expect(PolicyEvaluation.decide(request(other, "kinesis:GetRecords", streamB), resourcePolicy: grant) == .deny(.noResourcePolicyAllows))
         #expect(PolicyEvaluation.decide(request(other, "kinesis:GetRecords", streamA), resourcePolicy: nil) == .deny(.noResourcePolicyAllows))
         // Across accounts the caller's own policies must allow too.
-        let limited = Principal.user("partner", account: "222222222222", policies: [])
+        let limited = IAMIdentity.user("partner", account: "222222222222", policies: [])
         #expect(PolicyEvaluation.decide(request(limited, "kinesis:GetRecords", streamA), resourcePolicy: grant) == .deny(.noIdentityPolicyAllows))
         // Within the account a resource policy alone suffices.
-        let none = Principal.user("nobody", account: "111111111111", policies: [])
+        let none = IAMIdentity.user("nobody", account: "111111111111", policies: [])
         let sameAccount = try policy(#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"kinesis:*","Resource":"*"}]}"#, resource: true)
         #expect(PolicyEvaluation.decide(request(none, "kinesis:GetRecords", streamA), resourcePolicy: sameAccount) == .allow)
     }
 
     @Test("conditions: aws:SecureTransport, StringLike, IfExists, Null, and negated operators on missing keys")
     func conditions() throws {
-        let user = Principal.user(
+        let user = IAMIdentity.user(
             "u", account: "111111111111",
             policies: [
                 try policy(
@@ -83,7 +83,7 @@ import Testing
         let plain = ["aws:SecureTransport": "false", "aws:PrincipalArn": user.arn]
         #expect(PolicyEvaluation.decide(request(user, "kinesis:PutRecord", streamA, context: plain), resourcePolicy: nil) != .allow)
         #expect(PolicyEvaluation.decide(request(user, "kinesis:PutRecord", streamA), resourcePolicy: nil) != .allow)
-        let lenient = Principal.user(
+        let lenient = IAMIdentity.user(
             "u", account: "111111111111",
             policies: [
                 try policy(
@@ -140,13 +140,13 @@ import Testing
 
     @Test("wildcards: * and ? with backtracking, no blow-up on many stars")
     func wildcards() throws {
-        let user = Principal.user(
+        let user = IAMIdentity.user(
             "u", account: "111111111111",
             policies: [try policy(#"{"Statement":{"Effect":"Allow","Action":"kinesis:Get?ecords","Resource":"arn:aws:kinesis:*:*:stream/ord*s"}}"#)])
         #expect(PolicyEvaluation.decide(request(user, "kinesis:GetRecords", streamA), resourcePolicy: nil) == .allow)
         #expect(PolicyEvaluation.decide(request(user, "kinesis:GetRecords", streamB), resourcePolicy: nil) != .allow)
         let stars = String(repeating: "*a", count: 200) + "b"
-        let greedy = Principal.user(
+        let greedy = IAMIdentity.user(
             "u", account: "111111111111",
             policies: [try policy(#"{"Statement":{"Effect":"Allow","Action":"*","Resource":"\#(stars)"}}"#)])
         #expect(PolicyEvaluation.decide(request(greedy, "kinesis:GetRecords", String(repeating: "a", count: 5_000)), resourcePolicy: nil) != .allow)

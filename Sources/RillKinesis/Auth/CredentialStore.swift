@@ -77,7 +77,7 @@ public struct CredentialStore: Sendable {
     public var verifier: SigV4Verifier { SigV4Verifier(secrets: users.mapValues(\.secret)) }
 
     /// The principal behind an authenticated access key, in `defaultAccount` unless the user names one.
-    public func principal(accessKeyID: String, defaultAccount: String) -> Principal? {
+    public func principal(accessKeyID: String, defaultAccount: String) -> IAMIdentity? {
         guard let user = users[accessKeyID] else { return nil }
         return .user(user.name, account: user.account ?? defaultAccount, policies: user.policies)
     }

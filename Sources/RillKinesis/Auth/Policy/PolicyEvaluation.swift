@@ -1,5 +1,5 @@
 /// Who made a call, after authentication.
-public struct Principal: Sendable, Equatable {
+public struct IAMIdentity: Sendable, Equatable {
     /// `arn:aws:iam::ACCOUNT:user/NAME`.
     public var arn: String
     public var account: String
@@ -12,14 +12,14 @@ public struct Principal: Sendable, Equatable {
         self.policies = policies
     }
 
-    public static func user(_ name: String, account: String, policies: [PolicyDocument]?) -> Principal {
-        Principal(arn: "arn:aws:iam::\(account):user/\(name)", account: account, policies: policies)
+    public static func user(_ name: String, account: String, policies: [PolicyDocument]?) -> IAMIdentity {
+        IAMIdentity(arn: "arn:aws:iam::\(account):user/\(name)", account: account, policies: policies)
     }
 }
 
 /// One call to authorize: who, which action on which resource, and the request's condition keys.
 public struct AccessRequest: Sendable {
-    public var principal: Principal
+    public var principal: IAMIdentity
     /// `kinesis:PutRecord`.
     public var action: String
     /// The stream or consumer ARN, or `*` for calls on no resource (ListStreams, DescribeLimits).
@@ -28,7 +28,7 @@ public struct AccessRequest: Sendable {
     /// Condition keys (`aws:SecureTransport`, `aws:PrincipalAccount`, ...), matched case-insensitively.
     public var context: [String: String]
 
-    public init(principal: Principal, action: String, resource: String, resourceAccount: String, context: [String: String] = [:]) {
+    public init(principal: IAMIdentity, action: String, resource: String, resourceAccount: String, context: [String: String] = [:]) {
         self.principal = principal
         self.action = action
         self.resource = resource
@@ -111,7 +111,7 @@ public enum PolicyEvaluation {
 
     /// A resource policy's principal names an account (`111122223333`, `arn:aws:iam::111122223333:root`) or one
     /// principal by ARN.
-    static func names(_ principals: PolicyDocument.Principals, _ principal: Principal) -> Bool {
+    static func names(_ principals: PolicyDocument.Principals, _ principal: IAMIdentity) -> Bool {
         switch principals {
         case .anyone: return true
         case .aws(let names):
