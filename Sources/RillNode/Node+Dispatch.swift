@@ -1,3 +1,5 @@
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 

@@ -1,5 +1,8 @@
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
+import RillRouting
 
 extension Node {
     /// One record of a PutRecords, with the hash key it is routed by.
@@ -42,7 +45,7 @@ extension Node {
         var appended: (LogIndex, Int64)
         do {
             appended = try await appendDurably(batch, stream: stream, shard: target, reach: reach)
-        } catch is ShardReplica.Sealed {
+        } catch is ShardSealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
             target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(fresh), of: fresh)
@@ -170,7 +173,7 @@ extension Node {
                         return .written(records.enumerated().map { slot, record in
                             (record.requestSlot, shard.id, shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
                         })
-                    } catch is ShardReplica.Sealed {
+                    } catch is ShardSealed {
                         return .sealed(records)
                     } catch {
                         // Not written, or not known to be: each record fails alone (`PutRecordsMerge`).
@@ -236,13 +239,14 @@ extension Node {
         return map
     }
 
-    /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it.
+    /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it
+    /// (`ShardMap.route`).
     func route(
         partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
     ) throws(KinesisError) -> ShardMetadata {
-        let key = try RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
-        guard let position = map.position(for: key), stream.shards.indices.contains(position) else {
-            throw KinesisError.internalFailure("No open shard covers hash key \(key)")
+        let (_, position) = try map.route(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        guard stream.shards.indices.contains(position) else {
+            throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
         }
         return stream.shards[position]
     }

@@ -1,3 +1,4 @@
+import RillAPI
 import RillKinesis
 import RillModel
 

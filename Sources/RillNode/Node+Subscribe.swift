@@ -1,10 +1,11 @@
+import RillAPI
 import RillKinesis
 import RillModel
 
 extension Node {
     /// Starts a SubscribeToShard call: validates it (errors here are ordinary HTTP errors) and returns the
     /// subscription that yields its events.
-    public func subscribe(_ request: APIRequest) async throws -> ShardSubscription {
+    public func subscribe(_ request: APIRequest) async throws -> any EventSubscription {
         var r = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
         let consumerARN = try r.string("ConsumerARN", required: true, min: 1, max: 2048, pattern: .consumerARN)
@@ -52,7 +53,7 @@ extension Node {
 /// The events of one SubscribeToShard call: records as they are committed, an empty event at least every
 /// second while idle (so ContinuationSequenceNumber and MillisBehindLatest advance), and the end after
 /// five minutes or at the end of a closed shard.
-public struct ShardSubscription: Sendable {
+public struct ShardSubscription: EventSubscription {
     let node: Node
     let stream: StreamMetadata
     let shard: ShardMetadata

@@ -2,9 +2,12 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
+import RillAPI
+import RillCluster
 import RillKinesis
 import NIOCore
 import RillModel
+import RillRouting
 import RillRaft
 import RillStorage
 import RillTransport
@@ -31,8 +34,9 @@ public final class Node: Sendable {
     let registry: GroupRegistry
     /// The cluster this node belongs to; nil for a one-node cluster.
     let cluster: ClusterContext?
-    /// Where groups this node does not run were last led, learned from redirects.
-    let leaderHints = NIOLockedValueBox<[RaftGroupID: NodeID]>([:])
+    /// Sends calls to the nodes that must serve them (leader choice and cache, retries); nil for a one-node
+    /// cluster.
+    let forwarder: Forwarder?
     /// Shard maps by stream id, with the shard count they were parsed at (`shardMap(_:)`).
     let shardMaps = NIOLockedValueBox<[String: (shardCount: Int, map: ShardMap)]>([:])
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
@@ -144,6 +148,12 @@ public final class Node: Sendable {
     ) {
         self.registry = registry
         self.cluster = cluster
+        self.forwarder = cluster.map { cluster in
+            Forwarder(
+                me: configuration.id, transport: cluster.transport, gossip: cluster.gossip,
+                deadline: cluster.settings.forwardDeadline,
+                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() }))
+        }
         self.catalogChanges = catalogChanges
         self.catalogChanged = catalogChanged
         self.stateLog = stateLog

@@ -1,4 +1,5 @@
 import RillGossip
+import RillCluster
 import RillKinesis
 import RillModel
 

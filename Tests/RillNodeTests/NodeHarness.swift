@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import RillAPI
 import RillKinesis
 import RillModel
 import RillNode
