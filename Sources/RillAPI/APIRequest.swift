@@ -7,6 +7,8 @@ public struct APIRequest: Sendable {
     /// The region the request was signed for, when it carried a SigV4 scope.
     public var signedRegion: String?
     public var requestID: String
+    /// Who makes the call, as far as the front end could tell (`Authorizer`).
+    public var principal: Principal = .anonymous
     /// Whether another node or a router sent the call here (`PeerCall.forward`): it is then served here or
     /// refused with NotLeader, never sent on, so a client call makes at most one hop.
     public var forwarded: Bool

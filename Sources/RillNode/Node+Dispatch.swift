@@ -9,6 +9,11 @@ extension Node {
     func serve(_ request: APIRequest) async throws -> APIResponse {
         var reader = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
+        // Between the codec and the services, once per served call (a forwarded call where it is served).
+        try configuration.authorizer.authorize(
+            AuthorizationRequest(
+                principal: request.principal, action: request.operation,
+                resource: .namespace(account: namespace.account, region: namespace.region)))
         switch request.operation {
         case .createStream: return try await createStream(&reader, namespace)
         case .deleteStream: return try await deleteStream(&reader, namespace)
@@ -22,9 +27,9 @@ extension Node {
         case .getRecords: return try await getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)
         case .decreaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: false)
-        case .addTagsToStream: return try await addTags(&reader, namespace)
-        case .removeTagsFromStream: return try await removeTags(&reader, namespace)
-        case .listTagsForStream: return try listTags(&reader, namespace)
+        case .addTagsToStream: return try await tags.addTags(&reader, namespace)
+        case .removeTagsFromStream: return try await tags.removeTags(&reader, namespace)
+        case .listTagsForStream: return try tags.listTags(&reader, namespace)
         case .describeLimits: return describeLimits(namespace)
         case .enableEnhancedMonitoring: return try await changeEnhancedMonitoring(&reader, namespace, enable: true)
         case .disableEnhancedMonitoring: return try await changeEnhancedMonitoring(&reader, namespace, enable: false)
@@ -35,12 +40,12 @@ extension Node {
         case .updateStreamWarmThroughput: return try await updateWarmThroughput(&reader, namespace)
         case .describeAccountSettings: return describeAccountSettings(namespace)
         case .updateAccountSettings: return try await updateAccountSettings(&reader, namespace)
-        case .tagResource: return try await tagResource(&reader, namespace)
-        case .untagResource: return try await untagResource(&reader, namespace)
-        case .listTagsForResource: return try listTagsForResource(&reader, namespace)
-        case .putResourcePolicy: return try await putResourcePolicy(&reader, namespace)
-        case .getResourcePolicy: return try getResourcePolicy(&reader, namespace)
-        case .deleteResourcePolicy: return try await deleteResourcePolicy(&reader, namespace)
+        case .tagResource: return try await tags.tagResource(&reader, namespace)
+        case .untagResource: return try await tags.untagResource(&reader, namespace)
+        case .listTagsForResource: return try tags.listTagsForResource(&reader, namespace)
+        case .putResourcePolicy: return try await tags.putResourcePolicy(&reader, namespace)
+        case .getResourcePolicy: return try tags.getResourcePolicy(&reader, namespace)
+        case .deleteResourcePolicy: return try await tags.deleteResourcePolicy(&reader, namespace)
         case .registerStreamConsumer: return try await registerConsumer(&reader, namespace)
         case .describeStreamConsumer: return try describeConsumer(&reader, namespace)
         case .listStreamConsumers: return try listConsumers(&reader, namespace)
@@ -60,22 +65,12 @@ extension Node {
         return try verifier.verify(request, nowMillis: clock.nowMillis())
     }
 
-    /// The namespace a selector addresses: an ARN's region wins over the signing region.
+    /// The namespace a selector addresses (`CatalogView.resolve`).
     func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
-        var namespace = namespace
-        if let arn = selector.arn {
-            guard arn.account == configuration.accountID else {
-                throw KinesisError.streamNotFound(selector.name, account: arn.account)
-            }
-            namespace.region = arn.region
-        }
-        guard let stream = metadata.catalog.stream(selector.name, in: namespace) else {
-            throw KinesisError.streamNotFound(selector.name, account: namespace.account)
-        }
-        return (stream, namespace)
+        try catalogView.resolve(selector, namespace)
     }
 
     func commit(_ command: CatalogCommand) async throws {
-        try await metadata.propose(command, stampMillis: clock.nowMillis()).get()
+        try await proposer.commit(command)
     }
 }

@@ -25,6 +25,9 @@ public final class Node: Sendable {
     /// Shard opens in progress, so concurrent first uses of a shard share one open.
     private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
+    /// The catalog as services read it, and how they change it.
+    let catalogView: StoreCatalogView
+    let proposer: StoreProposer
     let metrics: NodeMetrics
     /// Throughput buckets of provisioned shards, when limits are enforced.
     let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
@@ -50,6 +53,10 @@ public final class Node: Sendable {
     private let background = NIOLockedValueBox<[Task<Void, Never>]>([])
 
     var me: NodeID { configuration.id }
+
+    // MARK: - Services
+
+    let tags: TagsService
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -165,6 +172,9 @@ public final class Node: Sendable {
         self.flusher = flusher
         self.metadata = metadata
         self.metrics = metrics
+        catalogView = StoreCatalogView(store: metadata, accountID: configuration.accountID)
+        proposer = StoreProposer(store: metadata, clock: clock)
+        tags = TagsService(metadata: catalogView, proposer: proposer)
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.

@@ -2,7 +2,7 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-extension Node {
+extension TagsService {
     /// The stream (and consumer, for a consumer ARN) a ResourceARN names.
     func resolveResource(_ r: inout RequestReader, _ namespace: Namespace) throws -> (StreamMetadata, Namespace, ConsumerMetadata?) {
         guard let text = try r.string("ResourceARN", required: true, min: 1, max: 2048, pattern: .resourceARN) else {

@@ -2,7 +2,7 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-extension Node {
+extension TagsService {
     func addTags(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let tags = try r.stringMap("Tags", required: true, min: 1, max: 200)
         let selector = try r.requireStream()
