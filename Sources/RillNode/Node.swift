@@ -57,6 +57,7 @@ public final class Node: Sendable {
     // MARK: - Services
 
     let tags: TagsService
+    let settings: SettingsService
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -175,6 +176,7 @@ public final class Node: Sendable {
         catalogView = StoreCatalogView(store: metadata, accountID: configuration.accountID)
         proposer = StoreProposer(store: metadata, clock: clock)
         tags = TagsService(metadata: catalogView, proposer: proposer)
+        settings = SettingsService(metadata: catalogView, proposer: proposer, clock: clock)
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.

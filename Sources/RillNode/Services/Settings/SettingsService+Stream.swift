@@ -26,7 +26,7 @@ enum CommitmentStatus: String, CaseIterable {
     case disabled = "DISABLED"
 }
 
-extension Node {
+extension SettingsService {
     func changeEnhancedMonitoring(_ r: inout RequestReader, _ namespace: Namespace, enable: Bool) async throws -> APIResponse {
         let items = try r.array("ShardLevelMetrics", required: true, min: 1, max: 7) ?? []
         var requested: [String] = []
