@@ -2,44 +2,26 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-extension Node {
-    /// Starts a SubscribeToShard call: validates it (errors here are ordinary HTTP errors) and returns the
-    /// subscription that yields its events.
+extension Node: SubscriptionSource {
+    /// Starts a SubscribeToShard call: the consumers service validates it (errors here are ordinary HTTP
+    /// errors) and hands it back to `subscribe(stream:shard:from:namespace:)` for the events.
     public func subscribe(_ request: APIRequest) async throws -> any EventSubscription {
         var r = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
-        let consumerARN = try r.string("ConsumerARN", required: true, min: 1, max: 2048, pattern: .consumerARN)
-        let shardText = try r.string("ShardId", required: true, min: 1, max: 128, pattern: .shardId)
-        let start = try r.object("StartingPosition", required: true)
-        var type: ShardIteratorType?
-        var sequence: String?
-        var timestamp: Int64?
-        if let start {
-            type = try r.enumeration("Type", in: start, path: "startingPosition.type", required: true, as: ShardIteratorType.self)
-            sequence = try r.string("SequenceNumber", in: start, path: "startingPosition.sequenceNumber", pattern: .sequenceNumber)
-            timestamp = try r.timestamp("Timestamp", in: start)
-        }
-        try r.finish()
-        guard let consumerARN, let shardText, let type else { throw KinesisError(.validation, "missing members") }
-        guard case .consumer(let arn, let consumerName, let created)? = ResourceARN(parsing: consumerARN) else {
-            throw KinesisError(.invalidArgument, "Invalid ConsumerARN: \(consumerARN)")
-        }
-        let (stream, resolved) = try resolve(StreamSelector(name: arn.streamName, arn: arn), namespace)
-        guard stream.consumers?.contains(where: { $0.name == consumerName && $0.createdSeconds == created }) == true else {
-            throw KinesisError(.resourceNotFound, "Consumer \(consumerARN) not found.")
-        }
-        guard let shardID = ShardID(parsing: shardText), let shard = stream.shard(shardID) else {
-            throw KinesisError.shardNotFound(shardText, stream: stream.name, account: resolved.account)
-        }
+        return try await consumers.subscribe(&r, namespace, from: self)
+    }
+
+    /// The subscription to `shard` from `start`, reading this node's replica.
+    func subscribe(
+        stream: StreamMetadata, shard: ShardMetadata, from start: SubscriptionStart, namespace: Namespace
+    ) async throws -> any EventSubscription {
         let replica = try await subscriptionReplica(stream: stream, shard: shard)
         let position = try await startPosition(
-            type: type, startingText: sequence, timestamp: timestamp, stream: stream, shard: shard, namespace: resolved,
-            replica: { _, _ in replica })
+            type: start.type, startingText: start.sequence, timestamp: start.timestamp, stream: stream, shard: shard,
+            namespace: namespace, replica: { _, _ in replica })
         return ShardSubscription(node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis())
     }
-}
 
-extension Node {
     /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by
     /// a heartbeat at most); a node without one sends the client to the shard's leader's API address.
     func subscriptionReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {

@@ -58,6 +58,7 @@ public final class Node: Sendable {
 
     let tags: TagsService
     let settings: SettingsService
+    let consumers: ConsumersService
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -177,6 +178,7 @@ public final class Node: Sendable {
         proposer = StoreProposer(store: metadata, clock: clock)
         tags = TagsService(metadata: catalogView, proposer: proposer)
         settings = SettingsService(metadata: catalogView, proposer: proposer, clock: clock)
+        consumers = ConsumersService(metadata: catalogView, proposer: proposer, clock: clock)
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.

@@ -2,7 +2,7 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-extension Node {
+extension ConsumersService {
     /// At most 20 consumers per stream (KINESIS-SEMANTICS §5.5).
     static let maxConsumersPerStream = 20
 
