@@ -15,12 +15,12 @@ extension Node {
                 principal: request.principal, action: request.operation,
                 resource: .namespace(account: namespace.account, region: namespace.region)))
         switch request.operation {
-        case .createStream: return try await createStream(&reader, namespace)
-        case .deleteStream: return try await deleteStream(&reader, namespace)
-        case .listStreams: return try listStreams(&reader, namespace)
-        case .describeStream: return try describeStream(&reader, namespace)
-        case .describeStreamSummary: return try describeStreamSummary(&reader, namespace)
-        case .listShards: return try listShards(&reader, namespace)
+        case .createStream: return try await streams.createStream(&reader, namespace)
+        case .deleteStream: return try await streams.deleteStream(&reader, namespace)
+        case .listStreams: return try streams.listStreams(&reader, namespace)
+        case .describeStream: return try streams.describeStream(&reader, namespace)
+        case .describeStreamSummary: return try streams.describeStreamSummary(&reader, namespace)
+        case .listShards: return try streams.listShards(&reader, namespace)
         case .putRecord: return try await putRecord(&reader, namespace, reach: request.reach)
         case .putRecords: return try await putRecords(&reader, namespace, reach: request.reach)
         case .getShardIterator: return try await getShardIterator(&reader, namespace)
@@ -50,9 +50,9 @@ extension Node {
         case .describeStreamConsumer: return try consumers.describeConsumer(&reader, namespace)
         case .listStreamConsumers: return try consumers.listConsumers(&reader, namespace)
         case .deregisterStreamConsumer: return try await consumers.deregisterConsumer(&reader, namespace)
-        case .splitShard: return try await splitShard(&reader, namespace)
-        case .mergeShards: return try await mergeShards(&reader, namespace)
-        case .updateShardCount: return try await updateShardCount(&reader, namespace)
+        case .splitShard: return try await streams.splitShard(&reader, namespace)
+        case .mergeShards: return try await streams.mergeShards(&reader, namespace)
+        case .updateShardCount: return try await streams.updateShardCount(&reader, namespace)
         default:
             throw KinesisError(.unknownOperation, "Rill does not implement \(request.operation.rawValue) yet.")
         }

@@ -59,6 +59,7 @@ public final class Node: Sendable {
     let tags: TagsService
     let settings: SettingsService
     let consumers: ConsumersService
+    let streams: StreamsService
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -179,6 +180,11 @@ public final class Node: Sendable {
         tags = TagsService(metadata: catalogView, proposer: proposer)
         settings = SettingsService(metadata: catalogView, proposer: proposer, clock: clock)
         consumers = ConsumersService(metadata: catalogView, proposer: proposer, clock: clock)
+        let link = NodeReplicaLifecycle.Link()
+        streams = StreamsService(
+            metadata: catalogView, proposer: proposer, replicas: NodeReplicaLifecycle(link: link), clock: clock,
+            metrics: metrics, logger: logger)
+        link.node = self
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.

@@ -12,7 +12,7 @@ enum ShardFilterType: String, CaseIterable {
     case fromTimestamp = "FROM_TIMESTAMP"
 }
 
-extension Node {
+extension StreamsService {
     func listShards(_ r: inout RequestReader, _ namespace: Namespace) throws -> APIResponse {
         let streamName = try r.string("StreamName", min: 1, max: 128, pattern: .streamName)
         let token = try r.string("NextToken", min: 1, max: 1_048_576)
@@ -44,7 +44,7 @@ extension Node {
             guard case .live(let fields) = decoded, fields.count == 3 else {
                 throw KinesisError(.expiredNextToken, "The timestamp sent is older than the expiration time.")
             }
-            selector = StreamSelector(name: fields[0], arn: StreamARN(region: fields[1], account: configuration.accountID, streamName: fields[0]))
+            selector = StreamSelector(name: fields[0], arn: StreamARN(region: fields[1], account: metadata.accountID, streamName: fields[0]))
             exclusiveStart = fields[2]
         } else if let arnText = streamARN, let arn = StreamARN(parsing: arnText) {
             if let streamName, streamName != arn.streamName {

@@ -2,7 +2,7 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-extension Node {
+extension StreamsService {
     func createStream(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let name = try r.string("StreamName", required: true, min: 1, max: 128, pattern: .streamName)
         let shardCount = try r.integer("ShardCount", min: 1, max: 100_000)
@@ -41,7 +41,7 @@ extension Node {
             tags: Dictionary(tags ?? [], uniquingKeysWith: { _, new in new }), maxRecordSizeKiB: Int(maxRecordSize ?? 1024))
         try await commit(.createStream(create))
         if let stream = metadata.catalog.stream(name, in: namespace) {
-            for shard in stream.shards where holds(shard) { _ = try await replica(for: stream, shard: shard) }
+            try await replicas.openHeldReplicas(of: stream, shards: stream.shards)
         }
         logger.info("stream created", metadata: ["rill.stream": "\(name)", "shards": "\(count)"])
         return .empty
@@ -52,7 +52,7 @@ extension Node {
         let selector = try r.requireStream()
         let (stream, namespace) = try resolve(selector, namespace)
         try await commit(.deleteStream(namespace: namespace, name: stream.name))
-        await dropReplicas(streamID: stream.id)
+        await replicas.dropReplicas(streamID: stream.id)
         metrics.streamDeleted(stream.name)
         logger.info("stream deleted", metadata: ["rill.stream": "\(stream.name)"])
         return .empty

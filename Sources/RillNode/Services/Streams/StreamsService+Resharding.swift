@@ -6,7 +6,7 @@ enum ScalingType: String, CaseIterable {
     case uniformScaling = "UNIFORM_SCALING"
 }
 
-extension Node {
+extension StreamsService {
     func splitShard(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let shardText = try r.string("ShardToSplit", required: true, min: 1, max: 128, pattern: .shardId)
         let keyText = try r.string("NewStartingHashKey", required: true, pattern: .hashKey)
@@ -126,7 +126,7 @@ extension Node {
         let now = clock.nowMillis()
         var sealed: [ReshardCommand.Parent] = []
         for parent in parents {
-            let index = try await sealShard(stream: stream, shard: parent)
+            let index = try await replicas.sealShard(stream: stream, shard: parent)
             sealed.append(ReshardCommand.Parent(index: parent.index, sealIndex: index.rawValue))
         }
         // Children sort above their parents even if the wall clock went backwards.
@@ -138,13 +138,11 @@ extension Node {
         } catch {
             // Reopens the parents led here. A parent led elsewhere stays refusing writes until its leader
             // restarts or changes (the catalog, which still says open, then wins).
-            for parent in sealed { localReplica(streamID: stream.id, shard: parent.index)?.setSealed(at: nil) }
+            for parent in sealed { replicas.reopen(streamID: stream.id, shard: parent.index) }
             throw error
         }
         let updated = try currentStream(stream, namespace)
-        for child in updated.shards where child.createdMillis == now && child.isOpen && holds(child) {
-            _ = try await replica(for: updated, shard: child)
-        }
+        try await replicas.openHeldReplicas(of: updated, shards: updated.shards.filter { $0.createdMillis == now && $0.isOpen })
         logger.info(
             "resharded", metadata: ["rill.stream": "\(stream.name)", "parents": "\(parents.map(\.id.name))", "children": "\(children.count)"])
     }
