@@ -146,12 +146,12 @@ extension Node {
             throw KinesisError.shardNotFound(ShardID(index: iterator.shardIndex).name, stream: stream.name, account: namespace.account)
         }
         let replica = try await servingReplica(stream: stream, shard: shard)
-        try admitRead(stream, shard.id)
+        try throughput.admitRead(stream, shard.id)
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await threadPool.runIfActive {
             try ShardReader(replica: replica).read(from: iterator.position, limit: limit, maxBytes: Self.maxGetRecordsBytes, horizonMillis: horizon)
         }
-        chargeRead(stream, shard.id, bytes: page.byteCount)
+        throughput.chargeRead(stream, shard.id, bytes: page.byteCount)
         // The age of the last record returned, as CloudWatch defines it; a reader at the tip is 0 behind.
         let age = page.records.last.map { max(0, now - $0.stampMillis) } ?? 0
         metrics.recordsRead(

@@ -29,8 +29,6 @@ public final class Node: Sendable {
     let catalogView: StoreCatalogView
     let proposer: StoreProposer
     let metrics: NodeMetrics
-    /// Throughput buckets of provisioned shards, when limits are enforced.
-    let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
     /// Routes Raft messages between this node's groups and its peers.
@@ -40,8 +38,6 @@ public final class Node: Sendable {
     /// Sends calls to the nodes that must serve them (leader choice and cache, retries); nil for a one-node
     /// cluster.
     let forwarder: Forwarder?
-    /// Shard maps by stream id, with the shard count they were parsed at (`shardMap(_:)`).
-    let shardMaps = NIOLockedValueBox<[String: (shardCount: Int, map: ShardMap)]>([:])
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// The placement audit's last two findings (`auditPlacement`).
@@ -60,6 +56,9 @@ public final class Node: Sendable {
     let settings: SettingsService
     let consumers: ConsumersService
     let streams: StreamsService
+    let records: RecordsService
+    /// Throughput limits of provisioned shards, for writes (`records`) and reads.
+    let throughput: ThroughputLimiter
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -180,7 +179,11 @@ public final class Node: Sendable {
         tags = TagsService(metadata: catalogView, proposer: proposer)
         settings = SettingsService(metadata: catalogView, proposer: proposer, clock: clock)
         consumers = ConsumersService(metadata: catalogView, proposer: proposer, clock: clock)
-        let link = NodeReplicaLifecycle.Link()
+        let link = NodeLink()
+        throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
+        records = RecordsService(
+            metadata: catalogView, appender: NodeShardAppender(link: link), throughput: throughput,
+            shardMaps: ShardMapCache(), metrics: metrics)
         streams = StreamsService(
             metadata: catalogView, proposer: proposer, replicas: NodeReplicaLifecycle(link: link), clock: clock,
             metrics: metrics, logger: logger)

@@ -1,10 +1,9 @@
 import RillAPI
-import RillCluster
 import RillKinesis
 import RillModel
 import RillRouting
 
-extension Node {
+extension RecordsService {
     /// One record of a PutRecords, with the hash key it is routed by.
     struct RoutedRecord: Sendable {
         var requestSlot: Int
@@ -16,50 +15,6 @@ extension Node {
     struct RoutedPart: Sendable {
         var shard: ShardMetadata
         var records: [RoutedRecord]
-    }
-
-    func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
-        let started = ContinuousClock.now
-        let data = try r.blob("Data", required: true, max: 10_485_760)
-        let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
-        let explicitHashKey = try r.string("ExplicitHashKey", pattern: .hashKey)
-        let ordering = try r.string("SequenceNumberForOrdering", pattern: .sequenceNumber)
-        let selector = try r.requireStream()
-        guard let data, let partitionKey else { throw KinesisError(.validation, "Data and PartitionKey are required") }
-        let (stream, namespace) = try resolve(selector, namespace)
-        try checkRecordSize(data: data, key: partitionKey, stream: stream)
-        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(stream), of: stream)
-        guard admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
-            throw Self.rateExceeded(shard.id, stream)
-        }
-        if let ordering, SequenceNumber(parsing: ordering) == nil, ordering != "0" {
-            throw KinesisError(
-                .invalidArgument,
-                "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account "
-                    + "\(namespace.account) is invalid.")
-        }
-        // Sequence numbers grow with the log index, so every new record already exceeds any number this
-        // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
-        let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)])
-        var target = shard
-        var appended: (LogIndex, Int64)
-        do {
-            appended = try await appendDurably(batch, stream: stream, shard: target, reach: reach)
-        } catch is ShardSealed {
-            // A reshard sealed the shard after we routed; nothing was written, so route again once.
-            let (fresh, _) = try resolve(selector, namespace)
-            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMap(fresh), of: fresh)
-            appended = try await appendDurably(batch, stream: fresh, shard: target, reach: reach)
-        }
-        let (index, stamp) = appended
-        metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
-        metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("ShardId"); w.string(target.id.name)
-        w.key("SequenceNumber"); w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
-        w.endObject()
-        return APIResponse(w)
     }
 
     func putRecords(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
@@ -103,10 +58,10 @@ extension Node {
         for part in try split(routed, in: stream) {
             let shard = part.shard
             let records = part.records.filter { record in
-                if admitWrite(stream, shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
+                if throughput.admitWrite(stream, shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
                     return true
                 }
-                merge.set(record.requestSlot, .failed(Self.rateExceeded(shard.id, stream)))
+                merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
                 return false
             }
             if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
@@ -122,7 +77,7 @@ extension Node {
 
     /// Splits routed records by the open shards of `stream` (`PutRecordsSplit`, as a router does).
     func split(_ records: [RoutedRecord], in stream: StreamMetadata) throws(KinesisError) -> [RoutedPart] {
-        let split = try PutRecordsSplit(hashKeys: records.map(\.hashKey), map: shardMap(stream))
+        let split = try PutRecordsSplit(hashKeys: records.map(\.hashKey), map: shardMaps.map(for: stream))
         return try split.parts.map { part throws(KinesisError) in
             guard stream.shards.indices.contains(part.position) else {
                 throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
@@ -145,13 +100,10 @@ extension Node {
         _ parts: [RoutedPart], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, reach: Reach,
         rerouted: Bool = false
     ) async throws -> AppendOutcome {
-        if reach == .here, cluster != nil {
+        if reach == .here {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
-            for part in parts {
-                let leader = await leader(of: .shard(streamID: stream.id, shard: part.shard.id), replicas: part.shard.replicas)
-                if leader != me { throw Redirect(hint: leader) }
-            }
+            try await appender.requireLeadership(of: parts.map(\.shard), in: stream)
         }
         var outcome = AppendOutcome()
         var refused: [RoutedRecord] = []
@@ -166,7 +118,7 @@ extension Node {
                 group.addTask {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
-                        let (index, stamp) = try await self.appendDurably(batch, stream: stream, shard: shard, reach: reach)
+                        let (index, stamp) = try await self.appender.append(batch, stream: stream, shard: shard, reach: reach)
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
@@ -201,69 +153,5 @@ extension Node {
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
         return outcome
-    }
-
-    func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
-        let limit = stream.maxRecordSizeKiB * 1024
-        if data.count > limit {
-            var r = RequestReader(JSONObject())
-            r.violate(Self.blobValue(data.count), "data", Self.lengthRule(limit))
-            try r.finish()
-        }
-        // The documented limit counts the partition key too; say so rather than misquote the data length.
-        if data.count + key.utf8.count > limit {
-            throw KinesisError(
-                .invalidArgument,
-                "Record size (data \(data.count) bytes plus partition key \(key.utf8.count) bytes) exceeds the maximum record "
-                    + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB.")
-        }
-    }
-
-    /// How the coral front end quotes a blob it refuses.
-    static func blobValue(_ count: Int) -> String { "'java.nio.HeapByteBuffer[pos=0 lim=\(count) cap=\(count)]'" }
-
-    static func lengthRule(_ limit: Int) -> String { "Member must have length less than or equal to \(limit)" }
-
-    /// The stream's shard map, parsed once per shard layout: routing every PutRecord by a fresh map parsed
-    /// each shard's decimal hash range per call.
-    func shardMap(_ stream: StreamMetadata) -> ShardMap {
-        if let cached = shardMaps.withLockedValue({ $0[stream.id] }), cached.shardCount == stream.shards.count {
-            return cached.map
-        }
-        let map = ShardMap(stream)
-        shardMaps.withLockedValue { maps in
-            // Bounded by the streams in use: a deleted stream's map goes with the next miss of another.
-            if maps.count > 1024 { maps.removeAll() }
-            maps[stream.id] = (stream.shards.count, map)
-        }
-        return map
-    }
-
-    /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it
-    /// (`ShardMap.route`).
-    func route(
-        partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
-    ) throws(KinesisError) -> ShardMetadata {
-        let (_, position) = try map.route(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
-        guard stream.shards.indices.contains(position) else {
-            throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
-        }
-        return stream.shards[position]
-    }
-}
-
-extension ShardMetadata {
-    /// The sequence number of the record in `slot` of the entry at `index`, stamped `stampMillis` by the leader.
-    func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
-        SequenceNumber(entry: index, slot: slot, stampMillis: stampMillis, epoch: epoch, shardIndex: self.index)
-    }
-}
-
-extension SequenceNumber {
-    /// The number of the record in `slot` of the entry at `entry`, stamped `stampMillis` by the leader.
-    init(entry: LogIndex, slot: UInt16, stampMillis: Int64, epoch: UInt64, shardIndex: UInt32) {
-        self.init(
-            epoch: epoch, index: entry, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
-            shardIndex: shardIndex)
     }
 }

@@ -1,10 +1,25 @@
+import NIOConcurrencyHelpers
 import RillKinesis
 import RillModel
 
-extension Node {
+/// The throughput limits of provisioned shards (`--throughput-limits`): a token bucket per shard, for writes
+/// and reads. Off by default, like the emulators.
+final class ThroughputLimiter: Sendable {
     struct ThrottleKey: Hashable {
         var streamID: String
         var shard: UInt32
+    }
+
+    let enabled: Bool
+    let clock: any WallClock
+    let metrics: NodeMetrics
+    /// Throughput buckets of provisioned shards.
+    private let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
+
+    init(enabled: Bool, clock: any WallClock, metrics: NodeMetrics) {
+        self.enabled = enabled
+        self.clock = clock
+        self.metrics = metrics
     }
 
     static func rateExceeded(_ shard: ShardID, _ stream: StreamMetadata) -> KinesisError {
@@ -16,7 +31,7 @@ extension Node {
     /// Admits a record to a provisioned shard, or says it is over its limit. Always true when limits are off
     /// (the default, like the emulators) and for ON_DEMAND streams.
     func admitWrite(_ stream: StreamMetadata, _ shard: ShardID, bytes: Int) -> Bool {
-        guard configuration.throughputLimits, stream.mode == .provisioned else { return true }
+        guard enabled, stream.mode == .provisioned else { return true }
         let now = clock.nowMillis()
         let admitted = throttles.withLockedValue { table in
             let key = ThrottleKey(streamID: stream.id, shard: shard.index)
@@ -30,7 +45,7 @@ extension Node {
     }
 
     func admitRead(_ stream: StreamMetadata, _ shard: ShardID) throws(KinesisError) {
-        guard configuration.throughputLimits, stream.mode == .provisioned else { return }
+        guard enabled, stream.mode == .provisioned else { return }
         let now = clock.nowMillis()
         let admitted = throttles.withLockedValue { table in
             let key = ThrottleKey(streamID: stream.id, shard: shard.index)
@@ -46,7 +61,7 @@ extension Node {
     }
 
     func chargeRead(_ stream: StreamMetadata, _ shard: ShardID, bytes: Int) {
-        guard configuration.throughputLimits, stream.mode == .provisioned else { return }
+        guard enabled, stream.mode == .provisioned else { return }
         let now = clock.nowMillis()
         throttles.withLockedValue { table in
             let key = ThrottleKey(streamID: stream.id, shard: shard.index)

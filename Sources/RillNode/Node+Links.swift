@@ -1,0 +1,62 @@
+import NIOConcurrencyHelpers
+import RillAPI
+import RillCluster
+import RillKinesis
+import RillModel
+
+/// The node as the adapters its services hold see it: weakly (the node owns its services), filled in at the
+/// end of the node's `init`.
+final class NodeLink: Sendable {
+    private struct Weak { weak var node: Node? }
+    private let box = NIOLockedValueBox(Weak())
+    init() {}
+    var node: Node? {
+        get { box.withLockedValue { $0.node } }
+        set { box.withLockedValue { $0.node = newValue } }
+    }
+}
+
+/// The node's shard copies as the streams service sees them.
+struct NodeReplicaLifecycle: ReplicaLifecycle {
+    let link: NodeLink
+    var node: Node? { link.node }
+
+    func openHeldReplicas(of stream: StreamMetadata, shards: [ShardMetadata]) async throws {
+        guard let node else { return }
+        for shard in shards where node.holds(shard) { _ = try await node.replica(for: stream, shard: shard) }
+    }
+
+    func dropReplicas(streamID: String) async {
+        await node?.dropReplicas(streamID: streamID)
+    }
+
+    func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.sealShard(stream: stream, shard: shard)
+    }
+
+    func reopen(streamID: String, shard: UInt32) {
+        node?.localReplica(streamID: streamID, shard: shard)?.setSealed(at: nil)
+    }
+}
+
+/// The node's appends as the records service sees them: on the shard's leader through the one forwarder.
+struct NodeShardAppender: ShardAppender {
+    let link: NodeLink
+    var node: Node? { link.node }
+
+    func append(
+        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+    ) async throws -> (LogIndex, Int64) {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.appendDurably(batch, stream: stream, shard: shard, reach: reach)
+    }
+
+    func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {
+        guard let node, node.cluster != nil else { return }
+        for shard in shards {
+            let leader = await node.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+            if leader != node.me { throw Redirect(hint: leader) }
+        }
+    }
+}
