@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import NIOPosix
 import RillAPI
 import RillCluster
 import RillKinesis
@@ -60,3 +61,40 @@ struct NodeShardAppender: ShardAppender {
         }
     }
 }
+
+/// The node's copies of shards as the records service reads them.
+struct NodeShardReaders: ShardReaders {
+    let link: NodeLink
+
+    func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard {
+        guard let node = link.node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return NodeReadableShard(replica: try await node.servingReplica(stream: stream, shard: shard), threadPool: node.threadPool)
+    }
+}
+
+/// A replica read on the node's storage thread pool.
+struct NodeReadableShard: ReadableShard {
+    let replica: ShardReplica
+    let threadPool: NIOThreadPool
+
+    var firstIndex: LogIndex { replica.log.firstIndex }
+    var committedIndex: LogIndex { replica.committedIndex }
+
+    func firstIndex(atOrAfterTimestamp millis: Int64) async throws -> LogIndex? {
+        let log = replica.log
+        return try await threadPool.runIfActive { try log.firstIndex(atOrAfterTimestamp: millis) }
+    }
+
+    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page {
+        let replica = replica
+        return try await threadPool.runIfActive {
+            try ShardReader(replica: replica).read(from: start, limit: limit, maxBytes: maxBytes, horizonMillis: horizonMillis)
+        }
+    }
+
+    func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
+        replica.sequenceNumber(index: index, slot: slot, stampMillis: stampMillis)
+    }
+}
+
+extension ShardReplica: RecordSequencer {}

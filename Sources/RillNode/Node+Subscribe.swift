@@ -16,9 +16,10 @@ extension Node: SubscriptionSource {
         stream: StreamMetadata, shard: ShardMetadata, from start: SubscriptionStart, namespace: Namespace
     ) async throws -> any EventSubscription {
         let replica = try await subscriptionReplica(stream: stream, shard: shard)
-        let position = try await startPosition(
+        let readable = NodeReadableShard(replica: replica, threadPool: threadPool)
+        let position = try await records.startPosition(
             type: start.type, startingText: start.sequence, timestamp: start.timestamp, stream: stream, shard: shard,
-            namespace: namespace, replica: { _, _ in replica })
+            namespace: namespace, replica: { _, _ in readable })
         return ShardSubscription(node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis())
     }
 
@@ -103,7 +104,7 @@ public struct ShardSubscription: EventSubscription {
         }
         w.key("MillisBehindLatest"); w.int(ended ? 0 : page.millisBehindLatest)
         if ended {
-            w.key("ChildShards"); node.writeChildShards(of: shard, in: stream, &w)
+            w.key("ChildShards"); RecordsService.writeChildShards(of: shard, in: stream, &w)
         }
         w.endObject()
         return w.bytes

@@ -182,8 +182,8 @@ public final class Node: Sendable {
         let link = NodeLink()
         throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
         records = RecordsService(
-            metadata: catalogView, appender: NodeShardAppender(link: link), throughput: throughput,
-            shardMaps: ShardMapCache(), metrics: metrics)
+            metadata: catalogView, appender: NodeShardAppender(link: link), readers: NodeShardReaders(link: link),
+            throughput: throughput, shardMaps: ShardMapCache(), clock: clock, metrics: metrics)
         streams = StreamsService(
             metadata: catalogView, proposer: proposer, replicas: NodeReplicaLifecycle(link: link), clock: clock,
             metrics: metrics, logger: logger)

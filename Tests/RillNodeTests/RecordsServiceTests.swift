@@ -30,11 +30,18 @@ import Testing
         func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {}
     }
 
+    /// No copies to read from: these tests write.
+    struct NoReaders: ShardReaders {
+        func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard {
+            throw KinesisError.internalFailure("no reads here")
+        }
+    }
+
     func service(_ metadata: FakeMetadata, _ appender: FakeAppender) -> RecordsService {
         RecordsService(
-            metadata: metadata, appender: appender,
+            metadata: metadata, appender: appender, readers: NoReaders(),
             throughput: ThroughputLimiter(enabled: false, clock: ManualWallClock(), metrics: NodeMetrics()),
-            shardMaps: ShardMapCache(), metrics: NodeMetrics())
+            shardMaps: ShardMapCache(), clock: ManualWallClock(), metrics: NodeMetrics())
     }
 
     /// A PutRecords body with one record per explicit hash key.
@@ -74,5 +81,53 @@ import Testing
         await #expect(throws: KinesisError.self) {
             _ = try await service(metadata, appender).putRecords(&reader, FakeMetadata.namespace, reach: .leader)
         }
+    }
+
+    /// One shard copy holding two records at index 1.
+    struct OneEntryShard: ReadableShard, ShardReaders {
+        let shard: ShardMetadata
+        var firstIndex: LogIndex { LogIndex(1) }
+        var committedIndex: LogIndex { LogIndex(1) }
+        func firstIndex(atOrAfterTimestamp millis: Int64) async throws -> LogIndex? { LogIndex(1) }
+        func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page {
+            let records = (0..<2).map { slot in
+                ShardReader.Record(
+                    position: LogPosition(index: LogIndex(1), slot: UInt16(slot)), stampMillis: 1_700_000_000_000,
+                    partitionKey: "k\(slot)", data: [UInt8(slot)])
+            }
+            return ShardReader.Page(
+                records: records, next: LogPosition(index: LogIndex(2), slot: 0), byteCount: 2, millisBehindLatest: 0)
+        }
+        func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
+            shard.sequenceNumber(index: index, slot: slot, stampMillis: stampMillis)
+        }
+        func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard { self }
+    }
+
+    @Test("an iterator from GetShardIterator reads the leader copy's records, numbered by entry and slot")
+    func iteratorThenRead() async throws {
+        let metadata = try await FakeMetadata.withStream()
+        let shard = try #require(metadata.catalog.stream("s", in: FakeMetadata.namespace)?.shards.first)
+        let clock = ManualWallClock()
+        let records = RecordsService(
+            metadata: metadata, appender: FakeAppender(), readers: OneEntryShard(shard: shard),
+            throughput: ThroughputLimiter(enabled: false, clock: clock, metrics: NodeMetrics()), shardMaps: ShardMapCache(),
+            clock: clock, metrics: NodeMetrics())
+        var get = try RequestReader(
+            bytes: Array(#"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"#.utf8))
+        let issued = try JSONParser.parse(try await records.getShardIterator(&get, FakeMetadata.namespace).body)
+        guard case .object(let object) = issued, case .string(let iterator)? = object["ShardIterator"] else {
+            Issue.record("no iterator")
+            return
+        }
+        var read = try RequestReader(bytes: Array(#"{"ShardIterator":"\#(iterator)"}"#.utf8))
+        let page = String(decoding: try await records.getRecords(&read, FakeMetadata.namespace).body, as: UTF8.self)
+        let first = shard.sequenceNumber(index: LogIndex(1), slot: 0, stampMillis: 1_700_000_000_000).description
+        #expect(page.hasPrefix(#"{"Records":[{"SequenceNumber":"\#(first)""#))
+        #expect(page.contains(#""PartitionKey":"k1""#))
+        #expect(page.contains(#""NextShardIterator":"#))
+        clock.advance(byMillis: 300_001)
+        var expired = try RequestReader(bytes: Array(#"{"ShardIterator":"\#(iterator)"}"#.utf8))
+        await #expect(throws: KinesisError.self) { _ = try await records.getRecords(&expired, FakeMetadata.namespace) }
     }
 }
