@@ -25,9 +25,6 @@ public final class Node: Sendable {
     /// Shard opens in progress, so concurrent first uses of a shard share one open.
     private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
-    /// The catalog as services read it, and how they change it.
-    let catalogView: StoreCatalogView
-    let proposer: StoreProposer
     let metrics: NodeMetrics
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
@@ -50,15 +47,8 @@ public final class Node: Sendable {
 
     var me: NodeID { configuration.id }
 
-    // MARK: - Services
-
-    let tags: TagsService
-    let settings: SettingsService
-    let consumers: ConsumersService
-    let streams: StreamsService
-    let records: RecordsService
-    /// Throughput limits of provisioned shards, for writes (`records`) and reads.
-    let throughput: ThroughputLimiter
+    /// The Kinesis operations, a service per family (`Services/`).
+    let services: NodeServices
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -174,19 +164,9 @@ public final class Node: Sendable {
         self.flusher = flusher
         self.metadata = metadata
         self.metrics = metrics
-        catalogView = StoreCatalogView(store: metadata, accountID: configuration.accountID)
-        proposer = StoreProposer(store: metadata, clock: clock)
-        tags = TagsService(metadata: catalogView, proposer: proposer)
-        settings = SettingsService(metadata: catalogView, proposer: proposer, clock: clock)
-        consumers = ConsumersService(metadata: catalogView, proposer: proposer, clock: clock)
         let link = NodeLink()
-        throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
-        records = RecordsService(
-            metadata: catalogView, appender: NodeShardAppender(link: link), readers: NodeShardReaders(link: link),
-            throughput: throughput, shardMaps: ShardMapCache(), clock: clock, metrics: metrics)
-        streams = StreamsService(
-            metadata: catalogView, proposer: proposer, replicas: NodeReplicaLifecycle(link: link), clock: clock,
-            metrics: metrics, logger: logger)
+        services = NodeServices(
+            metadata: metadata, configuration: configuration, clock: clock, metrics: metrics, logger: logger, link: link)
         link.node = self
     }
 

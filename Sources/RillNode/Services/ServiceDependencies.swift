@@ -47,23 +47,3 @@ extension CatalogService {
         try await proposer.commit(command)
     }
 }
-
-// MARK: - The node's implementations
-
-/// The node's catalog, as its metadata store has applied it.
-struct StoreCatalogView: CatalogView {
-    let store: MetadataStore
-    let accountID: String
-
-    var catalog: Catalog { store.catalog }
-}
-
-/// Proposes to the node's metadata group, stamped by the node's clock.
-struct StoreProposer: MetadataProposer {
-    let store: MetadataStore
-    let clock: any WallClock
-
-    func commit(_ command: CatalogCommand) async throws {
-        try await store.propose(command, stampMillis: clock.nowMillis()).get()
-    }
-}

@@ -5,6 +5,27 @@ import RillCluster
 import RillKinesis
 import RillModel
 
+// The node's implementations of what its services depend on (`Services/ServiceDependencies.swift` and each
+// service's protocols). The services never see `Node` itself.
+
+/// The node's catalog, as its metadata store has applied it.
+struct StoreCatalogView: CatalogView {
+    let store: MetadataStore
+    let accountID: String
+
+    var catalog: Catalog { store.catalog }
+}
+
+/// Proposes to the node's metadata group, stamped by the node's clock.
+struct StoreProposer: MetadataProposer {
+    let store: MetadataStore
+    let clock: any WallClock
+
+    func commit(_ command: CatalogCommand) async throws {
+        try await store.propose(command, stampMillis: clock.nowMillis()).get()
+    }
+}
+
 /// The node as the adapters its services hold see it: weakly (the node owns its services), filled in at the
 /// end of the node's `init`.
 final class NodeLink: Sendable {
