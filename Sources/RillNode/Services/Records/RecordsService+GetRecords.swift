@@ -9,13 +9,11 @@ extension RecordsService {
         _ r: inout RequestReader, _ namespace: Namespace, replyProtocol: WireProtocol = .json
     ) async throws -> APIResponse {
         let started = ContinuousClock.now
-        let token = try r.string("ShardIterator", required: true, min: 1, max: 512)
-        let limit = Int(try r.integer("Limit", min: 1, max: 10_000) ?? 10_000)
-        _ = try r.string("StreamARN", min: 1, max: 2048, pattern: .streamARN)
-        try r.finish()
+        let input = try GetRecordsInput(reading: &r)
+        let (token, limit) = (input.shardIterator, input.limit)
         let catalog = metadata.catalog
         // An iterator belongs to the namespace it was issued in; another region's client cannot use it.
-        guard let token, let iterator = ShardIterator(token: token, key: catalog.iteratorKey), iterator.region == namespace.region
+        guard let iterator = ShardIterator(token: token, key: catalog.iteratorKey), iterator.region == namespace.region
         else {
             throw KinesisError(.invalidArgument, "Invalid ShardIterator.")
         }

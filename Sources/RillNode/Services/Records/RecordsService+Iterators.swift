@@ -2,24 +2,12 @@ import RillAPI
 import RillKinesis
 import RillModel
 
-/// Iterator types of GetShardIterator.
-enum ShardIteratorType: String, CaseIterable {
-    case atSequenceNumber = "AT_SEQUENCE_NUMBER"
-    case afterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
-    case trimHorizon = "TRIM_HORIZON"
-    case latest = "LATEST"
-    case atTimestamp = "AT_TIMESTAMP"
-}
-
 extension RecordsService {
 
     func getShardIterator(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
-        let shardText = try r.string("ShardId", required: true, min: 1, max: 128, pattern: .shardId)
-        let type = try r.enumeration("ShardIteratorType", required: true, as: ShardIteratorType.self)
-        let startingText = try r.string("StartingSequenceNumber", pattern: .sequenceNumber)
-        let timestamp = try r.timestamp("Timestamp")
-        let selector = try r.requireStream()
-        guard let shardText, let type else { throw KinesisError(.validation, "ShardId is required") }
+        let input = try GetShardIteratorInput(reading: &r)
+        let (shardText, type, startingText, timestamp, selector) =
+            (input.shardID, input.type, input.startingSequenceNumber, input.timestamp, input.selector)
         let (stream, namespace) = try resolve(selector, namespace)
         guard let shardID = ShardID(parsing: shardText), let shard = stream.shard(shardID) else {
             throw KinesisError.shardNotFound(shardText, stream: stream.name, account: namespace.account)

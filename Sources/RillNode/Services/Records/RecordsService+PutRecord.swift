@@ -6,12 +6,9 @@ import RillRouting
 extension RecordsService {
     func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
         let started = ContinuousClock.now
-        let data = try r.blob("Data", required: true, max: 10_485_760)
-        let partitionKey = try r.string("PartitionKey", required: true, min: 1, max: 256)
-        let explicitHashKey = try r.string("ExplicitHashKey", pattern: .hashKey)
-        let ordering = try r.string("SequenceNumberForOrdering", pattern: .sequenceNumber)
-        let selector = try r.requireStream()
-        guard let data, let partitionKey else { throw KinesisError(.validation, "Data and PartitionKey are required") }
+        let input = try PutRecordInput(reading: &r)
+        let (data, partitionKey, explicitHashKey, ordering, selector) =
+            (input.data, input.partitionKey, input.explicitHashKey, input.sequenceNumberForOrdering, input.selector)
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
         let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMaps.map(for: stream), of: stream)
