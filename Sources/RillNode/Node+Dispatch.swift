@@ -28,8 +28,4 @@ extension Node {
     func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
         try services.catalog.resolve(selector, namespace)
     }
-
-    func commit(_ command: CatalogCommand) async throws {
-        try await services.proposer.commit(command)
-    }
 }
