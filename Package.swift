@@ -30,6 +30,10 @@ let package = Package(
         // Pure cores: no NIO, no files, no clocks.
         .target(name: "RillModel"),
         .target(name: "RillKinesis", dependencies: ["RillModel"]),
+        // Shard maps, a record's hash key and shard, the PutRecords split and merge, leader choice.
+        .target(name: "RillRouting", dependencies: ["RillModel", "RillKinesis"]),
+        // The request pipeline's types: requests, replies, the backend a front end serves, authorization.
+        .target(name: "RillAPI", dependencies: ["RillModel", "RillKinesis"]),
         .target(name: "RillRaft", dependencies: ["RillModel"]),
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
@@ -41,14 +45,27 @@ let package = Package(
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
         .target(name: "RillMembership", dependencies: ["RillGossip", "RillModel", "RillTransport", log, metrics]),
+        // What nodes and routers share to work in a cluster: peer calls and answers, the one forwarder.
+        .target(
+            name: "RillCluster",
+            dependencies: ["RillAPI", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", metrics] + nio
+        ),
         .target(
             name: "RillNode",
-            dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", "RillGossip", "RillMembership", log, metrics] + nio
+            dependencies: [
+                "RillAPI", "RillCluster", "RillModel", "RillKinesis", "RillRouting", "RillStorage", "RillRaft", "RillTransport",
+                "RillGossip", "RillMembership", log, metrics,
+            ] + nio
+        ),
+        // The stateless front end: no storage, no Raft.
+        .target(
+            name: "RillRouter",
+            dependencies: ["RillAPI", "RillCluster", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", log, metrics] + nio
         ),
         .target(
             name: "RillHTTP",
             dependencies: [
-                "RillModel", "RillKinesis", "RillNode", "RillTransport", log, metrics, prometheus,
+                "RillAPI", "RillModel", "RillKinesis", "RillNode", "RillTransport", log, metrics, prometheus,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
@@ -63,11 +80,16 @@ let package = Package(
             name: "RillChaosRunner",
             dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
+        .target(name: "RillCLI", dependencies: ["RillAPI", "RillCluster", "RillKinesis", "RillNode", "RillRouter", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
         .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel"]),
+        .testTarget(name: "RillRoutingTests", dependencies: ["RillRouting", "RillKinesis", "RillModel"]),
+        .testTarget(
+            name: "RillClusterTests",
+            dependencies: ["RillCluster", "RillAPI", "RillKinesis", "RillModel", "RillTransport", metricsTestKit] + nio
+        ),
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
@@ -80,12 +102,15 @@ let package = Package(
         ),
         .testTarget(
             name: "RillNodeTests",
-            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", "RillTestKit", log, inMemoryLogging, metricsTestKit]
+            dependencies: [
+                "RillNode", "RillAPI", "RillCluster", "RillRouter", "RillKinesis", "RillModel", "RillStorage", "RillRaft",
+                "RillTransport", "RillTestKit", log, inMemoryLogging, metricsTestKit,
+            ]
         ),
         .testTarget(
             name: "RillHTTPTests",
             dependencies: [
-                "RillHTTP", "RillNode", "RillKinesis", "RillCLI", "RillTestKit", inMemoryLogging, metricsTestKit,
+                "RillHTTP", "RillAPI", "RillNode", "RillKinesis", "RillCLI", "RillTestKit", inMemoryLogging, metricsTestKit,
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),

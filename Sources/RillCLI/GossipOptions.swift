@@ -1,4 +1,5 @@
 import ArgumentParser
+import RillCluster
 import RillGossip
 import RillNode
 

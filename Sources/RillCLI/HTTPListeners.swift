@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import RillAPI
 import RillHTTP
 import RillNode
 

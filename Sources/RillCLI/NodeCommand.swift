@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOPosix
+import RillCluster
 import RillHTTP
 import RillKinesis
 import RillModel

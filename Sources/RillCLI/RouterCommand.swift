@@ -2,9 +2,11 @@ import ArgumentParser
 import Logging
 import Metrics
 import NIOPosix
+import RillCluster
 import RillHTTP
 import RillModel
 import RillNode
+import RillRouter
 
 /// `rill router`: a stateless Kinesis endpoint in front of the nodes.
 struct RouterCommand: AsyncParsableCommand {

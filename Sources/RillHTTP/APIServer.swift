@@ -3,6 +3,7 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RillAPI
 import RillNode
 import RillTransport
 

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import RillAPI
 import RillKinesis
 import RillNode
 
@@ -23,7 +24,7 @@ struct EventStreamResponder {
         _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
-        var subscription: ShardSubscription
+        var subscription: any EventSubscription
         let wire = WireProtocol(contentType: head.headers.first(name: "content-type"))
         do {
             let bytes = Array(buffer: body)

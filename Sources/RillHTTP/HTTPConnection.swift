@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import RillAPI
 import RillKinesis
 import RillNode
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft

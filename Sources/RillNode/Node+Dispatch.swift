@@ -1,3 +1,5 @@
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 
@@ -7,48 +9,12 @@ extension Node {
     func serve(_ request: APIRequest) async throws -> APIResponse {
         var reader = try request.reader()
         let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
-        switch request.operation {
-        case .createStream: return try await createStream(&reader, namespace)
-        case .deleteStream: return try await deleteStream(&reader, namespace)
-        case .listStreams: return try listStreams(&reader, namespace)
-        case .describeStream: return try describeStream(&reader, namespace)
-        case .describeStreamSummary: return try describeStreamSummary(&reader, namespace)
-        case .listShards: return try listShards(&reader, namespace)
-        case .putRecord: return try await putRecord(&reader, namespace, reach: request.reach)
-        case .putRecords: return try await putRecords(&reader, namespace, reach: request.reach)
-        case .getShardIterator: return try await getShardIterator(&reader, namespace)
-        case .getRecords: return try await getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
-        case .increaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: true)
-        case .decreaseStreamRetentionPeriod: return try await changeRetention(&reader, namespace, increase: false)
-        case .addTagsToStream: return try await addTags(&reader, namespace)
-        case .removeTagsFromStream: return try await removeTags(&reader, namespace)
-        case .listTagsForStream: return try listTags(&reader, namespace)
-        case .describeLimits: return describeLimits(namespace)
-        case .enableEnhancedMonitoring: return try await changeEnhancedMonitoring(&reader, namespace, enable: true)
-        case .disableEnhancedMonitoring: return try await changeEnhancedMonitoring(&reader, namespace, enable: false)
-        case .startStreamEncryption: return try await changeEncryption(&reader, namespace, start: true)
-        case .stopStreamEncryption: return try await changeEncryption(&reader, namespace, start: false)
-        case .updateMaxRecordSize: return try await updateMaxRecordSize(&reader, namespace)
-        case .updateStreamMode: return try await updateStreamMode(&reader, namespace)
-        case .updateStreamWarmThroughput: return try await updateWarmThroughput(&reader, namespace)
-        case .describeAccountSettings: return describeAccountSettings(namespace)
-        case .updateAccountSettings: return try await updateAccountSettings(&reader, namespace)
-        case .tagResource: return try await tagResource(&reader, namespace)
-        case .untagResource: return try await untagResource(&reader, namespace)
-        case .listTagsForResource: return try listTagsForResource(&reader, namespace)
-        case .putResourcePolicy: return try await putResourcePolicy(&reader, namespace)
-        case .getResourcePolicy: return try getResourcePolicy(&reader, namespace)
-        case .deleteResourcePolicy: return try await deleteResourcePolicy(&reader, namespace)
-        case .registerStreamConsumer: return try await registerConsumer(&reader, namespace)
-        case .describeStreamConsumer: return try describeConsumer(&reader, namespace)
-        case .listStreamConsumers: return try listConsumers(&reader, namespace)
-        case .deregisterStreamConsumer: return try await deregisterConsumer(&reader, namespace)
-        case .splitShard: return try await splitShard(&reader, namespace)
-        case .mergeShards: return try await mergeShards(&reader, namespace)
-        case .updateShardCount: return try await updateShardCount(&reader, namespace)
-        default:
-            throw KinesisError(.unknownOperation, "Rill does not implement \(request.operation.rawValue) yet.")
-        }
+        // Between the codec and the services, once per served call (a forwarded call where it is served).
+        try configuration.authorizer.authorize(
+            AuthorizationRequest(
+                principal: request.principal, action: request.operation,
+                resource: .namespace(account: namespace.account, region: namespace.region)))
+        return try await services.serve(request, &reader, namespace)
     }
 
     /// Verifies a request's SigV4 signature against the configured credentials and returns its region;
@@ -58,22 +24,8 @@ extension Node {
         return try verifier.verify(request, nowMillis: clock.nowMillis())
     }
 
-    /// The namespace a selector addresses: an ARN's region wins over the signing region.
+    /// The namespace a selector addresses (`CatalogView.resolve`).
     func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
-        var namespace = namespace
-        if let arn = selector.arn {
-            guard arn.account == configuration.accountID else {
-                throw KinesisError.streamNotFound(selector.name, account: arn.account)
-            }
-            namespace.region = arn.region
-        }
-        guard let stream = metadata.catalog.stream(selector.name, in: namespace) else {
-            throw KinesisError.streamNotFound(selector.name, account: namespace.account)
-        }
-        return (stream, namespace)
-    }
-
-    func commit(_ command: CatalogCommand) async throws {
-        try await metadata.propose(command, stampMillis: clock.nowMillis()).get()
+        try services.catalog.resolve(selector, namespace)
     }
 }

@@ -1,17 +1,9 @@
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillTransport
 import RillModel
 import RillStorage
-
-/// The answer to a `/admin/faults` call.
-public enum FaultAnswer: Sendable {
-    /// The faults now in force, as JSON.
-    case current([UInt8])
-    /// The node was not started with `--fault-injection`: nothing changed (HTTP 403).
-    case disabled(String)
-    /// The body is not a fault command this node can apply: nothing changed (HTTP 400).
-    case invalid(String)
-}
 
 extension Node {
     static let faultInjectionOff =
@@ -63,7 +55,7 @@ extension Node {
         var w = JSONWriter()
         w.beginObject()
         w.key("node"); w.int(Int(me.rawValue))
-        Self.writeTransportFaults(cluster?.transport, into: &w)
+        AdminJSON.writeTransportFaults(cluster?.transport, into: &w)
         w.key("clock")
         w.beginObject()
         w.key("offsetMillis"); w.int(skew.offsetMillis)
@@ -75,41 +67,5 @@ extension Node {
         w.key("delayedMessages"); w.int(cluster?.transport.faultDelays ?? 0)
         w.endObject()
         return w.bytes
-    }
-
-    /// The `isolated`, `drop` and `delay` members of a fault answer, shared by nodes and routers.
-    static func writeTransportFaults(_ transport: PeerTransport?, into w: inout JSONWriter) {
-        let faults = transport?.injectedFaults ?? InjectedTransportFaults()
-        let (isolated, drops) = (faults.isolated, faults.dropProbability)
-        w.key("isolated")
-        w.beginArray()
-        for peer in isolated.sorted(by: { $0.rawValue < $1.rawValue }) { w.int(Int(peer.rawValue)) }
-        w.endArray()
-        w.key("drop")
-        w.beginArray()
-        for (peer, probability) in drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            w.beginObject()
-            w.key("peer"); w.int(Int(peer.rawValue))
-            w.key("probability"); w.raw(Array("\(probability)".utf8))
-            w.endObject()
-        }
-        w.endArray()
-        w.key("delay")
-        w.beginArray()
-        for (peer, delay) in faults.delays.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            w.beginObject()
-            w.key("peer"); w.int(Int(peer.rawValue))
-            w.key("millis"); w.int(Int(delay.fixed / .milliseconds(1)))
-            w.key("jitterMillis"); w.int(Int(delay.jitter / .milliseconds(1)))
-            w.endObject()
-        }
-        w.endArray()
-    }
-}
-
-extension FaultCommand.Delay {
-    /// The transport's form; zero and zero ends the delay.
-    var linkDelay: LinkDelay? {
-        millis == 0 && jitterMillis == 0 ? nil : LinkDelay(fixed: .milliseconds(millis), jitter: .milliseconds(jitterMillis))
     }
 }

@@ -2,9 +2,12 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOPosix
+import RillAPI
+import RillCluster
 import RillKinesis
 import NIOCore
 import RillModel
+import RillRouting
 import RillRaft
 import RillStorage
 import RillTransport
@@ -23,18 +26,15 @@ public final class Node: Sendable {
     private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
     let metrics: NodeMetrics
-    /// Throughput buckets of provisioned shards, when limits are enforced.
-    let throttles = NIOLockedValueBox<[ThrottleKey: ShardThroughput]>([:])
     /// Shard logs by stream id, then shard index.
     private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
     /// Routes Raft messages between this node's groups and its peers.
     let registry: GroupRegistry
     /// The cluster this node belongs to; nil for a one-node cluster.
     let cluster: ClusterContext?
-    /// Where groups this node does not run were last led, learned from redirects.
-    let leaderHints = NIOLockedValueBox<[RaftGroupID: NodeID]>([:])
-    /// Shard maps by stream id, with the shard count they were parsed at (`shardMap(_:)`).
-    let shardMaps = NIOLockedValueBox<[String: (shardCount: Int, map: ShardMap)]>([:])
+    /// Sends calls to the nodes that must serve them (leader choice and cache, retries); nil for a one-node
+    /// cluster.
+    let forwarder: Forwarder?
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// The placement audit's last two findings (`auditPlacement`).
@@ -46,6 +46,9 @@ public final class Node: Sendable {
     private let background = NIOLockedValueBox<[Task<Void, Never>]>([])
 
     var me: NodeID { configuration.id }
+
+    /// The Kinesis operations, a service per family (`Services/`).
+    let services: NodeServices
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -144,6 +147,12 @@ public final class Node: Sendable {
     ) {
         self.registry = registry
         self.cluster = cluster
+        self.forwarder = cluster.map { cluster in
+            Forwarder(
+                me: configuration.id, transport: cluster.transport, gossip: cluster.gossip,
+                deadline: cluster.settings.forwardDeadline,
+                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() }))
+        }
         self.catalogChanges = catalogChanges
         self.catalogChanged = catalogChanged
         self.stateLog = stateLog
@@ -155,6 +164,10 @@ public final class Node: Sendable {
         self.flusher = flusher
         self.metadata = metadata
         self.metrics = metrics
+        let link = NodeLink()
+        services = NodeServices(
+            metadata: metadata, configuration: configuration, clock: clock, metrics: metrics, logger: logger, link: link)
+        link.node = self
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.

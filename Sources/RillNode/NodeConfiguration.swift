@@ -1,3 +1,5 @@
+import RillAPI
+import RillCluster
 import RillGossip
 import RillKinesis
 import RillModel
@@ -20,6 +22,8 @@ public struct NodeConfiguration: Sendable {
     public var throughputLimits: Bool
     /// When set, every API request must carry a valid SigV4 signature by one of these keys.
     public var credentials: SigV4Verifier?
+    /// Decides whether each call may be served (principal, action, resource); lets everything through today.
+    public var authorizer: any Authorizer = AllowAll()
     /// How this node finds and talks to its peers; nil for a one-node cluster.
     public var cluster: ClusterSettings?
     /// Lets `/admin/faults` move the wall clock and hold back unsynced writes (chaos testing); off in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import RillCluster
 import RillModel
 import RillStorage
 

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import NIOConcurrencyHelpers
+import RillCluster
 import RillModel
 
 /// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`

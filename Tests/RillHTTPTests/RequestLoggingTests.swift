@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import RillAPI
 import RillHTTP
 import RillKinesis
 import RillModel
@@ -17,7 +18,7 @@ private struct FailingBackend: APIBackend {
         logger.warning("backend could not serve the call")
         throw Broken()
     }
-    func subscribe(_ request: APIRequest) async throws -> ShardSubscription { throw Broken() }
+    func subscribe(_ request: APIRequest) async throws -> any EventSubscription { throw Broken() }
     func subscriptionRelay(_ request: APIRequest) async throws -> String? { nil }
     func readiness() async -> (ready: Bool, reason: String) { (true, "ready") }
     func adminStatus() async -> [UInt8] { [] }

@@ -1,3 +1,4 @@
+import RillCluster
 import RillNode
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import RillAPI
 import RillKinesis
 import RillModel
 import RillNode
@@ -21,11 +22,12 @@ struct NodeHarness {
 
     static func start(
         segmentBytes: Int = 64 << 20, directory: String? = nil, clock: ManualWallClock = ManualWallClock(),
-        metrics: NodeMetrics = NodeMetrics(), throughputLimits: Bool = false
+        metrics: NodeMetrics = NodeMetrics(), throughputLimits: Bool = false, authorizer: any Authorizer = AllowAll()
     ) async throws -> NodeHarness {
         let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
-        let configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes,
+        var configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes,
             throughputLimits: throughputLimits)
+        configuration.authorizer = authorizer
         let node = try await Node.start(
             configuration: configuration, clock: clock,
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)

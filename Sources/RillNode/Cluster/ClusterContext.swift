@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import RillCluster
 import RillGossip
 import RillMembership
 import RillModel
@@ -238,15 +239,6 @@ final class ClusterContext: Sendable {
             }
             for member in known { learn(member) }
         }
-    }
-}
-
-/// `HOST:PORT` strings of peer and API addresses (and the flags that give them).
-public enum HostPort {
-    public static func parse(_ text: String) -> (String, Int)? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-        else { return nil }
-        return (String(text[..<colon]), port)
     }
 }
 

@@ -1,3 +1,4 @@
+import RillCluster
 import RillModel
 
 /// Forming a new cluster from `--bootstrap-expect N` nodes that find each other through `--join`: a pure

@@ -1,5 +1,6 @@
 import NIOPosix
 import RillGossip
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
@@ -65,28 +66,13 @@ extension Node {
         }
         w.beginArray()
         for row in rows.sorted(by: { $0.id < $1.id }) {
-            Self.writeMember(
+            AdminJSON.writeMember(
                 id: row.id, zone: row.zone, role: row.role, state: row.state, incarnation: row.incarnation, peer: row.peer,
                 api: row.api, into: &w)
         }
         w.endArray()
     }
 
-    /// One member of `/admin/status`, the same shape on nodes and routers.
-    static func writeMember(
-        id: UInt64, zone: String, role: String, state: String, incarnation: UInt64?, peer: String, api: String,
-        into w: inout JSONWriter
-    ) {
-        w.beginObject()
-        w.key("id"); w.int(id)
-        w.key("zone"); w.string(zone)
-        w.key("role"); w.string(role)
-        w.key("state"); w.string(state)
-        w.key("incarnation"); if let incarnation { w.int(incarnation) } else { w.raw(Array("null".utf8)) }
-        w.key("peer"); w.string(peer)
-        w.key("api"); w.string(api)
-        w.endObject()
-    }
 
     private func streamNames() -> [String: String] {
         Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })

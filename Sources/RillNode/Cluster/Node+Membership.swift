@@ -1,5 +1,7 @@
 import Foundation
 import RillGossip
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
@@ -89,7 +91,7 @@ extension Node {
         switch answer {
         case .reconfiguration(let reached): return reached
         case .notLeader(let hint):
-            leaderHints.withLockedValue { $0[group] = hint.map { NodeID($0) } }
+            forwarder?.setLeader(hint.map { NodeID($0) }, of: group)
             return nil
         default: return nil
         }
@@ -155,7 +157,7 @@ extension Node {
                 switch answer {
                 case .response: return true
                 case .notLeader(let hint): throw Redirect(hint: hint.map { NodeID($0) })
-                default: throw try Self.failure(answer, from: target ?? self.me)
+                default: throw Forwarder.failure(answer, from: target ?? self.me)
                 }
             }
         } catch let error as KinesisError {
@@ -167,15 +169,5 @@ extension Node {
         let moving = metadata.catalog.movingShards.count
         logger.warning("node removed from the cluster", metadata: ["to": "\(id)", "moving": "\(moving)"])
         return AdminAnswer(status: 200, message: "node \(id) removed; its replicas move to other members (watch /admin/status)")
-    }
-}
-
-/// The answer of an operator endpoint that changes the cluster: an HTTP status and a line saying what happened.
-public struct AdminAnswer: Sendable, Equatable {
-    public var status: Int
-    public var message: String
-    public init(status: Int, message: String) {
-        self.status = status
-        self.message = message
     }
 }

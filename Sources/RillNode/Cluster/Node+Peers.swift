@@ -1,7 +1,10 @@
 import Foundation
+import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillRouting
 
 extension Node {
     /// Serves one Kinesis call from a client: here when this node can, else on the node that must (the
@@ -9,7 +12,10 @@ extension Node {
     public func handle(_ request: APIRequest) async throws -> APIResponse {
         guard cluster != nil else { return try await serve(request) }
         return try await untilServed { hint in
-            if let hint, hint != me { return try await forward(request, to: hint) }
+            if let hint, hint != me, let forwarder {
+                metrics.forwarded()
+                return try await forwarder.forward(request, to: hint)
+            }
             do {
                 return try await serveHere(request)
             } catch let error as KinesisError where error.code == .resourceNotFound {
@@ -32,29 +38,16 @@ extension Node {
         return try await serve(request)
     }
 
-    /// Sends a whole call to `target`; nil when it provably never arrived (the caller tries again).
-    private func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
-        metrics.forwarded()
-        let call = PeerCall.forward(
-            operation: request.operation.rawValue, signedRegion: request.signedRegion, requestID: request.requestID,
-            body: try request.inJSON().body)
-        switch try await send(call, to: target) {
-        case .notDelivered: return nil
-        case .answered(.response(let body)): return APIResponse(body: body)
-        case .answered(let other): throw try Self.failure(other, from: target)
-        }
+    /// Sends a call to a peer (`Forwarder.send`).
+    func send(_ call: PeerCall, to peer: NodeID, timeout: Duration? = nil) async throws -> PeerOutcome {
+        guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
+        return try await forwarder.send(call, to: peer, timeout: timeout)
     }
 
-    /// The error a peer's answer stands for; `Redirect` when nothing was done there.
-    static func failure(_ answer: PeerAnswer, from target: NodeID) throws -> any Error {
-        switch answer {
-        case .notLeader(let hint): return Redirect(hint: hint.map { NodeID($0) }.flatMap { $0 == target ? nil : $0 })
-        case .error(let code, let message):
-            return KinesisError(KinesisErrorCode(rawValue: code) ?? .internalFailure, message)
-        case .shardSealed: return ShardReplica.Sealed()
-        case .indeterminate(let reason): return KinesisError.internalFailure("\(reason); retry.")
-        default: return KinesisError.internalFailure("node \(target) answered out of turn")
-        }
+    /// Runs `attempt` until it is served (`Forwarder.untilServed`): only in a cluster.
+    func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
+        guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
+        return try await forwarder.untilServed(attempt)
     }
 
     // MARK: - Shards
@@ -66,9 +59,7 @@ extension Node {
             let leadership = await driver.leadership
             return leadership.role == .leader ? me : leadership.leader
         }
-        if let known = leaderHints.withLockedValue({ $0[group] }) { return known }
-        if let gossiped = cluster?.gossip.leadershipHints()[group]?.leader { return gossiped }
-        return replicas?.first.map { NodeID($0) }
+        return forwarder?.knownLeader(of: group) ?? replicas?.first.map { NodeID($0) }
     }
 
     /// The replica a read of `shard` is served from: this node's, when it leads the shard (reads stop at the
@@ -100,7 +91,12 @@ extension Node {
             stream: stream, shard: shard, reach: reach,
             local: { replica in
                 let stamp = self.clock.nowMillis()
-                return (try await replica.append(batch, stampMillis: stamp), stamp)
+                do {
+                    return (try await replica.append(batch, stampMillis: stamp), stamp)
+                } catch is ShardReplica.Sealed {
+                    // The same error as a leader elsewhere answers (`Forwarder.failure`): route again.
+                    throw ShardSealed()
+                }
             },
             remote: .append(streamID: stream.id, shard: shard.index, batch: batch.encoded()),
             decode: { answer in
@@ -149,100 +145,15 @@ extension Node {
             self.metrics.forwarded()
             switch try await self.send(remote, to: target) {
             case .notDelivered:
-                _ = self.leaderHints.withLockedValue { $0.removeValue(forKey: group) }
+                self.forwarder?.setLeader(nil, of: group)
                 return nil
             case .answered(let answer):
                 if let value = decode(answer) {
-                    self.leaderHints.withLockedValue { $0[group] = target }
+                    self.forwarder?.setLeader(target, of: group)
                     return value
                 }
-                throw try Self.failure(answer, from: target)
+                throw Forwarder.failure(answer, from: target)
             }
-        }
-    }
-
-    // MARK: - Answering peers
-
-    /// Answers one request from a peer; never throws (every failure is an answer).
-    func answer(_ bytes: [UInt8], from peer: NodeID) async -> [UInt8] {
-        let call: PeerCall
-        do {
-            call = try PeerCall(decoding: bytes)
-        } catch {
-            logger.warning("unreadable request from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request").encoded()
-        }
-        return await answer(call).encoded()
-    }
-
-    private func answer(_ call: PeerCall) async -> PeerAnswer {
-        switch call {
-        case .discover(let member, _):
-            guard let cluster else { return .discovered(clusterID: nil, voters: [], known: []) }
-            if metadata.catalog.removedMembers.contains(member.id), !member.nonce.isEmpty {
-                return .removed(clusterID: cluster.clusterID)
-            }
-            cluster.learn(member)
-            return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body):
-            guard let operation = KinesisOperation(rawValue: operation) else {
-                return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
-            }
-            let request = APIRequest(
-                operation: operation, body: body, signedRegion: signedRegion, requestID: requestID, forwarded: true)
-            // Lines about the call here carry the id its client got from the first node or router.
-            return await RequestLogContext.$requestID.withValue(requestID) {
-                await Self.answering { .response(try await self.serveHere(request).body) }
-            }
-        case .append(let streamID, let shard, let batch):
-            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
-            guard RecordBatch.isWellFormed(batch) else {
-                return .error(code: KinesisErrorCode.internalFailure.rawValue, message: "malformed record batch")
-            }
-            return await Self.answering {
-                let stamp = self.clock.nowMillis()
-                let index = try await replica.append(encoded: batch, stampMillis: stamp)
-                return .appended(index: index.rawValue, stampMillis: stamp)
-            }
-        case .routes(let name, let arn, let region):
-            // No stream: a router only wants the iterator key.
-            // A router asks this before it says it is ready, so answer only once a stream created now would be
-            // placed (and the key exists).
-            guard !name.isEmpty else {
-                let (ready, reason) = await readiness()
-                guard ready else { return .error(code: KinesisErrorCode.limitExceeded.rawValue, message: "not ready: \(reason)") }
-                return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey)
-            }
-            return await Self.answering {
-                let selector = StreamSelector(name: name, arn: arn.flatMap(StreamARN.init(parsing:)))
-                let namespace = Namespace(account: self.configuration.accountID, region: region ?? self.configuration.defaultRegion)
-                let (stream, _) = try self.resolve(selector, namespace)
-                return .routes(stream: try JSONEncoder().encode(stream).map { $0 }, iteratorKey: self.metadata.catalog.iteratorKey)
-            }
-        case .seal(let streamID, let shard):
-            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
-            return await Self.answering {
-                .sealed(index: try await replica.appendSeal(stampMillis: self.clock.nowMillis()).rawValue)
-            }
-        case .reconfigure(let streamID, let shard, let voters):
-            return await answerReconfigure(streamID: streamID, shard: shard, voters: voters)
-        case .proposeCatalog(let command):
-            return await answerProposeCatalog(command)
-        }
-    }
-
-    /// Turns the outcome of serving a peer's call into its answer.
-    private static func answering(_ body: () async throws -> PeerAnswer) async -> PeerAnswer {
-        do {
-            return try await body()
-        } catch let redirect as Redirect {
-            return .notLeader(hint: redirect.hint?.rawValue)
-        } catch is ShardReplica.Sealed {
-            return .shardSealed
-        } catch let error as KinesisError {
-            return .error(code: error.code.rawValue, message: error.message)
-        } catch {
-            return .indeterminate("\(error)")
         }
     }
 }

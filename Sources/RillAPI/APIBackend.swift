@@ -1,0 +1,29 @@
+import RillKinesis
+
+/// What the HTTP API serves: a node, or a router in front of the nodes. The HTTP layer only parses, signs
+/// and renders; everything a call means happens behind this.
+public protocol APIBackend: Sendable {
+    /// Serves one Kinesis call (SubscribeToShard excepted).
+    func handle(_ request: APIRequest) async throws -> APIResponse
+    /// Starts a SubscribeToShard call.
+    func subscribe(_ request: APIRequest) async throws -> any EventSubscription
+    /// The API address (`host:port`) of the node a SubscribeToShard call must be relayed to, or nil when this
+    /// backend serves it itself.
+    func subscriptionRelay(_ request: APIRequest) async throws -> String?
+    /// For `/ready`: whether calls can be served now, and why not.
+    func readiness() async -> (ready: Bool, reason: String)
+    /// `GET /admin/status` as JSON.
+    func adminStatus() async -> [UInt8]
+    /// `GET /admin/checksums` as JSON.
+    func replicaChecksums() async throws -> [UInt8]
+    /// Whether requests must carry a valid SigV4 signature.
+    var verifiesSignatures: Bool { get }
+    /// `GET /admin/faults`: the injected faults in force (chaos testing).
+    func injectedFaults() -> FaultAnswer
+    /// `POST /admin/faults`: applies a fault command (chaos testing).
+    func injectFaults(_ body: [UInt8]) -> FaultAnswer
+    /// `POST /admin/members/remove`: takes a node out of the cluster for good.
+    func removeMember(_ body: [UInt8]) async -> AdminAnswer
+    /// Verifies a signed request and returns its region (nil when signatures are not checked).
+    func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
+}

@@ -1,0 +1,61 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillRouting
+
+extension Forwarder {
+    /// Splits a PutRecords by shard (`PutRecordsSplit`, as a node does), sends each shard's records to its
+    /// leader in parallel as a PutRecords of their own, and merges the answers back in request order with
+    /// `PutRecordsMerge`, so the client gets the answer a node would give: per-record errors, and a whole-call
+    /// error only for a request that is invalid as a whole. The caller sends such a request whole instead
+    /// (`PutRecordsBody.isSurelyRefused`). Record objects travel byte for byte (`PutRecordsBody.subRequest`).
+    package func putRecords(
+        _ request: APIRequest, body: PutRecordsBody, map: ShardMap, streamID: String
+    ) async throws -> APIResponse {
+        let split = try PutRecordsSplit(hashKeys: body.hashKeys.compactMap { $0 }, map: map)
+        var merge = PutRecordsMerge(count: body.count)
+        // All records on one shard: the request goes as it came, and the node's answer is the client's.
+        if split.parts.count == 1 {
+            let group = RaftGroupID.shard(streamID: streamID, shard: split.parts[0].shard.id)
+            do {
+                return try await forward(request, toLeaderOf: group)
+            } catch {
+                // Anything but a KinesisError (a shard sealed under the call) leaves the records unwritten or
+                // unknown: InternalFailure each.
+                merge.fail(split.parts[0].slots, error as? KinesisError ?? .internalFailure())
+                return APIResponse(body: try merge.answer())
+            }
+        }
+        await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
+            for part in split.parts {
+                let sub = APIRequest(
+                    operation: .putRecords, body: body.subRequest(part.slots), signedRegion: request.signedRegion,
+                    requestID: request.requestID)
+                group.addTask {
+                    do {
+                        let response = try await self.forward(sub, toLeaderOf: .shard(streamID: streamID, shard: part.shard.id))
+                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == part.slots.count else {
+                            return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
+                        }
+                        return (part.slots, .success(answer))
+                    } catch {
+                        // Anything but a KinesisError is a bug here; the records' outcome is unknown.
+                        return (part.slots, .failure(error as? KinesisError ?? .internalFailure()))
+                    }
+                }
+            }
+            for await (slots, result) in group {
+                switch result {
+                case .success(let answer):
+                    for (slot, result) in zip(slots, answer.results) {
+                        merge.set(slot, .result(answer.body[result.range], failed: result.failed))
+                    }
+                    merge.encryptionType = merge.encryptionType ?? answer.encryptionType
+                case .failure(let error):
+                    merge.fail(slots, error)
+                }
+            }
+        }
+        return APIResponse(body: try merge.answer())
+    }
+}

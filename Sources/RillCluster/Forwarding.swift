@@ -1,0 +1,74 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillTransport
+
+/// What one attempt to send a call to a peer came to.
+package enum PeerOutcome {
+    case answered(PeerAnswer)
+    /// Provably never delivered: safe to send again, here or elsewhere.
+    case notDelivered
+}
+
+extension PeerTransport {
+    /// Sends `call` to `peer`. Only a call that provably never arrived comes back as `.notDelivered`; a lost
+    /// connection or a timeout after sending is indeterminate and surfaces as InternalFailure (never resent).
+    package func call(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
+        do {
+            let bytes = try await request(call.encoded(), to: peer, timeout: timeout)
+            do {
+                return .answered(try PeerAnswer(decoding: bytes))
+            } catch {
+                // An empty answer comes from a node still starting (no handler yet): nothing ran there.
+                if bytes.isEmpty { return .notDelivered }
+                throw KinesisError.internalFailure("node \(peer) answered with an unreadable message")
+            }
+        } catch let error as TransportError {
+            switch error {
+            case .unreachable, .refused, .unknownPeer: return .notDelivered
+            case .timeout, .connectionLost:
+                throw KinesisError.internalFailure("node \(peer) did not answer; the outcome is unknown, retry.")
+            case .payloadTooLarge: throw KinesisError(.invalidArgument, "The request is too large to forward.")
+            case .shutdown, .faultInjectionDisabled: throw KinesisError.internalFailure("the node is shutting down")
+            }
+        }
+    }
+}
+
+/// The retry loop of the one forwarder, shared by nodes and routers: tries again only what provably did not
+/// happen (a redirect, an unreachable target, no leader yet), with backoff, until a deadline.
+package struct ForwardRetry {
+    package var deadline: Duration
+    package var onRetry: @Sendable () -> Void = {}
+    package var onGiveUp: @Sendable () -> Void = {}
+
+    package init(deadline: Duration, onRetry: @escaping @Sendable () -> Void = {}, onGiveUp: @escaping @Sendable () -> Void = {}) {
+        self.deadline = deadline
+        self.onRetry = onRetry
+        self.onGiveUp = onGiveUp
+    }
+
+    /// Runs `attempt` until it returns a value. `attempt` gets the hint of the previous redirect and returns
+    /// nil when its target could not be reached. Past the deadline: ServiceUnavailable, retriable, since nothing
+    /// was done.
+    package func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now.advanced(by: deadline)
+        var hint: NodeID?
+        var delay = Duration.milliseconds(10)
+        while true {
+            do {
+                if let result = try await attempt(hint) { return result }
+                hint = nil
+            } catch let redirect as Redirect {
+                hint = redirect.hint
+            }
+            guard ContinuousClock.now < deadline else {
+                onGiveUp()
+                throw KinesisError(.serviceUnavailable, "No leader could take the request in time (an election may be under way); retry.")
+            }
+            onRetry()
+            try await Task.sleep(for: delay)
+            delay = min(delay * 2, .milliseconds(200))
+        }
+    }
+}

@@ -1,0 +1,256 @@
+/// A node's description of itself to peers: who it is, where it listens, and the random nonce its data
+/// directory was created with (the cluster UUID is derived from the founders' nonces).
+package struct MemberAddress: Codable, Sendable, Hashable {
+    package var id: UInt64
+    package var zone: String
+    /// HOST:PORT of the peer transport.
+    package var peer: String
+    /// HOST:PORT of the Kinesis API.
+    package var api: String
+    /// Random per data directory; empty for a router, which never founds a cluster.
+    package var nonce: String
+
+    package init(id: UInt64, zone: String, peer: String, api: String, nonce: String) {
+        self.id = id
+        self.zone = zone
+        self.peer = peer
+        self.api = api
+        self.nonce = nonce
+    }
+}
+
+/// A request on the RPC channel between nodes. Wire: `u8 version | u8 kind | body` (see `encoded()`).
+package enum PeerCall: Sendable, Equatable {
+    /// "Who is out there?" — asked by a node without a cluster, or to refresh addresses after a restart.
+    case discover(MemberAddress, clusterID: String?)
+    /// A whole Kinesis call for the node that must serve it (the metadata or a shard leader): one hop only.
+    case forward(operation: String, signedRegion: String?, requestID: String, body: [UInt8])
+    /// A `records` entry for a shard this node leads; answered once committed.
+    case append(streamID: String, shard: UInt32, batch: [UInt8])
+    /// The `seal` entry of a reshard, for a shard this node leads.
+    case seal(streamID: String, shard: UInt32)
+    /// A router asks for a stream's shard map (from the answering node's catalog, possibly a little behind).
+    case routes(streamName: String, streamARN: String?, signedRegion: String?)
+    /// The controller asks a shard's leader to take the next step toward these voters (a move).
+    case reconfigure(streamID: String, shard: UInt32, voters: [UInt64])
+    /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for.
+    case proposeCatalog(command: [UInt8])
+
+    package static let version: UInt8 = 1
+
+    /// Whether encoded call `bytes` is one small write: an `append`, or a forwarded PutRecord, of at most
+    /// 16 KiB. Such a call mostly waits for its commit, so the transport serves it on its event loop, next to
+    /// the group it proposes to; reads and big batches are real work and stay on the global pool.
+    package static func isSmallWrite(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
+        switch bytes[1] {
+        case 3: return true
+        case 2:
+            // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
+            let name = Array("PutRecord".utf8)
+            let start = 6
+            guard bytes.count >= start + name.count else { return false }
+            return bytes[2..<start].elementsEqual([0, 0, 0, UInt8(name.count)])
+                && bytes[start..<start + name.count].elementsEqual(name)
+        default: return false
+        }
+    }
+
+    package func encoded() -> [UInt8] {
+        // Sized up front: a forwarded PutRecords or an append batch is up to megabytes.
+        var w = WireWriter(capacity: 64 + payloadSize)
+        w.u8(Self.version)
+        switch self {
+        case .discover(let me, let clusterID):
+            w.u8(1)
+            w.member(me)
+            w.optionalString(clusterID)
+        case .forward(let operation, let signedRegion, let requestID, let body):
+            w.u8(2)
+            w.string(operation)
+            w.optionalString(signedRegion)
+            w.string(requestID)
+            w.bytes(body)
+        case .append(let streamID, let shard, let batch):
+            w.u8(3)
+            w.string(streamID)
+            w.u32(shard)
+            w.bytes(batch)
+        case .seal(let streamID, let shard):
+            w.u8(4)
+            w.string(streamID)
+            w.u32(shard)
+        case .routes(let name, let arn, let region):
+            w.u8(5)
+            w.string(name)
+            w.optionalString(arn)
+            w.optionalString(region)
+        case .reconfigure(let streamID, let shard, let voters):
+            w.u8(6)
+            w.string(streamID)
+            w.u32(shard)
+            w.u32(UInt32(voters.count))
+            for voter in voters { w.u64(voter) }
+        case .proposeCatalog(let command):
+            w.u8(7)
+            w.bytes(command)
+        }
+        return w.bytes
+    }
+
+    private var payloadSize: Int {
+        switch self {
+        case .forward(let operation, _, let requestID, let body): operation.utf8.count + requestID.utf8.count + body.count + 32
+        case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
+        default: 0
+        }
+    }
+
+    package init(decoding bytes: [UInt8]) throws(WireError) {
+        var r = WireReader(bytes)
+        let version = try r.u8()
+        guard version == Self.version else { throw WireError(description: "peer call version \(version)") }
+        switch try r.u8() {
+        case 1: self = .discover(try r.member(), clusterID: try r.optionalString())
+        case 2:
+            self = .forward(operation: try r.string(), signedRegion: try r.optionalString(), requestID: try r.string(), body: try r.bytes())
+        case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
+        case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
+        case 5: self = .routes(streamName: try r.string(), streamARN: try r.optionalString(), signedRegion: try r.optionalString())
+        case 6:
+            let streamID = try r.string()
+            let shard = try r.u32()
+            let count = Int(try r.u32())
+            guard count <= 16 else { throw WireError(description: "\(count) voters") }
+            var voters: [UInt64] = []
+            for _ in 0..<count { voters.append(try r.u64()) }
+            self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
+        case 7: self = .proposeCatalog(command: try r.bytes())
+        case let kind: throw WireError(description: "unknown peer call \(kind)")
+        }
+        guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
+    }
+}
+
+/// The answer to a `PeerCall`.
+package enum PeerAnswer: Sendable, Equatable {
+    /// Discovery: the responder's cluster (nil while forming), its voters, and every node it has heard of.
+    case discovered(clusterID: String?, voters: [MemberAddress], known: [MemberAddress])
+    /// A forwarded call's successful body.
+    case response([UInt8])
+    /// A Kinesis error: definite, nothing was written.
+    case error(code: String, message: String?)
+    case appended(index: UInt64, stampMillis: Int64)
+    case sealed(index: UInt64)
+    /// This node does not lead the group (leader hint attached if known); nothing was proposed, so the caller
+    /// may try again elsewhere.
+    case notLeader(hint: UInt64?)
+    /// The shard was sealed by a reshard before the append; nothing readable was written.
+    case shardSealed
+    /// The outcome is unknown (leadership lost after proposing): the caller must not retry.
+    case indeterminate(String)
+    /// A stream's metadata as JSON (`StreamMetadata`), and the key its shard iterators are sealed with, so a
+    /// router can route GetRecords by iterator.
+    case routes(stream: [UInt8], iteratorKey: [UInt8])
+    /// A shard leader's answer to `reconfigure`: whether its committed membership is the target now.
+    case reconfiguration(reached: Bool)
+    /// Discovery by a node that was removed from this cluster: it must not take part again.
+    case removed(clusterID: String)
+
+    package func encoded() -> [UInt8] {
+        var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
+        w.u8(PeerCall.version)
+        switch self {
+        case .discovered(let clusterID, let voters, let known):
+            w.u8(1)
+            w.optionalString(clusterID)
+            w.members(voters)
+            w.members(known)
+        case .response(let body):
+            w.u8(2)
+            w.bytes(body)
+        case .error(let code, let message):
+            w.u8(3)
+            w.string(code)
+            w.optionalString(message)
+        case .appended(let index, let stamp):
+            w.u8(4)
+            w.u64(index)
+            w.i64(stamp)
+        case .sealed(let index):
+            w.u8(5)
+            w.u64(index)
+        case .notLeader(let hint):
+            w.u8(6)
+            w.u64(hint ?? 0)
+        case .shardSealed:
+            w.u8(7)
+        case .indeterminate(let reason):
+            w.u8(8)
+            w.string(reason)
+        case .routes(let stream, let key):
+            w.u8(9)
+            w.bytes(stream)
+            w.bytes(key)
+        case .reconfiguration(let reached):
+            w.u8(10)
+            w.u8(reached ? 1 : 0)
+        case .removed(let clusterID):
+            w.u8(11)
+            w.string(clusterID)
+        }
+        return w.bytes
+    }
+
+    package init(decoding bytes: [UInt8]) throws(WireError) {
+        var r = WireReader(bytes)
+        let version = try r.u8()
+        guard version == PeerCall.version else { throw WireError(description: "peer answer version \(version)") }
+        switch try r.u8() {
+        case 1: self = .discovered(clusterID: try r.optionalString(), voters: try r.members(), known: try r.members())
+        case 2: self = .response(try r.bytes())
+        case 3: self = .error(code: try r.string(), message: try r.optionalString())
+        case 4: self = .appended(index: try r.u64(), stampMillis: try r.i64())
+        case 5: self = .sealed(index: try r.u64())
+        case 6:
+            let hint = try r.u64()
+            self = .notLeader(hint: hint == 0 ? nil : hint)
+        case 7: self = .shardSealed
+        case 8: self = .indeterminate(try r.string())
+        case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
+        case 10: self = .reconfiguration(reached: try r.u8() == 1)
+        case 11: self = .removed(clusterID: try r.string())
+        case let kind: throw WireError(description: "unknown peer answer \(kind)")
+        }
+        guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
+    }
+}
+
+extension WireWriter {
+    package mutating func member(_ member: MemberAddress) {
+        u64(member.id)
+        string(member.zone)
+        string(member.peer)
+        string(member.api)
+        string(member.nonce)
+    }
+
+    package mutating func members(_ members: [MemberAddress]) {
+        u32(UInt32(members.count))
+        for each in members { member(each) }
+    }
+}
+
+extension WireReader {
+    package mutating func member() throws(WireError) -> MemberAddress {
+        MemberAddress(id: try u64(), zone: try string(), peer: try string(), api: try string(), nonce: try string())
+    }
+
+    package mutating func members() throws(WireError) -> [MemberAddress] {
+        let count = Int(try u32())
+        guard count <= 4096 else { throw WireError(description: "\(count) members") }
+        var members: [MemberAddress] = []
+        for _ in 0..<count { members.append(try member()) }
+        return members
+    }
+}

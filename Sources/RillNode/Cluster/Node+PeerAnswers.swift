@@ -1,0 +1,95 @@
+import Foundation
+import RillAPI
+import RillCluster
+import RillKinesis
+import RillModel
+import RillRaft
+import RillRouting
+
+/// What a node answers the calls its peers and routers send it (`PeerCall`).
+extension Node {
+    /// Answers one request from a peer; never throws (every failure is an answer).
+    func answer(_ bytes: [UInt8], from peer: NodeID) async -> [UInt8] {
+        let call: PeerCall
+        do {
+            call = try PeerCall(decoding: bytes)
+        } catch {
+            logger.warning("unreadable request from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request").encoded()
+        }
+        return await answer(call).encoded()
+    }
+
+    private func answer(_ call: PeerCall) async -> PeerAnswer {
+        switch call {
+        case .discover(let member, _):
+            guard let cluster else { return .discovered(clusterID: nil, voters: [], known: []) }
+            if metadata.catalog.removedMembers.contains(member.id), !member.nonce.isEmpty {
+                return .removed(clusterID: cluster.clusterID)
+            }
+            cluster.learn(member)
+            return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
+        case .forward(let operation, let signedRegion, let requestID, let body):
+            guard let operation = KinesisOperation(rawValue: operation) else {
+                return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
+            }
+            let request = APIRequest(
+                operation: operation, body: body, signedRegion: signedRegion, requestID: requestID, forwarded: true)
+            // Lines about the call here carry the id its client got from the first node or router.
+            return await RequestLogContext.$requestID.withValue(requestID) {
+                await Self.answering { .response(try await self.serveHere(request).body) }
+            }
+        case .append(let streamID, let shard, let batch):
+            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+            guard RecordBatch.isWellFormed(batch) else {
+                return .error(code: KinesisErrorCode.internalFailure.rawValue, message: "malformed record batch")
+            }
+            return await Self.answering {
+                let stamp = self.clock.nowMillis()
+                let index = try await replica.append(encoded: batch, stampMillis: stamp)
+                return .appended(index: index.rawValue, stampMillis: stamp)
+            }
+        case .routes(let name, let arn, let region):
+            // No stream: a router only wants the iterator key.
+            // A router asks this before it says it is ready, so answer only once a stream created now would be
+            // placed (and the key exists).
+            guard !name.isEmpty else {
+                let (ready, reason) = await readiness()
+                guard ready else { return .error(code: KinesisErrorCode.limitExceeded.rawValue, message: "not ready: \(reason)") }
+                return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey)
+            }
+            return await Self.answering {
+                let selector = StreamSelector(name: name, arn: arn.flatMap(StreamARN.init(parsing:)))
+                let namespace = Namespace(account: self.configuration.accountID, region: region ?? self.configuration.defaultRegion)
+                let (stream, _) = try self.resolve(selector, namespace)
+                return .routes(stream: try JSONEncoder().encode(stream).map { $0 }, iteratorKey: self.metadata.catalog.iteratorKey)
+            }
+        case .seal(let streamID, let shard):
+            guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+            return await Self.answering {
+                .sealed(index: try await replica.appendSeal(stampMillis: self.clock.nowMillis()).rawValue)
+            }
+        case .reconfigure(let streamID, let shard, let voters):
+            return await answerReconfigure(streamID: streamID, shard: shard, voters: voters)
+        case .proposeCatalog(let command):
+            return await answerProposeCatalog(command)
+        }
+    }
+
+    /// Turns the outcome of serving a peer's call into its answer.
+    private static func answering(_ body: () async throws -> PeerAnswer) async -> PeerAnswer {
+        do {
+            return try await body()
+        } catch let redirect as Redirect {
+            return .notLeader(hint: redirect.hint?.rawValue)
+        } catch is ShardReplica.Sealed {
+            return .shardSealed
+        } catch is ShardSealed {
+            return .shardSealed
+        } catch let error as KinesisError {
+            return .error(code: error.code.rawValue, message: error.message)
+        } catch {
+            return .indeterminate("\(error)")
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import NIOConcurrencyHelpers
+import NIOPosix
+import RillAPI
+import RillCluster
+import RillKinesis
+import RillModel
+
+// The node's implementations of what its services depend on (`Services/ServiceDependencies.swift` and each
+// service's protocols). The services never see `Node` itself.
+
+/// The node's catalog, as its metadata store has applied it.
+struct StoreCatalogView: CatalogView {
+    let store: MetadataStore
+    let accountID: String
+
+    var catalog: Catalog { store.catalog }
+}
+
+/// Proposes to the node's metadata group, stamped by the node's clock.
+struct StoreProposer: MetadataProposer {
+    let store: MetadataStore
+    let clock: any WallClock
+
+    func commit(_ command: CatalogCommand) async throws {
+        try await store.propose(command, stampMillis: clock.nowMillis()).get()
+    }
+}
+
+/// The node as the adapters its services hold see it: weakly (the node owns its services), filled in at the
+/// end of the node's `init`.
+final class NodeLink: Sendable {
+    private struct Weak { weak var node: Node? }
+    private let box = NIOLockedValueBox(Weak())
+    init() {}
+    var node: Node? {
+        get { box.withLockedValue { $0.node } }
+        set { box.withLockedValue { $0.node = newValue } }
+    }
+}
+
+/// The node's shard copies as the streams service sees them.
+struct NodeReplicaLifecycle: ReplicaLifecycle {
+    let link: NodeLink
+    var node: Node? { link.node }
+
+    func openHeldReplicas(of stream: StreamMetadata, shards: [ShardMetadata]) async throws {
+        guard let node else { return }
+        for shard in shards where node.holds(shard) { _ = try await node.replica(for: stream, shard: shard) }
+    }
+
+    func dropReplicas(streamID: String) async {
+        await node?.dropReplicas(streamID: streamID)
+    }
+
+    func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.sealShard(stream: stream, shard: shard)
+    }
+
+    func reopen(streamID: String, shard: UInt32) {
+        node?.localReplica(streamID: streamID, shard: shard)?.setSealed(at: nil)
+    }
+}
+
+/// The node's appends as the records service sees them: on the shard's leader through the one forwarder.
+struct NodeShardAppender: ShardAppender {
+    let link: NodeLink
+    var node: Node? { link.node }
+
+    func append(
+        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+    ) async throws -> (LogIndex, Int64) {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.appendDurably(batch, stream: stream, shard: shard, reach: reach)
+    }
+
+    func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {
+        guard let node, node.cluster != nil else { return }
+        for shard in shards {
+            let leader = await node.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+            if leader != node.me { throw Redirect(hint: leader) }
+        }
+    }
+}
+
+/// The node's copies of shards as the records service reads them.
+struct NodeShardReaders: ShardReaders {
+    let link: NodeLink
+
+    func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard {
+        guard let node = link.node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return NodeReadableShard(replica: try await node.servingReplica(stream: stream, shard: shard), threadPool: node.threadPool)
+    }
+}
+
+/// A replica read on the node's storage thread pool.
+struct NodeReadableShard: ReadableShard {
+    let replica: ShardReplica
+    let threadPool: NIOThreadPool
+
+    var firstIndex: LogIndex { replica.log.firstIndex }
+    var committedIndex: LogIndex { replica.committedIndex }
+
+    func firstIndex(atOrAfterTimestamp millis: Int64) async throws -> LogIndex? {
+        let log = replica.log
+        return try await threadPool.runIfActive { try log.firstIndex(atOrAfterTimestamp: millis) }
+    }
+
+    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page {
+        let replica = replica
+        return try await threadPool.runIfActive {
+            try ShardReader(replica: replica).read(from: start, limit: limit, maxBytes: maxBytes, horizonMillis: horizonMillis)
+        }
+    }
+
+    func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
+        replica.sequenceNumber(index: index, slot: slot, stampMillis: stampMillis)
+    }
+}
+
+extension ShardReplica: RecordSequencer {}

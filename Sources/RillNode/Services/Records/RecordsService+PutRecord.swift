@@ -1,0 +1,80 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillRouting
+
+extension RecordsService {
+    func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
+        let started = ContinuousClock.now
+        let input = try PutRecordInput(reading: &r)
+        let (data, partitionKey, explicitHashKey, ordering, selector) =
+            (input.data, input.partitionKey, input.explicitHashKey, input.sequenceNumberForOrdering, input.selector)
+        let (stream, namespace) = try resolve(selector, namespace)
+        try checkRecordSize(data: data, key: partitionKey, stream: stream)
+        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMaps.map(for: stream), of: stream)
+        guard throughput.admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
+            throw ThroughputLimiter.rateExceeded(shard.id, stream)
+        }
+        if let ordering, SequenceNumber(parsing: ordering) == nil, ordering != "0" {
+            throw KinesisError(
+                .invalidArgument,
+                "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account "
+                    + "\(namespace.account) is invalid.")
+        }
+        // Sequence numbers grow with the log index, so every new record already exceeds any number this
+        // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
+        let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)])
+        var target = shard
+        var appended: (LogIndex, Int64)
+        do {
+            appended = try await appender.append(batch, stream: stream, shard: target, reach: reach)
+        } catch is ShardSealed {
+            // A reshard sealed the shard after we routed; nothing was written, so route again once.
+            let (fresh, _) = try resolve(selector, namespace)
+            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMaps.map(for: fresh), of: fresh)
+            appended = try await appender.append(batch, stream: fresh, shard: target, reach: reach)
+        }
+        let (index, stamp) = appended
+        metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
+        metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("ShardId"); w.string(target.id.name)
+        w.key("SequenceNumber"); w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
+        w.endObject()
+        return APIResponse(w)
+    }
+
+    func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {
+        let limit = stream.maxRecordSizeKiB * 1024
+        if data.count > limit {
+            var r = RequestReader(JSONObject())
+            r.violate(Self.blobValue(data.count), "data", Self.lengthRule(limit))
+            try r.finish()
+        }
+        // The documented limit counts the partition key too; say so rather than misquote the data length.
+        if data.count + key.utf8.count > limit {
+            throw KinesisError(
+                .invalidArgument,
+                "Record size (data \(data.count) bytes plus partition key \(key.utf8.count) bytes) exceeds the maximum record "
+                    + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB.")
+        }
+    }
+
+    /// How the coral front end quotes a blob it refuses.
+    static func blobValue(_ count: Int) -> String { "'java.nio.HeapByteBuffer[pos=0 lim=\(count) cap=\(count)]'" }
+
+    static func lengthRule(_ limit: Int) -> String { "Member must have length less than or equal to \(limit)" }
+
+    /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it
+    /// (`ShardMap.route`).
+    func route(
+        partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
+    ) throws(KinesisError) -> ShardMetadata {
+        let (_, position) = try map.route(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        guard stream.shards.indices.contains(position) else {
+            throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
+        }
+        return stream.shards[position]
+    }
+}

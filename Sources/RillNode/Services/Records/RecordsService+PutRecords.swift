@@ -1,0 +1,157 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillRouting
+
+extension RecordsService {
+    /// One record of a PutRecords, with the hash key it is routed by.
+    struct RoutedRecord: Sendable {
+        var requestSlot: Int
+        var hashKey: HashKey
+        var record: RecordBatch.Record
+    }
+
+    /// The records of a PutRecords that go to one shard, in request order: appended as one entry.
+    struct RoutedPart: Sendable {
+        var shard: ShardMetadata
+        var records: [RoutedRecord]
+    }
+
+    func putRecords(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
+        let started = ContinuousClock.now
+        let items = try r.array("Records", required: true, min: 1, max: RecordRouting.maxRecords) ?? []
+        var entries: [(data: [UInt8], key: String, explicit: String?)] = []
+        entries.reserveCapacity(items.count)
+        for (offset, item) in items.enumerated() {
+            let base = "records.\(offset + 1).member"
+            guard case .object(let object) = item else { throw RequestReader.typeError(item, "a Structure") }
+            let data = try r.blob("Data", in: object, path: base + ".data", required: true, max: 10_485_760)
+            let explicit = try r.string("ExplicitHashKey", in: object, path: base + ".explicitHashKey", pattern: .hashKey)
+            let key = try r.string("PartitionKey", in: object, path: base + ".partitionKey", required: true, min: 1, max: 256)
+            entries.append((data ?? [], key ?? "", explicit))
+        }
+        let selector = try r.requireStream()
+        let (stream, namespace) = try resolve(selector, namespace)
+        // The request as a whole is checked before anything is written: only these errors fail the whole call.
+        // Records over the stream's size limit fail it as the model's length check does: every one listed,
+        // each by its path (`records.N.member.data`, 1-based), as AWS names them.
+        let limit = stream.maxRecordSizeKiB * 1024
+        for (slot, entry) in entries.enumerated() where entry.data.count > limit {
+            r.violate(Self.blobValue(entry.data.count), "records.\(slot + 1).member.data", Self.lengthRule(limit))
+        }
+        try r.finish()
+        var total = 0
+        var routed: [RoutedRecord] = []
+        routed.reserveCapacity(entries.count)
+        for (slot, entry) in entries.enumerated() {
+            try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
+            total += entry.data.count + entry.key.utf8.count
+            let hashKey = try RecordRouting.hashKey(partitionKey: entry.key, explicitHashKey: entry.explicit)
+            routed.append(RoutedRecord(requestSlot: slot, hashKey: hashKey, record: .init(partitionKey: entry.key, data: entry.data)))
+        }
+        if total > RecordRouting.maxRequestBytes {
+            throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
+        }
+        var merge = PutRecordsMerge(count: routed.count)
+        // Records over their shard's throughput limit fail alone, as values; the rest are written.
+        var admitted: [RoutedPart] = []
+        for part in try split(routed, in: stream) {
+            let shard = part.shard
+            let records = part.records.filter { record in
+                if throughput.admitWrite(stream, shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
+                    return true
+                }
+                merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
+                return false
+            }
+            if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
+        }
+        // One entry per shard, appended in parallel; records keep request order within their shard.
+        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace, reach: reach)
+        for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
+        for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
+        let answer = try merge.answer()
+        metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
+        return APIResponse(body: answer)
+    }
+
+    /// Splits routed records by the open shards of `stream` (`PutRecordsSplit`, as a router does).
+    func split(_ records: [RoutedRecord], in stream: StreamMetadata) throws(KinesisError) -> [RoutedPart] {
+        let split = try PutRecordsSplit(hashKeys: records.map(\.hashKey), map: shardMaps.map(for: stream))
+        return try split.parts.map { part throws(KinesisError) in
+            guard stream.shards.indices.contains(part.position) else {
+                throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
+            }
+            return RoutedPart(shard: stream.shards[part.position], records: part.slots.map { records[$0] })
+        }
+    }
+
+    /// What became of the routed records of one PutRecords.
+    struct AppendOutcome {
+        var written: [(slot: Int, shard: ShardID, sequence: SequenceNumber)] = []
+        /// Records of a shard whose append failed (InternalFailure when the outcome is unknown): a failure per
+        /// record, as Kinesis reports it, while the other shards' records succeed.
+        var failed: [Int: KinesisError] = [:]
+    }
+
+    /// Appends each part as one entry on its shard, all shards in parallel. Records refused by a shard that a
+    /// reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
+    func appendRouted(
+        _ parts: [RoutedPart], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, reach: Reach,
+        rerouted: Bool = false
+    ) async throws -> AppendOutcome {
+        if reach == .here {
+            // A router sent this call here because it thought this node leads these shards. If it does not, say
+            // so before writing anything, so the router can send the whole call on instead of failing records.
+            try await appender.requireLeadership(of: parts.map(\.shard), in: stream)
+        }
+        var outcome = AppendOutcome()
+        var refused: [RoutedRecord] = []
+        enum ShardResult: Sendable {
+            case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
+            case sealed([RoutedRecord])
+            case failed([Int], KinesisError)
+        }
+        await withTaskGroup(of: ShardResult.self) { group in
+            for part in parts {
+                let (shard, records) = (part.shard, part.records)
+                group.addTask {
+                    let batch = RecordBatch(records: records.map(\.record))
+                    do {
+                        let (index, stamp) = try await self.appender.append(batch, stream: stream, shard: shard, reach: reach)
+                        // Counted per shard entry, once durable: the same moment the client learns of it.
+                        let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
+                        self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
+                        return .written(records.enumerated().map { slot, record in
+                            (record.requestSlot, shard.id, shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
+                        })
+                    } catch is ShardSealed {
+                        return .sealed(records)
+                    } catch {
+                        // Not written, or not known to be: each record fails alone (`PutRecordsMerge`).
+                        return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
+                    }
+                }
+            }
+            for await result in group {
+                switch result {
+                case .written(let appended): outcome.written += appended
+                case .sealed(let records): refused += records
+                case .failed(let slots, let error): for slot in slots { outcome.failed[slot] = error }
+                }
+            }
+        }
+        guard !refused.isEmpty else { return outcome }
+        guard !rerouted else {
+            for record in refused { outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed") }
+            return outcome
+        }
+        let (fresh, _) = try resolve(selector, namespace)
+        let retried = try await appendRouted(
+            try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh), stream: fresh, selector: selector,
+            namespace: namespace, reach: reach, rerouted: true)
+        outcome.written += retried.written
+        outcome.failed.merge(retried.failed) { first, _ in first }
+        return outcome
+    }
+}

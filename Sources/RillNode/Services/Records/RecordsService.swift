@@ -1,0 +1,62 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillRouting
+
+/// The records family: PutRecord, PutRecords, GetShardIterator and GetRecords. A record is routed by its hash key to the open
+/// shard that holds it (`ShardMap.route`), admitted by the shard's throughput limit, and appended on the
+/// shard's leader by a `ShardAppender`; PutRecords appends one entry per shard in parallel and merges the
+/// outcomes (`PutRecordsMerge`). GetShardIterator turns a starting position into a sealed iterator;
+/// GetRecords reads from the shard leader's copy (`ShardReaders`) and writes the client's encoding directly.
+struct RecordsService: Sendable {
+    let metadata: any CatalogView
+    let appender: any ShardAppender
+    let readers: any ShardReaders
+    let throughput: ThroughputLimiter
+    let shardMaps: ShardMapCache
+    /// Iterator issue times, their expiry, and the retention horizon of reads.
+    let clock: any WallClock
+    let metrics: NodeMetrics
+
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+        try metadata.resolve(selector, namespace)
+    }
+}
+
+/// Appends records to a shard on its leader.
+protocol ShardAppender: Sendable {
+    /// Proposes `batch` as one entry to the shard's group on its leader (here or, as `reach` allows, one hop
+    /// away) and returns once it is committed: the entry's index and the leader's arrival stamp. Throws
+    /// `ShardSealed` when a reshard sealed the shard (nothing written), `Redirect` when the leader is
+    /// elsewhere and `reach` is `.here`.
+    func append(
+        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+    ) async throws -> (LogIndex, Int64)
+    /// Throws `Redirect` unless this node leads every one of `shards`: a forwarded call is served here whole
+    /// or sent on whole, never half written.
+    func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws
+}
+
+/// Numbers the records of a shard's entries (the shard's epoch and index are in every number).
+protocol RecordSequencer: Sendable {
+    func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber
+}
+
+/// A copy of a shard that reads are served from: the leader's for GetShardIterator and GetRecords (reads stop
+/// at its commit index), this node's for a subscription. Reads run on the storage thread pool.
+protocol ReadableShard: RecordSequencer {
+    /// The first index the log still holds (retention trims below it).
+    var firstIndex: LogIndex { get }
+    /// The last index committed and applied here.
+    var committedIndex: LogIndex { get }
+    /// The first entry stamped at or after `millis` (AT_TIMESTAMP); nil when none is yet.
+    func firstIndex(atOrAfterTimestamp millis: Int64) async throws -> LogIndex?
+    /// Committed records from `start`: at most `limit` records or about `maxBytes`, none older than the horizon.
+    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page
+}
+
+/// Finds the copy of a shard a read is served from.
+protocol ShardReaders: Sendable {
+    /// The leader's copy, when this node leads the shard; otherwise `Redirect` to the leader.
+    func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard
+}

@@ -1,0 +1,18 @@
+import RillAPI
+import RillKinesis
+import RillModel
+import RillRouting
+
+extension Router {
+    /// Splits the records by shard, sends each shard's records to its leader and merges the answers
+    /// (`Forwarder.putRecords`). A request a node would refuse as a whole is sent whole to one node, whose
+    /// answer names the error.
+    func putRecords(_ request: APIRequest) async throws -> APIResponse {
+        guard let body = PutRecordsBody(request.body) else { return try await unreadable(request) }
+        let route = try await route(for: body.selector, region: request.signedRegion)
+        guard !body.isSurelyRefused(maxRecordBytes: route.stream.maxRecordSizeKiB * 1024) else {
+            return try await unreadable(request)
+        }
+        return try await forwarder.putRecords(request, body: body, map: route.map, streamID: route.stream.id)
+    }
+}
