@@ -40,10 +40,16 @@ let package = Package(
         .target(name: "CRillCRC"),
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
+        // One Raft group's serial owner over its segmented log, with the flush rounds, file system and clock
+        // injected, so the simulation runs it as nodes do.
+        .target(name: "RillReplication", dependencies: ["RillModel", "RillRaft", "RillStorage", log, metrics]),
         .target(name: "RillMembership", dependencies: ["RillGossip", "RillModel", "RillTransport", log, metrics]),
         .target(
             name: "RillNode",
-            dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", "RillGossip", "RillMembership", log, metrics] + nio
+            dependencies: [
+                "RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillReplication", "RillTransport", "RillGossip",
+                "RillMembership", log, metrics,
+            ] + nio
         ),
         .target(
             name: "RillHTTP",
@@ -80,7 +86,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RillNodeTests",
-            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillTransport", "RillTestKit", log, inMemoryLogging, metricsTestKit]
+            dependencies: ["RillNode", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillReplication", "RillTransport",
+                "RillTestKit", log, inMemoryLogging, metricsTestKit]
         ),
         .testTarget(
             name: "RillHTTPTests",

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 
 /// The metadata group: its Raft log of catalog commands and the catalog applied from it, on every voting

@@ -6,6 +6,7 @@ import RillKinesis
 import NIOCore
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 import RillTransport
 

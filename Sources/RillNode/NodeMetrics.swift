@@ -2,6 +2,7 @@ import CoreMetrics
 import Metrics
 import NIOConcurrencyHelpers
 import RillModel
+import RillReplication
 
 /// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`
 /// dimensions (docs/metrics.md lists them all).

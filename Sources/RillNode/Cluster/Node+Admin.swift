@@ -3,6 +3,7 @@ import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 
 extension Node {

@@ -1,4 +1,5 @@
 import RillModel
+import RillReplication
 
 /// This node cannot serve the call here: another node leads the group (or none does yet). Nothing was
 /// proposed, so the one forwarder may send the call on (ARCHITECTURE.md, "One forwarder").
