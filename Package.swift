@@ -34,7 +34,10 @@ let package = Package(
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
         .target(name: "RillChaos"),
-        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft", "RillKinesis", log, inMemoryLogging]),
+        .target(
+            name: "RillTestKit",
+            dependencies: ["RillModel", "RillRaft", "RillKinesis", "RillStorage", "RillReplication", log, inMemoryLogging]
+        ),
         // Shells: the only places that touch sockets, files and clocks.
         // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
         .target(name: "CRillCRC"),
