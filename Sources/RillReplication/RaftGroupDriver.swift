@@ -349,8 +349,12 @@ public actor RaftGroupDriver {
                 // the durable index are hints (commit is volatile in Raft; a lagging durable index only weakens
                 // damage detection), so they are refreshed every `hintInterval` entries rather than on every
                 // Ready, which would add an fsync of the state file to every write.
+                // A durable index that went down (a new leader cut this log's unsynced-or-not suffix, Raft §5.3)
+                // is recorded at once, in the same round as the cut: left at the old value, a crash after the
+                // cut reached the disk would reopen the log "below its durable index" and mark a healthy
+                // replica damaged (the simulation found two of three abstaining that way).
                 let mustRecord = lastRecorded.map {
-                    $0.term != record.term || $0.vote != record.vote
+                    $0.term != record.term || $0.vote != record.vote || record.durableIndex < $0.durableIndex
                         || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
                 } ?? true
                 if mustRecord, record != lastRecorded {
