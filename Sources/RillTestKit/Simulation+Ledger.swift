@@ -34,6 +34,9 @@ extension Simulation {
         var plannedCrashes: [(slot: Int, tick: Int)] = []
         /// Isolations planned for new leaders: node slot and tick.
         var plannedIsolations: [(slot: Int, tick: Int)] = []
+        /// Each slot's role as its current driver last reported it (nil while down): clients find leaders by
+        /// it without asking every driver.
+        var roles: [Raft.Role?]
         /// Proposals whose driver call has not returned yet.
         var proposalsInFlight = 0
 
@@ -43,6 +46,7 @@ extension Simulation {
             self.random = Random(seed: seed)
             self.incarnations = Array(repeating: 0, count: settings.nodeCount)
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
+            self.roles = Array(repeating: nil, count: settings.nodeCount)
         }
 
         func check(_ body: () throws(CheckFailure) -> Void) {
@@ -59,7 +63,9 @@ extension Simulation {
         /// A driver took a Ready (`ReadyProbe.taken`): a new leader must be the term's only one and hold
         /// everything committed and acknowledged before.
         func taken(_ ready: Raft.Ready, _ node: Raft.Node, slot: Int, incarnation: Int) {
-            guard incarnations[slot] == incarnation, let soft = ready.softState, soft.role == .leader else { return }
+            guard incarnations[slot] == incarnation, let soft = ready.softState else { return }
+            roles[slot] = soft.role
+            guard soft.role == .leader else { return }
             stats.elections += 1
             log("node \(node.id) leads term \(node.term)")
             check { () throws(CheckFailure) in try checker.leaderElected(node) }

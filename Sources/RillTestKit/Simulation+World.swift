@@ -152,7 +152,7 @@ extension Simulation {
 
         private mutating func proposeSomewhere() throws(CheckFailure) {
             // Mostly to a leader; sometimes to anyone, who may refuse.
-            let leaders = replicas.indices.filter { status($0)?.role == .leader }
+            let leaders = replicas.indices.filter { self.ledger.roles[$0] == .leader }
             let slot = leaders.randomElement(using: &ledger.random) ?? ledger.random.int(in: 0...(replicas.count - 1))
             guard let driver = replicas[slot]?.driver else { return }
             nextPayload += 1
@@ -190,6 +190,7 @@ extension Simulation {
                 ledger.log("node \(slot + 1) found its log damaged: \(reason)")
             }
             replicas[slot] = replica
+            ledger.roles[slot] = ledger.roles[slot] ?? .follower
             ledger.log("node \(slot + 1) started (recovery: \(replica.recovery))")
             try settle()
         }
@@ -201,6 +202,7 @@ extension Simulation {
             replica.crash(disk: disks[slot], ledger: ledger, executor: executor)
             replicas[slot] = nil
             ledger.reportedCommit[slot] = .zero
+            ledger.roles[slot] = nil
             ledger.log("node \(slot + 1) \(reason)")
             // Sometimes the disk is lost too, but never a second one before the first wiped node caught up.
             let othersIntact = replicas.indices.allSatisfy { other in

@@ -13,7 +13,7 @@ import Testing
 @Suite struct SimulationTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seedCount = environment["RILL_SIM_SEEDS"].flatMap(Int.init) ?? 10_000
-    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 1000
+    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 300
     static let replaySeed = environment["RILL_SIM_SEED"].flatMap(UInt64.init)
     static let trace = environment["RILL_SIM_TRACE"] == "1"
 
