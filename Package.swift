@@ -38,12 +38,18 @@ let package = Package(
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
         .target(name: "RillChaos"),
-        .target(name: "RillTestKit", dependencies: ["RillModel", "RillRaft", "RillKinesis", log, inMemoryLogging]),
+        .target(
+            name: "RillTestKit",
+            dependencies: ["RillModel", "RillRaft", "RillKinesis", "RillStorage", "RillReplication", log, inMemoryLogging]
+        ),
         // Shells: the only places that touch sockets, files and clocks.
         // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
         .target(name: "CRillCRC"),
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
+        // One Raft group's serial owner over its segmented log, with the flush rounds, file system and clock
+        // injected, so the simulation runs it as nodes do.
+        .target(name: "RillReplication", dependencies: ["RillModel", "RillRaft", "RillStorage", log, metrics]),
         .target(name: "RillMembership", dependencies: ["RillGossip", "RillModel", "RillTransport", log, metrics]),
         // What nodes and routers share to work in a cluster: peer calls and answers, the one forwarder.
         .target(
@@ -53,7 +59,7 @@ let package = Package(
         .target(
             name: "RillNode",
             dependencies: [
-                "RillAPI", "RillCluster", "RillModel", "RillKinesis", "RillRouting", "RillStorage", "RillRaft", "RillTransport",
+                "RillAPI", "RillCluster", "RillModel", "RillKinesis", "RillRouting", "RillStorage", "RillRaft", "RillReplication", "RillTransport",
                 "RillGossip", "RillMembership", log, metrics,
             ] + nio
         ),
@@ -103,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "RillNodeTests",
             dependencies: [
-                "RillNode", "RillAPI", "RillCluster", "RillRouter", "RillKinesis", "RillModel", "RillStorage", "RillRaft",
+                "RillNode", "RillAPI", "RillCluster", "RillRouter", "RillKinesis", "RillModel", "RillStorage", "RillRaft", "RillReplication",
                 "RillTransport", "RillTestKit", log, inMemoryLogging, metricsTestKit,
             ]
         ),

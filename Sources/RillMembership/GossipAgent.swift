@@ -14,6 +14,8 @@ public final class GossipAgent: Sendable {
     public let transport: PeerTransport
     private let instance: Mutex<SWIM.Instance>
     private let tickLength: Duration
+    /// What ticks the instance: `ContinuousClock` in processes, a manual clock in tests (STYLE §4).
+    private let clock: any Clock<Duration>
     private let logger: Logger
     private let metrics: GossipMetrics
     private let observers: Mutex<[@Sendable (SWIM.Member?, SWIM.Member) -> Void]>
@@ -25,8 +27,10 @@ public final class GossipAgent: Sendable {
 
     public init(
         transport: PeerTransport, myself: SWIM.Member, settings: SWIM.Settings = .default,
-        tickLength: Duration = .milliseconds(10), seed: UInt64, logger: Logger
+        tickLength: Duration = .milliseconds(10), seed: UInt64, clock: any Clock<Duration> = ContinuousClock(),
+        logger: Logger
     ) {
+        self.clock = clock
         self.transport = transport
         self.instance = Mutex(
             SWIM.Instance(
@@ -58,7 +62,7 @@ public final class GossipAgent: Sendable {
     public func leave() async {
         drive { $0.leave() }
         // One protocol period of answering, so the departure spreads before the connections close.
-        try? await Task.sleep(for: tickLength * 20)
+        try? await clock.sleep(for: tickLength * 20)
         stop()
     }
 
@@ -102,20 +106,10 @@ public final class GossipAgent: Sendable {
     // MARK: - Driving
 
     private func run() async {
-        let clock = ContinuousClock()
-        var next = clock.now.advanced(by: tickLength)
-        while !Task.isCancelled {
-            try? await clock.sleep(until: next)
-            let now = clock.now
-            var due = 0
-            while next <= now, due < Self.maximumCatchUpTicks {
-                due += 1
-                next = next.advanced(by: tickLength)
-            }
-            // Whatever is still due after the cap is forgotten, not replayed.
-            if next <= now { next = now.advanced(by: tickLength) }
-            drive { instance in
-                for _ in 0..<max(due, 1) { instance.tick() }
+        // A method of the clock, so the existential opens into a concrete clock for the loop.
+        await clock.tickGossip(every: tickLength, catchingUpAtMost: Self.maximumCatchUpTicks) { due in
+            self.drive { instance in
+                for _ in 0..<due { instance.tick() }
             }
         }
     }
@@ -179,6 +173,29 @@ public final class GossipAgent: Sendable {
             logger.info("member \(old.status) -> \(new.status)", metadata: metadata)
         } else {
             logger.trace("member updated", metadata: metadata)
+        }
+    }
+}
+
+extension Clock where Duration == Swift.Duration {
+    /// Calls `tick` with the number of ticks due (at least one) every `tickLength` until the task is cancelled,
+    /// catching up on at most `limit` missed ticks at a time: a process that was stopped (SIGSTOP, a long stall)
+    /// must not jump its suspicion timers past the refutations it could not yet hear.
+    fileprivate func tickGossip(
+        every tickLength: Duration, catchingUpAtMost limit: Int, _ tick: (Int) -> Void
+    ) async {
+        var next = now.advanced(by: tickLength)
+        while !Task.isCancelled {
+            try? await sleep(until: next, tolerance: nil)
+            let now = self.now
+            var due = 0
+            while next <= now, due < limit {
+                due += 1
+                next = next.advanced(by: tickLength)
+            }
+            // Whatever is still due after the cap is forgotten, not replayed.
+            if next <= now { next = now.advanced(by: tickLength) }
+            tick(max(due, 1))
         }
     }
 }

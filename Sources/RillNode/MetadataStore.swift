@@ -5,6 +5,7 @@ import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 
 /// The metadata group: its Raft log of catalog commands and the catalog applied from it, on every voting

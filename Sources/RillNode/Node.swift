@@ -9,6 +9,7 @@ import NIOCore
 import RillModel
 import RillRouting
 import RillRaft
+import RillReplication
 import RillStorage
 import RillTransport
 

@@ -3,6 +3,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import RillCluster
 import RillModel
+import RillReplication
 
 /// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`
 /// dimensions (docs/metrics.md lists them all).

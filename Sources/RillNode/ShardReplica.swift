@@ -5,6 +5,7 @@ import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 
 /// One shard's replica on this node: its Raft group (one voter per zone, or this node alone) and the
@@ -193,26 +194,5 @@ private final class ReplicaBox: Sendable {
     var replica: ShardReplica? {
         get { stored.withLockedValue { $0 } }
         set { stored.withLockedValue { $0 = newValue } }
-    }
-}
-
-extension RaftGroupDriver {
-    /// Starts a group whose only voter is this node, elects it at once rather than after an election
-    /// timeout, and waits until everything committed before is applied.
-    func startAsSoleVoter(deadline: Duration = .seconds(30)) async throws {
-        start()
-        campaign()
-        let clock = ContinuousClock()
-        let end = clock.now.advanced(by: deadline)
-        let target = storage.log.lastIndex
-        while true {
-            let status = self.status
-            if status.role == .leader, status.applied >= target { return }
-            if let failure { throw failure }
-            guard clock.now < end else {
-                throw KinesisError.internalFailure("group \(group) did not become leader within \(deadline)")
-            }
-            try await Task.sleep(for: .milliseconds(2))
-        }
     }
 }

@@ -14,6 +14,14 @@ extension SegmentedLog: DurableFile {
     public var location: String { directory }
 }
 
+/// Waits until files are durable: the flush-round seam a Raft group's driver writes through. `Flusher` in
+/// production; the simulation's rounds (RillTestKit) run when its schedule says and can fail an fsync.
+public protocol GroupCommit: AnyObject, Sendable {
+    /// Returns once a sync round that started after this call has synced every file in `logs`; `onDurable`
+    /// runs first, once they are durable, and never when the round failed (see `Flusher.waitDurable`).
+    func waitDurable(_ logs: [any DurableFile], onDurable: (@Sendable () -> Void)?) async throws
+}
+
 /// Group commit (ARCHITECTURE "Durability rules"): a flush round fdatasyncs every log that has a waiter, in
 /// parallel on the storage thread pool, and every waiter resumes when a round that started after it asked
 /// has synced its log. Callers arriving while a round runs queue for the next one, so one round serves many
@@ -21,7 +29,7 @@ extension SegmentedLog: DurableFile {
 ///
 /// An fsync error is fatal: the flusher logs it and calls `onFatal`; it never retries (after a failed fsync the
 /// kernel may have dropped the dirty pages, so a retry could "succeed" without the data).
-public final class Flusher: Sendable {
+public final class Flusher: GroupCommit {
     /// Counters for metrics.
     public struct Stats: Sendable, Equatable {
         /// Completed rounds.

@@ -9,7 +9,7 @@ struct FrameCursor {
         case invalid(reason: String, position: Int64)
     }
 
-    let file: PosixFile
+    let file: any StorageFile
     /// Where the next frame starts.
     private(set) var position: Int64
     let end: Int64
@@ -18,7 +18,7 @@ struct FrameCursor {
     private var bufferStart: Int64 = 0
     private var lastFrameOffset = 0
 
-    init(file: PosixFile, from position: Int64, to end: Int64, chunkSize: Int = 1 << 20) {
+    init(file: any StorageFile, from position: Int64, to end: Int64, chunkSize: Int = 1 << 20) {
         self.file = file
         self.position = position
         self.end = end

@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// `Sendable`: both stored properties are immutable, and pread/pwrite/fdatasync on one descriptor are safe to
 /// issue from several threads at once; `unsynced` has its own lock.
-final class PosixFile: Sendable {
+final class PosixFile: StorageFile {
     let descriptor: Int32
     let path: String
     /// Present only when `StorageFaults` hooks were on at open (chaos testing).
@@ -50,10 +50,6 @@ final class PosixFile: Sendable {
             }
             done += written
         }
-    }
-
-    func write(_ bytes: [UInt8], at offset: Int64) throws(StorageError) {
-        try bytes.withBytes { (raw) throws(StorageError) in try write(raw, at: offset) }
     }
 
     /// Reads up to `count` bytes at `offset`; fewer only at end of file.
@@ -171,7 +167,7 @@ private final class UnsyncedBuffer: Sendable {
 }
 
 /// The libc `open`, named apart from `PosixFile.open`.
-private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
+func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
     #if canImport(Glibc)
     return Glibc.open(path, flags, mode)
     #else

@@ -32,7 +32,7 @@ public struct GroupHardState: Sendable, Equatable {
 /// record followed by a valid one is damage — the states before it are kept and the report says so.
 public final class RaftStateLog: Sendable {
     private struct State {
-        var file: PosixFile
+        var file: any StorageFile
         var size: Int64
         var current: [RaftGroupID: GroupHardState]
         var dirty = false
@@ -42,22 +42,30 @@ public final class RaftStateLog: Sendable {
     public let recovery: RecoveryReport
     /// Past this size, the next sync rewrites the file with one record per group.
     public let compactionBytes: Int64
+    /// Where the file lives: the disk, or the simulation's.
+    private let fileSystem: any FileSystem
 
     static let header: [UInt8] = Array("RILLRST".utf8) + [1]
 
-    private init(path: String, file: PosixFile, size: Int64, states: [RaftGroupID: GroupHardState], recovery: RecoveryReport, compactionBytes: Int64) {
+    private init(
+        path: String, file: any StorageFile, size: Int64, states: [RaftGroupID: GroupHardState],
+        recovery: RecoveryReport, compactionBytes: Int64, fileSystem: any FileSystem
+    ) {
         self.path = path
+        self.fileSystem = fileSystem
         self.state = Mutex(State(file: file, size: size, current: states))
         self.recovery = recovery
         self.compactionBytes = compactionBytes
     }
 
     /// Opens (creating if absent, and fsyncing its directory) and recovers the file at `path`.
-    public static func open(path: String, compactionBytes: Int64 = 4 << 20) throws(StorageError) -> RaftStateLog {
-        if !FileSystem.exists(path) {
-            try AtomicFile.write(path: path, bytes: header)
+    public static func open(
+        path: String, compactionBytes: Int64 = 4 << 20, fileSystem: any FileSystem = PosixFileSystem()
+    ) throws(StorageError) -> RaftStateLog {
+        if !fileSystem.exists(path) {
+            try AtomicFile.write(path: path, bytes: header, fileSystem: fileSystem)
         }
-        let file = try PosixFile.open(path: path)
+        let file = try fileSystem.open(path: path)
         let bytes = try file.read(count: Int(try file.size()), at: 0)
         guard bytes.count >= header.count, Array(bytes.prefix(header.count)) == header else {
             throw .corrupt(path: path, reason: "not a raftstate log (bad header)")
@@ -85,7 +93,7 @@ public final class RaftStateLog: Sendable {
         }
         return RaftStateLog(
             path: path, file: file, size: Int64(min(offset, bytes.count)), states: states, recovery: recovery,
-            compactionBytes: compactionBytes)
+            compactionBytes: compactionBytes, fileSystem: fileSystem)
     }
 
     /// Every group's last recorded state.
@@ -121,6 +129,7 @@ public final class RaftStateLog: Sendable {
     public func sync() throws(StorageError) {
         let compactionBytes = self.compactionBytes
         let path = self.path
+        let fileSystem = self.fileSystem
         try state.withLock { (state) throws(StorageError) in
             guard state.dirty else { return }
             if state.size > compactionBytes {
@@ -129,8 +138,8 @@ public final class RaftStateLog: Sendable {
                     Record(op: .set, group: group, state: hard).encode(into: &bytes)
                 }
                 // The rewrite is durable (file and directory synced) before it replaces the old file.
-                try AtomicFile.write(path: path, bytes: bytes)
-                state.file = try PosixFile.open(path: path)
+                try AtomicFile.write(path: path, bytes: bytes, fileSystem: fileSystem)
+                state.file = try fileSystem.open(path: path)
                 state.size = Int64(bytes.count)
             } else {
                 try state.file.sync()

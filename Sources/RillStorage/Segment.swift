@@ -19,7 +19,7 @@ struct Segment: Sendable {
     private static let magic = Array("RILLSEG".utf8)
 
     let baseIndex: LogIndex
-    let file: PosixFile
+    let file: any StorageFile
     /// Bytes of valid data: the header and every complete frame. Appends go here.
     var size: Int64
     /// `baseIndex - 1` while the segment is empty.
@@ -80,10 +80,10 @@ struct Segment: Sendable {
     // MARK: - Lifecycle
 
     /// Creates an empty segment file with its header (page cache only; the caller syncs file and directory).
-    static func create(directory: String, base: LogIndex, lastTerm: Term, maxTimestamp: Int64)
-        throws(StorageError) -> Segment
-    {
-        let file = try PosixFile.open(path: logPath(directory: directory, base: base), create: true, truncate: true)
+    static func create(
+        directory: String, base: LogIndex, lastTerm: Term, maxTimestamp: Int64, fileSystem: any FileSystem
+    ) throws(StorageError) -> Segment {
+        let file = try fileSystem.open(path: logPath(directory: directory, base: base), create: true, truncate: true)
         try file.write(header(base: base), at: 0)
         return Segment(
             baseIndex: base, file: file, size: headerSize, lastIndex: base.previous, lastTerm: lastTerm,

@@ -10,14 +10,17 @@ extension SegmentedLog {
     ///
     /// - Parameter durableIndex: the highest index the caller knows was synced before (Raft keeps it in
     ///   `raftstate`); a log ending below it is damaged.
+    ///   - fileSystem: where the segments live; the simulation passes its own.
     public static func open(
-        directory: String, options: Options = Options(), durableIndex: LogIndex = .zero
+        directory: String, options: Options = Options(), durableIndex: LogIndex = .zero,
+        fileSystem: any FileSystem = PosixFileSystem()
     ) throws(StorageError) -> SegmentedLog {
         precondition(options.segmentBytes > 0 && options.indexIntervalBytes > 0, "invalid log options \(options)")
-        try FileSystem.makeDirectories(directory)
-        var recovery = Recovery(directory: directory, options: options)
+        try fileSystem.makeDirectories(directory)
+        var recovery = Recovery(directory: directory, options: options, fileSystem: fileSystem)
         let state = try recovery.run(durableIndex: durableIndex)
-        return SegmentedLog(directory: directory, options: options, recovery: recovery.report, state: state)
+        return SegmentedLog(
+            directory: directory, options: options, recovery: recovery.report, state: state, fileSystem: fileSystem)
     }
 }
 
@@ -25,15 +28,17 @@ extension SegmentedLog {
 private struct Recovery {
     let directory: String
     let options: SegmentedLog.Options
+    let fileSystem: any FileSystem
     private var tornBytes: Int64 = 0
     private var damage: [String] = []
     private var lastGoodIndex: LogIndex?
     private var directoryChanged = false
-    private var dirty: [PosixFile] = []
+    private var dirty: [any StorageFile] = []
 
-    init(directory: String, options: SegmentedLog.Options) {
+    init(directory: String, options: SegmentedLog.Options, fileSystem: any FileSystem) {
         self.directory = directory
         self.options = options
+        self.fileSystem = fileSystem
     }
 
     var report: RecoveryReport {
@@ -50,7 +55,7 @@ private struct Recovery {
         var logStart = LogIndex(1)
         var termBefore = Term.zero
         var startContext: [UInt8] = []
-        if let bytes = try AtomicFile.read(path: "\(directory)/\(LogStart.fileName)") {
+        if let bytes = try AtomicFile.read(path: "\(directory)/\(LogStart.fileName)", fileSystem: fileSystem) {
             if let decoded = LogStart(decoding: bytes) {
                 logStart = decoded.index
                 termBefore = decoded.termBefore
@@ -76,7 +81,8 @@ private struct Recovery {
         }
         if segments.isEmpty {
             let base = max(logStart, lastGoodIndex.map { $0.next } ?? logStart)
-            let fresh = try Segment.create(directory: directory, base: base, lastTerm: termBefore, maxTimestamp: .min)
+            let fresh = try Segment.create(
+                directory: directory, base: base, lastTerm: termBefore, maxTimestamp: .min, fileSystem: fileSystem)
             segments = [fresh]
             dirty.append(fresh.file)
             directoryChanged = true
@@ -86,7 +92,7 @@ private struct Recovery {
         if lastIndex < durableIndex {
             noteDamage("log ends at \(lastIndex), below its durable index \(durableIndex)", lastGood: lastIndex)
         }
-        if directoryChanged { try FileSystem.syncDirectory(directory) }
+        if directoryChanged { try fileSystem.syncDirectory(directory) }
 
         var state = SegmentedLog.State(
             segments: segments, logStart: logStart, termBeforeStart: termBefore, startContext: startContext,
@@ -99,7 +105,7 @@ private struct Recovery {
 
     /// Opens every segment in order, stopping at the first damage and removing everything after it.
     private mutating func loadSegments(termBefore: Term) throws(StorageError) -> [Segment] {
-        let bases = try FileSystem.contents(of: directory).compactMap(Segment.base(ofFileName:)).sorted()
+        let bases = try fileSystem.contents(of: directory).compactMap(Segment.base(ofFileName:)).sorted()
         var segments: [Segment] = []
         var stopped = false
         for (position, base) in bases.enumerated() {
@@ -108,7 +114,7 @@ private struct Recovery {
                 continue
             }
             let isLast = position == bases.count - 1
-            let file = try PosixFile.open(path: Segment.logPath(directory: directory, base: base))
+            let file = try fileSystem.open(path: Segment.logPath(directory: directory, base: base))
             let fileSize = try file.size()
             let previous = segments.last
             if let problem = Segment.headerProblem(try file.read(count: Int(Segment.headerSize), at: 0), base: base) {
@@ -164,9 +170,9 @@ private struct Recovery {
     }
 
     /// A sealed segment described by its index file, or nil if that file is missing or fails any check.
-    private func loadIndexed(file: PosixFile, base: LogIndex, size: Int64) -> Segment? {
+    private func loadIndexed(file: any StorageFile, base: LogIndex, size: Int64) -> Segment? {
         let path = Segment.indexPath(directory: directory, base: base)
-        guard let bytes = try? AtomicFile.read(path: path),
+        guard let bytes = try? AtomicFile.read(path: path, fileSystem: fileSystem),
             let loaded = SegmentIndex.load(bytes, base: base, segmentSize: size)
         else { return nil }
         return Segment(
@@ -176,7 +182,7 @@ private struct Recovery {
 
     /// Reads every frame after the header, stopping at the first that is invalid or out of sequence.
     private func scan(
-        file: PosixFile, base: LogIndex, size: Int64, carriedTerm: Term, carriedMaximum: Int64
+        file: any StorageFile, base: LogIndex, size: Int64, carriedTerm: Term, carriedMaximum: Int64
     ) throws(StorageError) -> (Segment, bad: (position: Int64, reason: String)?) {
         var segment = Segment(
             baseIndex: base, file: file, size: Segment.headerSize, lastIndex: base.previous, lastTerm: carriedTerm,
@@ -198,7 +204,7 @@ private struct Recovery {
     }
 
     /// Whether a valid frame starts anywhere after the bad one at `position`: a torn tail has none.
-    private func containsValidFrame(file: PosixFile, after position: Int64, size: Int64, from segment: Segment)
+    private func containsValidFrame(file: any StorageFile, after position: Int64, size: Int64, from segment: Segment)
         throws(StorageError) -> Bool
     {
         guard size > position + 1 else { return false }
@@ -207,7 +213,7 @@ private struct Recovery {
     }
 
     private mutating func writeIndex(of segment: Segment) throws(StorageError) {
-        let file = try PosixFile.open(
+        let file = try fileSystem.open(
             path: Segment.indexPath(directory: directory, base: segment.baseIndex), create: true, truncate: true)
         try file.write(segment.index.encoded(for: segment), at: 0)
         dirty.append(file)
@@ -215,7 +221,7 @@ private struct Recovery {
     }
 
     private mutating func removeIndex(_ base: LogIndex) throws(StorageError) {
-        try FileSystem.remove(Segment.indexPath(directory: directory, base: base))
+        try fileSystem.remove(Segment.indexPath(directory: directory, base: base))
         directoryChanged = true
     }
 
@@ -225,24 +231,25 @@ private struct Recovery {
 
     /// Moves a whole segment (and drops its index) into the quarantine folder.
     private mutating func quarantine(_ base: LogIndex) throws(StorageError) {
-        try FileSystem.makeDirectories(quarantineDirectory)
+        try fileSystem.makeDirectories(quarantineDirectory)
         let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
-        try FileSystem.rename(Segment.logPath(directory: directory, base: base), to: quarantineDirectory + "/" + name)
-        try FileSystem.syncDirectory(quarantineDirectory)
+        try fileSystem.rename(Segment.logPath(directory: directory, base: base), to: quarantineDirectory + "/" + name)
+        try fileSystem.syncDirectory(quarantineDirectory)
         try removeIndex(base)
     }
 
     /// Copies `[from, size)` of a segment into the quarantine folder before the segment is cut there.
-    private mutating func quarantineTail(file: PosixFile, base: LogIndex, from: Int64, size: Int64) throws(StorageError) {
+    private mutating func quarantineTail(file: any StorageFile, base: LogIndex, from: Int64, size: Int64) throws(StorageError) {
         guard size > from else { return }
-        try FileSystem.makeDirectories(quarantineDirectory)
+        try fileSystem.makeDirectories(quarantineDirectory)
         let bytes = try file.read(count: Int(size - from), at: from)
         let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
-        try AtomicFile.write(path: quarantineDirectory + "/" + name + ".tail-at-\(from)", bytes: bytes)
+        try AtomicFile.write(
+            path: quarantineDirectory + "/" + name + ".tail-at-\(from)", bytes: bytes, fileSystem: fileSystem)
     }
 
     private mutating func remove(_ base: LogIndex) throws(StorageError) {
-        try FileSystem.remove(Segment.logPath(directory: directory, base: base))
+        try fileSystem.remove(Segment.logPath(directory: directory, base: base))
         try removeIndex(base)
     }
 }

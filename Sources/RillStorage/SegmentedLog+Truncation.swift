@@ -20,8 +20,8 @@ extension SegmentedLog {
             var deleted = false
             while state.segments.count > 1, state.active.baseIndex > index.next {
                 let gone = state.segments.removeLast()
-                try FileSystem.remove(Segment.logPath(directory: directory, base: gone.baseIndex))
-                try FileSystem.remove(Segment.indexPath(directory: directory, base: gone.baseIndex))
+                try fileSystem.remove(Segment.logPath(directory: directory, base: gone.baseIndex))
+                try fileSystem.remove(Segment.indexPath(directory: directory, base: gone.baseIndex))
                 state.dirtyFiles[ObjectIdentifier(gone.file)] = nil
                 deleted = true
             }
@@ -31,8 +31,8 @@ extension SegmentedLog {
                 state.markDirty(segment.file)
             }
             if deleted {
-                try FileSystem.remove(Segment.indexPath(directory: directory, base: segment.baseIndex))
-                try FileSystem.syncDirectory(directory)
+                try fileSystem.remove(Segment.indexPath(directory: directory, base: segment.baseIndex))
+                try fileSystem.syncDirectory(directory)
             }
             state.active = segment
             if segment.isEmpty, state.segments.count > 1 {
@@ -94,7 +94,7 @@ extension SegmentedLog {
         let recordedTerm = termBefore ?? knownTerm ?? .zero
         try AtomicFile.write(
             path: "\(directory)/\(LogStart.fileName)",
-            bytes: LogStart(index: index, termBefore: recordedTerm, context: context).encoded())
+            bytes: LogStart(index: index, termBefore: recordedTerm, context: context).encoded(), fileSystem: fileSystem)
         try state.withLock { (state) throws(StorageError) in
             state.logStart = index
             state.termBeforeStart = recordedTerm
@@ -102,7 +102,8 @@ extension SegmentedLog {
             if index > state.lastIndex.next {
                 // Past the end: start over with an empty segment based at `index`.
                 let fresh = try Segment.create(
-                    directory: directory, base: index, lastTerm: recordedTerm, maxTimestamp: state.active.maxTimestamp)
+                    directory: directory, base: index, lastTerm: recordedTerm, maxTimestamp: state.active.maxTimestamp,
+                    fileSystem: fileSystem)
                 let old = state.segments
                 state.segments = [fresh]
                 state.markDirty(fresh.file)
@@ -118,8 +119,8 @@ extension SegmentedLog {
     }
 
     private func deleteFiles(of segment: Segment, state: inout State) throws(StorageError) {
-        try FileSystem.remove(Segment.logPath(directory: directory, base: segment.baseIndex))
-        try FileSystem.remove(Segment.indexPath(directory: directory, base: segment.baseIndex))
+        try fileSystem.remove(Segment.logPath(directory: directory, base: segment.baseIndex))
+        try fileSystem.remove(Segment.indexPath(directory: directory, base: segment.baseIndex))
         state.dirtyFiles[ObjectIdentifier(segment.file)] = nil
     }
 }

@@ -17,7 +17,7 @@ import Synchronization
 /// uncommitted entries and only serves committed ones, so callers never observe the difference.
 ///
 /// `@unchecked Sendable`: all mutable state lives in `state`, a `Mutex`; the configuration is immutable. File
-/// handles taken out of the lock stay valid because `PosixFile` closes its descriptor only when released.
+/// handles taken out of the lock stay valid because a `StorageFile` closes its descriptor only when released.
 public final class SegmentedLog: @unchecked Sendable {
     /// Tuning for a log.
     public struct Options: Sendable {
@@ -56,7 +56,7 @@ public final class SegmentedLog: @unchecked Sendable {
         var startContext: [UInt8] = []
         var durableIndex: LogIndex
         /// Files written since the last sync, by identity.
-        var dirtyFiles: [ObjectIdentifier: PosixFile] = [:]
+        var dirtyFiles: [ObjectIdentifier: any StorageFile] = [:]
         var directoryDirty = false
         /// Bumped by `truncateSuffix` so a sync that snapshotted the old tail does not vouch for a new one.
         var generation: UInt64 = 0
@@ -69,7 +69,7 @@ public final class SegmentedLog: @unchecked Sendable {
         }
         var lastIndex: LogIndex { active.lastIndex }
 
-        mutating func markDirty(_ file: PosixFile) { dirtyFiles[ObjectIdentifier(file)] = file }
+        mutating func markDirty(_ file: any StorageFile) { dirtyFiles[ObjectIdentifier(file)] = file }
     }
 
     /// The directory holding the segments.
@@ -78,10 +78,13 @@ public final class SegmentedLog: @unchecked Sendable {
     public let options: Options
     /// What recovery found when the log was opened.
     public let recovery: RecoveryReport
+    /// Where the segments live: the disk, or the simulation's.
+    let fileSystem: any FileSystem
     let state: Mutex<State>
 
-    init(directory: String, options: Options, recovery: RecoveryReport, state: State) {
+    init(directory: String, options: Options, recovery: RecoveryReport, state: State, fileSystem: any FileSystem) {
         self.directory = directory
+        self.fileSystem = fileSystem
         self.options = options
         self.recovery = recovery
         self.state = Mutex(state)
@@ -182,13 +185,13 @@ public final class SegmentedLog: @unchecked Sendable {
     /// Seals the active segment (writing its index file) and starts a new one after it.
     private func roll(_ state: inout State) throws(StorageError) {
         let sealed = state.active
-        let indexFile = try PosixFile.open(
+        let indexFile = try fileSystem.open(
             path: Segment.indexPath(directory: directory, base: sealed.baseIndex), create: true, truncate: true)
         try indexFile.write(sealed.index.encoded(for: sealed), at: 0)
         state.markDirty(indexFile)
         let next = try Segment.create(
             directory: directory, base: sealed.lastIndex.next, lastTerm: sealed.lastTerm,
-            maxTimestamp: sealed.maxTimestamp)
+            maxTimestamp: sealed.maxTimestamp, fileSystem: fileSystem)
         state.segments.append(next)
         state.markDirty(next.file)
         state.directoryDirty = true
@@ -212,7 +215,7 @@ public final class SegmentedLog: @unchecked Sendable {
         hook?()
         if let fault { throw fault }
         for file in files { try file.sync() }
-        if directoryDirty { try FileSystem.syncDirectory(directory) }
+        if directoryDirty { try fileSystem.syncDirectory(directory) }
         state.withLock { state in
             // A truncation since the snapshot may have replaced entries up to `target`; leave them to the next sync.
             if state.generation == generation { state.durableIndex = max(state.durableIndex, target) }

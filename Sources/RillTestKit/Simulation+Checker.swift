@@ -111,6 +111,9 @@ extension Simulation {
             }
         }
 
+        /// The entry some node applied at `index`.
+        func appliedEntry(at index: LogIndex) -> LogEntry? { applied[index] }
+
         /// The client was told `entry` is committed.
         mutating func acknowledge(_ entry: LogEntry) throws(CheckFailure) {
             if let known = acknowledged[entry.index], known != entry {

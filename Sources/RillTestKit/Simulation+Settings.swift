@@ -27,7 +27,8 @@ extension Simulation {
         /// Chance that a newly elected leader is cut off from everyone within a few ticks, having reached only
         /// some followers.
         public var newLeaderIsolateRate: Double
-        /// Chance that a crash hits between writing a Ready and syncing it, keeping only a torn prefix.
+        /// Per tick and node with a flush round under way: a crash before the round ends, which loses (or tears)
+        /// what it was about to sync.
         public var tornWriteRate: Double
         public var partitionRate: Double
         public var linkCutRate: Double
@@ -43,6 +44,16 @@ extension Simulation {
         /// caught up (`Raft.Node.abstainUntilCaughtUp`). Only while no other node is abstaining or wiped: with
         /// two disks lost in three, Raft promises nothing.
         public var wipeRate: Double
+        /// A flush round takes 0...maxFlushDelay ticks: writes wait that long to become durable.
+        public var maxFlushDelay: Int
+        /// Per flush round: a slow disk, 0...maxSlowFlushDelay ticks, so a node's own sync sometimes ends after
+        /// its peers have answered (what exposes an acknowledgement given before the round).
+        public var slowFlushRate: Double
+        public var maxSlowFlushDelay: Int
+        /// Per flush round: one fsync of the round fails, which crashes its node (an fsync error is fatal).
+        public var syncFailureRate: Double
+        /// Segment size of each node's log: small, so logs roll, index and trim whole segments.
+        public var segmentBytes: Int
 
         public init(
             nodeCount: Int = 3, ticks: Int = 200, healTicks: Int = 600,
@@ -53,8 +64,15 @@ extension Simulation {
             tornWriteRate: Double = 0.005, partitionRate: Double = 0.01,
             linkCutRate: Double = 0.01, healRate: Double = 0.05, transferRate: Double = 0.005,
             membershipRate: Double = 0, compactionRate: Double = 0,
-            initialVoters: Int? = nil, wipeRate: Double = 0
+            initialVoters: Int? = nil, wipeRate: Double = 0, maxFlushDelay: Int = 1, slowFlushRate: Double = 0.1,
+            maxSlowFlushDelay: Int = 12, syncFailureRate: Double = 0.002,
+            segmentBytes: Int = 2048
         ) {
+            self.maxFlushDelay = maxFlushDelay
+            self.slowFlushRate = slowFlushRate
+            self.maxSlowFlushDelay = maxSlowFlushDelay
+            self.syncFailureRate = syncFailureRate
+            self.segmentBytes = segmentBytes
             self.wipeRate = wipeRate
             self.nodeCount = nodeCount
             self.ticks = ticks
@@ -100,6 +118,8 @@ extension Simulation {
         public var compactions = 0
         public var wipes = 0
         public var snapshotsInstalled = 0
+        public var syncFailures = 0
+        public var damagedRecoveries = 0
 
         public init() {}
 
@@ -123,13 +143,16 @@ extension Simulation {
             compactions += other.compactions
             wipes += other.wipes
             snapshotsInstalled += other.snapshotsInstalled
+            syncFailures += other.syncFailures
+            damagedRecoveries += other.damagedRecoveries
         }
 
         public var description: String {
             "seeds=\(seeds) elections=\(elections) commits=\(commits) acknowledged=\(acknowledged) "
                 + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) delayed=\(delayed) "
                 + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
-                + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) wipes=\(wipes) snapshotsInstalled=\(snapshotsInstalled)"
+                + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) wipes=\(wipes) snapshotsInstalled=\(snapshotsInstalled) "
+                + "syncFailures=\(syncFailures) damagedRecoveries=\(damagedRecoveries)"
         }
     }
 

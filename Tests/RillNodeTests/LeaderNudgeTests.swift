@@ -1,8 +1,8 @@
-@testable import RillNode
+@testable import RillReplication
 import Testing
 
 @Suite struct LeaderNudgeTests {
-    let origin = ContinuousClock.now
+    let origin = Duration.seconds(12_345)
     let period = Duration.seconds(1)
 
     @Test func leadersRestingAtDifferentTimesWakeTogether() {

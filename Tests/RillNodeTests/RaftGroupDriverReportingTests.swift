@@ -3,6 +3,7 @@ import Logging
 import RillModel
 import RillNode
 import RillRaft
+import RillReplication
 import RillTestKit
 import Synchronization
 import Testing

@@ -4,6 +4,7 @@ import NIOPosix
 import RillModel
 import RillNode
 import RillRaft
+import RillReplication
 import RillStorage
 import Synchronization
 import Testing

@@ -5,14 +5,15 @@ import RillTestKit
 import Synchronization
 import Testing
 
-/// Runs the real Raft core in many seeded worlds and checks the safety properties after every Ready.
+/// Runs the real `RaftGroupDriver` over the real `SegmentedLogStorage` on simulated disks in many seeded worlds
+/// and checks the safety properties after every Ready and every acknowledgement.
 ///
 /// `RILL_SIM_SEEDS` sets the seed count (default 10,000), `RILL_SIM_STEPS` the faulty ticks per seed,
 /// `RILL_SIM_SEED` replays one seed and `RILL_SIM_TRACE=1` prints its events.
 @Suite struct SimulationTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seedCount = environment["RILL_SIM_SEEDS"].flatMap(Int.init) ?? 10_000
-    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 1000
+    static let ticks = environment["RILL_SIM_STEPS"].flatMap(Int.init) ?? 300
     static let replaySeed = environment["RILL_SIM_SEED"].flatMap(UInt64.init)
     static let trace = environment["RILL_SIM_TRACE"] == "1"
 
@@ -40,6 +41,8 @@ import Testing
         // Half the worlds leave the commit index to ride on later appends and heartbeats, as shard groups do.
         // Drawn last, so the draws above (and the worlds of seeds replayed before this option) stay the same.
         settings.options.eagerCommitNotice = random.chance(0.5)
+        // Segments from a few entries to a few hundred: logs roll, write indexes and trim whole segments.
+        settings.segmentBytes = random.int(in: 256...16_384)
         return settings
     }
 
@@ -69,6 +72,19 @@ import Testing
             return totals.shards == Self.shardCount ? totals.stats : nil
         }
         if let summary { print("simulation summary: \(summary) ticks/seed=\(Self.ticks)") }
+    }
+
+    @Test("a failed fsync is fatal: with every flush round failing, nothing is acknowledged, and recovery heals")
+    func failedFsyncsNeverAcknowledge() throws {
+        for seed: UInt64 in [3, 4] {
+            var settings = Self.settings(seed: seed)
+            settings.ticks = 200
+            settings.syncFailureRate = 1
+            var world = Simulation.World(seed: seed, settings: settings)
+            let stats = try world.run()
+            #expect(stats.syncFailures > 0)
+            #expect(stats.acknowledged == 0)
+        }
     }
 
     @Test("the same seed replays the same run")

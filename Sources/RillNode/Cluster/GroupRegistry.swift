@@ -1,6 +1,7 @@
 import NIOConcurrencyHelpers
 import RillModel
 import RillRaft
+import RillReplication
 import RillTransport
 
 /// Routes Raft traffic between this node's groups and the peer transport: outbound messages of every group

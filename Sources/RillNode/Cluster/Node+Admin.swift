@@ -4,6 +4,7 @@ import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillStorage
 
 extension Node {

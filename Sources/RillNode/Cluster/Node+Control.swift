@@ -3,6 +3,7 @@ import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 
 extension Node {
     /// A one-node cluster's first start: the catalog gets its UUID and iterator key, and this node as its

@@ -1,4 +1,6 @@
 import RillCluster
+import RillModel
+import RillReplication
 
 extension Redirect {
     /// The proposal outcomes that provably appended nothing; nil for the others (indeterminate or superseded).

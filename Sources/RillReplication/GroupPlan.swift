@@ -2,26 +2,42 @@ import RillModel
 import RillRaft
 
 /// How one Raft group runs on this node: its voters, its timer, and where its messages go.
-struct GroupPlan: Sendable {
-    var me: NodeID
-    var voters: [NodeID]
+public struct GroupPlan: Sendable {
+    public var me: NodeID
+    public var voters: [NodeID]
     /// nil for a sole voter: it is elected at start, has nobody to heartbeat and cannot lose a quorum, so
     /// thousands of idle single-node shards cost nothing.
-    var tickInterval: Duration?
-    var options: Raft.Options
-    var send: @Sendable ([Raft.Message]) -> Void
+    public var tickInterval: Duration?
+    public var options: Raft.Options
+    public var send: @Sendable ([Raft.Message]) -> Void
     /// Campaign at once rather than after an election timeout: the preferred leader of a new group.
-    var campaignAtStart: Bool
+    public var campaignAtStart: Bool
     /// This member lost its disk (wiped, or damage cut its log): no votes until it has caught up.
-    var abstain = false
+    public var abstain = false
     /// Whether gossip sees a node alive; an idle follower stops ticking only while its leader is.
-    var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
+    public var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
     /// Where the group's own tasks run (`EventLoopTaskExecutor`); nil: the global pool.
-    var taskExecutor: (any TaskExecutor)?
+    public var taskExecutor: (any TaskExecutor)?
 
-    var isSoleVoter: Bool { voters == [me] }
+    public init(
+        me: NodeID, voters: [NodeID], tickInterval: Duration?, options: Raft.Options,
+        send: @escaping @Sendable ([Raft.Message]) -> Void, campaignAtStart: Bool, abstain: Bool = false,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil
+    ) {
+        self.me = me
+        self.voters = voters
+        self.tickInterval = tickInterval
+        self.options = options
+        self.send = send
+        self.campaignAtStart = campaignAtStart
+        self.abstain = abstain
+        self.isAlive = isAlive
+        self.taskExecutor = taskExecutor
+    }
 
-    static func soleVoter(_ me: NodeID) -> GroupPlan {
+    public var isSoleVoter: Bool { voters == [me] }
+
+    public static func soleVoter(_ me: NodeID) -> GroupPlan {
         GroupPlan(me: me, voters: [me], tickInterval: nil, options: Raft.Options(), send: { _ in }, campaignAtStart: true)
     }
 }
@@ -29,7 +45,7 @@ struct GroupPlan: Sendable {
 extension RaftGroupDriver {
     /// Starts the group as `plan` says. A sole voter returns once it leads and has applied everything
     /// committed before; a member of a larger group returns at once (the cluster elects a leader).
-    func start(_ plan: GroupPlan) async throws {
+    public func start(_ plan: GroupPlan) async throws {
         // The log's configuration, not the plan's: a group that started as this node alone (a healed shard)
         // may have grown since, and then needs an election like any other.
         let configuration = status.configuration

@@ -46,7 +46,7 @@ public actor RaftGroupDriver {
 
     var node: Raft.Node
     /// Carries `rill.group` (and what the owner added: node, zone, stream, shard) on every line.
-    let logger: Logger
+    public nonisolated let logger: Logger
     /// Counts each snapshot this member installed from a leader.
     let onSnapshotInstalled: @Sendable () -> Void
     /// A group of one voter leads from its start; its role lines say nothing an operator needs.
@@ -54,11 +54,15 @@ public actor RaftGroupDriver {
     /// Role and leader as the last role line reported them.
     var reportedSoftState: Raft.SoftState?
     private let stateLog: RaftStateLog
-    private let flusher: Flusher
+    private let flusher: any GroupCommit
     private let send: @Sendable ([Raft.Message]) -> Void
     private let apply: @Sendable ([LogEntry]) async -> Void
     private let tickInterval: Duration?
-    private let taskExecutor: (any TaskExecutor)?
+    let taskExecutor: (any TaskExecutor)?
+    /// Ticks, nudges and deadlines run on it (`GroupClock`).
+    let clock: any GroupClock
+    /// Sees every Ready as it is performed; nil outside the simulation.
+    private let probe: ReadyProbe?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
     let isAlive: @Sendable (NodeID) -> Bool
     /// Resting state (`RaftGroupDriver+Rest.swift`).
@@ -80,6 +84,8 @@ public actor RaftGroupDriver {
 
     private var processTask: Task<Void, Never>?
     private var tickTask: Task<Void, Never>?
+    /// Wakes a resting leader on the nudge grid (`RaftGroupDriver+Rest.swift`).
+    var nudgeTask: Task<Void, Never>?
     private let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
     /// Messages from peers, in arrival order; the transport adds to it from an event loop without waiting.
@@ -102,11 +108,15 @@ public actor RaftGroupDriver {
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     ///   - logger: the owner's logger; the driver adds `rill.group`.
     ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
+    ///   - flusher: the flush rounds that make writes durable (`Flusher`; the simulation's in tests).
+    ///   - clock: what the tick timer and the nudge sleep on.
+    ///   - probe: sees every Ready as it is performed (the simulation's checker); nil in nodes.
     public init(
         group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
-        stateLog: RaftStateLog, flusher: Flusher, options: Raft.Options = Raft.Options(),
+        stateLog: RaftStateLog, flusher: any GroupCommit, options: Raft.Options = Raft.Options(),
         tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
         isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil,
+        clock: any GroupClock = ContinuousGroupClock(), probe: ReadyProbe? = nil,
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
@@ -126,6 +136,8 @@ public actor RaftGroupDriver {
         self.tickInterval = tickInterval
         self.isAlive = isAlive
         self.taskExecutor = taskExecutor
+        self.clock = clock
+        self.probe = probe
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
@@ -137,16 +149,6 @@ public actor RaftGroupDriver {
         // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         (inbox, inboxInput) = AsyncStream.makeStream(of: [Raft.Message].self)
-    }
-
-    /// Opens the group's log in `directory`, telling recovery how far `stateLog` says it was durable.
-    public static func openStorage(
-        group: RaftGroupID, directory: String, stateLog: RaftStateLog,
-        options: SegmentedLog.Options = SegmentedLog.Options()
-    ) throws(StorageError) -> SegmentedLogStorage {
-        let durable = stateLog.states[group]?.durableIndex ?? .zero
-        let log = try SegmentedLog.open(directory: directory, options: options, durableIndex: durable)
-        return try SegmentedLogStorage(log: log)
     }
 
     // MARK: - Lifecycle
@@ -162,6 +164,7 @@ public actor RaftGroupDriver {
             for await messages in inbox { await self.step(messages) }
         }
         if let tickInterval {
+            let clock = clock
             tickTask = Task {
                 // Bounded by cancellation: `stop()` cancels it, and a cancelled sleep throws.
                 while !Task.isCancelled {
@@ -169,7 +172,7 @@ public actor RaftGroupDriver {
                         await withCheckedContinuation { self.restingTicker = $0 }
                         continue
                     }
-                    do { try await Task.sleep(for: tickInterval) } catch { return }
+                    do { try await clock.sleep(until: clock.elapsed + tickInterval) } catch { return }
                     self.tick()
                 }
             }
@@ -183,6 +186,7 @@ public actor RaftGroupDriver {
         running = false
         stopped = true
         tickTask?.cancel()
+        nudgeTask?.cancel()
         resume()
         processTask?.cancel()
         wake.finish()
@@ -191,8 +195,10 @@ public actor RaftGroupDriver {
         inboxTask = nil
         await tickTask?.value
         await processTask?.value
+        await nudgeTask?.value
         tickTask = nil
         processTask = nil
+        nudgeTask = nil
         failWaiters { .indeterminate(index: $0) }
         // Leave the exact commit index behind on a clean stop; between Readys it is only a hint (see `handle`).
         if failure == nil {
@@ -234,31 +240,6 @@ public actor RaftGroupDriver {
         wake.yield()
     }
 
-    /// Whether this member leads and `peer` holds everything it has: a leadership move to it is quick.
-    public func isCaughtUp(_ peer: NodeID) -> Bool {
-        node.role == .leader && node.progress[peer]?.match == node.log.lastIndex
-    }
-
-    /// Hands leadership to `target` (thesis §3.10); proposals are refused until it completes or times out.
-    public func transferLeadership(to target: NodeID) {
-        guard running else { return }
-        resume()
-        do {
-            try node.transferLeadership(to: target)
-        } catch {
-            return
-        }
-        wake.yield()
-    }
-
-    /// Starts an election now.
-    public func campaign() {
-        guard running else { return }
-        resume()
-        node.campaign()
-        wake.yield()
-    }
-
     /// Appends an entry as leader and returns its index once it is committed *and applied* here.
     ///
     /// - Throws: `ProposalError`. `.notLeader`, `.dropped` and `.notRunning` mean nothing was appended;
@@ -283,15 +264,6 @@ public actor RaftGroupDriver {
         }
     }
 
-    /// Moves the group's log start to `index`: the core forgets entries before it and the storage drops the
-    /// whole segments below it. Only applied entries may go (the retention `trim` entry must have been applied).
-    public func compact(before index: LogIndex) throws {
-        let through = index.previous
-        guard through > node.log.snapshotIndex else { return }
-        try node.compact(through: through, state: [])
-        if let snapshot = node.snapshot { try storage.compact(to: snapshot) }
-    }
-
     // MARK: - Processing
 
     private func processLoop() async {
@@ -307,6 +279,7 @@ public actor RaftGroupDriver {
     /// Performs one Ready in the order `Raft.Ready` prescribes, then advances the core.
     private func handle(_ ready: Raft.Ready) async {
         if let soft = ready.softState { reportRoleChange(soft, term: node.term) }
+        probe?.taken(ready, node)
         // A leader's appends may leave before its own write (thesis §10.2.1); it counts itself only after.
         if !ready.messages.isEmpty { send(ready.messages) }
 
@@ -331,8 +304,12 @@ public actor RaftGroupDriver {
                 // the durable index are hints (commit is volatile in Raft; a lagging durable index only weakens
                 // damage detection), so they are refreshed every `hintInterval` entries rather than on every
                 // Ready, which would add an fsync of the state file to every write.
+                // A durable index that went down (a new leader cut this log's unsynced-or-not suffix, Raft §5.3)
+                // is recorded at once, in the same round as the cut: left at the old value, a crash after the
+                // cut reached the disk would reopen the log "below its durable index" and mark a healthy
+                // replica damaged (the simulation found two of three abstaining that way).
                 let mustRecord = lastRecorded.map {
-                    $0.term != record.term || $0.vote != record.vote
+                    $0.term != record.term || $0.vote != record.vote || record.durableIndex < $0.durableIndex
                         || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
                 } ?? true
                 if mustRecord, record != lastRecorded {
@@ -345,6 +322,7 @@ public actor RaftGroupDriver {
             halt(error)
             return
         }
+        probe?.written(ready, node)
         // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): they leave only once it is. The
         // storage thread that finished the round sends them, before this task resumes, rather than waking this
         // task to do it: the follower's acknowledgement is on the path of every write. Messages of later Readys

@@ -1,24 +1,24 @@
 import CoreMetrics
-import NIOConcurrencyHelpers
 import RillModel
 import RillRaft
+import Synchronization
 
 /// Per-group Raft gauges (docs/metrics.md, "Raft"), labelled `group` ("meta", or "<stream>/<shard>"): a
 /// node's groups are bounded by the shards placed on it. Sampled from each driver's status once a second.
-final class RaftMetrics: Sendable {
+public final class RaftMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let series = NIOLockedValueBox<[String: GroupSeries]>([:])
+    private let series = Mutex<[String: GroupSeries]>([:])
     private let elections: Counter
     private let snapshotInstalls: Counter
 
-    init(factory: any MetricsFactory) {
+    public init(factory: any MetricsFactory) {
         self.factory = factory
         elections = Counter(label: "rill_raft_elections_total", dimensions: [], factory: factory)
         snapshotInstalls = Counter(label: "rill_raft_snapshot_installs_total", dimensions: [], factory: factory)
     }
 
     /// A group on this node installed a snapshot from its leader (counted as it happens, not sampled).
-    func snapshotInstalled() {
+    public func snapshotInstalled() {
         snapshotInstalls.increment()
     }
 
@@ -30,7 +30,7 @@ final class RaftMetrics: Sendable {
         let matchLag: Gauge
         let abstaining: Gauge
         let resting: Gauge
-        let lastTerm = NIOLockedValueBox<Term>(.zero)
+        let lastTerm = Mutex<Term>(.zero)
 
         init(group: String, factory: any MetricsFactory) {
             let labels = [("group", group)]
@@ -49,8 +49,8 @@ final class RaftMetrics: Sendable {
     }
 
     /// Records one group's status; counts an election each time a group's term moves on.
-    func record(group: String, _ status: RaftGroupDriver.Status) {
-        let made = series.withLockedValue { table -> GroupSeries in
+    public func record(group: String, _ status: RaftGroupDriver.Status) {
+        let made = series.withLock { table -> GroupSeries in
             if let existing = table[group] { return existing }
             let fresh = GroupSeries(group: group, factory: factory)
             table[group] = fresh
@@ -63,7 +63,7 @@ final class RaftMetrics: Sendable {
         made.matchLag.record(Int(status.maxFollowerLag))
         made.abstaining.record(status.abstaining ? 1 : 0)
         made.resting.record(status.resting ? 1 : 0)
-        let moved = made.lastTerm.withLockedValue { last -> Bool in
+        let moved = made.lastTerm.withLock { last -> Bool in
             defer { last = status.term }
             return last != .zero && status.term > last
         }
@@ -71,8 +71,8 @@ final class RaftMetrics: Sendable {
     }
 
     /// Drops the series of groups no longer on this node.
-    func keep(only groups: Set<String>) {
-        let gone = series.withLockedValue { table -> [GroupSeries] in
+    public func keep(only groups: Set<String>) {
+        let gone = series.withLock { table -> [GroupSeries] in
             let stale = table.keys.filter { !groups.contains($0) }
             return stale.compactMap { table.removeValue(forKey: $0) }
         }

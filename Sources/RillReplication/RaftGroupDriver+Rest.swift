@@ -12,16 +12,12 @@ extension RaftGroupDriver {
     /// round, so that nothing it cannot hear about (a lost answer, a follower that missed the gossip) leaves a
     /// group stuck for longer.
     static let leaderNudge: Duration = .seconds(1)
-    /// The start of the nudge grid, shared by every group of the process: resting leaders wake together, so
+    /// The first instant after `now` on the grid of whole `period`s from `origin`: however long ago each
+    /// leader began to rest, all that rest now wake at the same instant, at most one period from now. The grid
+    /// starts at the clock's origin, shared by every group of the process, so resting leaders wake together,
     /// their heartbeat rounds coincide and the transport sends each round to a peer as one coalesced frame
     /// (`HeartbeatCoalescer`) instead of one frame per group at scattered times.
-    static let nudgeOrigin = ContinuousClock.now
-
-    /// The first instant after `now` on the grid of whole `period`s from `origin`: however long ago each
-    /// leader began to rest, all that rest now wake at the same instant, at most one period from now.
-    static func nextNudge(
-        after now: ContinuousClock.Instant, origin: ContinuousClock.Instant, period: Duration
-    ) -> ContinuousClock.Instant {
+    static func nextNudge(after now: Duration, origin: Duration, period: Duration) -> Duration {
         precondition(period > .zero, "a nudge grid needs a positive period")
         guard now >= origin else { return origin }
         var next = origin + period * Int64((now - origin) / period)
@@ -53,12 +49,19 @@ extension RaftGroupDriver {
         rests &+= 1
         guard node.role == .leader else { return }
         let rest = rests
-        let origin = Self.nudgeOrigin  // first, so the grid never starts after `now`
-        let nudge = Self.nextNudge(after: .now, origin: origin, period: Self.leaderNudge)
-        Task {
-            try? await Task.sleep(until: nudge, clock: .continuous)
-            if self.resting, self.rests == rest { self.resume() }
+        let nudge = Self.nextNudge(after: clock.elapsed, origin: .zero, period: Self.leaderNudge)
+        let clock = clock
+        // Owned: a later rest replaces it and `stop()` cancels it, so no sleeper outlives the driver.
+        nudgeTask?.cancel()
+        nudgeTask = Task(executorPreference: taskExecutor) {
+            do { try await clock.sleep(until: nudge) } catch { return }
+            await self.nudged(afterRest: rest)
         }
+    }
+
+    /// The nudge of rest number `rest` is due: wake, unless something woke the group since.
+    private func nudged(afterRest rest: UInt64) {
+        if resting, rests == rest { resume() }
     }
 
     /// Whether the leader this follower knows spoke to it, in this term, since gossip last woke it.

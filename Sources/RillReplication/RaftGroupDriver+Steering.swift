@@ -1,0 +1,52 @@
+import RillModel
+import RillRaft
+import RillStorage
+
+/// Opening a group's storage, and the calls that steer a running group: campaigns, leadership moves and
+/// compaction (proposals and peer messages are in `RaftGroupDriver.swift`).
+extension RaftGroupDriver {
+    /// Opens the group's log in `directory`, telling recovery how far `stateLog` says it was durable.
+    public static func openStorage(
+        group: RaftGroupID, directory: String, stateLog: RaftStateLog,
+        options: SegmentedLog.Options = SegmentedLog.Options(), fileSystem: any FileSystem = PosixFileSystem()
+    ) throws(StorageError) -> SegmentedLogStorage {
+        let durable = stateLog.states[group]?.durableIndex ?? .zero
+        let log = try SegmentedLog.open(
+            directory: directory, options: options, durableIndex: durable, fileSystem: fileSystem)
+        return try SegmentedLogStorage(log: log)
+    }
+
+    /// Whether this member leads and `peer` holds everything it has: a leadership move to it is quick.
+    public func isCaughtUp(_ peer: NodeID) -> Bool {
+        node.role == .leader && node.progress[peer]?.match == node.log.lastIndex
+    }
+
+    /// Hands leadership to `target` (thesis §3.10); proposals are refused until it completes or times out.
+    public func transferLeadership(to target: NodeID) {
+        guard running else { return }
+        resume()
+        do {
+            try node.transferLeadership(to: target)
+        } catch {
+            return
+        }
+        wake.yield()
+    }
+
+    /// Starts an election now.
+    public func campaign() {
+        guard running else { return }
+        resume()
+        node.campaign()
+        wake.yield()
+    }
+
+    /// Moves the group's log start to `index`: the core forgets entries before it and the storage drops the
+    /// whole segments below it. Only applied entries may go (the retention `trim` entry must have been applied).
+    public func compact(before index: LogIndex) throws {
+        let through = index.previous
+        guard through > node.log.snapshotIndex else { return }
+        try node.compact(through: through, state: [])
+        if let snapshot = node.snapshot { try storage.compact(to: snapshot) }
+    }
+}
