@@ -52,10 +52,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
+        // The Kinesis client of the CLI's tools (bench, put, tail, status): AWS JSON 1.1 over NIO HTTP/1.1, SigV4.
+        .target(
+            name: "RillClient",
+            dependencies: ["RillModel", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
         .target(
             name: "RillBench",
             dependencies: [
-                "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
+                "RillClient", "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio
         ),
@@ -63,7 +68,7 @@ let package = Package(
             name: "RillChaosRunner",
             dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
+        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillClient", "RillNode", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
