@@ -10,6 +10,7 @@ let inMemoryLogging: Target.Dependency = .product(name: "InMemoryLogging", packa
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
@@ -25,11 +26,13 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
         .target(name: "RillModel"),
-        .target(name: "RillKinesis", dependencies: ["RillModel"]),
+        // Aggregation/KPLAggregation.pb.swift is generated from the .proto beside it (scripts/generate-protos) and committed.
+        .target(name: "RillKinesis", dependencies: ["RillModel", protobuf], exclude: ["Aggregation/KPLAggregation.proto"]),
         .target(name: "RillRaft", dependencies: ["RillModel"]),
         .target(name: "RillGossip", dependencies: ["RillModel"]),
         // Chaos histories and their checker: Foundation only, so it can judge any Kinesis endpoint.
@@ -72,7 +75,7 @@ let package = Package(
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
-        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel"]),
+        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf]),
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
