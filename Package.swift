@@ -76,6 +76,7 @@ let package = Package(
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
         .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf]),
+        .testTarget(name: "RillCLITests", dependencies: ["RillCLI", "RillClient", "RillKinesis", "RillModel"]),
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
