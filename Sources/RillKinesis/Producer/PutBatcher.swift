@@ -99,6 +99,10 @@ public struct PutBatcher: Sendable {
     private var failedKeys: Set<String> = []
     private var inFlight: [Int: [Int]] = [:]
     private var inputEnded = false
+    /// Records and bytes held but not in flight: while they cannot fill a call, adding one more cannot start a
+    /// call either, and `add` skips the search for sendable records (it sorts every key's head).
+    private var idleRecords = 0
+    private var idleBytes = 0
 
     public init(settings: Settings = Settings()) {
         precondition(settings.maxRecordsPerCall >= 1 && settings.maxInFlightCalls >= 1 && settings.maxAttempts >= 1,
@@ -127,6 +131,12 @@ public struct PutBatcher: Sendable {
         nextID += 1
         pending[id] = Pending(entry: entry, notBefore: now, dueAt: now + settings.linger)
         queues[entry.orderingKey, default: KeyQueue()].append(id)
+        markIdle(entry, +1)
+        let canFill = idleRecords >= settings.maxRecordsPerCall || idleBytes >= settings.maxBytesPerCall
+        if inFlight.count >= settings.maxInFlightCalls || (!canFill && pending.count < settings.maxBuffered) {
+            // No call can start now; the record leaves when its linger is up, or with others before.
+            return [.wake(at: now + settings.linger)]
+        }
         return directives(now: now)
     }
 
@@ -176,7 +186,10 @@ public struct PutBatcher: Sendable {
             if Self.retryableCodes.contains(code) {
                 for recordID in ids { retry(recordID, now: now, random: &random) }
             } else {
-                for recordID in ids { pending[recordID]?.inFlight = false }
+                for recordID in ids {
+                    pending[recordID]?.inFlight = false
+                    if let entry = pending[recordID]?.entry { markIdle(entry, +1) }
+                }
                 endFatally("\(code): \(message)")
             }
         }
@@ -196,6 +209,7 @@ public struct PutBatcher: Sendable {
     private mutating func retry(_ id: Int, now: Duration, random: inout some RandomNumberGenerator) {
         guard var record = pending[id] else { return }
         record.inFlight = false
+        markIdle(record.entry, +1)
         if record.attempts >= settings.maxAttempts {
             pending[id] = record
             giveUp(id)
@@ -210,12 +224,22 @@ public struct PutBatcher: Sendable {
     /// Fails `id` and every later record of its key, and marks the key failed.
     private mutating func giveUp(_ id: Int) {
         guard let record = pending.removeValue(forKey: id) else { return }
+        if !record.inFlight { markIdle(record.entry, -1) }
         summary.failed += record.entry.userRecords
         let key = record.entry.orderingKey
         failedKeys.insert(key)
         for later in queues.removeValue(forKey: key)?.ids ?? [] where later != id {
-            if let dropped = pending.removeValue(forKey: later) { summary.unsent += dropped.entry.userRecords }
+            if let dropped = pending.removeValue(forKey: later) {
+                summary.unsent += dropped.entry.userRecords
+                markIdle(dropped.entry, -1)
+            }
         }
+    }
+
+    private mutating func markIdle(_ entry: ProducerEntry, _ sign: Int) {
+        idleRecords += sign
+        idleBytes += sign * entry.sizeBytes
+        assert(idleRecords >= 0 && idleBytes >= 0, "PutBatcher idle count went negative: \(idleRecords), \(idleBytes)")
     }
 
     /// Ends the run; `directives` then drops every record not in flight.
@@ -232,6 +256,7 @@ public struct PutBatcher: Sendable {
             // Records whose calls came back after the run ended are not sent again.
             for (id, record) in pending where !record.inFlight {
                 summary.unsent += record.entry.userRecords
+                markIdle(record.entry, -1)
                 pending[id] = nil
             }
         } else {
@@ -270,6 +295,7 @@ public struct PutBatcher: Sendable {
         entries.reserveCapacity(chosen.count)
         for id in chosen {
             pending[id]?.inFlight = true
+            if let entry = pending[id]?.entry { markIdle(entry, -1) }
             pending[id]?.attempts += 1
             if let entry = pending[id]?.entry { entries.append(entry) }
         }
