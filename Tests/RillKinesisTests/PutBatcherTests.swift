@@ -39,6 +39,23 @@ import Testing
         #expect(batcher.buffered == 501)
     }
 
+    @Test("while every call slot is busy, adding a record only asks for a wake; the reply starts the next call")
+    func busySlots() {
+        var random = SplitMix64(seed: 10)
+        var batcher = PutBatcher(settings: Self.settings(inFlight: 1))
+        var calls: [PutBatcher.Call] = []
+        for index in 0..<500 { calls += Self.calls(batcher.add(Self.entry("k\(index)"), now: .zero)) }
+        #expect(calls.count == 1)
+        for index in 500..<1100 {
+            let directives = batcher.add(Self.entry("k\(index)"), now: .milliseconds(1))
+            #expect(directives == [.wake(at: .milliseconds(51))])
+        }
+        let next = Self.calls(
+            batcher.callSucceeded(id: calls[0].id, outcomes: calls[0].entries.map { _ in .written }, now: .milliseconds(2), random: &random))
+        #expect(next.map(\.entries.count) == [500])
+        #expect(next[0].entries.first?.partitionKey == "k500")
+    }
+
     @Test("a call stays under 5 MiB")
     func byteLimit() {
         var batcher = PutBatcher(settings: Self.settings(inFlight: 2))

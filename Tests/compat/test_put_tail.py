@@ -164,6 +164,24 @@ def test_tail_json_follows_children_across_a_split(rill_bin, rill, kinesis):
     assert last_parent < first_child
 
 
+def test_tail_reads_a_merged_child_after_both_parents(rill_bin, rill, kinesis):
+    name = create_stream(kinesis, shards=2)
+    keys = [f"k{i}" for i in range(12)]
+    for i in range(30):
+        kinesis.put_record(StreamName=name, PartitionKey=keys[i % 12], Data=f"{i}".encode())
+    kinesis.merge_shards(StreamName=name, ShardToMerge=shard_id(0), AdjacentShardToMerge=shard_id(1))
+    wait_active(kinesis, name)
+    for i in range(30, 60):
+        kinesis.put_record(StreamName=name, PartitionKey=keys[i % 12], Data=f"{i}".encode())
+    events = [json.loads(line) for line in
+              tail(rill_bin, rill, name, "--from", "trim-horizon", "--json", "--max-records", "60")]
+    assert sorted(int(base64.b64decode(e["data"])) for e in events) == list(range(60))
+    child_positions = [i for i, e in enumerate(events) if e["shardId"] == shard_id(2)]
+    parent_positions = [i for i, e in enumerate(events) if e["shardId"] in (shard_id(0), shard_id(1))]
+    assert child_positions and parent_positions
+    assert max(parent_positions) < min(child_positions), "the merged child was read before a parent was finished"
+
+
 def test_tail_deaggregates_aws_kinesis_agg_records(rill_bin, rill, kinesis):
     name = create_stream(kinesis, shards=1)
     aggregator = RecordAggregator()
