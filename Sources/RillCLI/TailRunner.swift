@@ -25,6 +25,8 @@ struct TailRunner: Sendable {
 
     /// One shard being read.
     private struct Cursor {
+        /// Where the shard started: an expired iterator with nothing printed yet reopens here.
+        var start: ShardLineage.StartPosition
         var iterator: String?
         /// The last sequence number printed from this shard: where an expired iterator resumes.
         var lastSequence: String?
@@ -96,7 +98,7 @@ struct TailRunner: Sendable {
             }
             func begin(_ reads: [ShardLineage.Read]) {
                 for read in reads {
-                    cursors[read.shardID] = Cursor()
+                    cursors[read.shardID] = Cursor(start: read.from)
                     open(read.shardID, read.from, after: nil)
                 }
             }
@@ -130,7 +132,7 @@ struct TailRunner: Sendable {
                     }
                     cursor.failures += 1
                     cursors[shard] = cursor
-                    open(shard, lineage.start, after: cursor.lastSequence,
+                    open(shard, cursor.start, after: cursor.lastSequence,
                         delay: Backoff(base: .milliseconds(250)).delay(attempt: cursor.failures, using: &random))
                 case .polled(let shard, let started, .success(let page), _):
                     var output: [UInt8] = []
@@ -163,7 +165,7 @@ struct TailRunner: Sendable {
                 case .polled(let shard, let started, .failure(let error), _):
                     guard var cursor = cursors[shard] else { continue }
                     if error.code == "ExpiredIteratorException" {
-                        open(shard, lineage.start, after: cursor.lastSequence)
+                        open(shard, cursor.start, after: cursor.lastSequence)
                     } else if error.isThrottling {
                         let at = cursor.pacer.next(after: .throttled, callStarted: started, random: &random)
                         cursors[shard] = cursor
