@@ -10,6 +10,7 @@ let inMemoryLogging: Target.Dependency = .product(name: "InMemoryLogging", packa
 let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
+let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 
 let package = Package(
@@ -25,11 +26,13 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
         .target(name: "RillModel"),
-        .target(name: "RillKinesis", dependencies: ["RillModel"]),
+        // Aggregation/KPLAggregation.pb.swift is generated from the .proto beside it (scripts/generate-protos) and committed.
+        .target(name: "RillKinesis", dependencies: ["RillModel", protobuf], exclude: ["Aggregation/KPLAggregation.proto"]),
         // Shard maps, a record's hash key and shard, the PutRecords split and merge, leader choice.
         .target(name: "RillRouting", dependencies: ["RillModel", "RillKinesis"]),
         // The request pipeline's types: requests, replies, the backend a front end serves, authorization.
@@ -75,10 +78,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio
         ),
+        // The Kinesis client of the CLI's tools (bench, put, tail, status): AWS JSON 1.1 over NIO HTTP/1.1, SigV4.
+        .target(
+            name: "RillClient",
+            dependencies: ["RillModel", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+        ),
         .target(
             name: "RillBench",
             dependencies: [
-                "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
+                "RillClient", "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio
         ),
@@ -86,11 +94,12 @@ let package = Package(
             name: "RillChaosRunner",
             dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillAPI", "RillCluster", "RillKinesis", "RillNode", "RillRouter", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
+        .target(name: "RillCLI", dependencies: ["RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
-        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel"]),
+        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf]),
+        .testTarget(name: "RillCLITests", dependencies: ["RillCLI", "RillClient", "RillKinesis", "RillModel"]),
         .testTarget(name: "RillRoutingTests", dependencies: ["RillRouting", "RillKinesis", "RillModel"]),
         .testTarget(
             name: "RillClusterTests",

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import RillClient
 
 /// One plain `GET` against a node's admin endpoints (`rill status`), over the bench's HTTP connection.
 public enum AdminFetch {

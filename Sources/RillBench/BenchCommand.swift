@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import RillClient
 import RillKinesis
 
 /// `rill bench`: the load generator. Writes with PutRecords and PutRecord, then drains every shard

@@ -1,4 +1,5 @@
 import NIOCore
+import RillClient
 import RillKinesis
 
 /// The CBOR twin of `GetRecordsScan`: one pass over a CBOR GetRecords reply that measures each `Data`
@@ -6,10 +7,7 @@ import RillKinesis
 /// spends on a CBOR reply what it spends on a JSON one (it shares the machine with the server measured).
 enum GetRecordsCBORScan {
     /// Whether a reply body is CBOR (a map head, 0xa0–0xbf) rather than JSON (`{`).
-    static func isCBOR(_ body: ByteBuffer) -> Bool {
-        guard let first = body.readableBytesView.first else { return false }
-        return first >= 0xA0 && first <= 0xBF
-    }
+    static func isCBOR(_ body: ByteBuffer) -> Bool { KinesisReply.isCBOR(body) }
 
     static func summary(of body: ByteBuffer) -> GetRecordsSummary? {
         body.withUnsafeReadableBytes { raw in

@@ -1,4 +1,5 @@
 import NIOCore
+import RillClient
 import RillKinesis
 import RillModel
 

@@ -1,4 +1,5 @@
 import NIOCore
+import RillClient
 import RillKinesis
 
 /// The read phase: one connection per shard, each draining its shard from TRIM_HORIZON with

@@ -6,7 +6,10 @@ public struct RillCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rill",
         abstract: "A durable stream cluster that speaks the Amazon Kinesis Data Streams API.",
-        subcommands: [NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self, ChaosCommand.self])
+        subcommands: [
+            NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self, ChaosCommand.self,
+            PutCommand.self, TailCommand.self,
+        ])
 
     public init() {}
 }

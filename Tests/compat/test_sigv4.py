@@ -11,7 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import REGION, RillServer, client_error, unique_name
+from conftest import REGION, RillServer, client_error, unique_name, wait_active
 
 AKID, SECRET = "AKIDRILLTEST", "rill-test-secret"
 
@@ -177,3 +177,26 @@ def test_bench_signs_its_calls(signed, rill_bin):
     assert refused.returncode != 0
     # The placeholder scope has no X-Amz-Date: AWS's answer to that is IncompleteSignatureException.
     assert "IncompleteSignatureException" in refused.stderr, refused.stdout + refused.stderr
+
+
+def test_put_and_tail_sign_their_calls(signed, rill_bin):
+    """`rill put --credentials` and `rill tail` with the AWS environment variables reach a node that checks
+    signatures; without credentials, put is refused and says so."""
+    import os
+    kinesis = client(signed)
+    name = unique_name()
+    kinesis.create_stream(StreamName=name, ShardCount=1)
+    wait_active(kinesis, name)
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    put = [str(rill_bin), "put", "--endpoint", signed.endpoint, "--stream", name]
+    ok = subprocess.run(put + ["--credentials", f"{AKID}:{SECRET}"], input="a\nb\n", capture_output=True, text=True,
+                        timeout=60, env=clean)
+    assert ok.returncode == 0, ok.stderr
+    tail = subprocess.run([str(rill_bin), "tail", "--endpoint", signed.endpoint, "--stream", name, "--from",
+                           "trim-horizon", "--max-records", "2"], capture_output=True, text=True, timeout=60,
+                          env={**clean, "AWS_ACCESS_KEY_ID": AKID, "AWS_SECRET_ACCESS_KEY": SECRET})
+    assert tail.returncode == 0, tail.stderr
+    assert tail.stdout.splitlines() == ["a", "b"]
+    refused = subprocess.run(put, input="c\n", capture_output=True, text=True, timeout=60, env=clean)
+    assert refused.returncode == 1
+    assert "IncompleteSignatureException" in refused.stderr, refused.stderr

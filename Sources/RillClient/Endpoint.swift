@@ -1,10 +1,10 @@
 /// Where the server listens, parsed once from `--endpoint` (`http://host[:port][/]`).
-struct Endpoint: Sendable, CustomStringConvertible {
-    let host: String
-    let port: Int
+public struct Endpoint: Sendable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
 
     /// Parses `http://host:port`; the scheme may be left out, `https` is refused (the bench speaks plain HTTP).
-    init?(_ text: String) {
+    public init?(_ text: String) {
         var rest = Substring(text)
         if rest.hasPrefix("http://") {
             rest = rest.dropFirst("http://".count)
@@ -41,7 +41,7 @@ struct Endpoint: Sendable, CustomStringConvertible {
 
     /// The Host header value: RFC 9110 §7.2 wants the port when it is not the scheme's default.
     /// Stored, not computed, because every request sends it.
-    private(set) var hostHeader = ""
+    public private(set) var hostHeader = ""
 
-    var description: String { "http://\(hostHeader)" }
+    public var description: String { "http://\(hostHeader)" }
 }

@@ -6,18 +6,18 @@ import NIOPosix
 ///
 /// The handler stamps the moment a request is written and the moment its response is complete on
 /// the event loop itself, so latencies do not include the hop back into Swift concurrency.
-struct HTTPConnection: Sendable {
-    let channel: Channel
-    let endpoint: Endpoint
+public struct HTTPConnection: Sendable {
+    public let channel: Channel
+    public let endpoint: Endpoint
 
     /// Responses larger than this are refused; a GetRecords reply of 10,000 × 1 MiB would be bigger,
     /// but Kinesis caps a GetRecords reply at 10 MiB of data (about 14 MiB of base64 JSON).
-    static let maxResponseBytes = 64 << 20
+    public static let maxResponseBytes = 64 << 20
 
     /// How long a request may wait for its response before the connection is given up.
-    static let requestTimeout = TimeAmount.seconds(30)
+    public static let requestTimeout = TimeAmount.seconds(30)
 
-    static func connect(to endpoint: Endpoint, on group: any EventLoopGroup) async throws -> HTTPConnection {
+    public static func connect(to endpoint: Endpoint, on group: any EventLoopGroup) async throws -> HTTPConnection {
         let channel = try await ClientBootstrap(group: group)
             // Small PutRecord requests must not wait for Nagle's algorithm.
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -39,7 +39,7 @@ struct HTTPConnection: Sendable {
     ///
     /// With `deadline`, the write is scheduled on the event loop at that instant, whose timers are
     /// far more punctual than a `Task.sleep`; open-loop runs depend on that.
-    func send(head: HTTPRequestHead, body: ByteBuffer, at deadline: NIODeadline? = nil) async throws -> HTTPReply {
+    public func send(head: HTTPRequestHead, body: ByteBuffer, at deadline: NIODeadline? = nil) async throws -> HTTPReply {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: HTTPReply.self)
         let request = PendingRequest(head: head, body: body, promise: promise)
@@ -63,29 +63,29 @@ struct HTTPConnection: Sendable {
         return try await promise.futureResult.get()
     }
 
-    func close() async {
+    public func close() async {
         // Already closed is fine: the bench is done with this connection either way.
         try? await channel.close()
     }
 }
 
 /// What came back for one request, with event-loop timestamps in `NIODeadline` uptime nanoseconds.
-struct HTTPReply: Sendable {
-    var status: HTTPResponseStatus
-    var body: ByteBuffer
+public struct HTTPReply: Sendable {
+    public var status: HTTPResponseStatus
+    public var body: ByteBuffer
     /// When the request was handed to the pipeline for writing.
-    var sentAt: UInt64
+    public var sentAt: UInt64
     /// When the last byte of the response had been decoded.
-    var receivedAt: UInt64
+    public var receivedAt: UInt64
 }
 
 /// Transport failures, as opposed to Kinesis errors, which arrive as responses.
-enum HTTPClientError: Error, CustomStringConvertible {
+public enum HTTPClientError: Error, CustomStringConvertible {
     case timedOut
     case connectionClosed
     case unexpectedResponse
 
-    var description: String {
+    public var description: String {
         switch self {
         case .timedOut: "request timed out"
         case .connectionClosed: "connection closed"
@@ -94,7 +94,7 @@ enum HTTPClientError: Error, CustomStringConvertible {
     }
 
     /// The key this failure is counted under in the error table.
-    static func code(of error: any Error) -> String {
+    public static func code(of error: any Error) -> String {
         if let error = error as? HTTPClientError { return "transport: \(error)" }
         if let error = error as? ChannelError { return "transport: \(error)" }
         return "transport: \(String(describing: error).prefix(60))"

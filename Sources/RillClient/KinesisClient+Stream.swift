@@ -4,7 +4,7 @@ import RillKinesis
 // MARK: - Control plane: the few calls around the measured phases
 
 extension KinesisClient {
-    func createStream(_ name: String, shards: Int) async throws {
+    public func createStream(_ name: String, shards: Int) async throws {
         _ = try await callChecked(.createStream) { writer in
             writer.key("StreamName")
             writer.string(name)
@@ -14,7 +14,7 @@ extension KinesisClient {
     }
 
     /// Polls DescribeStreamSummary until the stream is ACTIVE; gives up after `timeout`.
-    func waitUntilActive(_ name: String, timeout: Duration = .seconds(60)) async throws {
+    public func waitUntilActive(_ name: String, timeout: Duration = .seconds(60)) async throws {
         let clock = ContinuousClock()
         let giveUp = clock.now + timeout
         while clock.now < giveUp {
@@ -30,7 +30,7 @@ extension KinesisClient {
         throw BenchError("stream \(name) not ACTIVE after \(timeout)")
     }
 
-    func deleteStream(_ name: String) async throws {
+    public func deleteStream(_ name: String) async throws {
         _ = try await callChecked(.deleteStream) { writer in
             writer.key("StreamName")
             writer.string(name)
@@ -40,7 +40,7 @@ extension KinesisClient {
     }
 
     /// Every shard id of the stream, following NextToken (bounded: a stream has at most a few thousand shards).
-    func listShards(_ name: String) async throws -> [String] {
+    public func listShards(_ name: String) async throws -> [String] {
         var shards: [String] = []
         var nextToken: String? = nil
         for _ in 0..<1000 {
@@ -63,7 +63,7 @@ extension KinesisClient {
         throw BenchError("ListShards did not finish after 1000 pages")
     }
 
-    func trimHorizonIterator(stream: String, shard: String) async throws -> String {
+    public func trimHorizonIterator(stream: String, shard: String) async throws -> String {
         let reply = try await callChecked(.getShardIterator) { writer in
             writer.key("StreamName")
             writer.string(stream)

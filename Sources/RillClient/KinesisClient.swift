@@ -8,19 +8,19 @@ import RillModel
 /// Kinesis calls over one `HTTPConnection`: AWS JSON 1.1, `POST /` with `X-Amz-Target`.
 ///
 /// The request head per operation is built once; the hot loop only swaps in `Content-Length`.
-struct KinesisClient: Sendable {
-    private(set) var connection: HTTPConnection
+public struct KinesisClient: Sendable {
+    public private(set) var connection: HTTPConnection
     private let group: any EventLoopGroup
     /// The encoding this client's calls declare in `Content-Type`; the caller builds bodies to match.
-    let wire: WireProtocol
+    public let wire: WireProtocol
     /// Signs each call as an SDK does (the body's SHA-256 included); nil sends `unsigned`.
-    let signer: SigV4Signer?
+    public let signer: SigV4Signer?
 
     /// Without credentials the server does not verify signatures, but it reads the region from the credential scope.
-    static let unsigned =
+    public static let unsigned =
         "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
 
-    static func connect(
+    public static func connect(
         to endpoint: Endpoint, on group: any EventLoopGroup, wire: WireProtocol = .json, signer: SigV4Signer? = nil
     ) async throws -> KinesisClient {
         KinesisClient(
@@ -28,15 +28,15 @@ struct KinesisClient: Sendable {
     }
 
     /// Replaces a broken connection with a fresh one to the same endpoint.
-    mutating func reconnect() async throws {
+    public mutating func reconnect() async throws {
         await connection.close()
         connection = try await HTTPConnection.connect(to: connection.endpoint, on: group)
     }
 
-    func close() async { await connection.close() }
+    public func close() async { await connection.close() }
 
     /// Sends one call; Kinesis errors come back as a reply with a non-200 status, transport failures throw.
-    func call(
+    public func call(
         _ operation: KinesisOperation,
         body: ByteBuffer,
         at deadline: NIODeadline? = nil,
@@ -64,7 +64,7 @@ struct KinesisClient: Sendable {
 
     /// A control-plane call whose failure ends the run: returns the parsed reply or throws `BenchError`.
     /// Always JSON, whatever the client's protocol: only the measured calls change encoding.
-    func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
+    public func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
         var writer = JSONWriter()
         writer.beginObject()
         build(&writer)
@@ -80,16 +80,22 @@ struct KinesisClient: Sendable {
 
 /// Reading replies without Foundation: the byte-level `JSONParser` and a few typed field readers. A CBOR
 /// reply (a map head rather than `{`) is read through the server's own CBOR-to-JSON transcoder.
-enum KinesisReply {
+public enum KinesisReply {
     /// The reply body as JSON bytes.
-    static func jsonBytes(_ body: ByteBuffer) throws -> [UInt8] {
+    public static func jsonBytes(_ body: ByteBuffer) throws -> [UInt8] {
         let bytes = Array(body.readableBytesView)
-        guard GetRecordsCBORScan.isCBOR(body) else { return bytes }
+        guard isCBOR(body) else { return bytes }
         return try CBORToJSON.transcode(bytes)
     }
 
+    /// Whether a reply body is CBOR (a map head, 0xa0–0xbf) rather than JSON (`{`).
+    public static func isCBOR(_ body: ByteBuffer) -> Bool {
+        guard let first = body.readableBytesView.first else { return false }
+        return first >= 0xA0 && first <= 0xBF
+    }
+
     /// Parses a reply body that must be a JSON object.
-    static func object(_ body: ByteBuffer, operation: KinesisOperation) throws -> JSONObject {
+    public static func object(_ body: ByteBuffer, operation: KinesisOperation) throws -> JSONObject {
         // Calls with no output shape (CreateStream, DeleteStream) may answer with an empty body.
         if body.readableBytes == 0 { return JSONObject() }
         let value: JSONValue
@@ -105,7 +111,7 @@ enum KinesisReply {
     }
 
     /// The error code (`__type` without any `namespace#` prefix) and message of a non-200 reply.
-    static func error(in reply: HTTPReply) -> (code: String, message: String) {
+    public static func error(in reply: HTTPReply) -> (code: String, message: String) {
         let fallback = "HTTP \(reply.status.code)"
         guard let bytes = try? jsonBytes(reply.body), case .object(let object)? = try? JSONParser.parse(bytes) else {
             return (fallback, "")
@@ -116,28 +122,28 @@ enum KinesisReply {
         return (code.isEmpty ? fallback : code, message)
     }
 
-    static func string(_ object: JSONObject, _ key: String) -> String? {
+    public static func string(_ object: JSONObject, _ key: String) -> String? {
         guard case .string(let text)? = object[key] else { return nil }
         return text
     }
 
-    static func int(_ object: JSONObject, _ key: String) -> Int? {
+    public static func int(_ object: JSONObject, _ key: String) -> Int? {
         guard case .number(let text)? = object[key] else { return nil }
         return Int(text)
     }
 
-    static func array(_ object: JSONObject, _ key: String) -> [JSONValue]? {
+    public static func array(_ object: JSONObject, _ key: String) -> [JSONValue]? {
         guard case .array(let values)? = object[key] else { return nil }
         return values
     }
 
-    static func object(_ object: JSONObject, _ key: String) -> JSONObject? {
+    public static func object(_ object: JSONObject, _ key: String) -> JSONObject? {
         guard case .object(let value)? = object[key] else { return nil }
         return value
     }
 
     /// Bytes that padded base64 text of this length decodes to, without decoding it.
-    static func decodedLength(ofBase64 text: String) -> Int {
+    public static func decodedLength(ofBase64 text: String) -> Int {
         let utf8 = text.utf8
         let count = utf8.count
         guard count >= 4 else { return 0 }
@@ -153,7 +159,7 @@ enum KinesisReply {
 }
 
 /// A failure that ends the run, with a message for the operator.
-struct BenchError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct BenchError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
