@@ -34,7 +34,11 @@ extension Node {
         let position = try await startPosition(
             type: type, startingText: sequence, timestamp: timestamp, stream: stream, shard: shard, namespace: resolved,
             replica: { _, _ in replica })
-        return ShardSubscription(node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis())
+        // Last, so a call refused for any other reason holds nothing.
+        let lease = try subscriptionLeases.acquire(consumerARN: consumerARN, shard: shard.id.name)
+        return ShardSubscription(
+            node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis(),
+            lease: lease)
     }
 }
 
@@ -59,6 +63,8 @@ public struct ShardSubscription: Sendable {
     let replica: ShardReplica
     var position: LogPosition
     let startedMillis: Int64
+    /// Held while any copy of the subscription exists; the consumer and shard are free again once it is gone.
+    let lease: SubscriptionLease
     var lastEventMillis: Int64 = 0
     var finished = false
 
@@ -67,7 +73,11 @@ public struct ShardSubscription: Sendable {
     static let idleEventMillis: Int64 = 1_000
     static let pollInterval: Duration = .milliseconds(100)
 
-    init(node: Node, stream: StreamMetadata, shard: ShardMetadata, replica: ShardReplica, position: LogPosition, startedMillis: Int64) {
+    init(
+        node: Node, stream: StreamMetadata, shard: ShardMetadata, replica: ShardReplica, position: LogPosition,
+        startedMillis: Int64, lease: SubscriptionLease
+    ) {
+        self.lease = lease
         self.node = node
         self.stream = stream
         self.shard = shard
