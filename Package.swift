@@ -11,6 +11,8 @@ let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package
 let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metrics")
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let nioHTTP2: Target.Dependency = .product(name: "NIOHTTP2", package: "swift-nio-http2")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let package = Package(
     name: "rill",
@@ -25,6 +27,10 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
@@ -45,25 +51,36 @@ let package = Package(
             name: "RillNode",
             dependencies: ["RillModel", "RillKinesis", "RillStorage", "RillRaft", "RillTransport", "RillGossip", "RillMembership", log, metrics] + nio
         ),
+        // Server certificates and TLS contexts for the API port: a local CA for `rill up --tls`, PEM files otherwise.
+        .target(
+            name: "RillTLS",
+            dependencies: [
+                nioSSL, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "RillHTTP",
             dependencies: [
                 "RillModel", "RillKinesis", "RillNode", "RillTransport", log, metrics, prometheus,
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), nioHTTP2, nioSSL,
             ] + nio
         ),
         .target(
             name: "RillBench",
             dependencies: [
-                "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "RillModel", "RillKinesis", "RillTLS", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"), nioSSL,
             ] + nio
         ),
         .target(
             name: "RillChaosRunner",
             dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
+        .target(
+            name: "RillCLI",
+            dependencies: ["RillKinesis", "RillNode", "RillHTTP", "RillTLS", "RillBench", "RillChaosRunner", argumentParser, log, metrics, nioSSL] + nio
+        ),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
@@ -73,6 +90,7 @@ let package = Package(
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
         .testTarget(name: "RillGossipTests", dependencies: ["RillGossip", "RillModel"]),
         .testTarget(name: "RillChaosTests", dependencies: ["RillChaos"]),
+        .testTarget(name: "RillTLSTests", dependencies: ["RillTLS", nioSSL, .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "RillChaosRunnerTests", dependencies: ["RillChaosRunner", "RillChaos", "RillKinesis"]),
         .testTarget(
             name: "RillTransportTests",
@@ -86,7 +104,8 @@ let package = Package(
             name: "RillHTTPTests",
             dependencies: [
                 "RillHTTP", "RillNode", "RillKinesis", "RillCLI", "RillTestKit", inMemoryLogging, metricsTestKit,
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), nioHTTP2,
             ] + nio
         ),
     ],

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// What the API port answers while the node is still starting (looking for its cluster, replaying its
 /// logs): `/health` 200, `/ready` 503 with the reason, any Kinesis call 503 with a retriable error. So
@@ -9,13 +10,16 @@ import NIOPosix
 public enum StartingResponder {
     /// Serves on `host:port` until the surrounding task is cancelled; `reason` is read per request.
     public static func run(
-        host: String, port: Int, group: any EventLoopGroup, logger: Logger, reason: @escaping @Sendable () -> String
+        host: String, port: Int, group: any EventLoopGroup, logger: Logger, tls: NIOSSLContext? = nil,
+        reason: @escaping @Sendable () -> String
     ) async throws {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // HTTP/1.1 only (offered by ALPN too): an HTTP/2 client is refused until the node is up, and retries.
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(Handler(reason: reason))
                 }
