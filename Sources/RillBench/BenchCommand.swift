@@ -1,6 +1,7 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
+import RillTLS
 import RillKinesis
 
 /// `rill bench`: the load generator. Writes with PutRecords and PutRecord, then drains every shard
@@ -62,10 +63,13 @@ public struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also print the results as one JSON object on the last line of stdout.")
     var json = false
 
+    @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
+    var caBundle: String?
+
     public init() {}
 
     public func validate() throws {
-        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http://host:port[,http://host:port...]") }
+        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http[s]://host:port[,http[s]://host:port...]") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
         guard producers >= 1 else { throw ValidationError("--producers must be at least 1") }
         guard (1...500).contains(batch) else { throw ValidationError("--batch must be 1…500 (the PutRecords limit)") }
@@ -78,7 +82,11 @@ public struct BenchCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        guard let endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
+        guard var endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
+        if endpoints.contains(where: \.secure) {
+            let tls = try APITLS.clientContext(trusting: caBundle)
+            endpoints = endpoints.map { $0.withTLS(tls) }
+        }
         let settings = BenchSettings(
             endpoints: endpoints,
             producers: producers,

@@ -1,13 +1,23 @@
-/// Where the server listens, parsed once from `--endpoint` (`http://host[:port][/]`).
+import NIOSSL
+
+/// Where the server listens, parsed once from `--endpoint` (`http[s]://host[:port][/]`).
 struct Endpoint: Sendable, CustomStringConvertible {
     let host: String
     let port: Int
+    /// `https://`: connections go over TLS, checked against `tls` (see `withTLS`).
+    let secure: Bool
+    /// The client context for an `https` endpoint; nil until `withTLS` sets one.
+    private(set) var tls: NIOSSLContext?
 
-    /// Parses `http://host:port`; the scheme may be left out, `https` is refused (the bench speaks plain HTTP).
+    /// Parses `http://host:port` or `https://host:port`; the scheme may be left out (plain HTTP).
     init?(_ text: String) {
         var rest = Substring(text)
+        var secure = false
         if rest.hasPrefix("http://") {
             rest = rest.dropFirst("http://".count)
+        } else if rest.hasPrefix("https://") {
+            rest = rest.dropFirst("https://".count)
+            secure = true
         } else if rest.contains("://") {
             return nil
         }
@@ -28,20 +38,28 @@ struct Endpoint: Sendable, CustomStringConvertible {
             portPart = rest[rest.index(after: colon)...]
         }
         guard !hostPart.isEmpty else { return nil }
+        self.secure = secure
         host = String(hostPart)
         if let portPart {
             guard let port = Int(portPart), (1...65535).contains(port) else { return nil }
             self.port = port
         } else {
-            port = 80
+            port = secure ? 443 : 80
         }
         let name = host.contains(":") ? "[\(host)]" : host
-        hostHeader = port == 80 ? name : "\(name):\(port)"
+        hostHeader = port == (secure ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    /// The same endpoint with the client context its `https` connections use; plain endpoints ignore it.
+    func withTLS(_ context: NIOSSLContext?) -> Endpoint {
+        var endpoint = self
+        endpoint.tls = secure ? context : nil
+        return endpoint
     }
 
     /// The Host header value: RFC 9110 §7.2 wants the port when it is not the scheme's default.
     /// Stored, not computed, because every request sends it.
     private(set) var hostHeader = ""
 
-    var description: String { "http://\(hostHeader)" }
+    var description: String { "\(secure ? "https" : "http")://\(hostHeader)" }
 }

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// One keep-alive HTTP/1.1 connection with at most one request in flight at a time per caller.
 ///
@@ -25,6 +26,12 @@ struct HTTPConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    if endpoint.secure {
+                        guard let tls = endpoint.tls else { throw BenchError("\(endpoint) needs a TLS context") }
+                        // An IP literal is checked against the certificate's IP SANs; a name by SNI and DNS SANs.
+                        let name = endpoint.host.first?.isNumber == true || endpoint.host.contains(":") ? nil : endpoint.host
+                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try sync.addHTTPClientHandlers()
                     try sync.addHandler(NIOHTTPClientResponseAggregator(maxContentLength: maxResponseBytes))
                     try sync.addHandler(HTTPClientHandler())
