@@ -39,8 +39,17 @@ enum APIPipeline {
         return configuration
     }
 
-    /// Configures a freshly accepted connection; the future completes once its protocol is chosen.
+    /// Configures a freshly accepted API connection; the future completes once its protocol is chosen.
     static func configure(_ channel: any Channel, tls: NIOSSLContext?) throws -> EventLoopFuture<APIConnection> {
+        try configure(channel, tls: tls, http1: configureHTTP1, http2: configureHTTP2)
+    }
+
+    /// The protocol choice shared by the API and the starting responder: TLS with ALPN, or the preface sniffer;
+    /// then `http1` or `http2` finishes the pipeline on the event loop.
+    static func configure<Output: Sendable>(
+        _ channel: any Channel, tls: NIOSSLContext?, http1: @escaping (any Channel) throws -> Output,
+        http2: @escaping (any Channel) throws -> Output
+    ) throws -> EventLoopFuture<Output> {
         let sync = channel.pipeline.syncOperations
         if let tls {
             try sync.addHandler(NIOSSLServerHandler(context: tls))
@@ -51,11 +60,11 @@ enum APIPipeline {
         if tls == nil {
             try sync.addHandler(PrefaceSniffingHandler())
         }
-        let negotiation = NIOTypedApplicationProtocolNegotiationHandler<APIConnection> { result, channel in
+        let negotiation = NIOTypedApplicationProtocolNegotiationHandler<Output> { result, channel in
             channel.eventLoop.makeCompletedFuture {
                 switch result {
-                case .negotiated("h2"): try configureHTTP2(channel)
-                default: try configureHTTP1(channel)
+                case .negotiated("h2"): try http2(channel)
+                default: try http1(channel)
                 }
             }
         }
@@ -73,8 +82,9 @@ enum APIPipeline {
     }
 
     private static func configureHTTP2(_ channel: any Channel) throws -> APIConnection {
+        let closer = HTTP2ConnectionErrorCloser()
         let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
-            mode: .server, configuration: http2Configuration
+            mode: .server, streamDelegate: nil, frameDelegate: closer, configuration: http2Configuration
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 // Each stream is one request in HTTP/1 terms; headers are lower-cased and connection-specific ones
@@ -83,6 +93,7 @@ enum APIPipeline {
                 return try APIConnection.RequestChannel(wrappingChannelSynchronously: stream)
             }
         }
+        try channel.pipeline.syncOperations.addHandler(closer)
         return .http2(channel, streams)
     }
 }
