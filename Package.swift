@@ -70,7 +70,7 @@ let package = Package(
             name: "RillBench",
             dependencies: [
                 "RillModel", "RillKinesis", "RillTLS", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"), nioSSL,
+                .product(name: "Histogram", package: "hdrhistogram-swift"), nioSSL, nioHTTP2,
             ] + nio
         ),
         .target(

@@ -1,8 +1,8 @@
 import ArgumentParser
 import NIOCore
 import NIOPosix
-import RillTLS
 import RillKinesis
+import RillTLS
 
 /// `rill bench`: the load generator. Writes with PutRecords and PutRecord, then drains every shard
 /// with GetRecords, and reports throughput and latency percentiles per phase.
@@ -63,6 +63,9 @@ public struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also print the results as one JSON object on the last line of stdout.")
     var json = false
 
+    @Flag(help: "Speak HTTP/2: with prior knowledge (h2c) to http:// endpoints, by ALPN to https:// ones; one stream per call.")
+    var http2 = false
+
     @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
     var caBundle: String?
 
@@ -84,9 +87,10 @@ public struct BenchCommand: AsyncParsableCommand {
     public func run() async throws {
         guard var endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
         if endpoints.contains(where: \.secure) {
-            let tls = try APITLS.clientContext(trusting: caBundle)
+            let tls = try APITLS.clientContext(trusting: caBundle, protocols: http2 ? ["h2"] : ["http/1.1"])
             endpoints = endpoints.map { $0.withTLS(tls) }
         }
+        if http2 { endpoints = endpoints.map { $0.withHTTP2() } }
         let settings = BenchSettings(
             endpoints: endpoints,
             producers: producers,

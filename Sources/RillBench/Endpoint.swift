@@ -8,6 +8,8 @@ struct Endpoint: Sendable, CustomStringConvertible {
     let secure: Bool
     /// The client context for an `https` endpoint; nil until `withTLS` sets one.
     private(set) var tls: NIOSSLContext?
+    /// Speak HTTP/2 (`--http2`): with prior knowledge in cleartext, by ALPN over TLS.
+    private(set) var http2 = false
 
     /// Parses `http://host:port` or `https://host:port`; the scheme may be left out (plain HTTP).
     init?(_ text: String) {
@@ -48,6 +50,13 @@ struct Endpoint: Sendable, CustomStringConvertible {
         }
         let name = host.contains(":") ? "[\(host)]" : host
         hostHeader = port == (secure ? 443 : 80) ? name : "\(name):\(port)"
+    }
+
+    /// The same endpoint spoken to over HTTP/2.
+    func withHTTP2() -> Endpoint {
+        var endpoint = self
+        endpoint.http2 = true
+        return endpoint
     }
 
     /// The same endpoint with the client context its `https` connections use; plain endpoints ignore it.

@@ -1,6 +1,6 @@
-import NIOSSL
 import Foundation
 import NIOCore
+import NIOSSL
 
 /// What `rill bench` found about the stream it measures: how many copies each shard has, on which nodes and
 /// zones. A stream created at the wrong moment used to be unreplicated and twice as fast, so every figure
