@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import NIOCore
 import NIOPosix
@@ -69,6 +70,17 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
     var caBundle: String?
 
+    @Option(
+        help: """
+            AKID:SECRET to SigV4-sign every call with, for a cluster that checks signatures (--credentials-file). \
+            Defaults to AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both are set; otherwise calls carry an \
+            unsigned credential scope, which only a cluster without credentials accepts.
+            """)
+    var credentials: String?
+
+    @Option(help: "The region calls are signed for; it selects the stream namespace on the server.")
+    var region = "us-east-1"
+
     public init() {}
 
     public func validate() throws {
@@ -82,6 +94,19 @@ public struct BenchCommand: AsyncParsableCommand {
         if let rate, !(rate > 0 && rate <= 10_000_000) { throw ValidationError("--rate must be 0…10000000") }
         guard (1...64).contains(eventLoopThreads) else { throw ValidationError("--event-loop-threads must be 1…64") }
         if stream != nil && keep { throw ValidationError("--keep only applies to a stream the bench creates") }
+        if let credentials, SigV4Signer(credentials: credentials, region: region) == nil {
+            throw ValidationError("--credentials must be ACCESS_KEY_ID:SECRET")
+        }
+    }
+
+    /// `--credentials`, else the AWS environment variables, else none.
+    var signer: SigV4Signer? {
+        if let credentials { return SigV4Signer(credentials: credentials, region: region) }
+        let environment = ProcessInfo.processInfo.environment
+        guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
+            !key.isEmpty, !secret.isEmpty
+        else { return nil }
+        return SigV4Signer(accessKeyID: key, secret: secret, region: region)
     }
 
     public func run() async throws {
@@ -100,6 +125,7 @@ public struct BenchCommand: AsyncParsableCommand {
             recordCap: records,
             eventLoopThreads: eventLoopThreads,
             wire: wire.wire,
+            signer: signer,
             seed: UInt64.random(in: 1...UInt64.max)
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
@@ -124,7 +150,7 @@ public struct BenchCommand: AsyncParsableCommand {
 
     /// Sets up the stream, runs the chosen phases, and removes a stream it created even when a phase fails.
     private func runPhases(settings: BenchSettings, group: MultiThreadedEventLoopGroup) async throws -> Report {
-        let admin = try await KinesisClient.connect(to: settings.endpoint, on: group)
+        let admin = try await KinesisClient.connect(to: settings.endpoint, on: group, signer: settings.signer)
         let name = stream ?? "bench-" + String(UInt32.random(in: 0...UInt32.max), radix: 16)
         if stream == nil {
             Progress.writeStandardError("creating stream \(name) with \(shards) shards\n")
@@ -220,6 +246,8 @@ struct BenchSettings: Sendable {
     var eventLoopThreads: Int
     /// The encoding of the measured calls.
     var wire: WireProtocol
+    /// Signs every call when the cluster checks signatures.
+    var signer: SigV4Signer?
     /// Seeds record data and partition keys; fresh each run.
     var seed: UInt64
 }

@@ -1,7 +1,9 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import RillKinesis
+import RillModel
 
 /// Kinesis calls over one `HTTPConnection`: AWS JSON 1.1, `POST /` with `X-Amz-Target`.
 ///
@@ -11,15 +13,18 @@ struct KinesisClient: Sendable {
     private let group: any EventLoopGroup
     /// The encoding this client's calls declare in `Content-Type`; the caller builds bodies to match.
     let wire: WireProtocol
+    /// Signs each call as an SDK does (the body's SHA-256 included); nil sends `unsigned`.
+    let signer: SigV4Signer?
 
-    /// The server does not verify signatures, but it reads the region from the credential scope.
-    static let authorization =
+    /// Without credentials the server does not verify signatures, but it reads the region from the credential scope.
+    static let unsigned =
         "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
 
     static func connect(
-        to endpoint: Endpoint, on group: any EventLoopGroup, wire: WireProtocol = .json
+        to endpoint: Endpoint, on group: any EventLoopGroup, wire: WireProtocol = .json, signer: SigV4Signer? = nil
     ) async throws -> KinesisClient {
-        KinesisClient(connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group, wire: wire)
+        KinesisClient(
+            connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group, wire: wire, signer: signer)
     }
 
     /// Replaces a broken connection with a fresh one to the same endpoint.
@@ -42,7 +47,17 @@ struct KinesisClient: Sendable {
         head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
         head.headers.add(name: "Content-Type", value: (override ?? wire).contentType)
         head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
-        head.headers.add(name: "Authorization", value: Self.authorization)
+        if let signer {
+            // Hashing the body and the HMACs cost what they cost an SDK; they are part of what a signed run measures.
+            let signed = signer.sign(
+                headers: head.headers.map { ($0.name, $0.value) },
+                payloadHash: SigV4.hex(SHA256.hash(Array(buffer: body))),
+                nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+            head.headers.add(name: "X-Amz-Date", value: signed.amzDate)
+            head.headers.add(name: "Authorization", value: signed.authorization)
+        } else {
+            head.headers.add(name: "Authorization", value: Self.unsigned)
+        }
         head.headers.add(name: "Content-Length", value: String(body.readableBytes))
         return try await connection.send(head: head, body: body, at: deadline)
     }

@@ -21,7 +21,8 @@ struct ReadPhase: Sendable {
         guard !shards.isEmpty else { throw BenchError("stream \(stream) has no shards") }
         var readers: [(shard: String, client: KinesisClient, iterator: String)] = []
         for (position, shard) in shards.enumerated() {
-            let client = try await KinesisClient.connect(to: settings.endpoint(for: position), on: group, wire: settings.wire)
+            let client = try await KinesisClient.connect(
+                to: settings.endpoint(for: position), on: group, wire: settings.wire, signer: settings.signer)
             let iterator = try await client.trimHorizonIterator(stream: stream, shard: shard)
             readers.append((shard, client, iterator))
         }

@@ -153,8 +153,10 @@ extension SigV4Scope {
     /// The request's region: verified against the node's credentials when it has any (a bad or missing
     /// signature throws the Kinesis error), read from the credential scope otherwise.
     static func authenticatedRegion(_ head: HTTPRequestHead, _ body: [UInt8], backend: any APIBackend) throws(KinesisError) -> String? {
-        guard backend.verifiesSignatures else { return region(head.headers) }
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard backend.verifiesSignatures else {
+            return region(head.headers) ?? (parts.count > 1 ? presignedRegion(query: String(parts[1])) : nil)
+        }
         let request = SigV4Verifier.Request(
             method: head.method.rawValue, path: parts.first.map(String.init) ?? "/",
             query: parts.count > 1 ? String(parts[1]) : "", headers: head.headers.map { ($0.name, $0.value) }, body: body)
@@ -170,6 +172,14 @@ package enum SigV4Scope {
         else { return nil }
         let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
         let parts = scope.split(separator: "/")
+        guard parts.count >= 5, !parts[2].isEmpty else { return nil }
+        return String(parts[2])
+    }
+
+    /// The region of a presigned URL's `X-Amz-Credential` (`AKID%2F20240101%2Fus-west-2%2Fkinesis%2Faws4_request`).
+    package static func presignedRegion(query: String) -> String? {
+        guard let credential = SigV4.queryParameters(query)["X-Amz-Credential"] else { return nil }
+        let parts = credential.split(separator: "/")
         guard parts.count >= 5, !parts[2].isEmpty else { return nil }
         return String(parts[2])
     }

@@ -93,3 +93,87 @@ def test_aws_cli_signs_too(signed):
     bad = subprocess.run(["aws", "kinesis", "list-streams", "--endpoint-url", signed.endpoint, "--region", REGION,
                           "--output", "json"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode != 0 and "InvalidSignatureException" in bad.stderr
+
+
+def _signed_request(server, body, auth, headers=None):
+    """A PutRecord-shaped POST signed by one of botocore's own signers (header or query-string)."""
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
+        "X-Amz-Target": "Kinesis_20131202.ListStreams", "Content-Type": "application/x-amz-json-1.1", **(headers or {})})
+    auth(Credentials(AKID, SECRET)).add_auth(request)
+    return request
+
+
+def _send(url, body, headers):
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        k: v for k, v in headers.items() if k.lower() not in ("content-length",)})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, reply.headers, reply.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def test_presigned_url_is_served_and_tampering_is_refused(signed):
+    """A presigned URL (botocore's query-string signer, made without the body: UNSIGNED-PAYLOAD) works until it
+    is changed."""
+    from botocore.auth import S3SigV4QueryAuth
+    request = _signed_request(signed, None, lambda creds: S3SigV4QueryAuth(creds, "kinesis", REGION, expires=300))
+    assert "X-Amz-Signature=" in request.url and "Authorization" not in request.headers
+    status, _, body = _send(request.url, b"{}", dict(request.headers.items()))
+    assert status == 200, body
+    assert "StreamNames" in body.decode()
+    longer = request.url.replace("X-Amz-Expires=300", "X-Amz-Expires=3000")
+    status, headers, _ = _send(longer, b"{}", dict(request.headers.items()))
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidSignatureException")
+    unsigned = request.url.split("&X-Amz-Signature=")[0]
+    status, headers, _ = _send(unsigned, b"{}", dict(request.headers.items()))
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "IncompleteSignatureException")
+
+
+def test_content_sha256_is_checked_against_the_body(signed):
+    """x-amz-content-sha256 is signed as sent, so the server must check it against the bytes that arrived."""
+    import hashlib
+    from botocore.auth import SigV4Auth
+    body = b'{"Limit": 5}'
+    digest = hashlib.sha256(body).hexdigest()
+    request = _signed_request(signed, body, lambda creds: SigV4Auth(creds, "kinesis", REGION),
+                              headers={"X-Amz-Content-SHA256": digest})
+    status, _, reply = _send(request.url, body, dict(request.headers.items()))
+    assert status == 200, reply
+    # Same signature and header, different bytes: refused by the hash check, not served.
+    status, headers, reply = _send(request.url, b'{"Limit": 6}', dict(request.headers.items()))
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "InvalidSignatureException")
+    assert b"x-amz-content-sha256" in reply
+    # A signer that does not hash the body (payload signing off, as SDKs do over TLS) signs the literal.
+    request = _signed_request(signed, body, lambda creds: SigV4Auth(creds, "kinesis", REGION),
+                              headers={"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    status, _, reply = _send(request.url, body, dict(request.headers.items()))
+    assert status == 200, reply
+
+
+def test_curl_aws_sigv4_is_served(signed):
+    """curl's own SigV4 signer, a client that shares no code with botocore."""
+    out = subprocess.run(
+        ["curl", "-sS", "-X", "POST", signed.endpoint + "/", "--aws-sigv4", f"aws:amz:{REGION}:kinesis",
+         "--user", f"{AKID}:{SECRET}", "-H", "X-Amz-Target: Kinesis_20131202.ListStreams",
+         "-H", "Content-Type: application/x-amz-json-1.1", "-d", "{}", "-w", "\\n%{http_code}"],
+        capture_output=True, text=True, timeout=30)
+    body, _, status = out.stdout.rpartition("\n")
+    assert status == "200", out.stdout + out.stderr
+    assert "StreamNames" in body
+
+
+def test_bench_signs_its_calls(signed, rill_bin):
+    """`rill bench --credentials` loads a node that checks signatures; unsigned, the same run is refused."""
+    base = [str(rill_bin), "bench", "--endpoint", signed.endpoint, "--shards", "1", "--producers", "1",
+            "--batch", "10", "--records", "50", "--duration", "10", "--mode", "all"]
+    ok = subprocess.run(base + ["--credentials", f"{AKID}:{SECRET}"], capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "put-record" in ok.stdout and "read" in ok.stdout
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("AWS_")}
+    refused = subprocess.run(base, capture_output=True, text=True, timeout=120, env=env)
+    assert refused.returncode != 0
+    # The placeholder scope has no X-Amz-Date: AWS's answer to that is IncompleteSignatureException.
+    assert "IncompleteSignatureException" in refused.stderr, refused.stdout + refused.stderr

@@ -1,12 +1,15 @@
 import RillModel
 
 /// Verifies AWS Signature Version 4 on requests (KINESIS-SEMANTICS §1.5), when the node was given
-/// credentials. Pure: the caller passes the request's parts and the current time.
+/// credentials: in the `Authorization` header, or in the query string of a presigned URL. Pure: the caller
+/// passes the request's parts and the current time.
 public struct SigV4Verifier: Sendable {
     /// Secret keys by access key id.
     public let secrets: [String: String]
     /// How far X-Amz-Date may be from now.
     public static let allowedSkewMillis: Int64 = 15 * 60 * 1000
+    /// The longest a presigned URL may be valid, as on AWS: seven days.
+    public static let maxPresignedSeconds: Int64 = 604_800
 
     public init(secrets: [String: String]) { self.secrets = secrets }
 
@@ -46,133 +49,129 @@ public struct SigV4Verifier: Sendable {
         }
     }
 
+    /// What a request says it was signed with, from its header or its query string.
+    struct Claim {
+        var scope: SigV4.Scope
+        var signedHeaders: [String]
+        var signature: String
+        var amzDate: String
+        /// A presigned URL's `X-Amz-Expires`; nil for a signed header.
+        var expiresSeconds: Int64?
+        var canonicalQuery: String
+    }
+
     /// Checks the signature; returns the region of the credential scope.
     public func verify(_ request: Request, nowMillis: Int64) throws(KinesisError) -> String {
-        guard let authorization = request.header("authorization") else {
+        let claim: Claim
+        if let authorization = request.header("authorization") {
+            claim = try Self.headerClaim(authorization, request)
+        } else if let presigned = try Self.queryClaim(request) {
+            claim = presigned
+        } else {
             throw KinesisError(.missingAuthenticationToken, "Missing Authentication Token")
         }
-        guard authorization.hasPrefix("AWS4-HMAC-SHA256 ") else {
+        guard claim.scope.service == "kinesis", claim.amzDate.hasPrefix(claim.scope.date) else {
+            throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
+        }
+        guard let signedMillis = SigV4.parseAmzDate(claim.amzDate) else {
+            throw KinesisError(.incompleteSignature, "X-Amz-Date must be in the ISO 8601 basic format yyyyMMdd'T'HHmmss'Z'.")
+        }
+        if let expires = claim.expiresSeconds {
+            // A presigned URL is good from its date (give or take the clock skew) until its expiry.
+            if signedMillis - nowMillis > Self.allowedSkewMillis || nowMillis > signedMillis + expires * 1000 {
+                throw KinesisError(.invalidSignature, "Signature expired: \(claim.amzDate) plus X-Amz-Expires \(expires) seconds is past.")
+            }
+        } else if abs(nowMillis - signedMillis) > Self.allowedSkewMillis {
+            throw KinesisError(.invalidSignature, "Signature expired: \(claim.amzDate) is now earlier or later than the allowed 15 minutes.")
+        }
+        guard let secret = secrets[claim.scope.accessKeyID] else {
+            throw KinesisError(.unrecognizedClient, "The security token included in the request is invalid.")
+        }
+        for payloadHash in try Self.payloadHashes(request, presigned: claim.expiresSeconds != nil) {
+            let canonical = SigV4.canonicalRequest(
+                method: request.method, path: request.path, canonicalQuery: claim.canonicalQuery, headers: request.headers,
+                signedHeaders: claim.signedHeaders, payloadHash: payloadHash)
+            let expected = SigV4.signature(secret: secret, scope: claim.scope, amzDate: claim.amzDate, canonicalRequest: canonical)
+            if SigV4.constantTimeEqual(Array(expected.utf8), Array(claim.signature.lowercased().utf8)) {
+                return claim.scope.region
+            }
+        }
+        throw KinesisError(
+            .invalidSignature,
+            "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+                + "Access Key and signing method. Consult the service documentation for details.")
+    }
+
+    static func headerClaim(_ authorization: String, _ request: Request) throws(KinesisError) -> Claim {
+        guard authorization.hasPrefix(SigV4.algorithm + " ") else {
             throw KinesisError(.incompleteSignature, "Unsupported authorization scheme; use AWS4-HMAC-SHA256.")
         }
         var fields: [String: String] = [:]
-        for part in authorization.dropFirst("AWS4-HMAC-SHA256 ".count).split(separator: ",") {
+        for part in authorization.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
             let item = part.trimmingSpaces
             guard let equals = item.firstIndex(of: "=") else { continue }
             fields[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
-        guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
-            let signature = fields["Signature"]
+        guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"]
         else {
             throw KinesisError(
-                .incompleteSignature,
-                "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.")
+                .incompleteSignature, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.")
         }
         guard let amzDate = request.header("x-amz-date") else {
             throw KinesisError(.incompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
         }
-        let scope = credential.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard scope.count == 5, scope[3] == "kinesis", scope[4] == "aws4_request", amzDate.hasPrefix(scope[1]) else {
+        guard let scope = SigV4.Scope(credential: credential) else {
             throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
         }
-        guard let signedMillis = Self.parseAmzDate(amzDate) else {
-            throw KinesisError(.incompleteSignature, "X-Amz-Date must be in the ISO 8601 basic format yyyyMMdd'T'HHmmss'Z'.")
+        return Claim(
+            scope: scope, signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() }, signature: signature,
+            amzDate: amzDate, expiresSeconds: nil, canonicalQuery: SigV4.canonicalQuery(request.query))
+    }
+
+    /// The claim of a presigned URL, or nil when the query carries no `X-Amz-Algorithm`.
+    static func queryClaim(_ request: Request) throws(KinesisError) -> Claim? {
+        let parameters = SigV4.queryParameters(request.query)
+        guard let algorithm = parameters["X-Amz-Algorithm"] else { return nil }
+        guard algorithm == SigV4.algorithm else {
+            throw KinesisError(.incompleteSignature, "Unsupported X-Amz-Algorithm; use AWS4-HMAC-SHA256.")
         }
-        if abs(nowMillis - signedMillis) > Self.allowedSkewMillis {
-            throw KinesisError(.invalidSignature, "Signature expired: \(amzDate) is now earlier or later than the allowed 15 minutes.")
-        }
-        guard let secret = secrets[scope[0]] else {
-            throw KinesisError(.unrecognizedClient, "The security token included in the request is invalid.")
-        }
-        let names = signedHeaders.split(separator: ";").map { $0.lowercased() }
-        var canonicalHeaders = ""
-        for name in names {
-            let values = request.headers.filter { $0.name.lowercased() == name }.map { Self.canonicalValue($0.value) }
-            canonicalHeaders += name + ":" + values.joined(separator: ",") + "\n"
-        }
-        let payloadHash = request.header("x-amz-content-sha256") ?? Self.hex(SHA256.hash(request.body))
-        let canonicalRequest = [
-            request.method, request.path.isEmpty ? "/" : request.path, Self.canonicalQuery(request.query), canonicalHeaders,
-            names.joined(separator: ";"), payloadHash,
-        ].joined(separator: "\n")
-        let stringToSign = [
-            "AWS4-HMAC-SHA256", amzDate, scope[1...4].joined(separator: "/"), Self.hex(SHA256.hash(Array(canonicalRequest.utf8))),
-        ].joined(separator: "\n")
-        var key = SHA256.hmac(key: Array(("AWS4" + secret).utf8), message: Array(scope[1].utf8))
-        for part in [scope[2], scope[3], scope[4]] { key = SHA256.hmac(key: key, message: Array(part.utf8)) }
-        let expected = Self.hex(SHA256.hmac(key: key, message: Array(stringToSign.utf8)))
-        guard Self.constantTimeEqual(Array(expected.utf8), Array(signature.lowercased().utf8)) else {
+        guard let credential = parameters["X-Amz-Credential"], let signedHeaders = parameters["X-Amz-SignedHeaders"],
+            let signature = parameters["X-Amz-Signature"], let amzDate = parameters["X-Amz-Date"],
+            let expiresText = parameters["X-Amz-Expires"]
+        else {
             throw KinesisError(
-                .invalidSignature,
-                "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
-                    + "Access Key and signing method. Consult the service documentation for details.")
+                .incompleteSignature,
+                "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', "
+                    + "'X-Amz-SignedHeaders', 'X-Amz-Date', 'X-Amz-Expires'. Re-examine the query-string parameters.")
         }
-        return scope[2]
-    }
-
-    static func canonicalValue(_ value: String) -> String {
-        value.trimmingSpaces.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-    }
-
-    /// Query parameters sorted by name then value; SDKs send Kinesis calls without one.
-    static func canonicalQuery(_ query: String) -> String {
-        guard !query.isEmpty else { return "" }
-        let pairs = query.split(separator: "&").map { part -> (String, String) in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return (String(pieces[0]), pieces.count > 1 ? String(pieces[1]) : "")
+        guard let expires = Int64(expiresText), expires > 0, expires <= maxPresignedSeconds else {
+            throw KinesisError(.incompleteSignature, "X-Amz-Expires must be a number of seconds from 1 to 604800.")
         }
-        return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
+        guard let scope = SigV4.Scope(credential: credential) else {
+            throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
         }
-        return String(decoding: out, as: UTF8.self)
+        return Claim(
+            scope: scope, signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() }, signature: signature,
+            amzDate: amzDate, expiresSeconds: expires, canonicalQuery: SigV4.canonicalQuery(request.query, excluding: "X-Amz-Signature"))
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in 0..<a.count { difference |= a[i] ^ b[i] }
-        return difference == 0
-    }
-
-    /// `yyyyMMdd'T'HHmmss'Z'` to epoch milliseconds.
-    static func parseAmzDate(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 16, bytes[8] == UInt8(ascii: "T"), bytes[15] == UInt8(ascii: "Z") else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for i in range {
-                guard bytes[i] >= 0x30, bytes[i] <= 0x39 else { return nil }
-                value = value * 10 + Int(bytes[i] - 0x30)
-            }
-            return value
+    /// The payload hashes a valid signature may have used. `x-amz-content-sha256`, when sent, is signed as
+    /// given, and a hex digest in it must be the body's: the header alone proves nothing about the bytes that
+    /// arrived. A presigned URL may have been made without the body, as AWS's presigners do (`UNSIGNED-PAYLOAD`).
+    static func payloadHashes(_ request: Request, presigned: Bool) throws(KinesisError) -> [String] {
+        let bodyHash = { SigV4.hex(SHA256.hash(request.body)) }
+        guard let declared = request.header("x-amz-content-sha256")?.trimmingSpaces else {
+            return presigned ? [bodyHash(), SigV4.unsignedPayload] : [bodyHash()]
         }
-        guard let year = number(0..<4), let month = number(4..<6), let day = number(6..<8), let hour = number(9..<11),
-            let minute = number(11..<13), let second = number(13..<15), (1...12).contains(month), (1...31).contains(day)
-        else { return nil }
-        // Days from civil (Howard Hinnant).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146_097 + doe - 719_468
-        return Int64(((days * 24 + hour) * 60 + minute) * 60 + second) * 1000
-    }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        let scalars = Substring(self)
-        guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
-        let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) ?? first
-        return scalars[first...last]
+        if declared == SigV4.unsignedPayload { return [SigV4.unsignedPayload] }
+        guard SigV4.isHexDigest(String(declared)) else {
+            throw KinesisError(
+                .incompleteSignature, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the request body.")
+        }
+        let actual = bodyHash()
+        guard SigV4.constantTimeEqual(Array(declared.lowercased().utf8), Array(actual.utf8)) else {
+            throw KinesisError(.invalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+        }
+        return [String(declared)]
     }
 }

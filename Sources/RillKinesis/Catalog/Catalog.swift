@@ -17,6 +17,8 @@ public struct Catalog: Sendable, Equatable {
     public internal(set) var removedMembers: [UInt64] = []
     /// Shards placed so far; the next shard's placement ordinal, so leadership rotates over zones.
     public private(set) var placedShards: UInt64 = 0
+    /// Consumer groups by stream id, then by group name.
+    var consumerGroups: [String: [String: ConsumerGroup]] = [:]
     /// The index of the last applied entry: the catalog's version.
     public private(set) var appliedIndex: LogIndex = .zero
 
@@ -79,9 +81,10 @@ public struct Catalog: Sendable, Equatable {
                 tags: create.tags, encryptionKeyId: nil)
             return .success(())
         case .deleteStream(let namespace, let name):
-            guard streams[namespace]?.removeValue(forKey: name) != nil else {
+            guard let removed = streams[namespace]?.removeValue(forKey: name) else {
                 return .failure(.streamNotFound(name, account: namespace.account))
             }
+            consumerGroups[removed.id] = nil
             return .success(())
         case .addTags(let namespace, let name, let tags):
             return update(name, in: namespace) { stream in
@@ -179,6 +182,7 @@ public struct Catalog: Sendable, Equatable {
             if case .success = result {
                 streams[reshard.namespace]?[reshard.name] = stream
                 lastEpoch = reshard.epoch
+                syncConsumerGroups(of: stream, atMillis: reshard.millis)
             } else {
                 placedShards -= UInt64(placements.compactMap { $0 }.count)
             }
@@ -194,6 +198,11 @@ public struct Catalog: Sendable, Equatable {
             return finishMove(streamID: streamID, shard: shard)
         case .healUnplacedShards:
             return healUnplacedShards()
+        case .consumerGroup(let command):
+            return apply(command).flatMap { outcome in
+                guard case .refused(let refusal) = outcome else { return .success(()) }
+                return .failure(Self.error(refusal))
+            }
         }
     }
 

@@ -32,6 +32,8 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     /// members, each node then leading its own copy alone): the placement's preferred leader keeps its copy,
     /// and the group grows from it to the placed replicas as in a move.
     case healUnplacedShards
+    /// Consumer groups: create, delete, and every lease change (take, renew, release, checkpoint).
+    case consumerGroup(ConsumerGroupCommand)
 }
 
 /// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the

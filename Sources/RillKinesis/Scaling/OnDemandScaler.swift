@@ -1,0 +1,125 @@
+import RillModel
+
+/// The decisions that make an on-demand stream follow its traffic: split a shard that stays hot where its
+/// load is, merge neighbours that stay cold, within AWS's on-demand bounds. Pure: the controller feeds it the
+/// rates its leaders observed and the time, and executes what it returns.
+public struct OnDemandScaler: Sendable {
+    public struct Policy: Sendable, Equatable {
+        /// A shard's write capacity: 1,000 records/s and 1 MiB/s.
+        public var shardRecordsPerSecond: Double = 1_000
+        public var shardBytesPerSecond: Double = 1_048_576
+        /// Split when utilization (the larger of the two fractions) stays at or above this...
+        public var splitUtilization: Double = 0.75
+        /// ...for this long.
+        public var splitAfterMillis: Int64 = 30_000
+        /// Merge two neighbours when together they stay under this...
+        public var mergeUtilization: Double = 0.25
+        /// ...for this long.
+        public var mergeAfterMillis: Int64 = 15 * 60_000
+        /// No decision for a stream this soon after its last one: the new shards' rates need time to settle.
+        public var cooldownMillis: Int64 = 60_000
+        /// AWS's on-demand floor (a new on-demand stream has 4 shards) and a ceiling (200 MiB/s of writes).
+        public var minShards = 4
+        public var maxShards = 200
+
+        public init() {}
+    }
+
+    /// One open shard's observed writes over the controller's window.
+    public struct ShardTraffic: Sendable, Equatable {
+        public var shardID: String
+        public var range: HashRange
+        public var recordsPerSecond: Double
+        public var bytesPerSecond: Double
+        /// The median hash key of the records written in the window, when the leader sampled any.
+        public var medianHashKey: HashKey?
+
+        public init(shardID: String, range: HashRange, recordsPerSecond: Double, bytesPerSecond: Double, medianHashKey: HashKey?) {
+            self.shardID = shardID
+            self.range = range
+            self.recordsPerSecond = recordsPerSecond
+            self.bytesPerSecond = bytesPerSecond
+            self.medianHashKey = medianHashKey
+        }
+    }
+
+    public enum Decision: Sendable, Equatable {
+        /// Split `shardID` so the new upper child starts at `at`.
+        case split(shardID: String, at: HashKey, utilization: Double)
+        case merge(lower: String, upper: String, combinedUtilization: Double)
+    }
+
+    public var policy: Policy
+    /// When each shard was first seen hot (or cold) without a break since.
+    private var hotSince: [String: Int64] = [:]
+    private var coldSince: [String: Int64] = [:]
+    private var lastDecisionMillis: Int64?
+
+    public init(policy: Policy = Policy()) { self.policy = policy }
+
+    public func utilization(_ shard: ShardTraffic) -> Double {
+        max(shard.recordsPerSecond / policy.shardRecordsPerSecond, shard.bytesPerSecond / policy.shardBytesPerSecond)
+    }
+
+    /// What to do now, given every open shard of one stream (any order). Hot shards split first; a merge only
+    /// happens in a round without splits, one pair at a time.
+    public mutating func decide(_ shards: [ShardTraffic], atMillis now: Int64) -> [Decision] {
+        let shards = shards.sorted { $0.range.start < $1.range.start }
+        let present = Set(shards.map(\.shardID))
+        hotSince = hotSince.filter { present.contains($0.key) }
+        coldSince = coldSince.filter { present.contains($0.key) }
+        for shard in shards {
+            let load = utilization(shard)
+            if load >= policy.splitUtilization { hotSince[shard.shardID] = hotSince[shard.shardID] ?? now } else { hotSince[shard.shardID] = nil }
+            if load < policy.mergeUtilization {
+                coldSince[shard.shardID] = coldSince[shard.shardID] ?? now
+            } else {
+                coldSince[shard.shardID] = nil
+            }
+        }
+        if let last = lastDecisionMillis, now - last < policy.cooldownMillis { return [] }
+
+        var decisions: [Decision] = []
+        var count = shards.count
+        let hot = shards.filter { hotSince[$0.shardID].map { now - $0 >= policy.splitAfterMillis } ?? false }
+            .sorted { utilization($0) > utilization($1) }
+        for shard in hot where count < policy.maxShards {
+            guard let at = Self.splitPoint(shard) else { continue }
+            decisions.append(.split(shardID: shard.shardID, at: at, utilization: utilization(shard)))
+            count += 1
+        }
+        if decisions.isEmpty, count > policy.minShards {
+            var best: (ShardTraffic, ShardTraffic, Double)?
+            for (lower, upper) in zip(shards, shards.dropFirst()) where lower.range.end.rawValue &+ 1 == upper.range.start.rawValue {
+                let combined = utilization(lower) + utilization(upper)
+                guard combined < policy.mergeUtilization, let a = coldSince[lower.shardID], let b = coldSince[upper.shardID],
+                    now - max(a, b) >= policy.mergeAfterMillis
+                else { continue }
+                if best == nil || combined < best!.2 { best = (lower, upper, combined) }
+            }
+            if let (lower, upper, combined) = best {
+                decisions.append(.merge(lower: lower.shardID, upper: upper.shardID, combinedUtilization: combined))
+            }
+        }
+        if !decisions.isEmpty {
+            lastDecisionMillis = now
+            for decision in decisions {
+                switch decision {
+                case .split(let id, _, _): hotSince[id] = nil
+                case .merge(let lower, let upper, _): coldSince[lower] = nil; coldSince[upper] = nil
+                }
+            }
+        }
+        return decisions
+    }
+
+    /// Where the load is: the median hash key written, kept strictly inside the range (SplitShard needs the new
+    /// starting key above the shard's start); the middle of the range when nothing was sampled.
+    static func splitPoint(_ shard: ShardTraffic) -> HashKey? {
+        let start = shard.range.start.rawValue, end = shard.range.end.rawValue
+        guard end > start else { return nil }
+        let middle = start + (end - start) / 2 + 1
+        guard let median = shard.medianHashKey?.rawValue, median > start, median <= end else { return HashKey(middle) }
+        return HashKey(median)
+    }
+}

@@ -1,0 +1,83 @@
+import RillKinesis
+import RillModel
+import Testing
+
+@Suite struct OnDemandScalerTests {
+    /// Four equal shards, as a new on-demand stream has.
+    func stream(_ rates: [Double], bytes: Double = 0, medians: [HashKey?]? = nil) -> [OnDemandScaler.ShardTraffic] {
+        let ranges = HashRange.evenSplit(count: rates.count)
+        return rates.indices.map { i in
+            .init(
+                shardID: "shardId-\(i)", range: ranges[i], recordsPerSecond: rates[i], bytesPerSecond: bytes,
+                medianHashKey: medians?[i])
+        }
+    }
+
+    @Test("a shard hot for the whole window splits at the median key written; a spike does not")
+    func sustainedHeatSplits() {
+        var scaler = OnDemandScaler()
+        let ranges = HashRange.evenSplit(count: 4)
+        // The load sits in the first tenth of shard 1's range.
+        let hotKey = HashKey(ranges[1].start.rawValue + (ranges[1].end.rawValue - ranges[1].start.rawValue) / 10)
+        let hot = stream([100, 900, 100, 100], medians: [nil, hotKey, nil, nil])
+        #expect(scaler.decide(hot, atMillis: 0).isEmpty)
+        #expect(scaler.decide(stream([100, 100, 100, 100]), atMillis: 10_000).isEmpty, "the heat broke: the window restarts")
+        #expect(scaler.decide(hot, atMillis: 20_000).isEmpty)
+        #expect(scaler.decide(hot, atMillis: 49_000).isEmpty)
+        #expect(scaler.decide(hot, atMillis: 50_000) == [.split(shardID: "shardId-1", at: hotKey, utilization: 0.9)])
+        // Then a cool-down, whatever the traffic says.
+        #expect(scaler.decide(hot, atMillis: 100_000).isEmpty)
+    }
+
+    @Test("bytes count as much as records; a split key outside the range falls back to the middle")
+    func bytesAndMiddle() {
+        var scaler = OnDemandScaler()
+        let heavy = stream([10, 10, 10, 10], bytes: 900_000, medians: [HashKey(0), nil, nil, nil])
+        _ = scaler.decide(heavy, atMillis: 0)
+        let decisions = scaler.decide(heavy, atMillis: 30_000)
+        #expect(decisions.count == 4, "every shard is at 0.86 of its byte capacity")
+        let range = HashRange.evenSplit(count: 4)[0]
+        #expect(decisions.first { if case .split("shardId-0", _, _) = $0 { true } else { false } }
+            == .split(shardID: "shardId-0", at: HashKey(range.start.rawValue + (range.end.rawValue - range.start.rawValue) / 2 + 1), utilization: 900_000 / 1_048_576))
+    }
+
+    @Test("cold neighbours merge after a long quiet, one pair per round, never below four shards, never non-adjacent")
+    func coldMerges() {
+        var policy = OnDemandScaler.Policy()
+        policy.mergeAfterMillis = 60_000
+        var scaler = OnDemandScaler(policy: policy)
+        let six = stream([10, 10, 500, 10, 10, 10])
+        #expect(scaler.decide(six, atMillis: 0).isEmpty)
+        let decisions = scaler.decide(six, atMillis: 60_000)
+        #expect(decisions.count == 1)
+        guard case .merge(let lower, let upper, _) = decisions.first else {
+            Issue.record("expected a merge, got \(decisions)")
+            return
+        }
+        #expect([lower, upper] == ["shardId-0", "shardId-1"] || [lower, upper] == ["shardId-3", "shardId-4"] || [lower, upper] == ["shardId-4", "shardId-5"])
+        var floor = OnDemandScaler(policy: policy)
+        let four = stream([0, 0, 0, 0])
+        _ = floor.decide(four, atMillis: 0)
+        #expect(floor.decide(four, atMillis: 10 * 60_000).isEmpty, "four shards is the on-demand floor")
+        // Shards 0 and 2 are both cold but not neighbours (1 between is busy): no merge of them.
+        var gap = OnDemandScaler(policy: policy)
+        let split = stream([0, 600, 0, 600, 600])
+        _ = gap.decide(split, atMillis: 0)
+        #expect(gap.decide(split, atMillis: 120_000).isEmpty)
+    }
+
+    @Test("the shard ceiling caps splits")
+    func ceiling() {
+        var policy = OnDemandScaler.Policy()
+        policy.maxShards = 5
+        var scaler = OnDemandScaler(policy: policy)
+        let hot = stream([990, 980, 970, 960])
+        _ = scaler.decide(hot, atMillis: 0)
+        #expect(scaler.decide(hot, atMillis: 30_000) == [.split(shardID: "shardId-0", at: OnDemandScalerTests.middle(0), utilization: 0.99)])
+    }
+
+    static func middle(_ index: Int) -> HashKey {
+        let range = HashRange.evenSplit(count: 4)[index]
+        return HashKey(range.start.rawValue + (range.end.rawValue - range.start.rawValue) / 2 + 1)
+    }
+}
