@@ -12,6 +12,8 @@ let metrics: Target.Dependency = .product(name: "Metrics", package: "swift-metri
 let metricsTestKit: Target.Dependency = .product(name: "MetricsTestKit", package: "swift-metrics")
 let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swift-protobuf")
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
+let nioHTTP2: Target.Dependency = .product(name: "NIOHTTP2", package: "swift-nio-http2")
+let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
 
 let package = Package(
     name: "rill",
@@ -27,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
@@ -71,30 +77,44 @@ let package = Package(
             name: "RillRouter",
             dependencies: ["RillAPI", "RillCluster", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", log, metrics] + nio
         ),
+        // Server certificates and TLS contexts for the API port: a local CA for `rill up --tls`, PEM files otherwise.
+        .target(
+            name: "RillTLS",
+            dependencies: [
+                nioSSL, .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "RillHTTP",
             dependencies: [
                 "RillAPI", "RillModel", "RillKinesis", "RillNode", "RillTransport", log, metrics, prometheus,
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"), nioHTTP2, nioSSL,
             ] + nio
         ),
         // The Kinesis client of the CLI's tools (bench, put, tail, status): AWS JSON 1.1 over NIO HTTP/1.1, SigV4.
         .target(
             name: "RillClient",
-            dependencies: ["RillModel", "RillKinesis", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
+            dependencies: ["RillModel", "RillKinesis", "RillTLS", .product(name: "NIOHTTP1", package: "swift-nio"), nioSSL, nioHTTP2] + nio
         ),
         .target(
             name: "RillBench",
             dependencies: [
-                "RillClient", "RillModel", "RillKinesis", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                "RillClient", "RillModel", "RillKinesis", "RillTLS", argumentParser, .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"), nioSSL, nioHTTP2,
             ] + nio
         ),
         .target(
             name: "RillChaosRunner",
             dependencies: ["RillChaos", "RillKinesis", "RillModel", .product(name: "NIOHTTP1", package: "swift-nio")] + nio
         ),
-        .target(name: "RillCLI", dependencies: ["RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillBench", "RillChaosRunner", argumentParser, log, metrics] + nio),
+        .target(
+            name: "RillCLI",
+            dependencies: [
+                "RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillTLS", "RillBench",
+                "RillChaosRunner", argumentParser, log, metrics, nioSSL,
+            ] + nio
+        ),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
@@ -110,6 +130,7 @@ let package = Package(
         .testTarget(name: "RillSimulationTests", dependencies: ["RillTestKit", "RillRaft", "RillModel", "RillKinesis"]),
         .testTarget(name: "RillGossipTests", dependencies: ["RillGossip", "RillModel"]),
         .testTarget(name: "RillChaosTests", dependencies: ["RillChaos"]),
+        .testTarget(name: "RillTLSTests", dependencies: ["RillTLS", nioSSL, .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "RillChaosRunnerTests", dependencies: ["RillChaosRunner", "RillChaos", "RillKinesis"]),
         .testTarget(
             name: "RillTransportTests",
@@ -126,7 +147,8 @@ let package = Package(
             name: "RillHTTPTests",
             dependencies: [
                 "RillHTTP", "RillAPI", "RillNode", "RillKinesis", "RillCLI", "RillTestKit", inMemoryLogging, metricsTestKit,
-                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"), nioHTTP2,
             ] + nio
         ),
     ],

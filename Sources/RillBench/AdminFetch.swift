@@ -1,13 +1,19 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import RillClient
+import RillTLS
 
 /// One plain `GET` against a node's admin endpoints (`rill status`), over the bench's HTTP connection.
 public enum AdminFetch {
-    /// GETs `path` from `endpoint` (`http://host:port`); returns the status code and body.
-    public static func get(_ endpoint: String, path: String, on group: any EventLoopGroup) async throws -> (Int, [UInt8]) {
-        guard let target = Endpoint(endpoint) else { throw BenchError("not an http://host:port endpoint: \(endpoint)") }
+    /// GETs `path` from `endpoint` (`http://host:port`, or `https://` checked with `tls`); returns the status code
+    /// and body.
+    public static func get(
+        _ endpoint: String, path: String, on group: any EventLoopGroup, tls: NIOSSLContext? = nil
+    ) async throws -> (Int, [UInt8]) {
+        guard let parsed = Endpoint(endpoint) else { throw BenchError("not an http(s)://host:port endpoint: \(endpoint)") }
+        let target = parsed.withTLS(try tls ?? (parsed.secure ? APITLS.clientContext(trusting: nil) : nil))
         let connection = try await HTTPConnection.connect(to: target, on: group)
         defer { Task { await connection.close() } }
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RillClient
 import RillKinesis
+import RillTLS
 
 /// `rill bench`: the load generator. Writes with PutRecords and PutRecord, then drains every shard
 /// with GetRecords, and reports throughput and latency percentiles per phase.
@@ -64,6 +65,12 @@ public struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also print the results as one JSON object on the last line of stdout.")
     var json = false
 
+    @Flag(help: "Speak HTTP/2: with prior knowledge (h2c) to http:// endpoints, by ALPN to https:// ones; one stream per call.")
+    var http2 = false
+
+    @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
+    var caBundle: String?
+
     @Option(
         help: """
             AKID:SECRET to SigV4-sign every call with, for a cluster that checks signatures (--credentials-file). \
@@ -78,7 +85,7 @@ public struct BenchCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http://host:port[,http://host:port...]") }
+        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http[s]://host:port[,http[s]://host:port...]") }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
         guard producers >= 1 else { throw ValidationError("--producers must be at least 1") }
         guard (1...500).contains(batch) else { throw ValidationError("--batch must be 1…500 (the PutRecords limit)") }
@@ -104,7 +111,12 @@ public struct BenchCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
-        guard let endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
+        guard var endpoints = Self.endpoints(endpoint) else { throw ValidationError("bad --endpoint") }
+        if endpoints.contains(where: \.secure) {
+            let tls = try APITLS.clientContext(trusting: caBundle, protocols: http2 ? ["h2"] : ["http/1.1"])
+            endpoints = endpoints.map { $0.withTLS(tls) }
+        }
+        if http2 { endpoints = endpoints.map { $0.withHTTP2() } }
         let settings = BenchSettings(
             endpoints: endpoints,
             producers: producers,

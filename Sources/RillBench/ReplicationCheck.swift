@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOSSL
 import RillClient
 
 /// What `rill bench` found about the stream it measures: how many copies each shard has, on which nodes and
@@ -36,7 +37,8 @@ enum ReplicationCheck {
 
     /// nil when the endpoint has no admin status (not a Rill node or router).
     private static func once(stream: String, endpoint: Endpoint, group: any EventLoopGroup) async -> Replication? {
-        guard let first = await status("http://\(endpoint.hostHeader)", group: group) else { return nil }
+        let scheme = endpoint.secure ? "https://" : "http://"
+        guard let first = await status(scheme + endpoint.hostHeader, tls: endpoint.tls, group: group) else { return nil }
         let members = (first["members"] as? [[String: Any]] ?? []).filter { ($0["role"] as? String) == "node" }
         if members.isEmpty {
             return Replication(summary: "one node, no replicas (a one-node cluster)", replicated: false, voters: [:])
@@ -48,7 +50,7 @@ enum ReplicationCheck {
         var voters: [String: Set<[Int]>] = [:]
         var holders: [String: Int] = [:]
         for member in members {
-            guard let api = member["api"] as? String, let view = await status("http://" + api, group: group) else { continue }
+            guard let api = member["api"] as? String, let view = await status(scheme + api, tls: endpoint.tls, group: group) else { continue }
             for group in view["groups"] as? [[String: Any]] ?? [] where group["stream"] as? String == stream {
                 guard let shard = group["shardId"] as? String else { continue }
                 voters[shard, default: []].insert((group["voters"] as? [Int] ?? []).sorted())
@@ -82,8 +84,9 @@ enum ReplicationCheck {
         return Replication(summary: "NOT REPLICATED as placed: " + problems.joined(separator: "; "), replicated: false, voters: settled)
     }
 
-    private static func status(_ endpoint: String, group: any EventLoopGroup) async -> [String: Any]? {
-        guard let (code, body) = try? await AdminFetch.get(endpoint, path: "/admin/status", on: group), code == 200 else { return nil }
+    private static func status(_ endpoint: String, tls: NIOSSLContext?, group: any EventLoopGroup) async -> [String: Any]? {
+        guard let (code, body) = try? await AdminFetch.get(endpoint, path: "/admin/status", on: group, tls: tls), code == 200
+        else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }
 }

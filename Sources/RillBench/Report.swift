@@ -31,6 +31,7 @@ struct Report {
         lines.append(
             "rill bench  \(settings.endpoints.map(\.description).joined(separator: ","))  stream \(stream)  \(settings.recordBytes)-byte records  "
                 + "\(settings.producers) producers  batch \(settings.batch)  \(settings.wire == .cbor ? "CBOR" : "JSON")"
+                + "  \(settings.endpoint.http2 ? "HTTP/2" : "HTTP/1.1")"
         )
         lines.append("replication  \(replication.summary)")
         for phase in phases {
@@ -74,6 +75,8 @@ struct Report {
         writer.int(settings.batch)
         writer.key("protocol")
         writer.string(settings.wire == .cbor ? "cbor" : "json")
+        writer.key("http")
+        writer.string(settings.endpoint.http2 ? "2" : "1.1")
         writer.key("recordBytes")
         writer.int(settings.recordBytes)
         writer.key("eventLoopThreads")

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import RillAPI
 import RillHTTP
 import RillNode
@@ -10,10 +11,16 @@ struct HTTPListeners: Sendable {
     var apiHost: String
     var apiPort: Int
     var admin: (host: String, port: Int)?
+    /// HTTPS on both addresses when set (`--tls-cert`, `--tls-key`).
+    var tls: NIOSSLContext?
+    /// What a router trusts in nodes' certificates when it relays SubscribeToShard (`--tls-ca`).
+    var relayTLS: NIOSSLContext?
 
-    init(api: String, admin: String?) throws {
+    init(api: String, admin: String?, tls: NIOSSLContext? = nil, relayTLS: NIOSSLContext? = nil) throws {
         (apiHost, apiPort) = try Endpoint.parse(api, flag: "--api")
         self.admin = try admin.map { try Endpoint.parse($0, flag: "--admin") }
+        self.tls = tls
+        self.relayTLS = relayTLS
     }
 
     /// Answers as a starting process (`/health` 200, `/ready` and calls 503) on every address until cancelled.
@@ -22,7 +29,8 @@ struct HTTPListeners: Sendable {
             for (host, port) in [(apiHost, apiPort)] + (admin.map { [$0] } ?? []) {
                 tasks.addTask {
                     do {
-                        try await StartingResponder.run(host: host, port: port, group: group, logger: logger, reason: reason)
+                        try await StartingResponder.run(
+                            host: host, port: port, group: group, logger: logger, tls: tls, reason: reason)
                     } catch {
                         logger.debug("no starting responder", metadata: ["error": "\(error)"])
                     }
@@ -38,13 +46,13 @@ struct HTTPListeners: Sendable {
     ) async throws {
         let api = APIServer(
             backend: backend, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory,
-            endpoints: admin == nil ? .all : .apiBesideAdmin)
+            endpoints: admin == nil ? .all : .apiBesideAdmin, tls: tls, relayTLS: relayTLS)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await api.run(host: apiHost, port: apiPort, group: group, onBound: onBound) }
             if let admin {
                 let server = APIServer(
                     backend: backend, logger: logger, metricsEndpoint: metricsEndpoint,
-                    metricsFactory: metricsEndpoint.factory, endpoints: .admin)
+                    metricsFactory: metricsEndpoint.factory, endpoints: .admin, tls: tls, relayTLS: relayTLS)
                 tasks.addTask { try await server.run(host: admin.host, port: admin.port, group: group) }
             }
             // Either listener failing (its address taken) stops the other, and the process with it.

@@ -59,6 +59,8 @@ struct NodeCommand: AsyncParsableCommand {
 
     @OptionGroup var gossip: GossipOptions
 
+    @OptionGroup var tls: TLSOptions
+
     func validate() throws {
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
@@ -69,7 +71,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"])
-        let listeners = try HTTPListeners(api: api, admin: admin)
+        let listeners = try HTTPListeners(api: api, admin: admin, tls: try tls.serverContext())
         var configuration = NodeConfiguration(
             id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
             defaultRegion: common.region, storageThreads: common.storageThreads, segmentBytes: segmentBytes,

@@ -2,11 +2,13 @@ import ArgumentParser
 import Logging
 import Metrics
 import NIOPosix
+import NIOSSL
 import RillCluster
 import RillHTTP
 import RillModel
 import RillNode
 import RillRouter
+import RillTLS
 
 /// `rill router`: a stateless Kinesis endpoint in front of the nodes.
 struct RouterCommand: AsyncParsableCommand {
@@ -51,6 +53,13 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var gossip: GossipOptions
 
+    @OptionGroup var tls: TLSOptions
+
+    @Option(
+        name: .customLong("tls-ca"),
+        help: "PEM CA certificates the nodes' API certificates are checked against; given it, SubscribeToShard is relayed to nodes over HTTPS.")
+    var tlsCA: String?
+
     /// Node ids are small; a random router id from here up cannot meet one.
     static let firstRandomID: UInt64 = 1 << 32
 
@@ -65,7 +74,13 @@ struct RouterCommand: AsyncParsableCommand {
         let logger = LogOptions.bootstrap(
             level: logLevel, format: logFormat, label: "rill.router",
             metadata: ["rill.router": "\(id)", "rill.role": "router", "rill.az": "\(az)"])
-        let listeners = try HTTPListeners(api: api, admin: admin)
+        let relayTLS: NIOSSLContext?
+        do {
+            relayTLS = try tlsCA.map { try APITLS.clientContext(trusting: $0) }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let listeners = try HTTPListeners(api: api, admin: admin, tls: try tls.serverContext(), relayTLS: relayTLS)
         let peerAddress = peer ?? "\(listeners.apiHost):\(listeners.apiPort + 100)"
         let (peerHost, peerPort) = try Endpoint.parse(peerAddress, flag: "--peer")
         let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import NIOPosix
+import NIOSSL
 import RillBench
+import RillTLS
 
 /// `rill status`: the cluster as its nodes see it — members, and every shard's leader, replicas and lag —
 /// from each node's `GET /admin/status`.
@@ -15,6 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object (every node's /admin/status, by node id) instead of tables.")
     var json = false
 
+    @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
+    var caBundle: String?
+
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
@@ -27,7 +32,9 @@ struct StatusCommand: AsyncParsableCommand {
     }
 
     private func report(group: MultiThreadedEventLoopGroup) async throws {
-        let first = try await Self.status(of: endpoint, group: group)
+        let secure = endpoint.hasPrefix("https://")
+        let tls = secure ? try APITLS.clientContext(trusting: caBundle) : nil
+        let first = try await Self.status(of: endpoint, group: group, tls: tls)
         var views: [Int: [String: Any]] = [:]
         var members: [[String: Any]] = first["members"] as? [[String: Any]] ?? []
         if members.isEmpty {
@@ -35,8 +42,8 @@ struct StatusCommand: AsyncParsableCommand {
         }
         for member in members {
             guard let id = member["id"] as? Int else { continue }
-            let api = (member["api"] as? String).map { $0.hasPrefix("http") ? $0 : "http://" + $0 } ?? endpoint
-            views[id] = try? await Self.status(of: api, group: group)
+            let api = (member["api"] as? String).map { $0.hasPrefix("http") ? $0 : (secure ? "https://" : "http://") + $0 } ?? endpoint
+            views[id] = try? await Self.status(of: api, group: group, tls: tls)
         }
         if json {
             let combined = Dictionary(uniqueKeysWithValues: views.map { (String($0.key), $0.value as Any) })
@@ -86,8 +93,8 @@ struct StatusCommand: AsyncParsableCommand {
         return problems
     }
 
-    static func status(of endpoint: String, group: MultiThreadedEventLoopGroup) async throws -> [String: Any] {
-        let (code, body) = try await AdminFetch.get(endpoint, path: "/admin/status", on: group)
+    static func status(of endpoint: String, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil) async throws -> [String: Any] {
+        let (code, body) = try await AdminFetch.get(endpoint, path: "/admin/status", on: group, tls: tls)
         guard code == 200, let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw ValidationError("\(endpoint)/admin/status answered \(code)")
         }

@@ -3,7 +3,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RillBench
+import RillTLS
 import Synchronization
 
 #if canImport(Glibc)
@@ -34,6 +36,10 @@ struct UpCommand: AsyncParsableCommand {
         help: "Start every node and the router with --fault-injection, for rill chaos --endpoint. Never in production.")
     var faultInjection = false
 
+    @Flag(
+        help: "Serve HTTPS (HTTP/1.1 and HTTP/2) on every port, with a local CA and server certificate made under DATA_DIR/tls (kept across restarts); clients trust DATA_DIR/tls/ca.pem.")
+    var tls = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -50,6 +56,17 @@ struct UpCommand: AsyncParsableCommand {
         let peers = (0..<nodes).map { "127.0.0.1:\(peerBase + firstNode + $0)" }
         let apis = (0..<nodes).map { port + firstNode + $0 }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        let certificates = tls ? LocalTLSDirectory(path: dataDir + "/tls") : nil
+        var serverTLS: [String] = []
+        var probeTLS: NIOSSLContext?
+        if let certificates {
+            // Every process here listens on 127.0.0.1; the names cover clients that say localhost or ::1.
+            let outcome = try certificates.prepare(hosts: ["127.0.0.1", "localhost", "::1"])
+            logger.info("TLS certificates ready", metadata: ["directory": "\(certificates.path)", "outcome": "\(outcome)"])
+            serverTLS = ["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey]
+            probeTLS = try APITLS.clientContext(trusting: certificates.caCertificate)
+        }
+        let scheme = tls ? "https" : "http"
         var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
@@ -57,7 +74,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--api", "127.0.0.1:\(apis[index])",
             ]
             if router { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
-            arguments += common.forwardedArguments
+            arguments += common.forwardedArguments + serverTLS
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
@@ -68,19 +85,25 @@ struct UpCommand: AsyncParsableCommand {
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
             if let file = common.credentialsFile { arguments += ["--credentials-file", file] }
+            if let certificates { arguments += serverTLS + ["--tls-ca", certificates.caCertificate] }
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("router", try Self.spawn(arguments)))
         }
         let probes = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ready = Task {
-            for api in apis { await HTTPProbe.waitReady(port: api, group: probes) }
-            if router { await HTTPProbe.waitReady(port: port, group: probes) }
+            for api in apis { await HTTPProbe.waitReady(port: api, group: probes, tls: probeTLS) }
+            if router { await HTTPProbe.waitReady(port: port, group: probes, tls: probeTLS) }
             let zoneList = (0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")
             print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\(zoneList))\(router ? " and a router" : "")")
-            print("  Kinesis endpoint  http://127.0.0.1:\(port)\(router ? "   (the router; every node also serves every call)" : "")")
-            if router { print("  nodes             \(apis.map { "http://127.0.0.1:\($0)" }.joined(separator: "  "))") }
-            print("  metrics           http://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))")
-            print("  cluster status    rill status --endpoint http://127.0.0.1:\(port)")
+            print("  Kinesis endpoint  \(scheme)://127.0.0.1:\(port)\(router ? "   (the router; every node also serves every call)" : "")")
+            if router { print("  nodes             \(apis.map { "\(scheme)://127.0.0.1:\($0)" }.joined(separator: "  "))") }
+            print("  metrics           \(scheme)://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))")
+            if let certificates {
+                print("  CA for clients    \(certificates.caCertificate)   (aws --ca-bundle, boto3 verify=, curl --cacert)")
+                print("  cluster status    rill status --endpoint https://127.0.0.1:\(port) --ca-bundle \(certificates.caCertificate)")
+            } else {
+                print("  cluster status    rill status --endpoint http://127.0.0.1:\(port)")
+            }
             print("  data              \(dataDir)/node-1 … node-\(nodes)")
             print("press Ctrl-C to stop")
             // Stdout is block-buffered when it is a pipe or a file; whoever waits for the banner should see it.
@@ -142,9 +165,10 @@ extension CommonOptions {
 
 /// Polls a local `/ready` until it answers 200.
 enum HTTPProbe {
-    static func waitReady(port: Int, group: any EventLoopGroup) async {
+    static func waitReady(port: Int, group: any EventLoopGroup, tls: NIOSSLContext? = nil) async {
+        let endpoint = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)"
         while !Task.isCancelled {
-            if let (status, _) = try? await AdminFetch.get("http://127.0.0.1:\(port)", path: "/ready", on: group), status == 200 {
+            if let (status, _) = try? await AdminFetch.get(endpoint, path: "/ready", on: group, tls: tls), status == 200 {
                 return
             }
             try? await Task.sleep(for: .milliseconds(200))

@@ -1,15 +1,20 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import RillAPI
 import RillKinesis
 import RillNode
 
-/// Serves SubscribeToShard over HTTP/1.1: errors found before streaming are ordinary error replies;
-/// after that, event-stream messages go out as chunks, each flushed as it is produced.
+/// Serves SubscribeToShard: errors found before streaming are ordinary error replies; after that, event-stream
+/// messages go out as HTTP/1.1 chunks or HTTP/2 DATA frames, each flushed as it is produced. Each write waits
+/// while the channel is not writable — a slow HTTP/1.1 reader's full socket, or an HTTP/2 stream whose flow-control
+/// window the client keeps closed — so a subscription holds at most one event it could not send yet.
 struct EventStreamResponder {
     let backend: any APIBackend
     let logger: Logger
+    /// What the router trusts in a node's certificate when it relays; nil relays in cleartext.
+    var relayTLS: NIOSSLContext? = nil
 
     func stream(
         _ head: HTTPRequestHead, _ body: ByteBuffer, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
@@ -31,7 +36,7 @@ struct EventStreamResponder {
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
             let request = APIRequest(operation: .subscribeToShard, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID)
             if let node = try await backend.subscriptionRelay(request) {
-                try await SubscriptionRelay.relay(head, body, to: node, outbound: outbound, logger: logger)
+                try await SubscriptionRelay.relay(head, body, to: node, tls: relayTLS, outbound: outbound, logger: logger)
                 return
             }
             subscription = try await backend.subscribe(request)

@@ -1,17 +1,21 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import RillAPI
 import RillKinesis
 import RillNode
 
-/// Serves the requests of one keep-alive connection in order.
+/// Serves the requests of one keep-alive HTTP/1.1 connection in order, or the one request of an HTTP/2 stream
+/// (whose parts arrive in the same HTTP/1 shape, `HTTP2FramePayloadToHTTP1ServerCodec`).
 struct HTTPConnection {
     let backend: any APIBackend
     let logger: Logger
     let metrics: APIMetrics
     let metricsEndpoint: MetricsEndpoint?
     let endpoints: HTTPEndpoints
+    /// What the router's SubscribeToShard relay trusts in nodes' certificates; nil relays in cleartext.
+    var relayTLS: NIOSSLContext? = nil
 
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         do {
@@ -50,9 +54,9 @@ struct HTTPConnection {
                             requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
                         {
                             try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                                try await EventStreamResponder(backend: backend, logger: logger).stream(requestHead, body, to: outbound)
+                                try await EventStreamResponder(backend: backend, logger: logger, relayTLS: relayTLS).stream(requestHead, body, to: outbound)
                             }
-                            if !requestHead.isKeepAlive {
+                            if !Self.keepsAlive(requestHead) {
                                 outbound.finish()
                                 closing = true
                             }
@@ -71,8 +75,8 @@ struct HTTPConnection {
                                 await dispatcher.respond(to: requestHead, body: body)
                             }
                         }
-                        try await write(reply, keepAlive: requestHead.isKeepAlive, to: outbound)
-                        if !requestHead.isKeepAlive {
+                        try await write(reply, keepAlive: Self.keepsAlive(requestHead), to: outbound)
+                        if !Self.keepsAlive(requestHead) {
                             outbound.finish()
                             closing = true
                         }
@@ -83,6 +87,12 @@ struct HTTPConnection {
             // A client that vanishes mid-request is routine; nothing it sent was acted on.
             logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// Whether the connection stays open after this request. An HTTP/2 stream carries one request and ends with its
+    /// reply, and HTTP/2 has no `Connection` header (NIO's `isKeepAlive` reads 2.0 as not keep-alive).
+    static func keepsAlive(_ head: HTTPRequestHead) -> Bool {
+        head.version.major >= 2 || head.isKeepAlive
     }
 
     /// Whether a request is one small PutRecord, which mostly waits for its commit and may be served on the

@@ -1,23 +1,44 @@
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
 
 /// What the API port answers while the node is still starting (looking for its cluster, replaying its
-/// logs): `/health` 200, `/ready` 503 with the reason, any Kinesis call 503 with a retriable error. So
-/// orchestrators see a live process that is not ready yet, rather than a refused port.
+/// logs): `/health` 200, `/ready` 503 with the reason, any Kinesis call 503 with a retriable error, over
+/// HTTP/1.1 or HTTP/2 and TLS as the API itself. So orchestrators see a live process that is not ready yet,
+/// rather than a refused port.
 public enum StartingResponder {
     /// Serves on `host:port` until the surrounding task is cancelled; `reason` is read per request.
     public static func run(
-        host: String, port: Int, group: any EventLoopGroup, logger: Logger, reason: @escaping @Sendable () -> String
+        host: String, port: Int, group: any EventLoopGroup, logger: Logger, tls: NIOSSLContext? = nil,
+        reason: @escaping @Sendable () -> String
     ) async throws {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
+                // The API's protocol choice, so an HTTP/2 client (h2c or ALPN) gets the same answers as HTTP/1.1.
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(Handler(reason: reason))
+                    _ = try APIPipeline.configure(
+                        channel, tls: tls,
+                        http1: { channel in
+                            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                            try channel.pipeline.syncOperations.addHandler(Handler(reason: reason))
+                        },
+                        http2: { channel in
+                            let configuration = APIPipeline.http2Configuration
+                            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                                mode: .server, connectionConfiguration: configuration.connection,
+                                streamConfiguration: configuration.stream
+                            ) { stream in
+                                stream.eventLoop.makeCompletedFuture {
+                                    try stream.pipeline.syncOperations.addHandlers(
+                                        HTTP2FramePayloadToHTTP1ServerCodec(), Handler(reason: reason))
+                                }
+                            }
+                        })
                 }
             }
             .bind(host: host, port: port)

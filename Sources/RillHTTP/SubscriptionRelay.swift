@@ -2,14 +2,16 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import RillKinesis
 
-/// Relays one SubscribeToShard call from a router to the node that serves it: the client's request goes on
+/// Relays one SubscribeToShard call from a router to the node that serves it, over HTTP/1.1 (TLS when the router
+/// is given the nodes' CA): the client's request goes on
 /// unchanged (its Host and signature headers too, so a node that checks signatures accepts it), and the
 /// node's event stream comes back part by part as it is produced, until the node ends it.
 enum SubscriptionRelay {
     static func relay(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, to address: String,
+        _ head: HTTPRequestHead, _ body: ByteBuffer, to address: String, tls: NIOSSLContext?,
         outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, logger: Logger
     ) async throws {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
@@ -23,6 +25,12 @@ enum SubscriptionRelay {
                 .connectTimeout(.seconds(2))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            // Verified against the trusted CA; a node's address is an IP literal, checked against
+                            // the certificate's IP SANs when no name is given.
+                            let name = host.first?.isNumber == true || host.contains(":") ? nil : host
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                        }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                     }

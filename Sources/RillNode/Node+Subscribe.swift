@@ -20,7 +20,11 @@ extension Node: SubscriptionSource {
         let position = try await services.records.startPosition(
             type: start.type, startingText: start.sequence, timestamp: start.timestamp, stream: stream, shard: shard,
             namespace: namespace, replica: { _, _ in readable })
-        return ShardSubscription(node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis())
+        // Last, so a call refused for any other reason holds nothing.
+        let lease = try subscriptionLeases.acquire(consumerARN: start.consumerARN, shard: shard.id.name)
+        return ShardSubscription(
+            node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis(),
+            lease: lease)
     }
 
     /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by

@@ -40,6 +40,8 @@ public final class Node: Sendable {
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// The placement audit's last two findings (`auditPlacement`).
     let placementAudit = NIOLockedValueBox(PlacementAuditState())
+    /// The consumer and shard pairs with a SubscribeToShard under way here: one at a time each.
+    let subscriptionLeases = SubscriptionLeases()
     /// Signals that the catalog changed, so the replica set follows it.
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>

@@ -12,6 +12,8 @@ public struct ShardSubscription: EventSubscription {
     let replica: ShardReplica
     var position: LogPosition
     let startedMillis: Int64
+    /// Held while any copy of the subscription exists; the consumer and shard are free again once it is gone.
+    let lease: SubscriptionLease
     var lastEventMillis: Int64 = 0
     var finished = false
 
@@ -20,7 +22,11 @@ public struct ShardSubscription: EventSubscription {
     static let idleEventMillis: Int64 = 1_000
     static let pollInterval: Duration = .milliseconds(100)
 
-    init(node: Node, stream: StreamMetadata, shard: ShardMetadata, replica: ShardReplica, position: LogPosition, startedMillis: Int64) {
+    init(
+        node: Node, stream: StreamMetadata, shard: ShardMetadata, replica: ShardReplica, position: LogPosition, startedMillis: Int64,
+        lease: SubscriptionLease
+    ) {
+        self.lease = lease
         self.node = node
         self.stream = stream
         self.shard = shard

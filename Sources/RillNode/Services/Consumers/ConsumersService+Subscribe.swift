@@ -32,7 +32,7 @@ extension ConsumersService {
             throw KinesisError.shardNotFound(shardText, stream: stream.name, account: resolved.account)
         }
         return try await subscriptions.subscribe(
-            stream: stream, shard: shard, from: SubscriptionStart(type: type, sequence: sequence, timestamp: timestamp),
+            stream: stream, shard: shard, from: SubscriptionStart(consumerARN: consumerARN, type: type, sequence: sequence, timestamp: timestamp),
             namespace: resolved)
     }
 }

@@ -14,6 +14,8 @@ struct ConsumersService: CatalogService {
 
 /// Where a SubscribeToShard starts, as its StartingPosition says.
 struct SubscriptionStart: Sendable {
+    /// One subscription per consumer and shard at a time (`SubscriptionLeases`).
+    var consumerARN: String
     var type: ShardIteratorType
     var sequence: String?
     var timestamp: Int64?
