@@ -21,8 +21,13 @@ public struct APIRequest: Sendable {
     public var bodyEncoding: WireProtocol
 
     public init(
-        operation: KinesisOperation, body: [UInt8], signedRegion: String?, requestID: String, forwarded: Bool = false,
-        replyProtocol: WireProtocol = .json, bodyEncoding: WireProtocol = .json
+        operation: KinesisOperation,
+        body: [UInt8],
+        signedRegion: String?,
+        requestID: String,
+        forwarded: Bool = false,
+        replyProtocol: WireProtocol = .json,
+        bodyEncoding: WireProtocol = .json
     ) {
         self.operation = operation
         self.body = body

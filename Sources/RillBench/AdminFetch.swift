@@ -10,15 +10,26 @@ public enum AdminFetch {
     /// GETs `path` from `endpoint` (`http://host:port`, or `https://` checked with `tls`); returns the status code
     /// and body.
     public static func get(
-        _ endpoint: String, path: String, on group: any EventLoopGroup, tls: NIOSSLContext? = nil
+        _ endpoint: String,
+        path: String,
+        on group: any EventLoopGroup,
+        tls: NIOSSLContext? = nil
     ) async throws -> (Int, [UInt8]) {
-        guard let parsed = Endpoint(endpoint) else { throw BenchError("not an http(s)://host:port endpoint: \(endpoint)") }
+        guard let parsed = Endpoint(endpoint) else {
+            throw BenchError("not an http(s)://host:port endpoint: \(endpoint)")
+        }
         let target = parsed.withTLS(try tls ?? (parsed.secure ? APITLS.clientContext(trusting: nil) : nil))
         let connection = try await HTTPConnection.connect(to: target, on: group)
-        defer { Task { await connection.close() } }
         var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
         head.headers.add(name: "Host", value: target.hostHeader)
-        let reply = try await connection.send(head: head, body: ByteBuffer())
+        let reply: HTTPReply
+        do {
+            reply = try await connection.send(head: head, body: ByteBuffer())
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
         return (Int(reply.status.code), Array(buffer: reply.body))
     }
 }

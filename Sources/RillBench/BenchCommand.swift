@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import NIOCore
 import NIOPosix
 import RillClient
@@ -21,7 +21,10 @@ public struct BenchCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "The Kinesis endpoint (plain HTTP); several, comma-separated, spread the connections over the nodes of a cluster.")
+    @Option(
+        help:
+            "The Kinesis endpoint (plain HTTP); several, comma-separated, spread the connections over the nodes of a cluster."
+    )
     var endpoint = "http://127.0.0.1:4567"
 
     @Option(help: "Use this existing stream instead of creating (and afterwards deleting) bench-<random>.")
@@ -38,7 +41,8 @@ public struct BenchCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("protocol"),
-        help: "Body encoding of the measured calls: json (AWS JSON 1.1) or cbor (CBOR 1.1, what the Java SDK sends).")
+        help: "Body encoding of the measured calls: json (AWS JSON 1.1) or cbor (CBOR 1.1, what the Java SDK sends)."
+    )
     var wire: BenchProtocol = .json
 
     @Option(help: "Concurrent producer connections in the put phases.")
@@ -65,10 +69,16 @@ public struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Also print the results as one JSON object on the last line of stdout.")
     var json = false
 
-    @Flag(help: "Speak HTTP/2: with prior knowledge (h2c) to http:// endpoints, by ALPN to https:// ones; one stream per call.")
+    @Flag(
+        help:
+            "Speak HTTP/2: with prior knowledge (h2c) to http:// endpoints, by ALPN to https:// ones; one stream per call."
+    )
     var http2 = false
 
-    @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: "PEM CA certificates an https --endpoint is checked against (default: the system's)."
+    )
     var caBundle: String?
 
     @Option(
@@ -76,7 +86,8 @@ public struct BenchCommand: AsyncParsableCommand {
             AKID:SECRET to SigV4-sign every call with, for a cluster that checks signatures (--credentials-file). \
             Defaults to AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when both are set; otherwise calls carry an \
             unsigned credential scope, which only a cluster without credentials accepts.
-            """)
+            """
+    )
     var credentials: String?
 
     @Option(help: "The region calls are signed for; it selects the stream namespace on the server.")
@@ -85,7 +96,9 @@ public struct BenchCommand: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
-        guard Self.endpoints(endpoint) != nil else { throw ValidationError("--endpoint must look like http[s]://host:port[,http[s]://host:port...]") }
+        guard Self.endpoints(endpoint) != nil else {
+            throw ValidationError("--endpoint must look like http[s]://host:port[,http[s]://host:port...]")
+        }
         guard shards >= 1 else { throw ValidationError("--shards must be at least 1") }
         guard producers >= 1 else { throw ValidationError("--producers must be at least 1") }
         guard (1...500).contains(batch) else { throw ValidationError("--batch must be 1…500 (the PutRecords limit)") }
@@ -189,7 +202,12 @@ public struct BenchCommand: AsyncParsableCommand {
         admin: KinesisClient
     ) async throws {
         let settings = report.settings
-        let payload = PayloadFactory(streamName: stream, recordBytes: settings.recordBytes, seed: settings.seed, wire: settings.wire)
+        let payload = PayloadFactory(
+            streamName: stream,
+            recordBytes: settings.recordBytes,
+            seed: settings.seed,
+            wire: settings.wire
+        )
         var current = ""
         do {
             if mode == .all || mode == .putRecords {

@@ -46,7 +46,8 @@ enum GetRecordsCBORScan {
     }
 
     private static func forEachMember(
-        _ cursor: inout CBORCursor, _ body: (inout CBORCursor, String) throws(CBORFailure) -> Void
+        _ cursor: inout CBORCursor,
+        _ body: (inout CBORCursor, String) throws(CBORFailure) -> Void
     ) throws(CBORFailure) {
         let head = try cursor.readHead()
         guard head.major == 5 else { throw cursor.failure("not a map") }
@@ -58,7 +59,10 @@ enum GetRecordsCBORScan {
         }
     }
 
-    private static func forEachElement(_ cursor: inout CBORCursor, _ body: (inout CBORCursor) throws(CBORFailure) -> Void) throws(CBORFailure) {
+    private static func forEachElement(
+        _ cursor: inout CBORCursor,
+        _ body: (inout CBORCursor) throws(CBORFailure) -> Void
+    ) throws(CBORFailure) {
         let head = try cursor.readHead()
         guard head.major == 4 else { throw cursor.failure("not an array") }
         var remaining = head.argument

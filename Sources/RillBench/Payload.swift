@@ -2,7 +2,6 @@ import NIOCore
 import RillKinesis
 import RillModel
 
-
 /// Builds PutRecord and PutRecords bodies by splicing fragments encoded once at start-up, in JSON or CBOR.
 ///
 /// Record data comes from a pool of random blobs already encoded (base64 text in JSON, byte strings in

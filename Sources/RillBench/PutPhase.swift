@@ -36,7 +36,14 @@ struct PutPhase: Sendable {
         // Connect everything before the clock starts, so connection set-up is not measured.
         var clients: [KinesisClient] = []
         for producer in 0..<settings.producers {
-            clients.append(try await KinesisClient.connect(to: settings.endpoint(for: producer), on: group, wire: settings.wire, signer: settings.signer))
+            clients.append(
+                try await KinesisClient.connect(
+                    to: settings.endpoint(for: producer),
+                    on: group,
+                    wire: settings.wire,
+                    signer: settings.signer
+                )
+            )
         }
         let counters = LiveCounters()
         let start = NIODeadline.now()

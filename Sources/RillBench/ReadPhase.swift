@@ -23,7 +23,11 @@ struct ReadPhase: Sendable {
         var readers: [(shard: String, client: KinesisClient, iterator: String)] = []
         for (position, shard) in shards.enumerated() {
             let client = try await KinesisClient.connect(
-                to: settings.endpoint(for: position), on: group, wire: settings.wire, signer: settings.signer)
+                to: settings.endpoint(for: position),
+                on: group,
+                wire: settings.wire,
+                signer: settings.signer
+            )
             let iterator = try await client.trimHorizonIterator(stream: stream, shard: shard)
             readers.append((shard, client, iterator))
         }

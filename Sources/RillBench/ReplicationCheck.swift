@@ -14,13 +14,22 @@ struct Replication: Sendable {
     /// The voters of each shard, by shard id.
     var voters: [String: [Int]]
 
-    static let unknown = Replication(summary: "unknown (the endpoint serves no /admin/status)", replicated: false, voters: [:])
+    static let unknown = Replication(
+        summary: "unknown (the endpoint serves no /admin/status)",
+        replicated: false,
+        voters: [:]
+    )
 }
 
 /// Reads every node's `/admin/status` (found from the first endpoint's member list) and checks the stream's
 /// groups, waiting up to `within` for every node to have opened them.
 enum ReplicationCheck {
-    static func run(stream: String, endpoint: Endpoint, group: any EventLoopGroup, within: Duration = .seconds(15)) async -> Replication {
+    static func run(
+        stream: String,
+        endpoint: Endpoint,
+        group: any EventLoopGroup,
+        within: Duration = .seconds(15)
+    ) async -> Replication {
         let deadline = ContinuousClock.now + within
         var last = Replication.unknown
         while true {
@@ -38,7 +47,9 @@ enum ReplicationCheck {
     /// nil when the endpoint has no admin status (not a Rill node or router).
     private static func once(stream: String, endpoint: Endpoint, group: any EventLoopGroup) async -> Replication? {
         let scheme = endpoint.secure ? "https://" : "http://"
-        guard let first = await status(scheme + endpoint.hostHeader, tls: endpoint.tls, group: group) else { return nil }
+        guard let first = await status(scheme + endpoint.hostHeader, tls: endpoint.tls, group: group) else {
+            return nil
+        }
         let members = (first["members"] as? [[String: Any]] ?? []).filter { ($0["role"] as? String) == "node" }
         if members.isEmpty {
             return Replication(summary: "one node, no replicas (a one-node cluster)", replicated: false, voters: [:])
@@ -50,7 +61,9 @@ enum ReplicationCheck {
         var voters: [String: Set<[Int]>] = [:]
         var holders: [String: Int] = [:]
         for member in members {
-            guard let api = member["api"] as? String, let view = await status(scheme + api, tls: endpoint.tls, group: group) else { continue }
+            guard let api = member["api"] as? String,
+                let view = await status(scheme + api, tls: endpoint.tls, group: group)
+            else { continue }
             for group in view["groups"] as? [[String: Any]] ?? [] where group["stream"] as? String == stream {
                 guard let shard = group["shardId"] as? String else { continue }
                 voters[shard, default: []].insert((group["voters"] as? [Int] ?? []).sorted())
@@ -65,7 +78,9 @@ enum ReplicationCheck {
         for shard in voters.keys.sorted() {
             let seen = voters[shard] ?? []
             guard seen.count == 1, let ids = seen.first else {
-                problems.append("\(shard): nodes disagree on its voters \(seen.sorted { $0.lexicographicallyPrecedes($1) })")
+                problems.append(
+                    "\(shard): nodes disagree on its voters \(seen.sorted { $0.lexicographicallyPrecedes($1) })"
+                )
                 continue
             }
             settled[shard] = ids
@@ -78,14 +93,25 @@ enum ReplicationCheck {
         }
         if problems.isEmpty {
             return Replication(
-                summary: "every shard (\(settled.count)) has 3 voters in 3 zones, the same on every node", replicated: true,
-                voters: settled)
+                summary: "every shard (\(settled.count)) has 3 voters in 3 zones, the same on every node",
+                replicated: true,
+                voters: settled
+            )
         }
-        return Replication(summary: "NOT REPLICATED as placed: " + problems.joined(separator: "; "), replicated: false, voters: settled)
+        return Replication(
+            summary: "NOT REPLICATED as placed: " + problems.joined(separator: "; "),
+            replicated: false,
+            voters: settled
+        )
     }
 
-    private static func status(_ endpoint: String, tls: NIOSSLContext?, group: any EventLoopGroup) async -> [String: Any]? {
-        guard let (code, body) = try? await AdminFetch.get(endpoint, path: "/admin/status", on: group, tls: tls), code == 200
+    private static func status(
+        _ endpoint: String,
+        tls: NIOSSLContext?,
+        group: any EventLoopGroup
+    ) async -> [String: Any]? {
+        guard let (code, body) = try? await AdminFetch.get(endpoint, path: "/admin/status", on: group, tls: tls),
+            code == 200
         else { return nil }
         return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
     }

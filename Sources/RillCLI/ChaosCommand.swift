@@ -3,7 +3,7 @@ import Foundation
 import RillChaosRunner
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// `rill chaos`: a fault-injection run against a local cluster it starts itself (or, with `--endpoint`, a
@@ -12,12 +12,14 @@ import RillChaosRunner
 struct ChaosCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "chaos",
-        abstract: "Run a cluster under a workload while killing, pausing, cutting and slowing nodes; check the history.",
+        abstract:
+            "Run a cluster under a workload while killing, pausing, cutting and slowing nodes; check the history.",
         discussion: """
             Exit status: 0 when the verdict is valid, 1 when the checker found a violation, 2 when the run \
             could not be completed or judged (harness error, cluster never recovered), 3 when the verdict is \
             valid but a node crashed on its own or stopped recovering after a fault. See docs/chaos.md.
-            """)
+            """
+    )
 
     @Option(help: "Nodes in the cluster (3 to 5; shards keep three replicas, one per zone).")
     var nodes = 3
@@ -29,7 +31,8 @@ struct ChaosCommand: AsyncParsableCommand {
         help: """
             Faults to inject, comma-separated: kill, pause, wipe, allkill, partition, clock, disk, powerloss, delay, \
             netpartition (docs/chaos.md). Default: kill,pause,wipe,allkill; with --endpoint partition,clock,delay.
-            """)
+            """
+    )
     var faults: String?
 
     @Option(
@@ -37,7 +40,8 @@ struct ChaosCommand: AsyncParsableCommand {
         help: """
             Work on a running cluster instead of starting one: its nodes' API URLs, comma-separated (routers may be \
             added; they carry workload only). The nodes need --fault-injection; only partition, clock and delay apply.
-            """)
+            """
+    )
     var endpoints: String?
 
     @Flag(help: "Run each node in a network namespace of its own (root and iproute2 needed); enables netpartition.")
@@ -49,7 +53,8 @@ struct ChaosCommand: AsyncParsableCommand {
             Catalog churn: from the nodes' launch (before /ready) create small streams, write to them, split, merge, \
             rescale and delete them at random times; after healing read them back and check every shard group's \
             placement (docs/chaos.md).
-            """)
+            """
+    )
     var churn = true
 
     @Option(help: "Seed of the fault schedule and the workers' choices.")
@@ -72,7 +77,8 @@ struct ChaosCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("write-timeout"),
-        help: "Seconds a writer waits for a reply before recording the write indeterminate.")
+        help: "Seconds a writer waits for a reply before recording the write indeterminate."
+    )
     var writeTimeout = 3.0
 
     @Option(help: "Consumers; each reads every shard.")
@@ -111,7 +117,9 @@ struct ChaosCommand: AsyncParsableCommand {
 
     private func makeConfiguration(executable: String) throws -> ChaosConfiguration {
         var configuration = ChaosConfiguration(
-            outDirectory: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL, binary: executable)
+            outDirectory: URL(fileURLWithPath: out, isDirectory: true).standardizedFileURL,
+            binary: executable
+        )
         configuration.endpoints = (endpoints ?? "").split(separator: ",").map(String.init)
         configuration.netns = netns
         configuration.churn = churn

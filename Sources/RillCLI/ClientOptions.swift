@@ -14,14 +14,17 @@ struct ClientOptions: ParsableArguments {
             AKID:SECRET to SigV4-sign every call with. Defaults to AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY when \
             both are set; otherwise calls carry an unsigned credential scope, which only a cluster without \
             credentials accepts.
-            """)
+            """
+    )
     var credentials: String?
 
     @Option(help: "The region calls are signed for; it selects the stream namespace on the server.")
     var region = "us-east-1"
 
     func validate() throws {
-        guard RillClient.Endpoint(endpoint) != nil else { throw ValidationError("--endpoint must look like http://host:port") }
+        guard RillClient.Endpoint(endpoint) != nil else {
+            throw ValidationError("--endpoint must look like http://host:port")
+        }
         if let credentials, SigV4Signer(credentials: credentials, region: region) == nil {
             throw ValidationError("--credentials must be ACCESS_KEY_ID:SECRET")
         }

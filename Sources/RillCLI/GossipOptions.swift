@@ -5,10 +5,16 @@ import RillNode
 
 /// Gossip timings, shared by `rill node` and `rill router`; every member of a cluster should use the same.
 struct GossipOptions: ParsableArguments {
-    @Option(name: .customLong("gossip-interval-ms"), help: "SWIM protocol period: one probe per member per period, in milliseconds.")
+    @Option(
+        name: .customLong("gossip-interval-ms"),
+        help: "SWIM protocol period: one probe per member per period, in milliseconds."
+    )
     var intervalMillis: Int = 400
 
-    @Option(name: .customLong("gossip-probe-timeout-ms"), help: "How long a direct probe waits for its ack before asking others, in milliseconds.")
+    @Option(
+        name: .customLong("gossip-probe-timeout-ms"),
+        help: "How long a direct probe waits for its ack before asking others, in milliseconds."
+    )
     var probeTimeoutMillis: Int = 200
 
     @Option(name: .customLong("gossip-indirect-probes"), help: "How many members probe a silent member on our behalf.")
@@ -16,12 +22,14 @@ struct GossipOptions: ParsableArguments {
 
     @Option(
         name: .customLong("gossip-suspicion-periods"),
-        help: "Protocol periods a suspect has to refute before it is declared dead, once others confirm the suspicion.")
+        help: "Protocol periods a suspect has to refute before it is declared dead, once others confirm the suspicion."
+    )
     var suspicionPeriods: Double = 6
 
     @Option(
         name: .customLong("gossip-suspicion-max-periods"),
-        help: "Protocol periods a suspect has when only one member suspects it.")
+        help: "Protocol periods a suspect has when only one member suspects it."
+    )
     var suspicionMaxPeriods: Double = 12
 
     func validate() throws {

@@ -30,7 +30,13 @@ struct HTTPListeners: Sendable {
                 tasks.addTask {
                     do {
                         try await StartingResponder.run(
-                            host: host, port: port, group: group, logger: logger, tls: tls, reason: reason)
+                            host: host,
+                            port: port,
+                            group: group,
+                            logger: logger,
+                            tls: tls,
+                            reason: reason
+                        )
                     } catch {
                         logger.debug("no starting responder", metadata: ["error": "\(error)"])
                     }
@@ -41,18 +47,33 @@ struct HTTPListeners: Sendable {
 
     /// Serves `backend` on every address until cancelled; `onBound` gets the API port once it listens.
     func serve(
-        _ backend: any APIBackend, logger: Logger, metricsEndpoint: MetricsEndpoint, group: any EventLoopGroup,
+        _ backend: any APIBackend,
+        logger: Logger,
+        metricsEndpoint: MetricsEndpoint,
+        group: any EventLoopGroup,
         onBound: @escaping @Sendable (Int) -> Void
     ) async throws {
         let api = APIServer(
-            backend: backend, logger: logger, metricsEndpoint: metricsEndpoint, metricsFactory: metricsEndpoint.factory,
-            endpoints: admin == nil ? .all : .apiBesideAdmin, tls: tls, relayTLS: relayTLS)
+            backend: backend,
+            logger: logger,
+            metricsEndpoint: metricsEndpoint,
+            metricsFactory: metricsEndpoint.factory,
+            endpoints: admin == nil ? .all : .apiBesideAdmin,
+            tls: tls,
+            relayTLS: relayTLS
+        )
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await api.run(host: apiHost, port: apiPort, group: group, onBound: onBound) }
             if let admin {
                 let server = APIServer(
-                    backend: backend, logger: logger, metricsEndpoint: metricsEndpoint,
-                    metricsFactory: metricsEndpoint.factory, endpoints: .admin, tls: tls, relayTLS: relayTLS)
+                    backend: backend,
+                    logger: logger,
+                    metricsEndpoint: metricsEndpoint,
+                    metricsFactory: metricsEndpoint.factory,
+                    endpoints: .admin,
+                    tls: tls,
+                    relayTLS: relayTLS
+                )
                 tasks.addTask { try await server.run(host: admin.host, port: admin.port, group: group) }
             }
             // Either listener failing (its address taken) stops the other, and the process with it.

@@ -46,7 +46,8 @@ final class InputRecords: @unchecked Sendable {
 
     /// Up to `maxRecords` records or about `maxBytes` of them; empty only at the end of the input.
     func next(maxRecords: Int, maxBytes: Int) throws -> [InputRecord] {
-        var records: [InputRecord] = [], bytes = 0
+        var records: [InputRecord] = []
+        var bytes = 0
         while records.count < maxRecords && bytes < maxBytes {
             // Once some records are here, hand them over rather than wait on a slow pipe for more.
             guard let record = try nextRecord(mayBlock: records.isEmpty) else { break }

@@ -3,11 +3,11 @@ import Logging
 import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
-    import Glibc
-    private let systemWrite = Glibc.write
+import Glibc
+private let systemWrite = Glibc.write
 #elseif canImport(Darwin)
-    import Darwin
-    private let systemWrite = Darwin.write
+import Darwin
+private let systemWrite = Darwin.write
 #endif
 
 /// `--log-format json`: one JSON object per line, for log shippers that parse rather than grep.
@@ -44,7 +44,11 @@ package struct JSONLogHandler: LogHandler {
 
     /// Renders one line; separate from `log` so tests can pin the time.
     package static func line(
-        time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata
+        time: Date,
+        level: Logger.Level,
+        label: String,
+        message: String,
+        metadata: Logger.Metadata
     ) -> [UInt8] {
         var fields: [(String, Logger.Metadata.Value)] = []
         flatten(metadata, prefix: "", into: &fields)
@@ -63,7 +67,9 @@ package struct JSONLogHandler: LogHandler {
     private static let reserved: Set<String> = ["time", "level", "label", "message"]
 
     private static func flatten(
-        _ metadata: Logger.Metadata, prefix: String, into fields: inout [(String, Logger.Metadata.Value)]
+        _ metadata: Logger.Metadata,
+        prefix: String,
+        into fields: inout [(String, Logger.Metadata.Value)]
     ) {
         for (key, value) in metadata {
             if case .dictionary(let nested) = value {

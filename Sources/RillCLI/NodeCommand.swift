@@ -12,7 +12,9 @@ import RillNode
 /// `rill node`: one node serving the Kinesis API from its own data directory.
 struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "node", abstract: "Run one Rill node.")
+        commandName: "node",
+        abstract: "Run one Rill node."
+    )
 
     @Option(help: "This node's numeric id, stable across restarts.")
     var id: UInt64 = 1
@@ -27,32 +29,49 @@ struct NodeCommand: AsyncParsableCommand {
     var api: String = "127.0.0.1:4567"
 
     @Option(
-        help: "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address.")
+        help:
+            "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address."
+    )
     var admin: String?
 
     @Option(help: "HOST:PORT the peer transport (Raft, internal RPC) listens on and peers dial; needed with --join.")
     var peer: String?
 
-    @Option(help: "Peer addresses (HOST:PORT, comma-separated) to find the cluster through; without it the node is a one-node cluster.")
+    @Option(
+        help:
+            "Peer addresses (HOST:PORT, comma-separated) to find the cluster through; without it the node is a one-node cluster."
+    )
     var join: String?
 
-    @Option(name: .customLong("bootstrap-expect"), help: "How many nodes, all with empty data directories, form a new cluster together.")
+    @Option(
+        name: .customLong("bootstrap-expect"),
+        help: "How many nodes, all with empty data directories, form a new cluster together."
+    )
     var bootstrapExpect: Int = 3
 
     @Flag(
         name: .customLong("fault-injection"),
-        help: "Allow the chaos fault hooks of /admin/faults (partitions, message drops, wall-clock skew, lost unsynced writes); never in production.")
+        help:
+            "Allow the chaos fault hooks of /admin/faults (partitions, message drops, wall-clock skew, lost unsynced writes); never in production."
+    )
     var faultInjection = false
 
     @Flag(
         name: .customLong("lose-unsynced-writes"),
-        help: "With --fault-injection: hold written bytes in memory until their fsync, so kill -9 acts as a power cut.")
+        help: "With --fault-injection: hold written bytes in memory until their fsync, so kill -9 acts as a power cut."
+    )
     var loseUnsyncedWrites = false
 
-    @Option(name: .customLong("segment-bytes"), help: "Size at which a shard log rolls to a new segment file; retention deletes whole segments.")
+    @Option(
+        name: .customLong("segment-bytes"),
+        help: "Size at which a shard log rolls to a new segment file; retention deletes whole segments."
+    )
     var segmentBytes: Int = 64 << 20
 
-    @Option(name: .customLong("retention-interval"), help: "Seconds between a shard leader's looks for segments past their stream's retention.")
+    @Option(
+        name: .customLong("retention-interval"),
+        help: "Seconds between a shard leader's looks for segments past their stream's retention."
+    )
     var retentionInterval: Int = 60
 
     @OptionGroup var common: CommonOptions
@@ -66,33 +85,55 @@ struct NodeCommand: AsyncParsableCommand {
         guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
-        if loseUnsyncedWrites, !faultInjection { throw ValidationError("--lose-unsynced-writes needs --fault-injection") }
+        if loseUnsyncedWrites, !faultInjection {
+            throw ValidationError("--lose-unsynced-writes needs --fault-injection")
+        }
     }
 
     func run() async throws {
-        let logger = common.bootstrapLogging(label: "rill.node", metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"])
+        let logger = common.bootstrapLogging(
+            label: "rill.node",
+            metadata: ["rill.node": "\(id)", "rill.az": "\(az)", "rill.role": "node"]
+        )
         let listeners = try HTTPListeners(api: api, admin: admin, tls: try tls.serverContext())
         var configuration = NodeConfiguration(
-            id: NodeID(id), zone: Zone(az), dataDirectory: dataDir, accountID: common.accountID,
-            defaultRegion: common.region, storageThreads: common.storageThreads, segmentBytes: segmentBytes,
-            throughputLimits: common.throughputLimits, credentials: try common.loadCredentials())
+            id: NodeID(id),
+            zone: Zone(az),
+            dataDirectory: dataDir,
+            accountID: common.accountID,
+            defaultRegion: common.region,
+            storageThreads: common.storageThreads,
+            segmentBytes: segmentBytes,
+            throughputLimits: common.throughputLimits,
+            credentials: try common.loadCredentials()
+        )
         configuration.retentionInterval = .seconds(retentionInterval)
         configuration.faultInjection = faultInjection
         configuration.loseUnsyncedWrites = loseUnsyncedWrites
         if let join, let peer {
             let (peerHost, peerPort) = try Endpoint.parse(peer, flag: "--peer")
-            let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                !$0.isEmpty
+            }
             for address in addresses { _ = try Endpoint.parse(address, flag: "--join") }
             var settings = ClusterSettings(
-                peerHost: peerHost, peerPort: peerPort, advertisedPeer: peer, advertisedAPI: api, join: addresses,
-                bootstrapExpect: bootstrapExpect)
+                peerHost: peerHost,
+                peerPort: peerPort,
+                advertisedPeer: peer,
+                advertisedAPI: api,
+                join: addresses,
+                bootstrapExpect: bootstrapExpect
+            )
             settings.faultInjection = faultInjection
             settings.gossip = gossip.settings
             configuration.cluster = settings
         }
         try await NodeRunner(
-            configuration: configuration, listeners: listeners, eventLoopThreads: common.eventLoopThreads,
-            logger: logger, metricsEndpoint: common.bootstrapMetrics()
+            configuration: configuration,
+            listeners: listeners,
+            eventLoopThreads: common.eventLoopThreads,
+            logger: logger,
+            metricsEndpoint: common.bootstrapMetrics()
         ).runUntilSignalled()
     }
 }
@@ -119,12 +160,16 @@ struct CommonOptions: ParsableArguments {
 
     @Option(
         name: .customLong("credentials-file"),
-        help: "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them.")
+        help:
+            "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them."
+    )
     var credentialsFile: String?
 
     @Flag(
         name: .customLong("throughput-limits"),
-        help: "Enforce Kinesis's per-shard limits on provisioned streams (1 MiB/s and 1,000 records/s written, 5 reads/s and 2 MiB/s read).")
+        help:
+            "Enforce Kinesis's per-shard limits on provisioned streams (1 MiB/s and 1,000 records/s written, 5 reads/s and 2 MiB/s read)."
+    )
     var throughputLimits = false
 
     /// The credentials requests must be signed with: from `--credentials-file`, else `RILL_CREDENTIALS`
@@ -138,7 +183,9 @@ struct CommonOptions: ParsableArguments {
             throw ValidationError("--account-id must be 12 digits")
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
-        guard eventLoopThreads >= 1, storageThreads >= 1 else { throw ValidationError("thread counts must be at least 1") }
+        guard eventLoopThreads >= 1, storageThreads >= 1 else {
+            throw ValidationError("thread counts must be at least 1")
+        }
     }
 
     func bootstrapLogging(label: String, metadata: Logger.Metadata) -> Logger {
@@ -166,7 +213,9 @@ enum LogOptions {
                     var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
                     handler.logLevel = level
                     return handler
-                }, metadataProvider: RequestLogContext.metadataProvider)
+                },
+                metadataProvider: RequestLogContext.metadataProvider
+            )
         case .json:
             LoggingSystem.bootstrap(
                 { label, provider in
@@ -174,7 +223,9 @@ enum LogOptions {
                     handler.metadataProvider = provider
                     handler.logLevel = level
                     return handler
-                }, metadataProvider: RequestLogContext.metadataProvider)
+                },
+                metadataProvider: RequestLogContext.metadataProvider
+            )
         }
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }

@@ -17,14 +17,18 @@ struct NodeRunner {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let node: Node
         // While the node looks for its cluster and replays its logs, the API port says so (/ready is 503).
-        let reason = configuration.cluster == nil ? "replaying the logs" : "looking for the cluster, then replaying the logs"
+        let reason =
+            configuration.cluster == nil ? "replaying the logs" : "looking for the cluster, then replaying the logs"
         let starting = Task { [logger, listeners] in
             await listeners.answerStarting(group: group, logger: logger) { reason }
         }
         do {
             node = try await Node.start(
-                configuration: configuration, logger: logger, metrics: NodeMetrics(factory: metricsEndpoint.factory),
-                eventLoopGroup: group)
+                configuration: configuration,
+                logger: logger,
+                metrics: NodeMetrics(factory: metricsEndpoint.factory),
+                eventLoopGroup: group
+            )
         } catch {
             starting.cancel()
             await starting.value
@@ -37,7 +41,13 @@ struct NodeRunner {
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { [listeners, logger, metricsEndpoint, onReady] in
-                try await listeners.serve(node, logger: logger, metricsEndpoint: metricsEndpoint, group: group, onBound: onReady)
+                try await listeners.serve(
+                    node,
+                    logger: logger,
+                    metricsEndpoint: metricsEndpoint,
+                    group: group,
+                    onBound: onReady
+                )
             }
             tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
             tasks.addTask {

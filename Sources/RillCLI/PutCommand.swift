@@ -16,7 +16,8 @@ struct PutCommand: AsyncParsableCommand {
             Key templates: {n} record number from 0, {lineno} line number from 1, {file} the file name, {md5} hex \
             MD5 of the data, {random} 32 random hex digits, {json:PATH} a field of a JSON line; {{ and }} are \
             literal braces. Exits 1 when any record could not be written, after saying how many.
-            """)
+            """
+    )
 
     @OptionGroup var client: ClientOptions
 
@@ -69,7 +70,9 @@ struct PutCommand: AsyncParsableCommand {
         guard (1024...KPLAggregation.maxKinesisRecordBytes).contains(aggregateMaxBytes) else {
             throw ValidationError("--aggregate-max-bytes must be 1024…1048576")
         }
-        if !aggregate && aggregateMaxBytes != 51_200 { throw ValidationError("--aggregate-max-bytes needs --aggregate") }
+        if !aggregate && aggregateMaxBytes != 51_200 {
+            throw ValidationError("--aggregate-max-bytes needs --aggregate")
+        }
     }
 
     func keyTemplate() throws -> PartitionKeyTemplate {
@@ -98,10 +101,14 @@ struct PutCommand: AsyncParsableCommand {
         settings.maxAttempts = maxAttempts
         settings.maxInFlightCalls = concurrency
         let runner = PutRunner(
-            client: client, stream: stream, settings: settings, keys: try keyTemplate(),
+            client: client,
+            stream: stream,
+            settings: settings,
+            keys: try keyTemplate(),
             explicitHashKeys: try explicitHashKey.map { try Self.template($0, flag: "--explicit-hash-key") },
             input: InputRecords(files: files, mode: split == .lines ? .lines : .wholeFile),
-            aggregateMaxBytes: aggregate ? aggregateMaxBytes : nil)
+            aggregateMaxBytes: aggregate ? aggregateMaxBytes : nil
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()

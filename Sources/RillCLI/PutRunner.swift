@@ -29,7 +29,9 @@ struct PutRunner: Sendable {
         var report: String {
             let total = summary.written + summary.failed + summary.unsent + rejected
             var line = "rill put: \(summary.written) of \(total) records written in \(summary.calls) PutRecords calls"
-            if summary.kinesisRecords != summary.written { line += " (\(summary.kinesisRecords) Kinesis records, aggregated)" }
+            if summary.kinesisRecords != summary.written {
+                line += " (\(summary.kinesisRecords) Kinesis records, aggregated)"
+            }
             line += ", \(summary.retries) retries, \(String(format: "%.1f", seconds)) s"
             if let fatal { line += "\nrill put: stopped: \(fatal)" }
             let failed = summary.failed + summary.unsent + rejected
@@ -67,8 +69,12 @@ struct PutRunner: Sendable {
             }
         }
         var state = PutState(
-            batcher: PutBatcher(settings: settings), keys: keys, explicitHashKeys: explicitHashKeys, shards: shards,
-            aggregateMaxBytes: aggregateMaxBytes)
+            batcher: PutBatcher(settings: settings),
+            keys: keys,
+            explicitHashKeys: explicitHashKeys,
+            shards: shards,
+            aggregateMaxBytes: aggregateMaxBytes
+        )
         let clock = ContinuousClock()
         let start = clock.now
         var random = SystemRandomNumberGenerator()
@@ -77,13 +83,20 @@ struct PutRunner: Sendable {
         let stream = self.stream
 
         let finalState = try await withThrowingTaskGroup(of: Event.self) { tasks in
-            var reading = false, inputEnded = false
+            var reading = false
+            var inputEnded = false
             var wakeAt: Duration?
             func startRead() {
                 reading = true
                 tasks.addTask {
                     do {
-                        return .input(.success(try await pool.runIfActive { try input.next(maxRecords: Self.chunkRecords, maxBytes: Self.chunkBytes) }))
+                        return .input(
+                            .success(
+                                try await pool.runIfActive {
+                                    try input.next(maxRecords: Self.chunkRecords, maxBytes: Self.chunkBytes)
+                                }
+                            )
+                        )
                     } catch {
                         return .input(.failure(error))
                     }
@@ -94,7 +107,9 @@ struct PutRunner: Sendable {
                     switch directive {
                     case .send(let call):
                         guard let connection = idle.popLast() else {
-                            preconditionFailure("PutBatcher sent call \(call.id) with all \(settings.maxInFlightCalls) connections busy")
+                            preconditionFailure(
+                                "PutBatcher sent call \(call.id) with all \(settings.maxInFlightCalls) connections busy"
+                            )
                         }
                         tasks.addTask {
                             var connection = connection
@@ -152,7 +167,8 @@ struct PutRunner: Sendable {
                     let summary = state.batcher.summary
                     StandardStream.error(
                         "\r\u{1B}[2Krill put: \(summary.written) written, \(state.batcher.buffered) pending, "
-                            + "\(state.batcher.callsInFlight) calls in flight, \(summary.retries) retries")
+                            + "\(state.batcher.callsInFlight) calls in flight, \(summary.retries) retries"
+                    )
                 }
             }
             // A read blocked on a quiet pipe after a fatal error notices this within its poll interval.
@@ -163,9 +179,13 @@ struct PutRunner: Sendable {
         if StandardStream.errorIsTerminal { StandardStream.error("\r\u{1B}[2K") }
         for connection in idle { await connection.close() }
         return Outcome(
-            summary: finalState.batcher.summary, rejected: finalState.rejected, firstRejection: finalState.firstRejection,
+            summary: finalState.batcher.summary,
+            rejected: finalState.rejected,
+            firstRejection: finalState.firstRejection,
             fatal: finalState.batcher.fatal ?? finalState.inputError,
-            seconds: Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds) / 1e18)
+            seconds: Double((clock.now - start).components.seconds) + Double((clock.now - start).components.attoseconds)
+                / 1e18
+        )
     }
 }
 
@@ -182,12 +202,22 @@ struct PutState: Sendable {
     var firstRejection: String?
     var inputError: String?
 
-    mutating func add(_ records: [InputRecord], now: Duration, random: inout some RandomNumberGenerator) -> [PutBatcher.Directive] {
+    mutating func add(
+        _ records: [InputRecord],
+        now: Duration,
+        random: inout some RandomNumberGenerator
+    ) -> [PutBatcher.Directive] {
         var directives: [PutBatcher.Directive] = []
         for record in records {
             defer { number += 1 }
-            let context = PartitionKeyTemplate.Context(number: number, lineNumber: record.lineNumber, file: record.file, data: record.data)
-            let key: String, hashKey: String?
+            let context = PartitionKeyTemplate.Context(
+                number: number,
+                lineNumber: record.lineNumber,
+                file: record.file,
+                data: record.data
+            )
+            let key: String
+            let hashKey: String?
             do {
                 key = try keys.render(context, random: &random)
                 hashKey = try explicitHashKeys?.render(context, random: &random)
@@ -195,7 +225,8 @@ struct PutState: Sendable {
                 reject("\(error)")
                 continue
             }
-            if let hashKey, case .valid = HashKey.parse(hashKey) {} else if let hashKey {
+            if let hashKey, case .valid = HashKey.parse(hashKey) {
+            } else if let hashKey {
                 reject("record \(number): explicit hash key \(hashKey) is not a decimal in 0…2^128-1")
                 continue
             }
@@ -205,7 +236,10 @@ struct PutState: Sendable {
             }
             let user = KPLUserRecord(partitionKey: key, explicitHashKey: hashKey, data: record.data)
             guard let maxBytes = aggregateMaxBytes else {
-                directives += batcher.add(ProducerEntry(partitionKey: key, explicitHashKey: hashKey, data: record.data), now: now)
+                directives += batcher.add(
+                    ProducerEntry(partitionKey: key, explicitHashKey: hashKey, data: record.data),
+                    now: now
+                )
                 continue
             }
             let hash = user.hashKey
@@ -216,7 +250,9 @@ struct PutState: Sendable {
         }
         // Aggregates hold one chunk of input at most, so a slow producer's records are not held back.
         for shard in aggregators.keys.sorted() {
-            if let output = aggregators[shard]?.flush() { directives += batcher.add(Self.entry(output, shard: shard), now: now) }
+            if let output = aggregators[shard]?.flush() {
+                directives += batcher.add(Self.entry(output, shard: shard), now: now)
+            }
         }
         return directives
     }
@@ -231,7 +267,11 @@ struct PutState: Sendable {
     /// All of one shard's aggregates share an ordering key, so they are written in order.
     private static func entry(_ output: KPLAggregator.Output, shard: String) -> ProducerEntry {
         ProducerEntry(
-            partitionKey: output.partitionKey, explicitHashKey: output.explicitHashKey, data: output.data,
-            orderingKey: "shard:" + shard, userRecords: output.userRecords)
+            partitionKey: output.partitionKey,
+            explicitHashKey: output.explicitHashKey,
+            data: output.data,
+            orderingKey: "shard:" + shard,
+            userRecords: output.userRecords
+        )
     }
 }

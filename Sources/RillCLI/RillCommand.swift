@@ -7,9 +7,11 @@ public struct RillCommand: AsyncParsableCommand {
         commandName: "rill",
         abstract: "A durable stream cluster that speaks the Amazon Kinesis Data Streams API.",
         subcommands: [
-            NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self, ChaosCommand.self,
+            NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self,
+            ChaosCommand.self,
             PutCommand.self, TailCommand.self,
-        ])
+        ]
+    )
 
     public init() {}
 }

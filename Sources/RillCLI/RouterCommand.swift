@@ -13,16 +13,22 @@ import RillTLS
 /// `rill router`: a stateless Kinesis endpoint in front of the nodes.
 struct RouterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "router", abstract: "Run a stateless router that sends each call to the node that must serve it.")
+        commandName: "router",
+        abstract: "Run a stateless router that sends each call to the node that must serve it."
+    )
 
     @Option(help: "HOST:PORT the Kinesis API listens on.")
     var api: String = "127.0.0.1:4567"
 
     @Option(
-        help: "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address.")
+        help:
+            "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address."
+    )
     var admin: String?
 
-    @Option(help: "HOST:PORT the router's gossip listener binds and nodes dial (default: the API host, API port + 100).")
+    @Option(
+        help: "HOST:PORT the router's gossip listener binds and nodes dial (default: the API host, API port + 100)."
+    )
     var peer: String?
 
     @Option(help: "Node peer addresses (HOST:PORT, comma-separated) to find the cluster through.")
@@ -36,10 +42,15 @@ struct RouterCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("credentials-file"),
-        help: "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them.")
+        help:
+            "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them."
+    )
     var credentialsFile: String?
 
-    @Flag(name: .customLong("fault-injection"), help: "Allow the chaos fault hooks on the router's transport; never in production.")
+    @Flag(
+        name: .customLong("fault-injection"),
+        help: "Allow the chaos fault hooks on the router's transport; never in production."
+    )
     var faultInjection = false
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -57,7 +68,9 @@ struct RouterCommand: AsyncParsableCommand {
 
     @Option(
         name: .customLong("tls-ca"),
-        help: "PEM CA certificates the nodes' API certificates are checked against; given it, SubscribeToShard is relayed to nodes over HTTPS.")
+        help:
+            "PEM CA certificates the nodes' API certificates are checked against; given it, SubscribeToShard is relayed to nodes over HTTPS."
+    )
     var tlsCA: String?
 
     /// Node ids are small; a random router id from here up cannot meet one.
@@ -72,8 +85,11 @@ struct RouterCommand: AsyncParsableCommand {
     func run() async throws {
         let id = NodeID(id ?? UInt64.random(in: Self.firstRandomID...UInt64.max))
         let logger = LogOptions.bootstrap(
-            level: logLevel, format: logFormat, label: "rill.router",
-            metadata: ["rill.router": "\(id)", "rill.role": "router", "rill.az": "\(az)"])
+            level: logLevel,
+            format: logFormat,
+            label: "rill.router",
+            metadata: ["rill.router": "\(id)", "rill.role": "router", "rill.az": "\(az)"]
+        )
         let relayTLS: NIOSSLContext?
         do {
             relayTLS = try tlsCA.map { try APITLS.clientContext(trusting: $0) }
@@ -83,12 +99,20 @@ struct RouterCommand: AsyncParsableCommand {
         let listeners = try HTTPListeners(api: api, admin: admin, tls: try tls.serverContext(), relayTLS: relayTLS)
         let peerAddress = peer ?? "\(listeners.apiHost):\(listeners.apiPort + 100)"
         let (peerHost, peerPort) = try Endpoint.parse(peerAddress, flag: "--peer")
-        let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let addresses = join.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
         guard !addresses.isEmpty else { throw ValidationError("--join needs at least one node peer address") }
         for address in addresses { _ = try Endpoint.parse(address, flag: "--join") }
         var settings = RouterSettings(
-            id: id, zone: Zone(az), peerHost: peerHost, peerPort: peerPort, advertisedPeer: peerAddress,
-            advertisedAPI: api, join: addresses)
+            id: id,
+            zone: Zone(az),
+            peerHost: peerHost,
+            peerPort: peerPort,
+            advertisedPeer: peerAddress,
+            advertisedAPI: api,
+            join: addresses
+        )
         settings.gossip = gossip.settings
         settings.faultInjection = faultInjection
         settings.credentials = try Credentials.load(file: credentialsFile)
@@ -101,7 +125,11 @@ struct RouterCommand: AsyncParsableCommand {
         let router: Router
         do {
             router = try await Router.start(
-                settings: settings, group: group, logger: logger, metrics: RouterMetrics(factory: metricsEndpoint.factory))
+                settings: settings,
+                group: group,
+                logger: logger,
+                metrics: RouterMetrics(factory: metricsEndpoint.factory)
+            )
         } catch {
             starting.cancel()
             await starting.value
@@ -114,7 +142,13 @@ struct RouterCommand: AsyncParsableCommand {
         let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
-                try await listeners.serve(router, logger: logger, metricsEndpoint: metricsEndpoint, group: group, onBound: { _ in })
+                try await listeners.serve(
+                    router,
+                    logger: logger,
+                    metricsEndpoint: metricsEndpoint,
+                    group: group,
+                    onBound: { _ in }
+                )
             }
             tasks.addTask {
                 let received = await signal.next()

@@ -9,7 +9,9 @@ import RillTLS
 /// from each node's `GET /admin/status`.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Print the cluster's members and every shard's leader, replicas and lag.")
+        commandName: "status",
+        abstract: "Print the cluster's members and every shard's leader, replicas and lag."
+    )
 
     @Option(help: "Any node's API endpoint; the others are found from its member list.")
     var endpoint = "http://127.0.0.1:4567"
@@ -17,7 +19,10 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object (every node's /admin/status, by node id) instead of tables.")
     var json = false
 
-    @Option(name: .customLong("ca-bundle"), help: "PEM CA certificates an https --endpoint is checked against (default: the system's).")
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: "PEM CA certificates an https --endpoint is checked against (default: the system's)."
+    )
     var caBundle: String?
 
     func run() async throws {
@@ -42,7 +47,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         for member in members {
             guard let id = member["id"] as? Int else { continue }
-            let api = (member["api"] as? String).map { $0.hasPrefix("http") ? $0 : (secure ? "https://" : "http://") + $0 } ?? endpoint
+            let api =
+                (member["api"] as? String).map { $0.hasPrefix("http") ? $0 : (secure ? "https://" : "http://") + $0 }
+                ?? endpoint
             views[id] = try? await Self.status(of: api, group: group, tls: tls)
         }
         if json {
@@ -62,7 +69,11 @@ struct StatusCommand: AsyncParsableCommand {
         print(Self.groupsTable(views))
         print("")
         let problems = Self.placementProblems(views)
-        print(problems.isEmpty ? "placement: every shard has its placed voters, in distinct zones, on every node" : "placement problems:")
+        print(
+            problems.isEmpty
+                ? "placement: every shard has its placed voters, in distinct zones, on every node"
+                : "placement problems:"
+        )
         for problem in problems { print("  " + problem) }
     }
 
@@ -75,25 +86,35 @@ struct StatusCommand: AsyncParsableCommand {
             let view = views[node] ?? [:]
             for violation in view["placementViolations"] as? [[String: Any]] ?? [] {
                 let shard = violation["shardId"] as? String ?? ""
-                problems.append("node \(node): \(violation["stream"] as? String ?? "")/\(shard) \(violation["problem"] as? String ?? "")")
+                problems.append(
+                    "node \(node): \(violation["stream"] as? String ?? "")/\(shard) \(violation["problem"] as? String ?? "")"
+                )
             }
             for group in view["groups"] as? [[String: Any]] ?? [] {
                 guard let stream = group["stream"] as? String, let shard = group["shardId"] as? String else { continue }
                 let ids = (group["voters"] as? [Int] ?? []).sorted()
-                if ids == [node] && views.count > 1 { problems.append("\(stream)/\(shard) is led by node \(node) alone") }
+                if ids == [node] && views.count > 1 {
+                    problems.append("\(stream)/\(shard) is led by node \(node) alone")
+                }
                 voters["\(stream)/\(shard)", default: []].append((node, ids))
             }
         }
         for name in voters.keys.sorted() {
             let seen = voters[name] ?? []
             if Set(seen.map(\.voters)).count > 1 {
-                problems.append("\(name): nodes disagree on its voters (\(seen.map { "node \($0.node): \($0.voters)" }.joined(separator: "; ")))")
+                problems.append(
+                    "\(name): nodes disagree on its voters (\(seen.map { "node \($0.node): \($0.voters)" }.joined(separator: "; ")))"
+                )
             }
         }
         return problems
     }
 
-    static func status(of endpoint: String, group: MultiThreadedEventLoopGroup, tls: NIOSSLContext? = nil) async throws -> [String: Any] {
+    static func status(
+        of endpoint: String,
+        group: MultiThreadedEventLoopGroup,
+        tls: NIOSSLContext? = nil
+    ) async throws -> [String: Any] {
         let (code, body) = try await AdminFetch.get(endpoint, path: "/admin/status", on: group, tls: tls)
         guard code == 200, let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw ValidationError("\(endpoint)/admin/status answered \(code)")

@@ -4,7 +4,10 @@ import RillTLS
 
 /// `--tls-cert` and `--tls-key`: HTTPS (HTTP/1.1 and HTTP/2 by ALPN) on the API and admin addresses.
 struct TLSOptions: ParsableArguments {
-    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain (leaf first) to serve HTTPS with on --api and --admin; needs --tls-key.")
+    @Option(
+        name: .customLong("tls-cert"),
+        help: "PEM certificate chain (leaf first) to serve HTTPS with on --api and --admin; needs --tls-key."
+    )
     var certificate: String?
 
     @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.")

@@ -15,7 +15,8 @@ struct TailCommand: AsyncParsableCommand {
             (base64). A child shard is read only after all its parents are read to their end, so each partition \
             key's records come out in order across a split or merge. Each shard is polled at most five times a \
             second, every 0.5 s once caught up, with backoff when throttled.
-            """)
+            """
+    )
 
     @OptionGroup var client: ClientOptions
 
@@ -26,7 +27,8 @@ struct TailCommand: AsyncParsableCommand {
         help: """
             Where to start: latest (only records put from now on), trim-horizon (the oldest kept), or a time, \
             ISO 8601 (2026-12-06T08:00:00Z) or seconds since the epoch.
-            """)
+            """
+    )
     var from = "latest"
 
     @Flag(help: "Print one JSON object per record instead of its data.")
@@ -44,7 +46,9 @@ struct TailCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try startPosition()
         if let maxRecords, maxRecords < 1 { throw ValidationError("--max-records must be at least 1") }
-        if let idleExit, !(idleExit > 0 && idleExit <= 86_400) { throw ValidationError("--idle-exit must be 0…86400 seconds") }
+        if let idleExit, !(idleExit > 0 && idleExit <= 86_400) {
+            throw ValidationError("--idle-exit must be 0…86400 seconds")
+        }
     }
 
     func startPosition() throws -> ShardLineage.StartPosition {
@@ -61,7 +65,9 @@ struct TailCommand: AsyncParsableCommand {
         default: break
         }
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 { return .atTimestamp(seconds) }
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+        for options: ISO8601DateFormatter.Options in [
+            [.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime],
+        ] {
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = options
             if let date = formatter.date(from: text) { return .atTimestamp(date.timeIntervalSince1970) }
@@ -71,8 +77,14 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runner = TailRunner(
-            client: client, stream: stream, start: try startPosition(), json: json, maxRecords: maxRecords,
-            idleExit: idleExit.map { .milliseconds(Int64($0 * 1000)) }, deaggregate: !noDeaggregate)
+            client: client,
+            stream: stream,
+            start: try startPosition(),
+            json: json,
+            maxRecords: maxRecords,
+            idleExit: idleExit.map { .milliseconds(Int64($0 * 1000)) },
+            deaggregate: !noDeaggregate
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let outcome: Result<Void, any Error>
         do {

@@ -23,15 +23,26 @@ struct TailFormat: Sendable {
         if deaggregate, let users = KPLAggregation.deaggregate(record.data) {
             return users.enumerated().map { index, user in
                 Line(
-                    shardID: shardID, sequenceNumber: record.sequenceNumber, subSequenceNumber: index,
-                    partitionKey: user.partitionKey, explicitHashKey: user.explicitHashKey,
-                    arrival: record.approximateArrivalTimestamp, data: user.data)
+                    shardID: shardID,
+                    sequenceNumber: record.sequenceNumber,
+                    subSequenceNumber: index,
+                    partitionKey: user.partitionKey,
+                    explicitHashKey: user.explicitHashKey,
+                    arrival: record.approximateArrivalTimestamp,
+                    data: user.data
+                )
             }
         }
         return [
             Line(
-                shardID: shardID, sequenceNumber: record.sequenceNumber, subSequenceNumber: nil, partitionKey: record.partitionKey,
-                explicitHashKey: nil, arrival: record.approximateArrivalTimestamp, data: record.data)
+                shardID: shardID,
+                sequenceNumber: record.sequenceNumber,
+                subSequenceNumber: nil,
+                partitionKey: record.partitionKey,
+                explicitHashKey: nil,
+                arrival: record.approximateArrivalTimestamp,
+                data: record.data
+            )
         ]
     }
 

@@ -19,7 +19,12 @@ struct TailRunner: Sendable {
     fileprivate enum Event: Sendable {
         case listed(Result<[ShardLineage.Shard], KinesisClient.CallError>, KinesisClient)
         case opened(shard: String, Result<String, KinesisClient.CallError>, KinesisClient)
-        case polled(shard: String, started: Duration, Result<KinesisClient.RecordsPage, KinesisClient.CallError>, KinesisClient)
+        case polled(
+            shard: String,
+            started: Duration,
+            Result<KinesisClient.RecordsPage, KinesisClient.CallError>,
+            KinesisClient
+        )
         case idleCheck
     }
 
@@ -44,7 +49,8 @@ struct TailRunner: Sendable {
         let origin = clock.now
         var lastRecordAt = Duration.zero
         var random = SystemRandomNumberGenerator()
-        let stream = self.stream, options = self.client
+        let stream = self.stream
+        let options = self.client
 
         try await withThrowingTaskGroup(of: Event.self) { tasks in
             /// Runs `call` on an idle connection (or a new one) after `delay`.
@@ -73,11 +79,20 @@ struct TailRunner: Sendable {
                     }
                 }
             }
-            func open(_ shard: String, _ position: ShardLineage.StartPosition, after sequence: String?, delay: Duration = .zero) {
+            func open(
+                _ shard: String,
+                _ position: ShardLineage.StartPosition,
+                after sequence: String?,
+                delay: Duration = .zero
+            ) {
                 spawn(after: delay) { connection in
                     do throws(KinesisClient.CallError) {
                         let iterator = try await connection.shardIterator(
-                            stream: stream, shard: shard, position: position, afterSequenceNumber: sequence)
+                            stream: stream,
+                            shard: shard,
+                            position: position,
+                            afterSequenceNumber: sequence
+                        )
                         return .opened(shard: shard, .success(iterator), connection)
                     } catch {
                         return .opened(shard: shard, .failure(error), connection)
@@ -90,7 +105,12 @@ struct TailRunner: Sendable {
                 spawn(after: instant > now ? instant - now : .zero) { connection in
                     let started = clock.now - origin
                     do throws(KinesisClient.CallError) {
-                        return .polled(shard: shard, started: started, .success(try await connection.getRecords(iterator: iterator)), connection)
+                        return .polled(
+                            shard: shard,
+                            started: started,
+                            .success(try await connection.getRecords(iterator: iterator)),
+                            connection
+                        )
                     } catch {
                         return .polled(shard: shard, started: started, .failure(error), connection)
                     }
@@ -120,7 +140,9 @@ struct TailRunner: Sendable {
                     begin(lineage.listed(shards))
                 case .listed(.failure(let error), _):
                     // The stream must exist to start with; later, a failed re-list is retried.
-                    guard listedOnce || error.isThrottling else { throw ToolFailure("rill tail: ListShards failed: \(error)") }
+                    guard listedOnce || error.isThrottling else {
+                        throw ToolFailure("rill tail: ListShards failed: \(error)")
+                    }
                     list(after: .seconds(1))
                 case .opened(let shard, .success(let iterator), _):
                     cursors[shard]?.iterator = iterator
@@ -132,8 +154,12 @@ struct TailRunner: Sendable {
                     }
                     cursor.failures += 1
                     cursors[shard] = cursor
-                    open(shard, cursor.start, after: cursor.lastSequence,
-                        delay: Backoff(base: .milliseconds(250)).delay(attempt: cursor.failures, using: &random))
+                    open(
+                        shard,
+                        cursor.start,
+                        after: cursor.lastSequence,
+                        delay: Backoff(base: .milliseconds(250)).delay(attempt: cursor.failures, using: &random)
+                    )
                 case .polled(let shard, let started, .success(let page), _):
                     var output: [UInt8] = []
                     for record in page.records {
@@ -158,7 +184,11 @@ struct TailRunner: Sendable {
                     cursors[shard]?.iterator = next
                     let behind = !page.records.isEmpty && (page.millisBehindLatest ?? 1) > 0
                     if var cursor = cursors[shard] {
-                        let at = cursor.pacer.next(after: behind ? .behind : .caughtUp, callStarted: started, random: &random)
+                        let at = cursor.pacer.next(
+                            after: behind ? .behind : .caughtUp,
+                            callStarted: started,
+                            random: &random
+                        )
                         cursors[shard] = cursor
                         poll(shard, at: at)
                     }
@@ -199,7 +229,8 @@ extension TailRunner.Event {
 
     var failureCode: String? {
         switch self {
-        case .listed(.failure(let error), _), .opened(_, .failure(let error), _), .polled(_, _, .failure(let error), _): error.code
+        case .listed(.failure(let error), _), .opened(_, .failure(let error), _), .polled(_, _, .failure(let error), _):
+            error.code
         default: nil
         }
     }

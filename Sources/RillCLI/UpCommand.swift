@@ -17,7 +17,9 @@ import Glibc
 /// Every node routes too, so any API port serves every call.
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "up", abstract: "Run a local three-node Rill cluster on loopback and print its endpoints.")
+        commandName: "up",
+        abstract: "Run a local three-node Rill cluster on loopback and print its endpoints."
+    )
 
     @Option(name: .customLong("data-dir"), help: "Folder holding every node's data directory (node-1, node-2, node-3).")
     var dataDir: String = "./rill-data"
@@ -25,7 +27,10 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The router's API port; the nodes use the next ones (4568, 4569, 4570). With --nodes 1, the node's.")
     var port: Int = 4567
 
-    @Option(name: .customLong("peer-port"), help: "The router's peer (gossip) port; the nodes use the next ones (default: --port + 100).")
+    @Option(
+        name: .customLong("peer-port"),
+        help: "The router's peer (gossip) port; the nodes use the next ones (default: --port + 100)."
+    )
     var peerPort: Int?
 
     @Option(help: "How many nodes to run (1 runs a single node with no peers).")
@@ -33,11 +38,14 @@ struct UpCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("fault-injection"),
-        help: "Start every node and the router with --fault-injection, for rill chaos --endpoint. Never in production.")
+        help: "Start every node and the router with --fault-injection, for rill chaos --endpoint. Never in production."
+    )
     var faultInjection = false
 
     @Flag(
-        help: "Serve HTTPS (HTTP/1.1 and HTTP/2) on every port, with a local CA and server certificate made under DATA_DIR/tls (kept across restarts); clients trust DATA_DIR/tls/ca.pem.")
+        help:
+            "Serve HTTPS (HTTP/1.1 and HTTP/2) on every port, with a local CA and server certificate made under DATA_DIR/tls (kept across restarts); clients trust DATA_DIR/tls/ca.pem."
+    )
     var tls = false
 
     @OptionGroup var common: CommonOptions
@@ -62,7 +70,10 @@ struct UpCommand: AsyncParsableCommand {
         if let certificates {
             // Every process here listens on 127.0.0.1; the names cover clients that say localhost or ::1.
             let outcome = try certificates.prepare(hosts: ["127.0.0.1", "localhost", "::1"])
-            logger.info("TLS certificates ready", metadata: ["directory": "\(certificates.path)", "outcome": "\(outcome)"])
+            logger.info(
+                "TLS certificates ready",
+                metadata: ["directory": "\(certificates.path)", "outcome": "\(outcome)"]
+            )
             serverTLS = ["--tls-cert", certificates.serverCertificate, "--tls-key", certificates.serverKey]
             probeTLS = try APITLS.clientContext(trusting: certificates.caCertificate)
         }
@@ -70,17 +81,23 @@ struct UpCommand: AsyncParsableCommand {
         var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
-                "node", "--id", "\(index + 1)", "--az", zones[index % zones.count], "--data-dir", "\(dataDir)/node-\(index + 1)",
+                "node", "--id", "\(index + 1)", "--az", zones[index % zones.count], "--data-dir",
+                "\(dataDir)/node-\(index + 1)",
                 "--api", "127.0.0.1:\(apis[index])",
             ]
-            if router { arguments += ["--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)"] }
+            if router {
+                arguments += [
+                    "--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)",
+                ]
+            }
             arguments += common.forwardedArguments + serverTLS
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
         if router {
             var arguments = [
-                "router", "--api", "127.0.0.1:\(port)", "--peer", "127.0.0.1:\(peerBase)", "--join", peers.joined(separator: ","),
+                "router", "--api", "127.0.0.1:\(port)", "--peer", "127.0.0.1:\(peerBase)", "--join",
+                peers.joined(separator: ","),
                 "--log-level", common.logLevel, "--log-format", common.logFormat.rawValue,
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
@@ -95,12 +112,22 @@ struct UpCommand: AsyncParsableCommand {
             if router { await HTTPProbe.waitReady(port: port, group: probes, tls: probeTLS) }
             let zoneList = (0..<nodes).map { zones[$0 % 3] }.joined(separator: ", ")
             print("rill is up: \(nodes) node\(nodes == 1 ? "" : "s") (\(zoneList))\(router ? " and a router" : "")")
-            print("  Kinesis endpoint  \(scheme)://127.0.0.1:\(port)\(router ? "   (the router; every node also serves every call)" : "")")
-            if router { print("  nodes             \(apis.map { "\(scheme)://127.0.0.1:\($0)" }.joined(separator: "  "))") }
-            print("  metrics           \(scheme)://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))")
+            print(
+                "  Kinesis endpoint  \(scheme)://127.0.0.1:\(port)\(router ? "   (the router; every node also serves every call)" : "")"
+            )
+            if router {
+                print("  nodes             \(apis.map { "\(scheme)://127.0.0.1:\($0)" }.joined(separator: "  "))")
+            }
+            print(
+                "  metrics           \(scheme)://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))"
+            )
             if let certificates {
-                print("  CA for clients    \(certificates.caCertificate)   (aws --ca-bundle, boto3 verify=, curl --cacert)")
-                print("  cluster status    rill status --endpoint https://127.0.0.1:\(port) --ca-bundle \(certificates.caCertificate)")
+                print(
+                    "  CA for clients    \(certificates.caCertificate)   (aws --ca-bundle, boto3 verify=, curl --cacert)"
+                )
+                print(
+                    "  cluster status    rill status --endpoint https://127.0.0.1:\(port) --ca-bundle \(certificates.caCertificate)"
+                )
             } else {
                 print("  cluster status    rill status --endpoint http://127.0.0.1:\(port)")
             }
@@ -140,7 +167,8 @@ struct UpCommand: AsyncParsableCommand {
 
     /// Starts this same executable with `arguments`, sharing stdout and stderr.
     static func spawn(_ arguments: [String]) throws -> pid_t {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
@@ -168,7 +196,8 @@ enum HTTPProbe {
     static func waitReady(port: Int, group: any EventLoopGroup, tls: NIOSSLContext? = nil) async {
         let endpoint = "\(tls == nil ? "http" : "https")://127.0.0.1:\(port)"
         while !Task.isCancelled {
-            if let (status, _) = try? await AdminFetch.get(endpoint, path: "/ready", on: group, tls: tls), status == 200 {
+            if let (status, _) = try? await AdminFetch.get(endpoint, path: "/ready", on: group, tls: tls), status == 200
+            {
                 return
             }
             try? await Task.sleep(for: .milliseconds(200))

@@ -48,7 +48,9 @@ extension Checker {
     /// Gaps between acknowledged writes, overall, per shard and around each fault window; and the faults
     /// started by kind. A fault's window runs from its start to the matching end of the same kind and target,
     /// or to the last event if it never ended.
-    func measureAvailability(_ index: HistoryIndex)
+    func measureAvailability(
+        _ index: HistoryIndex
+    )
         -> (availability: Availability, faults: [FaultKind: Int], notes: [String])
     {
         var perShard: [String: [Double]] = [:]
@@ -68,7 +70,10 @@ extension Checker {
         var availability = Availability(longestGap: overall.longestGap())
         availability.shards = timelines.map {
             Availability.ShardAvailability(
-                shard: $0.shard ?? "", acknowledged: $0.times.count, longestGap: $0.longestGap())
+                shard: $0.shard ?? "",
+                acknowledged: $0.times.count,
+                longestGap: $0.longestGap()
+            )
         }
 
         let (windows, counts, notes) = faultWindows(index.faults)
@@ -76,14 +81,20 @@ extension Checker {
             let range = window.start.time...max(window.start.time, window.end?.time ?? index.endTime)
             let shardGaps = timelines.compactMap { $0.longestGap(overlapping: range, lastAttempt: index.lastWriteTime) }
             return Availability.FaultWindowAvailability(
-                kind: window.start.kind, target: window.start.target, start: window.start.time, end: window.end?.time,
+                kind: window.start.kind,
+                target: window.start.target,
+                start: window.start.time,
+                end: window.end?.time,
                 longestGap: overall.longestGap(overlapping: range, lastAttempt: index.lastWriteTime),
-                longestShardGap: shardGaps.max { $0.milliseconds < $1.milliseconds })
+                longestShardGap: shardGaps.max { $0.milliseconds < $1.milliseconds }
+            )
         }
         return (availability, counts, notes)
     }
 
-    private func faultWindows(_ faults: [FaultEvent])
+    private func faultWindows(
+        _ faults: [FaultEvent]
+    )
         -> ([(start: FaultEvent, end: FaultEvent?)], [FaultKind: Int], [String])
     {
         struct Key: Hashable {

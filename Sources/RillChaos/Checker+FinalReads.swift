@@ -12,7 +12,8 @@ extension Checker {
         for id in index.finalDuplicates {
             findings.duplicated.record(
                 Anomaly.Duplicate(id: id, positions: index.sightings[id]?.finalPositions.elements ?? []),
-                limit: exampleLimit)
+                limit: exampleLimit
+            )
         }
         for shard in index.finalShards {
             let records = index.finalReads[shard] ?? []
@@ -20,7 +21,8 @@ extension Checker {
                 if offset > 0, !(records[offset - 1].sequence < record.sequence) {
                     findings.reordered.record(
                         Anomaly.Reordering(shard: shard, offset: offset, first: records[offset - 1], second: record),
-                        limit: exampleLimit)
+                        limit: exampleLimit
+                    )
                 }
             }
         }

@@ -51,7 +51,13 @@ extension Checker {
                 let views = copies.map { "\($0.report.node) [\(ids($0.group.voters))]" }.joined(separator: ", ")
                 record(
                     Anomaly.Misplacement(
-                        stream: stream, shard: key.shard, node: nil, voters: [], problem: "voters differ: \(views)"))
+                        stream: stream,
+                        shard: key.shard,
+                        node: nil,
+                        voters: [],
+                        problem: "voters differ: \(views)"
+                    )
+                )
             }
             // Each distinct configuration once, named by the first node holding it.
             var judged: [[Int]] = []
@@ -61,7 +67,13 @@ extension Checker {
                 func misplaced(_ problem: String) {
                     record(
                         Anomaly.Misplacement(
-                            stream: stream, shard: key.shard, node: report.node, voters: voters, problem: problem))
+                            stream: stream,
+                            shard: key.shard,
+                            node: report.node,
+                            voters: voters,
+                            problem: problem
+                        )
+                    )
                 }
                 let zones = Set(voters.compactMap { zoneOf[$0] })
                 if voters.count == 1, wanted > 1 {
@@ -84,8 +96,13 @@ extension Checker {
                     ?? []
                 record(
                     Anomaly.Misplacement(
-                        stream: violation.stream, shard: violation.shard, node: report.node, voters: voters,
-                        problem: "reported by the node: \(violation.problem)"))
+                        stream: violation.stream,
+                        shard: violation.shard,
+                        node: report.node,
+                        voters: voters,
+                        problem: "reported by the node: \(violation.problem)"
+                    )
+                )
             }
         }
         return finding

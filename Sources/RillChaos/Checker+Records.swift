@@ -30,17 +30,25 @@ extension Checker {
                 if !inFinalRead {
                     findings.lost.record(
                         Anomaly.Lost(
-                            id: write.id, acknowledged: acknowledged, acknowledgedAt: write.time,
-                            wasRead: !readAt.isEmpty),
-                        limit: exampleLimit)
+                            id: write.id,
+                            acknowledged: acknowledged,
+                            acknowledgedAt: write.time,
+                            wasRead: !readAt.isEmpty
+                        ),
+                        limit: exampleLimit
+                    )
                 }
                 if !readAt.contains(acknowledged) {
                     findings.unconfirmedAcknowledgements.append((write.id, acknowledged))
                     if !readAt.isEmpty {
                         findings.mismatches.record(
                             Anomaly.AcknowledgementMismatch(
-                                id: write.id, acknowledged: acknowledged, readAt: readAt.elements),
-                            limit: exampleLimit)
+                                id: write.id,
+                                acknowledged: acknowledged,
+                                readAt: readAt.elements
+                            ),
+                            limit: exampleLimit
+                        )
                     }
                 }
             case .fail:
@@ -48,7 +56,8 @@ extension Checker {
                 if !readAt.isEmpty {
                     findings.failedWritesRead.record(
                         Anomaly.FailedWriteRead(id: write.id, error: write.error, readAt: readAt.elements),
-                        limit: exampleLimit)
+                        limit: exampleLimit
+                    )
                 }
             case .info:
                 findings.counts.indeterminate += 1
@@ -59,7 +68,9 @@ extension Checker {
                     // Once a consumer saw it, it was committed: dropping it later is loss, acknowledged or not.
                     if !inFinalRead {
                         findings.vanished.record(
-                            Anomaly.Vanished(id: write.id, readAt: readAt.elements), limit: exampleLimit)
+                            Anomaly.Vanished(id: write.id, readAt: readAt.elements),
+                            limit: exampleLimit
+                        )
                     }
                 }
             }
@@ -70,7 +81,8 @@ extension Checker {
             for id in index.readIDs where !written.contains(id) {
                 findings.unexpected.record(
                     Anomaly.Unexpected(id: id, readAt: index.sightings[id]?.positions.elements ?? []),
-                    limit: exampleLimit)
+                    limit: exampleLimit
+                )
             }
         }
         return findings

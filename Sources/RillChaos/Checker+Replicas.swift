@@ -18,8 +18,13 @@ extension Checker {
                 if replicasOf[entry.shard] == nil { shards.append(entry.shard) }
                 replicasOf[entry.shard, default: []].append(
                     Anomaly.ReplicaChecksum(
-                        node: node, applied: entry.applied, sha256: entry.sha256, records: entry.records,
-                        voters: entry.voters))
+                        node: node,
+                        applied: entry.applied,
+                        sha256: entry.sha256,
+                        records: entry.records,
+                        voters: entry.voters
+                    )
+                )
             }
         }
         for shard in shards {
@@ -33,7 +38,9 @@ extension Checker {
                 let first = peers[0]
                 if peers.contains(where: { $0.sha256 != first.sha256 || $0.records != first.records }) {
                     findings.divergence.record(
-                        Anomaly.Divergence(shard: shard, applied: applied, replicas: peers), limit: exampleLimit)
+                        Anomaly.Divergence(shard: shard, applied: applied, replicas: peers),
+                        limit: exampleLimit
+                    )
                 }
             }
             if appliedLevels.count > 1 {

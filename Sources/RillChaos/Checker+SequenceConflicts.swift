@@ -7,14 +7,17 @@ extension Checker {
     /// Acknowledgements count as observations too, since two acks at one position cannot both be true;
     /// `acknowledgements` need only be those no read confirmed.
     func checkSequenceConflicts(
-        _ index: HistoryIndex, acknowledgements: [(id: String, position: RecordPosition)]
+        _ index: HistoryIndex,
+        acknowledgements: [(id: String, position: RecordPosition)]
     ) -> Finding<Anomaly.SequenceConflict> {
         var finding = Finding<Anomaly.SequenceConflict>()
         for id in index.readIDs {
             guard let sightings = index.sightings[id], sightings.positions.count > 1 else { continue }
             if !sightings.positions.elements.allSatisfy(sightings.finalPositions.contains) {
                 finding.record(
-                    .idAtSeveralPositions(id: id, positions: sightings.positions.elements), limit: exampleLimit)
+                    .idAtSeveralPositions(id: id, positions: sightings.positions.elements),
+                    limit: exampleLimit
+                )
             }
         }
 
@@ -39,7 +42,9 @@ extension Checker {
         for (id, position) in acknowledgements { observe(id, at: position) }
         for position in conflictOrder {
             finding.record(
-                .severalIDsAtOnePosition(position: position, ids: conflicts[position] ?? []), limit: exampleLimit)
+                .severalIDsAtOnePosition(position: position, ids: conflicts[position] ?? []),
+                limit: exampleLimit
+            )
         }
         return finding
     }

@@ -32,10 +32,17 @@ extension Checker {
                             let missing = order.sorted[lower..<upper]
                             finding.record(
                                 Anomaly.SkippedRange(
-                                    process: consumer.process, shard: consumer.shard, time: page.time, after: after,
-                                    afterID: afterID, before: record, missingCount: missing.count,
-                                    missing: Array(missing.prefix(5))),
-                                limit: exampleLimit)
+                                    process: consumer.process,
+                                    shard: consumer.shard,
+                                    time: page.time,
+                                    after: after,
+                                    afterID: afterID,
+                                    before: record,
+                                    missingCount: missing.count,
+                                    missing: Array(missing.prefix(5))
+                                ),
+                                limit: exampleLimit
+                            )
                         }
                     } else {
                         cursor = order.start(of: record.sequence, hint: cursor)

@@ -37,7 +37,9 @@ extension DecimalSequenceNumber: Codable {
         let text = try container.decode(String.self)
         guard let parsed = DecimalSequenceNumber(text) else {
             throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "sequence number \"\(text.prefix(80))\" is not a decimal integer")
+                in: container,
+                debugDescription: "sequence number \"\(text.prefix(80))\" is not a decimal integer"
+            )
         }
         self = parsed
     }

@@ -54,7 +54,10 @@ extension HistoryEvent: Codable {
         case .placement: self = .placement(try PlacementEvent(from: decoder))
         case nil:
             throw DecodingError.dataCorruptedError(
-                forKey: .type, in: container, debugDescription: "unknown event type \"\(tag.prefix(40))\"")
+                forKey: .type,
+                in: container,
+                debugDescription: "unknown event type \"\(tag.prefix(40))\""
+            )
         }
     }
 

@@ -109,7 +109,10 @@ struct HistoryIndex {
 
     /// Updates one id's sightings in place, so the dictionary is searched once per record read.
     private static func sight(
-        _ position: RecordPosition, isFinal: Bool, in sightings: inout Sightings, onSecondFinalCopy: () -> Void
+        _ position: RecordPosition,
+        isFinal: Bool,
+        in sightings: inout Sightings,
+        onSecondFinalCopy: () -> Void
     ) {
         if !sightings.positions.contains(position) { sightings.positions.append(position) }
         guard isFinal else { return }

@@ -30,7 +30,11 @@ public enum HistoryReader {
         try decodeLine(line, number: number, decoder: JSONDecoder())
     }
 
-    private static func decodeLine(_ line: Data, number: Int, decoder: JSONDecoder) throws(HistoryReadError)
+    private static func decodeLine(
+        _ line: Data,
+        number: Int,
+        decoder: JSONDecoder
+    ) throws(HistoryReadError)
         -> HistoryEvent
     {
         do {

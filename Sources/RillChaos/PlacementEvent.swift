@@ -20,8 +20,13 @@ public struct PlacementEvent: Sendable, Equatable, Codable {
     public var violations: [PlacementViolation]
 
     public init(
-        time: Double, node: String, id: Int, zone: String? = nil, members: [PlacementMember],
-        groups: [PlacementGroup], violations: [PlacementViolation] = []
+        time: Double,
+        node: String,
+        id: Int,
+        zone: String? = nil,
+        members: [PlacementMember],
+        groups: [PlacementGroup],
+        violations: [PlacementViolation] = []
     ) {
         self.time = time
         self.node = node

@@ -18,7 +18,12 @@ public struct ReadEvent: Sendable, Equatable {
     public var stream: String?
 
     public init(
-        time: Double, process: Int, shard: String, isFinal: Bool, records: [ReadRecord], from: String? = nil,
+        time: Double,
+        process: Int,
+        shard: String,
+        isFinal: Bool,
+        records: [ReadRecord],
+        from: String? = nil,
         stream: String? = nil
     ) {
         self.time = time

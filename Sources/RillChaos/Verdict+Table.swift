@@ -68,7 +68,10 @@ extension Verdict {
         for fault in availability.faults {
             let window = "\(Milliseconds(fault.start))–" + (fault.end.map { "\(Milliseconds($0))" } ?? "end")
             table.add(
-                "\(fault.kind) \(fault.target) [\(window)]", gapCells(fault.longestGap).0, gapCells(fault.longestGap).1)
+                "\(fault.kind) \(fault.target) [\(window)]",
+                gapCells(fault.longestGap).0,
+                gapCells(fault.longestGap).1
+            )
             if let shardGap = fault.longestShardGap {
                 table.add("  worst shard \(shardGap.shard ?? "")", gapCells(shardGap).0, gapCells(shardGap).1)
             }

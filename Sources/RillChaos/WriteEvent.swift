@@ -17,8 +17,14 @@ public struct WriteEvent: Sendable, Equatable {
     public var stream: String?
 
     public init(
-        time: Double, process: Int, id: String, outcome: WriteOutcome,
-        shard: String? = nil, sequence: DecimalSequenceNumber? = nil, error: String? = nil, stream: String? = nil
+        time: Double,
+        process: Int,
+        id: String,
+        outcome: WriteOutcome,
+        shard: String? = nil,
+        sequence: DecimalSequenceNumber? = nil,
+        error: String? = nil,
+        stream: String? = nil
     ) {
         self.time = time
         self.process = process
@@ -32,7 +38,11 @@ public struct WriteEvent: Sendable, Equatable {
 
     /// A write the server acknowledged at `shard`/`sequence`.
     public static func acknowledged(
-        time: Double, process: Int, id: String, shard: String, sequence: DecimalSequenceNumber
+        time: Double,
+        process: Int,
+        id: String,
+        shard: String,
+        sequence: DecimalSequenceNumber
     ) -> WriteEvent {
         WriteEvent(time: time, process: process, id: id, outcome: .ok, shard: shard, sequence: sequence)
     }
@@ -70,7 +80,10 @@ extension WriteEvent: Codable {
         // An "ok" without a position could not be checked against reads; refuse it rather than guess.
         if outcome == .ok, shard == nil || sequence == nil {
             throw DecodingError.dataCorruptedError(
-                forKey: .outcome, in: container, debugDescription: "an ok write needs \"shard\" and \"sequence\"")
+                forKey: .outcome,
+                in: container,
+                debugDescription: "an ok write needs \"shard\" and \"sequence\""
+            )
         }
     }
 }

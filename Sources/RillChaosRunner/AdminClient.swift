@@ -90,11 +90,21 @@ struct AdminClient: Sendable {
         return object
     }
 
-    private func get(_ path: String, at address: APIAddress, timeout: Duration) async throws(HTTPFailure) -> HTTPResponse {
+    private func get(
+        _ path: String,
+        at address: APIAddress,
+        timeout: Duration
+    ) async throws(HTTPFailure) -> HTTPResponse {
         try await send(.GET, path, body: "", at: address, timeout: timeout)
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: String, at address: APIAddress, timeout: Duration)
+    private func send(
+        _ method: HTTPMethod,
+        _ path: String,
+        body: String,
+        at address: APIAddress,
+        timeout: Duration
+    )
         async throws(HTTPFailure) -> HTTPResponse
     {
         let connection = try await HTTPConnection.connect(to: address, on: group, timeout: timeout)
@@ -157,11 +167,19 @@ struct NodeStatus: Sendable, Equatable {
         self.groups = groups.compactMap { group in
             guard let name = group.string("group") else { return nil }
             return Group(
-                group: name, stream: group.string("stream"), shard: group.string("shardId"),
-                role: group.string("role") ?? "", leader: group.int("leader"), term: group.int("term") ?? 0,
-                commit: group.int("commit") ?? 0, applied: group.int("applied") ?? 0,
-                abstaining: group.bool("abstaining") ?? false, streamID: group.string("streamId"),
-                voters: Self.ids(group.array("voters")), learners: Self.ids(group.array("learners")))
+                group: name,
+                stream: group.string("stream"),
+                shard: group.string("shardId"),
+                role: group.string("role") ?? "",
+                leader: group.int("leader"),
+                term: group.int("term") ?? 0,
+                commit: group.int("commit") ?? 0,
+                applied: group.int("applied") ?? 0,
+                abstaining: group.bool("abstaining") ?? false,
+                streamID: group.string("streamId"),
+                voters: Self.ids(group.array("voters")),
+                learners: Self.ids(group.array("learners"))
+            )
         }
         self.zone = object.string("zone")
         self.members = (object.objects("members") ?? []).compactMap { member in
@@ -171,9 +189,12 @@ struct NodeStatus: Sendable, Equatable {
         }
         self.violations = (object.objects("placementViolations") ?? []).map { violation in
             PlacementViolation(
-                stream: violation.string("stream") ?? "", streamID: violation.string("streamId"),
-                shard: violation.string("shardId"), node: violation.int("node"),
-                problem: violation.string("problem") ?? "")
+                stream: violation.string("stream") ?? "",
+                streamID: violation.string("streamId"),
+                shard: violation.string("shardId"),
+                node: violation.int("node"),
+                problem: violation.string("problem") ?? ""
+            )
         }
     }
 
@@ -184,15 +205,25 @@ struct NodeStatus: Sendable, Equatable {
     /// This node's report for the placement check: every shard group with its voters.
     func placementEvent(name: String, time: Double) -> PlacementEvent {
         PlacementEvent(
-            time: time, node: name, id: node, zone: zone, members: members,
+            time: time,
+            node: name,
+            id: node,
+            zone: zone,
+            members: members,
             groups: groups.compactMap { group in
                 guard let stream = group.stream, let streamID = group.streamID, let shard = group.shard else {
                     return nil
                 }
                 return PlacementGroup(
-                    stream: stream, streamID: streamID, shard: shard, voters: group.voters, learners: group.learners)
+                    stream: stream,
+                    streamID: streamID,
+                    shard: shard,
+                    voters: group.voters,
+                    learners: group.learners
+                )
             },
-            violations: violations)
+            violations: violations
+        )
     }
 
     /// The leader this node knows for `shard` of `stream`, if any.

@@ -44,14 +44,16 @@ public struct ChaosOutcome: Sendable {
         lines.append("  time                \(Int(configuration.duration)) s of faults, \(Seconds(runTime)) in all")
         lines.append("  faults injected     \(verdict.faults.values.reduce(0, +)) (\(kinds))")
         lines.append(
-            "  records written     \(acknowledgedRecords) acknowledged of \(attemptedRecords) in \(writeCalls) calls")
+            "  records written     \(acknowledgedRecords) acknowledged of \(attemptedRecords) in \(writeCalls) calls"
+        )
         lines.append("  consumers read      \(consumerRecords) records in \(consumerPages) pages")
         lines.append("  final read          \(finalRecords) records")
         lines.append("  history events      \(historyEvents)")
         lines.append(
             "  replicas            "
                 + (convergedAfter.map { "converged \(Seconds($0)) after the workload stopped" }
-                    ?? "did not converge: \(divergence ?? "?")"))
+                    ?? "did not converge: \(divergence ?? "?")")
+        )
         if let placement { lines.append("  placement check     \(placement)") }
         for (offset, line) in (churn ?? []).enumerated() {
             lines.append((offset == 0 ? "  catalog churn       " : "                      ") + line)
@@ -70,7 +72,8 @@ extension ChaosOutcome {
     /// The summary lines of the catalog churn: streams, records, calls by outcome.
     static func describe(_ report: StreamChurn.Report, finalRecords: Int) -> [String] {
         func list(_ counts: [String: Int]) -> String {
-            counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            counts.isEmpty
+                ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         let deleted = report.streams.filter(\.deleted).count
         return [

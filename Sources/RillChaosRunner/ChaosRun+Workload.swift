@@ -35,25 +35,39 @@ extension ChaosRun {
     /// Everything from launching the nodes to the verdict. The catalog churn (if on) starts with the launch,
     /// before `/ready`, and runs beside formation, stream set-up and the workload until healing is done.
     func formWorkAndCheck(
-        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
-        recorder: Recorder, group: any EventLoopGroup
+        cluster: any ChaosCluster,
+        local: LocalCluster?,
+        network: NetworkNamespaces?,
+        admin: AdminClient,
+        recorder: Recorder,
+        group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         do {
             let churnStop = StopFlag()
             let churn =
                 configuration.churn
                 ? StreamChurn(
-                    prefix: "\(configuration.streamName)-churn", seed: configuration.seed,
-                    process: configuration.writers + configuration.readers * configuration.shards + 1, cluster: cluster,
-                    recorder: recorder, group: group) : nil
+                    prefix: "\(configuration.streamName)-churn",
+                    seed: configuration.seed,
+                    process: configuration.writers + configuration.readers * configuration.shards + 1,
+                    cluster: cluster,
+                    recorder: recorder,
+                    group: group
+                ) : nil
             // Bounds the churn should the run hang; it normally stops when healing is done.
             let churnDeadline = ContinuousClock.now + .seconds(180) + .milliseconds(Int(configuration.duration * 1000))
             let (worked, churnReport) = await withTaskGroup(of: Phase.self) { tasks in
                 if let churn { tasks.addTask { .churn(await churn.run(stop: churnStop, deadline: churnDeadline)) } }
                 tasks.addTask {
                     let result = await formAndWorkResult(
-                        cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, churnStop: churnStop,
-                        group: group)
+                        cluster: cluster,
+                        local: local,
+                        network: network,
+                        admin: admin,
+                        recorder: recorder,
+                        churnStop: churnStop,
+                        group: group
+                    )
                     churnStop.set()
                     return .worked(result)
                 }
@@ -68,7 +82,13 @@ extension ChaosRun {
                 return (worked, churnReport)
             }
             return try await check(
-                try worked.get(), churn: churnReport, cluster: cluster, admin: admin, recorder: recorder, group: group)
+                try worked.get(),
+                churn: churnReport,
+                cluster: cluster,
+                admin: admin,
+                recorder: recorder,
+                group: group
+            )
         } catch {
             // Keep what was recorded: the history of a run that could not finish is still worth reading.
             try? await recorder.close()
@@ -77,14 +97,26 @@ extension ChaosRun {
     }
 
     private func formAndWorkResult(
-        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
-        recorder: Recorder, churnStop: StopFlag, group: any EventLoopGroup
+        cluster: any ChaosCluster,
+        local: LocalCluster?,
+        network: NetworkNamespaces?,
+        admin: AdminClient,
+        recorder: Recorder,
+        churnStop: StopFlag,
+        group: any EventLoopGroup
     ) async -> Result<Worked, ChaosError> {
         do {
             return .success(
                 try await formAndWork(
-                    cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, churnStop: churnStop,
-                    group: group))
+                    cluster: cluster,
+                    local: local,
+                    network: network,
+                    admin: admin,
+                    recorder: recorder,
+                    churnStop: churnStop,
+                    group: group
+                )
+            )
         } catch {
             return .failure(error)
         }
@@ -93,8 +125,13 @@ extension ChaosRun {
     /// Launches (or heals) the nodes, waits for `/ready`, creates the stream under test, then runs the
     /// workload under the nemesis for `duration` and heals; the churn is told to stop with the workload.
     private func formAndWork(
-        cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, admin: AdminClient,
-        recorder: Recorder, churnStop: StopFlag, group: any EventLoopGroup
+        cluster: any ChaosCluster,
+        local: LocalCluster?,
+        network: NetworkNamespaces?,
+        admin: AdminClient,
+        recorder: Recorder,
+        churnStop: StopFlag,
+        group: any EventLoopGroup
     ) async throws(ChaosError) -> Worked {
         let addresses = cluster.members.map(\.api)
         try await local?.healAll()
@@ -106,33 +143,65 @@ extension ChaosRun {
         }
         guard await admin.waitReady(addresses, within: .seconds(60)) else {
             throw .unrecovered(
-                local == nil ? "the cluster's nodes did not all answer /ready within 60 s"
-                    : "the new cluster was not ready within 60 s; see \(logDirectoryPath)")
+                local == nil
+                    ? "the cluster's nodes did not all answer /ready within 60 s"
+                    : "the new cluster was not ready within 60 s; see \(logDirectoryPath)"
+            )
         }
         let stream = configuration.streamName
         let shards = try await StreamSetup(
-            stream: stream, shardCount: configuration.shards, addresses: addresses, group: group
+            stream: stream,
+            shardCount: configuration.shards,
+            addresses: addresses,
+            group: group
         ).run(deadline: .now + .seconds(60))
         if let problem = await ClusterHealth.wait(
-            admin: admin, cluster: cluster, stream: stream, shards: shards, within: .seconds(60))
-        {
+            admin: admin,
+            cluster: cluster,
+            stream: stream,
+            shards: shards,
+            within: .seconds(60)
+        ) {
             throw .unrecovered("the stream's shards did not all get leaders within 60 s: \(problem)")
         }
         let nemesis = Nemesis(
-            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder, stream: stream,
-            shards: shards, console: console)
+            cluster: cluster,
+            local: local,
+            network: network,
+            admin: admin,
+            recorder: recorder,
+            stream: stream,
+            shards: shards,
+            console: console
+        )
         console.line(
             "[\(Seconds(milliseconds: recorder.now))] cluster ready, stream \(stream) has \(shards.count) shards; "
-                + "workload and nemesis start")
+                + "workload and nemesis start"
+        )
         return try await workload(
-            cluster: cluster, local: local, admin: admin, recorder: recorder, nemesis: nemesis, stream: stream,
-            shards: shards, churnStop: churnStop, group: group)
+            cluster: cluster,
+            local: local,
+            admin: admin,
+            recorder: recorder,
+            nemesis: nemesis,
+            stream: stream,
+            shards: shards,
+            churnStop: churnStop,
+            group: group
+        )
     }
 
     /// The workload under the nemesis for `duration`, then healing.
     private func workload(
-        cluster: any ChaosCluster, local: LocalCluster?, admin: AdminClient, recorder: Recorder, nemesis: Nemesis,
-        stream: String, shards: [String], churnStop: StopFlag, group: any EventLoopGroup
+        cluster: any ChaosCluster,
+        local: LocalCluster?,
+        admin: AdminClient,
+        recorder: Recorder,
+        nemesis: Nemesis,
+        stream: String,
+        shards: [String],
+        churnStop: StopFlag,
+        group: any EventLoopGroup
     ) async throws(ChaosError) -> Worked {
         let configuration = self.configuration
         let end = ContinuousClock.now + .milliseconds(Int(configuration.duration * 1000))
@@ -141,22 +210,38 @@ extension ChaosRun {
         let writesStop = StopFlag()
         let readsStop = StopFlag()
         let schedule = FaultSchedule(
-            seed: configuration.seed, kinds: configuration.faults, nodes: configuration.nodes, shards: shards.count)
+            seed: configuration.seed,
+            kinds: configuration.faults,
+            nodes: configuration.nodes,
+            shards: shards.count
+        )
         let addresses = cluster.members.map(\.api)
 
         let work = await withTaskGroup(of: Work.self) { tasks in
             for process in 1...configuration.writers {
                 let writer = Writer(
-                    process: process, seed: configuration.seed, stream: stream, cluster: cluster, recorder: recorder,
-                    group: group, recordsPerSecond: configuration.rate / Double(configuration.writers),
-                    timeout: configuration.writeTimeout)
+                    process: process,
+                    seed: configuration.seed,
+                    stream: stream,
+                    cluster: cluster,
+                    recorder: recorder,
+                    group: group,
+                    recordsPerSecond: configuration.rate / Double(configuration.writers),
+                    timeout: configuration.writeTimeout
+                )
                 tasks.addTask { .writer(await writer.run(stop: writesStop, deadline: hardDeadline)) }
             }
             for reader in 0..<configuration.readers {
                 for (index, shard) in shards.enumerated() {
                     let consumer = Consumer(
-                        process: configuration.writers + 1 + reader * shards.count + index, seed: configuration.seed,
-                        stream: stream, shard: shard, cluster: cluster, recorder: recorder, group: group)
+                        process: configuration.writers + 1 + reader * shards.count + index,
+                        seed: configuration.seed,
+                        stream: stream,
+                        shard: shard,
+                        cluster: cluster,
+                        recorder: recorder,
+                        group: group
+                    )
                     tasks.addTask { .consumer(await consumer.run(stop: readsStop, deadline: hardDeadline)) }
                 }
             }
@@ -185,8 +270,13 @@ extension ChaosRun {
             throw .unrecovered("after healing, not every node answered /ready within 60 s; see \(logDirectoryPath)")
         }
         return Worked(
-            stream: stream, shards: shards, nemesis: nemesis, report: report, writers: work.writers,
-            consumers: work.consumers)
+            stream: stream,
+            shards: shards,
+            nemesis: nemesis,
+            report: report,
+            writers: work.writers,
+            consumers: work.consumers
+        )
     }
 
     var logDirectoryPath: String { configuration.outDirectory.appendingPathComponent("nodes").path }

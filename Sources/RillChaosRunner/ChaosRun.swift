@@ -30,20 +30,26 @@ public struct ChaosRun: Sendable {
         if !configuration.endpoints.isEmpty {
             let endpoints = configuration.endpoints.compactMap { APIAddress(url: $0) }
             let cluster = try await RemoteCluster.discover(
-                endpoints, admin: AdminClient(group: group), within: .seconds(30))
+                endpoints,
+                admin: AdminClient(group: group),
+                within: .seconds(30)
+            )
             console.line(
                 "rill chaos: seed \(configuration.seed), running cluster of \(cluster.members.count) nodes "
                     + "(\(cluster.members.map { "\($0.name) \($0.api)" }.joined(separator: ", "))"
-                    + (cluster.routers.isEmpty ? "" : ", routers \(cluster.routers.map(\.description).joined(separator: ", "))")
+                    + (cluster.routers.isEmpty
+                        ? "" : ", routers \(cluster.routers.map(\.description).joined(separator: ", "))")
                     + "), \(configuration.shards) shards of stream \(configuration.streamName), faults \(kinds), "
-                    + "\(Int(configuration.duration)) s; output in \(out.path)")
+                    + "\(Int(configuration.duration)) s; output in \(out.path)"
+            )
             var outcome = try await runAgainst(cluster, local: nil, network: nil, group: group)
             outcome.runTime = started.duration(to: .now)
             try write(outcome, to: out)
             return outcome
         }
         let binary = try copyBinary(to: out)
-        let network = configuration.netns ? try await NetworkNamespaces.create(nodes: configuration.nodes, console: console) : nil
+        let network =
+            configuration.netns ? try await NetworkNamespaces.create(nodes: configuration.nodes, console: console) : nil
         var placement = LocalCluster.Placement()
         if let network {
             placement.host = { network.layout.address($0) }
@@ -52,10 +58,13 @@ public struct ChaosRun: Sendable {
         let cluster: LocalCluster
         do {
             cluster = try LocalCluster(
-                directory: out.appendingPathComponent("nodes"), binary: binary, count: configuration.nodes,
+                directory: out.appendingPathComponent("nodes"),
+                binary: binary,
+                count: configuration.nodes,
                 extraArguments: configuration.nodeArguments
                     + (configuration.faults.contains(where: \.needsFaultInjection) ? ["--fault-injection"] : []),
-                placement: placement)
+                placement: placement
+            )
         } catch {
             await network?.teardown()
             throw error
@@ -64,7 +73,8 @@ public struct ChaosRun: Sendable {
             "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes"
                 + (network == nil ? "" : " in network namespaces") + ", \(configuration.shards) shards, "
                 + "\(configuration.writers) writers, \(configuration.readers) readers, faults \(kinds), "
-                + "\(Int(configuration.duration)) s; output in \(out.path)")
+                + "\(Int(configuration.duration)) s; output in \(out.path)"
+        )
         do {
             var outcome = try await runAgainst(cluster, local: cluster, network: network, group: group)
             await cluster.stopAll()
@@ -99,7 +109,9 @@ public struct ChaosRun: Sendable {
         let copy = out.appendingPathComponent("bin/rill")
         do {
             try FileManager.default.createDirectory(
-                at: copy.deletingLastPathComponent(), withIntermediateDirectories: true)
+                at: copy.deletingLastPathComponent(),
+                withIntermediateDirectories: true
+            )
             try FileManager.default.copyItem(atPath: configuration.binary, toPath: copy.path)
         } catch {
             throw .harness("cannot copy \(configuration.binary) to \(copy.path): \(error)")
@@ -110,7 +122,10 @@ public struct ChaosRun: Sendable {
     // MARK: - Phases
 
     private func runAgainst(
-        _ cluster: any ChaosCluster, local: LocalCluster?, network: NetworkNamespaces?, group: any EventLoopGroup
+        _ cluster: any ChaosCluster,
+        local: LocalCluster?,
+        network: NetworkNamespaces?,
+        group: any EventLoopGroup
     ) async throws(ChaosError) -> ChaosOutcome {
         let admin = AdminClient(group: group)
         // The history starts before the nodes do: the catalog churn works from their launch, before /ready.
@@ -123,7 +138,8 @@ public struct ChaosRun: Sendable {
         console.line(
             configuration.churn
                 ? "nodes starting; catalog churn starts with them (creating, resharding, deleting small streams)"
-                : "nodes starting")
+                : "nodes starting"
+        )
 
         let watchStop = StopFlag()
         let watch = local.map {
@@ -141,8 +157,14 @@ public struct ChaosRun: Sendable {
                 do throws(ChaosError) {
                     result = .success(
                         try await formWorkAndCheck(
-                            cluster: cluster, local: local, network: network, admin: admin, recorder: recorder,
-                            group: group))
+                            cluster: cluster,
+                            local: local,
+                            network: network,
+                            admin: admin,
+                            recorder: recorder,
+                            group: group
+                        )
+                    )
                 } catch {
                     result = .failure(error)
                 }

@@ -4,7 +4,11 @@ extension ClusterHealth {
     /// Polls every node's status until the cluster is whole (`problem` is nil); returns the last problem if
     /// `timeout` passes first.
     static func wait(
-        admin: AdminClient, cluster: any ChaosCluster, stream: String, shards: [String], within timeout: Duration
+        admin: AdminClient,
+        cluster: any ChaosCluster,
+        stream: String,
+        shards: [String],
+        within timeout: Duration
     ) async -> String? {
         let deadline = ContinuousClock.now + timeout
         var problem: String? = "not checked"

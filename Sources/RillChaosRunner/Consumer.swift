@@ -36,8 +36,14 @@ struct Consumer: Sendable {
                     recorder.append([
                         .read(
                             ReadEvent(
-                                time: recorder.now, process: process, shard: shard, isFinal: false,
-                                records: page.records, from: page.from))
+                                time: recorder.now,
+                                process: process,
+                                shard: shard,
+                                isFinal: false,
+                                records: page.records,
+                                from: page.from
+                            )
+                        )
                     ])
                     tally.pages += 1
                     tally.records += page.records.count

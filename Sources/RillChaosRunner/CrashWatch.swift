@@ -34,8 +34,11 @@ struct CrashWatch: Sendable {
                 }
                 let ready = await admin.waitReady([exit.node.api], within: .seconds(30))
                 recorder.fault(
-                    .crash, .end, target: exit.node.name,
-                    detail: ready ? "restarted" : "restarted, not ready after 30 s")
+                    .crash,
+                    .end,
+                    target: exit.node.name,
+                    detail: ready ? "restarted" : "restarted, not ready after 30 s"
+                )
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

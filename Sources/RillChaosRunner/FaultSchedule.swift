@@ -120,19 +120,36 @@ struct FaultSchedule: Sendable {
         case .pause: return FaultPlan(quietBefore: quiet, action: .pause(target()), downFor: milliseconds(2000...5000))
         case .wipe: return FaultPlan(quietBefore: quiet, action: .wipe(target()), downFor: milliseconds(500...1500))
         case .allkill: return FaultPlan(quietBefore: quiet, action: .allKill, downFor: milliseconds(500...2000))
-        case .partition: return FaultPlan(quietBefore: quiet, action: .partition(cut()), downFor: milliseconds(2000...5000))
-        case .clock: return FaultPlan(quietBefore: quiet, action: .clock(target(), skew()), downFor: milliseconds(2000...5000))
+        case .partition:
+            return FaultPlan(quietBefore: quiet, action: .partition(cut()), downFor: milliseconds(2000...5000))
+        case .clock:
+            return FaultPlan(quietBefore: quiet, action: .clock(target(), skew()), downFor: milliseconds(2000...5000))
         case .disk:
             let damage: FaultPlan.DiskDamage = Bool.random(using: &generator) ? .bitflip : .truncate
             return FaultPlan(
-                quietBefore: quiet, action: .disk(target(), damage, salt: generator.next()), downFor: milliseconds(500...1500))
+                quietBefore: quiet,
+                action: .disk(target(), damage, salt: generator.next()),
+                downFor: milliseconds(500...1500)
+            )
         case .powerloss:
             let exposure = milliseconds(500...1500)
-            return FaultPlan(quietBefore: quiet, action: .powerLoss(exposure: exposure), downFor: milliseconds(500...2000))
+            return FaultPlan(
+                quietBefore: quiet,
+                action: .powerLoss(exposure: exposure),
+                downFor: milliseconds(500...2000)
+            )
         case .delay:
-            return FaultPlan(quietBefore: quiet, action: .delay(target(), linkDelay()), downFor: milliseconds(2000...5000))
+            return FaultPlan(
+                quietBefore: quiet,
+                action: .delay(target(), linkDelay()),
+                downFor: milliseconds(2000...5000)
+            )
         case .netpartition:
-            return FaultPlan(quietBefore: quiet, action: .netPartition(target(), netCut()), downFor: milliseconds(2000...5000))
+            return FaultPlan(
+                quietBefore: quiet,
+                action: .netPartition(target(), netCut()),
+                downFor: milliseconds(2000...5000)
+            )
         }
     }
 
@@ -140,8 +157,11 @@ struct FaultSchedule: Sendable {
     /// trips and gossip probes, short of the election timeout.
     private mutating func linkDelay() -> FaultPlan.LinkDelay {
         FaultPlan.LinkDelay(
-            fixedMillis: Int.random(in: 50...150, using: &generator), jitterMillis: Int.random(in: 0...50, using: &generator),
-            toEveryone: Bool.random(using: &generator), pick: Int.random(in: 0..<max(1, nodes - 1), using: &generator))
+            fixedMillis: Int.random(in: 50...150, using: &generator),
+            jitterMillis: Int.random(in: 0...50, using: &generator),
+            toEveryone: Bool.random(using: &generator),
+            pick: Int.random(in: 0..<max(1, nodes - 1), using: &generator)
+        )
     }
 
     /// A third each: the link down, nftables isolation from the peers, one direction to one peer.

@@ -35,7 +35,10 @@ struct FinalRead: Sendable {
     }
 
     private func read(
-        _ shard: String, seed: UInt64, caller: inout KinesisCaller, deadline: ContinuousClock.Instant
+        _ shard: String,
+        seed: UInt64,
+        caller: inout KinesisCaller,
+        deadline: ContinuousClock.Instant
     ) async throws(ChaosError) -> Int {
         var cursor = ShardCursor(stream: stream, shard: shard)
         var generator = SplitMix64(seed: seed)
@@ -66,15 +69,23 @@ struct FinalRead: Sendable {
             }
         }
         throw .unrecovered(
-            "the final read of \(shard) did not reach its end (\(records) records read; last error: \(lastError))")
+            "the final read of \(shard) did not reach its end (\(records) records read; last error: \(lastError))"
+        )
     }
 
     private func record(_ records: [ReadRecord], shard: String, from: String?) {
         recorder.append([
             .read(
                 ReadEvent(
-                    time: recorder.now, process: Self.process, shard: shard, isFinal: true, records: records, from: from,
-                    stream: isOtherStream ? stream : nil))
+                    time: recorder.now,
+                    process: Self.process,
+                    shard: shard,
+                    isFinal: true,
+                    records: records,
+                    from: from,
+                    stream: isOtherStream ? stream : nil
+                )
+            )
         ])
     }
 }

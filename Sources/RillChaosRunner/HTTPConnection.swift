@@ -14,7 +14,11 @@ struct HTTPConnection: Sendable {
     static let maxResponseBytes = 64 << 20
 
     /// Connects to `address`; a failure here means no request was sent.
-    static func connect(to address: APIAddress, on group: any EventLoopGroup, timeout: Duration) async throws(HTTPFailure)
+    static func connect(
+        to address: APIAddress,
+        on group: any EventLoopGroup,
+        timeout: Duration
+    ) async throws(HTTPFailure)
         -> HTTPConnection
     {
         do {

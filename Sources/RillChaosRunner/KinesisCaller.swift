@@ -18,7 +18,10 @@ struct KinesisCaller {
 
     /// Sends one call to the node serving the API at `address`.
     mutating func call(
-        _ operation: KinesisOperation, at address: APIAddress, timeout: Duration, _ build: (inout JSONWriter) -> Void
+        _ operation: KinesisOperation,
+        at address: APIAddress,
+        timeout: Duration,
+        _ build: (inout JSONWriter) -> Void
     ) async -> KinesisResult {
         var writer = JSONWriter()
         writer.beginObject()
@@ -38,7 +41,10 @@ struct KinesisCaller {
         head.headers.add(name: "Content-Length", value: String(writer.bytes.count))
         do {
             let response = try await connection.send(
-                head: head, body: ByteBuffer(bytes: writer.bytes), timeout: timeout)
+                head: head,
+                body: ByteBuffer(bytes: writer.bytes),
+                timeout: timeout
+            )
             return KinesisResult(response)
         } catch {
             // The connection is in an unknown state after a timeout or a break; start afresh next time.
@@ -54,7 +60,10 @@ struct KinesisCaller {
         connections = [:]
     }
 
-    private mutating func connection(to address: APIAddress, timeout: Duration) async throws(HTTPFailure) -> HTTPConnection {
+    private mutating func connection(
+        to address: APIAddress,
+        timeout: Duration
+    ) async throws(HTTPFailure) -> HTTPConnection {
         if let existing = connections[address] {
             if existing.isActive { return existing }
             // Closed by the server (a node that restarted): replace it before sending, so no request is lost

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// The chaos run's own cluster: N `rill node` processes, each with a data dir and log under `OUT/nodes`,
@@ -38,7 +38,13 @@ actor LocalCluster: ChaosCluster {
         var launcher: @Sendable (Int) -> [String] = { _ in [] }
     }
 
-    init(directory: URL, binary: String, count: Int, extraArguments: [String], placement: Placement = Placement())
+    init(
+        directory: URL,
+        binary: String,
+        count: Int,
+        extraArguments: [String],
+        placement: Placement = Placement()
+    )
         throws(ChaosError)
     {
         let ports = try FreePorts.take(2 * count)
@@ -46,9 +52,15 @@ actor LocalCluster: ChaosCluster {
         var nodes: [NodeProcess] = []
         for index in 0..<count {
             let node = NodeProcess(
-                id: index + 1, zone: zones[index % zones.count], host: placement.host(index), apiPort: ports[2 * index],
-                peerPort: ports[2 * index + 1], dataDirectory: directory.appendingPathComponent("node-\(index + 1)"),
-                logFile: directory.appendingPathComponent("node-\(index + 1).log"), launcher: placement.launcher(index))
+                id: index + 1,
+                zone: zones[index % zones.count],
+                host: placement.host(index),
+                apiPort: ports[2 * index],
+                peerPort: ports[2 * index + 1],
+                dataDirectory: directory.appendingPathComponent("node-\(index + 1)"),
+                logFile: directory.appendingPathComponent("node-\(index + 1).log"),
+                launcher: placement.launcher(index)
+            )
             do {
                 try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
             } catch {

@@ -3,7 +3,12 @@ import RillChaos
 extension Nemesis {
     /// kill -9 of one node, damage to one of its shard segments while it is down, then a restart: the node
     /// must find the damage by CRC at recovery, abstain, and catch up from the leader before the next fault.
-    func damageDisk(_ target: FaultPlan.Target, _ damage: FaultPlan.DiskDamage, salt: UInt64, plan: FaultPlan)
+    func damageDisk(
+        _ target: FaultPlan.Target,
+        _ damage: FaultPlan.DiskDamage,
+        salt: UInt64,
+        plan: FaultPlan
+    )
         async throws(ChaosError) -> Injected
     {
         let (index, why) = await resolve(target)
@@ -19,9 +24,20 @@ extension Nemesis {
         let healed = ContinuousClock.now
         try await processes.start(index)
         let ready = await waitReady([index], within: .seconds(30))
-        recorder.fault(.disk, .end, target: node.name, detail: done + (ready ? "; restarted" : "; restarted, not ready after 30 s"))
+        recorder.fault(
+            .disk,
+            .end,
+            target: node.name,
+            detail: done + (ready ? "; restarted" : "; restarted, not ready after 30 s")
+        )
         return Injected(
-            kind: .disk, target: node.name, detail: "SIGKILL, " + done + (why.map { ", \($0)" } ?? ""), start: start,
-            down: plan.downFor, ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .disk,
+            target: node.name,
+            detail: "SIGKILL, " + done + (why.map { ", \($0)" } ?? ""),
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 }

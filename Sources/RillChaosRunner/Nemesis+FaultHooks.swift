@@ -25,7 +25,8 @@ extension Nemesis {
             let others = everyone.filter { $0 != resolved }
             let peers = toEveryone ? others : [others[pick % others.count]]
             commands.append((index, drop(peers, probability: probability)))
-            detail = "drops \(Int((probability * 100).rounded())) % of its Raft messages to \(names(peers)), one way"
+            detail =
+                "drops \(Int((probability * 100).rounded())) % of its Raft messages to \(names(peers)), one way"
                 + (why.map { ", \($0)" } ?? "")
         }
         let name = cluster.members[index].name
@@ -37,11 +38,20 @@ extension Nemesis {
         let unhealed = await healEverywhere()
         let ready = await waitReady(everyone, within: .seconds(30))
         recorder.fault(
-            .partition, .end, target: name,
-            detail: unhealed.isEmpty ? "healed on every node" : "heal failed on \(names(unhealed))")
+            .partition,
+            .end,
+            target: name,
+            detail: unhealed.isEmpty ? "healed on every node" : "heal failed on \(names(unhealed))"
+        )
         return Injected(
-            kind: .partition, target: name, detail: detail + failures, start: start, down: plan.downFor,
-            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .partition,
+            target: name,
+            detail: detail + failures,
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 
     /// Whom the target is cut from: every other node, or for a shard leader the nodes holding the shard's
@@ -83,8 +93,14 @@ extension Nemesis {
         let ready = await waitReady([index], within: .seconds(30))
         recorder.fault(.clock, .end, target: name, detail: reset ? "wall clock reset" : "reset failed")
         return Injected(
-            kind: .clock, target: name, detail: detail + failures, start: start, down: plan.downFor,
-            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .clock,
+            target: name,
+            detail: detail + failures,
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 
     // MARK: - Power loss
@@ -106,8 +122,14 @@ extension Nemesis {
         let ready = await waitReady(everyone, within: .seconds(30))
         recorder.fault(.powerLoss, .end, target: "all", detail: "every node restarted")
         return Injected(
-            kind: .powerloss, target: "all", detail: detail + failures, start: start, down: plan.downFor,
-            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .powerloss,
+            target: "all",
+            detail: detail + failures,
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 
     // MARK: - Helpers

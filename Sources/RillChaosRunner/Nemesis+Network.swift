@@ -28,7 +28,10 @@ extension Nemesis {
             detail = "netem: everything it sends waits \(range)" + (why.map { ", \($0)" } ?? "")
             recorder.fault(.delay, .start, target: name, detail: detail)
             let command = network.layout.netemDelay(
-                index, fixedMillis: delay.fixedMillis, jitterMillis: delay.jitterMillis)
+                index,
+                fixedMillis: delay.fixedMillis,
+                jitterMillis: delay.jitterMillis
+            )
             if let failure = await network.run(command) { failures = " (failed: \(failure))" }
         } else {
             detail = "frames to and from \(names(peers)) wait \(range), in order" + (why.map { ", \($0)" } ?? "")
@@ -45,14 +48,26 @@ extension Nemesis {
         }
         let ready = await waitReady(Array(cluster.members.indices), within: .seconds(30))
         recorder.fault(
-            .delay, .end, target: name, detail: unhealed.isEmpty ? "delay removed" : "heal failed on \(names(unhealed))")
+            .delay,
+            .end,
+            target: name,
+            detail: unhealed.isEmpty ? "delay removed" : "heal failed on \(names(unhealed))"
+        )
         return Injected(
-            kind: .delay, target: name, detail: detail + failures, start: start, down: plan.downFor,
-            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .delay,
+            target: name,
+            detail: detail + failures,
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 
     private static func delayCommand(_ peers: [Int], _ delay: FaultPlan.LinkDelay) -> String {
-        let each = peers.map { #"{"peer":\#($0),"millis":\#(delay.fixedMillis),"jitterMillis":\#(delay.jitterMillis)}"# }
+        let each = peers.map {
+            #"{"peer":\#($0),"millis":\#(delay.fixedMillis),"jitterMillis":\#(delay.jitterMillis)}"#
+        }
         return #"{"delay":[\#(each.joined(separator: ","))]}"#
     }
 
@@ -60,7 +75,11 @@ extension Nemesis {
 
     /// Cuts the target in the kernel for `plan.downFor`, then heals the cut: its link down, or nftables
     /// rules in its namespace dropping packets to (and for an isolation, from) its peers.
-    func netPartition(_ target: FaultPlan.Target, _ cut: FaultPlan.NetCut, plan: FaultPlan)
+    func netPartition(
+        _ target: FaultPlan.Target,
+        _ cut: FaultPlan.NetCut,
+        plan: FaultPlan
+    )
         async throws(ChaosError) -> Injected
     {
         guard let network else { throw .harness("netpartition needs --netns") }
@@ -73,7 +92,9 @@ extension Nemesis {
         let (command, undo, what): ([String], [String], String)
         switch effective {
         case .linkDown:
-            (command, undo, what) = (layout.link(index, up: false), layout.link(index, up: true), "link down, clients too")
+            (command, undo, what) = (
+                layout.link(index, up: false), layout.link(index, up: true), "link down, clients too"
+            )
         case .isolateFromPeers:
             (command, undo, what) = (
                 layout.cut(index, from: others, inbound: true), layout.uncut(index),
@@ -98,7 +119,13 @@ extension Nemesis {
         let ready = await waitReady(Array(cluster.members.indices), within: .seconds(30))
         recorder.fault(.netPartition, .end, target: name, detail: unhealed == nil ? "healed" : "heal failed")
         return Injected(
-            kind: .netpartition, target: name, detail: detail + (failure.map { " (failed: \($0))" } ?? ""),
-            start: start, down: plan.downFor, ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: .netpartition,
+            target: name,
+            detail: detail + (failure.map { " (failed: \($0))" } ?? ""),
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 }

@@ -113,8 +113,14 @@ struct Nemesis: Sendable {
             let ready = await waitReady([index], within: .seconds(30))
             recorder.fault(.pause, .end, target: name, detail: "SIGCONT")
             return Injected(
-                kind: .pause, target: name, detail: detail, start: start, down: plan.downFor,
-                ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+                kind: .pause,
+                target: name,
+                detail: detail,
+                start: start,
+                down: plan.downFor,
+                ready: ready ? healed.duration(to: .now) : nil,
+                healedAt: healed
+            )
         case .allKill:
             let start = recorder.now
             recorder.fault(.allKill, .start, target: "all", detail: "SIGKILL of every node")
@@ -125,8 +131,14 @@ struct Nemesis: Sendable {
             let ready = await waitReady(Array(cluster.members.indices), within: .seconds(30))
             recorder.fault(.allKill, .end, target: "all", detail: "every node restarted")
             return Injected(
-                kind: .allkill, target: "all", detail: "SIGKILL of every node", start: start, down: plan.downFor,
-                ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+                kind: .allkill,
+                target: "all",
+                detail: "SIGKILL of every node",
+                start: start,
+                down: plan.downFor,
+                ready: ready ? healed.duration(to: .now) : nil,
+                healedAt: healed
+            )
         case .partition(let cut):
             return await partition(cut, plan: plan)
         case .clock(let target, let skew):
@@ -143,7 +155,13 @@ struct Nemesis: Sendable {
     }
 
     /// kill -9 (and for a wipe, deleting the data dir), a pause of `plan.downFor`, then a restart.
-    private func downAndUp(_ kind: NemesisKind, index: Int, why: String?, plan: FaultPlan, wipe: Bool)
+    private func downAndUp(
+        _ kind: NemesisKind,
+        index: Int,
+        why: String?,
+        plan: FaultPlan,
+        wipe: Bool
+    )
         async throws(ChaosError) -> Injected
     {
         let name = cluster.members[index].name
@@ -159,8 +177,14 @@ struct Nemesis: Sendable {
         let ready = await waitReady([index], within: .seconds(30))
         recorder.fault(faultKind, .end, target: name, detail: ready ? "restarted" : "restarted, not ready after 30 s")
         return Injected(
-            kind: kind, target: name, detail: detail, start: start, down: plan.downFor,
-            ready: ready ? healed.duration(to: .now) : nil, healedAt: healed)
+            kind: kind,
+            target: name,
+            detail: detail,
+            start: start,
+            down: plan.downFor,
+            ready: ready ? healed.duration(to: .now) : nil,
+            healedAt: healed
+        )
     }
 
     /// The node a target names: a shard's leader as a live node reports it, or a node by index.

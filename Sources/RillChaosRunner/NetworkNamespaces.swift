@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// The nodes' network namespaces of a `--netns` run (layout in `NetnsLayout`): built before the nodes
@@ -57,7 +57,8 @@ struct NetworkNamespaces: Sendable {
             "netns: \(nodes) namespaces \(layout.namespace(0))…, nodes at \(layout.prefix)1-\(nodes), "
                 + "bridge \(layout.bridge) at \(layout.gateway); "
                 + (nft ? "nftables works" : "no nftables (netpartition only sets links down)") + "; "
-                + (netem ? "netem delays links" : "no netem qdisc in this kernel: delay uses the transport hooks"))
+                + (netem ? "netem delays links" : "no netem qdisc in this kernel: delay uses the transport hooks")
+        )
         return NetworkNamespaces(layout: layout, ip: ip, hasNftables: nft, hasNetem: netem)
     }
 

@@ -75,7 +75,11 @@ struct ShardCursor: Sendable {
         }
         iterator = reply.string("NextShardIterator")
         var out = Page(
-            records: page, from: nil, millisBehindLatest: reply.int("MillisBehindLatest") ?? 0, closed: iterator == nil)
+            records: page,
+            from: nil,
+            millisBehindLatest: reply.int("MillisBehindLatest") ?? 0,
+            closed: iterator == nil
+        )
         if let last = page.last {
             out.from = pendingFrom
             pendingFrom = nil

@@ -17,7 +17,9 @@ enum ShardRanges {
                 let start = range.string("StartingHashKey").flatMap(UInt128.init),
                 let end = range.string("EndingHashKey").flatMap(UInt128.init)
             else { return nil }
-            if case .object(let sequences)? = shard["SequenceNumberRange"], sequences.string("EndingSequenceNumber") != nil {
+            if case .object(let sequences)? = shard["SequenceNumberRange"],
+                sequences.string("EndingSequenceNumber") != nil
+            {
                 return nil
             }
             return Shard(id: id, start: start, end: end)

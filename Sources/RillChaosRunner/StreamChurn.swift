@@ -98,7 +98,8 @@ struct ChurnSession {
     /// One operation, chosen at random among those that make sense now.
     mutating func step() async {
         let live = report.streams.indices.filter { !report.streams[$0].deleted }
-        if report.streams.count < StreamChurn.maxStreams, live.isEmpty || Int.random(in: 0..<10, using: &generator) < 3 {
+        if report.streams.count < StreamChurn.maxStreams, live.isEmpty || Int.random(in: 0..<10, using: &generator) < 3
+        {
             await create()
             return
         }
@@ -158,7 +159,11 @@ struct ChurnSession {
                 writer.string(id)
             }
             let events = WriteClassifier.events(
-                for: [id], result: result, time: churn.recorder.now, process: churn.process, batched: false
+                for: [id],
+                result: result,
+                time: churn.recorder.now,
+                process: churn.process,
+                batched: false
             ).map { event -> HistoryEvent in
                 guard case .write(var write) = event else { return event }
                 write.stream = name
@@ -234,7 +239,8 @@ struct ChurnSession {
     /// Calls until an answer that is not "not now", for up to 30 s (formation may take that long); true if
     /// the call succeeded or, on a retry, answered one of `done` (the earlier attempt had done it).
     private mutating func retrying(
-        _ operation: String, done: Set<KinesisErrorCode> = [],
+        _ operation: String,
+        done: Set<KinesisErrorCode> = [],
         _ call: (inout KinesisCaller, APIAddress) async -> KinesisResult
     ) async -> Bool {
         let giveUp = min(deadline, .now + .seconds(30))

@@ -67,7 +67,10 @@ extension StreamSetup {
     /// Every shard of `stream`, closed parents included (ListShards lists them while their records are
     /// retained), through any reachable node, retried until `deadline`.
     static func allShards(
-        of stream: String, cluster: any ChaosCluster, group: any EventLoopGroup, deadline: ContinuousClock.Instant
+        of stream: String,
+        cluster: any ChaosCluster,
+        group: any EventLoopGroup,
+        deadline: ContinuousClock.Instant
     ) async throws(ChaosError) -> [String] {
         var caller = KinesisCaller(group: group)
         var last = "no attempt"

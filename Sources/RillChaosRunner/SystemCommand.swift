@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Runs short system tools (`ip`, `nft`, `tc`) for the netns harness, awaiting their exit without holding a

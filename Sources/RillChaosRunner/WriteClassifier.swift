@@ -10,7 +10,11 @@ import RillKinesis
 enum WriteClassifier {
     /// Events for `ids`, written in one call in this order, given what the call came to.
     static func events(
-        for ids: [String], result: KinesisResult, time: Double, process: Int, batched: Bool
+        for ids: [String],
+        result: KinesisResult,
+        time: Double,
+        process: Int,
+        batched: Bool
     ) -> [HistoryEvent] {
         switch result {
         case .failed(let failure):
@@ -52,7 +56,8 @@ enum WriteClassifier {
         return zip(ids, results).map { id, value in
             guard case .object(let result) = value else {
                 return .write(
-                    WriteEvent(time: time, process: process, id: id, outcome: .info, error: "malformed reply"))
+                    WriteEvent(time: time, process: process, id: id, outcome: .info, error: "malformed reply")
+                )
             }
             if let code = result.string("ErrorCode") {
                 return .write(.failed(time: time, process: process, id: id, error: code))

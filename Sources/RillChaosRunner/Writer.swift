@@ -47,7 +47,12 @@ struct Writer: Sendable {
             due += .milliseconds(Int(Double(count) * 1000 / recordsPerSecond))
             let result = await put(ids, batched: batched, at: port, caller: &caller)
             let events = WriteClassifier.events(
-                for: ids, result: result, time: recorder.now, process: process, batched: batched)
+                for: ids,
+                result: result,
+                time: recorder.now,
+                process: process,
+                batched: batched
+            )
             recorder.append(events)
             tally.calls += 1
             tally.records += count
@@ -62,7 +67,12 @@ struct Writer: Sendable {
         return tally
     }
 
-    private func put(_ ids: [String], batched: Bool, at port: APIAddress, caller: inout KinesisCaller) async -> KinesisResult {
+    private func put(
+        _ ids: [String],
+        batched: Bool,
+        at port: APIAddress,
+        caller: inout KinesisCaller
+    ) async -> KinesisResult {
         if batched {
             return await caller.call(.putRecords, at: port, timeout: timeout) { writer in
                 writer.key("StreamName")

@@ -33,7 +33,8 @@ public struct HTTPConnection: Sendable {
                     if endpoint.secure {
                         guard let tls = endpoint.tls else { throw BenchError("\(endpoint) needs a TLS context") }
                         // An IP literal is checked against the certificate's IP SANs; a name by SNI and DNS SANs.
-                        let name = endpoint.host.first?.isNumber == true || endpoint.host.contains(":") ? nil : endpoint.host
+                        let name =
+                            endpoint.host.first?.isNumber == true || endpoint.host.contains(":") ? nil : endpoint.host
                         try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
                     }
                     if endpoint.http2 {
@@ -49,7 +50,9 @@ public struct HTTPConnection: Sendable {
                         var stream = NIOHTTP2Handler.StreamConfiguration()
                         stream.targetWindowSize = 16 << 20
                         let streams = try sync.configureHTTP2Pipeline(
-                            mode: .client, connectionConfiguration: connection, streamConfiguration: stream
+                            mode: .client,
+                            connectionConfiguration: connection,
+                            streamConfiguration: stream
                         ) { $0.eventLoop.makeSucceededVoidFuture() }
                         return (channel, streams)
                     }
@@ -66,7 +69,8 @@ public struct HTTPConnection: Sendable {
     ///
     /// With `deadline`, the write is scheduled on the event loop at that instant, whose timers are
     /// far more punctual than a `Task.sleep`; open-loop runs depend on that.
-    public func send(head: HTTPRequestHead, body: ByteBuffer, at deadline: NIODeadline? = nil) async throws -> HTTPReply {
+    public func send(head: HTTPRequestHead, body: ByteBuffer, at deadline: NIODeadline? = nil) async throws -> HTTPReply
+    {
         let loop = channel.eventLoop
         let promise = loop.makePromise(of: HTTPReply.self)
         let request = PendingRequest(head: head, body: body, promise: promise)

@@ -42,7 +42,10 @@ extension KinesisClient {
     }
 
     /// A call whose non-200 answers and transport failures throw `CallError`.
-    func consumerCall(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws(CallError) -> JSONObject {
+    func consumerCall(
+        _ operation: KinesisOperation,
+        _ build: (inout JSONWriter) -> Void
+    ) async throws(CallError) -> JSONObject {
         var writer = JSONWriter()
         writer.beginObject()
         build(&writer)
@@ -111,8 +114,10 @@ extension KinesisClient {
                 }
             }
             for case .object(let shard) in KinesisReply.array(reply, "Shards") ?? [] {
-                guard let id = KinesisReply.string(shard, "ShardId"), let range = KinesisReply.object(shard, "HashKeyRange"),
-                    let start = KinesisReply.string(range, "StartingHashKey"), let end = KinesisReply.string(range, "EndingHashKey"),
+                guard let id = KinesisReply.string(shard, "ShardId"),
+                    let range = KinesisReply.object(shard, "HashKeyRange"),
+                    let start = KinesisReply.string(range, "StartingHashKey"),
+                    let end = KinesisReply.string(range, "EndingHashKey"),
                     case .valid(let low) = HashKey.parse(start), case .valid(let high) = HashKey.parse(end), low <= high
                 else { continue }
                 if let sequences = KinesisReply.object(shard, "SequenceNumberRange"),
@@ -130,7 +135,10 @@ extension KinesisClient {
 
     /// An iterator at `position`, or just after `afterSequenceNumber` when given (resuming an expired iterator).
     public func shardIterator(
-        stream: String, shard: String, position: ShardLineage.StartPosition, afterSequenceNumber: String? = nil
+        stream: String,
+        shard: String,
+        position: ShardLineage.StartPosition,
+        afterSequenceNumber: String? = nil
     ) async throws(CallError) -> String {
         let reply = try await consumerCall(.getShardIterator) { writer in
             writer.key("StreamName")
@@ -179,7 +187,14 @@ extension KinesisClient {
             }
             var arrival: Double? = nil
             if case .number(let text)? = record["ApproximateArrivalTimestamp"] { arrival = Double(text) }
-            records.append(StreamRecord(sequenceNumber: sequence, partitionKey: key, data: data, approximateArrivalTimestamp: arrival))
+            records.append(
+                StreamRecord(
+                    sequenceNumber: sequence,
+                    partitionKey: key,
+                    data: data,
+                    approximateArrivalTimestamp: arrival
+                )
+            )
         }
         var children: [ShardLineage.Shard] = []
         for case .object(let child) in KinesisReply.array(reply, "ChildShards") ?? [] {
@@ -191,7 +206,10 @@ extension KinesisClient {
             children.append(ShardLineage.Shard(id: id, parents: parents, isOpen: true))
         }
         return RecordsPage(
-            records: records, nextShardIterator: KinesisReply.string(reply, "NextShardIterator"),
-            millisBehindLatest: KinesisReply.int(reply, "MillisBehindLatest"), childShards: children)
+            records: records,
+            nextShardIterator: KinesisReply.string(reply, "NextShardIterator"),
+            millisBehindLatest: KinesisReply.int(reply, "MillisBehindLatest"),
+            childShards: children
+        )
     }
 }

@@ -12,7 +12,9 @@ extension KinesisClient {
 
     /// Sends `entries` as one PutRecords call. Never throws: transport failures come back as `.transport`.
     public func putRecords(stream: String, entries: [ProducerEntry]) async -> PutRecordsResult {
-        var writer = JSONWriter(capacity: entries.reduce(64) { $0 + $1.data.count * 4 / 3 + $1.partitionKey.utf8.count + 64 })
+        var writer = JSONWriter(
+            capacity: entries.reduce(64) { $0 + $1.data.count * 4 / 3 + $1.partitionKey.utf8.count + 64 }
+        )
         writer.beginObject()
         writer.key("StreamName")
         writer.string(stream)

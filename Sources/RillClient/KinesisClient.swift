@@ -21,10 +21,17 @@ public struct KinesisClient: Sendable {
         "AWS4-HMAC-SHA256 Credential=AKIDBENCH/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=0"
 
     public static func connect(
-        to endpoint: Endpoint, on group: any EventLoopGroup, wire: WireProtocol = .json, signer: SigV4Signer? = nil
+        to endpoint: Endpoint,
+        on group: any EventLoopGroup,
+        wire: WireProtocol = .json,
+        signer: SigV4Signer? = nil
     ) async throws -> KinesisClient {
         KinesisClient(
-            connection: try await HTTPConnection.connect(to: endpoint, on: group), group: group, wire: wire, signer: signer)
+            connection: try await HTTPConnection.connect(to: endpoint, on: group),
+            group: group,
+            wire: wire,
+            signer: signer
+        )
     }
 
     /// Replaces a broken connection with a fresh one to the same endpoint.
@@ -52,7 +59,8 @@ public struct KinesisClient: Sendable {
             let signed = signer.sign(
                 headers: head.headers.map { ($0.name, $0.value) },
                 payloadHash: SigV4.hex(SHA256.hash(Array(buffer: body))),
-                nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+                nowMillis: Int64(Date().timeIntervalSince1970 * 1000)
+            )
             head.headers.add(name: "X-Amz-Date", value: signed.amzDate)
             head.headers.add(name: "Authorization", value: signed.authorization)
         } else {
@@ -64,7 +72,10 @@ public struct KinesisClient: Sendable {
 
     /// A control-plane call whose failure ends the run: returns the parsed reply or throws `BenchError`.
     /// Always JSON, whatever the client's protocol: only the measured calls change encoding.
-    public func callChecked(_ operation: KinesisOperation, _ build: (inout JSONWriter) -> Void) async throws -> JSONObject {
+    public func callChecked(
+        _ operation: KinesisOperation,
+        _ build: (inout JSONWriter) -> Void
+    ) async throws -> JSONObject {
         var writer = JSONWriter()
         writer.beginObject()
         build(&writer)

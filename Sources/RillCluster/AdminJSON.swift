@@ -6,17 +6,30 @@ import RillTransport
 package enum AdminJSON {
     /// One member of `/admin/status`, the same shape on nodes and routers.
     package static func writeMember(
-        id: UInt64, zone: String, role: String, state: String, incarnation: UInt64?, peer: String, api: String,
+        id: UInt64,
+        zone: String,
+        role: String,
+        state: String,
+        incarnation: UInt64?,
+        peer: String,
+        api: String,
         into w: inout JSONWriter
     ) {
         w.beginObject()
-        w.key("id"); w.int(id)
-        w.key("zone"); w.string(zone)
-        w.key("role"); w.string(role)
-        w.key("state"); w.string(state)
-        w.key("incarnation"); if let incarnation { w.int(incarnation) } else { w.raw(Array("null".utf8)) }
-        w.key("peer"); w.string(peer)
-        w.key("api"); w.string(api)
+        w.key("id")
+        w.int(id)
+        w.key("zone")
+        w.string(zone)
+        w.key("role")
+        w.string(role)
+        w.key("state")
+        w.string(state)
+        w.key("incarnation")
+        if let incarnation { w.int(incarnation) } else { w.raw(Array("null".utf8)) }
+        w.key("peer")
+        w.string(peer)
+        w.key("api")
+        w.string(api)
         w.endObject()
     }
 
@@ -32,8 +45,10 @@ package enum AdminJSON {
         w.beginArray()
         for (peer, probability) in drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             w.beginObject()
-            w.key("peer"); w.int(Int(peer.rawValue))
-            w.key("probability"); w.raw(Array("\(probability)".utf8))
+            w.key("peer")
+            w.int(Int(peer.rawValue))
+            w.key("probability")
+            w.raw(Array("\(probability)".utf8))
             w.endObject()
         }
         w.endArray()
@@ -41,9 +56,12 @@ package enum AdminJSON {
         w.beginArray()
         for (peer, delay) in faults.delays.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             w.beginObject()
-            w.key("peer"); w.int(Int(peer.rawValue))
-            w.key("millis"); w.int(Int(delay.fixed / .milliseconds(1)))
-            w.key("jitterMillis"); w.int(Int(delay.jitter / .milliseconds(1)))
+            w.key("peer")
+            w.int(Int(peer.rawValue))
+            w.key("millis")
+            w.int(Int(delay.fixed / .milliseconds(1)))
+            w.key("jitterMillis")
+            w.int(Int(delay.jitter / .milliseconds(1)))
             w.endObject()
         }
         w.endArray()

@@ -64,7 +64,9 @@ public struct FaultCommand: Sendable, Equatable {
                 command.drops.append(parsed)
             case ("drop", .array(let drops)):
                 for element in drops {
-                    guard case .object(let drop) = element, let parsed = Self.drop(drop) else { return .failure(.badDrop) }
+                    guard case .object(let drop) = element, let parsed = Self.drop(drop) else {
+                        return .failure(.badDrop)
+                    }
                     command.drops.append(parsed)
                 }
             case ("delay", .object(let delay)):
@@ -114,7 +116,9 @@ public struct FaultCommand: Sendable, Equatable {
         else { return nil }
         var jitter = 0
         if let value = object["jitterMillis"] {
-            guard case .number(let text) = value, let parsed = Int(text), (0...60_000).contains(parsed) else { return nil }
+            guard case .number(let text) = value, let parsed = Int(text), (0...60_000).contains(parsed) else {
+                return nil
+            }
             jitter = parsed
         }
         return Delay(peer: peer, millis: millis, jitterMillis: jitter)
@@ -133,13 +137,15 @@ public struct FaultCommandError: Error, Sendable, Equatable, CustomStringConvert
 
     static let badDrop = FaultCommandError("drop takes {\"peer\": id, \"probability\": 0...1}")
     static let badDelay = FaultCommandError(
-        "delay takes {\"peer\": id, \"millis\": 0...60000, \"jitterMillis\": 0...60000 (optional)}")
+        "delay takes {\"peer\": id, \"millis\": 0...60000, \"jitterMillis\": 0...60000 (optional)}"
+    )
     static let badClock = FaultCommandError("clock takes {\"jumpMillis\": integer} and/or {\"rate\": number > 0}")
 }
 
 extension FaultCommand.Delay {
     /// The transport's form; zero and zero ends the delay.
     public var linkDelay: LinkDelay? {
-        millis == 0 && jitterMillis == 0 ? nil : LinkDelay(fixed: .milliseconds(millis), jitter: .milliseconds(jitterMillis))
+        millis == 0 && jitterMillis == 0
+            ? nil : LinkDelay(fixed: .milliseconds(millis), jitter: .milliseconds(jitterMillis))
     }
 }

@@ -10,7 +10,10 @@ extension Forwarder {
     /// error only for a request that is invalid as a whole. The caller sends such a request whole instead
     /// (`PutRecordsBody.isSurelyRefused`). Record objects travel byte for byte (`PutRecordsBody.subRequest`).
     package func putRecords(
-        _ request: APIRequest, body: PutRecordsBody, map: ShardMap, streamID: String
+        _ request: APIRequest,
+        body: PutRecordsBody,
+        map: ShardMap,
+        streamID: String
     ) async throws -> APIResponse {
         let split = try PutRecordsSplit(hashKeys: body.hashKeys.compactMap { $0 }, map: map)
         var merge = PutRecordsMerge(count: body.count)
@@ -29,12 +32,19 @@ extension Forwarder {
         await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
             for part in split.parts {
                 let sub = APIRequest(
-                    operation: .putRecords, body: body.subRequest(part.slots), signedRegion: request.signedRegion,
-                    requestID: request.requestID)
+                    operation: .putRecords,
+                    body: body.subRequest(part.slots),
+                    signedRegion: request.signedRegion,
+                    requestID: request.requestID
+                )
                 group.addTask {
                     do {
-                        let response = try await self.forward(sub, toLeaderOf: .shard(streamID: streamID, shard: part.shard.id))
-                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == part.slots.count else {
+                        let response = try await self.forward(
+                            sub,
+                            toLeaderOf: .shard(streamID: streamID, shard: part.shard.id)
+                        )
+                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == part.slots.count
+                        else {
                             return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
                         }
                         return (part.slots, .success(answer))

@@ -20,8 +20,10 @@ package final class Forwarder: Sendable {
         package var onGiveUp: @Sendable () -> Void = {}
 
         package init(
-            onForward: @escaping @Sendable () -> Void = {}, onRedirect: @escaping @Sendable () -> Void = {},
-            onRetry: @escaping @Sendable () -> Void = {}, onGiveUp: @escaping @Sendable () -> Void = {}
+            onForward: @escaping @Sendable () -> Void = {},
+            onRedirect: @escaping @Sendable () -> Void = {},
+            onRetry: @escaping @Sendable () -> Void = {},
+            onGiveUp: @escaping @Sendable () -> Void = {}
         ) {
             self.onForward = onForward
             self.onRedirect = onRedirect
@@ -45,8 +47,13 @@ package final class Forwarder: Sendable {
     private let leaders = Mutex<[RaftGroupID: NodeID]>([:])
 
     package init(
-        me: NodeID, transport: PeerTransport, gossip: GossipAgent, deadline: Duration, callTimeout: Duration = .seconds(5),
-        events: Events = Events(), nodesByHealth: @escaping @Sendable () -> [NodeID] = { [] }
+        me: NodeID,
+        transport: PeerTransport,
+        gossip: GossipAgent,
+        deadline: Duration,
+        callTimeout: Duration = .seconds(5),
+        events: Events = Events(),
+        nodesByHealth: @escaping @Sendable () -> [NodeID] = { [] }
     ) {
         self.me = me
         self.transport = transport
@@ -87,7 +94,12 @@ package final class Forwarder: Sendable {
     /// never this process, and without nodes gossip has declared dead (unless nothing else is left).
     package func candidates(for group: RaftGroupID, hint: NodeID?) -> [NodeID] {
         LeaderChoice.candidates(
-            hint: hint, known: knownLeader(of: group), others: nodesByHealth(), me: me, isDown: isDown)
+            hint: hint,
+            known: knownLeader(of: group),
+            others: nodesByHealth(),
+            me: me,
+            isDown: isDown
+        )
     }
 
     // MARK: - Calls
@@ -101,8 +113,11 @@ package final class Forwarder: Sendable {
     /// arrived, so the caller may try again. An answer other than a response throws what it means (`failure`).
     package func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
         let call = PeerCall.forward(
-            operation: request.operation.rawValue, signedRegion: request.signedRegion, requestID: request.requestID,
-            body: try request.inJSON().body)
+            operation: request.operation.rawValue,
+            signedRegion: request.signedRegion,
+            requestID: request.requestID,
+            body: try request.inJSON().body
+        )
         switch try await send(call, to: target) {
         case .notDelivered: return nil
         case .answered(.response(let body)): return APIResponse(body: body)
@@ -142,7 +157,10 @@ package final class Forwarder: Sendable {
     /// Runs `attempt` against the best candidate for `group` until one answers: a redirect's hint first, then
     /// the known leader and every other node in order of health. A node that could not be reached is skipped
     /// for the rest of this call. `attempt` returns nil when its target was not reached.
-    package func untilServed<T>(_ group: RaftGroupID, _ attempt: @escaping (NodeID) async throws -> T?) async throws -> T {
+    package func untilServed<T>(
+        _ group: RaftGroupID,
+        _ attempt: @escaping (NodeID) async throws -> T?
+    ) async throws -> T {
         var unreachable: Set<NodeID> = []
         return try await untilServed { hint in
             let candidates = self.candidates(for: group, hint: hint).filter { !unreachable.contains($0) }

@@ -42,7 +42,11 @@ package struct ForwardRetry {
     package var onRetry: @Sendable () -> Void = {}
     package var onGiveUp: @Sendable () -> Void = {}
 
-    package init(deadline: Duration, onRetry: @escaping @Sendable () -> Void = {}, onGiveUp: @escaping @Sendable () -> Void = {}) {
+    package init(
+        deadline: Duration,
+        onRetry: @escaping @Sendable () -> Void = {},
+        onGiveUp: @escaping @Sendable () -> Void = {}
+    ) {
         self.deadline = deadline
         self.onRetry = onRetry
         self.onGiveUp = onGiveUp
@@ -64,7 +68,10 @@ package struct ForwardRetry {
             }
             guard ContinuousClock.now < deadline else {
                 onGiveUp()
-                throw KinesisError(.serviceUnavailable, "No leader could take the request in time (an election may be under way); retry.")
+                throw KinesisError(
+                    .serviceUnavailable,
+                    "No leader could take the request in time (an election may be under way); retry."
+                )
             }
             onRetry()
             try await Task.sleep(for: delay)

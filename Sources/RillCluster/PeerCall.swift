@@ -100,7 +100,8 @@ package enum PeerCall: Sendable, Equatable {
 
     private var payloadSize: Int {
         switch self {
-        case .forward(let operation, _, let requestID, let body): operation.utf8.count + requestID.utf8.count + body.count + 32
+        case .forward(let operation, _, let requestID, let body):
+            operation.utf8.count + requestID.utf8.count + body.count + 32
         case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
         default: 0
         }
@@ -113,10 +114,20 @@ package enum PeerCall: Sendable, Equatable {
         switch try r.u8() {
         case 1: self = .discover(try r.member(), clusterID: try r.optionalString())
         case 2:
-            self = .forward(operation: try r.string(), signedRegion: try r.optionalString(), requestID: try r.string(), body: try r.bytes())
+            self = .forward(
+                operation: try r.string(),
+                signedRegion: try r.optionalString(),
+                requestID: try r.string(),
+                body: try r.bytes()
+            )
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
-        case 5: self = .routes(streamName: try r.string(), streamARN: try r.optionalString(), signedRegion: try r.optionalString())
+        case 5:
+            self = .routes(
+                streamName: try r.string(),
+                streamARN: try r.optionalString(),
+                signedRegion: try r.optionalString()
+            )
         case 6:
             let streamID = try r.string()
             let shard = try r.u32()

@@ -84,24 +84,41 @@ private struct PeerSeries: Sendable {
             channels[kind] = Channel(
                 framesSent: Counter(label: "rill_transport_frames_sent_total", dimensions: labels, factory: factory),
                 framesReceived: Counter(
-                    label: "rill_transport_frames_received_total", dimensions: labels, factory: factory),
+                    label: "rill_transport_frames_received_total",
+                    dimensions: labels,
+                    factory: factory
+                ),
                 bytesSent: Counter(label: "rill_transport_bytes_sent_total", dimensions: labels, factory: factory),
                 bytesReceived: Counter(
-                    label: "rill_transport_bytes_received_total", dimensions: labels, factory: factory))
+                    label: "rill_transport_bytes_received_total",
+                    dimensions: labels,
+                    factory: factory
+                )
+            )
         }
         self.channels = channels
         reconnects = Counter(label: "rill_transport_reconnects_total", dimensions: [peerLabel], factory: factory)
         droppedQueueFull = Counter(
-            label: "rill_transport_dropped_messages_total", dimensions: [peerLabel, ("reason", "queue_full")],
-            factory: factory)
+            label: "rill_transport_dropped_messages_total",
+            dimensions: [peerLabel, ("reason", "queue_full")],
+            factory: factory
+        )
         droppedByFault = Counter(
-            label: "rill_transport_dropped_messages_total", dimensions: [peerLabel, ("reason", "fault")],
-            factory: factory)
+            label: "rill_transport_dropped_messages_total",
+            dimensions: [peerLabel, ("reason", "fault")],
+            factory: factory
+        )
         delayedByFault = Counter(label: "rill_transport_delayed_sends_total", dimensions: [peerLabel], factory: factory)
         coalescedHeartbeats = Counter(
-            label: "rill_transport_coalesced_heartbeats_total", dimensions: [peerLabel], factory: factory)
+            label: "rill_transport_coalesced_heartbeats_total",
+            dimensions: [peerLabel],
+            factory: factory
+        )
         heartbeatFrames = Counter(
-            label: "rill_transport_heartbeat_frames_total", dimensions: [peerLabel], factory: factory)
+            label: "rill_transport_heartbeat_frames_total",
+            dimensions: [peerLabel],
+            factory: factory
+        )
     }
 
     func add(_ now: PeerTraffic, since before: PeerTraffic?) {

@@ -33,8 +33,10 @@ extension SWIM.LeadershipHint: Codable {
             group = .meta
         }
         self.init(
-            group: group, term: Term(try container.decode(UInt64.self, forKey: .term)),
-            leader: NodeID(try container.decode(UInt64.self, forKey: .leader)))
+            group: group,
+            term: Term(try container.decode(UInt64.self, forKey: .term)),
+            leader: NodeID(try container.decode(UInt64.self, forKey: .leader))
+        )
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -64,7 +66,10 @@ extension SWIM.Status: Codable {
         case "left": self = .left
         default:
             throw DecodingError.dataCorruptedError(
-                forKey: .state, in: container, debugDescription: "bad state \(state)")
+                forKey: .state,
+                in: container,
+                debugDescription: "bad state \(state)"
+            )
         }
     }
 
@@ -98,7 +103,8 @@ extension SWIM.Member: Codable {
             incarnation: try container.decode(UInt64.self, forKey: .incarnation),
             status: try container.decode(SWIM.Status.self, forKey: .status),
             hintsVersion: try container.decode(UInt64.self, forKey: .hintsVersion),
-            hints: try container.decode([SWIM.LeadershipHint].self, forKey: .hints))
+            hints: try container.decode([SWIM.LeadershipHint].self, forKey: .hints)
+        )
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -131,12 +137,18 @@ extension SWIM.Message: Codable {
             self = .ping(sequence: try sequence(), gossip: try gossip())
         case "pingRequest":
             self = .pingRequest(
-                sequence: try sequence(), target: try target(),
-                targetAddress: try container.decode(String.self, forKey: .targetAddress), gossip: try gossip())
+                sequence: try sequence(),
+                target: try target(),
+                targetAddress: try container.decode(String.self, forKey: .targetAddress),
+                gossip: try gossip()
+            )
         case "ack":
             self = .ack(
-                sequence: try sequence(), target: try target(),
-                incarnation: try container.decode(UInt64.self, forKey: .incarnation), gossip: try gossip())
+                sequence: try sequence(),
+                target: try target(),
+                incarnation: try container.decode(UInt64.self, forKey: .incarnation),
+                gossip: try gossip()
+            )
         case "nack":
             self = .nack(sequence: try sequence(), target: try target(), gossip: try gossip())
         case "pushPull":

@@ -53,19 +53,31 @@ extension SWIM {
         ///     refuting the first record of its old life it hears.
         ///   - random: the only source of chance, seeded by the caller.
         public init(
-            id: NodeID, zone: Zone, role: Role, apiAddress: String, peerAddress: String, incarnation: UInt64 = 0,
-            settings: Settings = .default, random: SplitMix64
+            id: NodeID,
+            zone: Zone,
+            role: Role,
+            apiAddress: String,
+            peerAddress: String,
+            incarnation: UInt64 = 0,
+            settings: Settings = .default,
+            random: SplitMix64
         ) {
             precondition(settings.isValid, "invalid SWIM settings: \(settings)")
             self.settings = settings
             self.myself = Member(
-                id: id, zone: zone, role: role, apiAddress: apiAddress, peerAddress: peerAddress,
-                incarnation: incarnation)
+                id: id,
+                zone: zone,
+                role: role,
+                apiAddress: apiAddress,
+                peerAddress: peerAddress,
+                incarnation: incarnation
+            )
             self.random = random
             // Random phases, so members that start together do not probe and sync in lockstep.
             self.nextProbeAt = Tick(UInt64.random(in: 1...UInt64(settings.protocolPeriod), using: &self.random))
             self.nextPushPullAt = Tick(
-                UInt64.random(in: 1...UInt64(settings.pushPullPeriods * settings.protocolPeriod), using: &self.random))
+                UInt64.random(in: 1...UInt64(settings.pushPullPeriods * settings.protocolPeriod), using: &self.random)
+            )
             self.sequence = UInt64(UInt32.random(in: 0...UInt32.max, using: &self.random))
         }
 

@@ -37,8 +37,15 @@ extension SWIM {
         public var hints: [LeadershipHint]
 
         public init(
-            id: NodeID, zone: Zone, role: Role, apiAddress: String, peerAddress: String, incarnation: UInt64 = 0,
-            status: Status = .alive, hintsVersion: UInt64 = 0, hints: [LeadershipHint] = []
+            id: NodeID,
+            zone: Zone,
+            role: Role,
+            apiAddress: String,
+            peerAddress: String,
+            incarnation: UInt64 = 0,
+            status: Status = .alive,
+            hintsVersion: UInt64 = 0,
+            hints: [LeadershipHint] = []
         ) {
             self.id = id
             self.zone = zone

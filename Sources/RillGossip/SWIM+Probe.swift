@@ -41,9 +41,13 @@ extension SWIM.Instance {
         let scale = localHealth + 1
         let sequence = nextSequence()
         probe = SWIM.Probe(
-            target: target, incarnation: record.incarnation, sequence: sequence, targetAddress: record.peerAddress,
+            target: target,
+            incarnation: record.incarnation,
+            sequence: sequence,
+            targetAddress: record.peerAddress,
             indirectAt: now.advanced(by: settings.probeTimeout * scale),
-            deadline: now.advanced(by: settings.protocolPeriod * scale))
+            deadline: now.advanced(by: settings.protocolPeriod * scale)
+        )
         send(.ping(sequence: sequence, gossip: piggyback(to: target)), to: target)
     }
 
@@ -83,8 +87,11 @@ extension SWIM.Instance {
             current.relays = randomAliveOthers(count: settings.indirectProbeCount, excluding: current.target)
             for relay in current.relays {
                 let request = SWIM.Message.pingRequest(
-                    sequence: current.sequence, target: current.target, targetAddress: current.targetAddress,
-                    gossip: piggyback(to: relay))
+                    sequence: current.sequence,
+                    target: current.target,
+                    targetAddress: current.targetAddress,
+                    gossip: piggyback(to: relay)
+                )
                 send(request, to: relay)
             }
             probe = current
@@ -110,8 +117,11 @@ extension SWIM.Instance {
         if let relay = relays[sequence], relay.target == target, sender == target {
             relays[sequence] = nil
             let ack = SWIM.Message.ack(
-                sequence: relay.originSequence, target: target, incarnation: incarnation,
-                gossip: piggyback(to: relay.origin))
+                sequence: relay.originSequence,
+                target: target,
+                incarnation: incarnation,
+                gossip: piggyback(to: relay.origin)
+            )
             send(ack, to: relay.origin)
         }
         // Anything else is an answer to a probe already decided.
@@ -131,7 +141,11 @@ extension SWIM.Instance {
     /// Answers a probe, piggybacking what the prober should hear first.
     mutating func onPing(sequence: UInt64, from sender: NodeID) {
         let ack = SWIM.Message.ack(
-            sequence: sequence, target: myself.id, incarnation: myself.incarnation, gossip: piggyback(to: sender))
+            sequence: sequence,
+            target: myself.id,
+            incarnation: myself.incarnation,
+            gossip: piggyback(to: sender)
+        )
         send(ack, to: sender)
     }
 
@@ -144,11 +158,16 @@ extension SWIM.Instance {
         guard relays.count < settings.maxRelays else { return }
         let ownSequence = nextSequence()
         relays[ownSequence] = SWIM.Relay(
-            origin: sender, originSequence: sequence, target: target,
-            nackAt: now.advanced(by: settings.nackTimeout), expiresAt: now.advanced(by: settings.protocolPeriod))
+            origin: sender,
+            originSequence: sequence,
+            target: target,
+            nackAt: now.advanced(by: settings.nackTimeout),
+            expiresAt: now.advanced(by: settings.protocolPeriod)
+        )
         let address = others[target]?.peerAddress ?? targetAddress
         effects.append(
-            .send(.ping(sequence: ownSequence, gossip: piggyback(to: target)), to: .node(target, address: address)))
+            .send(.ping(sequence: ownSequence, gossip: piggyback(to: target)), to: .node(target, address: address))
+        )
     }
 
     /// Nacks relays whose target stayed silent past the nack timeout and forgets those past a period.
@@ -164,7 +183,10 @@ extension SWIM.Instance {
                 relay.nacked = true
                 relays[sequence] = relay
                 let nack = SWIM.Message.nack(
-                    sequence: relay.originSequence, target: relay.target, gossip: piggyback(to: relay.origin))
+                    sequence: relay.originSequence,
+                    target: relay.target,
+                    gossip: piggyback(to: relay.origin)
+                )
                 send(nack, to: relay.origin)
             }
         }

@@ -102,7 +102,11 @@ extension SWIM.Message {
             let target = NodeID(try reader.u64())
             let targetAddress = try reader.string()
             self = .pingRequest(
-                sequence: sequence, target: target, targetAddress: targetAddress, gossip: try reader.members())
+                sequence: sequence,
+                target: target,
+                targetAddress: targetAddress,
+                gossip: try reader.members()
+            )
         case .ack:
             let sequence = try reader.u64()
             let target = NodeID(try reader.u64())
@@ -297,7 +301,15 @@ struct WireReader {
             hints.append(SWIM.LeadershipHint(group: group, term: term, leader: leader))
         }
         return SWIM.Member(
-            id: id, zone: zone, role: role, apiAddress: apiAddress, peerAddress: peerAddress,
-            incarnation: incarnation, status: status, hintsVersion: hintsVersion, hints: hints)
+            id: id,
+            zone: zone,
+            role: role,
+            apiAddress: apiAddress,
+            peerAddress: peerAddress,
+            incarnation: incarnation,
+            status: status,
+            hintsVersion: hintsVersion,
+            hints: hints
+        )
     }
 }

@@ -33,15 +33,19 @@ package final class APIMetrics: Sendable {
             requests.withLockedValue { $0[key] }
             ?? insert(key, into: requests) {
                 Counter(
-                    label: "rill_api_requests_total", dimensions: [("operation", operation), ("status", "\(status)")],
-                    factory: factory)
+                    label: "rill_api_requests_total",
+                    dimensions: [("operation", operation), ("status", "\(status)")],
+                    factory: factory
+                )
             }
         counter.increment()
         let timer =
             durations.withLockedValue { $0[operation] }
             ?? insert(operation, into: durations) {
                 CoreMetrics.Timer(
-                    label: "rill_api_request_duration_seconds", dimensions: [("operation", operation)], factory: factory
+                    label: "rill_api_request_duration_seconds",
+                    dimensions: [("operation", operation)],
+                    factory: factory
                 )
             }
         timer.record(duration: duration)
@@ -49,7 +53,9 @@ package final class APIMetrics: Sendable {
 
     /// Caches a series made outside the lock; if another request made it first, theirs is kept.
     private func insert<Key: Hashable, Series>(
-        _ key: Key, into box: NIOLockedValueBox<[Key: Series]>, make: () -> Series
+        _ key: Key,
+        into box: NIOLockedValueBox<[Key: Series]>,
+        make: () -> Series
     ) -> Series {
         let made = make()
         return box.withLockedValue { table in

@@ -47,7 +47,9 @@ enum APIPipeline {
     /// The protocol choice shared by the API and the starting responder: TLS with ALPN, or the preface sniffer;
     /// then `http1` or `http2` finishes the pipeline on the event loop.
     static func configure<Output: Sendable>(
-        _ channel: any Channel, tls: NIOSSLContext?, http1: @escaping (any Channel) throws -> Output,
+        _ channel: any Channel,
+        tls: NIOSSLContext?,
+        http1: @escaping (any Channel) throws -> Output,
         http2: @escaping (any Channel) throws -> Output
     ) throws -> EventLoopFuture<Output> {
         let sync = channel.pipeline.syncOperations
@@ -78,13 +80,19 @@ enum APIPipeline {
         // written; a plain close would drop the tail of a big body.
         return .http1(
             try APIConnection.RequestChannel(
-                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
+                wrappingChannelSynchronously: channel,
+                configuration: .init(isOutboundHalfClosureEnabled: true)
+            )
+        )
     }
 
     private static func configureHTTP2(_ channel: any Channel) throws -> APIConnection {
         let closer = HTTP2ConnectionErrorCloser()
         let streams = try channel.pipeline.syncOperations.configureAsyncHTTP2Pipeline(
-            mode: .server, streamDelegate: nil, frameDelegate: closer, configuration: http2Configuration
+            mode: .server,
+            streamDelegate: nil,
+            frameDelegate: closer,
+            configuration: http2Configuration
         ) { stream in
             stream.eventLoop.makeCompletedFuture {
                 // Each stream is one request in HTTP/1 terms; headers are lower-cased and connection-specific ones

@@ -30,9 +30,13 @@ public struct APIServer: Sendable {
     ///   - metricsFactory: where the request metrics are made.
     ///   - endpoints: the paths this listener answers.
     public init(
-        backend: any APIBackend, logger: Logger, metricsEndpoint: MetricsEndpoint? = nil,
-        metricsFactory: any MetricsFactory = MetricsSystem.factory, endpoints: HTTPEndpoints = .all,
-        tls: NIOSSLContext? = nil, relayTLS: NIOSSLContext? = nil
+        backend: any APIBackend,
+        logger: Logger,
+        metricsEndpoint: MetricsEndpoint? = nil,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory,
+        endpoints: HTTPEndpoints = .all,
+        tls: NIOSSLContext? = nil,
+        relayTLS: NIOSSLContext? = nil
     ) {
         self.backend = backend
         self.logger = logger
@@ -44,7 +48,12 @@ public struct APIServer: Sendable {
     }
 
     /// Binds `host:port` and serves until the surrounding task is cancelled.
-    public func run(host: String, port: Int, group: any EventLoopGroup, onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+    public func run(
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        onBound: @Sendable (Int) -> Void = { _ in }
+    ) async throws {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -56,7 +65,8 @@ public struct APIServer: Sendable {
         onBound(server.channel.localAddress?.port ?? port)
         logger.info(
             endpoints.contains(.kinesis) ? "API listening" : "admin listening",
-            metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"])
+            metadata: ["address": "\(host):\(server.channel.localAddress?.port ?? port)"]
+        )
         try await withThrowingDiscardingTaskGroup { group in
             try await withTaskCancellationHandler {
                 try await server.executeThenClose { inbound in
@@ -96,7 +106,8 @@ public struct APIServer: Sendable {
     /// Each stream of an HTTP/2 connection is served as its own request by the same `HTTPConnection` as HTTP/1.1,
     /// concurrently; the streams end with the connection.
     private func serveHTTP2(
-        _ channel: any Channel, _ streams: NIOHTTP2Handler.AsyncStreamMultiplexer<APIConnection.RequestChannel>
+        _ channel: any Channel,
+        _ streams: NIOHTTP2Handler.AsyncStreamMultiplexer<APIConnection.RequestChannel>
     ) async {
         await withTaskCancellationHandler {
             await withDiscardingTaskGroup { group in
@@ -115,7 +126,12 @@ public struct APIServer: Sendable {
 
     private func requestHandler() -> HTTPConnection {
         HTTPConnection(
-            backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint, endpoints: endpoints,
-            relayTLS: relayTLS)
+            backend: backend,
+            logger: logger,
+            metrics: metrics,
+            metricsEndpoint: metricsEndpoint,
+            endpoints: endpoints,
+            relayTLS: relayTLS
+        )
     }
 }

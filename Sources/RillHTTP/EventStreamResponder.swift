@@ -17,7 +17,9 @@ struct EventStreamResponder {
     var relayTLS: NIOSSLContext? = nil
 
     func stream(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        _ head: HTTPRequestHead,
+        _ body: ByteBuffer,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         let requestID = RequestIDs.make()
         try await RequestLogContext.$requestID.withValue(requestID) {
@@ -26,7 +28,9 @@ struct EventStreamResponder {
     }
 
     private func stream(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String,
+        _ head: HTTPRequestHead,
+        _ body: ByteBuffer,
+        _ requestID: String,
         to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         var subscription: any EventSubscription
@@ -34,9 +38,21 @@ struct EventStreamResponder {
         do {
             let bytes = Array(buffer: body)
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
-            let request = APIRequest(operation: .subscribeToShard, body: try wire.requestJSON(bytes), signedRegion: region, requestID: requestID)
+            let request = APIRequest(
+                operation: .subscribeToShard,
+                body: try wire.requestJSON(bytes),
+                signedRegion: region,
+                requestID: requestID
+            )
             if let node = try await backend.subscriptionRelay(request) {
-                try await SubscriptionRelay.relay(head, body, to: node, tls: relayTLS, outbound: outbound, logger: logger)
+                try await SubscriptionRelay.relay(
+                    head,
+                    body,
+                    to: node,
+                    tls: relayTLS,
+                    outbound: outbound,
+                    logger: logger
+                )
                 return
             }
             subscription = try await backend.subscribe(request)
@@ -51,7 +67,8 @@ struct EventStreamResponder {
             var headers = reply.headers
             headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))
             try await outbound.write(contentsOf: [
-                .head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)), .body(.byteBuffer(reply.body)),
+                .head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers)),
+                .body(.byteBuffer(reply.body)),
                 .end(nil),
             ])
             return
@@ -60,7 +77,9 @@ struct EventStreamResponder {
         headers.add(name: "Transfer-Encoding", value: "chunked")
         headers.add(name: "Date", value: HTTPDate.now())
         try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)))
-        try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(subscription.initialResponse, wire)))))
+        try await outbound.write(
+            .body(.byteBuffer(ByteBuffer(bytes: Self.encoded(subscription.initialResponse, wire))))
+        )
         do {
             while let event = try await subscription.next() {
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: Self.encoded(event, wire)))))
@@ -82,7 +101,9 @@ struct EventStreamResponder {
     /// v2 parses them with the client's protocol factory (KINESIS-SEMANTICS §1.6); the node writes them in JSON.
     static func encoded(_ message: EventStreamMessage, _ wire: WireProtocol) -> [UInt8] {
         guard wire == .cbor,
-            let index = message.headers.firstIndex(where: { $0.name == ":content-type" && $0.value == "application/json" })
+            let index = message.headers.firstIndex(where: {
+                $0.name == ":content-type" && $0.value == "application/json"
+            })
         else { return message.encoded() }
         var message = message
         do {

@@ -51,10 +51,12 @@ struct HTTPConnection {
                         guard let requestHead = head else { continue }
                         head = nil
                         if requestHead.method == .POST, endpoints.contains(.kinesis),
-                            requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:)) == .subscribeToShard
+                            requestHead.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:))
+                                == .subscribeToShard
                         {
                             try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                                try await EventStreamResponder(backend: backend, logger: logger, relayTLS: relayTLS).stream(requestHead, body, to: outbound)
+                                try await EventStreamResponder(backend: backend, logger: logger, relayTLS: relayTLS)
+                                    .stream(requestHead, body, to: outbound)
                             }
                             if !Self.keepsAlive(requestHead) {
                                 outbound.finish()
@@ -63,8 +65,12 @@ struct HTTPConnection {
                             continue
                         }
                         let dispatcher = RequestDispatcher(
-                            backend: backend, logger: logger, metrics: metrics, metricsEndpoint: metricsEndpoint,
-                            endpoints: endpoints)
+                            backend: backend,
+                            logger: logger,
+                            metrics: metrics,
+                            metricsEndpoint: metricsEndpoint,
+                            endpoints: endpoints
+                        )
                         let reply: HTTPReply
                         if Self.servesOnEventLoop(requestHead, body) {
                             reply = await dispatcher.respond(to: requestHead, body: body)
@@ -103,7 +109,8 @@ struct HTTPConnection {
     }
 
     private func refuseTooLarge(
-        _ head: HTTPRequestHead, _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        _ head: HTTPRequestHead,
+        _ outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         let error = KinesisError(.serialization, "Request body exceeds the maximum of \(Node.maxRequestBytes) bytes.")
         var reply = HTTPReply.error(error, requestID: RequestIDs.make())
@@ -113,7 +120,9 @@ struct HTTPConnection {
     }
 
     private func write(
-        _ reply: HTTPReply, keepAlive: Bool, to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+        _ reply: HTTPReply,
+        keepAlive: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
     ) async throws {
         var headers = reply.headers
         headers.replaceOrAdd(name: "Content-Length", value: String(reply.body.readableBytes))

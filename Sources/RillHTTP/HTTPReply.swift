@@ -11,7 +11,11 @@ package struct HTTPReply {
     static let contentType = WireProtocol.jsonContentType
 
     static func success(_ body: [UInt8], requestID: String, contentType: String = HTTPReply.contentType) -> HTTPReply {
-        HTTPReply(status: .ok, headers: commonHeaders(requestID: requestID, contentType: contentType), body: ByteBuffer(bytes: body))
+        HTTPReply(
+            status: .ok,
+            headers: commonHeaders(requestID: requestID, contentType: contentType),
+            body: ByteBuffer(bytes: body)
+        )
     }
 
     /// The one rendering of a Kinesis error: status, `x-amzn-ErrorType`, and `{"__type", "message"}` in the
@@ -20,7 +24,10 @@ package struct HTTPReply {
         var headers = commonHeaders(requestID: requestID, contentType: wire.contentType)
         headers.add(name: "x-amzn-ErrorType", value: error.code.rawValue)
         return HTTPReply(
-            status: HTTPResponseStatus(statusCode: error.code.httpStatus), headers: headers, body: ByteBuffer(bytes: wire.errorBody(error)))
+            status: HTTPResponseStatus(statusCode: error.code.httpStatus),
+            headers: headers,
+            body: ByteBuffer(bytes: wire.errorBody(error))
+        )
     }
 
     static func commonHeaders(requestID: String, contentType: String) -> HTTPHeaders {

@@ -38,6 +38,7 @@ public struct MetricsEndpoint: Sendable {
         return HTTPReply(
             status: .ok,
             headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4"), ("x-amzn-RequestId", requestID)]),
-            body: ByteBuffer(bytes: body))
+            body: ByteBuffer(bytes: body)
+        )
     }
 }

@@ -17,7 +17,10 @@ package struct RequestDispatcher {
     let endpoints: HTTPEndpoints
 
     package init(
-        backend: any APIBackend, logger: Logger, metrics: APIMetrics, metricsEndpoint: MetricsEndpoint?,
+        backend: any APIBackend,
+        logger: Logger,
+        metrics: APIMetrics,
+        metricsEndpoint: MetricsEndpoint?,
         endpoints: HTTPEndpoints = .all
     ) {
         self.backend = backend
@@ -40,7 +43,8 @@ package struct RequestDispatcher {
             reply.headers.replaceOrAdd(name: "Access-Control-Allow-Origin", value: "*")
             reply.headers.replaceOrAdd(
                 name: "Access-Control-Expose-Headers",
-                value: "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date")
+                value: "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date"
+            )
         }
         return reply
     }
@@ -88,7 +92,8 @@ package struct RequestDispatcher {
             var reply = plain(
                 .forbidden,
                 "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n",
-                requestID)
+                requestID
+            )
             reply.headers.replaceOrAdd(name: "Content-Type", value: "application/xml")
             return reply
         }
@@ -96,12 +101,18 @@ package struct RequestDispatcher {
         let operation = head.headers.first(name: "x-amz-target").flatMap(KinesisOperation.init(target:))
         let reply = await call(operation, head, body, requestID)
         metrics.requestAnswered(
-            operation: operation?.rawValue ?? "unknown", status: reply.status.code, after: started.duration(to: .now))
+            operation: operation?.rawValue ?? "unknown",
+            status: reply.status.code,
+            after: started.duration(to: .now)
+        )
         return reply
     }
 
     private func call(
-        _ operation: KinesisOperation?, _ head: HTTPRequestHead, _ body: ByteBuffer, _ requestID: String
+        _ operation: KinesisOperation?,
+        _ head: HTTPRequestHead,
+        _ body: ByteBuffer,
+        _ requestID: String
     ) async -> HTTPReply {
         let wire = WireProtocol(contentType: head.headers.first(name: "content-type"))
         guard let operation else {
@@ -113,15 +124,23 @@ package struct RequestDispatcher {
             // reads it directly, and anything that forwards or routes it makes JSON of it first (APIRequest.inJSON).
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
             let request = APIRequest(
-                operation: operation, body: bytes, signedRegion: region, requestID: requestID, replyProtocol: wire,
-                bodyEncoding: wire)
+                operation: operation,
+                body: bytes,
+                signedRegion: region,
+                requestID: requestID,
+                replyProtocol: wire,
+                bodyEncoding: wire
+            )
             let response = try await backend.handle(request)
             // A node that served the call itself may have written the client's encoding already.
             let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)
             return .success(body, requestID: requestID, contentType: wire.contentType)
         } catch let error as KinesisError {
             // The code only: messages of validation errors quote the client's values (partition keys too).
-            logger.debug("request refused", metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"])
+            logger.debug(
+                "request refused",
+                metadata: ["operation": "\(operation.rawValue)", "error.code": "\(error.code.rawValue)"]
+            )
             return .error(error, requestID: requestID, protocol: wire)
         } catch {
             logger.error("request failed", metadata: ["operation": "\(operation.rawValue)", "error": "\(error)"])
@@ -139,28 +158,40 @@ package struct RequestDispatcher {
 
     private func json(_ body: [UInt8], _ requestID: String) -> HTTPReply {
         HTTPReply(
-            status: .ok, headers: HTTPHeaders([("Content-Type", "application/json"), ("x-amzn-RequestId", requestID)]),
-            body: ByteBuffer(bytes: body))
+            status: .ok,
+            headers: HTTPHeaders([("Content-Type", "application/json"), ("x-amzn-RequestId", requestID)]),
+            body: ByteBuffer(bytes: body)
+        )
     }
 
     private func plain(_ status: HTTPResponseStatus, _ text: String, _ requestID: String) -> HTTPReply {
         HTTPReply(
-            status: status, headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("x-amzn-RequestId", requestID)]),
-            body: ByteBuffer(string: text))
+            status: status,
+            headers: HTTPHeaders([("Content-Type", "text/plain; charset=utf-8"), ("x-amzn-RequestId", requestID)]),
+            body: ByteBuffer(string: text)
+        )
     }
 }
 
 extension SigV4Scope {
     /// The request's region: verified against the node's credentials when it has any (a bad or missing
     /// signature throws the Kinesis error), read from the credential scope otherwise.
-    static func authenticatedRegion(_ head: HTTPRequestHead, _ body: [UInt8], backend: any APIBackend) throws(KinesisError) -> String? {
+    static func authenticatedRegion(
+        _ head: HTTPRequestHead,
+        _ body: [UInt8],
+        backend: any APIBackend
+    ) throws(KinesisError) -> String? {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard backend.verifiesSignatures else {
             return region(head.headers) ?? (parts.count > 1 ? presignedRegion(query: String(parts[1])) : nil)
         }
         let request = SigV4Verifier.Request(
-            method: head.method.rawValue, path: parts.first.map(String.init) ?? "/",
-            query: parts.count > 1 ? String(parts[1]) : "", headers: head.headers.map { ($0.name, $0.value) }, body: body)
+            method: head.method.rawValue,
+            path: parts.first.map(String.init) ?? "/",
+            query: parts.count > 1 ? String(parts[1]) : "",
+            headers: head.headers.map { ($0.name, $0.value) },
+            body: body
+        )
         return try backend.authenticate(request)
     }
 }

@@ -12,7 +12,11 @@ import NIOSSL
 public enum StartingResponder {
     /// Serves on `host:port` until the surrounding task is cancelled; `reason` is read per request.
     public static func run(
-        host: String, port: Int, group: any EventLoopGroup, logger: Logger, tls: NIOSSLContext? = nil,
+        host: String,
+        port: Int,
+        group: any EventLoopGroup,
+        logger: Logger,
+        tls: NIOSSLContext? = nil,
         reason: @escaping @Sendable () -> String
     ) async throws {
         let server = try await ServerBootstrap(group: group)
@@ -22,7 +26,8 @@ public enum StartingResponder {
                 // The API's protocol choice, so an HTTP/2 client (h2c or ALPN) gets the same answers as HTTP/1.1.
                 channel.eventLoop.makeCompletedFuture {
                     _ = try APIPipeline.configure(
-                        channel, tls: tls,
+                        channel,
+                        tls: tls,
                         http1: { channel in
                             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                             try channel.pipeline.syncOperations.addHandler(Handler(reason: reason))
@@ -30,15 +35,19 @@ public enum StartingResponder {
                         http2: { channel in
                             let configuration = APIPipeline.http2Configuration
                             _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                                mode: .server, connectionConfiguration: configuration.connection,
+                                mode: .server,
+                                connectionConfiguration: configuration.connection,
                                 streamConfiguration: configuration.stream
                             ) { stream in
                                 stream.eventLoop.makeCompletedFuture {
                                     try stream.pipeline.syncOperations.addHandlers(
-                                        HTTP2FramePayloadToHTTP1ServerCodec(), Handler(reason: reason))
+                                        HTTP2FramePayloadToHTTP1ServerCodec(),
+                                        Handler(reason: reason)
+                                    )
                                 }
                             }
-                        })
+                        }
+                    )
                 }
             }
             .bind(host: host, port: port)
@@ -64,14 +73,23 @@ public enum StartingResponder {
             let (status, type, body): (HTTPResponseStatus, String, String)
             switch (head.method, path) {
             case (.GET, "/health"): (status, type, body) = (.ok, "text/plain; charset=utf-8", "ok\n")
-            case (.GET, "/ready"): (status, type, body) = (.serviceUnavailable, "text/plain; charset=utf-8", reason() + "\n")
+            case (.GET, "/ready"):
+                (status, type, body) = (.serviceUnavailable, "text/plain; charset=utf-8", reason() + "\n")
             default:
                 let message = "The node is starting (\(reason())); retry."
-                (status, type, body) = (.serviceUnavailable, "application/x-amz-json-1.1", "{\"__type\":\"InternalFailure\",\"message\":\"\(message)\"}")
+                (status, type, body) = (
+                    .serviceUnavailable, "application/x-amz-json-1.1",
+                    "{\"__type\":\"InternalFailure\",\"message\":\"\(message)\"}"
+                )
             }
-            var headers = HTTPHeaders([("Content-Type", type), ("Content-Length", "\(body.utf8.count)"), ("Connection", "close")])
+            var headers = HTTPHeaders([
+                ("Content-Type", type), ("Content-Length", "\(body.utf8.count)"), ("Connection", "close"),
+            ])
             if head.method == .HEAD { headers.replaceOrAdd(name: "Content-Length", value: "0") }
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+            context.write(
+                wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),
+                promise: nil
+            )
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: body)))), promise: nil)
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }

@@ -11,8 +11,12 @@ import RillKinesis
 /// node's event stream comes back part by part as it is produced, until the node ends it.
 enum SubscriptionRelay {
     static func relay(
-        _ head: HTTPRequestHead, _ body: ByteBuffer, to address: String, tls: NIOSSLContext?,
-        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>, logger: Logger
+        _ head: HTTPRequestHead,
+        _ body: ByteBuffer,
+        to address: String,
+        tls: NIOSSLContext?,
+        outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>,
+        logger: Logger
     ) async throws {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
             throw KinesisError.internalFailure("node API address \(address) is not HOST:PORT")
@@ -29,14 +33,21 @@ enum SubscriptionRelay {
                             // Verified against the trusted CA; a node's address is an IP literal, checked against
                             // the certificate's IP SANs when no name is given.
                             let name = host.first?.isNumber == true || host.contains(":") ? nil : host
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: name))
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: tls, serverHostname: name)
+                            )
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
+                            wrappingChannelSynchronously: channel
+                        )
                     }
                 }
         } catch {
-            throw KinesisError(.serviceUnavailable, "The node serving this shard (\(address)) cannot be reached; retry.")
+            throw KinesisError(
+                .serviceUnavailable,
+                "The node serving this shard (\(address)) cannot be reached; retry."
+            )
         }
         var headSent = false
         do {
@@ -51,7 +62,9 @@ enum SubscriptionRelay {
                     case .head(let response):
                         var headers = response.headers
                         headers.remove(name: "Connection")
-                        try await outbound.write(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)))
+                        try await outbound.write(
+                            .head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))
+                        )
                         headSent = true
                     case .body(let bytes):
                         try await outbound.write(.body(.byteBuffer(bytes)))

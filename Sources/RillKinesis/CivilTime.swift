@@ -6,7 +6,15 @@ public enum CivilTime {
     }
 
     /// Nil when a field is out of its range.
-    public static func millis(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int = 0) -> Int64? {
+    public static func millis(
+        year: Int,
+        month: Int,
+        day: Int,
+        hour: Int,
+        minute: Int,
+        second: Int,
+        millisecond: Int = 0
+    ) -> Int64? {
         guard (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute),
             (0...60).contains(second), (0...999).contains(millisecond)
         else { return nil }
@@ -35,14 +43,21 @@ public enum CivilTime {
         let day = doy - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         return Components(
-            year: yoe + era * 400 + (month <= 2 ? 1 : 0), month: month, day: day, hour: secondOfDay / 3600,
-            minute: secondOfDay % 3600 / 60, second: secondOfDay % 60, millisecond: milliseconds)
+            year: yoe + era * 400 + (month <= 2 ? 1 : 0),
+            month: month,
+            day: day,
+            hour: secondOfDay / 3600,
+            minute: secondOfDay % 3600 / 60,
+            second: secondOfDay % 60,
+            millisecond: milliseconds
+        )
     }
 
     /// `2026-12-06T08:00:00Z` or `2026-12-06T08:00:00.123Z` (the millisecond part only when not zero).
     public static func iso8601(_ millis: Int64) -> String {
         let c = components(millis)
-        var text = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
+        var text =
+            "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))"
         if c.millisecond != 0 { text += "." + pad(c.millisecond, 3) }
         return text + "Z"
     }
@@ -59,11 +74,14 @@ public enum CivilTime {
             }
             return value
         }
-        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
+        guard b.count >= 20, b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
+            b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
             b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"), let year = number(0..<4), let month = number(5..<7),
-            let day = number(8..<10), let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+            let day = number(8..<10), let hour = number(11..<13), let minute = number(14..<16),
+            let second = number(17..<19)
         else { return nil }
-        var i = 19, millisecond = 0
+        var i = 19
+        var millisecond = 0
         if i < b.count, b[i] == UInt8(ascii: ".") {
             i += 1
             var digits = 0
@@ -78,7 +96,8 @@ public enum CivilTime {
         var offsetMinutes = 0
         if i < b.count, b[i] == UInt8(ascii: "Z") {
             i += 1
-        } else if i + 6 == b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), b[i + 3] == UInt8(ascii: ":"),
+        } else if i + 6 == b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"),
+            b[i + 3] == UInt8(ascii: ":"),
             let h = number(i + 1..<i + 3), let m = number(i + 4..<i + 6)
         {
             offsetMinutes = (h * 60 + m) * (b[i] == UInt8(ascii: "+") ? 1 : -1)
@@ -87,7 +106,15 @@ public enum CivilTime {
             return nil
         }
         guard i == b.count,
-            let local = millis(year: year, month: month, day: day, hour: hour, minute: minute, second: second, millisecond: millisecond)
+            let local = millis(
+                year: year,
+                month: month,
+                day: day,
+                hour: hour,
+                minute: minute,
+                second: second,
+                millisecond: millisecond
+            )
         else { return nil }
         return local - Int64(offsetMinutes) * 60_000
     }

@@ -60,7 +60,8 @@ extension KinesisError {
         KinesisError(
             .invalidArgument,
             "Shard \(shard) in stream \(stream) under account \(account) has already been merged or split, and thus is not "
-                + "eligible for merging or splitting.")
+                + "eligible for merging or splitting."
+        )
     }
     /// Split, Merge or UpdateShardCount on an on-demand stream: AWS answers ValidationException with this text.
     public static func onDemandNotReshardable(_ stream: String, account: String) -> KinesisError {

@@ -54,16 +54,19 @@ public enum WireProtocol: Sendable, Equatable {
         case .json:
             var w = JSONWriter()
             w.beginObject()
-            w.key("__type"); w.string(error.code.rawValue)
+            w.key("__type")
+            w.string(error.code.rawValue)
             if let message = error.message {
-                w.key(messageKey); w.string(message)
+                w.key(messageKey)
+                w.string(message)
             }
             w.endObject()
             return w.bytes
         case .cbor:
             var w = CBORWriter()
             w.beginMap()
-            w.text("__type"); w.text(error.code.rawValue)
+            w.text("__type")
+            w.text(error.code.rawValue)
             if let message = error.message {
                 w.text(utf8: UnsafeBufferPointer(start: messageKey.utf8Start, count: messageKey.utf8CodeUnitCount))
                 w.text(message)

@@ -26,17 +26,28 @@ public final class GossipAgent: Sendable {
     static let maximumCatchUpTicks = 5
 
     public init(
-        transport: PeerTransport, myself: SWIM.Member, settings: SWIM.Settings = .default,
-        tickLength: Duration = .milliseconds(10), seed: UInt64, clock: any Clock<Duration> = ContinuousClock(),
+        transport: PeerTransport,
+        myself: SWIM.Member,
+        settings: SWIM.Settings = .default,
+        tickLength: Duration = .milliseconds(10),
+        seed: UInt64,
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger
     ) {
         self.clock = clock
         self.transport = transport
         self.instance = Mutex(
             SWIM.Instance(
-                id: myself.id, zone: myself.zone, role: myself.role, apiAddress: myself.apiAddress,
-                peerAddress: myself.peerAddress, incarnation: myself.incarnation, settings: settings,
-                random: SplitMix64(seed: seed)))
+                id: myself.id,
+                zone: myself.zone,
+                role: myself.role,
+                apiAddress: myself.apiAddress,
+                peerAddress: myself.peerAddress,
+                incarnation: myself.incarnation,
+                settings: settings,
+                random: SplitMix64(seed: seed)
+            )
+        )
         self.tickLength = tickLength
         var logger = logger
         logger[metadataKey: "component"] = "gossip"
@@ -130,7 +141,8 @@ public final class GossipAgent: Sendable {
         let (effects, counts) = instance.withLock { instance -> ([SWIM.Effect], GossipMetrics.Counts?) in
             body(&instance)
             let effects = instance.takeEffects()
-            let counts = effects.contains { if case .send = $0 { false } else { true } }
+            let counts =
+                effects.contains { if case .send = $0 { false } else { true } }
                 ? GossipMetrics.Counts(instance.members, myself: instance.myself.id) : nil
             return (effects, counts)
         }
@@ -182,7 +194,9 @@ extension Clock where Duration == Swift.Duration {
     /// catching up on at most `limit` missed ticks at a time: a process that was stopped (SIGSTOP, a long stall)
     /// must not jump its suspicion timers past the refutations it could not yet hear.
     fileprivate func tickGossip(
-        every tickLength: Duration, catchingUpAtMost limit: Int, _ tick: (Int) -> Void
+        every tickLength: Duration,
+        catchingUpAtMost limit: Int,
+        _ tick: (Int) -> Void
     ) async {
         var next = now.advanced(by: tickLength)
         while !Task.isCancelled {

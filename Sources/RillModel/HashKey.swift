@@ -22,7 +22,8 @@ public struct HashKey: RawRepresentable, Hashable, Comparable, Sendable, CustomS
     /// The digest's bytes (each state word little-endian, in order) read as one big-endian number.
     private init(digest: (UInt32, UInt32, UInt32, UInt32)) {
         self.rawValue =
-            UInt128(digest.0.byteSwapped) << 96 | UInt128(digest.1.byteSwapped) << 64 | UInt128(digest.2.byteSwapped) << 32
+            UInt128(digest.0.byteSwapped) << 96 | UInt128(digest.1.byteSwapped) << 64 | UInt128(digest.2.byteSwapped)
+            << 32
             | UInt128(digest.3.byteSwapped)
     }
 

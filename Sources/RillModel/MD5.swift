@@ -63,18 +63,31 @@ public enum MD5 {
     }
 
     private static func compress(
-        _ state: inout (UInt32, UInt32, UInt32, UInt32), _ block: UnsafeRawPointer,
-        _ constants: UnsafeBufferPointer<UInt32>, _ shifts: UnsafeBufferPointer<UInt32>
+        _ state: inout (UInt32, UInt32, UInt32, UInt32),
+        _ block: UnsafeRawPointer,
+        _ constants: UnsafeBufferPointer<UInt32>,
+        _ shifts: UnsafeBufferPointer<UInt32>
     ) {
-        var a = state.0, b = state.1, c = state.2, d = state.3
+        var a = state.0
+        var b = state.1
+        var c = state.2
+        var d = state.3
         for i in 0..<64 {
             var f: UInt32
             let g: Int
             switch i {
-            case 0..<16: f = (b & c) | (~b & d); g = i
-            case 16..<32: f = (d & b) | (~d & c); g = (5 * i + 1) % 16
-            case 32..<48: f = b ^ c ^ d; g = (3 * i + 5) % 16
-            default: f = c ^ (b | ~d); g = (7 * i) % 16
+            case 0..<16:
+                f = (b & c) | (~b & d)
+                g = i
+            case 16..<32:
+                f = (d & b) | (~d & c)
+                g = (5 * i + 1) % 16
+            case 32..<48:
+                f = b ^ c ^ d
+                g = (3 * i + 5) % 16
+            default:
+                f = c ^ (b | ~d)
+                g = (7 * i) % 16
             }
             let word = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: g * 4, as: UInt32.self))
             f = f &+ a &+ constants[i] &+ word

@@ -78,7 +78,9 @@ public struct SequenceNumber: Hashable, Comparable, Sendable, CustomStringConver
         guard !text.isEmpty, text.utf8.count <= 60, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
             return nil
         }
-        var high: UInt64 = 0, mid: UInt64 = 0, low: UInt64 = 0
+        var high: UInt64 = 0
+        var mid: UInt64 = 0
+        var low: UInt64 = 0
         for byte in text.utf8 {
             let digit = UInt64(byte - 0x30)
             let (lowHi, lowLo) = low.multipliedFullWidth(by: 10)

@@ -20,8 +20,10 @@ final class MetadataStore: Sendable {
     private let keepResults: NIOLockedValueBox<Bool>
 
     private init(
-        driver: RaftGroupDriver, snapshot: NIOLockedValueBox<Catalog>,
-        results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>, keepResults: NIOLockedValueBox<Bool>
+        driver: RaftGroupDriver,
+        snapshot: NIOLockedValueBox<Catalog>,
+        results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>,
+        keepResults: NIOLockedValueBox<Bool>
     ) {
         self.driver = driver
         self.snapshot = snapshot
@@ -32,8 +34,13 @@ final class MetadataStore: Sendable {
     /// Opens the metadata log and replays it into the catalog; returns once this node leads the group and has
     /// applied everything committed before.
     static func open(
-        directory: String, plan: GroupPlan, stateLog: RaftStateLog, flusher: Flusher, logger: Logger,
-        registry: GroupRegistry, onSnapshotInstalled: @escaping @Sendable () -> Void = {},
+        directory: String,
+        plan: GroupPlan,
+        stateLog: RaftStateLog,
+        flusher: Flusher,
+        logger: Logger,
+        registry: GroupRegistry,
+        onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         onApplied: @escaping @Sendable () -> Void
     ) async throws -> MetadataStore {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
@@ -41,27 +48,42 @@ final class MetadataStore: Sendable {
         let quarantine = directory + "/damaged"
         // In a cluster the other voters hold the metadata: wipe-and-rejoin copies it back and abstains from
         // votes meanwhile, which restoring a backup of one node would not.
-        let advice = plan.isSoleVoter
+        let advice =
+            plan.isSoleVoter
             ? "Restore \(directory) from a backup, or delete \(quarantine) to start with the metadata before the damage."
             : "Delete this node's whole data directory and start it again with the same --id: it rejoins the cluster and copies its data back."
         if FileManager.default.fileExists(atPath: quarantine) {
             throw MetadataDamaged(
-                description: "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). \(advice)")
+                description:
+                    "the metadata log in \(directory) is damaged; the damaged part was moved to \(quarantine). \(advice)"
+            )
         }
         let storage = try RaftGroupDriver.openStorage(group: .meta, directory: directory, stateLog: stateLog)
         if case .damaged(let reason, _) = storage.log.recovery {
             throw MetadataDamaged(
-                description: "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to \(quarantine). \(advice)")
+                description:
+                    "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to \(quarantine). \(advice)"
+            )
         }
         let catalog = NIOLockedValueBox(Catalog())
         let results = NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>([:])
         let keepResults = NIOLockedValueBox(false)
         let driver = RaftGroupDriver(
-            group: .meta, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
-            stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
-            taskExecutor: plan.taskExecutor, logger: logger,
-            onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
+            group: .meta,
+            id: plan.me,
+            configuration: Raft.Configuration(voters: Set(plan.voters)),
+            storage: storage,
+            stateLog: stateLog,
+            flusher: flusher,
+            options: plan.options,
+            tickInterval: plan.tickInterval,
+            seed: UInt64.random(in: 1...UInt64.max),
+            abstain: plan.abstain,
+            isAlive: plan.isAlive,
+            taskExecutor: plan.taskExecutor,
+            logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled,
+            send: plan.send,
             apply: { entries in
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>
@@ -70,7 +92,10 @@ final class MetadataStore: Sendable {
                         result = catalog.withLockedValue { $0.apply(command, at: entry.index) }
                     } catch {
                         // A committed entry this version cannot read: say so; never guess at its meaning.
-                        logger.error("unreadable metadata entry", metadata: ["index": "\(entry.index)", "error": "\(error)"])
+                        logger.error(
+                            "unreadable metadata entry",
+                            metadata: ["index": "\(entry.index)", "error": "\(error)"]
+                        )
                         result = .failure(.internalFailure("unreadable metadata entry \(entry.index)"))
                     }
                     if keepResults.withLockedValue({ $0 }) {
@@ -85,7 +110,8 @@ final class MetadataStore: Sendable {
                     }
                 }
                 if !entries.isEmpty { onApplied() }
-            })
+            }
+        )
         registry.register(driver)
         try await driver.start(plan)
         keepResults.withLockedValue { $0 = true }

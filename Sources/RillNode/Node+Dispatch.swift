@@ -8,12 +8,18 @@ extension Node {
     /// a bug or an I/O failure and surfaces as InternalFailure at the HTTP edge.
     func serve(_ request: APIRequest) async throws -> APIResponse {
         var reader = try request.reader()
-        let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
+        let namespace = Namespace(
+            account: configuration.accountID,
+            region: request.signedRegion ?? configuration.defaultRegion
+        )
         // Between the codec and the services, once per served call (a forwarded call where it is served).
         try configuration.authorizer.authorize(
             AuthorizationRequest(
-                principal: request.principal, action: request.operation,
-                resource: .namespace(account: namespace.account, region: namespace.region)))
+                principal: request.principal,
+                action: request.operation,
+                resource: .namespace(account: namespace.account, region: namespace.region)
+            )
+        )
         return try await services.serve(request, &reader, namespace)
     }
 
@@ -25,7 +31,8 @@ extension Node {
     }
 
     /// The namespace a selector addresses (`CatalogView.resolve`).
-    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace)
+    {
         try services.catalog.resolve(selector, namespace)
     }
 }

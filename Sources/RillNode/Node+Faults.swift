@@ -1,9 +1,9 @@
 import RillAPI
 import RillCluster
 import RillKinesis
-import RillTransport
 import RillModel
 import RillStorage
+import RillTransport
 
 extension Node {
     static let faultInjectionOff =
@@ -46,7 +46,8 @@ extension Node {
         if let lose = command.loseUnsyncedWrites { StorageFaults.loseUnsyncedWrites = lose }
         logger.warning(
             "injected faults changed",
-            metadata: ["faults": "\(String(decoding: faultsJSON(), as: UTF8.self))"])
+            metadata: ["faults": "\(String(decoding: faultsJSON(), as: UTF8.self))"]
+        )
         return .current(faultsJSON())
     }
 
@@ -54,17 +55,24 @@ extension Node {
         let skew = faultClock?.skew ?? SkewableWallClock.Skew()
         var w = JSONWriter()
         w.beginObject()
-        w.key("node"); w.int(Int(me.rawValue))
+        w.key("node")
+        w.int(Int(me.rawValue))
         AdminJSON.writeTransportFaults(cluster?.transport, into: &w)
         w.key("clock")
         w.beginObject()
-        w.key("offsetMillis"); w.int(skew.offsetMillis)
-        w.key("rate"); w.raw(Array("\(skew.rate)".utf8))
-        w.key("nowMillis"); w.int(clock.nowMillis())
+        w.key("offsetMillis")
+        w.int(skew.offsetMillis)
+        w.key("rate")
+        w.raw(Array("\(skew.rate)".utf8))
+        w.key("nowMillis")
+        w.int(clock.nowMillis())
         w.endObject()
-        w.key("loseUnsyncedWrites"); w.bool(StorageFaults.loseUnsyncedWrites)
-        w.key("droppedMessages"); w.int(cluster?.transport.faultDrops ?? 0)
-        w.key("delayedMessages"); w.int(cluster?.transport.faultDelays ?? 0)
+        w.key("loseUnsyncedWrites")
+        w.bool(StorageFaults.loseUnsyncedWrites)
+        w.key("droppedMessages")
+        w.int(cluster?.transport.faultDrops ?? 0)
+        w.key("delayedMessages")
+        w.int(cluster?.transport.faultDelays ?? 0)
         w.endObject()
         return w.bytes
     }

@@ -31,7 +31,8 @@ extension Node {
                 try await replica.trim(before: cut, stampMillis: now)
                 logger.info(
                     "retention trimmed shard log",
-                    metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "logStart": "\(cut)"])
+                    metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "logStart": "\(cut)"]
+                )
             }
         }
     }

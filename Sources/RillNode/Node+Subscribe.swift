@@ -7,24 +7,42 @@ extension Node: SubscriptionSource {
     /// errors) and hands it back to `subscribe(stream:shard:from:namespace:)` for the events.
     public func subscribe(_ request: APIRequest) async throws -> any EventSubscription {
         var r = try request.reader()
-        let namespace = Namespace(account: configuration.accountID, region: request.signedRegion ?? configuration.defaultRegion)
+        let namespace = Namespace(
+            account: configuration.accountID,
+            region: request.signedRegion ?? configuration.defaultRegion
+        )
         return try await services.consumers.subscribe(&r, namespace, from: self)
     }
 
     /// The subscription to `shard` from `start`, reading this node's replica.
     func subscribe(
-        stream: StreamMetadata, shard: ShardMetadata, from start: SubscriptionStart, namespace: Namespace
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        from start: SubscriptionStart,
+        namespace: Namespace
     ) async throws -> any EventSubscription {
         let replica = try await subscriptionReplica(stream: stream, shard: shard)
         let readable = NodeReadableShard(replica: replica, threadPool: threadPool)
         let position = try await services.records.startPosition(
-            type: start.type, startingText: start.sequence, timestamp: start.timestamp, stream: stream, shard: shard,
-            namespace: namespace, replica: { _, _ in readable })
+            type: start.type,
+            startingText: start.sequence,
+            timestamp: start.timestamp,
+            stream: stream,
+            shard: shard,
+            namespace: namespace,
+            replica: { _, _ in readable }
+        )
         // Last, so a call refused for any other reason holds nothing.
         let lease = try subscriptionLeases.acquire(consumerARN: start.consumerARN, shard: shard.id.name)
         return ShardSubscription(
-            node: self, stream: stream, shard: shard, replica: replica, position: position, startedMillis: clock.nowMillis(),
-            lease: lease)
+            node: self,
+            stream: stream,
+            shard: shard,
+            replica: replica,
+            position: position,
+            startedMillis: clock.nowMillis(),
+            lease: lease
+        )
     }
 
     /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by
@@ -33,6 +51,7 @@ extension Node: SubscriptionSource {
         if cluster == nil { return try await replica(for: stream, shard: shard) }
         if let local = localReplica(streamID: stream.id, shard: shard.index) { return local }
         throw KinesisError.internalFailure(
-            "This node holds no replica of \(shard.id.name); subscribe through a node that does (its replicas are nodes \(shard.replicas ?? [])).")
+            "This node holds no replica of \(shard.id.name); subscribe through a node that does (its replicas are nodes \(shard.replicas ?? []))."
+        )
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import NIOPosix
 import RillAPI
 import RillCluster
 import RillKinesis
-import NIOCore
 import RillModel
-import RillRouting
 import RillRaft
 import RillReplication
+import RillRouting
 import RillStorage
 import RillTransport
 
@@ -60,8 +60,11 @@ public final class Node: Sendable {
     ///
     /// - Parameter metrics: where the node reports; by default the process-wide `MetricsSystem`.
     public static func start(
-        configuration: NodeConfiguration, clock: any WallClock = SystemWallClock(), logger: Logger,
-        metrics: NodeMetrics = NodeMetrics(), eventLoopGroup: (any EventLoopGroup)? = nil
+        configuration: NodeConfiguration,
+        clock: any WallClock = SystemWallClock(),
+        logger: Logger,
+        metrics: NodeMetrics = NodeMetrics(),
+        eventLoopGroup: (any EventLoopGroup)? = nil
     ) async throws -> Node {
         if configuration.faultInjection {
             // Before any file opens: only files opened after this can hold back unsynced writes.
@@ -82,30 +85,57 @@ public final class Node: Sendable {
         var identity = try NodeIdentity.loadOrCreate(directory: root, configuration: configuration, logger: logger)
         var context: ClusterContext?
         if let settings = configuration.cluster {
-            guard let eventLoopGroup else { throw KinesisError.internalFailure("a cluster node needs an event loop group") }
+            guard let eventLoopGroup else {
+                throw KinesisError.internalFailure("a cluster node needs an event loop group")
+            }
             context = try await ClusterContext.establish(
-                settings: settings, identity: &identity, directory: root, group: eventLoopGroup, logger: logger)
+                settings: settings,
+                identity: &identity,
+                directory: root,
+                group: eventLoopGroup,
+                logger: logger
+            )
         }
         // Term, vote, commit and durable index of every group on this node, synced by the flush rounds.
         let stateLog = try RaftStateLog.open(path: root + "/raftstate.log")
         let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let registry = GroupRegistry(transport: context?.transport) { _ in changed.yield() }
-        let metaPlan = context.map {
-            Self.plan(voters: $0.voterIDs, me: configuration.id, cluster: $0, registry: registry, group: .meta)
-        } ?? .soleVoter(configuration.id)
+        let metaPlan =
+            context.map {
+                Self.plan(voters: $0.voterIDs, me: configuration.id, cluster: $0, registry: registry, group: .meta)
+            } ?? .soleVoter(configuration.id)
         let raftMetrics = metrics.raft
         let metadata = try await MetadataStore.open(
-            directory: root + "/meta", plan: metaPlan, stateLog: stateLog, flusher: flusher, logger: logger,
-            registry: registry, onSnapshotInstalled: { raftMetrics.snapshotInstalled() }, onApplied: { changed.yield() })
+            directory: root + "/meta",
+            plan: metaPlan,
+            stateLog: stateLog,
+            flusher: flusher,
+            logger: logger,
+            registry: registry,
+            onSnapshotInstalled: { raftMetrics.snapshotInstalled() },
+            onApplied: { changed.yield() }
+        )
         let node = Node(
-            configuration: configuration, logger: logger, clock: clock, faultClock: faultClock, threadPool: threadPool,
-            flusher: flusher, stateLog: stateLog, metadata: metadata, metrics: metrics, registry: registry, cluster: context,
-            catalogChanges: changes, catalogChanged: changed)
+            configuration: configuration,
+            logger: logger,
+            clock: clock,
+            faultClock: faultClock,
+            threadPool: threadPool,
+            flusher: flusher,
+            stateLog: stateLog,
+            metadata: metadata,
+            metrics: metrics,
+            registry: registry,
+            cluster: context,
+            catalogChanges: changes,
+            catalogChanged: changed
+        )
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
             context.transport.setRequestHandler(
                 { [weak node] peer, bytes in await node?.answer(bytes, from: peer) ?? [] },
-                servesOnEventLoop: PeerCall.isSmallWrite)
+                servesOnEventLoop: PeerCall.isSmallWrite
+            )
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
             context.gossip.observe { [weak registry, weak context] old, new in
                 context?.learn(gossiped: new)
@@ -124,7 +154,11 @@ public final class Node: Sendable {
 
     /// The plan of a group with several voters (the metadata group, or a shard's three replicas).
     static func plan(
-        voters: [NodeID], me: NodeID, cluster: ClusterContext, registry: GroupRegistry, group: RaftGroupID
+        voters: [NodeID],
+        me: NodeID,
+        cluster: ClusterContext,
+        registry: GroupRegistry,
+        group: RaftGroupID
     ) -> GroupPlan {
         let settings = cluster.settings
         // Lazy notices (`eagerCommitNotice` off) halve a write's messages, but a CI run read nothing back from a
@@ -134,27 +168,47 @@ public final class Node: Sendable {
         // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
         // grows from one copy): its leader must heartbeat the members it adds.
         return GroupPlan(
-            me: me, voters: voters, tickInterval: settings.tickInterval,
+            me: me,
+            voters: voters,
+            tickInterval: settings.tickInterval,
             options: Raft.Options(
-                electionTicks: settings.electionTicks, heartbeatTicks: 1, eagerCommitNotice: eagerCommitNotice),
-            send: registry.sender(for: group), campaignAtStart: voters.first == me && !cluster.rejoining,
-            abstain: cluster.rejoining && voters != [me], isAlive: { cluster.isAlive($0) },
-            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next()))
+                electionTicks: settings.electionTicks,
+                heartbeatTicks: 1,
+                eagerCommitNotice: eagerCommitNotice
+            ),
+            send: registry.sender(for: group),
+            campaignAtStart: voters.first == me && !cluster.rejoining,
+            abstain: cluster.rejoining && voters != [me],
+            isAlive: { cluster.isAlive($0) },
+            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
+        )
     }
 
     private init(
-        configuration: NodeConfiguration, logger: Logger, clock: any WallClock, faultClock: SkewableWallClock?,
-        threadPool: NIOThreadPool, flusher: Flusher, stateLog: RaftStateLog, metadata: MetadataStore, metrics: NodeMetrics,
-        registry: GroupRegistry, cluster: ClusterContext?, catalogChanges: AsyncStream<Void>,
+        configuration: NodeConfiguration,
+        logger: Logger,
+        clock: any WallClock,
+        faultClock: SkewableWallClock?,
+        threadPool: NIOThreadPool,
+        flusher: Flusher,
+        stateLog: RaftStateLog,
+        metadata: MetadataStore,
+        metrics: NodeMetrics,
+        registry: GroupRegistry,
+        cluster: ClusterContext?,
+        catalogChanges: AsyncStream<Void>,
         catalogChanged: AsyncStream<Void>.Continuation
     ) {
         self.registry = registry
         self.cluster = cluster
         self.forwarder = cluster.map { cluster in
             Forwarder(
-                me: configuration.id, transport: cluster.transport, gossip: cluster.gossip,
+                me: configuration.id,
+                transport: cluster.transport,
+                gossip: cluster.gossip,
                 deadline: cluster.settings.forwardDeadline,
-                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() }))
+                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() })
+            )
         }
         self.catalogChanges = catalogChanges
         self.catalogChanged = catalogChanged
@@ -169,7 +223,13 @@ public final class Node: Sendable {
         self.metrics = metrics
         let link = NodeLink()
         services = NodeServices(
-            metadata: metadata, configuration: configuration, clock: clock, metrics: metrics, logger: logger, link: link)
+            metadata: metadata,
+            configuration: configuration,
+            clock: clock,
+            metrics: metrics,
+            logger: logger,
+            link: link
+        )
         link.node = self
     }
 
@@ -214,7 +274,8 @@ public final class Node: Sendable {
             await dropReplicas(streamID: streamID)
         }
         for stream in current.allStreams {
-            for shard in stream.shards where !holds(shard) && localReplica(streamID: stream.id, shard: shard.index) != nil {
+            for shard in stream.shards
+            where !holds(shard) && localReplica(streamID: stream.id, shard: shard.index) != nil {
                 await dropReplica(streamID: stream.id, shard: shard.index)
             }
         }
@@ -236,7 +297,10 @@ public final class Node: Sendable {
         for folder in present where !live.contains(folder) {
             // Set aside rather than deleted: if the catalog ever lost a stream, its records must still be on disk.
             let orphaned = configuration.dataDirectory + "/orphaned"
-            logger.warning("setting aside data of a stream the catalog does not know", metadata: ["rill.stream.id": "\(folder)"])
+            logger.warning(
+                "setting aside data of a stream the catalog does not know",
+                metadata: ["rill.stream.id": "\(folder)"]
+            )
             try? FileManager.default.createDirectory(atPath: orphaned, withIntermediateDirectories: true)
             try? FileManager.default.moveItem(atPath: shardsRoot + "/" + folder, toPath: orphaned + "/" + folder)
         }
@@ -264,7 +328,10 @@ public final class Node: Sendable {
             for await _ in catalogChanges {
                 guard let self else { return }
                 do { try await self.reconcile() } catch {
-                    self.logger.error("could not open the replicas the catalog places here", metadata: ["error": "\(error)"])
+                    self.logger.error(
+                        "could not open the replicas the catalog places here",
+                        metadata: ["error": "\(error)"]
+                    )
                 }
             }
         }
@@ -277,12 +344,14 @@ public final class Node: Sendable {
         }
         var loops = [reconciler, sampler]
         if cluster != nil {
-            loops.append(Task { [weak self] in
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
-                    await self?.controlOnce()
+            loops.append(
+                Task { [weak self] in
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: .milliseconds(250)) } catch { return }
+                        await self?.controlOnce()
+                    }
                 }
-            })
+            )
         }
         background.withLockedValue { $0 = loops }
     }
@@ -305,25 +374,43 @@ public final class Node: Sendable {
             // acknowledges. The controller places such shards (`healUnplacedShards`).
             logger.critical(
                 "refusing to open a shard that has no placement",
-                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"])
+                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"]
+            )
             throw Catalog.notPlaceable
         }
         let opening = openings.withLockedValue { table -> Task<ShardReplica, any Error> in
             if let pending = table[key] { return pending }
             let directory = shardDirectory(streamID: stream.id, shard: shard.id)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
-            let plan = cluster.map { cluster in
-                Self.plan(voters: voters.map { NodeID($0) }, me: me, cluster: cluster, registry: registry, group: group)
-            } ?? .soleVoter(me)
+            let plan =
+                cluster.map { cluster in
+                    Self.plan(
+                        voters: voters.map { NodeID($0) },
+                        me: me,
+                        cluster: cluster,
+                        registry: registry,
+                        group: group
+                    )
+                } ?? .soleVoter(me)
             let raftMetrics = metrics.raft
             // The group outlives the request that may be opening it: its loops must not carry that request's id.
             let task = RequestLogContext.unbound {
                 Task {
-                    if setAside { try self.setAsideCopyFromBeforeHeal(stream: stream, shard: shard, directory: directory) }
+                    if setAside {
+                        try self.setAsideCopyFromBeforeHeal(stream: stream, shard: shard, directory: directory)
+                    }
                     return try await ShardReplica.open(
-                        stream: stream, shard: shard, directory: directory, plan: plan, stateLog: stateLog,
-                        flusher: flusher, segmentBytes: configuration.segmentBytes, logger: logger, registry: registry,
-                        onSnapshotInstalled: { raftMetrics.snapshotInstalled() })
+                        stream: stream,
+                        shard: shard,
+                        directory: directory,
+                        plan: plan,
+                        stateLog: stateLog,
+                        flusher: flusher,
+                        segmentBytes: configuration.segmentBytes,
+                        logger: logger,
+                        registry: registry,
+                        onSnapshotInstalled: { raftMetrics.snapshotInstalled() }
+                    )
                 }
             }
             table[key] = task
@@ -353,7 +440,10 @@ public final class Node: Sendable {
         await replica.stop()
         try? stateLog.forget(replica.driver.group)
         do { try FileManager.default.removeItem(atPath: replica.directory) } catch {
-            logger.warning("could not remove a moved shard's data", metadata: ["path": "\(replica.directory)", "error": "\(error)"])
+            logger.warning(
+                "could not remove a moved shard's data",
+                metadata: ["path": "\(replica.directory)", "error": "\(error)"]
+            )
         }
         replica.driver.logger.info("this node's copy of the shard moved to other nodes; its data is deleted")
     }
@@ -370,7 +460,10 @@ public final class Node: Sendable {
         }
         let path = "\(configuration.dataDirectory)/shards/\(streamID)"
         do { try FileManager.default.removeItem(atPath: path) } catch {
-            logger.warning("could not remove a deleted stream's data", metadata: ["path": "\(path)", "error": "\(error)"])
+            logger.warning(
+                "could not remove a deleted stream's data",
+                metadata: ["path": "\(path)", "error": "\(error)"]
+            )
         }
     }
 }

@@ -34,9 +34,15 @@ public struct NodeConfiguration: Sendable {
     public var loseUnsyncedWrites: Bool = false
 
     public init(
-        id: NodeID, zone: Zone, dataDirectory: String, accountID: String = "000000000000",
-        defaultRegion: String = "us-east-1", storageThreads: Int = 4, segmentBytes: Int = 64 << 20,
-        throughputLimits: Bool = false, credentials: SigV4Verifier? = nil
+        id: NodeID,
+        zone: Zone,
+        dataDirectory: String,
+        accountID: String = "000000000000",
+        defaultRegion: String = "us-east-1",
+        storageThreads: Int = 4,
+        segmentBytes: Int = 64 << 20,
+        throughputLimits: Bool = false,
+        credentials: SigV4Verifier? = nil
     ) {
         self.credentials = credentials
         self.throughputLimits = throughputLimits
@@ -74,7 +80,11 @@ public struct ClusterSettings: Sendable {
     public var gossip: SWIM.Settings = GossipDefaults.settings
 
     public init(
-        peerHost: String, peerPort: Int, advertisedPeer: String, advertisedAPI: String, join: [String],
+        peerHost: String,
+        peerPort: Int,
+        advertisedPeer: String,
+        advertisedAPI: String,
+        join: [String],
         bootstrapExpect: Int
     ) {
         self.peerHost = peerHost

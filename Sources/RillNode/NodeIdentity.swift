@@ -35,13 +35,16 @@ struct NodeIdentity: Codable {
     static func path(in directory: String) -> String { directory + "/node.json" }
 
     /// Reads node.json, or writes a fresh one for an empty directory.
-    static func loadOrCreate(directory: String, configuration: NodeConfiguration, logger: Logger) throws -> NodeIdentity {
+    static func loadOrCreate(directory: String, configuration: NodeConfiguration, logger: Logger) throws -> NodeIdentity
+    {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if let bytes = try AtomicFile.read(path: path(in: directory)) {
             var identity = try JSONDecoder().decode(NodeIdentity.self, from: Data(bytes))
             guard identity.nodeID == configuration.id.rawValue else {
                 throw Mismatch(
-                    description: "data directory \(directory) belongs to node \(identity.nodeID), not \(configuration.id)")
+                    description:
+                        "data directory \(directory) belongs to node \(identity.nodeID), not \(configuration.id)"
+                )
             }
             if identity.nonce == nil {
                 identity.nonce = UUID().uuidString.lowercased()
@@ -50,8 +53,13 @@ struct NodeIdentity: Codable {
             return identity
         }
         let identity = NodeIdentity(
-            formatVersion: formatVersion, nodeID: configuration.id.rawValue, zone: configuration.zone.rawValue,
-            generation: UInt64.random(in: 1...UInt64.max), nonce: UUID().uuidString.lowercased(), cluster: nil)
+            formatVersion: formatVersion,
+            nodeID: configuration.id.rawValue,
+            zone: configuration.zone.rawValue,
+            generation: UInt64.random(in: 1...UInt64.max),
+            nonce: UUID().uuidString.lowercased(),
+            cluster: nil
+        )
         try identity.save(in: directory)
         logger.info("initialized data directory", metadata: ["path": "\(directory)"])
         return identity

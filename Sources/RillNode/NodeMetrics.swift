@@ -136,12 +136,21 @@ private struct ShardSeries: Sendable {
         getRecordsBytes = Counter(label: "rill_kinesis_get_records_bytes_total", dimensions: labels, factory: factory)
         outgoingRecords = Counter(label: "rill_kinesis_outgoing_records_total", dimensions: labels, factory: factory)
         iteratorAge = Gauge(
-            label: "rill_kinesis_get_records_iterator_age_milliseconds", dimensions: labels, factory: factory)
+            label: "rill_kinesis_get_records_iterator_age_milliseconds",
+            dimensions: labels,
+            factory: factory
+        )
         // Counted only when the node runs with --throughput-limits.
         writeThrottled = Counter(
-            label: "rill_kinesis_write_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
+            label: "rill_kinesis_write_provisioned_throughput_exceeded_total",
+            dimensions: labels,
+            factory: factory
+        )
         readThrottled = Counter(
-            label: "rill_kinesis_read_provisioned_throughput_exceeded_total", dimensions: labels, factory: factory)
+            label: "rill_kinesis_read_provisioned_throughput_exceeded_total",
+            dimensions: labels,
+            factory: factory
+        )
     }
 
     func destroy() {
@@ -164,11 +173,20 @@ private struct StreamSeries: Sendable {
     init(stream: String, factory: any MetricsFactory) {
         let labels = [("stream", stream)]
         putRecordLatency = CoreMetrics.Timer(
-            label: "rill_kinesis_put_record_latency_seconds", dimensions: labels, factory: factory)
+            label: "rill_kinesis_put_record_latency_seconds",
+            dimensions: labels,
+            factory: factory
+        )
         putRecordsLatency = CoreMetrics.Timer(
-            label: "rill_kinesis_put_records_latency_seconds", dimensions: labels, factory: factory)
+            label: "rill_kinesis_put_records_latency_seconds",
+            dimensions: labels,
+            factory: factory
+        )
         getRecordsLatency = CoreMetrics.Timer(
-            label: "rill_kinesis_get_records_latency_seconds", dimensions: labels, factory: factory)
+            label: "rill_kinesis_get_records_latency_seconds",
+            dimensions: labels,
+            factory: factory
+        )
     }
 
     func destroy() {

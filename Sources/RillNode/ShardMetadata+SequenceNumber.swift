@@ -12,7 +12,11 @@ extension SequenceNumber {
     /// The number of the record in `slot` of the entry at `entry`, stamped `stampMillis` by the leader.
     init(entry: LogIndex, slot: UInt16, stampMillis: Int64, epoch: UInt64, shardIndex: UInt32) {
         self.init(
-            epoch: epoch, index: entry, slot: slot, arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
-            shardIndex: shardIndex)
+            epoch: epoch,
+            index: entry,
+            slot: slot,
+            arrivalSeconds: UInt64(max(0, stampMillis / 1000)),
+            shardIndex: shardIndex
+        )
     }
 }

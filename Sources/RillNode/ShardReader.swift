@@ -56,8 +56,12 @@ struct ShardReader {
                     }
                     records.append(
                         Record(
-                            position: LogPosition(index: entry.index, slot: UInt16(slot)), stampMillis: entry.timestampMillis,
-                            partitionKey: record.partitionKey, data: record.data))
+                            position: LogPosition(index: entry.index, slot: UInt16(slot)),
+                            stampMillis: entry.timestampMillis,
+                            partitionKey: record.partitionKey,
+                            data: record.data
+                        )
+                    )
                     bytes += size
                     lastStamp = entry.timestampMillis
                 }

@@ -15,6 +15,8 @@ final class ShardReplica: Sendable {
     let shard: ShardID
     let epoch: UInt64
     let driver: RaftGroupDriver
+    /// The last compaction started by applying a `trim` entry; awaited by `stop()`.
+    private let compaction = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// The shard's record log, which is its Raft log.
     var log: SegmentedLog { driver.storage.log }
     /// The highest index applied here: readers never go past it.
@@ -47,8 +49,15 @@ final class ShardReplica: Sendable {
 
     /// Opens the shard's log and starts its group; returns once everything committed before is applied.
     static func open(
-        stream: StreamMetadata, shard: ShardMetadata, directory: String, plan: GroupPlan, stateLog: RaftStateLog,
-        flusher: Flusher, segmentBytes: Int, logger: Logger, registry: GroupRegistry,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        directory: String,
+        plan: GroupPlan,
+        stateLog: RaftStateLog,
+        flusher: Flusher,
+        segmentBytes: Int,
+        logger: Logger,
+        registry: GroupRegistry,
         onSnapshotInstalled: @escaping @Sendable () -> Void
     ) async throws -> ShardReplica {
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
@@ -56,25 +65,41 @@ final class ShardReplica: Sendable {
         logger[metadataKey: "rill.stream"] = "\(stream.name)"
         logger[metadataKey: "rill.shard"] = "\(shard.id)"
         let storage = try RaftGroupDriver.openStorage(
-            group: group, directory: directory, stateLog: stateLog, options: SegmentedLog.Options(segmentBytes: segmentBytes))
+            group: group,
+            directory: directory,
+            stateLog: stateLog,
+            options: SegmentedLog.Options(segmentBytes: segmentBytes)
+        )
         var plan = plan
         let marker = directory + "/" + Self.abstainMarker
         if case .damaged(let reason, let lastGood) = storage.log.recovery {
             logger.error(
                 "shard log damaged; serving entries up to the damage, the rest is in damaged/",
-                metadata: ["reason": "\(reason)", "lastGoodIndex": "\(lastGood)"])
+                metadata: ["reason": "\(reason)", "lastGoodIndex": "\(lastGood)"]
+            )
             // Entries it acknowledged may be gone: it must not vote until it caught up, across restarts too.
             if !plan.isSoleVoter { try AtomicFile.write(path: marker, bytes: Array("damaged\n".utf8)) }
         }
         if !plan.isSoleVoter, FileManager.default.fileExists(atPath: marker) { plan.abstain = true }
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
-            group: group, id: plan.me, configuration: Raft.Configuration(voters: Set(plan.voters)), storage: storage,
-            stateLog: stateLog, flusher: flusher, options: plan.options, tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max), abstain: plan.abstain, isAlive: plan.isAlive,
-            taskExecutor: plan.taskExecutor, logger: logger,
-            onSnapshotInstalled: onSnapshotInstalled, send: plan.send,
-            apply: { entries in box.replica?.applied(entries) })
+            group: group,
+            id: plan.me,
+            configuration: Raft.Configuration(voters: Set(plan.voters)),
+            storage: storage,
+            stateLog: stateLog,
+            flusher: flusher,
+            options: plan.options,
+            tickInterval: plan.tickInterval,
+            seed: UInt64.random(in: 1...UInt64.max),
+            abstain: plan.abstain,
+            isAlive: plan.isAlive,
+            taskExecutor: plan.taskExecutor,
+            logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled,
+            send: plan.send,
+            apply: { entries in box.replica?.applied(entries) }
+        )
         let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
         box.replica = replica
         registry.register(driver)
@@ -92,6 +117,7 @@ final class ShardReplica: Sendable {
     }
 
     func stop() async {
+        await compaction.withLockedValue { $0 }?.value
         await driver.stop()
         box.replica = nil
     }
@@ -105,8 +131,15 @@ final class ShardReplica: Sendable {
         // Followers trim when they apply the leader's `trim` entry, never by their own clock. Compaction
         // runs after this Ready (the driver is mid-Ready now); the proposer's own call makes this a no-op.
         if let trim = entries.last(where: { $0.kind == .trim }), let cut = Self.trimIndex(trim.payload) {
+            // Owned: `stop()` awaits it; each waits for the one before, so compactions stay in log order.
             let driver = driver
-            Task { try? await driver.compact(before: cut) }
+            compaction.withLockedValue { current in
+                let previous = current
+                current = Task {
+                    await previous?.value
+                    await driver.compactOrHalt(before: cut)
+                }
+            }
         }
         applied.withLockedValue { $0 = max($0, last.index) }
     }
@@ -149,7 +182,9 @@ final class ShardReplica: Sendable {
     /// whole segments below it. Replicas never trim by their own clock (ARCHITECTURE.md, retention rule).
     func trim(before index: LogIndex, stampMillis: Int64) async throws {
         var payload: [UInt8] = []
-        for shift in stride(from: 56, through: 0, by: -8) { payload.append(UInt8(truncatingIfNeeded: index.rawValue >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            payload.append(UInt8(truncatingIfNeeded: index.rawValue >> UInt64(shift)))
+        }
         _ = try await propose(.trim, payload, stampMillis)
         try await driver.compact(before: index)
     }

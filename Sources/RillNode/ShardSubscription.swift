@@ -23,7 +23,12 @@ public struct ShardSubscription: EventSubscription {
     static let pollInterval: Duration = .milliseconds(100)
 
     init(
-        node: Node, stream: StreamMetadata, shard: ShardMetadata, replica: ShardReplica, position: LogPosition, startedMillis: Int64,
+        node: Node,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        replica: ShardReplica,
+        position: LogPosition,
+        startedMillis: Int64,
         lease: SubscriptionLease
     ) {
         self.lease = lease
@@ -50,36 +55,56 @@ public struct ShardSubscription: EventSubscription {
             let current = node.metadata.catalog.stream(stream.name, in: stream.namespace)
             guard let current, current.id == stream.id, let shardNow = current.shard(shard.id) else {
                 finished = true
-                return .exception(.resourceNotFound, message: "Stream \(stream.name) under account \(stream.namespace.account) not found.")
+                return .exception(
+                    .resourceNotFound,
+                    message: "Stream \(stream.name) under account \(stream.namespace.account) not found."
+                )
             }
             let horizon = now - Int64(current.retentionHours) * 3_600_000
             let replica = self.replica
             let from = position
             let page = try await node.threadPool.runIfActive {
-                try ShardReader(replica: replica).read(from: from, limit: 10_000, maxBytes: 10 << 20, horizonMillis: horizon)
+                try ShardReader(replica: replica).read(
+                    from: from,
+                    limit: 10_000,
+                    maxBytes: 10 << 20,
+                    horizonMillis: horizon
+                )
             }
             position = page.next
             let ended = shardNow.sealIndex.map { page.next.index.rawValue >= $0 } ?? false
             if !page.records.isEmpty || ended || now - lastEventMillis >= Self.idleEventMillis {
                 lastEventMillis = now
                 if ended { finished = true }
-                return .event("SubscribeToShardEvent", payload: eventPayload(page, shard: shardNow, in: current, ended: ended))
+                return .event(
+                    "SubscribeToShardEvent",
+                    payload: eventPayload(page, shard: shardNow, in: current, ended: ended)
+                )
             }
             try await Task.sleep(for: Self.pollInterval)
         }
     }
 
-    private func eventPayload(_ page: ShardReader.Page, shard: ShardMetadata, in stream: StreamMetadata, ended: Bool) -> [UInt8] {
+    private func eventPayload(
+        _ page: ShardReader.Page,
+        shard: ShardMetadata,
+        in stream: StreamMetadata,
+        ended: Bool
+    ) -> [UInt8] {
         var w = JSONWriter(capacity: page.byteCount * 4 / 3 + 256 * page.records.count + 256)
         w.beginObject()
-        w.key("Records"); page.writeRecords(sequencedBy: replica, &w)
+        w.key("Records")
+        page.writeRecords(sequencedBy: replica, &w)
         // KCL reads a missing continuation as SHARD_END, so it is omitted only at the end of a closed shard.
         if !ended {
-            w.key("ContinuationSequenceNumber"); w.string(continuation(page).description)
+            w.key("ContinuationSequenceNumber")
+            w.string(continuation(page).description)
         }
-        w.key("MillisBehindLatest"); w.int(ended ? 0 : page.millisBehindLatest)
+        w.key("MillisBehindLatest")
+        w.int(ended ? 0 : page.millisBehindLatest)
         if ended {
-            w.key("ChildShards"); RecordsService.writeChildShards(of: shard, in: stream, &w)
+            w.key("ChildShards")
+            RecordsService.writeChildShards(of: shard, in: stream, &w)
         }
         w.endObject()
         return w.bytes
@@ -89,9 +114,14 @@ public struct ShardSubscription: EventSubscription {
     /// before the next one when the event carries none.
     private func continuation(_ page: ShardReader.Page) -> SequenceNumber {
         if let last = page.records.last {
-            return replica.sequenceNumber(index: last.position.index, slot: last.position.slot, stampMillis: last.stampMillis)
+            return replica.sequenceNumber(
+                index: last.position.index,
+                slot: last.position.slot,
+                stampMillis: last.stampMillis
+            )
         }
-        let before = page.next.slot > 0
+        let before =
+            page.next.slot > 0
             ? LogPosition(index: page.next.index, slot: page.next.slot - 1)
             : LogPosition(index: page.next.index.previous, slot: .max)
         return replica.sequenceNumber(index: before.index, slot: before.slot, stampMillis: 0)

@@ -14,7 +14,9 @@ final class SubscriptionLeases: Sendable {
         let taken = active.withLockedValue { $0.insert(key).inserted }
         guard taken else {
             throw KinesisError(
-                .resourceInUse, "Another active subscription exists for consumer \(consumerARN) and shard \(shard).")
+                .resourceInUse,
+                "Another active subscription exists for consumer \(consumerARN) and shard \(shard)."
+            )
         }
         return SubscriptionLease(key: key, leases: self)
     }

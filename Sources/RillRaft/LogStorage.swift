@@ -129,7 +129,8 @@ extension Raft {
             state.withLock { state in
                 precondition(
                     first.index > state.baseIndex && first.index <= state.lastIndex.next,
-                    "storage write at \(first.index) leaves a gap after \(state.lastIndex)")
+                    "storage write at \(first.index) leaves a gap after \(state.lastIndex)"
+                )
                 for (offset, entry) in entries.enumerated() {
                     precondition(entry.index == first.index.advanced(by: Int64(offset)), "entries must be contiguous")
                 }

@@ -90,9 +90,13 @@ extension Raft.Node {
             send(
                 to: peer,
                 .requestVote(
-                    lastIndex: log.lastIndex, lastTerm: log.lastTerm, preVote: kind == .preVote,
-                    transfer: kind == .transfer),
-                term: campaignTerm)
+                    lastIndex: log.lastIndex,
+                    lastTerm: log.lastTerm,
+                    preVote: kind == .preVote,
+                    transfer: kind == .transfer
+                ),
+                term: campaignTerm
+            )
         }
     }
 
@@ -101,7 +105,8 @@ extension Raft.Node {
         // Raft §5.2: at most one vote per term, first come first served. A pre-vote for a later term binds nothing.
         // A member that lost its disk may have voted in this term before; it must not vote again.
         let canVote =
-            abstention == nil && (vote == message.from || (vote == nil && leader == nil) || (preVote && message.term > term))
+            abstention == nil
+            && (vote == message.from || (vote == nil && leader == nil) || (preVote && message.term > term))
         if canVote && log.isUpToDate(lastIndex: lastIndex, lastTerm: lastTerm) {
             // A granted (pre-)vote carries the requested term, so the candidate can tell it from an old one.
             send(to: message.from, .voteResponse(granted: true, preVote: preVote), term: message.term)

@@ -75,8 +75,12 @@ extension Raft {
         /// snapshot; committed entries after it are handed out again). The election timeouts are drawn from a
         /// generator seeded once from `random`.
         public init(
-            id: NodeID, configuration: Configuration, hardState: HardState = HardState(),
-            storage: any LogStorage = MemoryStorage(), applied: LogIndex? = nil, options: Options = Options(),
+            id: NodeID,
+            configuration: Configuration,
+            hardState: HardState = HardState(),
+            storage: any LogStorage = MemoryStorage(),
+            applied: LogIndex? = nil,
+            options: Options = Options(),
             random: inout some RandomNumberGenerator
         ) {
             self.id = id
@@ -139,4 +143,3 @@ extension Raft {
         }
     }
 }
-

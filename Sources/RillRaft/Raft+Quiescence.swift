@@ -13,7 +13,8 @@ extension Raft.Node {
             appliedIndex == commitIndex, pendingConfigurationIndex <= commitIndex
         else { return false }
         for (peer, peerProgress) in progress where peer != id {
-            guard peerProgress.match == log.lastIndex, peerProgress.sentCommit >= commitIndex, peerProgress.inflight.isEmpty
+            guard peerProgress.match == log.lastIndex, peerProgress.sentCommit >= commitIndex,
+                peerProgress.inflight.isEmpty
             else { return false }
         }
         return true

@@ -20,7 +20,10 @@ extension Raft.Node {
             // `LogStorage` contract, and handing out nothing would spin the shell on the same Ready forever.
             guard
                 let entries = log.entries(
-                    from: range.lowerBound, through: range.upperBound, maxBytes: options.maxApplyBytes)
+                    from: range.lowerBound,
+                    through: range.upperBound,
+                    maxBytes: options.maxApplyBytes
+                )
             else { preconditionFailure("storage lost committed entries from \(range.lowerBound)") }
             committed = entries
             if let last = committed.last { applyingIndex = last.index }
@@ -32,7 +35,8 @@ extension Raft.Node {
             entries: log.unstableEntries(from: unstableFrom),
             messages: pendingMessages,
             messagesAfterPersist: pendingMessagesAfterPersist,
-            committedEntries: committed)
+            committedEntries: committed
+        )
         reportedHardState = hard
         reportedSoftState = soft
         pendingMessages = []

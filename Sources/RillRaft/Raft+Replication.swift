@@ -7,7 +7,9 @@ extension Raft.Node {
     /// committed once a later Ready lists it in `committedEntries` with the current term.
     @discardableResult
     public mutating func propose(
-        kind: EntryKind, payload: [UInt8], timestampMillis: Int64 = 0
+        kind: EntryKind,
+        payload: [UInt8],
+        timestampMillis: Int64 = 0
     ) throws(Raft.RaftError) -> LogIndex {
         guard role == .leader else { throw .notLeader(hint: leader) }
         // A transfer in progress stops proposals so the target can catch up (thesis §3.10); config entries go
@@ -76,7 +78,10 @@ extension Raft.Node {
         let prevIndex = peerProgress.next.previous
         guard let prevTerm = log.term(at: prevIndex),
             let entries = log.entries(
-                from: peerProgress.next, maxCount: options.maxEntriesPerAppend, maxBytes: options.maxAppendBytes)
+                from: peerProgress.next,
+                maxCount: options.maxEntriesPerAppend,
+                maxBytes: options.maxAppendBytes
+            )
         else {
             // Raft §7: the follower needs entries below our log start.
             guard let snapshot else { return false }
@@ -100,7 +105,9 @@ extension Raft.Node {
         peerProgress.sentCommit = commitIndex
         progress[peer] = peerProgress
         sendNow(
-            to: peer, .appendEntries(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commitIndex))
+            to: peer,
+            .appendEntries(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commitIndex)
+        )
         return true
     }
 
@@ -201,7 +208,11 @@ extension Raft.Node {
     // MARK: - Follower
 
     mutating func handleAppendEntries(
-        from leaderID: NodeID, prevIndex: LogIndex, prevTerm: Term, entries: [LogEntry], commit: LogIndex
+        from leaderID: NodeID,
+        prevIndex: LogIndex,
+        prevTerm: Term,
+        entries: [LogEntry],
+        commit: LogIndex
     ) {
         // Below our commit point everything matches already (Raft Log Matching); say how far we are.
         if prevIndex < commitIndex {
@@ -217,7 +228,8 @@ extension Raft.Node {
             let hint = log.lastIndex(atOrBelow: min(prevIndex, log.lastIndex), withTermAtMost: prevTerm)
             send(
                 to: leaderID,
-                .appendResponse(.rejected(index: prevIndex, hintIndex: hint.index, hintTerm: hint.term)))
+                .appendResponse(.rejected(index: prevIndex, hintIndex: hint.index, hintTerm: hint.term))
+            )
             return
         }
         let lastNew = prevIndex.advanced(by: Int64(entries.count))

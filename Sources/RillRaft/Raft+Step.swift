@@ -23,7 +23,12 @@ extension Raft.Node {
             guard role != .leader else { return }
             followLeader(message.from)
             handleAppendEntries(
-                from: message.from, prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, commit: commit)
+                from: message.from,
+                prevIndex: prevIndex,
+                prevTerm: prevTerm,
+                entries: entries,
+                commit: commit
+            )
             if abstention != nil { noteLeaderAppend(commit: commit) }
         case .heartbeat(let commit):
             guard role != .leader else { return }
@@ -33,7 +38,10 @@ extension Raft.Node {
                 // The leader counts entries here that we no longer hold (a wiped or cut disk): say where our log
                 // ends, as a rejection, so it replicates from there (`Progress.regress`).
                 let last = log.lastIndex
-                send(to: message.from, .appendResponse(.rejected(index: commit, hintIndex: last, hintTerm: log.term(at: last) ?? .zero)))
+                send(
+                    to: message.from,
+                    .appendResponse(.rejected(index: commit, hintIndex: last, hintTerm: log.term(at: last) ?? .zero))
+                )
             } else {
                 send(to: message.from, .heartbeatResponse)
             }

@@ -66,7 +66,10 @@ extension Raft {
         /// Up to `maxCount` entries from `index` through `last` (default `lastIndex`), cut after the entry that
         /// reaches `maxBytes` but at least one; nil when `index` is compacted away or storage cannot supply it.
         public func entries(
-            from index: LogIndex, through last: LogIndex? = nil, maxCount: Int = .max, maxBytes: Int = .max
+            from index: LogIndex,
+            through last: LogIndex? = nil,
+            maxCount: Int = .max,
+            maxBytes: Int = .max
         ) -> [LogEntry]? {
             guard index > snapshotIndex else { return nil }
             let end = min(last ?? lastIndex, lastIndex)
@@ -131,7 +134,9 @@ extension Raft {
         mutating func append(_ entries: [LogEntry]) -> LogIndex? {
             guard let first = entries.first else { return nil }
             precondition(
-                first.index > snapshotIndex && first.index <= lastIndex.next, "append at \(first.index) leaves a gap")
+                first.index > snapshotIndex && first.index <= lastIndex.next,
+                "append at \(first.index) leaves a gap"
+            )
             let cut: LogIndex? = first.index <= lastIndex ? first.index : nil
             if first.index >= unstableOffset {
                 unstable.removeSubrange(unstableOffset(of: first.index)...)
@@ -150,7 +155,9 @@ extension Raft {
             else { return }
             // The shell contract: written to storage before advance. Dropping them otherwise would lose them.
             precondition(
-                storage.term(at: index) == term, "advance reported \(term)/\(index) durable but storage lacks it")
+                storage.term(at: index) == term,
+                "advance reported \(term)/\(index) durable but storage lacks it"
+            )
             unstable.removeFirst(unstableOffset(of: index) + 1)
             unstableOffset = index.next
         }

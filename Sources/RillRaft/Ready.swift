@@ -102,9 +102,15 @@ extension Raft {
         public var eagerCommitNotice: Bool
 
         public init(
-            electionTicks: Int = 10, heartbeatTicks: Int = 1, preVote: Bool = true, checkQuorum: Bool = true,
-            maxEntriesPerAppend: Int = 64, maxInflightAppends: Int = 64, maxAppendBytes: Int = 4 << 20,
-            maxApplyBytes: Int = 64 << 20, eagerCommitNotice: Bool = true
+            electionTicks: Int = 10,
+            heartbeatTicks: Int = 1,
+            preVote: Bool = true,
+            checkQuorum: Bool = true,
+            maxEntriesPerAppend: Int = 64,
+            maxInflightAppends: Int = 64,
+            maxAppendBytes: Int = 4 << 20,
+            maxApplyBytes: Int = 64 << 20,
+            eagerCommitNotice: Bool = true
         ) {
             precondition(heartbeatTicks > 0 && electionTicks > heartbeatTicks, "need 0 < heartbeat < election ticks")
             self.electionTicks = electionTicks

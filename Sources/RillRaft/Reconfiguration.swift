@@ -49,7 +49,10 @@ extension Raft {
         ///   - lag: how many entries a member lacks, from the leader's progress; nil when unknown.
         ///   - promotionLag: a learner this close to the leader's log is promoted.
         public func nextStep(
-            from current: Configuration, leader: NodeID, lag: (NodeID) -> UInt64?, promotionLag: UInt64
+            from current: Configuration,
+            leader: NodeID,
+            lag: (NodeID) -> UInt64?,
+            promotionLag: UInt64
         ) -> ReconfigurationStep? {
             guard !voters.isEmpty else { return nil }
             for id in voters.union(learners).sorted() where !current.members.contains(id) {

@@ -20,9 +20,15 @@ public struct GroupPlan: Sendable {
     public var taskExecutor: (any TaskExecutor)?
 
     public init(
-        me: NodeID, voters: [NodeID], tickInterval: Duration?, options: Raft.Options,
-        send: @escaping @Sendable ([Raft.Message]) -> Void, campaignAtStart: Bool, abstain: Bool = false,
-        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil
+        me: NodeID,
+        voters: [NodeID],
+        tickInterval: Duration?,
+        options: Raft.Options,
+        send: @escaping @Sendable ([Raft.Message]) -> Void,
+        campaignAtStart: Bool,
+        abstain: Bool = false,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        taskExecutor: (any TaskExecutor)? = nil
     ) {
         self.me = me
         self.voters = voters
@@ -38,7 +44,14 @@ public struct GroupPlan: Sendable {
     public var isSoleVoter: Bool { voters == [me] }
 
     public static func soleVoter(_ me: NodeID) -> GroupPlan {
-        GroupPlan(me: me, voters: [me], tickInterval: nil, options: Raft.Options(), send: { _ in }, campaignAtStart: true)
+        GroupPlan(
+            me: me,
+            voters: [me],
+            tickInterval: nil,
+            options: Raft.Options(),
+            send: { _ in },
+            campaignAtStart: true
+        )
     }
 }
 

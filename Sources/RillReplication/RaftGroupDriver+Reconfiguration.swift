@@ -22,10 +22,13 @@ extension RaftGroupDriver {
         guard running, node.role == .leader else { return .notLeader(hint: node.leader) }
         if node.hasPendingConfigurationChange { return .moving(step: nil) }
         if target.isReached(by: node.configuration) { return .reached }
-        guard let step = target.nextStep(leading: node, promotionLag: Self.promotionLag) else { return .moving(step: nil) }
+        guard let step = target.nextStep(leading: node, promotionLag: Self.promotionLag) else {
+            return .moving(step: nil)
+        }
         logger.info(
             "changing the group's membership",
-            metadata: ["step": "\(step)", "from": "\(node.configuration)", "raft.term": "\(node.term)"])
+            metadata: ["step": "\(step)", "from": "\(node.configuration)", "raft.term": "\(node.term)"]
+        )
         switch step {
         case .transferLeadership(let heir):
             transferLeadership(to: heir)

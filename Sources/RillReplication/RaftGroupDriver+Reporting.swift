@@ -14,7 +14,8 @@ extension RaftGroupDriver {
             "raft.role": "\(soft.role)", "raft.term": "\(term)",
             "raft.leader": "\(soft.leader.map { "\($0)" } ?? "none")",
         ]
-        let settled = soft.role == .leader || previous?.role == .leader || (soft.role == .follower && soft.leader != nil)
+        let settled =
+            soft.role == .leader || previous?.role == .leader || (soft.role == .follower && soft.leader != nil)
         if settled && !soleVoter {
             logger.info("raft role changed", metadata: metadata)
         } else {
@@ -27,6 +28,10 @@ extension RaftGroupDriver {
         onSnapshotInstalled()
         logger.info(
             "installed a snapshot from the leader",
-            metadata: ["raft.term": "\(term)", "raft.snapshot.index": "\(snapshot.index)", "raft.snapshot.term": "\(snapshot.term)"])
+            metadata: [
+                "raft.term": "\(term)", "raft.snapshot.index": "\(snapshot.index)",
+                "raft.snapshot.term": "\(snapshot.term)",
+            ]
+        )
     }
 }

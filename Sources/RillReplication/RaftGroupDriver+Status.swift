@@ -27,13 +27,22 @@ extension RaftGroupDriver {
     /// Role, leader, term and positions right now.
     public var status: Status {
         Status(
-            role: node.role, leader: node.leader, term: node.term, commit: node.commitIndex,
-            applied: node.appliedIndex, lastIndex: node.log.lastIndex, abstaining: node.abstention != nil,
+            role: node.role,
+            leader: node.leader,
+            term: node.term,
+            commit: node.commitIndex,
+            applied: node.appliedIndex,
+            lastIndex: node.log.lastIndex,
+            abstaining: node.abstention != nil,
             maxFollowerLag: node.role == .leader
-                ? node.progress.filter { $0.key != id }.map { node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue) }.max() ?? 0
+                ? node.progress.filter { $0.key != id }.map {
+                    node.log.lastIndex.rawValue &- min($0.value.match.rawValue, node.log.lastIndex.rawValue)
+                }.max() ?? 0
                 : 0,
-            resting: resting, configuration: node.configuration,
-            appliedInTerm: leadership.appliedInTerm)
+            resting: resting,
+            configuration: node.configuration,
+            appliedInTerm: leadership.appliedInTerm
+        )
     }
 
     /// Role and leader only: what routing asks on every write, without the rest of `status`.

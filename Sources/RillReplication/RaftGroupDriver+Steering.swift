@@ -7,12 +7,19 @@ import RillStorage
 extension RaftGroupDriver {
     /// Opens the group's log in `directory`, telling recovery how far `stateLog` says it was durable.
     public static func openStorage(
-        group: RaftGroupID, directory: String, stateLog: RaftStateLog,
-        options: SegmentedLog.Options = SegmentedLog.Options(), fileSystem: any FileSystem = PosixFileSystem()
+        group: RaftGroupID,
+        directory: String,
+        stateLog: RaftStateLog,
+        options: SegmentedLog.Options = SegmentedLog.Options(),
+        fileSystem: any FileSystem = PosixFileSystem()
     ) throws(StorageError) -> SegmentedLogStorage {
         let durable = stateLog.states[group]?.durableIndex ?? .zero
         let log = try SegmentedLog.open(
-            directory: directory, options: options, durableIndex: durable, fileSystem: fileSystem)
+            directory: directory,
+            options: options,
+            durableIndex: durable,
+            fileSystem: fileSystem
+        )
         return try SegmentedLogStorage(log: log)
     }
 
@@ -48,5 +55,18 @@ extension RaftGroupDriver {
         guard through > node.log.snapshotIndex else { return }
         try node.compact(through: through, state: [])
         if let snapshot = node.snapshot { try storage.compact(to: snapshot) }
+    }
+
+    /// `compact(before:)` for a follower applying the leader's `trim` entry, where nobody waits for an answer: a
+    /// storage error stops the group as one in a Ready does (a log it could not trim durably may be damaged),
+    /// rather than vanishing.
+    public func compactOrHalt(before index: LogIndex) {
+        do {
+            try compact(before: index)
+        } catch let error as StorageError {
+            halt(error)
+        } catch {
+            logger.error("compaction refused by the raft core", metadata: ["error": "\(error)", "index": "\(index)"])
+        }
     }
 }

@@ -112,14 +112,24 @@ public actor RaftGroupDriver {
     ///   - clock: what the tick timer and the nudge sleep on.
     ///   - probe: sees every Ready as it is performed (the simulation's checker); nil in nodes.
     public init(
-        group: RaftGroupID, id: NodeID, configuration: Raft.Configuration, storage: SegmentedLogStorage,
-        stateLog: RaftStateLog, flusher: any GroupCommit, options: Raft.Options = Raft.Options(),
-        tickInterval: Duration? = .milliseconds(100), seed: UInt64, abstain: Bool = false,
-        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false }, taskExecutor: (any TaskExecutor)? = nil,
-        clock: any GroupClock = ContinuousGroupClock(), probe: ReadyProbe? = nil,
+        group: RaftGroupID,
+        id: NodeID,
+        configuration: Raft.Configuration,
+        storage: SegmentedLogStorage,
+        stateLog: RaftStateLog,
+        flusher: any GroupCommit,
+        options: Raft.Options = Raft.Options(),
+        tickInterval: Duration? = .milliseconds(100),
+        seed: UInt64,
+        abstain: Bool = false,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        taskExecutor: (any TaskExecutor)? = nil,
+        clock: any GroupClock = ContinuousGroupClock(),
+        probe: ReadyProbe? = nil,
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
-        send: @escaping @Sendable ([Raft.Message]) -> Void, apply: @escaping @Sendable ([LogEntry]) async -> Void
+        send: @escaping @Sendable ([Raft.Message]) -> Void,
+        apply: @escaping @Sendable ([LogEntry]) async -> Void
     ) {
         self.group = group
         self.id = id
@@ -143,8 +153,13 @@ public actor RaftGroupDriver {
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
         var random = SplitMix64(seed: seed)
         self.node = Raft.Node(
-            id: id, configuration: configuration, hardState: hard, storage: storage, options: options,
-            random: &random)
+            id: id,
+            configuration: configuration,
+            hardState: hard,
+            storage: storage,
+            options: options,
+            random: &random
+        )
         if abstain { node.abstainUntilCaughtUp() }
         // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -299,7 +314,12 @@ public actor RaftGroupDriver {
                 // Only what a completed sync covered: claiming this Ready's entries would make a crash before
                 // the log's fsync look like damage on restart.
                 let durable = min(storage.log.durableIndex, storage.log.lastIndex)
-                let record = GroupHardState(term: hard.term, vote: hard.vote, commit: hard.commit, durableIndex: durable)
+                let record = GroupHardState(
+                    term: hard.term,
+                    vote: hard.vote,
+                    commit: hard.commit,
+                    durableIndex: durable
+                )
                 // Term and vote must be durable before any message that depends on them (Raft §5.2). Commit and
                 // the durable index are hints (commit is volatile in Raft; a lagging durable index only weakens
                 // damage detection), so they are refreshed every `hintInterval` entries rather than on every
@@ -308,10 +328,11 @@ public actor RaftGroupDriver {
                 // is recorded at once, in the same round as the cut: left at the old value, a crash after the
                 // cut reached the disk would reopen the log "below its durable index" and mark a healthy
                 // replica damaged (the simulation found two of three abstaining that way).
-                let mustRecord = lastRecorded.map {
-                    $0.term != record.term || $0.vote != record.vote || record.durableIndex < $0.durableIndex
-                        || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
-                } ?? true
+                let mustRecord =
+                    lastRecorded.map {
+                        $0.term != record.term || $0.vote != record.vote || record.durableIndex < $0.durableIndex
+                            || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
+                    } ?? true
                 if mustRecord, record != lastRecorded {
                     try stateLog.record([(group, record)])
                     lastRecorded = record
@@ -365,8 +386,11 @@ public actor RaftGroupDriver {
     }
 
     /// Stops the group after a storage error: it can no longer persist, so it must neither vote nor acknowledge.
-    private func halt(_ error: StorageError) {
-        logger.error("raft group stopped by a storage error", metadata: ["raft.term": "\(node.term)", "error": "\(error)"])
+    func halt(_ error: StorageError) {
+        logger.error(
+            "raft group stopped by a storage error",
+            metadata: ["raft.term": "\(node.term)", "error": "\(error)"]
+        )
         failure = error
         running = false
         failWaiters { .indeterminate(index: $0) }
@@ -378,4 +402,3 @@ public actor RaftGroupDriver {
         for (index, waiter) in pending { waiter.continuation.resume(throwing: reason(index)) }
     }
 }
-

@@ -55,7 +55,11 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         var restored: Raft.Snapshot?
         if log.firstIndex > LogIndex(1), let configuration = Raft.Configuration(decoding: log.startContext) {
             restored = Raft.Snapshot(
-                index: log.firstIndex.previous, term: log.termBeforeStart, configuration: configuration, state: [])
+                index: log.firstIndex.previous,
+                term: log.termBeforeStart,
+                configuration: configuration,
+                state: []
+            )
         }
         state = Mutex(State(snapshot: restored, configIndexes: indexes))
     }
@@ -83,7 +87,9 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     public func entries(from: LogIndex, through: LogIndex, maxBytes: Int) -> [LogEntry]? {
         guard from >= log.firstIndex, through <= log.lastIndex else { return nil }
         guard from <= through else { return [] }
-        if let cached = state.withLock({ state in Self.cachedRange(from: from, through: through, maxBytes: maxBytes, in: state.recent) }) {
+        if let cached = state.withLock({ state in
+            Self.cachedRange(from: from, through: through, maxBytes: maxBytes, in: state.recent)
+        }) {
             return cached
         }
         var result: [LogEntry] = []
@@ -149,7 +155,9 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     /// Adds freshly written entries to the recent cache, dropping any it held from their first index on.
     private static func remember(_ entries: [LogEntry], in state: inout State) {
         guard let first = entries.first else { return }
-        if let start = state.recent.first?.index, first.index >= start, first.index <= start.advanced(by: Int64(state.recent.count)) {
+        if let start = state.recent.first?.index, first.index >= start,
+            first.index <= start.advanced(by: Int64(state.recent.count))
+        {
             let keep = Int(start.distance(to: first.index))
             for dropped in state.recent[keep...] { state.recentBytes -= dropped.payload.count }
             state.recent.removeSubrange(keep...)
@@ -174,7 +182,12 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     }
 
     /// `from...through` from the cache, cut by `maxBytes` as the contract says; nil unless all of it is there.
-    private static func cachedRange(from: LogIndex, through: LogIndex, maxBytes: Int, in recent: [LogEntry]) -> [LogEntry]? {
+    private static func cachedRange(
+        from: LogIndex,
+        through: LogIndex,
+        maxBytes: Int,
+        in recent: [LogEntry]
+    ) -> [LogEntry]? {
         guard let start = recent.first?.index, from >= start else { return nil }
         let first = Int(start.distance(to: from))
         let last = Int(start.distance(to: through))
@@ -199,7 +212,11 @@ public final class SegmentedLogStorage: Raft.LogStorage {
             // Entries after the snapshot belong to the old history; the contract discards them all.
             try log.truncateSuffix(after: snapshot.index)
         }
-        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term, context: snapshot.configuration.encoded)
+        try log.trimPrefix(
+            before: snapshot.index.next,
+            termBefore: snapshot.term,
+            context: snapshot.configuration.encoded
+        )
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll()
@@ -213,7 +230,11 @@ public final class SegmentedLogStorage: Raft.LogStorage {
     /// below the new start until its segment is deleted, which the contract allows ("lazily").
     public func compact(to snapshot: Raft.Snapshot) throws(StorageError) {
         guard snapshot.index >= log.firstIndex else { return }
-        try log.trimPrefix(before: snapshot.index.next, termBefore: snapshot.term, context: snapshot.configuration.encoded)
+        try log.trimPrefix(
+            before: snapshot.index.next,
+            termBefore: snapshot.term,
+            context: snapshot.configuration.encoded
+        )
         state.withLock { state in
             state.snapshot = snapshot
             state.configIndexes.removeAll { $0 <= snapshot.index }

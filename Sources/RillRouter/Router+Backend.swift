@@ -20,12 +20,16 @@ extension Router: APIBackend {
             let shardText = try? r.string("ShardId"), let shardID = ShardID(parsing: shardText),
             case .consumer(let arn, _, _)? = ResourceARN(parsing: consumer)
         {
-            let stream = try await route(for: StreamSelector(name: arn.streamName, arn: arn), region: request.signedRegion).stream
+            let stream = try await route(
+                for: StreamSelector(name: arn.streamName, arn: arn),
+                region: request.signedRegion
+            ).stream
             group = .shard(streamID: stream.id, shard: shardID)
             replicas = stream.shard(shardID)?.replicas?.map { NodeID($0) } ?? []
         }
         let members = Dictionary(gossip.members.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new })
-        let ordered = forwarder.candidates(for: group, hint: nil).filter { replicas.isEmpty || replicas.contains($0) }
+        let ordered =
+            forwarder.candidates(for: group, hint: nil).filter { replicas.isEmpty || replicas.contains($0) }
             + forwarder.candidates(for: .meta, hint: nil)
         for node in ordered {
             if let member = members[node], member.status.isAlive, member.role == .node { return member.apiAddress }
@@ -53,19 +57,32 @@ extension Router: APIBackend {
     public func adminStatus() async -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
-        w.key("node"); w.int(settings.id.rawValue)
-        w.key("role"); w.string("router")
-        w.key("zone"); w.string(settings.zone.rawValue)
-        w.key("cluster"); w.string(clusterID)
+        w.key("node")
+        w.int(settings.id.rawValue)
+        w.key("role")
+        w.string("router")
+        w.key("zone")
+        w.string(settings.zone.rawValue)
+        w.key("cluster")
+        w.string(clusterID)
         w.key("members")
         w.beginArray()
         for member in gossip.members {
             AdminJSON.writeMember(
-                id: member.id.rawValue, zone: member.zone.rawValue, role: "\(member.role)", state: member.status.name,
-                incarnation: member.incarnation, peer: member.peerAddress, api: member.apiAddress, into: &w)
+                id: member.id.rawValue,
+                zone: member.zone.rawValue,
+                role: "\(member.role)",
+                state: member.status.name,
+                incarnation: member.incarnation,
+                peer: member.peerAddress,
+                api: member.apiAddress,
+                into: &w
+            )
         }
         w.endArray()
-        w.key("groups"); w.beginArray(); w.endArray()
+        w.key("groups")
+        w.beginArray()
+        w.endArray()
         w.endObject()
         return w.bytes
     }

@@ -45,14 +45,23 @@ extension Router {
         let key = try await currentIteratorKey()
         // An iterator the router cannot open is sent on anyway: the node's answer is the right error.
         guard let iterator = ShardIterator(token: token, key: key) else { return try await unreadable(request) }
-        return try await forward(request, to: .shard(streamID: iterator.streamID, shard: ShardID(index: iterator.shardIndex)))
+        return try await forward(
+            request,
+            to: .shard(streamID: iterator.streamID, shard: ShardID(index: iterator.shardIndex))
+        )
     }
 
     /// The group of the open shard `partitionKey` (or `explicit`) hashes to; nil when the key is malformed
     /// (the node's answer names the error).
-    func shard(for partitionKey: String, _ explicit: String?, _ selector: StreamSelector?, _ region: String?) async throws -> RaftGroupID? {
+    func shard(
+        for partitionKey: String,
+        _ explicit: String?,
+        _ selector: StreamSelector?,
+        _ region: String?
+    ) async throws -> RaftGroupID? {
         // A malformed ExplicitHashKey: the node's answer names the error.
-        guard let selector, let key = try? RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicit) else {
+        guard let selector, let key = try? RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicit)
+        else {
             return nil
         }
         let route = try await route(for: selector, region: region)
@@ -64,7 +73,9 @@ extension Router {
     static func recordKey(_ body: [UInt8]) -> (String, String?, StreamSelector)? {
         do {
             var r = try RequestReader(bytes: body)
-            guard let partitionKey = try r.string("PartitionKey"), let selector = try r.streamSelector() else { return nil }
+            guard let partitionKey = try r.string("PartitionKey"), let selector = try r.streamSelector() else {
+                return nil
+            }
             return (partitionKey, try r.string("ExplicitHashKey"), selector)
         } catch {
             return nil

@@ -32,17 +32,23 @@ extension Router {
         } catch {
             return .invalid("the transport refused the fault: \(error)")
         }
-        logger.warning("injected faults changed", metadata: ["faults": "\(String(decoding: faultsJSON(), as: UTF8.self))"])
+        logger.warning(
+            "injected faults changed",
+            metadata: ["faults": "\(String(decoding: faultsJSON(), as: UTF8.self))"]
+        )
         return .current(faultsJSON())
     }
 
     private func faultsJSON() -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
-        w.key("node"); w.int(settings.id.rawValue)
+        w.key("node")
+        w.int(settings.id.rawValue)
         AdminJSON.writeTransportFaults(transport, into: &w)
-        w.key("droppedMessages"); w.int(transport.faultDrops)
-        w.key("delayedMessages"); w.int(transport.faultDelays)
+        w.key("droppedMessages")
+        w.int(transport.faultDrops)
+        w.key("delayedMessages")
+        w.int(transport.faultDelays)
         w.endObject()
         return w.bytes
     }

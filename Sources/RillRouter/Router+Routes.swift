@@ -34,7 +34,11 @@ extension Router {
         if let cached = routes.withLock({ $0[key] }), cached.fetched.duration(to: .now) < Self.routeLifetime {
             return cached
         }
-        let call = PeerCall.routes(streamName: selector.name, streamARN: selector.arn?.description, signedRegion: region)
+        let call = PeerCall.routes(
+            streamName: selector.name,
+            streamARN: selector.arn?.description,
+            signedRegion: region
+        )
         let stream = try await forwarder.untilServed(.meta) { target -> StreamMetadata? in
             switch try await self.forwarder.send(call, to: target) {
             case .notDelivered: return nil
@@ -51,7 +55,9 @@ extension Router {
 
     /// Forgets a stream's shard map, so the next call fetches it again.
     func forgetRoute(_ selector: StreamSelector, region: String?) {
-        _ = routes.withLock { $0.removeValue(forKey: RouteKey(name: selector.name, region: selector.arn?.region ?? region)) }
+        _ = routes.withLock {
+            $0.removeValue(forKey: RouteKey(name: selector.name, region: selector.arn?.region ?? region))
+        }
     }
 
     /// The cluster's iterator key, asked of any node the first time.

@@ -33,8 +33,13 @@ public final class Router: Sendable {
     private let sampler = Mutex<Task<Void, Never>?>(nil)
 
     private init(
-        settings: RouterSettings, transport: PeerTransport, gossip: GossipAgent, logger: Logger, metrics: RouterMetrics,
-        clusterID: String, voters: [MemberAddress]
+        settings: RouterSettings,
+        transport: PeerTransport,
+        gossip: GossipAgent,
+        logger: Logger,
+        metrics: RouterMetrics,
+        clusterID: String,
+        voters: [MemberAddress]
     ) {
         self.settings = settings
         self.transport = transport
@@ -44,36 +49,67 @@ public final class Router: Sendable {
         self.clusterID = clusterID
         self.voters = voters
         self.forwarder = Forwarder(
-            me: settings.id, transport: transport, gossip: gossip, deadline: settings.forwardDeadline,
+            me: settings.id,
+            transport: transport,
+            gossip: gossip,
+            deadline: settings.forwardDeadline,
             callTimeout: settings.callTimeout,
             events: Forwarder.Events(
-                onForward: { metrics.forwarded.increment() }, onRedirect: { metrics.redirected.increment() },
-                onRetry: { metrics.retried.increment() }, onGiveUp: { metrics.gaveUp.increment() }),
-            nodesByHealth: { Self.nodesByHealth(gossip: gossip, voters: voters) })
+                onForward: { metrics.forwarded.increment() },
+                onRedirect: { metrics.redirected.increment() },
+                onRetry: { metrics.retried.increment() },
+                onGiveUp: { metrics.gaveUp.increment() }
+            ),
+            nodesByHealth: { Self.nodesByHealth(gossip: gossip, voters: voters) }
+        )
     }
 
     /// Listens on the peer port, finds the cluster through `settings.join` (waiting until it has formed),
     /// then joins its gossip.
     public static func start(
-        settings: RouterSettings, group: any EventLoopGroup, logger: Logger, metrics: RouterMetrics = RouterMetrics()
+        settings: RouterSettings,
+        group: any EventLoopGroup,
+        logger: Logger,
+        metrics: RouterMetrics = RouterMetrics()
     ) async throws -> Router {
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
         let transport = PeerTransport(
-            nodeID: settings.id, clusterID: "", generation: UInt64.random(in: 1...UInt64.max), group: group, logger: logger,
-            settings: transportSettings)
+            nodeID: settings.id,
+            clusterID: "",
+            generation: UInt64.random(in: 1...UInt64.max),
+            group: group,
+            logger: logger,
+            settings: transportSettings
+        )
         _ = try await transport.listen(host: settings.peerHost, port: settings.peerPort)
         let (clusterID, voters) = try await discover(settings: settings, transport: transport, logger: logger)
         transport.adopt(clusterID: clusterID)
         let myself = SWIM.Member(
-            id: settings.id, zone: settings.zone, role: .router, apiAddress: settings.advertisedAPI,
-            peerAddress: settings.advertisedPeer, incarnation: GossipAgent.startingIncarnation())
+            id: settings.id,
+            zone: settings.zone,
+            role: .router,
+            apiAddress: settings.advertisedAPI,
+            peerAddress: settings.advertisedPeer,
+            incarnation: GossipAgent.startingIncarnation()
+        )
         let gossip = GossipAgent(
-            transport: transport, myself: myself, settings: settings.gossip, tickLength: GossipDefaults.tickLength,
-            seed: settings.id.rawValue, logger: logger)
+            transport: transport,
+            myself: myself,
+            settings: settings.gossip,
+            tickLength: GossipDefaults.tickLength,
+            seed: settings.id.rawValue,
+            logger: logger
+        )
         let router = Router(
-            settings: settings, transport: transport, gossip: gossip, logger: logger, metrics: metrics, clusterID: clusterID,
-            voters: voters)
+            settings: settings,
+            transport: transport,
+            gossip: gossip,
+            logger: logger,
+            metrics: metrics,
+            clusterID: clusterID,
+            voters: voters
+        )
         router.updatePeers()
         gossip.observe { [weak router] old, new in
             guard new.role == .node, old?.peerAddress != new.peerAddress else { return }
@@ -89,17 +125,26 @@ public final class Router: Sendable {
                 }
             }
         }
-        logger.info("router joined the cluster", metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
+        logger.info(
+            "router joined the cluster",
+            metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"]
+        )
         return router
     }
 
     /// Asks the join addresses until one names a formed cluster.
     private static func discover(
-        settings: RouterSettings, transport: PeerTransport, logger: Logger
+        settings: RouterSettings,
+        transport: PeerTransport,
+        logger: Logger
     ) async throws -> (String, [MemberAddress]) {
         let me = MemberAddress(
-            id: settings.id.rawValue, zone: settings.zone.rawValue, peer: settings.advertisedPeer, api: settings.advertisedAPI,
-            nonce: "")
+            id: settings.id.rawValue,
+            zone: settings.zone.rawValue,
+            peer: settings.advertisedPeer,
+            api: settings.advertisedAPI,
+            nonce: ""
+        )
         let call = PeerCall.discover(me, clusterID: nil).encoded()
         var attempts = 0
         while true {
@@ -113,7 +158,10 @@ public final class Router: Sendable {
             }
             attempts += 1
             if attempts % 20 == 1 {
-                logger.info("waiting for the cluster to form", metadata: ["join": "\(settings.join.joined(separator: ","))"])
+                logger.info(
+                    "waiting for the cluster to form",
+                    metadata: ["join": "\(settings.join.joined(separator: ","))"]
+                )
             }
             try await Task.sleep(for: .milliseconds(250))
         }

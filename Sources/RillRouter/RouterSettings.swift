@@ -29,7 +29,12 @@ public struct RouterSettings: Sendable {
     public var credentials: SigV4Verifier?
 
     public init(
-        id: NodeID, zone: Zone, peerHost: String, peerPort: Int, advertisedPeer: String, advertisedAPI: String,
+        id: NodeID,
+        zone: Zone,
+        peerHost: String,
+        peerPort: Int,
+        advertisedPeer: String,
+        advertisedAPI: String,
         join: [String]
     ) {
         self.id = id

@@ -5,7 +5,11 @@ public enum LeaderChoice {
     /// The candidates for a call: `hint` (a redirect's), then `known` (an answer's or gossip's), then `others`
     /// in their order; never `me`, each once, and without nodes `isDown` (unless nothing else is left).
     public static func candidates(
-        hint: NodeID?, known: NodeID?, others: [NodeID], me: NodeID, isDown: (NodeID) -> Bool
+        hint: NodeID?,
+        known: NodeID?,
+        others: [NodeID],
+        me: NodeID,
+        isDown: (NodeID) -> Bool
     ) -> [NodeID] {
         var ordered: [NodeID] = []
         func add(_ id: NodeID?) {

@@ -25,6 +25,8 @@ public struct PutRecordsAnswer: Sendable {
         }
         self.body = body
         self.results = results
-        self.encryptionType = top.first(where: { $0.key == "EncryptionType" }).flatMap { JSONSlices.string(body, in: $0.value) }
+        self.encryptionType = top.first(where: { $0.key == "EncryptionType" }).flatMap {
+            JSONSlices.string(body, in: $0.value)
+        }
     }
 }

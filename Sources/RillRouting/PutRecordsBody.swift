@@ -42,7 +42,12 @@ public struct PutRecordsBody: Sendable {
     }
 
     private init(
-        body: [UInt8], selector: StreamSelector, records: [Record], sizes: [Sizes], hashKeys: [HashKey?], prefix: [UInt8]
+        body: [UInt8],
+        selector: StreamSelector,
+        records: [Record],
+        sizes: [Sizes],
+        hashKeys: [HashKey?],
+        prefix: [UInt8]
     ) {
         self.body = body
         self.selector = selector
@@ -92,7 +97,8 @@ public struct PutRecordsBody: Sendable {
             slots.reduce(prefix.count + 16) { total, slot in
                 if case .raw(let range) = records[slot] { return total + range.count + 1 }
                 return total + 256
-            })
+            }
+        )
         bytes += prefix
         bytes += Array(#""Records":["#.utf8)
         for (offset, slot) in slots.enumerated() {
@@ -103,9 +109,14 @@ public struct PutRecordsBody: Sendable {
             case .decoded(let data, let partitionKey, let explicitHashKey):
                 var w = JSONWriter(capacity: data.utf8.count + partitionKey.utf8.count + 64)
                 w.beginObject()
-                w.key("Data"); w.string(data)
-                w.key("PartitionKey"); w.string(partitionKey)
-                if let explicitHashKey { w.key("ExplicitHashKey"); w.string(explicitHashKey) }
+                w.key("Data")
+                w.string(data)
+                w.key("PartitionKey")
+                w.string(partitionKey)
+                if let explicitHashKey {
+                    w.key("ExplicitHashKey")
+                    w.string(explicitHashKey)
+                }
                 w.endObject()
                 bytes += w.bytes
             }
@@ -188,7 +199,10 @@ public struct PutRecordsBody: Sendable {
                 return true
             }
             guard readable, let data, let partitionKey else { return nil }
-            size.dataBytes = Self.decodedLength(length: data.count - 2, padding: body[data.upperBound - 3..<data.upperBound - 1])
+            size.dataBytes = Self.decodedLength(
+                length: data.count - 2,
+                padding: body[data.upperBound - 3..<data.upperBound - 1]
+            )
             size.dataValue = data
             size.keyUTF8 = partitionKey.count
             size.keyUTF16 = Self.utf16Length(partitionKey)
@@ -196,36 +210,61 @@ public struct PutRecordsBody: Sendable {
             hashKeys.append(try? RecordRouting.hashKey(partitionKeyUTF8: partitionKey, explicitHashKey: explicit))
         }
         return PutRecordsBody(
-            body: body, selector: selector, records: ranges.map(Record.raw), sizes: sizes, hashKeys: hashKeys, prefix: prefix)
+            body: body,
+            selector: selector,
+            records: ranges.map(Record.raw),
+            sizes: sizes,
+            hashKeys: hashKeys,
+            prefix: prefix
+        )
     }
 
     private static func parsed(_ body: [UInt8]) -> PutRecordsBody? {
         do {
             var r = try RequestReader(bytes: body)
-            guard let items = try r.array("Records"), !items.isEmpty, let selector = try r.streamSelector() else { return nil }
+            guard let items = try r.array("Records"), !items.isEmpty, let selector = try r.streamSelector() else {
+                return nil
+            }
             var records: [Record] = []
             var sizes: [Sizes] = []
             var hashKeys: [HashKey?] = []
             for item in items {
                 guard case .object(let object) = item,
-                    let data = try r.string("Data", in: object), let partitionKey = try r.string("PartitionKey", in: object)
+                    let data = try r.string("Data", in: object),
+                    let partitionKey = try r.string("PartitionKey", in: object)
                 else { return nil }
                 let explicit = try r.string("ExplicitHashKey", in: object)
                 records.append(.decoded(data: data, partitionKey: partitionKey, explicitHashKey: explicit))
                 sizes.append(
                     Sizes(
-                        dataBytes: decodedLength(ArraySlice(data.utf8)), dataValue: nil, keyUTF16: partitionKey.utf16.count,
-                        keyUTF8: partitionKey.utf8.count))
+                        dataBytes: decodedLength(ArraySlice(data.utf8)),
+                        dataValue: nil,
+                        keyUTF16: partitionKey.utf16.count,
+                        keyUTF8: partitionKey.utf8.count
+                    )
+                )
                 hashKeys.append(try? RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicit))
             }
             var w = JSONWriter()
             w.beginObject()
-            if let name = try r.string("StreamName") { w.key("StreamName"); w.string(name) }
-            if let arn = try r.string("StreamARN") { w.key("StreamARN"); w.string(arn) }
+            if let name = try r.string("StreamName") {
+                w.key("StreamName")
+                w.string(name)
+            }
+            if let arn = try r.string("StreamARN") {
+                w.key("StreamARN")
+                w.string(arn)
+            }
             var prefix = w.bytes
             if prefix.count > 1 { prefix.append(UInt8(ascii: ",")) }
             return PutRecordsBody(
-                body: body, selector: selector, records: records, sizes: sizes, hashKeys: hashKeys, prefix: prefix)
+                body: body,
+                selector: selector,
+                records: records,
+                sizes: sizes,
+                hashKeys: hashKeys,
+                prefix: prefix
+            )
         } catch {
             return nil
         }
@@ -236,7 +275,8 @@ public struct PutRecordsBody: Sendable {
         let arn = arnText.flatMap(StreamARN.init(parsing:))
         if arnText != nil, arn == nil { return nil }
         switch (name, arn) {
-        case (let name?, let arn) where arn == nil || arn?.streamName == name: return StreamSelector(name: name, arn: arn)
+        case (let name?, let arn) where arn == nil || arn?.streamName == name:
+            return StreamSelector(name: name, arn: arn)
         case (nil, let arn?): return StreamSelector(name: arn.streamName, arn: arn)
         default: return nil
         }

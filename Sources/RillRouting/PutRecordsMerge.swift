@@ -67,15 +67,18 @@ public struct PutRecordsMerge: Sendable {
         if nothingWritten, let wholeCall { throw wholeCall }
         var w = JSONWriter(capacity: 128 * outcomes.count + 64)
         w.beginObject()
-        w.key("FailedRecordCount"); w.int(failedCount)
+        w.key("FailedRecordCount")
+        w.int(failedCount)
         w.key("Records")
         w.beginArray()
         for outcome in outcomes {
             switch outcome {
             case .written(let shard, let sequence):
                 w.beginObject()
-                w.key("SequenceNumber"); w.string(sequence.description)
-                w.key("ShardId"); w.string(shard.name)
+                w.key("SequenceNumber")
+                w.string(sequence.description)
+                w.key("ShardId")
+                w.string(shard.name)
                 w.endObject()
             case .result(let bytes, _):
                 w.raw(bytes)
@@ -86,7 +89,10 @@ public struct PutRecordsMerge: Sendable {
             }
         }
         w.endArray()
-        if let encryptionType { w.key("EncryptionType"); w.string(encryptionType) }
+        if let encryptionType {
+            w.key("EncryptionType")
+            w.string(encryptionType)
+        }
         w.endObject()
         return w.bytes
     }
@@ -94,8 +100,10 @@ public struct PutRecordsMerge: Sendable {
     private static func writeFailure(_ error: KinesisError, into w: inout JSONWriter) {
         w.beginObject()
         let throttled = error.code == .provisionedThroughputExceeded
-        w.key("ErrorCode"); w.string(throttled ? error.code.rawValue : "InternalFailure")
-        w.key("ErrorMessage"); w.string(error.message ?? "Internal Service Failure")
+        w.key("ErrorCode")
+        w.string(throttled ? error.code.rawValue : "InternalFailure")
+        w.key("ErrorMessage")
+        w.string(error.message ?? "Internal Service Failure")
         w.endObject()
     }
 }

@@ -19,7 +19,10 @@ public enum RecordRouting {
     }
 
     /// The same, with the partition key as the UTF-8 bytes that stand in a request body.
-    public static func hashKey(partitionKeyUTF8: ArraySlice<UInt8>, explicitHashKey: String?) throws(KinesisError) -> HashKey {
+    public static func hashKey(
+        partitionKeyUTF8: ArraySlice<UInt8>,
+        explicitHashKey: String?
+    ) throws(KinesisError) -> HashKey {
         guard let explicitHashKey else { return HashKey(partitionKeyUTF8: partitionKeyUTF8) }
         return try parse(explicitHashKey: explicitHashKey)
     }
@@ -30,7 +33,8 @@ public enum RecordRouting {
         case .outOfRange, .malformed:
             throw KinesisError(
                 .invalidArgument,
-                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)")
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was \(explicitHashKey)"
+            )
         }
     }
 }

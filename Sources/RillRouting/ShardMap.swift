@@ -31,13 +31,18 @@ public struct ShardMap: Sendable {
     /// else the MD5 of its partition key (`RecordRouting.hashKey`), looked up in the map. InvalidArgument for a
     /// malformed ExplicitHashKey; InternalFailure when no open shard covers the key (a stream with none open).
     /// The one place a record of PutRecord finds its shard, on nodes and routers alike.
-    public func route(partitionKey: String, explicitHashKey: String?) throws(KinesisError) -> (shard: ShardMetadata, position: Int) {
+    public func route(
+        partitionKey: String,
+        explicitHashKey: String?
+    ) throws(KinesisError) -> (shard: ShardMetadata, position: Int) {
         try route(RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicitHashKey))
     }
 
     /// The open shard holding `key` and its place in `stream.shards`; InternalFailure when none does.
     public func route(_ key: HashKey) throws(KinesisError) -> (shard: ShardMetadata, position: Int) {
-        guard let found = entry(for: key) else { throw KinesisError.internalFailure("No open shard covers hash key \(key)") }
+        guard let found = entry(for: key) else {
+            throw KinesisError.internalFailure("No open shard covers hash key \(key)")
+        }
         return (found.shard, found.position)
     }
 

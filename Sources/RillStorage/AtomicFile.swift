@@ -3,7 +3,9 @@
 public enum AtomicFile {
     /// Replaces the file at `path` with `bytes`, durably, before returning.
     public static func write(
-        path: String, bytes: [UInt8], fileSystem: any FileSystem = PosixFileSystem()
+        path: String,
+        bytes: [UInt8],
+        fileSystem: any FileSystem = PosixFileSystem()
     ) throws(StorageError) {
         let temporary = path + ".tmp"
         let file = try fileSystem.open(path: temporary, create: true, truncate: true)
@@ -14,7 +16,10 @@ public enum AtomicFile {
     }
 
     /// The whole content of the file at `path`, or nil when there is no such file.
-    public static func read(path: String, fileSystem: any FileSystem = PosixFileSystem()) throws(StorageError) -> [UInt8]? {
+    public static func read(
+        path: String,
+        fileSystem: any FileSystem = PosixFileSystem()
+    ) throws(StorageError) -> [UInt8]? {
         guard fileSystem.exists(path) else { return nil }
         let file = try fileSystem.open(path: path)
         let size = try file.size()
@@ -26,7 +31,11 @@ public enum AtomicFile {
 public enum DurableDirectory {
     /// Moves the directory at `path` to `destination` (its parent made if missing) and fsyncs both parents,
     /// so the move survives a crash before anything that depends on it happens (ARCHITECTURE.md, rule).
-    public static func move(_ path: String, to destination: String, fileSystem: any FileSystem = PosixFileSystem())
+    public static func move(
+        _ path: String,
+        to destination: String,
+        fileSystem: any FileSystem = PosixFileSystem()
+    )
         throws(StorageError)
     {
         let parent = fileSystem.parentDirectory(of: destination)

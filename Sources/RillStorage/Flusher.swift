@@ -88,7 +88,9 @@ public final class Flusher: GroupCommit {
     ///   - onRound: told what each finished round did; it runs on a storage thread, so it must be cheap.
     ///   - onFatal: called with the first sync error; the node's handler logs and exits.
     public init(
-        threadPool: NIOThreadPool, logger: Logger, onRound: (@Sendable (RoundReport) -> Void)? = nil,
+        threadPool: NIOThreadPool,
+        logger: Logger,
+        onRound: (@Sendable (RoundReport) -> Void)? = nil,
         onFatal: @escaping @Sendable (StorageError) -> Never
     ) {
         self.threadPool = threadPool
@@ -102,7 +104,8 @@ public final class Flusher: GroupCommit {
         self.init(
             threadPool: threadPool,
             logger: Logger(label: "rill.storage.flusher", factory: { _ in SwiftLogNoOpLogHandler() }),
-            onFatal: onFatal)
+            onFatal: onFatal
+        )
     }
 
     /// A snapshot of the counters.
@@ -155,7 +158,8 @@ public final class Flusher: GroupCommit {
                     } catch {
                         logger.critical(
                             "fsync failed; stopping",
-                            metadata: ["rill.directory": "\(log.location)", "error": "\(error)"])
+                            metadata: ["rill.directory": "\(log.location)", "error": "\(error)"]
+                        )
                         onFatal(error)
                     }
                 } else {

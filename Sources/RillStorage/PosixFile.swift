@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// An open file descriptor with blocking positional I/O. The descriptor closes when the last reference goes,
 /// so a reader that took a reference under the log's lock can keep using it after the segment is deleted.

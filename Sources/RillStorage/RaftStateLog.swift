@@ -48,8 +48,13 @@ public final class RaftStateLog: Sendable {
     static let header: [UInt8] = Array("RILLRST".utf8) + [1]
 
     private init(
-        path: String, file: any StorageFile, size: Int64, states: [RaftGroupID: GroupHardState],
-        recovery: RecoveryReport, compactionBytes: Int64, fileSystem: any FileSystem
+        path: String,
+        file: any StorageFile,
+        size: Int64,
+        states: [RaftGroupID: GroupHardState],
+        recovery: RecoveryReport,
+        compactionBytes: Int64,
+        fileSystem: any FileSystem
     ) {
         self.path = path
         self.fileSystem = fileSystem
@@ -60,7 +65,9 @@ public final class RaftStateLog: Sendable {
 
     /// Opens (creating if absent, and fsyncing its directory) and recovers the file at `path`.
     public static func open(
-        path: String, compactionBytes: Int64 = 4 << 20, fileSystem: any FileSystem = PosixFileSystem()
+        path: String,
+        compactionBytes: Int64 = 4 << 20,
+        fileSystem: any FileSystem = PosixFileSystem()
     ) throws(StorageError) -> RaftStateLog {
         if !fileSystem.exists(path) {
             try AtomicFile.write(path: path, bytes: header, fileSystem: fileSystem)
@@ -92,8 +99,14 @@ public final class RaftStateLog: Sendable {
             offset += length
         }
         return RaftStateLog(
-            path: path, file: file, size: Int64(min(offset, bytes.count)), states: states, recovery: recovery,
-            compactionBytes: compactionBytes, fileSystem: fileSystem)
+            path: path,
+            file: file,
+            size: Int64(min(offset, bytes.count)),
+            states: states,
+            recovery: recovery,
+            compactionBytes: compactionBytes,
+            fileSystem: fileSystem
+        )
     }
 
     /// Every group's last recorded state.
@@ -115,8 +128,12 @@ public final class RaftStateLog: Sendable {
     /// Drops a group (its replica was removed from this node).
     public func forget(_ group: RaftGroupID) throws(StorageError) {
         var bytes: [UInt8] = []
-        Record(op: .forget, group: group, state: GroupHardState(term: .zero, vote: nil, commit: .zero, durableIndex: .zero))
-            .encode(into: &bytes)
+        Record(
+            op: .forget,
+            group: group,
+            state: GroupHardState(term: .zero, vote: nil, commit: .zero, durableIndex: .zero)
+        )
+        .encode(into: &bytes)
         try state.withLock { (state) throws(StorageError) in
             try state.file.write(bytes, at: state.size)
             state.size += Int64(bytes.count)
@@ -216,7 +233,11 @@ private struct Record {
             ($0.u64(at: cursor), $0.u64(at: cursor + 8), $0.u64(at: cursor + 16), $0.u64(at: cursor + 24))
         }
         let state = GroupHardState(
-            term: Term(term), vote: vote == 0 ? nil : NodeID(vote), commit: LogIndex(commit), durableIndex: LogIndex(durable))
+            term: Term(term),
+            vote: vote == 0 ? nil : NodeID(vote),
+            commit: LogIndex(commit),
+            durableIndex: LogIndex(durable)
+        )
         return (Record(op: op, group: group, state: state), 8 + length)
     }
 

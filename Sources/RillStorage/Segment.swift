@@ -81,13 +81,23 @@ struct Segment: Sendable {
 
     /// Creates an empty segment file with its header (page cache only; the caller syncs file and directory).
     static func create(
-        directory: String, base: LogIndex, lastTerm: Term, maxTimestamp: Int64, fileSystem: any FileSystem
+        directory: String,
+        base: LogIndex,
+        lastTerm: Term,
+        maxTimestamp: Int64,
+        fileSystem: any FileSystem
     ) throws(StorageError) -> Segment {
         let file = try fileSystem.open(path: logPath(directory: directory, base: base), create: true, truncate: true)
         try file.write(header(base: base), at: 0)
         return Segment(
-            baseIndex: base, file: file, size: headerSize, lastIndex: base.previous, lastTerm: lastTerm,
-            maxTimestamp: maxTimestamp, index: SegmentIndex())
+            baseIndex: base,
+            file: file,
+            size: headerSize,
+            lastIndex: base.previous,
+            lastTerm: lastTerm,
+            maxTimestamp: maxTimestamp,
+            index: SegmentIndex()
+        )
     }
 
     /// Accounts for a frame of `header.size` bytes written at `position`: the one place that decides where
@@ -96,7 +106,8 @@ struct Segment: Sendable {
         maxTimestamp = max(maxTimestamp, header.timestampMillis)
         if isEmpty || bytesSinceIndexRecord >= indexInterval {
             index.records.append(
-                IndexRecord(index: header.index, position: position, runningMaxTimestamp: maxTimestamp))
+                IndexRecord(index: header.index, position: position, runningMaxTimestamp: maxTimestamp)
+            )
             bytesSinceIndexRecord = 0
         }
         bytesSinceIndexRecord += Int64(header.size)

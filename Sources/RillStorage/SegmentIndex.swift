@@ -112,8 +112,10 @@ struct SegmentIndex: Sendable {
             for i in 0..<count {
                 let offset = headerSize + i * recordSize
                 let record = IndexRecord(
-                    index: LogIndex(raw.u64(at: offset)), position: Int64(bitPattern: raw.u64(at: offset + 8)),
-                    runningMaxTimestamp: raw.i64(at: offset + 16))
+                    index: LogIndex(raw.u64(at: offset)),
+                    position: Int64(bitPattern: raw.u64(at: offset + 8)),
+                    runningMaxTimestamp: raw.i64(at: offset + 16)
+                )
                 guard record.index.rawValue <= lastIndex, record.position < segmentSize else { return nil }
                 if let previous {
                     guard record.index > previous.index, record.position > previous.position,
@@ -128,8 +130,11 @@ struct SegmentIndex: Sendable {
             let maxTimestamp = raw.i64(at: trailer + 24)
             if let previous, maxTimestamp < previous.runningMaxTimestamp { return nil }
             return Loaded(
-                index: index, lastIndex: LogIndex(lastIndex), lastTerm: Term(raw.u64(at: trailer + 8)),
-                maxTimestamp: maxTimestamp)
+                index: index,
+                lastIndex: LogIndex(lastIndex),
+                lastTerm: Term(raw.u64(at: trailer + 8)),
+                maxTimestamp: maxTimestamp
+            )
         }
     }
 }

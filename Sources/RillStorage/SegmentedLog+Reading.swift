@@ -23,8 +23,11 @@ extension SegmentedLog {
     private func readView() -> ReadView {
         state.withLock {
             ReadView(
-                segments: $0.segments, logStart: $0.logStart, lastIndex: $0.lastIndex,
-                termBeforeStart: $0.termBeforeStart)
+                segments: $0.segments,
+                logStart: $0.logStart,
+                lastIndex: $0.lastIndex,
+                termBeforeStart: $0.termBeforeStart
+            )
         }
     }
 
@@ -60,8 +63,13 @@ extension SegmentedLog {
                     if !result.isEmpty && bytes + header.size > maxBytes { return result }
                     result.append(
                         LogEntry(
-                            term: header.term, index: header.index, kind: header.kind,
-                            timestampMillis: header.timestampMillis, payload: cursor.lastPayload(header)))
+                            term: header.term,
+                            index: header.index,
+                            kind: header.kind,
+                            timestampMillis: header.timestampMillis,
+                            payload: cursor.lastPayload(header)
+                        )
+                    )
                     bytes += header.size
                     want = want.next
                     if result.count >= maxCount || want > view.lastIndex { return result }
@@ -110,7 +118,11 @@ extension SegmentedLog {
             // The answer lies after the record before `reaching`, whose running maximum is still below `millis`.
             let from = reaching > 0 ? records[reaching - 1] : nil
             var cursor = FrameCursor(
-                file: segment.file, from: from?.position ?? Segment.headerSize, to: segment.size, chunkSize: 64 << 10)
+                file: segment.file,
+                from: from?.position ?? Segment.headerSize,
+                to: segment.size,
+                chunkSize: 64 << 10
+            )
             var runningMax = from?.runningMaxTimestamp ?? Int64.min
             var answer: LogIndex?
             scan: while true {

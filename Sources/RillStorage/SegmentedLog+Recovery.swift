@@ -12,7 +12,9 @@ extension SegmentedLog {
     ///   `raftstate`); a log ending below it is damaged.
     ///   - fileSystem: where the segments live; the simulation passes its own.
     public static func open(
-        directory: String, options: Options = Options(), durableIndex: LogIndex = .zero,
+        directory: String,
+        options: Options = Options(),
+        durableIndex: LogIndex = .zero,
         fileSystem: any FileSystem = PosixFileSystem()
     ) throws(StorageError) -> SegmentedLog {
         precondition(options.segmentBytes > 0 && options.indexIntervalBytes > 0, "invalid log options \(options)")
@@ -20,7 +22,12 @@ extension SegmentedLog {
         var recovery = Recovery(directory: directory, options: options, fileSystem: fileSystem)
         let state = try recovery.run(durableIndex: durableIndex)
         return SegmentedLog(
-            directory: directory, options: options, recovery: recovery.report, state: state, fileSystem: fileSystem)
+            directory: directory,
+            options: options,
+            recovery: recovery.report,
+            state: state,
+            fileSystem: fileSystem
+        )
     }
 }
 
@@ -82,7 +89,12 @@ private struct Recovery {
         if segments.isEmpty {
             let base = max(logStart, lastGoodIndex.map { $0.next } ?? logStart)
             let fresh = try Segment.create(
-                directory: directory, base: base, lastTerm: termBefore, maxTimestamp: .min, fileSystem: fileSystem)
+                directory: directory,
+                base: base,
+                lastTerm: termBefore,
+                maxTimestamp: .min,
+                fileSystem: fileSystem
+            )
             segments = [fresh]
             dirty.append(fresh.file)
             directoryChanged = true
@@ -95,8 +107,12 @@ private struct Recovery {
         if directoryChanged { try fileSystem.syncDirectory(directory) }
 
         var state = SegmentedLog.State(
-            segments: segments, logStart: logStart, termBeforeStart: termBefore, startContext: startContext,
-            durableIndex: min(durableIndex, lastIndex))
+            segments: segments,
+            logStart: logStart,
+            termBeforeStart: termBefore,
+            startContext: startContext,
+            durableIndex: min(durableIndex, lastIndex)
+        )
         for file in dirty { state.markDirty(file) }
         // Entries past the durable index may sit only in the page cache of a crashed process: sync them again.
         for segment in segments where segment.lastIndex > state.durableIndex { state.markDirty(segment.file) }
@@ -132,7 +148,8 @@ private struct Recovery {
             if let previous, base != previous.lastIndex.next {
                 noteDamage(
                     "segment \(base) does not follow segment \(previous.baseIndex) ending at \(previous.lastIndex)",
-                    lastGood: previous.lastIndex)
+                    lastGood: previous.lastIndex
+                )
                 stopped = true
                 try quarantine(base)
                 continue
@@ -144,7 +161,12 @@ private struct Recovery {
                 continue
             }
             let (segment, bad) = try scan(
-                file: file, base: base, size: fileSize, carriedTerm: carriedTerm, carriedMaximum: carriedMaximum)
+                file: file,
+                base: base,
+                size: fileSize,
+                carriedTerm: carriedTerm,
+                carriedMaximum: carriedMaximum
+            )
             if let bad {
                 let validAfter = try containsValidFrame(file: file, after: bad.position, size: fileSize, from: segment)
                 if isLast && !validAfter {
@@ -176,17 +198,33 @@ private struct Recovery {
             let loaded = SegmentIndex.load(bytes, base: base, segmentSize: size)
         else { return nil }
         return Segment(
-            baseIndex: base, file: file, size: size, lastIndex: loaded.lastIndex, lastTerm: loaded.lastTerm,
-            maxTimestamp: loaded.maxTimestamp, index: loaded.index)
+            baseIndex: base,
+            file: file,
+            size: size,
+            lastIndex: loaded.lastIndex,
+            lastTerm: loaded.lastTerm,
+            maxTimestamp: loaded.maxTimestamp,
+            index: loaded.index
+        )
     }
 
     /// Reads every frame after the header, stopping at the first that is invalid or out of sequence.
     private func scan(
-        file: any StorageFile, base: LogIndex, size: Int64, carriedTerm: Term, carriedMaximum: Int64
+        file: any StorageFile,
+        base: LogIndex,
+        size: Int64,
+        carriedTerm: Term,
+        carriedMaximum: Int64
     ) throws(StorageError) -> (Segment, bad: (position: Int64, reason: String)?) {
         var segment = Segment(
-            baseIndex: base, file: file, size: Segment.headerSize, lastIndex: base.previous, lastTerm: carriedTerm,
-            maxTimestamp: carriedMaximum, index: SegmentIndex())
+            baseIndex: base,
+            file: file,
+            size: Segment.headerSize,
+            lastIndex: base.previous,
+            lastTerm: carriedTerm,
+            maxTimestamp: carriedMaximum,
+            index: SegmentIndex()
+        )
         var cursor = FrameCursor(file: file, from: Segment.headerSize, to: size)
         while true {
             switch try cursor.next() {
@@ -204,7 +242,12 @@ private struct Recovery {
     }
 
     /// Whether a valid frame starts anywhere after the bad one at `position`: a torn tail has none.
-    private func containsValidFrame(file: any StorageFile, after position: Int64, size: Int64, from segment: Segment)
+    private func containsValidFrame(
+        file: any StorageFile,
+        after position: Int64,
+        size: Int64,
+        from segment: Segment
+    )
         throws(StorageError) -> Bool
     {
         guard size > position + 1 else { return false }
@@ -214,7 +257,10 @@ private struct Recovery {
 
     private mutating func writeIndex(of segment: Segment) throws(StorageError) {
         let file = try fileSystem.open(
-            path: Segment.indexPath(directory: directory, base: segment.baseIndex), create: true, truncate: true)
+            path: Segment.indexPath(directory: directory, base: segment.baseIndex),
+            create: true,
+            truncate: true
+        )
         try file.write(segment.index.encoded(for: segment), at: 0)
         dirty.append(file)
         directoryChanged = true
@@ -232,20 +278,32 @@ private struct Recovery {
     /// Moves a whole segment (and drops its index) into the quarantine folder.
     private mutating func quarantine(_ base: LogIndex) throws(StorageError) {
         try fileSystem.makeDirectories(quarantineDirectory)
-        let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
+        let name =
+            Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init)
+            ?? "\(base).log"
         try fileSystem.rename(Segment.logPath(directory: directory, base: base), to: quarantineDirectory + "/" + name)
         try fileSystem.syncDirectory(quarantineDirectory)
         try removeIndex(base)
     }
 
     /// Copies `[from, size)` of a segment into the quarantine folder before the segment is cut there.
-    private mutating func quarantineTail(file: any StorageFile, base: LogIndex, from: Int64, size: Int64) throws(StorageError) {
+    private mutating func quarantineTail(
+        file: any StorageFile,
+        base: LogIndex,
+        from: Int64,
+        size: Int64
+    ) throws(StorageError) {
         guard size > from else { return }
         try fileSystem.makeDirectories(quarantineDirectory)
         let bytes = try file.read(count: Int(size - from), at: from)
-        let name = Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init) ?? "\(base).log"
+        let name =
+            Segment.logPath(directory: directory, base: base).split(separator: "/").last.map(String.init)
+            ?? "\(base).log"
         try AtomicFile.write(
-            path: quarantineDirectory + "/" + name + ".tail-at-\(from)", bytes: bytes, fileSystem: fileSystem)
+            path: quarantineDirectory + "/" + name + ".tail-at-\(from)",
+            bytes: bytes,
+            fileSystem: fileSystem
+        )
     }
 
     private mutating func remove(_ base: LogIndex) throws(StorageError) {

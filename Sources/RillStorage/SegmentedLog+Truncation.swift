@@ -47,9 +47,14 @@ extension SegmentedLog {
     /// Shortens `segment` to end at `index` (≥ its base - 1), rebuilding its bookkeeping from the file.
     private func cut(_ segment: inout Segment, after index: LogIndex, carryIn: Int64) throws(StorageError) {
         var rebuilt = Segment(
-            baseIndex: segment.baseIndex, file: segment.file, size: Segment.headerSize,
-            lastIndex: segment.baseIndex.previous, lastTerm: segment.lastTerm, maxTimestamp: carryIn,
-            index: SegmentIndex())
+            baseIndex: segment.baseIndex,
+            file: segment.file,
+            size: Segment.headerSize,
+            lastIndex: segment.baseIndex.previous,
+            lastTerm: segment.lastTerm,
+            maxTimestamp: carryIn,
+            index: SegmentIndex()
+        )
         // Replay from the last index record at or before `index` rather than from the segment start: records
         // before it stay as they are, and its running maximum already covers every earlier stamp. Forcing a record
         // for its entry reproduces exactly what the original append wrote.
@@ -70,7 +75,9 @@ extension SegmentedLog {
             case .frame(let header, let position):
                 guard header.index == rebuilt.lastIndex.next else {
                     throw .corrupt(
-                        path: segment.file.path, reason: "entry \(header.index) at byte \(position) out of sequence")
+                        path: segment.file.path,
+                        reason: "entry \(header.index) at byte \(position) out of sequence"
+                    )
                 }
                 rebuilt.noteFrame(header, at: position, indexInterval: options.indexIntervalBytes)
             }
@@ -87,14 +94,17 @@ extension SegmentedLog {
     ///
     /// An `index` past `lastIndex + 1` (installing a snapshot) empties the log so the next append is `index`;
     /// pass the snapshot's term as `termBefore` so `term(at: index - 1)` and `lastTerm` can answer for it.
-    public func trimPrefix(before index: LogIndex, termBefore: Term? = nil, context: [UInt8] = []) throws(StorageError) {
+    public func trimPrefix(before index: LogIndex, termBefore: Term? = nil, context: [UInt8] = []) throws(StorageError)
+    {
         let (start, last) = state.withLock { ($0.logStart, $0.lastIndex) }
         guard index > start else { return }
         let knownTerm = index <= last.next ? try term(at: index.previous) : nil
         let recordedTerm = termBefore ?? knownTerm ?? .zero
         try AtomicFile.write(
             path: "\(directory)/\(LogStart.fileName)",
-            bytes: LogStart(index: index, termBefore: recordedTerm, context: context).encoded(), fileSystem: fileSystem)
+            bytes: LogStart(index: index, termBefore: recordedTerm, context: context).encoded(),
+            fileSystem: fileSystem
+        )
         try state.withLock { (state) throws(StorageError) in
             state.logStart = index
             state.termBeforeStart = recordedTerm
@@ -102,8 +112,12 @@ extension SegmentedLog {
             if index > state.lastIndex.next {
                 // Past the end: start over with an empty segment based at `index`.
                 let fresh = try Segment.create(
-                    directory: directory, base: index, lastTerm: recordedTerm, maxTimestamp: state.active.maxTimestamp,
-                    fileSystem: fileSystem)
+                    directory: directory,
+                    base: index,
+                    lastTerm: recordedTerm,
+                    maxTimestamp: state.active.maxTimestamp,
+                    fileSystem: fileSystem
+                )
                 let old = state.segments
                 state.segments = [fresh]
                 state.markDirty(fresh.file)

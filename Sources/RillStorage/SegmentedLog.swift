@@ -119,7 +119,11 @@ public final class SegmentedLog: @unchecked Sendable {
         state.withLock { state in
             state.segments.map {
                 SegmentInfo(
-                    firstIndex: $0.baseIndex, lastIndex: $0.lastIndex, maxTimestamp: $0.maxTimestamp, bytes: $0.size)
+                    firstIndex: $0.baseIndex,
+                    lastIndex: $0.lastIndex,
+                    maxTimestamp: $0.maxTimestamp,
+                    bytes: $0.size
+                )
             }
         }
     }
@@ -139,7 +143,8 @@ public final class SegmentedLog: @unchecked Sendable {
             let wanted = expected.advanced(by: Int64(offset))
             precondition(
                 entry.index == wanted,
-                "append out of sequence: entry \(entry.index) at batch position \(offset), log expects \(wanted)")
+                "append out of sequence: entry \(entry.index) at batch position \(offset), log expects \(wanted)"
+            )
         }
         // Encode (and checksum) outside the lock; only the write and the bookkeeping hold it.
         var buffer: [UInt8] = []
@@ -162,8 +167,12 @@ public final class SegmentedLog: @unchecked Sendable {
                     writePosition = active.size
                 }
                 let header = EntryFrame.Header(
-                    term: entry.term, index: entry.index, kind: entry.kind, timestampMillis: entry.timestampMillis,
-                    size: frameSize)
+                    term: entry.term,
+                    index: entry.index,
+                    kind: entry.kind,
+                    timestampMillis: entry.timestampMillis,
+                    size: frameSize
+                )
                 active.noteFrame(header, at: active.size, indexInterval: options.indexIntervalBytes)
                 offsetInBuffer += frameSize
             }
@@ -173,7 +182,11 @@ public final class SegmentedLog: @unchecked Sendable {
     }
 
     private func writeChunk(
-        _ buffer: [UInt8], _ range: Range<Int>, to segment: Segment, at position: Int64, state: inout State
+        _ buffer: [UInt8],
+        _ range: Range<Int>,
+        to segment: Segment,
+        at position: Int64,
+        state: inout State
     ) throws(StorageError) {
         guard !range.isEmpty else { return }
         try buffer.withBytes { (raw) throws(StorageError) in
@@ -186,12 +199,19 @@ public final class SegmentedLog: @unchecked Sendable {
     private func roll(_ state: inout State) throws(StorageError) {
         let sealed = state.active
         let indexFile = try fileSystem.open(
-            path: Segment.indexPath(directory: directory, base: sealed.baseIndex), create: true, truncate: true)
+            path: Segment.indexPath(directory: directory, base: sealed.baseIndex),
+            create: true,
+            truncate: true
+        )
         try indexFile.write(sealed.index.encoded(for: sealed), at: 0)
         state.markDirty(indexFile)
         let next = try Segment.create(
-            directory: directory, base: sealed.lastIndex.next, lastTerm: sealed.lastTerm,
-            maxTimestamp: sealed.maxTimestamp, fileSystem: fileSystem)
+            directory: directory,
+            base: sealed.lastIndex.next,
+            lastTerm: sealed.lastTerm,
+            maxTimestamp: sealed.maxTimestamp,
+            fileSystem: fileSystem
+        )
         state.segments.append(next)
         state.markDirty(next.file)
         state.directoryDirty = true

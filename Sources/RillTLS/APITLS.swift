@@ -22,14 +22,19 @@ public enum APITLS {
         }
         guard !chain.isEmpty else { throw TLSFileError("\(certificateFile) holds no certificate") }
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = applicationProtocols
         return try NIOSSLContext(configuration: configuration)
     }
 
     /// A client context that trusts the CAs in `caFile` (PEM), or the system's when nil, offering `protocols`.
-    public static func clientContext(trusting caFile: String?, protocols: [String] = ["http/1.1"]) throws -> NIOSSLContext {
+    public static func clientContext(
+        trusting caFile: String?,
+        protocols: [String] = ["http/1.1"]
+    ) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = protocols

@@ -32,15 +32,21 @@ public enum LocalCertificateAuthority {
             CommonName("Rill local CA")
         }
         let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now - backdating, notValidAfter: now + caValidity, issuer: name, subject: name,
+            version: .v3,
+            serialNumber: .init(),
+            publicKey: .init(key.publicKey),
+            notValidBefore: now - backdating,
+            notValidAfter: now + caValidity,
+            issuer: name,
+            subject: name,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
                 SubjectKeyIdentifier(keyIdentifier: keyIdentifier(key.publicKey))
             },
-            issuerPrivateKey: .init(key))
+            issuerPrivateKey: .init(key)
+        )
         return Issued(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
@@ -54,9 +60,14 @@ public enum LocalCertificateAuthority {
             CommonName(hosts.first ?? "localhost")
         }
         let certificate = try Certificate(
-            version: .v3, serialNumber: .init(), publicKey: .init(key.publicKey),
-            notValidBefore: now - backdating, notValidAfter: now + serverValidity, issuer: caCertificate.subject,
-            subject: subject, signatureAlgorithm: .ecdsaWithSHA256,
+            version: .v3,
+            serialNumber: .init(),
+            publicKey: .init(key.publicKey),
+            notValidBefore: now - backdating,
+            notValidAfter: now + serverValidity,
+            issuer: caCertificate.subject,
+            subject: subject,
+            signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
@@ -65,28 +76,37 @@ public enum LocalCertificateAuthority {
                 AuthorityKeyIdentifier(keyIdentifier: keyIdentifier(caKey.publicKey))
                 SubjectKeyIdentifier(keyIdentifier: keyIdentifier(key.publicKey))
             },
-            issuerPrivateKey: .init(caKey))
+            issuerPrivateKey: .init(caKey)
+        )
         return Issued(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
     /// Whether `certificate` still serves `hosts` at `now` for at least `margin` more, signed by `ca`: what lets a
     /// restart keep the certificates it made before.
     public static func serverCertificate(
-        _ certificate: Issued, covers hosts: [String], signedBy ca: Issued, now: Date, margin: TimeInterval = 30 * 86_400
+        _ certificate: Issued,
+        covers hosts: [String],
+        signedBy ca: Issued,
+        now: Date,
+        margin: TimeInterval = 30 * 86_400
     ) -> Bool {
         guard let parsed = try? Certificate(pemEncoded: certificate.certificatePEM),
             let caParsed = try? Certificate(pemEncoded: ca.certificatePEM),
             let names = try? parsed.extensions.subjectAlternativeNames
         else { return false }
-        return Set(generalNames(hosts)).isSubset(of: Set(names)) && parsed.notValidBefore <= now && parsed.notValidAfter > now + margin
-            && caParsed.notValidAfter > now + margin && caParsed.publicKey.isValidSignature(parsed.signature, for: parsed)
+        return Set(generalNames(hosts)).isSubset(of: Set(names)) && parsed.notValidBefore <= now
+            && parsed.notValidAfter > now + margin
+            && caParsed.notValidAfter > now + margin
+            && caParsed.publicKey.isValidSignature(parsed.signature, for: parsed)
     }
 
     /// SAN entries: an IPv4 or IPv6 literal becomes an IP address, anything else a DNS name.
     static func generalNames(_ hosts: [String]) -> [GeneralName] {
         var seen = Set<String>()
         return hosts.filter { seen.insert($0).inserted }.map { host in
-            if let address = IPAddressBytes.parse(host) { return .ipAddress(ASN1OctetString(contentBytes: address[...])) }
+            if let address = IPAddressBytes.parse(host) {
+                return .ipAddress(ASN1OctetString(contentBytes: address[...]))
+            }
             return .dnsName(host)
         }
     }

@@ -56,7 +56,13 @@ public struct LocalTLSDirectory: Sendable {
     private func write(_ issued: LocalCertificateAuthority.Issued, certificate: String, key: String) throws {
         let manager = FileManager.default
         try? manager.removeItem(atPath: key)
-        guard manager.createFile(atPath: key, contents: Data(issued.privateKeyPEM.utf8), attributes: [.posixPermissions: 0o600]) else {
+        guard
+            manager.createFile(
+                atPath: key,
+                contents: Data(issued.privateKeyPEM.utf8),
+                attributes: [.posixPermissions: 0o600]
+            )
+        else {
             throw TLSFileError("cannot write \(key)")
         }
         try Data(issued.certificatePEM.utf8).write(to: URL(fileURLWithPath: certificate), options: .atomic)

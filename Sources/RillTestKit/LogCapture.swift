@@ -9,7 +9,9 @@ public struct LogCapture: Sendable {
     /// - Parameter metadataProvider: adds task-local metadata to every line, as the process's handler does
     ///   (for example a request's id).
     public init(
-        level: Logger.Level = .trace, metadata: Logger.Metadata = [:], metadataProvider: Logger.MetadataProvider? = nil
+        level: Logger.Level = .trace,
+        metadata: Logger.Metadata = [:],
+        metadataProvider: Logger.MetadataProvider? = nil
     ) {
         var handler = InMemoryLogHandler()
         handler.logLevel = level

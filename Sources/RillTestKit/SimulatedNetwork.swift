@@ -28,8 +28,14 @@ extension Simulation {
 
         /// Puts `message` on the wire, where faults may drop, stall or duplicate it (only while `faulty`).
         mutating func send(
-            _ message: Message, from: Int, to: Int, tick: Int, faulty: Bool, settings: Settings,
-            random: inout Random, stats: inout Stats
+            _ message: Message,
+            from: Int,
+            to: Int,
+            tick: Int,
+            faulty: Bool,
+            settings: Settings,
+            random: inout Random,
+            stats: inout Stats
         ) {
             stats.messages += 1
             guard !isBlocked(from: from, to: to) else {

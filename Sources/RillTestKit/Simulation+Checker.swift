@@ -51,7 +51,8 @@ extension Simulation {
                 throw CheckFailure(
                     property,
                     "leader \(node.id) of term \(node.term) lacks \(entry.term)/\(entry.index) "
-                        + "(has \(node.log.entry(at: entry.index).map { "\($0.term)/\($0.index)" } ?? "nothing"))")
+                        + "(has \(node.log.entry(at: entry.index).map { "\($0.term)/\($0.index)" } ?? "nothing"))"
+                )
             }
         }
 
@@ -65,7 +66,8 @@ extension Simulation {
                         throw CheckFailure(
                             "log matching",
                             "node \(node.id) holds a different \(entry.term)/\(entry.index) "
-                                + "(previous term \(previousTerm) vs \(known.previousTerm))")
+                                + "(previous term \(previousTerm) vs \(known.previousTerm))"
+                        )
                     }
                 } else {
                     entriesByPosition[position] = (entry, previousTerm)
@@ -75,7 +77,11 @@ extension Simulation {
         }
 
         /// `node` reports `index` committed.
-        mutating func committed(through index: LogIndex, after previous: LogIndex, on node: Raft.Node)
+        mutating func committed(
+            through index: LogIndex,
+            after previous: LogIndex,
+            on node: Raft.Node
+        )
             throws(CheckFailure)
         {
             var cursor = max(previous, node.log.snapshotIndex).next
@@ -87,7 +93,8 @@ extension Simulation {
                     guard known.entry == entry else {
                         throw CheckFailure(
                             "committed entry changed",
-                            "node \(node.id) commits \(entry.term)/\(cursor) where \(known.entry.term)/\(cursor) was")
+                            "node \(node.id) commits \(entry.term)/\(cursor) where \(known.entry.term)/\(cursor) was"
+                        )
                     }
                     if node.term < known.term { committed[cursor] = (entry, node.term) }
                 } else {

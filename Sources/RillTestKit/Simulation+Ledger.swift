@@ -69,8 +69,12 @@ extension Simulation {
             stats.elections += 1
             log("node \(node.id) leads term \(node.term)")
             check { () throws(CheckFailure) in try checker.leaderElected(node) }
-            if faulty && random.chance(settings.newLeaderCrashRate) { plannedCrashes.append((slot, tick + random.int(in: 0...6))) }
-            if faulty && random.chance(settings.newLeaderIsolateRate) { plannedIsolations.append((slot, tick + random.int(in: 0...3))) }
+            if faulty && random.chance(settings.newLeaderCrashRate) {
+                plannedCrashes.append((slot, tick + random.int(in: 0...6)))
+            }
+            if faulty && random.chance(settings.newLeaderIsolateRate) {
+                plannedIsolations.append((slot, tick + random.int(in: 0...3)))
+            }
         }
 
         /// A driver wrote a Ready's entries and hard state (`ReadyProbe.written`), not yet synced.
@@ -105,9 +109,12 @@ extension Simulation {
         /// must be the client's own (the driver applied it before answering).
         func acknowledged(_ index: LogIndex, payload: [UInt8], on slot: Int) {
             check { () throws(CheckFailure) in
-                guard let entry = checker.appliedEntry(at: index), entry.kind == .records, entry.payload == payload else {
+                guard let entry = checker.appliedEntry(at: index), entry.kind == .records, entry.payload == payload
+                else {
                     throw CheckFailure(
-                        "acknowledged the proposal", "node \(slot + 1) acknowledged \(index), which is not the proposal")
+                        "acknowledged the proposal",
+                        "node \(slot + 1) acknowledged \(index), which is not the proposal"
+                    )
                 }
                 stats.acknowledged += 1
                 try checker.acknowledge(entry)

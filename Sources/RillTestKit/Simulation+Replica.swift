@@ -27,8 +27,14 @@ extension Simulation {
         /// - Parameter abstain: the node lost its disk before (or recovery finds damage now): it must not vote
         ///   until it caught up, as `ShardReplica` decides from the recovery report and its marker file.
         static func start(
-            slot: Int, disk: FileSystem, configuration: Raft.Configuration, abstain: Bool, settings: Settings,
-            ledger: Ledger, executor: Executor, clock: ManualClock
+            slot: Int,
+            disk: FileSystem,
+            configuration: Raft.Configuration,
+            abstain: Bool,
+            settings: Settings,
+            ledger: Ledger,
+            executor: Executor,
+            clock: ManualClock
         ) throws(CheckFailure) -> Replica {
             let stateLog: RaftStateLog
             let storage: SegmentedLogStorage
@@ -37,9 +43,12 @@ extension Simulation {
                 try disk.makeDirectories(dataDirectory)
                 stateLog = try RaftStateLog.open(path: stateLogPath, fileSystem: disk)
                 storage = try RaftGroupDriver.openStorage(
-                    group: group, directory: logDirectory, stateLog: stateLog,
+                    group: group,
+                    directory: logDirectory,
+                    stateLog: stateLog,
                     options: SegmentedLog.Options(segmentBytes: settings.segmentBytes, indexIntervalBytes: 256),
-                    fileSystem: disk)
+                    fileSystem: disk
+                )
             } catch {
                 throw CheckFailure("recovery", "node \(slot + 1) cannot open its disk: \(error)")
             }
@@ -51,14 +60,26 @@ extension Simulation {
             let rounds = FlushRounds()
             let probe = ReadyProbe(
                 taken: { ready, node in ledger.taken(ready, node, slot: slot, incarnation: incarnation) },
-                written: { ready, node in ledger.written(ready, node, slot: slot, incarnation: incarnation) })
+                written: { ready, node in ledger.written(ready, node, slot: slot, incarnation: incarnation) }
+            )
             let driver = RaftGroupDriver(
-                group: group, id: NodeID(UInt64(slot + 1)), configuration: configuration, storage: storage,
-                stateLog: stateLog, flusher: rounds, options: settings.options, tickInterval: nil,
-                seed: ledger.random.next(), abstain: abstain || damaged, taskExecutor: executor, clock: clock,
-                probe: probe, logger: logger,
+                group: group,
+                id: NodeID(UInt64(slot + 1)),
+                configuration: configuration,
+                storage: storage,
+                stateLog: stateLog,
+                flusher: rounds,
+                options: settings.options,
+                tickInterval: nil,
+                seed: ledger.random.next(),
+                abstain: abstain || damaged,
+                taskExecutor: executor,
+                clock: clock,
+                probe: probe,
+                logger: logger,
                 send: { messages in ledger.send(messages, from: slot, incarnation: incarnation) },
-                apply: { entries in ledger.applied(entries, on: slot, incarnation: incarnation) })
+                apply: { entries in ledger.applied(entries, on: slot, incarnation: incarnation) }
+            )
             ledger.reportedCommit[slot] = stateLog.states[group]?.commit ?? .zero
             executor.run { await driver.start() }
             return Replica(driver: driver, rounds: rounds, incarnation: incarnation, recovery: recovery)

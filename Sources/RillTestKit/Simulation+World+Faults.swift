@@ -26,7 +26,8 @@ extension Simulation.World {
             }
         }
         // A crash while a flush round is under way: what the round was about to sync is lost, or torn.
-        for slot in 0..<count where replicas[slot]?.rounds.isBusy == true && ledger.random.chance(settings.tornWriteRate) {
+        for slot in 0..<count
+        where replicas[slot]?.rounds.isBusy == true && ledger.random.chance(settings.tornWriteRate) {
             ledger.stats.tornWrites += 1
             try crash(slot, reason: "crashed before its flush round ended")
         }
@@ -49,7 +50,9 @@ extension Simulation.World {
         if ledger.random.chance(settings.membershipRate) { try changeMembership() }
         if ledger.random.chance(settings.compactionRate) { try compactSomewhere() }
         if ledger.random.chance(settings.transferRate) {
-            if let slot = replicas.indices.first(where: { status($0)?.role == .leader }), let driver = replicas[slot]?.driver {
+            if let slot = replicas.indices.first(where: { status($0)?.role == .leader }),
+                let driver = replicas[slot]?.driver
+            {
                 let target = NodeID(UInt64(ledger.random.int(in: 1...count)))
                 executor.run { await driver.transferLeadership(to: target) }
                 ledger.stats.transfers += 1
@@ -64,7 +67,9 @@ extension Simulation.World {
         guard let slot = replicas.indices.first(where: { status($0)?.role == .leader }),
             let driver = replicas[slot]?.driver
         else { return }
-        if reconfigurationTarget.map({ target in status(slot).map { target.isReached(by: $0.configuration) } ?? true }) ?? true {
+        if reconfigurationTarget.map({ target in status(slot).map { target.isReached(by: $0.configuration) } ?? true })
+            ?? true
+        {
             var voters: Set<NodeID> = []
             let size = ledger.random.int(in: 3...replicas.count)
             while voters.count < size { voters.insert(NodeID(UInt64(ledger.random.int(in: 1...replicas.count)))) }
@@ -74,7 +79,11 @@ extension Simulation.World {
         guard let target = reconfigurationTarget else { return }
         let progress = executor.run { await driver.reconfigure(toward: target) }
         if case .moving(let step?) = progress {
-            if case .transferLeadership = step { ledger.stats.transfers += 1 } else { ledger.stats.membershipChanges += 1 }
+            if case .transferLeadership = step {
+                ledger.stats.transfers += 1
+            } else {
+                ledger.stats.membershipChanges += 1
+            }
             ledger.log("node \(slot + 1) steps toward the target: \(step)")
         }
         try settle()

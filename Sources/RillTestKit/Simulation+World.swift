@@ -48,7 +48,9 @@ extension Simulation {
             let ids = (1...settings.nodeCount).map { NodeID(UInt64($0)) }
             let voterCount = min(settings.initialVoters ?? settings.nodeCount, settings.nodeCount)
             self.configuration = Raft.Configuration(
-                voters: Set(ids.prefix(voterCount)), learners: Set(ids.dropFirst(voterCount)))
+                voters: Set(ids.prefix(voterCount)),
+                learners: Set(ids.dropFirst(voterCount))
+            )
             self.disks = (0..<settings.nodeCount).map { _ in FileSystem() }
             self.replicas = Array(repeating: nil, count: settings.nodeCount)
             self.wiped = Array(repeating: false, count: settings.nodeCount)
@@ -116,8 +118,15 @@ extension Simulation {
             ledger.outbox = []
             for item in outgoing {
                 network.send(
-                    item.message, from: item.from, to: Int(item.message.to.rawValue) - 1, tick: tick,
-                    faulty: ledger.faulty, settings: settings, random: &ledger.random, stats: &ledger.stats)
+                    item.message,
+                    from: item.from,
+                    to: Int(item.message.to.rawValue) - 1,
+                    tick: tick,
+                    faulty: ledger.faulty,
+                    settings: settings,
+                    random: &ledger.random,
+                    stats: &ledger.stats
+                )
             }
         }
 
@@ -141,7 +150,9 @@ extension Simulation {
                     try settle()
                     if replica.rounds.canStart {
                         let slow = ledger.random.chance(settings.slowFlushRate)
-                        let delay = ledger.random.int(in: 0...(slow ? settings.maxSlowFlushDelay : settings.maxFlushDelay))
+                        let delay = ledger.random.int(
+                            in: 0...(slow ? settings.maxSlowFlushDelay : settings.maxFlushDelay)
+                        )
                         replica.rounds.startRound(endsAt: tick + delay)
                     }
                 }
@@ -169,7 +180,8 @@ extension Simulation {
                     } catch {
                         // Refused, superseded or indeterminate: the client was not told it is written.
                     }
-                })
+                }
+            )
             executor.runUntilIdle()
             try settle()
         }
@@ -182,8 +194,15 @@ extension Simulation {
 
         mutating func start(_ slot: Int) throws(CheckFailure) {
             let replica = try Replica.start(
-                slot: slot, disk: disks[slot], configuration: configuration, abstain: wiped[slot], settings: settings,
-                ledger: ledger, executor: executor, clock: clock)
+                slot: slot,
+                disk: disks[slot],
+                configuration: configuration,
+                abstain: wiped[slot],
+                settings: settings,
+                ledger: ledger,
+                executor: executor,
+                clock: clock
+            )
             if case .damaged(let reason, _) = replica.recovery {
                 wiped[slot] = true
                 ledger.stats.damagedRecoveries += 1

@@ -42,7 +42,10 @@ final class GossipLink: Sendable {
     /// Sends `payload` now if connected, dials if idle; returns false when the message was dropped.
     @discardableResult
     func send(_ payload: [UInt8]) -> Bool {
-        enum Next { case drop, queued, dial, write(any Channel) }
+        enum Next {
+            case drop, queued, dial
+            case write(any Channel)
+        }
         let next = state.withLock { state -> Next in
             guard !state.closed else { return .drop }
             switch state.connection {
@@ -91,7 +94,13 @@ final class GossipLink: Sendable {
             self?.connectionClosed(channel)
             closed(channel)
         }
-        let dialled = connector.connect(to: NodeID(0), at: address, channel: .gossip, events: events, countingAs: member)
+        let dialled = connector.connect(
+            to: NodeID(0),
+            at: address,
+            channel: .gossip,
+            events: events,
+            countingAs: member
+        )
         dialled.whenComplete { result in
             switch result {
             case .success(let channel): self.connected(channel)

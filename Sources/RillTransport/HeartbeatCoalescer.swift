@@ -13,7 +13,9 @@ public enum HeartbeatCoalescer {
     /// alone) and one `heartbeats` frame per sender and receiver pair, split only past `maximumFrameBytes`.
     /// Without `coalescingHeartbeats` (a peer of protocol version 1) heartbeats go as other control messages.
     public static func frames(
-        for messages: [GroupMessage], maximumFrameBytes: Int, coalescingHeartbeats: Bool = true
+        for messages: [GroupMessage],
+        maximumFrameBytes: Int,
+        coalescingHeartbeats: Bool = true
     ) -> [PeerFrame] {
         var control: [GroupMessage] = []
         var bulk: [GroupMessage] = []
@@ -92,7 +94,8 @@ private struct BeatBatches {
         open[pair] = Open(
             index: batches.count - 1,
             bytes: 32 + HeartbeatBatch.wireSizeEstimate(ofBeatIn: beat.group, newStream: true),
-            streams: stream.map { [$0] } ?? [])
+            streams: stream.map { [$0] } ?? []
+        )
     }
 
     var frames: [PeerFrame] { batches.map { .heartbeats($0) } }

@@ -94,7 +94,8 @@ public struct InjectedTransportFaults: Sendable, Equatable {
     public var dropProbability: [NodeID: Double] = [:]
     public var delays: [NodeID: LinkDelay] = [:]
 
-    public init(isolated: Set<NodeID> = [], dropProbability: [NodeID: Double] = [:], delays: [NodeID: LinkDelay] = [:]) {
+    public init(isolated: Set<NodeID> = [], dropProbability: [NodeID: Double] = [:], delays: [NodeID: LinkDelay] = [:])
+    {
         self.isolated = isolated
         self.dropProbability = dropProbability
         self.delays = delays

@@ -38,7 +38,9 @@ extension PeerTransport {
 
     private func gossipLink(to address: PeerAddress, key: String, member: NodeID?) -> GossipLink? {
         var events = PeerConnectionEvents()
-        events.gossipReceived = { [weak self] payload, peer, channel in self?.gossipArrived(payload, from: peer, on: channel) }
+        events.gossipReceived = { [weak self] payload, peer, channel in
+            self?.gossipArrived(payload, from: peer, on: channel)
+        }
         let connector = connector
         let (link, replaced) = state.withLock { state -> (GossipLink?, GossipLink?) in
             guard !state.isShutdown else { return (nil, nil) }

@@ -84,7 +84,8 @@ public final class PeerTransport: Sendable {
     ///   from socket to Raft group to answer on one thread, without two pool wake-ups on the way; anything
     ///   that may take long (a read, a big batch) must stay off the loop, where it would delay every message.
     public func setRequestHandler(
-        _ handler: @escaping RequestHandler, servesOnEventLoop: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
+        _ handler: @escaping RequestHandler,
+        servesOnEventLoop: @escaping @Sendable ([UInt8]) -> Bool = { _ in false }
     ) {
         state.withLock {
             $0.requestHandler = handler
@@ -131,7 +132,9 @@ public final class PeerTransport: Sendable {
         events.closed = { [weak self] channel in self?.inboundClosed(channel) }
         events.raftReceived = { [weak self] messages, peer in self?.deliver(messages, from: peer) }
         events.requestReceived = { [weak self] request in self?.received(request) }
-        events.gossipReceived = { [weak self] payload, peer, channel in self?.gossipArrived(payload, from: peer, on: channel) }
+        events.gossipReceived = { [weak self] payload, peer, channel in
+            self?.gossipArrived(payload, from: peer, on: channel)
+        }
         let childEvents = events
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -187,7 +190,10 @@ public final class PeerTransport: Sendable {
                     let response = await handler(request.peer, request.payload)
                     guard !Task.isCancelled else { return }
                     let answer = { @Sendable in
-                        request.channel.writeAndFlush(PeerFrame.response(id: request.id, payload: response), promise: nil)
+                        request.channel.writeAndFlush(
+                            PeerFrame.response(id: request.id, payload: response),
+                            promise: nil
+                        )
                     }
                     guard let self else { return answer() }
                     self.afterLinkDelay(to: request.peer, answer)
@@ -308,11 +314,16 @@ public final class PeerTransport: Sendable {
     /// Sends one request to whoever listens at `host:port` over a connection of its own, closed afterwards.
     /// Discovery uses it: before a cluster forms, peers are known by address only.
     public func request(
-        _ payload: [UInt8], toAddress host: String, port: Int, timeout: Duration
+        _ payload: [UInt8],
+        toAddress host: String,
+        port: Int,
+        timeout: Duration
     ) async throws(TransportError) -> [UInt8] {
         guard payload.count <= PeerFrame.maximumLength - 18 else { throw .payloadTooLarge }
         guard !state.withLock({ $0.isShutdown }) else { throw .shutdown }
-        let link = RPCLink(peer: NodeID(0), address: PeerAddress(host: host, port: port), connector: connector) { _ in false }
+        let link = RPCLink(peer: NodeID(0), address: PeerAddress(host: host, port: port), connector: connector) { _ in
+            false
+        }
         defer { link.close() }
         return try await link.request(payload, deadline: NIODeadline.now() + timeout.timeAmount)
     }

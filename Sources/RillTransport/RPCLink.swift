@@ -105,7 +105,10 @@ final class RPCLink: Sendable {
 
     /// The established connection, dialling when there is none. Concurrent callers share one dial.
     private func connection() -> EventLoopFuture<any Channel> {
-        enum Step { case ready(EventLoopFuture<any Channel>), dial(EventLoopPromise<any Channel>, PeerAddress) }
+        enum Step {
+            case ready(EventLoopFuture<any Channel>)
+            case dial(EventLoopPromise<any Channel>, PeerAddress)
+        }
         let eventLoop = connector.group.next()
         let step = state.withLock { state -> Step in
             if state.closed { return .ready(eventLoop.makeFailedFuture(TransportError.shutdown)) }

@@ -63,7 +63,10 @@ final class RaftLink: Sendable {
     func enqueue(_ messages: [GroupMessage]) {
         let settings = connector.settings
         let coalescing = settings.heartbeatCoalescingDelay > .zero
-        enum Next { case nothing, connect, drain(any Channel) }
+        enum Next {
+            case nothing, connect
+            case drain(any Channel)
+        }
         let (next, dropped) = state.withLock { state -> (Next, Int) in
             guard !state.closed else { return (.nothing, messages.count) }
             var dropped = 0
@@ -239,7 +242,10 @@ final class RaftLink: Sendable {
 
     /// The coalescing delay of the oldest queued beat is over: the beats go with the next drain.
     private func beatsElapsed() {
-        enum Next { case nothing, connect, drain(any Channel) }
+        enum Next {
+            case nothing, connect
+            case drain(any Channel)
+        }
         let next = state.withLock { state -> Next in
             state.beatTimer = nil
             guard !state.closed, !state.beats.isEmpty else { return .nothing }
@@ -312,7 +318,10 @@ final class RaftLink: Sendable {
             }
             guard !batch.isEmpty else { return }
             let frames = HeartbeatCoalescer.frames(
-                for: batch, maximumFrameBytes: maximumFrame, coalescingHeartbeats: peerVersion >= 2)
+                for: batch,
+                maximumFrameBytes: maximumFrame,
+                coalescingHeartbeats: peerVersion >= 2
+            )
             for frame in frames { channel.write(frame, promise: nil) }
             // Counted as they pass the connection's handler (`PeerConnectionHandler.write`).
             channel.flush()
@@ -336,4 +345,3 @@ final class RaftLink: Sendable {
         traffic.heartbeatFrames.add(beatFrames, ordering: .relaxed)
     }
 }
-

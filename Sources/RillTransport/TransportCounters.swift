@@ -95,7 +95,8 @@ final class PeerCounters: Sendable {
             droppedByFault: droppedByFault.load(ordering: .relaxed),
             delayedByFault: delayedByFault.load(ordering: .relaxed),
             coalescedHeartbeats: coalescedHeartbeats.load(ordering: .relaxed),
-            heartbeatFrames: heartbeatFrames.load(ordering: .relaxed))
+            heartbeatFrames: heartbeatFrames.load(ordering: .relaxed)
+        )
     }
 }
 
@@ -111,7 +112,8 @@ final class LinkCounters: Sendable {
             framesSent: framesSent.load(ordering: .relaxed),
             framesReceived: framesReceived.load(ordering: .relaxed),
             bytesSent: bytesSent.load(ordering: .relaxed),
-            bytesReceived: bytesReceived.load(ordering: .relaxed))
+            bytesReceived: bytesReceived.load(ordering: .relaxed)
+        )
     }
 }
 
@@ -148,8 +150,13 @@ public struct PeerTraffic: Sendable, Equatable {
     public var heartbeatFrames: Int
 
     public init(
-        channels: [PeerChannelKind: LinkTraffic] = [:], reconnects: Int = 0, droppedQueueFull: Int = 0,
-        droppedByFault: Int = 0, delayedByFault: Int = 0, coalescedHeartbeats: Int = 0, heartbeatFrames: Int = 0
+        channels: [PeerChannelKind: LinkTraffic] = [:],
+        reconnects: Int = 0,
+        droppedQueueFull: Int = 0,
+        droppedByFault: Int = 0,
+        delayedByFault: Int = 0,
+        coalescedHeartbeats: Int = 0,
+        heartbeatFrames: Int = 0
     ) {
         self.channels = channels
         self.reconnects = reconnects

@@ -24,7 +24,8 @@ import Testing
 
     @Test("lines without their newlines, empty lines kept, a last line without a newline counted, files in turn")
     func lines() throws {
-        let first = try Self.file("a\n\nb\nlast"), second = try Self.file("c\n")
+        let first = try Self.file("a\n\nb\nlast")
+        let second = try Self.file("c\n")
         defer { for path in [first, second] { try? FileManager.default.removeItem(atPath: path) } }
         let records = try Self.readAll(InputRecords(files: [first, second], mode: .lines))
         #expect(records.map { String(decoding: $0.data, as: UTF8.self) } == ["a", "", "b", "last", "c"])
@@ -34,7 +35,8 @@ import Testing
 
     @Test("--whole-file makes one record per file, newlines and all")
     func wholeFile() throws {
-        let first = try Self.file("x\ny\n"), second = try Self.file("")
+        let first = try Self.file("x\ny\n")
+        let second = try Self.file("")
         defer { for path in [first, second] { try? FileManager.default.removeItem(atPath: path) } }
         let records = try Self.readAll(InputRecords(files: [first, second], mode: .wholeFile))
         #expect(records.map { String(decoding: $0.data, as: UTF8.self) } == ["x\ny\n", ""])
@@ -42,6 +44,8 @@ import Testing
 
     @Test("a missing file is an error naming it")
     func missing() {
-        #expect(throws: ToolFailure.self) { try InputRecords(files: ["/nonexistent/rill"], mode: .lines).next(maxRecords: 1, maxBytes: 1) }
+        #expect(throws: ToolFailure.self) {
+            try InputRecords(files: ["/nonexistent/rill"], mode: .lines).next(maxRecords: 1, maxBytes: 1)
+        }
     }
 }

@@ -9,14 +9,31 @@ import Testing
     private func status(node: Int, abstaining: Bool = false, leader: Int? = 1, shards: [String]? = nil) -> NodeStatus {
         var groups = [
             NodeStatus.Group(
-                group: "meta", stream: nil, shard: nil, role: "follower", leader: 1, term: 2, commit: 9, applied: 9,
-                abstaining: false)
+                group: "meta",
+                stream: nil,
+                shard: nil,
+                role: "follower",
+                leader: 1,
+                term: 2,
+                commit: 9,
+                applied: 9,
+                abstaining: false
+            )
         ]
         for shard in shards ?? self.shards {
             groups.append(
                 NodeStatus.Group(
-                    group: "s/\(shard)", stream: "chaos", shard: shard, role: "follower", leader: leader, term: 3,
-                    commit: 40, applied: 40, abstaining: abstaining))
+                    group: "s/\(shard)",
+                    stream: "chaos",
+                    shard: shard,
+                    role: "follower",
+                    leader: leader,
+                    term: 3,
+                    commit: 40,
+                    applied: 40,
+                    abstaining: abstaining
+                )
+            )
         }
         return NodeStatus(node: node, groups: groups)
     }

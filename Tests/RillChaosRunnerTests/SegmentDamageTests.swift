@@ -8,7 +8,10 @@ import Testing
     static func dataDirectory(newest bytes: [UInt8]) throws -> (root: URL, newest: URL) {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("rill-damage-\(UUID().uuidString)")
         let shard = root.appendingPathComponent("shards/stream-1/shardId-000000000000")
-        try FileManager.default.createDirectory(at: shard.appendingPathComponent("damaged"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: shard.appendingPathComponent("damaged"),
+            withIntermediateDirectories: true
+        )
         try Data(repeating: 7, count: 64).write(to: shard.appendingPathComponent("00000000000000000001.log"))
         let newest = shard.appendingPathComponent("00000000000000000100.log")
         try Data(bytes).write(to: newest)

@@ -16,9 +16,11 @@ import Testing
               {"SequenceNumber":"49000000000000000000000000000000000000000000000001","ShardId":"shardId-000000000001"},
               {"ErrorCode":"InternalFailure","ErrorMessage":"node 2 did not answer"},
               {"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow down"}]}
-            """)
+            """
+        )
         let events = writes(
-            WriteClassifier.events(for: ["a", "b", "c"], result: .ok(body), time: 5, process: 2, batched: true))
+            WriteClassifier.events(for: ["a", "b", "c"], result: .ok(body), time: 5, process: 2, batched: true)
+        )
         #expect(events.map(\.id) == ["a", "b", "c"])
         #expect(events.map(\.outcome) == [.ok, .info, .fail])
         #expect(events[0].shard == "shardId-000000000001")
@@ -30,7 +32,8 @@ import Testing
     @Test func aPutRecordsReplyOfTheWrongLengthLeavesEveryRecordIndeterminate() throws {
         let body = try jsonObject(#"{"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"}]}"#)
         let events = writes(
-            WriteClassifier.events(for: ["a", "b"], result: .ok(body), time: 0, process: 1, batched: true))
+            WriteClassifier.events(for: ["a", "b"], result: .ok(body), time: 0, process: 1, batched: true)
+        )
         #expect(events.map(\.outcome) == [.info, .info])
     }
 
@@ -39,10 +42,12 @@ import Testing
         let bad = try jsonObject(#"{"ShardId":"shardId-000000000003"}"#)
         #expect(
             writes(WriteClassifier.events(for: ["a"], result: .ok(good), time: 0, process: 1, batched: false))[0]
-                .outcome == .ok)
+                .outcome == .ok
+        )
         #expect(
             writes(WriteClassifier.events(for: ["a"], result: .ok(bad), time: 0, process: 1, batched: false))[0].outcome
-                == .info)
+                == .info
+        )
     }
 
     @Test(arguments: [
@@ -56,7 +61,8 @@ import Testing
     ])
     func wholeCallFailuresApplyToEveryRecord(result: KinesisResult, outcome: WriteOutcome) {
         let events = writes(
-            WriteClassifier.events(for: ["a", "b"], result: result, time: 0, process: 1, batched: true))
+            WriteClassifier.events(for: ["a", "b"], result: result, time: 0, process: 1, batched: true)
+        )
         #expect(events.map(\.outcome) == [outcome, outcome])
         #expect(events.allSatisfy { $0.error != nil && $0.shard == nil && $0.sequence == nil })
     }

@@ -4,12 +4,20 @@ import Testing
 /// Three nodes in three zones, each holding both shards of stream `s1` with voters 1,2,3.
 private func placedCluster() -> [PlacementEvent] {
     let members = [
-        PlacementMember(id: 1, zone: "az-a"), PlacementMember(id: 2, zone: "az-b"), PlacementMember(id: 3, zone: "az-c"),
+        PlacementMember(id: 1, zone: "az-a"), PlacementMember(id: 2, zone: "az-b"),
+        PlacementMember(id: 3, zone: "az-c"),
     ]
     return (1...3).map { id in
         PlacementEvent(
-            time: 0, node: "node-\(id)", id: id, zone: members[id - 1].zone, members: members,
-            groups: [shard0, shard1].map { PlacementGroup(stream: "s1", streamID: "id1", shard: $0, voters: [1, 2, 3]) })
+            time: 0,
+            node: "node-\(id)",
+            id: id,
+            zone: members[id - 1].zone,
+            members: members,
+            groups: [shard0, shard1].map {
+                PlacementGroup(stream: "s1", streamID: "id1", shard: $0, voters: [1, 2, 3])
+            }
+        )
     }
 }
 
@@ -45,8 +53,10 @@ private func judge(_ reports: [PlacementEvent]) -> Verdict {
         #expect(examples[0].problem.hasPrefix("voters differ: node-1 [1], node-2 [2], node-3 [3]"))
         #expect(examples.dropFirst().map(\.node) == ["node-1", "node-2", "node-3"])
         #expect(examples.dropFirst().allSatisfy { $0.problem.hasPrefix("a node alone") && $0.shard == shard1 })
-        #expect(examples[1].description == "s1 \(shard1) on node-1 (voters 1): "
-            + "a node alone: a sole-voter group in a cluster of 3 members")
+        #expect(
+            examples[1].description == "s1 \(shard1) on node-1 (voters 1): "
+                + "a node alone: a sole-voter group in a cluster of 3 members"
+        )
     }
 
     @Test("two voters in one zone while a third zone has a member, or too few voters, are findings")
@@ -56,7 +66,10 @@ private func judge(_ reports: [PlacementEvent]) -> Verdict {
             reports[index].members[1].zone = "az-a"
             reports[index].members.append(PlacementMember(id: 4, zone: "az-b"))
         }
-        #expect(judge(reports).misplaced.examples.map(\.problem) == Array(repeating: "voters span 2 zones, wants 3", count: 2))
+        #expect(
+            judge(reports).misplaced.examples.map(\.problem)
+                == Array(repeating: "voters span 2 zones, wants 3", count: 2)
+        )
 
         var short = placedCluster()
         for index in short.indices { short[index].groups[0].voters = [1, 2] }
@@ -79,7 +92,13 @@ private func judge(_ reports: [PlacementEvent]) -> Verdict {
     func reportedViolation() throws {
         var reports = placedCluster()
         reports[2].violations = [
-            PlacementViolation(stream: "s1", streamID: "id1", shard: shard1, node: 3, problem: "voters 1,2,3 not in catalog")
+            PlacementViolation(
+                stream: "s1",
+                streamID: "id1",
+                shard: shard1,
+                node: 3,
+                problem: "voters 1,2,3 not in catalog"
+            )
         ]
         let verdict = judge(reports)
         let example = try #require(verdict.misplaced.examples.first)

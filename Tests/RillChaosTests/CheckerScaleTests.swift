@@ -28,7 +28,9 @@ import Testing
             if roll < 5 {
                 events.append(
                     .write(
-                        .failed(time: time, process: process, id: id, error: "ProvisionedThroughputExceededException")))
+                        .failed(time: time, process: process, id: id, error: "ProvisionedThroughputExceededException")
+                    )
+                )
                 continue
             }
             let record = ReadRecord(id: id, sequence: sequence(n + 1))
@@ -40,15 +42,29 @@ import Testing
                 events.append(
                     .write(
                         .acknowledged(
-                            time: time, process: process, id: id, shard: shards[shard], sequence: record.sequence)))
+                            time: time,
+                            process: process,
+                            id: id,
+                            shard: shards[shard],
+                            sequence: record.sequence
+                        )
+                    )
+                )
             }
             if logs[shard].count - consumed[shard] >= 100 {
                 let page = Array(logs[shard][consumed[shard]...])
                 events.append(
                     .read(
                         ReadEvent(
-                            time: time, process: 100 + shard, shard: shards[shard], isFinal: false,
-                            records: page, from: consumed[shard] == 0 ? "TRIM_HORIZON" : nil)))
+                            time: time,
+                            process: 100 + shard,
+                            shard: shards[shard],
+                            isFinal: false,
+                            records: page,
+                            from: consumed[shard] == 0 ? "TRIM_HORIZON" : nil
+                        )
+                    )
+                )
                 consumed[shard] = logs[shard].count
             }
         }
@@ -59,10 +75,15 @@ import Testing
         for node in 1...3 {
             let checksums = shards.indices.map {
                 ShardChecksum(
-                    shard: shards[$0], applied: UInt64(logs[$0].count), sha256: "h\($0)", records: logs[$0].count)
+                    shard: shards[$0],
+                    applied: UInt64(logs[$0].count),
+                    sha256: "h\($0)",
+                    records: logs[$0].count
+                )
             }
             events.append(
-                .checksums(ChecksumsEvent(time: time + Double(node), node: "node-\(node)", shards: checksums)))
+                .checksums(ChecksumsEvent(time: time + Double(node), node: "node-\(node)", shards: checksums))
+            )
         }
         return events
     }
@@ -88,7 +109,8 @@ import Testing
         var events = Self.largeHistory(writes: 20_000)
         // Drop one acknowledged record from its final read.
         let finalIndex = try #require(
-            events.firstIndex { if case .read(let read) = $0 { read.isFinal } else { false } })
+            events.firstIndex { if case .read(let read) = $0 { read.isFinal } else { false } }
+        )
         guard case .read(var final) = events[finalIndex] else { return }
         let dropped = final.records.remove(at: final.records.count / 2)
         events[finalIndex] = .read(final)

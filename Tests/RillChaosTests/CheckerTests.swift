@@ -38,19 +38,22 @@ extension HistoryBuilder {
             [
                 ShardChecksum(shard: shard0, applied: 40, sha256: "aa", records: 12),
                 ShardChecksum(shard: shard1, applied: 33, sha256: "bb", records: 10),
-            ])
+            ]
+        )
         checksums(
             "node-2",
             [
                 ShardChecksum(shard: shard0, applied: 37, sha256: "a7", records: 11),  // still catching up
                 ShardChecksum(shard: shard1, applied: 33, sha256: "bb", records: 10),
-            ])
+            ]
+        )
         checksums(
             "node-3",
             [
                 ShardChecksum(shard: shard0, applied: 40, sha256: "aa", records: 12),
                 ShardChecksum(shard: shard1, applied: 33, sha256: "bb", records: 10),
-            ])
+            ]
+        )
     }
 
     func verdict(exampleLimit: Int = 10) -> Verdict {
@@ -86,7 +89,8 @@ func violations(_ verdict: Verdict) -> [String: Int] {
         #expect(
             verdict.writes.errors == [
                 "InternalFailureException": 1, "timeout": 1, "ProvisionedThroughputExceededException": 1,
-            ])
+            ]
+        )
         #expect(verdict.faults == [.kill: 1, .partition: 1])
         #expect(verdict.lagging.count == 1)
         #expect(verdict.lagging.examples.first?.shard == shard0)
@@ -170,7 +174,8 @@ func violations(_ verdict: Verdict) -> [String: Int] {
         #expect(verdict.unexpected.count == 1 && verdict.unexpected.examples.first?.id == "ghost")
         guard
             case .severalIDsAtOnePosition(let position, let ids) = try #require(
-                verdict.sequenceConflicts.examples.first)
+                verdict.sequenceConflicts.examples.first
+            )
         else {
             Issue.record("expected a position conflict, got \(verdict.sequenceConflicts.examples)")
             return
@@ -193,7 +198,8 @@ func violations(_ verdict: Verdict) -> [String: Int] {
         var run = cleanRun()
         run.append("m", to: shard1)
         run.events.append(
-            .write(.acknowledged(time: run.advance(), process: 2, id: "m", shard: shard1, sequence: sequence(7))))
+            .write(.acknowledged(time: run.advance(), process: 2, id: "m", shard: shard1, sequence: sequence(7)))
+        )
         run.finish()
         let verdict = run.verdict()
         #expect(violations(verdict) == ["acknowledgementMismatches": 1])
@@ -205,7 +211,8 @@ func violations(_ verdict: Verdict) -> [String: Int] {
         var run = cleanRun()
         let record = run.append("w", to: shard1)
         run.events.append(
-            .write(.acknowledged(time: run.advance(), process: 2, id: "w", shard: shard0, sequence: record.sequence)))
+            .write(.acknowledged(time: run.advance(), process: 2, id: "w", shard: shard0, sequence: record.sequence))
+        )
         run.finish()
         #expect(violations(run.verdict()) == ["acknowledgementMismatches": 1])
     }

@@ -26,7 +26,8 @@ import Testing
                 "4964643757710847641691785447750063049957033283306074936",
                 "49646437577108476416917854477500630499570332833060749360", .orderedAscending
             ),
-        ])
+        ]
+    )
     func compares(lhs: String, rhs: String, expected: ComparisonResult) {
         #expect(DecimalOrder.compare(lhs, rhs) == expected)
         #expect(DecimalOrder.areInIncreasingOrder(lhs, rhs) == (expected == .orderedAscending))

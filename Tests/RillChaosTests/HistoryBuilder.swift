@@ -42,13 +42,18 @@ struct HistoryBuilder {
         let record = append(id, to: shard)
         if let time { now = time } else { advance() }
         events.append(
-            .write(.acknowledged(time: now, process: process, id: id, shard: shard, sequence: record.sequence)))
+            .write(.acknowledged(time: now, process: process, id: id, shard: shard, sequence: record.sequence))
+        )
         return record
     }
 
     /// A write that failed with `error`; `appended` says whether the server wrote it anyway.
     mutating func fail(
-        _ id: String, error: String, appendedTo shard: String? = nil, process: Int = 0, at time: Double? = nil
+        _ id: String,
+        error: String,
+        appendedTo shard: String? = nil,
+        process: Int = 0,
+        at time: Double? = nil
     ) {
         if let shard { append(id, to: shard) }
         if let time { now = time } else { advance() }
@@ -56,11 +61,15 @@ struct HistoryBuilder {
     }
 
     mutating func read(
-        _ records: [ReadRecord], shard: String = shard0, process: Int = 100, from: String? = nil
+        _ records: [ReadRecord],
+        shard: String = shard0,
+        process: Int = 100,
+        from: String? = nil
     ) {
         advance()
         events.append(
-            .read(ReadEvent(time: now, process: process, shard: shard, isFinal: false, records: records, from: from)))
+            .read(ReadEvent(time: now, process: process, shard: shard, isFinal: false, records: records, from: from))
+        )
     }
 
     /// Reads a shard's whole log in pages of `pageSize`, as one consumer.
@@ -69,8 +78,11 @@ struct HistoryBuilder {
         var start = 0
         while start < log.count {
             read(
-                Array(log[start..<min(start + pageSize, log.count)]), shard: shard, process: process,
-                from: start == 0 ? "TRIM_HORIZON" : nil)
+                Array(log[start..<min(start + pageSize, log.count)]),
+                shard: shard,
+                process: process,
+                from: start == 0 ? "TRIM_HORIZON" : nil
+            )
             start += pageSize
         }
     }
@@ -80,7 +92,9 @@ struct HistoryBuilder {
         advance()
         events.append(
             .read(
-                ReadEvent(time: now, process: 999, shard: shard, isFinal: true, records: records ?? logs[shard] ?? [])))
+                ReadEvent(time: now, process: 999, shard: shard, isFinal: true, records: records ?? logs[shard] ?? [])
+            )
+        )
     }
 
     mutating func fault(_ kind: FaultKind, _ target: String, _ phase: FaultPhase, at time: Double? = nil) {

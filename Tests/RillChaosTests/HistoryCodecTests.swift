@@ -7,20 +7,30 @@ import Testing
         .write(.acknowledged(time: 812.5, process: 3, id: "w3-17", shard: shard1, sequence: sequence(17))),
         .write(.failed(time: 900, process: 3, id: "w3-18", error: "InternalFailureException")),
         .write(
-            .failed(time: 901, process: 4, id: "w4-1", error: "ProvisionedThroughputExceededException", shard: shard0)),
+            .failed(time: 901, process: 4, id: "w4-1", error: "ProvisionedThroughputExceededException", shard: shard0)
+        ),
         .read(
             ReadEvent(
-                time: 950.25, process: 9, shard: shard1, isFinal: false,
-                records: [ReadRecord(id: "w3-17", sequence: sequence(17))], from: "TRIM_HORIZON")),
+                time: 950.25,
+                process: 9,
+                shard: shard1,
+                isFinal: false,
+                records: [ReadRecord(id: "w3-17", sequence: sequence(17))],
+                from: "TRIM_HORIZON"
+            )
+        ),
         .read(ReadEvent(time: 60_000, process: 999, shard: shard1, isFinal: true, records: [])),
         .fault(FaultEvent(time: 1000, kind: .kill, target: "node-2", phase: .start, detail: "SIGKILL")),
         .fault(FaultEvent(time: 3000, kind: FaultKind(rawValue: "bitflip"), target: "node-1", phase: .end)),
         .checksums(
             ChecksumsEvent(
-                time: 60_010, node: "node-1",
+                time: 60_010,
+                node: "node-1",
                 shards: [
                     ShardChecksum(shard: shard1, applied: 812, sha256: "9f86d081884c7d65", records: 4051)
-                ])),
+                ]
+            )
+        ),
     ]
 
     @Test("every event type survives a round trip through JSON lines")
@@ -40,7 +50,8 @@ import Testing
         let lines = text.split(separator: "\n").map(String.init)
         #expect(
             lines[0] == #"{"id":"w3-17","outcome":"ok","process":3,"sequence":""# + sequence(17).digits
-                + #"","shard":"shardId-000000000001","time":812.5,"type":"write"}"#)
+                + #"","shard":"shardId-000000000001","time":812.5,"type":"write"}"#
+        )
         #expect(lines[1].contains(#""outcome":"info""#) && lines[1].contains(#""error":"InternalFailureException""#))
         #expect(lines[2].contains(#""outcome":"fail""#))
         #expect(lines[3].contains(#""final":false"#) && lines[3].contains(#""from":"TRIM_HORIZON""#))
@@ -82,7 +93,8 @@ import Testing
             (#"{"type":"write","time":1,"process":1,"id":"a","outcome":"info""#, "not valid JSON"),
             ("[1,2,3]", "not a JSON object"),
             ("\u{FF}\u{FE}garbage", "not valid JSON"),
-        ])
+        ]
+    )
     func malformed(line: String, expected: String) throws {
         let good = #"{"type":"fault","time":0,"kind":"kill","target":"node-1","phase":"start"}"#
         let data = Data((good + "\n\n" + line + "\n" + good + "\n").utf8)
@@ -120,7 +132,8 @@ import Testing
             ("ServiceUnavailable", .info),
             ("timeout", .info),
             ("connection", .info),
-        ])
+        ]
+    )
     func outcomes(code: String, outcome: WriteOutcome) {
         #expect(WriteOutcome.forError(code) == outcome)
     }

@@ -18,8 +18,13 @@ import Testing
                     for n in 0..<250 {
                         let event = HistoryEvent.write(
                             .acknowledged(
-                                time: Double(n), process: process, id: "w\(process)-\(n)", shard: shard0,
-                                sequence: sequence(process * 1000 + n)))
+                                time: Double(n),
+                                process: process,
+                                id: "w\(process)-\(n)",
+                                shard: shard0,
+                                sequence: sequence(process * 1000 + n)
+                            )
+                        )
                         try writer.append(event)
                     }
                 }

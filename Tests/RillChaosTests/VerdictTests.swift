@@ -25,13 +25,15 @@ import Testing
         #expect(
             lines.contains {
                 $0.hasPrefix("  a3 acknowledged at shardId-000000000000@") && $0.hasSuffix("read, then gone")
-            })
+            }
+        )
         #expect(lines.contains { $0.hasPrefix("all shards ") })
         #expect(lines.contains { $0.hasPrefix("kill node-2 [") })
         #expect(!lines.contains { $0.hasSuffix(" ") }, "no trailing blanks")
         // Every row of the checks table puts its status in the same column.
         let statusColumns = Set(
-            lines.prefix(12).dropFirst().map { $0.count - ($0.split(separator: " ").last?.count ?? 0) })
+            lines.prefix(12).dropFirst().map { $0.count - ($0.split(separator: " ").last?.count ?? 0) }
+        )
         #expect(statusColumns.count == 1)
     }
 

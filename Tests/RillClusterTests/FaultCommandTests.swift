@@ -11,7 +11,8 @@ import Testing
 
     @Test func keysCombineIntoOneCommand() {
         let command = Self.parse(
-            #"{"heal":true,"isolate":[2,3],"drop":[{"peer":2,"probability":0.5}],"clock":{"jumpMillis":-1000,"rate":2},"loseUnsyncedWrites":true}"#)
+            #"{"heal":true,"isolate":[2,3],"drop":[{"peer":2,"probability":0.5}],"clock":{"jumpMillis":-1000,"rate":2},"loseUnsyncedWrites":true}"#
+        )
         #expect(command?.heal == true)
         #expect(command?.isolate == [NodeID(2), NodeID(3)])
         #expect(command?.drops == [FaultCommand.Drop(peer: NodeID(2), probability: 0.5)])
@@ -37,7 +38,8 @@ import Testing
     @Test func aDelayNamesPeerFixedPartAndJitter() {
         let one = try? FaultCommand.parse(Array(#"{"delay":{"peer":2,"millis":100,"jitterMillis":50}}"#.utf8)).get()
         #expect(one?.delays == [FaultCommand.Delay(peer: NodeID(2), millis: 100, jitterMillis: 50)])
-        let several = try? FaultCommand.parse(Array(#"{"delay":[{"peer":2,"millis":5},{"peer":3,"millis":0}]}"#.utf8)).get()
+        let several = try? FaultCommand.parse(Array(#"{"delay":[{"peer":2,"millis":5},{"peer":3,"millis":0}]}"#.utf8))
+            .get()
         #expect(several?.delays.map(\.jitterMillis) == [0, 0])
         #expect(several?.delays[1].linkDelay == nil)
         #expect(one?.delays[0].linkDelay == LinkDelay(fixed: .milliseconds(100), jitter: .milliseconds(50)))

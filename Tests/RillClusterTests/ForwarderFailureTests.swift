@@ -27,7 +27,8 @@ import Testing
             ("ProvisionedThroughputExceededException", .provisionedThroughputExceeded),
             ("ValidationException", .validation),
             ("NoSuchThingException", .internalFailure),
-        ])
+        ]
+    )
     func errorsKeepTheirCode(code: String, expected: KinesisErrorCode) throws {
         let error = try #require(Forwarder.failure(.error(code: code, message: "m"), from: NodeID(2)) as? KinesisError)
         #expect(error.code == expected)

@@ -11,7 +11,11 @@ import Testing
         #expect(!PeerCall.isSmallWrite(PeerCall.append(streamID: "s", shard: 0, batch: big).encoded()))
         let put = PeerCall.forward(operation: "PutRecord", signedRegion: nil, requestID: "r", body: small)
         #expect(PeerCall.isSmallWrite(put.encoded()))
-        #expect(!PeerCall.isSmallWrite(PeerCall.forward(operation: "PutRecord", signedRegion: nil, requestID: "r", body: big).encoded()))
+        #expect(
+            !PeerCall.isSmallWrite(
+                PeerCall.forward(operation: "PutRecord", signedRegion: nil, requestID: "r", body: big).encoded()
+            )
+        )
         for operation in ["PutRecords", "GetRecords", "PutRecor"] {
             let call = PeerCall.forward(operation: operation, signedRegion: nil, requestID: "r", body: small)
             #expect(!PeerCall.isSmallWrite(call.encoded()), "\(operation)")

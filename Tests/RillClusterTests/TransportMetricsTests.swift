@@ -14,7 +14,8 @@ import Testing
         let exporter = TransportMetrics(factory: metrics)
         var traffic = PeerTraffic(
             channels: [.raft: LinkTraffic(framesSent: 10, framesReceived: 8, bytesSent: 1000, bytesReceived: 800)],
-            droppedQueueFull: 2)
+            droppedQueueFull: 2
+        )
         exporter.sample(traffic: [NodeID(2): traffic], refusedHandshakes: 1)
         traffic.channels[.raft]?.framesSent = 15
         traffic.channels[.gossip] = LinkTraffic(framesSent: 3, framesReceived: 3, bytesSent: 90, bytesReceived: 60)

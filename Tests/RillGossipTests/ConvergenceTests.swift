@@ -42,7 +42,8 @@ import Testing
 
     @Test(
         "A restarted member rejoins alive in every view",
-        arguments: [(detectedFirst: false, fromZero: false), (true, false), (false, true), (true, true)])
+        arguments: [(detectedFirst: false, fromZero: false), (true, false), (false, true), (true, true)]
+    )
     func restartedMemberRejoins(detectedFirst: Bool, fromZero: Bool) {
         let bound = FailureDetectionTests.detectionBound(Self.settings.swim, members: 5)
         for seed in TestEnvironment.seeds(base: 500) {
@@ -128,7 +129,8 @@ import Testing
             }
             #expect(
                 accused.isEmpty,
-                "seed \(seed): \(leaver) suspected or dead after leaving: \(accused.prefix(2).map(describe))")
+                "seed \(seed): \(leaver) suspected or dead after leaving: \(accused.prefix(2).map(describe))"
+            )
             #expect(world.falseAccusations(except: [leaver]).isEmpty, "seed \(seed): a live member was accused")
             world.start(leaver, incarnation: incarnation + 1)
             let back = world.run(maxTicks: 15 * world.period) { $0.converged }

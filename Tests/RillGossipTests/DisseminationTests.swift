@@ -5,7 +5,10 @@ import Testing
 @Suite struct DisseminationTests {
     static func hint(_ stream: String, _ shard: UInt32, term: UInt64, leader: UInt64) -> SWIM.LeadershipHint {
         SWIM.LeadershipHint(
-            group: .shard(streamID: stream, shard: ShardID(index: shard)), term: Term(term), leader: NodeID(leader))
+            group: .shard(streamID: stream, shard: ShardID(index: shard)),
+            term: Term(term),
+            leader: NodeID(leader)
+        )
     }
 
     @Test("Each member piggybacks an update at most ⌈λ·ln(n+1)⌉ times, and the update reaches everyone")
@@ -38,7 +41,8 @@ import Testing
             for id in world.ids {
                 #expect(
                     carried[id, default: 0] <= limit,
-                    "seed \(seed): \(id) sent the update \(carried[id, default: 0]) times")
+                    "seed \(seed): \(id) sent the update \(carried[id, default: 0]) times"
+                )
                 let learned = world.instance(id)!.member(publisher)?.hintsVersion == version
                 #expect(learned, "seed \(seed): \(id) never learned the update")
             }
@@ -51,8 +55,14 @@ import Testing
         var settings = SWIM.Settings()
         settings.maxGossipPerMessage = 2
         var instance = SWIM.Instance(
-            id: NodeID(1), zone: Zone("az-a"), role: .node, apiAddress: "a:1", peerAddress: "p:1", settings: settings,
-            random: SplitMix64(seed: 1))
+            id: NodeID(1),
+            zone: Zone("az-a"),
+            role: .node,
+            apiAddress: "a:1",
+            peerAddress: "p:1",
+            settings: settings,
+            random: SplitMix64(seed: 1)
+        )
         let others = (2...4).map { Fixtures.member(UInt64($0)) }
         instance.receive(.gossip(others), from: NodeID(2))
         _ = instance.takeEffects()
@@ -73,7 +83,11 @@ import Testing
         _ = instance.takeEffects()
     }
 
-    static func answer(_ instance: inout SWIM.Instance, pingFrom sender: UInt64, carrying gossip: [SWIM.Member] = [])
+    static func answer(
+        _ instance: inout SWIM.Instance,
+        pingFrom sender: UInt64,
+        carrying gossip: [SWIM.Member] = []
+    )
         -> [SWIM.Member]
     {
         instance.receive(.ping(sequence: 99, gossip: gossip), from: NodeID(sender))

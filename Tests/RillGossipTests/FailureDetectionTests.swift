@@ -48,11 +48,14 @@ import Testing
             let deaths = world.changes.filter { $0.new.status.isDead || $0.new.status.isLeft }
             let suspicions = world.changes.filter { $0.new.status.isSuspect && !($0.old?.status.isSuspect ?? false) }
             #expect(
-                deaths.isEmpty, "seed \(seed): \(deaths.count) false deaths, first \(deaths.first.map(describe) ?? "")")
+                deaths.isEmpty,
+                "seed \(seed): \(deaths.count) false deaths, first \(deaths.first.map(describe) ?? "")"
+            )
             let health = world.ids.compactMap { world.instance($0)?.localHealth }
             print(
                 "lossy soak seed \(seed): \(periods) periods, \(world.delivered) delivered, \(world.dropped) lost, "
-                    + "\(suspicions.count) suspicions refuted, final local health \(health)")
+                    + "\(suspicions.count) suspicions refuted, final local health \(health)"
+            )
         }
     }
 
@@ -125,7 +128,9 @@ func describe(_ change: GossipWorld.Change) -> String {
             let deaths = world.changes.filter { $0.new.status.isDead || $0.new.status.isLeft }
             let suspicions = world.changes.filter { $0.new.status.isSuspect && !($0.old?.status.isSuspect ?? false) }
             #expect(deaths.isEmpty, "seed \(seed): \(deaths.count) false deaths")
-            print("rill settings lossy soak seed \(seed): \(TestEnvironment.soakPeriods) periods, \(suspicions.count) suspicions refuted")
+            print(
+                "rill settings lossy soak seed \(seed): \(TestEnvironment.soakPeriods) periods, \(suspicions.count) suspicions refuted"
+            )
         }
     }
 }

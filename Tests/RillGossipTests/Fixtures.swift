@@ -5,14 +5,26 @@ import RillModel
 enum Fixtures {
     static func member(_ id: UInt64, incarnation: UInt64 = 0, status: SWIM.Status = .alive) -> SWIM.Member {
         SWIM.Member(
-            id: NodeID(id), zone: Zone("az-\(id % 3)"), role: .node, apiAddress: "10.0.0.\(id):4567",
-            peerAddress: "10.0.0.\(id):7946", incarnation: incarnation, status: status)
+            id: NodeID(id),
+            zone: Zone("az-\(id % 3)"),
+            role: .node,
+            apiAddress: "10.0.0.\(id):4567",
+            peerAddress: "10.0.0.\(id):7946",
+            incarnation: incarnation,
+            status: status
+        )
     }
 
     static func instance(_ id: UInt64, settings: SWIM.Settings = .default, seed: UInt64 = 1) -> SWIM.Instance {
         SWIM.Instance(
-            id: NodeID(id), zone: Zone("az-\(id % 3)"), role: .node, apiAddress: "10.0.0.\(id):4567",
-            peerAddress: "10.0.0.\(id):7946", settings: settings, random: SplitMix64(seed: seed))
+            id: NodeID(id),
+            zone: Zone("az-\(id % 3)"),
+            role: .node,
+            apiAddress: "10.0.0.\(id):4567",
+            peerAddress: "10.0.0.\(id):7946",
+            settings: settings,
+            random: SplitMix64(seed: seed)
+        )
     }
 
     static func suspect(_ by: UInt64...) -> SWIM.Status {

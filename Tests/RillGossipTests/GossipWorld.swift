@@ -98,9 +98,15 @@ struct GossipWorld {
         let slotIndex = index(id)
         let lives = slots[slotIndex].lives
         var instance = SWIM.Instance(
-            id: id, zone: Zone("az-\(id.rawValue % 3)"), role: .node, apiAddress: "10.0.0.\(id):4567",
-            peerAddress: slots[slotIndex].address, incarnation: incarnation, settings: settings.swim,
-            random: SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ id.rawValue &* 1_000_003 &+ UInt64(lives)))
+            id: id,
+            zone: Zone("az-\(id.rawValue % 3)"),
+            role: .node,
+            apiAddress: "10.0.0.\(id):4567",
+            peerAddress: slots[slotIndex].address,
+            incarnation: incarnation,
+            settings: settings.swim,
+            random: SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ id.rawValue &* 1_000_003 &+ UInt64(lives))
+        )
         instance.join(seeds: addresses)
         slots[slotIndex].instance = instance
         slots[slotIndex].state = .running
@@ -236,7 +242,8 @@ struct GossipWorld {
         let jitter = settings.maxJitter > 0 ? Int(random.next() % UInt64(settings.maxJitter + 1)) : 0
         let delay = settings.latency + jitter
         inFlight[Int((now + UInt64(delay)) % UInt64(inFlight.count))].append(
-            Envelope(from: from, to: to, message: message))
+            Envelope(from: from, to: to, message: message)
+        )
     }
 
     // MARK: - Views

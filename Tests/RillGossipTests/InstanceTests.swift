@@ -41,7 +41,8 @@ import Testing
         #expect(sends.count == 1)
         #expect(
             sends.first?.message
-                == .ack(sequence: 42, target: NodeID(1), incarnation: 0, gossip: sends.first!.message.members))
+                == .ack(sequence: 42, target: NodeID(1), incarnation: 0, gossip: sends.first!.message.members)
+        )
         #expect(sends.first?.to == .node(NodeID(2), address: "10.0.0.2:7946"))
     }
 
@@ -101,7 +102,8 @@ import Testing
         let relay = try #require(
             Fixtures.sends(instance.takeEffects()).first { Self.isPingRequest($0.message) }.flatMap {
                 Fixtures.target($0.to)
-            })
+            }
+        )
         instance.receive(.ack(sequence: sequence, target: target, incarnation: 0, gossip: []), from: relay)
         // Up to the probe's own deadline: later probes of silent members would move health again.
         for _ in 0..<((health + 1) * (instance.settings.protocolPeriod - instance.settings.probeTimeout)) {
@@ -135,7 +137,9 @@ import Testing
     func relayForwardsOrNacks() throws {
         var instance = Self.knowing(upTo: 3)
         instance.receive(
-            .pingRequest(sequence: 7, target: NodeID(3), targetAddress: "x:1", gossip: []), from: NodeID(2))
+            .pingRequest(sequence: 7, target: NodeID(3), targetAddress: "x:1", gossip: []),
+            from: NodeID(2)
+        )
         let pings = Fixtures.sends(instance.takeEffects())
         guard case .ping(let own, _) = try #require(pings.first).message else {
             Issue.record("expected a ping, got \(pings)")
@@ -148,7 +152,9 @@ import Testing
         if case .ack(7, NodeID(3), 4, _) = forwarded.first?.message {} else { Issue.record("got \(forwarded)") }
 
         instance.receive(
-            .pingRequest(sequence: 8, target: NodeID(3), targetAddress: "x:1", gossip: []), from: NodeID(2))
+            .pingRequest(sequence: 8, target: NodeID(3), targetAddress: "x:1", gossip: []),
+            from: NodeID(2)
+        )
         _ = instance.takeEffects()
         var nacks: [SWIM.Message] = []
         for tick in 1...instance.settings.nackTimeoutForTests {
@@ -209,7 +215,8 @@ import Testing
         arguments: [
             (members: 5, confirmations: 0, ticks: 2400), (5, 1, 1400), (5, 2, 816), (5, 3, 400), (5, 9, 400),
             (3, 0, 2400), (3, 1, 400), (2, 0, 400), (100, 0, 4800), (100, 3, 800),
-        ])
+        ]
+    )
     func suspicionTimeout(members: Int, confirmations: Int, ticks: Int) {
         #expect(SWIM.Settings.default.suspicionTimeout(confirmations: confirmations, liveMembers: members) == ticks)
     }

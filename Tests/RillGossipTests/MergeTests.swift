@@ -51,7 +51,9 @@ import Testing
         let current = Fixtures.member(2, incarnation: row.current.1, status: row.current.0)
         instance.receive(.gossip([current]), from: NodeID(3))
         instance.receive(
-            .gossip([Fixtures.member(2, incarnation: row.incoming.1, status: row.incoming.0)]), from: NodeID(3))
+            .gossip([Fixtures.member(2, incarnation: row.incoming.1, status: row.incoming.0)]),
+            from: NodeID(3)
+        )
         let seen = instance.member(NodeID(2))!
         let expected = row.wins ? row.incoming : row.current
         #expect(seen.incarnation == expected.1)

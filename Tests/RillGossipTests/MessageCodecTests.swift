@@ -18,7 +18,8 @@ import Testing
                 case 1:
                     .suspect(
                         since: SWIM.Tick(random.next()),
-                        confirmations: Set((0..<random.next() % 4).map { _ in NodeID(random.next()) }))
+                        confirmations: Set((0..<random.next() % 4).map { _ in NodeID(random.next()) })
+                    )
                 case 2: .dead
                 default: .left
                 }
@@ -27,24 +28,40 @@ import Testing
                     random.next() % 3 == 0
                     ? .meta
                     : .shard(
-                        streamID: string(), shard: ShardID(index: UInt32.random(in: 0...UInt32.max, using: &random)))
+                        streamID: string(),
+                        shard: ShardID(index: UInt32.random(in: 0...UInt32.max, using: &random))
+                    )
                 return SWIM.LeadershipHint(group: group, term: Term(random.next()), leader: NodeID(random.next()))
             }
             return SWIM.Member(
-                id: NodeID(random.next()), zone: Zone(string()),
+                id: NodeID(random.next()),
+                zone: Zone(string()),
                 role: SWIM.Role.allCases.randomElement(using: &random)!,
-                apiAddress: string(), peerAddress: string(), incarnation: random.next(), status: status,
-                hintsVersion: random.next(), hints: hints)
+                apiAddress: string(),
+                peerAddress: string(),
+                incarnation: random.next(),
+                status: status,
+                hintsVersion: random.next(),
+                hints: hints
+            )
         }
         let gossip = (0..<random.next() % 5).map { _ in member() }
         switch random.next() % 6 {
         case 0: return .ping(sequence: random.next(), gossip: gossip)
         case 1:
             return .pingRequest(
-                sequence: random.next(), target: NodeID(random.next()), targetAddress: string(), gossip: gossip)
+                sequence: random.next(),
+                target: NodeID(random.next()),
+                targetAddress: string(),
+                gossip: gossip
+            )
         case 2:
             return .ack(
-                sequence: random.next(), target: NodeID(random.next()), incarnation: random.next(), gossip: gossip)
+                sequence: random.next(),
+                target: NodeID(random.next()),
+                incarnation: random.next(),
+                gossip: gossip
+            )
         case 3: return .nack(sequence: random.next(), target: NodeID(random.next()), gossip: gossip)
         case 4: return .pushPull(members: gossip, isReply: random.next() % 2 == 0)
         default: return .gossip(gossip)

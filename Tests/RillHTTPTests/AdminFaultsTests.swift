@@ -9,9 +9,16 @@ import Testing
 
 @Suite struct AdminFaultsTests {
     static func withDispatcher(faultInjection: Bool, _ body: (RequestDispatcher) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-faults-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rill-faults-\(UUID().uuidString)"
+        ).path
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        var configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1)
+        var configuration = NodeConfiguration(
+            id: NodeID(1),
+            zone: Zone("az-a"),
+            dataDirectory: directory,
+            storageThreads: 1
+        )
         configuration.faultInjection = faultInjection
         let node = try await Node.start(configuration: configuration, logger: logger)
         try await body(RequestDispatcher(backend: node, logger: logger))
@@ -21,7 +28,9 @@ import Testing
 
     static func call(_ dispatcher: RequestDispatcher, _ method: HTTPMethod, _ body: String = "") async -> HTTPReply {
         await dispatcher.respond(
-            to: HTTPRequestHead(version: .http1_1, method: method, uri: "/admin/faults"), body: ByteBuffer(string: body))
+            to: HTTPRequestHead(version: .http1_1, method: method, uri: "/admin/faults"),
+            body: ByteBuffer(string: body)
+        )
     }
 
     static func json(_ reply: HTTPReply) -> [String: Any] {
@@ -30,7 +39,11 @@ import Testing
 
     @Test(
         "without --fault-injection every fault call is refused with 403",
-        arguments: ["", #"{"heal":true}"#, #"{"isolate":[2]}"#, #"{"clock":{"jumpMillis":60000}}"#, #"{"loseUnsyncedWrites":true}"#])
+        arguments: [
+            "", #"{"heal":true}"#, #"{"isolate":[2]}"#, #"{"clock":{"jumpMillis":60000}}"#,
+            #"{"loseUnsyncedWrites":true}"#,
+        ]
+    )
     func refusedWithoutFaultInjection(body: String) async throws {
         try await Self.withDispatcher(faultInjection: false) { dispatcher in
             let reply = await Self.call(dispatcher, body.isEmpty ? .GET : .POST, body)
@@ -59,7 +72,8 @@ import Testing
         arguments: [
             "[]", #"{"isolate":"2"}"#, #"{"drop":{"peer":2,"probability":1.5}}"#, #"{"clok":{}}"#, #"{"isolate":[2]}"#,
             #"{"delay":{"peer":2,"millis":-5}}"#, #"{"delay":{"peer":2,"millis":100,"jitterMillis":50}}"#,
-        ])
+        ]
+    )
     func invalidCommands(body: String) async throws {
         try await Self.withDispatcher(faultInjection: true) { dispatcher in
             #expect(await Self.call(dispatcher, .POST, body).status == .badRequest)

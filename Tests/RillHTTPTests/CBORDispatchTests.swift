@@ -9,7 +9,10 @@ import Testing
 @Suite struct CBORDispatchTests {
     static func cbor(_ target: String) -> HTTPRequestHead {
         RequestDispatcherTests.head(
-            .POST, target: "Kinesis_20131202." + target, headers: [("Content-Type", WireProtocol.cborContentType)])
+            .POST,
+            target: "Kinesis_20131202." + target,
+            headers: [("Content-Type", WireProtocol.cborContentType)]
+        )
     }
 
     static func body(_ build: (inout CBORWriter) -> Void) -> ByteBuffer {
@@ -31,7 +34,12 @@ import Testing
             #expect(streams["HasMoreStreams"] == .bool(false))
 
             let missing = await dispatcher.respond(
-                to: Self.cbor("DescribeStream"), body: Self.body { $0.text("StreamName"); $0.text("nope") })
+                to: Self.cbor("DescribeStream"),
+                body: Self.body {
+                    $0.text("StreamName")
+                    $0.text("nope")
+                }
+            )
             #expect(missing.status == .badRequest)
             #expect(missing.headers.first(name: "x-amzn-ErrorType") == "ResourceNotFoundException")
             #expect(missing.headers.first(name: "Content-Type") == WireProtocol.cborContentType)
@@ -40,9 +48,15 @@ import Testing
             #expect(error["message"] != nil)
 
             // A length running past the end of the body: refused, in CBOR, and the node keeps serving.
-            let malformed = await dispatcher.respond(to: Self.cbor("DescribeStream"), body: ByteBuffer(bytes: [0xA1, 0x7B, 0xFF, 0xFF]))
+            let malformed = await dispatcher.respond(
+                to: Self.cbor("DescribeStream"),
+                body: ByteBuffer(bytes: [0xA1, 0x7B, 0xFF, 0xFF])
+            )
             #expect(malformed.status == .badRequest)
-            #expect(try CBORDecoder.decode(Array(malformed.body.readableBytesView))["__type"] == .text("SerializationException"))
+            #expect(
+                try CBORDecoder.decode(Array(malformed.body.readableBytesView))["__type"]
+                    == .text("SerializationException")
+            )
         }
     }
 }

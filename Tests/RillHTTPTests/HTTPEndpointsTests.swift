@@ -9,20 +9,41 @@ import Testing
 
 /// `--admin`: which paths the API and the admin listener answer (docs/configuration.md).
 @Suite struct HTTPEndpointsTests {
-    static func status(_ dispatcher: RequestDispatcher, _ method: HTTPMethod, _ path: String, target: String? = nil) async -> UInt {
-        await dispatcher.respond(to: RequestDispatcherTests.head(method, path, target: target), body: ByteBuffer(string: "{}"))
-            .status.code
+    static func status(
+        _ dispatcher: RequestDispatcher,
+        _ method: HTTPMethod,
+        _ path: String,
+        target: String? = nil
+    ) async -> UInt {
+        await dispatcher.respond(
+            to: RequestDispatcherTests.head(method, path, target: target),
+            body: ByteBuffer(string: "{}")
+        )
+        .status.code
     }
 
     @Test func theAdminListenerTakesMetricsAndOperatorEndpointsOffTheAPIButNotProbesOrStatus() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-http-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-http-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let node = try await Node.start(
-            configuration: NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1),
-            logger: logger)
+            configuration: NodeConfiguration(
+                id: NodeID(1),
+                zone: Zone("az-a"),
+                dataDirectory: directory,
+                storageThreads: 1
+            ),
+            logger: logger
+        )
         func dispatcher(_ endpoints: HTTPEndpoints) -> RequestDispatcher {
-            RequestDispatcher(backend: node, logger: logger, metrics: .discarded, metricsEndpoint: MetricsEndpoint(), endpoints: endpoints)
+            RequestDispatcher(
+                backend: node,
+                logger: logger,
+                metrics: .discarded,
+                metricsEndpoint: MetricsEndpoint(),
+                endpoints: endpoints
+            )
         }
         let listStreams = "Kinesis_20131202.ListStreams"
         for (endpoints, name) in [(HTTPEndpoints.all, "all"), (.apiBesideAdmin, "api"), (.admin, "admin")] {

@@ -23,7 +23,8 @@ import Testing
             metadata: [
                 "rill.stream": "orders", "shards": .stringConvertible(4), "request": ["id": "abc"],
                 "level": "shadowed", "note": "a \"quoted\"\nline\u{1}",
-            ])
+            ]
+        )
         logger.trace("below the level")
 
         let written = lines.withLockedValue { $0 }
@@ -49,8 +50,12 @@ import Testing
     @Test("time is UTC ISO-8601 with milliseconds")
     func time() throws {
         let line = JSONLogHandler.line(
-            time: Date(timeIntervalSince1970: 1_700_000_000.123), level: .warning, label: "x", message: "m",
-            metadata: [:])
+            time: Date(timeIntervalSince1970: 1_700_000_000.123),
+            level: .warning,
+            label: "x",
+            message: "m",
+            metadata: [:]
+        )
         let object = try Self.parse(line)
         #expect(object["time"] as? String == "2023-11-14T22:13:20.123Z")
         #expect(object.count == 4)

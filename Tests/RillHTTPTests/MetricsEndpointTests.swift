@@ -19,10 +19,20 @@ import Testing
         let endpoint = MetricsEndpoint()
         let node = try await Node.start(
             configuration: NodeConfiguration(
-                id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1),
-            logger: logger, metrics: NodeMetrics(factory: endpoint.factory))
+                id: NodeID(1),
+                zone: Zone("az-a"),
+                dataDirectory: directory,
+                storageThreads: 1
+            ),
+            logger: logger,
+            metrics: NodeMetrics(factory: endpoint.factory)
+        )
         let dispatcher = RequestDispatcher(
-            backend: node, logger: logger, metrics: APIMetrics(factory: endpoint.factory), metricsEndpoint: endpoint)
+            backend: node,
+            logger: logger,
+            metrics: APIMetrics(factory: endpoint.factory),
+            metricsEndpoint: endpoint
+        )
         try await body(dispatcher)
         try await node.shutdown()
         try? FileManager.default.removeItem(atPath: directory)
@@ -30,14 +40,19 @@ import Testing
 
     static func call(_ dispatcher: RequestDispatcher, _ operation: String, _ body: String) async -> HTTPReply {
         let head = HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: "/",
-            headers: HTTPHeaders([("X-Amz-Target", "Kinesis_20131202.\(operation)")]))
+            version: .http1_1,
+            method: .POST,
+            uri: "/",
+            headers: HTTPHeaders([("X-Amz-Target", "Kinesis_20131202.\(operation)")])
+        )
         return await dispatcher.respond(to: head, body: ByteBuffer(string: body))
     }
 
     static func scrape(_ dispatcher: RequestDispatcher) async -> (HTTPReply, String) {
         let reply = await dispatcher.respond(
-            to: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics"), body: ByteBuffer())
+            to: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics"),
+            body: ByteBuffer()
+        )
         return (reply, String(buffer: reply.body))
     }
 
@@ -53,7 +68,8 @@ import Testing
             let records = (0..<7).map { #"{"PartitionKey": "p\#($0)", "Data": "AAAA"}"# }.joined(separator: ",")
             #expect(
                 await Self.call(dispatcher, "PutRecords", #"{"StreamName": "s", "Records": [\#(records)]}"#).status
-                    == .ok)
+                    == .ok
+            )
             #expect(await Self.call(dispatcher, "DescribeStream", #"{"StreamName": "missing"}"#).status == .badRequest)
 
             let (after, text) = await Self.scrape(dispatcher)
@@ -67,13 +83,16 @@ import Testing
             #expect(lines.contains(#"rill_api_requests_total{operation="PutRecords",status="200"} 1"#))
             #expect(lines.contains(#"rill_api_requests_total{operation="DescribeStream",status="400"} 1"#))
             #expect(
-                lines.contains { $0.hasPrefix(#"rill_api_request_duration_seconds_count{operation="CreateStream"}"#) })
+                lines.contains { $0.hasPrefix(#"rill_api_request_duration_seconds_count{operation="CreateStream"}"#) }
+            )
             // Partition keys never become labels.
             #expect(!text.contains("p3"))
 
             for path in ["/health", "/ready"] {
                 let reply = await dispatcher.respond(
-                    to: HTTPRequestHead(version: .http1_1, method: .GET, uri: path), body: ByteBuffer())
+                    to: HTTPRequestHead(version: .http1_1, method: .GET, uri: path),
+                    body: ByteBuffer()
+                )
                 #expect(reply.status == .ok)
             }
         }
@@ -83,7 +102,9 @@ import Testing
     func noEndpoint() async throws {
         try await RequestDispatcherTests.withDispatcher { dispatcher in
             let reply = await dispatcher.respond(
-                to: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics"), body: ByteBuffer())
+                to: HTTPRequestHead(version: .http1_1, method: .GET, uri: "/metrics"),
+                body: ByteBuffer()
+            )
             #expect(reply.status == .forbidden)
         }
     }
@@ -97,13 +118,16 @@ import Testing
         metrics.requestAnswered(operation: "unknown", status: 400, after: .milliseconds(1))
         #expect(
             try test.expectCounter("rill_api_requests_total", [("operation", "ListStreams"), ("status", "200")])
-                .totalValue == 2)
+                .totalValue == 2
+        )
         #expect(
             try test.expectCounter("rill_api_requests_total", [("operation", "unknown"), ("status", "400")]).totalValue
-                == 1)
+                == 1
+        )
         #expect(
             try test.expectTimer("rill_api_request_duration_seconds", [("operation", "ListStreams")]).values == [
                 2_000_000, 3_000_000,
-            ])
+            ]
+        )
     }
 }

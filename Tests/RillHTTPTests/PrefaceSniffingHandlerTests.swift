@@ -36,7 +36,9 @@ struct PrefaceSniffingHandlerTests {
         let (recorder, channel) = try run(bytes.map { [$0] })
         #expect(recorder.events == [.handshakeCompleted(negotiatedProtocol: "h2")])
         #expect(recorder.bytes == bytes)
-        #expect(throws: (any Error).self) { try channel.pipeline.syncOperations.handler(type: PrefaceSniffingHandler.self) }
+        #expect(throws: (any Error).self) {
+            try channel.pipeline.syncOperations.handler(type: PrefaceSniffingHandler.self)
+        }
         _ = try channel.finish()
     }
 

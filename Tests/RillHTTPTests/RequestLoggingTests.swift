@@ -35,13 +35,19 @@ private struct FailingBackend: APIBackend {
 @Suite struct RequestLoggingTests {
     static func post(_ operation: String) -> HTTPRequestHead {
         HTTPRequestHead(
-            version: .http1_1, method: .POST, uri: "/",
-            headers: HTTPHeaders([("X-Amz-Target", "Kinesis_20131202.\(operation)")]))
+            version: .http1_1,
+            method: .POST,
+            uri: "/",
+            headers: HTTPHeaders([("X-Amz-Target", "Kinesis_20131202.\(operation)")])
+        )
     }
 
     @Test func aFailedRequestsLinesCarryTheRequestIdOfItsReply() async throws {
         let capture = LogCapture(
-            level: .info, metadata: ["rill.node": "1", "rill.az": "az-a"], metadataProvider: RequestLogContext.metadataProvider)
+            level: .info,
+            metadata: ["rill.node": "1", "rill.az": "az-a"],
+            metadataProvider: RequestLogContext.metadataProvider
+        )
         let dispatcher = RequestDispatcher(backend: FailingBackend(logger: capture.logger), logger: capture.logger)
         let reply = await dispatcher.respond(to: Self.post("ListStreams"), body: ByteBuffer(string: "{}"))
         #expect(reply.status == .internalServerError)
@@ -64,16 +70,25 @@ private struct FailingBackend: APIBackend {
     }
 
     @Test func aRequestRefusedByValidationLogsNoPartitionKeyOrRecordData() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-http-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-http-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // Trace: everything any level would ever write.
         let capture = LogCapture(level: .trace, metadataProvider: RequestLogContext.metadataProvider)
         let node = try await Node.start(
-            configuration: NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 1),
-            logger: capture.logger)
+            configuration: NodeConfiguration(
+                id: NodeID(1),
+                zone: Zone("az-a"),
+                dataDirectory: directory,
+                storageThreads: 1
+            ),
+            logger: capture.logger
+        )
         let dispatcher = RequestDispatcher(backend: node, logger: capture.logger)
         let created = await dispatcher.respond(
-            to: Self.post("CreateStream"), body: ByteBuffer(string: #"{"StreamName":"logs","ShardCount":1}"#))
+            to: Self.post("CreateStream"),
+            body: ByteBuffer(string: #"{"StreamName":"logs","ShardCount":1}"#)
+        )
         #expect(created.status == .ok)
 
         let partitionKey = "pk-" + String(repeating: "confidential", count: 30)  // 363 characters: over the 256 limit

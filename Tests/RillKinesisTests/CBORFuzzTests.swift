@@ -8,7 +8,10 @@ import Testing
 @Suite struct CBORFuzzTests {
     static let iterations = 100_000
 
-    @Test("100,000 random and mutated bodies never trap and only throw SerializationException", arguments: [UInt64(0x5EED_CB0F)])
+    @Test(
+        "100,000 random and mutated bodies never trap and only throw SerializationException",
+        arguments: [UInt64(0x5EED_CB0F)]
+    )
     func fuzz(seed: UInt64) {
         var random = SplitMix64(seed: seed)
         var accepted = 0
@@ -65,7 +68,10 @@ import Testing
         switch Int.random(in: 0..<(depth > 3 ? 7 : 9), using: &random) {
         case 0: writer.unsigned(random.next() >> UInt64.random(in: 0...63, using: &random))
         case 1: writer.int(-Int64.random(in: 1...Int64.max, using: &random))
-        case 2: writer.bytes((0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) })
+        case 2:
+            writer.bytes(
+                (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            )
         case 3: writer.text(String(repeating: "é", count: Int.random(in: 0...5, using: &random)) + "x")
         case 4: writer.double(Double.random(in: -1e12...1e12, using: &random))
         case 5:
@@ -96,7 +102,9 @@ import Testing
             let index = Int.random(in: 0..<body.count, using: &random)
             switch Int.random(in: 0..<5, using: &random) {
             case 0: body[index] ^= UInt8(1) << UInt8.random(in: 0...7, using: &random)
-            case 1: body[index] = [0xFF, 0x1B, 0x5B, 0x7F, 0x9F, 0xBF, 0xDF, 0xF8, 0xFB, 0x00].randomElement(using: &random) ?? 0
+            case 1:
+                body[index] =
+                    [0xFF, 0x1B, 0x5B, 0x7F, 0x9F, 0xBF, 0xDF, 0xF8, 0xFB, 0x00].randomElement(using: &random) ?? 0
             case 2: body.insert(UInt8.random(in: 0...255, using: &random), at: index)
             case 3: body.remove(at: index)
             default: body.removeLast(body.count - index)

@@ -22,18 +22,35 @@ func hex(_ text: String) -> [UInt8] {
         ("f97c00", .float(.infinity)), ("f9fc00", .float(-.infinity)), ("fa47c35000", .float(100_000)),
         ("fa7f7fffff", .float(3.4028234663852886e+38)), ("fb3ff199999999999a", .float(1.1)),
         ("fbc010666666666666", .float(-4.1)), ("fb7e37e43c8800759c", .float(1.0e+300)),
-        ("f4", .bool(false)), ("f5", .bool(true)), ("f6", .null), ("f7", .undefined), ("f0", .simple(16)), ("f8ff", .simple(255)),
+        ("f4", .bool(false)), ("f5", .bool(true)), ("f6", .null), ("f7", .undefined), ("f0", .simple(16)),
+        ("f8ff", .simple(255)),
         ("c074323031332d30332d32315432303a30343a30305a", .tagged(0, .text("2013-03-21T20:04:00Z"))),
-        ("c11a514b67b0", .tagged(1, .unsigned(1_363_896_240))), ("c1fb41d452d9ec200000", .tagged(1, .float(1_363_896_240.5))),
+        ("c11a514b67b0", .tagged(1, .unsigned(1_363_896_240))),
+        ("c1fb41d452d9ec200000", .tagged(1, .float(1_363_896_240.5))),
         ("40", .bytes([])), ("4401020304", .bytes([1, 2, 3, 4])), ("60", .text("")), ("6449455446", .text("IETF")),
         ("62225c", .text("\"\\")), ("62c3bc", .text("ü")), ("63e6b0b4", .text("水")), ("64f0908591", .text("𐅑")),
-        ("80", .array([])), ("8301820203820405", .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])),
-        ("a0", .map([])), ("a201020304", .map([CBORPair(.unsigned(1), .unsigned(2)), CBORPair(.unsigned(3), .unsigned(4))])),
-        ("a26161016162820203", .map([CBORPair(.text("a"), .unsigned(1)), CBORPair(.text("b"), .array([.unsigned(2), .unsigned(3)]))])),
+        ("80", .array([])),
+        (
+            "8301820203820405",
+            .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])
+        ),
+        ("a0", .map([])),
+        ("a201020304", .map([CBORPair(.unsigned(1), .unsigned(2)), CBORPair(.unsigned(3), .unsigned(4))])),
+        (
+            "a26161016162820203",
+            .map([CBORPair(.text("a"), .unsigned(1)), CBORPair(.text("b"), .array([.unsigned(2), .unsigned(3)]))])
+        ),
         // Indefinite lengths.
-        ("5f42010243030405ff", .bytes([1, 2, 3, 4, 5])), ("7f657374726561646d696e67ff", .text("streaming")), ("9fff", .array([])),
-        ("9f018202039f0405ffff", .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])),
-        ("bf61610161629f0203ffff", .map([CBORPair(.text("a"), .unsigned(1)), CBORPair(.text("b"), .array([.unsigned(2), .unsigned(3)]))])),
+        ("5f42010243030405ff", .bytes([1, 2, 3, 4, 5])), ("7f657374726561646d696e67ff", .text("streaming")),
+        ("9fff", .array([])),
+        (
+            "9f018202039f0405ffff",
+            .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])])
+        ),
+        (
+            "bf61610161629f0203ffff",
+            .map([CBORPair(.text("a"), .unsigned(1)), CBORPair(.text("b"), .array([.unsigned(2), .unsigned(3)]))])
+        ),
         ("826161bf61626163ff", .array([.text("a"), .map([CBORPair(.text("b"), .text("c"))])])),
     ]
 
@@ -45,7 +62,10 @@ func hex(_ text: String) -> [UInt8] {
 
     @Test("decodes a half-precision NaN")
     func halfNaN() throws {
-        guard case .float(let value) = try CBORDecoder.decode(hex("f97e00")) else { Issue.record("not a float"); return }
+        guard case .float(let value) = try CBORDecoder.decode(hex("f97e00")) else {
+            Issue.record("not a float")
+            return
+        }
         #expect(value.isNaN)
     }
 
@@ -70,7 +90,10 @@ func hex(_ text: String) -> [UInt8] {
         for i in 0..<count { writer.int(Int64(i)) }
         writer.endArray()
         writer.endMap()
-        #expect(try CBORDecoder.decode(writer.bytes) == .map([CBORPair(.text("Records"), .array((0..<count).map { .unsigned(UInt64($0)) }))]))
+        #expect(
+            try CBORDecoder.decode(writer.bytes)
+                == .map([CBORPair(.text("Records"), .array((0..<count).map { .unsigned(UInt64($0)) }))])
+        )
     }
 
     @Test("timestamps are tag 1 with integer milliseconds, as the Java SDK writes them")
@@ -89,12 +112,17 @@ func hex(_ text: String) -> [UInt8] {
         ("bb7fffffffffffffff00", "map count that overflows"), ("9a00010000", "array longer than the input"),
         ("6261", "truncated text"), ("62c328", "text that is not UTF-8"), ("7f61c3ff", "chunk that is not UTF-8"),
         ("ff", "stray break"), ("1f", "indefinite integer"), ("3f", "indefinite negative"), ("df00", "indefinite tag"),
-        ("5f6161ff", "text chunk in a byte string"), ("5f5fffff", "indefinite chunk"), ("f810", "two-byte simple below 32"),
-        ("9f01", "unterminated indefinite array"), ("a101", "map without its value"), ("bf0102", "unterminated indefinite map"),
+        ("5f6161ff", "text chunk in a byte string"), ("5f5fffff", "indefinite chunk"),
+        ("f810", "two-byte simple below 32"),
+        ("9f01", "unterminated indefinite array"), ("a101", "map without its value"),
+        ("bf0102", "unterminated indefinite map"),
         ("0000", "trailing bytes"), ("c1", "tag without content"), ("fa0000", "truncated float"),
         (String(repeating: "81", count: 100) + "00", "arrays nested 100 deep"),
         (String(repeating: "c1", count: 100) + "00", "tags nested 100 deep"),
-        (String(repeating: "bf6161", count: 70) + "00" + String(repeating: "ff", count: 70), "indefinite maps nested 70 deep"),
+        (
+            String(repeating: "bf6161", count: 70) + "00" + String(repeating: "ff", count: 70),
+            "indefinite maps nested 70 deep"
+        ),
     ]
 
     @Test("refuses malformed CBOR", arguments: 0..<malformed.count)

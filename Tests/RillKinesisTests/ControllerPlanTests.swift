@@ -28,7 +28,9 @@ import Testing
         _ = catalog.apply(.removeMember(id: 3), at: LogIndex(2))
         let newcomer = ClusterMember(id: 4, zone: "az-c")
         let (admit, refused) = ControllerPlan.admissions(
-            catalog, alive: Self.founders + [newcomer])
+            catalog,
+            alive: Self.founders + [newcomer]
+        )
         #expect(admit == [.addMember(newcomer)])
         #expect(refused == [3])
     }
@@ -47,8 +49,16 @@ import Testing
     func placedStreamsNeedNothing() {
         var catalog = Self.formed()
         let create = CreateStreamCommand(
-            namespace: Namespace(account: "1", region: "r"), name: "s", id: "id", shardCount: 3, mode: .provisioned,
-            createdMillis: 0, epoch: 1, tags: [:], maxRecordSizeKiB: 1024)
+            namespace: Namespace(account: "1", region: "r"),
+            name: "s",
+            id: "id",
+            shardCount: 3,
+            mode: .provisioned,
+            createdMillis: 0,
+            epoch: 1,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
         #expect((try? catalog.apply(.createStream(create), at: LogIndex(2)).get()) != nil)
         #expect(ControllerPlan.commands(catalog: catalog, founders: Self.founders, alive: Self.founders).isEmpty)
         #expect(ControllerPlan.shardMoves(catalog, limit: 32).isEmpty)

@@ -24,7 +24,9 @@ import Testing
 
     @Test("exceptions carry the shape name and a JSON message")
     func exception() throws {
-        let decoded = try #require(EventStreamMessage.decode(EventStreamMessage.exception(.resourceNotFound, message: "gone").encoded()))
+        let decoded = try #require(
+            EventStreamMessage.decode(EventStreamMessage.exception(.resourceNotFound, message: "gone").encoded())
+        )
         #expect(decoded.message.headers.first { $0.name == ":exception-type" }?.value == "ResourceNotFoundException")
         #expect(String(decoding: decoded.message.payload, as: UTF8.self) == #"{"message":"gone"}"#)
     }

@@ -5,7 +5,9 @@ import Testing
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
     @Test func membersAndElementsAreFoundByRangeWithoutDecodingValues() throws {
-        let body = Self.bytes(#" { "StreamName" : "s", "Records": [ {"Data":"aGk=","PartitionKey":"k\"1"}, {"Data":"eA==","PartitionKey":"k2","ExplicitHashKey":"5"} ] } "#)
+        let body = Self.bytes(
+            #" { "StreamName" : "s", "Records": [ {"Data":"aGk=","PartitionKey":"k\"1"}, {"Data":"eA==","PartitionKey":"k2","ExplicitHashKey":"5"} ] } "#
+        )
         let top = try #require(JSONSlices.members(body, in: 0..<body.count))
         #expect(top.map(\.key) == ["StreamName", "Records"])
         #expect(JSONSlices.string(body, in: top[0].value) == "s")

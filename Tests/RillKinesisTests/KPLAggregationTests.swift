@@ -9,8 +9,10 @@ import Testing
     static func records(_ count: Int, keys: Int = 3, hashKeys: Bool = false) -> [KPLUserRecord] {
         (0..<count).map { index in
             KPLUserRecord(
-                partitionKey: "key-\(index % keys)", explicitHashKey: hashKeys && index % 2 == 0 ? "\(index * 1000)" : nil,
-                data: Array("record \(index)".utf8))
+                partitionKey: "key-\(index % keys)",
+                explicitHashKey: hashKeys && index % 2 == 0 ? "\(index * 1000)" : nil,
+                data: Array("record \(index)".utf8)
+            )
         }
     }
 
@@ -44,7 +46,8 @@ import Testing
             let record = KPLUserRecord(
                 partitionKey: "k\(Int.random(in: 0..<40, using: &random))",
                 explicitHashKey: index % 7 == 0 ? "\(UInt64.random(in: 0...UInt64.max, using: &random))" : nil,
-                data: (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) })
+                data: (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            )
             input.append(record)
             outputs += aggregator.add(record)
             if aggregator.count > 1 { #expect(aggregator.sizeBytes <= 4096) }
@@ -54,7 +57,13 @@ import Testing
         for output in outputs {
             #expect(output.data.count + output.partitionKey.utf8.count <= 4096)
             if output.userRecords == 1 {
-                unpacked.append(KPLUserRecord(partitionKey: output.partitionKey, explicitHashKey: output.explicitHashKey, data: output.data))
+                unpacked.append(
+                    KPLUserRecord(
+                        partitionKey: output.partitionKey,
+                        explicitHashKey: output.explicitHashKey,
+                        data: output.data
+                    )
+                )
             } else {
                 unpacked += try #require(KPLAggregation.deaggregate(output.data))
             }
@@ -72,8 +81,13 @@ import Testing
         let big = KPLUserRecord(partitionKey: "q", explicitHashKey: "5", data: [UInt8](repeating: 9, count: 2000))
         let outputs = aggregator.add(big)
         #expect(outputs.count == 2)
-        #expect(outputs[0] == KPLAggregator.Output(partitionKey: "p", explicitHashKey: nil, data: [1, 2, 3], userRecords: 1))
-        #expect(outputs[1] == KPLAggregator.Output(partitionKey: "q", explicitHashKey: "5", data: big.data, userRecords: 1))
+        #expect(
+            outputs[0]
+                == KPLAggregator.Output(partitionKey: "p", explicitHashKey: nil, data: [1, 2, 3], userRecords: 1)
+        )
+        #expect(
+            outputs[1] == KPLAggregator.Output(partitionKey: "q", explicitHashKey: "5", data: big.data, userRecords: 1)
+        )
         let rest = aggregator.flush()
         #expect(rest == nil)
     }
@@ -128,15 +142,25 @@ import Testing
             let mutations = Int.random(in: 1...4, using: &random)
             for _ in 0..<mutations {
                 switch Int.random(in: 0..<4, using: &random) {
-                case 0 where !body.isEmpty: body[Int.random(in: 0..<body.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
+                case 0 where !body.isEmpty:
+                    body[Int.random(in: 0..<body.count, using: &random)] = UInt8.random(in: 0...255, using: &random)
                 case 1 where !body.isEmpty: body.removeSubrange(Int.random(in: 0..<body.count, using: &random)...)
-                case 2: body.insert(UInt8.random(in: 0...255, using: &random), at: Int.random(in: 0...body.count, using: &random))
-                default: body = (0..<Int.random(in: 0...64, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                case 2:
+                    body.insert(
+                        UInt8.random(in: 0...255, using: &random),
+                        at: Int.random(in: 0...body.count, using: &random)
+                    )
+                default:
+                    body = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                        UInt8.random(in: 0...255, using: &random)
+                    }
                 }
             }
             // Half keep a correct trailer so the protobuf parser sees the damage; half are damaged anywhere.
             data = KPLAggregation.magic + body + MD5.hash(body)
-            if iteration % 2 == 1 { data[Int.random(in: 0..<data.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random) }
+            if iteration % 2 == 1 {
+                data[Int.random(in: 0..<data.count, using: &random)] ^= UInt8.random(in: 1...255, using: &random)
+            }
             if let records = KPLAggregation.deaggregate(data) {
                 parsed += 1
                 #expect(records.allSatisfy { !$0.partitionKey.isEmpty || $0.partitionKey.isEmpty })

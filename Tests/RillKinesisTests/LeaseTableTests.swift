@@ -11,33 +11,64 @@ import Testing
     @Test("a lease is taken once per token; a fenced-out worker can neither renew nor checkpoint")
     func fencing() throws {
         var leases = table([("s0", [])])
-        #expect(try leases.apply(.take(shardID: "s0", worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 10_000)).get()?.token == 1)
+        #expect(
+            try leases.apply(.take(shardID: "s0", worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 10_000))
+                .get()?.token == 1
+        )
         // b read the lease at token 0 too: its take loses the race.
-        #expect(leases.apply(.take(shardID: "s0", worker: "b", expectedToken: 0, atMillis: 1, durationMillis: 10_000)) == .failure(.tokenMismatch(current: 1)))
+        #expect(
+            leases.apply(.take(shardID: "s0", worker: "b", expectedToken: 0, atMillis: 1, durationMillis: 10_000))
+                == .failure(.tokenMismatch(current: 1))
+        )
         #expect(throws: Never.self) {
-            try leases.apply(.checkpoint(shardID: "s0", worker: "a", token: 1, .at(sequenceNumber: "100", subSequence: 0))).get()
+            try leases.apply(
+                .checkpoint(shardID: "s0", worker: "a", token: 1, .at(sequenceNumber: "100", subSequence: 0))
+            ).get()
         }
         // a pauses past its expiry; b takes the lease over and checkpoints.
-        _ = try leases.apply(.take(shardID: "s0", worker: "b", expectedToken: 1, atMillis: 20_000, durationMillis: 10_000)).get()
-        _ = try leases.apply(.checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "200", subSequence: 0))).get()
+        _ = try leases.apply(
+            .take(shardID: "s0", worker: "b", expectedToken: 1, atMillis: 20_000, durationMillis: 10_000)
+        ).get()
+        _ = try leases.apply(
+            .checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "200", subSequence: 0))
+        ).get()
         // a wakes up and tries to write its old progress: refused, b's checkpoint stands.
-        #expect(leases.apply(.checkpoint(shardID: "s0", worker: "a", token: 1, .at(sequenceNumber: "150", subSequence: 0))) == .failure(.notOwner(owner: "b")))
-        #expect(leases.apply(.renew(shardID: "s0", worker: "a", token: 1, atMillis: 20_001, durationMillis: 10_000)) == .failure(.notOwner(owner: "b")))
+        #expect(
+            leases.apply(.checkpoint(shardID: "s0", worker: "a", token: 1, .at(sequenceNumber: "150", subSequence: 0)))
+                == .failure(.notOwner(owner: "b"))
+        )
+        #expect(
+            leases.apply(.renew(shardID: "s0", worker: "a", token: 1, atMillis: 20_001, durationMillis: 10_000))
+                == .failure(.notOwner(owner: "b"))
+        )
         #expect(leases.leases["s0"]?.checkpoint == .at(sequenceNumber: "200", subSequence: 0))
         // Checkpoints only move forward, sub-sequence numbers included.
-        #expect(leases.apply(.checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "99", subSequence: 0))) != .success(nil))
-        _ = try leases.apply(.checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "200", subSequence: 3))).get()
+        #expect(
+            leases.apply(.checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "99", subSequence: 0)))
+                != .success(nil)
+        )
+        _ = try leases.apply(
+            .checkpoint(shardID: "s0", worker: "b", token: 2, .at(sequenceNumber: "200", subSequence: 3))
+        ).get()
         // A late renewal of an expired lease is refused: someone may already have been entitled to it.
-        #expect(leases.apply(.renew(shardID: "s0", worker: "b", token: 2, atMillis: 31_000, durationMillis: 10_000)) == .failure(.expired))
+        #expect(
+            leases.apply(.renew(shardID: "s0", worker: "b", token: 2, atMillis: 31_000, durationMillis: 10_000))
+                == .failure(.expired)
+        )
     }
 
     @Test("children of a split or merge are leased only after every parent reached SHARD_END")
     func parentsFirst() throws {
         var leases = table([("p0", []), ("p1", []), ("c", ["p0", "p1"])])
         #expect(leases.workable().map(\.shardID) == ["p0", "p1"])
-        #expect(leases.apply(.take(shardID: "c", worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 1)) == .failure(.parentsUnfinished(["p0", "p1"])))
+        #expect(
+            leases.apply(.take(shardID: "c", worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 1))
+                == .failure(.parentsUnfinished(["p0", "p1"]))
+        )
         for parent in ["p0", "p1"] {
-            _ = try leases.apply(.take(shardID: parent, worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 1_000)).get()
+            _ = try leases.apply(
+                .take(shardID: parent, worker: "a", expectedToken: 0, atMillis: 0, durationMillis: 1_000)
+            ).get()
             _ = try leases.apply(.checkpoint(shardID: parent, worker: "a", token: 1, .shardEnd)).get()
         }
         #expect(leases.workable().map(\.shardID) == ["c"])
@@ -57,7 +88,10 @@ import Testing
     /// Workers that take, renew, checkpoint, pause, crash and return, over shards that split and merge; the
     /// table must never accept a write from a worker that lost its lease, never start a child early, and
     /// settle on a fair spread once faults stop.
-    @Test("seeded simulation: fencing, parent order and balance under crashes, pauses and resharding", arguments: 0..<200)
+    @Test(
+        "seeded simulation: fencing, parent order and balance under crashes, pauses and resharding",
+        arguments: 0..<200
+    )
     func simulation(seed: Int) throws {
         var random = SplitMix(seed: UInt64(seed))
         let duration: Int64 = 10_000
@@ -86,11 +120,15 @@ import Testing
                 for (shard, token) in beliefs[worker]! {
                     // Work: advance the checkpoint, sometimes finish the shard; a refusal means the lease is lost.
                     let progress: Checkpoint =
-                        random.below(20) == 0 ? .shardEnd : .at(sequenceNumber: String(step * 100 + random.below(100)), subSequence: 0)
+                        random.below(20) == 0
+                        ? .shardEnd : .at(sequenceNumber: String(step * 100 + random.below(100)), subSequence: 0)
                     let before = leases.leases[shard]
                     let outcome = leases.apply(.checkpoint(shardID: shard, worker: worker, token: token, progress))
                     if case .success = outcome {
-                        #expect(before?.owner == worker && before?.token == token, "seed \(seed): write from a fenced-out worker")
+                        #expect(
+                            before?.owner == worker && before?.token == token,
+                            "seed \(seed): write from a fenced-out worker"
+                        )
                     } else {
                         beliefs[worker]![shard] = nil
                         continue
@@ -100,17 +138,28 @@ import Testing
                         _ = leases.apply(.release(shardID: shard, worker: worker, token: token))
                         continue
                     }
-                    if case .failure = leases.apply(.renew(shardID: shard, worker: worker, token: token, atMillis: now, durationMillis: duration)) {
+                    if case .failure = leases.apply(
+                        .renew(shardID: shard, worker: worker, token: token, atMillis: now, durationMillis: duration)
+                    ) {
                         beliefs[worker]![shard] = nil
                     }
                 }
                 let order = { (candidates: [Lease]) in candidates.sorted { _, _ in random.below(2) == 0 } }
                 for take in LeaseBalancer.plan(leases, worker: worker, atMillis: now, ordering: order) {
                     let lease = try #require(leases.leases[take.shardID])
-                    #expect(leases.unfinishedParents(of: lease).isEmpty, "seed \(seed): planned a child before its parents")
+                    #expect(
+                        leases.unfinishedParents(of: lease).isEmpty,
+                        "seed \(seed): planned a child before its parents"
+                    )
                     if case .success(let taken?) = leases.apply(
-                        .take(shardID: take.shardID, worker: worker, expectedToken: take.expectedToken, atMillis: now, durationMillis: duration))
-                    {
+                        .take(
+                            shardID: take.shardID,
+                            worker: worker,
+                            expectedToken: take.expectedToken,
+                            atMillis: now,
+                            durationMillis: duration
+                        )
+                    ) {
                         beliefs[worker]![take.shardID] = taken.token
                     }
                 }
@@ -118,7 +167,9 @@ import Testing
             // Finished shards get children: a split of one, or a merge of two finished neighbours.
             let finished = shards.filter { leases.leases[$0]?.checkpoint == .shardEnd }.sorted()
             if faults, let parent = finished.first, random.below(4) == 0, shards.count < 12 {
-                var lineage = shards.subtracting([parent]).map { LeaseCommand.ShardLineage(shardID: $0, parents: leases.leases[$0]!.parents) }
+                var lineage = shards.subtracting([parent]).map {
+                    LeaseCommand.ShardLineage(shardID: $0, parents: leases.leases[$0]!.parents)
+                }
                 lineage.append(.init(shardID: parent, parents: []))
                 if finished.count >= 2, random.below(2) == 0 {
                     lineage.append(.init(shardID: "s\(next)", parents: [finished[0], finished[1]]))

@@ -20,8 +20,18 @@ import Testing
         apply(
             .createStream(
                 CreateStreamCommand(
-                    namespace: namespace, name: "s", id: "s-id", shardCount: shards, mode: .provisioned, createdMillis: 0,
-                    epoch: 1, tags: [:], maxRecordSizeKiB: 1024)))
+                    namespace: namespace,
+                    name: "s",
+                    id: "s-id",
+                    shardCount: shards,
+                    mode: .provisioned,
+                    createdMillis: 0,
+                    epoch: 1,
+                    tags: [:],
+                    maxRecordSizeKiB: 1024
+                )
+            )
+        )
         return catalog
     }
 

@@ -8,8 +8,12 @@ import Testing
         let ranges = HashRange.evenSplit(count: rates.count)
         return rates.indices.map { i in
             .init(
-                shardID: "shardId-\(i)", range: ranges[i], recordsPerSecond: rates[i], bytesPerSecond: bytes,
-                medianHashKey: medians?[i])
+                shardID: "shardId-\(i)",
+                range: ranges[i],
+                recordsPerSecond: rates[i],
+                bytesPerSecond: bytes,
+                medianHashKey: medians?[i]
+            )
         }
     }
 
@@ -21,7 +25,10 @@ import Testing
         let hotKey = HashKey(ranges[1].start.rawValue + (ranges[1].end.rawValue - ranges[1].start.rawValue) / 10)
         let hot = stream([100, 900, 100, 100], medians: [nil, hotKey, nil, nil])
         #expect(scaler.decide(hot, atMillis: 0).isEmpty)
-        #expect(scaler.decide(stream([100, 100, 100, 100]), atMillis: 10_000).isEmpty, "the heat broke: the window restarts")
+        #expect(
+            scaler.decide(stream([100, 100, 100, 100]), atMillis: 10_000).isEmpty,
+            "the heat broke: the window restarts"
+        )
         #expect(scaler.decide(hot, atMillis: 20_000).isEmpty)
         #expect(scaler.decide(hot, atMillis: 49_000).isEmpty)
         #expect(scaler.decide(hot, atMillis: 50_000) == [.split(shardID: "shardId-1", at: hotKey, utilization: 0.9)])
@@ -37,8 +44,14 @@ import Testing
         let decisions = scaler.decide(heavy, atMillis: 30_000)
         #expect(decisions.count == 4, "every shard is at 0.86 of its byte capacity")
         let range = HashRange.evenSplit(count: 4)[0]
-        #expect(decisions.first { if case .split("shardId-0", _, _) = $0 { true } else { false } }
-            == .split(shardID: "shardId-0", at: HashKey(range.start.rawValue + (range.end.rawValue - range.start.rawValue) / 2 + 1), utilization: 900_000 / 1_048_576))
+        #expect(
+            decisions.first { if case .split("shardId-0", _, _) = $0 { true } else { false } }
+                == .split(
+                    shardID: "shardId-0",
+                    at: HashKey(range.start.rawValue + (range.end.rawValue - range.start.rawValue) / 2 + 1),
+                    utilization: 900_000 / 1_048_576
+                )
+        )
     }
 
     @Test("cold neighbours merge after a long quiet, one pair per round, never below four shards, never non-adjacent")
@@ -54,7 +67,10 @@ import Testing
             Issue.record("expected a merge, got \(decisions)")
             return
         }
-        #expect([lower, upper] == ["shardId-0", "shardId-1"] || [lower, upper] == ["shardId-3", "shardId-4"] || [lower, upper] == ["shardId-4", "shardId-5"])
+        #expect(
+            [lower, upper] == ["shardId-0", "shardId-1"] || [lower, upper] == ["shardId-3", "shardId-4"]
+                || [lower, upper] == ["shardId-4", "shardId-5"]
+        )
         var floor = OnDemandScaler(policy: policy)
         let four = stream([0, 0, 0, 0])
         _ = floor.decide(four, atMillis: 0)
@@ -73,7 +89,11 @@ import Testing
         var scaler = OnDemandScaler(policy: policy)
         let hot = stream([990, 980, 970, 960])
         _ = scaler.decide(hot, atMillis: 0)
-        #expect(scaler.decide(hot, atMillis: 30_000) == [.split(shardID: "shardId-0", at: OnDemandScalerTests.middle(0), utilization: 0.99)])
+        #expect(
+            scaler.decide(hot, atMillis: 30_000) == [
+                .split(shardID: "shardId-0", at: OnDemandScalerTests.middle(0), utilization: 0.99)
+            ]
+        )
     }
 
     static func middle(_ index: Int) -> HashKey {

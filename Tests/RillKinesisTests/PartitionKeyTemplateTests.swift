@@ -7,13 +7,18 @@ import Testing
     static func render(_ template: String, data: String = "{}", number: Int = 7) throws -> String {
         var random = SplitMix64(seed: 1)
         return try PartitionKeyTemplate(template).render(
-            .init(number: number, lineNumber: 3, file: "in.txt", data: Array(data.utf8)), random: &random)
+            .init(number: number, lineNumber: 3, file: "in.txt", data: Array(data.utf8)),
+            random: &random
+        )
     }
 
-    @Test("placeholders render", arguments: [
-        ("user-{n}", "user-7"), ("{file}:{lineno}", "in.txt:3"), ("{{n}}", "{n}"), ("a}}b", "a}b"),
-        ("{md5}", "99914b932bd37a50b983c5e7c90ae93b"),
-    ])
+    @Test(
+        "placeholders render",
+        arguments: [
+            ("user-{n}", "user-7"), ("{file}:{lineno}", "in.txt:3"), ("{{n}}", "{n}"), ("a}}b", "a}b"),
+            ("{md5}", "99914b932bd37a50b983c5e7c90ae93b"),
+        ]
+    )
     func placeholders(template: String, expected: String) throws {
         #expect(try Self.render(template) == expected)
     }
@@ -34,7 +39,8 @@ import Testing
         var random = SplitMix64(seed: 2)
         let template = PartitionKeyTemplate.random
         let context = PartitionKeyTemplate.Context(number: 0, lineNumber: 1, file: "-", data: [])
-        let first = try template.render(context, random: &random), second = try template.render(context, random: &random)
+        let first = try template.render(context, random: &random)
+        let second = try template.render(context, random: &random)
         #expect(first != second && first.count == 32 && first.allSatisfy(\.isHexDigit))
         #expect(throws: PartitionKeyTemplate.RenderError.self) { try Self.render(String(repeating: "x", count: 257)) }
     }

@@ -14,13 +14,24 @@ import Testing
 
     private func create(_ name: String, shards: Int = 2) -> CreateStreamCommand {
         CreateStreamCommand(
-            namespace: namespace, name: name, id: "\(name)-id", shardCount: shards, mode: .provisioned, createdMillis: 0,
-            epoch: 1, tags: [:], maxRecordSizeKiB: 1024)
+            namespace: namespace,
+            name: name,
+            id: "\(name)-id",
+            shardCount: shards,
+            mode: .provisioned,
+            createdMillis: 0,
+            epoch: 1,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
     }
 
     /// A CreateStream entry as builds before this fix wrote it: no `requiresPlacement`.
     private func legacyCreate(_ name: String, shards: Int = 2) throws -> CatalogCommand {
-        var object = try JSONSerialization.jsonObject(with: JSONEncoder().encode(CatalogCommand.createStream(create(name, shards: shards))))
+        var object =
+            try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(CatalogCommand.createStream(create(name, shards: shards)))
+            )
             as! [String: Any]
         var inner = object["createStream"] as! [String: Any]
         var command = inner["_0"] as! [String: Any]
@@ -57,9 +68,13 @@ import Testing
         _ = catalog.apply(.createStream(create("s", shards: 1)), at: LogIndex(2))
         let half = HashRange.evenSplit(count: 2)
         let reshard = ReshardCommand(
-            namespace: namespace, name: "s", parents: [.init(index: 0, sealIndex: 5)],
-            children: half.map { .init(startingHashKey: $0.start.description, endingHashKey: $0.end.description) }, epoch: 2,
-            millis: 1)
+            namespace: namespace,
+            name: "s",
+            parents: [.init(index: 0, sealIndex: 5)],
+            children: half.map { .init(startingHashKey: $0.start.description, endingHashKey: $0.end.description) },
+            epoch: 2,
+            millis: 1
+        )
         #expect(failure(catalog.apply(.reshard(reshard), at: LogIndex(3))) == nil)
         let children = (catalog.stream("s", in: namespace)?.shards ?? []).filter(\.isOpen)
         #expect(children.count == 2)
@@ -118,7 +133,9 @@ import Testing
         _ = catalog.apply(.setMembers(founders), at: LogIndex(1))
         _ = catalog.apply(.createStream(create("s", shards: 3)), at: LogIndex(2))
         let shards = catalog.stream("s", in: namespace)?.shards ?? []
-        let healthy = shards.map { PlacementAudit.GroupView(streamID: "s-id", shard: $0.index, voters: $0.replicas ?? []) }
+        let healthy = shards.map {
+            PlacementAudit.GroupView(streamID: "s-id", shard: $0.index, voters: $0.replicas ?? [])
+        }
         #expect(PlacementAudit.check(catalog: catalog, node: 1, groups: healthy, settled: true).isEmpty)
 
         let alone = [PlacementAudit.GroupView(streamID: "s-id", shard: 0, voters: [1])]
@@ -135,7 +152,8 @@ import Testing
             views: [
                 1: [PlacementAudit.GroupView(streamID: "s-id", shard: 2, voters: [1, 2, 3])],
                 2: [PlacementAudit.GroupView(streamID: "s-id", shard: 2, voters: [2])],
-            ])
+            ]
+        )
         #expect(disagreeing.count == 1)
     }
 

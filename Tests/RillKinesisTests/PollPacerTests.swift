@@ -8,8 +8,12 @@ import Testing
     func pacing() {
         var random = SplitMix64(seed: 9)
         var pacer = PollPacer()
-        #expect(pacer.next(after: .behind, callStarted: .seconds(1), random: &random) == .seconds(1) + .milliseconds(200))
-        #expect(pacer.next(after: .caughtUp, callStarted: .seconds(1), random: &random) == .seconds(1) + .milliseconds(500))
+        #expect(
+            pacer.next(after: .behind, callStarted: .seconds(1), random: &random) == .seconds(1) + .milliseconds(200)
+        )
+        #expect(
+            pacer.next(after: .caughtUp, callStarted: .seconds(1), random: &random) == .seconds(1) + .milliseconds(500)
+        )
         var previousCeiling = Duration.zero
         for attempt in 1...6 {
             let at = pacer.next(after: .throttled, callStarted: .zero, random: &random)

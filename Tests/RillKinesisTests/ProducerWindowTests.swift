@@ -3,13 +3,17 @@ import RillKinesis
 import Testing
 
 @Suite struct ProducerWindowTests {
-    @Test("a retry of a committed record is a duplicate with its first sequence number; gaps and ancient retries are refused")
+    @Test(
+        "a retry of a committed record is a duplicate with its first sequence number; gaps and ancient retries are refused"
+    )
     func verdicts() {
         var limits = ProducerWindow.Limits()
         limits.window = 3
         var window = ProducerWindow(limits: limits)
         #expect(window.verdict(producer: "p", sequence: 7) == .new, "a producer may start anywhere")
-        for sequence in UInt64(7)...11 { window.apply(producer: "p", sequence: sequence, sequenceNumber: "sn\(sequence)", atMillis: 0) }
+        for sequence in UInt64(7)...11 {
+            window.apply(producer: "p", sequence: sequence, sequenceNumber: "sn\(sequence)", atMillis: 0)
+        }
         #expect(window.verdict(producer: "p", sequence: 12) == .new)
         #expect(window.verdict(producer: "p", sequence: 10) == .duplicate(sequenceNumber: "sn10"))
         #expect(window.verdict(producer: "p", sequence: 9) == .duplicate(sequenceNumber: "sn9"))
@@ -17,7 +21,10 @@ import Testing
         #expect(window.verdict(producer: "p", sequence: 14) == .outOfOrder(expected: 12))
         #expect(window.verdict(producer: "q", sequence: 0) == .new, "producers are independent")
         // A duplicate that reached the log anyway is skipped where records apply.
-        #expect(window.apply(producer: "p", sequence: 11, sequenceNumber: "again", atMillis: 1) == .duplicate(sequenceNumber: "sn11"))
+        #expect(
+            window.apply(producer: "p", sequence: 11, sequenceNumber: "again", atMillis: 1)
+                == .duplicate(sequenceNumber: "sn11")
+        )
     }
 
     @Test("idle producers expire, the producer count is bounded, and the state survives a snapshot")
@@ -74,7 +81,12 @@ import Testing
                 let entry = log[applied]
                 applied += 1
                 let sn = "sn\(applied)"
-                if window.apply(producer: entry.producer, sequence: entry.sequence, sequenceNumber: sn, atMillis: Int64(step)) == .new {
+                if window.apply(
+                    producer: entry.producer,
+                    sequence: entry.sequence,
+                    sequenceNumber: sn,
+                    atMillis: Int64(step)
+                ) == .new {
                     #expect(stored[entry.producer]?[entry.sequence] == nil, "seed \(seed): stored twice")
                     stored[entry.producer, default: [:]][entry.sequence] = sn
                 }
@@ -82,7 +94,9 @@ import Testing
             }
         }
         for (producer, byProducer) in answers {
-            for (sequence, sn) in byProducer { #expect(stored[producer]?[sequence] == sn, "seed \(seed): answered a copy that is not the stored one") }
+            for (sequence, sn) in byProducer {
+                #expect(stored[producer]?[sequence] == sn, "seed \(seed): answered a copy that is not the stored one")
+            }
         }
     }
 }

@@ -60,7 +60,9 @@ import Testing
                             ? .failed(code: "ProvisionedThroughputExceededException", message: "") : .written
                     }
                     for (entry, outcome) in zip(call.entries, outcomes) where outcome == .written {
-                        written[entry.orderingKey, default: []].append(Int(String(decoding: entry.data, as: UTF8.self)) ?? -1)
+                        written[entry.orderingKey, default: []].append(
+                            Int(String(decoding: entry.data, as: UTF8.self)) ?? -1
+                        )
                     }
                     take(batcher.callSucceeded(id: call.id, outcomes: outcomes, now: now, random: &random))
                 }

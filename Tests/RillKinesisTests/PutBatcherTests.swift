@@ -12,7 +12,11 @@ import Testing
         directives.compactMap { if case .send(let call) = $0 { call } else { nil } }
     }
 
-    static func settings(linger: Duration = .milliseconds(50), inFlight: Int = 4, attempts: Int = 5) -> PutBatcher.Settings {
+    static func settings(
+        linger: Duration = .milliseconds(50),
+        inFlight: Int = 4,
+        attempts: Int = 5
+    ) -> PutBatcher.Settings {
         var settings = PutBatcher.Settings()
         settings.linger = linger
         settings.maxInFlightCalls = inFlight
@@ -51,7 +55,13 @@ import Testing
             #expect(directives == [.wake(at: .milliseconds(51))])
         }
         let next = Self.calls(
-            batcher.callSucceeded(id: calls[0].id, outcomes: calls[0].entries.map { _ in .written }, now: .milliseconds(2), random: &random))
+            batcher.callSucceeded(
+                id: calls[0].id,
+                outcomes: calls[0].entries.map { _ in .written },
+                now: .milliseconds(2),
+                random: &random
+            )
+        )
         #expect(next.map(\.entries.count) == [500])
         #expect(next[0].entries.first?.partitionKey == "k500")
     }
@@ -76,7 +86,14 @@ import Testing
         let first = Self.calls(batcher.endOfInput(now: .zero))
         #expect(first.count == 1)
         #expect(first[0].entries.map { String(decoding: $0.data, as: UTF8.self) } == ["1", "3"])
-        let second = Self.calls(batcher.callSucceeded(id: first[0].id, outcomes: [.written, .written], now: .milliseconds(1), random: &random))
+        let second = Self.calls(
+            batcher.callSucceeded(
+                id: first[0].id,
+                outcomes: [.written, .written],
+                now: .milliseconds(1),
+                random: &random
+            )
+        )
         #expect(second.map { $0.entries.map { String(decoding: $0.data, as: UTF8.self) } } == [["2"]])
         _ = batcher.callSucceeded(id: second[0].id, outcomes: [.written], now: .milliseconds(2), random: &random)
         #expect(batcher.isFinished)
@@ -87,11 +104,16 @@ import Testing
     func partialFailure() {
         var random = SplitMix64(seed: 2)
         var batcher = PutBatcher(settings: Self.settings())
-        for (key, text) in [("a", "a1"), ("b", "b1"), ("a", "a2")] { _ = batcher.add(Self.entry(key, text), now: .zero) }
+        for (key, text) in [("a", "a1"), ("b", "b1"), ("a", "a2")] {
+            _ = batcher.add(Self.entry(key, text), now: .zero)
+        }
         let call = Self.calls(batcher.endOfInput(now: .zero))[0]
         let after = batcher.callSucceeded(
-            id: call.id, outcomes: [.failed(code: "ProvisionedThroughputExceededException", message: "slow down"), .written],
-            now: .milliseconds(10), random: &random)
+            id: call.id,
+            outcomes: [.failed(code: "ProvisionedThroughputExceededException", message: "slow down"), .written],
+            now: .milliseconds(10),
+            random: &random
+        )
         #expect(Self.calls(after).isEmpty)  // a1 is backing off, a2 waits behind it
         guard case .wake(let at)? = after.last else {
             Issue.record("no wake after a retryable failure: \(after)")
@@ -109,7 +131,9 @@ import Testing
     func giveUp() {
         var random = SplitMix64(seed: 3)
         var batcher = PutBatcher(settings: Self.settings(attempts: 3))
-        for (key, text) in [("a", "a1"), ("a", "a2"), ("b", "b1")] { _ = batcher.add(Self.entry(key, text), now: .zero) }
+        for (key, text) in [("a", "a1"), ("a", "a2"), ("b", "b1")] {
+            _ = batcher.add(Self.entry(key, text), now: .zero)
+        }
         var now = Duration.zero
         var directives = batcher.endOfInput(now: now)
         for _ in 0..<100 where !batcher.isFinished {
@@ -135,11 +159,17 @@ import Testing
         var batcher = PutBatcher(settings: Self.settings(attempts: 1))
         _ = batcher.add(Self.entry("a"), now: .zero)
         let call = Self.calls(batcher.tick(now: .seconds(1)))[0]
-        _ = batcher.callSucceeded(id: call.id, outcomes: [.failed(code: "KMSAccessDeniedException", message: "no")], now: .seconds(1), random: &random)
+        _ = batcher.callSucceeded(
+            id: call.id,
+            outcomes: [.failed(code: "KMSAccessDeniedException", message: "no")],
+            now: .seconds(1),
+            random: &random
+        )
         #expect(batcher.summary.failed == 1)
         let directives = batcher.add(Self.entry("a"), now: .seconds(1))
         #expect(directives.isEmpty)
-        #expect(batcher.summary.unsent == 1 && batcher.buffered == 0)    }
+        #expect(batcher.summary.unsent == 1 && batcher.buffered == 0)
+    }
 
     @Test("a non-retryable call error ends the run; records not in flight are counted unsent")
     func fatal() {
@@ -148,7 +178,11 @@ import Testing
         for index in 0..<3 { _ = batcher.add(Self.entry("k\(index % 2)"), now: .zero) }
         let call = Self.calls(batcher.endOfInput(now: .zero))[0]
         let after = batcher.callFailed(
-            id: call.id, failure: .error(code: "ResourceNotFoundException", message: "Stream s not found"), now: .zero, random: &random)
+            id: call.id,
+            failure: .error(code: "ResourceNotFoundException", message: "Stream s not found"),
+            now: .zero,
+            random: &random
+        )
         #expect(Self.calls(after).isEmpty)
         #expect(batcher.fatal == "ResourceNotFoundException: Stream s not found")
         #expect(batcher.isFinished)
@@ -175,10 +209,18 @@ import Testing
             let call = inFlight.removeFirst()
             if !failedOnce {
                 failedOnce = true
-                inFlight += Self.calls(batcher.callFailed(id: call.id, failure: .transport("connection reset"), now: now, random: &random))
+                inFlight += Self.calls(
+                    batcher.callFailed(id: call.id, failure: .transport("connection reset"), now: now, random: &random)
+                )
             } else {
                 inFlight += Self.calls(
-                    batcher.callSucceeded(id: call.id, outcomes: call.entries.map { _ in .written }, now: now, random: &random))
+                    batcher.callSucceeded(
+                        id: call.id,
+                        outcomes: call.entries.map { _ in .written },
+                        now: now,
+                        random: &random
+                    )
+                )
             }
         }
         #expect(batcher.isFinished)

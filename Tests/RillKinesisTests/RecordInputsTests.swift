@@ -32,7 +32,9 @@ import Testing
 
     @Test("GetShardIterator reads its type, and refuses one the model does not know")
     func getShardIterator() throws {
-        var r = try reader(#"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"AT_TIMESTAMP","Timestamp":1.5}"#)
+        var r = try reader(
+            #"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"AT_TIMESTAMP","Timestamp":1.5}"#
+        )
         let input = try GetShardIteratorInput(reading: &r)
         #expect(input.type == .atTimestamp)
         #expect(input.timestamp == 1500)

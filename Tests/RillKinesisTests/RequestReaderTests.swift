@@ -10,7 +10,12 @@ import Testing
         var r = try reader(#"{"StreamName": "bad name!", "ShardCount": 0}"#)
         _ = try r.string("StreamName", required: true, min: 1, max: 128, pattern: .streamName)
         _ = try r.integer("ShardCount", min: 1)
-        #expect(throws: KinesisError(.validation, "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1")) {
+        #expect(
+            throws: KinesisError(
+                .validation,
+                "2 validation errors detected: Value 'bad name!' at 'streamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; Value '0' at 'shardCount' failed to satisfy constraint: Member must have value greater than or equal to 1"
+            )
+        ) {
             try r.finish()
         }
     }
@@ -19,16 +24,24 @@ import Testing
     func required() throws {
         var r = try reader("{}")
         _ = try r.string("ShardIterator", required: true, min: 1, max: 512)
-        #expect(throws: KinesisError(.validation, "1 validation error detected: Value null at 'shardIterator' failed to satisfy constraint: Member must not be null")) {
+        #expect(
+            throws: KinesisError(
+                .validation,
+                "1 validation error detected: Value null at 'shardIterator' failed to satisfy constraint: Member must not be null"
+            )
+        ) {
             try r.finish()
         }
     }
 
-    @Test("wrong JSON types are serialization errors", arguments: [
-        (#"{"StreamName": 5}"#, "NUMBER_VALUE can not be converted to a String"),
-        (#"{"StreamName": {}}"#, "Start of structure or map found where not expected."),
-        (#"{"StreamName": []}"#, "Start of list found where not expected."),
-    ])
+    @Test(
+        "wrong JSON types are serialization errors",
+        arguments: [
+            (#"{"StreamName": 5}"#, "NUMBER_VALUE can not be converted to a String"),
+            (#"{"StreamName": {}}"#, "Start of structure or map found where not expected."),
+            (#"{"StreamName": []}"#, "Start of list found where not expected."),
+        ]
+    )
     func typeErrors(json: String, message: String) throws {
         var r = try reader(json)
         #expect(throws: KinesisError(.serialization, message)) { _ = try r.string("StreamName") }
@@ -54,7 +67,12 @@ import Testing
     func blobs() throws {
         var r = try reader(#"{"Data": "AAAA"}"#)
         #expect(try r.blob("Data", max: 2) == [0, 0, 0])
-        #expect(throws: KinesisError(.validation, "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 2")) {
+        #expect(
+            throws: KinesisError(
+                .validation,
+                "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=3 cap=3]' at 'data' failed to satisfy constraint: Member must have length less than or equal to 2"
+            )
+        ) {
             try r.finish()
         }
     }
@@ -64,7 +82,9 @@ import Testing
         var both = try reader(#"{"StreamName": "a", "StreamARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/a"}"#)
         let selector = try both.requireStream()
         #expect(selector.arn?.region == "eu-west-1")
-        var mismatch = try reader(#"{"StreamName": "a", "StreamARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/b"}"#)
+        var mismatch = try reader(
+            #"{"StreamName": "a", "StreamARN": "arn:aws:kinesis:eu-west-1:123456789012:stream/b"}"#
+        )
         #expect(throws: KinesisError.self) { _ = try mismatch.requireStream() }
         var neither = try reader("{}")
         #expect(throws: KinesisError.self) { _ = try neither.requireStream() }

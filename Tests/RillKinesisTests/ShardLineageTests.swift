@@ -26,7 +26,9 @@ import Testing
     @Test("from latest only open shards are read; children found later start at their beginning")
     func latest() {
         var lineage = ShardLineage(start: .latest)
-        let reads = lineage.listed([Shard(id: "old", isOpen: false), Shard(id: "a", parents: ["old"]), Shard(id: "b", parents: ["old"])])
+        let reads = lineage.listed([
+            Shard(id: "old", isOpen: false), Shard(id: "a", parents: ["old"]), Shard(id: "b", parents: ["old"]),
+        ])
         #expect(reads == [.init(shardID: "a", from: .latest), .init(shardID: "b", from: .latest)])
         let children = lineage.finished("a", children: [Shard(id: "c", parents: ["a", "b"])])
         #expect(children.isEmpty)  // c is a merge of a and b: b is not finished
@@ -38,7 +40,9 @@ import Testing
         var lineage = ShardLineage(start: .atTimestamp(1_700_000_000))
         let reads = lineage.listed([Shard(id: "child", parents: ["expired"])])
         #expect(reads == [.init(shardID: "child", from: .atTimestamp(1_700_000_000))])
-        let later = lineage.listed([Shard(id: "child", parents: ["expired"]), Shard(id: "grandchild", parents: ["child"])])
+        let later = lineage.listed([
+            Shard(id: "child", parents: ["expired"]), Shard(id: "grandchild", parents: ["child"]),
+        ])
         #expect(later.isEmpty)
         #expect(lineage.finished("child") == [.init(shardID: "grandchild", from: .atTimestamp(1_700_000_000))])
     }

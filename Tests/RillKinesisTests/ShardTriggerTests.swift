@@ -4,7 +4,12 @@ import Testing
 @Suite struct ShardTriggerTests {
     func records(_ count: Int, keys: Int = 5, from start: Int = 0, at millis: Int64 = 0) -> [ShardTrigger.Record] {
         (start..<start + count).map {
-            ShardTrigger.Record(sequenceNumber: String(1_000 + $0), partitionKey: "k\($0 % keys)", data: [UInt8($0 & 0xFF)], arrivalMillis: millis)
+            ShardTrigger.Record(
+                sequenceNumber: String(1_000 + $0),
+                partitionKey: "k\($0 % keys)",
+                data: [UInt8($0 & 0xFF)],
+                arrivalMillis: millis
+            )
         }
     }
 
@@ -38,13 +43,20 @@ import Testing
         // An identifier that is not in the batch fails all of it.
         _ = trigger.completed(retry.id, .partial(failed: ["9999"]))
         #expect(trigger.nextBatches(atMillis: 0).batches[0].records.count == 3)
-        #expect(LambdaEvent.outcome(ofResponse: Array(#"{"batchItemFailures":[{"itemIdentifier":"1003"}]}"#.utf8)) == .partial(failed: ["1003"]))
+        #expect(
+            LambdaEvent.outcome(ofResponse: Array(#"{"batchItemFailures":[{"itemIdentifier":"1003"}]}"#.utf8))
+                == .partial(failed: ["1003"])
+        )
         #expect(LambdaEvent.outcome(ofResponse: Array("null".utf8)) == .success)
-        #expect(LambdaEvent.outcome(ofResponse: Array(#"{"batchItemFailures":[{"itemIdentifier":null}]}"#.utf8)) == .failure)
+        #expect(
+            LambdaEvent.outcome(ofResponse: Array(#"{"batchItemFailures":[{"itemIdentifier":null}]}"#.utf8)) == .failure
+        )
         #expect(LambdaEvent.outcome(ofResponse: Array("not json".utf8)) == .failure)
     }
 
-    @Test("bisect on error halves a failing batch down to the poison record, which retries then goes to the destination")
+    @Test(
+        "bisect on error halves a failing batch down to the poison record, which retries then goes to the destination"
+    )
     func bisect() {
         var settings = ShardTrigger.Settings()
         settings.batchSize = 8
@@ -83,8 +95,14 @@ import Testing
     func event() {
         let body = String(
             decoding: LambdaEvent.kinesis(
-                records(1), shardID: "shardId-000000000000", streamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/lab", region: "us-east-1",
-                roleARN: "arn:aws:iam::000000000000:role/rill-trigger"), as: UTF8.self)
+                records(1),
+                shardID: "shardId-000000000000",
+                streamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/lab",
+                region: "us-east-1",
+                roleARN: "arn:aws:iam::000000000000:role/rill-trigger"
+            ),
+            as: UTF8.self
+        )
         #expect(
             body
                 == #"{"Records":[{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"k0","sequenceNumber":"1000","data":"AA==","approximateArrivalTimestamp":0.000},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"shardId-000000000000:1000","eventName":"aws:kinesis:record","invokeIdentityArn":"arn:aws:iam::000000000000:role/rill-trigger","awsRegion":"us-east-1","eventSourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/lab"}]}"#
@@ -118,14 +136,22 @@ import Testing
             for d in discarded { for r in d.records { finished.insert(r.sequenceNumber) } }
             for batch in batches {
                 let keys = Set(batch.records.map(\.partitionKey))
-                for other in inFlight { #expect(keys.isDisjoint(with: other.records.map(\.partitionKey)), "seed \(seed): a key in two batches") }
+                for other in inFlight {
+                    #expect(
+                        keys.isDisjoint(with: other.records.map(\.partitionKey)),
+                        "seed \(seed): a key in two batches"
+                    )
+                }
                 inFlight.append(batch)
             }
             guard !inFlight.isEmpty else { continue }
             let batch = inFlight.remove(at: random.below(inFlight.count))
             let roll = random.below(10)
             let outcome: ShardTrigger.Outcome =
-                roll < 6 ? .success : roll < 8 ? .failure : .partial(failed: [batch.records[random.below(batch.records.count)].sequenceNumber])
+                roll < 6
+                ? .success
+                : roll < 8
+                    ? .failure : .partial(failed: [batch.records[random.below(batch.records.count)].sequenceNumber])
             var succeeded = batch.records
             if case .failure = outcome { succeeded = [] }
             if case .partial(let failed) = outcome, settings.reportBatchItemFailures {
@@ -139,9 +165,16 @@ import Testing
             }
             for d in trigger.completed(batch.id, outcome) { for r in d.records { finished.insert(r.sequenceNumber) } }
             if let checkpoint = trigger.checkpoint {
-                for n in 1_000...Int(checkpoint)! { #expect(finished.contains(String(n)), "seed \(seed): checkpoint \(checkpoint) passed unfinished \(n)") }
+                for n in 1_000...Int(checkpoint)! {
+                    #expect(
+                        finished.contains(String(n)),
+                        "seed \(seed): checkpoint \(checkpoint) passed unfinished \(n)"
+                    )
+                }
             }
         }
-        for (key, sequence) in delivered { #expect(sequence == sequence.sorted(), "seed \(seed): key \(key) out of order") }
+        for (key, sequence) in delivered {
+            #expect(sequence == sequence.sorted(), "seed \(seed): key \(key) out of order")
+        }
     }
 }

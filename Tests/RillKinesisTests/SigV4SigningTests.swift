@@ -18,10 +18,16 @@ import Testing
             + "SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
             + "Signature=1a66fbe1d4a7247784f83ddeec20f2e7a7eddd5fa9f3a9e086ef072d263e49ca"
         return SigV4Verifier.Request(
-            method: "POST", path: "/", query: "",
-            headers: [target, contentType, host, (name: "X-Amz-Date", value: "20261206T074435Z"), (name: "Authorization", value: authorization)]
+            method: "POST",
+            path: "/",
+            query: "",
+            headers: [
+                target, contentType, host, (name: "X-Amz-Date", value: "20261206T074435Z"),
+                (name: "Authorization", value: authorization),
+            ]
                 + extra,
-            body: body ?? self.body)
+            body: body ?? self.body
+        )
     }
 
     let presignedQuery =
@@ -30,7 +36,13 @@ import Testing
         + "&X-Amz-Signature=ed4989661abcb78046a7322fcc9a9fcf02b9e0c04de6ad75ff8357ec369fc2fb"
 
     func presigned(_ query: String? = nil) -> SigV4Verifier.Request {
-        SigV4Verifier.Request(method: "POST", path: "/", query: query ?? presignedQuery, headers: [target, contentType, host], body: body)
+        SigV4Verifier.Request(
+            method: "POST",
+            path: "/",
+            query: query ?? presignedQuery,
+            headers: [target, contentType, host],
+            body: body
+        )
     }
 
     @Test("botocore's header signature verifies and names its region; a changed body does not")
@@ -43,7 +55,10 @@ import Testing
     func contentHash() throws {
         // botocore signed the body's hash; declaring that same hash changes nothing.
         let bodyHash = SigV4.hex(SHA256.hash(body))
-        #expect(try verifier.verify(headerSigned([(name: "x-amz-content-sha256", value: bodyHash)]), nowMillis: now) == "eu-west-1")
+        #expect(
+            try verifier.verify(headerSigned([(name: "x-amz-content-sha256", value: bodyHash)]), nowMillis: now)
+                == "eu-west-1"
+        )
         // Any other digest is refused before the signature is even computed: the header proves nothing by itself.
         let wrong = "e5c3ecce4e0f7d6d8c0b0f4ab1b0c8a2b91f1c7e2c1d8f1a27a0f6bd51c6c0b1"
         do {
@@ -61,7 +76,10 @@ import Testing
         }
         // UNSIGNED-PAYLOAD is signed as that literal, so it cannot stand in for botocore's signed body hash.
         #expect(throws: KinesisError.self) {
-            try verifier.verify(headerSigned([(name: "x-amz-content-sha256", value: "UNSIGNED-PAYLOAD")]), nowMillis: now)
+            try verifier.verify(
+                headerSigned([(name: "x-amz-content-sha256", value: "UNSIGNED-PAYLOAD")]),
+                nowMillis: now
+            )
         }
     }
 
@@ -75,13 +93,19 @@ import Testing
             #expect(error.code == .invalidSignature)
         }
         do {
-            _ = try verifier.verify(presigned(presignedQuery.replacingOccurrences("&X-Amz-Expires=300", "")), nowMillis: now)
+            _ = try verifier.verify(
+                presigned(presignedQuery.replacingOccurrences("&X-Amz-Expires=300", "")),
+                nowMillis: now
+            )
             Issue.record("a presigned URL without X-Amz-Expires was accepted")
         } catch {
             #expect(error.code == .incompleteSignature)
         }
         do {
-            _ = try verifier.verify(presigned(presignedQuery.replacingOccurrences("X-Amz-Expires=300", "X-Amz-Expires=400")), nowMillis: now)
+            _ = try verifier.verify(
+                presigned(presignedQuery.replacingOccurrences("X-Amz-Expires=300", "X-Amz-Expires=400")),
+                nowMillis: now
+            )
             Issue.record("a presigned URL with a lengthened lifetime was accepted")
         } catch {
             #expect(error.code == .invalidSignature)
@@ -96,11 +120,18 @@ import Testing
             let headers = [target, contentType, host]
             let signed = signer.sign(headers: headers, payloadHash: hash, nowMillis: now)
             let request = SigV4Verifier.Request(
-                method: "POST", path: "/", query: "",
-                headers: headers + [(name: "X-Amz-Date", value: signed.amzDate), (name: "Authorization", value: signed.authorization)],
-                body: body)
+                method: "POST",
+                path: "/",
+                query: "",
+                headers: headers + [
+                    (name: "X-Amz-Date", value: signed.amzDate), (name: "Authorization", value: signed.authorization),
+                ],
+                body: body
+            )
             #expect(try verifier.verify(request, nowMillis: now) == "ap-south-1")
-            #expect(throws: KinesisError.self) { try SigV4Verifier(secrets: ["AKID": "other"]).verify(request, nowMillis: now) }
+            #expect(throws: KinesisError.self) {
+                try SigV4Verifier(secrets: ["AKID": "other"]).verify(request, nowMillis: now)
+            }
         }
         #expect(SigV4.amzDate(millis: now) == "20261206T074435Z")
         #expect(SigV4.amzDate(millis: 951_782_400_000) == "20000229T000000Z")

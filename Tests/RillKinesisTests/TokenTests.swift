@@ -6,8 +6,14 @@ import Testing
     let key = Array("0123456789abcdef0123456789abcdef".utf8)
     var iterator: ShardIterator {
         ShardIterator(
-            region: "us-east-1", streamName: "orders", streamID: "abcdefghij0123456789-xyz", streamCreatedMillis: 1_700_000_000_000,
-            shardIndex: 3, position: LogPosition(index: LogIndex(42), slot: 9), issuedMillis: 1_700_000_100_000)
+            region: "us-east-1",
+            streamName: "orders",
+            streamID: "abcdefghij0123456789-xyz",
+            streamCreatedMillis: 1_700_000_000_000,
+            shardIndex: 3,
+            position: LogPosition(index: LogIndex(42), slot: 9),
+            issuedMillis: 1_700_000_100_000
+        )
     }
 
     @Test("iterators round trip, fit 512 characters, and tolerate surrounding quotes")
@@ -53,8 +59,16 @@ import Testing
         var catalog = Catalog()
         let ns = Namespace(account: "000000000000", region: "us-east-1")
         let create = CreateStreamCommand(
-            namespace: ns, name: "s", id: "id", shardCount: 3, mode: .provisioned, createdMillis: 5, epoch: 7, tags: [:],
-            maxRecordSizeKiB: 1024)
+            namespace: ns,
+            name: "s",
+            id: "id",
+            shardCount: 3,
+            mode: .provisioned,
+            createdMillis: 5,
+            epoch: 7,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
         _ = catalog.apply(.setMembers([ClusterMember(id: 1, zone: "az-a")]), at: LogIndex(1))
         #expect((try? catalog.apply(.createStream(create), at: LogIndex(1)).get()) != nil)
         #expect(catalog.stream("s", in: ns)?.shards.count == 3)

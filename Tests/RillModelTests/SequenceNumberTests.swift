@@ -4,7 +4,13 @@ import Testing
 @Suite struct SequenceNumberTests {
     @Test("numbers are 56 digits, 186 bits, version 2, with the shard index where KCL reads it")
     func kclShape() throws {
-        let number = SequenceNumber(epoch: 1_700_000_000, index: LogIndex(12345), slot: 7, arrivalSeconds: 1_700_000_123, shardIndex: 3)
+        let number = SequenceNumber(
+            epoch: 1_700_000_000,
+            index: LogIndex(12345),
+            slot: 7,
+            arrivalSeconds: 1_700_000_123,
+            shardIndex: 3
+        )
         let text = number.description
         #expect(text.count == 56)
         // Computed independently: 2<<184 | epoch<<148 | (index<<16 | slot)<<80 | arrival<<36 | shard<<4.
@@ -15,13 +21,22 @@ import Testing
         #expect(parsed.shardIndex == 3)
     }
 
-    @Test("round trip over extreme fields", arguments: [
-        (UInt64(0), UInt64(0), UInt16(0), UInt64(0), UInt32(0)),
-        (SequenceNumber.maxEpoch, SequenceNumber.maxIndex, UInt16.max, UInt64(1 << 36 - 1), UInt32.max),
-        (UInt64(1), UInt64(1), UInt16(1), UInt64(1), UInt32(1)),
-    ])
+    @Test(
+        "round trip over extreme fields",
+        arguments: [
+            (UInt64(0), UInt64(0), UInt16(0), UInt64(0), UInt32(0)),
+            (SequenceNumber.maxEpoch, SequenceNumber.maxIndex, UInt16.max, UInt64(1 << 36 - 1), UInt32.max),
+            (UInt64(1), UInt64(1), UInt16(1), UInt64(1), UInt32(1)),
+        ]
+    )
     func roundTrip(epoch: UInt64, index: UInt64, slot: UInt16, seconds: UInt64, shard: UInt32) throws {
-        let number = SequenceNumber(epoch: epoch, index: LogIndex(index), slot: slot, arrivalSeconds: seconds, shardIndex: shard)
+        let number = SequenceNumber(
+            epoch: epoch,
+            index: LogIndex(index),
+            slot: slot,
+            arrivalSeconds: seconds,
+            shardIndex: shard
+        )
         #expect(SequenceNumber(parsing: number.description) == number)
     }
 
@@ -46,7 +61,9 @@ import Testing
     @Test("SHA-256 and HMAC match FIPS 180-4 and RFC 4231 vectors")
     func sha256() {
         func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format2($0)) }.joined() }
-        #expect(hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            hex(SHA256.hash(Array("abc".utf8))) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        )
         #expect(hex(SHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         let mac = SHA256.hmac(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8))
         #expect(hex(mac) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")

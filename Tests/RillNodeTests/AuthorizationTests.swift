@@ -33,13 +33,22 @@ import Testing
         #expect(listed["StreamNames"]?.array?.isEmpty == true)
         let asked = authorizer.asked.withLockedValue { $0 }
         #expect(asked.map(\.action) == [.createStream, .listStreams])
-        #expect(asked.allSatisfy { $0.principal == .anonymous && $0.resource == .namespace(account: "000000000000", region: "us-east-1") })
+        #expect(
+            asked.allSatisfy {
+                $0.principal == .anonymous && $0.resource == .namespace(account: "000000000000", region: "us-east-1")
+            }
+        )
         try await harness.cleanUp()
     }
 
     @Test("the allow-all authorizer lets every call through")
     func allowAllAllows() throws {
         try AllowAll().authorize(
-            AuthorizationRequest(principal: .anonymous, action: .deleteStream, resource: .namespace(account: "a", region: "r")))
+            AuthorizationRequest(
+                principal: .anonymous,
+                action: .deleteStream,
+                resource: .namespace(account: "a", region: "r")
+            )
+        )
     }
 }

@@ -13,7 +13,10 @@ import Testing
         struct Refused: Error {}
         let asked = NIOLockedValueBox<[(shard: String, type: ShardIteratorType)]>([])
         func subscribe(
-            stream: StreamMetadata, shard: ShardMetadata, from start: SubscriptionStart, namespace: Namespace
+            stream: StreamMetadata,
+            shard: ShardMetadata,
+            from start: SubscriptionStart,
+            namespace: Namespace
         ) async throws -> any EventSubscription {
             asked.withLockedValue { $0.append((shard.id.name, start.type)) }
             throw Refused()
@@ -39,13 +42,15 @@ import Testing
         }
         let source = RecordingSource()
         var subscribe = try reader(
-            #"{"ConsumerARN":"\#(arn)","ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}"#)
+            #"{"ConsumerARN":"\#(arn)","ShardId":"shardId-000000000000","StartingPosition":{"Type":"LATEST"}}"#
+        )
         await #expect(throws: RecordingSource.Refused.self) {
             _ = try await consumers.subscribe(&subscribe, FakeMetadata.namespace, from: source)
         }
         #expect(source.asked.withLockedValue { $0.map(\.shard) } == ["shardId-000000000000"])
         var unknownShard = try reader(
-            #"{"ConsumerARN":"\#(arn)","ShardId":"shardId-000000000007","StartingPosition":{"Type":"LATEST"}}"#)
+            #"{"ConsumerARN":"\#(arn)","ShardId":"shardId-000000000007","StartingPosition":{"Type":"LATEST"}}"#
+        )
         await #expect(throws: KinesisError.self) {
             _ = try await consumers.subscribe(&unknownShard, FakeMetadata.namespace, from: source)
         }

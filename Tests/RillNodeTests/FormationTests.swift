@@ -4,7 +4,13 @@ import Testing
 
 @Suite struct FormationTests {
     static func founder(_ id: UInt64) -> MemberAddress {
-        MemberAddress(id: id, zone: "az-\(id)", peer: "127.0.0.1:\(4600 + id)", api: "127.0.0.1:\(4500 + id)", nonce: "n\(id)")
+        MemberAddress(
+            id: id,
+            zone: "az-\(id)",
+            peer: "127.0.0.1:\(4600 + id)",
+            api: "127.0.0.1:\(4500 + id)",
+            nonce: "n\(id)"
+        )
     }
 
     @Test func threeFoundersFormOneClusterWhoeverHearsFirst() {
@@ -27,7 +33,9 @@ import Testing
     /// nonce), or a fourth "founder" would stop three nodes from forming.
     @Test func aRouterLookingForTheClusterIsNoFounder() {
         var formation = Formation(me: Self.founder(1), expect: 3)
-        formation.learn(MemberAddress(id: 1 << 40, zone: "none", peer: "127.0.0.1:4667", api: "127.0.0.1:4567", nonce: ""))
+        formation.learn(
+            MemberAddress(id: 1 << 40, zone: "none", peer: "127.0.0.1:4667", api: "127.0.0.1:4567", nonce: "")
+        )
         formation.learn(Self.founder(2))
         formation.learn(Self.founder(3))
         guard case .formed(_, let voters)? = formation.outcome else {

@@ -1,5 +1,6 @@
-@testable import RillReplication
 import Testing
+
+@testable import RillReplication
 
 @Suite struct LeaderNudgeTests {
     let origin = Duration.seconds(12_345)
@@ -14,7 +15,10 @@ import Testing
 
     @Test func theNudgeIsAlwaysAheadAndAtMostOnePeriodAway() {
         // On a grid point the next one is due, never the present one.
-        #expect(RaftGroupDriver.nextNudge(after: origin + .seconds(3), origin: origin, period: period) == origin + .seconds(4))
+        #expect(
+            RaftGroupDriver.nextNudge(after: origin + .seconds(3), origin: origin, period: period) == origin
+                + .seconds(4)
+        )
         for step in stride(from: 0, through: 100_000, by: 997) {
             let now = origin + .milliseconds(step) + .nanoseconds(step % 7)
             let nudge = RaftGroupDriver.nextNudge(after: now, origin: origin, period: period)

@@ -21,22 +21,41 @@ struct NodeHarness {
     var node: Node
 
     static func start(
-        segmentBytes: Int = 64 << 20, directory: String? = nil, clock: ManualWallClock = ManualWallClock(),
-        metrics: NodeMetrics = NodeMetrics(), throughputLimits: Bool = false, authorizer: any Authorizer = AllowAll()
+        segmentBytes: Int = 64 << 20,
+        directory: String? = nil,
+        clock: ManualWallClock = ManualWallClock(),
+        metrics: NodeMetrics = NodeMetrics(),
+        throughputLimits: Bool = false,
+        authorizer: any Authorizer = AllowAll()
     ) async throws -> NodeHarness {
-        let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
-        var configuration = NodeConfiguration(id: NodeID(1), zone: Zone("az-a"), dataDirectory: directory, storageThreads: 2, segmentBytes: segmentBytes,
-            throughputLimits: throughputLimits)
+        let directory =
+            directory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
+        var configuration = NodeConfiguration(
+            id: NodeID(1),
+            zone: Zone("az-a"),
+            dataDirectory: directory,
+            storageThreads: 2,
+            segmentBytes: segmentBytes,
+            throughputLimits: throughputLimits
+        )
         configuration.authorizer = authorizer
         let node = try await Node.start(
-            configuration: configuration, clock: clock,
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), metrics: metrics)
+            configuration: configuration,
+            clock: clock,
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            metrics: metrics
+        )
         return NodeHarness(directory: directory, clock: clock, node: node)
     }
 
     func restart() async throws -> NodeHarness {
         try await node.shutdown()
-        return try await NodeHarness.start(segmentBytes: node.configuration.segmentBytes, directory: directory, clock: clock)
+        return try await NodeHarness.start(
+            segmentBytes: node.configuration.segmentBytes,
+            directory: directory,
+            clock: clock
+        )
     }
 
     func cleanUp() async throws {
@@ -47,9 +66,13 @@ struct NodeHarness {
     /// Calls an operation and returns the parsed reply object (empty for operations without output).
     @discardableResult
     func call(_ operation: KinesisOperation, _ body: String, region: String? = nil) async throws -> JSONObject {
-        let response = try await node.handle(APIRequest(operation: operation, body: Array(body.utf8), signedRegion: region, requestID: "test"))
+        let response = try await node.handle(
+            APIRequest(operation: operation, body: Array(body.utf8), signedRegion: region, requestID: "test")
+        )
         if response.body.isEmpty { return JSONObject() }
-        guard case .object(let object) = try JSONParser.parse(response.body) else { throw KinesisError.internalFailure("reply is not an object") }
+        guard case .object(let object) = try JSONParser.parse(response.body) else {
+            throw KinesisError.internalFailure("reply is not an object")
+        }
         return object
     }
 

@@ -15,7 +15,8 @@ import Testing
     static func putRecords(_ harness: NodeHarness, _ stream: String, count: Int, data: String) async throws {
         let encoded = Base64.encode(Array(data.utf8))
         let records = (0..<count).map { #"{"PartitionKey": "key-\#($0)", "Data": "\#(encoded)"}"# }.joined(
-            separator: ",")
+            separator: ","
+        )
         try await harness.call(.putRecords, #"{"StreamName": "\#(stream)", "Records": [\#(records)]}"#)
     }
 
@@ -35,7 +36,8 @@ import Testing
         #expect(orders.allSatisfy { counter in counter.dimensions.map(\.0) == ["stream", "shard"] })
         #expect(
             orders.allSatisfy { counter in counter.dimensions.contains { $0.0 == "shard" && $0.1.hasPrefix("shardId-") }
-            })
+            }
+        )
         // Bytes are data plus partition key: 4 bytes of data and a "key-N" key per record.
         let keyBytes = (0..<25).reduce(0) { $0 + "key-\($1)".utf8.count }
         let orderBytes = metrics.counters(label: "rill_kinesis_incoming_bytes_total").filter {
@@ -44,13 +46,17 @@ import Testing
         #expect(orderBytes.reduce(0) { $0 + $1.totalValue } == Int64(25 * 4 + keyBytes))
         #expect(
             try metrics.expectCounter(
-                "rill_kinesis_incoming_records_total", [("stream", "other"), ("shard", "shardId-000000000000")]
-            ).totalValue == 1)
+                "rill_kinesis_incoming_records_total",
+                [("stream", "other"), ("shard", "shardId-000000000000")]
+            ).totalValue == 1
+        )
         #expect(
             try metrics.expectTimer("rill_kinesis_put_records_latency_seconds", [("stream", "orders")]).values.count
-                == 1)
+                == 1
+        )
         #expect(
-            try metrics.expectTimer("rill_kinesis_put_record_latency_seconds", [("stream", "other")]).values.count == 1)
+            try metrics.expectTimer("rill_kinesis_put_record_latency_seconds", [("stream", "other")]).values.count == 1
+        )
         // Declared for dashboards; nothing throttles yet.
         #expect(metrics.counterTotal(label: "rill_kinesis_write_provisioned_throughput_exceeded_total") == 0)
         #expect(!metrics.counters(label: "rill_kinesis_write_provisioned_throughput_exceeded_total").isEmpty)
@@ -65,21 +71,27 @@ import Testing
         harness.clock.advance(byMillis: 1_500)
         let iterator = try await harness.call(
             .getShardIterator,
-            #"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}"#)
+            #"{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"}"#
+        )
         let reply = try await harness.call(
-            .getRecords, #"{"ShardIterator": "\#(iterator["ShardIterator"]?.string ?? "")"}"#)
+            .getRecords,
+            #"{"ShardIterator": "\#(iterator["ShardIterator"]?.string ?? "")"}"#
+        )
         #expect(reply["Records"]?.array?.count == 3)
 
         let labels = [("stream", "s"), ("shard", "shardId-000000000000")]
         let keyBytes = "key-0key-1key-2".utf8.count
         #expect(
             try metrics.expectCounter("rill_kinesis_get_records_bytes_total", labels).totalValue
-                == Int64(3 * 5 + keyBytes))
+                == Int64(3 * 5 + keyBytes)
+        )
         #expect(try metrics.expectCounter("rill_kinesis_outgoing_records_total", labels).totalValue == 3)
         #expect(
-            try metrics.expectGauge("rill_kinesis_get_records_iterator_age_milliseconds", labels).lastValue == 1_500)
+            try metrics.expectGauge("rill_kinesis_get_records_iterator_age_milliseconds", labels).lastValue == 1_500
+        )
         #expect(
-            try metrics.expectTimer("rill_kinesis_get_records_latency_seconds", [("stream", "s")]).values.count == 1)
+            try metrics.expectTimer("rill_kinesis_get_records_latency_seconds", [("stream", "s")]).values.count == 1
+        )
         try await harness.cleanUp()
     }
 

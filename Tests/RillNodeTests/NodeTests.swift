@@ -11,19 +11,27 @@ import Testing
 
     func put(_ harness: NodeHarness, _ stream: String, _ data: String, key: String = "k") async throws -> String {
         let encoded = Base64.encode(Array(data.utf8))
-        let reply = try await harness.call(.putRecord, #"{"StreamName": "\#(stream)", "PartitionKey": "\#(key)", "Data": "\#(encoded)"}"#)
+        let reply = try await harness.call(
+            .putRecord,
+            #"{"StreamName": "\#(stream)", "PartitionKey": "\#(key)", "Data": "\#(encoded)"}"#
+        )
         return reply["SequenceNumber"]?.string ?? ""
     }
 
     func iterator(_ harness: NodeHarness, _ stream: String, type: String = "TRIM_HORIZON") async throws -> String {
-        let reply = try await harness.call(.getShardIterator, #"{"StreamName": "\#(stream)", "ShardId": "shardId-000000000000", "ShardIteratorType": "\#(type)"}"#)
+        let reply = try await harness.call(
+            .getShardIterator,
+            #"{"StreamName": "\#(stream)", "ShardId": "shardId-000000000000", "ShardIteratorType": "\#(type)"}"#
+        )
         return reply["ShardIterator"]?.string ?? ""
     }
 
     func read(_ harness: NodeHarness, _ iterator: String) async throws -> (data: [String], next: String?) {
         let reply = try await harness.call(.getRecords, #"{"ShardIterator": "\#(iterator)"}"#)
         let records = reply["Records"]?.array ?? []
-        let data = records.compactMap { $0.object?["Data"]?.string }.map { String(decoding: (try? Base64.decode($0)) ?? [], as: UTF8.self) }
+        let data = records.compactMap { $0.object?["Data"]?.string }.map {
+            String(decoding: (try? Base64.decode($0)) ?? [], as: UTF8.self)
+        }
         return (data, reply["NextShardIterator"]?.string)
     }
 
@@ -68,8 +76,10 @@ import Testing
         let (data, _) = try await read(harness, try await iterator(harness, "s"))
         #expect(data == ["fresh"])
         let shardDirectory = try FileManager.default.contentsOfDirectory(atPath: harness.directory + "/shards")
-        let segments = try FileManager.default.contentsOfDirectory(atPath: harness.directory + "/shards/\(shardDirectory[0])/shardId-000000000000")
-            .filter { $0.hasSuffix(".log") }
+        let segments = try FileManager.default.contentsOfDirectory(
+            atPath: harness.directory + "/shards/\(shardDirectory[0])/shardId-000000000000"
+        )
+        .filter { $0.hasSuffix(".log") }
         #expect(segments.count < 5, "expired segments should be deleted, found \(segments.sorted())")
         try await harness.cleanUp()
     }
@@ -81,7 +91,10 @@ import Testing
         let listed = try await harness.call(.listStreams, "{}", region: "us-east-1")
         #expect(listed["StreamNames"]?.array == [])
         let described = try await harness.call(.describeStreamSummary, #"{"StreamName": "s"}"#, region: "eu-west-1")
-        #expect(described["StreamDescriptionSummary"]?.object?["StreamARN"]?.string == "arn:aws:kinesis:eu-west-1:000000000000:stream/s")
+        #expect(
+            described["StreamDescriptionSummary"]?.object?["StreamARN"]?.string
+                == "arn:aws:kinesis:eu-west-1:000000000000:stream/s"
+        )
         try await harness.cleanUp()
     }
 
@@ -103,8 +116,13 @@ import Testing
     func putRecordsOrder() async throws {
         let harness = try await NodeHarness.start()
         try await createStream(harness, "s", shards: 4)
-        let records = (0..<100).map { #"{"Data": "\#(Base64.encode(Array("d\($0)".utf8)))", "PartitionKey": "key-\#($0)"}"# }
-        let reply = try await harness.call(.putRecords, #"{"StreamName": "s", "Records": [\#(records.joined(separator: ","))]}"#)
+        let records = (0..<100).map {
+            #"{"Data": "\#(Base64.encode(Array("d\($0)".utf8)))", "PartitionKey": "key-\#($0)"}"#
+        }
+        let reply = try await harness.call(
+            .putRecords,
+            #"{"StreamName": "s", "Records": [\#(records.joined(separator: ","))]}"#
+        )
         #expect(reply["FailedRecordCount"]?.number == "0")
         let results = reply["Records"]?.array ?? []
         #expect(results.count == 100)
@@ -124,7 +142,8 @@ import Testing
 @Suite struct ThroughputLimitTests {
     @Test("with limits on, PutRecords fails only the records over the shard's limit and counts them")
     func putRecordsThrottled() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-node-\(UUID().uuidString)")
+            .path
         let harness = try await NodeHarness.start(directory: directory, throughputLimits: true)
         try await harness.call(.createStream, #"{"StreamName": "s", "ShardCount": 1}"#)
         let data = Base64.encode([UInt8](repeating: 1, count: 4000))

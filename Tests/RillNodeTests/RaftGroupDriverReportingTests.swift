@@ -29,13 +29,24 @@ private final class CallCount: Sendable {
         let logs = Dictionary(
             uniqueKeysWithValues: ids.map { id in
                 let metadata: Logger.Metadata = ["rill.node": "\(id)", "rill.az": "az-\(id)"]
-                return (id, LogCapture(level: .info, metadata: metadata, metadataProvider: RequestLogContext.metadataProvider))
-            })
+                return (
+                    id,
+                    LogCapture(level: .info, metadata: metadata, metadataProvider: RequestLogContext.metadataProvider)
+                )
+            }
+        )
         try await RaftGroupDriverTests.withFlusher { flusher in
             func open(_ id: NodeID) throws -> RaftGroupDriver {
                 try RaftGroupDriverTests.openDriver(
-                    disks[id]!, voters: Set(ids), flusher: flusher, tickInterval: .milliseconds(10), applied: AppliedEntries(),
-                    logger: logs[id]!.logger, onSnapshotInstalled: { installs.add() }, send: { router.send($0) })
+                    disks[id]!,
+                    voters: Set(ids),
+                    flusher: flusher,
+                    tickInterval: .milliseconds(10),
+                    applied: AppliedEntries(),
+                    logger: logs[id]!.logger,
+                    onSnapshotInstalled: { installs.add() },
+                    send: { router.send($0) }
+                )
             }
             var drivers: [NodeID: RaftGroupDriver] = [:]
             for id in ids {
@@ -55,8 +66,14 @@ private final class CallCount: Sendable {
 
             // The line is written when the driver handles the Ready carrying the change, a moment after the core's
             // role moved: wait for it rather than race it.
-            #expect(await eventually { logs[leaderID]!.lines("raft role changed").contains { $0.metadata["raft.role"] == "leader" } })
-            let elected = try #require(logs[leaderID]!.lines("raft role changed").last { $0.metadata["raft.role"] == "leader" })
+            #expect(
+                await eventually {
+                    logs[leaderID]!.lines("raft role changed").contains { $0.metadata["raft.role"] == "leader" }
+                }
+            )
+            let elected = try #require(
+                logs[leaderID]!.lines("raft role changed").last { $0.metadata["raft.role"] == "leader" }
+            )
             #expect(elected.level == .info)
             #expect(elected.metadata["rill.node"] == "\(leaderID)" && elected.metadata["rill.az"] == "az-\(leaderID)")
             #expect(elected.metadata["rill.group"] == "\(testGroup)")
@@ -69,7 +86,8 @@ private final class CallCount: Sendable {
                         $0.metadata["raft.role"] == "follower" && $0.metadata["raft.leader"] == "\(leaderID)"
                             && $0.metadata["raft.term"] == "\(term)" && $0.level == .info
                     }
-                })
+                }
+            )
 
             // A follower down while the leader writes on and compacts past everything it has must take a snapshot.
             router.attach(follower, nil)
@@ -77,7 +95,10 @@ private final class CallCount: Sendable {
             var last = LogIndex.zero
             for i in 0..<40 {
                 last = try await leaderDriver.propose(
-                    kind: .records, payload: [UInt8](repeating: UInt8(i), count: 1024), timestampMillis: Int64(i))
+                    kind: .records,
+                    payload: [UInt8](repeating: UInt8(i), count: 1024),
+                    timestampMillis: Int64(i)
+                )
             }
             try await leaderDriver.compact(before: last)
             #expect(installs.value == 0)

@@ -75,7 +75,8 @@ final class MessageRouter: Sendable {
 /// Awaits `condition` by polling until `timeout` passes; the poll interval only bounds latency, correctness
 /// never depends on it. Returns whether it held.
 func eventually(
-    within timeout: Duration = .seconds(20), _ condition: () async throws -> Bool
+    within timeout: Duration = .seconds(20),
+    _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
@@ -109,20 +110,39 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
 @Suite struct RaftGroupDriverTests {
     /// Opens a member from its disk, as a restarted process would (fresh `RaftStateLog`, fresh `SegmentedLog`).
     static func openDriver(
-        _ disk: MemberDisk, voters: Set<NodeID>, flusher: Flusher, tickInterval: Duration?,
-        applied: AppliedEntries, isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        _ disk: MemberDisk,
+        voters: Set<NodeID>,
+        flusher: Flusher,
+        tickInterval: Duration?,
+        applied: AppliedEntries,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
-        onSnapshotInstalled: @escaping @Sendable () -> Void = {}, send: @escaping @Sendable ([Raft.Message]) -> Void
+        onSnapshotInstalled: @escaping @Sendable () -> Void = {},
+        send: @escaping @Sendable ([Raft.Message]) -> Void
     ) throws -> RaftGroupDriver {
         try FileManager.default.createDirectory(atPath: disk.directory, withIntermediateDirectories: true)
         let stateLog = try RaftStateLog.open(path: disk.statePath)
         let storage = try RaftGroupDriver.openStorage(
-            group: testGroup, directory: disk.logDirectory, stateLog: stateLog,
-            options: SegmentedLog.Options(segmentBytes: 16 << 10))
+            group: testGroup,
+            directory: disk.logDirectory,
+            stateLog: stateLog,
+            options: SegmentedLog.Options(segmentBytes: 16 << 10)
+        )
         return RaftGroupDriver(
-            group: testGroup, id: disk.id, configuration: Raft.Configuration(voters: voters), storage: storage,
-            stateLog: stateLog, flusher: flusher, tickInterval: tickInterval, seed: disk.id.rawValue, isAlive: isAlive,
-            logger: logger, onSnapshotInstalled: onSnapshotInstalled, send: send, apply: { applied.append($0) })
+            group: testGroup,
+            id: disk.id,
+            configuration: Raft.Configuration(voters: voters),
+            storage: storage,
+            stateLog: stateLog,
+            flusher: flusher,
+            tickInterval: tickInterval,
+            seed: disk.id.rawValue,
+            isAlive: isAlive,
+            logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled,
+            send: send,
+            apply: { applied.append($0) }
+        )
     }
 
     static func withFlusher(_ body: (Flusher) async throws -> Void) async throws {
@@ -143,15 +163,24 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         defer { try? FileManager.default.removeItem(atPath: root) }
         let configuration = Raft.Configuration(voters: [NodeID(1), NodeID(2)])
         func entry(_ index: UInt64, term: UInt64, kind: EntryKind = .records, bytes: Int = 10) -> LogEntry {
-            let payload = kind == .config ? configuration.encoded : [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: bytes)
+            let payload =
+                kind == .config
+                ? configuration.encoded : [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: bytes)
             return LogEntry(term: Term(term), index: LogIndex(index), kind: kind, payload: payload)
         }
         let log = try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512))
         let storage = try SegmentedLogStorage(log: log)
         #expect(storage.firstIndex == LogIndex(1) && storage.lastIndex == .zero && storage.term(at: .zero) == .zero)
         try storage.append((1...10).map { entry($0, term: 1, kind: $0 == 3 || $0 == 8 ? .config : .records) })
-        #expect(storage.configurationEntries(from: LogIndex(1), through: LogIndex(10)).map(\.index) == [LogIndex(3), LogIndex(8)])
-        #expect(storage.entries(from: LogIndex(2), through: LogIndex(9), maxBytes: 1 << 20)?.map(\.index.rawValue) == Array(2...9))
+        #expect(
+            storage.configurationEntries(from: LogIndex(1), through: LogIndex(10)).map(\.index) == [
+                LogIndex(3), LogIndex(8),
+            ]
+        )
+        #expect(
+            storage.entries(from: LogIndex(2), through: LogIndex(9), maxBytes: 1 << 20)?.map(\.index.rawValue)
+                == Array(2...9)
+        )
         // Byte limits count `Raft.entrySize` and never return an empty answer for a non-empty range.
         #expect(storage.entries(from: LogIndex(4), through: LogIndex(9), maxBytes: 2 * (10 + 32))?.count == 2)
         #expect(storage.entries(from: LogIndex(4), through: LogIndex(9), maxBytes: 1)?.count == 1)
@@ -163,14 +192,19 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         #expect(storage.configurationEntries(from: LogIndex(1), through: LogIndex(8)).map(\.index) == [LogIndex(3)])
 
         // Reopening rebuilds the config index by one scan.
-        let reopened = try SegmentedLogStorage(log: try SegmentedLog.open(directory: root + "/log", options: log.options))
+        let reopened = try SegmentedLogStorage(
+            log: try SegmentedLog.open(directory: root + "/log", options: log.options)
+        )
         #expect(reopened.configurationEntries(from: LogIndex(1), through: LogIndex(8)).map(\.index) == [LogIndex(3)])
 
         // Compaction keeps the core's snapshot and answers the boundary term.
         let compacted = Raft.Snapshot(index: LogIndex(5), term: Term(1), configuration: configuration, state: [])
         try storage.compact(to: compacted)
         #expect(storage.firstIndex == LogIndex(6) && storage.snapshot == compacted)
-        #expect(storage.term(at: LogIndex(5)) == Term(1) && storage.entries(from: LogIndex(5), through: LogIndex(6), maxBytes: 100) == nil)
+        #expect(
+            storage.term(at: LogIndex(5)) == Term(1)
+                && storage.entries(from: LogIndex(5), through: LogIndex(6), maxBytes: 100) == nil
+        )
         #expect(storage.configurationEntries(from: LogIndex(1), through: LogIndex(8)).isEmpty)
 
         // A snapshot from a leader discards every stored entry, even those after it.
@@ -190,19 +224,39 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         let moved = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(4)])
         do {
             let storage = try SegmentedLogStorage(
-                log: try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512)))
-            try storage.append((1...10).map { LogEntry(term: Term(2), index: LogIndex($0), kind: $0 == 4 ? .config : .records, payload: $0 == 4 ? moved.encoded : [1]) })
+                log: try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512))
+            )
+            try storage.append(
+                (1...10).map {
+                    LogEntry(
+                        term: Term(2),
+                        index: LogIndex($0),
+                        kind: $0 == 4 ? .config : .records,
+                        payload: $0 == 4 ? moved.encoded : [1]
+                    )
+                }
+            )
             try storage.compact(to: Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
             try storage.log.sync()
         }
         let reopened = try SegmentedLogStorage(
-            log: try SegmentedLog.open(directory: root + "/log", options: SegmentedLog.Options(segmentBytes: 512), durableIndex: LogIndex(10)))
+            log: try SegmentedLog.open(
+                directory: root + "/log",
+                options: SegmentedLog.Options(segmentBytes: 512),
+                durableIndex: LogIndex(10)
+            )
+        )
         #expect(reopened.snapshot == Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
         // The bootstrap membership (the shard's replicas at creation) no longer decides.
         var random = SplitMix64(seed: 1)
         let node = Raft.Node(
-            id: NodeID(1), configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
-            hardState: Raft.HardState(), storage: reopened, options: Raft.Options(), random: &random)
+            id: NodeID(1),
+            configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
+            hardState: Raft.HardState(),
+            storage: reopened,
+            options: Raft.Options(),
+            random: &random
+        )
         #expect(node.configuration == moved)
         #expect(node.snapshot?.index == LogIndex(6))
     }
@@ -214,14 +268,20 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         try await Self.withFlusher { flusher in
             let applied = AppliedEntries()
             let driver = try Self.openDriver(
-                disk, voters: [disk.id], flusher: flusher, tickInterval: .milliseconds(10), applied: applied,
-                send: { _ in })
+                disk,
+                voters: [disk.id],
+                flusher: flusher,
+                tickInterval: .milliseconds(10),
+                applied: applied,
+                send: { _ in }
+            )
             await driver.start()
             #expect(await eventually { await driver.status.role == .leader })
             var indexes: [LogIndex] = []
             for i in 0..<30 {
                 indexes.append(
-                    try await driver.propose(kind: .records, payload: Array("r\(i)".utf8), timestampMillis: Int64(i)))
+                    try await driver.propose(kind: .records, payload: Array("r\(i)".utf8), timestampMillis: Int64(i))
+                )
             }
             #expect(indexes == indexes.sorted() && Set(indexes).count == 30)
             let before = await driver.status
@@ -238,7 +298,13 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             // Restart on the same directory and raftstate, without a timer so nothing changes the term.
             let reapplied = AppliedEntries()
             let restarted = try Self.openDriver(
-                disk, voters: [disk.id], flusher: flusher, tickInterval: nil, applied: reapplied, send: { _ in })
+                disk,
+                voters: [disk.id],
+                flusher: flusher,
+                tickInterval: nil,
+                applied: reapplied,
+                send: { _ in }
+            )
             let logAfter = try storedEntries(restarted.storage)
             #expect(logAfter == logBefore)
             let recovered = await restarted.status
@@ -270,8 +336,13 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                 router.add(id)
                 let entries = AppliedEntries()
                 let driver = try Self.openDriver(
-                    disks[id]!, voters: voters, flusher: flusher, tickInterval: .milliseconds(10), applied: entries,
-                    send: { router.send($0) })
+                    disks[id]!,
+                    voters: voters,
+                    flusher: flusher,
+                    tickInterval: .milliseconds(10),
+                    applied: entries,
+                    send: { router.send($0) }
+                )
                 drivers[id] = driver
                 applied[id] = entries
                 router.attach(id, driver)
@@ -290,7 +361,11 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                 try await withThrowingTaskGroup(of: LogIndex.self) { tasks in
                     for i in range {
                         tasks.addTask {
-                            try await driver.propose(kind: .records, payload: Array("p\(i)".utf8), timestampMillis: Int64(i))
+                            try await driver.propose(
+                                kind: .records,
+                                payload: Array("p\(i)".utf8),
+                                timestampMillis: Int64(i)
+                            )
                         }
                     }
                     var indexes: [LogIndex] = []
@@ -304,7 +379,9 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                     var statuses: [RaftGroupDriver.Status] = []
                     for id in members { statuses.append(await drivers[id]!.status) }
                     guard let first = statuses.first,
-                        statuses.allSatisfy({ $0.applied == first.commit && $0.commit == first.commit && $0.lastIndex == first.lastIndex })
+                        statuses.allSatisfy({
+                            $0.applied == first.commit && $0.commit == first.commit && $0.lastIndex == first.lastIndex
+                        })
                     else { return false }
                     let logs = try members.map { try storedEntries(drivers[$0]!.storage) }
                     return logs.allSatisfy { $0 == logs[0] }
@@ -340,8 +417,13 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             // Restart the old leader from its disk: it catches up with the new leader's log.
             let rejoined = AppliedEntries()
             let restarted = try Self.openDriver(
-                disks[firstLeader]!, voters: voters, flusher: flusher, tickInterval: .milliseconds(10),
-                applied: rejoined, send: { router.send($0) })
+                disks[firstLeader]!,
+                voters: voters,
+                flusher: flusher,
+                tickInterval: .milliseconds(10),
+                applied: rejoined,
+                send: { router.send($0) }
+            )
             drivers[firstLeader] = restarted
             router.attach(firstLeader, restarted)
             await restarted.start()
@@ -374,9 +456,14 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             for id in ids {
                 router.add(id)
                 let driver = try Self.openDriver(
-                    MemberDisk(id: id, directory: "\(root)/\(id)"), voters: Set(ids), flusher: flusher,
-                    tickInterval: .milliseconds(10), applied: AppliedEntries(),
-                    isAlive: { node in alive.withLock { $0.contains(node) } }, send: { router.send($0) })
+                    MemberDisk(id: id, directory: "\(root)/\(id)"),
+                    voters: Set(ids),
+                    flusher: flusher,
+                    tickInterval: .milliseconds(10),
+                    applied: AppliedEntries(),
+                    isAlive: { node in alive.withLock { $0.contains(node) } },
+                    send: { router.send($0) }
+                )
                 drivers[id] = driver
                 router.attach(id, driver)
             }
@@ -419,9 +506,14 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             router.attach(second, nil)
             await drivers[second]!.stop()
             let restarted = try Self.openDriver(
-                MemberDisk(id: second, directory: "\(root)/\(second)"), voters: Set(ids), flusher: flusher,
-                tickInterval: .milliseconds(10), applied: AppliedEntries(),
-                isAlive: { node in alive.withLock { $0.contains(node) } }, send: { router.send($0) })
+                MemberDisk(id: second, directory: "\(root)/\(second)"),
+                voters: Set(ids),
+                flusher: flusher,
+                tickInterval: .milliseconds(10),
+                applied: AppliedEntries(),
+                isAlive: { node in alive.withLock { $0.contains(node) } },
+                send: { router.send($0) }
+            )
             drivers[second] = restarted
             router.attach(second, restarted)
             await restarted.start()

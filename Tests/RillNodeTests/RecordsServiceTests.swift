@@ -17,7 +17,10 @@ import Testing
         init(failing: [UInt32: KinesisError] = [:]) { self.failing = failing }
 
         func append(
-            _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+            _ batch: RecordBatch,
+            stream: StreamMetadata,
+            shard: ShardMetadata,
+            reach: Reach
         ) async throws -> (LogIndex, Int64) {
             if let error = failing[shard.index] { throw error }
             let count = appended.withLockedValue { list in
@@ -39,15 +42,22 @@ import Testing
 
     func service(_ metadata: FakeMetadata, _ appender: FakeAppender) -> RecordsService {
         RecordsService(
-            metadata: metadata, appender: appender, readers: NoReaders(),
+            metadata: metadata,
+            appender: appender,
+            readers: NoReaders(),
             throughput: ThroughputLimiter(enabled: false, clock: ManualWallClock(), metrics: NodeMetrics()),
-            shardMaps: ShardMapCache(), clock: ManualWallClock(), metrics: NodeMetrics())
+            shardMaps: ShardMapCache(),
+            clock: ManualWallClock(),
+            metrics: NodeMetrics()
+        )
     }
 
     /// A PutRecords body with one record per explicit hash key.
     func putRecords(_ keys: [HashKey]) throws -> RequestReader {
         let records = keys.map { #"{"Data":"AA==","PartitionKey":"k","ExplicitHashKey":"\#($0.description)"}"# }
-        return try RequestReader(bytes: Array(#"{"StreamName":"s","Records":[\#(records.joined(separator: ","))]}"#.utf8))
+        return try RequestReader(
+            bytes: Array(#"{"StreamName":"s","Records":[\#(records.joined(separator: ","))]}"#.utf8)
+        )
     }
 
     @Test("PutRecord appends one record on the shard its key routes to and answers its sequence number")
@@ -55,7 +65,11 @@ import Testing
         let metadata = try await FakeMetadata.withStream(shards: 2)
         let appender = FakeAppender()
         var reader = try RequestReader(
-            bytes: Array(#"{"StreamName":"s","Data":"AA==","PartitionKey":"k","ExplicitHashKey":"\#(HashKey.max.description)"}"#.utf8))
+            bytes: Array(
+                #"{"StreamName":"s","Data":"AA==","PartitionKey":"k","ExplicitHashKey":"\#(HashKey.max.description)"}"#
+                    .utf8
+            )
+        )
         let reply = try await service(metadata, appender).putRecord(&reader, FakeMetadata.namespace, reach: .leader)
         #expect(String(decoding: reply.body, as: UTF8.self).contains(#""ShardId":"shardId-000000000001""#))
         #expect(appender.appended.withLockedValue { $0.map(\.shard) } == [1])
@@ -64,12 +78,18 @@ import Testing
     @Test("a shard whose append fails costs only its own records, each an InternalFailure; the rest are written")
     func partialFailure() async throws {
         let metadata = try await FakeMetadata.withStream(shards: 2)
-        let appender = FakeAppender(failing: [1: .internalFailure("node 2 did not answer; the outcome is unknown, retry.")])
+        let appender = FakeAppender(failing: [
+            1: .internalFailure("node 2 did not answer; the outcome is unknown, retry.")
+        ])
         var reader = try putRecords([HashKey(0), HashKey.max, HashKey(1)])
         let reply = try await service(metadata, appender).putRecords(&reader, FakeMetadata.namespace, reach: .leader)
         let text = String(decoding: reply.body, as: UTF8.self)
         #expect(text.hasPrefix(#"{"FailedRecordCount":1,"Records":[{"SequenceNumber":"#))
-        #expect(text.contains(#"{"ErrorCode":"InternalFailure","ErrorMessage":"node 2 did not answer; the outcome is unknown, retry."}"#))
+        #expect(
+            text.contains(
+                #"{"ErrorCode":"InternalFailure","ErrorMessage":"node 2 did not answer; the outcome is unknown, retry."}"#
+            )
+        )
         #expect(appender.appended.withLockedValue { $0.map(\.records) } == [2])
     }
 
@@ -89,14 +109,26 @@ import Testing
         var firstIndex: LogIndex { LogIndex(1) }
         var committedIndex: LogIndex { LogIndex(1) }
         func firstIndex(atOrAfterTimestamp millis: Int64) async throws -> LogIndex? { LogIndex(1) }
-        func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page {
+        func read(
+            from start: LogPosition,
+            limit: Int,
+            maxBytes: Int,
+            horizonMillis: Int64
+        ) async throws -> ShardReader.Page {
             let records = (0..<2).map { slot in
                 ShardReader.Record(
-                    position: LogPosition(index: LogIndex(1), slot: UInt16(slot)), stampMillis: 1_700_000_000_000,
-                    partitionKey: "k\(slot)", data: [UInt8(slot)])
+                    position: LogPosition(index: LogIndex(1), slot: UInt16(slot)),
+                    stampMillis: 1_700_000_000_000,
+                    partitionKey: "k\(slot)",
+                    data: [UInt8(slot)]
+                )
             }
             return ShardReader.Page(
-                records: records, next: LogPosition(index: LogIndex(2), slot: 0), byteCount: 2, millisBehindLatest: 0)
+                records: records,
+                next: LogPosition(index: LogIndex(2), slot: 0),
+                byteCount: 2,
+                millisBehindLatest: 0
+            )
         }
         func sequenceNumber(index: LogIndex, slot: UInt16, stampMillis: Int64) -> SequenceNumber {
             shard.sequenceNumber(index: index, slot: slot, stampMillis: stampMillis)
@@ -110,11 +142,19 @@ import Testing
         let shard = try #require(metadata.catalog.stream("s", in: FakeMetadata.namespace)?.shards.first)
         let clock = ManualWallClock()
         let records = RecordsService(
-            metadata: metadata, appender: FakeAppender(), readers: OneEntryShard(shard: shard),
-            throughput: ThroughputLimiter(enabled: false, clock: clock, metrics: NodeMetrics()), shardMaps: ShardMapCache(),
-            clock: clock, metrics: NodeMetrics())
+            metadata: metadata,
+            appender: FakeAppender(),
+            readers: OneEntryShard(shard: shard),
+            throughput: ThroughputLimiter(enabled: false, clock: clock, metrics: NodeMetrics()),
+            shardMaps: ShardMapCache(),
+            clock: clock,
+            metrics: NodeMetrics()
+        )
         var get = try RequestReader(
-            bytes: Array(#"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"#.utf8))
+            bytes: Array(
+                #"{"StreamName":"s","ShardId":"shardId-000000000000","ShardIteratorType":"TRIM_HORIZON"}"#.utf8
+            )
+        )
         let issued = try JSONParser.parse(try await records.getShardIterator(&get, FakeMetadata.namespace).body)
         guard case .object(let object) = issued, case .string(let iterator)? = object["ShardIterator"] else {
             Issue.record("no iterator")

@@ -28,11 +28,21 @@ final class FakeMetadata: CatalogView, MetadataProposer {
         let metadata = FakeMetadata()
         try await metadata.commit(
             .setMembers([
-                ClusterMember(id: 1, zone: "az-a"), ClusterMember(id: 2, zone: "az-b"), ClusterMember(id: 3, zone: "az-c"),
-            ]))
+                ClusterMember(id: 1, zone: "az-a"), ClusterMember(id: 2, zone: "az-b"),
+                ClusterMember(id: 3, zone: "az-c"),
+            ])
+        )
         var create = CreateStreamCommand(
-            namespace: namespace, name: name, id: "\(name)-id", shardCount: shards, mode: .provisioned, createdMillis: 0,
-            epoch: 1, tags: [:], maxRecordSizeKiB: 1024)
+            namespace: namespace,
+            name: name,
+            id: "\(name)-id",
+            shardCount: shards,
+            mode: .provisioned,
+            createdMillis: 0,
+            epoch: 1,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
         create.requiresPlacement = true
         try await metadata.commit(.createStream(create))
         return metadata

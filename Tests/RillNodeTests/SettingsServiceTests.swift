@@ -11,7 +11,8 @@ import Testing
     }
 
     func call(
-        _ body: String, _ run: (inout RequestReader) async throws -> Void
+        _ body: String,
+        _ run: (inout RequestReader) async throws -> Void
     ) async -> KinesisError? {
         do {
             var reader = try RequestReader(bytes: Array(body.utf8))

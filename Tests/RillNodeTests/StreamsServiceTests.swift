@@ -26,8 +26,13 @@ import Testing
 
     func service(_ metadata: FakeMetadata, _ replicas: RecordingReplicas) -> StreamsService {
         StreamsService(
-            metadata: metadata, proposer: metadata, replicas: replicas, clock: ManualWallClock(), metrics: NodeMetrics(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            metadata: metadata,
+            proposer: metadata,
+            replicas: replicas,
+            clock: ManualWallClock(),
+            metrics: NodeMetrics(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
     }
 
     func reader(_ json: String) throws -> RequestReader { try RequestReader(bytes: Array(json.utf8)) }
@@ -44,7 +49,8 @@ import Testing
         #expect(created.shards.count == 2)
         #expect(replicas.opened.withLockedValue { $0 } == ["shardId-000000000000", "shardId-000000000001"])
         var split = try reader(
-            #"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"\#(HashKey(1 << 64).description)"}"#)
+            #"{"StreamName":"s","ShardToSplit":"shardId-000000000000","NewStartingHashKey":"\#(HashKey(1 << 64).description)"}"#
+        )
         _ = try await streams.splitShard(&split, ns)
         #expect(replicas.sealed.withLockedValue { $0 } == ["shardId-000000000000"])
         let resharded = try #require(metadata.catalog.stream("s", in: ns))
@@ -58,7 +64,9 @@ import Testing
         let metadata = try await FakeMetadata.withStream()
         let replicas = RecordingReplicas()
         var create = try reader(#"{"StreamName":"s","ShardCount":1}"#)
-        await #expect(throws: KinesisError.self) { try await service(metadata, replicas).createStream(&create, FakeMetadata.namespace) }
+        await #expect(throws: KinesisError.self) {
+            try await service(metadata, replicas).createStream(&create, FakeMetadata.namespace)
+        }
         #expect(replicas.opened.withLockedValue { $0 }.isEmpty)
     }
 

@@ -25,7 +25,8 @@ import Testing
         let page = try tags.listTags(&list, FakeMetadata.namespace)
         #expect(
             String(decoding: page.body, as: UTF8.self)
-                == #"{"Tags":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}],"HasMoreTags":true}"#)
+                == #"{"Tags":[{"Key":"a","Value":"1"},{"Key":"b","Value":"2"}],"HasMoreTags":true}"#
+        )
     }
 
     @Test("more than 50 tags on a stream is LimitExceeded, and nothing is committed")

@@ -22,7 +22,14 @@ import Testing
     func refusesVotesWhileAbstaining() {
         var cluster = clusterWithWipedThird()
         var wiped = cluster[3]
-        wiped.step(message(2, 3, term: 5, .requestVote(lastIndex: LogIndex(6), lastTerm: Term(1), preVote: false, transfer: false)))
+        wiped.step(
+            message(
+                2,
+                3,
+                term: 5,
+                .requestVote(lastIndex: LogIndex(6), lastTerm: Term(1), preVote: false, transfer: false)
+            )
+        )
         let answers = outgoing(&wiped)
         #expect(answers.count == 1)
         if case .voteResponse(let granted, _) = answers.first?.body { #expect(!granted) }
@@ -62,14 +69,16 @@ import Testing
         #expect(cluster[3].vote == NodeID(1), "the catch-up records a vote for the leader of the current term")
         // Node 1 fails; 2 and 3 elect a new leader between them.
         cluster.partition = [[NodeID(1)], [NodeID(2), NodeID(3)]]
-        for _ in 0..<(20 * cluster.options.electionTicks) where cluster[2].role != .leader && cluster[3].role != .leader {
+        for _ in 0..<(20 * cluster.options.electionTicks) where cluster[2].role != .leader && cluster[3].role != .leader
+        {
             cluster[2].tick()
             cluster[3].tick()
             cluster.stabilize()
         }
         #expect(
             cluster[2].role == .leader || cluster[3].role == .leader,
-            "2: \(cluster[2].role) t\(cluster[2].term) v\(String(describing: cluster[2].vote)) last \(cluster[2].log.lastIndex); 3: \(cluster[3].role) t\(cluster[3].term) v\(String(describing: cluster[3].vote)) last \(cluster[3].log.lastIndex) abst \(String(describing: cluster[3].abstention))")
+            "2: \(cluster[2].role) t\(cluster[2].term) v\(String(describing: cluster[2].vote)) last \(cluster[2].log.lastIndex); 3: \(cluster[3].role) t\(cluster[3].term) v\(String(describing: cluster[3].vote)) last \(cluster[3].log.lastIndex) abst \(String(describing: cluster[3].abstention))"
+        )
     }
 
     @Test("with the only other up-to-date member down, no leader is elected: the wiped member waits")

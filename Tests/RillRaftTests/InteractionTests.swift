@@ -196,7 +196,8 @@ struct InteractionInterpreter {
             if entries.isEmpty { output.append("empty (snapshot \(log.snapshotTerm)/\(log.snapshotIndex))") }
             for entry in entries {
                 output.append(
-                    "\(entry.term)/\(entry.index) \(entry.kind) \(String(decoding: entry.payload, as: UTF8.self))")
+                    "\(entry.term)/\(entry.index) \(entry.kind) \(String(decoding: entry.payload, as: UTF8.self))"
+                )
             }
             return output
         case "status":

@@ -15,7 +15,8 @@ import Testing
             ([1, 2, 3, 4], [9, 8, 2, 1], 2),
             ([1, 2, 3, 4, 5], [9, 8, 7, 1, 1], 7),
             ([1, 2, 3, 4, 5], [9, 8, 1, 1, 1], 1),
-        ] as [([UInt64], [UInt64], UInt64)])
+        ] as [([UInt64], [UInt64], UInt64)]
+    )
     func committedIndex(voters: [UInt64], matches: [UInt64], expected: UInt64) {
         var match: [NodeID: LogIndex] = [:]
         for (voter, index) in zip(voters, matches) { match[NodeID(voter)] = LogIndex(index) }
@@ -36,7 +37,8 @@ import Testing
             ([1, 2, 3, 4, 5], [1: true, 2: true, 3: true], .won),
             // Votes of non-voters (learners, removed servers) never count.
             ([1, 2, 3], [1: true, 9: true], .pending),
-        ] as [([UInt64], [UInt64: Bool], Raft.Quorum.VoteResult)])
+        ] as [([UInt64], [UInt64: Bool], Raft.Quorum.VoteResult)]
+    )
     func voteResult(voters: [UInt64], votes: [UInt64: Bool], expected: Raft.Quorum.VoteResult) {
         let tally = Dictionary(uniqueKeysWithValues: votes.map { (NodeID($0.key), $0.value) })
         let ids = Set(voters.map { NodeID($0) })

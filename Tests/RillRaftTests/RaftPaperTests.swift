@@ -11,7 +11,8 @@ import Testing
 
     @Test(
         "Raft §5.1: a node that sees a higher term adopts it and becomes follower",
-        arguments: [Raft.Role.follower, .candidate, .leader])
+        arguments: [Raft.Role.follower, .candidate, .leader]
+    )
     func higherTermMakesFollower(role: Raft.Role) {
         var cluster = TestCluster(voters: 3, options: Self.classic)
         switch role {
@@ -39,7 +40,11 @@ import Testing
         node.step(message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero)))
         node.step(
             message(
-                1, 3, term: 1, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(1), preVote: false, transfer: false))
+                1,
+                3,
+                term: 1,
+                .requestVote(lastIndex: LogIndex(9), lastTerm: Term(1), preVote: false, transfer: false)
+            )
         )
         #expect(node.hardState == before)
         #expect(node.leader == NodeID(2))
@@ -60,7 +65,8 @@ import Testing
         #expect(
             votes.allSatisfy {
                 $0.body == .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false)
-            })
+            }
+        )
     }
 
     @Test("Raft §5.2: election timeouts are randomized in [electionTicks, 2 × electionTicks)")
@@ -69,8 +75,11 @@ import Testing
         for seed in 0..<50 {
             var random = TestRandom(seed: UInt64(seed))
             var node = Raft.Node(
-                id: NodeID(1), configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2)]), options: Self.classic,
-                random: &random)
+                id: NodeID(1),
+                configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2)]),
+                options: Self.classic,
+                random: &random
+            )
             var ticks = 0
             while node.role == .follower && ticks < 100 {
                 node.tick()
@@ -88,7 +97,8 @@ import Testing
             (3, [2: true], Raft.Role.leader), (3, [2: false], .candidate), (3, [2: false, 3: false], .follower),
             (5, [2: true], .candidate), (5, [2: true, 3: true], .leader),
             (5, [2: false, 3: false, 4: false], .follower),
-        ] as [(Int, [UInt64: Bool], Raft.Role)])
+        ] as [(Int, [UInt64: Bool], Raft.Role)]
+    )
     func candidateCountsVotes(size: Int, responses: [UInt64: Bool], expected: Raft.Role) {
         var cluster = TestCluster(voters: size, options: Self.classic)
         cluster[1].campaign()
@@ -111,7 +121,8 @@ import Testing
             answers.map(\.1) == [
                 .voteResponse(granted: true, preVote: false), .voteResponse(granted: false, preVote: false),
                 .voteResponse(granted: true, preVote: false),
-            ])
+            ]
+        )
         #expect(node.vote == NodeID(1))
     }
 
@@ -120,7 +131,8 @@ import Testing
         var cluster = TestCluster(voters: 3, options: Self.classic)
         cluster[1].campaign()
         cluster[1].step(
-            message(2, 1, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero)))
+            message(2, 1, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: [], commit: .zero))
+        )
         #expect(cluster[1].role == .follower)
         #expect(cluster[1].leader == NodeID(2))
         #expect(cluster[1].term == Term(1))
@@ -185,7 +197,8 @@ import Testing
     func promisesWaitForPersistence() {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
         node.step(
-            message(1, 3, term: 1, .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false)))
+            message(1, 3, term: 1, .requestVote(lastIndex: .zero, lastTerm: .zero, preVote: false, transfer: false))
+        )
         guard let ready = node.ready() else {
             Issue.record("no ready")
             return
@@ -200,11 +213,17 @@ import Testing
         var node = TestCluster(voters: 3, options: Self.classic)[3]
         let entries = (1...3).map { LogEntry(term: Term(1), index: LogIndex(UInt64($0)), kind: .noop) }
         node.step(
-            message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
+            message(1, 3, term: 1, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero))
+        )
         _ = outgoing(&node)
         node.step(
             message(
-                2, 3, term: 3, .appendEntries(prevIndex: LogIndex(7), prevTerm: Term(3), entries: [], commit: .zero)))
+                2,
+                3,
+                term: 3,
+                .appendEntries(prevIndex: LogIndex(7), prevTerm: Term(3), entries: [], commit: .zero)
+            )
+        )
         let answer = outgoing(&node).last?.body
         #expect(answer == .appendResponse(.rejected(index: LogIndex(7), hintIndex: LogIndex(3), hintTerm: Term(1))))
     }
@@ -222,8 +241,12 @@ import Testing
         let new = [LogEntry(term: Term(2), index: LogIndex(2), kind: .records, payload: [9])]
         node.step(
             message(
-                2, 3, term: 2,
-                .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: new, commit: LogIndex(1))))
+                2,
+                3,
+                term: 2,
+                .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: new, commit: LogIndex(1))
+            )
+        )
         #expect(node.log.lastIndex == LogIndex(2))
         #expect(node.log.entry(at: LogIndex(2))?.payload == [9])
         let ready = node.ready()
@@ -258,7 +281,8 @@ import Testing
         arguments: [
             // (candidate last term, candidate last index, granted) against a voter holding 1/1, 2/2.
             (UInt64(2), UInt64(2), true), (2, 3, true), (3, 1, true), (2, 1, false), (1, 5, false),
-        ])
+        ]
+    )
     func upToDateLogWins(lastTerm: UInt64, lastIndex: UInt64, granted: Bool) {
         var node = TestCluster(voters: 3, options: Self.classic)[3]
         let entries = [
@@ -266,12 +290,16 @@ import Testing
             LogEntry(term: Term(2), index: LogIndex(2), kind: .noop),
         ]
         node.step(
-            message(2, 3, term: 2, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero)))
+            message(2, 3, term: 2, .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: entries, commit: .zero))
+        )
         _ = outgoing(&node)
         node.step(
             message(
-                1, 3, term: 4,
-                .requestVote(lastIndex: LogIndex(lastIndex), lastTerm: Term(lastTerm), preVote: false, transfer: false))
+                1,
+                3,
+                term: 4,
+                .requestVote(lastIndex: LogIndex(lastIndex), lastTerm: Term(lastTerm), preVote: false, transfer: false)
+            )
         )
         #expect(outgoing(&node).last?.body == .voteResponse(granted: granted, preVote: false))
     }
@@ -310,7 +338,11 @@ import Testing
             }
             var trimmed = message
             trimmed.body = .appendEntries(
-                prevIndex: prevIndex, prevTerm: prevTerm, entries: entries.filter { $0.term < Term(3) }, commit: commit)
+                prevIndex: prevIndex,
+                prevTerm: prevTerm,
+                entries: entries.filter { $0.term < Term(3) },
+                commit: commit
+            )
             return trimmed
         }
         cluster.deliver()
@@ -341,8 +373,13 @@ import Testing
         var random = TestRandom(seed: 7)
         let configuration = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])
         var restarted = Raft.Node(
-            id: NodeID(2), configuration: configuration, hardState: cluster.hardStates[NodeID(2)] ?? Raft.HardState(),
-            storage: storage, applied: LogIndex(2), random: &random)
+            id: NodeID(2),
+            configuration: configuration,
+            hardState: cluster.hardStates[NodeID(2)] ?? Raft.HardState(),
+            storage: storage,
+            applied: LogIndex(2),
+            random: &random
+        )
         #expect(restarted.term == Term(1))
         #expect(restarted.vote == NodeID(1))
         #expect(restarted.log.lastIndex == LogIndex(3))

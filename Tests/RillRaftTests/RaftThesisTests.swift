@@ -43,7 +43,11 @@ import Testing
         _ = outgoing(&node)
         node.step(
             message(
-                3, 2, term: 5, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(4), preVote: false, transfer: false))
+                3,
+                2,
+                term: 5,
+                .requestVote(lastIndex: LogIndex(9), lastTerm: Term(4), preVote: false, transfer: false)
+            )
         )
         #expect(node.term == Term(1))
         #expect(outgoing(&node).isEmpty)

@@ -12,11 +12,18 @@ import Testing
         let target = Raft.Reconfiguration(voters: ids(1, 2, 4))
         var current = Raft.Configuration(voters: ids(1, 2, 3))
         let caughtUp: (NodeID) -> UInt64? = { _ in 0 }
-        #expect(target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == .addLearner(NodeID(4)))
+        #expect(
+            target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == .addLearner(NodeID(4))
+        )
         current = Raft.Configuration(voters: ids(1, 2, 3), learners: ids(4))
         let behind: (NodeID) -> UInt64? = { $0 == NodeID(4) ? 500 : 0 }
-        #expect(target.nextStep(from: current, leader: NodeID(1), lag: behind, promotionLag: 8) == nil, "still catching up")
-        #expect(target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == .promote(NodeID(4)))
+        #expect(
+            target.nextStep(from: current, leader: NodeID(1), lag: behind, promotionLag: 8) == nil,
+            "still catching up"
+        )
+        #expect(
+            target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == .promote(NodeID(4))
+        )
         current = Raft.Configuration(voters: ids(1, 2, 3, 4))
         #expect(target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == .remove(NodeID(3)))
         current = Raft.Configuration(voters: ids(1, 2, 4))
@@ -29,8 +36,14 @@ import Testing
         let target = Raft.Reconfiguration(voters: ids(2, 3, 4))
         let current = Raft.Configuration(voters: ids(1, 2, 3, 4))
         let lag: (NodeID) -> UInt64? = { [NodeID(2): 9, NodeID(3): 1, NodeID(4): 3][$0] }
-        #expect(target.nextStep(from: current, leader: NodeID(1), lag: lag, promotionLag: 8) == .transferLeadership(to: NodeID(3)))
-        #expect(target.nextStep(from: current, leader: NodeID(1), lag: { _ in nil }, promotionLag: 8) == nil, "no heir known")
+        #expect(
+            target.nextStep(from: current, leader: NodeID(1), lag: lag, promotionLag: 8)
+                == .transferLeadership(to: NodeID(3))
+        )
+        #expect(
+            target.nextStep(from: current, leader: NodeID(1), lag: { _ in nil }, promotionLag: 8) == nil,
+            "no heir known"
+        )
         #expect(target.nextStep(from: current, leader: NodeID(2), lag: lag, promotionLag: 8) == .remove(NodeID(1)))
     }
 
@@ -68,7 +81,8 @@ import Testing
             let lag: (NodeID) -> UInt64? = { id in
                 node.progress[id].map { node.log.lastIndex.rawValue - $0.match.rawValue }
             }
-            guard let step = target.nextStep(from: node.configuration, leader: NodeID(leader), lag: lag, promotionLag: 2)
+            guard
+                let step = target.nextStep(from: node.configuration, leader: NodeID(leader), lag: lag, promotionLag: 2)
             else { continue }
             steps.append(step)
             if case .transferLeadership(let heir) = step {
@@ -80,7 +94,11 @@ import Testing
                 try cluster[leader].proposeConfigurationChange(change)
             }
         }
-        #expect(steps == [.addLearner(NodeID(4)), .promote(NodeID(4)), .transferLeadership(to: NodeID(2)), .remove(NodeID(1))])
+        #expect(
+            steps == [
+                .addLearner(NodeID(4)), .promote(NodeID(4)), .transferLeadership(to: NodeID(2)), .remove(NodeID(1)),
+            ]
+        )
         for id: UInt64 in [2, 3, 4] { #expect(cluster[id].configuration == Raft.Configuration(voters: ids(2, 3, 4))) }
         #expect(cluster[4].log.lastIndex == cluster[2].log.lastIndex)
     }

@@ -19,9 +19,13 @@ import Testing
         let storage = Raft.MemoryStorage(snapshot: snapshot, entries: entries)
         var random = TestRandom(seed: 1)
         var node = Raft.Node(
-            id: NodeID(2), configuration: Self.configuration,
-            hardState: Raft.HardState(term: Term(3), vote: NodeID(1), commit: LogIndex(8)), storage: storage,
-            options: Self.classic, random: &random)
+            id: NodeID(2),
+            configuration: Self.configuration,
+            hardState: Raft.HardState(term: Term(3), vote: NodeID(1), commit: LogIndex(8)),
+            storage: storage,
+            options: Self.classic,
+            random: &random
+        )
         #expect(node.log.unstable.isEmpty)
         #expect(node.log.snapshotIndex == LogIndex(5) && node.log.firstIndex == LogIndex(6))
         #expect(node.log.lastIndex == LogIndex(10) && node.log.lastTerm == Term(3))
@@ -45,20 +49,33 @@ import Testing
         // from storage's terms.
         node.step(
             message(
-                1, 2, term: 3,
-                .appendEntries(prevIndex: LogIndex(9), prevTerm: Term(3), entries: [], commit: LogIndex(9))))
+                1,
+                2,
+                term: 3,
+                .appendEntries(prevIndex: LogIndex(9), prevTerm: Term(3), entries: [], commit: LogIndex(9))
+            )
+        )
         #expect(outgoing(&node).last?.body == .appendResponse(.accepted(matchIndex: LogIndex(9))))
         node.step(
             message(
-                1, 2, term: 3,
-                .appendEntries(prevIndex: LogIndex(10), prevTerm: Term(4), entries: [], commit: LogIndex(9))))
+                1,
+                2,
+                term: 3,
+                .appendEntries(prevIndex: LogIndex(10), prevTerm: Term(4), entries: [], commit: LogIndex(9))
+            )
+        )
         #expect(
             outgoing(&node).last?.body
-                == .appendResponse(.rejected(index: LogIndex(10), hintIndex: LogIndex(10), hintTerm: Term(3))))
+                == .appendResponse(.rejected(index: LogIndex(10), hintIndex: LogIndex(10), hintTerm: Term(3)))
+        )
         // A vote request is judged against the stored last entry (10/3).
         node.step(
             message(
-                3, 2, term: 4, .requestVote(lastIndex: LogIndex(9), lastTerm: Term(3), preVote: false, transfer: false))
+                3,
+                2,
+                term: 4,
+                .requestVote(lastIndex: LogIndex(9), lastTerm: Term(3), preVote: false, transfer: false)
+            )
         )
         #expect(outgoing(&node).last?.body == .voteResponse(granted: false, preVote: false))
     }
@@ -85,7 +102,8 @@ import Testing
             #expect(cluster.applied[id]?.map(\.index) == (1...21).map { LogIndex(UInt64($0)) })
             #expect(
                 cluster.storage[id]?.storedEntries.map(\.payload)
-                    == cluster.storage[NodeID(1)]?.storedEntries.map(\.payload))
+                    == cluster.storage[NodeID(1)]?.storedEntries.map(\.payload)
+            )
         }
     }
 
@@ -121,16 +139,23 @@ import Testing
         var node = TestCluster(voters: 3, options: Self.classic)[3]
         node.step(
             message(
-                1, 3, term: 1,
-                .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: Self.records(1...3, term: 1), commit: .zero))
+                1,
+                3,
+                term: 1,
+                .appendEntries(prevIndex: .zero, prevTerm: .zero, entries: Self.records(1...3, term: 1), commit: .zero)
+            )
         )
         _ = outgoing(&node)
         #expect(node.log.unstable.isEmpty)
         let conflicting = [LogEntry(term: Term(2), index: LogIndex(2), kind: .records, payload: [9])]
         node.step(
             message(
-                2, 3, term: 2,
-                .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: conflicting, commit: .zero)))
+                2,
+                3,
+                term: 2,
+                .appendEntries(prevIndex: LogIndex(1), prevTerm: Term(1), entries: conflicting, commit: .zero)
+            )
+        )
         let storage = node.log.storage
         #expect(storage.lastIndex == LogIndex(3))  // not yet overwritten
         #expect(node.log.lastIndex == LogIndex(2))
@@ -148,9 +173,13 @@ import Testing
         let storage = Raft.MemoryStorage(entries: Self.records(1...5, term: 1))
         var random = TestRandom(seed: 3)
         var node = Raft.Node(
-            id: NodeID(1), configuration: Self.configuration,
+            id: NodeID(1),
+            configuration: Self.configuration,
             hardState: Raft.HardState(term: Term(1), commit: LogIndex(5)),
-            storage: storage, options: options, random: &random)
+            storage: storage,
+            options: options,
+            random: &random
+        )
         var batches: [[LogIndex]] = []
         while let ready = node.ready() {
             batches.append(ready.committedEntries.map(\.index))

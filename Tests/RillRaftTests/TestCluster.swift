@@ -30,7 +30,9 @@ struct TestCluster {
     var random = TestRandom(seed: 42)
 
     init(
-        voters: Int, learners: [UInt64] = [], options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 1)
+        voters: Int,
+        learners: [UInt64] = [],
+        options: Raft.Options = Raft.Options(electionTicks: 10, heartbeatTicks: 1)
     ) {
         self.options = options
         let voterIDs = (1...UInt64(voters)).map { NodeID($0) }
@@ -44,8 +46,13 @@ struct TestCluster {
         let stable = storage[id] ?? Raft.MemoryStorage()
         storage[id] = stable
         nodes[id] = Raft.Node(
-            id: id, configuration: configuration, hardState: hardStates[id] ?? Raft.HardState(), storage: stable,
-            options: options, random: &random)
+            id: id,
+            configuration: configuration,
+            hardState: hardStates[id] ?? Raft.HardState(),
+            storage: stable,
+            options: options,
+            random: &random
+        )
         applied[id] = []
     }
 

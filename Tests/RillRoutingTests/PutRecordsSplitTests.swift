@@ -1,8 +1,8 @@
 import RillModel
-@testable import RillRouting
 import Testing
 
 @testable import RillKinesis
+@testable import RillRouting
 
 @Suite struct PutRecordsSplitTests {
     static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
@@ -38,11 +38,19 @@ import Testing
     func slicedBodiesSplitByteForByte() throws {
         let body = Self.bytes(
             #"{"StreamName":"s","Records":[{"Data":"YQ==","PartitionKey":"a"},{"PartitionKey":"k\"q","Data":"Yg=="},"#
-                + #"{"Data":"Yw==","PartitionKey":"c","ExplicitHashKey":"17"}, {"Data":"ZA==", "PartitionKey":"é"}]}"#)
+                + #"{"Data":"Yw==","PartitionKey":"c","ExplicitHashKey":"17"}, {"Data":"ZA==", "PartitionKey":"é"}]}"#
+        )
         let split = try #require(PutRecordsBody(body))
         #expect(split.selector.name == "s")
-        #expect(split.hashKeys == [HashKey(partitionKey: "a"), HashKey(partitionKey: "k\"q"), HashKey(17), HashKey(partitionKey: "é")])
-        guard case .raw = split.records[0] else { Issue.record("a plain body was not sliced"); return }
+        #expect(
+            split.hashKeys == [
+                HashKey(partitionKey: "a"), HashKey(partitionKey: "k\"q"), HashKey(17), HashKey(partitionKey: "é"),
+            ]
+        )
+        guard case .raw = split.records[0] else {
+            Issue.record("a plain body was not sliced")
+            return
+        }
         #expect(split.sizes.map(\.dataBytes) == [1, 1, 1, 1])
         #expect(split.sizes.map(\.keyUTF16) == [1, 3, 1, 1])
         #expect(split.sizes.map(\.keyUTF8) == [1, 3, 1, 2])
@@ -57,20 +65,28 @@ import Testing
     func unexpectedBodiesAreParsed() throws {
         let body = Self.bytes(
             #"{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/s","Records":[{"Data":"YQ==","PartitionKey":"a","Extra":1},"#
-                + #"{"Data":"Yg==","PartitionKey":"b","ExplicitHashKey":"x"}]}"#)
+                + #"{"Data":"Yg==","PartitionKey":"b","ExplicitHashKey":"x"}]}"#
+        )
         let split = try #require(PutRecordsBody(body))
         #expect(split.selector.name == "s")
         #expect(split.hashKeys == [HashKey(partitionKey: "a"), nil])
-        guard case .decoded = split.records[0] else { Issue.record("an unexpected member was sliced"); return }
+        guard case .decoded = split.records[0] else {
+            Issue.record("an unexpected member was sliced")
+            return
+        }
         var r = try RequestReader(bytes: split.subRequest([1]))
         #expect(try r.string("StreamARN") == "arn:aws:kinesis:us-east-1:000000000000:stream/s")
         #expect(try Self.records(split.subRequest([1])).1.map(\.1) == ["b"])
     }
 
-    @Test("bodies that name no stream or hold no records are not split", arguments: [
-        #"{"Records":[{"Data":"YQ==","PartitionKey":"a"}]}"#, #"{"StreamName":"s","Records":[]}"#, #"{"StreamName":"s"}"#,
-        #"{"StreamName":"s","Records":[{"Data":"YQ=="}]}"#, "not json",
-    ])
+    @Test(
+        "bodies that name no stream or hold no records are not split",
+        arguments: [
+            #"{"Records":[{"Data":"YQ==","PartitionKey":"a"}]}"#, #"{"StreamName":"s","Records":[]}"#,
+            #"{"StreamName":"s"}"#,
+            #"{"StreamName":"s","Records":[{"Data":"YQ=="}]}"#, "not json",
+        ]
+    )
     func unroutableBodiesAreNotSplit(_ text: String) {
         #expect(PutRecordsBody(Self.bytes(text)) == nil)
     }
@@ -79,18 +95,26 @@ import Testing
         bytes(#"{"StreamName":"s","Records":["# + records.joined(separator: ",") + "]}")
     }
 
-    @Test("a request a node would refuse as a whole is seen as such before it is split", arguments: [
-        (Array(repeating: #"{"Data":"YQ==","PartitionKey":"a"}"#, count: 501), true),
-        (Array(repeating: #"{"Data":"YQ==","PartitionKey":"a"}"#, count: 500), false),
-        ([#"{"Data":"YQ==","PartitionKey":"a"}"#, #"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "k", count: 257))"}"#], true),
-        ([#"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "é", count: 256))"}"#], false),
-        ([#"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "😀", count: 129))"}"#], true),
-        ([#"{"Data":"YQ==","PartitionKey":""}"#], true),
-        ([#"{"Data":"YQ=","PartitionKey":"a"}"#], true),
-        ([#"{"Data":"\#(String(repeating: "A", count: 1400))","PartitionKey":"a"}"#], true),
-        ([#"{"Data":"\#(String(repeating: "A", count: 1364))","PartitionKey":"a"}"#], false),
-        ([#"{"Data":"YQ==","PartitionKey":"a","ExplicitHashKey":"-1"}"#], true),
-    ])
+    @Test(
+        "a request a node would refuse as a whole is seen as such before it is split",
+        arguments: [
+            (Array(repeating: #"{"Data":"YQ==","PartitionKey":"a"}"#, count: 501), true),
+            (Array(repeating: #"{"Data":"YQ==","PartitionKey":"a"}"#, count: 500), false),
+            (
+                [
+                    #"{"Data":"YQ==","PartitionKey":"a"}"#,
+                    #"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "k", count: 257))"}"#,
+                ], true
+            ),
+            ([#"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "é", count: 256))"}"#], false),
+            ([#"{"Data":"YQ==","PartitionKey":"\#(String(repeating: "😀", count: 129))"}"#], true),
+            ([#"{"Data":"YQ==","PartitionKey":""}"#], true),
+            ([#"{"Data":"YQ=","PartitionKey":"a"}"#], true),
+            ([#"{"Data":"\#(String(repeating: "A", count: 1400))","PartitionKey":"a"}"#], true),
+            ([#"{"Data":"\#(String(repeating: "A", count: 1364))","PartitionKey":"a"}"#], false),
+            ([#"{"Data":"YQ==","PartitionKey":"a","ExplicitHashKey":"-1"}"#], true),
+        ]
+    )
     func wholeRequestRefusals(_ records: [String], _ refused: Bool) throws {
         // 1 KiB records: 1,364 base64 characters are 1,023 bytes, plus a 1-byte key.
         let body = try #require(PutRecordsBody(Self.body(records)))
@@ -123,13 +147,24 @@ import Testing
     @Test("each record fails alone: throughput keeps its code, anything else is InternalFailure")
     func recordsFailAlone() throws {
         var merge = PutRecordsMerge(count: 4)
-        merge.set(0, .written(shard: ShardID(index: 1), sequence: SequenceNumber(epoch: 1, index: LogIndex(3), slot: 0, arrivalSeconds: 0, shardIndex: 1)))
+        merge.set(
+            0,
+            .written(
+                shard: ShardID(index: 1),
+                sequence: SequenceNumber(epoch: 1, index: LogIndex(3), slot: 0, arrivalSeconds: 0, shardIndex: 1)
+            )
+        )
         merge.set(1, .failed(KinesisError(.provisionedThroughputExceeded, "slow down")))
         merge.fail([2], KinesisError(.serviceUnavailable, "no leader"))
-        merge.set(3, .result(ArraySlice(Self.bytes(#"{"ErrorCode":"InternalFailure","ErrorMessage":"x"}"#)), failed: true))
+        merge.set(
+            3,
+            .result(ArraySlice(Self.bytes(#"{"ErrorCode":"InternalFailure","ErrorMessage":"x"}"#)), failed: true)
+        )
         let (failed, results) = try Self.results(try merge.answer())
         #expect(failed == 3)
-        #expect(results.dropFirst() == ["ProvisionedThroughputExceededException", "InternalFailure", "InternalFailure"])
+        #expect(
+            results.dropFirst() == ["ProvisionedThroughputExceededException", "InternalFailure", "InternalFailure"]
+        )
     }
 
     @Test("no record written and no leader anywhere: still an answer per record, not a failed call")
@@ -147,7 +182,10 @@ import Testing
         #expect(throws: KinesisError.streamNotFound("s", account: "000000000000")) { try nothing.answer() }
 
         var some = nothing
-        some.set(1, .result(ArraySlice(Self.bytes(#"{"SequenceNumber":"1","ShardId":"shardId-000000000000"}"#)), failed: false))
+        some.set(
+            1,
+            .result(ArraySlice(Self.bytes(#"{"SequenceNumber":"1","ShardId":"shardId-000000000000"}"#)), failed: false)
+        )
         let (failed, results) = try Self.results(try some.answer())
         #expect(failed == 1)
         #expect(results == ["InternalFailure", "1"])
@@ -162,9 +200,14 @@ import Testing
     func passedThrough() throws {
         var merge = PutRecordsMerge(count: 1)
         merge.encryptionType = "KMS"
-        merge.set(0, .result(ArraySlice(Self.bytes(#"{"SequenceNumber":"7","ShardId":"shardId-000000000002"}"#)), failed: false))
+        merge.set(
+            0,
+            .result(ArraySlice(Self.bytes(#"{"SequenceNumber":"7","ShardId":"shardId-000000000002"}"#)), failed: false)
+        )
         let body = try merge.answer()
-        #expect(String(decoding: body, as: UTF8.self)
-            == #"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"7","ShardId":"shardId-000000000002"}],"EncryptionType":"KMS"}"#)
+        #expect(
+            String(decoding: body, as: UTF8.self)
+                == #"{"FailedRecordCount":0,"Records":[{"SequenceNumber":"7","ShardId":"shardId-000000000002"}],"EncryptionType":"KMS"}"#
+        )
     }
 }

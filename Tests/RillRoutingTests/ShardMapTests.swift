@@ -8,8 +8,16 @@ import Testing
         var catalog = Catalog()
         let ns = Namespace(account: "000000000000", region: "us-east-1")
         let create = CreateStreamCommand(
-            namespace: ns, name: "s", id: "id", shardCount: shards, mode: .provisioned, createdMillis: 5, epoch: 7,
-            tags: [:], maxRecordSizeKiB: 1024)
+            namespace: ns,
+            name: "s",
+            id: "id",
+            shardCount: shards,
+            mode: .provisioned,
+            createdMillis: 5,
+            epoch: 7,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
         // The catalog places shards only once it has members (it refuses CreateStream before).
         _ = catalog.apply(.setMembers([ClusterMember(id: 1, zone: "az-a")]), at: LogIndex(1))
         _ = catalog.apply(.createStream(create), at: LogIndex(2))

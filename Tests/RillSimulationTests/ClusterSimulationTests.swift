@@ -29,14 +29,27 @@ import Testing
     static func settings(seed: UInt64) -> ClusterSimulation.Settings {
         var random = Simulation.Random(seed: seed ^ 0xC1_05E7)
         let options = Raft.Options(
-            electionTicks: 10, heartbeatTicks: random.int(in: 1...3), preVote: true, checkQuorum: true,
-            maxEntriesPerAppend: random.int(in: 1...8), maxInflightAppends: random.int(in: 1...8))
+            electionTicks: 10,
+            heartbeatTicks: random.int(in: 1...3),
+            preVote: true,
+            checkQuorum: true,
+            maxEntriesPerAppend: random.int(in: 1...8),
+            maxInflightAppends: random.int(in: 1...8)
+        )
         let faults = Simulation.Settings(
-            ticks: ticks, healTicks: 1000, options: options, crashRate: random.chance(0.5) ? 0.01 : 0.003,
-            restartRate: 0.1, tornWriteRate: 0.001)
+            ticks: ticks,
+            healTicks: 1000,
+            options: options,
+            crashRate: random.chance(0.5) ? 0.01 : 0.003,
+            restartRate: 0.1,
+            tornWriteRate: 0.001
+        )
         return ClusterSimulation.Settings(
-            faults: faults, createRate: random.chance(0.5) ? 0.3 : 0.05, putRate: 0.7,
-            reshardRate: random.chance(0.5) ? 0.03 : 0.005)
+            faults: faults,
+            createRate: random.chance(0.5) ? 0.3 : 0.05,
+            putRate: 0.7,
+            reshardRate: random.chance(0.5) ? 0.03 : 0.005
+        )
     }
 
     @Test("placement holds and acknowledged puts survive in seeded 3-zone clusters", arguments: 0..<shardCount)

@@ -31,13 +31,24 @@ import Testing
     static func settings(seed: UInt64) -> Simulation.Settings {
         var random = Simulation.Random(seed: seed ^ 0x5EED_5EED)
         let options = Raft.Options(
-            electionTicks: 10, heartbeatTicks: random.int(in: 1...3), preVote: true, checkQuorum: true,
-            maxEntriesPerAppend: random.int(in: 1...8), maxInflightAppends: random.int(in: 1...8))
+            electionTicks: 10,
+            heartbeatTicks: random.int(in: 1...3),
+            preVote: true,
+            checkQuorum: true,
+            maxEntriesPerAppend: random.int(in: 1...8),
+            maxInflightAppends: random.int(in: 1...8)
+        )
         let nodeCount = seed % 2 == 0 ? 3 : 5
         // Five-node worlds start with three voters and two learners half the time, and change membership.
         var settings = Simulation.Settings(
-            nodeCount: nodeCount, ticks: ticks, options: options, membershipRate: nodeCount == 5 ? 0.02 : 0,
-            compactionRate: 0.02, initialVoters: random.chance(0.5) ? 3 : nodeCount, wipeRate: nodeCount == 3 ? 0.2 : 0)
+            nodeCount: nodeCount,
+            ticks: ticks,
+            options: options,
+            membershipRate: nodeCount == 5 ? 0.02 : 0,
+            compactionRate: 0.02,
+            initialVoters: random.chance(0.5) ? 3 : nodeCount,
+            wipeRate: nodeCount == 3 ? 0.2 : 0
+        )
         // Half the worlds leave the commit index to ride on later appends and heartbeats, as shard groups do.
         // Drawn last, so the draws above (and the worlds of seeds replayed before this option) stay the same.
         settings.options.eagerCommitNotice = random.chance(0.5)

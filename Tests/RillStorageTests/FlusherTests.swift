@@ -33,7 +33,7 @@ private final class Signal<Value: Sendable>: Sendable {
 
 @Suite struct FlusherTests {
     @Test func concurrentWaitersShareRoundsAndEndDurable() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectoryAsync { directory in
             let pool = NIOThreadPool(numberOfThreads: 2)
             pool.start()
             let logs = try (0..<4).map { try SegmentedLog.open(directory: "\(directory)/\($0)", options: smallOptions) }
@@ -83,7 +83,10 @@ private final class Signal<Value: Sendable>: Sendable {
 
             for index in 0..<4 {
                 let reopened = try SegmentedLog.open(
-                    directory: "\(directory)/\(index)", options: smallOptions, durableIndex: LogIndex(50))
+                    directory: "\(directory)/\(index)",
+                    options: smallOptions,
+                    durableIndex: LogIndex(50)
+                )
                 #expect(reopened.recovery == .clean)
                 #expect(try expectEntries(reopened, 1...50))
             }
@@ -91,7 +94,7 @@ private final class Signal<Value: Sendable>: Sendable {
     }
 
     @Test func waitingWithoutContentionStillSyncs() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectoryAsync { directory in
             let pool = NIOThreadPool(numberOfThreads: 2)
             pool.start()
             let log = try SegmentedLog.open(directory: directory, options: smallOptions)
@@ -108,7 +111,7 @@ private final class Signal<Value: Sendable>: Sendable {
     }
 
     @Test func syncFailureIsFatal() async throws {
-        try await withTemporaryDirectory { directory in
+        try await withTemporaryDirectoryAsync { directory in
             // This pool is never shut down: its thread stays parked in `onFatal`, which must not return.
             let pool = NIOThreadPool(numberOfThreads: 1)
             pool.start()

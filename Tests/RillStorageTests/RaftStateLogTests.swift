@@ -5,7 +5,9 @@ import Testing
 
 @Suite struct RaftStateLogTests {
     func temporaryPath() -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rill-raftstate-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rill-raftstate-\(UUID().uuidString)"
+        ).path
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         return directory + "/raftstate.log"
     }
@@ -13,7 +15,12 @@ import Testing
     let shard = RaftGroupID.shard(streamID: "abcdefghij0123456789-xyz", shard: ShardID(index: 3))
 
     func state(_ term: UInt64, vote: UInt64? = nil, commit: UInt64 = 0) -> GroupHardState {
-        GroupHardState(term: Term(term), vote: vote.map { NodeID($0) }, commit: LogIndex(commit), durableIndex: LogIndex(commit))
+        GroupHardState(
+            term: Term(term),
+            vote: vote.map { NodeID($0) },
+            commit: LogIndex(commit),
+            durableIndex: LogIndex(commit)
+        )
     }
 
     @Test("the latest state of each group survives reopening; forgotten groups stay gone")
@@ -71,7 +78,9 @@ import Testing
     func compaction() throws {
         let path = temporaryPath()
         let log = try RaftStateLog.open(path: path, compactionBytes: 2048)
-        for term in 1...200 { try log.record([(.meta, state(UInt64(term), vote: 1)), (shard, state(UInt64(term) * 2))]) }
+        for term in 1...200 {
+            try log.record([(.meta, state(UInt64(term), vote: 1)), (shard, state(UInt64(term) * 2))])
+        }
         try log.sync()
         #expect(log.byteSize < 2048)
         let reopened = try RaftStateLog.open(path: path)

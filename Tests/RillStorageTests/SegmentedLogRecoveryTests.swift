@@ -26,7 +26,10 @@ import Testing
             for cut in lastStart..<original.count {
                 try writeFile(last, Array(original[..<cut]))
                 let log = try SegmentedLog.open(
-                    directory: directory, options: smallOptions, durableIndex: LogIndex(count - 1))
+                    directory: directory,
+                    options: smallOptions,
+                    durableIndex: LogIndex(count - 1)
+                )
                 if cut == lastStart {
                     #expect(log.recovery == .clean)
                 } else {
@@ -124,7 +127,8 @@ import Testing
                     try log.append(makeEntries(victim...(victim + 20), term: 3))
                     #expect(
                         try log.entries(from: LogIndex(victim), maxCount: 100, maxBytes: .max)
-                            == makeEntries(victim...(victim + 20), term: 3))
+                            == makeEntries(victim...(victim + 20), term: 3)
+                    )
                 }
                 // Start over for the next byte.
                 for file in try FileManager.default.contentsOfDirectory(atPath: directory) {

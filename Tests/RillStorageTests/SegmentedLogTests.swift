@@ -18,7 +18,8 @@ import Testing
             #expect(
                 try segmentFiles("\(directory)/a/b").map { URL(fileURLWithPath: $0).lastPathComponent } == [
                     "00000000000000000001.log"
-                ])
+                ]
+            )
         }
     }
 

@@ -37,7 +37,10 @@ import Testing
                 try log.sync()
             }
             let log = try SegmentedLog.open(
-                directory: directory, options: smallOptions, durableIndex: LogIndex(cut + 100))
+                directory: directory,
+                options: smallOptions,
+                durableIndex: LogIndex(cut + 100)
+            )
             #expect(log.recovery == .clean)
             #expect(log.lastIndex == LogIndex(cut + 100))
             if cut > 0 { #expect(try expectEntries(log, 1...cut)) }
@@ -64,11 +67,13 @@ import Testing
             }
             #expect(
                 try segmentFiles("\(directory)/replayed", suffix: "").map { URL(fileURLWithPath: $0).lastPathComponent }
-                    == names)
+                    == names
+            )
             for name in names {
                 #expect(
                     try readFile("\(directory)/replayed/\(name)") == readFile("\(directory)/reference/\(name)"),
-                    "\(name)")
+                    "\(name)"
+                )
             }
         }
     }
@@ -144,7 +149,11 @@ import Testing
                 #expect(log.startContext == context && log.termBeforeStart == Term(1))
                 try log.sync()
             }
-            let reopened = try SegmentedLog.open(directory: directory, options: smallOptions, durableIndex: LogIndex(50))
+            let reopened = try SegmentedLog.open(
+                directory: directory,
+                options: smallOptions,
+                durableIndex: LogIndex(50)
+            )
             #expect(reopened.recovery == .clean)
             #expect(reopened.firstIndex == LogIndex(20) && reopened.startContext == context)
             // One flipped bit in the context: the file is refused as corrupt, not half-believed.

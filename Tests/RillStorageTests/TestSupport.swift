@@ -9,7 +9,7 @@ func withTemporaryDirectory<R>(_ body: (String) throws -> R) throws -> R {
     return try body(path)
 }
 
-func withTemporaryDirectory<R>(_ body: (String) async throws -> R) async throws -> R {
+func withTemporaryDirectoryAsync<R>(_ body: (String) async throws -> R) async throws -> R {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("rill-storage-\(UUID().uuidString)").path
     defer { try? FileManager.default.removeItem(atPath: path) }
     return try await body(path)
@@ -23,8 +23,12 @@ func makeEntry(_ index: UInt64, term: UInt64 = 1, payloadSize: Int? = nil) -> Lo
     let size = payloadSize ?? Int((index &* 37) % 200)
     let payload = (0..<size).map { UInt8(truncatingIfNeeded: Int(index) &* 31 &+ $0) }
     return LogEntry(
-        term: Term(term), index: LogIndex(index), kind: EntryKind.allCases[Int(index % 6)],
-        timestampMillis: stamp(index), payload: payload)
+        term: Term(term),
+        index: LogIndex(index),
+        kind: EntryKind.allCases[Int(index % 6)],
+        timestampMillis: stamp(index),
+        payload: payload
+    )
 }
 
 func makeEntries(_ range: ClosedRange<UInt64>, term: UInt64 = 1) -> [LogEntry] {

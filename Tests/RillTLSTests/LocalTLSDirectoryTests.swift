@@ -33,8 +33,12 @@ struct LocalTLSDirectoryTests {
         // NIOSSL serves with them.
         _ = try NIOSSLContext(
             configuration: .makeServerConfiguration(
-                certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(server.certificatePEM.utf8), format: .pem))],
-                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem))))
+                certificateChain: [
+                    .certificate(try NIOSSLCertificate(bytes: Array(server.certificatePEM.utf8), format: .pem))
+                ],
+                privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(server.privateKeyPEM.utf8), format: .pem))
+            )
+        )
     }
 
     @Test func aRestartReusesTheFilesItMade() throws {

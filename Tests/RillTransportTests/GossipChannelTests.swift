@@ -1,7 +1,7 @@
-import Synchronization
 import NIOPosix
 import RillModel
 import RillTransport
+import Synchronization
 import Testing
 
 /// Gossip rides its own connection: sent by address, answered back on the connection a stranger came in on,
@@ -10,7 +10,9 @@ import Testing
     final class Received: Sendable {
         let messages = Mutex<[(payload: [UInt8], from: NodeID)]>([])
         var count: Int { messages.withLock { $0.count } }
-        var handler: PeerTransport.GossipHandler { { payload, peer in self.messages.withLock { $0.append((payload, peer)) } } }
+        var handler: PeerTransport.GossipHandler {
+            { payload, peer in self.messages.withLock { $0.append((payload, peer)) } }
+        }
     }
 
     @Test func gossipGoesByAddressAndAnswersGoBackOnTheSameConnection() async throws {
@@ -37,7 +39,9 @@ import Testing
         try await withNodes([a]) {
             // Port 1 on loopback refuses; the first message dials, later ones drop while the link backs off.
             a.transport.sendGossip([1], to: NodeID(9), address: "127.0.0.1:1")
-            try await waitUntil("the dial fails") { !a.transport.sendGossip([2], to: NodeID(9), address: "127.0.0.1:1") }
+            try await waitUntil("the dial fails") {
+                !a.transport.sendGossip([2], to: NodeID(9), address: "127.0.0.1:1")
+            }
             #expect(!a.transport.sendGossip([3], to: NodeID(9), address: nil))
         }
     }

@@ -11,8 +11,16 @@ let sampleBatch = HeartbeatBatch(
     beats: [
         .init(group: .meta, term: Term(3), kind: .heartbeat(commit: LogIndex(17))),
         .init(group: .shard(streamID: "orders-ü", shard: ShardID(index: 0)), term: Term(1), kind: .response),
-        .init(group: .shard(streamID: "clicks", shard: ShardID(index: .max)), term: Term(.max), kind: .heartbeat(commit: LogIndex(UInt64(Int64.max)))),
-        .init(group: .shard(streamID: "orders-ü", shard: ShardID(index: 300)), term: Term(128), kind: .heartbeat(commit: .zero)),
+        .init(
+            group: .shard(streamID: "clicks", shard: ShardID(index: .max)),
+            term: Term(.max),
+            kind: .heartbeat(commit: LogIndex(UInt64(Int64.max)))
+        ),
+        .init(
+            group: .shard(streamID: "orders-ü", shard: ShardID(index: 300)),
+            term: Term(128),
+            kind: .heartbeat(commit: .zero)
+        ),
         .init(group: .meta, term: Term(3), kind: .response),
     ]
 )
@@ -36,8 +44,10 @@ let pairBytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
     @Test(arguments: [0, 1, 127, 128, 16383, 16384, UInt64(UInt32.max), UInt64(Int64.max)])
     func varintBoundariesRoundTrip(_ value: UInt64) throws {
         let batch = HeartbeatBatch(
-            from: NodeID(1), to: NodeID(2),
-            beats: [.init(group: .meta, term: Term(value), kind: .heartbeat(commit: LogIndex(value)))])
+            from: NodeID(1),
+            to: NodeID(2),
+            beats: [.init(group: .meta, term: Term(value), kind: .heartbeat(commit: LogIndex(value)))]
+        )
         #expect(try PeerFrame(decoding: PeerFrame.heartbeats(batch).encoded) == .heartbeats(batch))
     }
 
@@ -56,7 +66,13 @@ let pairBytes: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
         let messages = (0..<300).map { index in
             GroupMessage(
                 group: .shard(streamID: stream, shard: ShardID(index: UInt32(index))),
-                message: Raft.Message(from: NodeID(1), to: NodeID(2), term: Term(4), body: .heartbeat(commit: LogIndex(12))))
+                message: Raft.Message(
+                    from: NodeID(1),
+                    to: NodeID(2),
+                    term: Term(4),
+                    body: .heartbeat(commit: LogIndex(12))
+                )
+            )
         }
         let coalesced = HeartbeatCoalescer.frames(for: messages, maximumFrameBytes: 1 << 20)
         #expect(coalesced.count == 1)

@@ -10,7 +10,13 @@ private func shard(_ index: Int, stream: String = "s") -> RaftGroupID {
     .shard(streamID: stream, shard: ShardID(index: UInt32(index)))
 }
 
-private func message(_ group: RaftGroupID, _ body: Raft.Body, term: UInt64 = 2, from: NodeID = a, to: NodeID = b)
+private func message(
+    _ group: RaftGroupID,
+    _ body: Raft.Body,
+    term: UInt64 = 2,
+    from: NodeID = a,
+    to: NodeID = b
+)
     -> GroupMessage
 {
     GroupMessage(group: group, message: Raft.Message(from: from, to: to, term: Term(term), body: body))
@@ -29,11 +35,12 @@ private func delivered(_ frames: [PeerFrame]) -> [GroupMessage] {
 
 @Suite struct HeartbeatCoalescerTests {
     @Test func manyGroupsHeartbeatsBecomeOneFrame() {
-        let beats = (0..<500).map { index in
-            index.isMultiple(of: 3)
-                ? message(shard(index, stream: "t"), .heartbeatResponse, term: UInt64(index))
-                : message(shard(index), .heartbeat(commit: LogIndex(UInt64(index))), term: UInt64(index))
-        } + [message(.meta, .heartbeat(commit: LogIndex(4)))]
+        let beats =
+            (0..<500).map { index in
+                index.isMultiple(of: 3)
+                    ? message(shard(index, stream: "t"), .heartbeatResponse, term: UInt64(index))
+                    : message(shard(index), .heartbeat(commit: LogIndex(UInt64(index))), term: UInt64(index))
+            } + [message(.meta, .heartbeat(commit: LogIndex(4)))]
         let frames = HeartbeatCoalescer.frames(for: beats, maximumFrameBytes: 1 << 20)
         #expect(frames.count == 1)
         guard case .heartbeats(let batch) = frames.first else {
@@ -46,8 +53,14 @@ private func delivered(_ frames: [PeerFrame]) -> [GroupMessage] {
 
     @Test func controlThenBeatsThenBulk() {
         let entry = LogEntry(term: Term(2), index: LogIndex(5), kind: .records, timestampMillis: 1, payload: [1, 2])
-        let append = message(shard(1), .appendEntries(prevIndex: LogIndex(4), prevTerm: Term(2), entries: [entry], commit: .zero))
-        let vote = message(.meta, .requestVote(lastIndex: LogIndex(5), lastTerm: Term(2), preVote: true, transfer: false))
+        let append = message(
+            shard(1),
+            .appendEntries(prevIndex: LogIndex(4), prevTerm: Term(2), entries: [entry], commit: .zero)
+        )
+        let vote = message(
+            .meta,
+            .requestVote(lastIndex: LogIndex(5), lastTerm: Term(2), preVote: true, transfer: false)
+        )
         let answer = message(shard(2), .appendResponse(.accepted(matchIndex: LogIndex(9))))
         let beat1 = message(shard(3), .heartbeat(commit: LogIndex(1)))
         let beat2 = message(shard(4), .heartbeatResponse)

@@ -45,7 +45,12 @@ import Testing
         try await withNodes([a, b]) {
             let framesBefore = try await raftLinkUp(from: a, to: b)
             let beats = (0..<300).map { index in
-                heartbeat(from: a.id, to: b.id, tag: 2, group: .shard(streamID: "s", shard: ShardID(index: UInt32(index))))
+                heartbeat(
+                    from: a.id,
+                    to: b.id,
+                    tag: 2,
+                    group: .shard(streamID: "s", shard: ShardID(index: UInt32(index)))
+                )
             }
             // One send per group, as each group's driver sends its own.
             for beat in beats { a.transport.send([beat], to: b.id) }

@@ -2,9 +2,10 @@ import NIOCore
 import NIOPosix
 import RillModel
 import RillRaft
-@testable import RillTransport
 import Synchronization
 import Testing
+
+@testable import RillTransport
 
 /// A version-1 node's Raft acceptor, as far as the wire goes: it answers the hello with an accepting
 /// `helloAck` whose reason is empty, as version 1 did, and records every later frame with its version byte.
@@ -39,7 +40,11 @@ final class VersionOnePeer: ChannelInboundHandler, Sendable {
                     continue
                 }
                 state.versions.append(frame[4])
-                if let decoded = try? PeerFrame(decoding: frame) { state.frames.append(decoded) } else { state.undecodable += 1 }
+                if let decoded = try? PeerFrame(decoding: frame) {
+                    state.frames.append(decoded)
+                } else {
+                    state.undecodable += 1
+                }
             }
             return greet
         }
@@ -91,7 +96,12 @@ final class VersionOnePeer: ChannelInboundHandler, Sendable {
         a.transport.setPeers([NodeID(2): (host: "127.0.0.1", port: port)])
         try await withNodes([a]) {
             let beats = (0..<20).map { index in
-                heartbeat(from: a.id, to: NodeID(2), tag: UInt64(index + 1), group: .shard(streamID: "s", shard: ShardID(index: UInt32(index))))
+                heartbeat(
+                    from: a.id,
+                    to: NodeID(2),
+                    tag: UInt64(index + 1),
+                    group: .shard(streamID: "s", shard: ShardID(index: UInt32(index)))
+                )
             }
             for beat in beats { a.transport.send([beat], to: NodeID(2)) }
             try await waitUntil("the version-1 peer has every heartbeat") { peer.messages.count == beats.count }

@@ -1,10 +1,11 @@
+import RillModel
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // `Data`, the type of protobuf bytes fields
 #else
 import Foundation
 #endif
-import RillModel
-import SwiftProtobuf
 
 /// Packs user records bound for one shard into KPL aggregates, in order, as the KPL's per-shard aggregator does.
 ///
@@ -40,8 +41,10 @@ public struct KPLAggregator: Sendable {
 
     /// `maxBytes` at most 1 MiB, Kinesis' record limit; the KPL's default is 51,200.
     public init(maxBytes: Int = 51_200) {
-        precondition(maxBytes > KPLAggregation.overheadBytes && maxBytes <= KPLAggregation.maxKinesisRecordBytes,
-            "aggregate size limit \(maxBytes) outside \(KPLAggregation.overheadBytes + 1)…\(KPLAggregation.maxKinesisRecordBytes)")
+        precondition(
+            maxBytes > KPLAggregation.overheadBytes && maxBytes <= KPLAggregation.maxKinesisRecordBytes,
+            "aggregate size limit \(maxBytes) outside \(KPLAggregation.overheadBytes + 1)…\(KPLAggregation.maxKinesisRecordBytes)"
+        )
         self.maxBytes = maxBytes
     }
 
@@ -62,11 +65,19 @@ public struct KPLAggregator: Sendable {
     /// returned (after whatever waited) as a plain record of its own.
     public mutating func add(_ record: KPLUserRecord) -> [Output] {
         var outputs: [Output] = []
-        let alone = KPLAggregation.overheadBytes + Self.growth(of: record, partitionKeyIndex: 0, hashKeyIndex: 0, keysNew: true)
+        let alone =
+            KPLAggregation.overheadBytes + Self.growth(of: record, partitionKeyIndex: 0, hashKeyIndex: 0, keysNew: true)
             + KPLAggregation.aggregatePartitionKey.utf8.count
         if alone > maxBytes {
             if let waiting = flush() { outputs.append(waiting) }
-            outputs.append(Output(partitionKey: record.partitionKey, explicitHashKey: record.explicitHashKey, data: record.data, userRecords: 1))
+            outputs.append(
+                Output(
+                    partitionKey: record.partitionKey,
+                    explicitHashKey: record.explicitHashKey,
+                    data: record.data,
+                    userRecords: 1
+                )
+            )
             return outputs
         }
         if count > 0 && KPLAggregation.overheadBytes + messageBytes + growth(of: record) + 1 > maxBytes {
@@ -81,7 +92,12 @@ public struct KPLAggregator: Sendable {
         defer { self = KPLAggregator(maxBytes: maxBytes) }
         guard let first else { return nil }
         if count == 1 {
-            return Output(partitionKey: first.partitionKey, explicitHashKey: first.explicitHashKey, data: first.data, userRecords: 1)
+            return Output(
+                partitionKey: first.partitionKey,
+                explicitHashKey: first.explicitHashKey,
+                data: first.data,
+                userRecords: 1
+            )
         }
         let body: [UInt8]
         do {
@@ -92,8 +108,11 @@ public struct KPLAggregator: Sendable {
         }
         precondition(body.count == messageBytes, "KPL aggregate size estimate \(messageBytes) != \(body.count)")
         return Output(
-            partitionKey: KPLAggregation.aggregatePartitionKey, explicitHashKey: first.hashKey.description,
-            data: KPLAggregation.magic + body + MD5.hash(body), userRecords: count)
+            partitionKey: KPLAggregation.aggregatePartitionKey,
+            explicitHashKey: first.hashKey.description,
+            data: KPLAggregation.magic + body + MD5.hash(body),
+            userRecords: count
+        )
     }
 
     // MARK: - Sizes
@@ -103,9 +122,17 @@ public struct KPLAggregator: Sendable {
         if first == nil { first = record }
         var entry = KPLRecord()
         entry.data = .init(record.data)
-        entry.partitionKeyIndex = Self.index(of: record.partitionKey, in: &partitionKeys, table: &message.partitionKeyTable)
+        entry.partitionKeyIndex = Self.index(
+            of: record.partitionKey,
+            in: &partitionKeys,
+            table: &message.partitionKeyTable
+        )
         if let hashKey = record.explicitHashKey {
-            entry.explicitHashKeyIndex = Self.index(of: hashKey, in: &explicitHashKeys, table: &message.explicitHashKeyTable)
+            entry.explicitHashKeyIndex = Self.index(
+                of: hashKey,
+                in: &explicitHashKeys,
+                table: &message.explicitHashKeyTable
+            )
         }
         message.records.append(entry)
     }
@@ -120,17 +147,26 @@ public struct KPLAggregator: Sendable {
 
     /// Bytes `record` adds to the message now: new table entries plus its own field.
     private func growth(of record: KPLUserRecord) -> Int {
-        let keyIndex = partitionKeys[record.partitionKey], hashIndex = record.explicitHashKey.flatMap { explicitHashKeys[$0] }
+        let keyIndex = partitionKeys[record.partitionKey]
+        let hashIndex = record.explicitHashKey.flatMap { explicitHashKeys[$0] }
         var bytes = Self.growth(
-            of: record, partitionKeyIndex: keyIndex ?? UInt64(partitionKeys.count),
-            hashKeyIndex: hashIndex ?? UInt64(explicitHashKeys.count), keysNew: false)
+            of: record,
+            partitionKeyIndex: keyIndex ?? UInt64(partitionKeys.count),
+            hashKeyIndex: hashIndex ?? UInt64(explicitHashKeys.count),
+            keysNew: false
+        )
         if keyIndex == nil { bytes += Self.lengthDelimited(record.partitionKey.utf8.count) }
         if let hashKey = record.explicitHashKey, hashIndex == nil { bytes += Self.lengthDelimited(hashKey.utf8.count) }
         return bytes
     }
 
     /// The record field's bytes, plus both table entries when `keysNew`.
-    private static func growth(of record: KPLUserRecord, partitionKeyIndex: UInt64, hashKeyIndex: UInt64, keysNew: Bool) -> Int {
+    private static func growth(
+        of record: KPLUserRecord,
+        partitionKeyIndex: UInt64,
+        hashKeyIndex: UInt64,
+        keysNew: Bool
+    ) -> Int {
         var inner = 1 + varintBytes(partitionKeyIndex) + lengthDelimited(record.data.count)
         if record.explicitHashKey != nil { inner += 1 + varintBytes(hashKeyIndex) }
         var bytes = lengthDelimited(inner)
@@ -145,7 +181,8 @@ public struct KPLAggregator: Sendable {
     private static func lengthDelimited(_ length: Int) -> Int { 1 + varintBytes(UInt64(length)) + length }
 
     private static func varintBytes(_ value: UInt64) -> Int {
-        var value = value, bytes = 1
+        var value = value
+        var bytes = 1
         while value >= 0x80 {
             value >>= 7
             bytes += 1

@@ -1,10 +1,11 @@
+import RillModel
+import SwiftProtobuf
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // `Data`, the type of protobuf bytes fields
 #else
 import Foundation
 #endif
-import RillModel
-import SwiftProtobuf
 
 extension KPLAggregation {
     /// The user records inside `data` when it is a valid aggregate, in order (their index is the sub-sequence
@@ -25,7 +26,8 @@ extension KPLAggregation {
             // A damaged or foreign message: the KCL falls back to the record as it is.
             return nil
         }
-        let keys = aggregate.partitionKeyTable, hashKeys = aggregate.explicitHashKeyTable
+        let keys = aggregate.partitionKeyTable
+        let hashKeys = aggregate.explicitHashKeyTable
         var records: [KPLUserRecord] = []
         records.reserveCapacity(aggregate.records.count)
         for record in aggregate.records {
@@ -37,8 +39,11 @@ extension KPLAggregation {
             }
             records.append(
                 KPLUserRecord(
-                    partitionKey: keys[Int(record.partitionKeyIndex)], explicitHashKey: explicitHashKey,
-                    data: Array(record.data)))
+                    partitionKey: keys[Int(record.partitionKeyIndex)],
+                    explicitHashKey: explicitHashKey,
+                    data: Array(record.data)
+                )
+            )
         }
         return records
     }

@@ -35,12 +35,17 @@ public struct CredentialStore: Sendable {
             guard let verifier = SigV4Verifier(parsing: text) else {
                 throw Invalid(reason: "expected AKID:SECRET lines or a JSON document with Users")
             }
-            self.init(users: verifier.secrets.map { User(name: $0.key, accessKeyID: $0.key, secret: $0.value, account: nil, policies: nil) })
+            self.init(
+                users: verifier.secrets.map {
+                    User(name: $0.key, accessKeyID: $0.key, secret: $0.value, account: nil, policies: nil)
+                }
+            )
         }
     }
 
     init(json text: String) throws(Invalid) {
-        guard case .object(let root)? = try? JSONParser.parse(Array(text.utf8)), case .array(let entries)? = root["Users"],
+        guard case .object(let root)? = try? JSONParser.parse(Array(text.utf8)),
+            case .array(let entries)? = root["Users"],
             !entries.isEmpty
         else { throw Invalid(reason: "a JSON credentials file needs a non-empty Users list") }
         var users: [User] = []
@@ -52,14 +57,18 @@ public struct CredentialStore: Sendable {
             if case .string(let given)? = user["Name"] { name = given }
             var account: String? = nil
             if let value = user["Account"] {
-                guard case .string(let id) = value, id.utf8.count == 12, id.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                guard case .string(let id) = value, id.utf8.count == 12,
+                    id.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                else {
                     throw Invalid(reason: "Users[\(index)].Account must be a 12-digit account id")
                 }
                 account = id
             }
             var policies: [PolicyDocument] = []
             if let value = user["Policies"] {
-                guard case .array(let documents) = value else { throw Invalid(reason: "Users[\(index)].Policies must be a list") }
+                guard case .array(let documents) = value else {
+                    throw Invalid(reason: "Users[\(index)].Policies must be a list")
+                }
                 for (number, document) in documents.enumerated() {
                     do {
                         policies.append(try PolicyDocument(document, isResourcePolicy: false))

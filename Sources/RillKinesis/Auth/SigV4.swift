@@ -39,15 +39,21 @@ public enum SigV4 {
         let stringToSign = [algorithm, amzDate, scope.terminated, hex(SHA256.hash(Array(canonicalRequest.utf8)))]
             .joined(separator: "\n")
         var key = SHA256.hmac(key: Array(("AWS4" + secret).utf8), message: Array(scope.date.utf8))
-        for part in [scope.region, scope.service, "aws4_request"] { key = SHA256.hmac(key: key, message: Array(part.utf8)) }
+        for part in [scope.region, scope.service, "aws4_request"] {
+            key = SHA256.hmac(key: key, message: Array(part.utf8))
+        }
         return hex(SHA256.hmac(key: key, message: Array(stringToSign.utf8)))
     }
 
     /// Method, path, canonical query, the signed headers' canonical lines, their names and the payload hash.
     /// `headers` are matched case-insensitively; repeated headers join with commas in arrival order.
     static func canonicalRequest(
-        method: String, path: String, canonicalQuery: String, headers: [(name: String, value: String)],
-        signedHeaders: [String], payloadHash: String
+        method: String,
+        path: String,
+        canonicalQuery: String,
+        headers: [(name: String, value: String)],
+        signedHeaders: [String],
+        payloadHash: String
     ) -> String {
         var canonicalHeaders = ""
         for name in signedHeaders {
@@ -76,7 +82,9 @@ public enum SigV4 {
             if name == excluding { continue }
             pairs.append((uriEncoded(name), uriEncoded(pieces.count > 1 ? percentDecoded(pieces[1]) : "")))
         }
-        return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        return pairs.sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(
+            separator: "&"
+        )
     }
 
     /// The query's parameters, percent-decoded; the last of a repeated name wins.
@@ -113,7 +121,8 @@ public enum SigV4 {
         var out: [UInt8] = []
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
                 out.append(byte)
             default:
@@ -175,7 +184,8 @@ public enum SigV4 {
     /// Epoch milliseconds to `yyyyMMdd'T'HHmmss'Z'`.
     public static func amzDate(millis: Int64) -> String {
         let c = CivilTime.components(millis)
-        return CivilTime.pad(c.year, 4) + CivilTime.pad(c.month, 2) + CivilTime.pad(c.day, 2) + "T" + CivilTime.pad(c.hour, 2)
+        return CivilTime.pad(c.year, 4) + CivilTime.pad(c.month, 2) + CivilTime.pad(c.day, 2) + "T"
+            + CivilTime.pad(c.hour, 2)
             + CivilTime.pad(c.minute, 2) + CivilTime.pad(c.second, 2) + "Z"
     }
 }

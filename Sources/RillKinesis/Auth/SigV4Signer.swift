@@ -14,7 +14,8 @@ public struct SigV4Signer: Sendable {
     /// Parses `AKID:SECRET`.
     public init?(credentials: String, region: String) {
         guard let colon = credentials.firstIndex(of: ":") else { return nil }
-        let key = String(credentials[..<colon]), secret = String(credentials[credentials.index(after: colon)...])
+        let key = String(credentials[..<colon])
+        let secret = String(credentials[credentials.index(after: colon)...])
         guard !key.isEmpty, !secret.isEmpty else { return nil }
         self.init(accessKeyID: key, secret: secret, region: region)
     }
@@ -22,8 +23,12 @@ public struct SigV4Signer: Sendable {
     /// The `X-Amz-Date` and `Authorization` values for a request whose every header in `headers` is signed.
     /// `payloadHash` is the body's hex SHA-256 (or `SigV4.unsignedPayload`).
     public func sign(
-        method: String = "POST", path: String = "/", query: String = "", headers: [(name: String, value: String)],
-        payloadHash: String, nowMillis: Int64
+        method: String = "POST",
+        path: String = "/",
+        query: String = "",
+        headers: [(name: String, value: String)],
+        payloadHash: String,
+        nowMillis: Int64
     ) -> (amzDate: String, authorization: String) {
         let amzDate = SigV4.amzDate(millis: nowMillis)
         let scope = SigV4.Scope(accessKeyID: accessKeyID, date: String(amzDate.prefix(8)), region: region)
@@ -31,8 +36,13 @@ public struct SigV4Signer: Sendable {
         all.append((name: "x-amz-date", value: amzDate))
         let names = Array(Set(all.map { $0.name.lowercased() })).sorted()
         let canonical = SigV4.canonicalRequest(
-            method: method, path: path, canonicalQuery: SigV4.canonicalQuery(query), headers: all, signedHeaders: names,
-            payloadHash: payloadHash)
+            method: method,
+            path: path,
+            canonicalQuery: SigV4.canonicalQuery(query),
+            headers: all,
+            signedHeaders: names,
+            payloadHash: payloadHash
+        )
         let signature = SigV4.signature(secret: secret, scope: scope, amzDate: amzDate, canonicalRequest: canonical)
         return (
             amzDate,

@@ -20,7 +20,8 @@ public struct SigV4Verifier: Sendable {
             let trimmed = line.trimmingSpaces
             guard !trimmed.isEmpty, !trimmed.hasPrefix("#") else { continue }
             guard let colon = trimmed.firstIndex(of: ":") else { return nil }
-            let key = String(trimmed[..<colon]), secret = String(trimmed[trimmed.index(after: colon)...])
+            let key = String(trimmed[..<colon])
+            let secret = String(trimmed[trimmed.index(after: colon)...])
             guard !key.isEmpty, !secret.isEmpty else { return nil }
             secrets[key] = secret
         }
@@ -36,7 +37,13 @@ public struct SigV4Verifier: Sendable {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
 
-        public init(method: String, path: String, query: String, headers: [(name: String, value: String)], body: [UInt8]) {
+        public init(
+            method: String,
+            path: String,
+            query: String,
+            headers: [(name: String, value: String)],
+            body: [UInt8]
+        ) {
             self.method = method
             self.path = path
             self.query = query
@@ -71,27 +78,49 @@ public struct SigV4Verifier: Sendable {
             throw KinesisError(.missingAuthenticationToken, "Missing Authentication Token")
         }
         guard claim.scope.service == "kinesis", claim.amzDate.hasPrefix(claim.scope.date) else {
-            throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
+            throw KinesisError(
+                .incompleteSignature,
+                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
+            )
         }
         guard let signedMillis = SigV4.parseAmzDate(claim.amzDate) else {
-            throw KinesisError(.incompleteSignature, "X-Amz-Date must be in the ISO 8601 basic format yyyyMMdd'T'HHmmss'Z'.")
+            throw KinesisError(
+                .incompleteSignature,
+                "X-Amz-Date must be in the ISO 8601 basic format yyyyMMdd'T'HHmmss'Z'."
+            )
         }
         if let expires = claim.expiresSeconds {
             // A presigned URL is good from its date (give or take the clock skew) until its expiry.
             if signedMillis - nowMillis > Self.allowedSkewMillis || nowMillis > signedMillis + expires * 1000 {
-                throw KinesisError(.invalidSignature, "Signature expired: \(claim.amzDate) plus X-Amz-Expires \(expires) seconds is past.")
+                throw KinesisError(
+                    .invalidSignature,
+                    "Signature expired: \(claim.amzDate) plus X-Amz-Expires \(expires) seconds is past."
+                )
             }
         } else if abs(nowMillis - signedMillis) > Self.allowedSkewMillis {
-            throw KinesisError(.invalidSignature, "Signature expired: \(claim.amzDate) is now earlier or later than the allowed 15 minutes.")
+            throw KinesisError(
+                .invalidSignature,
+                "Signature expired: \(claim.amzDate) is now earlier or later than the allowed 15 minutes."
+            )
         }
         guard let secret = secrets[claim.scope.accessKeyID] else {
             throw KinesisError(.unrecognizedClient, "The security token included in the request is invalid.")
         }
         for payloadHash in try Self.payloadHashes(request, presigned: claim.expiresSeconds != nil) {
             let canonical = SigV4.canonicalRequest(
-                method: request.method, path: request.path, canonicalQuery: claim.canonicalQuery, headers: request.headers,
-                signedHeaders: claim.signedHeaders, payloadHash: payloadHash)
-            let expected = SigV4.signature(secret: secret, scope: claim.scope, amzDate: claim.amzDate, canonicalRequest: canonical)
+                method: request.method,
+                path: request.path,
+                canonicalQuery: claim.canonicalQuery,
+                headers: request.headers,
+                signedHeaders: claim.signedHeaders,
+                payloadHash: payloadHash
+            )
+            let expected = SigV4.signature(
+                secret: secret,
+                scope: claim.scope,
+                amzDate: claim.amzDate,
+                canonicalRequest: canonical
+            )
             if SigV4.constantTimeEqual(Array(expected.utf8), Array(claim.signature.lowercased().utf8)) {
                 return claim.scope.region
             }
@@ -99,7 +128,8 @@ public struct SigV4Verifier: Sendable {
         throw KinesisError(
             .invalidSignature,
             "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
-                + "Access Key and signing method. Consult the service documentation for details.")
+                + "Access Key and signing method. Consult the service documentation for details."
+        )
     }
 
     static func headerClaim(_ authorization: String, _ request: Request) throws(KinesisError) -> Claim {
@@ -112,20 +142,34 @@ public struct SigV4Verifier: Sendable {
             guard let equals = item.firstIndex(of: "=") else { continue }
             fields[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
-        guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"], let signature = fields["Signature"]
+        guard let credential = fields["Credential"], let signedHeaders = fields["SignedHeaders"],
+            let signature = fields["Signature"]
         else {
             throw KinesisError(
-                .incompleteSignature, "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters.")
+                .incompleteSignature,
+                "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters."
+            )
         }
         guard let amzDate = request.header("x-amz-date") else {
-            throw KinesisError(.incompleteSignature, "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.")
+            throw KinesisError(
+                .incompleteSignature,
+                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+            )
         }
         guard let scope = SigV4.Scope(credential: credential) else {
-            throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
+            throw KinesisError(
+                .incompleteSignature,
+                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
+            )
         }
         return Claim(
-            scope: scope, signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() }, signature: signature,
-            amzDate: amzDate, expiresSeconds: nil, canonicalQuery: SigV4.canonicalQuery(request.query))
+            scope: scope,
+            signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() },
+            signature: signature,
+            amzDate: amzDate,
+            expiresSeconds: nil,
+            canonicalQuery: SigV4.canonicalQuery(request.query)
+        )
     }
 
     /// The claim of a presigned URL, or nil when the query carries no `X-Amz-Algorithm`.
@@ -142,17 +186,26 @@ public struct SigV4Verifier: Sendable {
             throw KinesisError(
                 .incompleteSignature,
                 "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Signature', "
-                    + "'X-Amz-SignedHeaders', 'X-Amz-Date', 'X-Amz-Expires'. Re-examine the query-string parameters.")
+                    + "'X-Amz-SignedHeaders', 'X-Amz-Date', 'X-Amz-Expires'. Re-examine the query-string parameters."
+            )
         }
         guard let expires = Int64(expiresText), expires > 0, expires <= maxPresignedSeconds else {
             throw KinesisError(.incompleteSignature, "X-Amz-Expires must be a number of seconds from 1 to 604800.")
         }
         guard let scope = SigV4.Scope(credential: credential) else {
-            throw KinesisError(.incompleteSignature, "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'.")
+            throw KinesisError(
+                .incompleteSignature,
+                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
+            )
         }
         return Claim(
-            scope: scope, signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() }, signature: signature,
-            amzDate: amzDate, expiresSeconds: expires, canonicalQuery: SigV4.canonicalQuery(request.query, excluding: "X-Amz-Signature"))
+            scope: scope,
+            signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() },
+            signature: signature,
+            amzDate: amzDate,
+            expiresSeconds: expires,
+            canonicalQuery: SigV4.canonicalQuery(request.query, excluding: "X-Amz-Signature")
+        )
     }
 
     /// The payload hashes a valid signature may have used. `x-amz-content-sha256`, when sent, is signed as
@@ -166,11 +219,16 @@ public struct SigV4Verifier: Sendable {
         if declared == SigV4.unsignedPayload { return [SigV4.unsignedPayload] }
         guard SigV4.isHexDigest(String(declared)) else {
             throw KinesisError(
-                .incompleteSignature, "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the request body.")
+                .incompleteSignature,
+                "x-amz-content-sha256 must be UNSIGNED-PAYLOAD or the hex SHA-256 of the request body."
+            )
         }
         let actual = bodyHash()
         guard SigV4.constantTimeEqual(Array(declared.lowercased().utf8), Array(actual.utf8)) else {
-            throw KinesisError(.invalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+            throw KinesisError(
+                .invalidSignature,
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            )
         }
         return [String(declared)]
     }

@@ -52,7 +52,9 @@ public struct CBORCursor {
         case 26: argument = try readUInt(4)
         case 27: argument = try readUInt(8)
         case 31:
-            guard major >= 2, major != 6 else { throw failure("indefinite length not allowed for major type \(major)", at: start) }
+            guard major >= 2, major != 6 else {
+                throw failure("indefinite length not allowed for major type \(major)", at: start)
+            }
             argument = 0
         default: throw failure("reserved additional information \(info)", at: start)
         }
@@ -104,10 +106,15 @@ public struct CBORCursor {
             let chunkStart = offset
             let chunk = try readHead()
             guard chunk.major == head.major, !chunk.isIndefinite else {
-                throw failure("an indefinite-length string holds a chunk that is not a definite string of its type", at: chunkStart)
+                throw failure(
+                    "an indefinite-length string holds a chunk that is not a definite string of its type",
+                    at: chunkStart
+                )
             }
             let slice = try take(chunk.argument)
-            if head.major == 3, !Self.isValidUTF8(slice) { throw failure("text string is not valid UTF-8", at: chunkStart) }
+            if head.major == 3, !Self.isValidUTF8(slice) {
+                throw failure("text string is not valid UTF-8", at: chunkStart)
+            }
             body(slice)
         }
     }

@@ -57,7 +57,11 @@ public enum CBORDecoder {
         }
     }
 
-    private static func simple(_ head: CBORCursor.Head, _ cursor: CBORCursor, _ start: Int) throws(CBORFailure) -> CBORValue {
+    private static func simple(
+        _ head: CBORCursor.Head,
+        _ cursor: CBORCursor,
+        _ start: Int
+    ) throws(CBORFailure) -> CBORValue {
         switch head.info {
         case 20: return .bool(false)
         case 21: return .bool(true)
@@ -65,7 +69,9 @@ public enum CBORDecoder {
         case 23: return .undefined
         case 24:
             // Two-byte simple values below 32 are not well-formed (RFC 8949 §3.3).
-            guard head.argument >= 32 else { throw cursor.failure("simple value \(head.argument) in two-byte form", at: start) }
+            guard head.argument >= 32 else {
+                throw cursor.failure("simple value \(head.argument) in two-byte form", at: start)
+            }
             return .simple(UInt8(truncatingIfNeeded: head.argument))
         case 25, 26, 27: return .float(CBORCursor.float(head))
         case 31: throw cursor.failure("\"break\" outside an indefinite-length item", at: start)

@@ -24,7 +24,10 @@ public enum CBORToJSON {
     }
 
     private static func value(
-        _ cursor: inout CBORCursor, _ out: inout [UInt8], _ kind: KinesisMemberKind, depth: Int
+        _ cursor: inout CBORCursor,
+        _ out: inout [UInt8],
+        _ kind: KinesisMemberKind,
+        depth: Int
     ) throws(CBORFailure) {
         guard depth < CBORCursor.maxDepth else { throw cursor.failure("nesting too deep") }
         let start = cursor.offset
@@ -32,22 +35,30 @@ public enum CBORToJSON {
         switch head.major {
         case 0:
             if kind == .timestamp {
-                guard head.argument <= UInt64(Int64.max) else { throw cursor.failure("timestamp out of range", at: start) }
+                guard head.argument <= UInt64(Int64.max) else {
+                    throw cursor.failure("timestamp out of range", at: start)
+                }
                 appendSeconds(millis: Int64(head.argument), to: &out)
             } else {
                 out.append(contentsOf: String(head.argument).utf8)
             }
         case 1:
             if kind == .timestamp {
-                guard head.argument < UInt64(Int64.max) else { throw cursor.failure("timestamp out of range", at: start) }
+                guard head.argument < UInt64(Int64.max) else {
+                    throw cursor.failure("timestamp out of range", at: start)
+                }
                 appendSeconds(millis: -1 - Int64(head.argument), to: &out)
             } else {
                 // -1 - n, written without overflowing for n = UInt64.max.
                 out.append(UInt8(ascii: "-"))
-                out.append(contentsOf: (head.argument == .max ? "18446744073709551616" : String(head.argument + 1)).utf8)
+                out.append(
+                    contentsOf: (head.argument == .max ? "18446744073709551616" : String(head.argument + 1)).utf8
+                )
             }
         case 2:
-            guard kind == .blob else { throw cursor.failure("a byte string is only accepted for a Blob member (Data)", at: start) }
+            guard kind == .blob else {
+                throw cursor.failure("a byte string is only accepted for a Blob member (Data)", at: start)
+            }
             out.append(UInt8(ascii: "\""))
             if head.isIndefinite {
                 var joined: [UInt8] = []
@@ -90,7 +101,9 @@ public enum CBORToJSON {
 
     /// Calls `body` once per entry of a definite or indefinite array or map.
     private static func forEachEntry(
-        _ head: CBORCursor.Head, _ cursor: inout CBORCursor, itemsPerEntry: UInt64,
+        _ head: CBORCursor.Head,
+        _ cursor: inout CBORCursor,
+        itemsPerEntry: UInt64,
         _ body: (inout CBORCursor) throws(CBORFailure) -> Void
     ) throws(CBORFailure) {
         if head.isIndefinite {
@@ -102,7 +115,11 @@ public enum CBORToJSON {
     }
 
     /// Writes a map key (which must be a text string) and returns the kind of member it names.
-    private static func key(_ cursor: inout CBORCursor, _ out: inout [UInt8], inTagMap: Bool) throws(CBORFailure) -> KinesisMemberKind {
+    private static func key(
+        _ cursor: inout CBORCursor,
+        _ out: inout [UInt8],
+        inTagMap: Bool
+    ) throws(CBORFailure) -> KinesisMemberKind {
         let start = cursor.offset
         let head = try cursor.readHead()
         guard head.major == 3 else { throw cursor.failure("a map key is not a text string", at: start) }
@@ -125,7 +142,11 @@ public enum CBORToJSON {
     }
 
     private static func simple(
-        _ head: CBORCursor.Head, _ cursor: inout CBORCursor, _ out: inout [UInt8], _ kind: KinesisMemberKind, _ start: Int
+        _ head: CBORCursor.Head,
+        _ cursor: inout CBORCursor,
+        _ out: inout [UInt8],
+        _ kind: KinesisMemberKind,
+        _ start: Int
     ) throws(CBORFailure) {
         switch head.info {
         case 20: out.append(contentsOf: "false".utf8)
@@ -133,7 +154,9 @@ public enum CBORToJSON {
         case 22, 23: out.append(contentsOf: "null".utf8)
         case 25, 26, 27:
             let number = CBORCursor.float(head)
-            guard number.isFinite else { throw cursor.failure("NaN and infinity have no meaning in a request", at: start) }
+            guard number.isFinite else {
+                throw cursor.failure("NaN and infinity have no meaning in a request", at: start)
+            }
             // In a timestamp member a float is seconds already, which is what JSON carries.
             out.append(contentsOf: "\(number)".utf8)
         case 31: throw cursor.failure("\"break\" outside an indefinite-length item", at: start)
@@ -164,7 +187,8 @@ public enum CBORToJSON {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case 0..<0x20: out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            case 0..<0x20:
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
             default: out.append(byte)
             }
         }

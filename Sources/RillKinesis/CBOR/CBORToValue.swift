@@ -12,7 +12,11 @@ public enum CBORToValue {
         }
     }
 
-    private static func value(_ cursor: inout CBORCursor, _ kind: KinesisMemberKind, depth: Int) throws(CBORFailure) -> JSONValue {
+    private static func value(
+        _ cursor: inout CBORCursor,
+        _ kind: KinesisMemberKind,
+        depth: Int
+    ) throws(CBORFailure) -> JSONValue {
         guard depth < CBORCursor.maxDepth else { throw cursor.failure("nesting too deep") }
         let start = cursor.offset
         let head = try cursor.readHead()
@@ -24,12 +28,17 @@ public enum CBORToValue {
             } else if kind == .timestamp {
                 let limit = head.major == 0 ? UInt64(Int64.max) : UInt64(Int64.max) - 1
                 guard head.argument <= limit else { throw cursor.failure("timestamp out of range", at: start) }
-                CBORToJSON.appendSeconds(millis: head.major == 0 ? Int64(head.argument) : -1 - Int64(head.argument), to: &text)
+                CBORToJSON.appendSeconds(
+                    millis: head.major == 0 ? Int64(head.argument) : -1 - Int64(head.argument),
+                    to: &text
+                )
                 return .number(String(decoding: text, as: UTF8.self))
             }
             return .number("-" + (head.argument == .max ? "18446744073709551616" : String(head.argument + 1)))
         case 2:
-            guard kind == .blob else { throw cursor.failure("a byte string is only accepted for a Blob member (Data)", at: start) }
+            guard kind == .blob else {
+                throw cursor.failure("a byte string is only accepted for a Blob member (Data)", at: start)
+            }
             var bytes: [UInt8] = []
             try cursor.stringPayload(head) { bytes.append(contentsOf: $0) }
             return .blob(bytes)
@@ -39,7 +48,9 @@ public enum CBORToValue {
             var items: [JSONValue] = []
             var remaining = head.argument
             if !head.isIndefinite { try cursor.checkCount(head.argument, itemsPerEntry: 1) }
-            while try cursor.hasMore(head, remaining: &remaining) { items.append(try value(&cursor, .plain, depth: depth + 1)) }
+            while try cursor.hasMore(head, remaining: &remaining) {
+                items.append(try value(&cursor, .plain, depth: depth + 1))
+            }
             return .array(items)
         case 5:
             var members: [(key: String, value: JSONValue)] = []
@@ -67,7 +78,9 @@ public enum CBORToValue {
             case 22, 23: return .null
             case 25, 26, 27:
                 let number = CBORCursor.float(head)
-                guard number.isFinite else { throw cursor.failure("NaN and infinity have no meaning in a request", at: start) }
+                guard number.isFinite else {
+                    throw cursor.failure("NaN and infinity have no meaning in a request", at: start)
+                }
                 return .number("\(number)")
             case 31: throw cursor.failure("\"break\" outside an indefinite-length item", at: start)
             default: throw cursor.failure("simple value \(head.argument) is not accepted", at: start)

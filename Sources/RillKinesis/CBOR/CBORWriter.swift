@@ -26,13 +26,18 @@ public struct CBORWriter: Sendable {
         switch argument {
         case 0..<24: bytes.append(type | UInt8(argument))
         case 24...0xFF: bytes.append(contentsOf: [type | 24, UInt8(argument)])
-        case 0x100...0xFFFF: bytes.append(contentsOf: [type | 25, UInt8(argument >> 8), UInt8(truncatingIfNeeded: argument)])
+        case 0x100...0xFFFF:
+            bytes.append(contentsOf: [type | 25, UInt8(argument >> 8), UInt8(truncatingIfNeeded: argument)])
         case 0x1_0000...0xFFFF_FFFF:
             bytes.append(type | 26)
-            for shift in stride(from: 24, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift))) }
+            for shift in stride(from: 24, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift)))
+            }
         default:
             bytes.append(type | 27)
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: argument >> UInt64(shift)))
+            }
         }
     }
 
@@ -99,7 +104,9 @@ public struct CBORWriter: Sendable {
     }
 
     private mutating func appendBigEndian(_ value: UInt64, count: Int) {
-        for index in stride(from: count - 1, through: 0, by: -1) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(index * 8))) }
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(index * 8)))
+        }
     }
 
     /// A tag; the next value written is its content and counts as the item.

@@ -49,9 +49,15 @@ private struct Walker {
             } else {
                 writer.text(utf8: slice)
             }
-        case UInt8(ascii: "t"): try literal("true"); writer.bool(true)
-        case UInt8(ascii: "f"): try literal("false"); writer.bool(false)
-        case UInt8(ascii: "n"): try literal("null"); writer.null()
+        case UInt8(ascii: "t"):
+            try literal("true")
+            writer.bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            writer.bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            writer.null()
         default: try number(kind)
         }
     }
@@ -142,15 +148,18 @@ private struct Walker {
     mutating func literal(_ text: StaticString) throws(CBORFailure) {
         let count = text.utf8CodeUnitCount
         guard offset + count <= bytes.count,
-            UnsafeBufferPointer(rebasing: bytes[offset..<(offset + count)]).elementsEqual(UnsafeBufferPointer(start: text.utf8Start, count: count))
+            UnsafeBufferPointer(rebasing: bytes[offset..<(offset + count)]).elementsEqual(
+                UnsafeBufferPointer(start: text.utf8Start, count: count)
+            )
         else { throw failure("invalid literal") }
         offset += count
     }
 
     mutating func number(_ kind: KinesisMemberKind) throws(CBORFailure) {
         let start = offset
-        while let byte = current, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
-            || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || (0x30...0x39).contains(byte)
+        while let byte = current,
+            byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+                || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") || (0x30...0x39).contains(byte)
         {
             offset += 1
         }
@@ -174,7 +183,9 @@ private struct Walker {
     /// at most three decimals (always, for what the node writes); through Double otherwise.
     static func millis(fromSeconds text: String) -> Int64? {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        if parts.count == 2, let whole = Int64(parts[0]), parts[1].count <= 3, let fraction = Int64(parts[1].padding(toLength: 3)) {
+        if parts.count == 2, let whole = Int64(parts[0]), parts[1].count <= 3,
+            let fraction = Int64(parts[1].padding(toLength: 3))
+        {
             let (scaled, overflow) = whole.multipliedReportingOverflow(by: 1000)
             guard !overflow else { return nil }
             return text.hasPrefix("-") ? scaled - fraction : scaled + fraction

@@ -18,15 +18,29 @@ extension Catalog {
     mutating func apply(_ command: ConsumerGroupCommand) -> Result<LeaseOutcome, KinesisError> {
         switch command {
         case .create(let namespace, let name, let group, let position, let now):
-            guard let stream = streams[namespace]?[name] else { return .failure(.streamNotFound(name, account: namespace.account)) }
+            guard let stream = streams[namespace]?[name] else {
+                return .failure(.streamNotFound(name, account: namespace.account))
+            }
             guard ConsumerGroup.isValidName(group) else {
-                return .failure(KinesisError(.validation, "Group name \(group) must be 1-128 characters of a-z, A-Z, 0-9, _, . and -."))
+                return .failure(
+                    KinesisError(
+                        .validation,
+                        "Group name \(group) must be 1-128 characters of a-z, A-Z, 0-9, _, . and -."
+                    )
+                )
             }
             guard consumerGroups[stream.id]?[group] == nil else {
-                return .failure(KinesisError(.resourceInUse, "Consumer group \(group) already exists on stream \(name)."))
+                return .failure(
+                    KinesisError(.resourceInUse, "Consumer group \(group) already exists on stream \(name).")
+                )
             }
             guard (consumerGroups[stream.id]?.count ?? 0) < Self.consumerGroupLimit else {
-                return .failure(KinesisError(.limitExceeded, "Stream \(name) already has \(Self.consumerGroupLimit) consumer groups."))
+                return .failure(
+                    KinesisError(
+                        .limitExceeded,
+                        "Stream \(name) already has \(Self.consumerGroupLimit) consumer groups."
+                    )
+                )
             }
             var created = ConsumerGroup(name: group, streamID: stream.id, initialPosition: position, createdMillis: now)
             created.leases.apply(.syncShards(Self.lineage(of: stream), atMillis: now))
@@ -63,11 +77,15 @@ extension Catalog {
     static func error(_ refusal: LeaseRefusal) -> KinesisError {
         switch refusal {
         case .unknownShard(let id): KinesisError(.resourceNotFound, "Shard \(id) has no lease in this group.")
-        case .tokenMismatch(let current): KinesisError(.resourceInUse, "The lease changed hands: its token is now \(current).")
+        case .tokenMismatch(let current):
+            KinesisError(.resourceInUse, "The lease changed hands: its token is now \(current).")
         case .notOwner(let owner): KinesisError(.resourceInUse, "The lease is held by \(owner ?? "nobody").")
         case .expired: KinesisError(.resourceInUse, "The lease expired before it was renewed; take it again.")
         case .parentsUnfinished(let parents):
-            KinesisError(.invalidArgument, "The shard's parents \(parents.joined(separator: ", ")) are not finished yet.")
+            KinesisError(
+                .invalidArgument,
+                "The shard's parents \(parents.joined(separator: ", ")) are not finished yet."
+            )
         case .checkpointBehind: KinesisError(.invalidArgument, "A checkpoint may not move backwards.")
         }
     }
@@ -75,7 +93,9 @@ extension Catalog {
     static func lineage(of stream: StreamMetadata) -> [LeaseCommand.ShardLineage] {
         stream.shards.map { shard in
             LeaseCommand.ShardLineage(
-                shardID: shard.id.description, parents: [shard.parent, shard.adjacentParent].compactMap { $0.map { ShardID(index: $0).description } })
+                shardID: shard.id.description,
+                parents: [shard.parent, shard.adjacentParent].compactMap { $0.map { ShardID(index: $0).description } }
+            )
         }
     }
 }

@@ -4,7 +4,12 @@
 extension Catalog {
     mutating func addMember(_ member: ClusterMember) -> Result<Void, KinesisError> {
         guard !removedMembers.contains(member.id) else {
-            return .failure(KinesisError(.invalidArgument, "Node \(member.id) was removed from the cluster; give the new node another id."))
+            return .failure(
+                KinesisError(
+                    .invalidArgument,
+                    "Node \(member.id) was removed from the cluster; give the new node another id."
+                )
+            )
         }
         guard !members.contains(where: { $0.id == member.id }) else { return .success(()) }
         members.append(member)
@@ -40,7 +45,8 @@ extension Catalog {
             else { return }
             var moved = false
             forEachShard { shard in
-                guard !moved, shard.leaving == nil, let replicas = shard.replicas, let position = replicas.firstIndex(of: busiest),
+                guard !moved, shard.leaving == nil, let replicas = shard.replicas,
+                    let position = replicas.firstIndex(of: busiest),
                     !replicas.contains(idlest)
                 else { return }
                 var next = replicas
@@ -72,7 +78,13 @@ extension Catalog {
             var kept = replicas
             kept.remove(at: position)
             // The replacement takes the leaver's place in the list, so a preferred leader stays preferred.
-            let filled = Placement.refill(kept, members: members, count: replicas.count, load: &load, preferZone: gone.zone)
+            let filled = Placement.refill(
+                kept,
+                members: members,
+                count: replicas.count,
+                load: &load,
+                preferZone: gone.zone
+            )
             var next = kept
             if let newcomer = filled.first(where: { !kept.contains($0) }) { next.insert(newcomer, at: position) }
             shard.initialReplicas = shard.initialReplicas ?? replicas
@@ -84,12 +96,13 @@ extension Catalog {
 
     mutating func finishMove(streamID: String, shard index: UInt32) -> Result<Void, KinesisError> {
         var found = false
-        forEachShard { stream, shard in
+        forEachShardWithStream { stream, shard in
             guard stream == streamID, shard.index == index else { return }
             shard.leaving = nil
             found = true
         }
-        return found ? .success(()) : .failure(KinesisError(.resourceNotFound, "No shard \(index) in stream \(streamID)."))
+        return found
+            ? .success(()) : .failure(KinesisError(.resourceNotFound, "No shard \(index) in stream \(streamID)."))
     }
 
     /// Places the shards that have none (see `CatalogCommand.healUnplacedShards`). The copy kept is the one
@@ -134,11 +147,11 @@ extension Catalog {
     }
 
     private mutating func forEachShard(_ body: (inout ShardMetadata) -> Void) {
-        forEachShard { _, shard in body(&shard) }
+        forEachShardWithStream { _, shard in body(&shard) }
     }
 
     /// Visits shards in a fixed order (namespace, stream name, shard), so every replica applies the same moves.
-    private mutating func forEachShard(_ body: (String, inout ShardMetadata) -> Void) {
+    private mutating func forEachShardWithStream(_ body: (String, inout ShardMetadata) -> Void) {
         for namespace in streams.keys.sorted(by: { "\($0)" < "\($1)" }) {
             for name in (streams[namespace] ?? [:]).keys.sorted() {
                 guard var stream = streams[namespace]?[name] else { continue }

@@ -69,16 +69,32 @@ public struct Catalog: Sendable, Equatable {
             lastEpoch = create.epoch
             let shards = HashRange.evenSplit(count: create.shardCount).enumerated().map { index, range in
                 ShardMetadata(
-                    index: UInt32(index), parent: nil, adjacentParent: nil,
-                    startingHashKey: range.start.description, endingHashKey: range.end.description,
-                    epoch: create.epoch, createdMillis: create.createdMillis, closedMillis: nil, sealIndex: nil,
-                    replicas: placeNextShard())
+                    index: UInt32(index),
+                    parent: nil,
+                    adjacentParent: nil,
+                    startingHashKey: range.start.description,
+                    endingHashKey: range.end.description,
+                    epoch: create.epoch,
+                    createdMillis: create.createdMillis,
+                    closedMillis: nil,
+                    sealIndex: nil,
+                    replicas: placeNextShard()
+                )
             }
             streams[create.namespace, default: [:]][create.name] = StreamMetadata(
-                name: create.name, namespace: create.namespace, id: create.id, createdMillis: create.createdMillis,
-                status: .active, mode: create.mode, retentionHours: 24, shards: shards,
-                nextShardIndex: UInt32(create.shardCount), maxRecordSizeKiB: create.maxRecordSizeKiB,
-                tags: create.tags, encryptionKeyId: nil)
+                name: create.name,
+                namespace: create.namespace,
+                id: create.id,
+                createdMillis: create.createdMillis,
+                status: .active,
+                mode: create.mode,
+                retentionHours: 24,
+                shards: shards,
+                nextShardIndex: UInt32(create.shardCount),
+                maxRecordSizeKiB: create.maxRecordSizeKiB,
+                tags: create.tags,
+                encryptionKeyId: nil
+            )
             return .success(())
         case .deleteStream(let namespace, let name):
             guard let removed = streams[namespace]?.removeValue(forKey: name) else {
@@ -144,11 +160,14 @@ public struct Catalog: Sendable, Equatable {
                     return .failure(
                         KinesisError(
                             .resourceInUse,
-                            "Consumer \(consumer) under stream \(stream.name) under account \(namespace.account) already exists."))
+                            "Consumer \(consumer) under stream \(stream.name) under account \(namespace.account) already exists."
+                        )
+                    )
                 }
-                stream.consumers = (stream.consumers ?? []) + [
-                    ConsumerMetadata(name: consumer, createdSeconds: createdSeconds, tags: tags, policy: nil)
-                ]
+                stream.consumers =
+                    (stream.consumers ?? []) + [
+                        ConsumerMetadata(name: consumer, createdSeconds: createdSeconds, tags: tags, policy: nil)
+                    ]
                 return .success(())
             }
         case .deregisterConsumer(let namespace, let name, let consumer):
@@ -210,7 +229,9 @@ public struct Catalog: Sendable, Equatable {
     /// first moments of a cluster, before the controller recorded the founders. Retryable, as AWS's own answer
     /// to calls on a stream that is still being created.
     public static let notPlaceable = KinesisError(
-        .limitExceeded, "The cluster is still forming: no members to place new shards on yet. Retry shortly.")
+        .limitExceeded,
+        "The cluster is still forming: no members to place new shards on yet. Retry shortly."
+    )
 
     /// Whether a shard created now would get its replicas from placement.
     public var canPlace: Bool { !members.isEmpty }
@@ -226,18 +247,26 @@ public struct Catalog: Sendable, Equatable {
     static func consumerNotFound(_ consumer: String, stream: StreamMetadata) -> KinesisError {
         KinesisError(
             .resourceNotFound,
-            "Consumer \(consumer) under stream \(stream.name) under account \(stream.namespace.account) not found.")
+            "Consumer \(consumer) under stream \(stream.name) under account \(stream.namespace.account) not found."
+        )
     }
 
     /// Applies a split or merge: parents close at their seal index, children open with the next indices.
     static func apply(
-        _ reshard: ReshardCommand, placements: [[UInt64]?], to stream: inout StreamMetadata
+        _ reshard: ReshardCommand,
+        placements: [[UInt64]?],
+        to stream: inout StreamMetadata
     ) -> Result<Void, KinesisError> {
         for parent in reshard.parents {
             guard let shard = stream.shards.first(where: { $0.index == parent.index }), shard.isOpen else {
                 // A reshard that raced another one past the node's check gets the answer that check gives.
                 return .failure(
-                    .shardNotEligible(ShardID(index: parent.index).name, stream: stream.name, account: reshard.namespace.account))
+                    .shardNotEligible(
+                        ShardID(index: parent.index).name,
+                        stream: stream.name,
+                        account: reshard.namespace.account
+                    )
+                )
             }
         }
         for parent in reshard.parents {
@@ -250,17 +279,25 @@ public struct Catalog: Sendable, Equatable {
             stream.nextShardIndex += 1
             stream.shards.append(
                 ShardMetadata(
-                    index: index, parent: reshard.parents.first?.index,
+                    index: index,
+                    parent: reshard.parents.first?.index,
                     adjacentParent: reshard.parents.count > 1 ? reshard.parents[1].index : nil,
-                    startingHashKey: child.startingHashKey, endingHashKey: child.endingHashKey, epoch: reshard.epoch,
-                    createdMillis: reshard.millis, closedMillis: nil, sealIndex: nil,
-                    replicas: placements[position]))
+                    startingHashKey: child.startingHashKey,
+                    endingHashKey: child.endingHashKey,
+                    epoch: reshard.epoch,
+                    createdMillis: reshard.millis,
+                    closedMillis: nil,
+                    sealIndex: nil,
+                    replicas: placements[position]
+                )
+            )
         }
         return .success(())
     }
 
     private mutating func update(
-        _ name: String, in namespace: Namespace,
+        _ name: String,
+        in namespace: Namespace,
         _ body: (inout StreamMetadata) -> Result<Void, KinesisError>
     ) -> Result<Void, KinesisError> {
         guard var stream = streams[namespace]?[name] else {

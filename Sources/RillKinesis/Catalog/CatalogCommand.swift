@@ -14,7 +14,13 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case setWarmThroughput(namespace: Namespace, name: String, mibps: Int)
     /// Attaches (or with nil, removes) a policy on a stream, or on one of its consumers.
     case setPolicy(namespace: Namespace, name: String, consumer: String?, policy: String?)
-    case registerConsumer(namespace: Namespace, name: String, consumer: String, createdSeconds: Int64, tags: [String: String])
+    case registerConsumer(
+        namespace: Namespace,
+        name: String,
+        consumer: String,
+        createdSeconds: Int64,
+        tags: [String: String]
+    )
     case deregisterConsumer(namespace: Namespace, name: String, consumer: String)
     case tagConsumer(namespace: Namespace, name: String, consumer: String, tags: [String: String], removing: [String])
     case setAccountSettings(namespace: Namespace, commitment: String, changedMillis: Int64)
@@ -66,7 +72,8 @@ public struct ReshardCommand: Codable, Sendable, Equatable {
     /// now; nil in entries of older builds, which apply as they did (see `CreateStreamCommand`).
     public var requiresPlacement: Bool?
 
-    public init(namespace: Namespace, name: String, parents: [Parent], children: [Child], epoch: UInt64, millis: Int64) {
+    public init(namespace: Namespace, name: String, parents: [Parent], children: [Child], epoch: UInt64, millis: Int64)
+    {
         self.namespace = namespace
         self.name = name
         self.parents = parents
@@ -93,8 +100,15 @@ public struct CreateStreamCommand: Codable, Sendable, Equatable {
     public var requiresPlacement: Bool?
 
     public init(
-        namespace: Namespace, name: String, id: String, shardCount: Int, mode: StreamMode, createdMillis: Int64,
-        epoch: UInt64, tags: [String: String], maxRecordSizeKiB: Int
+        namespace: Namespace,
+        name: String,
+        id: String,
+        shardCount: Int,
+        mode: StreamMode,
+        createdMillis: Int64,
+        epoch: UInt64,
+        tags: [String: String],
+        maxRecordSizeKiB: Int
     ) {
         self.namespace = namespace
         self.name = name

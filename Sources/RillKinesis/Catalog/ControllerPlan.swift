@@ -35,7 +35,10 @@ public enum ControllerPlan {
 
     /// Nodes seen alive that the catalog does not list: `admit` become members; `refused` were removed and are
     /// not taken back (the node logs them).
-    public static func admissions(_ catalog: Catalog, alive: [ClusterMember]) -> (admit: [CatalogCommand], refused: [UInt64]) {
+    public static func admissions(
+        _ catalog: Catalog,
+        alive: [ClusterMember]
+    ) -> (admit: [CatalogCommand], refused: [UInt64]) {
         var admit: [CatalogCommand] = []
         var refused: [UInt64] = []
         for member in alive where !catalog.members.contains(where: { $0.id == member.id }) {
@@ -76,7 +79,8 @@ public enum ControllerPlan {
     /// The catalog commands of one round, in the order the node proposes them, each decided on the catalog as
     /// the ones before it leave it (the node reads its catalog again after each commit; `Catalog.apply` is pure,
     /// so a copy shows the same).
-    public static func commands(catalog: Catalog, founders: [ClusterMember], alive: [ClusterMember]) -> [CatalogCommand] {
+    public static func commands(catalog: Catalog, founders: [ClusterMember], alive: [ClusterMember]) -> [CatalogCommand]
+    {
         var scratch = catalog
         var commands: [CatalogCommand] = []
         func take(_ command: CatalogCommand) {

@@ -41,7 +41,11 @@ extension Placement {
     /// first: a replacement stays in the zone of the node it replaces), then the least loaded, then the lowest id.
     /// `load` counts the replicas each member holds and is updated with the picks.
     public static func refill(
-        _ current: [UInt64], members: [ClusterMember], count: Int, load: inout [UInt64: Int], preferZone: String? = nil
+        _ current: [UInt64],
+        members: [ClusterMember],
+        count: Int,
+        load: inout [UInt64: Int],
+        preferZone: String? = nil
     ) -> [UInt64] {
         var chosen = current.filter { id in members.contains { $0.id == id } }
         let zoneOf = Dictionary(members.map { ($0.id, $0.zone) }, uniquingKeysWith: { first, _ in first })
@@ -50,8 +54,12 @@ extension Placement {
             let candidates = members.filter { !chosen.contains($0.id) }
             guard
                 let pick = candidates.min(by: { a, b in
-                    let left = (covered.contains(a.zone) ? 1 : 0, a.zone == preferZone ? 0 : 1, load[a.id, default: 0], a.id)
-                    let right = (covered.contains(b.zone) ? 1 : 0, b.zone == preferZone ? 0 : 1, load[b.id, default: 0], b.id)
+                    let left = (
+                        covered.contains(a.zone) ? 1 : 0, a.zone == preferZone ? 0 : 1, load[a.id, default: 0], a.id
+                    )
+                    let right = (
+                        covered.contains(b.zone) ? 1 : 0, b.zone == preferZone ? 0 : 1, load[b.id, default: 0], b.id
+                    )
                     return left < right
                 })
             else { break }

@@ -47,7 +47,15 @@ public enum PlacementAudit {
         for stream in catalog.allStreams.sorted(by: { $0.id < $1.id }) {
             for shard in stream.shards {
                 func report(_ problem: String) {
-                    found.append(Violation(streamID: stream.id, stream: stream.name, shard: shard.index, node: nil, problem: problem))
+                    found.append(
+                        Violation(
+                            streamID: stream.id,
+                            stream: stream.name,
+                            shard: shard.index,
+                            node: nil,
+                            problem: problem
+                        )
+                    )
                 }
                 guard let replicas = shard.replicas else {
                     report("has no placement")
@@ -72,7 +80,9 @@ public enum PlacementAudit {
         var found: [Violation] = []
         var shards: [String: (stream: StreamMetadata, shards: [UInt32: ShardMetadata])] = [:]
         for stream in catalog.allStreams {
-            shards[stream.id] = (stream, Dictionary(stream.shards.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first }))
+            shards[stream.id] = (
+                stream, Dictionary(stream.shards.map { ($0.index, $0) }, uniquingKeysWith: { first, _ in first })
+            )
         }
         var held: Set<String> = []
         for group in groups {
@@ -80,7 +90,15 @@ public enum PlacementAudit {
             // A group of a stream deleted a moment ago is being closed; nothing is served from it.
             guard let (stream, byIndex) = shards[group.streamID], let shard = byIndex[group.shard] else { continue }
             func report(_ problem: String) {
-                found.append(Violation(streamID: stream.id, stream: stream.name, shard: shard.index, node: node, problem: problem))
+                found.append(
+                    Violation(
+                        streamID: stream.id,
+                        stream: stream.name,
+                        shard: shard.index,
+                        node: node,
+                        problem: problem
+                    )
+                )
             }
             guard let replicas = shard.replicas else {
                 report("is open without a placement, voters \(group.voters)")
@@ -107,7 +125,14 @@ public enum PlacementAudit {
                 for shard in stream.shards where !held.contains("\(stream.id)/\(shard.index)") {
                     if case .open = ReplicaPlan.decide(shard, me: node, mode: .cluster) {
                         found.append(
-                            Violation(streamID: stream.id, stream: stream.name, shard: shard.index, node: node, problem: "is placed here but not open"))
+                            Violation(
+                                streamID: stream.id,
+                                stream: stream.name,
+                                shard: shard.index,
+                                node: node,
+                                problem: "is placed here but not open"
+                            )
+                        )
                     }
                 }
             }
@@ -134,8 +159,13 @@ public enum PlacementAudit {
                     if first.group.voters != group.voters {
                         found.append(
                             Violation(
-                                streamID: group.streamID, stream: names[group.streamID] ?? "", shard: group.shard, node: node,
-                                problem: "has voters \(group.voters) but node \(first.node) has \(first.group.voters)"))
+                                streamID: group.streamID,
+                                stream: names[group.streamID] ?? "",
+                                shard: group.shard,
+                                node: node,
+                                problem: "has voters \(group.voters) but node \(first.node) has \(first.group.voters)"
+                            )
+                        )
                     }
                 } else {
                     seen[key] = (group, node)

@@ -48,7 +48,8 @@ public struct ShardMetadata: Codable, Sendable, Equatable {
     public var isOpen: Bool { closedMillis == nil }
 
     public var hashRange: HashRange {
-        guard case .valid(let start) = HashKey.parse(startingHashKey), case .valid(let end) = HashKey.parse(endingHashKey)
+        guard case .valid(let start) = HashKey.parse(startingHashKey),
+            case .valid(let end) = HashKey.parse(endingHashKey)
         else { preconditionFailure("shard \(index) holds an invalid hash range \(startingHashKey)…\(endingHashKey)") }
         return HashRange(start: start, end: end)
     }

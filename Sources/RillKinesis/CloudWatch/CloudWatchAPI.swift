@@ -11,7 +11,11 @@ public enum CloudWatchAPI {
     static let listPageSize = 500
 
     public static func handle(
-        wire: CloudWatchWire, operation: String, body: [UInt8], store: MetricStore, requestID: String
+        wire: CloudWatchWire,
+        operation: String,
+        body: [UInt8],
+        store: MetricStore,
+        requestID: String
     ) -> Reply {
         do throws(CloudWatchError) {
             let input = try wire.decode(body)
@@ -28,7 +32,10 @@ public enum CloudWatchAPI {
         }
     }
 
-    static func getMetricStatistics(_ input: JSONObject, _ store: MetricStore) throws(CloudWatchError) -> CloudWatchOutput {
+    static func getMetricStatistics(
+        _ input: JSONObject,
+        _ store: MetricStore
+    ) throws(CloudWatchError) -> CloudWatchOutput {
         let request = try CloudWatchRequests.statistics(input)
         let points = try CloudWatchQuery.statistics(request, store)
         return .structure([
@@ -38,9 +45,12 @@ public enum CloudWatchAPI {
                 .list(
                     points.map { point in
                         .structure(
-                            [("Timestamp", .timestamp(millis: point.timestampMillis))] + point.values.map { ($0.0.rawValue, .double($0.1)) }
-                                + [("Unit", .string(point.unit))])
-                    })
+                            [("Timestamp", .timestamp(millis: point.timestampMillis))]
+                                + point.values.map { ($0.0.rawValue, .double($0.1)) }
+                                + [("Unit", .string(point.unit))]
+                        )
+                    }
+                )
             ),
         ])
     }
@@ -48,7 +58,12 @@ public enum CloudWatchAPI {
     static func getMetricData(_ input: JSONObject, _ store: MetricStore) throws(CloudWatchError) -> CloudWatchOutput {
         let request = try CloudWatchRequests.metricData(input)
         let results = try CloudWatchQuery.metricData(
-            request.queries, startMillis: request.start, endMillis: request.end, newestFirst: request.newestFirst, store)
+            request.queries,
+            startMillis: request.start,
+            endMillis: request.end,
+            newestFirst: request.newestFirst,
+            store
+        )
         return .structure([
             (
                 "MetricDataResults",
@@ -59,7 +74,8 @@ public enum CloudWatchAPI {
                             ("Timestamps", .list(result.timestampsMillis.map { .timestamp(millis: $0) })),
                             ("Values", .list(result.values.map { .double($0) })), ("StatusCode", .string("Complete")),
                         ])
-                    })
+                    }
+                )
             ),
             ("Messages", .list([])),
         ])
@@ -67,7 +83,12 @@ public enum CloudWatchAPI {
 
     static func listMetrics(_ input: JSONObject, _ store: MetricStore) throws(CloudWatchError) -> CloudWatchOutput {
         let request = try CloudWatchRequests.list(input)
-        let metrics = CloudWatchQuery.list(namespace: request.namespace, name: request.name, dimensions: request.dimensions, store)
+        let metrics = CloudWatchQuery.list(
+            namespace: request.namespace,
+            name: request.name,
+            dimensions: request.dimensions,
+            store
+        )
         guard request.offset <= metrics.count else { throw .invalidNextToken() }
         let page = metrics[request.offset..<min(metrics.count, request.offset + listPageSize)]
         var members: [(String, CloudWatchOutput)] = [
@@ -79,29 +100,45 @@ public enum CloudWatchAPI {
                             ("Namespace", .string(metric.namespace)), ("MetricName", .string(metric.name)),
                             (
                                 "Dimensions",
-                                .list(metric.dimensions.map { .structure([("Name", .string($0.name)), ("Value", .string($0.value))]) })
+                                .list(
+                                    metric.dimensions.map {
+                                        .structure([("Name", .string($0.name)), ("Value", .string($0.value))])
+                                    }
+                                )
                             ),
                         ])
-                    })
+                    }
+                )
             )
         ]
         if page.endIndex < metrics.count { members.append(("NextToken", .string(String(page.endIndex)))) }
         return .structure(members)
     }
 
-    static func success(_ output: CloudWatchOutput, wire: CloudWatchWire, operation: String, requestID: String) -> Reply {
+    static func success(_ output: CloudWatchOutput, wire: CloudWatchWire, operation: String, requestID: String) -> Reply
+    {
         switch wire {
         case .rpcV2CBOR:
             return Reply(
                 status: 200,
-                headers: [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), ("x-amzn-RequestId", requestID)],
-                body: output.cbor())
+                headers: [
+                    ("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+                    ("x-amzn-RequestId", requestID),
+                ],
+                body: output.cbor()
+            )
         case .json10:
-            return Reply(status: 200, headers: [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", requestID)], body: output.json())
+            return Reply(
+                status: 200,
+                headers: [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", requestID)],
+                body: output.json()
+            )
         case .query:
             return Reply(
-                status: 200, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", requestID)],
-                body: output.xml(operation: operation, requestID: requestID))
+                status: 200,
+                headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", requestID)],
+                body: output.xml(operation: operation, requestID: requestID)
+            )
         }
     }
 
@@ -115,17 +152,27 @@ public enum CloudWatchAPI {
         case .rpcV2CBOR:
             return Reply(
                 status: error.status,
-                headers: [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), ("x-amzn-RequestId", requestID), queryError],
-                body: body.cbor())
+                headers: [
+                    ("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"),
+                    ("x-amzn-RequestId", requestID), queryError,
+                ],
+                body: body.cbor()
+            )
         case .json10:
             return Reply(
-                status: error.status, headers: [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", requestID), queryError],
-                body: body.json())
+                status: error.status,
+                headers: [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-RequestId", requestID), queryError],
+                body: body.json()
+            )
         case .query:
             let xml =
                 "<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>\(error.fault)</Type><Code>\(error.code)</Code>"
                 + "<Message>\(CloudWatchOutput.escaped(error.message))</Message></Error><RequestId>\(requestID)</RequestId></ErrorResponse>"
-            return Reply(status: error.status, headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", requestID)], body: Array(xml.utf8))
+            return Reply(
+                status: error.status,
+                headers: [("Content-Type", "text/xml"), ("x-amzn-RequestId", requestID)],
+                body: Array(xml.utf8)
+            )
         }
     }
 }

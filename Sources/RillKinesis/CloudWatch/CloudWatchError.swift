@@ -7,28 +7,49 @@ public struct CloudWatchError: Error, Sendable, Equatable {
     public var status: Int
 
     public static func invalidValue(_ message: String) -> CloudWatchError {
-        CloudWatchError(code: "InvalidParameterValue", shape: "InvalidParameterValueException", message: message, status: 400)
+        CloudWatchError(
+            code: "InvalidParameterValue",
+            shape: "InvalidParameterValueException",
+            message: message,
+            status: 400
+        )
     }
 
     public static func missing(_ parameter: String) -> CloudWatchError {
         CloudWatchError(
-            code: "MissingParameter", shape: "MissingRequiredParameterException",
-            message: "The parameter \(parameter) is required.", status: 400)
+            code: "MissingParameter",
+            shape: "MissingRequiredParameterException",
+            message: "The parameter \(parameter) is required.",
+            status: 400
+        )
     }
 
     public static func combination(_ message: String) -> CloudWatchError {
-        CloudWatchError(code: "InvalidParameterCombination", shape: "InvalidParameterCombinationException", message: message, status: 400)
+        CloudWatchError(
+            code: "InvalidParameterCombination",
+            shape: "InvalidParameterCombinationException",
+            message: message,
+            status: 400
+        )
     }
 
     public static func invalidNextToken() -> CloudWatchError {
-        CloudWatchError(code: "InvalidNextToken", shape: "InvalidNextToken", message: "The service couldn't process your NextToken.", status: 400)
+        CloudWatchError(
+            code: "InvalidNextToken",
+            shape: "InvalidNextToken",
+            message: "The service couldn't process your NextToken.",
+            status: 400
+        )
     }
 
     public static func unknownOperation(_ name: String) -> CloudWatchError {
         CloudWatchError(
-            code: "InvalidAction", shape: "InvalidAction",
-            message: "The action \(name) is not valid for this endpoint; Rill answers GetMetricStatistics, GetMetricData and ListMetrics.",
-            status: 400)
+            code: "InvalidAction",
+            shape: "InvalidAction",
+            message:
+                "The action \(name) is not valid for this endpoint; Rill answers GetMetricStatistics, GetMetricData and ListMetrics.",
+            status: 400
+        )
     }
 
     public static func serialization(_ message: String) -> CloudWatchError {

@@ -73,7 +73,8 @@ indirect enum CloudWatchOutput: Sendable {
         if case .structure(let members) = self {
             for (key, value) in members { value.writeXML(key, &out) }
         }
-        out += "</\(operation)Result><ResponseMetadata><RequestId>\(Self.escaped(requestID))</RequestId></ResponseMetadata></\(operation)Response>"
+        out +=
+            "</\(operation)Result><ResponseMetadata><RequestId>\(Self.escaped(requestID))</RequestId></ResponseMetadata></\(operation)Response>"
         return Array(out.utf8)
     }
 

@@ -1,7 +1,11 @@
 /// What GetMetricStatistics, GetMetricData and ListMetrics answer from a (merged) `MetricStore`. Pure.
 public enum CloudWatchQuery {
     public enum Statistic: String, Sendable, CaseIterable {
-        case sampleCount = "SampleCount", average = "Average", sum = "Sum", minimum = "Minimum", maximum = "Maximum"
+        case sampleCount = "SampleCount"
+        case average = "Average"
+        case sum = "Sum"
+        case minimum = "Minimum"
+        case maximum = "Maximum"
 
         func value(_ bucket: MetricBucket) -> Double {
             switch self {
@@ -37,18 +41,27 @@ public enum CloudWatchQuery {
     /// At most this many datapoints per GetMetricStatistics call, as on AWS.
     static let maxDatapoints: Int64 = 1_440
 
-    public static func statistics(_ request: StatisticsRequest, _ store: MetricStore) throws(CloudWatchError) -> [Datapoint] {
+    public static func statistics(
+        _ request: StatisticsRequest,
+        _ store: MetricStore
+    ) throws(CloudWatchError) -> [Datapoint] {
         try checkWindow(request.startMillis, request.endMillis, request.period)
-        let windows = (request.endMillis - align(request.startMillis) + request.period * 1000 - 1) / (request.period * 1000)
+        let windows =
+            (request.endMillis - align(request.startMillis) + request.period * 1000 - 1) / (request.period * 1000)
         if windows > maxDatapoints {
             throw .combination(
                 "You have requested up to \(windows) datapoints, which exceeds the limit of 1,440. You may reduce the datapoints requested "
-                    + "by increasing Period, or decreasing the time range.")
+                    + "by increasing Period, or decreasing the time range."
+            )
         }
-        return series(request.metric, request.startMillis, request.endMillis, request.period, request.unit, store).map { start, bucket in
+        return series(request.metric, request.startMillis, request.endMillis, request.period, request.unit, store).map {
+            start,
+            bucket in
             Datapoint(
-                timestampMillis: start, values: request.statistics.map { ($0, $0.value(bucket)) },
-                unit: store.units[request.metric.name] ?? "None")
+                timestampMillis: start,
+                values: request.statistics.map { ($0, $0.value(bucket)) },
+                unit: store.units[request.metric.name] ?? "None"
+            )
         }
     }
 
@@ -71,46 +84,75 @@ public enum CloudWatchQuery {
     }
 
     public static func metricData(
-        _ queries: [DataQuery], startMillis: Int64, endMillis: Int64, newestFirst: Bool, _ store: MetricStore
+        _ queries: [DataQuery],
+        startMillis: Int64,
+        endMillis: Int64,
+        newestFirst: Bool,
+        _ store: MetricStore
     ) throws(CloudWatchError) -> [DataResult] {
-        guard (1...500).contains(queries.count) else { throw .invalidValue("MetricDataQueries must hold 1 to 500 queries.") }
+        guard (1...500).contains(queries.count) else {
+            throw .invalidValue("MetricDataQueries must hold 1 to 500 queries.")
+        }
         var seen = Set<String>()
         var results: [DataResult] = []
         for query in queries {
             guard Self.validID(query.id) else {
-                throw .invalidValue("The value \(query.id) for parameter MetricDataQueries.member.Id is invalid: it must start with a lower-case letter and hold only letters, digits and underscores.")
+                throw .invalidValue(
+                    "The value \(query.id) for parameter MetricDataQueries.member.Id is invalid: it must start with a lower-case letter and hold only letters, digits and underscores."
+                )
             }
-            guard seen.insert(query.id).inserted else { throw .invalidValue("The value \(query.id) for parameter MetricDataQueries.member.Id is duplicated.") }
+            guard seen.insert(query.id).inserted else {
+                throw .invalidValue("The value \(query.id) for parameter MetricDataQueries.member.Id is duplicated.")
+            }
             try checkWindow(startMillis, endMillis, query.period)
             guard query.returnData else { continue }
             var points = series(query.metric, startMillis, endMillis, query.period, query.unit, store)
             if newestFirst { points.reverse() }
             results.append(
                 DataResult(
-                    id: query.id, label: query.label ?? query.metric.name, timestampsMillis: points.map(\.0),
-                    values: points.map { query.statistic.value($0.1) }))
+                    id: query.id,
+                    label: query.label ?? query.metric.name,
+                    timestampsMillis: points.map(\.0),
+                    values: points.map { query.statistic.value($0.1) }
+                )
+            )
         }
         return results
     }
 
     /// The metrics that match a ListMetrics filter: namespace, name, and dimensions by name (and value when given).
     public static func list(
-        namespace: String?, name: String?, dimensions: [(name: String, value: String?)], _ store: MetricStore
+        namespace: String?,
+        name: String?,
+        dimensions: [(name: String, value: String?)],
+        _ store: MetricStore
     ) -> [MetricID] {
         store.series.keys.filter { metric in
             (namespace == nil || metric.namespace == namespace) && (name == nil || metric.name == name)
                 && dimensions.allSatisfy { filter in
-                    metric.dimensions.contains { $0.name == filter.name && (filter.value == nil || $0.value == filter.value) }
+                    metric.dimensions.contains {
+                        $0.name == filter.name && (filter.value == nil || $0.value == filter.value)
+                    }
                 }
-        }.sorted { ($0.name, $0.dimensions.map(\.value).joined(separator: "/")) < ($1.name, $1.dimensions.map(\.value).joined(separator: "/")) }
+        }.sorted {
+            ($0.name, $0.dimensions.map(\.value).joined(separator: "/")) < (
+                $1.name, $1.dimensions.map(\.value).joined(separator: "/")
+            )
+        }
     }
 
     /// Buckets summed per period, oldest first; periods without data are left out, as CloudWatch does.
     static func series(
-        _ metric: MetricID, _ start: Int64, _ end: Int64, _ period: Int64, _ unit: String?, _ store: MetricStore
+        _ metric: MetricID,
+        _ start: Int64,
+        _ end: Int64,
+        _ period: Int64,
+        _ unit: String?,
+        _ store: MetricStore
     ) -> [(Int64, MetricBucket)] {
         guard let buckets = store.series[metric], unit == nil || unit == store.units[metric.name] else { return [] }
-        let origin = align(start), step = period * 1000
+        let origin = align(start)
+        let step = period * 1000
         var periods: [Int64: MetricBucket] = [:]
         for (minute, bucket) in buckets where minute >= origin && minute < end {
             let slot = origin + (minute - origin) / step * step
@@ -121,17 +163,23 @@ public enum CloudWatchQuery {
 
     static func checkWindow(_ start: Int64, _ end: Int64, _ period: Int64) throws(CloudWatchError) {
         guard period >= 60, period % 60 == 0 else {
-            throw .invalidValue("The parameter Period must be a multiple of 60: Rill keeps one-minute data (no high-resolution metrics).")
+            throw .invalidValue(
+                "The parameter Period must be a multiple of 60: Rill keeps one-minute data (no high-resolution metrics)."
+            )
         }
-        guard start < end else { throw .invalidValue("The parameter StartTime must be less than the parameter EndTime.") }
+        guard start < end else {
+            throw .invalidValue("The parameter StartTime must be less than the parameter EndTime.")
+        }
     }
 
     static func align(_ millis: Int64) -> Int64 { MetricStore.minute(millis) }
 
     static func validID(_ id: String) -> Bool {
-        guard let first = id.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), id.utf8.count <= 255 else { return false }
+        guard let first = id.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), id.utf8.count <= 255
+        else { return false }
         return id.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
         }
     }

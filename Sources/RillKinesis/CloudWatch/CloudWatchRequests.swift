@@ -3,38 +3,61 @@ enum CloudWatchRequests {
     static func statistics(_ input: JSONObject) throws(CloudWatchError) -> CloudWatchQuery.StatisticsRequest {
         let statistics = try strings(input, "Statistics")
         if let extended = input["ExtendedStatistics"], case .array(let items) = extended, !items.isEmpty {
-            throw .invalidValue("ExtendedStatistics (percentiles) are not kept by Rill; ask for SampleCount, Average, Sum, Minimum or Maximum.")
+            throw .invalidValue(
+                "ExtendedStatistics (percentiles) are not kept by Rill; ask for SampleCount, Average, Sum, Minimum or Maximum."
+            )
         }
         guard !statistics.isEmpty else {
             throw .missing("Statistics")
         }
-        guard statistics.count <= 5 else { throw .invalidValue("The collection Statistics must not have a size greater than 5.") }
+        guard statistics.count <= 5 else {
+            throw .invalidValue("The collection Statistics must not have a size greater than 5.")
+        }
         var parsed: [CloudWatchQuery.Statistic] = []
         for name in statistics {
             guard let statistic = CloudWatchQuery.Statistic(rawValue: name) else {
-                throw .invalidValue("The parameter Statistics.member.\(parsed.count + 1) must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ].")
+                throw .invalidValue(
+                    "The parameter Statistics.member.\(parsed.count + 1) must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ]."
+                )
             }
             parsed.append(statistic)
         }
         return CloudWatchQuery.StatisticsRequest(
-            metric: try metric(input, required: true), startMillis: try timestamp(input, "StartTime"), endMillis: try timestamp(input, "EndTime"),
-            period: try integer(input, "Period"), statistics: parsed, unit: try optionalString(input, "Unit"))
+            metric: try metric(input, required: true),
+            startMillis: try timestamp(input, "StartTime"),
+            endMillis: try timestamp(input, "EndTime"),
+            period: try integer(input, "Period"),
+            statistics: parsed,
+            unit: try optionalString(input, "Unit")
+        )
     }
 
-    static func metricData(_ input: JSONObject) throws(CloudWatchError) -> (queries: [CloudWatchQuery.DataQuery], start: Int64, end: Int64, newestFirst: Bool) {
+    static func metricData(
+        _ input: JSONObject
+    ) throws(CloudWatchError) -> (queries: [CloudWatchQuery.DataQuery], start: Int64, end: Int64, newestFirst: Bool) {
         guard case .array(let items)? = input["MetricDataQueries"] else { throw .missing("MetricDataQueries") }
         var queries: [CloudWatchQuery.DataQuery] = []
         for item in items {
-            guard case .object(let query) = item else { throw .serialization("Each of MetricDataQueries must be a structure.") }
+            guard case .object(let query) = item else {
+                throw .serialization("Each of MetricDataQueries must be a structure.")
+            }
             guard let id = try optionalString(query, "Id") else { throw .missing("MetricDataQueries.member.Id") }
             if query["Expression"] != nil {
                 throw .invalidValue("Metric math (Expression) is not supported by Rill; use MetricStat.")
             }
-            guard case .object(let stat)? = query["MetricStat"] else { throw .missing("MetricDataQueries.member.MetricStat") }
-            guard case .object(let metricObject)? = stat["Metric"] else { throw .missing("MetricDataQueries.member.MetricStat.Metric") }
-            guard let statName = try optionalString(stat, "Stat") else { throw .missing("MetricDataQueries.member.MetricStat.Stat") }
+            guard case .object(let stat)? = query["MetricStat"] else {
+                throw .missing("MetricDataQueries.member.MetricStat")
+            }
+            guard case .object(let metricObject)? = stat["Metric"] else {
+                throw .missing("MetricDataQueries.member.MetricStat.Metric")
+            }
+            guard let statName = try optionalString(stat, "Stat") else {
+                throw .missing("MetricDataQueries.member.MetricStat.Stat")
+            }
             guard let statistic = CloudWatchQuery.Statistic(rawValue: statName) else {
-                throw .invalidValue("The statistic \(statName) is not supported by Rill: percentiles and trimmed means are not kept.")
+                throw .invalidValue(
+                    "The statistic \(statName) is not supported by Rill: percentiles and trimmed means are not kept."
+                )
             }
             var returnData = true
             if let flag = query["ReturnData"] {
@@ -46,22 +69,39 @@ enum CloudWatchRequests {
             }
             queries.append(
                 CloudWatchQuery.DataQuery(
-                    id: id, label: try optionalString(query, "Label"), metric: try metric(metricObject, required: true),
-                    period: try integer(stat, "Period"), statistic: statistic, unit: try optionalString(stat, "Unit"), returnData: returnData))
+                    id: id,
+                    label: try optionalString(query, "Label"),
+                    metric: try metric(metricObject, required: true),
+                    period: try integer(stat, "Period"),
+                    statistic: statistic,
+                    unit: try optionalString(stat, "Unit"),
+                    returnData: returnData
+                )
+            )
         }
         let scan = try optionalString(input, "ScanBy") ?? "TimestampDescending"
         guard scan == "TimestampDescending" || scan == "TimestampAscending" else {
             throw .invalidValue("The parameter ScanBy must be TimestampDescending or TimestampAscending.")
         }
-        return (queries, try timestamp(input, "StartTime"), try timestamp(input, "EndTime"), scan == "TimestampDescending")
+        return (
+            queries, try timestamp(input, "StartTime"), try timestamp(input, "EndTime"), scan == "TimestampDescending"
+        )
     }
 
-    static func list(_ input: JSONObject) throws(CloudWatchError) -> (namespace: String?, name: String?, dimensions: [(name: String, value: String?)], offset: Int) {
+    static func list(
+        _ input: JSONObject
+    ) throws(CloudWatchError) -> (
+        namespace: String?, name: String?, dimensions: [(name: String, value: String?)], offset: Int
+    ) {
         var filters: [(name: String, value: String?)] = []
         if let value = input["Dimensions"] {
-            guard case .array(let items) = value, items.count <= 10 else { throw .invalidValue("Dimensions must be a list of at most 10 filters.") }
+            guard case .array(let items) = value, items.count <= 10 else {
+                throw .invalidValue("Dimensions must be a list of at most 10 filters.")
+            }
             for item in items {
-                guard case .object(let filter) = item, let name = try optionalString(filter, "Name") else { throw .missing("Dimensions.member.Name") }
+                guard case .object(let filter) = item, let name = try optionalString(filter, "Name") else {
+                    throw .missing("Dimensions.member.Name")
+                }
                 filters.append((name, try optionalString(filter, "Value")))
             }
         }
@@ -78,7 +118,9 @@ enum CloudWatchRequests {
         guard let name = try optionalString(input, "MetricName") else { throw .missing("MetricName") }
         var dimensions: [MetricID.Dimension] = []
         if let value = input["Dimensions"] {
-            guard case .array(let items) = value, items.count <= 30 else { throw .invalidValue("Dimensions must be a list of at most 30.") }
+            guard case .array(let items) = value, items.count <= 30 else {
+                throw .invalidValue("Dimensions must be a list of at most 30.")
+            }
             for item in items {
                 guard case .object(let dimension) = item, let key = try optionalString(dimension, "Name"),
                     let text = try optionalString(dimension, "Value")
@@ -110,7 +152,10 @@ enum CloudWatchRequests {
         switch input[key] {
         case nil: throw .missing(key)
         case .number(let text)?, .string(let text)?:
-            guard let value = Int64(text) ?? Double(text).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int64($0) : nil }) else {
+            guard
+                let value = Int64(text)
+                    ?? Double(text).flatMap({ $0 == $0.rounded() && abs($0) < 1e15 ? Int64($0) : nil })
+            else {
                 throw .invalidValue("The parameter \(key) must be an integer.")
             }
             return value
@@ -123,11 +168,15 @@ enum CloudWatchRequests {
         switch input[key] {
         case nil: throw .missing(key)
         case .number(let text)?:
-            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 else { throw .invalidValue("The parameter \(key) is not a valid timestamp.") }
+            guard let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 else {
+                throw .invalidValue("The parameter \(key) is not a valid timestamp.")
+            }
             return Int64((seconds * 1000).rounded())
         case .string(let text)?:
             if let millis = CivilTime.parseISO8601(text) { return millis }
-            if let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 { return Int64((seconds * 1000).rounded()) }
+            if let seconds = Double(text), seconds.isFinite, abs(seconds) < 1e11 {
+                return Int64((seconds * 1000).rounded())
+            }
             throw .invalidValue("The parameter \(key) must be an ISO 8601 timestamp or epoch seconds.")
         default: throw .serialization("\(key) must be a timestamp.")
         }

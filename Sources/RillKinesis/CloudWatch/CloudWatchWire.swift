@@ -12,7 +12,10 @@ public enum CloudWatchWire: Sendable, Equatable {
     /// The protocol and operation of a CloudWatch call, or nil when the request is not one (a Kinesis call).
     /// `body` is read only for the query protocol, whose action travels in the form.
     public static func recognize(
-        path: String, target: String?, contentType: String?, body: [UInt8]
+        path: String,
+        target: String?,
+        contentType: String?,
+        body: [UInt8]
     ) -> (wire: CloudWatchWire, operation: String)? {
         let pathOnly = path.split(separator: "?", maxSplits: 1).first.map(String.init) ?? path
         if pathOnly.hasPrefix(rpcPathPrefix) {
@@ -35,12 +38,18 @@ public enum CloudWatchWire: Sendable, Equatable {
         case .rpcV2CBOR:
             if body.isEmpty { return JSONObject() }
             let value: CBORValue
-            do { value = try CBORDecoder.decode(body) } catch { throw .serialization("The request body is not valid CBOR: \(error.reason)") }
-            guard case .object(let object) = try Self.tree(value, depth: 0) else { throw .serialization("The request body must be a CBOR map.") }
+            do { value = try CBORDecoder.decode(body) } catch {
+                throw .serialization("The request body is not valid CBOR: \(error.reason)")
+            }
+            guard case .object(let object) = try Self.tree(value, depth: 0) else {
+                throw .serialization("The request body must be a CBOR map.")
+            }
             return object
         case .json10:
             if body.isEmpty { return JSONObject() }
-            guard case .object(let object)? = try? JSONParser.parse(body) else { throw .serialization("The request body must be a JSON object.") }
+            guard case .object(let object)? = try? JSONParser.parse(body) else {
+                throw .serialization("The request body must be a JSON object.")
+            }
             return object
         case .query:
             return Self.form(SigV4.queryParameters(String(decoding: body, as: UTF8.self).replacingPlus()))
@@ -87,7 +96,9 @@ public enum CloudWatchWire: Sendable, Equatable {
                 if let value, children.isEmpty { return .string(value) }
                 // A node whose children are all `member` holds a list, indexed from 1.
                 if children.count == 1, children[0].0 == "member" {
-                    let items = children[0].1.children.compactMap { key, node in Int(key).map { ($0, node) } }.sorted { $0.0 < $1.0 }
+                    let items = children[0].1.children.compactMap { key, node in Int(key).map { ($0, node) } }.sorted {
+                        $0.0 < $1.0
+                    }
                     return .array(items.map { $0.1.json() })
                 }
                 return .object(JSONObject(children.map { ($0.0, $0.1.json()) }))
@@ -106,5 +117,7 @@ public enum CloudWatchWire: Sendable, Equatable {
 
 extension String {
     /// Form encoding writes a space as `+`.
-    fileprivate func replacingPlus() -> String { split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%20") }
+    fileprivate func replacingPlus() -> String {
+        split(separator: "+", omittingEmptySubsequences: false).joined(separator: "%20")
+    }
 }

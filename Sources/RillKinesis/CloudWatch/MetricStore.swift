@@ -64,8 +64,11 @@ public struct MetricStore: Sendable, Equatable, Codable {
     /// Adds one sample (a count of records is one sample with that value, as Kinesis reports it).
     public mutating func record(_ metric: MetricID, _ value: Double, unit: String, atMillis now: Int64) {
         let minute = Self.minute(now)
-        series[metric, default: [:]][minute, default: MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)]
-            .merge(MetricBucket(value: value))
+        series[metric, default: [:]][
+            minute,
+            default: MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)
+        ]
+        .merge(MetricBucket(value: value))
         units[metric.name] = unit
     }
 

@@ -16,15 +16,22 @@ public struct PollPacer: Sendable {
     public var backoff: Backoff
     private var failures = 0
 
-    public init(minInterval: Duration = .milliseconds(200), idleInterval: Duration = .milliseconds(500),
-                backoff: Backoff = Backoff(base: .milliseconds(250), cap: .seconds(5))) {
+    public init(
+        minInterval: Duration = .milliseconds(200),
+        idleInterval: Duration = .milliseconds(500),
+        backoff: Backoff = Backoff(base: .milliseconds(250), cap: .seconds(5))
+    ) {
         self.minInterval = minInterval
         self.idleInterval = idleInterval
         self.backoff = backoff
     }
 
     /// The instant of the next call, given the outcome of the call that started at `callStarted`.
-    public mutating func next(after outcome: Outcome, callStarted: Duration, random: inout some RandomNumberGenerator) -> Duration {
+    public mutating func next(
+        after outcome: Outcome,
+        callStarted: Duration,
+        random: inout some RandomNumberGenerator
+    ) -> Duration {
         switch outcome {
         case .behind:
             failures = 0

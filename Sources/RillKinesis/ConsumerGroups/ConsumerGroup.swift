@@ -26,8 +26,10 @@ public struct ConsumerGroup: Sendable, Equatable, Codable {
     public static func isValidName(_ name: String) -> Bool {
         (1...128).contains(name.utf8.count)
             && name.utf8.allSatisfy { byte in
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                    || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                    || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+                    || byte == UInt8(ascii: ".")
                     || byte == UInt8(ascii: "-")
             }
     }
@@ -35,7 +37,13 @@ public struct ConsumerGroup: Sendable, Equatable, Codable {
 
 /// What the catalog applies for consumer groups.
 public enum ConsumerGroupCommand: Sendable, Equatable, Codable {
-    case create(namespace: Namespace, stream: String, group: String, initialPosition: ConsumerGroup.InitialPosition, atMillis: Int64)
+    case create(
+        namespace: Namespace,
+        stream: String,
+        group: String,
+        initialPosition: ConsumerGroup.InitialPosition,
+        atMillis: Int64
+    )
     case delete(namespace: Namespace, stream: String, group: String)
     case lease(namespace: Namespace, stream: String, group: String, LeaseCommand)
 }

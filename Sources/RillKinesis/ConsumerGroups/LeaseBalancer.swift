@@ -13,7 +13,10 @@ public enum LeaseBalancer {
     /// Leases `worker` should try to take now, in order. `ordering` breaks ties among equal candidates, so workers
     /// started together do not all reach for the same lease (pass a per-worker seeded shuffle; identity in tests).
     public static func plan(
-        _ table: LeaseTable, worker: String, atMillis now: Int64, maxTakesPerRound: Int = 1,
+        _ table: LeaseTable,
+        worker: String,
+        atMillis now: Int64,
+        maxTakesPerRound: Int = 1,
         ordering: ([Lease]) -> [Lease] = { $0 }
     ) -> [Take] {
         let workable = table.workable()
@@ -30,11 +33,14 @@ public enum LeaseBalancer {
         if takes.isEmpty {
             // Steal only when it leaves the victim no worse than the thief: busiest worker, above the share.
             let others = held.filter { $0.key != worker }
-            if let (victim, count) = others.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }),
+            if let (victim, count) = others.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }
+            ),
                 count > share || (count == share && count > mine + 1)
             {
                 let theirs = ordering(workable.filter { $0.owner == victim && $0.isHeld(atMillis: now) })
-                if let lease = theirs.first { takes = [Take(shardID: lease.shardID, expectedToken: lease.token, isSteal: true)] }
+                if let lease = theirs.first {
+                    takes = [Take(shardID: lease.shardID, expectedToken: lease.token, isSteal: true)]
+                }
             }
         }
         return takes

@@ -69,6 +69,8 @@ public struct LeaseTable: Sendable, Equatable, Codable {
 
     /// Leases a worker could process: not finished, and every parent finished.
     public func workable() -> [Lease] {
-        leases.values.filter { $0.checkpoint != .shardEnd && unfinishedParents(of: $0).isEmpty }.sorted { $0.shardID < $1.shardID }
+        leases.values.filter { $0.checkpoint != .shardEnd && unfinishedParents(of: $0).isEmpty }.sorted {
+            $0.shardID < $1.shardID
+        }
     }
 }

@@ -21,7 +21,11 @@ public struct EventStreamMessage: Sendable, Equatable {
     }
 
     /// An `event` message of the given type.
-    public static func event(_ type: String, contentType: String? = "application/json", payload: [UInt8]) -> EventStreamMessage {
+    public static func event(
+        _ type: String,
+        contentType: String? = "application/json",
+        payload: [UInt8]
+    ) -> EventStreamMessage {
         var headers = [(":message-type", "event"), (":event-type", type)]
         if let contentType { headers.append((":content-type", contentType)) }
         return EventStreamMessage(headers: headers.map { (name: $0.0, value: $0.1) }, payload: payload)
@@ -31,13 +35,15 @@ public struct EventStreamMessage: Sendable, Equatable {
     public static func exception(_ code: KinesisErrorCode, message: String) -> EventStreamMessage {
         var w = JSONWriter()
         w.beginObject()
-        w.key("message"); w.string(message)
+        w.key("message")
+        w.string(message)
         w.endObject()
         let type = code.rawValue
         return EventStreamMessage(
             headers: [(":message-type", "exception"), (":exception-type", type), (":content-type", "application/json")]
                 .map { (name: $0.0, value: $0.1) },
-            payload: w.bytes)
+            payload: w.bytes
+        )
     }
 
     public func encoded() -> [UInt8] {
@@ -74,7 +80,8 @@ public struct EventStreamMessage: Sendable, Equatable {
             UInt32(bytes[at]) << 24 | UInt32(bytes[at + 1]) << 16 | UInt32(bytes[at + 2]) << 8 | UInt32(bytes[at + 3])
         }
         guard bytes.count >= 16 else { return nil }
-        let total = Int(u32(0)), headerLength = Int(u32(4))
+        let total = Int(u32(0))
+        let headerLength = Int(u32(4))
         guard total >= 16 + headerLength, total <= bytes.count, CRC32.checksum(Array(bytes[0..<8])) == u32(8),
             CRC32.checksum(Array(bytes[0..<total - 4])) == u32(total - 4)
         else { return nil }

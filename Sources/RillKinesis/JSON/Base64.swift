@@ -19,7 +19,9 @@ public enum Base64 {
                 var i = 0
                 var o = start
                 while i + 3 <= count {
-                    let b0 = data[i], b1 = data[i + 1], b2 = data[i + 2]
+                    let b0 = data[i]
+                    let b1 = data[i + 1]
+                    let b2 = data[i + 2]
                     out[o] = table[Int(b0 >> 2)]
                     out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
                     out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
@@ -70,7 +72,10 @@ public enum Base64 {
         try decodeTable.withUnsafeBufferPointer { table in decode(input, table: table) }.get()
     }
 
-    private static func decode(_ input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> Result<[UInt8], DecodeError> {
+    private static func decode(
+        _ input: UnsafeBufferPointer<UInt8>,
+        table: UnsafeBufferPointer<UInt8>
+    ) -> Result<[UInt8], DecodeError> {
         let count = input.count
         guard count % 4 == 0 else { return .failure(.badLength(count)) }
         if count == 0 { return .success([]) }
@@ -84,8 +89,10 @@ public enum Base64 {
             var o = 0
             // Full quads; the last quad may carry padding and is handled below.
             while i + 4 < count || (i + 4 == count && padding == 0) {
-                let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
-                let c2 = table[Int(input[i + 2])], c3 = table[Int(input[i + 3])]
+                let c0 = table[Int(input[i])]
+                let c1 = table[Int(input[i + 1])]
+                let c2 = table[Int(input[i + 2])]
+                let c3 = table[Int(input[i + 3])]
                 if (c0 | c1 | c2 | c3) & 0x80 != 0 {
                     failed = true
                     break
@@ -97,7 +104,8 @@ public enum Base64 {
                 o += 3
             }
             if !failed, padding > 0 {
-                let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                let c0 = table[Int(input[i])]
+                let c1 = table[Int(input[i + 1])]
                 let c2 = padding == 2 ? 0 : table[Int(input[i + 2])]
                 if (c0 | c1 | c2) & 0x80 != 0 || (padding == 2 && input[i + 2] != UInt8(ascii: "=")) {
                     failed = true

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Musl)
-    import Musl
+import Musl
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Byte ranges of JSON values, found without decoding them: what a router needs to split a PutRecords body by
@@ -28,19 +28,25 @@ public enum JSONSlices {
     /// in order, allocating nothing: the per-record walk of a PutRecords. False when the object is malformed
     /// or `body` returned false.
     public static func forEachMember(
-        _ bytes: [UInt8], in range: Range<Int>, _ body: (_ key: Range<Int>, _ value: Range<Int>) -> Bool
+        _ bytes: [UInt8],
+        in range: Range<Int>,
+        _ body: (_ key: Range<Int>, _ value: Range<Int>) -> Bool
     ) -> Bool {
         var index = skipSpace(bytes, range.lowerBound, range.upperBound)
         guard index < range.upperBound, bytes[index] == UInt8(ascii: "{") else { return false }
         index = skipSpace(bytes, index + 1, range.upperBound)
         if index < range.upperBound, bytes[index] == UInt8(ascii: "}") { return true }
         while index < range.upperBound {
-            guard bytes[index] == UInt8(ascii: "\""), let keyEnd = skipValue(bytes, index, range.upperBound) else { return false }
+            guard bytes[index] == UInt8(ascii: "\""), let keyEnd = skipValue(bytes, index, range.upperBound) else {
+                return false
+            }
             let key = index..<keyEnd
             index = skipSpace(bytes, keyEnd, range.upperBound)
             guard index < range.upperBound, bytes[index] == UInt8(ascii: ":") else { return false }
             let valueStart = skipSpace(bytes, index + 1, range.upperBound)
-            guard let valueEnd = skipValue(bytes, valueStart, range.upperBound), body(key, valueStart..<valueEnd) else { return false }
+            guard let valueEnd = skipValue(bytes, valueStart, range.upperBound), body(key, valueStart..<valueEnd) else {
+                return false
+            }
             index = skipSpace(bytes, valueEnd, range.upperBound)
             guard index < range.upperBound else { return false }
             if bytes[index] == UInt8(ascii: "}") { return true }
@@ -53,7 +59,8 @@ public enum JSONSlices {
     /// Whether the key at `range` (quotes included) is `name` written without escapes.
     public static func key(_ bytes: [UInt8], at range: Range<Int>, is name: StaticString) -> Bool {
         guard range.count == name.utf8CodeUnitCount + 2 else { return false }
-        return name.withUTF8Buffer { name in bytes[(range.lowerBound + 1)..<(range.upperBound - 1)].elementsEqual(name) }
+        return name.withUTF8Buffer { name in bytes[(range.lowerBound + 1)..<(range.upperBound - 1)].elementsEqual(name)
+        }
     }
 
     /// The bytes between the quotes of the string at `range`, when it holds no escape: what a partition key
@@ -136,7 +143,9 @@ public enum JSONSlices {
             guard let found = memchr(base + from, Int32(UInt8(ascii: "\"")), end - from) else { return nil }
             let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             var backslashes = 0
-            while quote - backslashes - 1 > open, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+            while quote - backslashes - 1 > open, bytes[quote - backslashes - 1] == UInt8(ascii: "\\") {
+                backslashes += 1
+            }
             if backslashes % 2 == 0 { return quote }
             from = quote + 1
         }
@@ -147,7 +156,9 @@ public enum JSONSlices {
         var index = start
         while index < end {
             let byte = bytes[index]
-            guard byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+            guard
+                byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r")
+                    || byte == UInt8(ascii: "\t")
             else { break }
             index += 1
         }

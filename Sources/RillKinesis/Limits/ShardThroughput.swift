@@ -54,10 +54,26 @@ public struct ShardThroughput: Sendable, Equatable {
     private var readBytes: TokenBucket
 
     public init(nowMillis: Int64) {
-        writeBytes = TokenBucket(capacity: Self.writeBytesPerSecond, perSecond: Self.writeBytesPerSecond, nowMillis: nowMillis)
-        writeRecords = TokenBucket(capacity: Self.writeRecordsPerSecond, perSecond: Self.writeRecordsPerSecond, nowMillis: nowMillis)
-        readCalls = TokenBucket(capacity: Self.readCallsPerSecond, perSecond: Self.readCallsPerSecond, nowMillis: nowMillis)
-        readBytes = TokenBucket(capacity: Self.readBytesPerSecond, perSecond: Self.readBytesPerSecond, nowMillis: nowMillis)
+        writeBytes = TokenBucket(
+            capacity: Self.writeBytesPerSecond,
+            perSecond: Self.writeBytesPerSecond,
+            nowMillis: nowMillis
+        )
+        writeRecords = TokenBucket(
+            capacity: Self.writeRecordsPerSecond,
+            perSecond: Self.writeRecordsPerSecond,
+            nowMillis: nowMillis
+        )
+        readCalls = TokenBucket(
+            capacity: Self.readCallsPerSecond,
+            perSecond: Self.readCallsPerSecond,
+            nowMillis: nowMillis
+        )
+        readBytes = TokenBucket(
+            capacity: Self.readBytesPerSecond,
+            perSecond: Self.readBytesPerSecond,
+            nowMillis: nowMillis
+        )
     }
 
     /// Admits one record of `bytes` (data plus partition key) or refuses it without charging anything.

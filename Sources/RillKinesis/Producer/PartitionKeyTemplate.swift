@@ -51,7 +51,8 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
     public init(parts: [Part]) { self.parts = parts }
 
     public init(_ text: String) throws(ParseError) {
-        var parts: [Part] = [], literal = ""
+        var parts: [Part] = []
+        var literal = ""
         var index = text.startIndex
         func flush() {
             if !literal.isEmpty { parts.append(.literal(literal)) }
@@ -61,7 +62,9 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
             let character = text[index]
             let next = text.index(after: index)
             if character == "}" {
-                guard next < text.endIndex, text[next] == "}" else { throw ParseError(description: "unmatched } in \"\(text)\" (write }} for a brace)") }
+                guard next < text.endIndex, text[next] == "}" else {
+                    throw ParseError(description: "unmatched } in \"\(text)\" (write }} for a brace)")
+                }
                 literal.append("}")
                 index = text.index(after: next)
                 continue
@@ -76,7 +79,9 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
                 index = text.index(after: next)
                 continue
             }
-            guard let close = text[next...].firstIndex(of: "}") else { throw ParseError(description: "unclosed { in \"\(text)\"") }
+            guard let close = text[next...].firstIndex(of: "}") else {
+                throw ParseError(description: "unclosed { in \"\(text)\"")
+            }
             let name = String(text[next..<close])
             flush()
             parts.append(try Self.placeholder(name))
@@ -101,10 +106,17 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
         case "random": return .random
         default:
             guard name.hasPrefix("json:") else {
-                throw ParseError(description: "unknown placeholder {\(name)}: use {n}, {lineno}, {file}, {md5}, {random} or {json:PATH}")
+                throw ParseError(
+                    description:
+                        "unknown placeholder {\(name)}: use {n}, {lineno}, {file}, {md5}, {random} or {json:PATH}"
+                )
             }
-            let path = name.dropFirst("json:".count).split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else { throw ParseError(description: "bad JSON path in {\(name)}") }
+            let path = name.dropFirst("json:".count).split(separator: ".", omittingEmptySubsequences: false).map(
+                String.init
+            )
+            guard !path.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
+                throw ParseError(description: "bad JSON path in {\(name)}")
+            }
             return .jsonField(path)
         }
     }
@@ -132,7 +144,10 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
                     do {
                         json = try JSONParser.parse(context.data)
                     } catch {
-                        throw RenderError(description: "record \(context.number) is not JSON (\(error.reason) at byte \(error.offset))")
+                        throw RenderError(
+                            description:
+                                "record \(context.number) is not JSON (\(error.reason) at byte \(error.offset))"
+                        )
                     }
                 }
                 key += try Self.field(path, in: json ?? .null, record: context.number)
@@ -140,7 +155,9 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
         }
         let length = key.utf16.count
         guard (1...256).contains(length) else {
-            throw RenderError(description: "record \(context.number): partition key of \(length) characters (Kinesis takes 1 to 256)")
+            throw RenderError(
+                description: "record \(context.number): partition key of \(length) characters (Kinesis takes 1 to 256)"
+            )
         }
         return key
     }
@@ -157,7 +174,10 @@ public struct PartitionKeyTemplate: Sendable, Equatable {
         case .string(let text): return text
         case .number(let text): return text
         case .bool(let flag): return flag ? "true" : "false"
-        default: throw RenderError(description: "record \(record): field \(path.joined(separator: ".")) is not a string, number or boolean")
+        default:
+            throw RenderError(
+                description: "record \(record): field \(path.joined(separator: ".")) is not a string, number or boolean"
+            )
         }
     }
 

@@ -9,7 +9,13 @@ public struct ProducerEntry: Sendable, Equatable {
     /// User records inside (1 unless it is an aggregate): what the summary counts.
     public var userRecords: Int
 
-    public init(partitionKey: String, explicitHashKey: String? = nil, data: [UInt8], orderingKey: String? = nil, userRecords: Int = 1) {
+    public init(
+        partitionKey: String,
+        explicitHashKey: String? = nil,
+        data: [UInt8],
+        orderingKey: String? = nil,
+        userRecords: Int = 1
+    ) {
         self.partitionKey = partitionKey
         self.explicitHashKey = explicitHashKey
         self.data = data

@@ -72,7 +72,8 @@ public struct PutBatcher: Sendable {
     }
 
     public static let retryableCodes: Set<String> = [
-        "ProvisionedThroughputExceededException", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException",
+        "ProvisionedThroughputExceededException", "InternalFailure", "ServiceUnavailable",
+        "ServiceUnavailableException",
         "ThrottlingException", "LimitExceededException", "KMSThrottlingException",
     ]
 
@@ -105,8 +106,10 @@ public struct PutBatcher: Sendable {
     private var idleBytes = 0
 
     public init(settings: Settings = Settings()) {
-        precondition(settings.maxRecordsPerCall >= 1 && settings.maxInFlightCalls >= 1 && settings.maxAttempts >= 1,
-            "PutBatcher settings out of range: \(settings)")
+        precondition(
+            settings.maxRecordsPerCall >= 1 && settings.maxInFlightCalls >= 1 && settings.maxAttempts >= 1,
+            "PutBatcher settings out of range: \(settings)"
+        )
         self.settings = settings
     }
 
@@ -150,13 +153,18 @@ public struct PutBatcher: Sendable {
 
     /// A PutRecords reply: one outcome per record, in the call's order.
     public mutating func callSucceeded(
-        id: Int, outcomes: [RecordOutcome], now: Duration, random: inout some RandomNumberGenerator
+        id: Int,
+        outcomes: [RecordOutcome],
+        now: Duration,
+        random: inout some RandomNumberGenerator
     ) -> [Directive] {
         guard let ids = inFlight.removeValue(forKey: id) else { return directives(now: now) }
         summary.calls += 1
         for (index, recordID) in ids.enumerated() {
             // A reply with fewer answers than records leaves the rest unknown: retried, like a lost call.
-            let outcome = index < outcomes.count ? outcomes[index] : .failed(code: "InternalFailure", message: "no answer for this record")
+            let outcome =
+                index < outcomes.count
+                ? outcomes[index] : .failed(code: "InternalFailure", message: "no answer for this record")
             switch outcome {
             case .written: resolveWritten(recordID)
             case .failed(let code, let message):
@@ -173,7 +181,10 @@ public struct PutBatcher: Sendable {
 
     /// A call that got no per-record answers.
     public mutating func callFailed(
-        id: Int, failure: CallFailure, now: Duration, random: inout some RandomNumberGenerator
+        id: Int,
+        failure: CallFailure,
+        now: Duration,
+        random: inout some RandomNumberGenerator
     ) -> [Directive] {
         guard let ids = inFlight.removeValue(forKey: id) else { return directives(now: now) }
         summary.calls += 1
@@ -271,7 +282,9 @@ public struct PutBatcher: Sendable {
     /// The records that may go now: the head of each key's queue, not in flight, past its backoff; oldest first.
     private func sendable(now: Duration) -> [Int] {
         queues.values.compactMap { queue in
-            guard let id = queue.first, let record = pending[id], !record.inFlight, record.notBefore <= now else { return nil }
+            guard let id = queue.first, let record = pending[id], !record.inFlight, record.notBefore <= now else {
+                return nil
+            }
             return id
         }.sorted()
     }
@@ -279,7 +292,8 @@ public struct PutBatcher: Sendable {
     private mutating func nextCall(now: Duration) -> Call? {
         let candidates = sendable(now: now)
         guard !candidates.isEmpty else { return nil }
-        var chosen: [Int] = [], bytes = 0
+        var chosen: [Int] = []
+        var bytes = 0
         for id in candidates {
             guard let size = pending[id]?.entry.sizeBytes else { continue }
             if chosen.count == settings.maxRecordsPerCall { break }

@@ -68,7 +68,12 @@ public struct ProducerWindow: Sendable, Equatable, Codable {
     /// Records a committed record; called in log order where records apply. A duplicate that reached the log
     /// anyway (a retry raced its original across a leader change) is reported so the apply step skips it.
     @discardableResult
-    public mutating func apply(producer: String, sequence: UInt64, sequenceNumber: String, atMillis now: Int64) -> Verdict {
+    public mutating func apply(
+        producer: String,
+        sequence: UInt64,
+        sequenceNumber: String,
+        atMillis now: Int64
+    ) -> Verdict {
         let verdict = verdict(producer: producer, sequence: sequence)
         switch verdict {
         case .duplicate, .tooOld:
@@ -80,10 +85,15 @@ public struct ProducerWindow: Sendable, Equatable, Codable {
             var state = producers[producer] ?? Producer(committed: [], lastSeenMillis: now)
             if case .outOfOrder = verdict { state.committed.removeAll() }
             state.committed.append(Committed(producerSequence: sequence, sequenceNumber: sequenceNumber))
-            if state.committed.count > limits.window { state.committed.removeFirst(state.committed.count - limits.window) }
+            if state.committed.count > limits.window {
+                state.committed.removeFirst(state.committed.count - limits.window)
+            }
             state.lastSeenMillis = max(state.lastSeenMillis, now)
             producers[producer] = state
-            if producers.count > limits.maxProducers, let idlest = producers.min(by: { ($0.value.lastSeenMillis, $0.key) < ($1.value.lastSeenMillis, $1.key) }) {
+            if producers.count > limits.maxProducers,
+                let idlest = producers.min(by: { ($0.value.lastSeenMillis, $0.key) < ($1.value.lastSeenMillis, $1.key) }
+                )
+            {
                 producers[idlest.key] = nil
             }
             return .new
@@ -111,7 +121,9 @@ public struct InFlightProducers: Sendable {
     /// The next sequence the producer may send: one past the highest in flight, if any.
     public func next(producer: String) -> UInt64? { pending[producer]?.keys.max().map { $0 + 1 } }
 
-    public mutating func proposed(producer: String, sequence: UInt64, index: Int) { pending[producer, default: [:]][sequence] = index }
+    public mutating func proposed(producer: String, sequence: UInt64, index: Int) {
+        pending[producer, default: [:]][sequence] = index
+    }
 
     public mutating func settled(producer: String, sequence: UInt64) {
         pending[producer]?[sequence] = nil

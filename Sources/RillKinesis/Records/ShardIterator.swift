@@ -18,8 +18,13 @@ public struct ShardIterator: Sendable, Equatable {
     public static let lifetimeMillis: Int64 = 300_000
 
     public init(
-        region: String, streamName: String, streamID: String, streamCreatedMillis: Int64, shardIndex: UInt32,
-        position: LogPosition, issuedMillis: Int64
+        region: String,
+        streamName: String,
+        streamID: String,
+        streamCreatedMillis: Int64,
+        shardIndex: UInt32,
+        position: LogPosition,
+        issuedMillis: Int64
     ) {
         self.region = region
         self.streamName = streamName

@@ -14,7 +14,8 @@ public enum FieldPattern: Sendable {
         case .streamARN: "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+"
         case .hashKey: "0|([1-9]\\d{0,38})"
         case .sequenceNumber: "0|([1-9]\\d{0,128})"
-        case .consumerARN: "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"
+        case .consumerARN:
+            "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+"
         case .resourceARN: "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+"
         }
     }

@@ -52,7 +52,8 @@ public enum TagRules {
         guard (keys + values).allSatisfy({ $0.allSatisfy(isAllowed) }) else {
             throw KinesisError(
                 .invalidArgument,
-                "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @.")
+                "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . / = + - % @."
+            )
         }
     }
 }

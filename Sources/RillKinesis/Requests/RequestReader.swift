@@ -17,7 +17,10 @@ public struct RequestReader {
             throw KinesisError(.serialization, "Malformed JSON at offset \(error.offset): \(error.reason)")
         }
         guard case .object(let object) = value else {
-            throw KinesisError(.serialization, "Start of \(value.tokenName == "START_ARRAY" ? "list" : "value") found where not expected.")
+            throw KinesisError(
+                .serialization,
+                "Start of \(value.tokenName == "START_ARRAY" ? "list" : "value") found where not expected."
+            )
         }
         self.init(object)
     }
@@ -31,7 +34,10 @@ public struct RequestReader {
             throw KinesisError(.serialization, "Malformed CBOR at offset \(error.offset): \(error.reason)")
         }
         guard case .object(let object) = value else {
-            throw KinesisError(.serialization, "Start of \(value.tokenName == "START_ARRAY" ? "list" : "value") found where not expected.")
+            throw KinesisError(
+                .serialization,
+                "Start of \(value.tokenName == "START_ARRAY" ? "list" : "value") found where not expected."
+            )
         }
         self.init(object)
     }
@@ -65,8 +71,13 @@ public struct RequestReader {
     // MARK: - Members
 
     public mutating func string(
-        _ key: String, in object: JSONObject? = nil, path: String? = nil, required: Bool = false,
-        min: Int? = nil, max: Int? = nil, pattern: FieldPattern? = nil
+        _ key: String,
+        in object: JSONObject? = nil,
+        path: String? = nil,
+        required: Bool = false,
+        min: Int? = nil,
+        max: Int? = nil,
+        pattern: FieldPattern? = nil
     ) throws(KinesisError) -> String? {
         let path = path ?? Self.lowerCamel(key)
         guard let raw = (object ?? body)[key] else {
@@ -91,7 +102,11 @@ public struct RequestReader {
     }
 
     public mutating func integer(
-        _ key: String, path: String? = nil, required: Bool = false, min: Int64? = nil, max: Int64? = nil
+        _ key: String,
+        path: String? = nil,
+        required: Bool = false,
+        min: Int64? = nil,
+        max: Int64? = nil
     ) throws(KinesisError) -> Int64? {
         let path = path ?? Self.lowerCamel(key)
         guard let raw = body[key] else {
@@ -132,7 +147,10 @@ public struct RequestReader {
             }
             return Int64((seconds * 1000).rounded(.down))
         case .string:
-            throw KinesisError(.serialization, "class java.lang.String can not be converted to milliseconds since epoch")
+            throw KinesisError(
+                .serialization,
+                "class java.lang.String can not be converted to milliseconds since epoch"
+            )
         default:
             throw Self.typeError(raw, "milliseconds since epoch")
         }
@@ -140,7 +158,11 @@ public struct RequestReader {
 
     /// A blob member: padded base64 text, decoded. Size limits apply to the decoded bytes.
     public mutating func blob(
-        _ key: String, in object: JSONObject? = nil, path: String? = nil, required: Bool = false, max: Int? = nil
+        _ key: String,
+        in object: JSONObject? = nil,
+        path: String? = nil,
+        required: Bool = false,
+        max: Int? = nil
     ) throws(KinesisError) -> [UInt8]? {
         let path = path ?? Self.lowerCamel(key)
         guard let raw = (object ?? body)[key] else {
@@ -161,7 +183,8 @@ public struct RequestReader {
             case .badLength(let length):
                 throw KinesisError(
                     .serialization,
-                    "Base64 encoded length is expected a multiple of 4 bytes but found: \(length)")
+                    "Base64 encoded length is expected a multiple of 4 bytes but found: \(length)"
+                )
             case .badCharacter:
                 throw KinesisError(.serialization, "Illegal base64 character found in Blob value")
             }
@@ -173,13 +196,19 @@ public struct RequestReader {
     private mutating func checkBlob(_ bytes: [UInt8], path: String, max: Int?) {
         if let max, bytes.count > max {
             violate(
-                "'java.nio.HeapByteBuffer[pos=0 lim=\(bytes.count) cap=\(bytes.count)]'", path,
-                "Member must have length less than or equal to \(max)")
+                "'java.nio.HeapByteBuffer[pos=0 lim=\(bytes.count) cap=\(bytes.count)]'",
+                path,
+                "Member must have length less than or equal to \(max)"
+            )
         }
     }
 
     public mutating func enumeration<E: RawRepresentable & CaseIterable>(
-        _ key: String, in object: JSONObject? = nil, path: String? = nil, required: Bool = false, as type: E.Type
+        _ key: String,
+        in object: JSONObject? = nil,
+        path: String? = nil,
+        required: Bool = false,
+        as type: E.Type
     ) throws(KinesisError) -> E? where E.RawValue == String {
         let path = path ?? Self.lowerCamel(key)
         guard let raw = (object ?? body)[key] else {
@@ -205,7 +234,10 @@ public struct RequestReader {
     }
 
     public mutating func array(
-        _ key: String, required: Bool = false, min: Int? = nil, max: Int? = nil
+        _ key: String,
+        required: Bool = false,
+        min: Int? = nil,
+        max: Int? = nil
     ) throws(KinesisError) -> [JSONValue]? {
         let path = Self.lowerCamel(key)
         guard let raw = body[key] else {
@@ -223,7 +255,10 @@ public struct RequestReader {
 
     /// A string-to-string map member such as `Tags`.
     public mutating func stringMap(
-        _ key: String, required: Bool = false, min: Int? = nil, max: Int? = nil
+        _ key: String,
+        required: Bool = false,
+        min: Int? = nil,
+        max: Int? = nil
     ) throws(KinesisError) -> [(key: String, value: String)]? {
         let path = Self.lowerCamel(key)
         guard let raw = body[key] else {

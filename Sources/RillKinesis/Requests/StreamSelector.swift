@@ -19,7 +19,10 @@ extension RequestReader {
         switch (name, arn) {
         case (let name?, let arn?):
             guard name == arn.streamName else {
-                throw KinesisError(.invalidArgument, "StreamName \(name) and StreamARN \(arn.description) do not match.")
+                throw KinesisError(
+                    .invalidArgument,
+                    "StreamName \(name) and StreamARN \(arn.description) do not match."
+                )
             }
             return StreamSelector(name: name, arn: arn)
         case (let name?, nil): return StreamSelector(name: name, arn: nil)

@@ -34,7 +34,13 @@ public struct OnDemandScaler: Sendable {
         /// The median hash key of the records written in the window, when the leader sampled any.
         public var medianHashKey: HashKey?
 
-        public init(shardID: String, range: HashRange, recordsPerSecond: Double, bytesPerSecond: Double, medianHashKey: HashKey?) {
+        public init(
+            shardID: String,
+            range: HashRange,
+            recordsPerSecond: Double,
+            bytesPerSecond: Double,
+            medianHashKey: HashKey?
+        ) {
             self.shardID = shardID
             self.range = range
             self.recordsPerSecond = recordsPerSecond
@@ -70,7 +76,11 @@ public struct OnDemandScaler: Sendable {
         coldSince = coldSince.filter { present.contains($0.key) }
         for shard in shards {
             let load = utilization(shard)
-            if load >= policy.splitUtilization { hotSince[shard.shardID] = hotSince[shard.shardID] ?? now } else { hotSince[shard.shardID] = nil }
+            if load >= policy.splitUtilization {
+                hotSince[shard.shardID] = hotSince[shard.shardID] ?? now
+            } else {
+                hotSince[shard.shardID] = nil
+            }
             if load < policy.mergeUtilization {
                 coldSince[shard.shardID] = coldSince[shard.shardID] ?? now
             } else {
@@ -90,9 +100,11 @@ public struct OnDemandScaler: Sendable {
         }
         if decisions.isEmpty, count > policy.minShards {
             var best: (ShardTraffic, ShardTraffic, Double)?
-            for (lower, upper) in zip(shards, shards.dropFirst()) where lower.range.end.rawValue &+ 1 == upper.range.start.rawValue {
+            for (lower, upper) in zip(shards, shards.dropFirst())
+            where lower.range.end.rawValue &+ 1 == upper.range.start.rawValue {
                 let combined = utilization(lower) + utilization(upper)
-                guard combined < policy.mergeUtilization, let a = coldSince[lower.shardID], let b = coldSince[upper.shardID],
+                guard combined < policy.mergeUtilization, let a = coldSince[lower.shardID],
+                    let b = coldSince[upper.shardID],
                     now - max(a, b) >= policy.mergeAfterMillis
                 else { continue }
                 if best == nil || combined < best!.2 { best = (lower, upper, combined) }
@@ -106,7 +118,9 @@ public struct OnDemandScaler: Sendable {
             for decision in decisions {
                 switch decision {
                 case .split(let id, _, _): hotSince[id] = nil
-                case .merge(let lower, let upper, _): coldSince[lower] = nil; coldSince[upper] = nil
+                case .merge(let lower, let upper, _):
+                    coldSince[lower] = nil
+                    coldSince[upper] = nil
                 }
             }
         }
@@ -116,7 +130,8 @@ public struct OnDemandScaler: Sendable {
     /// Where the load is: the median hash key written, kept strictly inside the range (SplitShard needs the new
     /// starting key above the shard's start); the middle of the range when nothing was sampled.
     static func splitPoint(_ shard: ShardTraffic) -> HashKey? {
-        let start = shard.range.start.rawValue, end = shard.range.end.rawValue
+        let start = shard.range.start.rawValue
+        let end = shard.range.end.rawValue
         guard end > start else { return nil }
         let middle = start + (end - start) / 2 + 1
         guard let median = shard.medianHashKey?.rawValue, median > start, median <= end else { return HashKey(middle) }

@@ -3,7 +3,11 @@
 public enum LambdaEvent {
     /// `{"Records": [{"kinesis": {...}, "eventSource": "aws:kinesis", ...}]}` for one batch of one shard.
     public static func kinesis(
-        _ records: [ShardTrigger.Record], shardID: String, streamARN: String, region: String, roleARN: String
+        _ records: [ShardTrigger.Record],
+        shardID: String,
+        streamARN: String,
+        region: String,
+        roleARN: String
     ) -> [UInt8] {
         var writer = JSONWriter(capacity: 256 + records.count * 256)
         writer.beginObject()
@@ -55,7 +59,9 @@ public enum LambdaEvent {
         guard case .array(let items) = failures else { return .failure }
         var failed: [String] = []
         for item in items {
-            guard case .object(let entry) = item, case .string(let id)? = entry["itemIdentifier"], !id.isEmpty else { return .failure }
+            guard case .object(let entry) = item, case .string(let id)? = entry["itemIdentifier"], !id.isEmpty else {
+                return .failure
+            }
             failed.append(id)
         }
         return failed.isEmpty ? .success : .partial(failed: failed)

@@ -100,14 +100,17 @@ public struct ShardTrigger: Sendable {
     /// The batches to invoke now: the head of every idle lane. Records past their maximum age are given up on
     /// instead (returned in `discarded`).
     public mutating func nextBatches(atMillis now: Int64) -> (batches: [Batch], discarded: [Discard]) {
-        var batches: [Batch] = [], discarded: [Discard] = []
+        var batches: [Batch] = []
+        var discarded: [Discard] = []
         for lane in lanes.indices where !busyLanes.contains(lane) {
             if let maxAge = settings.maxRecordAgeMillis {
                 let expired = lanes[lane].prefix { now - $0.record.arrivalMillis > maxAge }
                 if !expired.isEmpty {
                     lanes[lane].removeFirst(expired.count)
                     finish(expired.map(\.record))
-                    discarded.append(Discard(records: expired.map(\.record), reason: "older than MaximumRecordAgeInSeconds"))
+                    discarded.append(
+                        Discard(records: expired.map(\.record), reason: "older than MaximumRecordAgeInSeconds")
+                    )
                 }
             }
             guard let first = lanes[lane].first else { continue }
@@ -148,11 +151,15 @@ public struct ShardTrigger: Sendable {
         let rest = Array(batch.records[start...])
         if settings.bisectOnError, rest.count > 1, case .failure = outcome {
             // Both halves go back in order, each its own batch; the split itself is not a retry.
-            let half = rest.count / 2, first = newGroup(), second = newGroup()
+            let half = rest.count / 2
+            let first = newGroup()
+            let second = newGroup()
             lanes[batch.lane].insert(
                 contentsOf: rest.enumerated().map { index, record in
                     Pending(record: record, attempt: batch.attempt, group: index < half ? first : second)
-                }, at: 0)
+                },
+                at: 0
+            )
             return []
         }
         let attempt = batch.attempt + 1

@@ -27,8 +27,14 @@ final class ClusterContext: Sendable {
     private let directory: String
 
     private init(
-        settings: ClusterSettings, transport: PeerTransport, clusterID: String, me: MemberAddress, voters: [MemberAddress],
-        identity: NodeIdentity, directory: String, logger: Logger
+        settings: ClusterSettings,
+        transport: PeerTransport,
+        clusterID: String,
+        me: MemberAddress,
+        voters: [MemberAddress],
+        identity: NodeIdentity,
+        directory: String,
+        logger: Logger
     ) {
         self.identity = NIOLockedValueBox(identity)
         self.directory = directory
@@ -41,11 +47,21 @@ final class ClusterContext: Sendable {
         self.addresses.withLockedValue { $0[me.id] = me }
         transport.setPeers(Self.peerTable(addresses.withLockedValue { $0 }))
         let myself = SWIM.Member(
-            id: NodeID(me.id), zone: Zone(me.zone), role: .node, apiAddress: me.api, peerAddress: me.peer,
-            incarnation: GossipAgent.startingIncarnation())
+            id: NodeID(me.id),
+            zone: Zone(me.zone),
+            role: .node,
+            apiAddress: me.api,
+            peerAddress: me.peer,
+            incarnation: GossipAgent.startingIncarnation()
+        )
         self.gossip = GossipAgent(
-            transport: transport, myself: myself, settings: settings.gossip, tickLength: GossipDefaults.tickLength,
-            seed: identity.generation ^ me.id, logger: logger)
+            transport: transport,
+            myself: myself,
+            settings: settings.gossip,
+            tickLength: GossipDefaults.tickLength,
+            seed: identity.generation ^ me.id,
+            logger: logger
+        )
         gossip.observe { [aliveNodes] _, member in
             aliveNodes.withLockedValue { alive in
                 if case .alive = member.status { alive.insert(member.id) } else { alive.remove(member.id) }
@@ -75,7 +91,9 @@ final class ClusterContext: Sendable {
     /// Takes in a node's current address (it may have moved since the founding, or joined since).
     func learn(_ member: MemberAddress) {
         // Routers discover too (without a nonce); only nodes' addresses are ours to track.
-        guard member.id != me.id, !member.nonce.isEmpty || voters.contains(where: { $0.id == member.id }) else { return }
+        guard member.id != me.id, !member.nonce.isEmpty || voters.contains(where: { $0.id == member.id }) else {
+            return
+        }
         let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
             guard table[member.id] != member else { return nil }
             table[member.id] = member
@@ -91,8 +109,12 @@ final class ClusterContext: Sendable {
             let known = table[member.id.rawValue]
             guard known?.peer != member.peerAddress || known?.api != member.apiAddress else { return nil }
             table[member.id.rawValue] = MemberAddress(
-                id: member.id.rawValue, zone: member.zone.rawValue, peer: member.peerAddress, api: member.apiAddress,
-                nonce: known?.nonce ?? "")
+                id: member.id.rawValue,
+                zone: member.zone.rawValue,
+                peer: member.peerAddress,
+                api: member.apiAddress,
+                nonce: known?.nonce ?? ""
+            )
             return table
         }
         if let table { transport.setPeers(Self.peerTable(table)) }
@@ -112,24 +134,37 @@ final class ClusterContext: Sendable {
     /// Starts the transport and finds the cluster: the one node.json names, or one formed or joined now
     /// through `--join` (recorded in node.json before anything else happens).
     static func establish(
-        settings: ClusterSettings, identity: inout NodeIdentity, directory: String, group: any EventLoopGroup,
+        settings: ClusterSettings,
+        identity: inout NodeIdentity,
+        directory: String,
+        group: any EventLoopGroup,
         logger: Logger
     ) async throws -> ClusterContext {
         let me = MemberAddress(
-            id: identity.nodeID, zone: identity.zone, peer: settings.advertisedPeer, api: settings.advertisedAPI,
-            nonce: identity.nonce ?? "")
+            id: identity.nodeID,
+            zone: identity.zone,
+            peer: settings.advertisedPeer,
+            api: settings.advertisedAPI,
+            nonce: identity.nonce ?? ""
+        )
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
         let transport = PeerTransport(
-            nodeID: NodeID(identity.nodeID), clusterID: identity.cluster?.id ?? "", generation: identity.generation,
-            group: group, logger: logger, settings: transportSettings)
+            nodeID: NodeID(identity.nodeID),
+            clusterID: identity.cluster?.id ?? "",
+            generation: identity.generation,
+            group: group,
+            logger: logger,
+            settings: transportSettings
+        )
         let formation = NIOLockedValueBox(Formation(me: me, expect: settings.bootstrapExpect))
         let formed = NIOLockedValueBox<NodeIdentity.ClusterRecord?>(identity.cluster)
         // Until the node itself is up, discovery is all this node answers.
         transport.setRequestHandler { _, bytes in
             guard case .discover(let member, _)? = try? PeerCall(decoding: bytes) else { return [] }
             if let record = formed.withLockedValue({ $0 }) {
-                return PeerAnswer.discovered(clusterID: record.id, voters: record.voters, known: record.voters).encoded()
+                return PeerAnswer.discovered(clusterID: record.id, voters: record.voters, known: record.voters)
+                    .encoded()
             }
             let known = formation.withLockedValue { formation in
                 formation.learn(member)
@@ -141,15 +176,24 @@ final class ClusterContext: Sendable {
 
         if let record = identity.cluster {
             let context = ClusterContext(
-                settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
-                identity: identity, directory: directory, logger: logger)
+                settings: settings,
+                transport: transport,
+                clusterID: record.id,
+                me: me,
+                voters: record.voters,
+                identity: identity,
+                directory: directory,
+                logger: logger
+            )
             // Addresses may have changed while this node was down; ask, but do not wait for an answer.
             Task { await context.refreshAddresses(logger: logger) }
             return context
         }
 
         logger.info(
-            "looking for the cluster", metadata: ["join": "\(settings.join)", "bootstrapExpect": "\(settings.bootstrapExpect)"])
+            "looking for the cluster",
+            metadata: ["join": "\(settings.join)", "bootstrapExpect": "\(settings.bootstrapExpect)"]
+        )
         var warnedTooMany = false
         var outcome: Formation.Outcome?
         while outcome == nil {
@@ -162,7 +206,9 @@ final class ClusterContext: Sendable {
                 else { continue }
                 if case .removed(let clusterID) = answer {
                     throw ClusterError(
-                        description: "node \(me.id) was removed from cluster \(clusterID) and cannot join it again; start this node with a new --id")
+                        description:
+                            "node \(me.id) was removed from cluster \(clusterID) and cannot join it again; start this node with a new --id"
+                    )
                 }
                 if let decided = formation.withLockedValue({ $0.learn(answer) }) {
                     outcome = decided
@@ -173,7 +219,8 @@ final class ClusterContext: Sendable {
             if outcome == nil, !warnedTooMany, formation.withLockedValue({ $0.tooMany }) {
                 warnedTooMany = true
                 logger.error(
-                    "more nodes than --bootstrap-expect are forming a cluster together; nothing forms until that is fixed")
+                    "more nodes than --bootstrap-expect are forming a cluster together; nothing forms until that is fixed"
+                )
             }
             if outcome == nil { try await Task.sleep(for: .milliseconds(200)) }
         }
@@ -191,7 +238,9 @@ final class ClusterContext: Sendable {
             guard voters.contains(where: { $0.id == me.id }) else {
                 identity.rejoining = true
                 logger.info(
-                    "joining a formed cluster as a new node", metadata: ["cluster": "\(clusterID)", "founders": "\(voters.map(\.id))"])
+                    "joining a formed cluster as a new node",
+                    metadata: ["cluster": "\(clusterID)", "founders": "\(voters.map(\.id))"]
+                )
                 break
             }
             // The founders' record carries each founder's nonce: ours means the others merely formed the cluster
@@ -204,7 +253,8 @@ final class ClusterContext: Sendable {
             identity.rejoining = true
             logger.warning(
                 "this node's data directory is empty but the cluster knows it: rejoining, without a vote until caught up",
-                metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"])
+                metadata: ["cluster": "\(clusterID)", "voters": "\(voters.map(\.id))"]
+            )
         case nil:
             preconditionFailure("the loop ends only with an outcome")
         }
@@ -213,8 +263,15 @@ final class ClusterContext: Sendable {
         formed.withLockedValue { $0 = record }
         transport.adopt(clusterID: record.id)
         return ClusterContext(
-            settings: settings, transport: transport, clusterID: record.id, me: me, voters: record.voters,
-            identity: identity, directory: directory, logger: logger)
+            settings: settings,
+            transport: transport,
+            clusterID: record.id,
+            me: me,
+            voters: record.voters,
+            identity: identity,
+            directory: directory,
+            logger: logger
+        )
     }
 
     /// Asks the `--join` addresses for the members' current addresses.
@@ -229,7 +286,8 @@ final class ClusterContext: Sendable {
                 // Its groups no longer count it, so it could serve nothing; say so rather than wait forever.
                 logger.critical(
                     "this node was removed from the cluster; it exits. Delete its data directory to reuse the machine under a new --id",
-                    metadata: ["cluster": "\(clusterID)"])
+                    metadata: ["cluster": "\(clusterID)"]
+                )
                 exit(78)
             }
             guard case .discovered(let clusterID, _, let known) = answer else { continue }

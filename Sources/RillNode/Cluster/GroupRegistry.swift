@@ -38,7 +38,9 @@ final class GroupRegistry: Sendable {
                 return
             }
             var byPeer: [NodeID: [GroupMessage]] = [:]
-            for message in messages { byPeer[message.to, default: []].append(GroupMessage(group: group, message: message)) }
+            for message in messages {
+                byPeer[message.to, default: []].append(GroupMessage(group: group, message: message))
+            }
             for (peer, batch) in byPeer { transport.send(batch, to: peer) }
         }
     }

@@ -1,6 +1,6 @@
 import NIOPosix
-import RillGossip
 import RillCluster
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -18,7 +18,10 @@ extension Node {
         // A stream created now must be placed: in a cluster, on every founder's zone.
         guard catalog.canPlace else { return (false, "no members recorded yet; new shards could not be placed") }
         if let cluster, catalog.members.count < min(3, cluster.voters.count) {
-            return (false, "\(catalog.members.count) members recorded; new shards want \(min(3, cluster.voters.count)) replicas")
+            return (
+                false,
+                "\(catalog.members.count) members recorded; new shards want \(min(3, cluster.voters.count)) replicas"
+            )
         }
         return (true, "ready")
     }
@@ -27,23 +30,35 @@ extension Node {
     public func adminStatus() async -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
-        w.key("node"); w.int(Int(me.rawValue))
-        w.key("zone"); w.string(configuration.zone.rawValue)
+        w.key("node")
+        w.int(Int(me.rawValue))
+        w.key("zone")
+        w.string(configuration.zone.rawValue)
         if let cluster {
-            w.key("cluster"); w.string(cluster.clusterID)
-            w.key("members"); writeMembers(cluster, into: &w)
+            w.key("cluster")
+            w.string(cluster.clusterID)
+            w.key("members")
+            writeMembers(cluster, into: &w)
             // Shards whose replicas are moving after a membership change; 0 once every move is done.
-            w.key("movingShards"); w.int(metadata.catalog.movingShards.count)
-            w.key("removedNodes"); Self.writeIDs(Set(metadata.catalog.removedMembers.map { NodeID($0) }), into: &w)
-            w.key("placementViolations"); writeViolations(placementAudit.withLockedValue { $0.reported }, into: &w)
+            w.key("movingShards")
+            w.int(metadata.catalog.movingShards.count)
+            w.key("removedNodes")
+            Self.writeIDs(Set(metadata.catalog.removedMembers.map { NodeID($0) }), into: &w)
+            w.key("placementViolations")
+            writeViolations(placementAudit.withLockedValue { $0.reported }, into: &w)
         }
         w.key("groups")
         w.beginArray()
         write(group: "meta", stream: nil, shard: nil, await metadata.driver.status, into: &w)
         let names = streamNames()
         for replica in allReplicas() {
-            write(group: "\(replica.streamID)/\(replica.shard.name)", stream: (replica.streamID, names[replica.streamID] ?? ""),
-                  shard: replica.shard, await replica.driver.status, into: &w)
+            write(
+                group: "\(replica.streamID)/\(replica.shard.name)",
+                stream: (replica.streamID, names[replica.streamID] ?? ""),
+                shard: replica.shard,
+                await replica.driver.status,
+                into: &w
+            )
         }
         w.endArray()
         w.endObject()
@@ -53,53 +68,88 @@ extension Node {
     /// The voters as founded, with their state in this node's gossip view, then every other member gossip knows
     /// (routers). A voter gossip has not heard from yet shows as `unknown`.
     private func writeMembers(_ cluster: ClusterContext, into w: inout JSONWriter) {
-        let gossiped = Dictionary(cluster.gossip.members.map { ($0.id.rawValue, $0) }, uniquingKeysWith: { _, new in new })
-        var rows: [(id: UInt64, zone: String, role: String, state: String, incarnation: UInt64?, peer: String, api: String)] = []
+        let gossiped = Dictionary(
+            cluster.gossip.members.map { ($0.id.rawValue, $0) },
+            uniquingKeysWith: { _, new in new }
+        )
+        var rows:
+            [(id: UInt64, zone: String, role: String, state: String, incarnation: UInt64?, peer: String, api: String)] =
+                []
         for voter in cluster.members {
             let member = gossiped[voter.id]
             rows.append(
-                (voter.id, voter.zone, "node", member?.status.name ?? "unknown", member?.incarnation, voter.peer, voter.api))
+                (
+                    voter.id, voter.zone, "node", member?.status.name ?? "unknown", member?.incarnation, voter.peer,
+                    voter.api
+                )
+            )
         }
         for member in gossiped.values where !rows.contains(where: { $0.id == member.id.rawValue }) {
             rows.append(
-                (member.id.rawValue, member.zone.rawValue, "\(member.role)", member.status.name, member.incarnation,
-                 member.peerAddress, member.apiAddress))
+                (
+                    member.id.rawValue, member.zone.rawValue, "\(member.role)", member.status.name, member.incarnation,
+                    member.peerAddress, member.apiAddress
+                )
+            )
         }
         w.beginArray()
         for row in rows.sorted(by: { $0.id < $1.id }) {
             AdminJSON.writeMember(
-                id: row.id, zone: row.zone, role: row.role, state: row.state, incarnation: row.incarnation, peer: row.peer,
-                api: row.api, into: &w)
+                id: row.id,
+                zone: row.zone,
+                role: row.role,
+                state: row.state,
+                incarnation: row.incarnation,
+                peer: row.peer,
+                api: row.api,
+                into: &w
+            )
         }
         w.endArray()
     }
-
 
     private func streamNames() -> [String: String] {
         Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
     private func write(
-        group: String, stream: (id: String, name: String)?, shard: ShardID?, _ status: RaftGroupDriver.Status,
+        group: String,
+        stream: (id: String, name: String)?,
+        shard: ShardID?,
+        _ status: RaftGroupDriver.Status,
         into w: inout JSONWriter
     ) {
         w.beginObject()
-        w.key("group"); w.string(group)
+        w.key("group")
+        w.string(group)
         if let stream, let shard {
-            w.key("streamId"); w.string(stream.id)
-            w.key("stream"); w.string(stream.name)
-            w.key("shardId"); w.string(shard.name)
+            w.key("streamId")
+            w.string(stream.id)
+            w.key("stream")
+            w.string(stream.name)
+            w.key("shardId")
+            w.string(shard.name)
         }
-        w.key("role"); w.string("\(status.role)")
-        w.key("leader"); if let leader = status.leader { w.int(Int(leader.rawValue)) } else { w.raw(Array("null".utf8)) }
-        w.key("term"); w.int(Int(status.term.rawValue))
-        w.key("commit"); w.int(Int(status.commit.rawValue))
-        w.key("applied"); w.int(Int(status.applied.rawValue))
-        w.key("lastIndex"); w.int(Int(status.lastIndex.rawValue))
-        w.key("abstaining"); w.bool(status.abstaining)
-        w.key("resting"); w.bool(status.resting)
-        w.key("voters"); Self.writeIDs(status.configuration.voters, into: &w)
-        w.key("learners"); Self.writeIDs(status.configuration.learners, into: &w)
+        w.key("role")
+        w.string("\(status.role)")
+        w.key("leader")
+        if let leader = status.leader { w.int(Int(leader.rawValue)) } else { w.raw(Array("null".utf8)) }
+        w.key("term")
+        w.int(Int(status.term.rawValue))
+        w.key("commit")
+        w.int(Int(status.commit.rawValue))
+        w.key("applied")
+        w.int(Int(status.applied.rawValue))
+        w.key("lastIndex")
+        w.int(Int(status.lastIndex.rawValue))
+        w.key("abstaining")
+        w.bool(status.abstaining)
+        w.key("resting")
+        w.bool(status.resting)
+        w.key("voters")
+        Self.writeIDs(status.configuration.voters, into: &w)
+        w.key("learners")
+        Self.writeIDs(status.configuration.learners, into: &w)
         w.endObject()
     }
 
@@ -107,11 +157,20 @@ extension Node {
         w.beginArray()
         for violation in violations {
             w.beginObject()
-            w.key("stream"); w.string(violation.stream)
-            w.key("streamId"); w.string(violation.streamID)
-            if let shard = violation.shard { w.key("shardId"); w.string(ShardID(index: shard).name) }
-            if let node = violation.node { w.key("node"); w.int(Int(node)) }
-            w.key("problem"); w.string(violation.problem)
+            w.key("stream")
+            w.string(violation.stream)
+            w.key("streamId")
+            w.string(violation.streamID)
+            if let shard = violation.shard {
+                w.key("shardId")
+                w.string(ShardID(index: shard).name)
+            }
+            if let node = violation.node {
+                w.key("node")
+                w.int(Int(node))
+            }
+            w.key("problem")
+            w.string(violation.problem)
             w.endObject()
         }
         w.endArray()
@@ -130,7 +189,8 @@ extension Node {
     public func replicaChecksums() async throws -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
-        w.key("node"); w.int(Int(me.rawValue))
+        w.key("node")
+        w.int(Int(me.rawValue))
         w.key("shards")
         w.beginArray()
         let names = streamNames()
@@ -139,13 +199,20 @@ extension Node {
             let log = replica.log
             let digest = try await threadPool.runIfActive { try Self.digest(log, through: applied) }
             w.beginObject()
-            w.key("streamId"); w.string(replica.streamID)
-            w.key("stream"); w.string(names[replica.streamID] ?? "")
-            w.key("shardId"); w.string(replica.shard.name)
-            w.key("firstIndex"); w.int(Int(log.firstIndex.rawValue))
-            w.key("applied"); w.int(Int(applied.rawValue))
-            w.key("records"); w.int(digest.records)
-            w.key("sha256"); w.string(digest.hex)
+            w.key("streamId")
+            w.string(replica.streamID)
+            w.key("stream")
+            w.string(names[replica.streamID] ?? "")
+            w.key("shardId")
+            w.string(replica.shard.name)
+            w.key("firstIndex")
+            w.int(Int(log.firstIndex.rawValue))
+            w.key("applied")
+            w.int(Int(applied.rawValue))
+            w.key("records")
+            w.int(digest.records)
+            w.key("sha256")
+            w.string(digest.hex)
             w.endObject()
         }
         w.endArray()
@@ -164,10 +231,16 @@ extension Node {
             guard !entries.isEmpty else { break }
             for entry in entries where entry.index <= last && (entry.kind == .records || entry.kind == .seal) {
                 let crc = UInt64(CRC32C.checksum(entry.payload))
-                for value in [entry.index.rawValue, UInt64(entry.kind.rawValue), UInt64(bitPattern: entry.timestampMillis), crc] {
-                    for shift in stride(from: 56, through: 0, by: -8) { summary.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+                for value in [
+                    entry.index.rawValue, UInt64(entry.kind.rawValue), UInt64(bitPattern: entry.timestampMillis), crc,
+                ] {
+                    for shift in stride(from: 56, through: 0, by: -8) {
+                        summary.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
+                    }
                 }
-                if entry.kind == .records, let batch = try? RecordBatch(decoding: entry.payload) { records += batch.records.count }
+                if entry.kind == .records, let batch = try? RecordBatch(decoding: entry.payload) {
+                    records += batch.records.count
+                }
             }
             next = entries[entries.count - 1].index.next
         }

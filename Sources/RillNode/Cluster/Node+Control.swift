@@ -11,7 +11,9 @@ extension Node {
     func initializeCatalog() async throws {
         if metadata.catalog.clusterID == nil {
             _ = try await metadata.propose(
-                .initialize(clusterID: UUID().uuidString.lowercased(), iteratorKey: Self.randomKey()), stampMillis: clock.nowMillis())
+                .initialize(clusterID: UUID().uuidString.lowercased(), iteratorKey: Self.randomKey()),
+                stampMillis: clock.nowMillis()
+            )
         }
         let members = [ClusterMember(id: me.rawValue, zone: configuration.zone.rawValue)]
         if metadata.catalog.members != members {
@@ -29,7 +31,9 @@ extension Node {
         do {
             if metadata.catalog.clusterID == nil {
                 _ = try await metadata.propose(
-                    .initialize(clusterID: cluster.clusterID, iteratorKey: Self.randomKey()), stampMillis: clock.nowMillis())
+                    .initialize(clusterID: cluster.clusterID, iteratorKey: Self.randomKey()),
+                    stampMillis: clock.nowMillis()
+                )
             }
             try await manageMembership(cluster)
         } catch {
@@ -56,7 +60,8 @@ extension Node {
         let catalog = metadata.catalog
         guard catalog.clusterID != nil else { return }
         for stream in catalog.allStreams {
-            for shard in stream.shards where holds(shard) && localReplica(streamID: stream.id, shard: shard.index) == nil {
+            for shard in stream.shards
+            where holds(shard) && localReplica(streamID: stream.id, shard: shard.index) == nil {
                 return
             }
         }
@@ -104,7 +109,9 @@ extension Node {
             _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
             let term = await replica.driver.status.term
             replica.driver.logger.info(
-                "moving shard leadership back to its preferred replica", metadata: ["raft.term": "\(term)", "to": "\(home)"])
+                "moving shard leadership back to its preferred replica",
+                metadata: ["raft.term": "\(term)", "to": "\(home)"]
+            )
             await replica.driver.transferLeadership(to: home)
             return
         }
@@ -118,7 +125,10 @@ extension Node {
         let meta = await metadata.driver.status
         metrics.raft.record(group: "meta", meta)
         if meta.role == .leader { leading.append(SWIM.LeadershipHint(group: .meta, term: meta.term, leader: me)) }
-        let names = Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let names = Dictionary(
+            metadata.catalog.allStreams.map { ($0.id, $0.name) },
+            uniquingKeysWith: { first, _ in first }
+        )
         for replica in allReplicas() {
             let group = "\(names[replica.streamID] ?? replica.streamID)/\(replica.shard.name)"
             groups.insert(group)
@@ -144,11 +154,18 @@ extension Node {
             let configuration = await replica.driver.status.configuration
             views.append(
                 PlacementAudit.GroupView(
-                    streamID: replica.streamID, shard: replica.shard.index, voters: configuration.voters.map(\.rawValue),
-                    learners: configuration.learners.map(\.rawValue)))
+                    streamID: replica.streamID,
+                    shard: replica.shard.index,
+                    voters: configuration.voters.map(\.rawValue),
+                    learners: configuration.learners.map(\.rawValue)
+                )
+            )
         }
-        let seen = PlacementAudit.check(catalog: catalog) + PlacementAudit.check(catalog: catalog, node: me.rawValue, groups: views, settled: false)
-        let (lasting, new) = placementAudit.withLockedValue { audit -> ([PlacementAudit.Violation], [PlacementAudit.Violation]) in
+        let seen =
+            PlacementAudit.check(catalog: catalog)
+            + PlacementAudit.check(catalog: catalog, node: me.rawValue, groups: views, settled: false)
+        let (lasting, new) = placementAudit.withLockedValue {
+            audit -> ([PlacementAudit.Violation], [PlacementAudit.Violation]) in
             let lasting = seen.filter { audit.previous.contains($0) }
             let new = lasting.filter { !audit.reported.contains($0) }
             audit.previous = seen

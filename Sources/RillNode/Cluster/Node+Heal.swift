@@ -25,7 +25,8 @@ extension Node {
             let recorded = stateLog.states[group]
             try stateLog.forget(group)
             try stateLog.sync()
-            let destination = "\(configuration.dataDirectory)/quarantine/\(stream.id)/\(shard.id.name)-\(clock.nowMillis())"
+            let destination =
+                "\(configuration.dataDirectory)/quarantine/\(stream.id)/\(shard.id.name)-\(clock.nowMillis())"
             try DurableDirectory.move(directory, to: destination)
             metrics.cluster.copySetAside()
             logger.warning(
@@ -33,11 +34,16 @@ extension Node {
                 metadata: [
                     "rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "kept": "\(shard.healedFrom ?? 0)",
                     "path": "\(destination)", "lastIndex": "\(recorded?.durableIndex.rawValue ?? 0)",
-                    "lost": "records acknowledged only by this copy are no longer in the stream; they stay in the quarantined folder",
-                ])
+                    "lost":
+                        "records acknowledged only by this copy are no longer in the stream; they stay in the quarantined folder",
+                ]
+            )
         }
         try DurableDirectory.make(directory)
-        try AtomicFile.write(path: marker, bytes: Array("copy made after node \(shard.healedFrom ?? 0)'s copy was kept\n".utf8))
+        try AtomicFile.write(
+            path: marker,
+            bytes: Array("copy made after node \(shard.healedFrom ?? 0)'s copy was kept\n".utf8)
+        )
     }
 
     /// On the controller: places every shard that has no placement yet, once the catalog has members.
@@ -47,7 +53,8 @@ extension Node {
         for (stream, shard) in catalog.unplacedShards {
             logger.warning(
                 "placing a shard created without a placement; the placement's preferred leader keeps its copy",
-                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"])
+                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"]
+            )
         }
         _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
     }

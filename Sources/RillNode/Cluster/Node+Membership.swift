@@ -1,7 +1,7 @@
 import Foundation
-import RillGossip
 import RillAPI
 import RillCluster
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -47,9 +47,13 @@ extension Node {
     /// `finishMove` that lets it delete its copies.
     private func reconfigureMetadataGroup(_ catalog: Catalog) async {
         let current = await metadata.driver.status.configuration
-        guard let plan = ControllerPlan.metadataGroup(catalog, currentVoters: current.voters.map(\.rawValue)) else { return }
+        guard let plan = ControllerPlan.metadataGroup(catalog, currentVoters: current.voters.map(\.rawValue)) else {
+            return
+        }
         let target = Raft.Reconfiguration(
-            voters: Set(plan.voters.map { NodeID($0) }), learners: Set(plan.learners.map { NodeID($0) }))
+            voters: Set(plan.voters.map { NodeID($0) }),
+            learners: Set(plan.learners.map { NodeID($0) })
+        )
         _ = await metadata.driver.reconfigure(toward: target)
     }
 
@@ -59,16 +63,28 @@ extension Node {
         for move in ControllerPlan.shardMoves(catalog, limit: Self.movesPerRound) {
             let (stream, shard, replicas) = (move.stream, move.shard, move.voters)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
-            guard let reached = await stepShardMove(stream: stream, shard: shard, voters: replicas, group: group) else { continue }
+            guard let reached = await stepShardMove(stream: stream, shard: shard, voters: replicas, group: group) else {
+                continue
+            }
             guard reached else { continue }
             logger.info(
-                "a shard's replicas moved", metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "to": "\(replicas)"])
-            _ = try await metadata.propose(.finishMove(streamID: stream.id, shard: shard.index), stampMillis: clock.nowMillis())
+                "a shard's replicas moved",
+                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)", "to": "\(replicas)"]
+            )
+            _ = try await metadata.propose(
+                .finishMove(streamID: stream.id, shard: shard.index),
+                stampMillis: clock.nowMillis()
+            )
         }
     }
 
     /// One step of one shard's move on its leader, here or by a call; nil when no leader answered.
-    private func stepShardMove(stream: StreamMetadata, shard: ShardMetadata, voters: [UInt64], group: RaftGroupID) async -> Bool? {
+    private func stepShardMove(
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        voters: [UInt64],
+        group: RaftGroupID
+    ) async -> Bool? {
         let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))
         var hint: NodeID?
         if let replica = localReplica(streamID: stream.id, shard: shard.index) {
@@ -109,7 +125,9 @@ extension Node {
 
     /// Proposes a membership command a peer received from an operator; only the metadata leader does.
     func answerProposeCatalog(_ bytes: [UInt8]) async -> PeerAnswer {
-        guard let command = try? JSONDecoder().decode(CatalogCommand.self, from: Data(bytes)), case .removeMember = command else {
+        guard let command = try? JSONDecoder().decode(CatalogCommand.self, from: Data(bytes)),
+            case .removeMember = command
+        else {
             return .error(code: KinesisErrorCode.invalidArgument.rawValue, message: "not a membership command")
         }
         let status = await metadata.driver.status
@@ -131,7 +149,9 @@ extension Node {
     /// `POST /admin/members/remove` with `{"node": N}`: takes node N out of the cluster for good; its replicas
     /// move to other members, in its zone when one is there. Served by the metadata leader, wherever it is.
     public func removeMember(_ body: [UInt8]) async -> AdminAnswer {
-        guard cluster != nil else { return AdminAnswer(status: 400, message: "a one-node cluster has no members to remove") }
+        guard cluster != nil else {
+            return AdminAnswer(status: 400, message: "a one-node cluster has no members to remove")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
             let number = object["node"] as? NSNumber, number.int64Value > 0
         else { return AdminAnswer(status: 400, message: "expected {\"node\": N} with N a node id") }
@@ -147,7 +167,12 @@ extension Node {
                 if target == nil || target == self.me {
                     answer = await self.answerProposeCatalog(Array(command))
                 } else if let target {
-                    guard case .answered(let remote) = try await self.send(.proposeCatalog(command: Array(command)), to: target) else {
+                    guard
+                        case .answered(let remote) = try await self.send(
+                            .proposeCatalog(command: Array(command)),
+                            to: target
+                        )
+                    else {
                         return nil
                     }
                     answer = remote
@@ -168,6 +193,9 @@ extension Node {
         }
         let moving = metadata.catalog.movingShards.count
         logger.warning("node removed from the cluster", metadata: ["to": "\(id)", "moving": "\(moving)"])
-        return AdminAnswer(status: 200, message: "node \(id) removed; its replicas move to other members (watch /admin/status)")
+        return AdminAnswer(
+            status: 200,
+            message: "node \(id) removed; its replicas move to other members (watch /admin/status)"
+        )
     }
 }

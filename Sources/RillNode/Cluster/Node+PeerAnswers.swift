@@ -15,7 +15,8 @@ extension Node {
             call = try PeerCall(decoding: bytes)
         } catch {
             logger.warning("unreadable request from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request").encoded()
+            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request")
+                .encoded()
         }
         return await answer(call).encoded()
     }
@@ -34,7 +35,12 @@ extension Node {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
             let request = APIRequest(
-                operation: operation, body: body, signedRegion: signedRegion, requestID: requestID, forwarded: true)
+                operation: operation,
+                body: body,
+                signedRegion: signedRegion,
+                requestID: requestID,
+                forwarded: true
+            )
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
                 await Self.answering { .response(try await self.serveHere(request).body) }
@@ -55,14 +61,22 @@ extension Node {
             // placed (and the key exists).
             guard !name.isEmpty else {
                 let (ready, reason) = await readiness()
-                guard ready else { return .error(code: KinesisErrorCode.limitExceeded.rawValue, message: "not ready: \(reason)") }
+                guard ready else {
+                    return .error(code: KinesisErrorCode.limitExceeded.rawValue, message: "not ready: \(reason)")
+                }
                 return .routes(stream: [], iteratorKey: metadata.catalog.iteratorKey)
             }
             return await Self.answering {
                 let selector = StreamSelector(name: name, arn: arn.flatMap(StreamARN.init(parsing:)))
-                let namespace = Namespace(account: self.configuration.accountID, region: region ?? self.configuration.defaultRegion)
+                let namespace = Namespace(
+                    account: self.configuration.accountID,
+                    region: region ?? self.configuration.defaultRegion
+                )
                 let (stream, _) = try self.resolve(selector, namespace)
-                return .routes(stream: try JSONEncoder().encode(stream).map { $0 }, iteratorKey: self.metadata.catalog.iteratorKey)
+                return .routes(
+                    stream: try JSONEncoder().encode(stream).map { $0 },
+                    iteratorKey: self.metadata.catalog.iteratorKey
+                )
             }
         case .seal(let streamID, let shard):
             guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }

@@ -85,10 +85,15 @@ extension Node {
     /// waits until it is committed: on disk on a majority. Returns the entry's index and the leader's arrival
     /// stamp.
     func appendDurably(
-        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
     ) async throws -> (LogIndex, Int64) {
         try await onShardLeader(
-            stream: stream, shard: shard, reach: reach,
+            stream: stream,
+            shard: shard,
+            reach: reach,
             local: { replica in
                 let stamp = self.clock.nowMillis()
                 do {
@@ -102,27 +107,35 @@ extension Node {
             decode: { answer in
                 guard case .appended(let index, let stamp) = answer else { return nil }
                 return (LogIndex(index), stamp)
-            })
+            }
+        )
     }
 
     /// Appends the `seal` entry of a reshard on the shard's leader, wherever it is: the seal is this node's
     /// own call, not part of the client call (forwarded here or not) that asked for the reshard.
     func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
         try await onShardLeader(
-            stream: stream, shard: shard, reach: .leader,
+            stream: stream,
+            shard: shard,
+            reach: .leader,
             local: { replica in try await replica.appendSeal(stampMillis: self.clock.nowMillis()) },
             remote: .seal(streamID: stream.id, shard: shard.index),
             decode: { answer in
                 guard case .sealed(let index) = answer else { return nil }
                 return LogIndex(index)
-            })
+            }
+        )
     }
 
     /// Runs `local` on this node's replica when it leads the shard, else (with `reach` `.leader`) sends
     /// `remote` to the leader; retries only what provably did not happen (ARCHITECTURE.md, "One forwarder").
     private func onShardLeader<T>(
-        stream: StreamMetadata, shard: ShardMetadata, reach: Reach, local: @escaping (ShardReplica) async throws -> T,
-        remote: PeerCall, decode: @escaping (PeerAnswer) -> T?
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach,
+        local: @escaping (ShardReplica) async throws -> T,
+        remote: PeerCall,
+        decode: @escaping (PeerAnswer) -> T?
     ) async throws -> T {
         guard cluster != nil else { return try await local(try await replica(for: stream, shard: shard)) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
@@ -139,7 +152,9 @@ extension Node {
             if target == nil { target = await self.leader(of: group, replicas: shard.replicas) }
             guard let target else { return nil }
             if target == self.me {
-                guard let replica = self.localReplica(streamID: stream.id, shard: shard.index) else { throw Redirect(hint: nil) }
+                guard let replica = self.localReplica(streamID: stream.id, shard: shard.index) else {
+                    throw Redirect(hint: nil)
+                }
                 return try await local(replica)
             }
             self.metrics.forwarded()

@@ -68,7 +68,10 @@ struct NodeShardAppender: ShardAppender {
     var node: Node? { link.node }
 
     func append(
-        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
     ) async throws -> (LogIndex, Int64) {
         guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
         return try await node.appendDurably(batch, stream: stream, shard: shard, reach: reach)
@@ -89,7 +92,10 @@ struct NodeShardReaders: ShardReaders {
 
     func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard {
         guard let node = link.node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return NodeReadableShard(replica: try await node.servingReplica(stream: stream, shard: shard), threadPool: node.threadPool)
+        return NodeReadableShard(
+            replica: try await node.servingReplica(stream: stream, shard: shard),
+            threadPool: node.threadPool
+        )
     }
 }
 
@@ -106,10 +112,16 @@ struct NodeReadableShard: ReadableShard {
         return try await threadPool.runIfActive { try log.firstIndex(atOrAfterTimestamp: millis) }
     }
 
-    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page {
+    func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page
+    {
         let replica = replica
         return try await threadPool.runIfActive {
-            try ShardReader(replica: replica).read(from: start, limit: limit, maxBytes: maxBytes, horizonMillis: horizonMillis)
+            try ShardReader(replica: replica).read(
+                from: start,
+                limit: limit,
+                maxBytes: maxBytes,
+                horizonMillis: horizonMillis
+            )
         }
     }
 

@@ -18,8 +18,12 @@ struct NodeServices: Sendable {
 
     /// The services over `metadata`; what they need of the node's shard copies goes through `link`.
     init(
-        metadata: MetadataStore, configuration: NodeConfiguration, clock: any WallClock, metrics: NodeMetrics,
-        logger: Logger, link: NodeLink
+        metadata: MetadataStore,
+        configuration: NodeConfiguration,
+        clock: any WallClock,
+        metrics: NodeMetrics,
+        logger: Logger,
+        link: NodeLink
     ) {
         catalog = StoreCatalogView(store: metadata, accountID: configuration.accountID)
         proposer = StoreProposer(store: metadata, clock: clock)
@@ -28,15 +32,27 @@ struct NodeServices: Sendable {
         consumers = ConsumersService(metadata: catalog, proposer: proposer, clock: clock)
         throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
         records = RecordsService(
-            metadata: catalog, appender: NodeShardAppender(link: link), readers: NodeShardReaders(link: link),
-            throughput: throughput, shardMaps: ShardMapCache(), clock: clock, metrics: metrics)
+            metadata: catalog,
+            appender: NodeShardAppender(link: link),
+            readers: NodeShardReaders(link: link),
+            throughput: throughput,
+            shardMaps: ShardMapCache(),
+            clock: clock,
+            metrics: metrics
+        )
         streams = StreamsService(
-            metadata: catalog, proposer: proposer, replicas: NodeReplicaLifecycle(link: link), clock: clock,
-            metrics: metrics, logger: logger)
+            metadata: catalog,
+            proposer: proposer,
+            replicas: NodeReplicaLifecycle(link: link),
+            clock: clock,
+            metrics: metrics,
+            logger: logger
+        )
     }
 
     /// Serves one authorized call with the service of its family.
-    func serve(_ request: APIRequest, _ reader: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
+    func serve(_ request: APIRequest, _ reader: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse
+    {
         switch request.operation {
         case .createStream: return try await streams.createStream(&reader, namespace)
         case .deleteStream: return try await streams.deleteStream(&reader, namespace)
@@ -48,14 +64,18 @@ struct NodeServices: Sendable {
         case .putRecords: return try await records.putRecords(&reader, namespace, reach: request.reach)
         case .getShardIterator: return try await records.getShardIterator(&reader, namespace)
         case .getRecords: return try await records.getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
-        case .increaseStreamRetentionPeriod: return try await settings.changeRetention(&reader, namespace, increase: true)
-        case .decreaseStreamRetentionPeriod: return try await settings.changeRetention(&reader, namespace, increase: false)
+        case .increaseStreamRetentionPeriod:
+            return try await settings.changeRetention(&reader, namespace, increase: true)
+        case .decreaseStreamRetentionPeriod:
+            return try await settings.changeRetention(&reader, namespace, increase: false)
         case .addTagsToStream: return try await tags.addTags(&reader, namespace)
         case .removeTagsFromStream: return try await tags.removeTags(&reader, namespace)
         case .listTagsForStream: return try tags.listTags(&reader, namespace)
         case .describeLimits: return settings.describeLimits(namespace)
-        case .enableEnhancedMonitoring: return try await settings.changeEnhancedMonitoring(&reader, namespace, enable: true)
-        case .disableEnhancedMonitoring: return try await settings.changeEnhancedMonitoring(&reader, namespace, enable: false)
+        case .enableEnhancedMonitoring:
+            return try await settings.changeEnhancedMonitoring(&reader, namespace, enable: true)
+        case .disableEnhancedMonitoring:
+            return try await settings.changeEnhancedMonitoring(&reader, namespace, enable: false)
         case .startStreamEncryption: return try await settings.changeEncryption(&reader, namespace, start: true)
         case .stopStreamEncryption: return try await settings.changeEncryption(&reader, namespace, start: false)
         case .updateMaxRecordSize: return try await settings.updateMaxRecordSize(&reader, namespace)

@@ -11,7 +11,8 @@ protocol CatalogView: Sendable {
 
 extension CatalogView {
     /// The stream a selector addresses, and its namespace: an ARN's region wins over the signing region.
-    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace)
+    {
         var namespace = namespace
         if let arn = selector.arn {
             guard arn.account == accountID else {
@@ -39,7 +40,8 @@ protocol CatalogService: Sendable {
 }
 
 extension CatalogService {
-    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace)
+    {
         try metadata.resolve(selector, namespace)
     }
 

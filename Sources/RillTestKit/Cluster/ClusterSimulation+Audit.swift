@@ -24,8 +24,11 @@ extension ClusterSimulation.World {
     /// through its leader's last entry. nil when settled, else what is still waited for.
     func unsettled() -> String? {
         guard nodes.allSatisfy(\.up) else { return "a node is down" }
-        guard let metaLeader = leader(of: .meta), let meta = nodes[metaLeader].groups[.meta] else { return "no metadata leader" }
-        guard meta.commitIndex == meta.log.lastIndex, nodes.allSatisfy({ $0.groups[.meta]?.appliedIndex == meta.commitIndex })
+        guard let metaLeader = leader(of: .meta), let meta = nodes[metaLeader].groups[.meta] else {
+            return "no metadata leader"
+        }
+        guard meta.commitIndex == meta.log.lastIndex,
+            nodes.allSatisfy({ $0.groups[.meta]?.appliedIndex == meta.commitIndex })
         else { return "the catalog is not applied everywhere" }
         let catalog = nodes[metaLeader].catalog
         guard catalog.members.count == settings.founders.count else { return "members \(catalog.members)" }
@@ -34,11 +37,14 @@ extension ClusterSimulation.World {
         for stream in nodes[metaLeader].streams {
             for shard in stream.shards {
                 let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
-                guard let slot = leader(of: group), let core = nodes[slot].groups[group] else { return "\(group) has no leader" }
+                guard let slot = leader(of: group), let core = nodes[slot].groups[group] else {
+                    return "\(group) has no leader"
+                }
                 guard core.commitIndex == core.log.lastIndex else { return "\(group) has uncommitted entries" }
                 for node in nodes {
                     guard case .open = ReplicaPlan.decide(shard, me: node.id, mode: .cluster) else { continue }
-                    guard let copy = node.groups[group], copy.appliedIndex == core.commitIndex, copy.leader == core.id else {
+                    guard let copy = node.groups[group], copy.appliedIndex == core.commitIndex, copy.leader == core.id
+                    else {
                         return "\(group) on node \(node.id) is not open or caught up"
                     }
                 }
@@ -73,7 +79,9 @@ extension ClusterSimulation.World {
                     let zones = Set(voters.compactMap { zoneOf[$0] })
                     guard voters.count == 3, zones.count == 3 else {
                         throw CheckFailure(
-                            "replication", "\(group) on node \(id) has voters \(voters.sorted()) in zones \(zones.sorted())")
+                            "replication",
+                            "\(group) on node \(id) has voters \(voters.sorted()) in zones \(zones.sorted())"
+                        )
                     }
                     // Acknowledged never lost: each acknowledged put is committed in every replica's log.
                     for entry in acknowledged[group] ?? [] {
@@ -82,13 +90,15 @@ extension ClusterSimulation.World {
                                 "acknowledged put lost",
                                 "\(group) on node \(id) lacks the put acknowledged at \(entry.term)/\(entry.index) "
                                     + "(has \(core.log.entry(at: entry.index).map { "\($0.kind) \($0.term)/\($0.index)" } ?? "nothing"), "
-                                    + "commit \(core.commitIndex))")
+                                    + "commit \(core.commitIndex))"
+                            )
                         }
                     }
                 }
             }
         }
-        for group in acknowledged.keys.sorted() where !nodes[0].streams.contains(where: { stream in
+        for group in acknowledged.keys.sorted()
+        where !nodes[0].streams.contains(where: { stream in
             stream.shards.contains { RaftGroupID.shard(streamID: stream.id, shard: $0.id) == group }
         }) {
             throw CheckFailure("acknowledged put lost", "\(group) took puts but is in no stream of the catalog")

@@ -40,16 +40,26 @@ extension ClusterSimulation.World {
         guard let slot = leader(of: .meta) else { return }
         let number = streamsCreated
         let command = CreateStreamCommand(
-            namespace: Self.namespace, name: "stream-\(number)", id: "sid-\(seed)-\(number)",
-            shardCount: random.int(in: 1...4), mode: .provisioned, createdMillis: Int64(tick) * 100,
-            epoch: UInt64(tick), tags: [:], maxRecordSizeKiB: 1024)
+            namespace: Self.namespace,
+            name: "stream-\(number)",
+            id: "sid-\(seed)-\(number)",
+            shardCount: random.int(in: 1...4),
+            mode: .provisioned,
+            createdMillis: Int64(tick) * 100,
+            epoch: UInt64(tick),
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
         try propose(.createStream(command), on: slot, purpose: .createStream)
         log("client creates \(command.name) with \(command.shardCount) shards on node \(nodes[slot].id)")
     }
 
     /// The proposer's node applied its own command: the caller's answer.
     mutating func answered(
-        _ proposal: Pending, command: CatalogCommand, result: Result<Void, KinesisError>, on slot: Int
+        _ proposal: Pending,
+        command: CatalogCommand,
+        result: Result<Void, KinesisError>,
+        on slot: Int
     ) throws(CheckFailure) {
         switch (proposal.purpose, command, result) {
         case (.createStream, .createStream(let create), .success):
@@ -63,7 +73,10 @@ extension ClusterSimulation.World {
             if error == Catalog.notPlaceable {
                 stats.createsRefused += 1
                 guard nodes[slot].catalog.members.isEmpty else {
-                    throw CheckFailure("placement", "CreateStream refused as not placeable with members \(nodes[slot].catalog.members)")
+                    throw CheckFailure(
+                        "placement",
+                        "CreateStream refused as not placeable with members \(nodes[slot].catalog.members)"
+                    )
                 }
             } else if error.code != .resourceInUse {
                 throw CheckFailure("catalog", "CreateStream failed with \(error)")
@@ -83,18 +96,35 @@ extension ClusterSimulation.World {
     /// node applies it in the term it was proposed in.
     private mutating func put() {
         guard let catalog = clientCatalog else { return }
-        let open = catalog.allStreams.sorted { $0.id < $1.id }.flatMap { stream in stream.openShards.map { (stream, $0) } }
+        let open = catalog.allStreams.sorted { $0.id < $1.id }.flatMap { stream in
+            stream.openShards.map { (stream, $0) }
+        }
         guard !open.isEmpty else { return }
         let (stream, shard) = open[random.int(in: 0...(open.count - 1))]
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
-        guard !sealing.contains(group), let slot = leader(of: group), var core = nodes[slot].groups[group] else { return }
+        guard !sealing.contains(group), let slot = leader(of: group), var core = nodes[slot].groups[group] else {
+            return
+        }
         // The leader's own catalog must show the shard open, as the replica refuses writes once sealed.
-        guard nodes[slot].catalog.stream(stream.name, in: Self.namespace)?.shard(shard.id)?.isOpen == true else { return }
+        guard nodes[slot].catalog.stream(stream.name, in: Self.namespace)?.shard(shard.id)?.isOpen == true else {
+            return
+        }
         nextPayload += 1
         let payload = withUnsafeBytes(of: nextPayload.bigEndian) { Array($0) }
-        guard let index = try? core.propose(kind: .records, payload: payload, timestampMillis: Int64(tick)) else { return }
+        guard let index = try? core.propose(kind: .records, payload: payload, timestampMillis: Int64(tick)) else {
+            return
+        }
         nodes[slot].groups[group] = core
-        pending.append(Pending(slot: slot, group: group, index: index, term: core.term, purpose: .put, deadline: tick + Self.callTimeout))
+        pending.append(
+            Pending(
+                slot: slot,
+                group: group,
+                index: index,
+                term: core.term,
+                purpose: .put,
+                deadline: tick + Self.callTimeout
+            )
+        )
         stats.puts += 1
     }
 
@@ -111,19 +141,28 @@ extension ClusterSimulation.World {
         let position = random.int(in: 0...(open.count - 1))
         let range = open[position].hashRange
         if open.count > 1 && (open.count >= 4 || random.chance(0.5)) {
-            let (first, second) = position + 1 < open.count ? (open[position], open[position + 1]) : (open[position - 1], open[position])
+            let (first, second) =
+                position + 1 < open.count ? (open[position], open[position + 1]) : (open[position - 1], open[position])
             reshard = ReshardCall(
-                number: reshardCalls, streamID: stream.id, name: stream.name, parents: [first, second],
-                children: [.init(startingHashKey: first.startingHashKey, endingHashKey: second.endingHashKey)])
+                number: reshardCalls,
+                streamID: stream.id,
+                name: stream.name,
+                parents: [first, second],
+                children: [.init(startingHashKey: first.startingHashKey, endingHashKey: second.endingHashKey)]
+            )
         } else {
             let middle = range.start.rawValue + (range.end.rawValue - range.start.rawValue) / 2
             guard middle > range.start.rawValue + 1, middle < range.end.rawValue else { return }
             reshard = ReshardCall(
-                number: reshardCalls, streamID: stream.id, name: stream.name, parents: [open[position]],
+                number: reshardCalls,
+                streamID: stream.id,
+                name: stream.name,
+                parents: [open[position]],
                 children: [
                     .init(startingHashKey: range.start.description, endingHashKey: HashKey(middle - 1).description),
                     .init(startingHashKey: HashKey(middle).description, endingHashKey: range.end.description),
-                ])
+                ]
+            )
         }
         reshardCalls += 1
         log("client reshards \(stream.name): parents \(reshard?.parents.map(\.index) ?? [])")
@@ -144,7 +183,16 @@ extension ClusterSimulation.World {
             }
             nodes[slot].groups[group] = core
             sealing.insert(group)
-            pending.append(Pending(slot: slot, group: group, index: index, term: core.term, purpose: .seal(call: call.number), deadline: tick + Self.callTimeout))
+            pending.append(
+                Pending(
+                    slot: slot,
+                    group: group,
+                    index: index,
+                    term: core.term,
+                    purpose: .seal(call: call.number),
+                    deadline: tick + Self.callTimeout
+                )
+            )
         } else {
             guard let slot = leader(of: .meta) else {
                 abandonReshard()
@@ -152,8 +200,13 @@ extension ClusterSimulation.World {
             }
             let epoch = max(UInt64(tick), (call.parents.map(\.epoch).max() ?? 0) + 1)
             let command = ReshardCommand(
-                namespace: Self.namespace, name: call.name, parents: call.sealed, children: call.children, epoch: epoch,
-                millis: Int64(tick) * 100)
+                namespace: Self.namespace,
+                name: call.name,
+                parents: call.sealed,
+                children: call.children,
+                epoch: epoch,
+                millis: Int64(tick) * 100
+            )
             let before = pending.count
             try propose(.reshard(command), on: slot, purpose: .reshard(call: call.number))
             guard pending.count > before else {
@@ -170,7 +223,9 @@ extension ClusterSimulation.World {
         guard var call = reshard, case .seal(let number) = proposal.purpose, number == call.number,
             call.sealed.count < call.parents.count
         else { return }
-        call.sealed.append(ReshardCommand.Parent(index: call.parents[call.sealed.count].index, sealIndex: index.rawValue))
+        call.sealed.append(
+            ReshardCommand.Parent(index: call.parents[call.sealed.count].index, sealIndex: index.rawValue)
+        )
         call.waiting = false
         reshard = call
     }

@@ -50,7 +50,16 @@ extension ClusterSimulation.World {
         }
         do {
             let index = try core.propose(kind: .meta, payload: Array(payload), timestampMillis: Int64(tick))
-            pending.append(Pending(slot: slot, group: .meta, index: index, term: core.term, purpose: purpose, deadline: tick + Self.callTimeout))
+            pending.append(
+                Pending(
+                    slot: slot,
+                    group: .meta,
+                    index: index,
+                    term: core.term,
+                    purpose: purpose,
+                    deadline: tick + Self.callTimeout
+                )
+            )
         } catch {
             // Refused before anything was written (not leader any more): the caller retries later.
             return
@@ -64,7 +73,9 @@ extension ClusterSimulation.World {
             let plan = ControllerPlan.metadataGroup(catalog, currentVoters: core.configuration.voters.map(\.rawValue))
         else { return }
         let target = Raft.Reconfiguration(
-            voters: Set(plan.voters.map { NodeID($0) }), learners: Set(plan.learners.map { NodeID($0) }))
+            voters: Set(plan.voters.map { NodeID($0) }),
+            learners: Set(plan.learners.map { NodeID($0) })
+        )
         _ = reconfigure(.meta, on: slot, toward: target)
     }
 
@@ -75,7 +86,11 @@ extension ClusterSimulation.World {
             guard let leader = leader(of: group) else { continue }
             let target = Raft.Reconfiguration(voters: Set(move.voters.map { NodeID($0) }))
             guard reconfigure(group, on: leader, toward: target) else { continue }
-            try propose(.finishMove(streamID: move.stream.id, shard: move.shard.index), on: controller, purpose: .controller)
+            try propose(
+                .finishMove(streamID: move.stream.id, shard: move.shard.index),
+                on: controller,
+                purpose: .controller
+            )
             stats.controllerCommands += 1
             log("controller: \(group) reached \(move.voters)")
         }

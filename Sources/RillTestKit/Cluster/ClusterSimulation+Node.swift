@@ -38,8 +38,11 @@ extension ClusterSimulation {
             groups.keys.sorted().compactMap { group in
                 guard case .shard(let streamID, let shard) = group, let core = groups[group] else { return nil }
                 return PlacementAudit.GroupView(
-                    streamID: streamID, shard: shard.index, voters: core.configuration.voters.map(\.rawValue),
-                    learners: core.configuration.learners.map(\.rawValue))
+                    streamID: streamID,
+                    shard: shard.index,
+                    voters: core.configuration.voters.map(\.rawValue),
+                    learners: core.configuration.learners.map(\.rawValue)
+                )
             }
         }
 

@@ -34,8 +34,13 @@ extension ClusterSimulation.World {
     mutating func open(_ group: RaftGroupID, on slot: Int, voters: Raft.Configuration, campaign: Bool) {
         let disk = nodes[slot].disk(group)
         var core = Raft.Node(
-            id: nodes[slot].nodeID, configuration: voters, hardState: disk.hardState, storage: disk.storage,
-            options: settings.faults.options, random: &random)
+            id: nodes[slot].nodeID,
+            configuration: voters,
+            hardState: disk.hardState,
+            storage: disk.storage,
+            options: settings.faults.options,
+            random: &random
+        )
         // The preferred leader of a new group campaigns at once rather than after a timeout (`GroupPlan`).
         if campaign && core.log.lastIndex == .zero { core.campaign() }
         nodes[slot].reportedCommit[group] = core.commitIndex

@@ -94,7 +94,10 @@ extension ClusterSimulation {
                         return stats
                     }
                 }
-                throw CheckFailure("liveness", "not settled \(settings.faults.healTicks) ticks after healing (\(unsettled() ?? "")): \(summary())")
+                throw CheckFailure(
+                    "liveness",
+                    "not settled \(settings.faults.healTicks) ticks after healing (\(unsettled() ?? "")): \(summary())"
+                )
             } catch {
                 throw Violation(seed: seed, tick: tick, property: error.property, detail: error.detail)
             }
@@ -158,7 +161,10 @@ extension ClusterSimulation {
                 let reported = nodes[slot].reportedCommit[group] ?? .zero
                 if let hardState = ready.hardState, hardState.commit > reported {
                     try checkers[group, default: Simulation.Checker()].committed(
-                        through: hardState.commit, after: reported, on: core)
+                        through: hardState.commit,
+                        after: reported,
+                        on: core
+                    )
                     nodes[slot].reportedCommit[group] = hardState.commit
                 }
                 for message in ready.messagesAfterPersist { send(message, of: group) }
@@ -176,8 +182,15 @@ extension ClusterSimulation {
         mutating func send(_ message: Raft.Message, of group: RaftGroupID) {
             guard let from = slot(of: message.from), let to = slot(of: message.to) else { return }
             network.send(
-                Envelope(group: group, message: message), from: from, to: to, tick: tick, faulty: faulty,
-                settings: settings.faults, random: &random, stats: &stats.raft)
+                Envelope(group: group, message: message),
+                from: from,
+                to: to,
+                tick: tick,
+                faulty: faulty,
+                settings: settings.faults,
+                random: &random,
+                stats: &stats.raft
+            )
         }
 
         func slot(of id: NodeID) -> Int? { nodes.firstIndex { $0.id == id.rawValue } }

@@ -29,9 +29,13 @@ public enum ClusterSimulation {
         public init(
             faults: Simulation.Settings = Simulation.Settings(ticks: 400, healTicks: 800),
             founders: [ClusterMember] = [
-                ClusterMember(id: 1, zone: "az-a"), ClusterMember(id: 2, zone: "az-b"), ClusterMember(id: 3, zone: "az-c"),
+                ClusterMember(id: 1, zone: "az-a"), ClusterMember(id: 2, zone: "az-b"),
+                ClusterMember(id: 3, zone: "az-c"),
             ],
-            createRate: Double = 0.1, maxStreams: Int = 3, putRate: Double = 0.6, reshardRate: Double = 0.02,
+            createRate: Double = 0.1,
+            maxStreams: Int = 3,
+            putRate: Double = 0.6,
+            reshardRate: Double = 0.02,
             controllerInterval: Int = 5
         ) {
             self.faults = faults

@@ -118,7 +118,10 @@ extension Simulation {
             state.withLock { state in
                 let prefix = path.hasSuffix("/") ? path : path + "/"
                 var found = Set(
-                    state.names.keys.filter { parentDirectory(of: $0) == path }.map { String($0.dropFirst(prefix.count)) })
+                    state.names.keys.filter { parentDirectory(of: $0) == path }.map {
+                        String($0.dropFirst(prefix.count))
+                    }
+                )
                 for directory in state.directories where directory != path && parentDirectory(of: directory) == path {
                     found.insert(String(directory.dropFirst(prefix.count)))
                 }
@@ -165,7 +168,10 @@ extension Simulation.FileSystem {
         }
 
         /// Runs `body` on the inode under the lock, unless the process that opened this handle has crashed.
-        private func access<T>(_ operation: String, _ body: (Inode, inout State) throws(StorageError) -> T)
+        private func access<T>(
+            _ operation: String,
+            _ body: (Inode, inout State) throws(StorageError) -> T
+        )
             throws(StorageError) -> T
         {
             try fileSystem.state.withLock { (state) throws(StorageError) -> T in
@@ -177,7 +183,9 @@ extension Simulation.FileSystem {
         func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws(StorageError) {
             try access("pwrite") { inode, _ in
                 let end = Int(offset) + bytes.count
-                if inode.data.count < end { inode.data.append(contentsOf: repeatElement(0, count: end - inode.data.count)) }
+                if inode.data.count < end {
+                    inode.data.append(contentsOf: repeatElement(0, count: end - inode.data.count))
+                }
                 inode.data.replaceSubrange(Int(offset)..<end, with: bytes)
             }
         }

@@ -3,7 +3,10 @@
 public struct PolicyDocument: Sendable, Equatable {
     public var statements: [Statement]
 
-    public enum Effect: String, Sendable { case allow = "Allow", deny = "Deny" }
+    public enum Effect: String, Sendable {
+        case allow = "Allow"
+        case deny = "Deny"
+    }
 
     /// A list that is either the values named or everything but them (`Action`/`NotAction`, ...).
     public enum Match: Sendable, Equatable {
@@ -41,7 +44,8 @@ public struct PolicyDocument: Sendable, Equatable {
     /// Operators this evaluator understands (each also with `IfExists`); a policy using another is refused
     /// rather than silently ignored.
     static let operators: Set<String> = [
-        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike", "StringNotLike",
+        "StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
+        "StringNotLike",
         "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike", "Bool", "Null",
     ]
 
@@ -99,16 +103,27 @@ public struct PolicyDocument: Sendable, Equatable {
             guard case .object(let blocks) = condition else { throw Invalid(reason: "Condition must be an object") }
             for block in blocks.members {
                 let base = block.key.hasSuffix("IfExists") ? String(block.key.dropLast("IfExists".count)) : block.key
-                guard operators.contains(base) else { throw Invalid(reason: "condition operator \(block.key) is not supported") }
-                guard case .object(let keys) = block.value else { throw Invalid(reason: "\(block.key) must map keys to values") }
+                guard operators.contains(base) else {
+                    throw Invalid(reason: "condition operator \(block.key) is not supported")
+                }
+                guard case .object(let keys) = block.value else {
+                    throw Invalid(reason: "\(block.key) must map keys to values")
+                }
                 for entry in keys.members {
-                    conditions.append(Condition(operation: block.key, key: entry.key, values: try strings(entry.value, entry.key)))
+                    conditions.append(
+                        Condition(operation: block.key, key: entry.key, values: try strings(entry.value, entry.key))
+                    )
                 }
             }
         }
         return Statement(
-            effect: effect, actions: actions, resources: resources, principals: principals, notPrincipal: notPrincipal,
-            conditions: conditions)
+            effect: effect,
+            actions: actions,
+            resources: resources,
+            principals: principals,
+            notPrincipal: notPrincipal,
+            conditions: conditions
+        )
     }
 
     private static func match(_ object: JSONObject, _ name: String, _ negated: String) throws(Invalid) -> Match {
@@ -140,7 +155,9 @@ public struct PolicyDocument: Sendable, Equatable {
             }
         }
         if let text = one(value) { return [text] }
-        guard case .array(let items) = value, !items.isEmpty else { throw Invalid(reason: "\(name) must be a string or a list of strings") }
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw Invalid(reason: "\(name) must be a string or a list of strings")
+        }
         var out: [String] = []
         for item in items {
             guard let text = one(item) else { throw Invalid(reason: "\(name) must be a string or a list of strings") }

@@ -28,7 +28,13 @@ public struct AccessRequest: Sendable {
     /// Condition keys (`aws:SecureTransport`, `aws:PrincipalAccount`, ...), matched case-insensitively.
     public var context: [String: String]
 
-    public init(principal: IAMIdentity, action: String, resource: String, resourceAccount: String, context: [String: String] = [:]) {
+    public init(
+        principal: IAMIdentity,
+        action: String,
+        resource: String,
+        resourceAccount: String,
+        context: [String: String] = [:]
+    ) {
         self.principal = principal
         self.action = action
         self.resource = resource
@@ -55,7 +61,8 @@ public enum AccessDecision: Sendable, Equatable {
 /// allow. Pure.
 public enum PolicyEvaluation {
     public static func decide(_ request: AccessRequest, resourcePolicy: PolicyDocument?) -> AccessDecision {
-        let identity = request.principal.policies.map { documents in outcome(documents, request, resourcePolicy: false) }
+        let identity = request.principal.policies.map { documents in outcome(documents, request, resourcePolicy: false)
+        }
         let resource = resourcePolicy.map { outcome([$0], request, resourcePolicy: true) }
         if identity == .deny { return .deny(.explicitDenyInIdentityPolicy) }
         if resource == .deny { return .deny(.explicitDenyInResourcePolicy) }
@@ -70,7 +77,8 @@ public enum PolicyEvaluation {
 
     /// AWS's AccessDeniedException message for a refusal.
     public static func message(_ request: AccessRequest, _ reason: AccessDecision.Reason) -> String {
-        let base = "User: \(request.principal.arn) is not authorized to perform: \(request.action) on resource: \(request.resource)"
+        let base =
+            "User: \(request.principal.arn) is not authorized to perform: \(request.action) on resource: \(request.resource)"
         return switch reason {
         case .explicitDenyInIdentityPolicy: base + " with an explicit deny in an identity-based policy"
         case .explicitDenyInResourcePolicy: base + " with an explicit deny in a resource-based policy"
@@ -83,7 +91,8 @@ public enum PolicyEvaluation {
 
     static func outcome(_ documents: [PolicyDocument], _ request: AccessRequest, resourcePolicy: Bool) -> Outcome {
         var allowed = false
-        for statement in documents.flatMap(\.statements) where applies(statement, request, resourcePolicy: resourcePolicy) {
+        for statement in documents.flatMap(\.statements)
+        where applies(statement, request, resourcePolicy: resourcePolicy) {
             if statement.effect == .deny { return .deny }
             allowed = true
         }
@@ -95,7 +104,8 @@ public enum PolicyEvaluation {
             matches(statement.resources, request.resource, ignoringCase: false)
         else { return false }
         if resourcePolicy {
-            guard let principals = statement.principals, names(principals, request.principal) != statement.notPrincipal else {
+            guard let principals = statement.principals, names(principals, request.principal) != statement.notPrincipal
+            else {
                 return false
             }
         }
@@ -136,7 +146,8 @@ public enum PolicyEvaluation {
         let any: Bool
         switch operation {
         case "StringEquals", "StringNotEquals": any = condition.values.contains(value)
-        case "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase": any = condition.values.contains { $0.lowercased() == value.lowercased() }
+        case "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase":
+            any = condition.values.contains { $0.lowercased() == value.lowercased() }
         case "StringLike", "StringNotLike", "ArnEquals", "ArnNotEquals", "ArnLike", "ArnNotLike":
             any = condition.values.contains { Wildcard.matches($0, value) }
         case "Bool": any = condition.values.contains { $0.lowercased() == value.lowercased() }

@@ -4,8 +4,10 @@ enum Wildcard {
     static func matches(_ pattern: String, _ text: String, ignoringCase: Bool = false) -> Bool {
         let p = Array((ignoringCase ? pattern.lowercased() : pattern).utf8)
         let t = Array((ignoringCase ? text.lowercased() : text).utf8)
-        var i = 0, j = 0
-        var star: Int? = nil, resume = 0
+        var i = 0
+        var j = 0
+        var star: Int? = nil
+        var resume = 0
         while j < t.count {
             if i < p.count, p[i] == UInt8(ascii: "?") || p[i] == t[j] {
                 i += 1

@@ -18,23 +18,38 @@ extension ConsumersService {
         if let tags { try TagRules.validate(tags.map(\.key), values: tags.map(\.value)) }
         if (stream.consumers?.count ?? 0) >= Self.maxConsumersPerStream {
             throw KinesisError(
-                .limitExceeded, "Stream \(stream.name) under account \(namespace.account) already has \(Self.maxConsumersPerStream) consumers.")
+                .limitExceeded,
+                "Stream \(stream.name) under account \(namespace.account) already has \(Self.maxConsumersPerStream) consumers."
+            )
         }
         let created = clock.nowMillis() / 1000
         try await commit(
             .registerConsumer(
-                namespace: namespace, name: stream.name, consumer: name, createdSeconds: created,
-                tags: Dictionary((tags ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })))
+                namespace: namespace,
+                name: stream.name,
+                consumer: name,
+                createdSeconds: created,
+                tags: Dictionary((tags ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
+            )
+        )
         var w = JSONWriter()
         w.beginObject()
         w.key("Consumer")
-        writeConsumer(ConsumerMetadata(name: name, createdSeconds: created, tags: [:], policy: nil), stream: stream, status: "CREATING", &w)
+        writeConsumer(
+            ConsumerMetadata(name: name, createdSeconds: created, tags: [:], policy: nil),
+            stream: stream,
+            status: "CREATING",
+            &w
+        )
         w.endObject()
         return APIResponse(w)
     }
 
     /// DescribeStreamConsumer and DeregisterStreamConsumer name a consumer by ARN, or by stream ARN and name.
-    func resolveConsumer(_ r: inout RequestReader, _ namespace: Namespace) throws -> (StreamMetadata, Namespace, ConsumerMetadata) {
+    func resolveConsumer(
+        _ r: inout RequestReader,
+        _ namespace: Namespace
+    ) throws -> (StreamMetadata, Namespace, ConsumerMetadata) {
         let streamARN = try r.string("StreamARN", min: 1, max: 2048, pattern: .streamARN)
         let name = try r.string("ConsumerName", min: 1, max: 128, pattern: .streamName)
         let consumerARN = try r.string("ConsumerARN", min: 1, max: 2048, pattern: .consumerARN)
@@ -44,7 +59,10 @@ extension ConsumersService {
                 throw KinesisError(.invalidArgument, "Invalid ConsumerARN: \(consumerARN)")
             }
             let (stream, namespace) = try resolve(StreamSelector(name: arn.streamName, arn: arn), namespace)
-            guard let consumer = stream.consumers?.first(where: { $0.name == consumerName && $0.createdSeconds == created }),
+            guard
+                let consumer = stream.consumers?.first(where: {
+                    $0.name == consumerName && $0.createdSeconds == created
+                }),
                 name == nil || name == consumerName
             else {
                 throw KinesisError(.resourceNotFound, "Consumer \(consumerARN) not found.")
@@ -52,12 +70,17 @@ extension ConsumersService {
             return (stream, namespace, consumer)
         }
         guard let streamARN, let arn = StreamARN(parsing: streamARN), let name else {
-            throw KinesisError(.invalidArgument, "Either ConsumerARN or both StreamARN and ConsumerName must be provided.")
+            throw KinesisError(
+                .invalidArgument,
+                "Either ConsumerARN or both StreamARN and ConsumerName must be provided."
+            )
         }
         let (stream, namespace) = try resolve(StreamSelector(name: arn.streamName, arn: arn), namespace)
         guard let consumer = stream.consumers?.first(where: { $0.name == name }) else {
             throw KinesisError(
-                .resourceNotFound, "Consumer \(name) under stream \(stream.name) under account \(namespace.account) not found.")
+                .resourceNotFound,
+                "Consumer \(name) under stream \(stream.name) under account \(namespace.account) not found."
+            )
         }
         return (stream, namespace, consumer)
     }
@@ -84,17 +107,23 @@ extension ConsumersService {
         let maxResults = try r.integer("MaxResults", min: 1, max: 10_000)
         _ = try r.timestamp("StreamCreationTimestamp")
         try r.finish()
-        guard let arnText, let arn = StreamARN(parsing: arnText) else { throw KinesisError(.invalidArgument, "StreamARN must be provided.") }
+        guard let arnText, let arn = StreamARN(parsing: arnText) else {
+            throw KinesisError(.invalidArgument, "StreamARN must be provided.")
+        }
         let (stream, _) = try resolve(StreamSelector(name: arn.streamName, arn: arn), namespace)
         var after: String?
         if let token {
-            guard let decoded = PageToken.decode(token, now: clock.nowMillis()) else { throw KinesisError(.invalidArgument, "Invalid NextToken.") }
+            guard let decoded = PageToken.decode(token, now: clock.nowMillis()) else {
+                throw KinesisError(.invalidArgument, "Invalid NextToken.")
+            }
             guard case .live(let fields) = decoded, let last = fields.first else {
                 throw KinesisError(.expiredNextToken, "The timestamp sent is older than the expiration time.")
             }
             after = last
         }
-        let consumers = (stream.consumers ?? []).sorted { $0.name < $1.name }.filter { after == nil || $0.name > after! }
+        let consumers = (stream.consumers ?? []).sorted { $0.name < $1.name }.filter {
+            after == nil || $0.name > after!
+        }
         let page = consumers.prefix(Int(maxResults ?? 100))
         var w = JSONWriter()
         w.beginObject()
@@ -103,20 +132,32 @@ extension ConsumersService {
         for consumer in page { writeConsumer(consumer, stream: stream, status: "ACTIVE", &w) }
         w.endArray()
         if consumers.count > page.count, let last = page.last {
-            w.key("NextToken"); w.string(PageToken.encode([last.name], now: clock.nowMillis()))
+            w.key("NextToken")
+            w.string(PageToken.encode([last.name], now: clock.nowMillis()))
         }
         w.endObject()
         return APIResponse(w)
     }
 
-    func writeConsumer(_ consumer: ConsumerMetadata, stream: StreamMetadata, status: String, includeStream: Bool = false, _ w: inout JSONWriter) {
+    func writeConsumer(
+        _ consumer: ConsumerMetadata,
+        stream: StreamMetadata,
+        status: String,
+        includeStream: Bool = false,
+        _ w: inout JSONWriter
+    ) {
         w.beginObject()
-        w.key("ConsumerName"); w.string(consumer.name)
-        w.key("ConsumerARN"); w.string(consumer.arn(streamARN: stream.arn))
-        w.key("ConsumerStatus"); w.string(status)
-        w.key("ConsumerCreationTimestamp"); w.timestamp(millis: consumer.createdSeconds * 1000)
+        w.key("ConsumerName")
+        w.string(consumer.name)
+        w.key("ConsumerARN")
+        w.string(consumer.arn(streamARN: stream.arn))
+        w.key("ConsumerStatus")
+        w.string(status)
+        w.key("ConsumerCreationTimestamp")
+        w.timestamp(millis: consumer.createdSeconds * 1000)
         if includeStream {
-            w.key("StreamARN"); w.string(stream.arn)
+            w.key("StreamARN")
+            w.string(stream.arn)
         }
         w.endObject()
     }

@@ -24,6 +24,9 @@ struct SubscriptionStart: Sendable {
 /// What serves the events of a validated SubscribeToShard.
 protocol SubscriptionSource: Sendable {
     func subscribe(
-        stream: StreamMetadata, shard: ShardMetadata, from start: SubscriptionStart, namespace: Namespace
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        from start: SubscriptionStart,
+        namespace: Namespace
     ) async throws -> any EventSubscription
 }

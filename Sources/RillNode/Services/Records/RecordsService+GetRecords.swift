@@ -6,7 +6,9 @@ extension RecordsService {
     static let maxGetRecordsBytes = 10 << 20
 
     func getRecords(
-        _ r: inout RequestReader, _ namespace: Namespace, replyProtocol: WireProtocol = .json
+        _ r: inout RequestReader,
+        _ namespace: Namespace,
+        replyProtocol: WireProtocol = .json
     ) async throws -> APIResponse {
         let started = ContinuousClock.now
         let input = try GetRecordsInput(reading: &r)
@@ -23,25 +25,40 @@ extension RecordsService {
                 .expiredIterator,
                 "Iterator expired. The iterator was created at time \(JavaDate.format(iterator.issuedMillis)) while right "
                     + "now it is \(JavaDate.format(now)) which is further in the future than the tolerated delay of "
-                    + "\(ShardIterator.lifetimeMillis) milliseconds.")
+                    + "\(ShardIterator.lifetimeMillis) milliseconds."
+            )
         }
         let iteratorNamespace = Namespace(account: namespace.account, region: iterator.region)
-        guard let stream = catalog.stream(iterator.streamName, in: iteratorNamespace), stream.id == iterator.streamID else {
+        guard let stream = catalog.stream(iterator.streamName, in: iteratorNamespace), stream.id == iterator.streamID
+        else {
             throw KinesisError.streamNotFound(iterator.streamName, account: namespace.account)
         }
         guard let shard = stream.shard(ShardID(index: iterator.shardIndex)) else {
-            throw KinesisError.shardNotFound(ShardID(index: iterator.shardIndex).name, stream: stream.name, account: namespace.account)
+            throw KinesisError.shardNotFound(
+                ShardID(index: iterator.shardIndex).name,
+                stream: stream.name,
+                account: namespace.account
+            )
         }
         let replica = try await readers.servingShard(stream, shard)
         try throughput.admitRead(stream, shard.id)
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await replica.read(
-            from: iterator.position, limit: limit, maxBytes: Self.maxGetRecordsBytes, horizonMillis: horizon)
+            from: iterator.position,
+            limit: limit,
+            maxBytes: Self.maxGetRecordsBytes,
+            horizonMillis: horizon
+        )
         throughput.chargeRead(stream, shard.id, bytes: page.byteCount)
         // The age of the last record returned, as CloudWatch defines it; a reader at the tip is 0 behind.
         let age = page.records.last.map { max(0, now - $0.stampMillis) } ?? 0
         metrics.recordsRead(
-            stream: stream.name, shard: shard.id, records: page.records.count, bytes: page.byteCount, iteratorAgeMillis: age)
+            stream: stream.name,
+            shard: shard.id,
+            records: page.records.count,
+            bytes: page.byteCount,
+            iteratorAgeMillis: age
+        )
         // The reply goes straight into the client's encoding: for CBOR that saves a base64 encoding, a JSON walk
         // and a base64 decoding of up to 10 MiB per call.
         let response: APIResponse
@@ -60,21 +77,32 @@ extension RecordsService {
     }
 
     private func writeGetRecordsReply(
-        _ page: ShardReader.Page, _ iterator: ShardIterator, _ stream: StreamMetadata, _ shard: ShardMetadata,
-        _ replica: any ReadableShard, _ catalog: Catalog, now: Int64, _ w: inout some ResponseWriter
+        _ page: ShardReader.Page,
+        _ iterator: ShardIterator,
+        _ stream: StreamMetadata,
+        _ shard: ShardMetadata,
+        _ replica: any ReadableShard,
+        _ catalog: Catalog,
+        now: Int64,
+        _ w: inout some ResponseWriter
     ) {
         w.beginObject()
-        w.key("Records"); page.writeRecords(sequencedBy: replica, &w)
+        w.key("Records")
+        page.writeRecords(sequencedBy: replica, &w)
         // A closed shard read past its seal has no next iterator; its children take over (KCL's SHARD_END).
         if let seal = shard.sealIndex, page.next.index.rawValue >= seal {
-            w.key("MillisBehindLatest"); w.int(0)
-            w.key("ChildShards"); Self.writeChildShards(of: shard, in: stream, &w)
+            w.key("MillisBehindLatest")
+            w.int(0)
+            w.key("ChildShards")
+            Self.writeChildShards(of: shard, in: stream, &w)
         } else {
             var next = iterator
             next.position = page.next
             next.issuedMillis = now
-            w.key("NextShardIterator"); w.string(next.token(key: catalog.iteratorKey))
-            w.key("MillisBehindLatest"); w.int(page.millisBehindLatest)
+            w.key("NextShardIterator")
+            w.string(next.token(key: catalog.iteratorKey))
+            w.key("MillisBehindLatest")
+            w.int(page.millisBehindLatest)
         }
         w.endObject()
     }
@@ -87,10 +115,19 @@ extension ShardReader.Page {
         for record in records {
             w.beginObject()
             w.key("SequenceNumber")
-            w.string(replica.sequenceNumber(index: record.position.index, slot: record.position.slot, stampMillis: record.stampMillis).description)
-            w.key("ApproximateArrivalTimestamp"); w.timestamp(millis: record.stampMillis)
-            w.key("Data"); w.blob(record.data)
-            w.key("PartitionKey"); w.string(record.partitionKey)
+            w.string(
+                replica.sequenceNumber(
+                    index: record.position.index,
+                    slot: record.position.slot,
+                    stampMillis: record.stampMillis
+                ).description
+            )
+            w.key("ApproximateArrivalTimestamp")
+            w.timestamp(millis: record.stampMillis)
+            w.key("Data")
+            w.blob(record.data)
+            w.key("PartitionKey")
+            w.string(record.partitionKey)
             w.endObject()
         }
         w.endArray()
@@ -103,15 +140,20 @@ extension RecordsService {
         w.beginArray()
         for child in stream.shards where child.parent == shard.index || child.adjacentParent == shard.index {
             w.beginObject()
-            w.key("ShardId"); w.string(child.id.name)
+            w.key("ShardId")
+            w.string(child.id.name)
             w.key("ParentShards")
             w.beginArray()
-            for parent in [child.parent, child.adjacentParent].compactMap({ $0 }) { w.string(ShardID(index: parent).name) }
+            for parent in [child.parent, child.adjacentParent].compactMap({ $0 }) {
+                w.string(ShardID(index: parent).name)
+            }
             w.endArray()
             w.key("HashKeyRange")
             w.beginObject()
-            w.key("StartingHashKey"); w.string(child.startingHashKey)
-            w.key("EndingHashKey"); w.string(child.endingHashKey)
+            w.key("StartingHashKey")
+            w.string(child.startingHashKey)
+            w.key("EndingHashKey")
+            w.string(child.endingHashKey)
             w.endObject()
             w.endObject()
         }

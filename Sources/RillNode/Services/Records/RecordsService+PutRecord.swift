@@ -11,7 +11,12 @@ extension RecordsService {
             (input.data, input.partitionKey, input.explicitHashKey, input.sequenceNumberForOrdering, input.selector)
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
-        let shard = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMaps.map(for: stream), of: stream)
+        let shard = try route(
+            partitionKey: partitionKey,
+            explicitHashKey: explicitHashKey,
+            in: shardMaps.map(for: stream),
+            of: stream
+        )
         guard throughput.admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
             throw ThroughputLimiter.rateExceeded(shard.id, stream)
         }
@@ -19,7 +24,8 @@ extension RecordsService {
             throw KinesisError(
                 .invalidArgument,
                 "ExclusiveMinimumSequenceNumber \(ordering) used in PutRecord on stream \(stream.name) under account "
-                    + "\(namespace.account) is invalid.")
+                    + "\(namespace.account) is invalid."
+            )
         }
         // Sequence numbers grow with the log index, so every new record already exceeds any number this
         // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
@@ -31,16 +37,28 @@ extension RecordsService {
         } catch is ShardSealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
-            target = try route(partitionKey: partitionKey, explicitHashKey: explicitHashKey, in: shardMaps.map(for: fresh), of: fresh)
+            target = try route(
+                partitionKey: partitionKey,
+                explicitHashKey: explicitHashKey,
+                in: shardMaps.map(for: fresh),
+                of: fresh
+            )
             appended = try await appender.append(batch, stream: fresh, shard: target, reach: reach)
         }
         let (index, stamp) = appended
-        metrics.recordsPut(stream: stream.name, shard: target.id, records: 1, bytes: data.count + partitionKey.utf8.count)
+        metrics.recordsPut(
+            stream: stream.name,
+            shard: target.id,
+            records: 1,
+            bytes: data.count + partitionKey.utf8.count
+        )
         metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
         var w = JSONWriter()
         w.beginObject()
-        w.key("ShardId"); w.string(target.id.name)
-        w.key("SequenceNumber"); w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
+        w.key("ShardId")
+        w.string(target.id.name)
+        w.key("SequenceNumber")
+        w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
         w.endObject()
         return APIResponse(w)
     }
@@ -57,7 +75,8 @@ extension RecordsService {
             throw KinesisError(
                 .invalidArgument,
                 "Record size (data \(data.count) bytes plus partition key \(key.utf8.count) bytes) exceeds the maximum record "
-                    + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB.")
+                    + "size of stream \(stream.name), \(stream.maxRecordSizeKiB) KiB."
+            )
         }
     }
 
@@ -69,7 +88,10 @@ extension RecordsService {
     /// The open shard of `stream` that holds the record's hash key, as this version of the stream has it
     /// (`ShardMap.route`).
     func route(
-        partitionKey: String, explicitHashKey: String?, in map: ShardMap, of stream: StreamMetadata
+        partitionKey: String,
+        explicitHashKey: String?,
+        in map: ShardMap,
+        of stream: StreamMetadata
     ) throws(KinesisError) -> ShardMetadata {
         let (_, position) = try map.route(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
         guard stream.shards.indices.contains(position) else {

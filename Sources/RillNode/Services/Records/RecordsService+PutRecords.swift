@@ -26,8 +26,20 @@ extension RecordsService {
             let base = "records.\(offset + 1).member"
             guard case .object(let object) = item else { throw RequestReader.typeError(item, "a Structure") }
             let data = try r.blob("Data", in: object, path: base + ".data", required: true, max: 10_485_760)
-            let explicit = try r.string("ExplicitHashKey", in: object, path: base + ".explicitHashKey", pattern: .hashKey)
-            let key = try r.string("PartitionKey", in: object, path: base + ".partitionKey", required: true, min: 1, max: 256)
+            let explicit = try r.string(
+                "ExplicitHashKey",
+                in: object,
+                path: base + ".explicitHashKey",
+                pattern: .hashKey
+            )
+            let key = try r.string(
+                "PartitionKey",
+                in: object,
+                path: base + ".partitionKey",
+                required: true,
+                min: 1,
+                max: 256
+            )
             entries.append((data ?? [], key ?? "", explicit))
         }
         let selector = try r.requireStream()
@@ -47,7 +59,13 @@ extension RecordsService {
             try checkRecordSize(data: entry.data, key: entry.key, stream: stream)
             total += entry.data.count + entry.key.utf8.count
             let hashKey = try RecordRouting.hashKey(partitionKey: entry.key, explicitHashKey: entry.explicit)
-            routed.append(RoutedRecord(requestSlot: slot, hashKey: hashKey, record: .init(partitionKey: entry.key, data: entry.data)))
+            routed.append(
+                RoutedRecord(
+                    requestSlot: slot,
+                    hashKey: hashKey,
+                    record: .init(partitionKey: entry.key, data: entry.data)
+                )
+            )
         }
         if total > RecordRouting.maxRequestBytes {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
@@ -58,7 +76,11 @@ extension RecordsService {
         for part in try split(routed, in: stream) {
             let shard = part.shard
             let records = part.records.filter { record in
-                if throughput.admitWrite(stream, shard.id, bytes: record.record.data.count + record.record.partitionKey.utf8.count) {
+                if throughput.admitWrite(
+                    stream,
+                    shard.id,
+                    bytes: record.record.data.count + record.record.partitionKey.utf8.count
+                ) {
                     return true
                 }
                 merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
@@ -67,7 +89,13 @@ extension RecordsService {
             if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
         }
         // One entry per shard, appended in parallel; records keep request order within their shard.
-        let outcome = try await appendRouted(admitted, stream: stream, selector: selector, namespace: namespace, reach: reach)
+        let outcome = try await appendRouted(
+            admitted,
+            stream: stream,
+            selector: selector,
+            namespace: namespace,
+            reach: reach
+        )
         for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
         for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
         let answer = try merge.answer()
@@ -97,7 +125,11 @@ extension RecordsService {
     /// Appends each part as one entry on its shard, all shards in parallel. Records refused by a shard that a
     /// reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
     func appendRouted(
-        _ parts: [RoutedPart], stream: StreamMetadata, selector: StreamSelector, namespace: Namespace, reach: Reach,
+        _ parts: [RoutedPart],
+        stream: StreamMetadata,
+        selector: StreamSelector,
+        namespace: Namespace,
+        reach: Reach,
         rerouted: Bool = false
     ) async throws -> AppendOutcome {
         if reach == .here {
@@ -118,13 +150,28 @@ extension RecordsService {
                 group.addTask {
                     let batch = RecordBatch(records: records.map(\.record))
                     do {
-                        let (index, stamp) = try await self.appender.append(batch, stream: stream, shard: shard, reach: reach)
+                        let (index, stamp) = try await self.appender.append(
+                            batch,
+                            stream: stream,
+                            shard: shard,
+                            reach: reach
+                        )
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
-                        self.metrics.recordsPut(stream: stream.name, shard: shard.id, records: records.count, bytes: bytes)
-                        return .written(records.enumerated().map { slot, record in
-                            (record.requestSlot, shard.id, shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp))
-                        })
+                        self.metrics.recordsPut(
+                            stream: stream.name,
+                            shard: shard.id,
+                            records: records.count,
+                            bytes: bytes
+                        )
+                        return .written(
+                            records.enumerated().map { slot, record in
+                                (
+                                    record.requestSlot, shard.id,
+                                    shard.sequenceNumber(index: index, slot: UInt16(slot), stampMillis: stamp)
+                                )
+                            }
+                        )
                     } catch is ShardSealed {
                         return .sealed(records)
                     } catch {
@@ -143,13 +190,20 @@ extension RecordsService {
         }
         guard !refused.isEmpty else { return outcome }
         guard !rerouted else {
-            for record in refused { outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed") }
+            for record in refused {
+                outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed")
+            }
             return outcome
         }
         let (fresh, _) = try resolve(selector, namespace)
         let retried = try await appendRouted(
-            try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh), stream: fresh, selector: selector,
-            namespace: namespace, reach: reach, rerouted: true)
+            try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh),
+            stream: fresh,
+            selector: selector,
+            namespace: namespace,
+            reach: reach,
+            rerouted: true
+        )
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
         return outcome

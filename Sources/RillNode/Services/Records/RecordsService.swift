@@ -18,7 +18,8 @@ struct RecordsService: Sendable {
     let clock: any WallClock
     let metrics: NodeMetrics
 
-    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace) {
+    func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace)
+    {
         try metadata.resolve(selector, namespace)
     }
 }
@@ -30,7 +31,10 @@ protocol ShardAppender: Sendable {
     /// `ShardSealed` when a reshard sealed the shard (nothing written), `Redirect` when the leader is
     /// elsewhere and `reach` is `.here`.
     func append(
-        _ batch: RecordBatch, stream: StreamMetadata, shard: ShardMetadata, reach: Reach
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
     ) async throws -> (LogIndex, Int64)
     /// Throws `Redirect` unless this node leads every one of `shards`: a forwarded call is served here whole
     /// or sent on whole, never half written.

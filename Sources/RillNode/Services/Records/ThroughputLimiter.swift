@@ -25,7 +25,8 @@ final class ThroughputLimiter: Sendable {
     static func rateExceeded(_ shard: ShardID, _ stream: StreamMetadata) -> KinesisError {
         KinesisError(
             .provisionedThroughputExceeded,
-            "Rate exceeded for shard \(shard.name) in stream \(stream.name) under account \(stream.namespace.account).")
+            "Rate exceeded for shard \(shard.name) in stream \(stream.name) under account \(stream.namespace.account)."
+        )
     }
 
     /// Admits a record to a provisioned shard, or says it is over its limit. Always true when limits are off

@@ -27,14 +27,22 @@ enum CommitmentStatus: String, CaseIterable {
 }
 
 extension SettingsService {
-    func changeEnhancedMonitoring(_ r: inout RequestReader, _ namespace: Namespace, enable: Bool) async throws -> APIResponse {
+    func changeEnhancedMonitoring(
+        _ r: inout RequestReader,
+        _ namespace: Namespace,
+        enable: Bool
+    ) async throws -> APIResponse {
         let items = try r.array("ShardLevelMetrics", required: true, min: 1, max: 7) ?? []
         var requested: [String] = []
         for (offset, item) in items.enumerated() {
             guard case .string(let name) = item else { throw RequestReader.typeError(item, "a String") }
             if ShardLevelMetric(rawValue: name) == nil {
                 let allowed = ShardLevelMetric.allCases.map(\.rawValue).joined(separator: ", ")
-                r.violate("'\(name)'", "shardLevelMetrics.\(offset + 1).member", "Member must satisfy enum value set: [\(allowed)]")
+                r.violate(
+                    "'\(name)'",
+                    "shardLevelMetrics.\(offset + 1).member",
+                    "Member must satisfy enum value set: [\(allowed)]"
+                )
             }
             requested.append(name)
         }
@@ -42,16 +50,25 @@ extension SettingsService {
         let (stream, namespace) = try resolve(selector, namespace)
         let expanded = requested.contains(ShardLevelMetric.all.rawValue) ? ShardLevelMetric.concrete : requested
         let current = stream.enhancedMetrics ?? []
-        let desired = enable
+        let desired =
+            enable
             ? ShardLevelMetric.concrete.filter { current.contains($0) || expanded.contains($0) }
             : current.filter { !expanded.contains($0) }
         try await commit(.setEnhancedMetrics(namespace: namespace, name: stream.name, metrics: desired))
         var w = JSONWriter()
         w.beginObject()
-        w.key("StreamName"); w.string(stream.name)
-        w.key("CurrentShardLevelMetrics"); w.beginArray(); for m in current { w.string(m) }; w.endArray()
-        w.key("DesiredShardLevelMetrics"); w.beginArray(); for m in desired { w.string(m) }; w.endArray()
-        w.key("StreamARN"); w.string(stream.arn)
+        w.key("StreamName")
+        w.string(stream.name)
+        w.key("CurrentShardLevelMetrics")
+        w.beginArray()
+        for m in current { w.string(m) }
+        w.endArray()
+        w.key("DesiredShardLevelMetrics")
+        w.beginArray()
+        for m in desired { w.string(m) }
+        w.endArray()
+        w.key("StreamARN")
+        w.string(stream.arn)
         w.endObject()
         return APIResponse(w)
     }
@@ -81,9 +98,16 @@ extension SettingsService {
     func updateStreamMode(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let arn = try r.string("StreamARN", required: true, min: 1, max: 2048, pattern: .streamARN)
         let details = try r.object("StreamModeDetails", required: true)
-        let mode = try details.map { (object) throws(KinesisError) -> StreamMode? in
-            try r.enumeration("StreamMode", in: object, path: "streamModeDetails.streamMode", required: true, as: StreamMode.self)
-        } ?? nil
+        let mode =
+            try details.map { (object) throws(KinesisError) -> StreamMode? in
+                try r.enumeration(
+                    "StreamMode",
+                    in: object,
+                    path: "streamModeDetails.streamMode",
+                    required: true,
+                    as: StreamMode.self
+                )
+            } ?? nil
         let warm = try r.integer("WarmThroughputMiBps", min: 0)
         try r.finish()
         guard let arn, let parsed = StreamARN(parsing: arn), let mode else {
@@ -105,9 +129,17 @@ extension SettingsService {
         try await commit(.setWarmThroughput(namespace: namespace, name: stream.name, mibps: Int(warm ?? 0)))
         var w = JSONWriter()
         w.beginObject()
-        w.key("StreamARN"); w.string(stream.arn)
-        w.key("StreamName"); w.string(stream.name)
-        w.key("WarmThroughput"); w.beginObject(); w.key("TargetMiBps"); w.int(warm ?? 0); w.key("CurrentMiBps"); w.int(warm ?? 0); w.endObject()
+        w.key("StreamARN")
+        w.string(stream.arn)
+        w.key("StreamName")
+        w.string(stream.name)
+        w.key("WarmThroughput")
+        w.beginObject()
+        w.key("TargetMiBps")
+        w.int(warm ?? 0)
+        w.key("CurrentMiBps")
+        w.int(warm ?? 0)
+        w.endObject()
         w.endObject()
         return APIResponse(w)
     }
@@ -118,12 +150,23 @@ extension SettingsService {
 
     func updateAccountSettings(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let commitment = try r.object("MinimumThroughputBillingCommitment", required: true)
-        let status = try commitment.map { (object) throws(KinesisError) -> CommitmentStatus? in
-            try r.enumeration("Status", in: object, path: "minimumThroughputBillingCommitment.status", required: true, as: CommitmentStatus.self)
-        } ?? nil
+        let status =
+            try commitment.map { (object) throws(KinesisError) -> CommitmentStatus? in
+                try r.enumeration(
+                    "Status",
+                    in: object,
+                    path: "minimumThroughputBillingCommitment.status",
+                    required: true,
+                    as: CommitmentStatus.self
+                )
+            } ?? nil
         try r.finish()
-        guard let status else { throw KinesisError(.invalidArgument, "MinimumThroughputBillingCommitment.Status is required.") }
-        try await commit(.setAccountSettings(namespace: namespace, commitment: status.rawValue, changedMillis: clock.nowMillis()))
+        guard let status else {
+            throw KinesisError(.invalidArgument, "MinimumThroughputBillingCommitment.Status is required.")
+        }
+        try await commit(
+            .setAccountSettings(namespace: namespace, commitment: status.rawValue, changedMillis: clock.nowMillis())
+        )
         return APIResponse(accountSettingsReply(metadata.catalog.accountSettings[namespace]))
     }
 
@@ -132,12 +175,16 @@ extension SettingsService {
         w.beginObject()
         w.key("MinimumThroughputBillingCommitment")
         w.beginObject()
-        w.key("Status"); w.string(settings?.commitment ?? "DISABLED")
+        w.key("Status")
+        w.string(settings?.commitment ?? "DISABLED")
         if let settings, settings.commitment == "ENABLED" {
-            w.key("StartedAt"); w.timestamp(millis: settings.changedMillis)
-            w.key("EarliestAllowedEndAt"); w.timestamp(millis: settings.changedMillis + 86_400_000)
+            w.key("StartedAt")
+            w.timestamp(millis: settings.changedMillis)
+            w.key("EarliestAllowedEndAt")
+            w.timestamp(millis: settings.changedMillis + 86_400_000)
         } else if let settings {
-            w.key("EndedAt"); w.timestamp(millis: settings.changedMillis)
+            w.key("EndedAt")
+            w.timestamp(millis: settings.changedMillis)
         }
         w.endObject()
         w.endObject()

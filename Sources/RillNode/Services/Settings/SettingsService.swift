@@ -14,10 +14,14 @@ struct SettingsService: CatalogService {
         let catalog = metadata.catalog
         var w = JSONWriter()
         w.beginObject()
-        w.key("ShardLimit"); w.int(Catalog.shardLimit)
-        w.key("OpenShardCount"); w.int(catalog.openShardCount(in: namespace))
-        w.key("OnDemandStreamCount"); w.int(catalog.onDemandStreamCount(in: namespace))
-        w.key("OnDemandStreamCountLimit"); w.int(Catalog.onDemandStreamLimit)
+        w.key("ShardLimit")
+        w.int(Catalog.shardLimit)
+        w.key("OpenShardCount")
+        w.int(catalog.openShardCount(in: namespace))
+        w.key("OnDemandStreamCount")
+        w.int(catalog.onDemandStreamCount(in: namespace))
+        w.key("OnDemandStreamCountLimit")
+        w.int(Catalog.onDemandStreamLimit)
         w.endObject()
         return APIResponse(w)
     }
@@ -30,24 +34,28 @@ struct SettingsService: CatalogService {
         if hours < 24 {
             throw KinesisError(
                 .invalidArgument,
-                "Minimum allowed retention period is 24 hours. Requested retention period (\(hours) hours) is too short.")
+                "Minimum allowed retention period is 24 hours. Requested retention period (\(hours) hours) is too short."
+            )
         }
         if hours > 8760 {
             throw KinesisError(
                 .invalidArgument,
-                "Maximum allowed retention period is 8760 hours. Requested retention period (\(hours) hours) is too long.")
+                "Maximum allowed retention period is 8760 hours. Requested retention period (\(hours) hours) is too long."
+            )
         }
         if increase, hours < stream.retentionHours {
             throw KinesisError(
                 .invalidArgument,
                 "Requested retention period (\(hours) hours) for stream \(stream.name) can not be shorter than existing "
-                    + "retention period (\(stream.retentionHours) hours). Use DecreaseRetentionPeriod API.")
+                    + "retention period (\(stream.retentionHours) hours). Use DecreaseRetentionPeriod API."
+            )
         }
         if !increase, hours > stream.retentionHours {
             throw KinesisError(
                 .invalidArgument,
                 "Requested retention period (\(hours) hours) for stream \(stream.name) can not be longer than existing "
-                    + "retention period (\(stream.retentionHours) hours). Use IncreaseRetentionPeriod API.")
+                    + "retention period (\(stream.retentionHours) hours). Use IncreaseRetentionPeriod API."
+            )
         }
         try await commit(.setRetention(namespace: namespace, name: stream.name, hours: Int(hours)))
         return .empty

@@ -25,7 +25,8 @@ extension StreamsService {
                 .invalidArgument,
                 "NewStartingHashKey \(keyText) used in SplitShard() on shard \(shard.id.name) in stream \(stream.name) under "
                     + "account \(namespace.account) is not both greater than one plus the shard's StartingHashKey "
-                    + "\(range.start) and less than the shard's EndingHashKey \(range.end).")
+                    + "\(range.start) and less than the shard's EndingHashKey \(range.end)."
+            )
         }
         try checkShardLimit(adding: 1, namespace)
         try await split(stream, shard, at: key, namespace)
@@ -43,12 +44,15 @@ extension StreamsService {
         let second = try openShard(secondText, in: stream, namespace)
         let (a, b) = (first.hashRange, second.hashRange)
         // No wrapping arithmetic: the last shard's end + 1 must not "touch" the first shard's start.
-        let adjacent = (a.end < .max && a.end.rawValue + 1 == b.start.rawValue) || (b.end < .max && b.end.rawValue + 1 == a.start.rawValue)
+        let adjacent =
+            (a.end < .max && a.end.rawValue + 1 == b.start.rawValue)
+            || (b.end < .max && b.end.rawValue + 1 == a.start.rawValue)
         guard adjacent, first.index != second.index else {
             throw KinesisError(
                 .invalidArgument,
                 "Shards \(first.id.name) and \(second.id.name) in stream \(stream.name) under account \(namespace.account) "
-                    + "are not an adjacent pair of shards eligible for merging")
+                    + "are not an adjacent pair of shards eligible for merging"
+            )
         }
         try await merge(stream, first, second, namespace)
         return .empty
@@ -66,7 +70,8 @@ extension StreamsService {
             throw KinesisError(
                 .invalidArgument,
                 "UpdateShardCount on stream \(stream.name) under account \(namespace.account) may only scale between half "
-                    + "and double the current open shard count (\(current)); requested \(target).")
+                    + "and double the current open shard count (\(current)); requested \(target)."
+            )
         }
         try checkShardLimit(adding: max(0, Int(target) - current), namespace)
         let boundaries = HashRange.evenSplit(count: Int(target)).dropFirst().map(\.start)
@@ -82,44 +87,69 @@ extension StreamsService {
         for range in targets {
             while true {
                 stream = try currentStream(stream, namespace)
-                let pieces = stream.openShards.filter { range.contains($0.hashRange.start) }.sorted { $0.hashRange.start < $1.hashRange.start }
+                let pieces = stream.openShards.filter { range.contains($0.hashRange.start) }.sorted {
+                    $0.hashRange.start < $1.hashRange.start
+                }
                 guard pieces.count > 1 else { break }
                 try await merge(stream, pieces[0], pieces[1], namespace)
             }
         }
         var w = JSONWriter()
         w.beginObject()
-        w.key("StreamName"); w.string(stream.name)
-        w.key("CurrentShardCount"); w.int(current)
-        w.key("TargetShardCount"); w.int(target)
-        w.key("StreamARN"); w.string(stream.arn)
+        w.key("StreamName")
+        w.string(stream.name)
+        w.key("CurrentShardCount")
+        w.int(current)
+        w.key("TargetShardCount")
+        w.int(target)
+        w.key("StreamARN")
+        w.string(stream.arn)
         w.endObject()
         return APIResponse(w)
     }
 
     // MARK: - Steps
 
-    private func split(_ stream: StreamMetadata, _ shard: ShardMetadata, at key: HashKey, _ namespace: Namespace) async throws {
+    private func split(
+        _ stream: StreamMetadata,
+        _ shard: ShardMetadata,
+        at key: HashKey,
+        _ namespace: Namespace
+    ) async throws {
         let range = shard.hashRange
         try await reshard(
-            stream, parents: [shard],
+            stream,
+            parents: [shard],
             children: [
                 .init(startingHashKey: range.start.description, endingHashKey: HashKey(key.rawValue - 1).description),
                 .init(startingHashKey: key.description, endingHashKey: range.end.description),
-            ], namespace)
+            ],
+            namespace
+        )
     }
 
-    private func merge(_ stream: StreamMetadata, _ first: ShardMetadata, _ second: ShardMetadata, _ namespace: Namespace) async throws {
+    private func merge(
+        _ stream: StreamMetadata,
+        _ first: ShardMetadata,
+        _ second: ShardMetadata,
+        _ namespace: Namespace
+    ) async throws {
         let low = min(first.hashRange.start, second.hashRange.start)
         let high = max(first.hashRange.end, second.hashRange.end)
         try await reshard(
-            stream, parents: [first, second],
-            children: [.init(startingHashKey: low.description, endingHashKey: high.description)], namespace)
+            stream,
+            parents: [first, second],
+            children: [.init(startingHashKey: low.description, endingHashKey: high.description)],
+            namespace
+        )
     }
 
     /// Seals every parent in its log, then commits the catalog change that closes them and opens the children.
     private func reshard(
-        _ stream: StreamMetadata, parents: [ShardMetadata], children: [ReshardCommand.Child], _ namespace: Namespace
+        _ stream: StreamMetadata,
+        parents: [ShardMetadata],
+        children: [ReshardCommand.Child],
+        _ namespace: Namespace
     ) async throws {
         // Children are placed like any new shard: with no members to place them on, nothing is sealed.
         guard metadata.catalog.canPlace else { throw Catalog.notPlaceable }
@@ -132,7 +162,13 @@ extension StreamsService {
         // Children sort above their parents even if the wall clock went backwards.
         let epoch = max(UInt64(max(0, now / 1000)), (parents.map(\.epoch).max() ?? 0) + 1)
         let command = ReshardCommand(
-            namespace: namespace, name: stream.name, parents: sealed, children: children, epoch: epoch, millis: now)
+            namespace: namespace,
+            name: stream.name,
+            parents: sealed,
+            children: children,
+            epoch: epoch,
+            millis: now
+        )
         do {
             try await commit(.reshard(command))
         } catch {
@@ -142,12 +178,21 @@ extension StreamsService {
             throw error
         }
         let updated = try currentStream(stream, namespace)
-        try await replicas.openHeldReplicas(of: updated, shards: updated.shards.filter { $0.createdMillis == now && $0.isOpen })
+        try await replicas.openHeldReplicas(
+            of: updated,
+            shards: updated.shards.filter { $0.createdMillis == now && $0.isOpen }
+        )
         logger.info(
-            "resharded", metadata: ["rill.stream": "\(stream.name)", "parents": "\(parents.map(\.id.name))", "children": "\(children.count)"])
+            "resharded",
+            metadata: [
+                "rill.stream": "\(stream.name)", "parents": "\(parents.map(\.id.name))",
+                "children": "\(children.count)",
+            ]
+        )
     }
 
-    private func currentStream(_ stream: StreamMetadata, _ namespace: Namespace) throws(KinesisError) -> StreamMetadata {
+    private func currentStream(_ stream: StreamMetadata, _ namespace: Namespace) throws(KinesisError) -> StreamMetadata
+    {
         guard let current = metadata.catalog.stream(stream.name, in: namespace), current.id == stream.id else {
             throw KinesisError.streamNotFound(stream.name, account: namespace.account)
         }
@@ -160,10 +205,16 @@ extension StreamsService {
         }
     }
 
-    private func openShard(_ text: String, in stream: StreamMetadata, _ namespace: Namespace) throws(KinesisError) -> ShardMetadata {
+    private func openShard(
+        _ text: String,
+        in stream: StreamMetadata,
+        _ namespace: Namespace
+    ) throws(KinesisError) -> ShardMetadata {
         guard let id = ShardID(parsing: text), let shard = stream.shard(id) else {
             throw KinesisError(
-                .resourceNotFound, "Could not find shard \(text) in stream \(stream.name) under account \(namespace.account).")
+                .resourceNotFound,
+                "Could not find shard \(text) in stream \(stream.name) under account \(namespace.account)."
+            )
         }
         guard shard.isOpen else {
             throw KinesisError.shardNotEligible(shard.id.name, stream: stream.name, account: namespace.account)
@@ -180,7 +231,8 @@ extension StreamsService {
                     + "Current shard count for the account: \(open). Limit: \(Catalog.shardLimit). Number of additional "
                     + "shards that would have resulted from this request: \(count). Refer to the AWS Service Limits page "
                     + "(https://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how "
-                    + "to request higher limits.")
+                    + "to request higher limits."
+            )
         }
     }
 }

@@ -24,8 +24,21 @@ extension StreamsService {
         var filterShard: String?
         var filterTimestamp: Int64?
         if let filterObject {
-            filterType = try r.enumeration("Type", in: filterObject, path: "shardFilter.type", required: true, as: ShardFilterType.self)
-            filterShard = try r.string("ShardId", in: filterObject, path: "shardFilter.shardId", min: 1, max: 128, pattern: .shardId)
+            filterType = try r.enumeration(
+                "Type",
+                in: filterObject,
+                path: "shardFilter.type",
+                required: true,
+                as: ShardFilterType.self
+            )
+            filterShard = try r.string(
+                "ShardId",
+                in: filterObject,
+                path: "shardFilter.shardId",
+                min: 1,
+                max: 128,
+                pattern: .shardId
+            )
             filterTimestamp = try r.timestamp("Timestamp", in: filterObject)
         }
         let streamARN = try r.string("StreamARN", min: 1, max: 2048, pattern: .streamARN)
@@ -33,9 +46,11 @@ extension StreamsService {
 
         var selector: StreamSelector
         if let token {
-            for (present, name) in [(streamName != nil, "StreamName"), (streamARN != nil, "StreamARN"),
+            for (present, name) in [
+                (streamName != nil, "StreamName"), (streamARN != nil, "StreamARN"),
                 (exclusiveStart != nil, "ExclusiveStartShardId"), (filterObject != nil, "ShardFilter"),
-                (creation != nil, "StreamCreationTimestamp")] where present {
+                (creation != nil, "StreamCreationTimestamp"),
+            ] where present {
                 throw KinesisError(.invalidArgument, "NextToken and \(name) cannot be provided together.")
             }
             guard let decoded = PageToken.decode(token, now: clock.nowMillis()) else {
@@ -44,7 +59,10 @@ extension StreamsService {
             guard case .live(let fields) = decoded, fields.count == 3 else {
                 throw KinesisError(.expiredNextToken, "The timestamp sent is older than the expiration time.")
             }
-            selector = StreamSelector(name: fields[0], arn: StreamARN(region: fields[1], account: metadata.accountID, streamName: fields[0]))
+            selector = StreamSelector(
+                name: fields[0],
+                arn: StreamARN(region: fields[1], account: metadata.accountID, streamName: fields[0])
+            )
             exclusiveStart = fields[2]
         } else if let arnText = streamARN, let arn = StreamARN(parsing: arnText) {
             if let streamName, streamName != arn.streamName {
@@ -65,22 +83,33 @@ extension StreamsService {
         case nil, .fromTrimHorizon: break
         case .afterShardId:
             guard let filterShard else {
-                throw KinesisError(.invalidArgument, "ShardId must be specified when using the AFTER_SHARD_ID filter type.")
+                throw KinesisError(
+                    .invalidArgument,
+                    "ShardId must be specified when using the AFTER_SHARD_ID filter type."
+                )
             }
             let after = ShardID(parsing: filterShard)?.index ?? 0
             shards = shards.filter { $0.index > after }
         case .atTrimHorizon:
-            shards = shards.filter { $0.createdMillis <= trimHorizon && ($0.closedMillis.map { $0 > trimHorizon } ?? true) }
+            shards = shards.filter {
+                $0.createdMillis <= trimHorizon && ($0.closedMillis.map { $0 > trimHorizon } ?? true)
+            }
         case .atLatest:
             shards = shards.filter(\.isOpen)
         case .atTimestamp:
             guard let t = filterTimestamp else {
-                throw KinesisError(.invalidArgument, "Timestamp must be specified when using the AT_TIMESTAMP filter type.")
+                throw KinesisError(
+                    .invalidArgument,
+                    "Timestamp must be specified when using the AT_TIMESTAMP filter type."
+                )
             }
             shards = shards.filter { $0.createdMillis <= t && ($0.closedMillis.map { $0 >= t } ?? true) }
         case .fromTimestamp:
             guard let t = filterTimestamp else {
-                throw KinesisError(.invalidArgument, "Timestamp must be specified when using the FROM_TIMESTAMP filter type.")
+                throw KinesisError(
+                    .invalidArgument,
+                    "Timestamp must be specified when using the FROM_TIMESTAMP filter type."
+                )
             }
             let from = max(t, trimHorizon)
             shards = shards.filter { $0.closedMillis.map { $0 >= from } ?? true }

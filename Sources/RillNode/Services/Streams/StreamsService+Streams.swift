@@ -7,9 +7,16 @@ extension StreamsService {
         let name = try r.string("StreamName", required: true, min: 1, max: 128, pattern: .streamName)
         let shardCount = try r.integer("ShardCount", min: 1, max: 100_000)
         let modeObject = try r.object("StreamModeDetails")
-        let mode = try modeObject.map { (object) throws(KinesisError) -> StreamMode? in
-            try r.enumeration("StreamMode", in: object, path: "streamModeDetails.streamMode", required: true, as: StreamMode.self)
-        } ?? nil
+        let mode =
+            try modeObject.map { (object) throws(KinesisError) -> StreamMode? in
+                try r.enumeration(
+                    "StreamMode",
+                    in: object,
+                    path: "streamModeDetails.streamMode",
+                    required: true,
+                    as: StreamMode.self
+                )
+            } ?? nil
         let tags = try r.stringMap("Tags", min: 1, max: 200)
         _ = try r.integer("WarmThroughputMiBps", min: 0)
         let maxRecordSize = try r.integer("MaxRecordSizeInKiB", min: 1024, max: 10240)
@@ -27,7 +34,9 @@ extension StreamsService {
         }
         if let tags { try TagRules.validate(tags.map(\.key), values: tags.map(\.value)) }
         let catalog = metadata.catalog
-        if catalog.stream(name, in: namespace) != nil { throw KinesisError.streamExists(name, account: namespace.account) }
+        if catalog.stream(name, in: namespace) != nil {
+            throw KinesisError.streamExists(name, account: namespace.account)
+        }
         // Checked again where the command applies; refusing here spares a metadata entry.
         guard catalog.canPlace else { throw Catalog.notPlaceable }
         try checkShardLimit(adding: count, namespace)
@@ -36,9 +45,16 @@ extension StreamsService {
         }
         let now = clock.nowMillis()
         let create = CreateStreamCommand(
-            namespace: namespace, name: name, id: StreamIDs.make(), shardCount: count, mode: streamMode,
-            createdMillis: now, epoch: UInt64(max(0, now / 1000)),
-            tags: Dictionary(tags ?? [], uniquingKeysWith: { _, new in new }), maxRecordSizeKiB: Int(maxRecordSize ?? 1024))
+            namespace: namespace,
+            name: name,
+            id: StreamIDs.make(),
+            shardCount: count,
+            mode: streamMode,
+            createdMillis: now,
+            epoch: UInt64(max(0, now / 1000)),
+            tags: Dictionary(tags ?? [], uniquingKeysWith: { _, new in new }),
+            maxRecordSizeKiB: Int(maxRecordSize ?? 1024)
+        )
         try await commit(.createStream(create))
         if let stream = metadata.catalog.stream(name, in: namespace) {
             try await replicas.openHeldReplicas(of: stream, shards: stream.shards)
@@ -92,11 +108,16 @@ extension StreamsService {
         w.beginArray()
         for stream in page {
             w.beginObject()
-            w.key("StreamName"); w.string(stream.name)
-            w.key("StreamARN"); w.string(stream.arn)
-            w.key("StreamStatus"); w.string(stream.status.rawValue)
-            w.key("StreamModeDetails"); writeMode(stream, &w)
-            w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
+            w.key("StreamName")
+            w.string(stream.name)
+            w.key("StreamARN")
+            w.string(stream.arn)
+            w.key("StreamStatus")
+            w.string(stream.status.rawValue)
+            w.key("StreamModeDetails")
+            writeMode(stream, &w)
+            w.key("StreamCreationTimestamp")
+            w.timestamp(millis: stream.createdMillis)
             w.endObject()
         }
         w.endArray()
@@ -122,7 +143,8 @@ extension StreamsService {
         w.beginArray()
         for shard in page { writeShard(shard, &w) }
         w.endArray()
-        w.key("HasMoreShards"); w.bool(candidates.count > page.count)
+        w.key("HasMoreShards")
+        w.bool(candidates.count > page.count)
         writeStreamSettings(stream, &w)
         w.endObject()
         w.endObject()
@@ -138,11 +160,20 @@ extension StreamsService {
         w.beginObject()
         writeStreamIdentity(stream, &w)
         writeStreamSettings(stream, &w)
-        w.key("OpenShardCount"); w.int(stream.openShards.count)
-        w.key("ConsumerCount"); w.int(stream.consumers?.count ?? 0)
-        w.key("MaxRecordSizeInKiB"); w.int(stream.maxRecordSizeKiB)
+        w.key("OpenShardCount")
+        w.int(stream.openShards.count)
+        w.key("ConsumerCount")
+        w.int(stream.consumers?.count ?? 0)
+        w.key("MaxRecordSizeInKiB")
+        w.int(stream.maxRecordSizeKiB)
         if let warm = stream.warmThroughputMiBps {
-            w.key("WarmThroughput"); w.beginObject(); w.key("TargetMiBps"); w.int(warm); w.key("CurrentMiBps"); w.int(warm); w.endObject()
+            w.key("WarmThroughput")
+            w.beginObject()
+            w.key("TargetMiBps")
+            w.int(warm)
+            w.key("CurrentMiBps")
+            w.int(warm)
+            w.endObject()
         }
         w.endObject()
         w.endObject()
@@ -159,60 +190,80 @@ extension StreamsService {
 
     /// The members DescribeStream and DescribeStreamSummary open with.
     func writeStreamIdentity(_ stream: StreamMetadata, _ w: inout JSONWriter) {
-        w.key("StreamName"); w.string(stream.name)
-        w.key("StreamARN"); w.string(stream.arn)
-        w.key("StreamStatus"); w.string(stream.status.rawValue)
-        w.key("StreamModeDetails"); writeMode(stream, &w)
+        w.key("StreamName")
+        w.string(stream.name)
+        w.key("StreamARN")
+        w.string(stream.arn)
+        w.key("StreamStatus")
+        w.string(stream.status.rawValue)
+        w.key("StreamModeDetails")
+        writeMode(stream, &w)
     }
 
     /// Retention, creation time, monitoring and encryption, as both descriptions give them.
     func writeStreamSettings(_ stream: StreamMetadata, _ w: inout JSONWriter) {
-        w.key("RetentionPeriodHours"); w.int(stream.retentionHours)
-        w.key("StreamCreationTimestamp"); w.timestamp(millis: stream.createdMillis)
-        w.key("EnhancedMonitoring"); writeEnhancedMonitoring(stream, &w)
+        w.key("RetentionPeriodHours")
+        w.int(stream.retentionHours)
+        w.key("StreamCreationTimestamp")
+        w.timestamp(millis: stream.createdMillis)
+        w.key("EnhancedMonitoring")
+        writeEnhancedMonitoring(stream, &w)
         writeEncryption(stream, &w)
     }
 
     func writeMode(_ stream: StreamMetadata, _ w: inout JSONWriter) {
         w.beginObject()
-        w.key("StreamMode"); w.string(stream.mode.rawValue)
+        w.key("StreamMode")
+        w.string(stream.mode.rawValue)
         w.endObject()
     }
 
     func writeEnhancedMonitoring(_ stream: StreamMetadata, _ w: inout JSONWriter) {
         w.beginArray()
         w.beginObject()
-        w.key("ShardLevelMetrics"); w.beginArray(); for metric in stream.enhancedMetrics ?? [] { w.string(metric) }; w.endArray()
+        w.key("ShardLevelMetrics")
+        w.beginArray()
+        for metric in stream.enhancedMetrics ?? [] { w.string(metric) }
+        w.endArray()
         w.endObject()
         w.endArray()
     }
 
     func writeEncryption(_ stream: StreamMetadata, _ w: inout JSONWriter) {
-        w.key("EncryptionType"); w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
+        w.key("EncryptionType")
+        w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
         if let key = stream.encryptionKeyId {
-            w.key("KeyId"); w.string(key)
+            w.key("KeyId")
+            w.string(key)
         }
     }
 
     func writeShard(_ shard: ShardMetadata, _ w: inout JSONWriter) {
         w.beginObject()
-        w.key("ShardId"); w.string(shard.id.name)
+        w.key("ShardId")
+        w.string(shard.id.name)
         if let parent = shard.parent {
-            w.key("ParentShardId"); w.string(ShardID(index: parent).name)
+            w.key("ParentShardId")
+            w.string(ShardID(index: parent).name)
         }
         if let adjacent = shard.adjacentParent {
-            w.key("AdjacentParentShardId"); w.string(ShardID(index: adjacent).name)
+            w.key("AdjacentParentShardId")
+            w.string(ShardID(index: adjacent).name)
         }
         w.key("HashKeyRange")
         w.beginObject()
-        w.key("StartingHashKey"); w.string(shard.startingHashKey)
-        w.key("EndingHashKey"); w.string(shard.endingHashKey)
+        w.key("StartingHashKey")
+        w.string(shard.startingHashKey)
+        w.key("EndingHashKey")
+        w.string(shard.endingHashKey)
         w.endObject()
         w.key("SequenceNumberRange")
         w.beginObject()
-        w.key("StartingSequenceNumber"); w.string(shard.startingSequenceNumber.description)
+        w.key("StartingSequenceNumber")
+        w.string(shard.startingSequenceNumber.description)
         if let end = shard.endingSequenceNumber {
-            w.key("EndingSequenceNumber"); w.string(end.description)
+            w.key("EndingSequenceNumber")
+            w.string(end.description)
         }
         w.endObject()
         w.endObject()

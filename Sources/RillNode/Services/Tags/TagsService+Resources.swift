@@ -4,7 +4,10 @@ import RillModel
 
 extension TagsService {
     /// The stream (and consumer, for a consumer ARN) a ResourceARN names.
-    func resolveResource(_ r: inout RequestReader, _ namespace: Namespace) throws -> (StreamMetadata, Namespace, ConsumerMetadata?) {
+    func resolveResource(
+        _ r: inout RequestReader,
+        _ namespace: Namespace
+    ) throws -> (StreamMetadata, Namespace, ConsumerMetadata?) {
         guard let text = try r.string("ResourceARN", required: true, min: 1, max: 2048, pattern: .resourceARN) else {
             try r.finish()
             throw KinesisError(.invalidArgument, "ResourceARN must be provided.")
@@ -15,7 +18,10 @@ extension TagsService {
         guard let resource = ResourceARN(parsing: text) else {
             throw KinesisError(.invalidArgument, "Invalid ResourceARN: \(text)")
         }
-        let (stream, namespace) = try resolve(StreamSelector(name: resource.streamARN.streamName, arn: resource.streamARN), namespace)
+        let (stream, namespace) = try resolve(
+            StreamSelector(name: resource.streamARN.streamName, arn: resource.streamARN),
+            namespace
+        )
         guard case .consumer(_, let name, let created) = resource else { return (stream, namespace, nil) }
         guard let consumer = stream.consumers?.first(where: { $0.name == name && $0.createdSeconds == created }) else {
             throw KinesisError(.resourceNotFound, "Consumer \(text) not found.")
@@ -34,7 +40,15 @@ extension TagsService {
             throw KinesisError(.limitExceeded, "A resource cannot have more than \(TagRules.maxTagsPerStream) tags.")
         }
         if let consumer {
-            try await commit(.tagConsumer(namespace: namespace, name: stream.name, consumer: consumer.name, tags: added, removing: []))
+            try await commit(
+                .tagConsumer(
+                    namespace: namespace,
+                    name: stream.name,
+                    consumer: consumer.name,
+                    tags: added,
+                    removing: []
+                )
+            )
         } else {
             try await commit(.addTags(namespace: namespace, name: stream.name, tags: added))
         }
@@ -46,7 +60,15 @@ extension TagsService {
         let (stream, namespace, consumer) = try resolveResource(&r, namespace)
         try r.finish()
         if let consumer {
-            try await commit(.tagConsumer(namespace: namespace, name: stream.name, consumer: consumer.name, tags: [:], removing: keys))
+            try await commit(
+                .tagConsumer(
+                    namespace: namespace,
+                    name: stream.name,
+                    consumer: consumer.name,
+                    tags: [:],
+                    removing: keys
+                )
+            )
         } else {
             try await commit(.removeTags(namespace: namespace, name: stream.name, keys: keys))
         }
@@ -62,8 +84,10 @@ extension TagsService {
         w.beginArray()
         for tag in (consumer?.tags ?? stream.tags).sorted(by: { $0.key < $1.key }) {
             w.beginObject()
-            w.key("Key"); w.string(tag.key)
-            w.key("Value"); w.string(tag.value)
+            w.key("Key")
+            w.string(tag.key)
+            w.key("Value")
+            w.string(tag.value)
             w.endObject()
         }
         w.endArray()
@@ -76,7 +100,8 @@ extension TagsService {
         let (stream, namespace, consumer) = try resolveResource(&r, namespace)
         try r.finish()
         guard let policy else { throw KinesisError(.invalidArgument, "Policy must be provided.") }
-        guard (try? JSONParser.parse(Array(policy.utf8))).map({ if case .object = $0 { true } else { false } }) == true else {
+        guard (try? JSONParser.parse(Array(policy.utf8))).map({ if case .object = $0 { true } else { false } }) == true
+        else {
             throw KinesisError(.invalidArgument, "Policy is not a valid JSON policy document.")
         }
         try await commit(.setPolicy(namespace: namespace, name: stream.name, consumer: consumer?.name, policy: policy))
@@ -89,7 +114,8 @@ extension TagsService {
         var w = JSONWriter()
         w.beginObject()
         // With no policy attached, AWS answers an empty policy document rather than an error.
-        w.key("Policy"); w.string((consumer == nil ? stream.policy : consumer?.policy) ?? "{}")
+        w.key("Policy")
+        w.string((consumer == nil ? stream.policy : consumer?.policy) ?? "{}")
         w.endObject()
         return APIResponse(w)
     }

@@ -14,9 +14,16 @@ extension TagsService {
             throw KinesisError(
                 .limitExceeded,
                 "Failed to add tags to stream \(stream.name) under account \(namespace.account) because a given stream "
-                    + "cannot have more than \(TagRules.maxTagsPerStream) tags.")
+                    + "cannot have more than \(TagRules.maxTagsPerStream) tags."
+            )
         }
-        try await commit(.addTags(namespace: namespace, name: stream.name, tags: Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })))
+        try await commit(
+            .addTags(
+                namespace: namespace,
+                name: stream.name,
+                tags: Dictionary(pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { _, new in new })
+            )
+        )
         return .empty
     }
 
@@ -42,12 +49,15 @@ extension TagsService {
         w.beginArray()
         for tag in page {
             w.beginObject()
-            w.key("Key"); w.string(tag.key)
-            w.key("Value"); w.string(tag.value)
+            w.key("Key")
+            w.string(tag.key)
+            w.key("Value")
+            w.string(tag.value)
             w.endObject()
         }
         w.endArray()
-        w.key("HasMoreTags"); w.bool(sorted.count > page.count)
+        w.key("HasMoreTags")
+        w.bool(sorted.count > page.count)
         w.endObject()
         return APIResponse(w)
     }
