@@ -11,11 +11,11 @@ extension Raft {
     ///
     /// - **Write before advance.** For each `Ready`, the shell writes `ready.snapshot` (discarding every stored
     ///   entry and starting after it), then `ready.entries` (discarding stored entries at or after the first
-    ///   one's index), then the hard state, and syncs, *before* calling `Node.advance(ready)`. Once `advance`
+    ///   one's index), then the hard state, and syncs, *before* calling `Core.advance(ready)`. Once `advance`
     ///   reports entries durable they leave the core's memory and are read back from here only.
     /// - **Only the shell mutates it, between Readys.** Mutations happen from the thread that drives the node,
     ///   between `ready()` and `advance(_:)` or when compacting; never concurrently with a call into the node.
-    /// - **Compaction follows the core.** After `Node.compact(through:state:)` the shell may drop entries
+    /// - **Compaction follows the core.** After `Core.compact(through:state:)` the shell may drop entries
     ///   through that index, lazily; it must never drop entries the core has not compacted, and it keeps the
     ///   snapshot the core made (`snapshot`), so a restart starts after it.
     /// - **Reads are exact.** `term(at:)` and `entries(from:through:maxBytes:)` return what was written at those

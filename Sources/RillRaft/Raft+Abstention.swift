@@ -1,13 +1,13 @@
 import RillModel
 
 extension Raft {
-    /// Marks a member that lost its disk and may not vote yet (`Raft.Node.abstainUntilCaughtUp`).
+    /// Marks a member that lost its disk and may not vote yet (`Raft.Core.abstainUntilCaughtUp`).
     public struct Abstention: Sendable, Equatable {
         public init() {}
     }
 }
 
-extension Raft.Node {
+extension Raft.Core {
     /// Makes this member abstain: no votes, no campaigns, until it holds every entry committed so far
     /// (ARCHITECTURE.md: damaged replicas never vote).
     ///

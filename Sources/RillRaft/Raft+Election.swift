@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Why a campaign starts.
     enum CampaignKind {
         /// A pre-vote round that does not disturb anyone's term (thesis §9.6).

@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Proposes one single-server membership change (thesis §4.1). It takes effect on each member as soon as the
     /// config entry is appended there; the next change is accepted only after this one commits.
     @discardableResult

@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Whether `ready()` would return work.
     public var hasReady: Bool {
         !pendingMessages.isEmpty || !pendingMessagesAfterPersist.isEmpty || pendingSnapshot != nil

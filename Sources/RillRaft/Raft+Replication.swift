@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     // MARK: - Proposals
 
     /// Appends a client entry to the leader's log and starts replicating it. Returns its index; the entry is

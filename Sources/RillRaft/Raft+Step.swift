@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Feeds a message from a peer. Messages for another node, from a stale term, or that make no sense in the
     /// current role are dropped; the core never traps on peer input.
     public mutating func step(_ message: Raft.Message) {

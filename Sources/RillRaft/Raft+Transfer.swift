@@ -1,6 +1,6 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Hands leadership to `target` (thesis §3.10): stop taking proposals, bring the target up to date, then
     /// send it TimeoutNow so it campaigns at once. Aborted after an election timeout.
     public mutating func transferLeadership(to target: NodeID) throws(Raft.RaftError) {

@@ -1,6 +1,6 @@
 /// Raft consensus as a pure state machine: one instance per shard group and one for the metadata group.
 ///
-/// `Raft.Node` is a value with no clocks, sockets, files or threads (etcd-io/raft's RawNode). The shell owns one
+/// `Raft.Core` is a value with no clocks, sockets, files or threads (etcd-io/raft's RawNode). The shell owns one
 /// node per group and drives it serially:
 ///
 /// ```swift

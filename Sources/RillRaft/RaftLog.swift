@@ -5,7 +5,7 @@ extension Raft {
     /// the stable entries the shell has written to `storage`, and the `unstable` tail the core holds in memory.
     ///
     /// `unstable` holds the entries from `unstableOffset` on: those appended but not yet reported durable through
-    /// `Node.advance`. They take precedence over anything `storage` holds at the same indexes (a new leader may
+    /// `Core.advance`. They take precedence over anything `storage` holds at the same indexes (a new leader may
     /// have overwritten them; the shell will, with the next Ready). Below `unstableOffset` the log is read from
     /// `storage`, which must hold exactly what the shell wrote there. After `advance` the handed-out entries
     /// leave memory, so a node that keeps up holds no entries at all between Readys.

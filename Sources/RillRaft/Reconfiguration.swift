@@ -88,7 +88,7 @@ extension Raft {
 extension Raft.Reconfiguration {
     /// The next step as `leader` sees it, each member's lag read from the leader's progress: the one reading
     /// the runtime's driver and the simulations share, so they judge "caught up" alike.
-    public func nextStep(leading leader: Raft.Node, promotionLag: UInt64) -> Raft.ReconfigurationStep? {
+    public func nextStep(leading leader: Raft.Core, promotionLag: UInt64) -> Raft.ReconfigurationStep? {
         let last = leader.log.lastIndex.rawValue
         let lag: (NodeID) -> UInt64? = { peer in leader.progress[peer].map { last &- min($0.match.rawValue, last) } }
         return nextStep(from: leader.configuration, leader: leader.id, lag: lag, promotionLag: promotionLag)

@@ -1,7 +1,7 @@
 import RillModel
 import RillRaft
 
-/// Quiescence (ARCHITECTURE "Data plane transport": idle groups quiesce). An idle group stops ticking, so a
+/// Resting (ARCHITECTURE "Data plane transport": idle groups rest). An idle group stops ticking, so a
 /// node hosting hundreds of idle shards sends no heartbeats for them. Withholding ticks never affects safety,
 /// only liveness, so every event that may need the group awake wakes it.
 extension RaftGroupDriver {
@@ -28,13 +28,13 @@ extension RaftGroupDriver {
     }
 
     /// Advances the core's logical clock by one tick (elections, heartbeats) — unless the group is idle: a
-    /// quiescent leader, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
+    /// leader that can rest, or an idle follower whose leader gossip sees alive, rests instead, and its tick loop
     /// parks until an event (`step`, `propose`, `campaign`, `transferLeadership`, `wakeUp`) wakes it. An idle
-    /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups quiesce).
+    /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups rest).
     public func tick() {
         guard running else { return }
         if awakeTicks >= Self.minimumAwakeTicks,
-            node.isQuiescent || (node.isIdleFollower && hasHeardFromLeader && node.leader.map(isAlive) == true)
+            node.canRest || (node.isIdleFollower && hasHeardFromLeader && node.leader.map(isAlive) == true)
         {
             rest()
             return

@@ -11,7 +11,7 @@ extension RaftGroupDriver {
         public var commit: LogIndex
         public var applied: LogIndex
         public var lastIndex: LogIndex
-        /// This member lost its disk and may not vote yet (`Raft.Node.abstainUntilCaughtUp`).
+        /// This member lost its disk and may not vote yet (`Raft.Core.abstainUntilCaughtUp`).
         public var abstaining: Bool = false
         /// On a leader, how many entries the furthest-behind follower lacks; 0 elsewhere.
         public var maxFollowerLag: UInt64 = 0

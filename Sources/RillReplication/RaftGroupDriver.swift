@@ -3,7 +3,7 @@ import RillModel
 import RillRaft
 import RillStorage
 
-/// The serial owner of one Raft group on this node (ARCHITECTURE "Sans-I/O cores"): it holds the `Raft.Node`,
+/// The serial owner of one Raft group on this node (ARCHITECTURE "Sans-I/O cores"): it holds the `Raft.Core`,
 /// feeds it events (`tick`, `step`, `propose`, `campaign`) and performs each `Ready` in order — send
 /// `messages`, write the snapshot and entries to the group's `SegmentedLog`, record the hard state in the
 /// node's `RaftStateLog`, wait for one flush round to cover what was written, send `messagesAfterPersist` (from
@@ -44,7 +44,7 @@ public actor RaftGroupDriver {
     /// The group's stable log.
     public nonisolated let storage: SegmentedLogStorage
 
-    var node: Raft.Node
+    var node: Raft.Core
     /// Carries `rill.group` (and what the owner added: node, zone, stream, shard) on every line.
     public nonisolated let logger: Logger
     /// Counts each snapshot this member installed from a leader.
@@ -152,7 +152,7 @@ public actor RaftGroupDriver {
         self.lastRecorded = recorded
         let hard = recorded.map { Raft.HardState(term: $0.term, vote: $0.vote, commit: $0.commit) } ?? Raft.HardState()
         var random = SplitMix64(seed: seed)
-        self.node = Raft.Node(
+        self.node = Raft.Core(
             id: id,
             configuration: configuration,
             hardState: hard,

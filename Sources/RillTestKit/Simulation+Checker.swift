@@ -27,7 +27,7 @@ extension Simulation {
         public init() {}
 
         /// A node became leader of `term`; it must be the only one, and hold every entry committed before.
-        mutating func leaderElected(_ node: Raft.Node) throws(CheckFailure) {
+        mutating func leaderElected(_ node: Raft.Core) throws(CheckFailure) {
             if let other = leaders[node.term], other != node.id {
                 throw CheckFailure("election safety", "nodes \(other) and \(node.id) both lead term \(node.term)")
             }
@@ -45,7 +45,7 @@ extension Simulation {
             }
         }
 
-        private func expectHolds(_ node: Raft.Node, _ entry: LogEntry, property: String) throws(CheckFailure) {
+        private func expectHolds(_ node: Raft.Core, _ entry: LogEntry, property: String) throws(CheckFailure) {
             if entry.index <= node.log.snapshotIndex { return }
             guard let held = node.log.entry(at: entry.index), held == entry else {
                 throw CheckFailure(
@@ -57,7 +57,7 @@ extension Simulation {
         }
 
         /// `entries` were appended to `node`'s log (as handed out in a Ready).
-        mutating func appended(_ entries: [LogEntry], on node: Raft.Node) throws(CheckFailure) {
+        mutating func appended(_ entries: [LogEntry], on node: Raft.Core) throws(CheckFailure) {
             var previousTerm = entries.first.flatMap { node.log.term(at: $0.index.previous) } ?? .zero
             for entry in entries {
                 let position = Position(index: entry.index, term: entry.term)
@@ -80,7 +80,7 @@ extension Simulation {
         mutating func committed(
             through index: LogIndex,
             after previous: LogIndex,
-            on node: Raft.Node
+            on node: Raft.Core
         )
             throws(CheckFailure)
         {

@@ -62,7 +62,7 @@ extension Simulation {
 
         /// A driver took a Ready (`ReadyProbe.taken`): a new leader must be the term's only one and hold
         /// everything committed and acknowledged before.
-        func taken(_ ready: Raft.Ready, _ node: Raft.Node, slot: Int, incarnation: Int) {
+        func taken(_ ready: Raft.Ready, _ node: Raft.Core, slot: Int, incarnation: Int) {
             guard incarnations[slot] == incarnation, let soft = ready.softState else { return }
             roles[slot] = soft.role
             guard soft.role == .leader else { return }
@@ -78,7 +78,7 @@ extension Simulation {
         }
 
         /// A driver wrote a Ready's entries and hard state (`ReadyProbe.written`), not yet synced.
-        func written(_ ready: Raft.Ready, _ node: Raft.Node, slot: Int, incarnation: Int) {
+        func written(_ ready: Raft.Ready, _ node: Raft.Core, slot: Int, incarnation: Int) {
             guard incarnations[slot] == incarnation else { return }
             if ready.snapshot != nil { stats.snapshotsInstalled += 1 }
             check { () throws(CheckFailure) in

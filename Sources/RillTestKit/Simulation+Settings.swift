@@ -41,7 +41,7 @@ extension Simulation {
         /// Voters at start; the other nodes start as learners.
         public var initialVoters: Int?
         /// Chance that a crash also wipes the node's disk: it restarts empty and abstains from voting until
-        /// caught up (`Raft.Node.abstainUntilCaughtUp`). Only while no other node is abstaining or wiped: with
+        /// caught up (`Raft.Core.abstainUntilCaughtUp`). Only while no other node is abstaining or wiped: with
         /// two disks lost in three, Raft promises nothing.
         public var wipeRate: Double
         /// A flush round takes 0...maxFlushDelay ticks: writes wait that long to become durable.

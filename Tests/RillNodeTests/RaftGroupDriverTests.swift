@@ -249,7 +249,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         #expect(reopened.snapshot == Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
         // The bootstrap membership (the shard's replicas at creation) no longer decides.
         var random = SplitMix64(seed: 1)
-        let node = Raft.Node(
+        let node = Raft.Core(
             id: NodeID(1),
             configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]),
             hardState: Raft.HardState(),
@@ -442,7 +442,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         }
     }
 
-    /// Idle groups stop ticking (ARCHITECTURE "Data plane transport": idle groups quiesce): the leader once
+    /// Idle groups stop ticking (ARCHITECTURE "Data plane transport": idle groups rest): the leader once
     /// everyone holds the log and knows it committed, followers while gossip sees their leader alive. Any
     /// proposal wakes the group; when the leader's node dies, the registry wakes the survivors and they elect.
     @Test func idleGroupsRestThenWakeForWritesAndForALostLeader() async throws {

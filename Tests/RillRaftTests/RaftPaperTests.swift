@@ -74,7 +74,7 @@ import Testing
         var seen: Set<Int> = []
         for seed in 0..<50 {
             var random = TestRandom(seed: UInt64(seed))
-            var node = Raft.Node(
+            var node = Raft.Core(
                 id: NodeID(1),
                 configuration: Raft.Configuration(voters: [NodeID(1), NodeID(2)]),
                 options: Self.classic,
@@ -372,7 +372,7 @@ import Testing
         let storage = try #require(cluster.storage[NodeID(2)])
         var random = TestRandom(seed: 7)
         let configuration = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])
-        var restarted = Raft.Node(
+        var restarted = Raft.Core(
             id: NodeID(2),
             configuration: configuration,
             hardState: cluster.hardStates[NodeID(2)] ?? Raft.HardState(),

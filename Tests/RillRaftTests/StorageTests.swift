@@ -18,7 +18,7 @@ import Testing
         let entries = Self.records(6...7, term: 2) + Self.records(8...10, term: 3)
         let storage = Raft.MemoryStorage(snapshot: snapshot, entries: entries)
         var random = TestRandom(seed: 1)
-        var node = Raft.Node(
+        var node = Raft.Core(
             id: NodeID(2),
             configuration: Self.configuration,
             hardState: Raft.HardState(term: Term(3), vote: NodeID(1), commit: LogIndex(8)),
@@ -172,7 +172,7 @@ import Testing
         options.maxApplyBytes = 66  // two one-byte records
         let storage = Raft.MemoryStorage(entries: Self.records(1...5, term: 1))
         var random = TestRandom(seed: 3)
-        var node = Raft.Node(
+        var node = Raft.Core(
             id: NodeID(1),
             configuration: Self.configuration,
             hardState: Raft.HardState(term: Term(1), commit: LogIndex(5)),

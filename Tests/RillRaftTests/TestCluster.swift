@@ -17,7 +17,7 @@ struct TestRandom: RandomNumberGenerator {
 /// Raft nodes wired by hand: the test decides when Readys are handled and which messages are delivered.
 /// Persistence always succeeds at once; applied entries are recorded per node.
 struct TestCluster {
-    var nodes: [NodeID: Raft.Node] = [:]
+    var nodes: [NodeID: Raft.Core] = [:]
     /// Each node's stable log, shared with the node that reads it, and its saved hard state.
     var storage: [NodeID: Raft.MemoryStorage] = [:]
     var hardStates: [NodeID: Raft.HardState] = [:]
@@ -45,7 +45,7 @@ struct TestCluster {
     mutating func add(_ id: NodeID, configuration: Raft.Configuration) {
         let stable = storage[id] ?? Raft.MemoryStorage()
         storage[id] = stable
-        nodes[id] = Raft.Node(
+        nodes[id] = Raft.Core(
             id: id,
             configuration: configuration,
             hardState: hardStates[id] ?? Raft.HardState(),
@@ -56,7 +56,7 @@ struct TestCluster {
         applied[id] = []
     }
 
-    subscript(_ id: UInt64) -> Raft.Node {
+    subscript(_ id: UInt64) -> Raft.Core {
         get { nodes[NodeID(id)]! }
         set { nodes[NodeID(id)] = newValue }
     }
@@ -146,14 +146,14 @@ func message(_ from: UInt64, _ to: UInt64, term: UInt64, _ body: Raft.Body) -> R
 }
 
 /// Writes `ready`'s snapshot and entries to `node`'s stable storage, as the shell must before `advance`.
-func write(_ ready: Raft.Ready, to node: Raft.Node) {
+func write(_ ready: Raft.Ready, to node: Raft.Core) {
     let stable = node.log.storage as! Raft.MemoryStorage
     if let snapshot = ready.snapshot { stable.applySnapshot(snapshot) }
     stable.append(ready.entries)
 }
 
 /// Takes `node`'s Ready as a shell would (persisting instantly) and returns every message it sends.
-func outgoing(_ node: inout Raft.Node) -> [Raft.Message] {
+func outgoing(_ node: inout Raft.Core) -> [Raft.Message] {
     guard let ready = node.ready() else { return [] }
     write(ready, to: node)
     node.advance(ready)

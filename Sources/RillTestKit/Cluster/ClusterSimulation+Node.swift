@@ -11,7 +11,7 @@ extension ClusterSimulation {
         /// Applied from the metadata group's committed entries, in log order.
         var catalog = Catalog()
         /// The open groups: the metadata group and every shard copy the reconciler opened.
-        var groups: [RaftGroupID: Raft.Node] = [:]
+        var groups: [RaftGroupID: Raft.Core] = [:]
         var disks: [RaftGroupID: Simulation.Disk] = [:]
         /// The commit index each open group last reported, for the Raft checker.
         var reportedCommit: [RaftGroupID: LogIndex] = [:]

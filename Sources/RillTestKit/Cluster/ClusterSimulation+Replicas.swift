@@ -33,7 +33,7 @@ extension ClusterSimulation.World {
     /// Opens `group` on `slot` from its disk; `voters` is the membership an empty log starts from.
     mutating func open(_ group: RaftGroupID, on slot: Int, voters: Raft.Configuration, campaign: Bool) {
         let disk = nodes[slot].disk(group)
-        var core = Raft.Node(
+        var core = Raft.Core(
             id: nodes[slot].nodeID,
             configuration: voters,
             hardState: disk.hardState,

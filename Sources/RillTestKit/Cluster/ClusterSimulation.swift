@@ -3,7 +3,7 @@ import RillRaft
 
 /// The deterministic simulation of a whole cluster above Raft: formation, the catalog, placement, the
 /// controller, the reconciler that opens shard groups, shard moves and resharding run as the real pure code
-/// (`Catalog.apply`, `ControllerPlan`, `ReplicaPlan`, `Raft.Reconfiguration`, real `Raft.Node` cores for the
+/// (`Catalog.apply`, `ControllerPlan`, `ReplicaPlan`, `Raft.Reconfiguration`, real `Raft.Core` cores for the
 /// metadata group and every shard group on every node), with the Raft simulation's seeded network, clock and
 /// disks, under a seeded schedule of client calls issued from the first tick.
 public enum ClusterSimulation {

@@ -3,7 +3,7 @@ import RillModel
 extension Raft {
     /// One member of one Raft group, as a value: feed it events (`tick`, `step`, `propose`, ...), take its
     /// `ready()`, do the I/O, and `advance`. No clocks, sockets, files or threads inside (etcd-io/raft RawNode).
-    public struct Node: Sendable {
+    public struct Core: Sendable {
         /// This member's id.
         public let id: NodeID
         public let options: Options

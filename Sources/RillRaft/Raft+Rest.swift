@@ -1,14 +1,14 @@
 import RillModel
 
-extension Raft.Node {
+extension Raft.Core {
     /// Whether this leader's group is idle: every member holds the whole log and has been told it is
     /// committed, nothing is in flight, and no transfer or membership change is pending. A shell may then
     /// stop ticking the group (no heartbeats, no check-quorum rounds) until an event arrives, so that a node
-    /// hosting a thousand idle shards spends nothing on them (CockroachDB's quiescence).
+    /// hosting a thousand idle shards spends nothing on them (what CockroachDB calls quiescence; Rill says resting).
     ///
     /// Withholding ticks never affects safety, only liveness: the shell must resume ticking on any message,
     /// proposal or membership event, and when a member's node may have failed.
-    public var isQuiescent: Bool {
+    public var canRest: Bool {
         guard role == .leader, transferTarget == nil, abstention == nil, commitIndex == log.lastIndex,
             appliedIndex == commitIndex, pendingConfigurationIndex <= commitIndex
         else { return false }
