@@ -115,12 +115,7 @@ public struct BenchCommand: AsyncParsableCommand {
 
     /// `--credentials`, else the AWS environment variables, else none.
     var signer: SigV4Signer? {
-        if let credentials { return SigV4Signer(credentials: credentials, region: region) }
-        let environment = ProcessInfo.processInfo.environment
-        guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
-            !key.isEmpty, !secret.isEmpty
-        else { return nil }
-        return SigV4Signer(accessKeyID: key, secret: secret, region: region)
+        SigV4Signer.resolve(credentials: credentials, region: region, environment: ProcessInfo.processInfo.environment)
     }
 
     public func run() async throws {

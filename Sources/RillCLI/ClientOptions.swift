@@ -32,12 +32,7 @@ struct ClientOptions: ParsableArguments {
 
     /// `--credentials`, else the AWS environment variables, else none.
     var signer: SigV4Signer? {
-        if let credentials { return SigV4Signer(credentials: credentials, region: region) }
-        let environment = ProcessInfo.processInfo.environment
-        guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
-            !key.isEmpty, !secret.isEmpty
-        else { return nil }
-        return SigV4Signer(accessKeyID: key, secret: secret, region: region)
+        SigV4Signer.resolve(credentials: credentials, region: region, environment: ProcessInfo.processInfo.environment)
     }
 
     func connect(on group: any EventLoopGroup) async throws -> KinesisClient {

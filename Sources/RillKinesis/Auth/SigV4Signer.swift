@@ -20,6 +20,17 @@ public struct SigV4Signer: Sendable {
         self.init(accessKeyID: key, secret: secret, region: region)
     }
 
+    /// The signer a client tool uses: `credentials` (`AKID:SECRET`, from `--credentials`) when given, else
+    /// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` from `environment` when both are set, else none.
+    public static func resolve(credentials: String?, region: String, environment: [String: String]) -> SigV4Signer? {
+        if let credentials { return SigV4Signer(credentials: credentials, region: region) }
+        guard let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
+            !key.isEmpty,
+            !secret.isEmpty
+        else { return nil }
+        return SigV4Signer(accessKeyID: key, secret: secret, region: region)
+    }
+
     /// The `X-Amz-Date` and `Authorization` values for a request whose every header in `headers` is signed.
     /// `payloadHash` is the body's hex SHA-256 (or `SigV4.unsignedPayload`).
     public func sign(

@@ -65,6 +65,28 @@ public struct SigV4Verifier: Sendable {
         /// A presigned URL's `X-Amz-Expires`; nil for a signed header.
         var expiresSeconds: Int64?
         var canonicalQuery: String
+
+        init(
+            credential: String,
+            signedHeaders: String,
+            signature: String,
+            amzDate: String,
+            expiresSeconds: Int64?,
+            canonicalQuery: String
+        ) throws(KinesisError) {
+            guard let scope = SigV4.Scope(credential: credential) else {
+                throw KinesisError(
+                    .incompleteSignature,
+                    "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
+                )
+            }
+            self.scope = scope
+            self.signedHeaders = signedHeaders.split(separator: ";").map { $0.lowercased() }
+            self.signature = signature
+            self.amzDate = amzDate
+            self.expiresSeconds = expiresSeconds
+            self.canonicalQuery = canonicalQuery
+        }
     }
 
     /// Checks the signature; returns the region of the credential scope.
@@ -156,15 +178,9 @@ public struct SigV4Verifier: Sendable {
                 "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
             )
         }
-        guard let scope = SigV4.Scope(credential: credential) else {
-            throw KinesisError(
-                .incompleteSignature,
-                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
-            )
-        }
-        return Claim(
-            scope: scope,
-            signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() },
+        return try Claim(
+            credential: credential,
+            signedHeaders: signedHeaders,
             signature: signature,
             amzDate: amzDate,
             expiresSeconds: nil,
@@ -192,15 +208,9 @@ public struct SigV4Verifier: Sendable {
         guard let expires = Int64(expiresText), expires > 0, expires <= maxPresignedSeconds else {
             throw KinesisError(.incompleteSignature, "X-Amz-Expires must be a number of seconds from 1 to 604800.")
         }
-        guard let scope = SigV4.Scope(credential: credential) else {
-            throw KinesisError(
-                .incompleteSignature,
-                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
-            )
-        }
-        return Claim(
-            scope: scope,
-            signedHeaders: signedHeaders.split(separator: ";").map { $0.lowercased() },
+        return try Claim(
+            credential: credential,
+            signedHeaders: signedHeaders,
             signature: signature,
             amzDate: amzDate,
             expiresSeconds: expires,
