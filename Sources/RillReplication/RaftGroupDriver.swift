@@ -89,8 +89,8 @@ public actor RaftGroupDriver {
     private let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
     /// Messages from peers, in arrival order; the transport adds to it from an event loop without waiting.
-    private let inbox: AsyncStream<[Raft.Message]>
-    private let inboxInput: AsyncStream<[Raft.Message]>.Continuation
+    private let inbox: AsyncStream<Inbound>
+    private let inboxInput: AsyncStream<Inbound>.Continuation
     private var inboxTask: Task<Void, Never>?
 
     /// Builds the driver from what is on disk: the hard state `stateLog` holds for `group` and the entries in
@@ -163,7 +163,7 @@ public actor RaftGroupDriver {
         if abstain { node.abstainUntilCaughtUp() }
         // Newest wins: one pending wakeup is enough, the loop drains everything the core has.
         (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        (inbox, inboxInput) = AsyncStream.makeStream(of: [Raft.Message].self)
+        (inbox, inboxInput) = AsyncStream.makeStream(of: Inbound.self)
     }
 
     // MARK: - Lifecycle
@@ -176,7 +176,12 @@ public actor RaftGroupDriver {
         processTask = Task(executorPreference: taskExecutor) { await self.processLoop() }
         let inbox = inbox
         inboxTask = Task(executorPreference: taskExecutor) {
-            for await messages in inbox { await self.step(messages) }
+            for await item in inbox {
+                switch item {
+                case .messages(let messages): await self.step(messages)
+                case .wakeUp: await self.wakeUp()
+                }
+            }
         }
         if let tickInterval {
             let clock = clock
@@ -236,7 +241,19 @@ public actor RaftGroupDriver {
 
     /// Queues messages from a peer for the group, in order, and returns at once: safe on an event loop.
     public nonisolated func enqueue(_ messages: [Raft.Message]) {
-        inboxInput.yield(messages)
+        inboxInput.yield(.messages(messages))
+    }
+
+    /// Queues a `wakeUp` behind the messages already queued and returns at once: safe on an event loop or in a
+    /// gossip callback, and owned by the driver's inbox loop instead of a task of its own.
+    public nonisolated func enqueueWakeUp() {
+        inboxInput.yield(.wakeUp)
+    }
+
+    /// What the inbox loop delivers, in arrival order.
+    enum Inbound: Sendable {
+        case messages([Raft.Message])
+        case wakeUp
     }
 
     /// Delivers a message from a peer of this group.

@@ -25,6 +25,8 @@ final class ClusterContext: Sendable {
     /// node.json as last saved, for clearing `rejoining`.
     private let identity: NIOLockedValueBox<NodeIdentity>
     private let directory: String
+    /// The address refresh a restarted node starts; `stop` cancels and awaits it.
+    private let refreshing = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     private init(
         settings: ClusterSettings,
@@ -186,7 +188,7 @@ final class ClusterContext: Sendable {
                 logger: logger
             )
             // Addresses may have changed while this node was down; ask, but do not wait for an answer.
-            Task { await context.refreshAddresses(logger: logger) }
+            context.startRefreshingAddresses(logger: logger)
             return context
         }
 
@@ -274,9 +276,25 @@ final class ClusterContext: Sendable {
         )
     }
 
+    /// Starts `refreshAddresses` in the background, owned by this context until `stop`.
+    func startRefreshingAddresses(logger: Logger) {
+        refreshing.withLockedValue { $0 = Task { await self.refreshAddresses(logger: logger) } }
+    }
+
+    /// Cancels the background refresh, if one runs, and waits for it to end.
+    func stop() async {
+        let task = refreshing.withLockedValue { task in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
     /// Asks the `--join` addresses for the members' current addresses.
     func refreshAddresses(logger: Logger) async {
         for address in settings.join where address != settings.advertisedPeer {
+            if Task.isCancelled { return }
             guard let (host, port) = HostPort.parse(address) else { continue }
             let call = PeerCall.discover(me, clusterID: clusterID).encoded()
             guard let bytes = try? await transport.request(call, toAddress: host, port: port, timeout: .seconds(1)),

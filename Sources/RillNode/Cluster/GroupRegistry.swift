@@ -87,7 +87,7 @@ final class GroupRegistry: Sendable {
     /// Makes every resting group tick again (`RaftGroupDriver.wakeUp`); idle ones rest again at their next tick.
     func wakeAll() {
         let drivers = state.withLockedValue { Array($0.drivers.values) }
-        for driver in drivers { Task { await driver.wakeUp() } }
+        for driver in drivers { driver.enqueueWakeUp() }
     }
 
     /// Forgets messages waiting for a group that will never open here (its stream is gone).
