@@ -74,6 +74,25 @@ struct NodeCommand: AsyncParsableCommand {
     )
     var retentionInterval: Int = 60
 
+    @Option(
+        name: .customLong("on-demand-split-after"),
+        help: "Seconds an on-demand shard must stay above 75 % of its write capacity before it splits."
+    )
+    var onDemandSplitAfter: Double = 15
+
+    @Option(
+        name: .customLong("on-demand-merge-after"),
+        help:
+            "Seconds two neighbouring on-demand shards must stay under 25 % of one shard's capacity before they merge."
+    )
+    var onDemandMergeAfter: Double = 900
+
+    @Option(
+        name: .customLong("on-demand-cooldown"),
+        help: "Seconds after a scaling decision before the same stream is scaled again."
+    )
+    var onDemandCooldown: Double = 15
+
     @OptionGroup var common: CommonOptions
 
     @OptionGroup var gossip: GossipOptions
@@ -83,6 +102,12 @@ struct NodeCommand: AsyncParsableCommand {
     func validate() throws {
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
+        for (flag, seconds) in [
+            ("--on-demand-split-after", onDemandSplitAfter), ("--on-demand-merge-after", onDemandMergeAfter),
+            ("--on-demand-cooldown", onDemandCooldown),
+        ] where !(seconds >= 0 && seconds <= 86_400) {
+            throw ValidationError("\(flag) must be between 0 and 86400 seconds")
+        }
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
         if loseUnsyncedWrites, !faultInjection {
@@ -108,6 +133,9 @@ struct NodeCommand: AsyncParsableCommand {
             credentials: try common.loadCredentials()
         )
         configuration.retentionInterval = .seconds(retentionInterval)
+        configuration.onDemandPolicy.splitAfterMillis = Int64(onDemandSplitAfter * 1_000)
+        configuration.onDemandPolicy.mergeAfterMillis = Int64(onDemandMergeAfter * 1_000)
+        configuration.onDemandPolicy.cooldownMillis = Int64(onDemandCooldown * 1_000)
         configuration.faultInjection = faultInjection
         configuration.loseUnsyncedWrites = loseUnsyncedWrites
         if let join, let peer {

@@ -75,6 +75,28 @@ struct StatusCommand: AsyncParsableCommand {
                 : "placement problems:"
         )
         for problem in problems { print("  " + problem) }
+        let decisions = views.values.compactMap { $0["onDemandDecisions"] as? [[String: Any]] }.max {
+            $0.count < $1.count
+        }
+        if let decisions, !decisions.isEmpty {
+            print("\non-demand scaling, latest decisions (the metadata leader's):")
+            print(Self.decisionsTable(decisions))
+        }
+    }
+
+    /// The controller's recent split and merge decisions with the utilization that made them.
+    static func decisionsTable(_ decisions: [[String: Any]]) -> String {
+        var rows = [["time", "stream", "decision", "shards", "utilization"]]
+        for decision in decisions {
+            let millis = decision["timeMillis"] as? Int ?? 0
+            let time = Date(timeIntervalSince1970: Double(millis) / 1000).formatted(.iso8601)
+            rows.append([
+                time, decision["stream"] as? String ?? "?", decision["decision"] as? String ?? "?",
+                (decision["shards"] as? [String] ?? []).joined(separator: " + "),
+                "\(decision["utilizationPercent"] as? Int ?? 0) %",
+            ])
+        }
+        return table(rows)
     }
 
     /// The placement invariant across the nodes' reports: what each node's own audit found, and groups whose

@@ -1,3 +1,6 @@
+import RillKinesis
+import RillModel
+
 /// A node's description of itself to peers: who it is, where it listens, and the random nonce its data
 /// directory was created with (the cluster UUID is derived from the founders' nonces).
 package struct MemberAddress: Codable, Sendable, Hashable {
@@ -35,6 +38,8 @@ package enum PeerCall: Sendable, Equatable {
     case reconfigure(streamID: String, shard: UInt32, voters: [UInt64])
     /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for.
     case proposeCatalog(command: [UInt8])
+    /// The controller asks a node what it has written to on-demand shards (`ShardWriteMeter`).
+    case writeTotals
 
     package static let version: UInt8 = 1
 
@@ -94,6 +99,8 @@ package enum PeerCall: Sendable, Equatable {
         case .proposeCatalog(let command):
             w.u8(7)
             w.bytes(command)
+        case .writeTotals:
+            w.u8(8)
         }
         return w.bytes
     }
@@ -137,6 +144,7 @@ package enum PeerCall: Sendable, Equatable {
             for _ in 0..<count { voters.append(try r.u64()) }
             self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
         case 7: self = .proposeCatalog(command: try r.bytes())
+        case 8: self = .writeTotals
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -167,6 +175,8 @@ package enum PeerAnswer: Sendable, Equatable {
     case reconfiguration(reached: Bool)
     /// Discovery by a node that was removed from this cluster: it must not take part again.
     case removed(clusterID: String)
+    /// A node's running write totals of on-demand shards, for the controller's scaling round.
+    case writeTotals([ShardWriteMeter.Totals])
 
     package func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
@@ -209,6 +219,20 @@ package enum PeerAnswer: Sendable, Equatable {
         case .removed(let clusterID):
             w.u8(11)
             w.string(clusterID)
+        case .writeTotals(let totals):
+            w.u8(12)
+            w.u32(UInt32(totals.count))
+            for total in totals {
+                w.string(total.key.streamID)
+                w.u32(total.key.shard)
+                w.u64(total.records)
+                w.u64(total.bytes)
+                w.u32(UInt32(total.sampledHashKeys.count))
+                for key in total.sampledHashKeys {
+                    w.u64(UInt64(truncatingIfNeeded: key.rawValue >> 64))
+                    w.u64(UInt64(truncatingIfNeeded: key.rawValue))
+                }
+            }
         }
         return w.bytes
     }
@@ -231,6 +255,7 @@ package enum PeerAnswer: Sendable, Equatable {
         case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
         case 10: self = .reconfiguration(reached: try r.u8() == 1)
         case 11: self = .removed(clusterID: try r.string())
+        case 12: self = .writeTotals(try r.writeTotals())
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
@@ -253,6 +278,29 @@ extension WireWriter {
 }
 
 extension WireReader {
+    /// `PeerAnswer.writeTotals`, with counts checked against what the bytes can hold before anything is
+    /// allocated.
+    package mutating func writeTotals() throws(WireError) -> [ShardWriteMeter.Totals] {
+        let count = Int(try u32())
+        guard count <= 1_000_000 else { throw WireError(description: "\(count) shard totals") }
+        var totals: [ShardWriteMeter.Totals] = []
+        for _ in 0..<count {
+            let key = ShardWriteMeter.Key(streamID: try string(), shard: try u32())
+            let records = try u64()
+            let bytes = try u64()
+            let samples = Int(try u32())
+            guard samples <= ShardWriteMeter.sampleCapacity else { throw WireError(description: "\(samples) samples") }
+            var keys: [HashKey] = []
+            keys.reserveCapacity(samples)
+            for _ in 0..<samples {
+                let high = UInt128(try u64())
+                keys.append(HashKey(high << 64 | UInt128(try u64())))
+            }
+            totals.append(.init(key: key, records: records, bytes: bytes, sampledHashKeys: keys))
+        }
+        return totals
+    }
+
     package mutating func member() throws(WireError) -> MemberAddress {
         MemberAddress(id: try u64(), zone: try string(), peer: try string(), api: try string(), nonce: try string())
     }

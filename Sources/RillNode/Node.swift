@@ -42,6 +42,8 @@ public final class Node: Sendable {
     let placementAudit = NIOLockedValueBox(PlacementAuditState())
     /// The consumer and shard pairs with a SubscribeToShard under way here: one at a time each.
     let subscriptionLeases = SubscriptionLeases()
+    /// On-demand scaling: the metadata leader's windows, scalers and recent decisions (`Node+Scaling`).
+    let onDemand: OnDemandController
     /// Signals that the catalog changed, so the replica set follows it.
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>
@@ -221,6 +223,7 @@ public final class Node: Sendable {
         self.flusher = flusher
         self.metadata = metadata
         self.metrics = metrics
+        self.onDemand = OnDemandController(policy: configuration.onDemandPolicy, factory: metrics.factory)
         let link = NodeLink()
         services = NodeServices(
             metadata: metadata,
@@ -268,7 +271,13 @@ public final class Node: Sendable {
                 if let self, let transport = self.cluster?.transport { self.metrics.transport.sample(transport) }
             }
         }
-        var loops = [reconciler, sampler]
+        let scaling = Task { [weak self] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: OnDemandController.interval) } catch { return }
+                await self?.scaleOnDemandStreams()
+            }
+        }
+        var loops = [reconciler, sampler, scaling]
         if cluster != nil {
             loops.append(
                 Task { [weak self] in

@@ -20,6 +20,9 @@ public struct NodeConfiguration: Sendable {
     /// Enforce Kinesis's per-shard throughput limits on provisioned streams (off by default, as in the
     /// emulators and for benchmarks).
     public var throughputLimits: Bool
+    /// When on-demand streams split and merge (`OnDemandScaler.Policy`): AWS's shard capacity and bounds, and
+    /// how long heat or cold must last.
+    public var onDemandPolicy = OnDemandScaler.Policy()
     /// When set, every API request must carry a valid SigV4 signature by one of these keys.
     public var credentials: SigV4Verifier?
     /// Decides whether each call may be served (principal, action, resource); lets everything through today.

@@ -21,7 +21,7 @@ public final class NodeMetrics: Sendable {
     let raft: RaftMetrics
     /// The peer transport's counters, sampled once a second.
     let transport: TransportMetrics
-    private let factory: any MetricsFactory
+    let factory: any MetricsFactory
     private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
     private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
 

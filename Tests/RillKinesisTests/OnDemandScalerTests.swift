@@ -19,7 +19,10 @@ import Testing
 
     @Test("a shard hot for the whole window splits at the median key written; a spike does not")
     func sustainedHeatSplits() {
-        var scaler = OnDemandScaler()
+        var policy = OnDemandScaler.Policy()
+        policy.splitAfterMillis = 30_000
+        policy.cooldownMillis = 60_000
+        var scaler = OnDemandScaler(policy: policy)
         let ranges = HashRange.evenSplit(count: 4)
         // The load sits in the first tenth of shard 1's range.
         let hotKey = HashKey(ranges[1].start.rawValue + (ranges[1].end.rawValue - ranges[1].start.rawValue) / 10)
@@ -39,7 +42,9 @@ import Testing
     @Test("bytes count as much as records; a split key outside the range falls back to the middle")
     func bytesAndMiddle() {
         var scaler = OnDemandScaler()
-        let heavy = stream([10, 10, 10, 10], bytes: 900_000, medians: [HashKey(0), nil, nil, nil])
+        // Shard 0's "median" lies above its range (a sample from before a reshard): the middle is used.
+        let beyond = HashRange.evenSplit(count: 4)[1].start
+        let heavy = stream([10, 10, 10, 10], bytes: 900_000, medians: [beyond, nil, nil, nil])
         _ = scaler.decide(heavy, atMillis: 0)
         let decisions = scaler.decide(heavy, atMillis: 30_000)
         #expect(decisions.count == 4, "every shard is at 0.86 of its byte capacity")

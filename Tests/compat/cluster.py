@@ -319,10 +319,11 @@ def member_states(member: ClusterNode) -> dict[int, str]:
 
 
 @contextlib.contextmanager
-def cluster_with_router(binary: Path, workdir: Path, extra: Optional[list[str]] = None):
+def cluster_with_router(binary: Path, workdir: Path, extra: Optional[list[str]] = None,
+                        node_extra: Optional[list[str]] = None):
     """Three nodes and a router, started together as `rill up` does; on a clean exit the placement invariant must
-    hold; everything is stopped either way."""
-    cluster = Cluster(binary, workdir, extra=extra)
+    hold; everything is stopped either way. `extra` goes to every process, `node_extra` to the nodes only."""
+    cluster = Cluster(binary, workdir, extra=(extra or []) + (node_extra or []))
     router = ClusterRouter(binary, workdir, cluster.nodes[0].join, extra=extra)
     router.start()
     try:

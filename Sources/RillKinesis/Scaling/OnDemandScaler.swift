@@ -11,13 +11,13 @@ public struct OnDemandScaler: Sendable {
         /// Split when utilization (the larger of the two fractions) stays at or above this...
         public var splitUtilization: Double = 0.75
         /// ...for this long.
-        public var splitAfterMillis: Int64 = 30_000
+        public var splitAfterMillis: Int64 = 15_000
         /// Merge two neighbours when together they stay under this...
         public var mergeUtilization: Double = 0.25
         /// ...for this long.
         public var mergeAfterMillis: Int64 = 15 * 60_000
         /// No decision for a stream this soon after its last one: the new shards' rates need time to settle.
-        public var cooldownMillis: Int64 = 60_000
+        public var cooldownMillis: Int64 = 15_000
         /// AWS's on-demand floor (a new on-demand stream has 4 shards) and a ceiling (200 MiB/s of writes).
         public var minShards = 4
         public var maxShards = 200
@@ -68,9 +68,23 @@ public struct OnDemandScaler: Sendable {
     }
 
     /// What to do now, given every open shard of one stream (any order). Hot shards split first; a merge only
-    /// happens in a round without splits, one pair at a time.
-    public mutating func decide(_ shards: [ShardTraffic], atMillis now: Int64) -> [Decision] {
+    /// happens in a round without splits, one pair at a time. `floor` raises the minimum shard count for this
+    /// stream (its warm throughput, one shard per MiB/s): below it, the widest shard splits at its middle, one
+    /// a round and without waiting for heat or the cool-down, until the stream has that many.
+    public mutating func decide(_ shards: [ShardTraffic], atMillis now: Int64, floor: Int = 0) -> [Decision] {
         let shards = shards.sorted { $0.range.start < $1.range.start }
+        let minimum = min(policy.maxShards, max(policy.minShards, floor))
+        if shards.count < minimum,
+            let widest = shards.max(by: {
+                $0.range.end.rawValue - $0.range.start.rawValue < $1.range.end.rawValue - $1.range.start.rawValue
+            }),
+            widest.range.end.rawValue - widest.range.start.rawValue > 2
+        {
+            let start = widest.range.start.rawValue
+            let middle = HashKey(start + (widest.range.end.rawValue - start) / 2 + 1)
+            lastDecisionMillis = now
+            return [.split(shardID: widest.shardID, at: middle, utilization: utilization(widest))]
+        }
         let present = Set(shards.map(\.shardID))
         hotSince = hotSince.filter { present.contains($0.key) }
         coldSince = coldSince.filter { present.contains($0.key) }
@@ -98,7 +112,7 @@ public struct OnDemandScaler: Sendable {
             decisions.append(.split(shardID: shard.shardID, at: at, utilization: utilization(shard)))
             count += 1
         }
-        if decisions.isEmpty, count > policy.minShards {
+        if decisions.isEmpty, count > minimum {
             var best: (ShardTraffic, ShardTraffic, Double)?
             for (lower, upper) in zip(shards, shards.dropFirst())
             where lower.range.end.rawValue &+ 1 == upper.range.start.rawValue {
@@ -128,13 +142,17 @@ public struct OnDemandScaler: Sendable {
     }
 
     /// Where the load is: the median hash key written, kept strictly inside the range (SplitShard needs the new
-    /// starting key above the shard's start); the middle of the range when nothing was sampled.
+    /// starting key above the shard's start plus one); the middle of the range when nothing was sampled. nil
+    /// when the load sits on the shard's first keys (one hot partition key): no split can spread it.
     static func splitPoint(_ shard: ShardTraffic) -> HashKey? {
         let start = shard.range.start.rawValue
         let end = shard.range.end.rawValue
-        guard end > start else { return nil }
+        guard end > start &+ 2 else { return nil }
         let middle = start + (end - start) / 2 + 1
-        guard let median = shard.medianHashKey?.rawValue, median > start, median <= end else { return HashKey(middle) }
+        guard let median = shard.medianHashKey?.rawValue, median >= start, median <= end else {
+            return HashKey(middle)
+        }
+        guard median > start &+ 1 else { return nil }
         return HashKey(median)
     }
 }

@@ -47,6 +47,12 @@ extension Node {
             w.key("placementViolations")
             writeViolations(placementAudit.withLockedValue { $0.reported }, into: &w)
         }
+        // The controller's recent on-demand decisions; only the metadata leader's are current.
+        let metadataRole = await metadata.driver.status.role
+        if cluster == nil || metadataRole == .leader {
+            w.key("onDemandDecisions")
+            writeOnDemandDecisions(onDemand.recent, into: &w)
+        }
         w.key("groups")
         w.beginArray()
         write(group: "meta", stream: nil, shard: nil, await metadata.driver.status, into: &w)
@@ -246,5 +252,55 @@ extension Node {
         }
         let digits = Array("0123456789abcdef")
         return (records, String(SHA256.hash(summary).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }))
+    }
+
+    private func writeOnDemandDecisions(_ events: [OnDemandScaling.Event], into w: inout JSONWriter) {
+        let names = streamNames()
+        w.beginArray()
+        for event in events {
+            w.beginObject()
+            w.key("timeMillis")
+            w.int(Int(event.wallMillis))
+            w.key("stream")
+            w.string(names[event.streamID] ?? event.streamID)
+            switch event.decision {
+            case .split(let shard, let key, let utilization):
+                w.key("decision")
+                w.string("split")
+                w.key("shards")
+                w.beginArray()
+                w.string(shard)
+                w.endArray()
+                w.key("newStartingHashKey")
+                w.string(key.description)
+                w.key("utilizationPercent")
+                w.int(Int((utilization * 100).rounded()))
+            case .merge(let lower, let upper, let utilization):
+                w.key("decision")
+                w.string("merge")
+                w.key("shards")
+                w.beginArray()
+                w.string(lower)
+                w.string(upper)
+                w.endArray()
+                w.key("utilizationPercent")
+                w.int(Int((utilization * 100).rounded()))
+            }
+            w.key("traffic")
+            w.beginArray()
+            for shard in event.traffic {
+                w.beginObject()
+                w.key("shard")
+                w.string(shard.shardID)
+                w.key("recordsPerSecond")
+                w.int(Int(shard.recordsPerSecond.rounded()))
+                w.key("bytesPerSecond")
+                w.int(Int(shard.bytesPerSecond.rounded()))
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
     }
 }

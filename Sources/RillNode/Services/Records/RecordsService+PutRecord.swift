@@ -11,7 +11,7 @@ extension RecordsService {
             (input.data, input.partitionKey, input.explicitHashKey, input.sequenceNumberForOrdering, input.selector)
         let (stream, namespace) = try resolve(selector, namespace)
         try checkRecordSize(data: data, key: partitionKey, stream: stream)
-        let shard = try route(
+        let (shard, hashKey) = try route(
             partitionKey: partitionKey,
             explicitHashKey: explicitHashKey,
             in: shardMaps.map(for: stream),
@@ -42,7 +42,7 @@ extension RecordsService {
                 explicitHashKey: explicitHashKey,
                 in: shardMaps.map(for: fresh),
                 of: fresh
-            )
+            ).shard
             appended = try await appender.append(batch, stream: fresh, shard: target, reach: reach)
         }
         let (index, stamp) = appended
@@ -51,6 +51,12 @@ extension RecordsService {
             shard: target.id,
             records: 1,
             bytes: data.count + partitionKey.utf8.count
+        )
+        onDemandWrites.record(
+            stream,
+            shard: target.id,
+            bytes: data.count + partitionKey.utf8.count,
+            hashKeys: CollectionOfOne(hashKey)
         )
         metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
         var w = JSONWriter()
@@ -92,11 +98,12 @@ extension RecordsService {
         explicitHashKey: String?,
         in map: ShardMap,
         of stream: StreamMetadata
-    ) throws(KinesisError) -> ShardMetadata {
-        let (_, position) = try map.route(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+    ) throws(KinesisError) -> (shard: ShardMetadata, hashKey: HashKey) {
+        let hashKey = try RecordRouting.hashKey(partitionKey: partitionKey, explicitHashKey: explicitHashKey)
+        let (_, position) = try map.route(hashKey)
         guard stream.shards.indices.contains(position) else {
             throw KinesisError.internalFailure("the shard map of \(stream.name) does not match the stream")
         }
-        return stream.shards[position]
+        return (stream.shards[position], hashKey)
     }
 }

@@ -164,6 +164,12 @@ extension RecordsService {
                             records: records.count,
                             bytes: bytes
                         )
+                        self.onDemandWrites.record(
+                            stream,
+                            shard: shard.id,
+                            bytes: bytes,
+                            hashKeys: records.lazy.map(\.hashKey)
+                        )
                         return .written(
                             records.enumerated().map { slot, record in
                                 (

@@ -17,6 +17,8 @@ struct RecordsService: Sendable {
     /// Iterator issue times, their expiry, and the retention horizon of reads.
     let clock: any WallClock
     let metrics: NodeMetrics
+    /// What this node wrote to on-demand shards, for the controller's scaling round.
+    let onDemandWrites = OnDemandWrites()
 
     func resolve(_ selector: StreamSelector, _ namespace: Namespace) throws(KinesisError) -> (StreamMetadata, Namespace)
     {

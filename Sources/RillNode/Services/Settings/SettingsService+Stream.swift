@@ -97,17 +97,7 @@ extension SettingsService {
 
     func updateStreamMode(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let arn = try r.string("StreamARN", required: true, min: 1, max: 2048, pattern: .streamARN)
-        let details = try r.object("StreamModeDetails", required: true)
-        let mode =
-            try details.map { (object) throws(KinesisError) -> StreamMode? in
-                try r.enumeration(
-                    "StreamMode",
-                    in: object,
-                    path: "streamModeDetails.streamMode",
-                    required: true,
-                    as: StreamMode.self
-                )
-            } ?? nil
+        let mode = try r.streamModeDetails(required: true)
         let warm = try r.integer("WarmThroughputMiBps", min: 0)
         try r.finish()
         guard let arn, let parsed = StreamARN(parsing: arn), let mode else {
@@ -137,8 +127,9 @@ extension SettingsService {
         w.beginObject()
         w.key("TargetMiBps")
         w.int(warm ?? 0)
+        // What the stream can take now: 1 MiB/s per open shard; the controller splits toward the target.
         w.key("CurrentMiBps")
-        w.int(warm ?? 0)
+        w.int(min(Int(warm ?? 0), stream.openShards.count))
         w.endObject()
         w.endObject()
         return APIResponse(w)

@@ -110,7 +110,7 @@ extension StreamsService {
 
     // MARK: - Steps
 
-    private func split(
+    func split(
         _ stream: StreamMetadata,
         _ shard: ShardMetadata,
         at key: HashKey,
@@ -128,7 +128,7 @@ extension StreamsService {
         )
     }
 
-    private func merge(
+    func merge(
         _ stream: StreamMetadata,
         _ first: ShardMetadata,
         _ second: ShardMetadata,
@@ -191,8 +191,7 @@ extension StreamsService {
         )
     }
 
-    private func currentStream(_ stream: StreamMetadata, _ namespace: Namespace) throws(KinesisError) -> StreamMetadata
-    {
+    func currentStream(_ stream: StreamMetadata, _ namespace: Namespace) throws(KinesisError) -> StreamMetadata {
         guard let current = metadata.catalog.stream(stream.name, in: namespace), current.id == stream.id else {
             throw KinesisError.streamNotFound(stream.name, account: namespace.account)
         }

@@ -6,23 +6,16 @@ extension StreamsService {
     func createStream(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {
         let name = try r.string("StreamName", required: true, min: 1, max: 128, pattern: .streamName)
         let shardCount = try r.integer("ShardCount", min: 1, max: 100_000)
-        let modeObject = try r.object("StreamModeDetails")
-        let mode =
-            try modeObject.map { (object) throws(KinesisError) -> StreamMode? in
-                try r.enumeration(
-                    "StreamMode",
-                    in: object,
-                    path: "streamModeDetails.streamMode",
-                    required: true,
-                    as: StreamMode.self
-                )
-            } ?? nil
+        let mode = try r.streamModeDetails(required: false)
         let tags = try r.stringMap("Tags", min: 1, max: 200)
-        _ = try r.integer("WarmThroughputMiBps", min: 0)
+        let warm = try r.integer("WarmThroughputMiBps", min: 0)
         let maxRecordSize = try r.integer("MaxRecordSizeInKiB", min: 1024, max: 10240)
         try r.finish()
         guard let name else { throw KinesisError(.validation, "StreamName is required") }
         let streamMode = mode ?? .provisioned
+        if warm != nil, streamMode != .onDemand {
+            throw KinesisError(.invalidArgument, "Warm throughput can only be set on streams in ON_DEMAND mode.")
+        }
         let count: Int
         switch streamMode {
         case .onDemand: count = 4
@@ -56,6 +49,8 @@ extension StreamsService {
             maxRecordSizeKiB: Int(maxRecordSize ?? 1024)
         )
         try await commit(.createStream(create))
+        // The controller keeps a warm stream at one shard per MiB/s at least (architecture.md, "On-demand scaling").
+        if let warm { try await commit(.setWarmThroughput(namespace: namespace, name: name, mibps: Int(warm))) }
         if let stream = metadata.catalog.stream(name, in: namespace) {
             try await replicas.openHeldReplicas(of: stream, shards: stream.shards)
         }
@@ -171,8 +166,9 @@ extension StreamsService {
             w.beginObject()
             w.key("TargetMiBps")
             w.int(warm)
+            // What the stream can take now: 1 MiB/s per open shard, below the target while the controller splits.
             w.key("CurrentMiBps")
-            w.int(warm)
+            w.int(min(warm, stream.openShards.count))
             w.endObject()
         }
         w.endObject()
