@@ -185,7 +185,7 @@ def allowed(fn, **kwargs) -> bool:
         fn(**kwargs)
         return True
     except ClientError as error:
-        if client_error(error)[0] == "AccessDeniedException":
+        if error.response["Error"]["Code"] == "AccessDeniedException":
             return False
         raise
 
