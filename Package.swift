@@ -36,7 +36,8 @@ let package = Package(
     ],
     targets: [
         // Pure cores: no NIO, no files, no clocks.
-        .target(name: "RillModel"),
+        // swift-crypto for SHA-256 and HMAC (iterators, SigV4): computation only, no I/O.
+        .target(name: "RillModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Aggregation/KPLAggregation.pb.swift is generated from the .proto beside it (scripts/generate-protos) and committed.
         .target(name: "RillKinesis", dependencies: ["RillModel", protobuf], exclude: ["Aggregation/KPLAggregation.proto"]),
         // Shard maps, a record's hash key and shard, the PutRecords split and merge, leader choice.

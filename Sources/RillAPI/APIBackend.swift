@@ -24,6 +24,12 @@ public protocol APIBackend: Sendable {
     func injectFaults(_ body: [UInt8]) -> FaultAnswer
     /// `POST /admin/members/remove`: takes a node out of the cluster for good.
     func removeMember(_ body: [UInt8]) async -> AdminAnswer
-    /// Verifies a signed request and returns its region (nil when signatures are not checked).
-    func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
+    /// Whether `principal` may call the admin endpoint standing for `action` (`rill:RemoveMember`, ...); asked
+    /// only when signatures are checked and the endpoint shares the Kinesis API's listener.
+    func authorizeAdmin(_ principal: Principal, action: String) throws(KinesisError)
+    /// Verifies a signed request and returns its region and caller (nil when signatures are not checked).
+    func authenticate(
+        _ request: SigV4Verifier.Request,
+        secureTransport: Bool
+    ) throws(KinesisError) -> (region: String, principal: Principal)?
 }

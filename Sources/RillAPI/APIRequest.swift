@@ -27,8 +27,10 @@ public struct APIRequest: Sendable {
         requestID: String,
         forwarded: Bool = false,
         replyProtocol: WireProtocol = .json,
-        bodyEncoding: WireProtocol = .json
+        bodyEncoding: WireProtocol = .json,
+        principal: Principal = .anonymous
     ) {
+        self.principal = principal
         self.operation = operation
         self.body = body
         self.signedRegion = signedRegion

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Metrics
 import NIOPosix
+import RillAPI
 import RillCluster
 import RillHTTP
 import RillKinesis
@@ -99,6 +100,8 @@ struct NodeCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSOptions
 
+    @OptionGroup var clusterSecret: ClusterSecretOptions
+
     func validate() throws {
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
@@ -109,6 +112,9 @@ struct NodeCommand: AsyncParsableCommand {
             throw ValidationError("\(flag) must be between 0 and 86400 seconds")
         }
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
+        if clusterSecret.clusterSecretFile != nil, join == nil {
+            throw ValidationError("--cluster-secret-file needs --join: a one-node cluster has no peer port")
+        }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
         if loseUnsyncedWrites, !faultInjection {
             throw ValidationError("--lose-unsynced-writes needs --fault-injection")
@@ -154,6 +160,12 @@ struct NodeCommand: AsyncParsableCommand {
             )
             settings.faultInjection = faultInjection
             settings.gossip = gossip.settings
+            settings.clusterSecret = try clusterSecret.load()
+            if settings.clusterSecret == nil, configuration.credentials != nil {
+                logger.warning(
+                    "no --cluster-secret-file: whoever reaches the peer port can forward calls as any caller and append to shards; see docs/security.md"
+                )
+            }
             configuration.cluster = settings
         }
         try await NodeRunner(
@@ -161,7 +173,12 @@ struct NodeCommand: AsyncParsableCommand {
             listeners: listeners,
             eventLoopThreads: common.eventLoopThreads,
             logger: logger,
-            metricsEndpoint: common.bootstrapMetrics()
+            metricsEndpoint: common.bootstrapMetrics(),
+            credentialsReload: CredentialsReload(
+                file: common.credentialsFile,
+                keys: configuration.credentials,
+                logger: logger
+            )
         ).runUntilSignalled()
     }
 }
@@ -189,7 +206,7 @@ struct CommonOptions: ParsableArguments {
     @Option(
         name: .customLong("credentials-file"),
         help:
-            "File of ACCESS_KEY_ID:SECRET lines; when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them."
+            "File of ACCESS_KEY_ID:SECRET lines (each key may do everything) or JSON users with IAM policies (docs/security.md); when given (or RILL_CREDENTIALS is set), every request must be SigV4-signed by one of them and is authorized by their policies. Reloaded on SIGHUP."
     )
     var credentialsFile: String?
 
@@ -202,8 +219,8 @@ struct CommonOptions: ParsableArguments {
 
     /// The credentials requests must be signed with: from `--credentials-file`, else `RILL_CREDENTIALS`
     /// (`AKID:SECRET[,AKID:SECRET...]`), else none (signatures are then not checked).
-    func loadCredentials() throws -> SigV4Verifier? {
-        try Credentials.load(file: credentialsFile)
+    func loadCredentials() throws -> KeyRing? {
+        try Credentials.load(file: credentialsFile, defaultAccount: accountID)
     }
 
     func validate() throws {
@@ -258,29 +275,6 @@ enum LogOptions {
         var logger = Logger(label: label)
         for (key, value) in metadata { logger[metadataKey: key] = value }
         return logger
-    }
-}
-
-/// SigV4 credentials for `--credentials-file` on nodes and routers.
-enum Credentials {
-    /// From `file`, else `RILL_CREDENTIALS` (`AKID:SECRET[,AKID:SECRET...]`), else none (signatures are then
-    /// not checked).
-    static func load(file: String?) throws -> SigV4Verifier? {
-        let text: String
-        if let file {
-            guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                throw ValidationError("cannot read --credentials-file \(file)")
-            }
-            text = contents
-        } else if let environment = ProcessInfo.processInfo.environment["RILL_CREDENTIALS"], !environment.isEmpty {
-            text = environment
-        } else {
-            return nil
-        }
-        guard let verifier = SigV4Verifier(parsing: text) else {
-            throw ValidationError("credentials must be ACCESS_KEY_ID:SECRET pairs, one per line or comma-separated")
-        }
-        return verifier
     }
 }
 

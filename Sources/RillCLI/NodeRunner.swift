@@ -3,7 +3,8 @@ import NIOPosix
 import RillHTTP
 import RillNode
 
-/// Starts a node and its API listener, and stops both cleanly on SIGINT or SIGTERM.
+/// Starts a node and its API listener, reloads the credentials on SIGHUP, and stops both cleanly on SIGINT or
+/// SIGTERM.
 struct NodeRunner {
     let configuration: NodeConfiguration
     let listeners: HTTPListeners
@@ -11,6 +12,7 @@ struct NodeRunner {
     let logger: Logger
     /// The registry the node's and the API's metrics land in, served at `/metrics`.
     let metricsEndpoint: MetricsEndpoint
+    let credentialsReload: CredentialsReload
     var onReady: @Sendable (Int) -> Void = { _ in }
 
     func runUntilSignalled() async throws {
@@ -50,6 +52,7 @@ struct NodeRunner {
                 )
             }
             tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
+            tasks.addTask { [credentialsReload] in await credentialsReload.run() }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])

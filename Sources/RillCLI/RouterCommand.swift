@@ -66,6 +66,8 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSOptions
 
+    @OptionGroup var clusterSecret: ClusterSecretOptions
+
     @Option(
         name: .customLong("tls-ca"),
         help:
@@ -115,7 +117,10 @@ struct RouterCommand: AsyncParsableCommand {
         )
         settings.gossip = gossip.settings
         settings.faultInjection = faultInjection
-        settings.credentials = try Credentials.load(file: credentialsFile)
+        // A router verifies signatures and forwards the caller; the node that serves a call authorizes it.
+        settings.credentials = try Credentials.load(file: credentialsFile, defaultAccount: "000000000000")
+        settings.clusterSecret = try clusterSecret.load()
+        let credentialsReload = CredentialsReload(file: credentialsFile, keys: settings.credentials, logger: logger)
         let metricsEndpoint = MetricsEndpoint()
         MetricsSystem.bootstrap(metricsEndpoint.factory)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
@@ -150,6 +155,7 @@ struct RouterCommand: AsyncParsableCommand {
                     onBound: { _ in }
                 )
             }
+            tasks.addTask { await credentialsReload.run() }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])

@@ -64,6 +64,8 @@ struct UpCommand: AsyncParsableCommand {
         let peers = (0..<nodes).map { "127.0.0.1:\(peerBase + firstNode + $0)" }
         let apis = (0..<nodes).map { port + firstNode + $0 }
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
+        // SIGHUP reloads the credentials file: passed on to every process started here.
+        let reloads = SignalWatcher(signals: [SIGHUP])
         let certificates = tls ? LocalTLSDirectory(path: dataDir + "/tls") : nil
         var serverTLS: [String] = []
         var probeTLS: NIOSSLContext?
@@ -78,6 +80,14 @@ struct UpCommand: AsyncParsableCommand {
             probeTLS = try APITLS.clientContext(trusting: certificates.caCertificate)
         }
         let scheme = tls ? "https" : "http"
+        // Peers and the router prove this secret to one another (docs/security.md); made once, kept.
+        var peerSecret: [String] = []
+        if router {
+            try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+            let secretFile = dataDir + "/cluster-secret"
+            try ClusterSecret.prepare(at: secretFile)
+            peerSecret = ["--cluster-secret-file", secretFile]
+        }
         var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
@@ -90,7 +100,7 @@ struct UpCommand: AsyncParsableCommand {
                     "--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)",
                 ]
             }
-            arguments += common.forwardedArguments + serverTLS
+            arguments += common.forwardedArguments + serverTLS + peerSecret
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
@@ -102,6 +112,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
             if let file = common.credentialsFile { arguments += ["--credentials-file", file] }
+            arguments += peerSecret
             if let certificates { arguments += serverTLS + ["--tls-ca", certificates.caCertificate] }
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("router", try Self.spawn(arguments)))
@@ -155,8 +166,16 @@ struct UpCommand: AsyncParsableCommand {
                 }
             }
         }
+        let reloading = Task { [logger] in
+            while await reloads.next() == SIGHUP {
+                for child in watched { kill(child.pid, SIGHUP) }
+                logger.info("SIGHUP passed on to every node and the router")
+            }
+        }
         let received = await signals.next()
         logger.info("stopping the cluster", metadata: ["signal": "\(received)"])
+        reloading.cancel()
+        await reloading.value
         ready.cancel()
         await ready.value
         try? await probes.shutdownGracefully()

@@ -35,7 +35,8 @@ extension Forwarder {
                     operation: .putRecords,
                     body: body.subRequest(part.slots),
                     signedRegion: request.signedRegion,
-                    requestID: request.requestID
+                    requestID: request.requestID,
+                    principal: request.principal
                 )
                 group.addTask {
                     do {

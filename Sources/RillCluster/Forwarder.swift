@@ -116,7 +116,8 @@ package final class Forwarder: Sendable {
             operation: request.operation.rawValue,
             signedRegion: request.signedRegion,
             requestID: request.requestID,
-            body: try request.inJSON().body
+            body: try request.inJSON().body,
+            caller: request.principal
         )
         switch try await send(call, to: target) {
         case .notDelivered: return nil

@@ -1,3 +1,4 @@
+import RillAPI
 import RillKinesis
 import RillModel
 
@@ -27,7 +28,15 @@ package enum PeerCall: Sendable, Equatable {
     /// "Who is out there?" — asked by a node without a cluster, or to refresh addresses after a restart.
     case discover(MemberAddress, clusterID: String?)
     /// A whole Kinesis call for the node that must serve it (the metadata or a shard leader): one hop only.
-    case forward(operation: String, signedRegion: String?, requestID: String, body: [UInt8])
+    /// `caller` is who the first node or router verified the signature of; the serving node authorizes that
+    /// caller. Wire: kind 2 without a caller (as before), kind 8 with one, so older nodes read what they did.
+    case forward(
+        operation: String,
+        signedRegion: String?,
+        requestID: String,
+        body: [UInt8],
+        caller: Principal = .anonymous
+    )
     /// A `records` entry for a shard this node leads; answered once committed.
     case append(streamID: String, shard: UInt32, batch: [UInt8])
     /// The `seal` entry of a reshard, for a shard this node leads.
@@ -50,7 +59,7 @@ package enum PeerCall: Sendable, Equatable {
         guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
         switch bytes[1] {
         case 3: return true
-        case 2:
+        case 2, 8:
             // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
             let name = Array("PutRecord".utf8)
             let start = 6
@@ -70,12 +79,16 @@ package enum PeerCall: Sendable, Equatable {
             w.u8(1)
             w.member(me)
             w.optionalString(clusterID)
-        case .forward(let operation, let signedRegion, let requestID, let body):
-            w.u8(2)
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller):
+            w.u8(caller == .anonymous ? 2 : 8)
             w.string(operation)
             w.optionalString(signedRegion)
             w.string(requestID)
             w.bytes(body)
+            if caller != .anonymous {
+                w.optionalString(caller.accessKeyID)
+                w.u8(caller.secureTransport ? 1 : 0)
+            }
         case .append(let streamID, let shard, let batch):
             w.u8(3)
             w.string(streamID)
@@ -100,15 +113,15 @@ package enum PeerCall: Sendable, Equatable {
             w.u8(7)
             w.bytes(command)
         case .writeTotals:
-            w.u8(8)
+            w.u8(9)
         }
         return w.bytes
     }
 
     private var payloadSize: Int {
         switch self {
-        case .forward(let operation, _, let requestID, let body):
-            operation.utf8.count + requestID.utf8.count + body.count + 32
+        case .forward(let operation, _, let requestID, let body, let caller):
+            operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 40
         case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
         default: 0
         }
@@ -127,6 +140,14 @@ package enum PeerCall: Sendable, Equatable {
                 requestID: try r.string(),
                 body: try r.bytes()
             )
+        case 8:
+            self = .forward(
+                operation: try r.string(),
+                signedRegion: try r.optionalString(),
+                requestID: try r.string(),
+                body: try r.bytes(),
+                caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
+            )
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
         case 5:
@@ -144,7 +165,7 @@ package enum PeerCall: Sendable, Equatable {
             for _ in 0..<count { voters.append(try r.u64()) }
             self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
         case 7: self = .proposeCatalog(command: try r.bytes())
-        case 8: self = .writeTotals
+        case 9: self = .writeTotals
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }

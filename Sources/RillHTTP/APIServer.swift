@@ -131,7 +131,9 @@ public struct APIServer: Sendable {
             metrics: metrics,
             metricsEndpoint: metricsEndpoint,
             endpoints: endpoints,
-            relayTLS: relayTLS
+            relayTLS: relayTLS,
+            // The API port is either all TLS (`--tls-cert`) or all cleartext.
+            secureTransport: tls != nil
         )
     }
 }

@@ -15,6 +15,8 @@ struct EventStreamResponder {
     let logger: Logger
     /// What the router trusts in a node's certificate when it relays; nil relays in cleartext.
     var relayTLS: NIOSSLContext? = nil
+    /// Whether the request arrived over TLS (`aws:SecureTransport`).
+    var secureTransport = false
 
     func stream(
         _ head: HTTPRequestHead,
@@ -37,12 +39,18 @@ struct EventStreamResponder {
         let wire = WireProtocol(contentType: head.headers.first(name: "content-type"))
         do {
             let bytes = Array(buffer: body)
-            let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
+            let (region, principal) = try SigV4Scope.authenticated(
+                head,
+                bytes,
+                backend: backend,
+                secureTransport: secureTransport
+            )
             let request = APIRequest(
                 operation: .subscribeToShard,
                 body: try wire.requestJSON(bytes),
                 signedRegion: region,
-                requestID: requestID
+                requestID: requestID,
+                principal: principal
             )
             if let node = try await backend.subscriptionRelay(request) {
                 try await SubscriptionRelay.relay(

@@ -16,6 +16,8 @@ struct HTTPConnection {
     let endpoints: HTTPEndpoints
     /// What the router's SubscribeToShard relay trusts in nodes' certificates; nil relays in cleartext.
     var relayTLS: NIOSSLContext? = nil
+    /// Whether the connection is TLS (`aws:SecureTransport` in policies).
+    var secureTransport = false
 
     func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         do {
@@ -55,8 +57,13 @@ struct HTTPConnection {
                                 == .subscribeToShard
                         {
                             try await withTaskExecutorPreference(globalConcurrentExecutor) {
-                                try await EventStreamResponder(backend: backend, logger: logger, relayTLS: relayTLS)
-                                    .stream(requestHead, body, to: outbound)
+                                try await EventStreamResponder(
+                                    backend: backend,
+                                    logger: logger,
+                                    relayTLS: relayTLS,
+                                    secureTransport: secureTransport
+                                )
+                                .stream(requestHead, body, to: outbound)
                             }
                             if !Self.keepsAlive(requestHead) {
                                 outbound.finish()
@@ -69,7 +76,8 @@ struct HTTPConnection {
                             logger: logger,
                             metrics: metrics,
                             metricsEndpoint: metricsEndpoint,
-                            endpoints: endpoints
+                            endpoints: endpoints,
+                            secureTransport: secureTransport
                         )
                         let reply: HTTPReply
                         if Self.servesOnEventLoop(requestHead, body) {

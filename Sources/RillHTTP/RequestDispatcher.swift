@@ -15,19 +15,23 @@ package struct RequestDispatcher {
     let metricsEndpoint: MetricsEndpoint?
     /// The paths this listener answers; the others get the 403 of an unknown path.
     let endpoints: HTTPEndpoints
+    /// Whether requests arrive over TLS (`aws:SecureTransport` in policies).
+    let secureTransport: Bool
 
     package init(
         backend: any APIBackend,
         logger: Logger,
         metrics: APIMetrics,
         metricsEndpoint: MetricsEndpoint?,
-        endpoints: HTTPEndpoints = .all
+        endpoints: HTTPEndpoints = .all,
+        secureTransport: Bool = false
     ) {
         self.backend = backend
         self.logger = logger
         self.metrics = metrics
         self.metricsEndpoint = metricsEndpoint
         self.endpoints = endpoints
+        self.secureTransport = secureTransport
     }
 
     /// A dispatcher that serves no `/metrics` and records its requests nowhere.
@@ -64,16 +68,20 @@ package struct RequestDispatcher {
         case .GET where path == "/admin/status" && endpoints.contains(.status):
             return json(await backend.adminStatus(), requestID)
         case .GET where path == "/admin/checksums" && operations:
+            if let refusal = adminRefusal(head, body, "rill:ReadChecksums", requestID) { return refusal }
             do {
                 return json(try await backend.replicaChecksums(), requestID)
             } catch {
                 return plain(.internalServerError, "checksums failed: \(error)\n", requestID)
             }
         case .GET where path == "/admin/faults" && operations:
+            if let refusal = adminRefusal(head, body, "rill:ReadFaults", requestID) { return refusal }
             return faults(backend.injectedFaults(), requestID)
         case .POST where path == "/admin/faults" && operations:
+            if let refusal = adminRefusal(head, body, "rill:InjectFaults", requestID) { return refusal }
             return faults(backend.injectFaults(Array(buffer: body)), requestID)
         case .POST where path == "/admin/members/remove" && operations:
+            if let refusal = adminRefusal(head, body, "rill:RemoveMember", requestID) { return refusal }
             let answer = await backend.removeMember(Array(buffer: body))
             return plain(HTTPResponseStatus(statusCode: answer.status), answer.message + "\n", requestID)
         case .OPTIONS where endpoints.contains(.kinesis):
@@ -122,14 +130,20 @@ package struct RequestDispatcher {
             let bytes = Array(buffer: body)
             // The signature covers the bytes as sent. A CBOR body goes on as CBOR: the node that serves the call
             // reads it directly, and anything that forwards or routes it makes JSON of it first (APIRequest.inJSON).
-            let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
+            let (region, principal) = try SigV4Scope.authenticated(
+                head,
+                bytes,
+                backend: backend,
+                secureTransport: secureTransport
+            )
             let request = APIRequest(
                 operation: operation,
                 body: bytes,
                 signedRegion: region,
                 requestID: requestID,
                 replyProtocol: wire,
-                bodyEncoding: wire
+                bodyEncoding: wire,
+                principal: principal
             )
             let response = try await backend.handle(request)
             // A node that served the call itself may have written the client's encoding already.
@@ -145,6 +159,34 @@ package struct RequestDispatcher {
         } catch {
             logger.error("request failed", metadata: ["operation": "\(operation.rawValue)", "error": "\(error)"])
             return .error(.internalFailure(), requestID: requestID, protocol: wire)
+        }
+    }
+
+    /// An admin call on the listener clients use must be SigV4-signed by a key allowed `action` when the
+    /// backend checks signatures (docs/security.md); a dedicated `--admin` listener is left to the network.
+    /// Nil when the call may go on, else the Kinesis error reply.
+    private func adminRefusal(
+        _ head: HTTPRequestHead,
+        _ body: ByteBuffer,
+        _ action: String,
+        _ requestID: String
+    ) -> HTTPReply? {
+        guard endpoints.contains(.kinesis), backend.verifiesSignatures else { return nil }
+        do {
+            let (_, principal) = try SigV4Scope.authenticated(
+                head,
+                Array(buffer: body),
+                backend: backend,
+                secureTransport: secureTransport
+            )
+            try backend.authorizeAdmin(principal, action: action)
+            return nil
+        } catch {
+            logger.notice(
+                "admin call refused",
+                metadata: ["action": "\(action)", "error.code": "\(error.code.rawValue)"]
+            )
+            return .error(error, requestID: requestID, protocol: .json)
         }
     }
 
@@ -174,16 +216,18 @@ package struct RequestDispatcher {
 }
 
 extension SigV4Scope {
-    /// The request's region: verified against the node's credentials when it has any (a bad or missing
-    /// signature throws the Kinesis error), read from the credential scope otherwise.
-    static func authenticatedRegion(
+    /// The request's region and caller: verified against the node's credentials when it has any (a bad or
+    /// missing signature throws the Kinesis error), the region read from the credential scope otherwise.
+    static func authenticated(
         _ head: HTTPRequestHead,
         _ body: [UInt8],
-        backend: any APIBackend
-    ) throws(KinesisError) -> String? {
+        backend: any APIBackend,
+        secureTransport: Bool
+    ) throws(KinesisError) -> (region: String?, principal: Principal) {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard backend.verifiesSignatures else {
-            return region(head.headers) ?? (parts.count > 1 ? presignedRegion(query: String(parts[1])) : nil)
+            let region = region(head.headers) ?? (parts.count > 1 ? presignedRegion(query: String(parts[1])) : nil)
+            return (region, Principal(secureTransport: secureTransport))
         }
         let request = SigV4Verifier.Request(
             method: head.method.rawValue,
@@ -192,7 +236,10 @@ extension SigV4Scope {
             headers: head.headers.map { ($0.name, $0.value) },
             body: body
         )
-        return try backend.authenticate(request)
+        guard let verified = try backend.authenticate(request, secureTransport: secureTransport) else {
+            return (nil, Principal(secureTransport: secureTransport))
+        }
+        return (verified.region, verified.principal)
     }
 }
 

@@ -11,6 +11,7 @@ extension Node: SubscriptionSource {
             account: configuration.accountID,
             region: request.signedRegion ?? configuration.defaultRegion
         )
+        try authorize(request, r.body, namespace)
         return try await services.consumers.subscribe(&r, namespace, from: self)
     }
 

@@ -23,9 +23,13 @@ public struct NodeConfiguration: Sendable {
     /// When on-demand streams split and merge (`OnDemandScaler.Policy`): AWS's shard capacity and bounds, and
     /// how long heat or cold must last.
     public var onDemandPolicy = OnDemandScaler.Policy()
-    /// When set, every API request must carry a valid SigV4 signature by one of these keys.
-    public var credentials: SigV4Verifier?
-    /// Decides whether each call may be served (principal, action, resource); lets everything through today.
+    /// When set, every API request must carry a valid SigV4 signature by one of these keys, and every call is
+    /// authorized by their policies (`PolicyAuthorizer`) unless `authorizer` is set otherwise.
+    public var credentials: KeyRing? {
+        didSet { authorizer = credentials.map { PolicyAuthorizer(keys: $0) } ?? AllowAll() }
+    }
+    /// Decides whether each call may be served (principal, action, resource): `PolicyAuthorizer` over
+    /// `credentials`, `AllowAll` without them.
     public var authorizer: any Authorizer = AllowAll()
     /// How this node finds and talks to its peers; nil for a one-node cluster.
     public var cluster: ClusterSettings?
@@ -45,9 +49,10 @@ public struct NodeConfiguration: Sendable {
         storageThreads: Int = 4,
         segmentBytes: Int = 64 << 20,
         throughputLimits: Bool = false,
-        credentials: SigV4Verifier? = nil
+        credentials: KeyRing? = nil
     ) {
         self.credentials = credentials
+        self.authorizer = credentials.map { PolicyAuthorizer(keys: $0) } ?? AllowAll()
         self.throughputLimits = throughputLimits
         self.id = id
         self.zone = zone
@@ -81,6 +86,9 @@ public struct ClusterSettings: Sendable {
     public var faultInjection: Bool = false
     /// SWIM timings in ticks of `GossipDefaults.tickLength`.
     public var gossip: SWIM.Settings = GossipDefaults.settings
+    /// The cluster secret (`--cluster-secret-file`): peers must prove it at every connection's hello
+    /// (`TransportSettings.clusterSecret`). Nil: the peer port accepts any hello of this cluster's id.
+    public var clusterSecret: [UInt8]? = nil
 
     public init(
         peerHost: String,

@@ -99,8 +99,19 @@ extension Router: APIBackend {
 
     public var verifiesSignatures: Bool { settings.credentials != nil }
 
-    public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? {
-        guard let verifier = settings.credentials else { return nil }
-        return try verifier.verify(request, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))
+    public func authorizeAdmin(_ principal: Principal, action: String) throws(KinesisError) {
+        try settings.credentials?.authorizeAdmin(principal, action: action)
+    }
+
+    public func authenticate(
+        _ request: SigV4Verifier.Request,
+        secureTransport: Bool
+    ) throws(KinesisError) -> (region: String, principal: Principal)? {
+        guard let keys = settings.credentials else { return nil }
+        return try keys.authenticate(
+            request,
+            nowMillis: Int64(Date().timeIntervalSince1970 * 1000),
+            secureTransport: secureTransport
+        )
     }
 }

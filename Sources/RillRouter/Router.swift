@@ -74,6 +74,7 @@ public final class Router: Sendable {
     ) async throws -> Router {
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
+        transportSettings.clusterSecret = settings.clusterSecret
         let transport = PeerTransport(
             nodeID: settings.id,
             clusterID: "",

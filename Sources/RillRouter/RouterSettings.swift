@@ -1,3 +1,4 @@
+import RillAPI
 import RillCluster
 import RillGossip
 import RillKinesis
@@ -24,9 +25,12 @@ public struct RouterSettings: Sendable {
     public var callTimeout: Duration = .seconds(5)
     public var gossip: SWIM.Settings = GossipDefaults.settings
     public var faultInjection = false
-    /// When set, every request must be SigV4-signed by one of these keys; the router checks, since what it
-    /// sends on to a node carries only the signed region.
-    public var credentials: SigV4Verifier?
+    /// When set, every request must be SigV4-signed by one of these keys. The router checks the signature
+    /// (what it sends on to a node carries the signed region and the caller's key, not the signature); the
+    /// node that serves the call authorizes that caller against its own copy of the same file.
+    public var credentials: KeyRing?
+    /// The cluster secret (`--cluster-secret-file`), proved in every hello to the nodes' peer ports.
+    public var clusterSecret: [UInt8]? = nil
 
     public init(
         id: NodeID,

@@ -3,6 +3,12 @@ import NIOCore
 import NIOPosix
 import RillModel
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where a peer listens.
 struct PeerAddress: Sendable, Equatable {
     var host: String
@@ -83,6 +89,20 @@ struct PeerConnector: Sendable {
         try operations.addHandler(handler)
     }
 
+    /// This node's hello for a new connection of `kind`, proving the cluster secret when it has one.
+    func makeHello(for kind: PeerChannelKind) -> PeerFrame.Hello {
+        var hello = PeerFrame.Hello(clusterID: clusterID, nodeID: nodeID, generation: generation, channel: kind)
+        if let secret = settings.clusterSecret {
+            hello.proof = HelloProof.make(
+                for: hello,
+                secret: secret,
+                nowMillis: wallClockMillis(),
+                nonce: (0..<HelloProof.nonceBytes).map { _ in UInt8.random(in: .min ... .max) }
+            )
+        }
+        return hello
+    }
+
     /// Dials `address`, says hello for `channel`, and succeeds with the channel once the peer accepts.
     /// Fails with `TransportError.unreachable` or `.refused` otherwise.
     func connect(
@@ -106,7 +126,7 @@ struct PeerConnector: Sendable {
     ) -> EventLoopFuture<(channel: any Channel, peerVersion: UInt8)> {
         let eventLoop = group.next()
         let handshake = eventLoop.makePromise(of: UInt8.self)
-        let hello = PeerFrame.Hello(clusterID: clusterID, nodeID: nodeID, generation: generation, channel: kind)
+        let hello = makeHello(for: kind)
         let counters = counters
         // Looked up once per connection, not per frame.
         let link = counters.peer(member ?? peer)?.link(kind)
@@ -140,4 +160,12 @@ struct PeerConnector: Sendable {
             }
         }
     }
+}
+
+/// The wall time in milliseconds since the epoch, which a hello's proof is dated with (peers compare it with
+/// their own clocks, so it cannot be a monotonic one).
+func wallClockMillis() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }

@@ -7,13 +7,13 @@ extension PeerConnectionHandler {
         enum Role {
             /// We dialled `peer` and sent `hello`; waiting for `helloAck`.
             case connector(peer: NodeID, channel: PeerChannelKind)
-            /// The peer dialled us; waiting for its `hello`.
-            case acceptor(clusterID: String)
+            /// The peer dialled us; waiting for its `hello`, which must prove `secret` when there is one.
+            case acceptor(clusterID: String, secret: [UInt8]? = nil)
         }
 
         enum State {
             case awaitingAck(peer: NodeID, channel: PeerChannelKind)
-            case awaitingHello(clusterID: String)
+            case awaitingHello(clusterID: String, secret: [UInt8]?)
             case established(peer: NodeID, channel: PeerChannelKind, connector: Bool)
             case closed
         }
@@ -42,7 +42,7 @@ extension PeerConnectionHandler {
         init(role: Role) {
             switch role {
             case .connector(let peer, let channel): state = .awaitingAck(peer: peer, channel: channel)
-            case .acceptor(let clusterID): state = .awaitingHello(clusterID: clusterID)
+            case .acceptor(let clusterID, let secret): state = .awaitingHello(clusterID: clusterID, secret: secret)
             }
         }
 
@@ -58,11 +58,18 @@ extension PeerConnectionHandler {
             }
         }
 
-        mutating func frameReceived(_ frame: PeerFrame) -> Action {
+        /// `nowMillis` is the wall time, against which a hello's proof of the cluster secret is dated.
+        mutating func frameReceived(_ frame: PeerFrame, nowMillis: Int64 = 0) -> Action {
             switch (state, frame) {
             case (.closed, _):
                 return .ignore
-            case (.awaitingHello(let clusterID), .hello(let hello)):
+            case (.awaitingHello(let clusterID, let secret), .hello(let hello)):
+                // The secret first: a peer that cannot prove it learns nothing, not even whether its cluster id
+                // is this one.
+                if let secret, let refusal = HelloProof.refusal(of: hello, secret: secret, nowMillis: nowMillis) {
+                    state = .closed
+                    return .refuse(reason: refusal)
+                }
                 // A wiped or stray node must never talk to another cluster (ARCHITECTURE.md "Bootstrap"). Only
                 // discovery crosses that line: a node not yet in a cluster (empty id) may ask on the RPC channel,
                 // and answers such questions, but never carries Raft traffic.

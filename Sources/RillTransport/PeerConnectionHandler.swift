@@ -72,15 +72,16 @@ final class PeerConnectionHandler: ChannelDuplexHandler {
         self.logger[metadataKey: "channel"] = "\(hello.channel)"
     }
 
-    /// An acceptor waits for `hello` and checks its cluster.
+    /// An acceptor waits for `hello` and checks its cluster, and its proof of `secret` when there is one.
     init(
         acceptingFor clusterID: String,
+        secret: [UInt8]? = nil,
         events: PeerConnectionEvents,
         counters: TransportCounters,
         handshakeTimeout: Duration,
         logger: Logger
     ) {
-        self.stateMachine = StateMachine(role: .acceptor(clusterID: clusterID))
+        self.stateMachine = StateMachine(role: .acceptor(clusterID: clusterID, secret: secret))
         self.hello = nil
         self.handshakePromise = nil
         self.events = events
@@ -134,7 +135,7 @@ final class PeerConnectionHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         counters.framesReceived.add(1, ordering: .relaxed)
-        let action = stateMachine.frameReceived(frame)
+        let action = stateMachine.frameReceived(frame, nowMillis: wallClockMillis())
         if case .accept(let hello) = action, link == nil,
             let peerLink = counters.peer(hello.nodeID)?.link(hello.channel)
         {

@@ -67,6 +67,11 @@ extension PeerFrame {
             buffer.writeInteger(hello.nodeID.rawValue)
             buffer.writeInteger(hello.generation)
             buffer.writeWireString(hello.clusterID)
+            if let proof = hello.proof {
+                buffer.writeInteger(proof.timestampMillis)
+                buffer.writeBytes(proof.nonce)
+                buffer.writeBytes(proof.mac)
+            }
         case .helloAck(let accepted, let reason):
             buffer.writeInteger(Kind.helloAck.rawValue)
             buffer.writeInteger(UInt8(accepted ? 1 : 0))
@@ -141,7 +146,23 @@ extension PeerFrame {
             let node: UInt64 = try body.readWire()
             let generation: UInt64 = try body.readWire()
             let clusterID = try body.readWireString()
-            frame = .hello(Hello(clusterID: clusterID, nodeID: NodeID(node), generation: generation, channel: channel))
+            var proof: HelloProof? = nil
+            if body.readableBytes > 0 {
+                let millis: Int64 = try body.readWire()
+                guard let nonce = body.readBytes(length: HelloProof.nonceBytes),
+                    let mac = body.readBytes(length: HelloProof.macBytes)
+                else { throw .truncated }
+                proof = HelloProof(timestampMillis: millis, nonce: nonce, mac: mac)
+            }
+            frame = .hello(
+                Hello(
+                    clusterID: clusterID,
+                    nodeID: NodeID(node),
+                    generation: generation,
+                    channel: channel,
+                    proof: proof
+                )
+            )
         case .helloAck:
             let accepted = try body.readWireBool(what: "accepted")
             frame = .helloAck(accepted: accepted, reason: try body.readWireString())

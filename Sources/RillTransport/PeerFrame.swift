@@ -61,12 +61,22 @@ public enum PeerFrame: Sendable, Equatable {
         /// Bumped by the sender on every process start, so a receiver can tell a restarted peer.
         public var generation: UInt64
         public var channel: PeerChannelKind
+        /// That the sender holds the cluster secret; nil from a node given none. Sent after the other fields,
+        /// so a node that reads no proof (an older version, which has no secret either) is not sent one.
+        public var proof: HelloProof?
 
-        public init(clusterID: String, nodeID: NodeID, generation: UInt64, channel: PeerChannelKind) {
+        public init(
+            clusterID: String,
+            nodeID: NodeID,
+            generation: UInt64,
+            channel: PeerChannelKind,
+            proof: HelloProof? = nil
+        ) {
             self.clusterID = clusterID
             self.nodeID = nodeID
             self.generation = generation
             self.channel = channel
+            self.proof = proof
         }
     }
 }

@@ -128,6 +128,7 @@ public final class PeerTransport: Sendable {
         let cluster: @Sendable () -> String = { [weak self] in self?.clusterID ?? "" }
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
+        let secret = settings.clusterSecret
         var events = PeerConnectionEvents()
         events.closed = { [weak self] channel in self?.inboundClosed(channel) }
         events.raftReceived = { [weak self] messages, peer in self?.deliver(messages, from: peer) }
@@ -147,6 +148,7 @@ public final class PeerTransport: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let handler = PeerConnectionHandler(
                         acceptingFor: cluster(),
+                        secret: secret,
                         events: childEvents,
                         counters: counters,
                         handshakeTimeout: handshakeTimeout,

@@ -21,6 +21,10 @@ public struct TransportSettings: Sendable {
     public var faultInjection: Bool = false
     /// Seeds the generator behind drop probabilities, so a chaos run replays.
     public var faultSeed: UInt64 = 0x5EED
+    /// The cluster secret (`--cluster-secret-file`): when set, every hello this node sends proves it holds it
+    /// (`HelloProof`), and a hello that does not is refused, so only members and routers given the secret
+    /// reach the peer port's calls. Nil: any hello of this cluster's id is accepted, as before.
+    public var clusterSecret: [UInt8]? = nil
 
     public init() {}
 }

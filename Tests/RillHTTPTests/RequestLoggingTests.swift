@@ -27,7 +27,11 @@ private struct FailingBackend: APIBackend {
     func injectedFaults() -> FaultAnswer { .disabled("no") }
     func injectFaults(_ body: [UInt8]) -> FaultAnswer { .disabled("no") }
     func removeMember(_ body: [UInt8]) async -> AdminAnswer { AdminAnswer(status: 400, message: "no") }
-    func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? { nil }
+    func authorizeAdmin(_ principal: Principal, action: String) throws(KinesisError) {}
+    func authenticate(
+        _ request: SigV4Verifier.Request,
+        secureTransport: Bool
+    ) throws(KinesisError) -> (region: String, principal: Principal)? { nil }
 }
 
 /// Lines logged while a client request is served carry `request.id`, the `x-amzn-RequestId` of its reply,

@@ -251,4 +251,39 @@ import Testing
             ) != .allow
         )
     }
+
+    @Test("NotAction, NotResource and NotPrincipal match everything but what they name; actions ignore case")
+    func negatedLists() throws {
+        let user = IAMIdentity.user(
+            "ops",
+            account: "111111111111",
+            policies: [
+                try policy(
+                    #"{"Statement":[{"Effect":"Allow","NotAction":"kinesis:Delete*","NotResource":"\#(streamB)"}]}"#
+                )
+            ]
+        )
+        #expect(PolicyEvaluation.decide(request(user, "KINESIS:putrecord", streamA), resourcePolicy: nil) == .allow)
+        #expect(
+            PolicyEvaluation.decide(request(user, "kinesis:DeleteStream", streamA), resourcePolicy: nil)
+                == .deny(.noIdentityPolicyAllows)
+        )
+        // Resources match case-sensitively, as ARNs do.
+        #expect(
+            PolicyEvaluation.decide(request(user, "kinesis:PutRecord", streamB), resourcePolicy: nil)
+                == .deny(.noIdentityPolicyAllows)
+        )
+        let outsider = IAMIdentity.user("guest", account: "222222222222", policies: nil)
+        let everyoneBut = try policy(
+            #"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"111111111111"},"Action":"kinesis:*","Resource":"*"}]}"#,
+            resource: true
+        )
+        #expect(
+            PolicyEvaluation.decide(request(outsider, "kinesis:GetRecords", streamA), resourcePolicy: everyoneBut)
+                == .deny(.explicitDenyInResourcePolicy)
+        )
+        #expect(
+            PolicyEvaluation.decide(request(user, "kinesis:PutRecord", streamA), resourcePolicy: everyoneBut) == .allow
+        )
+    }
 }

@@ -65,9 +65,20 @@ struct NodeHarness {
 
     /// Calls an operation and returns the parsed reply object (empty for operations without output).
     @discardableResult
-    func call(_ operation: KinesisOperation, _ body: String, region: String? = nil) async throws -> JSONObject {
+    func call(
+        _ operation: KinesisOperation,
+        _ body: String,
+        region: String? = nil,
+        as principal: Principal = .anonymous
+    ) async throws -> JSONObject {
         let response = try await node.handle(
-            APIRequest(operation: operation, body: Array(body.utf8), signedRegion: region, requestID: "test")
+            APIRequest(
+                operation: operation,
+                body: Array(body.utf8),
+                signedRegion: region,
+                requestID: "test",
+                principal: principal
+            )
         )
         if response.body.isEmpty { return JSONObject() }
         guard case .object(let object) = try JSONParser.parse(response.body) else {
@@ -77,9 +88,13 @@ struct NodeHarness {
     }
 
     /// Calls an operation that must fail and returns its error.
-    func failure(_ operation: KinesisOperation, _ body: String) async -> KinesisError? {
+    func failure(
+        _ operation: KinesisOperation,
+        _ body: String,
+        as principal: Principal = .anonymous
+    ) async -> KinesisError? {
         do {
-            _ = try await call(operation, body)
+            _ = try await call(operation, body, as: principal)
             return nil
         } catch let error as KinesisError {
             return error

@@ -58,14 +58,35 @@ import Testing
         let metadata = try await FakeMetadata.withStream()
         let tags = service(metadata)
         let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
-        var put = try reader(#"{"ResourceARN":"\#(arn)","Policy":"{\"Version\":\"2012-10-17\"}"}"#)
+        let document =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"kinesis:Get*","Resource":"*"}]}"#
+        let escaped = String(document.flatMap { $0 == "\"" ? ["\\", "\""] : [$0] })
+        var put = try reader(#"{"ResourceARN":"\#(arn)","Policy":"\#(escaped)"}"#)
         _ = try await tags.putResourcePolicy(&put, FakeMetadata.namespace)
         var get = try reader(#"{"ResourceARN":"\#(arn)"}"#)
         let policy = try tags.getResourcePolicy(&get, FakeMetadata.namespace)
-        #expect(String(decoding: policy.body, as: UTF8.self) == #"{"Policy":"{\"Version\":\"2012-10-17\"}"}"#)
+        #expect(String(decoding: policy.body, as: UTF8.self) == #"{"Policy":"\#(escaped)"}"#)
         var delete = try reader(#"{"ResourceARN":"\#(arn)"}"#)
         _ = try await tags.deleteResourcePolicy(&delete, FakeMetadata.namespace)
         var again = try reader(#"{"ResourceARN":"\#(arn)"}"#)
         await #expect(throws: KinesisError.self) { try await tags.deleteResourcePolicy(&again, FakeMetadata.namespace) }
+    }
+
+    @Test("a policy the authorizer could not evaluate is refused when put, naming what is wrong")
+    func invalidPolicyRefused() async throws {
+        let metadata = try await FakeMetadata.withStream()
+        let tags = service(metadata)
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/s"
+        // A resource policy's statement must say whom it is for.
+        var put = try reader(
+            #"{"ResourceARN":"\#(arn)","Policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}"#
+        )
+        do {
+            _ = try await tags.putResourcePolicy(&put, FakeMetadata.namespace)
+            Issue.record("an invalid policy was stored")
+        } catch let error as KinesisError {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message?.contains("needs a Principal") == true)
+        }
     }
 }

@@ -10,7 +10,6 @@ import base64
 import json
 import subprocess
 import time
-import urllib.request
 
 import cbor2
 import pytest
@@ -70,10 +69,15 @@ def records_of(stream) -> list[tuple[bytes, str]]:
 
 
 def jump_clock(server, millis: int) -> None:
-    request = urllib.request.Request(server.endpoint + "/admin/faults", method="POST",
-                                     data=json.dumps({"clock": {"jumpMillis": millis}}).encode())
-    with urllib.request.urlopen(request, timeout=5) as r:
-        assert r.status == 200
+    # The node checks signatures, so its admin calls on the API port must be signed too (docs/security.md).
+    proc = subprocess.run(
+        ["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:kinesis", "--user", CREDENTIALS, "-X", "POST",
+         "--data-binary", json.dumps({"clock": {"jumpMillis": millis}}), "-w", "\n%{http_code}",
+         server.endpoint + "/admin/faults"],
+        capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0, proc.stderr
+    body, _, status = proc.stdout.rpartition("\n")
+    assert status == "200", body
 
 
 def test_curl_h2c_lists_creates_describes_and_puts(h2node):

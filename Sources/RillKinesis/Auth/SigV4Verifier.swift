@@ -91,6 +91,17 @@ public struct SigV4Verifier: Sendable {
 
     /// Checks the signature; returns the region of the credential scope.
     public func verify(_ request: Request, nowMillis: Int64) throws(KinesisError) -> String {
+        try authenticate(request, nowMillis: nowMillis).region
+    }
+
+    /// What a valid signature proves: the key that made it, and the region it was scoped to.
+    public struct Verified: Sendable, Equatable {
+        public var region: String
+        public var accessKeyID: String
+    }
+
+    /// Checks the signature; returns the region of the credential scope and the access key that signed.
+    public func authenticate(_ request: Request, nowMillis: Int64) throws(KinesisError) -> Verified {
         let claim: Claim
         if let authorization = request.header("authorization") {
             claim = try Self.headerClaim(authorization, request)
@@ -144,7 +155,7 @@ public struct SigV4Verifier: Sendable {
                 canonicalRequest: canonical
             )
             if SigV4.constantTimeEqual(Array(expected.utf8), Array(claim.signature.lowercased().utf8)) {
-                return claim.scope.region
+                return Verified(region: claim.scope.region, accessKeyID: claim.scope.accessKeyID)
             }
         }
         throw KinesisError(

@@ -151,6 +151,7 @@ final class ClusterContext: Sendable {
         )
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
+        transportSettings.clusterSecret = settings.clusterSecret
         let transport = PeerTransport(
             nodeID: NodeID(identity.nodeID),
             clusterID: identity.cluster?.id ?? "",

@@ -30,16 +30,18 @@ extension Node {
             }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body):
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller):
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
+            // Authorized where it is served, as the caller the first node or router verified.
             let request = APIRequest(
                 operation: operation,
                 body: body,
                 signedRegion: signedRegion,
                 requestID: requestID,
-                forwarded: true
+                forwarded: true,
+                principal: caller
             )
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {

@@ -100,9 +100,11 @@ extension TagsService {
         let (stream, namespace, consumer) = try resolveResource(&r, namespace)
         try r.finish()
         guard let policy else { throw KinesisError(.invalidArgument, "Policy must be provided.") }
-        guard (try? JSONParser.parse(Array(policy.utf8))).map({ if case .object = $0 { true } else { false } }) == true
-        else {
-            throw KinesisError(.invalidArgument, "Policy is not a valid JSON policy document.")
+        // Checked as a resource policy now, so what is stored is what the authorizer evaluates.
+        do {
+            _ = try PolicyDocument(json: policy, isResourcePolicy: true)
+        } catch {
+            throw KinesisError(.invalidArgument, "Policy is not a valid resource policy: \(error.reason).")
         }
         try await commit(.setPolicy(namespace: namespace, name: stream.name, consumer: consumer?.name, policy: policy))
         return .empty
