@@ -1,3 +1,5 @@
+import RillKinesis
+
 /// A node's description of itself to peers: who it is, where it listens, and the random nonce its data
 /// directory was created with (the cluster UUID is derived from the founders' nonces).
 package struct MemberAddress: Codable, Sendable, Hashable {
@@ -35,6 +37,9 @@ package enum PeerCall: Sendable, Equatable {
     case reconfigure(streamID: String, shard: UInt32, voters: [UInt64])
     /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for.
     case proposeCatalog(command: [UInt8])
+    /// A CloudWatch call's part of this node's metrics in one region (docs/metrics.md, "CloudWatch"): any node
+    /// or router answering GetMetricStatistics, GetMetricData or ListMetrics asks every node and merges.
+    case metrics(region: String?, selection: MetricSelection)
 
     package static let version: UInt8 = 1
 
@@ -94,6 +99,10 @@ package enum PeerCall: Sendable, Equatable {
         case .proposeCatalog(let command):
             w.u8(7)
             w.bytes(command)
+        case .metrics(let region, let selection):
+            w.u8(8)
+            w.optionalString(region)
+            w.metricSelection(selection)
         }
         return w.bytes
     }
@@ -137,6 +146,7 @@ package enum PeerCall: Sendable, Equatable {
             for _ in 0..<count { voters.append(try r.u64()) }
             self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
         case 7: self = .proposeCatalog(command: try r.bytes())
+        case 8: self = .metrics(region: try r.optionalString(), selection: try r.metricSelection())
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -167,6 +177,8 @@ package enum PeerAnswer: Sendable, Equatable {
     case reconfiguration(reached: Bool)
     /// Discovery by a node that was removed from this cluster: it must not take part again.
     case removed(clusterID: String)
+    /// This node's metrics for a `metrics` call.
+    case metrics(MetricStore)
 
     package func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
@@ -209,6 +221,9 @@ package enum PeerAnswer: Sendable, Equatable {
         case .removed(let clusterID):
             w.u8(11)
             w.string(clusterID)
+        case .metrics(let store):
+            w.u8(12)
+            w.metricStore(store)
         }
         return w.bytes
     }
@@ -231,6 +246,7 @@ package enum PeerAnswer: Sendable, Equatable {
         case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
         case 10: self = .reconfiguration(reached: try r.u8() == 1)
         case 11: self = .removed(clusterID: try r.string())
+        case 12: self = .metrics(try r.metricStore())
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
