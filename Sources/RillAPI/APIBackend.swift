@@ -26,4 +26,7 @@ public protocol APIBackend: Sendable {
     func removeMember(_ body: [UInt8]) async -> AdminAnswer
     /// Verifies a signed request and returns its region (nil when signatures are not checked).
     func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String?
+    /// The cluster's metrics for a CloudWatch call in `region` (nil: the default region): this process's own
+    /// merged with every live node's (docs/metrics.md, "CloudWatch").
+    func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore
 }

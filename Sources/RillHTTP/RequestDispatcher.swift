@@ -87,7 +87,9 @@ package struct RequestDispatcher {
             reply.headers.add(name: "Access-Control-Max-Age", value: "172800")
             return reply
         case .POST where endpoints.contains(.kinesis) && !path.hasPrefix("/admin/"):
-            break
+            if let call = cloudWatchCall(head, path, body) {
+                return await cloudWatch(call.wire, call.operation, head, body, requestID)
+            }
         default:
             var reply = plain(
                 .forbidden,
@@ -179,7 +181,8 @@ extension SigV4Scope {
     static func authenticatedRegion(
         _ head: HTTPRequestHead,
         _ body: [UInt8],
-        backend: any APIBackend
+        backend: any APIBackend,
+        service: String = "kinesis"
     ) throws(KinesisError) -> String? {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard backend.verifiesSignatures else {
@@ -190,7 +193,8 @@ extension SigV4Scope {
             path: parts.first.map(String.init) ?? "/",
             query: parts.count > 1 ? String(parts[1]) : "",
             headers: head.headers.map { ($0.name, $0.value) },
-            body: body
+            body: body,
+            service: service
         )
         return try backend.authenticate(request)
     }

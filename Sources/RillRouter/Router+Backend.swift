@@ -99,6 +99,23 @@ extension Router: APIBackend {
 
     public var verifiesSignatures: Bool { settings.credentials != nil }
 
+    /// A router records nothing itself: the nodes that served the calls answer, merged here.
+    public func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore {
+        let gathered = await forwarder.gatherMetrics(
+            into: MetricStore(),
+            region: region,
+            selection: selection,
+            from: forwarder.metricNodes()
+        )
+        if !gathered.missing.isEmpty {
+            logger.warning(
+                "a CloudWatch answer lacks the metrics of nodes that did not answer",
+                metadata: ["peer.nodes": "\(gathered.missing.map(\.rawValue))"]
+            )
+        }
+        return gathered.store
+    }
+
     public func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? {
         guard let verifier = settings.credentials else { return nil }
         return try verifier.verify(request, nowMillis: Int64(Date().timeIntervalSince1970 * 1000))

@@ -28,6 +28,7 @@ private struct FailingBackend: APIBackend {
     func injectFaults(_ body: [UInt8]) -> FaultAnswer { .disabled("no") }
     func removeMember(_ body: [UInt8]) async -> AdminAnswer { AdminAnswer(status: 400, message: "no") }
     func authenticate(_ request: SigV4Verifier.Request) throws(KinesisError) -> String? { nil }
+    func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore { MetricStore() }
 }
 
 /// Lines logged while a client request is served carry `request.id`, the `x-amzn-RequestId` of its reply,

@@ -87,6 +87,8 @@ extension Node {
             return await answerReconfigure(streamID: streamID, shard: shard, voters: voters)
         case .proposeCatalog(let command):
             return await answerProposeCatalog(command)
+        case .metrics(let region, let selection):
+            return .metrics(metrics.cloudWatch.selecting(selection, region: region ?? configuration.defaultRegion))
         }
     }
 
