@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import subprocess
+import time
 
 import boto3
 import botocore.session
@@ -285,3 +286,36 @@ def test_signed_cloudwatch_calls_are_verified_for_service_monitoring(rill_bin, t
         assert client_error(error)[0] == "InvalidSignatureException"
     finally:
         server.stop()
+
+
+def test_a_killed_node_costs_only_its_own_part(rill_bin, tmp_path):
+    """Metrics live where they were recorded: after kill -9 of a shard leader, the router still answers at once,
+    with every other node's part (the killed node's records are gone with its memory)."""
+    cluster = Cluster(rill_bin, tmp_path)
+    router = ClusterRouter(rill_bin, tmp_path, cluster.nodes[0].join)
+    router.start()
+    try:
+        cluster.start()
+        router.wait_ready()
+        kinesis = router.client()
+        name = unique_name("killed")
+        kinesis.create_stream(StreamName=name, ShardCount=SHARDS)
+        wait_active(kinesis, name, timeout=30)
+        shards = [shard["ShardId"] for shard in kinesis.list_shards(StreamName=name)["Shards"]]
+        leaders = {shard: cluster.leader_of(name, shard) for shard in shards}
+        answer = kinesis.put_records(
+            StreamName=name, Records=[{"Data": b"r", "PartitionKey": f"key-{i}"} for i in range(60)]
+        )
+        assert answer["FailedRecordCount"] == 0
+        assert {shard: cluster.leader_of(name, shard) for shard in shards} == leaders, "leadership moved"
+        client = cloudwatch(router.endpoint)
+        assert total(stream_sum(client, name, "IncomingRecords")) == 60
+        victim = leaders[shards[0]]
+        lost = sum(1 for record in answer["Records"] if leaders[record["ShardId"]] == victim)
+        cluster.node(victim).kill()
+        started = time.monotonic()
+        assert total(stream_sum(client, name, "IncomingRecords")) == 60 - lost
+        assert time.monotonic() - started < 5
+    finally:
+        router.stop()
+        cluster.stop()
