@@ -32,4 +32,7 @@ public protocol APIBackend: Sendable {
         _ request: SigV4Verifier.Request,
         secureTransport: Bool
     ) throws(KinesisError) -> (region: String, principal: Principal)?
+    /// The cluster's metrics for a CloudWatch call in `region` (nil: the default region): this process's own
+    /// merged with every live node's (docs/metrics.md, "CloudWatch").
+    func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore
 }

@@ -49,6 +49,9 @@ package enum PeerCall: Sendable, Equatable {
     case proposeCatalog(command: [UInt8])
     /// The controller asks a node what it has written to on-demand shards (`ShardWriteMeter`).
     case writeTotals
+    /// A CloudWatch call's part of this node's metrics in one region (docs/metrics.md, "CloudWatch"): any node
+    /// or router answering GetMetricStatistics, GetMetricData or ListMetrics asks every node and merges.
+    case metrics(region: String?, selection: MetricSelection)
 
     package static let version: UInt8 = 1
 
@@ -114,6 +117,10 @@ package enum PeerCall: Sendable, Equatable {
             w.bytes(command)
         case .writeTotals:
             w.u8(9)
+        case .metrics(let region, let selection):
+            w.u8(10)
+            w.optionalString(region)
+            w.metricSelection(selection)
         }
         return w.bytes
     }
@@ -166,6 +173,7 @@ package enum PeerCall: Sendable, Equatable {
             self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
         case 7: self = .proposeCatalog(command: try r.bytes())
         case 9: self = .writeTotals
+        case 10: self = .metrics(region: try r.optionalString(), selection: try r.metricSelection())
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -198,6 +206,8 @@ package enum PeerAnswer: Sendable, Equatable {
     case removed(clusterID: String)
     /// A node's running write totals of on-demand shards, for the controller's scaling round.
     case writeTotals([ShardWriteMeter.Totals])
+    /// This node's metrics for a `metrics` call.
+    case metrics(MetricStore)
 
     package func encoded() -> [UInt8] {
         var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
@@ -254,6 +264,9 @@ package enum PeerAnswer: Sendable, Equatable {
                     w.u64(UInt64(truncatingIfNeeded: key.rawValue))
                 }
             }
+        case .metrics(let store):
+            w.u8(13)
+            w.metricStore(store)
         }
         return w.bytes
     }
@@ -277,6 +290,7 @@ package enum PeerAnswer: Sendable, Equatable {
         case 10: self = .reconfiguration(reached: try r.u8() == 1)
         case 11: self = .removed(clusterID: try r.string())
         case 12: self = .writeTotals(try r.writeTotals())
+        case 13: self = .metrics(try r.metricStore())
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }

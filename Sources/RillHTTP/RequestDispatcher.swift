@@ -95,7 +95,9 @@ package struct RequestDispatcher {
             reply.headers.add(name: "Access-Control-Max-Age", value: "172800")
             return reply
         case .POST where endpoints.contains(.kinesis) && !path.hasPrefix("/admin/"):
-            break
+            if let call = cloudWatchCall(head, path, body) {
+                return await cloudWatch(call.wire, call.operation, head, body, requestID)
+            }
         default:
             var reply = plain(
                 .forbidden,
@@ -222,7 +224,8 @@ extension SigV4Scope {
         _ head: HTTPRequestHead,
         _ body: [UInt8],
         backend: any APIBackend,
-        secureTransport: Bool
+        secureTransport: Bool,
+        service: String = "kinesis"
     ) throws(KinesisError) -> (region: String?, principal: Principal) {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         guard backend.verifiesSignatures else {
@@ -234,7 +237,8 @@ extension SigV4Scope {
             path: parts.first.map(String.init) ?? "/",
             query: parts.count > 1 ? String(parts[1]) : "",
             headers: head.headers.map { ($0.name, $0.value) },
-            body: body
+            body: body,
+            service: service
         )
         guard let verified = try backend.authenticate(request, secureTransport: secureTransport) else {
             return (nil, Principal(secureTransport: secureTransport))

@@ -1,4 +1,5 @@
 import RillAPI
+import RillCluster
 import RillKinesis
 
 extension Node: APIBackend {
@@ -6,4 +7,24 @@ extension Node: APIBackend {
 
     /// A node serves every subscription itself (from its replica, or it says which node holds one).
     public func subscriptionRelay(_ request: APIRequest) async throws -> String? { nil }
+
+    /// What this node recorded, merged with what every other live node answers; a node alone answers alone.
+    public func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore {
+        let region = region ?? configuration.defaultRegion
+        let local = metrics.cloudWatch.selecting(selection, region: region)
+        guard let forwarder else { return local }
+        let gathered = await forwarder.gatherMetrics(
+            into: local,
+            region: region,
+            selection: selection,
+            from: forwarder.metricNodes()
+        )
+        if !gathered.missing.isEmpty {
+            logger.warning(
+                "a CloudWatch answer lacks the metrics of nodes that did not answer",
+                metadata: ["peer.nodes": "\(gathered.missing.map(\.rawValue))"]
+            )
+        }
+        return gathered.store
+    }
 }

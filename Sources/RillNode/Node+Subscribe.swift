@@ -33,8 +33,22 @@ extension Node: SubscriptionSource {
             namespace: namespace,
             replica: { _, _ in readable }
         )
+        // CloudWatch files enhanced fan-out metrics under the consumer's name (validated before this).
+        let consumer: String
+        if case .consumer(_, let name, _)? = ResourceARN(parsing: start.consumerARN) {
+            consumer = name
+        } else {
+            consumer = start.consumerARN
+        }
         // Last, so a call refused for any other reason holds nothing.
-        let lease = try subscriptionLeases.acquire(consumerARN: start.consumerARN, shard: shard.id.name)
+        let lease: SubscriptionLease
+        do {
+            lease = try subscriptionLeases.acquire(consumerARN: start.consumerARN, shard: shard.id.name)
+        } catch {
+            metrics.subscribed(stream, consumer: consumer, admitted: false, atMillis: clock.nowMillis())
+            throw error
+        }
+        metrics.subscribed(stream, consumer: consumer, admitted: true, atMillis: clock.nowMillis())
         return ShardSubscription(
             node: self,
             stream: stream,
@@ -42,7 +56,8 @@ extension Node: SubscriptionSource {
             replica: replica,
             position: position,
             startedMillis: clock.nowMillis(),
-            lease: lease
+            lease: lease,
+            consumerName: consumer
         )
     }
 

@@ -2,11 +2,13 @@ import CoreMetrics
 import Metrics
 import NIOConcurrencyHelpers
 import RillCluster
+import RillKinesis
 import RillModel
 import RillReplication
 
 /// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`
-/// dimensions (docs/metrics.md lists them all).
+/// dimensions (docs/metrics.md lists them all), and the same events as CloudWatch's `AWS/Kinesis` minute
+/// buckets (`cloudWatch`), which GetMetricStatistics, GetMetricData and ListMetrics read.
 ///
 /// Series are made the first time a stream or shard reports and cached by stream name and shard index,
 /// so a put costs one locked dictionary lookup per shard it touches rather than a label allocation per
@@ -21,13 +23,19 @@ public final class NodeMetrics: Sendable {
     let raft: RaftMetrics
     /// The peer transport's counters, sampled once a second.
     let transport: TransportMetrics
+    /// The `AWS/Kinesis` metrics CloudWatch calls read.
+    public let cloudWatch: CloudWatchRecorder
     let factory: any MetricsFactory
     private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
     private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
 
     /// - Parameter factory: where series are made; tests pass a `TestMetrics`, `rill` its Prometheus factory.
-    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        factory: any MetricsFactory = MetricsSystem.factory,
+        cloudWatch: CloudWatchRecorder = CloudWatchRecorder()
+    ) {
         self.factory = factory
+        self.cloudWatch = cloudWatch
         self.storage = StorageMetrics(factory: factory)
         self.cluster = ClusterMetrics(factory: factory)
         self.raft = RaftMetrics(factory: factory)
@@ -37,45 +45,110 @@ public final class NodeMetrics: Sendable {
     // MARK: - What happened
 
     /// `records` records of `bytes` bytes (data plus partition keys, as Kinesis meters them) were
-    /// written durably to one shard.
-    public func recordsPut(stream: String, shard: ShardID, records: Int, bytes: Int) {
-        let series = shardSeries(stream: stream, shard: shard)
+    /// written durably to one shard at `now`.
+    public func recordsPut(_ stream: StreamMetadata, shard: ShardID, records: Int, bytes: Int, atMillis now: Int64) {
+        let series = shardSeries(stream: stream.name, shard: shard)
         series.incomingRecords.increment(by: records)
         series.incomingBytes.increment(by: bytes)
+        cloudWatch.record(.incoming(shard: shard.name, records: records, bytes: bytes), in: stream.scope, atMillis: now)
     }
 
-    /// A PutRecord call on `stream` succeeded after `duration`.
-    public func putRecordSucceeded(stream: String, after duration: Duration) {
-        streamSeries(stream).putRecordLatency.record(duration: duration)
+    /// A PutRecord call on `stream` of `bytes` bytes succeeded after `duration`.
+    public func putRecordSucceeded(_ stream: StreamMetadata, bytes: Int, after duration: Duration, atMillis now: Int64)
+    {
+        streamSeries(stream.name).putRecordLatency.record(duration: duration)
+        cloudWatch.record(
+            .putRecord(bytes: bytes, latencyMillis: duration.milliseconds),
+            in: stream.scope,
+            atMillis: now
+        )
     }
 
-    /// A PutRecords call on `stream` succeeded after `duration`.
-    public func putRecordsSucceeded(stream: String, after duration: Duration) {
-        streamSeries(stream).putRecordsLatency.record(duration: duration)
+    /// A PutRecords call on `stream` answered after `duration`: `total` records, `successful` of them
+    /// written (`bytes` bytes), `throttled` refused for their shards' limits.
+    public func putRecordsAnswered(
+        _ stream: StreamMetadata,
+        total: Int,
+        successful: Int,
+        throttled: Int,
+        bytes: Int,
+        after duration: Duration,
+        atMillis now: Int64
+    ) {
+        streamSeries(stream.name).putRecordsLatency.record(duration: duration)
+        cloudWatch.record(
+            .putRecords(
+                total: total,
+                successful: successful,
+                throttled: throttled,
+                bytes: bytes,
+                latencyMillis: duration.milliseconds
+            ),
+            in: stream.scope,
+            atMillis: now
+        )
     }
 
-    /// A GetRecords call returned `records` records of `bytes` bytes from one shard; `iteratorAgeMillis` is
-    /// how old the last returned record was (0 when the reader is at the tip).
-    public func recordsRead(stream: String, shard: ShardID, records: Int, bytes: Int, iteratorAgeMillis: Int64) {
-        let series = shardSeries(stream: stream, shard: shard)
+    /// A GetRecords call returned `records` records of `bytes` bytes from one shard after `duration`;
+    /// `iteratorAgeMillis` is how old the last returned record was (0 when the reader is at the tip).
+    public func recordsRead(
+        _ stream: StreamMetadata,
+        shard: ShardID,
+        records: Int,
+        bytes: Int,
+        iteratorAgeMillis: Int64,
+        after duration: Duration,
+        atMillis now: Int64
+    ) {
+        let series = shardSeries(stream: stream.name, shard: shard)
         series.outgoingRecords.increment(by: records)
         series.getRecordsBytes.increment(by: bytes)
         series.iteratorAge.record(iteratorAgeMillis)
+        streamSeries(stream.name).getRecordsLatency.record(duration: duration)
+        cloudWatch.record(
+            .getRecords(
+                shard: shard.name,
+                records: records,
+                bytes: bytes,
+                iteratorAgeMillis: iteratorAgeMillis,
+                latencyMillis: duration.milliseconds
+            ),
+            in: stream.scope,
+            atMillis: now
+        )
     }
 
     /// A write to a provisioned shard was refused for exceeding its throughput limit.
-    public func writeThrottled(stream: String, shard: ShardID) {
-        shardSeries(stream: stream, shard: shard).writeThrottled.increment()
+    public func writeThrottled(_ stream: StreamMetadata, shard: ShardID, atMillis now: Int64) {
+        shardSeries(stream: stream.name, shard: shard).writeThrottled.increment()
+        cloudWatch.record(.writeThrottled(shard: shard.name, records: 1), in: stream.scope, atMillis: now)
     }
 
     /// A GetRecords call on a provisioned shard was refused for exceeding its throughput limit.
-    public func readThrottled(stream: String, shard: ShardID) {
-        shardSeries(stream: stream, shard: shard).readThrottled.increment()
+    public func readThrottled(_ stream: StreamMetadata, shard: ShardID, atMillis now: Int64) {
+        shardSeries(stream: stream.name, shard: shard).readThrottled.increment()
+        cloudWatch.record(.readThrottled(shard: shard.name), in: stream.scope, atMillis: now)
     }
 
-    /// A GetRecords call on `stream` succeeded after `duration`.
-    public func getRecordsSucceeded(stream: String, after duration: Duration) {
-        streamSeries(stream).getRecordsLatency.record(duration: duration)
+    /// A SubscribeToShard call of `consumer` started, or was refused because it already reads the shard.
+    public func subscribed(_ stream: StreamMetadata, consumer: String, admitted: Bool, atMillis now: Int64) {
+        cloudWatch.record(.subscribe(consumer: consumer, admitted: admitted), in: stream.scope, atMillis: now)
+    }
+
+    /// A SubscribeToShard event of `records` records (`bytes` bytes) went to `consumer`.
+    public func subscriptionEventSent(
+        _ stream: StreamMetadata,
+        consumer: String,
+        records: Int,
+        bytes: Int,
+        millisBehindLatest: Int64,
+        atMillis now: Int64
+    ) {
+        cloudWatch.record(
+            .subscribeEvent(consumer: consumer, records: records, bytes: bytes, millisBehindLatest: millisBehindLatest),
+            in: stream.scope,
+            atMillis: now
+        )
     }
 
     /// `stream` was deleted: its series leave the exposition so deleted streams do not pile up.
@@ -193,5 +266,20 @@ private struct StreamSeries: Sendable {
         putRecordLatency.destroy()
         putRecordsLatency.destroy()
         getRecordsLatency.destroy()
+    }
+}
+
+extension StreamMetadata {
+    /// Where CloudWatch files this stream's metrics.
+    fileprivate var scope: KinesisMetrics.Scope {
+        KinesisMetrics.Scope(region: namespace.region, stream: name, enhancedMetrics: enhancedMetrics)
+    }
+}
+
+extension Duration {
+    /// CloudWatch's latency unit.
+    fileprivate var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

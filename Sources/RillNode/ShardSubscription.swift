@@ -14,6 +14,8 @@ public struct ShardSubscription: EventSubscription {
     let startedMillis: Int64
     /// Held while any copy of the subscription exists; the consumer and shard are free again once it is gone.
     let lease: SubscriptionLease
+    /// The consumer's name, CloudWatch's `ConsumerName` dimension.
+    let consumerName: String
     var lastEventMillis: Int64 = 0
     var finished = false
 
@@ -29,9 +31,11 @@ public struct ShardSubscription: EventSubscription {
         replica: ShardReplica,
         position: LogPosition,
         startedMillis: Int64,
-        lease: SubscriptionLease
+        lease: SubscriptionLease,
+        consumerName: String
     ) {
         self.lease = lease
+        self.consumerName = consumerName
         self.node = node
         self.stream = stream
         self.shard = shard
@@ -76,6 +80,14 @@ public struct ShardSubscription: EventSubscription {
             if !page.records.isEmpty || ended || now - lastEventMillis >= Self.idleEventMillis {
                 lastEventMillis = now
                 if ended { finished = true }
+                node.metrics.subscriptionEventSent(
+                    current,
+                    consumer: consumerName,
+                    records: page.records.count,
+                    bytes: page.byteCount,
+                    millisBehindLatest: ended ? 0 : page.millisBehindLatest,
+                    atMillis: now
+                )
                 return .event(
                     "SubscribeToShardEvent",
                     payload: eventPayload(page, shard: shardNow, in: current, ended: ended)

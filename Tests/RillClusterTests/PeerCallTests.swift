@@ -1,3 +1,4 @@
+import RillKinesis
 import Testing
 
 @testable import RillCluster
@@ -23,5 +24,34 @@ import Testing
         #expect(!PeerCall.isSmallWrite(PeerCall.seal(streamID: "s", shard: 0).encoded()))
         #expect(!PeerCall.isSmallWrite(PeerCall.routes(streamName: "s", streamARN: nil, signedRegion: nil).encoded()))
         #expect(!PeerCall.isSmallWrite([]))
+    }
+
+    @Test("a metrics call and its answer survive the wire; unknown selections and huge counts are refused")
+    func metricsRoundTrip() throws {
+        let metric = MetricID(name: "IncomingRecords", dimensions: [.init("StreamName", "lab")])
+        for selection in [
+            MetricSelection.series([metric], fromMillis: 60_000, toMillis: 180_000),
+            .list(MetricFilter(namespace: "AWS/Kinesis", name: nil, dimensions: [.init(name: "ShardId", value: nil)])),
+        ] {
+            for region in [nil, "eu-west-1"] as [String?] {
+                let call = PeerCall.metrics(region: region, selection: selection)
+                #expect(try PeerCall(decoding: call.encoded()) == call)
+            }
+        }
+        var store = MetricStore()
+        store.record(metric, 3, unit: "Count", atMillis: 60_500)
+        store.record(metric, 5, unit: "Count", atMillis: 61_000)
+        store.record(metric, 1.25, unit: "Count", atMillis: 125_000)
+        let answer = PeerAnswer.metrics(store)
+        guard case .metrics(let decoded) = try PeerAnswer(decoding: answer.encoded()) else {
+            Issue.record("not a metrics answer")
+            return
+        }
+        #expect(decoded.series == store.series)
+        #expect(decoded.units == store.units)
+        // A count past its bound is refused, never allocated.
+        var bytes = PeerAnswer.metrics(MetricStore()).encoded()
+        bytes.replaceSubrange(2..<6, with: [0xff, 0xff, 0xff, 0xff])
+        #expect(throws: WireError.self) { _ = try PeerAnswer(decoding: bytes) }
     }
 }

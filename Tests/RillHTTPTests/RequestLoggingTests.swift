@@ -32,6 +32,7 @@ private struct FailingBackend: APIBackend {
         _ request: SigV4Verifier.Request,
         secureTransport: Bool
     ) throws(KinesisError) -> (region: String, principal: Principal)? { nil }
+    func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore { MetricStore() }
 }
 
 /// Lines logged while a client request is served carry `request.id`, the `x-amzn-RequestId` of its reply,

@@ -36,14 +36,18 @@ public struct SigV4Verifier: Sendable {
         public var query: String
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The service the credential scope must name: `kinesis`, or `monitoring` for CloudWatch calls.
+        public var service: String
 
         public init(
             method: String,
             path: String,
             query: String,
             headers: [(name: String, value: String)],
-            body: [UInt8]
+            body: [UInt8],
+            service: String = "kinesis"
         ) {
+            self.service = service
             self.method = method
             self.path = path
             self.query = query
@@ -110,10 +114,10 @@ public struct SigV4Verifier: Sendable {
         } else {
             throw KinesisError(.missingAuthenticationToken, "Missing Authentication Token")
         }
-        guard claim.scope.service == "kinesis", claim.amzDate.hasPrefix(claim.scope.date) else {
+        guard claim.scope.service == request.service, claim.amzDate.hasPrefix(claim.scope.date) else {
             throw KinesisError(
                 .incompleteSignature,
-                "Credential should be scoped to a valid region, service 'kinesis' and 'aws4_request'."
+                "Credential should be scoped to a valid region, service '\(request.service)' and 'aws4_request'."
             )
         }
         guard let signedMillis = SigV4.parseAmzDate(claim.amzDate) else {

@@ -10,6 +10,68 @@ public enum CloudWatchAPI {
     /// ListMetrics pages hold at most this many metrics, as on AWS.
     static let listPageSize = 500
 
+    /// A parsed CloudWatch call: what it asks, in which wire, and which metrics it reads.
+    public struct Call: Sendable {
+        enum Input: Sendable {
+            case statistics(CloudWatchQuery.StatisticsRequest)
+            case metricData(CloudWatchRequests.MetricDataRequest)
+            case list(CloudWatchRequests.ListRequest)
+        }
+
+        public let wire: CloudWatchWire
+        public let operation: String
+        let input: Input
+
+        /// The metrics the answer is built from: what every node is asked for.
+        public var selection: MetricSelection {
+            switch input {
+            case .statistics(let request):
+                .series(
+                    [request.metric],
+                    fromMillis: CloudWatchQuery.align(request.startMillis),
+                    toMillis: request.endMillis
+                )
+            case .metricData(let request):
+                .series(
+                    request.queries.map(\.metric),
+                    fromMillis: CloudWatchQuery.align(request.start),
+                    toMillis: request.end
+                )
+            case .list(let request): .list(request.filter)
+            }
+        }
+    }
+
+    /// Reads and checks a call before any node is asked for its metrics.
+    public static func parse(wire: CloudWatchWire, operation: String, body: [UInt8]) throws(CloudWatchError) -> Call {
+        let input = try wire.decode(body)
+        switch operation {
+        case "GetMetricStatistics":
+            return Call(wire: wire, operation: operation, input: .statistics(try CloudWatchRequests.statistics(input)))
+        case "GetMetricData":
+            return Call(wire: wire, operation: operation, input: .metricData(try CloudWatchRequests.metricData(input)))
+        case "ListMetrics":
+            return Call(wire: wire, operation: operation, input: .list(try CloudWatchRequests.list(input)))
+        default: throw CloudWatchError.unknownOperation(operation)
+        }
+    }
+
+    /// The reply to a parsed call from the merged store of the cluster's nodes.
+    public static func answer(_ call: Call, store: MetricStore, requestID: String) -> Reply {
+        do throws(CloudWatchError) {
+            let output: CloudWatchOutput
+            switch call.input {
+            case .statistics(let request): output = try getMetricStatistics(request, store)
+            case .metricData(let request): output = try getMetricData(request, store)
+            case .list(let request): output = try listMetrics(request, store)
+            }
+            return success(output, wire: call.wire, operation: call.operation, requestID: requestID)
+        } catch {
+            return failure(error, wire: call.wire, requestID: requestID)
+        }
+    }
+
+    /// Parse and answer in one step, from a store at hand.
     public static func handle(
         wire: CloudWatchWire,
         operation: String,
@@ -18,25 +80,16 @@ public enum CloudWatchAPI {
         requestID: String
     ) -> Reply {
         do throws(CloudWatchError) {
-            let input = try wire.decode(body)
-            let output: CloudWatchOutput
-            switch operation {
-            case "GetMetricStatistics": output = try getMetricStatistics(input, store)
-            case "GetMetricData": output = try getMetricData(input, store)
-            case "ListMetrics": output = try listMetrics(input, store)
-            default: throw CloudWatchError.unknownOperation(operation)
-            }
-            return success(output, wire: wire, operation: operation, requestID: requestID)
+            return answer(try parse(wire: wire, operation: operation, body: body), store: store, requestID: requestID)
         } catch {
             return failure(error, wire: wire, requestID: requestID)
         }
     }
 
     static func getMetricStatistics(
-        _ input: JSONObject,
+        _ request: CloudWatchQuery.StatisticsRequest,
         _ store: MetricStore
     ) throws(CloudWatchError) -> CloudWatchOutput {
-        let request = try CloudWatchRequests.statistics(input)
         let points = try CloudWatchQuery.statistics(request, store)
         return .structure([
             ("Label", .string(request.metric.name)),
@@ -55,8 +108,10 @@ public enum CloudWatchAPI {
         ])
     }
 
-    static func getMetricData(_ input: JSONObject, _ store: MetricStore) throws(CloudWatchError) -> CloudWatchOutput {
-        let request = try CloudWatchRequests.metricData(input)
+    static func getMetricData(
+        _ request: CloudWatchRequests.MetricDataRequest,
+        _ store: MetricStore
+    ) throws(CloudWatchError) -> CloudWatchOutput {
         let results = try CloudWatchQuery.metricData(
             request.queries,
             startMillis: request.start,
@@ -81,14 +136,11 @@ public enum CloudWatchAPI {
         ])
     }
 
-    static func listMetrics(_ input: JSONObject, _ store: MetricStore) throws(CloudWatchError) -> CloudWatchOutput {
-        let request = try CloudWatchRequests.list(input)
-        let metrics = CloudWatchQuery.list(
-            namespace: request.namespace,
-            name: request.name,
-            dimensions: request.dimensions,
-            store
-        )
+    static func listMetrics(
+        _ request: CloudWatchRequests.ListRequest,
+        _ store: MetricStore
+    ) throws(CloudWatchError) -> CloudWatchOutput {
+        let metrics = CloudWatchQuery.list(request.filter, store)
         guard request.offset <= metrics.count else { throw .invalidNextToken() }
         let page = metrics[request.offset..<min(metrics.count, request.offset + listPageSize)]
         var members: [(String, CloudWatchOutput)] = [
@@ -142,7 +194,8 @@ public enum CloudWatchAPI {
         }
     }
 
-    static func failure(_ error: CloudWatchError, wire: CloudWatchWire, requestID: String) -> Reply {
+    /// The error reply in the call's wire.
+    public static func failure(_ error: CloudWatchError, wire: CloudWatchWire, requestID: String) -> Reply {
         // awsQueryCompatible: JSON and CBOR clients read the query error code from this header.
         let queryError = ("x-amzn-query-error", "\(error.code);\(error.fault)")
         let body = CloudWatchOutput.structure([

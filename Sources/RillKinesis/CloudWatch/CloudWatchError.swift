@@ -52,6 +52,11 @@ public struct CloudWatchError: Error, Sendable, Equatable {
         )
     }
 
+    /// A refusal decided before the call is read (a missing or bad signature), under the code AWS uses for it.
+    public static func refused(code: String, message: String, status: Int) -> CloudWatchError {
+        CloudWatchError(code: code, shape: code, message: message, status: status)
+    }
+
     public static func serialization(_ message: String) -> CloudWatchError {
         CloudWatchError(code: "SerializationException", shape: "SerializationException", message: message, status: 400)
     }

@@ -120,21 +120,9 @@ public enum CloudWatchQuery {
         return results
     }
 
-    /// The metrics that match a ListMetrics filter: namespace, name, and dimensions by name (and value when given).
-    public static func list(
-        namespace: String?,
-        name: String?,
-        dimensions: [(name: String, value: String?)],
-        _ store: MetricStore
-    ) -> [MetricID] {
-        store.series.keys.filter { metric in
-            (namespace == nil || metric.namespace == namespace) && (name == nil || metric.name == name)
-                && dimensions.allSatisfy { filter in
-                    metric.dimensions.contains {
-                        $0.name == filter.name && (filter.value == nil || $0.value == filter.value)
-                    }
-                }
-        }.sorted {
+    /// The metrics that match a ListMetrics filter, by name and then dimension values.
+    public static func list(_ filter: MetricFilter, _ store: MetricStore) -> [MetricID] {
+        store.series.keys.filter(filter.matches).sorted {
             ($0.name, $0.dimensions.map(\.value).joined(separator: "/")) < (
                 $1.name, $1.dimensions.map(\.value).joined(separator: "/")
             )

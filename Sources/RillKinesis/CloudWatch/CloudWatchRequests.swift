@@ -32,9 +32,19 @@ enum CloudWatchRequests {
         )
     }
 
-    static func metricData(
-        _ input: JSONObject
-    ) throws(CloudWatchError) -> (queries: [CloudWatchQuery.DataQuery], start: Int64, end: Int64, newestFirst: Bool) {
+    struct MetricDataRequest: Sendable {
+        var queries: [CloudWatchQuery.DataQuery]
+        var start: Int64
+        var end: Int64
+        var newestFirst: Bool
+    }
+
+    struct ListRequest: Sendable {
+        var filter: MetricFilter
+        var offset: Int
+    }
+
+    static func metricData(_ input: JSONObject) throws(CloudWatchError) -> MetricDataRequest {
         guard case .array(let items)? = input["MetricDataQueries"] else { throw .missing("MetricDataQueries") }
         var queries: [CloudWatchQuery.DataQuery] = []
         for item in items {
@@ -83,17 +93,16 @@ enum CloudWatchRequests {
         guard scan == "TimestampDescending" || scan == "TimestampAscending" else {
             throw .invalidValue("The parameter ScanBy must be TimestampDescending or TimestampAscending.")
         }
-        return (
-            queries, try timestamp(input, "StartTime"), try timestamp(input, "EndTime"), scan == "TimestampDescending"
+        return MetricDataRequest(
+            queries: queries,
+            start: try timestamp(input, "StartTime"),
+            end: try timestamp(input, "EndTime"),
+            newestFirst: scan == "TimestampDescending"
         )
     }
 
-    static func list(
-        _ input: JSONObject
-    ) throws(CloudWatchError) -> (
-        namespace: String?, name: String?, dimensions: [(name: String, value: String?)], offset: Int
-    ) {
-        var filters: [(name: String, value: String?)] = []
+    static func list(_ input: JSONObject) throws(CloudWatchError) -> ListRequest {
+        var filters: [MetricFilter.Dimension] = []
         if let value = input["Dimensions"] {
             guard case .array(let items) = value, items.count <= 10 else {
                 throw .invalidValue("Dimensions must be a list of at most 10 filters.")
@@ -102,7 +111,7 @@ enum CloudWatchRequests {
                 guard case .object(let filter) = item, let name = try optionalString(filter, "Name") else {
                     throw .missing("Dimensions.member.Name")
                 }
-                filters.append((name, try optionalString(filter, "Value")))
+                filters.append(MetricFilter.Dimension(name: name, value: try optionalString(filter, "Value")))
             }
         }
         var offset = 0
@@ -110,7 +119,14 @@ enum CloudWatchRequests {
             guard let parsed = Int(token), parsed > 0 else { throw .invalidNextToken() }
             offset = parsed
         }
-        return (try optionalString(input, "Namespace"), try optionalString(input, "MetricName"), filters, offset)
+        return ListRequest(
+            filter: MetricFilter(
+                namespace: try optionalString(input, "Namespace"),
+                name: try optionalString(input, "MetricName"),
+                dimensions: filters
+            ),
+            offset: offset
+        )
     }
 
     static func metric(_ input: JSONObject, required: Bool) throws(CloudWatchError) -> MetricID {

@@ -106,5 +106,107 @@ public struct MetricStore: Sendable, Equatable, Codable {
         return out
     }
 
+    /// Adds another store's bucket for one metric and minute (a peer's answer being read back).
+    public mutating func merge(_ metric: MetricID, minute: Int64, _ bucket: MetricBucket, unit: String) {
+        series[metric, default: [:]][
+            minute,
+            default: MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)
+        ]
+        .merge(bucket)
+        if units[metric.name] == nil { units[metric.name] = unit }
+    }
+
+    /// What a CloudWatch call needs of this store: the named metrics' buckets in a window, or for ListMetrics
+    /// each matching metric with its newest bucket only (enough to list it, small enough to send).
+    public func selecting(_ selection: MetricSelection) -> MetricStore {
+        var out = MetricStore(retentionMinutes: retentionMinutes)
+        switch selection {
+        case .series(let metrics, let start, let end):
+            for metric in metrics {
+                guard let buckets = series[metric] else { continue }
+                let kept = buckets.filter { $0.key + 60_000 > start && $0.key < end }
+                if !kept.isEmpty { out.series[metric] = kept }
+            }
+        case .list(let filter):
+            for (metric, buckets) in series where filter.matches(metric) {
+                if let newest = buckets.max(by: { $0.key < $1.key }) { out.series[metric] = [newest.key: newest.value] }
+            }
+        }
+        for metric in out.series.keys { out.units[metric.name] = units[metric.name] }
+        return out
+    }
+
     static func minute(_ millis: Int64) -> Int64 { millis - ((millis % 60_000) + 60_000) % 60_000 }
+}
+
+/// The part of the cluster's metrics one CloudWatch call reads; every node answers it from its own store.
+public enum MetricSelection: Sendable, Equatable {
+    /// These metrics' minute buckets that overlap `[fromMillis, toMillis)`.
+    case series([MetricID], fromMillis: Int64, toMillis: Int64)
+    /// Every metric a ListMetrics filter matches.
+    case list(MetricFilter)
+}
+
+/// A ListMetrics filter: namespace, name, and dimensions by name (and value when given).
+public struct MetricFilter: Sendable, Equatable {
+    public struct Dimension: Sendable, Equatable {
+        public var name: String
+        public var value: String?
+
+        public init(name: String, value: String?) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public var namespace: String?
+    public var name: String?
+    public var dimensions: [Dimension]
+
+    public init(namespace: String?, name: String?, dimensions: [Dimension]) {
+        self.namespace = namespace
+        self.name = name
+        self.dimensions = dimensions
+    }
+
+    public func matches(_ metric: MetricID) -> Bool {
+        (namespace == nil || metric.namespace == namespace) && (name == nil || metric.name == name)
+            && dimensions.allSatisfy { filter in
+                metric.dimensions.contains {
+                    $0.name == filter.name && (filter.value == nil || $0.value == filter.value)
+                }
+            }
+    }
+}
+
+/// A node's metric stores, one per region (CloudWatch is regional, as stream names are), trimmed to the
+/// retention as minutes pass. Pure: the caller passes the time.
+public struct RegionalMetricStores: Sendable {
+    public let retentionMinutes: Int64
+    public private(set) var regions: [String: MetricStore] = [:]
+    private var trimmedMinute: Int64 = .min
+
+    public init(retentionMinutes: Int64 = 4 * 60) { self.retentionMinutes = retentionMinutes }
+
+    /// Adds one data-path event; the first event of each new minute also drops what has aged out.
+    public mutating func record(_ event: KinesisMetrics.Event, in scope: KinesisMetrics.Scope, atMillis now: Int64) {
+        let minute = MetricStore.minute(now)
+        if minute > trimmedMinute {
+            trimmedMinute = minute
+            for region in Array(regions.keys) {
+                regions[region]!.trim(atMillis: now)
+                if regions[region]!.series.isEmpty { regions[region] = nil }
+            }
+        }
+        regions[scope.region, default: MetricStore(retentionMinutes: retentionMinutes)].record(
+            event,
+            in: scope,
+            atMillis: now
+        )
+    }
+
+    /// This node's part of the answer to a CloudWatch call in `region`.
+    public func selecting(_ selection: MetricSelection, region: String) -> MetricStore {
+        regions[region]?.selecting(selection) ?? MetricStore(retentionMinutes: retentionMinutes)
+    }
 }

@@ -91,6 +91,8 @@ extension Node {
             return await answerProposeCatalog(command)
         case .writeTotals:
             return answerWriteTotals()
+        case .metrics(let region, let selection):
+            return .metrics(metrics.cloudWatch.selecting(selection, region: region ?? configuration.defaultRegion))
         }
     }
 

@@ -52,13 +52,6 @@ extension RecordsService {
         throughput.chargeRead(stream, shard.id, bytes: page.byteCount)
         // The age of the last record returned, as CloudWatch defines it; a reader at the tip is 0 behind.
         let age = page.records.last.map { max(0, now - $0.stampMillis) } ?? 0
-        metrics.recordsRead(
-            stream: stream.name,
-            shard: shard.id,
-            records: page.records.count,
-            bytes: page.byteCount,
-            iteratorAgeMillis: age
-        )
         // The reply goes straight into the client's encoding: for CBOR that saves a base64 encoding, a JSON walk
         // and a base64 decoding of up to 10 MiB per call.
         let response: APIResponse
@@ -72,7 +65,15 @@ extension RecordsService {
             writeGetRecordsReply(page, iterator, stream, shard, replica, catalog, now: now, &w)
             response = APIResponse(w)
         }
-        metrics.getRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
+        metrics.recordsRead(
+            stream,
+            shard: shard.id,
+            records: page.records.count,
+            bytes: page.byteCount,
+            iteratorAgeMillis: age,
+            after: started.duration(to: .now),
+            atMillis: now
+        )
         return response
     }
 

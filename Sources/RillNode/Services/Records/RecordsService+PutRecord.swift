@@ -46,19 +46,11 @@ extension RecordsService {
             appended = try await appender.append(batch, stream: fresh, shard: target, reach: reach)
         }
         let (index, stamp) = appended
-        metrics.recordsPut(
-            stream: stream.name,
-            shard: target.id,
-            records: 1,
-            bytes: data.count + partitionKey.utf8.count
-        )
-        onDemandWrites.record(
-            stream,
-            shard: target.id,
-            bytes: data.count + partitionKey.utf8.count,
-            hashKeys: CollectionOfOne(hashKey)
-        )
-        metrics.putRecordSucceeded(stream: stream.name, after: started.duration(to: .now))
+        let bytes = data.count + partitionKey.utf8.count
+        let now = clock.nowMillis()
+        metrics.recordsPut(stream, shard: target.id, records: 1, bytes: bytes, atMillis: now)
+        onDemandWrites.record(stream, shard: target.id, bytes: bytes, hashKeys: CollectionOfOne(hashKey))
+        metrics.putRecordSucceeded(stream, bytes: bytes, after: started.duration(to: .now), atMillis: now)
         var w = JSONWriter()
         w.beginObject()
         w.key("ShardId")

@@ -73,6 +73,7 @@ extension RecordsService {
         var merge = PutRecordsMerge(count: routed.count)
         // Records over their shard's throughput limit fail alone, as values; the rest are written.
         var admitted: [RoutedPart] = []
+        var throttled = 0
         for part in try split(routed, in: stream) {
             let shard = part.shard
             let records = part.records.filter { record in
@@ -84,6 +85,7 @@ extension RecordsService {
                     return true
                 }
                 merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
+                throttled += 1
                 return false
             }
             if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
@@ -99,7 +101,15 @@ extension RecordsService {
         for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
         for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
         let answer = try merge.answer()
-        metrics.putRecordsSucceeded(stream: stream.name, after: started.duration(to: .now))
+        metrics.putRecordsAnswered(
+            stream,
+            total: routed.count,
+            successful: outcome.written.count,
+            throttled: throttled,
+            bytes: outcome.written.reduce(0) { $0 + entries[$1.slot].data.count + entries[$1.slot].key.utf8.count },
+            after: started.duration(to: .now),
+            atMillis: clock.nowMillis()
+        )
         return APIResponse(body: answer)
     }
 
@@ -159,10 +169,11 @@ extension RecordsService {
                         // Counted per shard entry, once durable: the same moment the client learns of it.
                         let bytes = records.reduce(0) { $0 + $1.record.data.count + $1.record.partitionKey.utf8.count }
                         self.metrics.recordsPut(
-                            stream: stream.name,
+                            stream,
                             shard: shard.id,
                             records: records.count,
-                            bytes: bytes
+                            bytes: bytes,
+                            atMillis: self.clock.nowMillis()
                         )
                         self.onDemandWrites.record(
                             stream,

@@ -41,7 +41,7 @@ final class ThroughputLimiter: Sendable {
             table[key] = bucket
             return admitted
         }
-        if !admitted { metrics.writeThrottled(stream: stream.name, shard: shard) }
+        if !admitted { metrics.writeThrottled(stream, shard: shard, atMillis: now) }
         return admitted
     }
 
@@ -56,7 +56,7 @@ final class ThroughputLimiter: Sendable {
             return admitted
         }
         guard admitted else {
-            metrics.readThrottled(stream: stream.name, shard: shard)
+            metrics.readThrottled(stream, shard: shard, atMillis: now)
             throw Self.rateExceeded(shard, stream)
         }
     }
