@@ -61,6 +61,8 @@ extension Node {
             )
         }
         w.endArray()
+        w.key("consumerGroups")
+        writeConsumerGroups(into: &w)
         w.endObject()
         return w.bytes
     }
