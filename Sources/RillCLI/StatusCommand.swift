@@ -68,6 +68,10 @@ struct StatusCommand: AsyncParsableCommand {
         print("")
         print(Self.groupsTable(views))
         print("")
+        if let consumers = Self.consumerGroupsTable(views) {
+            print(consumers)
+            print("")
+        }
         let problems = Self.placementProblems(views)
         print(
             problems.isEmpty

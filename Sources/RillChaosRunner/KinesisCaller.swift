@@ -36,7 +36,7 @@ struct KinesisCaller {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
         head.headers.add(name: "Host", value: "\(address)")
         head.headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
-        head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
+        head.headers.add(name: "X-Amz-Target", value: operation.target)
         head.headers.add(name: "Authorization", value: Self.authorization)
         head.headers.add(name: "Content-Length", value: String(writer.bytes.count))
         do {

@@ -53,7 +53,7 @@ public struct KinesisClient: Sendable {
         head.headers.reserveCapacity(6)
         head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
         head.headers.add(name: "Content-Type", value: (override ?? wire).contentType)
-        head.headers.add(name: "X-Amz-Target", value: KinesisOperation.targetPrefix + operation.rawValue)
+        head.headers.add(name: "X-Amz-Target", value: operation.target)
         if let signer {
             // Hashing the body and the HMACs cost what they cost an SDK; they are part of what a signed run measures.
             let signed = signer.sign(

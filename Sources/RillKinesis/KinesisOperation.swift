@@ -1,4 +1,6 @@
-/// Every operation of Kinesis_20131202, parsed once from `X-Amz-Target`.
+/// Every operation of Kinesis_20131202, and Rill's consumer-group operations (`RillConsumerGroups_20261206`,
+/// docs/consumers.md), parsed once from `X-Amz-Target`. Both families share the dispatch, the signature check,
+/// the authorizer and the forwarder; only the target prefix tells them apart.
 public enum KinesisOperation: String, Sendable, CaseIterable {
     case addTagsToStream = "AddTagsToStream"
     case createStream = "CreateStream"
@@ -40,11 +42,45 @@ public enum KinesisOperation: String, Sendable, CaseIterable {
     case updateStreamMode = "UpdateStreamMode"
     case updateStreamWarmThroughput = "UpdateStreamWarmThroughput"
 
-    public static let targetPrefix = "Kinesis_20131202."
+    // MARK: - Consumer groups (Rill's own API, under `groupTargetPrefix`)
 
-    /// Parses an `X-Amz-Target` header value; nil for a missing prefix or an unknown name.
+    case createConsumerGroup = "CreateConsumerGroup"
+    case deleteConsumerGroup = "DeleteConsumerGroup"
+    case listConsumerGroups = "ListConsumerGroups"
+    case describeConsumerGroup = "DescribeConsumerGroup"
+    case acquireLeases = "AcquireLeases"
+    case renewLease = "RenewLease"
+    case releaseLease = "ReleaseLease"
+    case checkpoint = "Checkpoint"
+
+    public static let targetPrefix = "Kinesis_20131202."
+    /// The consumer-group operations' prefix: a name of its own, so no Kinesis client can reach them by mistake.
+    public static let groupTargetPrefix = "RillConsumerGroups_20261206."
+
+    /// Whether this is one of Rill's consumer-group operations rather than a Kinesis one.
+    public var isConsumerGroupOperation: Bool {
+        switch self {
+        case .createConsumerGroup, .deleteConsumerGroup, .listConsumerGroups, .describeConsumerGroup, .acquireLeases,
+            .renewLease, .releaseLease, .checkpoint:
+            true
+        default: false
+        }
+    }
+
+    /// The `X-Amz-Target` value that names this operation.
+    public var target: String {
+        (isConsumerGroupOperation ? Self.groupTargetPrefix : Self.targetPrefix) + rawValue
+    }
+
+    /// Parses an `X-Amz-Target` header value; nil for a missing prefix, an unknown name, or a name under the
+    /// other family's prefix.
     public init?(target: String) {
-        guard target.hasPrefix(Self.targetPrefix) else { return nil }
-        self.init(rawValue: String(target.dropFirst(Self.targetPrefix.count)))
+        let groups = target.hasPrefix(Self.groupTargetPrefix)
+        guard groups || target.hasPrefix(Self.targetPrefix) else { return nil }
+        let name = target.dropFirst(groups ? Self.groupTargetPrefix.count : Self.targetPrefix.count)
+        guard let operation = Self(rawValue: String(name)), operation.isConsumerGroupOperation == groups else {
+            return nil
+        }
+        self = operation
     }
 }

@@ -17,7 +17,7 @@ extension Catalog {
 
     mutating func apply(_ command: ConsumerGroupCommand) -> Result<LeaseOutcome, KinesisError> {
         switch command {
-        case .create(let namespace, let name, let group, let position, let now):
+        case .create(let namespace, let name, let group, let position, let now, let failover):
             guard let stream = streams[namespace]?[name] else {
                 return .failure(.streamNotFound(name, account: namespace.account))
             }
@@ -42,7 +42,21 @@ extension Catalog {
                     )
                 )
             }
-            var created = ConsumerGroup(name: group, streamID: stream.id, initialPosition: position, createdMillis: now)
+            guard ConsumerGroup.failoverMillisRange.contains(failover) else {
+                return .failure(
+                    KinesisError(
+                        .validation,
+                        "FailoverTimeMillis must be between \(ConsumerGroup.failoverMillisRange.lowerBound) and \(ConsumerGroup.failoverMillisRange.upperBound)."
+                    )
+                )
+            }
+            var created = ConsumerGroup(
+                name: group,
+                streamID: stream.id,
+                initialPosition: position,
+                createdMillis: now,
+                failoverMillis: failover
+            )
             created.leases.apply(.syncShards(Self.lineage(of: stream), atMillis: now))
             consumerGroups[stream.id, default: [:]][group] = created
             return .success(.group(created))
@@ -107,4 +121,13 @@ public enum LeaseOutcome: Sendable, Equatable {
     case group(ConsumerGroup)
     case lease(Lease)
     case refused(LeaseRefusal)
+}
+
+extension Catalog {
+    /// Every consumer group with its stream, by stream name and namespace, then group name (admin status).
+    public var allConsumerGroups: [(stream: StreamMetadata, group: ConsumerGroup)] {
+        allStreams.sorted { ($0.name, $0.namespace.region) < ($1.name, $1.namespace.region) }.flatMap { stream in
+            (consumerGroups[stream.id]?.values.sorted { $0.name < $1.name } ?? []).map { (stream: stream, group: $0) }
+        }
+    }
 }

@@ -6,6 +6,9 @@ public struct ConsumerGroup: Sendable, Equatable, Codable {
     /// Where a shard with no checkpoint starts: TRIM_HORIZON, LATEST or AT_TIMESTAMP (with `startMillis`).
     public var initialPosition: InitialPosition
     public var createdMillis: Int64
+    /// How long a lease lasts without renewal (the KCL's failoverTimeMillis): a worker that stops renewing loses
+    /// its shards this long after its last renewal. One value for the whole group, so every worker agrees.
+    public var failoverMillis: Int64
     public var leases: LeaseTable
 
     public enum InitialPosition: Sendable, Equatable, Codable {
@@ -14,13 +17,26 @@ public struct ConsumerGroup: Sendable, Equatable, Codable {
         case atTimestamp(millis: Int64)
     }
 
-    public init(name: String, streamID: String, initialPosition: InitialPosition, createdMillis: Int64) {
+    public init(
+        name: String,
+        streamID: String,
+        initialPosition: InitialPosition,
+        createdMillis: Int64,
+        failoverMillis: Int64 = Self.defaultFailoverMillis
+    ) {
         self.name = name
         self.streamID = streamID
         self.initialPosition = initialPosition
         self.createdMillis = createdMillis
+        self.failoverMillis = failoverMillis
         self.leases = LeaseTable()
     }
+
+    /// The KCL's default failover time.
+    public static let defaultFailoverMillis: Int64 = 10_000
+    /// Failover times a group may have: under a second the renewals alone would load the metadata group; over
+    /// ten minutes a dead worker's shards would wait too long.
+    public static let failoverMillisRange: ClosedRange<Int64> = 1_000...600_000
 
     /// Group names as Kinesis consumer names are written.
     public static func isValidName(_ name: String) -> Bool {
@@ -42,7 +58,8 @@ public enum ConsumerGroupCommand: Sendable, Equatable, Codable {
         stream: String,
         group: String,
         initialPosition: ConsumerGroup.InitialPosition,
-        atMillis: Int64
+        atMillis: Int64,
+        failoverMillis: Int64 = ConsumerGroup.defaultFailoverMillis
     )
     case delete(namespace: Namespace, stream: String, group: String)
     case lease(namespace: Namespace, stream: String, group: String, LeaseCommand)

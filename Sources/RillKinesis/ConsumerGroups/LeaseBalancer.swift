@@ -46,3 +46,20 @@ public enum LeaseBalancer {
         return takes
     }
 }
+
+extension LeaseBalancer {
+    /// A tie-break order of its own for each worker: candidates sorted by a hash of (worker, shard), so workers
+    /// that start together reach for different leases instead of racing for the first. Deterministic (FNV-1a),
+    /// the same on every node and run.
+    public static func spread(for worker: String) -> @Sendable ([Lease]) -> [Lease] {
+        { leases in
+            leases.map { (Self.fnv1a(worker + "/" + $0.shardID), $0) }.sorted {
+                $0.0 != $1.0 ? $0.0 < $1.0 : $0.1.shardID < $1.1.shardID
+            }.map(\.1)
+        }
+    }
+
+    static func fnv1a(_ text: String) -> UInt64 {
+        text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+}

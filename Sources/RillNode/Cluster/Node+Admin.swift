@@ -67,6 +67,8 @@ extension Node {
             )
         }
         w.endArray()
+        w.key("consumerGroups")
+        writeConsumerGroups(into: &w)
         w.endObject()
         return w.bytes
     }

@@ -11,6 +11,7 @@ struct NodeServices: Sendable {
     let tags: TagsService
     let settings: SettingsService
     let consumers: ConsumersService
+    let groups: ConsumerGroupsService
     let streams: StreamsService
     let records: RecordsService
     /// Throughput limits of provisioned shards, for writes and reads.
@@ -30,6 +31,7 @@ struct NodeServices: Sendable {
         tags = TagsService(metadata: catalog, proposer: proposer)
         settings = SettingsService(metadata: catalog, proposer: proposer, clock: clock)
         consumers = ConsumersService(metadata: catalog, proposer: proposer, clock: clock)
+        groups = ConsumerGroupsService(metadata: catalog, proposer: proposer, clock: clock)
         throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
         records = RecordsService(
             metadata: catalog,
@@ -96,6 +98,14 @@ struct NodeServices: Sendable {
         case .splitShard: return try await streams.splitShard(&reader, namespace)
         case .mergeShards: return try await streams.mergeShards(&reader, namespace)
         case .updateShardCount: return try await streams.updateShardCount(&reader, namespace)
+        case .createConsumerGroup: return try await groups.createGroup(&reader, namespace)
+        case .deleteConsumerGroup: return try await groups.deleteGroup(&reader, namespace)
+        case .listConsumerGroups: return try groups.listGroups(&reader, namespace)
+        case .describeConsumerGroup: return try groups.describeGroup(&reader, namespace)
+        case .acquireLeases: return try await groups.acquireLeases(&reader, namespace)
+        case .renewLease: return try await groups.renewLease(&reader, namespace)
+        case .releaseLease: return try await groups.releaseLease(&reader, namespace)
+        case .checkpoint: return try await groups.checkpoint(&reader, namespace)
         default:
             throw KinesisError(.unknownOperation, "Rill does not implement \(request.operation.rawValue) yet.")
         }
