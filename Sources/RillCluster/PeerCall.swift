@@ -1,3 +1,6 @@
+import RillKinesis
+import RillModel
+
 /// A node's description of itself to peers: who it is, where it listens, and the random nonce its data
 /// directory was created with (the cluster UUID is derived from the founders' nonces).
 package struct MemberAddress: Codable, Sendable, Hashable {
@@ -25,6 +28,15 @@ package enum PeerCall: Sendable, Equatable {
     case discover(MemberAddress, clusterID: String?)
     /// A whole Kinesis call for the node that must serve it (the metadata or a shard leader): one hop only.
     case forward(operation: String, signedRegion: String?, requestID: String, body: [UInt8])
+    /// `forward` of an idempotent producer's PutRecord or PutRecords, with its `ProducerStamp` (sent as headers
+    /// by the client). A separate kind, so plain calls keep their bytes.
+    case forwardOnce(
+        operation: String,
+        signedRegion: String?,
+        requestID: String,
+        body: [UInt8],
+        producer: ProducerStamp
+    )
     /// A `records` entry for a shard this node leads; answered once committed.
     case append(streamID: String, shard: UInt32, batch: [UInt8])
     /// The `seal` entry of a reshard, for a shard this node leads.
@@ -45,7 +57,7 @@ package enum PeerCall: Sendable, Equatable {
         guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
         switch bytes[1] {
         case 3: return true
-        case 2:
+        case 2, 8:
             // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
             let name = Array("PutRecord".utf8)
             let start = 6
@@ -71,6 +83,13 @@ package enum PeerCall: Sendable, Equatable {
             w.optionalString(signedRegion)
             w.string(requestID)
             w.bytes(body)
+        case .forwardOnce(let operation, let signedRegion, let requestID, let body, let producer):
+            w.u8(8)
+            w.string(operation)
+            w.optionalString(signedRegion)
+            w.string(requestID)
+            w.bytes(body)
+            w.producer(producer)
         case .append(let streamID, let shard, let batch):
             w.u8(3)
             w.string(streamID)
@@ -102,6 +121,8 @@ package enum PeerCall: Sendable, Equatable {
         switch self {
         case .forward(let operation, _, let requestID, let body):
             operation.utf8.count + requestID.utf8.count + body.count + 32
+        case .forwardOnce(let operation, _, let requestID, let body, let producer):
+            operation.utf8.count + requestID.utf8.count + body.count + 64 + 8 * producer.sequences.count
         case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
         default: 0
         }
@@ -137,6 +158,14 @@ package enum PeerCall: Sendable, Equatable {
             for _ in 0..<count { voters.append(try r.u64()) }
             self = .reconfigure(streamID: streamID, shard: shard, voters: voters)
         case 7: self = .proposeCatalog(command: try r.bytes())
+        case 8:
+            self = .forwardOnce(
+                operation: try r.string(),
+                signedRegion: try r.optionalString(),
+                requestID: try r.string(),
+                body: try r.bytes(),
+                producer: try r.producer()
+            )
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -152,6 +181,8 @@ package enum PeerAnswer: Sendable, Equatable {
     /// A Kinesis error: definite, nothing was written.
     case error(code: String, message: String?)
     case appended(index: UInt64, stampMillis: Int64)
+    /// An idempotent producer's batch: each record's position (new, or its first copy's) or error, in order.
+    case appendedOnce([Result<RecordPosition, KinesisError>])
     case sealed(index: UInt64)
     /// This node does not lead the group (leader hint attached if known); nothing was proposed, so the caller
     /// may try again elsewhere.
@@ -188,6 +219,22 @@ package enum PeerAnswer: Sendable, Equatable {
             w.u8(4)
             w.u64(index)
             w.i64(stamp)
+        case .appendedOnce(let outcomes):
+            w.u8(12)
+            w.u32(UInt32(outcomes.count))
+            for outcome in outcomes {
+                switch outcome {
+                case .success(let position):
+                    w.u8(1)
+                    w.u64(position.index.rawValue)
+                    w.u32(UInt32(position.slot))
+                    w.i64(position.stampMillis)
+                case .failure(let error):
+                    w.u8(0)
+                    w.string(error.code.rawValue)
+                    w.optionalString(error.message)
+                }
+            }
         case .sealed(let index):
             w.u8(5)
             w.u64(index)
@@ -231,6 +278,27 @@ package enum PeerAnswer: Sendable, Equatable {
         case 9: self = .routes(stream: try r.bytes(), iteratorKey: try r.bytes())
         case 10: self = .reconfiguration(reached: try r.u8() == 1)
         case 11: self = .removed(clusterID: try r.string())
+        case 12:
+            let count = Int(try r.u32())
+            guard count <= 500 else { throw WireError(description: "\(count) record outcomes") }
+            var outcomes: [Result<RecordPosition, KinesisError>] = []
+            for _ in 0..<count {
+                if try r.u8() == 1 {
+                    let index = LogIndex(try r.u64())
+                    let slot = try r.u32()
+                    guard slot <= UInt32(UInt16.max) else { throw WireError(description: "slot \(slot)") }
+                    outcomes.append(
+                        .success(RecordPosition(index: index, slot: UInt16(slot), stampMillis: try r.i64()))
+                    )
+                } else {
+                    let code = try r.string()
+                    let message = try r.optionalString()
+                    outcomes.append(
+                        .failure(KinesisError(KinesisErrorCode(rawValue: code) ?? .internalFailure, message))
+                    )
+                }
+            }
+            self = .appendedOnce(outcomes)
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
@@ -252,7 +320,24 @@ extension WireWriter {
     }
 }
 
+extension WireWriter {
+    package mutating func producer(_ stamp: ProducerStamp) {
+        string(stamp.producerID)
+        u32(UInt32(stamp.sequences.count))
+        for sequence in stamp.sequences { u64(sequence) }
+    }
+}
+
 extension WireReader {
+    package mutating func producer() throws(WireError) -> ProducerStamp {
+        let id = try string()
+        let count = Int(try u32())
+        guard count >= 1, count <= 500 else { throw WireError(description: "\(count) producer sequences") }
+        var sequences: [UInt64] = []
+        for _ in 0..<count { sequences.append(try u64()) }
+        return ProducerStamp(producerID: id, sequences: sequences)
+    }
+
     package mutating func member() throws(WireError) -> MemberAddress {
         MemberAddress(id: try u64(), zone: try string(), peer: try string(), api: try string(), nonce: try string())
     }

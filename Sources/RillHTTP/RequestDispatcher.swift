@@ -123,7 +123,7 @@ package struct RequestDispatcher {
             // The signature covers the bytes as sent. A CBOR body goes on as CBOR: the node that serves the call
             // reads it directly, and anything that forwards or routes it makes JSON of it first (APIRequest.inJSON).
             let region = try SigV4Scope.authenticatedRegion(head, bytes, backend: backend)
-            let request = APIRequest(
+            var request = APIRequest(
                 operation: operation,
                 body: bytes,
                 signedRegion: region,
@@ -131,6 +131,12 @@ package struct RequestDispatcher {
                 replyProtocol: wire,
                 bodyEncoding: wire
             )
+            if operation == .putRecord || operation == .putRecords {
+                request.producer = try ProducerStamp(
+                    id: head.headers.first(name: ProducerStamp.idHeader),
+                    sequence: head.headers.first(name: ProducerStamp.sequenceHeader)
+                )
+            }
             let response = try await backend.handle(request)
             // A node that served the call itself may have written the client's encoding already.
             let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)

@@ -40,6 +40,9 @@ public struct PutBatcher: Sendable {
     public struct Call: Sendable, Equatable {
         public var id: Int
         public var entries: [ProducerEntry]
+        /// Each entry's number in the order records were added, strictly increasing, the same on every retry
+        /// of the record: its producer sequence for an idempotent producer (`ProducerStamp`).
+        public var recordNumbers: [UInt64] = []
     }
 
     /// The answer for one record of a PutRecords reply, in request order.
@@ -313,7 +316,8 @@ public struct PutBatcher: Sendable {
             pending[id]?.attempts += 1
             if let entry = pending[id]?.entry { entries.append(entry) }
         }
-        let call = Call(id: nextCallID, entries: entries)
+        // `chosen` ascends (`sendable` sorts), so the numbers strictly increase as a ProducerStamp needs.
+        let call = Call(id: nextCallID, entries: entries, recordNumbers: chosen.map { UInt64($0) })
         nextCallID += 1
         inFlight[call.id] = chosen
         return call

@@ -30,17 +30,19 @@ extension Node {
             }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body):
+        case .forward(let operation, let signedRegion, let requestID, let body),
+            .forwardOnce(let operation, let signedRegion, let requestID, let body, _):
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
-            let request = APIRequest(
+            var request = APIRequest(
                 operation: operation,
                 body: body,
                 signedRegion: signedRegion,
                 requestID: requestID,
                 forwarded: true
             )
+            if case .forwardOnce(_, _, _, _, let producer) = call { request.producer = producer }
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
                 await Self.answering { .response(try await self.serveHere(request).body) }
@@ -52,6 +54,11 @@ extension Node {
             }
             return await Self.answering {
                 let stamp = self.clock.nowMillis()
+                // An idempotent producer's batch (first byte's top bit): judged against the shard's window.
+                if batch.first.map({ $0 & 0x80 != 0 }) == true {
+                    let decoded = try RecordBatch(decoding: batch)
+                    return .appendedOnce(try await replica.appendOnce(decoded, stampMillis: stamp))
+                }
                 let index = try await replica.append(encoded: batch, stampMillis: stamp)
                 return .appended(index: index.rawValue, stampMillis: stamp)
             }
