@@ -103,6 +103,6 @@ private struct BigEndianReader {
 
 extension [UInt8] {
     fileprivate mutating func appendBE<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
+        Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }
     }
 }
