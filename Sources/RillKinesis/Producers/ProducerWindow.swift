@@ -17,15 +17,15 @@ import RillModel
 /// window: compaction may save the window as it is when it runs.
 public struct ProducerWindow: Sendable, Equatable {
     public struct Limits: Sendable, Equatable {
-        /// Records remembered per producer and shard: a retry of an older one is refused (`tooOld`). More than
-        /// one PutRecords holds (500), so a whole batch retried is always recognised.
-        public var window: Int = 600
+        /// Records remembered per producer and shard: a retry of an older one is refused (`tooOld`). Two
+        /// PutRecords (500 each), so a batch retried while the next one committed is still recognised.
+        public var window: Int = 1_000
         /// A producer silent this long (log time) is forgotten (Kafka's producer id expiration: one week; a day
         /// here, the default retention).
         public var idleExpiryMillis: Int64 = 24 * 60 * 60_000
         /// At most this many producers per shard; the longest idle is forgotten first.
-        /// (The window travels in snapshots: 256 full producers are about 4 MB.)
-        public var maxProducers: Int = 256
+        /// (The window travels in snapshots: 200 full producers are about 5 MB.)
+        public var maxProducers: Int = 200
         /// Idle producers are looked for at most this often (log time), not on every entry.
         public var expiryCheckMillis: Int64 = 60_000
 
