@@ -154,7 +154,10 @@ extension RecordsService {
                     written.append((record.requestSlot, shard.id, sequence))
                     bytes += record.record.data.count + record.record.partitionKey.utf8.count
                 case .failure(let error):
-                    failed[record.requestSlot] = error
+                    // Only the request as a whole fails with such a code (`PutRecordsMerge`): a record's refusal
+                    // (a retry older than the window) is that record's InternalFailure, its message kept.
+                    failed[record.requestSlot] =
+                        error.failsWholeRequest ? .internalFailure(error.message ?? "the record was refused") : error
                 }
             }
             metrics.recordsPut(stream: stream.name, shard: shard.id, records: written.count, bytes: bytes)
