@@ -19,6 +19,8 @@ public struct APIRequest: Sendable {
     /// tree; whatever forwards or routes a call (`inJSON()`) turns it into JSON first, because peers, the
     /// router's PutRecords split and `PeerCall.forward` speak only JSON.
     public var bodyEncoding: WireProtocol
+    /// An idempotent producer's id and record sequences (`x-rill-producer-*` headers); nil for plain clients.
+    public var producer: ProducerStamp?
 
     public init(
         operation: KinesisOperation,

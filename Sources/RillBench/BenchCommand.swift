@@ -93,6 +93,14 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "The region calls are signed for; it selects the stream namespace on the server.")
     var region = "us-east-1"
 
+    @Flag(
+        help: """
+            Put as idempotent producers (docs/producers.md): every call carries a producer id per connection and \
+            its records' producer sequences, to measure what the server's dedup costs.
+            """
+    )
+    var idempotent = false
+
     public init() {}
 
     public func validate() throws {
@@ -135,7 +143,8 @@ public struct BenchCommand: AsyncParsableCommand {
             eventLoopThreads: eventLoopThreads,
             wire: wire.wire,
             signer: signer,
-            seed: UInt64.random(in: 1...UInt64.max)
+            seed: UInt64.random(in: 1...UInt64.max),
+            idempotent: idempotent
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
         let outcome: Result<Report, any Error>
@@ -264,4 +273,6 @@ struct BenchSettings: Sendable {
     var signer: SigV4Signer?
     /// Seeds record data and partition keys; fresh each run.
     var seed: UInt64
+    /// `--idempotent`: put calls carry producer headers.
+    var idempotent = false
 }

@@ -92,6 +92,9 @@ struct PutPhase: Sendable {
         let perRequest = kind.recordsPerRequest
         let interval = rate.map { Int64((Double(perRequest) / $0 * 1e9).rounded()) }
         var slot = Int64(index)
+        // `--idempotent`: one producer per connection, its records numbered from 0 (never retried here).
+        let producerID = "bench-\(settings.seed)-\(index)"
+        var nextSequence: UInt64 = 0
         while NIODeadline.now() < deadline {
             var due: NIODeadline? = nil
             if let interval {
@@ -114,7 +117,18 @@ struct PutPhase: Sendable {
             }
             let reply: HTTPReply
             do {
-                reply = try await client.call(operation, body: body, at: due)
+                var headers: [(String, String)] = []
+                if settings.idempotent {
+                    headers = [
+                        (ProducerStamp.idHeader, producerID),
+                        (
+                            ProducerStamp.sequenceHeader,
+                            ProducerStamp.headerValue(Array(nextSequence..<nextSequence + UInt64(count)))
+                        ),
+                    ]
+                    nextSequence += UInt64(count)
+                }
+                reply = try await client.call(operation, body: body, at: due, headers: headers)
             } catch {
                 tally.countError(HTTPClientError.code(of: error))
                 counters.errors.add(1, ordering: .relaxed)

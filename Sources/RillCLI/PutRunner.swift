@@ -15,6 +15,9 @@ struct PutRunner: Sendable {
     let input: InputRecords
     /// Aggregate per predicted shard up to this many bytes; nil sends each record as it is.
     let aggregateMaxBytes: Int?
+    /// This run's idempotent-producer id: a retried record the stream already holds is not stored twice
+    /// (docs/producers.md). New for every run, since the records are numbered from 0 in each.
+    let producerID = "rill-put-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
 
     struct Outcome: Sendable {
         var summary: PutBatcher.Summary
@@ -81,6 +84,7 @@ struct PutRunner: Sendable {
         var lastProgress = start
         let input = self.input
         let stream = self.stream
+        let producerID = self.producerID
 
         let finalState = try await withThrowingTaskGroup(of: Event.self) { tasks in
             var reading = false
@@ -113,7 +117,11 @@ struct PutRunner: Sendable {
                         }
                         tasks.addTask {
                             var connection = connection
-                            let result = await connection.putRecords(stream: stream, entries: call.entries)
+                            let result = await connection.putRecords(
+                                stream: stream,
+                                entries: call.entries,
+                                producer: ProducerStamp(producerID: producerID, sequences: call.recordNumbers)
+                            )
                             if case .failed(.transport) = result {
                                 // The next call on this slot gets a fresh connection; if that fails too, it fails as transport.
                                 try? await connection.reconnect()

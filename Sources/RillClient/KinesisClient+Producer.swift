@@ -10,8 +10,14 @@ extension KinesisClient {
         case failed(PutBatcher.CallFailure)
     }
 
-    /// Sends `entries` as one PutRecords call. Never throws: transport failures come back as `.transport`.
-    public func putRecords(stream: String, entries: [ProducerEntry]) async -> PutRecordsResult {
+    /// Sends `entries` as one PutRecords call, as an idempotent producer when `producer` is given (its id and
+    /// one sequence per entry: a retry of a record the stream already holds is not stored again). Never throws:
+    /// transport failures come back as `.transport`.
+    public func putRecords(
+        stream: String,
+        entries: [ProducerEntry],
+        producer: ProducerStamp? = nil
+    ) async -> PutRecordsResult {
         var writer = JSONWriter(
             capacity: entries.reduce(64) { $0 + $1.data.count * 4 / 3 + $1.partitionKey.utf8.count + 64 }
         )
@@ -36,7 +42,19 @@ extension KinesisClient {
         writer.endObject()
         let reply: HTTPReply
         do {
-            reply = try await call(.putRecords, body: ByteBuffer(bytes: writer.bytes), wire: .json)
+            var extraHeaders: [(String, String)] = []
+            if let producer {
+                extraHeaders = [
+                    (ProducerStamp.idHeader, producer.producerID),
+                    (ProducerStamp.sequenceHeader, ProducerStamp.headerValue(producer.sequences)),
+                ]
+            }
+            reply = try await call(
+                .putRecords,
+                body: ByteBuffer(bytes: writer.bytes),
+                wire: .json,
+                headers: extraHeaders
+            )
         } catch {
             return .failed(.transport(HTTPClientError.code(of: error)))
         }

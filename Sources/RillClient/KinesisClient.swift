@@ -47,13 +47,16 @@ public struct KinesisClient: Sendable {
         _ operation: KinesisOperation,
         body: ByteBuffer,
         at deadline: NIODeadline? = nil,
-        wire override: WireProtocol? = nil
+        wire override: WireProtocol? = nil,
+        headers extra: [(String, String)] = []
     ) async throws -> HTTPReply {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/")
-        head.headers.reserveCapacity(6)
+        head.headers.reserveCapacity(6 + extra.count)
         head.headers.add(name: "Host", value: connection.endpoint.hostHeader)
         head.headers.add(name: "Content-Type", value: (override ?? wire).contentType)
         head.headers.add(name: "X-Amz-Target", value: operation.target)
+        // Signed with the rest (SigV4 signs every header it is given).
+        for (name, value) in extra { head.headers.add(name: name, value: value) }
         if let signer {
             // Hashing the body and the HMACs cost what they cost an SDK; they are part of what a signed run measures.
             let signed = signer.sign(

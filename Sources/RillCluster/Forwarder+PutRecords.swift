@@ -31,13 +31,15 @@ extension Forwarder {
         }
         await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
             for part in split.parts {
-                let sub = APIRequest(
+                var sub = APIRequest(
                     operation: .putRecords,
                     body: body.subRequest(part.slots),
                     signedRegion: request.signedRegion,
                     requestID: request.requestID,
                     principal: request.principal
                 )
+                // Each record keeps its producer sequence (checked against the record count before the split).
+                sub.producer = request.producer?.subset(part.slots)
                 group.addTask {
                     do {
                         let response = try await self.forward(

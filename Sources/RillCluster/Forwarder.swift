@@ -112,13 +112,26 @@ package final class Forwarder: Sendable {
     /// Sends a whole client call to `target` (as JSON) and reads its answer; nil when it provably never
     /// arrived, so the caller may try again. An answer other than a response throws what it means (`failure`).
     package func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
-        let call = PeerCall.forward(
-            operation: request.operation.rawValue,
-            signedRegion: request.signedRegion,
-            requestID: request.requestID,
-            body: try request.inJSON().body,
-            caller: request.principal
-        )
+        let body = try request.inJSON().body
+        let call =
+            if let producer = request.producer {
+                PeerCall.forwardOnce(
+                    operation: request.operation.rawValue,
+                    signedRegion: request.signedRegion,
+                    requestID: request.requestID,
+                    body: body,
+                    producer: producer,
+                    caller: request.principal
+                )
+            } else {
+                PeerCall.forward(
+                    operation: request.operation.rawValue,
+                    signedRegion: request.signedRegion,
+                    requestID: request.requestID,
+                    body: body,
+                    caller: request.principal
+                )
+            }
         switch try await send(call, to: target) {
         case .notDelivered: return nil
         case .answered(.response(let body)): return APIResponse(body: body)

@@ -37,6 +37,16 @@ package enum PeerCall: Sendable, Equatable {
         body: [UInt8],
         caller: Principal = .anonymous
     )
+    /// `forward` of an idempotent producer's PutRecord or PutRecords, with its `ProducerStamp` (sent as headers
+    /// by the client) and the caller. A separate kind, so plain calls keep their bytes.
+    case forwardOnce(
+        operation: String,
+        signedRegion: String?,
+        requestID: String,
+        body: [UInt8],
+        producer: ProducerStamp,
+        caller: Principal = .anonymous
+    )
     /// A `records` entry for a shard this node leads; answered once committed.
     case append(streamID: String, shard: UInt32, batch: [UInt8])
     /// The `seal` entry of a reshard, for a shard this node leads.
@@ -62,7 +72,7 @@ package enum PeerCall: Sendable, Equatable {
         guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
         switch bytes[1] {
         case 3: return true
-        case 2, 8:
+        case 2, 8, 11:
             // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
             let name = Array("PutRecord".utf8)
             let start = 6
@@ -92,6 +102,15 @@ package enum PeerCall: Sendable, Equatable {
                 w.optionalString(caller.accessKeyID)
                 w.u8(caller.secureTransport ? 1 : 0)
             }
+        case .forwardOnce(let operation, let signedRegion, let requestID, let body, let producer, let caller):
+            w.u8(11)
+            w.string(operation)
+            w.optionalString(signedRegion)
+            w.string(requestID)
+            w.bytes(body)
+            w.producer(producer)
+            w.optionalString(caller.accessKeyID)
+            w.u8(caller.secureTransport ? 1 : 0)
         case .append(let streamID, let shard, let batch):
             w.u8(3)
             w.string(streamID)
@@ -129,6 +148,9 @@ package enum PeerCall: Sendable, Equatable {
         switch self {
         case .forward(let operation, _, let requestID, let body, let caller):
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 40
+        case .forwardOnce(let operation, _, let requestID, let body, let producer, let caller):
+            operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 72
+                + 8 * producer.sequences.count
         case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
         default: 0
         }
@@ -174,6 +196,15 @@ package enum PeerCall: Sendable, Equatable {
         case 7: self = .proposeCatalog(command: try r.bytes())
         case 9: self = .writeTotals
         case 10: self = .metrics(region: try r.optionalString(), selection: try r.metricSelection())
+        case 11:
+            self = .forwardOnce(
+                operation: try r.string(),
+                signedRegion: try r.optionalString(),
+                requestID: try r.string(),
+                body: try r.bytes(),
+                producer: try r.producer(),
+                caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
+            )
         case let kind: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -189,6 +220,8 @@ package enum PeerAnswer: Sendable, Equatable {
     /// A Kinesis error: definite, nothing was written.
     case error(code: String, message: String?)
     case appended(index: UInt64, stampMillis: Int64)
+    /// An idempotent producer's batch: each record's position (new, or its first copy's) or error, in order.
+    case appendedOnce([Result<RecordPosition, KinesisError>])
     case sealed(index: UInt64)
     /// This node does not lead the group (leader hint attached if known); nothing was proposed, so the caller
     /// may try again elsewhere.
@@ -229,6 +262,22 @@ package enum PeerAnswer: Sendable, Equatable {
             w.u8(4)
             w.u64(index)
             w.i64(stamp)
+        case .appendedOnce(let outcomes):
+            w.u8(14)
+            w.u32(UInt32(outcomes.count))
+            for outcome in outcomes {
+                switch outcome {
+                case .success(let position):
+                    w.u8(1)
+                    w.u64(position.index.rawValue)
+                    w.u32(UInt32(position.slot))
+                    w.i64(position.stampMillis)
+                case .failure(let error):
+                    w.u8(0)
+                    w.string(error.code.rawValue)
+                    w.optionalString(error.message)
+                }
+            }
         case .sealed(let index):
             w.u8(5)
             w.u64(index)
@@ -291,6 +340,27 @@ package enum PeerAnswer: Sendable, Equatable {
         case 11: self = .removed(clusterID: try r.string())
         case 12: self = .writeTotals(try r.writeTotals())
         case 13: self = .metrics(try r.metricStore())
+        case 14:
+            let count = Int(try r.u32())
+            guard count <= 500 else { throw WireError(description: "\(count) record outcomes") }
+            var outcomes: [Result<RecordPosition, KinesisError>] = []
+            for _ in 0..<count {
+                if try r.u8() == 1 {
+                    let index = LogIndex(try r.u64())
+                    let slot = try r.u32()
+                    guard slot <= UInt32(UInt16.max) else { throw WireError(description: "slot \(slot)") }
+                    outcomes.append(
+                        .success(RecordPosition(index: index, slot: UInt16(slot), stampMillis: try r.i64()))
+                    )
+                } else {
+                    let code = try r.string()
+                    let message = try r.optionalString()
+                    outcomes.append(
+                        .failure(KinesisError(KinesisErrorCode(rawValue: code) ?? .internalFailure, message))
+                    )
+                }
+            }
+            self = .appendedOnce(outcomes)
         case let kind: throw WireError(description: "unknown peer answer \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer answer") }
@@ -346,5 +416,24 @@ extension WireReader {
         var members: [MemberAddress] = []
         for _ in 0..<count { members.append(try member()) }
         return members
+    }
+}
+
+extension WireWriter {
+    package mutating func producer(_ stamp: ProducerStamp) {
+        string(stamp.producerID)
+        u32(UInt32(stamp.sequences.count))
+        for sequence in stamp.sequences { u64(sequence) }
+    }
+}
+
+extension WireReader {
+    package mutating func producer() throws(WireError) -> ProducerStamp {
+        let id = try string()
+        let count = Int(try u32())
+        guard count >= 1, count <= 500 else { throw WireError(description: "\(count) producer sequences") }
+        var sequences: [UInt64] = []
+        for _ in 0..<count { sequences.append(try u64()) }
+        return ProducerStamp(producerID: id, sequences: sequences)
     }
 }

@@ -138,7 +138,7 @@ package struct RequestDispatcher {
                 backend: backend,
                 secureTransport: secureTransport
             )
-            let request = APIRequest(
+            var request = APIRequest(
                 operation: operation,
                 body: bytes,
                 signedRegion: region,
@@ -147,6 +147,12 @@ package struct RequestDispatcher {
                 bodyEncoding: wire,
                 principal: principal
             )
+            if operation == .putRecord || operation == .putRecords {
+                request.producer = try ProducerStamp(
+                    id: head.headers.first(name: ProducerStamp.idHeader),
+                    sequence: head.headers.first(name: ProducerStamp.sequenceHeader)
+                )
+            }
             let response = try await backend.handle(request)
             // A node that served the call itself may have written the client's encoding already.
             let body = response.encoding == wire ? response.body : try wire.responseBody(response.body)

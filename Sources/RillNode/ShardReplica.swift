@@ -25,6 +25,15 @@ final class ShardReplica: Sendable {
     private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
     /// Set while a seal is being proposed, so that no new record is proposed behind it.
     private let sealing = NIOLockedValueBox(false)
+    /// The idempotent producers' window (replicated: derived from applied entries and snapshots) and, on the
+    /// leader, their records in flight. One lock, so judging a record and marking it in flight is one step.
+    let producers: NIOLockedValueBox<ProducerState>
+    let logger: Logger
+
+    struct ProducerState: Sendable {
+        var window: ProducerWindow
+        var inFlight = InFlightProducers<InFlightTicket>()
+    }
 
     /// Present while the replica abstains after damage; removed once it caught up.
     static let abstainMarker = "abstaining"
@@ -39,12 +48,22 @@ final class ShardReplica: Sendable {
     /// The apply closure's way back to this replica; cleared at stop to break the cycle.
     private let box: ReplicaBox
 
-    private init(streamID: String, shard: ShardID, epoch: UInt64, driver: RaftGroupDriver, box: ReplicaBox) {
+    private init(
+        streamID: String,
+        shard: ShardID,
+        epoch: UInt64,
+        driver: RaftGroupDriver,
+        box: ReplicaBox,
+        window: ProducerWindow,
+        logger: Logger
+    ) {
         self.streamID = streamID
         self.shard = shard
         self.epoch = epoch
         self.driver = driver
         self.box = box
+        self.producers = NIOLockedValueBox(ProducerState(window: window))
+        self.logger = logger
     }
 
     /// Opens the shard's log and starts its group; returns once everything committed before is applied.
@@ -81,6 +100,8 @@ final class ShardReplica: Sendable {
             if !plan.isSoleVoter { try AtomicFile.write(path: marker, bytes: Array("damaged\n".utf8)) }
         }
         if !plan.isSoleVoter, FileManager.default.fileExists(atPath: marker) { plan.abstain = true }
+        // The producer window as of the log start; the driver applies the retained entries on top at start.
+        let window = Self.window(fromSnapshot: storage.snapshot?.state ?? [], logger: logger)
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
             group: group,
@@ -98,9 +119,18 @@ final class ShardReplica: Sendable {
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             send: plan.send,
-            apply: { entries in box.replica?.applied(entries) }
+            apply: { entries in box.replica?.applied(entries) },
+            restore: { snapshot in box.replica?.restore(snapshot) }
         )
-        let replica = ShardReplica(streamID: stream.id, shard: shard.id, epoch: shard.epoch, driver: driver, box: box)
+        let replica = ShardReplica(
+            streamID: stream.id,
+            shard: shard.id,
+            epoch: shard.epoch,
+            driver: driver,
+            box: box,
+            window: window,
+            logger: logger
+        )
         box.replica = replica
         registry.register(driver)
         do {
@@ -125,19 +155,24 @@ final class ShardReplica: Sendable {
     /// Called by the driver, in order, before any proposal of these entries resumes.
     private func applied(_ entries: [LogEntry]) {
         guard let last = entries.last else { return }
-        for entry in entries where entry.kind == .seal {
-            sealedAt.withLockedValue { $0 = $0 ?? entry.index }
+        for entry in entries {
+            switch entry.kind {
+            case .seal: sealedAt.withLockedValue { $0 = $0 ?? entry.index }
+            case .records: applyProducers(entry)
+            default: break
+            }
         }
         // Followers trim when they apply the leader's `trim` entry, never by their own clock. Compaction
         // runs after this Ready (the driver is mid-Ready now); the proposer's own call makes this a no-op.
         if let trim = entries.last(where: { $0.kind == .trim }), let cut = Self.trimIndex(trim.payload) {
             // Owned: `stop()` awaits it; each waits for the one before, so compactions stay in log order.
-            let driver = driver
+            // The window as of this entry (past the cut): entries after the cut apply again on it idempotently.
+            let (driver, state) = (driver, producerSnapshot())
             compaction.withLockedValue { current in
                 let previous = current
                 current = Task {
                     await previous?.value
-                    await driver.compactOrHalt(before: cut)
+                    await driver.compactOrHalt(before: cut, state: state)
                 }
             }
         }
@@ -161,6 +196,12 @@ final class ShardReplica: Sendable {
         if let seal = sealedAt.withLockedValue({ $0 }), index > seal { throw Sealed() }
         return index
     }
+
+    /// Whether a reshard sealed the shard or is sealing it: no record may be proposed.
+    var isClosedToWrites: Bool { sealing.withLockedValue { $0 } || sealedAt.withLockedValue { $0 } != nil }
+
+    /// Where a `seal` closed the shard, if one did.
+    var sealIndex: LogIndex? { sealedAt.withLockedValue { $0 } }
 
     /// Appends the `seal` entry that ends this shard's records and returns its committed index.
     func appendSeal(stampMillis: Int64) async throws -> LogIndex {
@@ -186,7 +227,7 @@ final class ShardReplica: Sendable {
             payload.append(UInt8(truncatingIfNeeded: index.rawValue >> UInt64(shift)))
         }
         _ = try await propose(.trim, payload, stampMillis)
-        try await driver.compact(before: index)
+        try await driver.compact(before: index, state: producerSnapshot())
     }
 
     /// Where a retention trim may cut: the first index of the first segment that still holds a record
@@ -211,9 +252,14 @@ final class ShardReplica: Sendable {
         SequenceNumber(entry: index, slot: slot, stampMillis: stampMillis, epoch: epoch, shardIndex: shard.index)
     }
 
-    private func propose(_ kind: EntryKind, _ payload: [UInt8], _ stampMillis: Int64) async throws -> LogIndex {
+    func propose(
+        _ kind: EntryKind,
+        _ payload: [UInt8],
+        _ stampMillis: Int64,
+        inTerm term: Term? = nil
+    ) async throws -> LogIndex {
         do {
-            return try await driver.propose(kind: kind, payload: payload, timestampMillis: stampMillis)
+            return try await driver.propose(kind: kind, payload: payload, timestampMillis: stampMillis, inTerm: term)
         } catch let error as RaftGroupDriver.ProposalError {
             if let redirect = Redirect(error) { throw redirect }
             // Every outcome but success is a failure the client may retry; an indeterminate one may have been

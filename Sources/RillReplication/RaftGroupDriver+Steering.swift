@@ -50,19 +50,22 @@ extension RaftGroupDriver {
 
     /// Moves the group's log start to `index`: the core forgets entries before it and the storage drops the
     /// whole segments below it. Only applied entries may go (the retention `trim` entry must have been applied).
-    public func compact(before index: LogIndex) throws {
+    /// `state` is the application's state to keep with the log start (a shard's producer window), taken at or
+    /// after the new start: it is what a restart, or a follower sent this snapshot, starts from before applying
+    /// the retained entries again, so applying an entry twice must change nothing.
+    public func compact(before index: LogIndex, state: [UInt8] = []) throws {
         let through = index.previous
         guard through > node.log.snapshotIndex else { return }
-        try node.compact(through: through, state: [])
+        try node.compact(through: through, state: state)
         if let snapshot = node.snapshot { try storage.compact(to: snapshot) }
     }
 
     /// `compact(before:)` for a follower applying the leader's `trim` entry, where nobody waits for an answer: a
     /// storage error stops the group as one in a Ready does (a log it could not trim durably may be damaged),
     /// rather than vanishing.
-    public func compactOrHalt(before index: LogIndex) {
+    public func compactOrHalt(before index: LogIndex, state: [UInt8] = []) {
         do {
-            try compact(before: index)
+            try compact(before: index, state: state)
         } catch let error as StorageError {
             halt(error)
         } catch {

@@ -57,6 +57,8 @@ public actor RaftGroupDriver {
     private let flusher: any GroupCommit
     private let send: @Sendable ([Raft.Message]) -> Void
     private let apply: @Sendable ([LogEntry]) async -> Void
+    /// Hands an installed snapshot's state to the application.
+    private let restore: @Sendable (Raft.Snapshot) -> Void
     private let tickInterval: Duration?
     let taskExecutor: (any TaskExecutor)?
     /// Ticks, nudges and deadlines run on it (`GroupClock`).
@@ -108,6 +110,7 @@ public actor RaftGroupDriver {
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     ///   - logger: the owner's logger; the driver adds `rill.group`.
     ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
+    ///   - restore: hands the application a snapshot installed from a leader, before the entries after it apply.
     ///   - flusher: the flush rounds that make writes durable (`Flusher`; the simulation's in tests).
     ///   - clock: what the tick timer and the nudge sleep on.
     ///   - probe: sees every Ready as it is performed (the simulation's checker); nil in nodes.
@@ -129,7 +132,8 @@ public actor RaftGroupDriver {
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void,
-        apply: @escaping @Sendable ([LogEntry]) async -> Void
+        apply: @escaping @Sendable ([LogEntry]) async -> Void,
+        restore: @escaping @Sendable (Raft.Snapshot) -> Void = { _ in }
     ) {
         self.group = group
         self.id = id
@@ -143,6 +147,7 @@ public actor RaftGroupDriver {
         self.flusher = flusher
         self.send = send
         self.apply = apply
+        self.restore = restore
         self.tickInterval = tickInterval
         self.isAlive = isAlive
         self.taskExecutor = taskExecutor
@@ -277,8 +282,17 @@ public actor RaftGroupDriver {
     /// - Throws: `ProposalError`. `.notLeader`, `.dropped` and `.notRunning` mean nothing was appended;
     ///   `.indeterminate` means it may or may not commit later; `.superseded` means it never will.
     ///   Cancelling the calling task does not withdraw an appended entry, so the call still waits for its outcome.
-    public func propose(kind: EntryKind, payload: [UInt8], timestampMillis: Int64) async throws -> LogIndex {
+    /// With `inTerm`, only while this member still leads in that term (a check made then still holds).
+    public func propose(
+        kind: EntryKind,
+        payload: [UInt8],
+        timestampMillis: Int64,
+        inTerm: Term? = nil
+    ) async throws -> LogIndex {
         guard running else { throw ProposalError.notRunning }
+        if let inTerm, node.term != inTerm || node.role != .leader {
+            throw ProposalError.notLeader(hint: node.leader)
+        }
         resume()
         let index: LogIndex
         do {
@@ -384,7 +398,10 @@ public actor RaftGroupDriver {
             onDurable?()
         }
 
-        if let snapshot = ready.snapshot { reportSnapshotInstalled(snapshot, term: node.term) }
+        if let snapshot = ready.snapshot {
+            reportSnapshotInstalled(snapshot, term: node.term)
+            restore(snapshot)
+        }
         if !ready.committedEntries.isEmpty {
             await apply(ready.committedEntries)
             for entry in ready.committedEntries {

@@ -53,12 +53,12 @@ public final class SegmentedLogStorage: Raft.LogStorage {
             cursor = tail.index.next
         }
         var restored: Raft.Snapshot?
-        if log.firstIndex > LogIndex(1), let configuration = Raft.Configuration(decoding: log.startContext) {
+        if log.firstIndex > LogIndex(1), let context = Self.decodeContext(log.startContext) {
             restored = Raft.Snapshot(
                 index: log.firstIndex.previous,
                 term: log.termBeforeStart,
-                configuration: configuration,
-                state: []
+                configuration: context.configuration,
+                state: context.state
             )
         }
         state = Mutex(State(snapshot: restored, configIndexes: indexes))
@@ -215,7 +215,7 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         try log.trimPrefix(
             before: snapshot.index.next,
             termBefore: snapshot.term,
-            context: snapshot.configuration.encoded
+            context: Self.context(snapshot)
         )
         state.withLock { state in
             state.snapshot = snapshot
@@ -233,7 +233,7 @@ public final class SegmentedLogStorage: Raft.LogStorage {
         try log.trimPrefix(
             before: snapshot.index.next,
             termBefore: snapshot.term,
-            context: snapshot.configuration.encoded
+            context: Self.context(snapshot)
         )
         state.withLock { state in
             state.snapshot = snapshot
@@ -242,6 +242,29 @@ public final class SegmentedLogStorage: Raft.LogStorage {
             state.recentBytes -= dropped.reduce(0) { $0 + $1.payload.count }
             state.recent.removeFirst(dropped.count)
         }
+    }
+
+    /// What `logstart` keeps beside the start: the configuration alone (as before snapshots had state), or
+    /// `0x02 | u32 configuration length | configuration | state` (big-endian) when the snapshot has state.
+    static func context(_ snapshot: Raft.Snapshot) -> [UInt8] {
+        let configuration = snapshot.configuration.encoded
+        guard !snapshot.state.isEmpty else { return configuration }
+        var bytes: [UInt8] = [2]
+        bytes.reserveCapacity(5 + configuration.count + snapshot.state.count)
+        withUnsafeBytes(of: UInt32(configuration.count).bigEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: configuration)
+        bytes.append(contentsOf: snapshot.state)
+        return bytes
+    }
+
+    static func decodeContext(_ bytes: [UInt8]) -> (configuration: Raft.Configuration, state: [UInt8])? {
+        guard bytes.first == 2 else { return Raft.Configuration(decoding: bytes).map { ($0, []) } }
+        guard bytes.count >= 5 else { return nil }
+        let length = bytes[1..<5].reduce(0) { $0 << 8 | Int($1) }
+        guard 5 + length <= bytes.count,
+            let configuration = Raft.Configuration(decoding: Array(bytes[5..<5 + length]))
+        else { return nil }
+        return (configuration, Array(bytes[(5 + length)...]))
     }
 
     private func noteReadError(_ error: StorageError) {

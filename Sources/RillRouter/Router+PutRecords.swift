@@ -10,7 +10,9 @@ extension Router {
     func putRecords(_ request: APIRequest) async throws -> APIResponse {
         guard let body = PutRecordsBody(request.body) else { return try await unreadable(request) }
         let route = try await route(for: body.selector, region: request.signedRegion)
-        guard !body.isSurelyRefused(maxRecordBytes: route.stream.maxRecordSizeKiB * 1024) else {
+        guard !body.isSurelyRefused(maxRecordBytes: route.stream.maxRecordSizeKiB * 1024),
+            request.producer.map({ $0.sequences.count == body.count }) ?? true
+        else {
             return try await unreadable(request)
         }
         return try await forwarder.putRecords(request, body: body, map: route.map, streamID: route.stream.id)

@@ -16,8 +16,9 @@ import RillModel
 ///     20+n    4     CRC-32C of bytes 0..<20+n
 struct LogStart: Equatable {
     static let fileName = "logstart"
-    /// A context is a few dozen bytes; anything near this is damage.
-    static let maxContext = 1 << 16
+    /// A context is a configuration (a few dozen bytes) and a shard's producer window (up to a few MB);
+    /// anything near this is damage.
+    static let maxContext = 32 << 20
 
     var index: LogIndex
     var termBefore: Term

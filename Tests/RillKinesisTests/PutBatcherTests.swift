@@ -76,6 +76,31 @@ import Testing
         #expect(calls.allSatisfy { $0.entries.reduce(0) { $0 + $1.sizeBytes } <= 5 << 20 })
     }
 
+    @Test(
+        "producer sequences: new records number on; an unknown outcome keeps its number, a throttled record takes a new one"
+    )
+    func producerSequences() {
+        var random = SplitMix64(seed: 1)
+        var batcher = PutBatcher(settings: Self.settings())
+        for key in ["a", "b", "c"] { _ = batcher.add(Self.entry(key), now: .zero) }
+        let first = Self.calls(batcher.endOfInput(now: .zero))
+        #expect(first.map(\.recordNumbers) == [[0, 1, 2]])
+        let retried = Self.calls(
+            batcher.callSucceeded(
+                id: first[0].id,
+                outcomes: [
+                    .failed(code: "ProvisionedThroughputExceededException", message: "throttled"),
+                    .failed(code: "InternalFailure", message: "unknown"), .written,
+                ],
+                now: .milliseconds(1),
+                random: &random
+            ) + batcher.tick(now: .seconds(10))
+        )
+        // b (may have been stored) keeps 1; a (certainly not stored) is 3 now; the call's numbers ascend.
+        #expect(retried.map(\.recordNumbers) == [[1, 3]])
+        #expect(retried.map { $0.entries.map(\.partitionKey) } == [["b", "a"]])
+    }
+
     @Test("two records of one key never share a call: the second goes after the first is written")
     func keyOrder() {
         var random = SplitMix64(seed: 1)

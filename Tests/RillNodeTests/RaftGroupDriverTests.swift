@@ -217,8 +217,14 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         #expect(storage.readError == nil)
     }
 
-    @Test("a member restarted after its config entries were trimmed still knows the voters, and can send the snapshot")
-    func compactedConfigurationSurvivesRestart() throws {
+    /// With state: a shard's producer window, kept in `logstart` beside the configuration (past the 64 KiB a
+    /// context was once limited to).
+    @Test(
+        "a member restarted after its config entries were trimmed still knows the voters, and can send the snapshot",
+        arguments: [false, true]
+    )
+    func compactedConfigurationSurvivesRestart(withState: Bool) throws {
+        let state = withState ? Array(repeating: UInt8(7), count: 100_000) : []
         let root = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let moved = Raft.Configuration(voters: [NodeID(1), NodeID(2), NodeID(4)])
@@ -236,7 +242,9 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                     )
                 }
             )
-            try storage.compact(to: Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
+            try storage.compact(
+                to: Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: state)
+            )
             try storage.log.sync()
         }
         let reopened = try SegmentedLogStorage(
@@ -246,7 +254,9 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                 durableIndex: LogIndex(10)
             )
         )
-        #expect(reopened.snapshot == Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: []))
+        #expect(
+            reopened.snapshot == Raft.Snapshot(index: LogIndex(6), term: Term(2), configuration: moved, state: state)
+        )
         // The bootstrap membership (the shard's replicas at creation) no longer decides.
         var random = SplitMix64(seed: 1)
         let node = Raft.Core(

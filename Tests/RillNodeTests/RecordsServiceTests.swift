@@ -30,6 +30,18 @@ import Testing
             return (LogIndex(UInt64(count)), 1_700_000_000_000)
         }
 
+        func appendOnce(
+            _ batch: RecordBatch,
+            stream: StreamMetadata,
+            shard: ShardMetadata,
+            reach: Reach
+        ) async throws -> [Result<RecordPosition, KinesisError>] {
+            let (index, stamp) = try await append(batch, stream: stream, shard: shard, reach: reach)
+            return batch.records.indices.map {
+                .success(RecordPosition(index: index, slot: UInt16($0), stampMillis: stamp))
+            }
+        }
+
         func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {}
     }
 

@@ -40,6 +40,9 @@ public struct PutBatcher: Sendable {
     public struct Call: Sendable, Equatable {
         public var id: Int
         public var entries: [ProducerEntry]
+        /// Each entry's producer sequence (`ProducerStamp`), strictly increasing: the same on every retry whose
+        /// earlier attempt may have been stored, a new one after a definite refusal.
+        public var recordNumbers: [UInt64] = []
     }
 
     /// The answer for one record of a PutRecords reply, in request order.
@@ -90,8 +93,16 @@ public struct PutBatcher: Sendable {
         /// Sent by this instant even if its call is not full (linger).
         var dueAt: Duration
         var inFlight = false
+        /// Its producer sequence (`Call.recordNumbers`): given when first sent, kept while an attempt's outcome is
+        /// unknown, dropped after a definite refusal (nothing was stored, so a fresh number is safe and keeps the
+        /// record from falling behind the shard's producer window while later records go ahead).
+        var number: UInt64?
     }
 
+    /// Errors that mean the record was not stored: it may take a new producer sequence.
+    static let definiteRefusals: Set<String> = ["ProvisionedThroughputExceededException"]
+
+    private var nextNumber: UInt64 = 0
     private var nextID = 0
     private var nextCallID = 0
     private var pending: [Int: Pending] = [:]
@@ -169,6 +180,7 @@ public struct PutBatcher: Sendable {
             case .written: resolveWritten(recordID)
             case .failed(let code, let message):
                 summary.lastError = "\(code): \(message)"
+                if Self.definiteRefusals.contains(code) { pending[recordID]?.number = nil }
                 if Self.retryableCodes.contains(code) {
                     retry(recordID, now: now, random: &random)
                 } else {
@@ -195,7 +207,10 @@ public struct PutBatcher: Sendable {
         case .error(let code, let message):
             summary.lastError = "\(code): \(message)"
             if Self.retryableCodes.contains(code) {
-                for recordID in ids { retry(recordID, now: now, random: &random) }
+                for recordID in ids {
+                    if Self.definiteRefusals.contains(code) { pending[recordID]?.number = nil }
+                    retry(recordID, now: now, random: &random)
+                }
             } else {
                 for recordID in ids {
                     pending[recordID]?.inFlight = false
@@ -305,6 +320,12 @@ public struct PutBatcher: Sendable {
         let due = candidates.contains { (pending[$0]?.dueAt ?? now) <= now }
         // Input held back by a full buffer cannot fill the call any further: send rather than wait.
         guard full || due || inputEnded || pending.count >= settings.maxBuffered else { return nil }
+        for id in chosen where pending[id]?.number == nil {
+            pending[id]?.number = nextNumber
+            nextNumber += 1
+        }
+        // A producer stamp's numbers strictly increase within a call; the replies follow this order.
+        chosen.sort { (pending[$0]?.number ?? 0) < (pending[$1]?.number ?? 0) }
         var entries: [ProducerEntry] = []
         entries.reserveCapacity(chosen.count)
         for id in chosen {
@@ -313,7 +334,7 @@ public struct PutBatcher: Sendable {
             pending[id]?.attempts += 1
             if let entry = pending[id]?.entry { entries.append(entry) }
         }
-        let call = Call(id: nextCallID, entries: entries)
+        let call = Call(id: nextCallID, entries: entries, recordNumbers: chosen.map { pending[$0]?.number ?? 0 })
         nextCallID += 1
         inFlight[call.id] = chosen
         return call

@@ -2,6 +2,10 @@
 ///
 /// Format (big-endian): `count u16`, then per record `keyLength u16, key (UTF-8), dataLength u32, data`.
 /// A record's slot is its position here; its sequence number follows from (entry index, slot).
+///
+/// The records of an idempotent producer (`ProducerStamp`) set the top bit of `count` (a batch holds at most 500
+/// records) and end with `idLength u16, id (UTF-8)`, then one `u64` producer sequence per record. Replicas learn
+/// the producer window from it as the entry applies; readers skip it.
 public struct RecordBatch: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         public var partitionKey: String
@@ -13,19 +17,32 @@ public struct RecordBatch: Sendable, Equatable {
     }
 
     public var records: [Record]
-    public init(records: [Record]) { self.records = records }
+    /// The producer id and one producer sequence per record, for an idempotent producer's records.
+    public var producer: ProducerStamp?
+    public init(records: [Record], producer: ProducerStamp? = nil) {
+        self.records = records
+        self.producer = producer
+    }
+
+    static let producerFlag = 0x8000
 
     public func encoded() -> [UInt8] {
         var size = 2
         for record in records { size += 6 + record.partitionKey.utf8.count + record.data.count }
+        if let producer { size += 2 + producer.producerID.utf8.count + 8 * producer.sequences.count }
         var bytes = [UInt8]()
         bytes.reserveCapacity(size)
-        Self.append(UInt64(records.count), width: 2, to: &bytes)
+        Self.append(UInt64(records.count | (producer == nil ? 0 : Self.producerFlag)), width: 2, to: &bytes)
         for record in records {
             Self.append(UInt64(record.partitionKey.utf8.count), width: 2, to: &bytes)
             bytes.append(contentsOf: record.partitionKey.utf8)
             Self.append(UInt64(record.data.count), width: 4, to: &bytes)
             bytes.append(contentsOf: record.data)
+        }
+        if let producer {
+            Self.append(UInt64(producer.producerID.utf8.count), width: 2, to: &bytes)
+            bytes.append(contentsOf: producer.producerID.utf8)
+            for sequence in producer.sequences { Self.append(sequence, width: 8, to: &bytes) }
         }
         return bytes
     }
@@ -46,7 +63,8 @@ public struct RecordBatch: Sendable, Equatable {
             for i in 0..<width { value = value << 8 | Int(bytes[offset + i]) }
             return value
         }
-        guard let count = read(0, 2) else { return false }
+        guard let word = read(0, 2) else { return false }
+        let count = word & ~producerFlag
         var offset = 2
         for _ in 0..<count {
             guard let keyLength = read(offset, 2) else { return false }
@@ -54,7 +72,45 @@ public struct RecordBatch: Sendable, Equatable {
             guard let dataLength = read(offset, 4) else { return false }
             offset += 4 + dataLength
         }
+        if word & producerFlag != 0 {
+            guard let idLength = read(offset, 2) else { return false }
+            offset += 2 + idLength + 8 * count
+        }
         return offset == bytes.count
+    }
+
+    /// The producer stamp of an encoded batch, read without copying the records (where entries apply); nil for
+    /// a plain batch, after looking at one byte.
+    public static func producerStamp(of bytes: [UInt8]) throws(DecodeError) -> ProducerStamp? {
+        guard let first = bytes.first, Int(first) << 8 & producerFlag != 0 else { return nil }
+        var offset = 0
+        func read(_ width: Int) throws(DecodeError) -> Int {
+            guard offset + width <= bytes.count else { throw DecodeError() }
+            var value = 0
+            for i in 0..<width { value = value << 8 | Int(bytes[offset + i]) }
+            offset += width
+            return value
+        }
+        let count = try read(2) & ~producerFlag
+        for _ in 0..<count {
+            let keyLength = try read(2)
+            offset += keyLength
+            let dataLength = try read(4)
+            offset += dataLength
+        }
+        let idLength = try read(2)
+        guard offset + idLength + 8 * count == bytes.count else { throw DecodeError() }
+        let id = String(decoding: bytes[offset..<offset + idLength], as: UTF8.self)
+        offset += idLength
+        var sequences: [UInt64] = []
+        sequences.reserveCapacity(count)
+        for _ in 0..<count {
+            var value: UInt64 = 0
+            for byte in bytes[offset..<offset + 8] { value = value << 8 | UInt64(byte) }
+            sequences.append(value)
+            offset += 8
+        }
+        return ProducerStamp(producerID: id, sequences: sequences)
     }
 
     /// Decodes a payload; a malformed one (damage the CRC missed, or a bug) is an error, never a trap.
@@ -67,7 +123,8 @@ public struct RecordBatch: Sendable, Equatable {
             offset += width
             return value
         }
-        let count = try read(2)
+        let word = try read(2)
+        let count = word & ~Self.producerFlag
         var records: [Record] = []
         records.reserveCapacity(count)
         for _ in 0..<count {
@@ -81,5 +138,7 @@ public struct RecordBatch: Sendable, Equatable {
             offset += dataLength
         }
         self.records = records
+        self.producer = nil
+        if word & Self.producerFlag != 0 { self.producer = try Self.producerStamp(of: bytes) }
     }
 }

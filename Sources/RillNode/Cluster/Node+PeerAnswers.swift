@@ -30,12 +30,13 @@ extension Node {
             }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body, let caller):
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller),
+            .forwardOnce(let operation, let signedRegion, let requestID, let body, _, let caller):
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
             }
             // Authorized where it is served, as the caller the first node or router verified.
-            let request = APIRequest(
+            var request = APIRequest(
                 operation: operation,
                 body: body,
                 signedRegion: signedRegion,
@@ -43,6 +44,7 @@ extension Node {
                 forwarded: true,
                 principal: caller
             )
+            if case .forwardOnce(_, _, _, _, let producer, _) = call { request.producer = producer }
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
                 await Self.answering { .response(try await self.serveHere(request).body) }
@@ -54,6 +56,11 @@ extension Node {
             }
             return await Self.answering {
                 let stamp = self.clock.nowMillis()
+                // An idempotent producer's batch (first byte's top bit): judged against the shard's window.
+                if batch.first.map({ $0 & 0x80 != 0 }) == true {
+                    let decoded = try RecordBatch(decoding: batch)
+                    return .appendedOnce(try await replica.appendOnce(decoded, stampMillis: stamp))
+                }
                 let index = try await replica.append(encoded: batch, stampMillis: stamp)
                 return .appended(index: index.rawValue, stampMillis: stamp)
             }

@@ -111,6 +111,35 @@ extension Node {
         )
     }
 
+    /// `appendDurably` for an idempotent producer's batch (it carries a `ProducerStamp`): the shard's leader
+    /// stores only the records it has not committed yet and answers each with its position (`appendOnce`).
+    func appendOnce(
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
+    ) async throws -> [Result<RecordPosition, KinesisError>] {
+        try await onShardLeader(
+            stream: stream,
+            shard: shard,
+            reach: reach,
+            local: { replica in
+                do {
+                    return try await replica.appendOnce(batch, stampMillis: self.clock.nowMillis())
+                } catch is ShardReplica.Sealed {
+                    throw ShardSealed()
+                }
+            },
+            remote: .append(streamID: stream.id, shard: shard.index, batch: batch.encoded()),
+            decode: { answer in
+                guard case .appendedOnce(let outcomes) = answer, outcomes.count == batch.records.count else {
+                    return nil
+                }
+                return outcomes
+            }
+        )
+    }
+
     /// Appends the `seal` entry of a reshard on the shard's leader, wherever it is: the seal is this node's
     /// own call, not part of the client call (forwarded here or not) that asked for the reshard.
     func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {

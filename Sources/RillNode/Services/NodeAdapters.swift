@@ -77,6 +77,16 @@ struct NodeShardAppender: ShardAppender {
         return try await node.appendDurably(batch, stream: stream, shard: shard, reach: reach)
     }
 
+    func appendOnce(
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
+    ) async throws -> [Result<RecordPosition, KinesisError>] {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.appendOnce(batch, stream: stream, shard: shard, reach: reach)
+    }
+
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {
         guard let node, node.cluster != nil else { return }
         for shard in shards {

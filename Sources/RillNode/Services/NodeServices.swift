@@ -62,8 +62,10 @@ struct NodeServices: Sendable {
         case .describeStream: return try streams.describeStream(&reader, namespace)
         case .describeStreamSummary: return try streams.describeStreamSummary(&reader, namespace)
         case .listShards: return try streams.listShards(&reader, namespace)
-        case .putRecord: return try await records.putRecord(&reader, namespace, reach: request.reach)
-        case .putRecords: return try await records.putRecords(&reader, namespace, reach: request.reach)
+        case .putRecord:
+            return try await records.putRecord(&reader, namespace, reach: request.reach, producer: request.producer)
+        case .putRecords:
+            return try await records.putRecords(&reader, namespace, reach: request.reach, producer: request.producer)
         case .getShardIterator: return try await records.getShardIterator(&reader, namespace)
         case .getRecords: return try await records.getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod:

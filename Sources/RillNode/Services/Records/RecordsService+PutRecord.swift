@@ -4,9 +4,15 @@ import RillModel
 import RillRouting
 
 extension RecordsService {
-    func putRecord(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
+    func putRecord(
+        _ r: inout RequestReader,
+        _ namespace: Namespace,
+        reach: Reach,
+        producer: ProducerStamp? = nil
+    ) async throws -> APIResponse {
         let started = ContinuousClock.now
         let input = try PutRecordInput(reading: &r)
+        try producer?.check(recordCount: 1)
         let (data, partitionKey, explicitHashKey, ordering, selector) =
             (input.data, input.partitionKey, input.explicitHashKey, input.sequenceNumberForOrdering, input.selector)
         let (stream, namespace) = try resolve(selector, namespace)
@@ -29,11 +35,11 @@ extension RecordsService {
         }
         // Sequence numbers grow with the log index, so every new record already exceeds any number this
         // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
-        let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)])
+        let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)], producer: producer)
         var target = shard
-        var appended: (LogIndex, Int64)
+        var appended: (LogIndex, UInt16, Int64)
         do {
-            appended = try await appender.append(batch, stream: stream, shard: target, reach: reach)
+            appended = try await append(batch, stream: stream, shard: target, reach: reach)
         } catch is ShardSealed {
             // A reshard sealed the shard after we routed; nothing was written, so route again once.
             let (fresh, _) = try resolve(selector, namespace)
@@ -43,9 +49,9 @@ extension RecordsService {
                 in: shardMaps.map(for: fresh),
                 of: fresh
             ).shard
-            appended = try await appender.append(batch, stream: fresh, shard: target, reach: reach)
+            appended = try await append(batch, stream: fresh, shard: target, reach: reach)
         }
-        let (index, stamp) = appended
+        let (index, slot, stamp) = appended
         let bytes = data.count + partitionKey.utf8.count
         let now = clock.nowMillis()
         metrics.recordsPut(stream, shard: target.id, records: 1, bytes: bytes, atMillis: now)
@@ -56,9 +62,27 @@ extension RecordsService {
         w.key("ShardId")
         w.string(target.id.name)
         w.key("SequenceNumber")
-        w.string(target.sequenceNumber(index: index, slot: 0, stampMillis: stamp).description)
+        w.string(target.sequenceNumber(index: index, slot: slot, stampMillis: stamp).description)
         w.endObject()
         return APIResponse(w)
+    }
+
+    /// Appends one record: as one entry, or for an idempotent producer, through the shard's producer window (a
+    /// retry of a committed record gets the position of its first copy).
+    private func append(
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
+    ) async throws -> (LogIndex, UInt16, Int64) {
+        guard batch.producer != nil else {
+            let (index, stamp) = try await appender.append(batch, stream: stream, shard: shard, reach: reach)
+            return (index, 0, stamp)
+        }
+        let outcomes = try await appender.appendOnce(batch, stream: stream, shard: shard, reach: reach)
+        guard let outcome = outcomes.first else { throw KinesisError.internalFailure("no outcome for the record") }
+        let position = try outcome.get()
+        return (position.index, position.slot, position.stampMillis)
     }
 
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {

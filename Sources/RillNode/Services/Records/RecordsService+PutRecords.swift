@@ -17,7 +17,12 @@ extension RecordsService {
         var records: [RoutedRecord]
     }
 
-    func putRecords(_ r: inout RequestReader, _ namespace: Namespace, reach: Reach) async throws -> APIResponse {
+    func putRecords(
+        _ r: inout RequestReader,
+        _ namespace: Namespace,
+        reach: Reach,
+        producer: ProducerStamp? = nil
+    ) async throws -> APIResponse {
         let started = ContinuousClock.now
         let items = try r.array("Records", required: true, min: 1, max: RecordRouting.maxRecords) ?? []
         var entries: [(data: [UInt8], key: String, explicit: String?)] = []
@@ -52,6 +57,7 @@ extension RecordsService {
             r.violate(Self.blobValue(entry.data.count), "records.\(slot + 1).member.data", Self.lengthRule(limit))
         }
         try r.finish()
+        try producer?.check(recordCount: entries.count)
         var total = 0
         var routed: [RoutedRecord] = []
         routed.reserveCapacity(entries.count)
@@ -96,7 +102,8 @@ extension RecordsService {
             stream: stream,
             selector: selector,
             namespace: namespace,
-            reach: reach
+            reach: reach,
+            producer: producer
         )
         for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
         for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
@@ -124,6 +131,63 @@ extension RecordsService {
         }
     }
 
+    /// What became of one shard's part of a PutRecords.
+    enum ShardResult: Sendable {
+        case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
+        case sealed([RoutedRecord])
+        case failed([Int], KinesisError)
+        /// An idempotent producer's part: each record written (or found written before) or failed alone.
+        case mixed([(slot: Int, shard: ShardID, sequence: SequenceNumber)], [Int: KinesisError])
+    }
+
+    /// One shard's part of an idempotent producer's PutRecords, through the shard's producer window.
+    func appendOnce(
+        _ batch: RecordBatch,
+        records: [RoutedRecord],
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
+    ) async -> ShardResult {
+        do {
+            let outcomes = try await appender.appendOnce(batch, stream: stream, shard: shard, reach: reach)
+            var written: [(slot: Int, shard: ShardID, sequence: SequenceNumber)] = []
+            var failed: [Int: KinesisError] = [:]
+            var bytes = 0
+            var hashKeys: [HashKey] = []
+            for (record, outcome) in zip(records, outcomes) {
+                switch outcome {
+                case .success(let position):
+                    hashKeys.append(record.hashKey)
+                    let sequence = shard.sequenceNumber(
+                        index: position.index,
+                        slot: position.slot,
+                        stampMillis: position.stampMillis
+                    )
+                    written.append((record.requestSlot, shard.id, sequence))
+                    bytes += record.record.data.count + record.record.partitionKey.utf8.count
+                case .failure(let error):
+                    // Only the request as a whole fails with such a code (`PutRecordsMerge`): a record's refusal
+                    // (a retry older than the window) is that record's InternalFailure, its message kept.
+                    failed[record.requestSlot] =
+                        error.failsWholeRequest ? .internalFailure(error.message ?? "the record was refused") : error
+                }
+            }
+            metrics.recordsPut(
+                stream,
+                shard: shard.id,
+                records: written.count,
+                bytes: bytes,
+                atMillis: clock.nowMillis()
+            )
+            onDemandWrites.record(stream, shard: shard.id, bytes: bytes, hashKeys: hashKeys)
+            return .mixed(written, failed)
+        } catch is ShardSealed {
+            return .sealed(records)
+        } catch {
+            return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
+        }
+    }
+
     /// What became of the routed records of one PutRecords.
     struct AppendOutcome {
         var written: [(slot: Int, shard: ShardID, sequence: SequenceNumber)] = []
@@ -140,6 +204,7 @@ extension RecordsService {
         selector: StreamSelector,
         namespace: Namespace,
         reach: Reach,
+        producer: ProducerStamp? = nil,
         rerouted: Bool = false
     ) async throws -> AppendOutcome {
         if reach == .here {
@@ -149,16 +214,22 @@ extension RecordsService {
         }
         var outcome = AppendOutcome()
         var refused: [RoutedRecord] = []
-        enum ShardResult: Sendable {
-            case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
-            case sealed([RoutedRecord])
-            case failed([Int], KinesisError)
-        }
+
         await withTaskGroup(of: ShardResult.self) { group in
             for part in parts {
                 let (shard, records) = (part.shard, part.records)
                 group.addTask {
-                    let batch = RecordBatch(records: records.map(\.record))
+                    let stamp = producer?.subset(records.map(\.requestSlot))
+                    let batch = RecordBatch(records: records.map(\.record), producer: stamp)
+                    if stamp != nil {
+                        return await self.appendOnce(
+                            batch,
+                            records: records,
+                            stream: stream,
+                            shard: shard,
+                            reach: reach
+                        )
+                    }
                     do {
                         let (index, stamp) = try await self.appender.append(
                             batch,
@@ -202,6 +273,9 @@ extension RecordsService {
                 case .written(let appended): outcome.written += appended
                 case .sealed(let records): refused += records
                 case .failed(let slots, let error): for slot in slots { outcome.failed[slot] = error }
+                case .mixed(let written, let failed):
+                    outcome.written += written
+                    outcome.failed.merge(failed) { first, _ in first }
                 }
             }
         }
@@ -219,6 +293,7 @@ extension RecordsService {
             selector: selector,
             namespace: namespace,
             reach: reach,
+            producer: producer,
             rerouted: true
         )
         outcome.written += retried.written

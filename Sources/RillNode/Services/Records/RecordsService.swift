@@ -38,6 +38,14 @@ protocol ShardAppender: Sendable {
         shard: ShardMetadata,
         reach: Reach
     ) async throws -> (LogIndex, Int64)
+    /// `append` for an idempotent producer's batch (`batch.producer` is set): only records the shard has not
+    /// committed are stored; each record's position (new, or its first copy's) or error, in batch order.
+    func appendOnce(
+        _ batch: RecordBatch,
+        stream: StreamMetadata,
+        shard: ShardMetadata,
+        reach: Reach
+    ) async throws -> [Result<RecordPosition, KinesisError>]
     /// Throws `Redirect` unless this node leads every one of `shards`: a forwarded call is served here whole
     /// or sent on whole, never half written.
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws

@@ -1,0 +1,193 @@
+import Logging
+import NIOConcurrencyHelpers
+import RillCluster
+import RillKinesis
+import RillModel
+import RillRaft
+
+/// Idempotent producers on a shard (docs/producers.md): a record whose producer sequence is already committed is
+/// answered with its first position instead of being stored again, and a retry of a record still in flight waits
+/// for the original. The window is replicated state: every replica derives it from the `records` entries as they
+/// apply and from snapshots, so it survives leader changes, restarts and compaction.
+extension ShardReplica {
+    /// What became of each record of an idempotent producer's batch, in batch order.
+    typealias ProducerOutcomes = [Result<RecordPosition, KinesisError>]
+
+    /// Appends the records of `batch` (which carries a `ProducerStamp`) that this shard has not committed yet, as
+    /// one `records` entry, and answers every record with its position: the new one, or the one its first copy got.
+    ///
+    /// Served only by a leader that has applied an entry of its own term: by then every record an earlier leader
+    /// proposed is committed and in the window, or never will be, so the window and this leader's own records in
+    /// flight are everything that could hold a copy.
+    ///
+    /// - Throws: `Sealed` (nothing written), `Redirect` when this member cannot serve producers now (nothing
+    ///   written), or what proposing throws when the outcome of every new record is the same failure.
+    func appendOnce(_ batch: RecordBatch, stampMillis: Int64) async throws -> ProducerOutcomes {
+        guard let stamp = batch.producer, stamp.sequences.count == batch.records.count else {
+            throw KinesisError.internalFailure("a producer batch without one producer sequence per record")
+        }
+        guard !isClosedToWrites else { throw Sealed() }
+        let term = try await servingTerm()
+        enum Plan {
+            case answered(Result<RecordPosition, KinesisError>)
+            case waiting(InFlightTicket)
+            case proposing
+        }
+        let ticket = InFlightTicket()
+        var plans: [Plan] = []
+        var fresh: [Int] = []
+        producers.withLockedValue { state in
+            for (slot, sequence) in stamp.sequences.enumerated() {
+                switch state.window.verdict(producer: stamp.producerID, sequence: sequence) {
+                case .duplicate(let position):
+                    plans.append(.answered(.success(position)))
+                case .tooOld(let forgotten):
+                    plans.append(.answered(.failure(Self.tooOld(sequence, forgotten: forgotten))))
+                case .new:
+                    if let original = state.inFlight.ticket(producer: stamp.producerID, sequence: sequence) {
+                        plans.append(.waiting(original))
+                    } else {
+                        state.inFlight.proposed(producer: stamp.producerID, sequence: sequence, ticket: ticket)
+                        plans.append(.proposing)
+                        fresh.append(slot)
+                    }
+                }
+            }
+        }
+        var proposed: [UInt64: RecordPosition]?
+        var failure: KinesisError?
+        if !fresh.isEmpty {
+            let entry = RecordBatch(records: fresh.map { batch.records[$0] }, producer: stamp.subset(fresh))
+            // Every path finishes the ticket and settles the records, so no retry waits forever.
+            defer {
+                ticket.finish(proposed)
+                producers.withLockedValue { state in
+                    for slot in fresh {
+                        state.inFlight.settled(producer: stamp.producerID, sequence: stamp.sequences[slot])
+                    }
+                }
+            }
+            do {
+                let index = try await propose(.records, entry.encoded(), stampMillis, inTerm: term)
+                // Ordered after a seal: committed but never readable, and left out of the window. Route again.
+                if let seal = sealIndex, index > seal { throw Sealed() }
+                var positions: [UInt64: RecordPosition] = [:]
+                for (entrySlot, slot) in fresh.enumerated() {
+                    positions[stamp.sequences[slot]] = RecordPosition(
+                        index: index,
+                        slot: UInt16(entrySlot),
+                        stampMillis: stampMillis
+                    )
+                }
+                proposed = positions
+            } catch let error as KinesisError {
+                failure = error
+            }
+        }
+        var outcomes: ProducerOutcomes = []
+        outcomes.reserveCapacity(plans.count)
+        for (slot, plan) in plans.enumerated() {
+            let sequence = stamp.sequences[slot]
+            switch plan {
+            case .answered(let result):
+                outcomes.append(result)
+            case .proposing:
+                if let position = proposed?[sequence] {
+                    outcomes.append(.success(position))
+                } else {
+                    outcomes.append(.failure(failure ?? .internalFailure()))
+                }
+            case .waiting(let original):
+                if let position = await original.outcome()?[sequence] {
+                    outcomes.append(.success(position))
+                } else {
+                    outcomes.append(
+                        .failure(
+                            .internalFailure(
+                                "An earlier attempt of this record did not complete; its outcome is unknown. Retry."
+                            )
+                        )
+                    )
+                }
+            }
+        }
+        return outcomes
+    }
+
+    /// The term this member leads in, once it has applied an entry of it. A leader just elected commits its
+    /// first entry within a round trip and a flush, so it is waited for (bounded); a follower redirects.
+    private func servingTerm() async throws -> Term {
+        let deadline = ContinuousClock.now + .seconds(2)
+        while true {
+            if let term = await driver.servingTerm { return term }
+            let leadership = await driver.leadership
+            guard leadership.role == .leader, ContinuousClock.now < deadline else {
+                // The forwarder tries again (a node's own call: this node, when it leads).
+                throw Redirect(hint: leadership.role == .leader ? driver.id : leadership.leader)
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    /// The window as snapshot state, for compaction.
+    func producerSnapshot() -> [UInt8] {
+        producers.withLockedValue { $0.window.encoded() }
+    }
+
+    /// A snapshot from the leader replaced the log: the window is the snapshot's (entries after it apply on top).
+    func restore(_ snapshot: Raft.Snapshot) {
+        let window = Self.window(fromSnapshot: snapshot.state, logger: logger)
+        producers.withLockedValue { $0.window = window }
+    }
+
+    /// Learns the producer sequences of a committed `records` entry (every replica, in log order). A plain
+    /// batch costs a look at its first byte.
+    func applyProducers(_ entry: LogEntry) {
+        let stamp: ProducerStamp?
+        do {
+            stamp = try RecordBatch.producerStamp(of: entry.payload)
+        } catch {
+            logger.error("a records entry has a malformed producer stamp", metadata: ["index": "\(entry.index)"])
+            return
+        }
+        guard let stamp else { return }
+        // Records after a seal are never readable, so they were never stored: a retry must go to the child shard.
+        if let seal = sealIndex, entry.index > seal { return }
+        var repeated = 0
+        producers.withLockedValue { state in
+            state.window.advance(toMillis: entry.timestampMillis)
+            for (slot, sequence) in stamp.sequences.enumerated() {
+                let position = RecordPosition(
+                    index: entry.index,
+                    slot: UInt16(slot),
+                    stampMillis: entry.timestampMillis
+                )
+                if state.window.apply(producer: stamp.producerID, sequence: sequence, at: position) != .new {
+                    repeated += 1
+                }
+            }
+        }
+        if repeated > 0 {
+            // Entries replayed over a window that already holds them (at start, after a snapshot) land here.
+            logger.debug("producer records already in the window", metadata: ["index": "\(entry.index)"])
+        }
+    }
+
+    static func window(fromSnapshot state: [UInt8], logger: Logger) -> ProducerWindow {
+        do {
+            return try ProducerWindow(decoding: state)
+        } catch {
+            // Forgetting producers can let a retry be stored twice; it never loses a record.
+            logger.error("the snapshot's producer window is unreadable; starting with none")
+            return ProducerWindow()
+        }
+    }
+
+    static func tooOld(_ sequence: UInt64, forgotten: UInt64) -> KinesisError {
+        KinesisError(
+            .invalidArgument,
+            "Producer sequence \(sequence) is older than the shard remembers (it forgot through \(forgotten)); "
+                + "whether it was stored cannot be told."
+        )
+    }
+}
