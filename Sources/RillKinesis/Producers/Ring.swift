@@ -42,4 +42,11 @@ struct Ring<Element: Sendable & Equatable>: Sendable, Equatable {
     var elements: [Element] {
         Array(storage[head...]) + Array(storage[..<head])
     }
+
+    /// Equal when they hold the same elements in the same order: where the oldest sits in the storage is how
+    /// the ring got there (a window rebuilt from a snapshot and a replay wraps at another place), not what it
+    /// holds.
+    static func == (lhs: Ring, rhs: Ring) -> Bool {
+        lhs.capacity == rhs.capacity && lhs.elements == rhs.elements
+    }
 }
