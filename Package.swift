@@ -64,7 +64,7 @@ let package = Package(
         // What nodes and routers share to work in a cluster: peer calls and answers, the one forwarder.
         .target(
             name: "RillCluster",
-            dependencies: ["RillAPI", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", metrics] + nio
+            dependencies: ["RillAPI", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", log, metrics] + nio
         ),
         .target(
             name: "RillNode",

@@ -1,3 +1,4 @@
+import Logging
 import RillGossip
 import RillKinesis
 import RillModel
@@ -10,6 +11,25 @@ extension Forwarder {
     package struct GatheredMetrics: Sendable {
         package var store: MetricStore
         package var missing: [NodeID]
+    }
+
+    /// The CloudWatch answer for the whole cluster: `local` (what this process served itself) merged with the
+    /// part of every other live node. A node that does not answer is left out and named in a warning, so a
+    /// caller gets a prompt, partial answer instead of waiting on a dead node.
+    package func clusterMetrics(
+        local: MetricStore,
+        region: String?,
+        selection: MetricSelection,
+        logger: Logger
+    ) async -> MetricStore {
+        let gathered = await gatherMetrics(into: local, region: region, selection: selection, from: metricNodes())
+        if !gathered.missing.isEmpty {
+            logger.warning(
+                "a CloudWatch answer lacks the metrics of nodes that did not answer",
+                metadata: ["peer.nodes": "\(gathered.missing.map(\.rawValue))"]
+            )
+        }
+        return gathered.store
     }
 
     /// Every node gossip has not declared dead or gone, other than this process.

@@ -70,20 +70,12 @@ final class MetadataStore: Sendable {
         let keepResults = NIOLockedValueBox(false)
         let driver = RaftGroupDriver(
             group: .meta,
-            id: plan.me,
-            configuration: Raft.Configuration(voters: Set(plan.voters)),
+            plan: plan,
             storage: storage,
             stateLog: stateLog,
             flusher: flusher,
-            options: plan.options,
-            tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max),
-            abstain: plan.abstain,
-            isAlive: plan.isAlive,
-            taskExecutor: plan.taskExecutor,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
-            send: plan.send,
             apply: { entries in
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>

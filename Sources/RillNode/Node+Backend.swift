@@ -13,18 +13,6 @@ extension Node: APIBackend {
         let region = region ?? configuration.defaultRegion
         let local = metrics.cloudWatch.selecting(selection, region: region)
         guard let forwarder else { return local }
-        let gathered = await forwarder.gatherMetrics(
-            into: local,
-            region: region,
-            selection: selection,
-            from: forwarder.metricNodes()
-        )
-        if !gathered.missing.isEmpty {
-            logger.warning(
-                "a CloudWatch answer lacks the metrics of nodes that did not answer",
-                metadata: ["peer.nodes": "\(gathered.missing.map(\.rawValue))"]
-            )
-        }
-        return gathered.store
+        return await forwarder.clusterMetrics(local: local, region: region, selection: selection, logger: logger)
     }
 }

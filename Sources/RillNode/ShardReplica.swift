@@ -105,20 +105,12 @@ final class ShardReplica: Sendable {
         let box = ReplicaBox()
         let driver = RaftGroupDriver(
             group: group,
-            id: plan.me,
-            configuration: Raft.Configuration(voters: Set(plan.voters)),
+            plan: plan,
             storage: storage,
             stateLog: stateLog,
             flusher: flusher,
-            options: plan.options,
-            tickInterval: plan.tickInterval,
-            seed: UInt64.random(in: 1...UInt64.max),
-            abstain: plan.abstain,
-            isAlive: plan.isAlive,
-            taskExecutor: plan.taskExecutor,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
-            send: plan.send,
             apply: { entries in box.replica?.applied(entries) },
             restore: { snapshot in box.replica?.restore(snapshot) }
         )

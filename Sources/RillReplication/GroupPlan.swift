@@ -1,5 +1,7 @@
+import Logging
 import RillModel
 import RillRaft
+import RillStorage
 
 /// How one Raft group runs on this node: its voters, its timer, and where its messages go.
 public struct GroupPlan: Sendable {
@@ -56,6 +58,40 @@ public struct GroupPlan: Sendable {
 }
 
 extension RaftGroupDriver {
+    /// A driver for `group` run as `plan` says, seeded at random: how the node opens the metadata group and
+    /// every shard replica, so the two cannot drift in how a plan becomes a driver.
+    public init(
+        group: RaftGroupID,
+        plan: GroupPlan,
+        storage: SegmentedLogStorage,
+        stateLog: RaftStateLog,
+        flusher: any GroupCommit,
+        logger: Logger,
+        onSnapshotInstalled: @escaping @Sendable () -> Void,
+        apply: @escaping @Sendable ([LogEntry]) async -> Void,
+        restore: @escaping @Sendable (Raft.Snapshot) -> Void = { _ in }
+    ) {
+        self.init(
+            group: group,
+            id: plan.me,
+            configuration: Raft.Configuration(voters: Set(plan.voters)),
+            storage: storage,
+            stateLog: stateLog,
+            flusher: flusher,
+            options: plan.options,
+            tickInterval: plan.tickInterval,
+            seed: UInt64.random(in: 1...UInt64.max),
+            abstain: plan.abstain,
+            isAlive: plan.isAlive,
+            taskExecutor: plan.taskExecutor,
+            logger: logger,
+            onSnapshotInstalled: onSnapshotInstalled,
+            send: plan.send,
+            apply: apply,
+            restore: restore
+        )
+    }
+
     /// Starts the group as `plan` says. A sole voter returns once it leads and has applied everything
     /// committed before; a member of a larger group returns at once (the cluster elects a leader).
     public func start(_ plan: GroupPlan) async throws {

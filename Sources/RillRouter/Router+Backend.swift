@@ -117,18 +117,6 @@ extension Router: APIBackend {
 
     /// A router records nothing itself: the nodes that served the calls answer, merged here.
     public func cloudWatchMetrics(_ selection: MetricSelection, region: String?) async -> MetricStore {
-        let gathered = await forwarder.gatherMetrics(
-            into: MetricStore(),
-            region: region,
-            selection: selection,
-            from: forwarder.metricNodes()
-        )
-        if !gathered.missing.isEmpty {
-            logger.warning(
-                "a CloudWatch answer lacks the metrics of nodes that did not answer",
-                metadata: ["peer.nodes": "\(gathered.missing.map(\.rawValue))"]
-            )
-        }
-        return gathered.store
+        await forwarder.clusterMetrics(local: MetricStore(), region: region, selection: selection, logger: logger)
     }
 }
