@@ -79,7 +79,11 @@ extension Checker {
         let (windows, counts, notes) = faultWindows(index.faults)
         availability.faults = windows.map { window in
             let range = window.start.time...max(window.start.time, window.end?.time ?? index.endTime)
-            let shardGaps = timelines.compactMap { $0.longestGap(overlapping: range, lastAttempt: index.lastWriteTime) }
+            // A shard closed by a reshard takes no writes after it closed: its silence is not an outage.
+            let shardGaps = timelines.compactMap { timeline in
+                let closed = timeline.shard.map(index.lineage.hasChildren) ?? false
+                return timeline.longestGap(overlapping: range, lastAttempt: closed ? nil : index.lastWriteTime)
+            }
             return Availability.FaultWindowAvailability(
                 kind: window.start.kind,
                 target: window.start.target,

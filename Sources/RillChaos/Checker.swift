@@ -27,6 +27,7 @@ public struct Checker: Sendable {
             vanished: records.vanished,
             duplicated: finalReads.duplicated,
             reordered: finalReads.reordered,
+            keyOrder: checkKeyOrder(index),
             sequenceConflicts: checkSequenceConflicts(index, acknowledgements: records.unconfirmedAcknowledgements),
             acknowledgementMismatches: records.mismatches,
             skipped: checkSkips(index),

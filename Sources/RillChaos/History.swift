@@ -25,6 +25,8 @@ import Foundation
 /// - `checksums`: one replica's digest per shard, taken after healing, each with that replica's `voters`.
 /// - `placement`: one node's shard groups with their voters, its members' zones and its own placement
 ///   violations, taken after healing (`PlacementEvent`).
+/// - `lineage`: the shards of the stream under test with their `parents` (one after a split, two after a
+///   merge), as ListShards named them when the final read began; the key-order check follows it.
 /// - `stream` (on `write` and `read`): set only for streams other than the one under test (the catalog
 ///   churn's); their shards are keyed `stream/shardId` (`RecordPosition.shardKey`).
 ///

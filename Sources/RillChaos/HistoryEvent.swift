@@ -1,11 +1,12 @@
 /// One line of a history: an operation a client did, a fault the nemesis injected, a replica's checksums, or a
-/// node's shard groups and voters after healing.
+/// node's shard groups and voters after healing, or the stream's shard lineage at the final read.
 public enum HistoryEvent: Sendable, Equatable {
     case write(WriteEvent)
     case read(ReadEvent)
     case fault(FaultEvent)
     case checksums(ChecksumsEvent)
     case placement(PlacementEvent)
+    case lineage(LineageEvent)
 
     /// Milliseconds since the run started.
     public var time: Double {
@@ -15,6 +16,7 @@ public enum HistoryEvent: Sendable, Equatable {
         case .fault(let event): event.time
         case .checksums(let event): event.time
         case .placement(let event): event.time
+        case .lineage(let event): event.time
         }
     }
 
@@ -26,13 +28,14 @@ public enum HistoryEvent: Sendable, Equatable {
         case .fault: .fault
         case .checksums: .checksums
         case .placement: .placement
+        case .lineage: .lineage
         }
     }
 }
 
 /// The `"type"` tag that says which event a history line holds.
 public enum HistoryEventType: String, Sendable, Codable, CaseIterable {
-    case write, read, fault, checksums, placement
+    case write, read, fault, checksums, placement, lineage
 }
 
 // MARK: - Codable
@@ -52,6 +55,7 @@ extension HistoryEvent: Codable {
         case .fault: self = .fault(try FaultEvent(from: decoder))
         case .checksums: self = .checksums(try ChecksumsEvent(from: decoder))
         case .placement: self = .placement(try PlacementEvent(from: decoder))
+        case .lineage: self = .lineage(try LineageEvent(from: decoder))
         case nil:
             throw DecodingError.dataCorruptedError(
                 forKey: .type,
@@ -70,6 +74,7 @@ extension HistoryEvent: Codable {
         case .fault(let event): try event.encode(to: encoder)
         case .checksums(let event): try event.encode(to: encoder)
         case .placement(let event): try event.encode(to: encoder)
+        case .lineage(let event): try event.encode(to: encoder)
         }
     }
 }

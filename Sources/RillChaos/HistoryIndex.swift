@@ -38,6 +38,10 @@ struct HistoryIndex {
     /// Each node's latest placement report, in the order nodes first reported.
     var placements: [String: PlacementEvent] = [:]
     var placementNodes: [String] = []
+    /// Parents of the shards of the stream under test, from its lineage events.
+    var lineage = ShardLineage()
+    /// Whether the history has a lineage event: recorded by runs whose writers use `WorkloadKeys`.
+    var hasLineage = false
     /// The time of the last write attempt to the stream under test, whatever its outcome: until then the
     /// workload was trying.
     var lastWriteTime: Double?
@@ -69,6 +73,9 @@ struct HistoryIndex {
                 if checksums.updateValue(report, forKey: report.node) == nil { checksumNodes.append(report.node) }
             case .placement(let report):
                 if placements.updateValue(report, forKey: report.node) == nil { placementNodes.append(report.node) }
+            case .lineage(let event):
+                lineage.merge(event)
+                hasLineage = true
             }
         }
         if duplicateWrites > 0 {

@@ -17,6 +17,7 @@ extension Verdict {
             ("vanished", vanished.count, vanished.examples.map(\.description)),
             ("duplicated", duplicated.count, duplicated.examples.map(\.description)),
             ("reordered", reordered.count, reordered.examples.map(\.description)),
+            ("key order", keyOrder.count, keyOrder.examples.map(\.description)),
             ("sequence conflicts", sequenceConflicts.count, sequenceConflicts.examples.map(\.description)),
             (
                 "acknowledgement mismatches", acknowledgementMismatches.count,

@@ -12,6 +12,8 @@ public struct Verdict: Sendable, Equatable, Codable {
     public let vanished: Finding<Anomaly.Vanished>
     public let duplicated: Finding<Anomaly.Duplicate>
     public let reordered: Finding<Anomaly.Reordering>
+    /// Records of one partition key read back against the order its writer sent them, across the lineage.
+    public let keyOrder: Finding<Anomaly.KeyOrder>
     public let sequenceConflicts: Finding<Anomaly.SequenceConflict>
     public let acknowledgementMismatches: Finding<Anomaly.AcknowledgementMismatch>
     public let skipped: Finding<Anomaly.SkippedRange>
@@ -36,6 +38,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         vanished: Finding<Anomaly.Vanished> = .init(),
         duplicated: Finding<Anomaly.Duplicate> = .init(),
         reordered: Finding<Anomaly.Reordering> = .init(),
+        keyOrder: Finding<Anomaly.KeyOrder> = .init(),
         sequenceConflicts: Finding<Anomaly.SequenceConflict> = .init(),
         acknowledgementMismatches: Finding<Anomaly.AcknowledgementMismatch> = .init(),
         skipped: Finding<Anomaly.SkippedRange> = .init(),
@@ -53,6 +56,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         self.vanished = vanished
         self.duplicated = duplicated
         self.reordered = reordered
+        self.keyOrder = keyOrder
         self.sequenceConflicts = sequenceConflicts
         self.acknowledgementMismatches = acknowledgementMismatches
         self.skipped = skipped
@@ -66,7 +70,7 @@ public struct Verdict: Sendable, Equatable, Codable {
         self.faults = faults
         self.availability = availability
         let safetyCounts = [
-            lost.count, vanished.count, duplicated.count, reordered.count, sequenceConflicts.count,
+            lost.count, vanished.count, duplicated.count, reordered.count, keyOrder.count, sequenceConflicts.count,
             acknowledgementMismatches.count, skipped.count, failedWritesRead.count, divergence.count,
             misplaced.count,
         ]

@@ -83,6 +83,9 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     case delay
     /// One node cut off by the kernel for 2–5 s: its link down, or nftables rules (needs `--netns`).
     case netpartition
+    /// SplitShard, MergeShards or UpdateShardCount of the stream under test, kept between 2 and 8 open shards:
+    /// records are followed across parents and children (`Checker.checkKeyOrder`).
+    case reshard
 
     /// The kinds `rill chaos` can inject.
     public static let supported: [NemesisKind] = NemesisKind.allCases
@@ -91,7 +94,7 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     public var needsFaultInjection: Bool {
         switch self {
         case .partition, .clock, .powerloss, .delay: true
-        case .kill, .pause, .wipe, .allkill, .disk, .netpartition: false
+        case .kill, .pause, .wipe, .allkill, .disk, .netpartition, .reshard: false
         }
     }
 
@@ -99,7 +102,7 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     public var needsProcesses: Bool {
         switch self {
         case .kill, .pause, .wipe, .allkill, .disk, .powerloss: true
-        case .partition, .clock, .delay, .netpartition: false
+        case .partition, .clock, .delay, .netpartition, .reshard: false
         }
     }
 

@@ -23,8 +23,18 @@ extension ChaosRun {
             throw .unrecovered("60 s after healing the cluster is not whole: \(problem)")
         }
 
+        // The shards as they are now, parents included: the reshard nemesis may have split and merged them.
+        let listing = StreamShards.Listing(
+            try await StreamSetup.listShards(
+                of: worked.stream,
+                cluster: cluster,
+                group: group,
+                deadline: .now + .seconds(60)
+            )
+        )
+        recorder.append([.lineage(LineageEvent(time: recorder.now, shards: listing.lineage))])
         let converging = ContinuousClock.now
-        let (checksums, divergence) = await converge(cluster: cluster, admin: admin, shards: worked.shards)
+        let (checksums, divergence) = await converge(cluster: cluster, admin: admin, shards: listing.all)
         let convergedAfter = divergence == nil ? converging.duration(to: .now) : nil
         console.line(
             divergence.map { "replicas did not converge within 90 s: \($0)" }
@@ -43,7 +53,7 @@ extension ChaosRun {
             cluster: cluster,
             recorder: recorder,
             group: group
-        ).run(shards: worked.shards, deadline: .now + .seconds(120))
+        ).run(shards: listing.all, deadline: .now + .seconds(120))
         let churnFinal = try await readChurnStreams(churn, cluster: cluster, recorder: recorder, group: group)
         try await recorder.close()
         let history: History

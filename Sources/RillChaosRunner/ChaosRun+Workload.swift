@@ -171,8 +171,9 @@ extension ChaosRun {
             admin: admin,
             recorder: recorder,
             stream: stream,
-            shards: shards,
-            console: console
+            shards: StreamShards(StreamShards.Listing(ids: shards)),
+            console: console,
+            group: group
         )
         console.line(
             "[\(Seconds(milliseconds: recorder.now))] cluster ready, stream \(stream) has \(shards.count) shards; "

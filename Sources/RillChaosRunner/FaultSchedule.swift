@@ -55,6 +55,16 @@ struct FaultPlan: Sendable, Equatable {
         case oneWay(pick: Int)
     }
 
+    /// How the stream under test is reshaped; resolved against its open shards when the nemesis runs.
+    enum Reshard: Sendable, Equatable {
+        /// SplitShard of the `pick`-th open shard (modulo their count) at the middle of its range.
+        case split(pick: Int)
+        /// MergeShards of the `pick`-th pair of adjacent open shards (modulo their count).
+        case merge(pick: Int)
+        /// UpdateShardCount (UNIFORM_SCALING) to twice the open shards, or to half of them.
+        case updateShardCount(up: Bool)
+    }
+
     enum Action: Sendable, Equatable {
         case kill(Target)
         case pause(Target)
@@ -68,6 +78,7 @@ struct FaultPlan: Sendable, Equatable {
         case powerLoss(exposure: Duration)
         case delay(Target, LinkDelay)
         case netPartition(Target, NetCut)
+        case reshard(Reshard)
     }
 
     /// Healthy time before the fault starts.
@@ -88,6 +99,7 @@ struct FaultPlan: Sendable, Equatable {
         case .powerLoss: .powerloss
         case .delay: .delay
         case .netPartition: .netpartition
+        case .reshard: .reshard
         }
     }
 }
@@ -150,6 +162,18 @@ struct FaultSchedule: Sendable {
                 action: .netPartition(target(), netCut()),
                 downFor: milliseconds(2000...5000)
             )
+        case .reshard:
+            // Permanent: nothing to heal, so no time down.
+            return FaultPlan(quietBefore: quiet, action: .reshard(reshard()), downFor: .zero)
+        }
+    }
+
+    /// Splits and merges two in five each, UpdateShardCount one in five, up or down alike.
+    private mutating func reshard() -> FaultPlan.Reshard {
+        switch Int.random(in: 0..<5, using: &generator) {
+        case 0, 1: .split(pick: Int.random(in: 0..<64, using: &generator))
+        case 2, 3: .merge(pick: Int.random(in: 0..<64, using: &generator))
+        default: .updateShardCount(up: Bool.random(using: &generator))
         }
     }
 

@@ -59,7 +59,7 @@ extension Nemesis {
     private func isolationPeers(of index: Int, target: FaultPlan.Target) async -> [Int] {
         let others = cluster.members.indices.filter { $0 != index }
         guard case .leaderOf(let shardIndex) = target else { return others }
-        let shard = shards[shardIndex % shards.count]
+        let shard = targetShard(shardIndex)
         var holders: [Int] = []
         for other in others {
             guard let status = await admin.status(at: cluster.members[other].api) else { continue }

@@ -1,3 +1,4 @@
+import NIOCore
 import RillChaos
 
 extension FaultKind {
@@ -23,8 +24,11 @@ struct Nemesis: Sendable {
     let admin: AdminClient
     let recorder: Recorder
     let stream: String
-    let shards: [String]
+    /// The stream's shards as last listed; the reshard nemesis lists them again after each reshard.
+    let shards: StreamShards
     let console: Console
+    /// For the Kinesis calls of the reshard nemesis.
+    let group: any EventLoopGroup
 
     /// What one injected fault did and how long the cluster took to recover.
     struct Injected: Sendable {
@@ -151,6 +155,8 @@ struct Nemesis: Sendable {
             return await delayLinks(target, delay, plan: plan)
         case .netPartition(let target, let cut):
             return try await netPartition(target, cut, plan: plan)
+        case .reshard(let move):
+            return await reshard(move)
         }
     }
 
@@ -193,7 +199,7 @@ struct Nemesis: Sendable {
         case .node(let index):
             return (index, nil)
         case .leaderOf(let shardIndex):
-            let shard = shards[shardIndex % shards.count]
+            let shard = targetShard(shardIndex)
             for address in await cluster.reachable() {
                 guard let status = await admin.status(at: address),
                     let leader = status.leader(stream: stream, shard: shard), let index = cluster.index(of: leader)
@@ -202,6 +208,14 @@ struct Nemesis: Sendable {
             }
             return (shardIndex % cluster.members.count, "no leader of \(shard) known")
         }
+    }
+
+    /// The shard a `leaderOf` target names now: an open one (a closed parent takes no writes, so faulting its
+    /// leader tests little), by index modulo their count.
+    func targetShard(_ index: Int) -> String {
+        let listing = shards.current
+        let candidates = listing.open.isEmpty ? listing.all : listing.open.map(\.id)
+        return candidates[index % candidates.count]
     }
 
     // MARK: - Waiting for recovery
@@ -213,7 +227,13 @@ struct Nemesis: Sendable {
 
     /// Polls every node's status until the cluster is whole; returns the last problem if `timeout` passes.
     func waitHealthy(within timeout: Duration) async -> String? {
-        await ClusterHealth.wait(admin: admin, cluster: cluster, stream: stream, shards: shards, within: timeout)
+        await ClusterHealth.wait(
+            admin: admin,
+            cluster: cluster,
+            stream: stream,
+            shards: shards.current.all,
+            within: timeout
+        )
     }
 
     /// The processes; only the process kinds call it, after `inject` checked there are some.

@@ -1,3 +1,4 @@
+import RillChaos
 import RillKinesis
 
 /// The open shards of a stream and their hash ranges, from a ListShards reply: what the churn needs to choose
@@ -24,6 +25,19 @@ enum ShardRanges {
             }
             return Shard(id: id, start: start, end: end)
         }.sorted { $0.start < $1.start }
+    }
+
+    /// Each shard of `shards` (ListShards `Shards`) with the shards it came from: `ParentShardId`, then
+    /// `AdjacentParentShardId` for a merge.
+    static func lineage(_ shards: [JSONObject]) -> [LineageEvent.Shard] {
+        shards.compactMap { shard in
+            shard.string("ShardId").map { id in
+                LineageEvent.Shard(
+                    shard: id,
+                    parents: [shard.string("ParentShardId"), shard.string("AdjacentParentShardId")].compactMap { $0 }
+                )
+            }
+        }
     }
 
     /// A starting hash key for the upper half of `shard`, or nil if it covers a single key.

@@ -64,14 +64,25 @@ struct StreamSetup: Sendable {
 }
 
 extension StreamSetup {
-    /// Every shard of `stream`, closed parents included (ListShards lists them while their records are
-    /// retained), through any reachable node, retried until `deadline`.
+    /// The ids of every shard of `stream`, closed parents included, sorted (`listShards`).
     static func allShards(
         of stream: String,
         cluster: any ChaosCluster,
         group: any EventLoopGroup,
         deadline: ContinuousClock.Instant
     ) async throws(ChaosError) -> [String] {
+        try await listShards(of: stream, cluster: cluster, group: group, deadline: deadline)
+            .compactMap { $0.string("ShardId") }.sorted()
+    }
+
+    /// Every shard of `stream` as ListShards describes it, closed parents included (it lists them while their
+    /// records are retained), through any reachable node, retried until `deadline`.
+    static func listShards(
+        of stream: String,
+        cluster: any ChaosCluster,
+        group: any EventLoopGroup,
+        deadline: ContinuousClock.Instant
+    ) async throws(ChaosError) -> [JSONObject] {
         var caller = KinesisCaller(group: group)
         var last = "no attempt"
         while ContinuousClock.now < deadline, !Task.isCancelled {
@@ -79,7 +90,7 @@ extension StreamSetup {
                 try? await Task.sleep(for: .milliseconds(100))
                 continue
             }
-            var ids: [String] = []
+            var listed: [JSONObject] = []
             var token: String?
             var failed = false
             repeat {
@@ -98,12 +109,12 @@ extension StreamSetup {
                     failed = true
                     break
                 }
-                ids += shards.compactMap { $0.string("ShardId") }
+                listed += shards
                 token = reply.string("NextToken")
             } while token != nil
             if !failed {
                 await caller.close()
-                return ids.sorted()
+                return listed
             }
             try? await Task.sleep(for: .milliseconds(200))
         }

@@ -4,8 +4,9 @@ import RillKinesis
 import RillModel
 
 /// One writer process of the workload: PutRecords batches of 10–50 and single PutRecords, each record a
-/// unique id (`w<process>-<n>`) used as both its data and its partition key, each call to a random node
-/// that is up, never retried. Every record's outcome goes to the history.
+/// unique id (`w<process>-<n>`) as its data and one of the writer's 16 partition keys (`WorkloadKeys`), so
+/// per-key order can be checked across reshards; each call to a random node that is up, never retried.
+/// Every record's outcome goes to the history.
 struct Writer: Sendable {
     let process: Int
     let seed: UInt64
@@ -42,7 +43,7 @@ struct Writer: Sendable {
             }
             let batched = Int.random(in: 0..<5, using: &generator) > 0
             let count = batched ? Int.random(in: 10...50, using: &generator) : 1
-            let ids = (next..<next + count).map { "w\(process)-\($0)" }
+            let ids = (next..<next + count).map { WorkloadKeys.id(process: process, n: $0) }
             next += count
             due += .milliseconds(Int(Double(count) * 1000 / recordsPerSecond))
             let result = await put(ids, batched: batched, at: port, caller: &caller)
@@ -84,7 +85,7 @@ struct Writer: Sendable {
                     writer.key("Data")
                     writer.base64(Array(id.utf8))
                     writer.key("PartitionKey")
-                    writer.string(id)
+                    writer.string(WorkloadKeys.partitionKey(ofID: id))
                     writer.endObject()
                 }
                 writer.endArray()
@@ -96,7 +97,7 @@ struct Writer: Sendable {
             writer.key("Data")
             writer.base64(Array(ids[0].utf8))
             writer.key("PartitionKey")
-            writer.string(ids[0])
+            writer.string(WorkloadKeys.partitionKey(ofID: ids[0]))
         }
     }
 }

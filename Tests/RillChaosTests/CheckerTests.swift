@@ -65,7 +65,8 @@ extension HistoryBuilder {
 func violations(_ verdict: Verdict) -> [String: Int] {
     let counts = [
         "lost": verdict.lost.count, "vanished": verdict.vanished.count, "duplicated": verdict.duplicated.count,
-        "reordered": verdict.reordered.count, "sequenceConflicts": verdict.sequenceConflicts.count,
+        "reordered": verdict.reordered.count, "keyOrder": verdict.keyOrder.count,
+        "sequenceConflicts": verdict.sequenceConflicts.count,
         "acknowledgementMismatches": verdict.acknowledgementMismatches.count, "skipped": verdict.skipped.count,
         "failedWritesRead": verdict.failedWritesRead.count, "divergence": verdict.divergence.count,
         "misplaced": verdict.misplaced.count,

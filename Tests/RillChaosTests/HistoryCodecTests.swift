@@ -31,6 +31,15 @@ import Testing
                 ]
             )
         ),
+        .lineage(
+            LineageEvent(
+                time: 60_020,
+                shards: [
+                    .init(shard: shard0), .init(shard: shard1, parents: [shard0]),
+                    .init(shard: "shardId-000000000002", parents: [shard0, shard1]),
+                ]
+            )
+        ),
     ]
 
     @Test("every event type survives a round trip through JSON lines")
@@ -57,6 +66,7 @@ import Testing
         #expect(lines[3].contains(#""final":false"#) && lines[3].contains(#""from":"TRIM_HORIZON""#))
         #expect(lines[5].contains(#""kind":"kill""#) && lines[5].contains(#""phase":"start""#))
         #expect(lines[7].contains(#""shardId":"shardId-000000000001""#) && lines[7].contains(#""applied":812"#))
+        #expect(lines[8].contains(#""type":"lineage""#) && lines[8].contains(#""parents":["shardId-000000000000"]"#))
     }
 
     @Test("any key order, unknown keys, blank lines, CRLF and a missing final newline are accepted")
