@@ -55,7 +55,8 @@ package enum PeerCall: Sendable, Equatable {
     case routes(streamName: String, streamARN: String?, signedRegion: String?)
     /// The controller asks a shard's leader to take the next step toward these voters (a move).
     case reconfigure(streamID: String, shard: UInt32, voters: [UInt64])
-    /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for.
+    /// A catalog command (JSON) for the metadata leader: membership changes an operator asked any node for, and
+    /// a restarted node's barrier (`CatalogCommand.barrier`).
     case proposeCatalog(command: [UInt8])
     /// The controller asks a node what it has written to on-demand shards (`ShardWriteMeter`).
     case writeTotals

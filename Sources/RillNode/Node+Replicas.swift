@@ -21,8 +21,13 @@ extension Node {
         for stream in streams {
             for shard in stream.shards where holds(shard) {
                 let replica = try await replica(for: stream, shard: shard)
-                // Only ever closes: reopening is the failed reshard's own business (see `setSealed`).
-                if let seal = shard.sealIndex { replica.setSealed(at: LogIndex(seal)) }
+                // Only ever closes: reopening is the failed reshard's own business (see `setSealed`), or a
+                // current catalog's, for a seal the log held at open (`confirmCatalog`).
+                if let seal = shard.sealIndex {
+                    replica.setSealed(at: LogIndex(seal))
+                } else if replica.hasUnconfirmedSeal, catalogIsCurrent {
+                    replica.reopenUnconfirmedSeal()
+                }
             }
         }
         // Judged on the catalog as it is now, not as this pass began: a stream created meanwhile is open too.

@@ -29,6 +29,9 @@ public final class Node: Sendable {
     let metrics: NodeMetrics
     /// Shard logs by stream id, then shard index.
     let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
+    /// Set once this node's catalog is known to be current (`confirmCatalog`); from the start in a one-node
+    /// cluster.
+    let catalogConfirmed = NIOLockedValueBox(false)
     /// Routes Raft messages between this node's groups and its peers.
     let registry: GroupRegistry
     /// The cluster this node belongs to; nil for a one-node cluster.
@@ -147,6 +150,8 @@ public final class Node: Sendable {
             context.gossip.start(seeds: context.settings.join)
         } else {
             try await node.initializeCatalog()
+            // Alone, the node's metadata log is the whole catalog: complete once replayed.
+            node.catalogConfirmed.withLockedValue { $0 = true }
         }
         node.setAsideOrphans()
         try await node.reconcile()
@@ -279,6 +284,7 @@ public final class Node: Sendable {
         }
         var loops = [reconciler, sampler, scaling]
         if cluster != nil {
+            loops.append(Task { [weak self] in await self?.confirmCatalog() })
             loops.append(
                 Task { [weak self] in
                     while !Task.isCancelled {

@@ -22,7 +22,11 @@ struct ShardReader {
 
     func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) throws -> Page {
         let log = replica.log
-        let committed = replica.committedIndex
+        // A sealed shard ends at its seal: an append committed after it (proposed before the seal was known,
+        // then routed again to a child) is never served, or a consumer would read it twice.
+        let committed =
+            replica.sealIndex.map { min(replica.committedIndex, LogIndex($0.rawValue - 1)) }
+            ?? replica.committedIndex
         var position = start.index < log.firstIndex ? LogPosition(index: log.firstIndex, slot: 0) : start
         var records: [Record] = []
         var bytes = 0

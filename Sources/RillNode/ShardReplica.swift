@@ -25,6 +25,10 @@ final class ShardReplica: Sendable {
     private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
     /// Set while a seal is being proposed, so that no new record is proposed behind it.
     private let sealing = NIOLockedValueBox(false)
+    /// The log holds a seal the catalog did not show when the replica opened: the catalog may lag (a restarted
+    /// node replays it to its last recorded commit) or the reshard may have failed. The shard stays closed
+    /// until a catalog known to be current says which (`resolveSeal`).
+    private let sealUnconfirmed = NIOLockedValueBox(false)
     /// The idempotent producers' window (replicated: derived from applied entries and snapshots) and, on the
     /// leader, their records in flight. One lock, so judging a record and marking it in flight is one step.
     let producers: NIOLockedValueBox<ProducerState>
@@ -133,8 +137,18 @@ final class ShardReplica: Sendable {
             throw error
         }
         // The catalog, not the log, says whether the shard is closed: a seal whose reshard never committed
-        // is inert.
-        replica.sealedAt.withLockedValue { $0 = shard.sealIndex.map { LogIndex($0) } }
+        // is inert. But a catalog that does not show a seal the log holds may only lag: reopening on its word
+        // took writes into a sealed parent after a restart (found by `rill chaos --faults reshard,powerloss`).
+        // Such a shard stays closed until a current catalog confirms either way.
+        if let seal = shard.sealIndex {
+            replica.sealedAt.withLockedValue { $0 = LogIndex(seal) }
+        } else if let logSeal = replica.sealIndex {
+            replica.sealUnconfirmed.withLockedValue { $0 = true }
+            logger.info(
+                "the log holds a seal the catalog does not show yet; closed to writes until the catalog is current",
+                metadata: ["rill.sealIndex": "\(logSeal)"]
+            )
+        }
         return replica
     }
 
@@ -209,7 +223,20 @@ final class ShardReplica: Sendable {
     /// commit: a seal entry the catalog never adopted is inert.
     func setSealed(at index: LogIndex?) {
         sealedAt.withLockedValue { $0 = index }
+        sealUnconfirmed.withLockedValue { $0 = false }
     }
+
+    /// Reopens a shard whose log held a seal the catalog did not show at open, once a catalog known to be
+    /// current still shows it open: the reshard that sealed it never committed. (A catalog that closes it
+    /// settles it through `setSealed`.) No-op for any other replica.
+    func reopenUnconfirmedSeal() {
+        guard sealUnconfirmed.withLockedValue({ $0 }) else { return }
+        setSealed(at: nil)
+        logger.info("reopened: the seal in the log belongs to a reshard that never committed")
+    }
+
+    /// Whether the shard waits for a current catalog to say whether the seal in its log holds.
+    var hasUnconfirmedSeal: Bool { sealUnconfirmed.withLockedValue { $0 } }
 
     /// Retention: appends a `trim` entry and, once it is applied, moves the log start to `index`, deleting
     /// whole segments below it. Replicas never trim by their own clock (ARCHITECTURE.md, retention rule).

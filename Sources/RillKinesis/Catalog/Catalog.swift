@@ -19,6 +19,8 @@ public struct Catalog: Sendable, Equatable {
     public private(set) var placedShards: UInt64 = 0
     /// Consumer groups by stream id, then by group name.
     var consumerGroups: [String: [String: ConsumerGroup]] = [:]
+    /// Each node's last barrier (`CatalogCommand.barrier`): its nonce.
+    public private(set) var barriers: [UInt64: UInt64] = [:]
     /// The index of the last applied entry: the catalog's version.
     public private(set) var appliedIndex: LogIndex = .zero
 
@@ -217,6 +219,9 @@ public struct Catalog: Sendable, Equatable {
             return finishMove(streamID: streamID, shard: shard)
         case .healUnplacedShards:
             return healUnplacedShards()
+        case .barrier(let node, let nonce):
+            barriers[node] = nonce
+            return .success(())
         case .consumerGroup(let command):
             return apply(command).flatMap { outcome in
                 guard case .refused(let refusal) = outcome else { return .success(()) }

@@ -40,6 +40,10 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case healUnplacedShards
     /// Consumer groups: create, delete, and every lease change (take, renew, release, checkpoint).
     case consumerGroup(ConsumerGroupCommand)
+    /// A node's mark in the metadata log, changing nothing else. Entries apply in log order, so once a node
+    /// has applied its own barrier its catalog holds everything committed before it: how a node restarted on
+    /// a catalog that lags (it replays to its last recorded commit) learns that it has caught up.
+    case barrier(node: UInt64, nonce: UInt64)
 }
 
 /// Split or merge: the parent shards are sealed in their logs first, then this command closes them in the

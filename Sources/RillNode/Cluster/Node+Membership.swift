@@ -125,8 +125,9 @@ extension Node {
 
     /// Proposes a membership command a peer received from an operator; only the metadata leader does.
     func answerProposeCatalog(_ bytes: [UInt8]) async -> PeerAnswer {
+        // Only what peers propose on their own behalf: taking a member out, and a restarted node's barrier.
         guard let command = try? JSONDecoder().decode(CatalogCommand.self, from: Data(bytes)),
-            case .removeMember = command
+            command.isPeerProposable
         else {
             return .error(code: KinesisErrorCode.invalidArgument.rawValue, message: "not a membership command")
         }
@@ -156,35 +157,8 @@ extension Node {
             let number = object["node"] as? NSNumber, number.int64Value > 0
         else { return AdminAnswer(status: 400, message: "expected {\"node\": N} with N a node id") }
         let id = UInt64(number.int64Value)
-        guard let command = try? JSONEncoder().encode(CatalogCommand.removeMember(id: id)) else {
-            return AdminAnswer(status: 500, message: "could not encode the command")
-        }
         do {
-            _ = try await untilServed { hint -> Bool? in
-                var target = hint
-                if target == nil { target = await self.metadata.driver.status.leader }
-                let answer: PeerAnswer
-                if target == nil || target == self.me {
-                    answer = await self.answerProposeCatalog(Array(command))
-                } else if let target {
-                    guard
-                        case .answered(let remote) = try await self.send(
-                            .proposeCatalog(command: Array(command)),
-                            to: target
-                        )
-                    else {
-                        return nil
-                    }
-                    answer = remote
-                } else {
-                    return nil
-                }
-                switch answer {
-                case .response: return true
-                case .notLeader(let hint): throw Redirect(hint: hint.map { NodeID($0) })
-                default: throw Forwarder.failure(answer, from: target ?? self.me)
-                }
-            }
+            try await proposeToMetadataLeader(.removeMember(id: id))
         } catch let error as KinesisError {
             let status = error.code == .resourceNotFound ? 404 : error.code == .invalidArgument ? 400 : 503
             return AdminAnswer(status: status, message: error.message ?? error.code.rawValue)
@@ -197,5 +171,15 @@ extension Node {
             status: 200,
             message: "node \(id) removed; its replicas move to other members (watch /admin/status)"
         )
+    }
+}
+
+extension CatalogCommand {
+    /// Whether a peer may propose it through `PeerCall.proposeCatalog`.
+    fileprivate var isPeerProposable: Bool {
+        switch self {
+        case .removeMember, .barrier: true
+        default: false
+        }
     }
 }
