@@ -59,7 +59,9 @@ import Testing
             to: RequestDispatcherTests.head(.GET, "/admin/status"),
             body: ByteBuffer()
         )
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: status.body)) as? [String: Any])
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.body.readableBytesView)) as? [String: Any]
+        )
         #expect(object["streams"] is [Any])
         #expect(object["traffic"] is [Any])
         #expect(object["nowMillis"] is Int)
