@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "RillRoutingTests", dependencies: ["RillRouting", "RillKinesis", "RillModel"]),
         .testTarget(
             name: "RillClusterTests",
-            dependencies: ["RillCluster", "RillAPI", "RillKinesis", "RillModel", "RillTransport", metricsTestKit] + nio
+            dependencies: ["RillCluster", "RillAPI", "RillGossip", "RillKinesis", "RillModel", "RillTransport", metricsTestKit] + nio
         ),
         .testTarget(name: "RillStorageTests", dependencies: ["RillStorage", "RillModel"] + nio),
         .testTarget(name: "RillRaftTests", dependencies: ["RillRaft", "RillModel"], resources: [.copy("testdata")]),

@@ -14,10 +14,13 @@ public struct HTTPEndpoints: OptionSet, Sendable {
     /// `GET /metrics`, `GET /admin/checksums` (reads every record) and `/admin/faults`.
     public static let operations = HTTPEndpoints(rawValue: 1 << 3)
 
+    /// `GET /console`: the web console, which reads `/admin/status` of every member (docs/console.md).
+    public static let console = HTTPEndpoints(rawValue: 1 << 4)
+
     /// The API address without `--admin`.
-    public static let all: HTTPEndpoints = [.kinesis, .probes, .status, .operations]
+    public static let all: HTTPEndpoints = [.kinesis, .probes, .status, .operations, .console]
     /// The API address when `--admin` is given.
     public static let apiBesideAdmin: HTTPEndpoints = [.kinesis, .probes, .status]
     /// The `--admin` address.
-    public static let admin: HTTPEndpoints = [.probes, .status, .operations]
+    public static let admin: HTTPEndpoints = [.probes, .status, .operations, .console]
 }

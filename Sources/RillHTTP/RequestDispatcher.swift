@@ -67,6 +67,8 @@ package struct RequestDispatcher {
             return plain(ready ? .ok : .serviceUnavailable, reason + "\n", requestID)
         case .GET where path == "/admin/status" && endpoints.contains(.status):
             return json(await backend.adminStatus(), requestID)
+        case .GET where (path == "/console" || path == "/console/") && endpoints.contains(.console):
+            return ConsolePage.reply(requestID: requestID)
         case .GET where path == "/admin/checksums" && operations:
             if let refusal = adminRefusal(head, body, "rill:ReadChecksums", requestID) { return refusal }
             do {

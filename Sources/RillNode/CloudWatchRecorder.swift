@@ -17,6 +17,22 @@ public final class CloudWatchRecorder: Sendable {
         stores.withLockedValue { $0.record(event, in: scope, atMillis: now) }
     }
 
+    /// The buckets of the metrics named in `names` from `start` on, every region's summed: the traffic the console
+    /// draws (`/admin/status`'s `traffic`).
+    public func recent(_ names: Set<String>, fromMillis start: Int64, toMillis end: Int64) -> MetricStore {
+        stores.withLockedValue { stores in
+            var out = MetricStore(retentionMinutes: stores.retentionMinutes)
+            for store in stores.regions.values {
+                for (metric, buckets) in store.series where names.contains(metric.name) {
+                    for (minute, bucket) in buckets where minute + 60_000 > start && minute < end {
+                        out.merge(metric, minute: minute, bucket, unit: store.units[metric.name] ?? "None")
+                    }
+                }
+            }
+            return out
+        }
+    }
+
     /// This node's part of a CloudWatch call in `region`.
     public func selecting(_ selection: MetricSelection, region: String) -> MetricStore {
         stores.withLockedValue { $0.selecting(selection, region: region) }

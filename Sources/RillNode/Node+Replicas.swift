@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
@@ -148,7 +149,16 @@ extension Node {
                         segmentBytes: configuration.segmentBytes,
                         logger: logger,
                         registry: registry,
-                        onSnapshotInstalled: { raftMetrics.snapshotInstalled() }
+                        onSnapshotInstalled: { [events = cluster?.events, me = self.me] in
+                            raftMetrics.snapshotInstalled()
+                            events?.record(
+                                ClusterEvent.snapshotInstalled(
+                                    by: me.rawValue,
+                                    group: "\(group)",
+                                    atMillis: SystemWallClock().nowMillis()
+                                )
+                            )
+                        }
                     )
                 }
             }

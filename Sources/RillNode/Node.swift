@@ -117,7 +117,16 @@ public final class Node: Sendable {
             flusher: flusher,
             logger: logger,
             registry: registry,
-            onSnapshotInstalled: { raftMetrics.snapshotInstalled() },
+            onSnapshotInstalled: { [events = context?.events, me = configuration.id] in
+                raftMetrics.snapshotInstalled()
+                events?.record(
+                    ClusterEvent.snapshotInstalled(
+                        by: me.rawValue,
+                        group: "meta",
+                        atMillis: SystemWallClock().nowMillis()
+                    )
+                )
+            },
             onApplied: { changed.yield() }
         )
         let node = Node(
@@ -174,7 +183,7 @@ public final class Node: Sendable {
         let eagerCommitNotice = true
         // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
         // grows from one copy): its leader must heartbeat the members it adds.
-        return GroupPlan(
+        var plan = GroupPlan(
             me: me,
             voters: voters,
             tickInterval: settings.tickInterval,
@@ -189,6 +198,18 @@ public final class Node: Sendable {
             isAlive: { cluster.isAlive($0) },
             taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
         )
+        plan.onLeadershipChange = { [events = cluster.events] leads, term in
+            events.record(
+                ClusterEvent(
+                    timeMillis: SystemWallClock().nowMillis(),
+                    kind: leads ? .becameLeader : .steppedDown,
+                    member: me.rawValue,
+                    group: "\(group)",
+                    term: term.rawValue
+                )
+            )
+        }
+        return plan
     }
 
     private init(

@@ -20,6 +20,8 @@ public struct GroupPlan: Sendable {
     public var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
     /// Where the group's own tasks run (`EventLoopTaskExecutor`); nil: the global pool.
     public var taskExecutor: (any TaskExecutor)?
+    /// Told when this member becomes leader (true) or stops leading (false), with the term: the event log.
+    public var onLeadershipChange: @Sendable (Bool, Term) -> Void = { _, _ in }
 
     public init(
         me: NodeID,
@@ -86,6 +88,7 @@ extension RaftGroupDriver {
             taskExecutor: plan.taskExecutor,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
+            onLeadershipChange: plan.onLeadershipChange,
             send: plan.send,
             apply: apply,
             restore: restore

@@ -18,6 +18,7 @@ extension RaftGroupDriver {
             soft.role == .leader || previous?.role == .leader || (soft.role == .follower && soft.leader != nil)
         if settled && !soleVoter {
             logger.info("raft role changed", metadata: metadata)
+            if (soft.role == .leader) != (previous?.role == .leader) { onLeadershipChange(soft.role == .leader, term) }
         } else {
             logger.debug("raft role changed", metadata: metadata)
         }

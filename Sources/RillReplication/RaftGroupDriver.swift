@@ -49,6 +49,8 @@ public actor RaftGroupDriver {
     public nonisolated let logger: Logger
     /// Counts each snapshot this member installed from a leader.
     let onSnapshotInstalled: @Sendable () -> Void
+    /// Told when this member becomes leader or stops leading: (is leader now, term). The node's event log.
+    let onLeadershipChange: @Sendable (Bool, Term) -> Void
     /// A group of one voter leads from its start; its role lines say nothing an operator needs.
     let soleVoter: Bool
     /// Role and leader as the last role line reported them.
@@ -110,6 +112,8 @@ public actor RaftGroupDriver {
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
     ///   - logger: the owner's logger; the driver adds `rill.group`.
     ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
+    ///   - onLeadershipChange: called when this member becomes leader (true) or stops leading (false), with the
+    ///     term; not for a group of one voter, which leads from its start.
     ///   - restore: hands the application a snapshot installed from a leader, before the entries after it apply.
     ///   - flusher: the flush rounds that make writes durable (`Flusher`; the simulation's in tests).
     ///   - clock: what the tick timer and the nudge sleep on.
@@ -131,6 +135,7 @@ public actor RaftGroupDriver {
         probe: ReadyProbe? = nil,
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
+        onLeadershipChange: @escaping @Sendable (Bool, Term) -> Void = { _, _ in },
         send: @escaping @Sendable ([Raft.Message]) -> Void,
         apply: @escaping @Sendable ([LogEntry]) async -> Void,
         restore: @escaping @Sendable (Raft.Snapshot) -> Void = { _ in }
@@ -141,6 +146,7 @@ public actor RaftGroupDriver {
         logger[metadataKey: "rill.group"] = "\(group)"
         self.logger = logger
         self.onSnapshotInstalled = onSnapshotInstalled
+        self.onLeadershipChange = onLeadershipChange
         self.soleVoter = configuration.voters == [id] && configuration.learners.isEmpty
         self.storage = storage
         self.stateLog = stateLog

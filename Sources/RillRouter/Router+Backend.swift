@@ -83,6 +83,9 @@ extension Router: APIBackend {
         w.key("groups")
         w.beginArray()
         w.endArray()
+        w.key("nowMillis")
+        w.int(Int64(Date().timeIntervalSince1970 * 1000))
+        events.write(into: &w)
         w.endObject()
         return w.bytes
     }

@@ -29,6 +29,8 @@ public final class Router: Sendable {
     let forwarder: Forwarder
     /// The key shard iterators are sealed with (cluster-wide), once any node told us.
     let iteratorKey = Mutex<[UInt8]?>(nil)
+    /// Members changing state as this router's gossip saw them, for `/admin/status` and the console.
+    let events = ClusterEventRecorder()
     /// Samples the transport's counters into `metrics` once a second; cancelled by `shutdown()`.
     private let sampler = Mutex<Task<Void, Never>?>(nil)
 
@@ -113,6 +115,9 @@ public final class Router: Sendable {
         )
         router.updatePeers()
         gossip.observe { [weak router] old, new in
+            // Event times are the operator's wall time, like the log lines beside them.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            if let event = ClusterEvent.memberChange(from: old, to: new, atMillis: now) { router?.events.record(event) }
             guard new.role == .node, old?.peerAddress != new.peerAddress else { return }
             router?.updatePeers()
         }

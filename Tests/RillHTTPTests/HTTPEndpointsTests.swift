@@ -54,6 +54,8 @@ import Testing
             #expect(await Self.status(d, .GET, "/ready") == 200, "\(name)")
             #expect(await Self.status(d, .GET, "/admin/status") == 200, "\(name)")
             #expect(await Self.status(d, .GET, "/metrics") == (hasOperations ? 200 : 403), "\(name)")
+            // The console goes where /metrics goes: the admin address when there is one.
+            #expect(await Self.status(d, .GET, "/console") == (hasOperations ? 200 : 403), "\(name)")
             #expect(await Self.status(d, .GET, "/admin/checksums") == (hasOperations ? 200 : 403), "\(name)")
             // Faults are disabled on this node (403 either way) but must never reach the Kinesis dispatch.
             #expect(await Self.status(d, .POST, "/admin/faults") == 403, "\(name)")

@@ -25,6 +25,8 @@ final class ClusterContext: Sendable {
     /// node.json as last saved, for clearing `rejoining`.
     private let identity: NIOLockedValueBox<NodeIdentity>
     private let directory: String
+    /// What this node saw happen (members changing state, leaders, snapshots), for `/admin/status` and the console.
+    let events = ClusterEventRecorder()
     /// The address refresh a restarted node starts; `stop` cancels and awaits it.
     private let refreshing = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
@@ -64,9 +66,13 @@ final class ClusterContext: Sendable {
             seed: identity.generation ^ me.id,
             logger: logger
         )
-        gossip.observe { [aliveNodes] _, member in
+        gossip.observe { [aliveNodes, events] old, member in
             aliveNodes.withLockedValue { alive in
                 if case .alive = member.status { alive.insert(member.id) } else { alive.remove(member.id) }
+            }
+            // Event times are the operator's wall time, like the log lines beside them.
+            if let event = ClusterEvent.memberChange(from: old, to: member, atMillis: SystemWallClock().nowMillis()) {
+                events.record(event)
             }
         }
     }

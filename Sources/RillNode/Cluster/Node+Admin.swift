@@ -69,6 +69,12 @@ extension Node {
         w.endArray()
         w.key("consumerGroups")
         writeConsumerGroups(into: &w)
+        // The time this answer was made, so the console can tell how old each node's view is.
+        w.key("nowMillis")
+        w.int(clock.nowMillis())
+        cluster?.events.write(into: &w)
+        writeStreams(into: &w)
+        writeTraffic(into: &w)
         w.endObject()
         return w.bytes
     }

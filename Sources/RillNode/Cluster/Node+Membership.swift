@@ -167,6 +167,14 @@ extension Node {
         }
         let moving = metadata.catalog.movingShards.count
         logger.warning("node removed from the cluster", metadata: ["to": "\(id)", "moving": "\(moving)"])
+        cluster?.events.record(
+            ClusterEvent(
+                timeMillis: clock.nowMillis(),
+                kind: .memberRemoved,
+                member: id,
+                detail: "\(moving) shards moving to other members"
+            )
+        )
         return AdminAnswer(
             status: 200,
             message: "node \(id) removed; its replicas move to other members (watch /admin/status)"
