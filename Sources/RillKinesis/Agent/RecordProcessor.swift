@@ -65,14 +65,14 @@ public struct RecordProcessor {
         let text = String(decoding: data, as: UTF8.self)
         var output = ""
         for line in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            output += line.trimmingSpaces()
+            output += line.trimmedOfSpaces()
         }
         return Array(output.utf8)
     }
 
     static func csv(_ data: [UInt8], fieldNames: [String], delimiter: String) -> [UInt8] {
         let line = String(decoding: data, as: UTF8.self).withoutLineEnd()
-        let values = line.split(separator: delimiter, omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
+        let values = line.split(separator: delimiter, omittingEmptySubsequences: false).map { $0.trimmedOfSpaces() }
         var members: [(String, String?)] = []
         for (index, name) in fieldNames.enumerated() {
             members.append((name, index < values.count ? values[index] : nil))
@@ -143,7 +143,7 @@ enum FlatJSON {
 }
 
 extension StringProtocol {
-    fileprivate func trimmingSpaces() -> String {
+    fileprivate func trimmedOfSpaces() -> String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return "" }
         let last = scalars.lastIndex(where: { $0 != " " && $0 != "\t" }) ?? first
