@@ -31,6 +31,9 @@ import Testing
             files[name]?.modified = time
         }
 
+        /// `app.log*` when `wildcard`, else exactly `app.log`.
+        var wildcard = false
+
         func observed(pattern: String) -> [ObservedFile] {
             files.map { name, file in
                 ObservedFile(
@@ -38,7 +41,7 @@ import Testing
                     identity: FileIdentity(device: 1, inode: file.inode),
                     size: Int64(file.bytes.count),
                     modifiedNanos: file.modified,
-                    matchesPattern: name == pattern,
+                    matchesPattern: wildcard ? name.hasPrefix(pattern) : name == pattern,
                     head: Array(file.bytes.prefix(FileFollower.headBytes))
                 )
             }
@@ -156,6 +159,29 @@ import Testing
         folder.append("app.log", "next\n")
         poll(&follower, folder, into: &lines, random: &random)
         #expect(lines == ["new\n", "next\n"])
+    }
+
+    @Test("with app.log* the rotated names match too, and still neither is read twice", arguments: [false, true])
+    func wildcardPattern(copyTruncate: Bool) {
+        var random = SplitMix64(seed: 7)
+        var folder = Folder()
+        folder.wildcard = true
+        var follower = FileFollower(checkpoint: [], initialPosition: .startOfFile)
+        var lines: [String] = []
+        folder.append("app.log", "1\n")
+        poll(&follower, folder, into: &lines, random: &random)
+        folder.append("app.log", "2\n")
+        if copyTruncate {
+            folder.copyTruncate("app.log", to: "app.log.1")
+        } else {
+            folder.rename("app.log", "app.log.1")
+        }
+        poll(&follower, folder, into: &lines, random: &random)
+        folder.append("app.log", "3\n")
+        poll(&follower, folder, into: &lines, random: &random)
+        folder.append("app.log", "4\n")
+        poll(&follower, folder, into: &lines, random: &random)
+        #expect(lines == ["1\n", "2\n", "3\n", "4\n"])
     }
 
     @Test("a file deleted before it was read to the end is reported lost")
