@@ -113,7 +113,7 @@ let package = Package(
             name: "RillCLI",
             dependencies: [
                 "RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillTLS", "RillBench",
-                "RillChaosRunner", argumentParser, log, metrics, nioSSL,
+                "RillChaosRunner", "RillModel", "RillStorage", argumentParser, log, metrics, nioSSL,
             ] + nio
         ),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
