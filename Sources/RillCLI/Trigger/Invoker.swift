@@ -62,7 +62,10 @@ enum Invoker: Sendable {
         do {
             output = try await child.exchange(event, closeInput: true, deadline: deadline)
         } catch {
-            _ = await child.stop(kill: true)
+            // A command that exits without reading its event fails our write; its exit status says more than that.
+            // Killing a process that already exited leaves its status as it was.
+            let status = await child.stop(kill: true)
+            if let status, status != 0 { return .failed("the command exited with status \(status)") }
             return .failed("\(error)")
         }
         guard let status = await child.stop(kill: false) else { return .failed("the command was killed by a signal") }
