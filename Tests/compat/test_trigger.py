@@ -336,3 +336,16 @@ def test_a_poison_record_is_isolated_retried_then_sent_to_the_failure_file(rill_
     # partial responses.
     failing = [b for b in batches(log) if b["failed"] and (mode == "partial" or len(b["records"]) == 1)]
     assert len(failing) >= 3, failing
+
+
+def test_consumers_doc_matches_trigger_help(rill_bin):
+    """docs/consumers.md's `rill trigger` section and `rill trigger --help` list the same flags, both ways."""
+    import re
+    text = (Path(__file__).resolve().parents[2] / "docs" / "consumers.md").read_text()
+    section = re.search(r"^## rill trigger\n(.*?)(?=^## |\Z)", text, re.S | re.M).group(1)
+    documented = set(re.findall(r"^\| `(--[a-z0-9-]+)`", section, re.M))
+    for sentence in re.findall(r"also takes (.*?)(?:\n\n|$)", section, re.S):
+        documented |= set(re.findall(r"`(--[a-z0-9-]+)`", sentence))
+    out = subprocess.run([str(rill_bin), "trigger", "--help"], capture_output=True, timeout=30).stdout.decode()
+    offered = set(re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", out, re.M)) - {"--help"}
+    assert offered == documented
