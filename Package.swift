@@ -120,7 +120,7 @@ let package = Package(
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
         .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf]),
-        .testTarget(name: "RillCLITests", dependencies: ["RillCLI", "RillClient", "RillKinesis", "RillModel"] + nio),
+        .testTarget(name: "RillCLITests", dependencies: ["RillCLI", "RillClient", "RillKinesis", "RillModel"]),
         .testTarget(name: "RillRoutingTests", dependencies: ["RillRouting", "RillKinesis", "RillModel"]),
         .testTarget(
             name: "RillClusterTests",
