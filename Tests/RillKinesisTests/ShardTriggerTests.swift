@@ -79,6 +79,52 @@ import Testing
         #expect(trigger.checkpoint == "1007")
     }
 
+    @Test("without ReportBatchItemFailures a returned batchItemFailures is ignored: the batch succeeded")
+    func partialIgnored() {
+        var trigger = ShardTrigger(settings: ShardTrigger.Settings())
+        trigger.offer(records(3))
+        let batch = trigger.nextBatches(atMillis: 0).batches[0]
+        #expect(trigger.completed(batch.id, .partial(failed: ["1001"])).isEmpty)
+        #expect(trigger.checkpoint == "1002")
+        #expect(trigger.isDrained)
+    }
+
+    @Test("batch window: fresh records wait for a full batch until the window closes; a full batch goes at once")
+    func batchWindow() {
+        var settings = ShardTrigger.Settings()
+        settings.batchSize = 4
+        settings.batchWindowMillis = 1_000
+        var trigger = ShardTrigger(settings: settings)
+        trigger.offer(records(3), atMillis: 10_000)
+        #expect(trigger.nextBatches(atMillis: 10_500).batches.isEmpty)
+        #expect(trigger.nextDeadline() == 11_000)
+        let late = trigger.nextBatches(atMillis: 11_000).batches
+        #expect(late.map(\.records.count) == [3])
+        _ = trigger.completed(late[0].id, .success)
+        trigger.offer(records(5, from: 3), atMillis: 12_000)
+        #expect(trigger.nextBatches(atMillis: 12_000).batches.map(\.records.count) == [4])
+    }
+
+    @Test("read-ahead is bounded at two batches per lane; drained once everything is finished")
+    func readAhead() {
+        var settings = ShardTrigger.Settings()
+        settings.batchSize = 2
+        settings.parallelization = 2
+        var trigger = ShardTrigger(settings: settings)
+        trigger.offer(records(7))
+        #expect(trigger.wantsRecords)
+        trigger.offer(records(1, from: 7))
+        #expect(!trigger.wantsRecords)
+        var rounds = 0
+        while !trigger.isDrained, rounds < 20 {
+            rounds += 1
+            for batch in trigger.nextBatches(atMillis: 0).batches { _ = trigger.completed(batch.id, .success) }
+        }
+        #expect(trigger.isDrained)
+        #expect(trigger.checkpoint == "1007")
+        #expect(trigger.nextDeadline() == nil)
+    }
+
     @Test("records past their maximum age are given up on, not invoked")
     func maximumAge() {
         var settings = ShardTrigger.Settings()
@@ -89,6 +135,8 @@ import Testing
         #expect(batches.isEmpty)
         #expect(discarded.first?.records.count == 3)
         #expect(trigger.checkpoint == "1002")
+        trigger.offer(records(1, from: 3, at: 70_000))
+        #expect(trigger.nextDeadline() == 130_001)
     }
 
     @Test("event: Lambda's Kinesis record fields")
@@ -156,8 +204,6 @@ import Testing
             if case .failure = outcome { succeeded = [] }
             if case .partial(let failed) = outcome, settings.reportBatchItemFailures {
                 succeeded = Array(batch.records.prefix { $0.sequenceNumber != failed[0] })
-            } else if case .partial = outcome {
-                succeeded = []
             }
             for record in succeeded where !finished.contains(record.sequenceNumber) {
                 delivered[record.partitionKey, default: []].append(Int(record.sequenceNumber)!)

@@ -55,7 +55,13 @@ public enum LambdaEvent {
     public static func outcome(ofResponse body: [UInt8]) -> ShardTrigger.Outcome {
         guard !body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return .success }
         guard let value = try? JSONParser.parse(body) else { return .failure }
+        return outcome(ofResult: value)
+    }
+
+    /// The same reading of a response already parsed (the Python host hands back the handler's return value).
+    public static func outcome(ofResult value: JSONValue) -> ShardTrigger.Outcome {
         guard case .object(let object) = value, let failures = object["batchItemFailures"] else { return .success }
+        if case .null = failures { return .success }
         guard case .array(let items) = failures else { return .failure }
         var failed: [String] = []
         for item in items {

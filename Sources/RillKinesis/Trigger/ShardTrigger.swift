@@ -17,8 +17,11 @@ public struct ShardTrigger: Sendable {
         public var maxRecordAgeMillis: Int64? = nil
         /// On a failed batch, retry the two halves separately (it does not count as a retry).
         public var bisectOnError = false
-        /// Honour `batchItemFailures` in the handler's response (ReportBatchItemFailures).
+        /// Honour `batchItemFailures` in the handler's response (ReportBatchItemFailures); without it a handler
+        /// that returns at all succeeded, whatever it returned.
         public var reportBatchItemFailures = false
+        /// How long fresh records may wait for a full batch (MaximumBatchingWindowInSeconds, 0–300 s).
+        public var batchWindowMillis: Int64 = 0
 
         public init() {}
     }
@@ -55,8 +58,22 @@ public struct ShardTrigger: Sendable {
 
     /// Records given up on, for the on-failure destination, and why.
     public struct Discard: Sendable, Equatable {
+        /// Lambda's names for why a batch went to the on-failure destination.
+        public enum Condition: String, Sendable, Equatable {
+            case retryAttemptsExhausted = "RetryAttemptsExhausted"
+            case recordAgeExceeded = "RecordAgeExceeded"
+        }
+
         public var records: [Record]
-        public var reason: String
+        public var condition: Condition
+        /// Failed invocations of these records counted against MaximumRetryAttempts (bisected halves are not).
+        public var invocations: Int
+
+        public init(records: [Record], condition: Condition, invocations: Int) {
+            self.records = records
+            self.condition = condition
+            self.invocations = invocations
+        }
     }
 
     public let settings: Settings
@@ -74,12 +91,18 @@ public struct ShardTrigger: Sendable {
     struct Pending: Sendable {
         var record: Record
         var attempt: Int
+        /// When the shell offered it: the batch window runs from the oldest waiting record's offer.
+        var offeredMillis: Int64
         /// Records read fresh batch freely (nil); a retried or bisected batch keeps its own boundaries.
         var group: Int?
     }
 
     public init(settings: Settings) {
-        precondition((1...10).contains(settings.parallelization) && (1...10_000).contains(settings.batchSize))
+        precondition(
+            (1...10).contains(settings.parallelization) && (1...10_000).contains(settings.batchSize)
+                && (0...300_000).contains(settings.batchWindowMillis),
+            "ShardTrigger settings out of range: \(settings)"
+        )
         self.settings = settings
         lanes = Array(repeating: [], count: settings.parallelization)
     }
@@ -87,11 +110,34 @@ public struct ShardTrigger: Sendable {
     /// Records not yet finished, waiting or in flight.
     public var backlog: Int { order.count - orderStart - order[orderStart...].filter(\.done).count }
 
-    /// Adds records read from the shard, in shard order.
-    public mutating func offer(_ records: [Record]) {
+    /// Whether the shell should read more of the shard: a bounded read-ahead of two batches per lane, so a
+    /// slow handler does not make the trigger hold the shard in memory.
+    public var wantsRecords: Bool { backlog < settings.batchSize * settings.parallelization * 2 }
+
+    /// Nothing waiting and nothing in flight: at a closed shard's end, the shard is finished.
+    public var isDrained: Bool { backlog == 0 && inFlight.isEmpty }
+
+    /// The earliest instant at which `nextBatches` would do something it would not do now (a batch window
+    /// closing, a record reaching its maximum age); nil when only an offer or a completion can change anything.
+    public func nextDeadline() -> Int64? {
+        var earliest: Int64? = nil
+        for lane in lanes.indices where !busyLanes.contains(lane) {
+            guard let head = lanes[lane].first else { continue }
+            var candidates: [Int64] = []
+            if head.group == nil, settings.batchWindowMillis > 0, lanes[lane].count < settings.batchSize {
+                candidates.append(head.offeredMillis + settings.batchWindowMillis)
+            }
+            if let maxAge = settings.maxRecordAgeMillis { candidates.append(head.record.arrivalMillis + maxAge + 1) }
+            for candidate in candidates { earliest = min(earliest ?? candidate, candidate) }
+        }
+        return earliest
+    }
+
+    /// Adds records read from the shard at `now`, in shard order.
+    public mutating func offer(_ records: [Record], atMillis now: Int64 = 0) {
         for record in records {
             let lane = Int(HashKey(partitionKey: record.partitionKey).rawValue % UInt128(settings.parallelization))
-            lanes[lane].append(Pending(record: record, attempt: 0, group: nil))
+            lanes[lane].append(Pending(record: record, attempt: 0, offeredMillis: now, group: nil))
             position[record.sequenceNumber] = order.count
             order.append((record.sequenceNumber, false))
         }
@@ -109,11 +155,22 @@ public struct ShardTrigger: Sendable {
                     lanes[lane].removeFirst(expired.count)
                     finish(expired.map(\.record))
                     discarded.append(
-                        Discard(records: expired.map(\.record), reason: "older than MaximumRecordAgeInSeconds")
+                        Discard(
+                            records: expired.map(\.record),
+                            condition: .recordAgeExceeded,
+                            invocations: expired.map(\.attempt).max() ?? 0
+                        )
                     )
                 }
             }
             guard let first = lanes[lane].first else { continue }
+            // Fresh records wait for a full batch until the window closes (Lambda's batching window); a retry
+            // goes at once.
+            if first.group == nil, lanes[lane].count < settings.batchSize,
+                now - first.offeredMillis < settings.batchWindowMillis
+            {
+                continue
+            }
             // A retried or bisected batch goes again as it was, never merged with fresh records.
             let take = lanes[lane].prefix(settings.batchSize).prefix { $0.group == first.group }
             lanes[lane].removeFirst(take.count)
@@ -135,7 +192,11 @@ public struct ShardTrigger: Sendable {
         case .success:
             finish(batch.records)
             return []
-        case .partial(let failed) where settings.reportBatchItemFailures:
+        case .partial where !settings.reportBatchItemFailures:
+            // Without ReportBatchItemFailures, Lambda ignores what the function returns.
+            finish(batch.records)
+            return []
+        case .partial(let failed):
             // Lambda retries from the lowest failed item; an identifier it cannot find fails the whole batch.
             let indices = failed.map { id in batch.records.firstIndex { $0.sequenceNumber == id } }
             if failed.isEmpty {
@@ -143,7 +204,7 @@ public struct ShardTrigger: Sendable {
                 return []
             }
             failedFrom = indices.contains(nil) ? 0 : indices.compactMap { $0 }.min()
-        case .partial, .failure:
+        case .failure:
             failedFrom = 0
         }
         let start = failedFrom ?? 0
@@ -156,7 +217,12 @@ public struct ShardTrigger: Sendable {
             let second = newGroup()
             lanes[batch.lane].insert(
                 contentsOf: rest.enumerated().map { index, record in
-                    Pending(record: record, attempt: batch.attempt, group: index < half ? first : second)
+                    Pending(
+                        record: record,
+                        attempt: batch.attempt,
+                        offeredMillis: 0,
+                        group: index < half ? first : second
+                    )
                 },
                 at: 0
             )
@@ -165,10 +231,13 @@ public struct ShardTrigger: Sendable {
         let attempt = batch.attempt + 1
         if let limit = settings.maxRetryAttempts, attempt > limit {
             finish(rest)
-            return [Discard(records: rest, reason: "retries exhausted (MaximumRetryAttempts \(limit))")]
+            return [Discard(records: rest, condition: .retryAttemptsExhausted, invocations: attempt)]
         }
         let group = newGroup()
-        lanes[batch.lane].insert(contentsOf: rest.map { Pending(record: $0, attempt: attempt, group: group) }, at: 0)
+        lanes[batch.lane].insert(
+            contentsOf: rest.map { Pending(record: $0, attempt: attempt, offeredMillis: 0, group: group) },
+            at: 0
+        )
         return []
     }
 
