@@ -41,7 +41,7 @@ extension RecordsService {
             )
         }
         let replica = try await readers.servingShard(stream, shard)
-        try throughput.admitRead(stream, shard.id)
+        try throughput.admitRead(stream, shard.id, lead: try await appender.lead(of: shard, in: stream))
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await replica.read(
             from: iterator.position,
