@@ -7,12 +7,14 @@ extension Node {
     /// stamp; nil when this node does not lead the shard (the leader then admits what this node sends it).
     func shardLead(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardLead? {
         // A node alone opens its replicas on first use; in a cluster only placed replicas exist.
-        let replica =
-            cluster == nil
-            ? try await replica(for: stream, shard: shard)
-            : localReplica(streamID: stream.id, shard: shard.index)
-        guard let replica, let term = await replica.driver.leaderTerm else { return nil }
-        return ShardLead(term: term.rawValue, newestRecordMillis: replica.newestRecordMillis)
+        let copy: ShardReplica?
+        if cluster == nil {
+            copy = try await replica(for: stream, shard: shard)
+        } else {
+            copy = localReplica(streamID: stream.id, shard: shard.index)
+        }
+        guard let copy, let term = await copy.driver.leaderTerm else { return nil }
+        return ShardLead(term: term.rawValue, newestRecordMillis: copy.newestRecordMillis)
     }
 
     /// Admits, on this leader, a batch another node forwards to be appended whole (`PeerCall.append`): that node

@@ -70,13 +70,13 @@ public struct ShardSubscription: EventSubscription {
             }
             let horizon = now - Int64(current.retentionHours) * 3_600_000
             // An event carries at most what the consumer's 2 MiB/s allows; once that is spent, it waits.
-            var maxBytes = FanOutPacer.maxEventBytes
+            let maxBytes: Int
             switch pacer?.next(nowMillis: now) {
             case .wait(let millis)?:
                 try await Task.sleep(for: .milliseconds(millis))
                 continue
             case .send(let allowance)?: maxBytes = allowance
-            case nil: break
+            case nil: maxBytes = FanOutPacer.maxEventBytes
             }
             let replica = self.replica
             let from = position

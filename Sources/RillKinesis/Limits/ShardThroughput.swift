@@ -89,14 +89,18 @@ public struct ShardThroughput: Sendable, Equatable {
     /// The buckets a new leader starts with. The old leader's buckets died with it, and the seconds the
     /// election took would have refilled them: starting full would let a client that was held at the limit
     /// write a second's allowance at once plus the refill, twice the limit in the first second. So when the
-    /// shard was written within `takeoverWindowMillis` before `nowMillis`, the new leader starts as if the last
-    /// second had been used in full (every bucket empty, refilling at the limit from now); a shard idle that
-    /// long, or never written, starts full, as its old leader's buckets would be.
+    /// shard was written within `takeoverWindowMillis` before `nowMillis`, the new leader starts its write
+    /// buckets as if the last second had been used in full (empty, refilling at the limit from now); a shard
+    /// idle that long, or never written, starts full, as its old leader's buckets would be. The read buckets
+    /// start full either way: a reader gains at most one second's five calls, and a reader that resumes after
+    /// a restart should not have its first call refused.
     public static func takingOver(nowMillis: Int64, newestRecordMillis: Int64?) -> ShardThroughput {
-        guard let newest = newestRecordMillis, nowMillis - newest < takeoverWindowMillis else {
-            return ShardThroughput(nowMillis: nowMillis)
-        }
-        return ShardThroughput(nowMillis: nowMillis, fill: 0)
+        var buckets = ShardThroughput(nowMillis: nowMillis)
+        guard let newest = newestRecordMillis, nowMillis - newest < takeoverWindowMillis else { return buckets }
+        let spent = ShardThroughput(nowMillis: nowMillis, fill: 0)
+        buckets.writeBytes = spent.writeBytes
+        buckets.writeRecords = spent.writeRecords
+        return buckets
     }
 
     /// Admits one record of `bytes` (data plus partition key) or refuses it without charging anything.
