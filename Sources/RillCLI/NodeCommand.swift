@@ -213,7 +213,7 @@ struct CommonOptions: ParsableArguments {
     @Flag(
         name: .customLong("throughput-limits"),
         help:
-            "Enforce Kinesis's per-shard limits on provisioned streams (1 MiB/s and 1,000 records/s written, 5 reads/s and 2 MiB/s read)."
+            "Enforce Kinesis's per-shard limits on the shards' leaders (1 MiB/s and 1,000 records/s written, 5 GetRecords/s and 2 MiB/s read, 2 MiB/s per enhanced fan-out consumer)."
     )
     var throughputLimits = false
 

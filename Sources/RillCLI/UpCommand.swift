@@ -43,6 +43,13 @@ struct UpCommand: AsyncParsableCommand {
     var faultInjection = false
 
     @Flag(
+        name: .customLong("no-throughput-limits"),
+        help:
+            "Start the nodes without Kinesis's per-shard throughput limits, which rill up otherwise enforces as AWS does (for benchmarks)."
+    )
+    var noThroughputLimits = false
+
+    @Flag(
         help:
             "Serve HTTPS (HTTP/1.1 and HTTP/2) on every port, with a local CA and server certificate made under DATA_DIR/tls (kept across restarts); clients trust DATA_DIR/tls/ca.pem."
     )
@@ -52,6 +59,9 @@ struct UpCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...9).contains(nodes) else { throw ValidationError("--nodes must be between 1 and 9") }
+        if noThroughputLimits && common.throughputLimits {
+            throw ValidationError("--throughput-limits and --no-throughput-limits contradict each other")
+        }
     }
 
     func run() async throws {
@@ -101,6 +111,8 @@ struct UpCommand: AsyncParsableCommand {
                 ]
             }
             arguments += common.forwardedArguments + serverTLS + peerSecret
+            // As on AWS, unless switched off; `--throughput-limits` is already among the forwarded flags.
+            if !noThroughputLimits && !common.throughputLimits { arguments.append("--throughput-limits") }
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }

@@ -57,7 +57,8 @@ extension Node: SubscriptionSource {
             position: position,
             startedMillis: clock.nowMillis(),
             lease: lease,
-            consumerName: consumer
+            consumerName: consumer,
+            pacer: services.throughput.fanOutPacer()
         )
     }
 

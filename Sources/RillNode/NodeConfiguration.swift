@@ -17,8 +17,8 @@ public struct NodeConfiguration: Sendable {
     public var segmentBytes: Int
     /// How often a shard leader looks for segments past their stream's retention.
     public var retentionInterval: Duration = .seconds(60)
-    /// Enforce Kinesis's per-shard throughput limits on provisioned streams (off by default, as in the
-    /// emulators and for benchmarks).
+    /// Enforce Kinesis's per-shard throughput limits on every shard this node leads (off for a bare `rill node`;
+    /// `rill up` turns them on, as AWS has them).
     public var throughputLimits: Bool
     /// When on-demand streams split and merge (`OnDemandScaler.Policy`): AWS's shard capacity and bounds, and
     /// how long heat or cold must last.

@@ -118,13 +118,13 @@ public final class NodeMetrics: Sendable {
         )
     }
 
-    /// A write to a provisioned shard was refused for exceeding its throughput limit.
-    public func writeThrottled(_ stream: StreamMetadata, shard: ShardID, atMillis now: Int64) {
-        shardSeries(stream: stream.name, shard: shard).writeThrottled.increment()
-        cloudWatch.record(.writeThrottled(shard: shard.name, records: 1), in: stream.scope, atMillis: now)
+    /// `records` writes to a shard were refused for exceeding its throughput limit.
+    public func writeThrottled(_ stream: StreamMetadata, shard: ShardID, records: Int, atMillis now: Int64) {
+        shardSeries(stream: stream.name, shard: shard).writeThrottled.increment(by: Int64(records))
+        cloudWatch.record(.writeThrottled(shard: shard.name, records: records), in: stream.scope, atMillis: now)
     }
 
-    /// A GetRecords call on a provisioned shard was refused for exceeding its throughput limit.
+    /// A GetRecords call on a shard was refused for exceeding its throughput limit.
     public func readThrottled(_ stream: StreamMetadata, shard: ShardID, atMillis now: Int64) {
         shardSeries(stream: stream.name, shard: shard).readThrottled.increment()
         cloudWatch.record(.readThrottled(shard: shard.name), in: stream.scope, atMillis: now)

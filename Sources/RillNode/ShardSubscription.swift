@@ -16,6 +16,8 @@ public struct ShardSubscription: EventSubscription {
     let lease: SubscriptionLease
     /// The consumer's name, CloudWatch's `ConsumerName` dimension.
     let consumerName: String
+    /// Holds the subscription to 2 MiB/s when the node enforces throughput limits; nil when it does not.
+    var pacer: FanOutPacer?
     var lastEventMillis: Int64 = 0
     var finished = false
 
@@ -32,8 +34,10 @@ public struct ShardSubscription: EventSubscription {
         position: LogPosition,
         startedMillis: Int64,
         lease: SubscriptionLease,
-        consumerName: String
+        consumerName: String,
+        pacer: FanOutPacer?
     ) {
+        self.pacer = pacer
         self.lease = lease
         self.consumerName = consumerName
         self.node = node
@@ -65,13 +69,22 @@ public struct ShardSubscription: EventSubscription {
                 )
             }
             let horizon = now - Int64(current.retentionHours) * 3_600_000
+            // An event carries at most what the consumer's 2 MiB/s allows; once that is spent, it waits.
+            let maxBytes: Int
+            switch pacer?.next(nowMillis: now) {
+            case .wait(let millis)?:
+                try await Task.sleep(for: .milliseconds(millis))
+                continue
+            case .send(let allowance)?: maxBytes = allowance
+            case nil: maxBytes = FanOutPacer.maxEventBytes
+            }
             let replica = self.replica
             let from = position
             let page = try await node.threadPool.runIfActive {
                 try ShardReader(replica: replica).read(
                     from: from,
                     limit: 10_000,
-                    maxBytes: 10 << 20,
+                    maxBytes: maxBytes,
                     horizonMillis: horizon
                 )
             }
@@ -80,6 +93,7 @@ public struct ShardSubscription: EventSubscription {
             if !page.records.isEmpty || ended || now - lastEventMillis >= Self.idleEventMillis {
                 lastEventMillis = now
                 if ended { finished = true }
+                pacer?.sent(bytes: page.byteCount, nowMillis: now)
                 node.metrics.subscriptionEventSent(
                     current,
                     consumer: consumerName,

@@ -48,6 +48,9 @@ extension RaftGroupDriver {
     /// The term this member leads in, once it has applied an entry of it (`Status.appliedInTerm`); nil otherwise.
     public var servingTerm: Term? { leadership.appliedInTerm ? node.term : nil }
 
+    /// The term this member leads in (applied an entry of it or not); nil when it does not lead.
+    public var leaderTerm: Term? { node.role == .leader ? node.term : nil }
+
     /// Role and leader only: what routing asks on every write, without the rest of `status`.
     public var leadership: (role: Raft.Role, leader: NodeID?, appliedInTerm: Bool) {
         (node.role, node.leader, node.role == .leader && node.log.term(at: node.appliedIndex) == node.term)

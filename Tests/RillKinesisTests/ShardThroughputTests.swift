@@ -45,4 +45,64 @@ import Testing
         let later = bucket.take(1, nowMillis: 1100)
         #expect(all && !backwards && later)
     }
+
+    @Test("a client held at twice the limit gets the limit, second after second")
+    func sustainedOverload() {
+        var shard = ShardThroughput(nowMillis: 0)
+        // 2,000 records a second offered in batches of 100 every 50 ms, for 10 s.
+        var perSecond = [Int](repeating: 0, count: 10)
+        for tick in 0..<200 {
+            let now = Int64(tick * 50)
+            let admitted = shard.admitWrites(sizes: Array(repeating: 100, count: 100), nowMillis: now)
+            perSecond[tick / 20] += admitted.filter { $0 }.count
+        }
+        // The first second spends the full bucket and its refill; every later one exactly the refill.
+        #expect(perSecond[0] <= 2000)
+        for second in 1..<10 { #expect(perSecond[second] == 1000, "second \(second): \(perSecond[second])") }
+    }
+
+    @Test("a new leader of a shard written just before starts its writes empty: no burst in its first second")
+    func takeoverAfterRecentWrites() {
+        var shard = ShardThroughput.takingOver(nowMillis: 5000, newestRecordMillis: 3600)
+        let atOnce = shard.admitWrite(bytes: 10, nowMillis: 5000)
+        #expect(!atOnce)
+        var admitted = 0
+        for tick in 0...20 {
+            let now = 5000 + Int64(tick * 50)
+            admitted += shard.admitWrites(sizes: Array(repeating: 10, count: 200), nowMillis: now).filter { $0 }.count
+        }
+        // 1,000 in the second from 5000 to 6000: the refill and nothing more.
+        #expect(admitted == 1000)
+        // Reads start with their second's five calls: a reader resuming after a restart is not refused at once.
+        var reads = ShardThroughput.takingOver(nowMillis: 5000, newestRecordMillis: 4999)
+        var served = 0
+        for _ in 0..<7 where reads.admitRead(nowMillis: 5000) { served += 1 }
+        #expect(served == 5)
+    }
+
+    @Test(
+        "a new leader of a shard never written, or idle for the takeover window, starts full",
+        arguments: [nil, Int64(5000 - ShardThroughput.takeoverWindowMillis)]
+    )
+    func takeoverOfAnIdleShard(newest: Int64?) {
+        var shard = ShardThroughput.takingOver(nowMillis: 5000, newestRecordMillis: newest)
+        let admitted = shard.admitWrites(sizes: Array(repeating: 10, count: 1200), nowMillis: 5000)
+        #expect(admitted.filter { $0 }.count == 1000)
+    }
+
+    @Test("a batch that must be appended whole is admitted whole or charges nothing")
+    func allOrNothing() {
+        var shard = ShardThroughput(nowMillis: 0)
+        let first = shard.admitAll(sizes: Array(repeating: 10, count: 600), nowMillis: 0)
+        let tooMany = shard.admitAll(sizes: Array(repeating: 10, count: 500), nowMillis: 0)
+        let fits = shard.admitAll(sizes: Array(repeating: 10, count: 400), nowMillis: 0)
+        #expect(first && !tooMany && fits)
+    }
+
+    @Test("per-record verdicts: a big record refused, a smaller later one still fits")
+    func perRecordVerdicts() {
+        var shard = ShardThroughput(nowMillis: 0)
+        let verdicts = shard.admitWrites(sizes: [900_000, 200_000, 100_000], nowMillis: 0)
+        #expect(verdicts == [true, false, true])
+    }
 }

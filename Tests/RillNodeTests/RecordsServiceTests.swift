@@ -43,6 +43,10 @@ import Testing
         }
 
         func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {}
+
+        func lead(of shard: ShardMetadata, in stream: StreamMetadata) async throws -> ShardLead? {
+            ShardLead(term: 1, newestRecordMillis: nil)
+        }
     }
 
     /// No copies to read from: these tests write.

@@ -55,6 +55,7 @@ extension Node {
                 return .error(code: KinesisErrorCode.internalFailure.rawValue, message: "malformed record batch")
             }
             return await Self.answering {
+                try await self.admitForwardedBatch(batch, streamID: streamID, replica: replica)
                 let stamp = self.clock.nowMillis()
                 // An idempotent producer's batch (first byte's top bit): judged against the shard's window.
                 if batch.first.map({ $0 & 0x80 != 0 }) == true {

@@ -94,6 +94,11 @@ struct NodeShardAppender: ShardAppender {
             if leader != node.me { throw Redirect(hint: leader) }
         }
     }
+
+    func lead(of shard: ShardMetadata, in stream: StreamMetadata) async throws -> ShardLead? {
+        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
+        return try await node.shardLead(stream: stream, shard: shard)
+    }
 }
 
 /// The node's copies of shards as the records service reads them.

@@ -41,7 +41,8 @@ extension RecordsService {
             )
         }
         let replica = try await readers.servingShard(stream, shard)
-        try throughput.admitRead(stream, shard.id)
+        let lead = try await appender.lead(of: shard, in: stream)
+        try throughput.admitRead(stream, shard.id, lead: lead)
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await replica.read(
             from: iterator.position,

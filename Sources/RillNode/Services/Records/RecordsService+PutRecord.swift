@@ -23,7 +23,11 @@ extension RecordsService {
             in: shardMaps.map(for: stream),
             of: stream
         )
-        guard throughput.admitWrite(stream, shard.id, bytes: data.count + partitionKey.utf8.count) else {
+        // Admitted here when this node leads the shard; otherwise its leader admits the record (`.append`).
+        if let lead = try await appender.lead(of: shard, in: stream),
+            throughput.admitWrites(stream, shard.id, lead: lead, sizes: [data.count + partitionKey.utf8.count])
+                == [false]
+        {
             throw ThroughputLimiter.rateExceeded(shard.id, stream)
         }
         if let ordering, SequenceNumber(parsing: ordering) == nil, ordering != "0" {

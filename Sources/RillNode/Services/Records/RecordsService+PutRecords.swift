@@ -77,22 +77,30 @@ extension RecordsService {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
         }
         var merge = PutRecordsMerge(count: routed.count)
-        // Records over their shard's throughput limit fail alone, as values; the rest are written.
+        // Records over their shard's throughput limit fail alone, as values; the rest are written. A shard this
+        // node leads admits them here; a shard led elsewhere admits its part whole when it arrives (`.append`).
         var admitted: [RoutedPart] = []
         var throttled = 0
         for part in try split(routed, in: stream) {
             let shard = part.shard
-            let records = part.records.filter { record in
-                if throughput.admitWrite(
-                    stream,
-                    shard.id,
-                    bytes: record.record.data.count + record.record.partitionKey.utf8.count
-                ) {
-                    return true
+            guard let lead = try await appender.lead(of: shard, in: stream) else {
+                admitted.append(part)
+                continue
+            }
+            let verdicts = throughput.admitWrites(
+                stream,
+                shard.id,
+                lead: lead,
+                sizes: part.records.map { $0.record.data.count + $0.record.partitionKey.utf8.count }
+            )
+            var records: [RoutedRecord] = []
+            for (record, admit) in zip(part.records, verdicts) {
+                if admit {
+                    records.append(record)
+                } else {
+                    merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
+                    throttled += 1
                 }
-                merge.set(record.requestSlot, .failed(ThroughputLimiter.rateExceeded(shard.id, stream)))
-                throttled += 1
-                return false
             }
             if !records.isEmpty { admitted.append(RoutedPart(shard: shard, records: records)) }
         }

@@ -49,6 +49,9 @@ protocol ShardAppender: Sendable {
     /// Throws `Redirect` unless this node leads every one of `shards`: a forwarded call is served here whole
     /// or sent on whole, never half written.
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws
+    /// This node's lead of `shard` (`ShardLead`), or nil when another node leads it: the throughput limits are
+    /// checked where the shard is led, so a node that does not lead it leaves them to the leader.
+    func lead(of shard: ShardMetadata, in stream: StreamMetadata) async throws -> ShardLead?
 }
 
 /// Numbers the records of a shard's entries (the shard's epoch and index are in every number).
