@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RillBench
+import RillNode
 import RillTLS
 import Synchronization
 
@@ -88,6 +89,10 @@ struct UpCommand: AsyncParsableCommand {
             try ClusterSecret.prepare(at: secretFile)
             peerSecret = ["--cluster-secret-file", secretFile]
         }
+        // One key store for every node (encryption at rest, docs/security.md): made once, kept.
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let keyStore = dataDir + "/key-store.json"
+        _ = try RecordKeys.open(path: keyStore, create: true)
         var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
@@ -100,7 +105,7 @@ struct UpCommand: AsyncParsableCommand {
                     "--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)",
                 ]
             }
-            arguments += common.forwardedArguments + serverTLS + peerSecret
+            arguments += common.forwardedArguments + serverTLS + peerSecret + ["--key-store", keyStore]
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("node \(index + 1)", try Self.spawn(arguments)))
         }
