@@ -194,6 +194,9 @@ def test_a_node_alone_makes_its_key_store(server_factory):
     server = server_factory().start()
     try:
         path = server.data_dir / "key-store.json"
+        deadline = time.monotonic() + 30
+        while not path.exists() and time.monotonic() < deadline:  # made as the node opens its data directory
+            time.sleep(0.05)
         assert path.stat().st_mode & 0o777 == 0o600
         store = json.loads(path.read_text())
         assert any("alias/aws/kinesis" in key["Aliases"] for key in store["Keys"])
