@@ -140,7 +140,7 @@ extension SymmetricKey {
 }
 
 @Suite struct SealedRecordsTests {
-    static let key = SymmetricKey(data: Array(repeating: UInt8(9), count: 32))
+    static var key: SymmetricKey { SymmetricKey(data: Array(repeating: UInt8(9), count: 32)) }
     static let batch = RecordBatch(records: [
         .init(partitionKey: "customer-42", data: Array("card 4111 1111".utf8)),
         .init(partitionKey: "", data: []),
