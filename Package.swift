@@ -14,6 +14,7 @@ let protobuf: Target.Dependency = .product(name: "SwiftProtobuf", package: "swif
 let prometheus: Target.Dependency = .product(name: "Prometheus", package: "swift-prometheus")
 let nioHTTP2: Target.Dependency = .product(name: "NIOHTTP2", package: "swift-nio-http2")
 let nioSSL: Target.Dependency = .product(name: "NIOSSL", package: "swift-nio-ssl")
+let crypto: Target.Dependency = .product(name: "Crypto", package: "swift-crypto")
 
 let package = Package(
     name: "rill",
@@ -39,7 +40,7 @@ let package = Package(
         // swift-crypto for SHA-256 and HMAC (iterators, SigV4): computation only, no I/O.
         .target(name: "RillModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // Aggregation/KPLAggregation.pb.swift is generated from the .proto beside it (scripts/generate-protos) and committed.
-        .target(name: "RillKinesis", dependencies: ["RillModel", protobuf], exclude: ["Aggregation/KPLAggregation.proto"]),
+        .target(name: "RillKinesis", dependencies: ["RillModel", protobuf, crypto], exclude: ["Aggregation/KPLAggregation.proto"]),
         // Shard maps, a record's hash key and shard, the PutRecords split and merge, leader choice.
         .target(name: "RillRouting", dependencies: ["RillModel", "RillKinesis"]),
         // The request pipeline's types: requests, replies, the backend a front end serves, authorization.
@@ -70,7 +71,7 @@ let package = Package(
             name: "RillNode",
             dependencies: [
                 "RillAPI", "RillCluster", "RillModel", "RillKinesis", "RillRouting", "RillStorage", "RillRaft", "RillReplication", "RillTransport",
-                "RillGossip", "RillMembership", log, metrics,
+                "RillGossip", "RillMembership", log, metrics, crypto,
             ] + nio
         ),
         // The stateless front end: no storage, no Raft.
@@ -119,7 +120,7 @@ let package = Package(
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
 
         .testTarget(name: "RillModelTests", dependencies: ["RillModel"]),
-        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf]),
+        .testTarget(name: "RillKinesisTests", dependencies: ["RillKinesis", "RillModel", protobuf, crypto]),
         .testTarget(name: "RillCLITests", dependencies: ["RillCLI", "RillClient", "RillKinesis", "RillModel"]),
         .testTarget(name: "RillRoutingTests", dependencies: ["RillRouting", "RillKinesis", "RillModel"]),
         .testTarget(

@@ -45,6 +45,13 @@ public struct BenchCommand: AsyncParsableCommand {
     )
     var wire: BenchProtocol = .json
 
+    @Option(
+        name: .customLong("kms-key"),
+        help:
+            "Encrypt the stream's records at rest under this key (id, ARN or alias, e.g. alias/aws/kinesis) before the phases run: StartStreamEncryption."
+    )
+    var kmsKey: String?
+
     @Option(help: "Concurrent producer connections in the put phases.")
     var producers = 8
 
@@ -179,6 +186,10 @@ public struct BenchCommand: AsyncParsableCommand {
         var setupError: (any Error)? = nil
         do {
             try await admin.waitUntilActive(name)
+            if let kmsKey {
+                Progress.writeStandardError("encrypting \(name)'s records at rest under \(kmsKey)\n")
+                try await admin.startStreamEncryption(name, keyId: kmsKey)
+            }
             report.replication = await ReplicationCheck.run(stream: name, endpoint: settings.endpoint, group: group)
             Progress.writeStandardError("replication: \(report.replication.summary)\n")
             try await phases(into: &report, stream: name, group: group, admin: admin)

@@ -52,10 +52,11 @@ struct CredentialsReload: Sendable {
     /// Made before the process serves, so a SIGHUP from then on reloads instead of ending the process.
     let signal = SignalWatcher(signals: [SIGHUP])
 
-    /// Reloads on every SIGHUP until cancelled.
-    func run() async {
+    /// Reloads on every SIGHUP until cancelled, and runs `also` (the node's key store) each time.
+    func run(also: @Sendable () -> Void = {}) async {
         while await signal.next() == SIGHUP {
             reload()
+            also()
         }
     }
 

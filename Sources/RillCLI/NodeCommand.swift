@@ -102,6 +102,13 @@ struct NodeCommand: AsyncParsableCommand {
 
     @OptionGroup var clusterSecret: ClusterSecretOptions
 
+    @Option(
+        name: .customLong("key-store"),
+        help:
+            "Key store file (JSON, mode 0600) holding the master keys that wrap each encrypted stream's data key; every node of a cluster must be given the same one (`rill up` makes it, `rill keys` edits it; reloaded on SIGHUP). Default: key-store.json in --data-dir, created on first start."
+    )
+    var keyStore: String?
+
     func validate() throws {
         guard segmentBytes >= 4096 else { throw ValidationError("--segment-bytes must be at least 4096") }
         guard retentionInterval >= 1 else { throw ValidationError("--retention-interval must be at least 1 second") }
@@ -138,6 +145,7 @@ struct NodeCommand: AsyncParsableCommand {
             throughputLimits: common.throughputLimits,
             credentials: try common.loadCredentials()
         )
+        configuration.keyStorePath = keyStore
         configuration.retentionInterval = .seconds(retentionInterval)
         configuration.onDemandPolicy.splitAfterMillis = Int64(onDemandSplitAfter * 1_000)
         configuration.onDemandPolicy.mergeAfterMillis = Int64(onDemandMergeAfter * 1_000)

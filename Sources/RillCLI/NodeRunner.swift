@@ -52,7 +52,9 @@ struct NodeRunner {
                 )
             }
             tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
-            tasks.addTask { [credentialsReload] in await credentialsReload.run() }
+            tasks.addTask { [credentialsReload, logger] in
+                await credentialsReload.run { Self.reloadKeyStore(node.recordKeys, logger: logger) }
+            }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])
@@ -64,5 +66,19 @@ struct NodeRunner {
         try await node.shutdown()
         try await group.shutdownGracefully()
         logger.info("stopped")
+    }
+
+    /// SIGHUP: the key store is read again (keys enabled, disabled, rotated or added); a file that does not
+    /// parse leaves the previous keys in force.
+    static func reloadKeyStore(_ keys: RecordKeys, logger: Logger) {
+        do {
+            let count = try keys.reload()
+            logger.info("key store reloaded", metadata: ["file": "\(keys.path)", "keys": "\(count)"])
+        } catch {
+            logger.error(
+                "key store not reloaded; the previous keys stay in force",
+                metadata: ["file": "\(keys.path)", "error": "\(error)"]
+            )
+        }
     }
 }

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import RillBench
+import RillNode
 import RillTLS
 import Synchronization
 
@@ -98,6 +99,10 @@ struct UpCommand: AsyncParsableCommand {
             try ClusterSecret.prepare(at: secretFile)
             peerSecret = ["--cluster-secret-file", secretFile]
         }
+        // One key store for every node (encryption at rest, docs/security.md): made once, kept.
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let keyStore = dataDir + "/key-store.json"
+        _ = try RecordKeys.open(path: keyStore, create: true)
         var children: [(name: String, pid: pid_t)] = []
         for index in 0..<nodes {
             var arguments = [
@@ -110,7 +115,7 @@ struct UpCommand: AsyncParsableCommand {
                     "--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)",
                 ]
             }
-            arguments += common.forwardedArguments + serverTLS + peerSecret
+            arguments += common.forwardedArguments + serverTLS + peerSecret + ["--key-store", keyStore]
             // As on AWS, unless switched off; `--throughput-limits` is already among the forwarded flags.
             if !noThroughputLimits && !common.throughputLimits { arguments.append("--throughput-limits") }
             if faultInjection { arguments.append("--fault-injection") }

@@ -30,6 +30,18 @@ extension KinesisClient {
         throw BenchError("stream \(name) not ACTIVE after \(timeout)")
     }
 
+    /// StartStreamEncryption with KMS and `keyId` (an id, ARN or alias of the server's key store).
+    public func startStreamEncryption(_ name: String, keyId: String) async throws {
+        _ = try await callChecked(.startStreamEncryption) { writer in
+            writer.key("StreamName")
+            writer.string(name)
+            writer.key("EncryptionType")
+            writer.string("KMS")
+            writer.key("KeyId")
+            writer.string(keyId)
+        }
+    }
+
     public func deleteStream(_ name: String) async throws {
         _ = try await callChecked(.deleteStream) { writer in
             writer.key("StreamName")

@@ -17,6 +17,11 @@ public enum KinesisErrorCode: String, Sendable, CaseIterable {
     case incompleteSignature = "IncompleteSignatureException"
     case invalidSignature = "InvalidSignatureException"
     case unrecognizedClient = "UnrecognizedClientException"
+    // The KMS errors of the model (PutRecord(s), GetRecords, StartStreamEncryption, SubscribeToShard).
+    case kmsNotFound = "KMSNotFoundException"
+    case kmsDisabled = "KMSDisabledException"
+    case kmsAccessDenied = "KMSAccessDeniedException"
+    case kmsInvalidState = "KMSInvalidStateException"
 
     /// Every modeled exception is a client error except InternalFailure (model `fault: true`); throttling stays 400.
     public var httpStatus: Int {

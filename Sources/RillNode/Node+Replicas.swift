@@ -133,6 +133,7 @@ extension Node {
                     )
                 } ?? .soleVoter(me)
             let raftMetrics = metrics.raft
+            let recordKey = Self.recordKey(of: stream, metadata: metadata, keys: recordKeys)
             // The group outlives the request that may be opening it: its loops must not carry that request's id.
             let task = RequestLogContext.unbound {
                 Task {
@@ -149,6 +150,7 @@ extension Node {
                         segmentBytes: configuration.segmentBytes,
                         logger: logger,
                         registry: registry,
+                        recordKey: recordKey,
                         onSnapshotInstalled: { [events = cluster?.events, me = self.me] in
                             raftMetrics.snapshotInstalled()
                             events?.record(

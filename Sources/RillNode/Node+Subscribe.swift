@@ -23,7 +23,11 @@ extension Node: SubscriptionSource {
         namespace: Namespace
     ) async throws -> any EventSubscription {
         let replica = try await subscriptionReplica(stream: stream, shard: shard)
-        let readable = NodeReadableShard(replica: replica, threadPool: threadPool)
+        let readable = NodeReadableShard(
+            replica: replica,
+            threadPool: threadPool,
+            opener: recordKeys.opener(for: stream)
+        )
         let position = try await services.records.startPosition(
             type: start.type,
             startingText: start.sequence,

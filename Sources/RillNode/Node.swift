@@ -26,6 +26,8 @@ public final class Node: Sendable {
     /// Shard opens in progress, so concurrent first uses of a shard share one open.
     let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
+    /// The key store and the data keys unwrapped from it (encryption at rest).
+    public let recordKeys: RecordKeys
     let metrics: NodeMetrics
     /// Shard logs by stream id, then shard index.
     let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
@@ -129,8 +131,14 @@ public final class Node: Sendable {
             },
             onApplied: { changed.yield() }
         )
+        // Every node of a cluster must be given the same store (`rill up` does); alone, a node makes its own.
+        let recordKeys = try RecordKeys.open(
+            path: configuration.keyStorePath ?? root + "/key-store.json",
+            create: configuration.keyStorePath == nil
+        )
         let node = Node(
             configuration: configuration,
+            recordKeys: recordKeys,
             logger: logger,
             clock: clock,
             faultClock: faultClock,
@@ -214,6 +222,7 @@ public final class Node: Sendable {
 
     private init(
         configuration: NodeConfiguration,
+        recordKeys: RecordKeys,
         logger: Logger,
         clock: any WallClock,
         faultClock: SkewableWallClock?,
@@ -248,6 +257,7 @@ public final class Node: Sendable {
         self.threadPool = threadPool
         self.flusher = flusher
         self.metadata = metadata
+        self.recordKeys = recordKeys
         self.metrics = metrics
         self.onDemand = OnDemandController(policy: configuration.onDemandPolicy, factory: metrics.factory)
         let link = NodeLink()
@@ -257,6 +267,7 @@ public final class Node: Sendable {
             clock: clock,
             metrics: metrics,
             logger: logger,
+            recordKeys: recordKeys,
             link: link
         )
         link.node = self

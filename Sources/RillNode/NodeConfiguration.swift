@@ -31,6 +31,9 @@ public struct NodeConfiguration: Sendable {
     /// Decides whether each call may be served (principal, action, resource): `PolicyAuthorizer` over
     /// `credentials`, `AllowAll` without them.
     public var authorizer: any Authorizer = AllowAll()
+    /// The key store file (`--key-store`): master keys that wrap the streams' data keys. Every node of a
+    /// cluster must have the same one. Nil: `key-store.json` in the data directory, created on first start.
+    public var keyStorePath: String?
     /// How this node finds and talks to its peers; nil for a one-node cluster.
     public var cluster: ClusterSettings?
     /// Lets `/admin/faults` move the wall clock and hold back unsynced writes (chaos testing); off in

@@ -19,6 +19,8 @@ struct ShardReader {
     }
 
     let replica: ShardReplica
+    /// Opens sealed entries with the stream's data keys; a read that cannot is refused with the KMS error.
+    let opener: EntryOpener
 
     func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) throws -> Page {
         let log = replica.log
@@ -40,8 +42,9 @@ struct ShardReader {
                     position = LogPosition(index: entry.index.next, slot: 0)
                     continue
                 }
-                // Damage the CRC missed must not take the node down: skip the entry and say so in the read.
-                guard let batch = try? RecordBatch(decoding: entry.payload) else {
+                // Damage the CRC missed must not take the node down: skip the entry and say so in the read. A
+                // sealed entry this node cannot open fails the read (KMS errors): never served, never skipped.
+                guard let batch = try opener.batch(entry.payload, index: entry.index.rawValue) else {
                     position = LogPosition(index: entry.index.next, slot: 0)
                     continue
                 }

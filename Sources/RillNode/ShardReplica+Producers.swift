@@ -68,7 +68,7 @@ extension ShardReplica {
                 }
             }
             do {
-                let index = try await propose(.records, entry.encoded(), stampMillis, inTerm: term)
+                let index = try await propose(.records, try sealed(entry.encoded()), stampMillis, inTerm: term)
                 // Ordered after a seal: committed but never readable, and left out of the window. Route again.
                 if let seal = sealIndex, index > seal { throw Sealed() }
                 var positions: [UInt64: RecordPosition] = [:]

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -51,6 +52,9 @@ final class ShardReplica: Sendable {
 
     /// The apply closure's way back to this replica; cleared at stop to break the cycle.
     private let box: ReplicaBox
+    /// The stream's current data key (version and key) when its records are encrypted at rest, else nil; throws
+    /// the KMS error when this node cannot unwrap it. Asked on every proposal of records.
+    let recordKey: @Sendable () throws -> (UInt32, SymmetricKey)?
 
     private init(
         streamID: String,
@@ -59,8 +63,10 @@ final class ShardReplica: Sendable {
         driver: RaftGroupDriver,
         box: ReplicaBox,
         window: ProducerWindow,
+        recordKey: @escaping @Sendable () throws -> (UInt32, SymmetricKey)?,
         logger: Logger
     ) {
+        self.recordKey = recordKey
         self.streamID = streamID
         self.shard = shard
         self.epoch = epoch
@@ -81,6 +87,7 @@ final class ShardReplica: Sendable {
         segmentBytes: Int,
         logger: Logger,
         registry: GroupRegistry,
+        recordKey: @escaping @Sendable () throws -> (UInt32, SymmetricKey)?,
         onSnapshotInstalled: @escaping @Sendable () -> Void
     ) async throws -> ShardReplica {
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
@@ -125,6 +132,7 @@ final class ShardReplica: Sendable {
             driver: driver,
             box: box,
             window: window,
+            recordKey: recordKey,
             logger: logger
         )
         box.replica = replica
@@ -197,10 +205,22 @@ final class ShardReplica: Sendable {
     /// `append(_:stampMillis:)` for a batch already encoded (by the node that forwarded it).
     func append(encoded payload: [UInt8], stampMillis: Int64) async throws -> LogIndex {
         guard !sealing.withLockedValue({ $0 }), sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
-        let index = try await propose(.records, payload, stampMillis)
+        let index = try await propose(.records, try sealed(payload), stampMillis)
         // Proposed just before a seal but ordered after it: committed, yet never readable. Route it again.
         if let seal = sealedAt.withLockedValue({ $0 }), index > seal { throw Sealed() }
         return index
+    }
+
+    /// `payload` as it is stored: sealed under the stream's current data key when its records are encrypted at
+    /// rest (the leader seals before it proposes, so no follower, segment or snapshot holds the plaintext), else
+    /// the same bytes, uncopied.
+    func sealed(_ payload: [UInt8]) throws -> [UInt8] {
+        guard let current = try recordKey() else { return payload }
+        do {
+            return try RecordBatch.seal(payload, key: current.1, version: current.0, streamID: streamID)
+        } catch {
+            throw KinesisError.internalFailure("a malformed record batch could not be sealed")
+        }
     }
 
     /// Whether a reshard sealed the shard or is sealing it: no record may be proposed.

@@ -80,8 +80,9 @@ public struct ShardSubscription: EventSubscription {
             }
             let replica = self.replica
             let from = position
+            let opener = node.recordKeys.opener(for: current)
             let page = try await node.threadPool.runIfActive {
-                try ShardReader(replica: replica).read(
+                try ShardReader(replica: replica, opener: opener).read(
                     from: from,
                     limit: 10_000,
                     maxBytes: maxBytes,

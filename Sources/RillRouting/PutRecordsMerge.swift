@@ -117,7 +117,8 @@ extension KinesisError {
             .missingAuthenticationToken, .incompleteSignature, .invalidSignature, .unrecognizedClient:
             true
         case .resourceInUse, .limitExceeded, .provisionedThroughputExceeded, .expiredIterator, .expiredNextToken,
-            .internalFailure, .serviceUnavailable:
+            .internalFailure, .serviceUnavailable, .kmsNotFound, .kmsDisabled, .kmsAccessDenied, .kmsInvalidState:
+            // AWS reports KMS failures per record (ErrorCode KMSDisabledException, ...).
             false
         }
     }

@@ -124,9 +124,11 @@ public struct Catalog: Sendable, Equatable {
                 stream.enhancedMetrics = metrics
                 return .success(())
             }
-        case .setEncryption(let namespace, let name, let keyId):
+        case .setEncryption(let namespace, let name, let keyId, let dataKey, let rewrapped):
             return update(name, in: namespace) { stream in
                 stream.encryptionKeyId = keyId
+                if let rewrapped, rewrapped.count == stream.dataKeys?.count { stream.dataKeys = rewrapped }
+                if let dataKey { stream.dataKeys = (stream.dataKeys ?? []) + [dataKey] }
                 return .success(())
             }
         case .setMaxRecordSize(let namespace, let name, let kib):

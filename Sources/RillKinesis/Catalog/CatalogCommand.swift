@@ -8,7 +8,17 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
     case removeTags(namespace: Namespace, name: String, keys: [String])
     case setRetention(namespace: Namespace, name: String, hours: Int)
     case setEnhancedMetrics(namespace: Namespace, name: String, metrics: [String])
-    case setEncryption(namespace: Namespace, name: String, keyId: String?)
+    /// Starts (a key id, and the new data key that records are sealed with from then on) or stops (nil)
+    /// encryption at rest. Data keys are only ever added, so older sealed entries stay readable. `rewrapped`:
+    /// the stream's existing data keys wrapped again under their master keys' newest versions (rotation), the
+    /// same keys, so no record is rewritten; ignored unless it has one for each.
+    case setEncryption(
+        namespace: Namespace,
+        name: String,
+        keyId: String?,
+        dataKey: WrappedDataKey? = nil,
+        rewrapped: [WrappedDataKey]? = nil
+    )
     case setMaxRecordSize(namespace: Namespace, name: String, kib: Int)
     case setStreamMode(namespace: Namespace, name: String, mode: StreamMode)
     case setWarmThroughput(namespace: Namespace, name: String, mibps: Int)

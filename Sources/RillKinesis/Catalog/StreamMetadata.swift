@@ -81,7 +81,11 @@ public struct StreamMetadata: Codable, Sendable, Equatable {
     public var nextShardIndex: UInt32
     public var maxRecordSizeKiB: Int
     public var tags: [String: String]
+    /// The KeyId StartStreamEncryption was given (as given: id, ARN or alias); nil once stopped.
     public var encryptionKeyId: String?
+    /// Every data key the stream's records were ever sealed with, wrapped; version n is `dataKeys[n - 1]`.
+    /// Kept after StopStreamEncryption: the entries sealed under them stay readable.
+    public var dataKeys: [WrappedDataKey]?
     /// Shard-level metrics enabled by EnableEnhancedMonitoring (nil: none).
     public var enhancedMetrics: [String]?
     /// The resource policy attached with PutResourcePolicy.
@@ -91,6 +95,11 @@ public struct StreamMetadata: Codable, Sendable, Equatable {
     public var warmThroughputMiBps: Int?
 
     public var arn: String { namespace.streamARN(name) }
+    /// The data key version new records are sealed with; nil while records are stored in the clear.
+    public var sealingVersion: UInt32? {
+        guard encryptionKeyId != nil, let count = dataKeys?.count, count > 0 else { return nil }
+        return UInt32(count)
+    }
     public var openShards: [ShardMetadata] { shards.filter(\.isOpen) }
 
     public func shard(_ id: ShardID) -> ShardMetadata? { shards.first { $0.index == id.index } }

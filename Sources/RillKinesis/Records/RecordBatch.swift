@@ -5,7 +5,8 @@
 ///
 /// The records of an idempotent producer (`ProducerStamp`) set the top bit of `count` (a batch holds at most 500
 /// records) and end with `idLength u16, id (UTF-8)`, then one `u64` producer sequence per record. Replicas learn
-/// the producer window from it as the entry applies; readers skip it.
+/// the producer window from it as the entry applies; readers skip it. A batch encrypted at rest is laid out as
+/// `SealedRecords.swift` says.
 public struct RecordBatch: Sendable, Equatable {
     public struct Record: Sendable, Equatable {
         public var partitionKey: String
@@ -64,13 +65,18 @@ public struct RecordBatch: Sendable, Equatable {
             return value
         }
         guard let word = read(0, 2) else { return false }
-        let count = word & ~producerFlag
+        let count = word & 0x3FFF
         var offset = 2
-        for _ in 0..<count {
-            guard let keyLength = read(offset, 2) else { return false }
-            offset += 2 + keyLength
-            guard let dataLength = read(offset, 4) else { return false }
-            offset += 4 + dataLength
+        if word & sealedFlag != 0 {
+            guard let end = sealedEnd(bytes) else { return false }
+            offset = end
+        } else {
+            for _ in 0..<count {
+                guard let keyLength = read(offset, 2) else { return false }
+                offset += 2 + keyLength
+                guard let dataLength = read(offset, 4) else { return false }
+                offset += 4 + dataLength
+            }
         }
         if word & producerFlag != 0 {
             guard let idLength = read(offset, 2) else { return false }
@@ -91,12 +97,19 @@ public struct RecordBatch: Sendable, Equatable {
             offset += width
             return value
         }
-        let count = try read(2) & ~producerFlag
-        for _ in 0..<count {
-            let keyLength = try read(2)
-            offset += keyLength
-            let dataLength = try read(4)
-            offset += dataLength
+        let word = try read(2)
+        let count = word & 0x3FFF
+        if word & sealedFlag != 0 {
+            // Sealed records: the producer section follows the ciphertext, in the clear.
+            guard let end = sealedEnd(bytes) else { throw DecodeError() }
+            offset = end
+        } else {
+            for _ in 0..<count {
+                let keyLength = try read(2)
+                offset += keyLength
+                let dataLength = try read(4)
+                offset += dataLength
+            }
         }
         let idLength = try read(2)
         guard offset + idLength + 8 * count == bytes.count else { throw DecodeError() }
@@ -124,6 +137,8 @@ public struct RecordBatch: Sendable, Equatable {
             return value
         }
         let word = try read(2)
+        // A sealed batch is opened first (`RecordBatch.open`).
+        guard word & Self.sealedFlag == 0 else { throw DecodeError() }
         let count = word & ~Self.producerFlag
         var records: [Record] = []
         records.reserveCapacity(count)

@@ -252,8 +252,8 @@ extension Node {
                         summary.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
                     }
                 }
-                if entry.kind == .records, let batch = try? RecordBatch(decoding: entry.payload) {
-                    records += batch.records.count
+                if entry.kind == .records, let count = RecordBatch.recordCount(of: entry.payload) {
+                    records += count
                 }
             }
             next = entries[entries.count - 1].index.next

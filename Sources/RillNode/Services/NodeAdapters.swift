@@ -109,7 +109,8 @@ struct NodeShardReaders: ShardReaders {
         guard let node = link.node else { throw KinesisError.internalFailure("the node is shutting down") }
         return NodeReadableShard(
             replica: try await node.servingReplica(stream: stream, shard: shard),
-            threadPool: node.threadPool
+            threadPool: node.threadPool,
+            opener: node.recordKeys.opener(for: stream)
         )
     }
 }
@@ -118,6 +119,7 @@ struct NodeShardReaders: ShardReaders {
 struct NodeReadableShard: ReadableShard {
     let replica: ShardReplica
     let threadPool: NIOThreadPool
+    let opener: EntryOpener
 
     var firstIndex: LogIndex { replica.log.firstIndex }
     var committedIndex: LogIndex { replica.committedIndex }
@@ -129,9 +131,9 @@ struct NodeReadableShard: ReadableShard {
 
     func read(from start: LogPosition, limit: Int, maxBytes: Int, horizonMillis: Int64) async throws -> ShardReader.Page
     {
-        let replica = replica
+        let (replica, opener) = (replica, opener)
         return try await threadPool.runIfActive {
-            try ShardReader(replica: replica).read(
+            try ShardReader(replica: replica, opener: opener).read(
                 from: start,
                 limit: limit,
                 maxBytes: maxBytes,

@@ -24,12 +24,13 @@ struct NodeServices: Sendable {
         clock: any WallClock,
         metrics: NodeMetrics,
         logger: Logger,
+        recordKeys: RecordKeys,
         link: NodeLink
     ) {
         catalog = StoreCatalogView(store: metadata, accountID: configuration.accountID)
         proposer = StoreProposer(store: metadata, clock: clock)
         tags = TagsService(metadata: catalog, proposer: proposer)
-        settings = SettingsService(metadata: catalog, proposer: proposer, clock: clock)
+        settings = SettingsService(metadata: catalog, proposer: proposer, clock: clock, recordKeys: recordKeys)
         consumers = ConsumersService(metadata: catalog, proposer: proposer, clock: clock)
         groups = ConsumerGroupsService(metadata: catalog, proposer: proposer, clock: clock)
         throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)

@@ -67,6 +67,10 @@ extension RecordsService {
         w.string(target.id.name)
         w.key("SequenceNumber")
         w.string(target.sequenceNumber(index: index, slot: slot, stampMillis: stamp).description)
+        if stream.sealingVersion != nil {
+            w.key("EncryptionType")
+            w.string("KMS")
+        }
         w.endObject()
         return APIResponse(w)
     }

@@ -115,6 +115,7 @@ extension RecordsService {
         )
         for (slot, shard, sequence) in outcome.written { merge.set(slot, .written(shard: shard, sequence: sequence)) }
         for (slot, error) in outcome.failed { merge.set(slot, .failed(error)) }
+        if stream.sealingVersion != nil { merge.encryptionType = "KMS" }
         let answer = try merge.answer()
         metrics.putRecordsAnswered(
             stream,

@@ -81,8 +81,42 @@ extension SettingsService {
         guard type == .kms, let keyId else {
             throw KinesisError(.invalidArgument, "Only KMS encryption is supported; EncryptionType must be KMS.")
         }
-        try await commit(.setEncryption(namespace: namespace, name: stream.name, keyId: start ? keyId : nil))
+        guard start else {
+            // Records written from now on are stored in the clear; the data keys stay for the sealed ones.
+            try await commit(.setEncryption(namespace: namespace, name: stream.name, keyId: nil))
+            return .empty
+        }
+        // A fresh data key each time, wrapped under the master key's newest version: records sealed under
+        // the earlier ones keep their version and stay readable.
+        let store = recordKeys.current
+        let master = try store.usableKey(named: keyId)
+        let (dataKey, _) = WrappedDataKey.generate(for: stream.id, under: master)
+        try await commit(
+            .setEncryption(
+                namespace: namespace,
+                name: stream.name,
+                keyId: keyId,
+                dataKey: dataKey,
+                rewrapped: try Self.rewrapped(stream, with: store)
+            )
+        )
         return .empty
+    }
+
+    /// Rotation: the stream's data keys wrapped again under the newest version of their master keys (the same
+    /// data keys, so records stay as they are); nil when every one already is.
+    static func rewrapped(_ stream: StreamMetadata, with store: MasterKeyStore) throws -> [WrappedDataKey]? {
+        let dataKeys = stream.dataKeys ?? []
+        var changed = false
+        let rewrapped = try dataKeys.map { wrapped in
+            guard let master = store.key(id: wrapped.masterKeyId), master.enabled,
+                wrapped.masterVersion < master.currentVersion
+            else { return wrapped }
+            changed = true
+            let key = try wrapped.unwrap(for: stream.id, with: store)
+            return WrappedDataKey.wrap(key, for: stream.id, under: master, version: master.currentVersion)
+        }
+        return changed ? rewrapped : nil
     }
 
     func updateMaxRecordSize(_ r: inout RequestReader, _ namespace: Namespace) async throws -> APIResponse {

@@ -9,6 +9,8 @@ struct SettingsService: CatalogService {
     let proposer: any MetadataProposer
     /// Stamps the account settings' change time.
     let clock: any WallClock
+    /// The key store StartStreamEncryption resolves its KeyId in and wraps the new data key with.
+    let recordKeys: RecordKeys
 
     func describeLimits(_ namespace: Namespace) -> APIResponse {
         let catalog = metadata.catalog

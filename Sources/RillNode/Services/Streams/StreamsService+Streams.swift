@@ -227,8 +227,9 @@ extension StreamsService {
 
     func writeEncryption(_ stream: StreamMetadata, _ w: inout JSONWriter) {
         w.key("EncryptionType")
-        w.string(stream.encryptionKeyId == nil ? "NONE" : "KMS")
-        if let key = stream.encryptionKeyId {
+        // KMS only when new records really are sealed (a data key exists), never on a promise.
+        w.string(stream.sealingVersion == nil ? "NONE" : "KMS")
+        if stream.sealingVersion != nil, let key = stream.encryptionKeyId {
             w.key("KeyId")
             w.string(key)
         }
