@@ -146,6 +146,7 @@ struct UpCommand: AsyncParsableCommand {
             if router {
                 print("  nodes             \(apis.map { "\(scheme)://127.0.0.1:\($0)" }.joined(separator: "  "))")
             }
+            print("  console           \(scheme)://127.0.0.1:\(port)/console   (members, shards, traffic, events)")
             print(
                 "  metrics           \(scheme)://127.0.0.1:PORT/metrics on each of \(([port] + (router ? apis : [])).map(String.init).joined(separator: ", "))"
             )
