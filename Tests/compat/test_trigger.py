@@ -243,12 +243,16 @@ def test_two_workers_share_a_group_and_one_takes_over_after_kill(rill_bin, rill,
             workers[0].kill()
         stop(workers[1], outs[1])
     print(f"failover: w2 held all four shards {took:.2f} s after SIGKILL of w1")
+    # At least once, each key in order: a worker may see a record again after a lease moved (a balancing steal or
+    # an expiry under load hands the shard on from the last checkpoint, and it may come back), so a run of a key's
+    # records may restart at one already handled; but no record is handled before an earlier one of its key.
     for log in logs:
         per_key: dict[str, list[int]] = {}
         for key, data, _ in handled(log):
             per_key.setdefault(key, []).append(int(data.split(":")[1]))
         for key, numbers in per_key.items():
-            assert numbers == sorted(numbers), f"{log.name}: key {key} out of order"
+            firsts = list(dict.fromkeys(numbers))
+            assert firsts == sorted(firsts), f"{log.name}: key {key} out of order: {numbers}"
     first = {data for _, data, _ in handled(logs[0])}
     again = [data for _, data, _ in handled(logs[1]) if data in first]
     print(f"records handled twice (after the kill): {len(again)} of {len(acknowledged)}")
