@@ -41,8 +41,10 @@ extension RecordsService {
             )
         }
         let replica = try await readers.servingShard(stream, shard)
-        let lead = try await appender.lead(of: shard, in: stream)
-        try throughput.admitRead(stream, shard.id, lead: lead)
+        // Asking the replica whether it leads is a hop to its group's owner: only worth it when limits are on.
+        if throughput.enabled {
+            try throughput.admitRead(stream, shard.id, lead: try await appender.lead(of: shard, in: stream))
+        }
         let horizon = now - Int64(stream.retentionHours) * 3_600_000
         let page = try await replica.read(
             from: iterator.position,

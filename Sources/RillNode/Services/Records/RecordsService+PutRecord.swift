@@ -23,8 +23,9 @@ extension RecordsService {
             in: shardMaps.map(for: stream),
             of: stream
         )
-        // Admitted here when this node leads the shard; otherwise its leader admits the record (`.append`).
-        if let lead = try await appender.lead(of: shard, in: stream),
+        // Admitted here when this node leads the shard; otherwise its leader admits the record (`.append`). Asking
+        // whether it leads is a hop to the group's owner, skipped when limits are off.
+        if throughput.enabled, let lead = try await appender.lead(of: shard, in: stream),
             throughput.admitWrites(stream, shard.id, lead: lead, sizes: [data.count + partitionKey.utf8.count])
                 == [false]
         {

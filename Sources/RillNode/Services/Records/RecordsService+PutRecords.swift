@@ -83,7 +83,7 @@ extension RecordsService {
         var throttled = 0
         for part in try split(routed, in: stream) {
             let shard = part.shard
-            guard let lead = try await appender.lead(of: shard, in: stream) else {
+            guard throughput.enabled, let lead = try await appender.lead(of: shard, in: stream) else {
                 admitted.append(part)
                 continue
             }
