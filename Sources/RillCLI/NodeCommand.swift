@@ -31,7 +31,7 @@ struct NodeCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "HOST:PORT serving /health, /ready, /metrics and /admin/*; /metrics, /admin/checksums and /admin/faults then leave the API address."
+            "HOST:PORT serving /health, /ready, /metrics, /admin/* and the web console (/console); /metrics, /admin/checksums, /admin/faults and /console then leave the API address."
     )
     var admin: String?
 

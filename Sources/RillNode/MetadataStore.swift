@@ -41,6 +41,7 @@ final class MetadataStore: Sendable {
         logger: Logger,
         registry: GroupRegistry,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
+        onEvent: @escaping @Sendable (ClusterEvent) -> Void = { _ in },
         onApplied: @escaping @Sendable () -> Void
     ) async throws -> MetadataStore {
         // Damage in the metadata log is quarantined by recovery; refuse to run on what is left, since streams
@@ -82,6 +83,13 @@ final class MetadataStore: Sendable {
                     do {
                         let command = try JSONDecoder().decode(CatalogCommand.self, from: Data(entry.payload))
                         result = catalog.withLockedValue { $0.apply(command, at: entry.index) }
+                        // Only changes applied live: replaying the log at start-up would flood the event ring
+                        // with old streams.
+                        if case .success = result, keepResults.withLockedValue({ $0 }),
+                            let event = ClusterEvent.catalogChange(command, stampMillis: entry.timestampMillis)
+                        {
+                            onEvent(event)
+                        }
                     } catch {
                         // A committed entry this version cannot read: say so; never guess at its meaning.
                         logger.error(

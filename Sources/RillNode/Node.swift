@@ -129,6 +129,7 @@ public final class Node: Sendable {
                     )
                 )
             },
+            onEvent: { [events = context?.events] in events?.record($0) },
             onApplied: { changed.yield() }
         )
         // Every node of a cluster must be given the same store (`rill up` does); alone, a node makes its own.

@@ -70,4 +70,64 @@ import Testing
                 == #"{"events":[{"timeMillis":12,"kind":"became-leader","member":3,"group":"s1/shardId-000000000000","term":4,"detail":""}]}"#
         )
     }
+
+    static let namespace = Namespace(account: "000000000000", region: "us-east-1")
+
+    @Test func streamsCreatedDeletedAndReshardedAreEventsStampedByTheEntry() {
+        let create = CreateStreamCommand(
+            namespace: Self.namespace,
+            name: "orders",
+            id: "s-1",
+            shardCount: 3,
+            mode: .onDemand,
+            createdMillis: 1,
+            epoch: 1,
+            tags: [:],
+            maxRecordSizeKiB: 1024
+        )
+        #expect(
+            ClusterEvent.catalogChange(.createStream(create), stampMillis: 40)
+                == ClusterEvent(
+                    timeMillis: 40,
+                    kind: .streamCreated,
+                    group: "s-1",
+                    detail: "orders: 3 shards, ON_DEMAND"
+                )
+        )
+        #expect(
+            ClusterEvent.catalogChange(.deleteStream(namespace: Self.namespace, name: "orders"), stampMillis: 41)
+                == ClusterEvent(timeMillis: 41, kind: .streamDeleted, detail: "orders")
+        )
+        let half = ReshardCommand.Child(startingHashKey: "0", endingHashKey: "1")
+        let split = ReshardCommand(
+            namespace: Self.namespace,
+            name: "orders",
+            parents: [.init(index: 2, sealIndex: 9)],
+            children: [half, half],
+            epoch: 2,
+            millis: 42
+        )
+        #expect(
+            ClusterEvent.catalogChange(.reshard(split), stampMillis: 42)?.detail
+                == "orders: split shardId-000000000002 into 2"
+        )
+        var merge = split
+        merge.parents = [.init(index: 0, sealIndex: 3), .init(index: 1, sealIndex: 4)]
+        merge.children = [half]
+        #expect(
+            ClusterEvent.catalogChange(.reshard(merge), stampMillis: 43)?.detail
+                == "orders: merged shardId-000000000000 and shardId-000000000001"
+        )
+    }
+
+    @Test func tagsLeasesAndBarriersAreNoEvents() {
+        #expect(
+            ClusterEvent.catalogChange(
+                .addTags(namespace: Self.namespace, name: "orders", tags: ["a": "b"]),
+                stampMillis: 1
+            ) == nil
+        )
+        #expect(ClusterEvent.catalogChange(.barrier(node: 1, nonce: 2), stampMillis: 1) == nil)
+        #expect(ClusterEvent.catalogChange(.removeMember(id: 3), stampMillis: 1) == nil)
+    }
 }

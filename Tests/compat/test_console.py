@@ -40,6 +40,7 @@ class ConsoleDOM(HTMLParser):
         super().__init__()
         self.members: dict[int, dict[str, str]] = {}
         self.groups: dict[str, dict[str, str]] = {}
+        self.event_kinds: list[str] = []
         self.polls = 0
         self.feed(html)
 
@@ -51,6 +52,8 @@ class ConsoleDOM(HTMLParser):
             self.members[int(a["data-member"])] = a
         if "data-group" in a:
             self.groups[a["data-group"]] = a
+        if "data-kind" in a:
+            self.event_kinds.append(a["data-kind"])
 
     def shards(self) -> dict[str, dict[str, str]]:
         return {k: v for k, v in self.groups.items() if k != "meta"}
@@ -115,7 +118,8 @@ def test_console_shows_a_kill_9_within_10_seconds(rill_bin, tmp_path):
             dom = render(url, profile)
             shards = dom.shards()
             ready = (sorted(dom.members) == [1, 2, 3] and len(shards) == SHARDS
-                     and all(g["data-leader"] != "none" for g in dom.groups.values()))
+                     and all(g["data-leader"] != "none" for g in dom.groups.values())
+                     and "stream-created" in dom.event_kinds)
             if ready or time.monotonic() > deadline:
                 break
         assert dom.polls >= 1, "the page's script never finished a poll"
@@ -124,6 +128,7 @@ def test_console_shows_a_kill_9_within_10_seconds(rill_bin, tmp_path):
         assert all(m["data-state"] == "alive" for m in dom.members.values()), dom.members
         assert len(shards) == SHARDS, dom.groups
         assert all(g["data-leader"] != "none" for g in dom.groups.values()), dom.groups
+        assert "stream-created" in dom.event_kinds, dom.event_kinds
 
         putter = Putter(router.client(retries={"max_attempts": 0}, read_timeout=5, connect_timeout=2), "watched")
         putter.start()

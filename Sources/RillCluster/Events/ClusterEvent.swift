@@ -3,7 +3,7 @@ import RillKinesis
 import RillModel
 
 /// One thing that happened in the cluster as one node saw it: a member changing state, a group getting a new
-/// leader, a snapshot installed. Nodes keep the latest in a `ClusterEventLog` and show them in `/admin/status`;
+/// leader, a snapshot installed, a stream created, deleted or resharded. Nodes keep the latest in a `ClusterEventLog` and show them in `/admin/status`;
 /// the console merges every node's list (docs/console.md).
 public struct ClusterEvent: Sendable, Equatable {
     /// What happened; the raw value is the JSON `kind`.
@@ -17,6 +17,9 @@ public struct ClusterEvent: Sendable, Equatable {
         case becameLeader = "became-leader"
         case steppedDown = "stepped-down"
         case snapshotInstalled = "snapshot-installed"
+        case streamCreated = "stream-created"
+        case streamDeleted = "stream-deleted"
+        case resharded = "resharded"
     }
 
     /// Wall-clock time of the node that saw it.

@@ -328,6 +328,9 @@ package enum ConsoleAsset {
               case "stepped-down": return `node ${e.member} stopped leading ${group(e.group)} (term ${e.term})`;
               case "snapshot-installed": return `node ${e.member} installed a snapshot of ${group(e.group)}`;
               case "member-removed": return `node ${e.member} removed: ${e.detail}`;
+              case "stream-created": return `stream created: ${e.detail}`;
+              case "stream-deleted": return `stream ${e.detail} deleted`;
+              case "resharded": return `resharded ${e.detail}`;
               case "scaling": return "on-demand scaling: " + e.detail;
               default: return `${e.kind.replace("member-", "member " + e.member + " ")} (${e.detail})`;
             }
