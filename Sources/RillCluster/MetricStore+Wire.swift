@@ -5,8 +5,9 @@ import RillKinesis
 ///
 /// Selection: `u8 kind`; kind 1 (series) `u32 count | metric… | i64 from | i64 to`; kind 2 (list)
 /// `optional namespace | optional name | u32 count | (name | optional value)…`.
-/// Store: `u32 series | (metric | unit | u32 buckets | (i64 minute | f64 sum | f64 count | f64 min | f64 max)…)…`,
-/// a metric being `namespace | name | u32 count | (name | value)…` and an f64 its IEEE bits as a u64.
+/// Store: `u32 series | (metric | unit | u32 buckets | (i64 minute | f64 sum | f64 count | f64 min | f64 max | sketch)…)…`,
+/// a metric being `namespace | name | u32 count | (name | value)…`, an f64 its IEEE bits as a u64, and a sketch
+/// `u8 0` (none) or `u8 1 | u64 zeros | u32 bins | (i32 index as u32 bits | u64 count)…`.
 extension WireWriter {
     package mutating func metricSelection(_ selection: MetricSelection) {
         switch selection {
@@ -40,6 +41,17 @@ extension WireWriter {
                 u64(bucket.sampleCount.bitPattern)
                 u64(bucket.minimum.bitPattern)
                 u64(bucket.maximum.bitPattern)
+                if let sketch = bucket.sketch {
+                    u8(1)
+                    u64(sketch.zeroCount)
+                    u32(UInt32(sketch.bins.count))
+                    for (index, count) in sketch.bins {
+                        u32(UInt32(bitPattern: index))
+                        u64(count)
+                    }
+                } else {
+                    u8(0)
+                }
             }
         }
     }
@@ -62,6 +74,7 @@ extension WireReader {
     /// Series and buckets a peer may send back: generous bounds that still stop a damaged count.
     static let maxSeries = 1 << 20
     static let maxBuckets = 1 << 16
+    static let maxSketchBins = 1 << 12
 
     package mutating func metricSelection() throws(WireError) -> MetricSelection {
         switch try u8() {
@@ -100,12 +113,32 @@ extension WireReader {
                     sum: Double(bitPattern: try u64()),
                     sampleCount: Double(bitPattern: try u64()),
                     minimum: Double(bitPattern: try u64()),
-                    maximum: Double(bitPattern: try u64())
+                    maximum: Double(bitPattern: try u64()),
+                    sketch: try valueSketch()
                 )
                 store.merge(metric, minute: minute, bucket, unit: unit)
             }
         }
         return store
+    }
+
+    mutating func valueSketch() throws(WireError) -> ValueSketch? {
+        switch try u8() {
+        case 0: return nil
+        case 1:
+            let zeros = try u64()
+            let count = Int(try u32())
+            // A 1 % sketch spans a nanosecond to a year in under 3,000 buckets.
+            guard count <= Self.maxSketchBins else { throw WireError(description: "\(count) sketch buckets") }
+            var bins: [Int32: UInt64] = [:]
+            for _ in 0..<count {
+                let index = Int32(bitPattern: try u32())
+                let samples = try u64()
+                bins[index, default: 0] += samples
+            }
+            return ValueSketch(zeroCount: zeros, bins: bins)
+        case let flag: throw WireError(description: "unknown sketch flag \(flag)")
+        }
     }
 
     mutating func metricID() throws(WireError) -> MetricID {

@@ -42,6 +42,10 @@ import Testing
         store.record(metric, 3, unit: "Count", atMillis: 60_500)
         store.record(metric, 5, unit: "Count", atMillis: 61_000)
         store.record(metric, 1.25, unit: "Count", atMillis: 125_000)
+        // Latencies carry their sketch across, so percentiles merge over nodes.
+        let latency = MetricID(name: "PutRecord.Latency", dimensions: [.init("StreamName", "lab")])
+        for value in [0.0, 0.4, 1.5, 1.5, 230] { store.record(latency, value, unit: "Milliseconds", atMillis: 60_700) }
+        #expect(store.series[latency]?[60_000]?.sketch?.count == 5)
         let answer = PeerAnswer.metrics(store)
         guard case .metrics(let decoded) = try PeerAnswer(decoding: answer.encoded()) else {
             Issue.record("not a metrics answer")

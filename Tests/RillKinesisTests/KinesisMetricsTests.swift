@@ -28,7 +28,10 @@ import Testing
         #expect(store.series[Self.metric("IncomingBytes")]?[Self.start] == MetricBucket(value: 30))
         #expect(store.series[Self.metric("PutRecords.FailedRecords")]?[Self.start] == MetricBucket(value: 1))
         #expect(store.series[Self.metric("PutRecords.ThrottledRecords")]?[Self.start] == MetricBucket(value: 1))
-        #expect(store.series[Self.metric("PutRecords.Latency")]?[Self.start] == MetricBucket(value: 4.5))
+        let latency = store.series[Self.metric("PutRecords.Latency")]?[Self.start]
+        #expect(latency?.sum == 4.5 && latency?.sampleCount == 1 && latency?.sketch?.count == 1)
+        #expect(latency?.value(atPercentile: 99) == 4.5, "a single sample is its own percentile")
+        #expect(store.series[Self.metric("IncomingRecords")]?[Self.start]?.sketch == nil, "counts keep no sketch")
         #expect(store.units["PutRecords.Latency"] == "Milliseconds")
         #expect(store.series.keys.allSatisfy { $0.dimensions.count == 1 }, "no shard-level metrics unless enabled")
 

@@ -221,6 +221,69 @@ def test_aws_cli_get_metric_statistics(three_nodes_and_router, tutorial_stream):
         assert total(json.loads(proc.stdout)["Datapoints"]) == 100
 
 
+def percentiles(client, stream: str, metric: str, names: list[str]) -> list[dict]:
+    start, end = window()
+    return client.get_metric_statistics(
+        Namespace="AWS/Kinesis", MetricName=metric, Dimensions=[{"Name": "StreamName", "Value": stream}],
+        StartTime=start, EndTime=end, Period=900, ExtendedStatistics=names,
+    )["Datapoints"]
+
+
+@pytest.mark.parametrize("protocol", [None, "query"])
+def test_latency_percentiles_merge_over_the_cluster(three_nodes_and_router, tutorial_stream, protocol, tmp_path):
+    """ExtendedStatistics (p0, p50, p99, p100) of PutRecord.Latency, asked of the router: every node's sketch
+    merged. p0 and p100 are the minimum and maximum within the sketch's 1 %."""
+    cluster, router = three_nodes_and_router
+    name, _ = tutorial_stream
+    client = cloudwatch(router.endpoint, session_speaking(protocol, tmp_path) if protocol else None)
+    start, end = window()
+    plain = client.get_metric_statistics(
+        Namespace="AWS/Kinesis", MetricName="PutRecord.Latency", Dimensions=[{"Name": "StreamName", "Value": name}],
+        StartTime=start, EndTime=end, Period=900, Statistics=["Minimum", "Maximum", "SampleCount"],
+    )["Datapoints"]
+    points = percentiles(client, name, "PutRecord.Latency", ["p0", "p50", "p99", "p100"])
+    assert len(points) == len(plain) >= 1, (points, plain)
+    low, high = min(p["Minimum"] for p in plain), max(p["Maximum"] for p in plain)
+    assert sum(p["SampleCount"] for p in plain) == 20
+    for point in points:
+        extended = point["ExtendedStatistics"]
+        assert point["Unit"] == "Milliseconds" and "Sum" not in point
+        assert extended["p0"] <= extended["p50"] <= extended["p99"] <= extended["p100"], extended
+        assert low * 0.99 <= extended["p0"] and extended["p100"] <= high, (extended, low, high)
+    assert max(p["ExtendedStatistics"]["p100"] for p in points) >= high * 0.99
+    # Counts keep no sketch: their datapoints come without percentiles; a trimmed mean is refused.
+    assert all("ExtendedStatistics" not in p for p in percentiles(client, name, "IncomingRecords", ["p99"]))
+    with pytest.raises(ClientError) as error:
+        percentiles(client, name, "PutRecord.Latency", ["tm99"])
+    assert client_error(error)[0] == "InvalidParameterValue"
+
+
+def test_aws_cli_extended_statistics_and_get_metric_data_p99(three_nodes_and_router, tutorial_stream):
+    cluster, router = three_nodes_and_router
+    name, _ = tutorial_stream
+    start, end = window()
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY="secret", AWS_PAGER="")
+    proc = subprocess.run(
+        ["aws", "cloudwatch", "get-metric-statistics", "--namespace", "AWS/Kinesis",
+         "--metric-name", "GetRecords.Latency", "--dimensions", f"Name=StreamName,Value={name}",
+         "--extended-statistics", "p50", "p99.9", "--period", "60",
+         "--start-time", start.strftime("%Y-%m-%dT%H:%M:%SZ"), "--end-time", end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+         "--endpoint-url", router.endpoint, "--region", REGION, "--output", "json"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    points = json.loads(proc.stdout)["Datapoints"]
+    assert points and all(set(p["ExtendedStatistics"]) == {"p50", "p99.9"} for p in points), points
+    assert all(0 <= p["ExtendedStatistics"]["p50"] <= p["ExtendedStatistics"]["p99.9"] for p in points)
+    data = cloudwatch(cluster.nodes[2].endpoint).get_metric_data(
+        MetricDataQueries=[{"Id": "p99", "MetricStat": {"Metric": {
+            "Namespace": "AWS/Kinesis", "MetricName": "PutRecord.Latency",
+            "Dimensions": [{"Name": "StreamName", "Value": name}]}, "Period": 900, "Stat": "p99"}}],
+        StartTime=start, EndTime=end,
+    )["MetricDataResults"][0]
+    assert data["StatusCode"] == "Complete" and data["Values"] and all(v > 0 for v in data["Values"]), data
+
+
 def session_speaking(protocol: str, tmp_path) -> botocore.session.Session:
     """A botocore session whose CloudWatch model names only `protocol`, as older SDKs (JSON 1.0) and the Go SDKs
     (query) speak it: the same client code, another wire."""

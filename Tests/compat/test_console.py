@@ -9,6 +9,7 @@ screenshot of the moment the kill shows (docs/console-kill.png is one)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -42,6 +43,7 @@ class ConsoleDOM(HTMLParser):
         self.groups: dict[str, dict[str, str]] = {}
         self.event_kinds: list[str] = []
         self.polls = 0
+        self.text = ""
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
@@ -54,6 +56,9 @@ class ConsoleDOM(HTMLParser):
             self.groups[a["data-group"]] = a
         if "data-kind" in a:
             self.event_kinds.append(a["data-kind"])
+
+    def handle_data(self, data):
+        self.text += data
 
     def shards(self) -> dict[str, dict[str, str]]:
         return {k: v for k, v in self.groups.items() if k != "meta"}
@@ -157,6 +162,11 @@ def test_console_shows_a_kill_9_within_10_seconds(rill_bin, tmp_path):
             render(url, profile, budget_ms=3000, screenshot=shot)
             assert shot.stat().st_size > 10_000
             assert putter.acked > 0
+            # The put latency graph reads percentiles from the nodes' merged sketches.
+            number = r"([0-9]+(?:\.[0-9])?)"  # fmtNum's form; the chart's scale label follows without a space
+            latency = re.search(f"put latency per minute, msp50 {number} · p99 {number}", render(url, profile).text)
+            assert latency, "the console drew no put latency percentiles"
+            assert 0 < float(latency[1]) <= float(latency[2]), latency.groups()
         finally:
             putter.stop.set()
             putter.join(timeout=15)

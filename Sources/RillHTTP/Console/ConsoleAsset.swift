@@ -351,14 +351,35 @@ package enum ConsoleAsset {
               if (!series.has(key)) series.set(key, { ...t, byNode: new Map(), minutes: new Map() });
               const s = series.get(key);
               s.byNode.set(id, t.minutes);
-              for (const [minute, sum, count, max] of t.minutes) {
-                const m = s.minutes.get(minute) || { sum: 0, count: 0, max: 0 };
+              for (const [minute, sum, count, max, sketch] of t.minutes) {
+                const m = s.minutes.get(minute) || { sum: 0, count: 0, max: 0, zero: 0, bins: new Map() };
                 m.sum += sum; m.count += count; m.max = Math.max(m.max, max);
+                if (sketch) addSketch(m, sketch);
                 s.minutes.set(minute, m);
               }
             }
           }
           return series;
+        }
+
+        // Latency sketches (docs/console.md): [zero count, bucket index, count, index, count, …], DDSketch's buckets with
+        // 1 % relative accuracy, the same sketch GetMetricStatistics reads percentiles from. Merged by adding counts.
+        const SKETCH_GAMMA = 1.01 / 0.99;
+        function addSketch(m, sketch) {
+          m.zero += sketch[0];
+          for (let i = 1; i + 1 < sketch.length; i += 2) m.bins.set(sketch[i], (m.bins.get(sketch[i]) || 0) + sketch[i + 1]);
+        }
+        function percentile(m, p) {
+          const total = [...m.bins.values()].reduce((a, c) => a + c, m.zero);
+          if (!total) return null;
+          const rank = Math.floor(p / 100 * (total - 1));
+          let seen = m.zero;
+          if (seen > rank) return 0;
+          for (const i of [...m.bins.keys()].sort((a, b) => a - b)) {
+            seen += m.bins.get(i);
+            if (seen > rank) return Math.min(m.max, 2 * Math.pow(SKETCH_GAMMA, i) / (SKETCH_GAMMA + 1));
+          }
+          return m.max;
         }
 
         function liveRate(name, stream, views, now) {
@@ -425,10 +446,21 @@ package enum ConsoleAsset {
               if (r != null) { points.push({ t: now, v: r }); if (points.length > LIVE_POINTS) points.shift(); }
               rates[name] = r;
             }
-            const latency = [...perMinute("PutRecords.Latency", stream, "avg"), ...perMinute("PutRecord.Latency", stream,
-              "avg")].sort((a, b) => a.t - b.t);
-            const latencyMax = [...perMinute("PutRecords.Latency", stream, "max"), ...perMinute("PutRecord.Latency",
-              stream, "max")].sort((a, b) => a.t - b.t);
+            // PutRecord and PutRecords calls together, their sketches merged per minute.
+            const puts = new Map();
+            for (const name of ["PutRecord.Latency", "PutRecords.Latency"]) {
+              const s = series.get([name, stream, "", ""].join("|"));
+              for (const [t, m] of s ? s.minutes : []) {
+                const into = puts.get(t) || { sum: 0, count: 0, max: 0, zero: 0, bins: new Map() };
+                into.sum += m.sum; into.count += m.count; into.max = Math.max(into.max, m.max); into.zero += m.zero;
+                for (const [i, c] of m.bins) into.bins.set(i, (into.bins.get(i) || 0) + c);
+                puts.set(t, into);
+              }
+            }
+            const putMinutes = [...puts.entries()].sort((a, b) => a[0] - b[0]);
+            const latency = putMinutes.map(([t, m]) => ({ t, v: percentile(m, 50) ?? 0 }));
+            const latency99 = putMinutes.map(([t, m]) => ({ t, v: percentile(m, 99) ?? 0 }));
+            const latencyMax = putMinutes.map(([t, m]) => ({ t, v: m.max }));
             const throttled = perMinute("WriteProvisionedThroughputExceeded", stream);
             const readThrottled = perMinute("ReadProvisionedThroughputExceeded", stream);
             const sumOf = p => p.reduce((a, x) => a + x.v, 0);
@@ -443,9 +475,12 @@ package enum ConsoleAsset {
                 [{ points: live[stream].IncomingBytes, color: "var(--accent)" },
                   { points: live[stream]["GetRecords.Bytes"], color: "var(--out)" }],
                 '<i style="background:var(--accent)"></i>in<i style="background:var(--out)"></i>out', "B") +
-              chart("put latency per minute, ms", latency.length ? `avg ${fmtNum(latency[latency.length - 1].v)}` : "–",
-                [{ points: latency, color: "var(--accent)" }, { points: latencyMax, color: "var(--dead)" }],
-                '<i style="background:var(--accent)"></i>average<i style="background:var(--dead)"></i>maximum') +
+              chart("put latency per minute, ms", latency.length ? `p50 ${fmtNum(latency[latency.length - 1].v)} · p99 ` +
+                `${fmtNum(latency99[latency99.length - 1].v)}` : "–",
+                [{ points: latency, color: "var(--accent)" }, { points: latency99, color: "var(--suspect)" },
+                  { points: latencyMax, color: "var(--dead)" }],
+                '<i style="background:var(--accent)"></i>p50<i style="background:var(--suspect)"></i>p99' +
+                '<i style="background:var(--dead)"></i>maximum') +
               chart("throttled per minute", `write ${fmtNum(sumOf(throttled))} · read ${fmtNum(sumOf(readThrottled))}` +
                 " in 15 min", [{ points: throttled, color: "var(--dead)" }, { points: readThrottled, color: "var(--suspect)" }],
                 '<i style="background:var(--dead)"></i>write<i style="background:var(--suspect)"></i>read') +

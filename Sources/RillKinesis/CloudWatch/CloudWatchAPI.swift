@@ -99,7 +99,10 @@ public enum CloudWatchAPI {
                     points.map { point in
                         .structure(
                             [("Timestamp", .timestamp(millis: point.timestampMillis))]
-                                + point.values.map { ($0.0.rawValue, .double($0.1)) }
+                                + point.values.map { ($0.0.name, .double($0.1)) }
+                                + (point.extended.isEmpty
+                                    ? []
+                                    : [("ExtendedStatistics", .map(point.extended.map { ($0.0.name, .double($0.1)) }))])
                                 + [("Unit", .string(point.unit))]
                         )
                     }

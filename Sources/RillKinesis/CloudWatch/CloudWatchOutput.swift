@@ -5,6 +5,9 @@ indirect enum CloudWatchOutput: Sendable {
     case timestamp(millis: Int64)
     case list([CloudWatchOutput])
     case structure([(String, CloudWatchOutput)])
+    /// A map member (`ExtendedStatistics`): an object in JSON and CBOR like a structure, but `entry`/`key`/`value`
+    /// elements in the query protocol's XML.
+    case map([(String, CloudWatchOutput)])
 
     func cbor() -> [UInt8] {
         var writer = CBORWriter()
@@ -24,7 +27,7 @@ indirect enum CloudWatchOutput: Sendable {
             writer.beginArray()
             for item in items { item.write(&writer) }
             writer.endArray()
-        case .structure(let members):
+        case .structure(let members), .map(let members):
             writer.beginMap()
             for (key, value) in members {
                 writer.text(key)
@@ -55,7 +58,7 @@ indirect enum CloudWatchOutput: Sendable {
                 item.writeJSON(&out)
             }
             out.append(UInt8(ascii: "]"))
-        case .structure(let members):
+        case .structure(let members), .map(let members):
             out.append(UInt8(ascii: "{"))
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
@@ -86,6 +89,12 @@ indirect enum CloudWatchOutput: Sendable {
         case .timestamp(let millis): out += CivilTime.iso8601(millis)
         case .list(let items): for item in items { item.writeXML("member", &out) }
         case .structure(let members): for (key, value) in members { value.writeXML(key, &out) }
+        case .map(let entries):
+            for (key, value) in entries {
+                out += "<entry><key>\(Self.escaped(key))</key>"
+                value.writeXML("value", &out)
+                out += "</entry>"
+            }
         }
         out += "</\(name)>"
     }

@@ -1,31 +1,79 @@
 /// What GetMetricStatistics, GetMetricData and ListMetrics answer from a (merged) `MetricStore`. Pure.
 public enum CloudWatchQuery {
-    public enum Statistic: String, Sendable, CaseIterable {
-        case sampleCount = "SampleCount"
-        case average = "Average"
-        case sum = "Sum"
-        case minimum = "Minimum"
-        case maximum = "Maximum"
+    public enum Statistic: Sendable, Equatable {
+        case sampleCount
+        case average
+        case sum
+        case minimum
+        case maximum
+        /// `p0`–`p100`, with up to two decimals (`p99.9`), under the name it was asked by: read from the
+        /// minute's sketch, so only metrics in milliseconds have them (`MetricStore.sketchedUnit`).
+        case percentile(name: String, value: Double)
 
-        func value(_ bucket: MetricBucket) -> Double {
+        public static let basic: [Statistic] = [.sampleCount, .average, .sum, .minimum, .maximum]
+
+        /// A statistic by its CloudWatch name: `Sum`, `p99`…
+        public init?(name: String) {
+            switch name {
+            case "SampleCount": self = .sampleCount
+            case "Average": self = .average
+            case "Sum": self = .sum
+            case "Minimum": self = .minimum
+            case "Maximum": self = .maximum
+            default:
+                guard let percentile = Self.percentile(name) else { return nil }
+                self = .percentile(name: name, value: percentile)
+            }
+        }
+
+        /// `pNN` or `pNN.NN` within 0...100.
+        static func percentile(_ name: String) -> Double? {
+            guard name.hasPrefix("p"), name.count > 1 else { return nil }
+            let digits = name.dropFirst()
+            let parts = digits.split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count <= 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
+                parts.allSatisfy({ $0.allSatisfy(\.isNumber) }), parts.count == 1 || parts[1].count <= 2,
+                let value = Double(digits), value >= 0, value <= 100
+            else { return nil }
+            return value
+        }
+
+        public var name: String {
+            switch self {
+            case .sampleCount: "SampleCount"
+            case .average: "Average"
+            case .sum: "Sum"
+            case .minimum: "Minimum"
+            case .maximum: "Maximum"
+            case .percentile(let name, _): name
+            }
+        }
+
+        /// The statistic over `bucket`, nil for a percentile of a metric with no sketch.
+        func value(_ bucket: MetricBucket) -> Double? {
             switch self {
             case .sampleCount: bucket.sampleCount
             case .average: bucket.sampleCount == 0 ? 0 : bucket.sum / bucket.sampleCount
             case .sum: bucket.sum
             case .minimum: bucket.minimum
             case .maximum: bucket.maximum
+            case .percentile(_, let value): bucket.value(atPercentile: value)
             }
         }
     }
 
     public struct Datapoint: Sendable, Equatable {
         public var timestampMillis: Int64
+        /// The basic statistics asked for, in the order asked.
         public var values: [(Statistic, Double)]
+        /// The percentiles asked for that the period has (`ExtendedStatistics`).
+        public var extended: [(Statistic, Double)] = []
         public var unit: String
 
         public static func == (a: Datapoint, b: Datapoint) -> Bool {
             a.timestampMillis == b.timestampMillis && a.unit == b.unit && a.values.map(\.0) == b.values.map(\.0)
-                && a.values.map(\.1) == b.values.map(\.1)
+                && a.values.map(\.1) == b.values.map(\.1) && a.extended.map(\.0) == b.extended.map(\.0)
+                && a.extended.map(\.1) == b.extended.map(\.1)
         }
     }
 
@@ -35,6 +83,7 @@ public enum CloudWatchQuery {
         public var endMillis: Int64
         public var period: Int64
         public var statistics: [Statistic]
+        public var extendedStatistics: [Statistic] = []
         public var unit: String?
     }
 
@@ -59,7 +108,10 @@ public enum CloudWatchQuery {
             bucket in
             Datapoint(
                 timestampMillis: start,
-                values: request.statistics.map { ($0, $0.value(bucket)) },
+                values: request.statistics.compactMap { statistic in statistic.value(bucket).map { (statistic, $0) } },
+                extended: request.extendedStatistics.compactMap { statistic in
+                    statistic.value(bucket).map { (statistic, $0) }
+                },
                 unit: store.units[request.metric.name] ?? "None"
             )
         }
@@ -106,14 +158,18 @@ public enum CloudWatchQuery {
             }
             try checkWindow(startMillis, endMillis, query.period)
             guard query.returnData else { continue }
-            var points = series(query.metric, startMillis, endMillis, query.period, query.unit, store)
+            // A percentile of a period without a sketch has no value, and so no point.
+            var points = series(query.metric, startMillis, endMillis, query.period, query.unit, store).compactMap {
+                start,
+                bucket in query.statistic.value(bucket).map { (start, $0) }
+            }
             if newestFirst { points.reverse() }
             results.append(
                 DataResult(
                     id: query.id,
                     label: query.label ?? query.metric.name,
                     timestampsMillis: points.map(\.0),
-                    values: points.map { query.statistic.value($0.1) }
+                    values: points.map(\.1)
                 )
             )
         }

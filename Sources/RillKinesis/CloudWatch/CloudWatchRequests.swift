@@ -1,33 +1,48 @@
 /// Typed CloudWatch inputs from the request tree, validated as the API model and CloudWatch do.
 enum CloudWatchRequests {
     static func statistics(_ input: JSONObject) throws(CloudWatchError) -> CloudWatchQuery.StatisticsRequest {
+        let target = try metric(input, required: true)
         let statistics = try strings(input, "Statistics")
-        if let extended = input["ExtendedStatistics"], case .array(let items) = extended, !items.isEmpty {
-            throw .invalidValue(
-                "ExtendedStatistics (percentiles) are not kept by Rill; ask for SampleCount, Average, Sum, Minimum or Maximum."
-            )
-        }
-        guard !statistics.isEmpty else {
-            throw .missing("Statistics")
+        let extended = try strings(input, "ExtendedStatistics")
+        // As CloudWatch: one kind or the other, never both, never neither.
+        guard statistics.isEmpty != extended.isEmpty else {
+            throw .combination("Must specify either Statistics or ExtendedStatistics, but not both.")
         }
         guard statistics.count <= 5 else {
             throw .invalidValue("The collection Statistics must not have a size greater than 5.")
         }
+        guard extended.count <= 10 else {
+            throw .invalidValue("The collection ExtendedStatistics must not have a size greater than 10.")
+        }
         var parsed: [CloudWatchQuery.Statistic] = []
         for name in statistics {
-            guard let statistic = CloudWatchQuery.Statistic(rawValue: name) else {
+            guard let statistic = CloudWatchQuery.Statistic(name: name),
+                CloudWatchQuery.Statistic.basic.contains(statistic)
+            else {
                 throw .invalidValue(
                     "The parameter Statistics.member.\(parsed.count + 1) must be a value in the set [ Maximum, Sum, SampleCount, Average, Minimum ]."
                 )
             }
             parsed.append(statistic)
         }
+        var percentiles: [CloudWatchQuery.Statistic] = []
+        for name in extended {
+            guard let statistic = CloudWatchQuery.Statistic(name: name),
+                !CloudWatchQuery.Statistic.basic.contains(statistic)
+            else {
+                throw .invalidValue(
+                    "The value \(name) for parameter ExtendedStatistics.member.\(percentiles.count + 1) is invalid: Rill keeps percentiles, p0 to p100 (such as p99 or p99.9)."
+                )
+            }
+            percentiles.append(statistic)
+        }
         return CloudWatchQuery.StatisticsRequest(
-            metric: try metric(input, required: true),
+            metric: target,
             startMillis: try timestamp(input, "StartTime"),
             endMillis: try timestamp(input, "EndTime"),
             period: try integer(input, "Period"),
             statistics: parsed,
+            extendedStatistics: percentiles,
             unit: try optionalString(input, "Unit")
         )
     }
@@ -64,9 +79,9 @@ enum CloudWatchRequests {
             guard let statName = try optionalString(stat, "Stat") else {
                 throw .missing("MetricDataQueries.member.MetricStat.Stat")
             }
-            guard let statistic = CloudWatchQuery.Statistic(rawValue: statName) else {
+            guard let statistic = CloudWatchQuery.Statistic(name: statName) else {
                 throw .invalidValue(
-                    "The statistic \(statName) is not supported by Rill: percentiles and trimmed means are not kept."
+                    "The statistic \(statName) is not supported by Rill: it keeps SampleCount, Average, Sum, Minimum, Maximum and percentiles (p0 to p100); trimmed means and other extended statistics are not kept."
                 )
             }
             var returnData = true

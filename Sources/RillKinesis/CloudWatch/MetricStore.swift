@@ -27,6 +27,9 @@ public struct MetricBucket: Sendable, Equatable, Codable {
     public var sampleCount: Double
     public var minimum: Double
     public var maximum: Double
+    /// The samples themselves, for percentiles: kept for metrics in milliseconds (latencies and ages), the
+    /// ones whose distribution matters; nil for counts and bytes.
+    public var sketch: ValueSketch?
 
     public init(value: Double) {
         sum = value
@@ -35,11 +38,26 @@ public struct MetricBucket: Sendable, Equatable, Codable {
         maximum = value
     }
 
-    public init(sum: Double, sampleCount: Double, minimum: Double, maximum: Double) {
+    public init(sum: Double, sampleCount: Double, minimum: Double, maximum: Double, sketch: ValueSketch? = nil) {
         self.sum = sum
         self.sampleCount = sampleCount
         self.minimum = minimum
         self.maximum = maximum
+        self.sketch = sketch
+    }
+
+    static let empty = MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)
+
+    /// Adds one sample in place (no bucket is built per sample: this runs on every call served).
+    mutating func add(_ value: Double, sketched: Bool) {
+        sum += value
+        sampleCount += 1
+        minimum = min(minimum, value)
+        maximum = max(maximum, value)
+        if sketched {
+            if sketch == nil { sketch = ValueSketch() }
+            sketch!.add(value)
+        }
     }
 
     public mutating func merge(_ other: MetricBucket) {
@@ -47,6 +65,16 @@ public struct MetricBucket: Sendable, Equatable, Codable {
         sampleCount += other.sampleCount
         minimum = min(minimum, other.minimum)
         maximum = max(maximum, other.maximum)
+        if let theirs = other.sketch {
+            if sketch == nil { sketch = theirs } else { sketch!.merge(theirs) }
+        }
+    }
+
+    /// The percentile from the sketch, kept within the minute's minimum and maximum (the sketch's estimate
+    /// may sit up to 1 % outside them); nil without a sketch.
+    public func value(atPercentile percentile: Double) -> Double? {
+        guard let estimate = sketch?.value(atPercentile: percentile) else { return nil }
+        return Swift.min(Swift.max(estimate, minimum), maximum)
     }
 }
 
@@ -64,13 +92,12 @@ public struct MetricStore: Sendable, Equatable, Codable {
     /// Adds one sample (a count of records is one sample with that value, as Kinesis reports it).
     public mutating func record(_ metric: MetricID, _ value: Double, unit: String, atMillis now: Int64) {
         let minute = Self.minute(now)
-        series[metric, default: [:]][
-            minute,
-            default: MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)
-        ]
-        .merge(MetricBucket(value: value))
+        series[metric, default: [:]][minute, default: .empty].add(value, sketched: unit == Self.sketchedUnit)
         units[metric.name] = unit
     }
+
+    /// The unit whose metrics keep a sketch for percentiles: latencies and iterator ages.
+    public static let sketchedUnit = "Milliseconds"
 
     /// Folds another node's buckets in.
     public mutating func merge(_ other: MetricStore) {
@@ -108,11 +135,7 @@ public struct MetricStore: Sendable, Equatable, Codable {
 
     /// Adds another store's bucket for one metric and minute (a peer's answer being read back).
     public mutating func merge(_ metric: MetricID, minute: Int64, _ bucket: MetricBucket, unit: String) {
-        series[metric, default: [:]][
-            minute,
-            default: MetricBucket(sum: 0, sampleCount: 0, minimum: .infinity, maximum: -.infinity)
-        ]
-        .merge(bucket)
+        series[metric, default: [:]][minute, default: .empty].merge(bucket)
         if units[metric.name] == nil { units[metric.name] = unit }
     }
 

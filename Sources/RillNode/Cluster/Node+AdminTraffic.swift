@@ -44,7 +44,9 @@ extension Node {
                 default: break
                 }
             }
-            // [minute start in millis, sum, sample count, maximum] per minute, oldest first.
+            // [minute start in millis, sum, sample count, maximum] per minute, oldest first; metrics in
+            // milliseconds add their sketch, [zero count, bucket index, count, …], which the console merges over
+            // nodes for percentiles.
             w.key("minutes")
             w.beginArray()
             for (minute, bucket) in buckets.sorted(by: { $0.key < $1.key }) {
@@ -53,6 +55,15 @@ extension Node {
                 w.raw(Array(Self.number(bucket.sum).utf8))
                 w.raw(Array(Self.number(bucket.sampleCount).utf8))
                 w.raw(Array(Self.number(bucket.maximum).utf8))
+                if let sketch = bucket.sketch {
+                    w.beginArray()
+                    w.int(sketch.zeroCount)
+                    for (index, count) in sketch.bins.sorted(by: { $0.key < $1.key }) {
+                        w.int(Int64(index))
+                        w.int(count)
+                    }
+                    w.endArray()
+                }
                 w.endArray()
             }
             w.endArray()
