@@ -18,6 +18,7 @@ from conftest import (
     shard_id,
     stream_arn,
     unique_name,
+    wait_active,
 )
 
 
@@ -371,3 +372,21 @@ def test_default_page_sizes(server_factory):
     got = [(int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"])) for s in shards["Shards"]]
     assert got == expected_ranges(105)
     assert server.stop() == 0
+
+
+def test_update_stream_mode_switches_twice_a_day_and_keeps_the_shards(kinesis):
+    name = unique_name("mode")
+    kinesis.create_stream(StreamName=name, ShardCount=3)
+    arn = wait_active(kinesis, name)["StreamARN"]
+    shards = kinesis.list_shards(StreamName=name)["Shards"]
+    for mode in ("ON_DEMAND", "PROVISIONED"):
+        kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": mode})
+        summary = wait_active(kinesis, name)
+        assert summary["StreamModeDetails"] == {"StreamMode": mode}
+        assert kinesis.list_shards(StreamName=name)["Shards"] == shards
+    # Asking for the mode it has is no switch; a third switch within 24 hours is refused, as on AWS.
+    kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
+    message = expect_error(kinesis.update_stream_mode, "LimitExceededException", StreamARN=arn,
+                           StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    assert "24 hours" in message
+    assert wait_active(kinesis, name)["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}

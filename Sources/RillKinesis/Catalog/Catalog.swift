@@ -136,10 +136,14 @@ public struct Catalog: Sendable, Equatable {
                 stream.maxRecordSizeKiB = kib
                 return .success(())
             }
-        case .setStreamMode(let namespace, let name, let mode):
+        case .setStreamMode(let namespace, let name, let mode, let atMillis):
+            let onDemand = onDemandStreamCount(in: namespace)
             return update(name, in: namespace) { stream in
-                stream.mode = mode
-                return .success(())
+                guard let now = atMillis else {
+                    stream.mode = mode
+                    return .success(())
+                }
+                return Self.switchMode(of: &stream, to: mode, atMillis: now, onDemandStreams: onDemand)
             }
         case .setWarmThroughput(let namespace, let name, let mibps):
             return update(name, in: namespace) { stream in
@@ -299,6 +303,47 @@ public struct Catalog: Sendable, Equatable {
                 )
             )
         }
+        return .success(())
+    }
+
+    /// How often a stream's capacity mode may switch: twice in any 24 hours, as AWS allows.
+    public static let modeSwitchesPerDay = 2
+
+    /// UpdateStreamMode's rules, as AWS keeps them: the stream must be ACTIVE; the same mode is no change (and
+    /// no switch counted); a third switch within 24 hours is LimitExceeded; on-demand streams count against the
+    /// account's limit. Shards stay as they are either way.
+    static func switchMode(
+        of stream: inout StreamMetadata,
+        to mode: StreamMode,
+        atMillis now: Int64,
+        onDemandStreams: Int
+    ) -> Result<Void, KinesisError> {
+        guard stream.status == .active else {
+            return .failure(
+                KinesisError(
+                    .resourceInUse,
+                    "Stream \(stream.name) under account \(stream.namespace.account) not ACTIVE, instead in state \(stream.status.rawValue)"
+                )
+            )
+        }
+        guard stream.mode != mode else { return .success(()) }
+        let day: Int64 = 24 * 3_600_000
+        let recent = (stream.modeSwitchesMillis ?? []).filter { now - $0 < day }
+        if recent.count >= modeSwitchesPerDay, let oldest = recent.min() {
+            return .failure(
+                KinesisError(
+                    .limitExceeded,
+                    "The capacity mode of stream \(stream.name) under account \(stream.namespace.account) was already switched \(recent.count) times in the last 24 hours; it can switch again after \(CivilTime.iso8601(oldest + day))."
+                )
+            )
+        }
+        if mode == .onDemand, onDemandStreams >= onDemandStreamLimit {
+            return .failure(
+                KinesisError(.limitExceeded, "This request would exceed the on-demand stream limit for the account.")
+            )
+        }
+        stream.mode = mode
+        stream.modeSwitchesMillis = recent + [now]
         return .success(())
     }
 

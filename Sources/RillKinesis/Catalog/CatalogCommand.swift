@@ -20,7 +20,9 @@ public enum CatalogCommand: Codable, Sendable, Equatable {
         rewrapped: [WrappedDataKey]? = nil
     )
     case setMaxRecordSize(namespace: Namespace, name: String, kib: Int)
-    case setStreamMode(namespace: Namespace, name: String, mode: StreamMode)
+    /// `atMillis`: when the proposer asked, which the twice-a-day limit counts from (nil in entries of older
+    /// builds, which applied without the limit and replay so).
+    case setStreamMode(namespace: Namespace, name: String, mode: StreamMode, atMillis: Int64? = nil)
     case setWarmThroughput(namespace: Namespace, name: String, mibps: Int)
     /// Attaches (or with nil, removes) a policy on a stream, or on one of its consumers.
     case setPolicy(namespace: Namespace, name: String, consumer: String?, policy: String?)

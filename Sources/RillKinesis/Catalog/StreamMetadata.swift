@@ -93,6 +93,8 @@ public struct StreamMetadata: Codable, Sendable, Equatable {
     /// Enhanced fan-out consumers registered on this stream.
     public var consumers: [ConsumerMetadata]?
     public var warmThroughputMiBps: Int?
+    /// When UpdateStreamMode last switched the mode: at most two switches in 24 hours, as on AWS.
+    public var modeSwitchesMillis: [Int64]?
 
     public var arn: String { namespace.streamARN(name) }
     /// The data key version new records are sealed with; nil while records are stored in the clear.

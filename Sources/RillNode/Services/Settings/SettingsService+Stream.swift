@@ -138,7 +138,9 @@ extension SettingsService {
             throw KinesisError(.invalidArgument, "StreamARN and StreamModeDetails must be provided.")
         }
         let (stream, namespace) = try resolve(StreamSelector(name: parsed.streamName, arn: parsed), namespace)
-        try await commit(.setStreamMode(namespace: namespace, name: stream.name, mode: mode))
+        try await commit(
+            .setStreamMode(namespace: namespace, name: stream.name, mode: mode, atMillis: clock.nowMillis())
+        )
         if let warm { try await commit(.setWarmThroughput(namespace: namespace, name: stream.name, mibps: Int(warm))) }
         return .empty
     }
