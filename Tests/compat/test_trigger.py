@@ -342,6 +342,45 @@ def test_a_poison_record_is_isolated_retried_then_sent_to_the_failure_file(rill_
     assert len(failing) >= 3, failing
 
 
+LOGGING_HANDLER = '''
+import logging, os
+
+logger = logging.getLogger()
+if "AWS_LAMBDA_LOG_LEVEL" not in os.environ:
+    logger.setLevel(logging.INFO)
+
+
+def lambda_handler(event, context):
+    for record in event["Records"]:
+        logger.info("partition key %s", record["kinesis"]["partitionKey"])
+    logger.debug("not shown at INFO")
+'''
+
+
+@pytest.mark.parametrize("level", [None, "DEBUG"])
+def test_a_handler_that_logs_with_logging_shows_its_lines_as_lambda_does(rill_bin, rill, kinesis, tmp_path, level):
+    """The lab's consumers log with `logging` at INFO: each line reaches the output as Lambda's runtime writes it,
+    `[LEVEL] time request-id message`; AWS_LAMBDA_LOG_LEVEL lowers the level as Lambda's log controls do."""
+    stream = create_stream(kinesis, shards=1)
+    kinesis.put_record(StreamName=stream, Data=b"x", PartitionKey="pk-logged")
+    handler = tmp_path / "logs.py"
+    handler.write_text(LOGGING_HANDLER)
+    out = tmp_path / "logs.out"
+    proc = start_trigger(rill_bin, rill, stream, "logged", "--handler", f"{handler}:lambda_handler",
+                         "--starting-position", "TRIM_HORIZON", out=out,
+                         env={"AWS_LAMBDA_LOG_LEVEL": level} if level else None)
+    try:
+        wait_for(lambda: "partition key pk-logged" in out.read_text(), 30, "the handler's log line")
+    finally:
+        stop(proc, out)
+    lines = out.read_text().splitlines()
+    line = next(l for l in lines if "partition key pk-logged" in l)
+    fields = line.split("\t")
+    assert fields[0] == "[INFO]" and fields[1].endswith("Z") and len(fields[2]) > 0, line
+    assert fields[3] == "partition key pk-logged"
+    assert any("not shown at INFO" in l for l in lines) == (level == "DEBUG")
+
+
 def test_consumers_doc_matches_trigger_help(rill_bin):
     """docs/consumers.md's `rill trigger` section and `rill trigger --help` list the same flags, both ways."""
     import re

@@ -95,7 +95,7 @@ actor PythonHostPool {
 
     /// The host, run as `python3 -u -c SCRIPT FILE FUNCTION FUNCTION_NAME`.
     static let script = #"""
-        import importlib.util, json, os, sys, time, traceback
+        import importlib.util, json, logging, os, sys, time, traceback
         path, function, function_name = sys.argv[1:4]
         requests = os.fdopen(os.dup(0), "rb")
         answers = os.fdopen(os.dup(1), "wb")
@@ -104,6 +104,24 @@ actor PythonHostPool {
         os.close(null)
         os.dup2(3, 1)
         os.close(3)
+        # The root logger as Lambda's Python runtime sets it up before importing the function: one handler on
+        # standard output writing [LEVEL] time request-id message, the level WARNING unless AWS_LAMBDA_LOG_LEVEL
+        # says otherwise; so a function that logs with `logging` shows what it would in CloudWatch Logs.
+        class RequestID(logging.Filter):
+            current = ""
+            def filter(self, record):
+                record.aws_request_id = RequestID.current
+                return True
+        log_handler = logging.StreamHandler(sys.stdout)
+        log_format = logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S")
+        log_format.converter = time.gmtime
+        log_handler.setFormatter(log_format)
+        log_handler.addFilter(RequestID())
+        logging.getLogger().addHandler(log_handler)
+        levels = {"TRACE": "DEBUG", "DEBUG": "DEBUG", "INFO": "INFO", "WARN": "WARNING", "ERROR": "ERROR",
+                  "FATAL": "CRITICAL"}
+        logging.getLogger().setLevel(levels.get(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "WARN").upper(), "WARNING"))
         sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
         spec = importlib.util.spec_from_file_location(os.path.splitext(os.path.basename(path))[0], path)
         module = importlib.util.module_from_spec(spec)
@@ -125,6 +143,7 @@ actor PythonHostPool {
 
         for line in requests:
             request = json.loads(line)
+            RequestID.current = request["requestId"]
             try:
                 result = handler(request["event"], Context(request["requestId"], request["deadlineMs"]))
                 answer = json.dumps({"ok": True, "result": result})
