@@ -129,15 +129,42 @@ package final class Forwarder: Sendable {
                     signedRegion: request.signedRegion,
                     requestID: request.requestID,
                     body: body,
-                    caller: request.principal
+                    caller: request.principal,
+                    cborReply: request.replyProtocol == .cbor && Self.repliesInCBOR.contains(request.operation)
                 )
             }
         switch try await send(call, to: target) {
         case .notDelivered: return nil
         case .answered(.response(let body)): return APIResponse(body: body)
+        case .answered(.cborResponse(let body)): return APIResponse(body: body, encoding: .cbor)
+        case .answered(.error(let code, let message))
+        where code == KinesisErrorCode.internalFailure.rawValue && message == Self.unreadableRequest:
+            // A node older than the CBOR reply (kind 12) could not read the call, so did nothing: ask in JSON.
+            guard case .forward(let operation, let region, let id, let body, let caller, true) = call else {
+                throw Self.failure(.error(code: code, message: message), from: target)
+            }
+            let plain = PeerCall.forward(
+                operation: operation,
+                signedRegion: region,
+                requestID: id,
+                body: body,
+                caller: caller
+            )
+            switch try await send(plain, to: target) {
+            case .notDelivered: return nil
+            case .answered(.response(let body)): return APIResponse(body: body)
+            case .answered(let other): throw Self.failure(other, from: target)
+            }
         case .answered(let other): throw Self.failure(other, from: target)
         }
     }
+
+    /// The operations whose serving node writes a CBOR reply itself (`RecordsService.getRecords`): only for
+    /// them is a CBOR reply worth asking for; the rest are small and written in JSON anyway.
+    static let repliesInCBOR: Set<KinesisOperation> = [.getRecords]
+
+    /// What a node answers a call it cannot read (`Node.answer(_:from:)`).
+    package static let unreadableRequest = "unreadable peer request"
 
     /// Sends the whole call to the node that leads `group` and returns its answer, following redirects and
     /// skipping nodes that cannot be reached (`untilServed(_:_:)`).

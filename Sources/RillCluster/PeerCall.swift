@@ -29,13 +29,18 @@ package enum PeerCall: Sendable, Equatable {
     case discover(MemberAddress, clusterID: String?)
     /// A whole Kinesis call for the node that must serve it (the metadata or a shard leader): one hop only.
     /// `caller` is who the first node or router verified the signature of; the serving node authorizes that
-    /// caller. Wire: kind 2 without a caller (as before), kind 8 with one, so older nodes read what they did.
+    /// caller. `cborReply`: the client speaks CBOR and the serving node may write its reply in CBOR
+    /// (`PeerAnswer.cborResponse`), which the router passes through untouched (a GetRecords reply then skips a
+    /// base64 encoding on the node and a JSON walk and base64 decoding on the router). Wire: kind 2 without a
+    /// caller (as before), kind 8 with one, kind 12 with one and a CBOR reply allowed, so older nodes read what
+    /// they did (and refuse kind 12 as unreadable, which the sender answers by asking again in JSON).
     case forward(
         operation: String,
         signedRegion: String?,
         requestID: String,
         body: [UInt8],
-        caller: Principal = .anonymous
+        caller: Principal = .anonymous,
+        cborReply: Bool = false
     )
     /// `forward` of an idempotent producer's PutRecord or PutRecords, with its `ProducerStamp` (sent as headers
     /// by the client) and the caller. A separate kind, so plain calls keep their bytes.
@@ -73,7 +78,7 @@ package enum PeerCall: Sendable, Equatable {
         guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
         switch bytes[1] {
         case 3: return true
-        case 2, 8, 11:
+        case 2, 8, 11, 12:
             // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
             let name = Array("PutRecord".utf8)
             let start = 6
@@ -93,13 +98,13 @@ package enum PeerCall: Sendable, Equatable {
             w.u8(1)
             w.member(me)
             w.optionalString(clusterID)
-        case .forward(let operation, let signedRegion, let requestID, let body, let caller):
-            w.u8(caller == .anonymous ? 2 : 8)
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller, let cborReply):
+            w.u8(cborReply ? 12 : caller == .anonymous ? 2 : 8)
             w.string(operation)
             w.optionalString(signedRegion)
             w.string(requestID)
             w.bytes(body)
-            if caller != .anonymous {
+            if caller != .anonymous || cborReply {
                 w.optionalString(caller.accessKeyID)
                 w.u8(caller.secureTransport ? 1 : 0)
             }
@@ -147,7 +152,7 @@ package enum PeerCall: Sendable, Equatable {
 
     private var payloadSize: Int {
         switch self {
-        case .forward(let operation, _, let requestID, let body, let caller):
+        case .forward(let operation, _, let requestID, let body, let caller, _):
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 40
         case .forwardOnce(let operation, _, let requestID, let body, let producer, let caller):
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 72
@@ -161,7 +166,8 @@ package enum PeerCall: Sendable, Equatable {
         var r = WireReader(bytes)
         let version = try r.u8()
         guard version == Self.version else { throw WireError(description: "peer call version \(version)") }
-        switch try r.u8() {
+        let kind = try r.u8()
+        switch kind {
         case 1: self = .discover(try r.member(), clusterID: try r.optionalString())
         case 2:
             self = .forward(
@@ -170,13 +176,14 @@ package enum PeerCall: Sendable, Equatable {
                 requestID: try r.string(),
                 body: try r.bytes()
             )
-        case 8:
+        case 8, 12:
             self = .forward(
                 operation: try r.string(),
                 signedRegion: try r.optionalString(),
                 requestID: try r.string(),
                 body: try r.bytes(),
-                caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
+                caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1),
+                cborReply: kind == 12
             )
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())
@@ -206,7 +213,7 @@ package enum PeerCall: Sendable, Equatable {
                 producer: try r.producer(),
                 caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
             )
-        case let kind: throw WireError(description: "unknown peer call \(kind)")
+        default: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
     }
@@ -218,6 +225,8 @@ package enum PeerAnswer: Sendable, Equatable {
     case discovered(clusterID: String?, voters: [MemberAddress], known: [MemberAddress])
     /// A forwarded call's successful body.
     case response([UInt8])
+    /// A forwarded call's successful body, written in CBOR for a `cborReply` call.
+    case cborResponse([UInt8])
     /// A Kinesis error: definite, nothing was written.
     case error(code: String, message: String?)
     case appended(index: UInt64, stampMillis: Int64)
@@ -244,7 +253,15 @@ package enum PeerAnswer: Sendable, Equatable {
     case metrics(MetricStore)
 
     package func encoded() -> [UInt8] {
-        var w = WireWriter(capacity: 32 + { if case .response(let body) = self { body.count } else { 0 } }())
+        var w = WireWriter(
+            capacity: 32
+                + {
+                    switch self {
+                    case .response(let body), .cborResponse(let body): body.count
+                    default: 0
+                    }
+                }()
+        )
         w.u8(PeerCall.version)
         switch self {
         case .discovered(let clusterID, let voters, let known):
@@ -254,6 +271,9 @@ package enum PeerAnswer: Sendable, Equatable {
             w.members(known)
         case .response(let body):
             w.u8(2)
+            w.bytes(body)
+        case .cborResponse(let body):
+            w.u8(15)
             w.bytes(body)
         case .error(let code, let message):
             w.u8(3)
@@ -328,6 +348,7 @@ package enum PeerAnswer: Sendable, Equatable {
         switch try r.u8() {
         case 1: self = .discovered(clusterID: try r.optionalString(), voters: try r.members(), known: try r.members())
         case 2: self = .response(try r.bytes())
+        case 15: self = .cborResponse(try r.bytes())
         case 3: self = .error(code: try r.string(), message: try r.optionalString())
         case 4: self = .appended(index: try r.u64(), stampMillis: try r.i64())
         case 5: self = .sealed(index: try r.u64())

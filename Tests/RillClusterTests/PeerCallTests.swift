@@ -26,6 +26,36 @@ import Testing
         #expect(!PeerCall.isSmallWrite([]))
     }
 
+    @Test("a forward that lets the serving node answer in CBOR, and that answer, survive the wire")
+    func cborForwards() throws {
+        let body = Array(#"{"ShardIterator":"x"}"#.utf8)
+        let plain = PeerCall.forward(operation: "GetRecords", signedRegion: "eu-west-1", requestID: "r", body: body)
+        let cbor = PeerCall.forward(
+            operation: "GetRecords",
+            signedRegion: nil,
+            requestID: "r",
+            body: body,
+            caller: .anonymous,
+            cborReply: true
+        )
+        #expect(try PeerCall(decoding: plain.encoded()) == plain)
+        #expect(try PeerCall(decoding: cbor.encoded()) == cbor)
+        // A plain forward keeps the bytes older nodes read (kind 2); the CBOR one is a kind of its own.
+        #expect(plain.encoded()[1] == 2 && cbor.encoded()[1] == 12)
+        let put = PeerCall.forward(
+            operation: "PutRecord",
+            signedRegion: nil,
+            requestID: "r",
+            body: body,
+            caller: .anonymous,
+            cborReply: true
+        )
+        #expect(PeerCall.isSmallWrite(put.encoded()))
+        let answer = PeerAnswer.cborResponse([0xbf, 0xff])
+        #expect(try PeerAnswer(decoding: answer.encoded()) == answer)
+        #expect(try PeerAnswer(decoding: PeerAnswer.response([1]).encoded()) == .response([1]))
+    }
+
     @Test("a metrics call and its answer survive the wire; unknown selections and huge counts are refused")
     func metricsRoundTrip() throws {
         let metric = MetricID(name: "IncomingRecords", dimensions: [.init("StreamName", "lab")])

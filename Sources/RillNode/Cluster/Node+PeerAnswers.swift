@@ -15,8 +15,10 @@ extension Node {
             call = try PeerCall(decoding: bytes)
         } catch {
             logger.warning("unreadable request from a peer", metadata: ["peer": "\(peer)", "error": "\(error)"])
-            return PeerAnswer.error(code: KinesisErrorCode.internalFailure.rawValue, message: "unreadable peer request")
-                .encoded()
+            return PeerAnswer.error(
+                code: KinesisErrorCode.internalFailure.rawValue,
+                message: Forwarder.unreadableRequest
+            ).encoded()
         }
         return await answer(call).encoded()
     }
@@ -30,7 +32,7 @@ extension Node {
             }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body, let caller),
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller, _),
             .forwardOnce(let operation, let signedRegion, let requestID, let body, _, let caller):
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
@@ -45,9 +47,13 @@ extension Node {
                 principal: caller
             )
             if case .forwardOnce(_, _, _, _, let producer, _) = call { request.producer = producer }
+            if case .forward(_, _, _, _, _, cborReply: true) = call { request.replyProtocol = .cbor }
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
-                await Self.answering { .response(try await self.serveHere(request).body) }
+                await Self.answering {
+                    let response = try await self.serveHere(request)
+                    return response.encoding == .cbor ? .cborResponse(response.body) : .response(response.body)
+                }
             }
         case .append(let streamID, let shard, let batch):
             guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
