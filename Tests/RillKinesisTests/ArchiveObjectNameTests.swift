@@ -5,7 +5,7 @@ import Testing
 /// Firehose's object names and prefixes, and its error records, as `rill archive` writes them.
 @Suite struct ArchiveObjectNameTests {
     // 2026-12-06T17:05:09.250Z
-    static let arrival: Int64 = 1_765_040_709_250
+    static let arrival: Int64 = 1_796_576_709_250
 
     @Test("the default prefix is the UTC hour of the first record; the name carries its second and a derived id")
     func defaultPrefix() {
@@ -77,9 +77,8 @@ import Testing
         )
         let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
         #expect(lines.count == 2)
-        let second = try #require(
-            try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any]
-        )
+        let object = try JSONSerialization.jsonObject(with: Data(lines[1].utf8))
+        let second = try #require(object as? [String: Any])
         #expect(second["attemptsMade"] as? Int == 4)
         #expect((second["arrivalTimestamp"] as? NSNumber)?.int64Value == Self.arrival)
         #expect(second["errorCode"] as? String == "Archive.WriteFailed")

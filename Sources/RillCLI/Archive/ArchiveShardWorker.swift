@@ -38,6 +38,9 @@ struct ArchiveShardWorker: Sendable {
         var why: String
     }
 
+    /// GetRecords' largest page.
+    private static let pageLimit = 10_000
+
     /// The longest nap between looks at the stop flag and the lease, so SIGTERM is answered promptly.
     private static let nap = Duration.milliseconds(200)
 
@@ -110,13 +113,17 @@ struct ArchiveShardWorker: Sendable {
                 }
                 guard let current = iterator else { continue }
                 let started = clock.now - origin
-                let page = try await client.getRecords(iterator: current)
+                let page = try await client.getRecords(iterator: current, limit: Self.pageLimit)
                 let records = page.records.map(Self.archived)
                 buffer.offer(records, atMillis: Self.wallMillis())
                 if let last = records.last { lastRead = last.sequenceNumber }
                 if let next = page.nextShardIterator {
                     iterator = next
-                    let behind = !records.isEmpty && (page.millisBehindLatest ?? 1) > 0
+                    // A full page means more is waiting, whatever MillisBehindLatest says: records put together
+                    // arrive together, so the tip can be 0 ms ahead of a page that is not the last.
+                    let behind =
+                        !records.isEmpty
+                        && (records.count >= Self.pageLimit || (page.millisBehindLatest ?? 1) > 0)
                     nextPollAt = pacer.next(after: behind ? .behind : .caughtUp, callStarted: started, random: &random)
                 } else {
                     iterator = nil

@@ -27,6 +27,12 @@ public struct ArchiveBuffer: Sendable {
         /// Why now: the buffer reached its size, its interval passed, or the shard stops (shutdown, shard end).
         public var reason: Reason
 
+        public init(records: [Record], reason: Reason) {
+            precondition(!records.isEmpty, "an object holds at least one record")
+            self.records = records
+            self.reason = reason
+        }
+
         public var first: Record { records[0] }
         /// The last Kinesis record in the object: what the checkpoint names once it is in place.
         public var checkpoint: String { records[records.count - 1].sequenceNumber }
