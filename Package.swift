@@ -56,6 +56,8 @@ let package = Package(
         // Shells: the only places that touch sockets, files and clocks.
         // CRC-32C with the CPU instruction; RillStorage falls back to tables where there is none.
         .target(name: "CRillCRC"),
+        // The system zlib, for `rill archive --compression GZIP`.
+        .target(name: "CRillZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
         .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
         // One Raft group's serial owner over its segmented log, with the flush rounds, file system and clock
@@ -114,7 +116,7 @@ let package = Package(
             name: "RillCLI",
             dependencies: [
                 "RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillTLS", "RillBench",
-                "RillChaosRunner", "RillModel", "RillStorage", argumentParser, log, metrics, nioSSL,
+                "RillChaosRunner", "RillModel", "RillStorage", "CRillZlib", argumentParser, log, metrics, nioSSL,
             ] + nio
         ),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),

@@ -9,7 +9,8 @@ public struct RillCommand: AsyncParsableCommand {
         subcommands: [
             NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self,
             ChaosCommand.self,
-            PutCommand.self, TailCommand.self, AgentCommand.self, TriggerCommand.self, KeysCommand.self,
+            PutCommand.self, TailCommand.self, AgentCommand.self, TriggerCommand.self, ArchiveCommand.self,
+            KeysCommand.self,
         ]
     )
 

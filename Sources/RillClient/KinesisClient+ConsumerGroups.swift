@@ -79,6 +79,25 @@ extension KinesisClient {
         }
     }
 
+    /// One lease round of a worker (docs/consumers.md, "A worker's loop"): RenewLease for each lease in `held`
+    /// (a refusal means the lease moved on; the answer then leaves it out), then AcquireLeases, whose answer is
+    /// every lease the worker holds now, its fair share included.
+    public func leaseRound(
+        stream: String,
+        group: String,
+        worker: String,
+        held: [(shard: String, token: Int)]
+    ) async throws(CallError) -> [GroupLease] {
+        for (shard, token) in held {
+            do throws(CallError) {
+                try await renewLease(stream: stream, group: group, worker: worker, shard: shard, token: token)
+            } catch  where error.code == "ResourceInUseException" {
+                continue
+            }
+        }
+        return try await acquireLeases(stream: stream, group: group, worker: worker)
+    }
+
     /// RenewLease; a `ResourceInUseException` means the lease is lost.
     public func renewLease(
         stream: String,

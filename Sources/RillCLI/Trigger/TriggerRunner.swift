@@ -102,28 +102,14 @@ struct TriggerRunner: Sendable {
             }
             func round() {
                 roundRunning = true
-                let held = shards.map { ($0.key, $0.value.token) }
+                let held = shards.map { (shard: $0.key, token: $0.value.token) }
                 spawn { connection in
                     do throws(KinesisClient.CallError) {
-                        // Renew first: a refusal means the lease moved on; AcquireLeases then answers with what
-                        // this worker holds, its fair share included.
-                        for (shard, token) in held {
-                            do throws(KinesisClient.CallError) {
-                                try await connection.renewLease(
-                                    stream: stream,
-                                    group: groupName,
-                                    worker: worker,
-                                    shard: shard,
-                                    token: token
-                                )
-                            } catch  where error.code == "ResourceInUseException" {
-                                continue
-                            }
-                        }
-                        let leases = try await connection.acquireLeases(
+                        let leases = try await connection.leaseRound(
                             stream: stream,
                             group: groupName,
-                            worker: worker
+                            worker: worker,
+                            held: held
                         )
                         return .round(.success(leases), connection)
                     } catch {
