@@ -138,10 +138,13 @@ def producer_puts(log: Path, key: str) -> int:
 
 
 def archived(archive: Path) -> tuple[list[str], list[str]]:
-    """Every record's `data` in the archive's files (newline-delimited JSON), and the files' relative paths."""
+    """Every record's `data` in the archive's objects (newline-delimited JSON), and the objects' relative paths.
+    The archiver's staging folder (hidden, objects being written) is not part of the archive."""
     data, files = [], []
     for path in sorted(p for p in archive.rglob("*") if p.is_file()):
         relative = path.relative_to(archive).as_posix()
+        if any(part.startswith(".") for part in relative.split("/")):
+            continue
         files.append(relative)
         for line in path.read_text().splitlines():
             if line:

@@ -90,7 +90,8 @@ def put_batch(entries):
         if written:
             print(json.dumps({
                 "put": len(written), "PartitionKey": entries[0]["PartitionKey"], "ShardId": written[0]["ShardId"],
-                "FirstSequenceNumber": written[0]["SequenceNumber"], "LastSequenceNumber": written[-1]["SequenceNumber"],
+                "FirstSequenceNumber": written[0]["SequenceNumber"],
+                "LastSequenceNumber": written[-1]["SequenceNumber"],
                 "EncryptionType": response.get("EncryptionType", "NONE"), "attempt": attempt,
             }))
         if response["FailedRecordCount"] == 0:
