@@ -1,7 +1,8 @@
 """examples/kinesis-lab/run, the classic Kinesis lab in one command, run as a user runs it: a text file dropped into
 inbox/ reaches both consumer Lambda functions' logs within 2 s of the producer's PutRecords and the archive within
 the buffer interval; a file still being written is not announced until it is closed; the aws CLI and CloudWatch's
-GetMetricStatistics see the stream; SIGTERM stops everything the run started, leaving no process behind."""
+GetMetricStatistics see the stream; SIGTERM stops everything the run started, leaving no process behind; a second
+run on the same folder keeps the stream and the checkpoints, so only new lines are logged and archived."""
 
 from __future__ import annotations
 
@@ -152,20 +153,55 @@ def archived(archive: Path) -> tuple[list[str], list[str]]:
     return data, files
 
 
-def test_kinesis_lab_runs_end_to_end_and_stops_clean(rill_bin, tmp_path):
+class LabRun:
+    """examples/kinesis-lab/run started on a work folder, its output in a log; every process below it is tracked."""
+
+    def __init__(self, rill_bin: Path, work: Path, port: int, peer_port: int, log: Path):
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, str(LAB / "run"), "--work-dir", str(work), "--port", str(port), "--peer-port",
+                 str(peer_port), "--buffer-interval", str(BUFFER_INTERVAL)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                env={**os.environ, "RILL": str(rill_bin)})
+        self.tree = ProcessTree(self.process.pid)
+
+    def wait_for(self, condition, timeout: float, what: str):
+        return wait_for(condition, timeout, what, self.tree, self.process, self.log)
+
+    def stop(self) -> None:
+        """SIGTERM: exit 0, and nothing seen below the run still running."""
+        self.tree.look()
+        assert len(self.tree.seen) >= 8, f"expected the cluster, triggers, archive and watcher: {self.tree.seen}"
+        self.process.send_signal(signal.SIGTERM)
+        code = self.process.wait(timeout=120)
+        output = self.log.read_text()
+        assert code == 0, f"the run exited {code} on SIGTERM\n{output[-3000:]}"
+        assert "stopped" in output.splitlines()[-1], output[-3000:]
+        assert self.tree.alive() == [], f"processes left after the run stopped: {self.tree.alive()}"
+
+    def abandon(self) -> None:
+        """After a failure: stop the run, and end by pid whatever it left behind."""
+        self.tree.look()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=120)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            for line in self.tree.alive():
+                os.kill(int(line.split(":")[0]), signal.SIGKILL)
+
+
+def test_kinesis_lab_runs_end_to_end_stops_clean_and_resumes(rill_bin, tmp_path):
     work = tmp_path / "lab"
     port, peer_port = free_port_block(), free_port_block()
     endpoint = f"http://127.0.0.1:{port}"
-    log = tmp_path / "run.log"
-    with open(log, "wb") as out:
-        run = subprocess.Popen(
-            [sys.executable, str(LAB / "run"), "--work-dir", str(work), "--port", str(port), "--peer-port",
-             str(peer_port), "--buffer-interval", str(BUFFER_INTERVAL)],
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ, "RILL": str(rill_bin)})
-    tree = ProcessTree(run.pid)
     logs, inbox, archive = work / "logs", work / "inbox", work / "archive"
+    lab = LabRun(rill_bin, work, port, peer_port, tmp_path / "run.log")
+    log, wait = lab.log, lab.wait_for
     try:
-        wait_for(lambda: "kinesis lab is running" in log.read_text(), 120, "the lab's banner", tree, run, log)
+        wait(lambda: "kinesis lab is running" in log.read_text(), 120, "the lab's banner")
         assert f"{endpoint}/console" in log.read_text()
 
         # A file still being written: half of it now, the file left open.
@@ -178,14 +214,14 @@ def test_kinesis_lab_runs_end_to_end_and_stops_clean(rill_bin, tmp_path):
         # The upload: written whole, closed.
         lines = [f"{run_id} line {i}: {'x' * (i % 7)}" for i in range(50)]
         (inbox / "upload.txt").write_text("\n".join(lines) + "\n")
-        put_at = wait_for(lambda: producer_puts(logs / "producer.log", "upload.txt") == len(lines) and time.monotonic(),
-                          30, "the producer's PutRecords of upload.txt", tree, run, log)
+        put_at = wait(lambda: producer_puts(logs / "producer.log", "upload.txt") == len(lines) and time.monotonic(),
+                          30, "the producer's PutRecords of upload.txt")
 
         def both_consumers_have(expected):
             return all(set(expected) <= set(consumer_data(logs / f"consumer{n}.log", n)) for n in (1, 2))
 
-        seen_at = wait_for(lambda: both_consumers_have(lines) and time.monotonic(), 10,
-                           "both consumers logging every line", tree, run, log)
+        seen_at = wait(lambda: both_consumers_have(lines) and time.monotonic(), 10,
+                           "both consumers logging every line")
         assert seen_at - put_at <= 2.0, f"consumers logged the lines {seen_at - put_at:.2f} s after the put"
         # Each consumer saw the lines in order (one partition key: one shard) and logged the event it was given.
         for n in (1, 2):
@@ -202,7 +238,7 @@ def test_kinesis_lab_runs_end_to_end_and_stops_clean(rill_bin, tmp_path):
         assert "slow.txt" not in (logs / "producer.log").read_text()
         slow.write("\n".join(slow_lines[10:]) + "\n")
         slow.close()
-        wait_for(lambda: both_consumers_have(slow_lines), 30, "both consumers logging the slow file", tree, run, log)
+        wait(lambda: both_consumers_have(slow_lines), 30, "both consumers logging the slow file")
         events = [json.loads(line) for line in (logs / "producer.log").read_text().splitlines()
                   if line.startswith("{\"Records\"")]
         slow_events = [e["Records"][0]["s3"] for e in events if e["Records"][0]["s3"]["object"]["key"] == "slow.txt"]
@@ -225,35 +261,38 @@ def test_kinesis_lab_runs_end_to_end_and_stops_clean(rill_bin, tmp_path):
                 StartTime=now - datetime.timedelta(minutes=10), EndTime=now + datetime.timedelta(minutes=5))
             return sum(p["Sum"] for p in points["Datapoints"])
 
-        assert wait_for(lambda: incoming_records() >= len(lines) + len(slow_lines), 10,
-                        "IncomingRecords counting the lab's records", tree, run, log)
+        assert wait(lambda: incoming_records() >= len(lines) + len(slow_lines), 10,
+                        "IncomingRecords counting the lab's records")
 
         # The archive: every line of upload.txt within the buffer interval of the put, under YYYY/MM/DD/HH/.
         archive_deadline = put_at + BUFFER_INTERVAL + ARCHIVE_SLACK
-        wait_for(lambda: set(lines) <= set(archived(archive)[0]), archive_deadline - time.monotonic(),
-                 "the archive holding upload.txt's lines", tree, run, log)
+        wait(lambda: set(lines) <= set(archived(archive)[0]), archive_deadline - time.monotonic(),
+                 "the archive holding upload.txt's lines")
         data, files = archived(archive)
         hour = re.compile(r"^\d{4}/\d{2}/\d{2}/\d{2}/[^/]+$")
         assert files and all(hour.match(f) for f in files), files
         assert [d for d in data if d in lines] == lines, "the archive holds upload.txt's lines out of order or twice"
     except BaseException:
-        tree.look()
-        run.send_signal(signal.SIGTERM)
-        try:
-            run.wait(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-            # Whatever the failed run left behind is ours to end: by pid, each one seen below the run.
-            for line in tree.alive():
-                os.kill(int(line.split(":")[0]), signal.SIGKILL)
+        lab.abandon()
         raise
+    lab.stop()
 
-    tree.look()
-    assert len(tree.seen) >= 8, f"expected the cluster, triggers, archive and watcher below the run: {tree.seen}"
-    run.send_signal(signal.SIGTERM)
-    code = run.wait(timeout=120)
-    output = log.read_text()
-    assert code == 0, f"the run exited {code} on SIGTERM\n{output[-3000:]}"
-    assert "stopped" in output.splitlines()[-1], output[-3000:]
-    assert tree.alive() == [], f"processes left after the run stopped: {tree.alive()}"
+    # Run again on the same folder: the stream, its records and the consumers' checkpoints are kept, so only the
+    # new file's lines are logged, and the consumers and the archive start where they stopped.
+    logged_before = {n: len(consumer_data(logs / f"consumer{n}.log", n)) for n in (1, 2)}
+    lab = LabRun(rill_bin, work, port, peer_port, tmp_path / "run-again.log")
+    log, wait = lab.log, lab.wait_for
+    try:
+        wait(lambda: "kinesis lab is running" in log.read_text(), 120, "the lab's banner, again")
+        again = [f"{run_id} again {i}" for i in range(5)]
+        (inbox / "again.txt").write_text("\n".join(again) + "\n")
+        wait(lambda: both_consumers_have(again), 10, "both consumers logging the new file")
+        for n in (1, 2):
+            assert consumer_data(logs / f"consumer{n}.log", n)[logged_before[n]:] == again, f"consumer{n}"
+        wait(lambda: set(again) <= set(archived(archive)[0]), BUFFER_INTERVAL + 10, "the archive holding again.txt")
+        data = archived(archive)[0]
+        assert sorted(data) == sorted(lines + slow_lines + again), "the archive holds a record twice or lost one"
+    except BaseException:
+        lab.abandon()
+        raise
+    lab.stop()
