@@ -4,7 +4,7 @@
 #   docker run -p 4567:4567 -v rill-data:/var/lib/rill rill node --api 0.0.0.0:4567
 #
 # The binary links the Swift standard library and Foundation statically, so the runtime image needs only the
-# C and C++ runtimes Ubuntu ships.
+# C and C++ runtimes Ubuntu ships, and zlib (`rill archive --compression GZIP`).
 
 FROM swift:6.3-noble AS build
 WORKDIR /src
@@ -18,7 +18,7 @@ RUN swift build -c release --product rill --static-swift-stdlib \
 
 FROM ubuntu:noble AS runtime
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tzdata \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tzdata zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /var/lib/rill --create-home rill
 COPY --from=build /out/rill /usr/local/bin/rill
