@@ -204,6 +204,7 @@ def test_cbor_scenario_through_the_router_of_a_cluster(rill_bin, tmp_path):
     extra = ["--credentials-file", credentials_file(tmp_path / "keys")]
     with cluster_with_router(rill_bin, tmp_path, extra=extra) as (cluster, router):
         scenario(CborKinesis(router.endpoint), json_client(router.endpoint))
-        # Straight to a node that may lead nothing: it forwards JSON to the leaders after transcoding, resharding
-        # included (its seal of a parent led elsewhere is a call of its own, not the client's one hop).
+        # Straight to a node that may lead nothing: it forwards JSON to the leaders after transcoding (GetRecords
+        # comes back in CBOR, written by the leader), resharding included (its seal of a parent led elsewhere is
+        # a call of its own, not the client's one hop).
         scenario(CborKinesis(cluster.nodes[2].endpoint), json_client(cluster.nodes[2].endpoint))
