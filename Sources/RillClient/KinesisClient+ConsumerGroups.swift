@@ -98,6 +98,24 @@ extension KinesisClient {
         return try await acquireLeases(stream: stream, group: group, worker: worker)
     }
 
+    /// Releases every lease of `held` (shard id → token) in shard order, so other workers take the shards at once
+    /// rather than after the failover time; a release that fails is handed to `failed` (that lease then expires).
+    public func releaseLeases(
+        stream: String,
+        group: String,
+        worker: String,
+        _ held: [String: Int],
+        failed: (String, CallError) -> Void
+    ) async {
+        for (shard, token) in held.sorted(by: { $0.key < $1.key }) {
+            do throws(CallError) {
+                try await releaseLease(stream: stream, group: group, worker: worker, shard: shard, token: token)
+            } catch {
+                failed(shard, error)
+            }
+        }
+    }
+
     /// RenewLease; a `ResourceInUseException` means the lease is lost.
     public func renewLease(
         stream: String,

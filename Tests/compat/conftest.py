@@ -118,6 +118,18 @@ def expect_error(fn: Callable, code: str, message: Optional[str] = None, status:
     return got_msg
 
 
+def wait_for(condition, timeout: float, what: str):
+    """Polls `condition` until it returns something true (which is returned), failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not within {timeout}s (last: {last})")
+
+
 def wait_active(client, name: str, timeout: float = 10.0) -> dict:
     """Poll DescribeStreamSummary until ACTIVE (deadline, no fixed sleep)."""
     deadline = time.monotonic() + timeout

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import os
 import re
 import signal
 import subprocess
@@ -20,21 +19,10 @@ from pathlib import Path
 
 from aws_kinesis_agg.aggregator import RecordAggregator
 
-from conftest import create_stream
+from conftest import create_stream, wait_for
 
 NAME = re.compile(r"^(?P<stream>.+)-1-(\d{4})-(\d{2})-(\d{2})-(\d{2})-\d{2}-\d{2}-"
                   r"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}(\.gz)?$")
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not within {timeout}s (last: {last})")
 
 
 def start_archive(rill_bin, rill, stream: str, group: str, to: Path, *args: str, log: Path) -> subprocess.Popen:

@@ -7,7 +7,6 @@ time; the dead worker's checkpoint is refused; `rill status` shows the owners.""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -17,21 +16,10 @@ from pathlib import Path
 import pytest
 
 from cluster import cluster_with_router
-from conftest import HASH_MAX, create_stream, unique_name
+from conftest import HASH_MAX, create_stream, unique_name, wait_for
 from groups_client import GroupError, GroupsClient
 
 HERE = Path(__file__).resolve().parent
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not within {timeout}s (last: {last})")
 
 
 def refused(call, code: str) -> GroupError:

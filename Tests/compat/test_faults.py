@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cluster import Cluster
-from conftest import DEFAULT_BIN, wait_active
+from conftest import DEFAULT_BIN, wait_active, wait_for
 
 BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
 STREAM = "faults"
@@ -45,16 +45,6 @@ def shard_group(node) -> dict:
         if group.get("stream") == STREAM and group.get("shardId") == SHARD:
             return group
     raise AssertionError(f"node {node.node_id} holds no replica of {SHARD}")
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not within {timeout}s")
 
 
 def put(client, count: int) -> None:

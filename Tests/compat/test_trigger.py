@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import create_stream
+from conftest import create_stream, wait_for
 from groups_client import GroupsClient
 
 LAMBDA_HANDLER = '''
@@ -64,17 +64,6 @@ def handler(event, context):
         return {"batchItemFailures": [{"itemIdentifier": poison[0]}]}
     return None
 '''
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(0.05)
-    raise AssertionError(f"{what} not within {timeout}s (last: {last})")
 
 
 def start_trigger(rill_bin, rill, stream: str, group: str, *args: str, out: Path, env: dict | None = None):

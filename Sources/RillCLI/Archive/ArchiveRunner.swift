@@ -158,19 +158,8 @@ struct ArchiveRunner: Sendable {
             }
             tasks.cancelAll()
         }
-        // Release so the others take the shards at once rather than after the failover time.
-        for (shardID, token) in held.sorted(by: { $0.key < $1.key }) {
-            do throws(KinesisClient.CallError) {
-                try await control.releaseLease(
-                    stream: stream,
-                    group: groupName,
-                    worker: worker,
-                    shard: shardID,
-                    token: token
-                )
-            } catch {
-                log("\(shardID): release failed (it expires after the failover time): \(error)")
-            }
+        await control.releaseLeases(stream: stream, group: groupName, worker: worker, held) { shardID, error in
+            log("\(shardID): release failed (it expires after the failover time): \(error)")
         }
         await control.close()
         let totals = shared.totals

@@ -398,19 +398,9 @@ struct TriggerRunner: Sendable {
             }
             tasks.cancelAll()
         }
-        // Release so the others take the shards at once rather than after the failover time.
-        for (shardID, shard) in shards.sorted(by: { $0.key < $1.key }) {
-            do throws(KinesisClient.CallError) {
-                try await control.releaseLease(
-                    stream: stream,
-                    group: groupName,
-                    worker: worker,
-                    shard: shardID,
-                    token: shard.token
-                )
-            } catch {
-                log("\(shardID): release failed (it expires after the failover time): \(error)")
-            }
+        await control.releaseLeases(stream: stream, group: groupName, worker: worker, shards.mapValues(\.token)) {
+            shardID,
+            error in log("\(shardID): release failed (it expires after the failover time): \(error)")
         }
         await invoker.shutdown()
         for connection in idle { await connection.close() }
