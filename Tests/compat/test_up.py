@@ -80,11 +80,13 @@ def test_rill_up_serves_boto3_and_cli(rill_bin, tmp_path):
     up.start()
     try:
         endpoint = f"http://127.0.0.1:{port}"
-        # The endpoints are printed.
-        deadline = time.monotonic() + 10
-        while f"127.0.0.1:{port}" not in up.tail():
-            assert time.monotonic() < deadline, f"rill up did not print its endpoint\n{up.tail()}"
+        # The endpoints are printed once every node and the router are ready (the router's own "API listening"
+        # line names the port earlier, before the cluster has formed: wait for the banner).
+        deadline = time.monotonic() + 30
+        while "rill is up" not in up.tail():
+            assert time.monotonic() < deadline, f"rill up did not say it is up\n{up.tail()}"
             time.sleep(0.05)
+        assert f"Kinesis endpoint  http://127.0.0.1:{port}" in up.tail()
 
         client = make_client(endpoint)
         name = create_stream(client, shards=2)
