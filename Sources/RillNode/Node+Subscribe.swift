@@ -47,7 +47,11 @@ extension Node: SubscriptionSource {
         // Last, so a call refused for any other reason holds nothing.
         let lease: SubscriptionLease
         do {
-            lease = try subscriptionLeases.acquire(consumerARN: start.consumerARN, shard: shard.id.name)
+            lease = try subscriptionLeases.acquire(
+                consumerARN: start.consumerARN,
+                shard: shard.id.name,
+                atMillis: clock.nowMillis()
+            )
         } catch {
             metrics.subscribed(stream, consumer: consumer, admitted: false, atMillis: clock.nowMillis())
             throw error

@@ -6,12 +6,24 @@ import RillKinesis
 /// (SubscribeToShard, "Errors"). A relayed call from a router lands on the node the router picks for the shard,
 /// so a client subscribing through one router sees the same rule.
 final class SubscriptionLeases: Sendable {
-    private let active = NIOLockedValueBox<Set<String>>([])
+    /// One subscription under way, as `/admin/status` shows it.
+    struct Active: Sendable, Equatable {
+        var consumerARN: String
+        var shard: String
+        var sinceMillis: Int64
+    }
 
-    /// Takes the pair for a new subscription, or throws ResourceInUseException when one is under way.
-    func acquire(consumerARN: String, shard: String) throws(KinesisError) -> SubscriptionLease {
+    private let active = NIOLockedValueBox<[String: Active]>([:])
+
+    /// Takes the pair for a new subscription started at `now`, or throws ResourceInUseException when one is
+    /// under way.
+    func acquire(consumerARN: String, shard: String, atMillis now: Int64) throws(KinesisError) -> SubscriptionLease {
         let key = consumerARN + "|" + shard
-        let taken = active.withLockedValue { $0.insert(key).inserted }
+        let taken = active.withLockedValue { active in
+            guard active[key] == nil else { return false }
+            active[key] = Active(consumerARN: consumerARN, shard: shard, sinceMillis: now)
+            return true
+        }
         guard taken else {
             throw KinesisError(
                 .resourceInUse,
@@ -23,8 +35,13 @@ final class SubscriptionLeases: Sendable {
 
     var count: Int { active.withLockedValue { $0.count } }
 
+    /// Every subscription under way on this node, by consumer and shard.
+    var subscriptions: [Active] {
+        active.withLockedValue { $0.values.sorted { ($0.consumerARN, $0.shard) < ($1.consumerARN, $1.shard) } }
+    }
+
     fileprivate func release(_ key: String) {
-        _ = active.withLockedValue { $0.remove(key) }
+        _ = active.withLockedValue { $0.removeValue(forKey: key) }
     }
 }
 

@@ -10,6 +10,7 @@ import base64
 import json
 import subprocess
 import time
+import urllib.request
 
 import cbor2
 import pytest
@@ -57,6 +58,11 @@ def register_consumer(client, stream: str, name: str = "h2") -> str:
 
 def subscribe_body(consumer: str, shard: int, position: str = "LATEST") -> dict:
     return {"ConsumerARN": consumer, "ShardId": shard_id(shard), "StartingPosition": {"Type": position}}
+
+
+def admin_status(server) -> dict:
+    with urllib.request.urlopen(server.endpoint + "/admin/status", timeout=10) as answer:
+        return json.load(answer)
 
 
 def records_of(stream) -> list[tuple[bytes, str]]:
@@ -146,6 +152,9 @@ def test_subscribe_to_shard_over_h2c(h2node):
         assert event_payloads(first)[0] == ("initial-response", {})
         second = client.call("SubscribeToShard", subscribe_body(consumer, 0))
         assert second.status == 400 and second.json()["__type"] == "ResourceInUseException", second.body
+        # The node shows both under way (what the console's consumers panel lists).
+        assert [(s["consumerARN"], s["shardId"]) for s in admin_status(h2node)["subscriptions"]] == [
+            (consumer, shard_id(0)), (consumer, shard_id(1))]
 
         sent = [f"record-{i}".encode() for i in range(300)]
         for start in range(0, len(sent), 100):
@@ -164,6 +173,10 @@ def test_subscribe_to_shard_over_h2c(h2node):
         jump_clock(h2node, 300_001)
         client.pump_until(lambda: first.done and other.done, 15, "both subscriptions to end")
         assert first.ended and first.reset is None and other.ended
+        deadline = time.monotonic() + 10
+        while admin_status(h2node)["subscriptions"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert admin_status(h2node)["subscriptions"] == []
         again = client.start("SubscribeToShard", subscribe_body(consumer, 0))
         client.pump_until(lambda: again.messages, 15, "a new subscription after the end")
         assert again.status == 200

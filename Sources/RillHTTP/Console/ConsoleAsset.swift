@@ -507,10 +507,25 @@ package enum ConsoleAsset {
             .sort((a, b) => b.length - a.length)[0] || [];
           let html = "<h3>Enhanced fan-out consumers</h3>";
           const efo = streams.flatMap(s => (s.consumers || []).map(c => ({ stream: s.name, ...c })));
-          html += efo.length ? "<table><tr><th>stream</th><th>consumer</th><th>registered</th></tr>" + efo.map(c =>
-            `<tr><td>${esc(c.stream)}</td><td class="mono">${esc(c.name)}</td>` +
-            `<td>${new Date(c.createdSeconds * 1000).toLocaleString()}</td></tr>`).join("") + "</table>" :
-            '<div class="empty">none registered</div>';
+          // SubscribeToShard calls live on the node that serves them: gathered from every node, by consumer ARN
+          // (`…:stream/STREAM/consumer/NAME:CREATED`).
+          const subscribed = new Map();
+          for (const [id, view] of views) {
+            for (const sub of (view && view.subscriptions) || []) {
+              const m = /:stream\/([^/]+)\/consumer\/([^:]+):/.exec(sub.consumerARN);
+              if (!m) continue;
+              const key = m[1] + "/" + m[2];
+              subscribed.set(key, [...(subscribed.get(key) || []), { ...sub, node: id }]);
+            }
+          }
+          html += efo.length ? "<table><tr><th>stream</th><th>consumer</th><th>registered</th>" +
+            "<th>subscriptions (shard, node, since)</th></tr>" + efo.map(c => {
+              const subs = (subscribed.get(c.stream + "/" + c.name) || []).sort((a, b) => a.shardId < b.shardId ? -1 : 1);
+              return `<tr><td>${esc(c.stream)}</td><td class="mono">${esc(c.name)}</td>` +
+                `<td>${new Date(c.createdSeconds * 1000).toLocaleString()}</td><td data-subscriptions="${subs.length}">` +
+                (subs.map(x => `<span class="mono">${esc(x.shardId)}</span> on ${x.node} since ${fmtTime(x.sinceMillis)}`)
+                  .join("<br>") || "–") + "</td></tr>";
+            }).join("") + "</table>" : '<div class="empty">none registered</div>';
           const withGroups = [...views.values()].filter(Boolean).map(v => v.consumerGroups || [])
             .sort((a, b) => b.length - a.length)[0] || [];
           html += "<h3>Consumer groups</h3>";

@@ -74,6 +74,7 @@ extension Node {
         w.int(clock.nowMillis())
         cluster?.events.write(into: &w)
         writeStreams(into: &w)
+        writeSubscriptions(into: &w)
         writeTraffic(into: &w)
         w.endObject()
         return w.bytes

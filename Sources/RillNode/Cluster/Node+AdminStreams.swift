@@ -37,6 +37,24 @@ extension Node {
         w.endArray()
     }
 
+    /// Writes `"subscriptions": [...]`: the SubscribeToShard calls streaming from this node now, each consumer's
+    /// ARN, shard and start. They live where they are served, so the console gathers them from every node.
+    func writeSubscriptions(into w: inout JSONWriter) {
+        w.key("subscriptions")
+        w.beginArray()
+        for subscription in subscriptionLeases.subscriptions {
+            w.beginObject()
+            w.key("consumerARN")
+            w.string(subscription.consumerARN)
+            w.key("shardId")
+            w.string(subscription.shard)
+            w.key("sinceMillis")
+            w.int(subscription.sinceMillis)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
     private func write(shard: ShardMetadata, into w: inout JSONWriter) {
         w.beginObject()
         w.key("shardId")
