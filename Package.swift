@@ -59,7 +59,7 @@ let package = Package(
         // The system zlib, for `rill archive --compression GZIP`.
         .target(name: "CRillZlib", linkerSettings: [.linkedLibrary("z")]),
         .target(name: "RillStorage", dependencies: ["RillModel", "CRillCRC", log] + nio),
-        .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log] + nio),
+        .target(name: "RillTransport", dependencies: ["RillModel", "RillRaft", log, nioSSL] + nio),
         // One Raft group's serial owner over its segmented log, with the flush rounds, file system and clock
         // injected, so the simulation runs it as nodes do.
         .target(name: "RillReplication", dependencies: ["RillModel", "RillRaft", "RillStorage", log, metrics]),
@@ -81,7 +81,8 @@ let package = Package(
             name: "RillRouter",
             dependencies: ["RillAPI", "RillCluster", "RillGossip", "RillKinesis", "RillMembership", "RillModel", "RillRouting", "RillTransport", log, metrics] + nio
         ),
-        // Server certificates and TLS contexts for the API port: a local CA for `rill up --tls`, PEM files otherwise.
+        // Certificates and TLS contexts: the API port's (a local CA for `rill up --tls`, PEM files otherwise) and the
+        // peer port's mutual TLS under a cluster CA (`rill cert`, made by `rill up`).
         .target(
             name: "RillTLS",
             dependencies: [
@@ -116,7 +117,7 @@ let package = Package(
             name: "RillCLI",
             dependencies: [
                 "RillAPI", "RillCluster", "RillKinesis", "RillClient", "RillNode", "RillRouter", "RillHTTP", "RillTLS", "RillBench",
-                "RillChaosRunner", "RillModel", "RillStorage", "CRillZlib", argumentParser, log, metrics, nioSSL,
+                "RillChaosRunner", "RillModel", "RillStorage", "RillTransport", "CRillZlib", argumentParser, log, metrics, nioSSL,
             ] + nio
         ),
         .executableTarget(name: "rill", dependencies: ["RillCLI"]),
@@ -138,7 +139,7 @@ let package = Package(
         .testTarget(name: "RillChaosRunnerTests", dependencies: ["RillChaosRunner", "RillChaos", "RillKinesis"]),
         .testTarget(
             name: "RillTransportTests",
-            dependencies: ["RillTransport", "RillRaft", "RillModel", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
+            dependencies: ["RillTransport", "RillRaft", "RillModel", "RillTLS", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
         .testTarget(
             name: "RillNodeTests",

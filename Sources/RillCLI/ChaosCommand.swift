@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import RillChaosRunner
+import RillNode
+import RillTLS
 
 #if canImport(Glibc)
 import Glibc
@@ -87,6 +89,20 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-log-level"), help: "--log-level of the nodes.")
     var nodeLogLevel = "info"
 
+    @Flag(
+        name: .customLong("peer-tls"),
+        help: "Mutual TLS between the nodes: a cluster CA and a node certificate made under OUT/peer-tls."
+    )
+    var peerTLS = false
+
+    @Flag(
+        help: """
+            Encrypt the stream under test at rest (StartStreamEncryption with alias/aws/kinesis before the workload); \
+            the nodes share the key store OUT/key-store.json.
+            """
+    )
+    var encrypt = false
+
     func validate() throws {
         guard (3...5).contains(nodes) else { throw ValidationError("--nodes must be 3…5") }
         guard duration >= 5, duration <= 86_400 else { throw ValidationError("--duration must be 5…86400 seconds") }
@@ -102,6 +118,9 @@ struct ChaosCommand: AsyncParsableCommand {
             throw ValidationError(message)
         }
         if let problem = try makeConfiguration(executable: "rill").problem { throw ValidationError(problem) }
+        if peerTLS, endpoints != nil {
+            throw ValidationError("--peer-tls configures the nodes a run starts; not with --endpoint")
+        }
         if let binary, !FileManager.default.isExecutableFile(atPath: binary) {
             throw ValidationError("--binary \(binary) is not an executable file")
         }
@@ -139,6 +158,7 @@ struct ChaosCommand: AsyncParsableCommand {
         configuration.rate = rate
         configuration.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
         configuration.nodeArguments = ["--log-level", nodeLogLevel]
+        if encrypt { configuration.encryptionKeyID = "alias/aws/kinesis" }
         return configuration
     }
 
@@ -146,7 +166,8 @@ struct ChaosCommand: AsyncParsableCommand {
         let executable =
             binary ?? (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
             ?? CommandLine.arguments[0]
-        let configuration = try makeConfiguration(executable: executable)
+        var configuration = try makeConfiguration(executable: executable)
+        configuration.nodeArguments += try securityArguments(out: configuration.outDirectory.path)
 
         // Ctrl-C or SIGTERM cancels the run, which still stops every node it started.
         let signals = SignalWatcher(signals: [SIGINT, SIGTERM])
@@ -174,5 +195,28 @@ struct ChaosCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("rill chaos: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+
+    /// `--peer-tls` and `--encrypt` for the nodes this run starts: the files they need, made under `out`, and the
+    /// flags that name them. Every node gets the same certificate and the same key store.
+    private func securityArguments(out: String) throws -> [String] {
+        guard endpoints == nil else { return [] }
+        var arguments: [String] = []
+        if peerTLS {
+            let certificates = CertificateDirectory(path: out + "/peer-tls")
+            let (ca, _) = try certificates.prepareCA(named: "Rill chaos CA")
+            try certificates.prepare("node", hosts: ["127.0.0.1"], usage: .serverAndClient, signedBy: ca)
+            arguments += [
+                "--peer-ca", certificates.caCertificate, "--peer-cert", certificates.certificate("node"),
+                "--peer-key", certificates.key("node"),
+            ]
+        }
+        if encrypt {
+            let keyStore = out + "/key-store.json"
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            _ = try RecordKeys.open(path: keyStore, create: true)
+            arguments += ["--key-store", keyStore]
+        }
+        return arguments
     }
 }

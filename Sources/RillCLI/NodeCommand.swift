@@ -102,6 +102,8 @@ struct NodeCommand: AsyncParsableCommand {
 
     @OptionGroup var clusterSecret: ClusterSecretOptions
 
+    @OptionGroup var peerTLS: PeerTLSOptions
+
     @Option(
         name: .customLong("key-store"),
         help:
@@ -121,6 +123,9 @@ struct NodeCommand: AsyncParsableCommand {
         if join != nil, peer == nil { throw ValidationError("--join needs --peer HOST:PORT") }
         if clusterSecret.clusterSecretFile != nil, join == nil {
             throw ValidationError("--cluster-secret-file needs --join: a one-node cluster has no peer port")
+        }
+        if peerTLS.isSet, join == nil {
+            throw ValidationError("--peer-ca needs --join: a one-node cluster has no peer port")
         }
         guard bootstrapExpect >= 1 else { throw ValidationError("--bootstrap-expect must be at least 1") }
         if loseUnsyncedWrites, !faultInjection {
@@ -169,6 +174,12 @@ struct NodeCommand: AsyncParsableCommand {
             settings.faultInjection = faultInjection
             settings.gossip = gossip.settings
             settings.clusterSecret = try clusterSecret.load()
+            settings.peerTLS = try peerTLS.contexts()
+            if settings.peerTLS == nil {
+                logger.notice(
+                    "no --peer-ca: peer connections (Raft, gossip, forwarded calls) are plaintext; see docs/security.md"
+                )
+            }
             if settings.clusterSecret == nil, configuration.credentials != nil {
                 logger.warning(
                     "no --cluster-secret-file: whoever reaches the peer port can forward calls as any caller and append to shards; see docs/security.md"

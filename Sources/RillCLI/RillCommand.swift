@@ -10,7 +10,7 @@ public struct RillCommand: AsyncParsableCommand {
             NodeCommand.self, RouterCommand.self, UpCommand.self, BenchCommand.self, StatusCommand.self,
             ChaosCommand.self,
             PutCommand.self, TailCommand.self, AgentCommand.self, TriggerCommand.self, ArchiveCommand.self,
-            KeysCommand.self,
+            KeysCommand.self, CertCommand.self,
         ]
     )
 

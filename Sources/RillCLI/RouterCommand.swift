@@ -68,6 +68,8 @@ struct RouterCommand: AsyncParsableCommand {
 
     @OptionGroup var clusterSecret: ClusterSecretOptions
 
+    @OptionGroup var peerTLS: PeerTLSOptions
+
     @Option(
         name: .customLong("tls-ca"),
         help:
@@ -120,6 +122,7 @@ struct RouterCommand: AsyncParsableCommand {
         // A router verifies signatures and forwards the caller; the node that serves a call authorizes it.
         settings.credentials = try Credentials.load(file: credentialsFile, defaultAccount: "000000000000")
         settings.clusterSecret = try clusterSecret.load()
+        settings.peerTLS = try peerTLS.contexts()
         let credentialsReload = CredentialsReload(file: credentialsFile, keys: settings.credentials, logger: logger)
         let metricsEndpoint = MetricsEndpoint()
         MetricsSystem.bootstrap(metricsEndpoint.factory)

@@ -93,11 +93,31 @@ struct UpCommand: AsyncParsableCommand {
         let scheme = tls ? "https" : "http"
         // Peers and the router prove this secret to one another (docs/security.md); made once, kept.
         var peerSecret: [String] = []
+        // Mutual TLS between peers, under a CA of the cluster's own (docs/security.md): made once, kept.
+        var peerTLS: (String) -> [String] = { _ in [] }
         if router {
             try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
             let secretFile = dataDir + "/cluster-secret"
             try ClusterSecret.prepare(at: secretFile)
             peerSecret = ["--cluster-secret-file", secretFile]
+            let certificates = CertificateDirectory(path: dataDir + "/peer-tls")
+            let (ca, _) = try certificates.prepareCA(named: "Rill cluster CA")
+            let names = (1...nodes).map { "node-\($0)" } + ["router"]
+            for name in names {
+                try certificates.prepare(
+                    name,
+                    hosts: ["127.0.0.1", "localhost"],
+                    usage: .serverAndClient,
+                    signedBy: ca
+                )
+            }
+            peerTLS = { name in
+                [
+                    "--peer-ca", certificates.caCertificate, "--peer-cert", certificates.certificate(name),
+                    "--peer-key",
+                    certificates.key(name),
+                ]
+            }
         }
         // One key store for every node (encryption at rest, docs/security.md): made once, kept.
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
@@ -115,7 +135,8 @@ struct UpCommand: AsyncParsableCommand {
                     "--peer", peers[index], "--join", peers.joined(separator: ","), "--bootstrap-expect", "\(nodes)",
                 ]
             }
-            arguments += common.forwardedArguments + serverTLS + peerSecret + ["--key-store", keyStore]
+            arguments += common.forwardedArguments + serverTLS + peerSecret + peerTLS("node-\(index + 1)")
+            arguments += ["--key-store", keyStore]
             // As on AWS, unless switched off; `--throughput-limits` is already among the forwarded flags.
             if !noThroughputLimits && !common.throughputLimits { arguments.append("--throughput-limits") }
             if faultInjection { arguments.append("--fault-injection") }
@@ -129,7 +150,7 @@ struct UpCommand: AsyncParsableCommand {
                 "--event-loop-threads", "\(common.eventLoopThreads)",
             ]
             if let file = common.credentialsFile { arguments += ["--credentials-file", file] }
-            arguments += peerSecret
+            arguments += peerSecret + peerTLS("router")
             if let certificates { arguments += serverTLS + ["--tls-ca", certificates.caCertificate] }
             if faultInjection { arguments.append("--fault-injection") }
             children.append(("router", try Self.spawn(arguments)))

@@ -28,6 +28,9 @@ public struct ChaosConfiguration: Sendable {
     public var streamName: String = "chaos"
     /// Extra flags for every `rill node` (`--log-level debug`, say).
     public var nodeArguments: [String] = []
+    /// When set, the stream under test is encrypted at rest under this key (StartStreamEncryption) before the
+    /// workload starts, so every record the run writes is stored encrypted (`--encrypt`).
+    public var encryptionKeyID: String? = nil
     /// Node (or router) API URLs of a running cluster to work on instead of starting one (`--endpoint`).
     public var endpoints: [String] = []
     /// Run each node in a network namespace of its own (`--netns`, root only).

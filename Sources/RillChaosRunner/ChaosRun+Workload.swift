@@ -152,6 +152,7 @@ extension ChaosRun {
         let shards = try await StreamSetup(
             stream: stream,
             shardCount: configuration.shards,
+            encryptionKeyID: configuration.encryptionKeyID,
             addresses: addresses,
             group: group
         ).run(deadline: .now + .seconds(60))

@@ -6,6 +6,8 @@ import RillKinesis
 struct StreamSetup: Sendable {
     let stream: String
     let shardCount: Int
+    /// Encrypt the stream under this key before it counts as set up (nil: leave it unencrypted).
+    let encryptionKeyID: String?
     let addresses: [APIAddress]
     let group: any EventLoopGroup
 
@@ -36,6 +38,21 @@ struct StreamSetup: Sendable {
                     writer.string(stream)
                 }
                 if case .ok(let reply) = summary, let description = reply["StreamDescriptionSummary"],
+                    case .object(let fields) = description, fields.string("StreamStatus") == "ACTIVE",
+                    let encryptionKeyID, fields.string("EncryptionType") != "KMS"
+                {
+                    // Active but not encrypted yet: start it; the next round waits for ACTIVE with KMS. A retry
+                    // after a lost answer finds it encrypted already or UPDATING (ResourceInUse), both fine.
+                    let started = await caller.call(.startStreamEncryption, at: port, timeout: .seconds(10)) { writer in
+                        writer.key("StreamName")
+                        writer.string(stream)
+                        writer.key("EncryptionType")
+                        writer.string("KMS")
+                        writer.key("KeyId")
+                        writer.string(encryptionKeyID)
+                    }
+                    last = "StartStreamEncryption: \(started.summary)"
+                } else if case .ok(let reply) = summary, let description = reply["StreamDescriptionSummary"],
                     case .object(let fields) = description, fields.string("StreamStatus") == "ACTIVE"
                 {
                     let listed = await caller.call(.listShards, at: port, timeout: .seconds(10)) { writer in

@@ -3,6 +3,7 @@ import RillCluster
 import RillGossip
 import RillKinesis
 import RillModel
+import RillTransport
 
 /// What a node is told at start: who it is, where its data lives, and what it reports in ARNs.
 public struct NodeConfiguration: Sendable {
@@ -92,6 +93,9 @@ public struct ClusterSettings: Sendable {
     /// The cluster secret (`--cluster-secret-file`): peers must prove it at every connection's hello
     /// (`TransportSettings.clusterSecret`). Nil: the peer port accepts any hello of this cluster's id.
     public var clusterSecret: [UInt8]? = nil
+    /// Mutual TLS on the peer port (`--peer-ca`, `--peer-cert`, `--peer-key`; `TransportSettings.tls`). Nil:
+    /// plaintext.
+    public var peerTLS: PeerTLSContexts? = nil
 
     public init(
         peerHost: String,

@@ -77,6 +77,7 @@ public final class Router: Sendable {
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
         transportSettings.clusterSecret = settings.clusterSecret
+        transportSettings.tls = settings.peerTLS
         let transport = PeerTransport(
             nodeID: settings.id,
             clusterID: "",

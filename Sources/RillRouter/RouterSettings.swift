@@ -3,6 +3,7 @@ import RillCluster
 import RillGossip
 import RillKinesis
 import RillModel
+import RillTransport
 
 /// How a router finds the cluster and where it listens (`rill router`).
 public struct RouterSettings: Sendable {
@@ -31,6 +32,8 @@ public struct RouterSettings: Sendable {
     public var credentials: KeyRing?
     /// The cluster secret (`--cluster-secret-file`), proved in every hello to the nodes' peer ports.
     public var clusterSecret: [UInt8]? = nil
+    /// Mutual TLS to the nodes' peer ports (`--peer-ca`, `--peer-cert`, `--peer-key`). Nil: plaintext.
+    public var peerTLS: PeerTLSContexts? = nil
 
     public init(
         id: NodeID,

@@ -24,12 +24,12 @@ public enum LocalCertificateAuthority {
     /// Certificates start an hour early, so a clock slightly behind still accepts a fresh one.
     static let backdating: TimeInterval = 3_600
 
-    /// A new self-signed CA.
-    public static func makeCA(now: Date) throws -> Issued {
+    /// A new self-signed CA named `name`.
+    public static func makeCA(now: Date, name commonName: String = "Rill local CA") throws -> Issued {
         let key = P256.Signing.PrivateKey()
         let name = try DistinguishedName {
             OrganizationName("Rill")
-            CommonName("Rill local CA")
+            CommonName(commonName)
         }
         let certificate = try Certificate(
             version: .v3,
@@ -50,28 +50,54 @@ public enum LocalCertificateAuthority {
         return Issued(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
+    /// What a certificate may prove: serving TLS only (the API), or both ends of a connection (peers, which dial
+    /// one another and accept one another's connections with the same certificate).
+    public enum Usage: Sendable, Equatable {
+        case server
+        case serverAndClient
+
+        var extendedKeyUsages: [ExtendedKeyUsage.Usage] {
+            switch self {
+            case .server: [.serverAuth]
+            case .serverAndClient: [.serverAuth, .clientAuth]
+            }
+        }
+    }
+
     /// A server certificate for `hosts` (DNS names or IP literals), signed by `ca`.
     public static func makeServerCertificate(hosts: [String], signedBy ca: Issued, now: Date) throws -> Issued {
+        try makeCertificate(name: hosts.first ?? "localhost", hosts: hosts, usage: .server, signedBy: ca, now: now)
+    }
+
+    /// A certificate named `name` (its common name) for `hosts`, signed by `ca`, valid for `validity` from `now`.
+    public static func makeCertificate(
+        name: String,
+        hosts: [String],
+        usage: Usage,
+        signedBy ca: Issued,
+        now: Date,
+        validity: TimeInterval = serverValidity
+    ) throws -> Issued {
         let caCertificate = try Certificate(pemEncoded: ca.certificatePEM)
         let caKey = try P256.Signing.PrivateKey(pemRepresentation: ca.privateKeyPEM)
         let key = P256.Signing.PrivateKey()
         let subject = try DistinguishedName {
             OrganizationName("Rill")
-            CommonName(hosts.first ?? "localhost")
+            CommonName(name)
         }
         let certificate = try Certificate(
             version: .v3,
             serialNumber: .init(),
             publicKey: .init(key.publicKey),
             notValidBefore: now - backdating,
-            notValidAfter: now + serverValidity,
+            notValidAfter: now + validity,
             issuer: caCertificate.subject,
             subject: subject,
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth])
+                try ExtendedKeyUsage(usage.extendedKeyUsages)
                 SubjectAlternativeNames(generalNames(hosts))
                 AuthorityKeyIdentifier(keyIdentifier: keyIdentifier(caKey.publicKey))
                 SubjectKeyIdentifier(keyIdentifier: keyIdentifier(key.publicKey))

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RillModel
 
 #if canImport(Glibc)
@@ -74,16 +75,33 @@ struct PeerConnector: Sendable {
     let clusterID: String
     let generation: UInt64
 
-    /// Adds the frame pipeline: byte counter next to the socket, then the codec, then `handler`.
+    /// Which end of a TLS connection a pipeline is.
+    enum TLSRole {
+        case accepting(NIOSSLContext)
+        case dialling(NIOSSLContext)
+    }
+
+    /// Adds the frame pipeline: byte counter next to the socket (so it counts what crosses the wire), TLS when
+    /// configured, then the codec, then `handler`.
     static func addPipeline(
         to channel: any Channel,
         counters: TransportCounters,
+        tls: TLSRole?,
         handler: PeerConnectionHandler
     ) throws {
         let operations = channel.pipeline.syncOperations
         let bytes = ByteCountingHandler(counters: counters)
         handler.byteCounter = bytes
         try operations.addHandler(bytes)
+        switch tls {
+        case .accepting(let context):
+            try operations.addHandler(NIOSSLServerHandler(context: context))
+        case .dialling(let context):
+            // No server name: peers are dialled by address and known by their CA, not by host name (`PeerTLS`).
+            try operations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+        case nil:
+            break
+        }
         try operations.addHandler(ByteToMessageHandler(PeerFrameDecoder()))
         try operations.addHandler(MessageToByteHandler(PeerFrameEncoder()))
         try operations.addHandler(handler)
@@ -132,6 +150,7 @@ struct PeerConnector: Sendable {
         let link = counters.peer(member ?? peer)?.link(kind)
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
+        let tls = settings.tls
         let connected = ClientBootstrap(group: eventLoop)
             .connectTimeout(settings.connectTimeout.timeAmount)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
@@ -147,7 +166,12 @@ struct PeerConnector: Sendable {
                         handshakeTimeout: handshakeTimeout,
                         logger: logger
                     )
-                    try PeerConnector.addPipeline(to: channel, counters: counters, handler: handler)
+                    try PeerConnector.addPipeline(
+                        to: channel,
+                        counters: counters,
+                        tls: tls.map { .dialling($0.client) },
+                        handler: handler
+                    )
                 }
             }
             .connect(host: address.host, port: address.port)

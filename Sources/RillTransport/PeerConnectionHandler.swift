@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOSSL
 import RillModel
 
 /// What a connection reports to its owner. Every callback runs on the connection's event loop and must not block.
@@ -200,10 +201,31 @@ final class PeerConnectionHandler: ChannelDuplexHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Hostile or corrupt bytes end here: the decoder threw, nothing trapped; the connection goes.
-        logger.warning("closing peer connection", metadata: ["error": "\(error)"])
         let wasAwaitingHello: Bool
         if case .awaitingHello = stateMachine.state { wasAwaitingHello = true } else { wasAwaitingHello = false }
+        if !stateMachine.isEstablished, Self.isTLSFailure(error) {
+            // A peer without a certificate from the cluster CA, or one that does not speak TLS, or a dialled peer
+            // whose certificate this node does not trust: say which, and from where, since nothing else will.
+            let remote = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+            if wasAwaitingHello {
+                counters.refusedHandshakes.add(1, ordering: .relaxed)
+                logger.warning(
+                    "refusing peer connection: TLS handshake failed (no certificate from the cluster CA?)",
+                    metadata: ["remote": "\(remote)", "reason": "\(error)"]
+                )
+            } else {
+                logger.warning(
+                    "peer connection failed at the TLS handshake (certificates from different CAs?)",
+                    metadata: ["remote": "\(remote)", "reason": "\(error)"]
+                )
+            }
+            stateMachine.failed()
+            handshakePromise?.fail(TransportError.unreachable)
+            context.close(promise: nil)
+            return
+        }
+        // Hostile or corrupt bytes end here: the decoder threw, nothing trapped; the connection goes.
+        logger.warning("closing peer connection", metadata: ["error": "\(error)"])
         stateMachine.failed()
         handshakePromise?.fail(TransportError.unreachable)
         if wasAwaitingHello, case PeerFrameError.unsupportedVersion(let version) = error {
@@ -227,5 +249,15 @@ final class PeerConnectionHandler: ChannelDuplexHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         handshakePromise?.fail(TransportError.unreachable)
+    }
+}
+
+extension PeerConnectionHandler {
+    /// Whether `error` is a TLS handshake that failed (NIOSSL's handler sits below this one when the transport has
+    /// `tls`): a refused or untrusted certificate, or bytes that are not TLS. A peer that went away mid-handshake
+    /// (`uncleanShutdown`, a killed process) is an ordinary lost connection.
+    static func isTLSFailure(_ error: any Error) -> Bool {
+        if case NIOSSLError.handshakeFailed = error { return true }
+        return error is BoringSSLError
     }
 }

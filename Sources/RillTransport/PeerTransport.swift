@@ -129,6 +129,7 @@ public final class PeerTransport: Sendable {
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
         let secret = settings.clusterSecret
+        let tls = settings.tls
         var events = PeerConnectionEvents()
         events.closed = { [weak self] channel in self?.inboundClosed(channel) }
         events.raftReceived = { [weak self] messages, peer in self?.deliver(messages, from: peer) }
@@ -154,7 +155,12 @@ public final class PeerTransport: Sendable {
                         handshakeTimeout: handshakeTimeout,
                         logger: logger
                     )
-                    try PeerConnector.addPipeline(to: channel, counters: counters, handler: handler)
+                    try PeerConnector.addPipeline(
+                        to: channel,
+                        counters: counters,
+                        tls: tls.map { .accepting($0.server) },
+                        handler: handler
+                    )
                 }
             }
             .bind(host: host, port: port)

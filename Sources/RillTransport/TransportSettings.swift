@@ -1,3 +1,5 @@
+import NIOSSL
+
 /// Tunables of a `PeerTransport`. Defaults suit a LAN cluster; tests shorten the timeouts.
 public struct TransportSettings: Sendable {
     /// How long a TCP connect may take before the peer counts as unreachable.
@@ -25,6 +27,9 @@ public struct TransportSettings: Sendable {
     /// (`HelloProof`), and a hello that does not is refused, so only members and routers given the secret
     /// reach the peer port's calls. Nil: any hello of this cluster's id is accepted, as before.
     public var clusterSecret: [UInt8]? = nil
+    /// Mutual TLS on every peer connection (`--peer-ca`, `--peer-cert`, `--peer-key`): accepted connections must
+    /// present a certificate from the cluster CA, and dialled ones check the acceptor's. Nil: plaintext.
+    public var tls: PeerTLSContexts? = nil
 
     public init() {}
 }
@@ -46,4 +51,16 @@ public struct TransportStats: Sendable, Equatable {
 
     /// All dropped Raft messages.
     public var dropped: Int { droppedQueueFull + droppedByFault }
+}
+
+/// The two TLS contexts of a peer transport: one it accepts with, one it dials with. Both present this process's
+/// certificate and demand the other end's (RillTLS `PeerTLS` builds them).
+public struct PeerTLSContexts: Sendable {
+    public var server: NIOSSLContext
+    public var client: NIOSSLContext
+
+    public init(server: NIOSSLContext, client: NIOSSLContext) {
+        self.server = server
+        self.client = client
+    }
 }

@@ -183,6 +183,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_block(n: int = 4) -> int:
+    """A port P with P..P+n-1 free (`rill up` takes P for its router and the next ones for its nodes)."""
+    for _ in range(50):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + n > 65535:
+            continue
+        held = []
+        try:
+            for port in range(base, base + n):
+                t = socket.socket()
+                held.append(t)
+                t.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for t in held:
+                t.close()
+    raise AssertionError("no free block of ports")
+
+
 # --------------------------------------------------------------------------
 # Process management
 # --------------------------------------------------------------------------

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import boto3
 
-from conftest import REGION, cli_json, run_cli
+from conftest import REGION, cli_json, free_port_block, run_cli
 
 LAB = Path(__file__).resolve().parents[2] / "examples" / "kinesis-lab"
 STREAM = "whiz-data-stream"
@@ -28,29 +27,6 @@ BUFFER_INTERVAL = 3
 # The archive writes a file once the buffer interval has passed since its first record; it reads, writes, fsyncs and
 # renames within this much more.
 ARCHIVE_SLACK = 3.0
-
-
-def free_port_block(n: int = 4) -> int:
-    """A port P with P..P+n-1 free (the run's rill up takes P for its router and the next three for its nodes)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n > 65535:
-            continue
-        held = []
-        try:
-            for port in range(base, base + n):
-                t = socket.socket()
-                held.append(t)
-                t.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for t in held:
-                t.close()
-    raise AssertionError("no free block of ports")
 
 
 class ProcessTree:

@@ -2,36 +2,12 @@
 keeps data across restarts on the same --data-dir, and exits cleanly on SIGTERM and SIGINT."""
 
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 
-from conftest import cli_json, create_stream, make_client, read_shard, run_cli, shard_id
-
-
-def _free_port_block(n: int = 4) -> int:
-    """A port P with P..P+n-1 free (rill up may use PORT+1..PORT+3 for its nodes)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n > 65535:
-            continue
-        socks = []
-        try:
-            for p in range(base, base + n):
-                t = socket.socket()
-                socks.append(t)
-                t.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for t in socks:
-                t.close()
-    raise AssertionError("no free block of ports")
+from conftest import cli_json, create_stream, free_port_block, make_client, read_shard, run_cli, shard_id
 
 
 class Up:
@@ -43,7 +19,7 @@ class Up:
     def start(self, timeout=30.0):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([str(self.binary), "up", "--data-dir", str(self.workdir / "data"),
-                                      "--port", str(self.port), "--peer-port", str(_free_port_block(4)), *self.extra],
+                                      "--port", str(self.port), "--peer-port", str(free_port_block(4)), *self.extra],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=str(self.workdir))
         deadline = time.monotonic() + timeout
@@ -75,7 +51,7 @@ class Up:
 
 
 def test_rill_up_serves_boto3_and_cli(rill_bin, tmp_path):
-    port = _free_port_block()
+    port = free_port_block()
     up = Up(rill_bin, tmp_path, port)
     up.start()
     try:

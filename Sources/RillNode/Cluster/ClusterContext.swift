@@ -158,6 +158,7 @@ final class ClusterContext: Sendable {
         var transportSettings = TransportSettings()
         transportSettings.faultInjection = settings.faultInjection
         transportSettings.clusterSecret = settings.clusterSecret
+        transportSettings.tls = settings.peerTLS
         let transport = PeerTransport(
             nodeID: NodeID(identity.nodeID),
             clusterID: identity.cluster?.id ?? "",
