@@ -112,6 +112,13 @@ package final class Forwarder: Sendable {
     /// Sends a whole client call to `target` (as JSON) and reads its answer; nil when it provably never
     /// arrived, so the caller may try again. An answer other than a response throws what it means (`failure`).
     package func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
+        let cborReply = request.replyProtocol == .cbor && Self.repliesInCBOR.contains(request.operation)
+        return try await forward(request, to: target, cborReply: cborReply)
+    }
+
+    /// `forward(_:to:)`, asking for a CBOR reply when `cborReply`. A node older than the CBOR reply (kind 12)
+    /// answers that it could not read the call, so did nothing: the same call goes again, asking for JSON.
+    private func forward(_ request: APIRequest, to target: NodeID, cborReply: Bool) async throws -> APIResponse? {
         let body = try request.inJSON().body
         let call =
             if let producer = request.producer {
@@ -130,7 +137,7 @@ package final class Forwarder: Sendable {
                     requestID: request.requestID,
                     body: body,
                     caller: request.principal,
-                    cborReply: request.replyProtocol == .cbor && Self.repliesInCBOR.contains(request.operation)
+                    cborReply: cborReply
                 )
             }
         switch try await send(call, to: target) {
@@ -138,23 +145,9 @@ package final class Forwarder: Sendable {
         case .answered(.response(let body)): return APIResponse(body: body)
         case .answered(.cborResponse(let body)): return APIResponse(body: body, encoding: .cbor)
         case .answered(.error(let code, let message))
-        where code == KinesisErrorCode.internalFailure.rawValue && message == Self.unreadableRequest:
-            // A node older than the CBOR reply (kind 12) could not read the call, so did nothing: ask in JSON.
-            guard case .forward(let operation, let region, let id, let body, let caller, true) = call else {
-                throw Self.failure(.error(code: code, message: message), from: target)
-            }
-            let plain = PeerCall.forward(
-                operation: operation,
-                signedRegion: region,
-                requestID: id,
-                body: body,
-                caller: caller
-            )
-            switch try await send(plain, to: target) {
-            case .notDelivered: return nil
-            case .answered(.response(let body)): return APIResponse(body: body)
-            case .answered(let other): throw Self.failure(other, from: target)
-            }
+        where cborReply && request.producer == nil && code == KinesisErrorCode.internalFailure.rawValue
+            && message == Self.unreadableRequest:
+            return try await forward(request, to: target, cborReply: false)
         case .answered(let other): throw Self.failure(other, from: target)
         }
     }

@@ -78,6 +78,8 @@ final class MetadataStore: Sendable {
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             apply: { entries in
+                // Read once per batch: it turns true once, after the start-up replay, before live entries.
+                let live = keepResults.withLockedValue { $0 }
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>
                     do {
@@ -85,7 +87,7 @@ final class MetadataStore: Sendable {
                         result = catalog.withLockedValue { $0.apply(command, at: entry.index) }
                         // Only changes applied live: replaying the log at start-up would flood the event ring
                         // with old streams.
-                        if case .success = result, keepResults.withLockedValue({ $0 }),
+                        if case .success = result, live,
                             let event = ClusterEvent.catalogChange(command, stampMillis: entry.timestampMillis)
                         {
                             onEvent(event)
@@ -98,7 +100,7 @@ final class MetadataStore: Sendable {
                         )
                         result = .failure(.internalFailure("unreadable metadata entry \(entry.index)"))
                     }
-                    if keepResults.withLockedValue({ $0 }) {
+                    if live {
                         results.withLockedValue { results in
                             results[entry.index] = result
                             // Entries proposed by other nodes have nobody here to pick their outcome up.
