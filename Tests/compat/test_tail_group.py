@@ -1,7 +1,8 @@
 """`rill tail --group` (docs/cli.md, docs/consumers.md): rill tail as a worker of a consumer group. Real `rill tail`
 processes against a real node, records put with boto3 and `rill put`: a second tail of the group prints exactly
 what the first did not, two tails at once split the shards and print every record once, a stopped tail releases
-its shards to a new one, children are read only after their parent is finished, and `rill status` shows the
+its shards to a new one (SIGTERM or SIGINT), after kill -9 the next tail starts at the dead one's last checkpoint,
+children are read only after their parent is finished, and `rill status` shows the
 group."""
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ def start_tail(rill_bin, rill, stream: str, group: str, *args: str, out: Path) -
     return proc
 
 
-def stop(proc: subprocess.Popen, out: Path) -> str:
+def stop(proc: subprocess.Popen, out: Path, how: int = signal.SIGTERM) -> str:
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(how)
     try:
         code = proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -128,7 +129,7 @@ def test_two_tails_share_the_shards_and_print_every_record_once(rill_bin, rill, 
         wait_for(lambda: printed() >= len(lines), 30, "every record printed")
         held = owners(rill, stream, "pair")
     finally:
-        logs = [stop(proc, out) for proc, out in zip(procs, outs)]
+        logs = [stop(proc, out, how) for proc, out, how in zip(procs, outs, (signal.SIGTERM, signal.SIGINT))]
     events = {name: [json.loads(line) for line in out.read_bytes().splitlines()]
               for name, out in zip(("a", "b"), outs)}
     both = [base64.b64decode(e["data"]).decode() for name in events for e in events[name]]
@@ -186,3 +187,34 @@ def test_a_group_and_worker_id_are_checked(rill_bin, rill, kinesis):
     proc = subprocess.run([str(rill_bin), "tail", "--endpoint", rill.endpoint, "--stream", stream, "--group",
                            "bad name!"], capture_output=True, timeout=30)
     assert proc.returncode == 1 and b"cannot join group" in proc.stderr, proc.stderr
+
+
+def test_after_kill_9_the_group_goes_on_from_the_last_checkpoint(rill_bin, rill, kinesis, tmp_path):
+    """A tail killed with SIGKILL keeps its lease until the failover time; then the next tail of the group starts
+    after the dead one's last checkpoint."""
+    stream = create_stream(kinesis, shards=2)
+    groups = GroupsClient(rill.endpoint)
+    groups.create_group(stream, "g", failover_ms=2000, position={"Type": "TRIM_HORIZON"})
+    out = tmp_path / "killed.out"
+    proc = start_tail(rill_bin, rill, stream, "g", "--from", "trim-horizon", out=out)
+    first = [f"a{i}" for i in range(200)]
+    try:
+        put_lines(kinesis, stream, first)
+        wait_for(lambda: len(out.read_bytes().splitlines()) >= len(first), 30, "every record printed")
+        last = {}
+        for shard in ("shardId-000000000000", "shardId-000000000001"):
+            records = kinesis.get_records(ShardIterator=kinesis.get_shard_iterator(
+                StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"])["Records"]
+            last[shard] = records[-1]["SequenceNumber"]
+        checkpoints = lambda: {lease["ShardId"]: lease["Checkpoint"].get("SequenceNumber")
+                               for lease in groups.describe_group(stream, "g")["Leases"]}
+        wait_for(lambda: checkpoints() == last, 15, "the printed records checkpointed")
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert sorted(line.decode() for line in out.read_bytes().splitlines()) == sorted(first)
+    second = [f"b{i}" for i in range(60)]
+    put_lines(kinesis, stream, second)
+    # The dead tail's leases expire after 2 s; the new tail takes them then.
+    again = run_tail(rill_bin, rill, stream, "g", "--max-records", "60")
+    assert sorted(line.decode() for line in again) == sorted(second)
