@@ -15,6 +15,15 @@ struct TailCommand: AsyncParsableCommand {
             (base64). A child shard is read only after all its parents are read to their end, so each partition \
             key's records come out in order across a split or merge. Each shard is polled at most five times a \
             second, every 0.5 s once caught up, with backoff when throttled.
+
+            With --group G, rill tail is a worker of consumer group G (docs/consumers.md), as a KCL worker: it \
+            creates the group if needed, reads only the shards whose leases it holds (its fair share; several tails \
+            of one group split the shards), each from its checkpoint or, for a shard without one, from --from, and \
+            checkpoints each shard with the lease's token once its records are written to standard output. \
+            SIGTERM, SIGINT, --max-records and --idle-exit write the last checkpoints and release the leases, so a \
+            tail started again with the same group prints the records after the last one printed (after a kill -9, \
+            the records since the last checkpoint come again: at least once). With a group, a KPL aggregate is \
+            printed whole, even past --max-records, because checkpoints name whole Kinesis records.
             """
     )
 
@@ -43,11 +52,21 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "Print KPL aggregated records as they are instead of the records inside them.")
     var noDeaggregate = false
 
+    @Option(help: "Read as a worker of this consumer group: its share of the shards, from their checkpoints.")
+    var group: String?
+
+    @Option(help: "This worker's name in the group's leases (default HOST:PID); needs --group.")
+    var workerId: String?
+
     func validate() throws {
         _ = try startPosition()
         if let maxRecords, maxRecords < 1 { throw ValidationError("--max-records must be at least 1") }
         if let idleExit, !(idleExit > 0 && idleExit <= 86_400) {
             throw ValidationError("--idle-exit must be 0…86400 seconds")
+        }
+        if workerId != nil && group == nil { throw ValidationError("--worker-id needs --group") }
+        if let workerId, !(1...256).contains(workerId.count) {
+            throw ValidationError("--worker-id must be 1–256 characters")
         }
     }
 
@@ -83,7 +102,14 @@ struct TailCommand: AsyncParsableCommand {
             json: json,
             maxRecords: maxRecords,
             idleExit: idleExit.map { .milliseconds(Int64($0 * 1000)) },
-            deaggregate: !noDeaggregate
+            deaggregate: !noDeaggregate,
+            group: group.map { name in
+                TailRunner.Group(
+                    name: name,
+                    worker: workerId ?? "\(ProcessInfo.processInfo.hostName):\(getpid())",
+                    signals: SignalWatcher(signals: [SIGTERM, SIGINT])
+                )
+            }
         )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let outcome: Result<Void, any Error>

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import create_stream, wait_for
+from conftest import create_stream, read_shard, wait_for
 from groups_client import GroupsClient
 
 LAMBDA_HANDLER = '''
@@ -330,6 +330,58 @@ def test_a_poison_record_is_isolated_retried_then_sent_to_the_failure_file(rill_
     failing = [b for b in batches(log) if b["failed"] and (mode == "partial" or len(b["records"]) == 1)]
     assert len(failing) >= 3, failing
 
+
+
+def test_a_poison_record_goes_to_an_on_failure_stream_and_the_group_moves_on(rill_bin, rill, kinesis, tmp_path):
+    """--on-failure STREAM: the batch given up on arrives on the other stream, read with boto3, as Lambda's
+    invocation record (keyed by the source shard) with the failed records in `payload`."""
+    stream = create_stream(kinesis, shards=1)
+    failures = create_stream(kinesis, shards=1)
+    data = [f"r{n}" for n in range(8)]
+    data[5] = "poison"
+    puts = [kinesis.put_record(StreamName=stream, Data=d.encode(), PartitionKey="one-key") for d in data]
+    handler = tmp_path / "poison.py"
+    handler.write_text(RECORDING_HANDLER)
+    log = tmp_path / "batches.jsonl"
+    out = tmp_path / "trigger.out"
+    proc = start_trigger(rill_bin, rill, stream, "g", "--handler", f"{handler}:handler", "--batch-size", "8",
+                         "--maximum-retry-attempts", "1", "--bisect-batch-on-function-error",
+                         "--on-failure", failures, "--function-name", "poison-eater",
+                         "--starting-position", "TRIM_HORIZON", out=out,
+                         env={"TRIGGER_LOG": str(log), "TRIGGER_MODE": "raise"})
+    try:
+        arrived = []
+
+        def failure_records():
+            arrived[:] = read_shard(kinesis, failures, "shardId-000000000000", timeout=2.0)
+            return arrived
+
+        wait_for(failure_records, 30, "the on-failure record on the failure stream")
+        later = kinesis.put_record(StreamName=stream, Data=b"after", PartitionKey="one-key")
+        wait_for(lambda: checkpoints(rill, stream, "g")["shardId-000000000000"] == later["SequenceNumber"], 30,
+                 "the group moving past the poison record")
+    finally:
+        stop_log = stop(proc, out)
+    assert "sent to the on-failure destination (RetryAttemptsExhausted)" in stop_log
+    [record] = arrived
+    assert record["PartitionKey"] == "shardId-000000000000"
+    failed = json.loads(record["Data"])
+    assert set(failed) == {"requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo",
+                           "payload"}
+    arn = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamARN"]
+    context = failed["requestContext"]
+    assert context["condition"] == "RetryAttemptsExhausted" and context["approximateInvokeCount"] >= 2
+    assert context["functionArn"].endswith(":function:poison-eater")
+    assert failed["responseContext"]["functionError"] == "Unhandled" and failed["version"] == "1.0"
+    info = failed["KinesisBatchInfo"]
+    assert info == {**info, "shardId": "shardId-000000000000", "startSequenceNumber": puts[5]["SequenceNumber"],
+                    "endSequenceNumber": puts[5]["SequenceNumber"], "batchSize": 1, "streamArn": arn}
+    [given_up] = failed["payload"]["Records"]
+    assert given_up["eventSourceARN"] == arn and given_up["eventID"] == f"shardId-000000000000:{puts[5]['SequenceNumber']}"
+    assert base64.b64decode(given_up["kinesis"]["data"]) == b"poison"
+    assert given_up["kinesis"]["sequenceNumber"] == puts[5]["SequenceNumber"]
+    seen = [d for _, d, _ in handled(log)]
+    assert set(seen) == set(data) - {"poison"} | {"after"}
 
 LOGGING_HANDLER = '''
 import logging, os

@@ -270,12 +270,10 @@ struct TriggerRunner: Sendable {
                 case .round(.success(let leases), _):
                     roundRunning = false
                     if !stopping { after(roundInterval, .roundDue) }
-                    let held = Dictionary(leases.map { ($0.shardID, $0) }, uniquingKeysWith: { first, _ in first })
-                    for (shardID, shard) in shards where held[shardID]?.token != shard.token {
-                        drop(shardID, "lease lost")
-                    }
+                    let changes = LeaseChanges(working: shards.mapValues(\.token), answer: leases)
+                    for shardID in changes.lost { drop(shardID, "lease lost") }
                     guard !stopping else { continue }
-                    for lease in leases where shards[lease.shardID] == nil && !lease.finished {
+                    for lease in changes.gained {
                         shards[lease.shardID] = TriggerShard(
                             lease: lease,
                             settings: settings,
