@@ -23,28 +23,6 @@ struct HTTPListeners: Sendable {
         self.relayTLS = relayTLS
     }
 
-    /// Answers as a starting process (`/health` 200, `/ready` and calls 503) on every address until cancelled.
-    func answerStarting(group: any EventLoopGroup, logger: Logger, reason: @escaping @Sendable () -> String) async {
-        await withTaskGroup(of: Void.self) { tasks in
-            for (host, port) in [(apiHost, apiPort)] + (admin.map { [$0] } ?? []) {
-                tasks.addTask {
-                    do {
-                        try await StartingResponder.run(
-                            host: host,
-                            port: port,
-                            group: group,
-                            logger: logger,
-                            tls: tls,
-                            reason: reason
-                        )
-                    } catch {
-                        logger.debug("no starting responder", metadata: ["error": "\(error)"])
-                    }
-                }
-            }
-        }
-    }
-
     /// Serves `backend` on every address until cancelled; `onBound` gets the API port once it listens.
     func serve(
         _ backend: any APIBackend,

@@ -1,5 +1,6 @@
 import Logging
 import NIOPosix
+import RillAPI
 import RillHTTP
 import RillNode
 
@@ -17,40 +18,38 @@ struct NodeRunner {
 
     func runUntilSignalled() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
-        let node: Node
-        // While the node looks for its cluster and replays its logs, the API port says so (/ready is 503).
+        // The API port listens from the start and says the node is starting (/ready 503) while it looks for its
+        // cluster and replays its logs; the same listener then serves the node.
         let reason =
             configuration.cluster == nil ? "replaying the logs" : "looking for the cluster, then replaying the logs"
-        let starting = Task { [logger, listeners] in
-            await listeners.answerStarting(group: group, logger: logger) { reason }
-        }
-        do {
-            node = try await Node.start(
-                configuration: configuration,
-                logger: logger,
-                metrics: NodeMetrics(factory: metricsEndpoint.factory),
-                eventLoopGroup: group
-            )
-        } catch {
-            starting.cancel()
-            await starting.value
-            logger.critical("node failed to start", metadata: ["error": "\(error)"])
-            try await group.shutdownGracefully()
-            throw error
-        }
-        starting.cancel()
-        await starting.value
-        let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
+        let backend = StartingBackend(reason: { reason })
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { [listeners, logger, metricsEndpoint, onReady] in
                 try await listeners.serve(
-                    node,
+                    backend,
                     logger: logger,
                     metricsEndpoint: metricsEndpoint,
                     group: group,
                     onBound: onReady
                 )
             }
+            let node: Node
+            do {
+                node = try await Node.start(
+                    configuration: configuration,
+                    logger: logger,
+                    metrics: NodeMetrics(factory: metricsEndpoint.factory),
+                    eventLoopGroup: group
+                )
+            } catch {
+                tasks.cancelAll()
+                try? await tasks.waitForAll()
+                logger.critical("node failed to start", metadata: ["error": "\(error)"])
+                try await group.shutdownGracefully()
+                throw error
+            }
+            backend.install(node)
+            let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
             tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
             tasks.addTask { [credentialsReload, logger] in
                 await credentialsReload.run { Self.reloadKeyStore(node.recordKeys, logger: logger) }
@@ -60,10 +59,17 @@ struct NodeRunner {
                 logger.info("shutting down", metadata: ["signal": "\(received)"])
             }
             // Whichever ends first (a signal, or the listener failing) stops the others.
-            defer { tasks.cancelAll() }
-            try await tasks.next()
+            do {
+                try await tasks.next()
+            } catch {
+                tasks.cancelAll()
+                try await node.shutdown()
+                throw error
+            }
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+            try await node.shutdown()
         }
-        try await node.shutdown()
         try await group.shutdownGracefully()
         logger.info("stopped")
     }

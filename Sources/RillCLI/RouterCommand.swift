@@ -3,6 +3,7 @@ import Logging
 import Metrics
 import NIOPosix
 import NIOSSL
+import RillAPI
 import RillCluster
 import RillHTTP
 import RillModel
@@ -127,46 +128,51 @@ struct RouterCommand: AsyncParsableCommand {
         let metricsEndpoint = MetricsEndpoint()
         MetricsSystem.bootstrap(metricsEndpoint.factory)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: eventLoopThreads)
-        let starting = Task {
-            await listeners.answerStarting(group: group, logger: logger) { "looking for the cluster" }
-        }
-        let router: Router
-        do {
-            router = try await Router.start(
-                settings: settings,
-                group: group,
-                logger: logger,
-                metrics: RouterMetrics(factory: metricsEndpoint.factory)
-            )
-        } catch {
-            starting.cancel()
-            await starting.value
-            logger.critical("router failed to start", metadata: ["error": "\(error)"])
-            try await group.shutdownGracefully()
-            throw error
-        }
-        starting.cancel()
-        await starting.value
-        let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
+        // One API listener from the start: "starting" (/ready 503) until the router has found the cluster.
+        let backend = StartingBackend(reason: { "looking for the cluster" })
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
                 try await listeners.serve(
-                    router,
+                    backend,
                     logger: logger,
                     metricsEndpoint: metricsEndpoint,
                     group: group,
                     onBound: { _ in }
                 )
             }
+            let router: Router
+            do {
+                router = try await Router.start(
+                    settings: settings,
+                    group: group,
+                    logger: logger,
+                    metrics: RouterMetrics(factory: metricsEndpoint.factory)
+                )
+            } catch {
+                tasks.cancelAll()
+                try? await tasks.waitForAll()
+                logger.critical("router failed to start", metadata: ["error": "\(error)"])
+                try await group.shutdownGracefully()
+                throw error
+            }
+            backend.install(router)
+            let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
             tasks.addTask { await credentialsReload.run() }
             tasks.addTask {
                 let received = await signal.next()
                 logger.info("shutting down", metadata: ["signal": "\(received)"])
             }
-            defer { tasks.cancelAll() }
-            try await tasks.next()
+            do {
+                try await tasks.next()
+            } catch {
+                tasks.cancelAll()
+                await router.shutdown()
+                throw error
+            }
+            tasks.cancelAll()
+            try? await tasks.waitForAll()
+            await router.shutdown()
         }
-        await router.shutdown()
         try await group.shutdownGracefully()
         logger.info("stopped")
     }

@@ -275,7 +275,7 @@ struct ChurnSession {
     }
 
     /// Answers that mean "try again": the catalog has no members yet, or the node could not serve just now
-    /// (a node still starting answers `InternalFailure` without the suffix, `StartingResponder`).
+    /// (a node still starting answers `ServiceUnavailable`, `StartingBackend`).
     private static let notNow: Set<String> = [
         KinesisErrorCode.limitExceeded.rawValue, KinesisErrorCode.serviceUnavailable.rawValue,
         KinesisErrorCode.internalFailure.rawValue, "InternalFailure",
