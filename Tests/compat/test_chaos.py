@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from cluster import Cluster
-from conftest import DEFAULT_BIN
-from test_up import Up, _free_port_block
+from conftest import DEFAULT_BIN, free_port_block
+from test_up import Up
 
 BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
 
@@ -39,7 +39,7 @@ def get_json(url: str) -> dict:
 
 def test_chaos_against_a_running_cluster(tmp_path):
     """`rill up --fault-injection`, then `rill chaos --endpoint` at its three nodes and its router."""
-    port = _free_port_block(4)
+    port = free_port_block(4)
     up = Up(BINARY, tmp_path, port, extra=["--fault-injection"])
     up.start()
     try:

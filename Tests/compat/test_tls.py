@@ -21,7 +21,7 @@ from botocore.config import Config
 
 from conftest import REGION, create_stream, run_cli, shard_id
 from h2client import H2Client, event_payloads
-from test_up import _free_port_block
+from conftest import free_port_block
 
 
 class TLSUp:
@@ -30,8 +30,8 @@ class TLSUp:
     def __init__(self, binary: Path, workdir: Path):
         self.binary, self.workdir = binary, workdir
         self.data = workdir / "data"
-        self.port = _free_port_block(4)
-        self.peer = _free_port_block(4)
+        self.port = free_port_block(4)
+        self.peer = free_port_block(4)
         self.log_path = workdir / "up.log"
         self.proc = None
 
