@@ -224,6 +224,9 @@ def write_keys_in_order(endpoint: str, stream: str, writer: int, rate: float, st
     keys = [f"w{writer}-k{i}" for i in range(KEYS_PER_WRITER)]
     acked = [0] * len(keys)
     failed_calls = 0
+    # Keys one of whose records failed in a way that does not say it was not stored (a call failed whole, a
+    # per-record InternalFailure): sending it again may store it twice, right after itself. Throttling does say.
+    uncertain: set[str] = set()
     other_errors: dict[str, int] = defaultdict(int)
     cursor = 0
     interval = BATCH / rate
@@ -238,6 +241,7 @@ def write_keys_in_order(endpoint: str, stream: str, writer: int, rate: float, st
             # The whole call failed: its records may or may not be stored; each is sent again with the same n.
             failed_calls += 1
             other_errors[type(error).__name__] += 1
+            uncertain.update(keys[i] for i in indices)
             reports.put((time.monotonic(), BATCH, 0, BATCH))
             continue
         throttled = failed = 0
@@ -250,6 +254,7 @@ def write_keys_in_order(endpoint: str, stream: str, writer: int, rate: float, st
                 # A retryable per-record failure (InternalFailure while a shard is resharded): sent again, in
                 # order, like a throttled one; counted and printed.
                 failed += 1
+                uncertain.add(keys[i])
                 other_errors[f"{result.get('ErrorCode')}: {result.get('ErrorMessage', '')[:100]}"] += 1
         reports.put((time.monotonic(), BATCH, throttled, failed))
         next_call += interval
@@ -258,7 +263,7 @@ def write_keys_in_order(endpoint: str, stream: str, writer: int, rate: float, st
             stop.wait(ahead)  # pacing the offered load, not waiting for a condition
         else:
             next_call = time.monotonic()  # behind: as fast as the machine allows, no catch-up burst
-    results.put((writer, keys, acked, failed_calls, dict(other_errors)))
+    results.put((writer, keys, acked, failed_calls, dict(other_errors), uncertain))
 
 
 def lineage_order(shards: list[dict]) -> list[dict]:
@@ -418,19 +423,23 @@ def test_three_times_capacity_scales_out_stops_throttling_keeps_key_order_and_me
     for shard in lineage:
         for record in read_shard_to_end(client, stream, shard):
             stored[record["PartitionKey"]].append(int(record["Data"]))
-    acknowledged = 0
-    for writer, keys, acked, failed_calls, errors in outcomes:
+    acknowledged = repeated = 0
+    for writer, keys, acked, failed_calls, errors, uncertain in outcomes:
         for key, count in zip(keys, acked):
             acknowledged += count
             seen = stored.get(key, [])
-            # A call that failed whole may have stored its records before failing; the writer then sent the
-            # same n again, so a record can repeat, but only right after itself.
+            # A record whose failure did not say it was not stored may be stored and then stored again right
+            # after itself, and the last one may be stored without an acknowledgement.
             collapsed = [n for i, n in enumerate(seen) if i == 0 or n != seen[i - 1]]
             assert collapsed[:count] == list(range(count)), (
                 f"key {key}: acknowledged 0..{count - 1}, read {seen[:20]}... across "
                 f"{[s['ShardId'] for s in lineage]}")
-            assert len(collapsed) <= count + 1 and (len(seen) == count or failed_calls), (key, count, seen)
-    print(f"read back {sum(map(len, stored.values()))} records ({acknowledged} acknowledged) across "
+            if key not in uncertain:
+                assert seen == list(range(count)), f"key {key}: acknowledged 0..{count - 1}, read {seen[:20]}..."
+            assert len(collapsed) <= count + 1, (key, count, seen[:20])
+            repeated += len(seen) - count
+    print(f"read back {sum(map(len, stored.values()))} records ({acknowledged} acknowledged, {repeated} stored "
+          f"again or unacknowledged after an InternalFailure) across "
           f"{len(lineage)} shards in {time.monotonic() - read_start:.1f} s")
     client.delete_stream(StreamName=stream)
 
