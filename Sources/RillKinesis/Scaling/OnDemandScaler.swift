@@ -67,8 +67,8 @@ public struct OnDemandScaler: Sendable {
         max(shard.recordsPerSecond / policy.shardRecordsPerSecond, shard.bytesPerSecond / policy.shardBytesPerSecond)
     }
 
-    /// What to do now, given every open shard of one stream (any order). Hot shards split first; a merge only
-    /// happens in a round without splits, one pair at a time. `floor` raises the minimum shard count for this
+    /// What to do now, given every open shard of one stream (any order). Hot shards split first; merges only
+    /// happen in a round without splits, as many disjoint pairs as the floor allows. `floor` raises the minimum shard count for this
     /// stream (its warm throughput, one shard per MiB/s): below it, the widest shard splits at its middle, one
     /// a round and without waiting for heat or the cool-down, until the stream has that many.
     public mutating func decide(_ shards: [ShardTraffic], atMillis now: Int64, floor: Int = 0) -> [Decision] {
@@ -113,7 +113,11 @@ public struct OnDemandScaler: Sendable {
             count += 1
         }
         if decisions.isEmpty, count > minimum {
-            var best: (ShardTraffic, ShardTraffic, Double)?
+            // Every cold pair that stayed cold long enough, coldest first; pairs share no shard, and the
+            // stream keeps its floor. Merging them all in one round (not one pair a round) brings a stream
+            // that scaled to 32 shards back to four in three rounds rather than 28: each merged shard is
+            // under a quarter of one shard's capacity, so nothing is throttled for it.
+            var pairs: [(lower: ShardTraffic, upper: ShardTraffic, combined: Double)] = []
             for (lower, upper) in zip(shards, shards.dropFirst())
             where lower.range.end.rawValue &+ 1 == upper.range.start.rawValue {
                 let combined = utilization(lower) + utilization(upper)
@@ -121,10 +125,20 @@ public struct OnDemandScaler: Sendable {
                     let b = coldSince[upper.shardID],
                     now - max(a, b) >= policy.mergeAfterMillis
                 else { continue }
-                if best == nil || combined < best!.2 { best = (lower, upper, combined) }
+                pairs.append((lower, upper, combined))
             }
-            if let (lower, upper, combined) = best {
-                decisions.append(.merge(lower: lower.shardID, upper: upper.shardID, combinedUtilization: combined))
+            var merging: Set<String> = []
+            // Ties go to the lower pair, so equally idle shards pair up from the bottom of the range.
+            let coldestFirst = pairs.sorted {
+                ($0.combined, $0.lower.range.start) < ($1.combined, $1.lower.range.start)
+            }
+            for pair in coldestFirst where count > minimum {
+                guard !merging.contains(pair.lower.shardID), !merging.contains(pair.upper.shardID) else { continue }
+                merging.formUnion([pair.lower.shardID, pair.upper.shardID])
+                decisions.append(
+                    .merge(lower: pair.lower.shardID, upper: pair.upper.shardID, combinedUtilization: pair.combined)
+                )
+                count -= 1
             }
         }
         if !decisions.isEmpty {
