@@ -174,6 +174,7 @@ struct Writer: Sendable {
                 }
             }
         }
+        return unsettled
     }
 
     private func put(
