@@ -36,9 +36,12 @@ struct Writer: Sendable {
         var n: Int
     }
 
-    /// Definite refusals a later attempt can get past: throttling, and a restarted node that has not loaded
-    /// its metadata yet and says the stream does not exist (docs/chaos.md, "Known gaps").
-    static let passingRefusals: Set<String> = ["ProvisionedThroughputExceededException", "ResourceNotFoundException"]
+    /// Definite failures a later attempt can get past: a node that could not be reached (nothing was sent, so
+    /// nothing was learned about the earlier attempt), throttling, and a restarted node that has not loaded its
+    /// metadata yet and says the stream does not exist (docs/chaos.md, "Known gaps").
+    static let passingRefusals: Set<String> = [
+        HTTPFailure.notConnected("").label, "ProvisionedThroughputExceededException", "ResourceNotFoundException",
+    ]
 
     /// The idempotent-producer id: one per writer and stream, so a retry names the record's first attempt.
     var producerID: String { "\(stream).w\(process)" }
