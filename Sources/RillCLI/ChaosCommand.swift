@@ -83,6 +83,17 @@ struct ChaosCommand: AsyncParsableCommand {
     )
     var writeTimeout = 3.0
 
+    @Option(
+        name: .customLong("retrying-writers"),
+        help: """
+            Writers send a record again, through any node, while its outcome is unknown (a timeout, a lost \
+            connection, a 5xx, InternalFailure), until it is acknowledged or refused or the run ends: `idempotent` \
+            with producer ids (every record must be stored once), `plain` without (copies are counted, not \
+            anomalies). Default: never retry (docs/chaos.md).
+            """
+    )
+    var retryingWriters: String?
+
     @Option(help: "Consumers; each reads every shard.")
     var readers = 1
 
@@ -113,6 +124,9 @@ struct ChaosCommand: AsyncParsableCommand {
             throw ValidationError("--write-timeout must be 0.1…300 seconds")
         }
         guard (0...16).contains(readers) else { throw ValidationError("--readers must be 0…16") }
+        if let retryingWriters, RetryingWriters(rawValue: retryingWriters) == nil {
+            throw ValidationError("--retrying-writers must be idempotent or plain")
+        }
         if let faults, case .failure(let error) = NemesisKind.parseList(faults) {
             guard case .harness(let message) = error else { throw ValidationError("\(error)") }
             throw ValidationError(message)
@@ -155,6 +169,7 @@ struct ChaosCommand: AsyncParsableCommand {
         configuration.shards = shards
         configuration.writers = writers
         configuration.readers = readers
+        configuration.retryingWriters = retryingWriters.flatMap(RetryingWriters.init(rawValue:))
         configuration.rate = rate
         configuration.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
         configuration.nodeArguments = ["--log-level", nodeLogLevel]

@@ -26,8 +26,32 @@ public enum Anomaly {
     public struct Duplicate: Sendable, Equatable, Codable, CustomStringConvertible {
         public var id: String
         public var positions: [RecordPosition]
+        /// The idempotent-producer id and number the record was sent under: the shard should have stored it once.
+        public var producer: String?
+        public var producerSequence: UInt64?
+        /// How many times the writer sent it (nil: once, by a writer that never retries).
+        public var attempts: Int?
 
-        public var description: String { "\(id) \(positions.count)× at \(list(positions))" }
+        public init(
+            id: String,
+            positions: [RecordPosition],
+            producer: String? = nil,
+            producerSequence: UInt64? = nil,
+            attempts: Int? = nil
+        ) {
+            self.id = id
+            self.positions = positions
+            self.producer = producer
+            self.producerSequence = producerSequence
+            self.attempts = attempts
+        }
+
+        public var description: String {
+            var text = "\(id) \(positions.count)× at \(list(positions))"
+            if let producer { text += " (producer \(producer) #\(producerSequence.map(String.init) ?? "?"))" }
+            if let attempts { text += ", sent \(attempts)×" }
+            return text
+        }
     }
 
     /// Two neighbours in a shard's final read whose sequence numbers do not strictly increase.

@@ -49,7 +49,14 @@ extension Checker {
             let key = WorkloadKeys.partitionKey(ofID: write.id)
             if byKey[key] == nil { keys.append(key) }
             byKey[key, default: []].append(
-                Placed(id: write.id, n: n, time: write.time, acknowledged: write.outcome == .ok, position: position)
+                Placed(
+                    id: write.id,
+                    n: n,
+                    // A retried record belongs to the call that first sent it.
+                    time: index.firstSent[write.id] ?? write.time,
+                    acknowledged: write.outcome == .ok,
+                    position: position
+                )
             )
         }
         for key in keys {

@@ -17,12 +17,14 @@ extension Checker {
     func checkRecords(_ index: HistoryIndex) -> RecordFindings {
         var findings = RecordFindings()
         var readIDsWritten = 0
+        findings.counts.retries = index.retries
         for write in index.writes {
             let sightings = index.sightings[write.id]
             let readAt = sightings?.positions ?? InlineList()
             let inFinalRead = sightings?.finalPositions.isEmpty == false
             if sightings != nil { readIDsWritten += 1 }
             if let error = write.error, write.outcome != .ok { findings.counts.errors[error, default: 0] += 1 }
+            if write.isRetry { findings.counts.retried += 1 }
             switch write.outcome {
             case .ok:
                 findings.counts.acknowledged += 1

@@ -1,8 +1,9 @@
 /// Checks a history against what a Kinesis stream promises, in the manner of Jepsen's checkers.
 ///
-/// Pure: a function of the events alone, with no clock or file. The workload writes records with unique ids
-/// and never retries, so every copy of a record the server holds is one it made itself, and every record a
-/// read returns has one write that explains it. Safety checks (see `Verdict`) count anomalies and keep the
+/// Pure: a function of the events alone, with no clock or file. The workload writes records with unique ids,
+/// so every record a read returns has one write that explains it. A writer that never retries, or one that
+/// retries as an idempotent producer, sends each record to be stored once, so every further copy the server
+/// holds is one it made itself; copies of a plain writer's retries are counted, not reported. Safety checks (see `Verdict`) count anomalies and keep the
 /// first `exampleLimit` of each; availability is measured, not judged.
 public struct Checker: Sendable {
     /// How many occurrences of each anomaly a verdict keeps as examples.
@@ -18,8 +19,10 @@ public struct Checker: Sendable {
 
     public func check(_ events: [HistoryEvent]) -> Verdict {
         let index = HistoryIndex(events)
-        let records = checkRecords(index)
+        var records = checkRecords(index)
         let finalReads = checkFinalReads(index)
+        records.counts.storedMoreThanOnce = finalReads.storedMoreThanOnce
+        records.counts.expectedDuplicates = finalReads.expectedDuplicates
         let replicas = checkReplicas(index)
         let (availability, faults, faultNotes) = measureAvailability(index)
         return Verdict(

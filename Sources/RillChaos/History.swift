@@ -17,7 +17,9 @@ import Foundation
 ///      "time":60010,"type":"checksums"}
 ///
 /// - `write`: `outcome` is `ok` (acknowledged, with `shard` and `sequence`), `fail` (definitely not written,
-///   with `error`) or `info` (indeterminate); see `WriteOutcome`.
+///   with `error`) or `info` (indeterminate); see `WriteOutcome`. A writer that retries writes one line per
+///   attempt with its `attempt` (from 1) and, as an idempotent producer, `producer` and `producerSequence`;
+///   the checker merges a record's attempts (`WriteEvent.merging`).
 /// - `read`: one GetRecords page in the order returned; `final` marks the full read after healing (a shard's
 ///   final events are concatenated). `from` is set only on the first page of a new iterator: its starting
 ///   sequence number, or `TRIM_HORIZON`, `LATEST`, `AT_TIMESTAMP`; pages read with `NextShardIterator` omit it.

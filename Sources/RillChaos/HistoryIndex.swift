@@ -18,8 +18,16 @@ struct HistoryIndex {
         var finalPositions = InlineList<RecordPosition>()
     }
 
-    /// The first write event of each id, in history order.
+    /// Each id's write, in the order of its first attempt: a writer that retries records every attempt
+    /// (`WriteEvent.attempt`), and they are merged here (`WriteEvent.merging`) into what they say together.
     var writes: [WriteEvent] = []
+    /// Where each id's write is in `writes`.
+    var writeOffsets: [String: Int] = [:]
+    /// When a retried record was first sent, for the ids sent more than once: `writes` holds the time that
+    /// settled the outcome, but "sent in one call" and "sent after" are questions about the first attempt.
+    var firstSent: [String: Double] = [:]
+    /// Attempts beyond the first, over all records.
+    var retries = 0
     /// Each shard's final reads, concatenated in history order.
     var finalReads: [String: [ReadRecord]] = [:]
     var finalShards: [String] = []
@@ -50,8 +58,7 @@ struct HistoryIndex {
     var notes: [String] = []
 
     init(_ events: [HistoryEvent]) {
-        var writtenIDs: Set<String> = []
-        writtenIDs.reserveCapacity(events.count)
+        writeOffsets.reserveCapacity(events.count)
         sightings.reserveCapacity(events.count)
         var duplicateWrites = 0
         for event in events {
@@ -60,11 +67,18 @@ struct HistoryIndex {
             case .write(let write):
                 // Availability is measured on the stream under test only.
                 if write.stream == nil { lastWriteTime = max(lastWriteTime ?? write.time, write.time) }
-                if writtenIDs.insert(write.id).inserted {
+                guard let offset = writeOffsets[write.id] else {
+                    writeOffsets[write.id] = writes.count
                     writes.append(write)
-                } else {
-                    duplicateWrites += 1
+                    continue
                 }
+                guard write.isRetry else {
+                    duplicateWrites += 1
+                    continue
+                }
+                retries += 1
+                if firstSent[write.id] == nil { firstSent[write.id] = writes[offset].time }
+                writes[offset] = writes[offset].merging(write)
             case .read(let read):
                 index(read)
             case .fault(let fault):
@@ -80,6 +94,7 @@ struct HistoryIndex {
         }
         if duplicateWrites > 0 {
             // Ids must be unique for "where did this record go" to have one answer; later writes are ignored.
+            // (A retry says it is one, with its attempt number, and is merged instead.)
             notes.append("\(duplicateWrites) write events reuse an earlier id and were ignored")
         }
         var shardsWritten: [String] = []

@@ -54,6 +54,10 @@ extension Verdict {
         table.add("  written", "\(writes.indeterminateWritten)")
         table.add("  not written", "\(writes.indeterminateNotWritten)")
         for (code, count) in writes.errors.sorted(by: { $0.key < $1.key }) { table.add("  error \(code)", "\(count)") }
+        table.add("retried records", "\(writes.retried)")
+        table.add("  retries", "\(writes.retries)")
+        table.add("stored more than once", "\(writes.storedMoreThanOnce)")
+        table.add("  plain retries (expected)", "\(writes.expectedDuplicates)")
         table.add("faults started", "\(faults.values.reduce(0, +))")
         for (kind, count) in faults.sorted(by: { $0.key < $1.key }) { table.add("  \(kind)", "\(count)") }
         return table.render()

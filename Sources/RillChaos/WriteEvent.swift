@@ -15,6 +15,13 @@ public struct WriteEvent: Sendable, Equatable {
     public var error: String?
     /// The stream written to when it is not the stream under test (the catalog churn's streams); nil for it.
     public var stream: String?
+    /// Which attempt at this record this was, from 1, for a writer that retries (`rill chaos
+    /// --retrying-writers`); nil for a writer that sends each record once. Attempts share the record's id.
+    public var attempt: Int?
+    /// The idempotent-producer id the record was sent under (`x-rill-producer-id`), if any.
+    public var producer: String?
+    /// The record's number under `producer` (`x-rill-producer-sequence`): the same at every attempt.
+    public var producerSequence: UInt64?
 
     public init(
         time: Double,
@@ -24,7 +31,10 @@ public struct WriteEvent: Sendable, Equatable {
         shard: String? = nil,
         sequence: DecimalSequenceNumber? = nil,
         error: String? = nil,
-        stream: String? = nil
+        stream: String? = nil,
+        attempt: Int? = nil,
+        producer: String? = nil,
+        producerSequence: UInt64? = nil
     ) {
         self.time = time
         self.process = process
@@ -34,6 +44,9 @@ public struct WriteEvent: Sendable, Equatable {
         self.sequence = sequence
         self.error = error
         self.stream = stream
+        self.attempt = attempt
+        self.producer = producer
+        self.producerSequence = producerSequence
     }
 
     /// A write the server acknowledged at `shard`/`sequence`.
@@ -64,7 +77,7 @@ public struct WriteEvent: Sendable, Equatable {
 
 extension WriteEvent: Codable {
     enum CodingKeys: String, CodingKey {
-        case time, process, id, outcome, shard, sequence, error, stream
+        case time, process, id, outcome, shard, sequence, error, stream, attempt, producer, producerSequence
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,6 +90,9 @@ extension WriteEvent: Codable {
         self.sequence = try container.decodeIfPresent(DecimalSequenceNumber.self, forKey: .sequence)
         self.error = try container.decodeIfPresent(String.self, forKey: .error)
         self.stream = try container.decodeIfPresent(String.self, forKey: .stream)
+        self.attempt = try container.decodeIfPresent(Int.self, forKey: .attempt)
+        self.producer = try container.decodeIfPresent(String.self, forKey: .producer)
+        self.producerSequence = try container.decodeIfPresent(UInt64.self, forKey: .producerSequence)
         // An "ok" without a position could not be checked against reads; refuse it rather than guess.
         if outcome == .ok, shard == nil || sequence == nil {
             throw DecodingError.dataCorruptedError(

@@ -1,4 +1,5 @@
-/// What a client learned about one record it tried to write; clients never retry, so this is final.
+/// What a client learned about one attempt at a record (and, merged over a retrying writer's attempts, about the
+/// record: `WriteEvent.merging`).
 public enum WriteOutcome: String, Sendable, Codable, CaseIterable {
     /// Acknowledged: the server returned the record's shard and sequence number.
     case ok

@@ -23,6 +23,9 @@ public struct ChaosConfiguration: Sendable {
     /// Writers issue one call at a time, so a call stuck behind a paused leader holds its writer; a short
     /// timeout frees it to try another node, so the availability figures show failover rather than waiting.
     public var writeTimeout: Duration = .seconds(3)
+    /// Whether writers send a record again when they do not know its outcome, and how (`--retrying-writers`);
+    /// nil: each record is sent once.
+    public var retryingWriters: RetryingWriters?
     /// Consumers; each reads every shard.
     public var readers: Int = 1
     public var streamName: String = "chaos"

@@ -229,7 +229,8 @@ extension ChaosRun {
                     recorder: recorder,
                     group: group,
                     recordsPerSecond: configuration.rate / Double(configuration.writers),
-                    timeout: configuration.writeTimeout
+                    timeout: configuration.writeTimeout,
+                    retrying: configuration.retryingWriters
                 )
                 tasks.addTask { .writer(await writer.run(stop: writesStop, deadline: hardDeadline)) }
             }

@@ -72,7 +72,9 @@ public struct ChaosRun: Sendable {
         console.line(
             "rill chaos: seed \(configuration.seed), \(configuration.nodes) nodes"
                 + (network == nil ? "" : " in network namespaces") + ", \(configuration.shards) shards, "
-                + "\(configuration.writers) writers, \(configuration.readers) readers, faults \(kinds), "
+                + "\(configuration.writers) writers"
+                + (configuration.retryingWriters.map { " (retrying, \($0.rawValue))" } ?? "")
+                + ", \(configuration.readers) readers, faults \(kinds), "
                 + "\(Int(configuration.duration)) s; output in \(out.path)"
         )
         do {

@@ -16,11 +16,12 @@ struct KinesisCaller {
         self.group = group
     }
 
-    /// Sends one call to the node serving the API at `address`.
+    /// Sends one call to the node serving the API at `address`, with `headers` besides the usual ones.
     mutating func call(
         _ operation: KinesisOperation,
         at address: APIAddress,
         timeout: Duration,
+        headers: [(name: String, value: String)] = [],
         _ build: (inout JSONWriter) -> Void
     ) async -> KinesisResult {
         var writer = JSONWriter()
@@ -39,6 +40,7 @@ struct KinesisCaller {
         head.headers.add(name: "X-Amz-Target", value: operation.target)
         head.headers.add(name: "Authorization", value: Self.authorization)
         head.headers.add(name: "Content-Length", value: String(writer.bytes.count))
+        for header in headers { head.headers.add(name: header.name, value: header.value) }
         do {
             let response = try await connection.send(
                 head: head,

@@ -9,6 +9,18 @@ import Testing
         .write(
             .failed(time: 901, process: 4, id: "w4-1", error: "ProvisionedThroughputExceededException", shard: shard0)
         ),
+        .write(
+            WriteEvent(
+                time: 902,
+                process: 4,
+                id: "w4-2",
+                outcome: .info,
+                error: "timeout",
+                attempt: 2,
+                producer: "chaos.w4",
+                producerSequence: 2
+            )
+        ),
         .read(
             ReadEvent(
                 time: 950.25,
@@ -63,10 +75,14 @@ import Testing
         )
         #expect(lines[1].contains(#""outcome":"info""#) && lines[1].contains(#""error":"InternalFailureException""#))
         #expect(lines[2].contains(#""outcome":"fail""#))
-        #expect(lines[3].contains(#""final":false"#) && lines[3].contains(#""from":"TRIM_HORIZON""#))
-        #expect(lines[5].contains(#""kind":"kill""#) && lines[5].contains(#""phase":"start""#))
-        #expect(lines[7].contains(#""shardId":"shardId-000000000001""#) && lines[7].contains(#""applied":812"#))
-        #expect(lines[8].contains(#""type":"lineage""#) && lines[8].contains(#""parents":["shardId-000000000000"]"#))
+        #expect(
+            lines[3].contains(#""attempt":2"#) && lines[3].contains(#""producer":"chaos.w4""#)
+                && lines[3].contains(#""producerSequence":2"#)
+        )
+        #expect(lines[4].contains(#""final":false"#) && lines[4].contains(#""from":"TRIM_HORIZON""#))
+        #expect(lines[6].contains(#""kind":"kill""#) && lines[6].contains(#""phase":"start""#))
+        #expect(lines[8].contains(#""shardId":"shardId-000000000001""#) && lines[8].contains(#""applied":812"#))
+        #expect(lines[9].contains(#""type":"lineage""#) && lines[9].contains(#""parents":["shardId-000000000000"]"#))
     }
 
     @Test("any key order, unknown keys, blank lines, CRLF and a missing final newline are accepted")
