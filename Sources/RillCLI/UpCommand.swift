@@ -56,6 +56,13 @@ struct UpCommand: AsyncParsableCommand {
     )
     var tls = false
 
+    @Flag(
+        name: .customLong("no-peer-tls"),
+        help:
+            "Let the nodes and the router talk to one another in plaintext instead of mutual TLS under the cluster CA in DATA_DIR/peer-tls (to watch peer traffic, or to measure what TLS costs)."
+    )
+    var noPeerTLS = false
+
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -100,23 +107,25 @@ struct UpCommand: AsyncParsableCommand {
             let secretFile = dataDir + "/cluster-secret"
             try ClusterSecret.prepare(at: secretFile)
             peerSecret = ["--cluster-secret-file", secretFile]
-            let certificates = CertificateDirectory(path: dataDir + "/peer-tls")
-            let (ca, _) = try certificates.prepareCA(named: "Rill cluster CA")
-            let names = (1...nodes).map { "node-\($0)" } + ["router"]
-            for name in names {
-                try certificates.prepare(
-                    name,
-                    hosts: ["127.0.0.1", "localhost"],
-                    usage: .serverAndClient,
-                    signedBy: ca
-                )
-            }
-            peerTLS = { name in
-                [
-                    "--peer-ca", certificates.caCertificate, "--peer-cert", certificates.certificate(name),
-                    "--peer-key",
-                    certificates.key(name),
-                ]
+            if !noPeerTLS {
+                let certificates = CertificateDirectory(path: dataDir + "/peer-tls")
+                let (ca, _) = try certificates.prepareCA(named: "Rill cluster CA")
+                let names = (1...nodes).map { "node-\($0)" } + ["router"]
+                for name in names {
+                    try certificates.prepare(
+                        name,
+                        hosts: ["127.0.0.1", "localhost"],
+                        usage: .serverAndClient,
+                        signedBy: ca
+                    )
+                }
+                peerTLS = { name in
+                    [
+                        "--peer-ca", certificates.caCertificate, "--peer-cert", certificates.certificate(name),
+                        "--peer-key",
+                        certificates.key(name),
+                    ]
+                }
             }
         }
         // One key store for every node (encryption at rest, docs/security.md): made once, kept.
