@@ -105,21 +105,12 @@ struct TailRunner: Sendable {
             try await withThrowingTaskGroup(of: Event.self) { tasks in
                 /// Runs `call` on an idle connection (or a new one) after `delay`.
                 func spawn(after delay: Duration = .zero, _ call: @escaping @Sendable (KinesisClient) async -> Event) {
-                    let pooled = idle.popLast()
-                    tasks.addTask {
-                        if delay > .zero { try await Task.sleep(for: delay) }
-                        var connection: KinesisClient
-                        if let pooled {
-                            connection = pooled
-                        } else {
-                            connection = try await options.connect(on: loopGroup)
-                        }
-                        let event = await call(connection)
-                        // A transport failure leaves the connection in doubt: replace it before it goes back to the
-                        // pool.
-                        if event.failureCode == "transport" { try? await connection.reconnect() }
-                        return event.with(connection)
-                    }
+                    tasks.addPooledCall(
+                        after: delay,
+                        on: idle.popLast(),
+                        connect: { try await options.connect(on: loopGroup) },
+                        call
+                    )
                 }
                 func after(_ delay: Duration, _ event: Event) {
                     tasks.addTask {
@@ -462,7 +453,7 @@ struct TailRunner: Sendable {
     private func log(_ message: String) { StandardStream.error("rill tail: \(message)\n") }
 }
 
-extension TailRunner.Event {
+extension TailRunner.Event: PooledCallEvent {
     var connection: KinesisClient? {
         switch self {
         case .listed(_, let connection), .round(_, let connection), .opened(_, _, _, let connection),

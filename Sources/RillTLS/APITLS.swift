@@ -8,19 +8,8 @@ public enum APITLS {
 
     /// A server context from PEM files: the certificate chain (leaf first) and its private key.
     public static func serverContext(certificateFile: String, keyFile: String) throws -> NIOSSLContext {
-        let chain: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        } catch {
-            throw TLSFileError("cannot read a PEM certificate chain from \(certificateFile): \(error)")
-        }
-        do {
-            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-        } catch {
-            throw TLSFileError("cannot read a PEM private key from \(keyFile): \(error)")
-        }
-        guard !chain.isEmpty else { throw TLSFileError("\(certificateFile) holds no certificate") }
+        let chain = try PEMFiles.certificates(certificateFile)
+        let key = try PEMFiles.privateKey(keyFile)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) },
             privateKey: .privateKey(key)
@@ -39,11 +28,7 @@ public enum APITLS {
         configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = protocols
         if let caFile {
-            do {
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
-            } catch {
-                throw TLSFileError("cannot read PEM CA certificates from \(caFile): \(error)")
-            }
+            configuration.trustRoots = .certificates(try PEMFiles.certificates(caFile, what: "PEM CA certificates"))
         }
         return try NIOSSLContext(configuration: configuration)
     }

@@ -15,26 +15,9 @@ public enum PeerTLS {
         certificateFile: String,
         keyFile: String
     ) throws -> (server: NIOSSLContext, client: NIOSSLContext) {
-        let roots: [NIOSSLCertificate]
-        let chain: [NIOSSLCertificate]
-        let key: NIOSSLPrivateKey
-        do {
-            roots = try NIOSSLCertificate.fromPEMFile(caFile)
-        } catch {
-            throw TLSFileError("cannot read the peer CA certificate from \(caFile): \(error)")
-        }
-        do {
-            chain = try NIOSSLCertificate.fromPEMFile(certificateFile)
-        } catch {
-            throw TLSFileError("cannot read a PEM certificate chain from \(certificateFile): \(error)")
-        }
-        do {
-            key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-        } catch {
-            throw TLSFileError("cannot read a PEM private key from \(keyFile): \(error)")
-        }
-        guard !roots.isEmpty else { throw TLSFileError("\(caFile) holds no certificate") }
-        guard !chain.isEmpty else { throw TLSFileError("\(certificateFile) holds no certificate") }
+        let roots = try PEMFiles.certificates(caFile, what: "the peer CA certificate")
+        let chain = try PEMFiles.certificates(certificateFile)
+        let key = try PEMFiles.privateKey(keyFile)
 
         var server = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) },

@@ -86,19 +86,12 @@ struct TriggerRunner: Sendable {
         try await withThrowingTaskGroup(of: Event.self) { tasks in
             /// Runs `call` on an idle connection (or a new one) after `delay`.
             func spawn(after delay: Duration = .zero, _ call: @escaping @Sendable (KinesisClient) async -> Event) {
-                let pooled = idle.popLast()
-                tasks.addTask {
-                    if delay > .zero { try await Task.sleep(for: delay) }
-                    var connection: KinesisClient
-                    if let pooled {
-                        connection = pooled
-                    } else {
-                        connection = try await options.connect(on: loopGroup)
-                    }
-                    let event = await call(connection)
-                    if event.failureCode == "transport" { try? await connection.reconnect() }
-                    return event.with(connection)
-                }
+                tasks.addPooledCall(
+                    after: delay,
+                    on: idle.popLast(),
+                    connect: { try await options.connect(on: loopGroup) },
+                    call
+                )
             }
             func round() {
                 roundRunning = true
@@ -411,7 +404,7 @@ struct TriggerRunner: Sendable {
     private func log(_ message: String) { StandardStream.error("rill trigger: \(message)\n") }
 }
 
-extension TriggerRunner.Event {
+extension TriggerRunner.Event: PooledCallEvent {
     var connection: KinesisClient? {
         switch self {
         case .round(_, let connection), .opened(_, _, _, let connection), .polled(_, _, _, _, let connection),
