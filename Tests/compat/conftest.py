@@ -272,15 +272,18 @@ class RillServer:
             if self.proc.poll() is not None:
                 raise AssertionError(f"rill exited with {self.proc.returncode} before becoming ready\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as r:
+                # /health answers from the first moment; /ready only once the node serves Kinesis calls.
+                with urllib.request.urlopen(self.endpoint + "/ready", timeout=1) as r:
                     if r.status == 200:
                         return
                     last = r.status
+            except urllib.error.HTTPError as e:
+                last = e.code
             except (urllib.error.URLError, ConnectionError, socket.timeout, OSError) as e:
                 last = e
             time.sleep(0.05)
         self.kill()
-        raise AssertionError(f"rill not healthy within {timeout}s (last: {last})\n{self.log_tail()}")
+        raise AssertionError(f"rill not ready within {timeout}s (last: {last})\n{self.log_tail()}")
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM and wait for a clean exit; returns the exit code."""

@@ -26,14 +26,15 @@ class Up:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, f"rill up exited early ({self.proc.returncode})\n{self.tail()}"
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=1) as r:
+                # /health answers while the nodes still look for each other; /ready once the router serves.
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/ready", timeout=1) as r:
                     if r.status == 200:
                         return
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.05)
         self.proc.kill()
-        raise AssertionError(f"rill up not healthy within {timeout}s\n{self.tail()}")
+        raise AssertionError(f"rill up not ready within {timeout}s\n{self.tail()}")
 
     def stop(self, sig=signal.SIGTERM, timeout=20.0) -> int:
         self.proc.send_signal(sig)
