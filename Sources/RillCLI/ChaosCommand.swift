@@ -32,7 +32,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(
         help: """
             Faults to inject, comma-separated: kill, pause, wipe, allkill, partition, clock, disk, powerloss, delay, \
-            netpartition, reshard (docs/chaos.md). Default: kill,pause,wipe,allkill; with --endpoint partition,clock,delay.
+            netpartition, reshard, replace (docs/chaos.md). Default: kill,pause,wipe,allkill; with --endpoint partition,clock,delay.
             """
     )
     var faults: String?

@@ -72,6 +72,26 @@ struct AdminClient: Sendable {
         }
     }
 
+    /// `POST /admin/members/remove` of member `id` through the node at `address`; nil once the cluster took
+    /// it, else why not (a node that knows no metadata leader yet answers 503).
+    func removeMember(_ id: Int, at address: APIAddress) async -> String? {
+        do {
+            let response = try await send(
+                .POST,
+                "/admin/members/remove",
+                body: #"{"node":\#(id)}"#,
+                at: address,
+                timeout: .seconds(10)
+            )
+            guard response.status == .ok else {
+                return "\(response.status.code) \(String(decoding: response.bytes, as: UTF8.self))"
+            }
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// `{"heal":true}` to a node until it takes it (a node busy recovering may miss one call); false if
     /// `timeout` passes first.
     func heal(at address: APIAddress, within timeout: Duration) async -> Bool {
@@ -150,6 +170,10 @@ struct NodeStatus: Sendable, Equatable {
     var members: [PlacementMember] = []
     /// What the node's own placement audit reports (`placementViolations`).
     var violations: [PlacementViolation] = []
+    /// Shards whose replicas are moving to other nodes (after a join or a removal), as the catalog says.
+    var movingShards: Int = 0
+    /// Members removed from the cluster.
+    var removedNodes: [Int] = []
 
     init(node: Int, role: String? = nil, groups: [Group]) {
         self.node = node
@@ -182,6 +206,8 @@ struct NodeStatus: Sendable, Equatable {
             )
         }
         self.zone = object.string("zone")
+        self.movingShards = object.int("movingShards") ?? 0
+        self.removedNodes = Self.ids(object.array("removedNodes"))
         self.members = (object.objects("members") ?? []).compactMap { member in
             guard member.string("role") ?? "node" == "node", let id = member.int("id"), let zone = member.string("zone")
             else { return nil }

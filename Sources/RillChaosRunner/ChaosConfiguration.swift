@@ -92,6 +92,9 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     /// SplitShard, MergeShards or UpdateShardCount of the stream under test, kept between 2 and 8 open shards:
     /// records are followed across parents and children (`Checker.checkKeyOrder`).
     case reshard
+    /// A node replaced by a new member of its zone: the newcomer joins, the old node is removed (killed first,
+    /// or live, handing its leaderships over), and every replica moves, one Raft membership change at a time.
+    case replace
 
     /// The kinds `rill chaos` can inject.
     public static let supported: [NemesisKind] = NemesisKind.allCases
@@ -100,14 +103,14 @@ public enum NemesisKind: String, Sendable, CaseIterable, Comparable {
     public var needsFaultInjection: Bool {
         switch self {
         case .partition, .clock, .powerloss, .delay: true
-        case .kill, .pause, .wipe, .allkill, .disk, .netpartition, .reshard: false
+        case .kill, .pause, .wipe, .allkill, .disk, .netpartition, .reshard, .replace: false
         }
     }
 
     /// Whether the nemesis must own the node processes (signals, data dirs): not against `--endpoint`.
     public var needsProcesses: Bool {
         switch self {
-        case .kill, .pause, .wipe, .allkill, .disk, .powerloss: true
+        case .kill, .pause, .wipe, .allkill, .disk, .powerloss, .replace: true
         case .partition, .clock, .delay, .netpartition, .reshard: false
         }
     }

@@ -217,7 +217,6 @@ extension ChaosRun {
             nodes: configuration.nodes,
             shards: shards.count
         )
-        let addresses = cluster.members.map(\.api)
 
         let work = await withTaskGroup(of: Work.self) { tasks in
             for process in 1...configuration.writers {
@@ -259,7 +258,11 @@ extension ChaosRun {
                     // Heal whatever is still broken, wait until every node serves, then stop the workload.
                     result.healError = await local?.healAllReportingError()
                     if local == nil { _ = await nemesis.healEverywhere() }
-                    result.readyAfterHeal = await admin.waitReady(addresses, within: .seconds(60))
+                    // The members as they are now: the replace nemesis puts new nodes in.
+                    result.readyAfterHeal = await admin.waitReady(
+                        cluster.members.map(\.api),
+                        within: .seconds(60)
+                    )
                     writesStop.set()
                     readsStop.set()
                     churnStop.set()

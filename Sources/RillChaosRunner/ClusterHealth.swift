@@ -32,6 +32,23 @@ enum ClusterHealth {
         return nil
     }
 
+    /// Whether the removal of member `removed` is complete as the members `ids` report it: each answers,
+    /// lists it among the removed nodes, moves no shard, and has it in no group (metadata or shard) as a
+    /// voter or learner. Returns nil when complete, else the first reason it is not.
+    static func replacementProblem(statuses: [Int: NodeStatus?], ids: [Int], removed: Int) -> String? {
+        for node in ids {
+            guard let reported = statuses[node], let status = reported else { return "node-\(node) does not answer" }
+            guard status.removedNodes.contains(removed) else {
+                return "node-\(node) does not list node-\(removed) as removed yet"
+            }
+            if status.movingShards > 0 { return "node-\(node) reports \(status.movingShards) shards moving" }
+            if let group = status.groups.first(where: { ($0.voters + $0.learners).contains(removed) }) {
+                return "node-\(node) still has node-\(removed) in \(group.group)"
+            }
+        }
+        return nil
+    }
+
     /// Whether every replica of every shard has applied the same log: equal applied index, records and
     /// digest on every node that holds the shard, and each shard on its full set of replicas.
     ///

@@ -79,6 +79,9 @@ struct FaultPlan: Sendable, Equatable {
         case delay(Target, LinkDelay)
         case netPartition(Target, NetCut)
         case reshard(Reshard)
+        /// A new member of the target's zone joins; then the target is removed (kill -9 first unless `live`)
+        /// and its replicas move to the newcomer.
+        case replace(Target, live: Bool)
     }
 
     /// Healthy time before the fault starts.
@@ -100,6 +103,7 @@ struct FaultPlan: Sendable, Equatable {
         case .delay: .delay
         case .netPartition: .netpartition
         case .reshard: .reshard
+        case .replace: .replace
         }
     }
 }
@@ -165,6 +169,15 @@ struct FaultSchedule: Sendable {
         case .reshard:
             // Permanent: nothing to heal, so no time down.
             return FaultPlan(quietBefore: quiet, action: .reshard(reshard()), downFor: .zero)
+        case .replace:
+            // `downFor` is how long a killed node stays down before its replacement starts; a live one
+            // keeps serving until its replicas have moved.
+            let live = Bool.random(using: &generator)
+            return FaultPlan(
+                quietBefore: quiet,
+                action: .replace(target(), live: live),
+                downFor: milliseconds(500...1500)
+            )
         }
     }
 

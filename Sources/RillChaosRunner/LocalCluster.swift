@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,9 @@ import Darwin
 ///
 /// The actor is the only owner of the processes. Every state change happens here, and `kill` returns only
 /// once the process is reaped, so a restart never races the old process for its ports.
+///
+/// Each member is a slot (0-based index). The `replace` nemesis puts a new node, with a new id, ports and
+/// data dir, into a slot; the workload and the checks always see the slots' current nodes.
 actor LocalCluster: ChaosCluster {
     /// What a member's process is doing, as far as the harness made it.
     enum State: Sendable, Equatable {
@@ -26,11 +30,22 @@ actor LocalCluster: ChaosCluster {
         var status: String
     }
 
-    let nodes: [NodeProcess]
+    /// The node in each slot. Behind a lock rather than the actor so that `members` can be read without
+    /// awaiting, as the `ChaosCluster` protocol asks.
+    private let slots: Mutex<[NodeProcess]>
+    private let directory: URL
+    private let placement: Placement
     private let binary: String
     private let extraArguments: [String]
     private var states: [State]
     private var starts: [Int]
+    /// The id the next replacement node gets: ids are never reused (Rill refuses a removed id).
+    private var nextID: Int
+    /// Removed nodes still running until their replicas have moved away (`retire` stops them).
+    private var retiring: [pid_t] = []
+
+    /// The node in each slot now.
+    nonisolated var nodes: [NodeProcess] { slots.withLock { $0 } }
 
     /// Where node `index` (0-based) listens and what it runs under.
     struct Placement: Sendable {
@@ -47,32 +62,54 @@ actor LocalCluster: ChaosCluster {
     )
         throws(ChaosError)
     {
-        let ports = try FreePorts.take(2 * count)
         let zones = ["az-a", "az-b", "az-c"]
         var nodes: [NodeProcess] = []
         for index in 0..<count {
-            let node = NodeProcess(
-                id: index + 1,
-                zone: zones[index % zones.count],
-                host: placement.host(index),
-                apiPort: ports[2 * index],
-                peerPort: ports[2 * index + 1],
-                dataDirectory: directory.appendingPathComponent("node-\(index + 1)"),
-                logFile: directory.appendingPathComponent("node-\(index + 1).log"),
-                launcher: placement.launcher(index)
+            nodes.append(
+                try Self.makeNode(
+                    id: index + 1,
+                    zone: zones[index % zones.count],
+                    slot: index,
+                    directory: directory,
+                    placement: placement
+                )
             )
-            do {
-                try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
-            } catch {
-                throw .harness("cannot create \(node.dataDirectory.path): \(error)")
-            }
-            nodes.append(node)
         }
-        self.nodes = nodes
+        self.slots = Mutex(nodes)
+        self.directory = directory
+        self.placement = placement
+        self.nextID = count + 1
         self.binary = binary
         self.extraArguments = extraArguments
         self.states = Array(repeating: .down, count: count)
         self.starts = Array(repeating: 0, count: count)
+    }
+
+    /// A node for `slot` with fresh ports and an empty data dir named for its id.
+    private static func makeNode(
+        id: Int,
+        zone: String,
+        slot: Int,
+        directory: URL,
+        placement: Placement
+    ) throws(ChaosError) -> NodeProcess {
+        let ports = try FreePorts.take(2)
+        let node = NodeProcess(
+            id: id,
+            zone: zone,
+            host: placement.host(slot),
+            apiPort: ports[0],
+            peerPort: ports[1],
+            dataDirectory: directory.appendingPathComponent("node-\(id)"),
+            logFile: directory.appendingPathComponent("node-\(id).log"),
+            launcher: placement.launcher(slot)
+        )
+        do {
+            try FileManager.default.createDirectory(at: node.dataDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw .harness("cannot create \(node.dataDirectory.path): \(error)")
+        }
+        return node
     }
 
     func state(of index: Int) -> State { states[index] }
@@ -96,6 +133,7 @@ actor LocalCluster: ChaosCluster {
 
     func start(_ index: Int) throws(ChaosError) {
         guard states[index] == .down else { return }
+        let nodes = self.nodes
         let join = nodes.map(\.peer)
         let node = nodes[index]
         starts[index] += 1
@@ -150,6 +188,47 @@ actor LocalCluster: ChaosCluster {
         states[index] = .running(pid)
     }
 
+    /// Puts a new node, with the next id, in slot `index`, in the zone of the node there, down until `start`.
+    /// The old node leaves the slot: if it still runs, it keeps running, unwatched, until `retire`.
+    /// Returns the old node, the new one and the old one's pid if it runs.
+    func replace(_ index: Int) throws(ChaosError) -> (old: NodeProcess, new: NodeProcess, running: pid_t?) {
+        let old = nodes[index]
+        let new = try Self.makeNode(
+            id: nextID,
+            zone: old.zone,
+            slot: index,
+            directory: directory,
+            placement: placement
+        )
+        nextID += 1
+        let running = pid(of: index)
+        if let running {
+            resumeIfPaused(index)
+            retiring.append(running)
+        }
+        slots.withLock { $0[index] = new }
+        states[index] = .down
+        starts[index] = 0
+        return (old, new, running)
+    }
+
+    /// Stops a removed node that `replace` left running: SIGTERM, and SIGKILL if it is still there after
+    /// `grace`. Returns how it ended.
+    @discardableResult
+    func retire(_ pid: pid_t, grace: Duration = .seconds(10)) async -> String {
+        guard let position = retiring.firstIndex(of: pid) else { return "not running" }
+        retiring.remove(at: position)
+        signalProcess(pid, SIGTERM)
+        if let status = await reapStatus(pid, within: grace) { return ExitStatus.describe(status) }
+        signalProcess(pid, SIGKILL)
+        await reap(pid, within: .seconds(5))
+        return "killed after \(grace) without exiting on SIGTERM"
+    }
+
+    private func resumeIfPaused(_ index: Int) {
+        if case .paused(let pid) = states[index] { signalProcess(pid, SIGCONT) }
+    }
+
     /// Deletes a stopped node's data dir and leaves an empty one: the node lost its disk.
     func wipe(_ index: Int) throws(ChaosError) {
         precondition(states[index] == .down, "wipe of node-\(index + 1) while its process runs")
@@ -179,7 +258,8 @@ actor LocalCluster: ChaosCluster {
     /// Resumes paused nodes, asks every node to stop with SIGTERM, and kills what is left after `grace`.
     func stopAll(grace: Duration = .seconds(10)) async {
         for index in nodes.indices { resume(index) }
-        let pids = nodes.indices.compactMap { pid(of: $0) }
+        let pids = nodes.indices.compactMap { pid(of: $0) } + retiring
+        retiring = []
         for index in nodes.indices { states[index] = .down }
         for pid in pids { signalProcess(pid, SIGTERM) }
         let deadline = ContinuousClock.now + grace
@@ -201,12 +281,18 @@ actor LocalCluster: ChaosCluster {
     /// Polls `waitpid` (a blocking wait would hold a cooperative thread); true once the process is reaped.
     @discardableResult
     private func reap(_ pid: pid_t, within timeout: Duration) async -> Bool {
+        await reapStatus(pid, within: timeout) != nil
+    }
+
+    /// `reap`, with the `waitpid` status (0 if someone else reaped it); nil if `timeout` passed first.
+    private func reapStatus(_ pid: pid_t, within timeout: Duration) async -> Int32? {
         let deadline = ContinuousClock.now + timeout
         var status: Int32 = 0
         while true {
             let result = waitpid(pid, &status, WNOHANG)
-            if result == pid || (result < 0 && errno == ECHILD) { return true }
-            if ContinuousClock.now >= deadline { return false }
+            if result == pid { return status }
+            if result < 0 && errno == ECHILD { return 0 }
+            if ContinuousClock.now >= deadline { return nil }
             // Sleeping through cancellation is fine here: the loop is bounded by the deadline.
             try? await Task.sleep(for: .milliseconds(5))
         }

@@ -157,6 +157,8 @@ struct Nemesis: Sendable {
             return try await netPartition(target, cut, plan: plan)
         case .reshard(let move):
             return await reshard(move)
+        case .replace(let target, let live):
+            return try await replace(target, live: live, plan: plan)
         }
     }
 

@@ -76,4 +76,31 @@ import Testing
         let missing: [Int: [ShardChecksum]?] = [1: same, 2: [checksum(shards[0], applied: 40)], 3: same]
         #expect(ClusterHealth.divergence(checksums: missing, ids: [1, 2, 3], shards: shards) != nil)
     }
+
+    /// Node 3 replaced by node 4: complete only once every member lists it as removed, nothing moves, and no
+    /// group keeps it as a voter or learner.
+    @Test func aReplacementIsCompleteOnlyOnceTheRemovedNodeIsInNoGroupAndNothingMoves() {
+        func member(_ node: Int, removed: [Int] = [3], moving: Int = 0, voters: [Int] = [1, 2, 4]) -> NodeStatus {
+            var status = status(node: node)
+            status.removedNodes = removed
+            status.movingShards = moving
+            for index in status.groups.indices { status.groups[index].voters = voters }
+            return status
+        }
+        let done: [Int: NodeStatus?] = [1: member(1), 2: member(2), 4: member(4)]
+        #expect(ClusterHealth.replacementProblem(statuses: done, ids: [1, 2, 4], removed: 3) == nil)
+
+        let notYetRemoved: [Int: NodeStatus?] = [1: member(1), 2: member(2, removed: []), 4: member(4)]
+        #expect(ClusterHealth.replacementProblem(statuses: notYetRemoved, ids: [1, 2, 4], removed: 3) != nil)
+        let moving: [Int: NodeStatus?] = [1: member(1, moving: 2), 2: member(2), 4: member(4)]
+        #expect(ClusterHealth.replacementProblem(statuses: moving, ids: [1, 2, 4], removed: 3) != nil)
+        let stillVoting: [Int: NodeStatus?] = [1: member(1), 2: member(2, voters: [1, 2, 3, 4]), 4: member(4)]
+        #expect(ClusterHealth.replacementProblem(statuses: stillVoting, ids: [1, 2, 4], removed: 3) != nil)
+        var learning = member(4)
+        learning.groups[0].learners = [3]
+        let stillLearning: [Int: NodeStatus?] = [1: member(1), 2: member(2), 4: learning]
+        #expect(ClusterHealth.replacementProblem(statuses: stillLearning, ids: [1, 2, 4], removed: 3) != nil)
+        let silent: [Int: NodeStatus?] = [1: member(1), 2: NodeStatus?.none, 4: member(4)]
+        #expect(ClusterHealth.replacementProblem(statuses: silent, ids: [1, 2, 4], removed: 3) != nil)
+    }
 }

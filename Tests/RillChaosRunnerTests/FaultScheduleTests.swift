@@ -42,7 +42,7 @@ import Testing
             .partition: .seconds(2) ... .seconds(5), .clock: .seconds(2) ... .seconds(5),
             .disk: .milliseconds(500) ... .milliseconds(1500), .powerloss: .milliseconds(500) ... .seconds(2),
             .delay: .seconds(2) ... .seconds(5), .netpartition: .seconds(2) ... .seconds(5),
-            .reshard: .zero ... .zero,
+            .reshard: .zero ... .zero, .replace: .milliseconds(500) ... .milliseconds(1500),
         ]
         var schedule = FaultSchedule(seed: 11, kinds: [kind], nodes: 3, shards: 4)
         for _ in 0..<100 {
