@@ -88,9 +88,19 @@ extension Raft {
 extension Raft.Reconfiguration {
     /// The next step as `leader` sees it, each member's lag read from the leader's progress: the one reading
     /// the runtime's driver and the simulations share, so they judge "caught up" alike.
+    ///
+    /// A member that has matched nothing yet (match 0: it never acknowledged an append, perhaps it has not even
+    /// opened the group) has no known lag, however short the log: a learner is promoted, or chosen as heir,
+    /// only once it has answered. Promoting a silent learner of a short log (a closed parent, a new child) would
+    /// count it in the quorum of a group it does not run yet; with one voter down, the group would have no
+    /// majority left (found by `rill chaos --faults replace`: {A, B, C} with C dead became {A, B, C, D} with D
+    /// silent, and no leader could be elected).
     public func nextStep(leading leader: Raft.Core, promotionLag: UInt64) -> Raft.ReconfigurationStep? {
         let last = leader.log.lastIndex.rawValue
-        let lag: (NodeID) -> UInt64? = { peer in leader.progress[peer].map { last &- min($0.match.rawValue, last) } }
+        let lag: (NodeID) -> UInt64? = { peer in
+            guard peer == leader.id || (leader.progress[peer]?.match ?? .zero) > .zero else { return nil }
+            return leader.progress[peer].map { last &- min($0.match.rawValue, last) }
+        }
         return nextStep(from: leader.configuration, leader: leader.id, lag: lag, promotionLag: promotionLag)
     }
 }

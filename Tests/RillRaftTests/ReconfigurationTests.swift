@@ -31,6 +31,36 @@ import Testing
         #expect(target.nextStep(from: current, leader: NodeID(1), lag: caughtUp, promotionLag: 8) == nil)
     }
 
+    /// Found by `rill chaos --faults replace`: with a voter dead and a short log, a learner that had not
+    /// answered yet was promoted at once ({1, 2, 3} with 3 dead became {1, 2, 3, 4} with 4 silent: two live
+    /// voters of four, no majority, no leader). A learner is promoted only once it has matched something.
+    @Test(
+        "a silent learner of a short log is not promoted until it has answered, so a dead voter cannot cost the majority"
+    )
+    func silentLearnerWaits() throws {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        try cluster[1].propose(kind: .records, payload: [1])
+        cluster.stabilize()
+        // Node 3 is dead; node 4 is added but has not opened the group yet.
+        cluster.partition = [[NodeID(1), NodeID(2)], [NodeID(3)], [NodeID(4)]]
+        cluster.add(NodeID(4), configuration: Raft.Configuration(voters: []))
+        let target = Raft.Reconfiguration(voters: ids(1, 2, 4))
+        #expect(target.nextStep(leading: cluster[1], promotionLag: 64) == .addLearner(NodeID(4)))
+        try cluster[1].proposeConfigurationChange(.addLearner(NodeID(4)))
+        cluster.stabilize()
+        cluster.tickHeartbeat(1)
+        cluster.stabilize()
+        #expect(cluster[1].configuration.learners == ids(4))
+        #expect(cluster[1].log.lastIndex.rawValue < 64, "the log is shorter than the promotion lag")
+        #expect(target.nextStep(leading: cluster[1], promotionLag: 64) == nil, "4 has not answered")
+        // Node 4 answers: now it may be promoted, and {1, 2, 4} keeps a majority with 3 dead.
+        cluster.partition = [[NodeID(1), NodeID(2), NodeID(4)], [NodeID(3)]]
+        cluster.tickHeartbeat(1)
+        cluster.stabilize()
+        #expect(target.nextStep(leading: cluster[1], promotionLag: 64) == .promote(NodeID(4)))
+    }
+
     @Test("a leader that must leave hands leadership to the most caught-up target voter first")
     func leaderLeavesLast() {
         let target = Raft.Reconfiguration(voters: ids(2, 3, 4))
