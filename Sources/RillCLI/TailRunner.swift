@@ -12,6 +12,10 @@ import RillKinesis
 /// records are written to standard output; a closed shard is checkpointed `SHARD_END` once printed to its end, and
 /// the group hands out its children after that. Stopping (a signal, `--max-records`, `--idle-exit`) writes the last
 /// checkpoints, then releases the leases.
+///
+/// Over 400 lines on purpose: `run` is one event loop whose local functions (lease round, open, poll, checkpoint)
+/// share its state without locks; the decisions are in the pure cores named above, and what is left here is the
+/// wiring of calls to events. The pooled connections are shared with the other group worker (`addPooledCall`).
 struct TailRunner: Sendable {
     /// A consumer group to read as a worker of.
     struct Group: Sendable {

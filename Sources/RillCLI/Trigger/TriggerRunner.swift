@@ -7,6 +7,10 @@ import RillKinesis
 /// its `ShardTrigger` core, invokes the function with the batches the core picks, reports outcomes back, sends what
 /// the core gives up on to the on-failure destination, and checkpoints what the core says is finished. Every call,
 /// invocation and sleep is a child of one task group; only the loop touches the state.
+///
+/// Over 400 lines on purpose: `run` is one event loop whose local functions (lease round, open, poll, checkpoint)
+/// share its state without locks; the decisions are in the pure cores named above, and what is left here is the
+/// wiring of calls to events. The pooled connections are shared with the other group worker (`addPooledCall`).
 struct TriggerRunner: Sendable {
     let client: ClientOptions
     let stream: String
