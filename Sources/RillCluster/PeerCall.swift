@@ -68,6 +68,10 @@ package enum PeerCall: Sendable, Equatable {
     /// A CloudWatch call's part of this node's metrics in one region (docs/metrics.md, "CloudWatch"): any node
     /// or router answering GetMetricStatistics, GetMetricData or ListMetrics asks every node and merges.
     case metrics(region: String?, selection: MetricSelection)
+    /// A child shard's leader asks a replica of a sealed parent for the parent's producer window, final at
+    /// `sealIndex` (`ProducerWindow.inherit`). Answered `producerWindow` once the replica has applied the seal.
+    /// An older node answers it as unreadable; the caller asks the parent's other replicas.
+    case producerWindow(streamID: String, shard: UInt32, sealIndex: UInt64)
 
     package static let version: UInt8 = 1
 
@@ -146,6 +150,11 @@ package enum PeerCall: Sendable, Equatable {
             w.u8(10)
             w.optionalString(region)
             w.metricSelection(selection)
+        case .producerWindow(let streamID, let shard, let sealIndex):
+            w.u8(17)
+            w.string(streamID)
+            w.u32(shard)
+            w.u64(sealIndex)
         }
         return w.bytes
     }
@@ -213,6 +222,7 @@ package enum PeerCall: Sendable, Equatable {
                 producer: try r.producer(),
                 caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
             )
+        case 17: self = .producerWindow(streamID: try r.string(), shard: try r.u32(), sealIndex: try r.u64())
         default: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }
@@ -251,13 +261,15 @@ package enum PeerAnswer: Sendable, Equatable {
     case writeTotals([ShardWriteMeter.Totals])
     /// This node's metrics for a `metrics` call.
     case metrics(MetricStore)
+    /// A sealed shard's final producer window (`ProducerWindow.encoded()`), for `PeerCall.producerWindow`.
+    case producerWindow([UInt8])
 
     package func encoded() -> [UInt8] {
         var w = WireWriter(
             capacity: 32
                 + {
                     switch self {
-                    case .response(let body), .cborResponse(let body): body.count
+                    case .response(let body), .cborResponse(let body), .producerWindow(let body): body.count
                     default: 0
                     }
                 }()
@@ -289,7 +301,15 @@ package enum PeerAnswer: Sendable, Equatable {
             for outcome in outcomes {
                 switch outcome {
                 case .success(let position):
-                    w.u8(1)
+                    // 2: stored by a parent shard (a retry after a reshard), its shard first. Only such an answer
+                    // uses it, so older nodes read every other answer as before.
+                    if let origin = position.origin {
+                        w.u8(2)
+                        w.u32(origin.index)
+                        w.u64(origin.epoch)
+                    } else {
+                        w.u8(1)
+                    }
                     w.u64(position.index.rawValue)
                     w.u32(UInt32(position.slot))
                     w.i64(position.stampMillis)
@@ -337,6 +357,9 @@ package enum PeerAnswer: Sendable, Equatable {
         case .metrics(let store):
             w.u8(13)
             w.metricStore(store)
+        case .producerWindow(let window):
+            w.u8(17)
+            w.bytes(window)
         }
         return w.bytes
     }
@@ -362,17 +385,25 @@ package enum PeerAnswer: Sendable, Equatable {
         case 11: self = .removed(clusterID: try r.string())
         case 12: self = .writeTotals(try r.writeTotals())
         case 13: self = .metrics(try r.metricStore())
+        case 17: self = .producerWindow(try r.bytes())
         case 14:
             let count = Int(try r.u32())
             guard count <= 500 else { throw WireError(description: "\(count) record outcomes") }
             var outcomes: [Result<RecordPosition, KinesisError>] = []
             for _ in 0..<count {
-                if try r.u8() == 1 {
+                let tag = try r.u8()
+                if tag == 1 || tag == 2 {
+                    let origin = tag == 2 ? ShardOrigin(index: try r.u32(), epoch: try r.u64()) : nil
+                    if let origin, origin.epoch > SequenceNumber.maxEpoch {
+                        throw WireError(description: "epoch \(origin.epoch)")
+                    }
                     let index = LogIndex(try r.u64())
                     let slot = try r.u32()
                     guard slot <= UInt32(UInt16.max) else { throw WireError(description: "slot \(slot)") }
                     outcomes.append(
-                        .success(RecordPosition(index: index, slot: UInt16(slot), stampMillis: try r.i64()))
+                        .success(
+                            RecordPosition(index: index, slot: UInt16(slot), stampMillis: try r.i64(), origin: origin)
+                        )
                     )
                 } else {
                     let code = try r.string()

@@ -18,16 +18,23 @@ extension ShardReplica {
     ///
     /// Served only by a leader that has applied an entry of its own term: by then every record an earlier leader
     /// proposed is committed and in the window, or never will be, so the window and this leader's own records in
-    /// flight are everything that could hold a copy.
+    /// flight are everything that could hold a copy. A shard made by a reshard first takes over its parents'
+    /// final windows (`parentWindows`, asked only until that is done), so a retry of a record a parent stored
+    /// is answered with the parent's copy.
     ///
     /// - Throws: `Sealed` (nothing written), `Redirect` when this member cannot serve producers now (nothing
     ///   written), or what proposing throws when the outcome of every new record is the same failure.
-    func appendOnce(_ batch: RecordBatch, stampMillis: Int64) async throws -> ProducerOutcomes {
+    func appendOnce(
+        _ batch: RecordBatch,
+        stampMillis: Int64,
+        parentWindows: @escaping @Sendable () async throws -> ProducerWindow
+    ) async throws -> ProducerOutcomes {
         guard let stamp = batch.producer, stamp.sequences.count == batch.records.count else {
             throw KinesisError.internalFailure("a producer batch without one producer sequence per record")
         }
         guard !isClosedToWrites else { throw Sealed() }
         let term = try await servingTerm()
+        try await takeOverParentWindows(inTerm: term, parentWindows)
         enum Plan {
             case answered(Result<RecordPosition, KinesisError>)
             case waiting(InFlightTicket)
@@ -112,6 +119,62 @@ extension ShardReplica {
             }
         }
         return outcomes
+    }
+
+    /// Makes sure the parents' final windows are part of this shard's window before any producer record is
+    /// judged: proposes them as one entry (`ProducerInheritance`) in `term` unless an applied entry already
+    /// brought them. Concurrent callers share one taking over. Every replica applies the entry, so a new leader
+    /// finds the window `inherited` and a restart or a snapshot rebuilds it.
+    ///
+    /// - Throws: when the parents' windows cannot be read (their replicas are out of reach or behind their
+    ///   seal) or the entry did not commit in `term`: nothing was written, the producer retries.
+    private func takeOverParentWindows(
+        inTerm term: Term,
+        _ parentWindows: @escaping @Sendable () async throws -> ProducerWindow
+    ) async throws {
+        guard !parents.isEmpty, !producers.withLockedValue({ $0.window.inherited }) else { return }
+        let takeOver = takingOver.withLockedValue { current in
+            if let current { return current }
+            let started = Task {
+                let window = try await parentWindows()
+                _ = try await self.propose(.noop, ProducerInheritance.payload(window), 0, inTerm: term)
+            }
+            current = started
+            return started
+        }
+        let result = await takeOver.result
+        takingOver.withLockedValue { current in
+            if current == takeOver { current = nil }
+        }
+        try result.get()
+        guard producers.withLockedValue({ $0.window.inherited }) else {
+            throw KinesisError.internalFailure(
+                "The shard has not taken over the producer windows of the shards it was made from yet; retry."
+            )
+        }
+        logger.debug("took over the producer windows of the parent shards", metadata: ["parents": "\(parents)"])
+    }
+
+    /// Applies an entry through which this shard takes over its parents' windows (every replica, in log order).
+    func applyInheritance(_ entry: LogEntry) {
+        let inherited: ProducerWindow?
+        do {
+            inherited = try ProducerInheritance.window(fromPayload: entry.payload)
+        } catch {
+            // The leader proposes again (its shard is not marked inherited), so producers wait rather than
+            // store a retry twice.
+            logger.error("a noop entry carries an unreadable producer window", metadata: ["index": "\(entry.index)"])
+            return
+        }
+        guard let inherited else { return }
+        producers.withLockedValue { $0.window.inherit([inherited]) }
+    }
+
+    /// This replica's window once it is final at `seal`: the shard is sealed there and the seal is applied, so
+    /// no record will enter it again. nil before that.
+    func finalProducerWindow(sealedAt seal: LogIndex) -> ProducerWindow? {
+        guard sealIndex == seal, committedIndex >= seal else { return nil }
+        return producers.withLockedValue { $0.window }
     }
 
     /// The term this member leads in, once it has applied an entry of it. A leader just elected commits its

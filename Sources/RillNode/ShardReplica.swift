@@ -33,6 +33,12 @@ final class ShardReplica: Sendable {
     /// The idempotent producers' window (replicated: derived from applied entries and snapshots) and, on the
     /// leader, their records in flight. One lock, so judging a record and marking it in flight is one step.
     let producers: NIOLockedValueBox<ProducerState>
+    /// The sealed shards this one was made from by a reshard (none for a shard made with its stream): their
+    /// final producer windows are taken over before this shard serves producers (`takeOverParentWindows`).
+    let parents: [UInt32]
+    /// The taking over of the parents' windows while it runs, shared by the producer calls that wait for it;
+    /// owned here, cancelled and awaited by `stop()`.
+    let takingOver = NIOLockedValueBox<Task<Void, any Error>?>(nil)
     let logger: Logger
 
     struct ProducerState: Sendable {
@@ -63,6 +69,7 @@ final class ShardReplica: Sendable {
         driver: RaftGroupDriver,
         box: ReplicaBox,
         window: ProducerWindow,
+        parents: [UInt32],
         recordKey: @escaping @Sendable () throws -> (UInt32, SymmetricKey)?,
         logger: Logger
     ) {
@@ -73,6 +80,7 @@ final class ShardReplica: Sendable {
         self.driver = driver
         self.box = box
         self.producers = NIOLockedValueBox(ProducerState(window: window))
+        self.parents = parents
         self.logger = logger
     }
 
@@ -132,6 +140,7 @@ final class ShardReplica: Sendable {
             driver: driver,
             box: box,
             window: window,
+            parents: [shard.parent, shard.adjacentParent].compactMap { $0 },
             recordKey: recordKey,
             logger: logger
         )
@@ -162,7 +171,11 @@ final class ShardReplica: Sendable {
 
     func stop() async {
         await compaction.withLockedValue { $0 }?.value
+        // Stopping the driver fails the taking over's proposal if it is still waiting for its commit.
+        let takeOver = takingOver.withLockedValue { $0 }
+        takeOver?.cancel()
         await driver.stop()
+        _ = await takeOver?.result
         box.replica = nil
     }
 
@@ -173,6 +186,8 @@ final class ShardReplica: Sendable {
             switch entry.kind {
             case .seal: sealedAt.withLockedValue { $0 = $0 ?? entry.index }
             case .records: applyProducers(entry)
+            // A plain noop (a new leader's) has no payload; one with a payload takes over the parents' windows.
+            case .noop where !entry.payload.isEmpty: applyInheritance(entry)
             default: break
             }
         }

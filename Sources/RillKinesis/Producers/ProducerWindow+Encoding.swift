@@ -6,15 +6,33 @@ import RillModel
 ///     u16 id length | id (UTF-8) | u64 highest | u8 has forgotten | u64 forgotten through | i64 last seen |
 ///     u32 record count | per record, oldest first: u64 sequence | u64 entry index | u16 slot | i64 stamp
 ///
+/// Version 2, for a window that took over its parents' (`inherit(_:)`): after the last expiry look, u8 inherited
+/// | u32 origin count | per origin, sorted: u32 shard index | u64 epoch; and each record ends with u32 origin
+/// (0: this shard, n: the n-th origin). A window that took nothing over is written as version 1, so older
+/// builds read what they did.
+///
 /// Sorted, so every replica encodes the same window to the same bytes.
 extension ProducerWindow {
     public struct DecodeError: Error, Sendable {}
 
     public func encoded() -> [UInt8] {
+        let origins = Set(producers.values.flatMap { $0.committed.elements.compactMap(\.position.origin) }).sorted()
+        let version: UInt8 = inherited || !origins.isEmpty ? 2 : 1
+        let numbers = Dictionary(uniqueKeysWithValues: origins.enumerated().map { ($1, UInt32($0 + 1)) })
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(16 + producers.values.reduce(0) { $0 + 48 + $1.committed.count * 26 })
-        bytes.append(1)
+        bytes.reserveCapacity(
+            32 + origins.count * 12 + producers.values.reduce(0) { $0 + 48 + $1.committed.count * 30 }
+        )
+        bytes.append(version)
         bytes.appendBE(UInt64(bitPattern: lastExpiryMillis))
+        if version == 2 {
+            bytes.append(inherited ? 1 : 0)
+            bytes.appendBE(UInt32(origins.count))
+            for origin in origins {
+                bytes.appendBE(origin.index)
+                bytes.appendBE(origin.epoch)
+            }
+        }
         bytes.appendBE(UInt32(producers.count))
         for (id, state) in producers.sorted(by: { $0.key < $1.key }) {
             bytes.appendBE(UInt16(id.utf8.count))
@@ -30,6 +48,7 @@ extension ProducerWindow {
                 bytes.appendBE(record.position.index.rawValue)
                 bytes.appendBE(record.position.slot)
                 bytes.appendBE(UInt64(bitPattern: record.position.stampMillis))
+                if version == 2 { bytes.appendBE(record.position.origin.flatMap { numbers[$0] } ?? 0) }
             }
         }
         return bytes
@@ -40,8 +59,22 @@ extension ProducerWindow {
         self.init(limits: limits)
         guard !bytes.isEmpty else { return }
         var reader = BigEndianReader(bytes: bytes)
-        guard try reader.u8() == 1 else { throw DecodeError() }
+        let version = try reader.u8()
+        guard version == 1 || version == 2 else { throw DecodeError() }
         lastExpiryMillis = Int64(bitPattern: try reader.u64())
+        var origins: [ShardOrigin] = []
+        if version == 2 {
+            inherited = try reader.u8() == 1
+            let count = Int(try reader.u32())
+            // Bounded by what the bytes can hold before anything is reserved.
+            guard count <= bytes.count / 12 else { throw DecodeError() }
+            for _ in 0..<count {
+                let origin = ShardOrigin(index: try reader.u32(), epoch: try reader.u64())
+                // A sequence number holds 36 bits of epoch: a larger one is damage, not a shard.
+                guard origin.epoch <= SequenceNumber.maxEpoch else { throw DecodeError() }
+                origins.append(origin)
+            }
+        }
         let count = Int(try reader.u32())
         for _ in 0..<count {
             let length = Int(try reader.u16())
@@ -58,7 +91,7 @@ extension ProducerWindow {
                 lastSeenMillis: lastSeen
             )
             for _ in 0..<records {
-                let record = Committed(
+                var record = Committed(
                     sequence: try reader.u64(),
                     position: RecordPosition(
                         index: LogIndex(try reader.u64()),
@@ -66,6 +99,11 @@ extension ProducerWindow {
                         stampMillis: Int64(bitPattern: try reader.u64())
                     )
                 )
+                if version == 2 {
+                    let number = Int(try reader.u32())
+                    guard number <= origins.count else { throw DecodeError() }
+                    record.position.origin = number == 0 ? nil : origins[number - 1]
+                }
                 // A smaller window than the one saved keeps the newest records and remembers what it dropped.
                 if let evicted = state.committed.append(record) {
                     state.forgottenThrough = max(state.forgottenThrough ?? 0, evicted.sequence)

@@ -63,6 +63,9 @@ public struct ProducerWindow: Sendable, Equatable {
     var producers: [String: Producer] = [:]
     /// The log time of the last look for idle producers.
     var lastExpiryMillis: Int64 = .min
+    /// Whether the final windows of the shard's parents were taken over (`inherit(_:)`): a shard made by a
+    /// reshard serves producers only after that, so a retry of a record a parent stored is not stored again.
+    public internal(set) var inherited = false
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 

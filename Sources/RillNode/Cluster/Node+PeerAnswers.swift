@@ -66,11 +66,17 @@ extension Node {
                 // An idempotent producer's batch (first byte's top bit): judged against the shard's window.
                 if batch.first.map({ $0 & 0x80 != 0 }) == true {
                     let decoded = try RecordBatch(decoding: batch)
-                    return .appendedOnce(try await replica.appendOnce(decoded, stampMillis: stamp))
+                    return .appendedOnce(
+                        try await replica.appendOnce(decoded, stampMillis: stamp) {
+                            try await self.parentProducerWindows(streamID: streamID, shard: shard)
+                        }
+                    )
                 }
                 let index = try await replica.append(encoded: batch, stampMillis: stamp)
                 return .appended(index: index.rawValue, stampMillis: stamp)
             }
+        case .producerWindow(let streamID, let shard, let sealIndex):
+            return answerProducerWindow(streamID: streamID, shard: shard, sealIndex: sealIndex)
         case .routes(let name, let arn, let region):
             // No stream: a router only wants the iterator key.
             // A router asks this before it says it is ready, so answer only once a stream created now would be

@@ -125,7 +125,9 @@ extension Node {
             reach: reach,
             local: { replica in
                 do {
-                    return try await replica.appendOnce(batch, stampMillis: self.clock.nowMillis())
+                    return try await replica.appendOnce(batch, stampMillis: self.clock.nowMillis()) {
+                        try await self.parentProducerWindows(streamID: stream.id, shard: shard.index)
+                    }
                 } catch is ShardReplica.Sealed {
                     throw ShardSealed()
                 }

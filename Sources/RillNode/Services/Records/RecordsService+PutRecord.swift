@@ -42,7 +42,7 @@ extension RecordsService {
         // shard has issued; SequenceNumberForOrdering needs no extra work on one shard.
         let batch = RecordBatch(records: [.init(partitionKey: partitionKey, data: data)], producer: producer)
         var target = shard
-        var appended: (LogIndex, UInt16, Int64)
+        var appended: RecordPosition
         do {
             appended = try await append(batch, stream: stream, shard: target, reach: reach)
         } catch is ShardSealed {
@@ -56,7 +56,8 @@ extension RecordsService {
             ).shard
             appended = try await append(batch, stream: fresh, shard: target, reach: reach)
         }
-        let (index, slot, stamp) = appended
+        // A retry answered from a parent's window (after a reshard) names the parent's copy.
+        let (storedIn, sequence) = appended.stored(answeredBy: ShardOrigin(index: target.index, epoch: target.epoch))
         let bytes = data.count + partitionKey.utf8.count
         let now = clock.nowMillis()
         metrics.recordsPut(stream, shard: target.id, records: 1, bytes: bytes, atMillis: now)
@@ -65,9 +66,9 @@ extension RecordsService {
         var w = JSONWriter()
         w.beginObject()
         w.key("ShardId")
-        w.string(target.id.name)
+        w.string(storedIn.name)
         w.key("SequenceNumber")
-        w.string(target.sequenceNumber(index: index, slot: slot, stampMillis: stamp).description)
+        w.string(sequence.description)
         if stream.sealingVersion != nil {
             w.key("EncryptionType")
             w.string("KMS")
@@ -83,15 +84,14 @@ extension RecordsService {
         stream: StreamMetadata,
         shard: ShardMetadata,
         reach: Reach
-    ) async throws -> (LogIndex, UInt16, Int64) {
+    ) async throws -> RecordPosition {
         guard batch.producer != nil else {
             let (index, stamp) = try await appender.append(batch, stream: stream, shard: shard, reach: reach)
-            return (index, 0, stamp)
+            return RecordPosition(index: index, slot: 0, stampMillis: stamp)
         }
         let outcomes = try await appender.appendOnce(batch, stream: stream, shard: shard, reach: reach)
         guard let outcome = outcomes.first else { throw KinesisError.internalFailure("no outcome for the record") }
-        let position = try outcome.get()
-        return (position.index, position.slot, position.stampMillis)
+        return try outcome.get()
     }
 
     func checkRecordSize(data: [UInt8], key: String, stream: StreamMetadata) throws(KinesisError) {

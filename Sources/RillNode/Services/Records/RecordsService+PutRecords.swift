@@ -167,12 +167,11 @@ extension RecordsService {
                 switch outcome {
                 case .success(let position):
                     hashKeys.append(record.hashKey)
-                    let sequence = shard.sequenceNumber(
-                        index: position.index,
-                        slot: position.slot,
-                        stampMillis: position.stampMillis
+                    // A retry answered from a parent's window (after a reshard) names the parent's copy.
+                    let (storedIn, sequence) = position.stored(
+                        answeredBy: ShardOrigin(index: shard.index, epoch: shard.epoch)
                     )
-                    written.append((record.requestSlot, shard.id, sequence))
+                    written.append((record.requestSlot, storedIn, sequence))
                     bytes += record.record.data.count + record.record.partitionKey.utf8.count
                 case .failure(let error):
                     // Only the request as a whole fails with such a code (`PutRecordsMerge`): a record's refusal
