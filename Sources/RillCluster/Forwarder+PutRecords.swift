@@ -34,7 +34,7 @@ extension Forwarder {
                 return APIResponse(body: try merge.answer())
             }
         }
-        // A part's result; nil: refused as sealed, nothing written (routed again below).
+        // Slots of the parts a node refused as sealed (a nil result): nothing of them was written; routed again below.
         var sealed: [Int] = []
         await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>?).self) { group in
             for part in split.parts {
