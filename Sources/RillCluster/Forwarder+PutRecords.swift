@@ -13,7 +13,8 @@ extension Forwarder {
         _ request: APIRequest,
         body: PutRecordsBody,
         map: ShardMap,
-        streamID: String
+        streamID: String,
+        freshMap: (@Sendable () async throws -> ShardMap)? = nil
     ) async throws -> APIResponse {
         let split = try PutRecordsSplit(hashKeys: body.hashKeys.compactMap { $0 }, map: map)
         var merge = PutRecordsMerge(count: body.count)
@@ -22,6 +23,10 @@ extension Forwarder {
             let group = RaftGroupID.shard(streamID: streamID, shard: split.parts[0].shard.id)
             do {
                 return try await forward(request, toLeaderOf: group)
+            } catch is ShardSealed where freshMap != nil {
+                // Nothing was written: `map` is older than a reshard (`ForwardedAppend`). Split again by the new one.
+                await routeAgain(split.parts[0].slots, of: request, body: body, streamID: streamID, freshMap, &merge)
+                return APIResponse(body: try merge.answer())
             } catch {
                 // Anything but a KinesisError (a shard sealed under the call) leaves the records unwritten or
                 // unknown: InternalFailure each.
@@ -29,7 +34,9 @@ extension Forwarder {
                 return APIResponse(body: try merge.answer())
             }
         }
-        await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>).self) { group in
+        // Slots of the parts a node refused as sealed (a nil result): nothing of them was written; routed again below.
+        var sealed: [Int] = []
+        await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>?).self) { group in
             for part in split.parts {
                 var sub = APIRequest(
                     operation: .putRecords,
@@ -51,6 +58,8 @@ extension Forwarder {
                             return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
                         }
                         return (part.slots, .success(answer))
+                    } catch is ShardSealed {
+                        return (part.slots, nil)
                     } catch {
                         // Anything but a KinesisError is a bug here; the records' outcome is unknown.
                         return (part.slots, .failure(error as? KinesisError ?? .internalFailure()))
@@ -66,8 +75,13 @@ extension Forwarder {
                     merge.encryptionType = merge.encryptionType ?? answer.encryptionType
                 case .failure(let error):
                     merge.fail(slots, error)
+                case nil:
+                    sealed += slots
                 }
             }
+        }
+        if !sealed.isEmpty {
+            await routeAgain(sealed, of: request, body: body, streamID: streamID, freshMap, &merge)
         }
         return APIResponse(body: try merge.answer())
     }

@@ -26,7 +26,17 @@ extension Router {
         guard let (partitionKey, explicit, selector) = Self.recordKey(request.body),
             let shard = try await shard(for: partitionKey, explicit, selector, request.signedRegion)
         else { return try await unreadable(request) }
-        return try await forward(request, to: shard)
+        do {
+            return try await forward(request, to: shard)
+        } catch is ShardSealed {
+            // Nothing was written: the shard closed under a reshard this router's map does not show yet. Routed
+            // again, once, by a fresh map, rather than waiting out the map's lifetime.
+            forgetRoute(selector, region: request.signedRegion)
+            guard let fresh = try await self.shard(for: partitionKey, explicit, selector, request.signedRegion) else {
+                return try await unreadable(request)
+            }
+            return try await forward(request, to: fresh)
+        }
     }
 
     private func getShardIterator(_ request: APIRequest) async throws -> APIResponse {

@@ -6,7 +6,8 @@ import RillRouting
 extension Router {
     /// Splits the records by shard, sends each shard's records to its leader and merges the answers
     /// (`Forwarder.putRecords`). A request a node would refuse as a whole is sent whole to one node, whose
-    /// answer names the error.
+    /// answer names the error. Records refused because the shard map is older than a reshard are split again
+    /// by a fresh one (`Forwarder.routeAgain`).
     func putRecords(_ request: APIRequest) async throws -> APIResponse {
         guard let body = PutRecordsBody(request.body) else { return try await unreadable(request) }
         let route = try await route(for: body.selector, region: request.signedRegion)
@@ -15,6 +16,11 @@ extension Router {
         else {
             return try await unreadable(request)
         }
-        return try await forwarder.putRecords(request, body: body, map: route.map, streamID: route.stream.id)
+        // Records a node refuses as sealed were split by a map older than a reshard: fetched again, once.
+        let region = request.signedRegion
+        return try await forwarder.putRecords(request, body: body, map: route.map, streamID: route.stream.id) {
+            self.forgetRoute(body.selector, region: region)
+            return try await self.route(for: body.selector, region: region).map
+        }
     }
 }

@@ -14,7 +14,13 @@ extension Node {
         return try await untilServed { hint in
             if let hint, hint != me, let forwarder {
                 metrics.forwarded()
-                return try await forwarder.forward(request, to: hint)
+                do {
+                    return try await forwarder.forward(request, to: hint)
+                } catch is ShardSealed {
+                    // Its records lie on shards led apart (`ForwardedAppend`): nothing was written there. Served
+                    // here instead, by this node's catalog, which routes each shard's records to its leader.
+                    throw Redirect(hint: nil)
+                }
             }
             do {
                 return try await serveHere(request)

@@ -4,6 +4,7 @@ import RillAPI
 import RillCluster
 import RillKinesis
 import RillModel
+import RillRouting
 
 // The node's implementations of what its services depend on (`Services/ServiceDependencies.swift` and each
 // service's protocols). The services never see `Node` itself.
@@ -89,9 +90,16 @@ struct NodeShardAppender: ShardAppender {
 
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {
         guard let node, node.cluster != nil else { return }
+        var leaders: [NodeID?] = []
         for shard in shards {
-            let leader = await node.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
-            if leader != node.me { throw Redirect(hint: leader) }
+            leaders.append(
+                await node.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+            )
+        }
+        switch ForwardedAppend.decide(leaders: leaders, me: node.me) {
+        case .serve: return
+        case .redirect(let leader): throw Redirect(hint: leader)
+        case .routeAgain: throw ShardSealed()
         }
     }
 

@@ -46,8 +46,9 @@ extension RecordsService {
         do {
             appended = try await append(batch, stream: stream, shard: target, reach: reach)
         } catch is ShardSealed {
-            // A reshard sealed the shard after we routed; nothing was written, so route again once.
-            let (fresh, _) = try resolve(selector, namespace)
+            // A reshard sealed the shard after we routed; nothing was written, so route again once, by the
+            // catalog that shows the reshard.
+            let fresh = try await streamAfterSeal(selector, namespace, sealed: [shard.index])
             target = try route(
                 partitionKey: partitionKey,
                 explicitHashKey: explicitHashKey,

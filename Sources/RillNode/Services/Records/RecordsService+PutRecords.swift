@@ -215,9 +215,11 @@ extension RecordsService {
         producer: ProducerStamp? = nil,
         rerouted: Bool = false
     ) async throws -> AppendOutcome {
-        if reach == .here {
+        if reach == .here, !rerouted {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
+            // Never on the second pass: records of the first may be written, and a call sent on whole would
+            // write them twice; a record this node cannot take then fails alone.
             try await appender.requireLeadership(of: parts.map(\.shard), in: stream)
         }
         var outcome = AppendOutcome()
@@ -294,9 +296,17 @@ extension RecordsService {
             }
             return outcome
         }
-        let (fresh, _) = try resolve(selector, namespace)
+        // Routed again by the catalog that shows the reshard (`streamAfterSeal`).
+        let map = shardMaps.map(for: stream)
+        let sealed = Set(refused.compactMap { try? map.route($0.hashKey).shard.index })
+        let fresh = try await streamAfterSeal(selector, namespace, sealed: sealed)
+        let parts = try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
+        if reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
+            // Nothing of this forwarded call is written: it may still be sent on whole, to the children's leader.
+            try await appender.requireLeadership(of: parts.map(\.shard), in: fresh)
+        }
         let retried = try await appendRouted(
-            try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh),
+            parts,
             stream: fresh,
             selector: selector,
             namespace: namespace,

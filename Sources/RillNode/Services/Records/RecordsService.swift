@@ -46,8 +46,10 @@ protocol ShardAppender: Sendable {
         shard: ShardMetadata,
         reach: Reach
     ) async throws -> [Result<RecordPosition, KinesisError>]
-    /// Throws `Redirect` unless this node leads every one of `shards`: a forwarded call is served here whole
-    /// or sent on whole, never half written.
+    /// Throws unless this node leads every one of `shards`, as `ForwardedAppend` decides: `Redirect` to the one
+    /// node that leads them all, or `ShardSealed` when they are led apart (the sender routed by a map older
+    /// than a split, and must split again). A forwarded call is served here whole or sent on whole, never half
+    /// written.
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws
     /// This node's lead of `shard` (`ShardLead`), or nil when another node leads it: the throughput limits are
     /// checked where the shard is led, so a node that does not lead it leaves them to the leader.
