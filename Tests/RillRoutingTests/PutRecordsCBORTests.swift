@@ -318,8 +318,8 @@ import Testing
             #expect(codes[0] == "ProvisionedThroughputExceededException")
             #expect(codes[1] == "InternalFailure")
             #expect(codes[2] == "InternalFailure")
-            #expect(codes[3].allSatisfy(\.isNumber))
-            #expect(codes[4].allSatisfy(\.isNumber))
+            let sequences = codes[3...].filter { code in !code.isEmpty && code.allSatisfy(\.isNumber) }
+            #expect(sequences.count == 2)
         }
         #expect(PutRecordsAnswer([0xA1], encoding: .cbor) == nil)
         #expect(PutRecordsAnswer(Array(leader.dropLast()), encoding: .cbor) == nil)
