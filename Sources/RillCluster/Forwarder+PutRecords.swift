@@ -8,7 +8,9 @@ extension Forwarder {
     /// leader in parallel as a PutRecords of their own, and merges the answers back in request order with
     /// `PutRecordsMerge`, so the client gets the answer a node would give: per-record errors, and a whole-call
     /// error only for a request that is invalid as a whole. The caller sends such a request whole instead
-    /// (`PutRecordsBody.isSurelyRefused`). Record objects travel byte for byte (`PutRecordsBody.subRequest`).
+    /// (`PutRecordsBody.isSurelyRefused`). Record objects travel byte for byte (`PutRecordsBody.subRequest`), in
+    /// the client's encoding, and so do the leaders' per-record results back into the answer, which is written
+    /// in the encoding the client reads.
     package func putRecords(
         _ request: APIRequest,
         body: PutRecordsBody,
@@ -17,7 +19,8 @@ extension Forwarder {
         freshMap: (@Sendable () async throws -> ShardMap)? = nil
     ) async throws -> APIResponse {
         let split = try PutRecordsSplit(hashKeys: body.hashKeys.compactMap { $0 }, map: map)
-        var merge = PutRecordsMerge(count: body.count)
+        let reply = request.replyProtocol
+        var merge = PutRecordsMerge(count: body.count, encoding: reply)
         // All records on one shard: the request goes as it came, and the node's answer is the client's.
         if split.parts.count == 1 {
             let group = RaftGroupID.shard(streamID: streamID, shard: split.parts[0].shard.id)
@@ -31,7 +34,7 @@ extension Forwarder {
                 // Anything but a KinesisError (a shard sealed under the call) leaves the records unwritten or
                 // unknown: InternalFailure each.
                 merge.fail(split.parts[0].slots, error as? KinesisError ?? .internalFailure())
-                return APIResponse(body: try merge.answer())
+                return APIResponse(body: try merge.answer(), encoding: reply)
             }
         }
         // Slots of the parts a node refused as sealed (a nil result): nothing of them was written; routed again below.
@@ -43,6 +46,8 @@ extension Forwarder {
                     body: body.subRequest(part.slots),
                     signedRegion: request.signedRegion,
                     requestID: request.requestID,
+                    replyProtocol: reply,
+                    bodyEncoding: body.encoding,
                     principal: request.principal
                 )
                 // Each record keeps its producer sequence (checked against the record count before the split).
@@ -53,7 +58,11 @@ extension Forwarder {
                             sub,
                             toLeaderOf: .shard(streamID: streamID, shard: part.shard.id)
                         )
-                        guard let answer = PutRecordsAnswer(response.body), answer.results.count == part.slots.count
+                        // A leader older than CBOR PutRecords answers a CBOR client's part in JSON: transcoded.
+                        let answerBody =
+                            response.encoding == reply ? response.body : try reply.responseBody(response.body)
+                        guard let answer = PutRecordsAnswer(answerBody, encoding: reply),
+                            answer.results.count == part.slots.count
                         else {
                             return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
                         }
@@ -83,6 +92,6 @@ extension Forwarder {
         if !sealed.isEmpty {
             await routeAgain(sealed, of: request, body: body, streamID: streamID, freshMap, &merge)
         }
-        return APIResponse(body: try merge.answer())
+        return APIResponse(body: try merge.answer(), encoding: reply)
     }
 }

@@ -23,8 +23,9 @@ extension Forwarder {
         }
         do {
             let map = try await freshMap()
+            // In the client's encodings: the sub-request as the body came (JSON or CBOR), the answer as it asked.
             let bytes = body.subRequest(slots)
-            guard let subBody = PutRecordsBody(bytes) else {
+            guard let subBody = PutRecordsBody(bytes, encoding: body.encoding) else {
                 merge.fail(slots, .internalFailure("records could not be routed again"))
                 return
             }
@@ -33,11 +34,15 @@ extension Forwarder {
                 body: bytes,
                 signedRegion: request.signedRegion,
                 requestID: request.requestID,
+                replyProtocol: request.replyProtocol,
+                bodyEncoding: body.encoding,
                 principal: request.principal
             )
             sub.producer = request.producer?.subset(slots)
             let response = try await putRecords(sub, body: subBody, map: map, streamID: streamID)
-            guard let answer = PutRecordsAnswer(response.body), answer.results.count == slots.count else {
+            guard let answer = PutRecordsAnswer(response.body, encoding: request.replyProtocol),
+                answer.results.count == slots.count
+            else {
                 merge.fail(slots, .internalFailure("a node answered PutRecords unreadably"))
                 return
             }

@@ -109,17 +109,22 @@ package final class Forwarder: Sendable {
         try await transport.call(call, to: peer, timeout: timeout ?? callTimeout)
     }
 
-    /// Sends a whole client call to `target` (as JSON) and reads its answer; nil when it provably never
-    /// arrived, so the caller may try again. An answer other than a response throws what it means (`failure`).
+    /// Sends a whole client call to `target` (as JSON, or as the client's CBOR for `takesCBORBody`) and reads
+    /// its answer; nil when it provably never arrived, so the caller may try again. An answer other than a
+    /// response throws what it means (`failure`).
     package func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
         let cborReply = request.replyProtocol == .cbor && Self.repliesInCBOR.contains(request.operation)
         return try await forward(request, to: target, cborReply: cborReply)
     }
 
-    /// `forward(_:to:)`, asking for a CBOR reply when `cborReply`. A node older than the CBOR reply (kind 12)
-    /// answers that it could not read the call, so did nothing: the same call goes again, asking for JSON.
+    /// `forward(_:to:)`, asking for a CBOR reply when `cborReply`, and sending a CBOR body as it is when the
+    /// operation takes one. A node older than the CBOR reply (kind 12) or the CBOR body (kind 13) answers that
+    /// it could not read the call, so did nothing: the same call goes again, all in JSON.
     private func forward(_ request: APIRequest, to target: NodeID, cborReply: Bool) async throws -> APIResponse? {
-        let body = try request.inJSON().body
+        let cborBody =
+            cborReply && request.bodyEncoding == .cbor && request.producer == nil
+            && Self.takesCBORBody.contains(request.operation)
+        let body = cborBody ? request.body : try request.inJSON().body
         let call =
             if let producer = request.producer {
                 PeerCall.forwardOnce(
@@ -137,7 +142,8 @@ package final class Forwarder: Sendable {
                     requestID: request.requestID,
                     body: body,
                     caller: request.principal,
-                    cborReply: cborReply
+                    cborReply: cborReply,
+                    cborBody: cborBody
                 )
             }
         switch try await send(call, to: target) {
@@ -147,14 +153,19 @@ package final class Forwarder: Sendable {
         case .answered(.error(let code, let message))
         where cborReply && request.producer == nil && code == KinesisErrorCode.internalFailure.rawValue
             && message == Self.unreadableRequest:
-            return try await forward(request, to: target, cborReply: false)
+            return try await forward(request.inJSON(), to: target, cborReply: false)
         case .answered(let other): throw Self.failure(other, from: target)
         }
     }
 
-    /// The operations whose serving node writes a CBOR reply itself (`RecordsService.getRecords`): only for
-    /// them is a CBOR reply worth asking for; the rest are small and written in JSON anyway.
-    static let repliesInCBOR: Set<KinesisOperation> = [.getRecords]
+    /// The operations whose serving node writes a CBOR reply itself (`RecordsService.getRecords`,
+    /// `PutRecordsMerge`): only for them is a CBOR reply worth asking for; the rest are small and written in
+    /// JSON anyway.
+    static let repliesInCBOR: Set<KinesisOperation> = [.getRecords, .putRecords]
+
+    /// The operations whose CBOR body goes to the serving node as the client wrote it (`PeerCall.forward`'s
+    /// `cborBody`): a PutRecords, megabytes a transcoding to JSON would base64-encode on the way.
+    static let takesCBORBody: Set<KinesisOperation> = [.putRecords]
 
     /// What a node answers a call it cannot read (`Node.answer(_:from:)`).
     package static let unreadableRequest = "unreadable peer request"

@@ -31,16 +31,19 @@ package enum PeerCall: Sendable, Equatable {
     /// `caller` is who the first node or router verified the signature of; the serving node authorizes that
     /// caller. `cborReply`: the client speaks CBOR and the serving node may write its reply in CBOR
     /// (`PeerAnswer.cborResponse`), which the router passes through untouched (a GetRecords reply then skips a
-    /// base64 encoding on the node and a JSON walk and base64 decoding on the router). Wire: kind 2 without a
-    /// caller (as before), kind 8 with one, kind 12 with one and a CBOR reply allowed, so older nodes read what
-    /// they did (and refuse kind 12 as unreadable, which the sender answers by asking again in JSON).
+    /// base64 encoding on the node and a JSON walk and base64 decoding on the router). `cborBody`: `body` is
+    /// the client's CBOR, not JSON (a PutRecords the router split byte for byte, `PutRecordsBody`); it implies
+    /// `cborReply`. Wire: kind 2 without a caller (as before), kind 8 with one, kind 12 with one and a CBOR
+    /// reply allowed, kind 13 as 12 with a CBOR body, so older nodes read what they did (and refuse kinds 12
+    /// and 13 as unreadable, which the sender answers by sending the call again in JSON).
     case forward(
         operation: String,
         signedRegion: String?,
         requestID: String,
         body: [UInt8],
         caller: Principal = .anonymous,
-        cborReply: Bool = false
+        cborReply: Bool = false,
+        cborBody: Bool = false
     )
     /// `forward` of an idempotent producer's PutRecord or PutRecords, with its `ProducerStamp` (sent as headers
     /// by the client) and the caller. A separate kind, so plain calls keep their bytes.
@@ -82,7 +85,7 @@ package enum PeerCall: Sendable, Equatable {
         guard bytes.count <= 16 << 10, bytes.count >= 2, bytes[0] == version else { return false }
         switch bytes[1] {
         case 3: return true
-        case 2, 8, 11, 12:
+        case 2, 8, 11, 12, 13:
             // `forward`: the operation name comes first, as a u32 length and the UTF-8 bytes.
             let name = Array("PutRecord".utf8)
             let start = 6
@@ -102,13 +105,13 @@ package enum PeerCall: Sendable, Equatable {
             w.u8(1)
             w.member(me)
             w.optionalString(clusterID)
-        case .forward(let operation, let signedRegion, let requestID, let body, let caller, let cborReply):
-            w.u8(cborReply ? 12 : caller == .anonymous ? 2 : 8)
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller, let cborReply, let cborBody):
+            w.u8(cborBody ? 13 : cborReply ? 12 : caller == .anonymous ? 2 : 8)
             w.string(operation)
             w.optionalString(signedRegion)
             w.string(requestID)
             w.bytes(body)
-            if caller != .anonymous || cborReply {
+            if caller != .anonymous || cborReply || cborBody {
                 w.optionalString(caller.accessKeyID)
                 w.u8(caller.secureTransport ? 1 : 0)
             }
@@ -161,7 +164,7 @@ package enum PeerCall: Sendable, Equatable {
 
     private var payloadSize: Int {
         switch self {
-        case .forward(let operation, _, let requestID, let body, let caller, _):
+        case .forward(let operation, _, let requestID, let body, let caller, _, _):
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 40
         case .forwardOnce(let operation, _, let requestID, let body, let producer, let caller):
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 72
@@ -185,14 +188,15 @@ package enum PeerCall: Sendable, Equatable {
                 requestID: try r.string(),
                 body: try r.bytes()
             )
-        case 8, 12:
+        case 8, 12, 13:
             self = .forward(
                 operation: try r.string(),
                 signedRegion: try r.optionalString(),
                 requestID: try r.string(),
                 body: try r.bytes(),
                 caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1),
-                cborReply: kind == 12
+                cborReply: kind >= 12,
+                cborBody: kind == 13
             )
         case 3: self = .append(streamID: try r.string(), shard: try r.u32(), batch: try r.bytes())
         case 4: self = .seal(streamID: try r.string(), shard: try r.u32())

@@ -6,8 +6,9 @@ import RillRouting
 extension Router {
     /// Serves one call by sending it to the node that must serve it.
     public func handle(_ request: APIRequest) async throws -> APIResponse {
-        // Routing reads JSON (the PutRecords split works on its bytes) and nodes are sent JSON.
-        let request = try request.inJSON()
+        // A PutRecords is split in the client's encoding (`putRecords`); every other call is routed by its
+        // JSON, and nodes are sent JSON.
+        let request = request.operation == .putRecords ? request : try request.inJSON()
         switch request.operation {
         case .putRecord: return try await putRecord(request)
         case .putRecords: return try await putRecords(request)

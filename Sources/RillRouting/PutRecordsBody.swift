@@ -1,13 +1,15 @@
 import RillKinesis
 import RillModel
 
-/// A PutRecords body as a router reads it to split it by shard (`PutRecordsSplit`). Normally read by byte
-/// ranges (`JSONSlices`): keys hashed where they stand, record objects passed on byte for byte, since decoding
-/// and re-encoding a megabyte of base64 per call is most of what a router would otherwise spend its time on.
-/// A body with anything unexpected is read by the full parser instead and its records written anew.
+/// A PutRecords body as a router reads it to split it by shard (`PutRecordsSplit`), in JSON or in CBOR.
+/// Normally read by byte ranges (`JSONSlices`, or `CBORCursor` in `PutRecordsBody+CBOR`): keys hashed where
+/// they stand, record items passed on byte for byte in the client's encoding, since decoding and re-encoding a
+/// megabyte of base64 (or transcoding CBOR to JSON) per call is most of what a router would otherwise spend its
+/// time on. A JSON body with anything unexpected is read by the full parser instead and its records written
+/// anew; a CBOR one is not read here (nil), and the caller reads it as JSON.
 public struct PutRecordsBody: Sendable {
     enum Record: Sendable {
-        /// The record's object in the request body.
+        /// The record's object (JSON) or map item (CBOR) in the request body.
         case raw(Range<Int>)
         case decoded(data: String, partitionKey: String, explicitHashKey: String?)
     }
@@ -27,34 +29,49 @@ public struct PutRecordsBody: Sendable {
     }
 
     let body: [UInt8]
+    /// The encoding of `body`, and so of every sub-request.
+    public let encoding: WireProtocol
     public let selector: StreamSelector
     let records: [Record]
     let sizes: [Sizes]
     /// Each record's hash key; nil for a malformed explicit hash key (a node's answer names the error).
     public let hashKeys: [HashKey?]
-    /// The request's top-level members before its records, as `{"StreamName":…,`: the start of every
-    /// sub-request.
-    private let prefix: [UInt8]
+    /// The request's members other than its records, the start of every sub-request: in JSON as
+    /// `{"StreamName":…,`; in CBOR the encoded keys and values, `prefixMembers` pairs, without the map's head.
+    let prefix: [UInt8]
+    let prefixMembers: Int
 
-    public init?(_ body: [UInt8]) {
-        guard let split = Self.sliced(body) ?? Self.parsed(body) else { return nil }
-        self = split
+    /// Reads a body in `encoding`; nil when it cannot be split here (the caller sends it whole, or for CBOR
+    /// reads it as JSON).
+    public init?(_ body: [UInt8], encoding: WireProtocol = .json) {
+        switch encoding {
+        case .json:
+            guard let split = Self.sliced(body) ?? Self.parsed(body) else { return nil }
+            self = split
+        case .cbor:
+            guard let split = Self.cborSliced(body) else { return nil }
+            self = split
+        }
     }
 
-    private init(
+    init(
         body: [UInt8],
+        encoding: WireProtocol = .json,
         selector: StreamSelector,
         records: [Record],
         sizes: [Sizes],
         hashKeys: [HashKey?],
-        prefix: [UInt8]
+        prefix: [UInt8],
+        prefixMembers: Int = 0
     ) {
         self.body = body
+        self.encoding = encoding
         self.selector = selector
         self.records = records
         self.sizes = sizes
         self.hashKeys = hashKeys
         self.prefix = prefix
+        self.prefixMembers = prefixMembers
     }
 
     public var count: Int { records.count }
@@ -90,8 +107,9 @@ public struct PutRecordsBody: Sendable {
         return Self.decodedLength(ArraySlice(text.utf8))
     }
 
-    /// The PutRecords body for the records in `slots`, in that order.
+    /// The PutRecords body for the records in `slots`, in that order, in the body's encoding.
     public func subRequest(_ slots: [Int]) -> [UInt8] {
+        guard encoding == .json else { return cborSubRequest(slots) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(
             slots.reduce(prefix.count + 16) { total, slot in
@@ -138,7 +156,7 @@ public struct PutRecordsBody: Sendable {
     }
 
     /// The Java length (UTF-16 code units) of UTF-8 text: one per scalar, two for those beyond the BMP.
-    private static func utf16Length(_ utf8: ArraySlice<UInt8>) -> Int {
+    static func utf16Length(_ utf8: ArraySlice<UInt8>) -> Int {
         utf8.reduce(0) { count, byte in
             if byte & 0xC0 == 0x80 { return count }  // a continuation byte
             return count + (byte >= 0xF0 ? 2 : 1)
@@ -271,7 +289,7 @@ public struct PutRecordsBody: Sendable {
     }
 
     /// The stream a request names, when its name and ARN agree.
-    private static func selector(name: String?, arnText: String?) -> StreamSelector? {
+    static func selector(name: String?, arnText: String?) -> StreamSelector? {
         let arn = arnText.flatMap(StreamARN.init(parsing:))
         if arnText != nil, arn == nil { return nil }
         switch (name, arn) {

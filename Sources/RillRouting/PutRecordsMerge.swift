@@ -12,12 +12,15 @@ import RillModel
 ///   Such errors are found before anything is appended; one that turns up while appending (a stream deleted
 ///   meanwhile) fails the call only when every other record failed definitely too (throttled, or the same
 ///   kind of error); if any record was written or may have been, it too is a record's InternalFailure.
+///
+/// The answer is written in the client's encoding, JSON or CBOR, by the same rule; a node's result objects
+/// (`.result`) must be in that encoding already.
 public struct PutRecordsMerge: Sendable {
     /// What became of one record.
     public enum Outcome: Sendable {
         case written(shard: ShardID, sequence: SequenceNumber)
-        /// A node's result object for the record, byte for byte (the router passes it on), and whether it is
-        /// an error.
+        /// A node's result object for the record, byte for byte in the answer's encoding (the router passes it
+        /// on), and whether it is an error.
         case result(ArraySlice<UInt8>, failed: Bool)
         case failed(KinesisError)
     }
@@ -25,9 +28,11 @@ public struct PutRecordsMerge: Sendable {
     private var outcomes: [Outcome?]
     /// EncryptionType, when the answer names one.
     public var encryptionType: String?
+    public let encoding: WireProtocol
 
-    public init(count: Int) {
+    public init(count: Int, encoding: WireProtocol = .json) {
         outcomes = Array(repeating: nil, count: count)
+        self.encoding = encoding
     }
 
     public mutating func set(_ slot: Int, _ outcome: Outcome) {
@@ -65,6 +70,10 @@ public struct PutRecordsMerge: Sendable {
             }
         }
         if nothingWritten, let wholeCall { throw wholeCall }
+        return encoding == .cbor ? cborAnswer(failedCount: failedCount) : jsonAnswer(failedCount: failedCount)
+    }
+
+    private func jsonAnswer(failedCount: Int) -> [UInt8] {
         var w = JSONWriter(capacity: 128 * outcomes.count + 64)
         w.beginObject()
         w.key("FailedRecordCount")
@@ -97,14 +106,64 @@ public struct PutRecordsMerge: Sendable {
         return w.bytes
     }
 
-    private static func writeFailure(_ error: KinesisError, into w: inout JSONWriter) {
-        w.beginObject()
+    /// The same answer in CBOR, members in the same order (what `JSONToCBOR` makes of the JSON one).
+    private func cborAnswer(failedCount: Int) -> [UInt8] {
+        var w = CBORWriter(capacity: 96 * outcomes.count + 64)
+        w.beginMap()
+        w.text("FailedRecordCount")
+        w.int(Int64(failedCount))
+        w.text("Records")
+        w.beginArray()
+        for outcome in outcomes {
+            switch outcome {
+            case .written(let shard, let sequence):
+                w.beginMap()
+                w.text("SequenceNumber")
+                w.text(sequence.description)
+                w.text("ShardId")
+                w.text(shard.name)
+                w.endMap()
+            case .result(let bytes, _):
+                w.raw(bytes)
+            case .failed(let error):
+                Self.writeFailure(error, into: &w)
+            case nil:
+                Self.writeFailure(.internalFailure(), into: &w)
+            }
+        }
+        w.endArray()
+        if let encryptionType {
+            w.text("EncryptionType")
+            w.text(encryptionType)
+        }
+        w.endMap()
+        return w.bytes
+    }
+
+    /// A failed record's ErrorCode and ErrorMessage: throttling by name, anything else InternalFailure.
+    private static func failure(_ error: KinesisError) -> (code: String, message: String) {
         let throttled = error.code == .provisionedThroughputExceeded
+        return (throttled ? error.code.rawValue : "InternalFailure", error.message ?? "Internal Service Failure")
+    }
+
+    private static func writeFailure(_ error: KinesisError, into w: inout JSONWriter) {
+        let (code, message) = failure(error)
+        w.beginObject()
         w.key("ErrorCode")
-        w.string(throttled ? error.code.rawValue : "InternalFailure")
+        w.string(code)
         w.key("ErrorMessage")
-        w.string(error.message ?? "Internal Service Failure")
+        w.string(message)
         w.endObject()
+    }
+
+    private static func writeFailure(_ error: KinesisError, into w: inout CBORWriter) {
+        let (code, message) = failure(error)
+        w.beginMap()
+        w.text("ErrorCode")
+        w.text(code)
+        w.text("ErrorMessage")
+        w.text(message)
+        w.endMap()
     }
 }
 

@@ -79,6 +79,14 @@ public struct CBORWriter: Sendable {
         bytes.append(contentsOf: utf8)
     }
 
+    /// Encoded items copied as they stand, counted as `items` toward the open container: a record the router
+    /// passes on byte for byte, or a run of whole map entries (two items each). The caller vouches that the
+    /// bytes hold exactly that many well-formed items.
+    public mutating func raw(_ encoded: some Collection<UInt8>, items: UInt64 = 1) {
+        if !open.isEmpty { open[open.count - 1].items += items }
+        bytes.append(contentsOf: encoded)
+    }
+
     public mutating func bool(_ value: Bool) {
         item()
         bytes.append(value ? 0xF5 : 0xF4)

@@ -32,7 +32,7 @@ extension Node {
             }
             cluster.learn(member)
             return .discovered(clusterID: cluster.clusterID, voters: cluster.voters, known: cluster.members)
-        case .forward(let operation, let signedRegion, let requestID, let body, let caller, _),
+        case .forward(let operation, let signedRegion, let requestID, let body, let caller, _, _),
             .forwardOnce(let operation, let signedRegion, let requestID, let body, _, let caller):
             guard let operation = KinesisOperation(rawValue: operation) else {
                 return .error(code: KinesisErrorCode.unknownOperation.rawValue, message: "unknown operation")
@@ -47,7 +47,11 @@ extension Node {
                 principal: caller
             )
             if case .forwardOnce(_, _, _, _, let producer, _) = call { request.producer = producer }
-            if case .forward(_, _, _, _, _, cborReply: true) = call { request.replyProtocol = .cbor }
+            if case .forward(_, _, _, _, _, let cborReply, let cborBody) = call {
+                if cborReply { request.replyProtocol = .cbor }
+                // The client's CBOR as it came (a PutRecords split by a router): read directly, as at the edge.
+                if cborBody { request.bodyEncoding = .cbor }
+            }
             // Lines about the call here carry the id its client got from the first node or router.
             return await RequestLogContext.$requestID.withValue(requestID) {
                 await Self.answering {

@@ -66,7 +66,13 @@ struct NodeServices: Sendable {
         case .putRecord:
             return try await records.putRecord(&reader, namespace, reach: request.reach, producer: request.producer)
         case .putRecords:
-            return try await records.putRecords(&reader, namespace, reach: request.reach, producer: request.producer)
+            return try await records.putRecords(
+                &reader,
+                namespace,
+                reach: request.reach,
+                producer: request.producer,
+                replyProtocol: request.replyProtocol
+            )
         case .getShardIterator: return try await records.getShardIterator(&reader, namespace)
         case .getRecords: return try await records.getRecords(&reader, namespace, replyProtocol: request.replyProtocol)
         case .increaseStreamRetentionPeriod:

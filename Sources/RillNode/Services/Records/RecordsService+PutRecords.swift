@@ -21,7 +21,8 @@ extension RecordsService {
         _ r: inout RequestReader,
         _ namespace: Namespace,
         reach: Reach,
-        producer: ProducerStamp? = nil
+        producer: ProducerStamp? = nil,
+        replyProtocol: WireProtocol = .json
     ) async throws -> APIResponse {
         let started = ContinuousClock.now
         let items = try r.array("Records", required: true, min: 1, max: RecordRouting.maxRecords) ?? []
@@ -76,7 +77,8 @@ extension RecordsService {
         if total > RecordRouting.maxRequestBytes {
             throw KinesisError(.invalidArgument, "Records size exceeds 10 MB limit")
         }
-        var merge = PutRecordsMerge(count: routed.count)
+        // Written in the client's encoding: a CBOR answer is then passed on as it is by a router (and the edge).
+        var merge = PutRecordsMerge(count: routed.count, encoding: replyProtocol)
         // Records over their shard's throughput limit fail alone, as values; the rest are written. A shard this
         // node leads admits them here; a shard led elsewhere admits its part whole when it arrives (`.append`).
         var admitted: [RoutedPart] = []
@@ -126,7 +128,7 @@ extension RecordsService {
             after: started.duration(to: .now),
             atMillis: clock.nowMillis()
         )
-        return APIResponse(body: answer)
+        return APIResponse(body: answer, encoding: replyProtocol)
     }
 
     /// Splits routed records by the open shards of `stream` (`PutRecordsSplit`, as a router does).
