@@ -14,12 +14,15 @@ public protocol ResponseWriter {
     mutating func timestamp(millis: Int64)
     /// A blob member's bytes.
     mutating func blob(_ data: [UInt8])
+    /// One value already encoded in this writer's encoding, copied as it stands (a record the router passes on).
+    mutating func encodedValue(_ encoded: ArraySlice<UInt8>)
     /// The bytes written so far.
     var bytes: [UInt8] { get }
 }
 
 extension JSONWriter: ResponseWriter {
     public mutating func blob(_ data: [UInt8]) { base64(data) }
+    public mutating func encodedValue(_ encoded: ArraySlice<UInt8>) { raw(encoded) }
 }
 
 extension CBORWriter: ResponseWriter {
@@ -44,4 +47,5 @@ extension CBORWriter: ResponseWriter {
     }
 
     public mutating func blob(_ data: [UInt8]) { bytes(data) }
+    public mutating func encodedValue(_ encoded: ArraySlice<UInt8>) { raw(encoded, items: 1) }
 }

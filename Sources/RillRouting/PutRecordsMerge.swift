@@ -70,11 +70,19 @@ public struct PutRecordsMerge: Sendable {
             }
         }
         if nothingWritten, let wholeCall { throw wholeCall }
-        return encoding == .cbor ? cborAnswer(failedCount: failedCount) : jsonAnswer(failedCount: failedCount)
+        if encoding == .cbor {
+            var w = CBORWriter(capacity: 96 * outcomes.count + 64)
+            write(failedCount: failedCount, into: &w)
+            return w.bytes
+        }
+        var w = JSONWriter(capacity: 128 * outcomes.count + 64)
+        write(failedCount: failedCount, into: &w)
+        return w.bytes
     }
 
-    private func jsonAnswer(failedCount: Int) -> [UInt8] {
-        var w = JSONWriter(capacity: 128 * outcomes.count + 64)
+    /// The answer in `w`'s encoding; the CBOR one has the members in the JSON one's order (what `JSONToCBOR`
+    /// makes of it).
+    private func write<W: ResponseWriter>(failedCount: Int, into w: inout W) {
         w.beginObject()
         w.key("FailedRecordCount")
         w.int(failedCount)
@@ -90,7 +98,7 @@ public struct PutRecordsMerge: Sendable {
                 w.string(shard.name)
                 w.endObject()
             case .result(let bytes, _):
-                w.raw(bytes)
+                w.encodedValue(bytes)
             case .failed(let error):
                 Self.writeFailure(error, into: &w)
             case nil:
@@ -103,50 +111,14 @@ public struct PutRecordsMerge: Sendable {
             w.string(encryptionType)
         }
         w.endObject()
-        return w.bytes
     }
 
-    /// The same answer in CBOR, members in the same order (what `JSONToCBOR` makes of the JSON one).
-    private func cborAnswer(failedCount: Int) -> [UInt8] {
-        var w = CBORWriter(capacity: 96 * outcomes.count + 64)
-        w.beginMap()
-        w.text("FailedRecordCount")
-        w.int(Int64(failedCount))
-        w.text("Records")
-        w.beginArray()
-        for outcome in outcomes {
-            switch outcome {
-            case .written(let shard, let sequence):
-                w.beginMap()
-                w.text("SequenceNumber")
-                w.text(sequence.description)
-                w.text("ShardId")
-                w.text(shard.name)
-                w.endMap()
-            case .result(let bytes, _):
-                w.raw(bytes)
-            case .failed(let error):
-                Self.writeFailure(error, into: &w)
-            case nil:
-                Self.writeFailure(.internalFailure(), into: &w)
-            }
-        }
-        w.endArray()
-        if let encryptionType {
-            w.text("EncryptionType")
-            w.text(encryptionType)
-        }
-        w.endMap()
-        return w.bytes
-    }
-
-    /// A failed record's ErrorCode and ErrorMessage: throttling by name, anything else InternalFailure.
     private static func failure(_ error: KinesisError) -> (code: String, message: String) {
         let throttled = error.code == .provisionedThroughputExceeded
         return (throttled ? error.code.rawValue : "InternalFailure", error.message ?? "Internal Service Failure")
     }
 
-    private static func writeFailure(_ error: KinesisError, into w: inout JSONWriter) {
+    private static func writeFailure<W: ResponseWriter>(_ error: KinesisError, into w: inout W) {
         let (code, message) = failure(error)
         w.beginObject()
         w.key("ErrorCode")
@@ -154,16 +126,6 @@ public struct PutRecordsMerge: Sendable {
         w.key("ErrorMessage")
         w.string(message)
         w.endObject()
-    }
-
-    private static func writeFailure(_ error: KinesisError, into w: inout CBORWriter) {
-        let (code, message) = failure(error)
-        w.beginMap()
-        w.text("ErrorCode")
-        w.text(code)
-        w.text("ErrorMessage")
-        w.text(message)
-        w.endMap()
     }
 }
 
