@@ -41,17 +41,7 @@ extension Forwarder {
         var sealed: [Int] = []
         await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>?).self) { group in
             for part in split.parts {
-                var sub = APIRequest(
-                    operation: .putRecords,
-                    body: body.subRequest(part.slots),
-                    signedRegion: request.signedRegion,
-                    requestID: request.requestID,
-                    replyProtocol: reply,
-                    bodyEncoding: body.encoding,
-                    principal: request.principal
-                )
-                // Each record keeps its producer sequence (checked against the record count before the split).
-                sub.producer = request.producer?.subset(part.slots)
+                let sub = Self.part(part.slots, of: request, body: body)
                 group.addTask {
                     do {
                         let response = try await self.forward(
@@ -78,10 +68,7 @@ extension Forwarder {
             for await (slots, result) in group {
                 switch result {
                 case .success(let answer):
-                    for (slot, result) in zip(slots, answer.results) {
-                        merge.set(slot, .result(answer.body[result.range], failed: result.failed))
-                    }
-                    merge.encryptionType = merge.encryptionType ?? answer.encryptionType
+                    merge.take(answer, at: slots)
                 case .failure(let error):
                     merge.fail(slots, error)
                 case nil:
@@ -93,5 +80,21 @@ extension Forwarder {
             await routeAgain(sealed, of: request, body: body, streamID: streamID, freshMap, &merge)
         }
         return APIResponse(body: try merge.answer(), encoding: reply)
+    }
+
+    /// The PutRecords of the records at `slots` alone, in the client's encodings (the body as it came, the answer
+    /// as it asked), each record with its producer sequence (checked against the record count before the split).
+    static func part(_ slots: [Int], of request: APIRequest, body: PutRecordsBody) -> APIRequest {
+        var sub = APIRequest(
+            operation: .putRecords,
+            body: body.subRequest(slots),
+            signedRegion: request.signedRegion,
+            requestID: request.requestID,
+            replyProtocol: request.replyProtocol,
+            bodyEncoding: body.encoding,
+            principal: request.principal
+        )
+        sub.producer = request.producer?.subset(slots)
+        return sub
     }
 }

@@ -23,22 +23,11 @@ extension Forwarder {
         }
         do {
             let map = try await freshMap()
-            // In the client's encodings: the sub-request as the body came (JSON or CBOR), the answer as it asked.
-            let bytes = body.subRequest(slots)
-            guard let subBody = PutRecordsBody(bytes, encoding: body.encoding) else {
+            let sub = Self.part(slots, of: request, body: body)
+            guard let subBody = PutRecordsBody(sub.body, encoding: body.encoding) else {
                 merge.fail(slots, .internalFailure("records could not be routed again"))
                 return
             }
-            var sub = APIRequest(
-                operation: .putRecords,
-                body: bytes,
-                signedRegion: request.signedRegion,
-                requestID: request.requestID,
-                replyProtocol: request.replyProtocol,
-                bodyEncoding: body.encoding,
-                principal: request.principal
-            )
-            sub.producer = request.producer?.subset(slots)
             let response = try await putRecords(sub, body: subBody, map: map, streamID: streamID)
             guard let answer = PutRecordsAnswer(response.body, encoding: request.replyProtocol),
                 answer.results.count == slots.count
@@ -46,10 +35,7 @@ extension Forwarder {
                 merge.fail(slots, .internalFailure("a node answered PutRecords unreadably"))
                 return
             }
-            for (slot, result) in zip(slots, answer.results) {
-                merge.set(slot, .result(answer.body[result.range], failed: result.failed))
-            }
-            merge.encryptionType = merge.encryptionType ?? answer.encryptionType
+            merge.take(answer, at: slots)
         } catch {
             merge.fail(slots, error as? KinesisError ?? .internalFailure())
         }

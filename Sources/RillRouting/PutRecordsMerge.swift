@@ -39,6 +39,15 @@ public struct PutRecordsMerge: Sendable {
         outcomes[slot] = outcome
     }
 
+    /// A node's answer to the records at `slots` (in the order they were sent to it): each record's result as
+    /// the node wrote it, and the stream's encryption if this is the first answer to say.
+    public mutating func take(_ answer: PutRecordsAnswer, at slots: [Int]) {
+        for (slot, result) in zip(slots, answer.results) {
+            set(slot, .result(answer.body[result.range], failed: result.failed))
+        }
+        encryptionType = encryptionType ?? answer.encryptionType
+    }
+
     public mutating func fail(_ slots: some Sequence<Int>, _ error: KinesisError) {
         for slot in slots { outcomes[slot] = .failed(error) }
     }
