@@ -1,11 +1,26 @@
 import NIOConcurrencyHelpers
 import RillKinesis
+import RillModel
 
 /// One proposal of an idempotent producer's records, as a retry of one of them sees it while it is in flight
 /// (`InFlightProducers`): the retry waits here for the original's outcome instead of proposing the record again.
 final class InFlightTicket: Sendable {
-    /// Where each proposed producer sequence was stored; nil when the proposal failed or its outcome is unknown.
-    typealias Outcome = [UInt64: RecordPosition]?
+    /// Where the proposed records were stored; nil when the proposal failed or its outcome is unknown.
+    typealias Outcome = Proposed?
+
+    /// One committed proposal: its entry and the producer sequences of its records, in slot order.
+    struct Proposed: Sendable {
+        var index: LogIndex
+        var stampMillis: Int64
+        var sequences: [UInt64]
+
+        /// Where the record numbered `sequence` was stored, if it was part of the proposal. A linear search: only
+        /// a retry that raced its original asks.
+        func position(of sequence: UInt64) -> RecordPosition? {
+            guard let slot = sequences.firstIndex(of: sequence) else { return nil }
+            return RecordPosition(index: index, slot: UInt16(slot), stampMillis: stampMillis)
+        }
+    }
 
     private enum State {
         case pending([CheckedContinuation<Outcome, Never>])

@@ -13,8 +13,10 @@ extension ShardReplica {
     /// What became of each record of an idempotent producer's batch, in batch order.
     typealias ProducerOutcomes = [Result<RecordPosition, KinesisError>]
 
-    /// Appends the records of `batch` (which carries a `ProducerStamp`) that this shard has not committed yet, as
-    /// one `records` entry, and answers every record with its position: the new one, or the one its first copy got.
+    /// Appends the records of `payload` (an encoded `RecordBatch` that carries a `ProducerStamp`) that this shard
+    /// has not committed yet, as one `records` entry, and answers every record with its position: the new one,
+    /// or the one its first copy got. When every record is new (the common case) the bytes are proposed as they
+    /// came, neither decoded nor encoded again.
     ///
     /// Served only by a leader that has applied an entry of its own term: by then every record an earlier leader
     /// proposed is committed and in the window, or never will be, so the window and this leader's own records in
@@ -25,13 +27,13 @@ extension ShardReplica {
     /// - Throws: `Sealed` (nothing written), `Redirect` when this member cannot serve producers now (nothing
     ///   written), or what proposing throws when the outcome of every new record is the same failure.
     func appendOnce(
-        _ batch: RecordBatch,
+        encoded payload: [UInt8],
         stampMillis: Int64,
         parentWindows: @escaping @Sendable () async throws -> ProducerWindow
     ) async throws -> ProducerOutcomes {
-        guard let stamp = batch.producer, stamp.sequences.count == batch.records.count else {
-            throw KinesisError.internalFailure("a producer batch without one producer sequence per record")
-        }
+        let invalid = KinesisError.internalFailure("a producer batch without one producer sequence per record")
+        // Malformed, or a plain batch: either way not a producer's.
+        guard let stamp = try? RecordBatch.producerStamp(of: payload) else { throw invalid }
         guard !isClosedToWrites else { throw Sealed() }
         let term = try await servingTerm()
         try await takeOverParentWindows(inTerm: term, parentWindows)
@@ -42,70 +44,73 @@ extension ShardReplica {
         }
         let ticket = InFlightTicket()
         var plans: [Plan] = []
+        plans.reserveCapacity(stamp.sequences.count)
         var fresh: [Int] = []
+        fresh.reserveCapacity(stamp.sequences.count)
         producers.withLockedValue { state in
-            for (slot, sequence) in stamp.sequences.enumerated() {
-                switch state.window.verdict(producer: stamp.producerID, sequence: sequence) {
+            let verdicts = state.window.verdicts(producer: stamp.producerID, sequences: stamp.sequences)
+            let originals = state.inFlight.tickets(producer: stamp.producerID, sequences: stamp.sequences)
+            for (slot, verdict) in verdicts.enumerated() {
+                switch verdict {
                 case .duplicate(let position):
                     plans.append(.answered(.success(position)))
                 case .tooOld(let forgotten):
-                    plans.append(.answered(.failure(Self.tooOld(sequence, forgotten: forgotten))))
+                    plans.append(.answered(.failure(Self.tooOld(stamp.sequences[slot], forgotten: forgotten))))
                 case .new:
-                    if let original = state.inFlight.ticket(producer: stamp.producerID, sequence: sequence) {
+                    if let original = originals[slot] {
                         plans.append(.waiting(original))
                     } else {
-                        state.inFlight.proposed(producer: stamp.producerID, sequence: sequence, ticket: ticket)
                         plans.append(.proposing)
                         fresh.append(slot)
                     }
                 }
             }
+            state.inFlight.proposed(
+                producer: stamp.producerID,
+                sequences: fresh.map { stamp.sequences[$0] },
+                ticket: ticket
+            )
         }
-        var proposed: [UInt64: RecordPosition]?
+        var proposed: InFlightTicket.Proposed?
         var failure: KinesisError?
         if !fresh.isEmpty {
-            let entry = RecordBatch(records: fresh.map { batch.records[$0] }, producer: stamp.subset(fresh))
+            let freshSequences = fresh.map { stamp.sequences[$0] }
             // Every path finishes the ticket and settles the records, so no retry waits forever.
             defer {
                 ticket.finish(proposed)
                 producers.withLockedValue { state in
-                    for slot in fresh {
-                        state.inFlight.settled(producer: stamp.producerID, sequence: stamp.sequences[slot])
-                    }
+                    state.inFlight.settled(producer: stamp.producerID, sequences: freshSequences)
                 }
             }
             do {
-                let index = try await propose(.records, try sealed(entry.encoded()), stampMillis, inTerm: term)
+                let entry = fresh.count == stamp.sequences.count ? payload : try Self.subset(payload, fresh, stamp)
+                let index = try await propose(.records, try sealed(entry), stampMillis, inTerm: term)
                 // Ordered after a seal: committed but never readable, and left out of the window. Route again.
                 if let seal = sealIndex, index > seal { throw Sealed() }
-                var positions: [UInt64: RecordPosition] = [:]
-                for (entrySlot, slot) in fresh.enumerated() {
-                    positions[stamp.sequences[slot]] = RecordPosition(
-                        index: index,
-                        slot: UInt16(entrySlot),
-                        stampMillis: stampMillis
-                    )
-                }
-                proposed = positions
+                proposed = InFlightTicket.Proposed(index: index, stampMillis: stampMillis, sequences: freshSequences)
             } catch let error as KinesisError {
                 failure = error
             }
         }
         var outcomes: ProducerOutcomes = []
         outcomes.reserveCapacity(plans.count)
+        var entrySlot: UInt16 = 0
         for (slot, plan) in plans.enumerated() {
-            let sequence = stamp.sequences[slot]
             switch plan {
             case .answered(let result):
                 outcomes.append(result)
             case .proposing:
-                if let position = proposed?[sequence] {
-                    outcomes.append(.success(position))
+                // The fresh records sit in the entry in request order.
+                if let proposed {
+                    outcomes.append(
+                        .success(RecordPosition(index: proposed.index, slot: entrySlot, stampMillis: stampMillis))
+                    )
                 } else {
                     outcomes.append(.failure(failure ?? .internalFailure()))
                 }
+                entrySlot += 1
             case .waiting(let original):
-                if let position = await original.outcome()?[sequence] {
+                if let position = await original.outcome()?.position(of: stamp.sequences[slot]) {
                     outcomes.append(.success(position))
                 } else {
                     outcomes.append(
@@ -119,6 +124,18 @@ extension ShardReplica {
             }
         }
         return outcomes
+    }
+
+    /// The records at `slots` of an encoded producer batch, encoded as one batch (a retry mixed with new records:
+    /// only the new ones are stored).
+    private static func subset(_ payload: [UInt8], _ slots: [Int], _ stamp: ProducerStamp) throws -> [UInt8] {
+        let batch: RecordBatch
+        do {
+            batch = try RecordBatch(decoding: payload)
+        } catch {
+            throw KinesisError.internalFailure("malformed record batch")
+        }
+        return RecordBatch(records: slots.map { batch.records[$0] }, producer: stamp.subset(slots)).encoded()
     }
 
     /// Makes sure the parents' final windows are part of this shard's window before any producer record is
@@ -216,19 +233,14 @@ extension ShardReplica {
         guard let stamp else { return }
         // Records after a seal are never readable, so they were never stored: a retry must go to the child shard.
         if let seal = sealIndex, entry.index > seal { return }
-        var repeated = 0
-        producers.withLockedValue { state in
+        let repeated = producers.withLockedValue { state in
             state.window.advance(toMillis: entry.timestampMillis)
-            for (slot, sequence) in stamp.sequences.enumerated() {
-                let position = RecordPosition(
-                    index: entry.index,
-                    slot: UInt16(slot),
-                    stampMillis: entry.timestampMillis
-                )
-                if state.window.apply(producer: stamp.producerID, sequence: sequence, at: position) != .new {
-                    repeated += 1
-                }
-            }
+            return state.window.apply(
+                producer: stamp.producerID,
+                sequences: stamp.sequences,
+                index: entry.index,
+                stampMillis: entry.timestampMillis
+            )
         }
         if repeated > 0 {
             // Entries replayed over a window that already holds them (at start, after a snapshot) land here.

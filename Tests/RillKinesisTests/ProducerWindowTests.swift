@@ -143,6 +143,64 @@ import Testing
         #expect(throws: RecordBatch.DecodeError.self) { try RecordBatch.producerStamp(of: Array(bytes.dropLast())) }
     }
 
+    /// The batch forms the leader and the replicas use (one lookup of the producer per entry) answer exactly as
+    /// the record-by-record forms, over windows that evict, retries, overtaking and new producers.
+    @Test("seeded: batch verdicts and batch apply equal the record-by-record forms", arguments: 0..<50)
+    func batchFormsAgree(seed: Int) {
+        var random = SplitMix(seed: UInt64(seed))
+        var limits = ProducerWindow.Limits()
+        limits.window = 1 + random.below(40)
+        limits.maxProducers = 3
+        var byRecord = ProducerWindow(limits: limits)
+        var byBatch = ProducerWindow(limits: limits)
+        var inFlightByRecord = InFlightProducers<Int>()
+        var inFlightByBatch = InFlightProducers<Int>()
+        for index in UInt64(1)...300 {
+            let producer = "p\(random.below(5))"
+            // Strictly increasing within a batch, often overlapping earlier batches (retries).
+            var sequence = UInt64(random.below(200))
+            var sequences: [UInt64] = []
+            for _ in 0..<(1 + random.below(12)) {
+                sequences.append(sequence)
+                sequence += UInt64(1 + random.below(3))
+            }
+            let stamp = Int64(index) * 10
+            #expect(
+                byBatch.verdicts(producer: producer, sequences: sequences)
+                    == sequences.map { byRecord.verdict(producer: producer, sequence: $0) }
+            )
+            #expect(
+                inFlightByBatch.tickets(producer: producer, sequences: sequences)
+                    == sequences.map { inFlightByRecord.ticket(producer: producer, sequence: $0) }
+            )
+            if random.below(2) == 0 {
+                inFlightByBatch.proposed(producer: producer, sequences: sequences, ticket: Int(index))
+                for sequence in sequences {
+                    inFlightByRecord.proposed(producer: producer, sequence: sequence, ticket: Int(index))
+                }
+            } else {
+                inFlightByBatch.settled(producer: producer, sequences: sequences)
+                for sequence in sequences { inFlightByRecord.settled(producer: producer, sequence: sequence) }
+            }
+            let repeated = byBatch.apply(
+                producer: producer,
+                sequences: sequences,
+                index: LogIndex(index),
+                stampMillis: stamp
+            )
+            var repeatedByRecord = 0
+            for (slot, sequence) in sequences.enumerated() {
+                let position = Self.at(index, UInt16(slot), stamp)
+                if byRecord.apply(producer: producer, sequence: sequence, at: position) != .new {
+                    repeatedByRecord += 1
+                }
+            }
+            #expect(repeated == repeatedByRecord)
+            #expect(byBatch == byRecord)
+        }
+        #expect(inFlightByBatch.isEmpty == inFlightByRecord.isEmpty)
+    }
+
     /// Producers retry at random, a retry can race its original into the log (two copies of one record in the
     /// log, as across a leader change without the leader's checks), entries apply in log order: every producer
     /// sequence is stored once and every answer names the position of that one copy.

@@ -69,9 +69,8 @@ extension Node {
                 let stamp = self.clock.nowMillis()
                 // An idempotent producer's batch (first byte's top bit): judged against the shard's window.
                 if batch.first.map({ $0 & 0x80 != 0 }) == true {
-                    let decoded = try RecordBatch(decoding: batch)
                     return .appendedOnce(
-                        try await replica.appendOnce(decoded, stampMillis: stamp) {
+                        try await replica.appendOnce(encoded: batch, stampMillis: stamp) {
                             try await self.parentProducerWindows(streamID: streamID, shard: shard)
                         }
                     )

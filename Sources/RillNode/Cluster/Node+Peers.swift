@@ -125,20 +125,21 @@ extension Node {
         shard: ShardMetadata,
         reach: Reach
     ) async throws -> [Result<RecordPosition, KinesisError>] {
-        try await onShardLeader(
+        let encoded = batch.encoded()
+        return try await onShardLeader(
             stream: stream,
             shard: shard,
             reach: reach,
             local: { replica in
                 do {
-                    return try await replica.appendOnce(batch, stampMillis: self.clock.nowMillis()) {
+                    return try await replica.appendOnce(encoded: encoded, stampMillis: self.clock.nowMillis()) {
                         try await self.parentProducerWindows(streamID: stream.id, shard: shard.index)
                     }
                 } catch is ShardReplica.Sealed {
                     throw ShardSealed()
                 }
             },
-            remote: .append(streamID: stream.id, shard: shard.index, batch: batch.encoded()),
+            remote: .append(streamID: stream.id, shard: shard.index, batch: encoded),
             decode: { answer in
                 guard case .appendedOnce(let outcomes) = answer, outcomes.count == batch.records.count else {
                     return nil
