@@ -33,7 +33,7 @@ extension ShardReplica {
     ) async throws -> ProducerOutcomes {
         let invalid = KinesisError.internalFailure("a producer batch without one producer sequence per record")
         // Malformed, or a plain batch: either way not a producer's.
-        guard let stamp = try? RecordBatch.producerStamp(of: payload) else { throw invalid }
+        guard let stamp = try? RecordBatch.producerStamp(ofWellFormed: payload) else { throw invalid }
         guard !isClosedToWrites else { throw Sealed() }
         let term = try await servingTerm()
         try await takeOverParentWindows(inTerm: term, parentWindows)
@@ -225,7 +225,7 @@ extension ShardReplica {
     func applyProducers(_ entry: LogEntry) {
         let stamp: ProducerStamp?
         do {
-            stamp = try RecordBatch.producerStamp(of: entry.payload)
+            stamp = try RecordBatch.producerStamp(ofWellFormed: entry.payload)
         } catch {
             logger.error("a records entry has a malformed producer stamp", metadata: ["index": "\(entry.index)"])
             return

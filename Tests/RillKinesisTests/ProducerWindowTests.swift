@@ -143,6 +143,38 @@ import Testing
         #expect(throws: RecordBatch.DecodeError.self) { try RecordBatch.producerStamp(of: Array(bytes.dropLast())) }
     }
 
+    /// Replicas read a committed entry's stamp from its tail; it must be the stamp the full walk reads, for any
+    /// id length, record count and record bytes (zeros included), and plain batches have none.
+    @Test("seeded: the stamp read from a batch's tail is the stamp read by walking its records", arguments: 0..<40)
+    func stampFromTail(seed: Int) throws {
+        var random = SplitMix(seed: UInt64(seed))
+        let idBytes = Array("abcXYZ019._:-".utf8)
+        for _ in 0..<20 {
+            let id = String(
+                decoding: (0..<(1 + random.below(ProducerStamp.maxIDLength))).map { _ in
+                    idBytes[random.below(idBytes.count)]
+                },
+                as: UTF8.self
+            )
+            let count = 1 + random.below(random.below(2) == 0 ? 5 : 500)
+            let records = (0..<count).map { _ in
+                RecordBatch.Record(
+                    partitionKey: String(repeating: "k", count: 1 + random.below(20)),
+                    data: (0..<random.below(40)).map { _ in UInt8(random.below(3)) }
+                )
+            }
+            var sequence = UInt64(random.below(1_000))
+            let sequences = (0..<count).map { _ in
+                sequence += UInt64(1 + random.below(300))
+                return sequence << UInt64(random.below(2) * 40)
+            }
+            let stamp = ProducerStamp(producerID: id, sequences: sequences)
+            let bytes = RecordBatch(records: records, producer: stamp).encoded()
+            #expect(try RecordBatch.producerStamp(ofWellFormed: bytes) == stamp)
+            #expect(try RecordBatch.producerStamp(ofWellFormed: RecordBatch(records: records).encoded()) == nil)
+        }
+    }
+
     /// The batch forms the leader and the replicas use (one lookup of the producer per entry) answer exactly as
     /// the record-by-record forms, over windows that evict, retries, overtaking and new producers.
     @Test("seeded: batch verdicts and batch apply equal the record-by-record forms", arguments: 0..<50)
