@@ -33,9 +33,7 @@ extension RaftGroupDriver {
     /// group then sends nothing and costs nothing (ARCHITECTURE "Data plane transport": idle groups rest).
     public func tick() {
         guard running else { return }
-        if awakeTicks >= Self.minimumAwakeTicks,
-            node.canRest || (node.isIdleFollower && hasHeardFromLeader && node.leader.map(isAlive) == true)
-        {
+        if awakeTicks >= Self.minimumAwakeTicks, mayRest {
             rest()
             return
         }
@@ -62,6 +60,12 @@ extension RaftGroupDriver {
     /// The nudge of rest number `rest` is due: wake, unless something woke the group since.
     private func nudged(afterRest rest: UInt64) {
         if resting, rests == rest { resume() }
+    }
+
+    /// Whether the group has nothing to tick for: a leader everyone has caught up with, or an idle follower of
+    /// a leader that spoke to it in this term and that gossip sees alive.
+    var mayRest: Bool {
+        node.canRest || (node.isIdleFollower && hasHeardFromLeader && node.leader.map(isAlive) == true)
     }
 
     /// Whether the leader this follower knows spoke to it, in this term, since gossip last woke it.
