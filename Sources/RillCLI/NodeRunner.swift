@@ -50,7 +50,7 @@ struct NodeRunner {
             }
             backend.install(node)
             let signal = SignalWatcher(signals: [SIGINT, SIGTERM])
-            tasks.addTask { await node.runRetention(every: configuration.retentionInterval) }
+            tasks.addTask { await node.retention.run(every: configuration.retentionInterval) }
             tasks.addTask { [credentialsReload, logger] in
                 await credentialsReload.run { Self.reloadKeyStore(node.recordKeys, logger: logger) }
             }

@@ -13,27 +13,20 @@ import RillRouting
 import RillStorage
 import RillTransport
 
-/// A Rill node: its metadata, the shard logs it holds, and the Kinesis operations served from them.
+/// A Rill node: its configuration, its start and shutdown, and the parts it owns and wires together: the shard
+/// copies it holds (`ReplicaHost`), the way to each shard's leader (`ShardLeaders`), the Kinesis calls served
+/// here or forwarded (`CallServer`, the services in `Services/`), its answers to peers (`PeerAnswerer`), the
+/// controller's membership duties (`MembershipController`), on-demand scaling (`OnDemandRounds`), retention and
+/// the admin endpoints. Leadership homecoming and the controller round stay here (`Node+Control.swift`).
 public final class Node: Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
     let clock: any WallClock
-    /// `clock` itself when the node runs with fault injection, so `/admin/faults` can move it.
-    let faultClock: SkewableWallClock?
     let threadPool: NIOThreadPool
-    let flusher: Flusher
-    let stateLog: RaftStateLog
-    /// Shard opens in progress, so concurrent first uses of a shard share one open.
-    let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
     let metadata: MetadataStore
     /// The key store and the data keys unwrapped from it (encryption at rest).
     public let recordKeys: RecordKeys
     let metrics: NodeMetrics
-    /// Shard logs by stream id, then shard index.
-    let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
-    /// Set once this node's catalog is known to be current (`confirmCatalog`); from the start in a one-node
-    /// cluster.
-    let catalogConfirmed = NIOLockedValueBox(false)
     /// Routes Raft messages between this node's groups and its peers.
     let registry: GroupRegistry
     /// The cluster this node belongs to; nil for a one-node cluster.
@@ -44,11 +37,22 @@ public final class Node: Sendable {
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
     let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// The placement audit's last two findings (`auditPlacement`).
-    let placementAudit = NIOLockedValueBox(PlacementAuditState())
-    /// The consumer and shard pairs with a SubscribeToShard under way here: one at a time each.
-    let subscriptionLeases = SubscriptionLeases()
-    /// On-demand scaling: the metadata leader's windows, scalers and recent decisions (`Node+Scaling`).
-    let onDemand: OnDemandController
+    let placementAudit: NIOLockedValueBox<PlacementAuditState>
+    /// The shard logs this node holds.
+    let host: ReplicaHost
+    /// Whether this node's catalog is known to be current since it started (`CatalogBarrier`).
+    let barrier: CatalogBarrier
+    /// Client calls, served here or forwarded.
+    let calls: CallServer
+    /// What this node answers its peers and routers.
+    let peers: PeerAnswerer
+    let membership: MembershipController
+    /// On-demand scaling: the metadata leader's rounds.
+    let scaling: OnDemandRounds
+    let admin: AdminReport
+    let faults: FaultInjector
+    /// Trims shard logs past their stream's retention; the process runs it (`NodeRunner`).
+    public let retention: RetentionEnforcer
     /// Signals that the catalog changed, so the replica set follows it.
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>
@@ -56,9 +60,6 @@ public final class Node: Sendable {
     private let background = NIOLockedValueBox<[Task<Void, Never>]>([])
 
     var me: NodeID { configuration.id }
-
-    /// The Kinesis operations, a service per family (`Services/`).
-    let services: NodeServices
 
     /// The largest request a client may send: a 10 MiB PutRecords in base64 plus keys and framing.
     public static let maxRequestBytes = 16 << 20 + 512 << 10
@@ -109,7 +110,13 @@ public final class Node: Sendable {
         let registry = GroupRegistry(transport: context?.transport) { _ in changed.yield() }
         let metaPlan =
             context.map {
-                Self.plan(voters: $0.voterIDs, me: configuration.id, cluster: $0, registry: registry, group: .meta)
+                GroupPlan.cluster(
+                    voters: $0.voterIDs,
+                    me: configuration.id,
+                    cluster: $0,
+                    registry: registry,
+                    group: .meta
+                )
             } ?? .soleVoter(configuration.id)
         let raftMetrics = metrics.raft
         let metadata = try await MetadataStore.open(
@@ -156,7 +163,7 @@ public final class Node: Sendable {
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
             context.transport.setRequestHandler(
-                { [weak node] peer, bytes in await node?.answer(bytes, from: peer) ?? [] },
+                { [weak peers = node.peers] peer, bytes in await peers?.answer(bytes, from: peer) ?? [] },
                 servesOnEventLoop: PeerCall.isSmallWrite
             )
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
@@ -169,56 +176,12 @@ public final class Node: Sendable {
         } else {
             try await node.initializeCatalog()
             // Alone, the node's metadata log is the whole catalog: complete once replayed.
-            node.catalogConfirmed.withLockedValue { $0 = true }
+            node.barrier.markCurrent()
         }
-        node.setAsideOrphans()
-        try await node.reconcile()
+        node.host.setAsideOrphans()
+        try await node.host.reconcile()
         node.startBackgroundLoops()
         return node
-    }
-
-    /// The plan of a group with several voters (the metadata group, or a shard's three replicas).
-    static func plan(
-        voters: [NodeID],
-        me: NodeID,
-        cluster: ClusterContext,
-        registry: GroupRegistry,
-        group: RaftGroupID
-    ) -> GroupPlan {
-        let settings = cluster.settings
-        // Lazy notices (`eagerCommitNotice` off) halve a write's messages, but a CI run read nothing back from a
-        // shard right after a clean restart of the whole cluster with them on: followers that restart behind the
-        // last commit widen a read gap we have not closed yet. Every group announces commits at once until then.
-        let eagerCommitNotice = true
-        // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
-        // grows from one copy): its leader must heartbeat the members it adds.
-        var plan = GroupPlan(
-            me: me,
-            voters: voters,
-            tickInterval: settings.tickInterval,
-            options: Raft.Options(
-                electionTicks: settings.electionTicks,
-                heartbeatTicks: 1,
-                eagerCommitNotice: eagerCommitNotice
-            ),
-            send: registry.sender(for: group),
-            campaignAtStart: voters.first == me && !cluster.rejoining,
-            abstain: cluster.rejoining && voters != [me],
-            isAlive: { cluster.isAlive($0) },
-            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
-        )
-        plan.onLeadershipChange = { [events = cluster.events] leads, term in
-            events.record(
-                ClusterEvent(
-                    timeMillis: SystemWallClock().nowMillis(),
-                    kind: leads ? .becameLeader : .steppedDown,
-                    member: me.rawValue,
-                    group: "\(group)",
-                    term: term.rawValue
-                )
-            )
-        }
-        return plan
     }
 
     private init(
@@ -237,41 +200,162 @@ public final class Node: Sendable {
         catalogChanges: AsyncStream<Void>,
         catalogChanged: AsyncStream<Void>.Continuation
     ) {
-        self.registry = registry
-        self.cluster = cluster
-        self.forwarder = cluster.map { cluster in
+        let me = configuration.id
+        let forwarder = cluster.map { cluster in
             Forwarder(
-                me: configuration.id,
+                me: me,
                 transport: cluster.transport,
                 gossip: cluster.gossip,
                 deadline: cluster.settings.forwardDeadline,
                 events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() })
             )
         }
+        self.registry = registry
+        self.cluster = cluster
+        self.forwarder = forwarder
         self.catalogChanges = catalogChanges
         self.catalogChanged = catalogChanged
-        self.stateLog = stateLog
         self.configuration = configuration
         self.logger = logger
         self.clock = clock
-        self.faultClock = faultClock
         self.threadPool = threadPool
-        self.flusher = flusher
         self.metadata = metadata
         self.recordKeys = recordKeys
         self.metrics = metrics
-        self.onDemand = OnDemandController(policy: configuration.onDemandPolicy, factory: metrics.factory)
-        let link = NodeLink()
-        services = NodeServices(
+        let placementAudit = NIOLockedValueBox(PlacementAuditState())
+        self.placementAudit = placementAudit
+        // The parts, each given what it needs and nothing of the node itself (so none keeps it alive).
+        let proposals = CatalogProposals(me: me, metadata: metadata, clock: clock, forwarder: forwarder)
+        let barrier = CatalogBarrier(me: me, metadata: metadata, proposals: proposals, logger: logger)
+        let host = ReplicaHost(
+            configuration: configuration,
+            logger: logger,
+            clock: clock,
+            metrics: metrics,
+            metadata: metadata,
+            cluster: cluster,
+            registry: registry,
+            stateLog: stateLog,
+            flusher: flusher,
+            recordKeys: recordKeys,
+            barrier: barrier
+        )
+        let producerWindows = ProducerWindows(
+            me: me,
+            metadata: metadata,
+            host: host,
+            forwarder: forwarder,
+            logger: logger
+        )
+        let leaders = ShardLeaders(
+            me: me,
+            isCluster: cluster != nil,
+            registry: registry,
+            forwarder: forwarder,
+            host: host,
+            producerWindows: producerWindows,
+            clock: clock,
+            metrics: metrics
+        )
+        let services = NodeServices(
             metadata: metadata,
             configuration: configuration,
             clock: clock,
             metrics: metrics,
             logger: logger,
             recordKeys: recordKeys,
-            link: link
+            host: host,
+            leaders: leaders,
+            threadPool: threadPool
         )
-        link.node = self
+        let subscriptionLeases = SubscriptionLeases()
+        let calls = CallServer(
+            me: me,
+            configuration: configuration,
+            metadata: metadata,
+            services: services,
+            subscriptions: ShardSubscriptions(
+                clock: clock,
+                metadata: metadata,
+                recordKeys: recordKeys,
+                threadPool: threadPool,
+                metrics: metrics,
+                leaders: leaders,
+                records: services.records,
+                throughput: services.throughput,
+                subscriptionLeases: subscriptionLeases
+            ),
+            metrics: metrics,
+            clock: clock,
+            forwarder: forwarder
+        )
+        let onDemand = OnDemandController(policy: configuration.onDemandPolicy, factory: metrics.factory)
+        let scaling = OnDemandRounds(
+            me: me,
+            isCluster: cluster != nil,
+            metadata: metadata,
+            onDemand: onDemand,
+            writes: services.records.onDemandWrites,
+            streams: services.streams,
+            forwarder: forwarder,
+            clock: clock,
+            logger: logger
+        )
+        let admin = AdminReport(
+            me: me,
+            configuration: configuration,
+            cluster: cluster,
+            metadata: metadata,
+            clock: clock,
+            metrics: metrics,
+            placementAudit: placementAudit,
+            onDemand: onDemand,
+            host: host,
+            subscriptionLeases: subscriptionLeases,
+            threadPool: threadPool
+        )
+        let membership = MembershipController(
+            me: me,
+            metadata: metadata,
+            clock: clock,
+            logger: logger,
+            cluster: cluster,
+            host: host,
+            leaders: leaders,
+            proposals: proposals,
+            forwarder: forwarder
+        )
+        self.host = host
+        self.barrier = barrier
+        self.calls = calls
+        self.membership = membership
+        self.scaling = scaling
+        self.admin = admin
+        self.faults = FaultInjector(
+            me: me,
+            configuration: configuration,
+            transport: cluster?.transport,
+            faultClock: faultClock,
+            clock: clock,
+            logger: logger
+        )
+        self.retention = RetentionEnforcer(metadata: metadata, host: host, clock: clock, logger: logger)
+        self.peers = PeerAnswerer(
+            configuration: configuration,
+            logger: logger,
+            clock: clock,
+            metrics: metrics,
+            metadata: metadata,
+            cluster: cluster,
+            host: host,
+            calls: calls,
+            admin: admin,
+            producerWindows: producerWindows,
+            membership: membership,
+            proposals: proposals,
+            scaling: scaling,
+            throughput: services.throughput
+        )
     }
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.
@@ -284,8 +368,7 @@ public final class Node: Sendable {
         // Peers mark this node left at once instead of suspecting it for seconds.
         await cluster?.gossip.leave()
         await cluster?.transport.shutdown()
-        let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
-        for replica in all { await replica.stop() }
+        await host.stopAll()
         await metadata.stop()
         try await threadPool.shutdownGracefully()
     }
@@ -294,7 +377,7 @@ public final class Node: Sendable {
         let reconciler = Task { [weak self, catalogChanges] in
             for await _ in catalogChanges {
                 guard let self else { return }
-                do { try await self.reconcile() } catch {
+                do { try await self.host.reconcile() } catch {
                     self.logger.error(
                         "could not open the replicas the catalog places here",
                         metadata: ["error": "\(error)"]
@@ -312,12 +395,12 @@ public final class Node: Sendable {
         let scaling = Task { [weak self] in
             while !Task.isCancelled {
                 do { try await Task.sleep(for: OnDemandController.interval) } catch { return }
-                await self?.scaleOnDemandStreams()
+                await self?.scaling.round()
             }
         }
         var loops = [reconciler, sampler, scaling]
         if cluster != nil {
-            loops.append(Task { [weak self] in await self?.confirmCatalog() })
+            loops.append(Task { [barrier, host] in await barrier.confirm(settling: host) })
             loops.append(
                 Task { [weak self] in
                     while !Task.isCancelled {
@@ -329,10 +412,4 @@ public final class Node: Sendable {
         }
         background.withLockedValue { $0 = loops }
     }
-}
-
-/// What the placement audit saw in its last round, and what it reports (seen in two rounds in a row).
-struct PlacementAuditState: Sendable {
-    var previous: [PlacementAudit.Violation] = []
-    var reported: [PlacementAudit.Violation] = []
 }

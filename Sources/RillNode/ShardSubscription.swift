@@ -6,7 +6,8 @@ import RillModel
 /// second while idle (so ContinuationSequenceNumber and MillisBehindLatest advance), and the end after
 /// five minutes or at the end of a closed shard.
 public struct ShardSubscription: EventSubscription {
-    let node: Node
+    /// The node's clock, catalog, keys and storage threads this subscription reads with.
+    let source: ShardSubscriptions
     let stream: StreamMetadata
     let shard: ShardMetadata
     let replica: ShardReplica
@@ -27,7 +28,7 @@ public struct ShardSubscription: EventSubscription {
     static let pollInterval: Duration = .milliseconds(100)
 
     init(
-        node: Node,
+        source: ShardSubscriptions,
         stream: StreamMetadata,
         shard: ShardMetadata,
         replica: ShardReplica,
@@ -40,7 +41,7 @@ public struct ShardSubscription: EventSubscription {
         self.pacer = pacer
         self.lease = lease
         self.consumerName = consumerName
-        self.node = node
+        self.source = source
         self.stream = stream
         self.shard = shard
         self.replica = replica
@@ -58,9 +59,9 @@ public struct ShardSubscription: EventSubscription {
         guard !finished else { return nil }
         while true {
             try Task.checkCancellation()
-            let now = node.clock.nowMillis()
+            let now = source.clock.nowMillis()
             if now - startedMillis >= Self.lifetimeMillis { return nil }
-            let current = node.metadata.catalog.stream(stream.name, in: stream.namespace)
+            let current = source.metadata.catalog.stream(stream.name, in: stream.namespace)
             guard let current, current.id == stream.id, let shardNow = current.shard(shard.id) else {
                 finished = true
                 return .exception(
@@ -80,8 +81,8 @@ public struct ShardSubscription: EventSubscription {
             }
             let replica = self.replica
             let from = position
-            let opener = node.recordKeys.opener(for: current)
-            let page = try await node.threadPool.runIfActive {
+            let opener = source.recordKeys.opener(for: current)
+            let page = try await source.threadPool.runIfActive {
                 try ShardReader(replica: replica, opener: opener).read(
                     from: from,
                     limit: 10_000,
@@ -95,7 +96,7 @@ public struct ShardSubscription: EventSubscription {
                 lastEventMillis = now
                 if ended { finished = true }
                 pacer?.sent(bytes: page.byteCount, nowMillis: now)
-                node.metrics.subscriptionEventSent(
+                source.metrics.subscriptionEventSent(
                     current,
                     consumer: consumerName,
                     records: page.records.count,

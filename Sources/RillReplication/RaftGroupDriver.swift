@@ -55,18 +55,18 @@ public actor RaftGroupDriver {
     let soleVoter: Bool
     /// Role and leader as the last role line reported them.
     var reportedSoftState: Raft.SoftState?
-    private let stateLog: RaftStateLog
-    private let flusher: any GroupCommit
-    private let send: @Sendable ([Raft.Message]) -> Void
-    private let apply: @Sendable ([LogEntry]) async -> Void
+    let stateLog: RaftStateLog
+    let flusher: any GroupCommit
+    let send: @Sendable ([Raft.Message]) -> Void
+    let apply: @Sendable ([LogEntry]) async -> Void
     /// Hands an installed snapshot's state to the application.
-    private let restore: @Sendable (Raft.Snapshot) -> Void
+    let restore: @Sendable (Raft.Snapshot) -> Void
     private let tickInterval: Duration?
     let taskExecutor: (any TaskExecutor)?
     /// Ticks, nudges and deadlines run on it (`GroupClock`).
     let clock: any GroupClock
     /// Sees every Ready as it is performed; nil outside the simulation.
-    private let probe: ReadyProbe?
+    let probe: ReadyProbe?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
     let isAlive: @Sendable (NodeID) -> Bool
     /// Resting state (`RaftGroupDriver+Rest.swift`).
@@ -78,23 +78,23 @@ public actor RaftGroupDriver {
     var heardFrom: (leader: NodeID, term: Term)?
 
     /// Proposals awaiting commit, by index, with the term they were proposed in.
-    private var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
-    private var lastRecorded: GroupHardState?
+    var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
+    var lastRecorded: GroupHardState?
     var running = false
     /// Set by `stop()`: the wakeup stream is finished, so this driver never runs again (open a new one).
     private var stopped = false
     /// The storage error that halted the group, if any.
-    public private(set) var failure: StorageError?
+    public internal(set) var failure: StorageError?
 
     private var processTask: Task<Void, Never>?
     private var tickTask: Task<Void, Never>?
     /// Wakes a resting leader on the nudge grid (`RaftGroupDriver+Rest.swift`).
     var nudgeTask: Task<Void, Never>?
-    private let wakeups: AsyncStream<Void>
+    let wakeups: AsyncStream<Void>
     let wake: AsyncStream<Void>.Continuation
     /// Messages from peers, in arrival order; the transport adds to it from an event loop without waiting.
     private let inbox: AsyncStream<Inbound>
-    private let inboxInput: AsyncStream<Inbound>.Continuation
+    let inboxInput: AsyncStream<Inbound>.Continuation
     private var inboxTask: Task<Void, Never>?
 
     /// Builds the driver from what is on disk: the hard state `stateLog` holds for `group` and the entries in
@@ -246,204 +246,5 @@ public actor RaftGroupDriver {
                 }
             }
         }
-    }
-
-    // MARK: - Events
-
-    /// Queues messages from a peer for the group, in order, and returns at once: safe on an event loop.
-    public nonisolated func enqueue(_ messages: [Raft.Message]) {
-        inboxInput.yield(.messages(messages))
-    }
-
-    /// Queues a `wakeUp` behind the messages already queued and returns at once: safe on an event loop or in a
-    /// gossip callback, and owned by the driver's inbox loop instead of a task of its own.
-    public nonisolated func enqueueWakeUp() {
-        inboxInput.yield(.wakeUp)
-    }
-
-    /// What the inbox loop delivers, in arrival order.
-    enum Inbound: Sendable {
-        case messages([Raft.Message])
-        case wakeUp
-    }
-
-    /// Delivers a message from a peer of this group.
-    public func step(_ message: Raft.Message) {
-        step([message])
-    }
-
-    /// Delivers a batch of messages from peers, in order.
-    public func step(_ messages: [Raft.Message]) {
-        guard running else { return }
-        for message in messages { node.step(message) }
-        if let leader = node.leader, messages.contains(where: { $0.from == leader && $0.term == node.term }) {
-            heardFrom = (leader, node.term)
-        }
-        // The messages of an idle group (a resting leader's nudge heartbeats, their answers) leave a resting
-        // member as restful as it was: it answers without ticking again. Woken, it would tick
-        // `minimumAwakeTicks`, send another heartbeat round and rest, and the answers to that round woke the
-        // leader again: idle groups stayed awake about twice as long as their nudges. Anything that changes what
-        // the member waits for (new entries, a follower behind, a new leader not heard from) wakes it.
-        if !(resting && mayRest) { resume() }
-        wake.yield()
-    }
-
-    /// Appends an entry as leader and returns its index once it is committed *and applied* here.
-    ///
-    /// - Throws: `ProposalError`. `.notLeader`, `.dropped` and `.notRunning` mean nothing was appended;
-    ///   `.indeterminate` means it may or may not commit later; `.superseded` means it never will.
-    ///   Cancelling the calling task does not withdraw an appended entry, so the call still waits for its outcome.
-    /// With `inTerm`, only while this member still leads in that term (a check made then still holds).
-    public func propose(
-        kind: EntryKind,
-        payload: [UInt8],
-        timestampMillis: Int64,
-        inTerm: Term? = nil
-    ) async throws -> LogIndex {
-        guard running else { throw ProposalError.notRunning }
-        if let inTerm, node.term != inTerm || node.role != .leader {
-            throw ProposalError.notLeader(hint: node.leader)
-        }
-        resume()
-        let index: LogIndex
-        do {
-            index = try node.propose(kind: kind, payload: payload, timestampMillis: timestampMillis)
-        } catch .notLeader(let hint) {
-            throw ProposalError.notLeader(hint: hint)
-        } catch {
-            throw ProposalError.dropped
-        }
-        let term = node.term
-        wake.yield()
-        // Registered before the first await, so no Ready can commit it unseen.
-        return try await withCheckedThrowingContinuation { continuation in
-            waiters[index] = (term, continuation)
-        }
-    }
-
-    // MARK: - Processing
-
-    private func processLoop() async {
-        for await _ in wakeups {
-            // Bounded: each Ready consumes the core's pending work; new work only arrives with events.
-            while !Task.isCancelled, failure == nil, let ready = node.ready() {
-                await handle(ready)
-            }
-            if Task.isCancelled || failure != nil { return }
-        }
-    }
-
-    /// Performs one Ready in the order `Raft.Ready` prescribes, then advances the core.
-    private func handle(_ ready: Raft.Ready) async {
-        if let soft = ready.softState { reportRoleChange(soft, term: node.term) }
-        probe?.taken(ready, node)
-        // A leader's appends may leave before its own write (thesis §10.2.1); it counts itself only after.
-        if !ready.messages.isEmpty { send(ready.messages) }
-
-        // Only files this Ready wrote join the flush round: each is a separate fsync on a storage thread.
-        var wroteLog = false
-        var wroteState = false
-        do {
-            if let snapshot = ready.snapshot {
-                try storage.applySnapshot(snapshot)
-                wroteLog = true
-            }
-            if !ready.entries.isEmpty {
-                try storage.append(ready.entries)
-                wroteLog = true
-            }
-            if let hard = ready.hardState ?? (wroteLog ? node.hardState : nil) {
-                // Only what a completed sync covered: claiming this Ready's entries would make a crash before
-                // the log's fsync look like damage on restart.
-                let durable = min(storage.log.durableIndex, storage.log.lastIndex)
-                let record = GroupHardState(
-                    term: hard.term,
-                    vote: hard.vote,
-                    commit: hard.commit,
-                    durableIndex: durable
-                )
-                // Term and vote must be durable before any message that depends on them (Raft §5.2). Commit and
-                // the durable index are hints (commit is volatile in Raft; a lagging durable index only weakens
-                // damage detection), so they are refreshed every `hintInterval` entries rather than on every
-                // Ready, which would add an fsync of the state file to every write.
-                // A durable index that went down (a new leader cut this log's unsynced-or-not suffix, Raft §5.3)
-                // is recorded at once, in the same round as the cut: left at the old value, a crash after the
-                // cut reached the disk would reopen the log "below its durable index" and mark a healthy
-                // replica damaged (the simulation found two of three abstaining that way).
-                let mustRecord =
-                    lastRecorded.map {
-                        $0.term != record.term || $0.vote != record.vote || record.durableIndex < $0.durableIndex
-                            || record.commit.rawValue >= $0.commit.rawValue + Self.hintInterval
-                    } ?? true
-                if mustRecord, record != lastRecorded {
-                    try stateLog.record([(group, record)])
-                    lastRecorded = record
-                    wroteState = true
-                }
-            }
-        } catch {
-            halt(error)
-            return
-        }
-        probe?.written(ready, node)
-        // Votes and acknowledgements promise durable state (Raft §5.2, §5.3): they leave only once it is. The
-        // storage thread that finished the round sends them, before this task resumes, rather than waking this
-        // task to do it: the follower's acknowledgement is on the path of every write. Messages of later Readys
-        // still go after them, since the next Ready starts only once this one resumes.
-        let afterPersist = ready.messagesAfterPersist
-        let send = self.send
-        var onDurable: (@Sendable () -> Void)?
-        if !afterPersist.isEmpty { onDurable = { @Sendable in send(afterPersist) } }
-        if wroteLog || wroteState {
-            var logs: [any DurableFile] = []
-            if wroteLog { logs.append(storage.log) }
-            if wroteState { logs.append(stateLog) }
-            do {
-                try await flusher.waitDurable(logs, onDurable: onDurable)
-            } catch {
-                // Only a shut-down thread pool lands here; nothing was made durable, so nothing may be promised.
-                halt(.shutDown)
-                return
-            }
-        } else {
-            onDurable?()
-        }
-
-        if let snapshot = ready.snapshot {
-            reportSnapshotInstalled(snapshot, term: node.term)
-            restore(snapshot)
-        }
-        if !ready.committedEntries.isEmpty {
-            await apply(ready.committedEntries)
-            for entry in ready.committedEntries {
-                guard let waiter = waiters.removeValue(forKey: entry.index) else { continue }
-                if entry.term == waiter.term {
-                    waiter.continuation.resume(returning: entry.index)
-                } else {
-                    waiter.continuation.resume(throwing: ProposalError.superseded(index: entry.index))
-                }
-            }
-        }
-        node.advance(ready)
-
-        // A proposal from a lost term may still commit under the next leader, or be overwritten: indeterminate.
-        if node.role != .leader { failWaiters { .indeterminate(index: $0) } }
-    }
-
-    /// Stops the group after a storage error: it can no longer persist, so it must neither vote nor acknowledge.
-    func halt(_ error: StorageError) {
-        logger.error(
-            "raft group stopped by a storage error",
-            metadata: ["raft.term": "\(node.term)", "error": "\(error)"]
-        )
-        failure = error
-        running = false
-        failWaiters { .indeterminate(index: $0) }
-    }
-
-    private func failWaiters(_ reason: (LogIndex) -> ProposalError) {
-        let pending = waiters
-        waiters = [:]
-        for (index, waiter) in pending { waiter.continuation.resume(throwing: reason(index)) }
     }
 }

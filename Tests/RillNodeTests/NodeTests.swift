@@ -72,7 +72,7 @@ import Testing
         for _ in 0..<20 { _ = try await put(harness, "s", payload) }
         harness.clock.advance(byMillis: 25 * 3_600_000)
         _ = try await put(harness, "s", "fresh")
-        try await harness.node.enforceRetention()
+        try await harness.node.retention.enforce()
         let (data, _) = try await read(harness, try await iterator(harness, "s"))
         #expect(data == ["fresh"])
         let shardDirectory = try FileManager.default.contentsOfDirectory(atPath: harness.directory + "/shards")

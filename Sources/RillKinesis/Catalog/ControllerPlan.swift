@@ -1,5 +1,5 @@
 /// What the controller (the metadata leader) decides each round, as a pure function of the catalog and of what
-/// the node knows about the cluster, so the node (`Node+Membership.swift`) and the cluster simulation
+/// the node knows about the cluster, so the node (`MembershipController.swift`) and the cluster simulation
 /// (`RillTestKit/Cluster`) run the same decisions; the node does the I/O (proposals, calls to shard leaders).
 ///
 /// A round, in order: record the founders as members when the catalog has none (placement needs members),

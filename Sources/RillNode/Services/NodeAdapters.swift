@@ -7,7 +7,8 @@ import RillModel
 import RillRouting
 
 // The node's implementations of what its services depend on (`Services/ServiceDependencies.swift` and each
-// service's protocols). The services never see `Node` itself.
+// service's protocols), over the parts the node owns (`ReplicaHost`, `ShardLeaders`). The services never see
+// `Node` itself.
 
 /// The node's catalog, as its metadata store has applied it.
 struct StoreCatalogView: CatalogView {
@@ -27,46 +28,31 @@ struct StoreProposer: MetadataProposer {
     }
 }
 
-/// The node as the adapters its services hold see it: weakly (the node owns its services), filled in at the
-/// end of the node's `init`.
-final class NodeLink: Sendable {
-    private struct Weak { weak var node: Node? }
-    private let box = NIOLockedValueBox(Weak())
-    init() {}
-    var node: Node? {
-        get { box.withLockedValue { $0.node } }
-        set { box.withLockedValue { $0.node = newValue } }
-    }
-}
-
 /// The node's shard copies as the streams service sees them.
 struct NodeReplicaLifecycle: ReplicaLifecycle {
-    let link: NodeLink
-    var node: Node? { link.node }
+    let host: ReplicaHost
+    let leaders: ShardLeaders
 
     func openHeldReplicas(of stream: StreamMetadata, shards: [ShardMetadata]) async throws {
-        guard let node else { return }
-        for shard in shards where node.holds(shard) { _ = try await node.replica(for: stream, shard: shard) }
+        for shard in shards where host.holds(shard) { _ = try await host.replica(for: stream, shard: shard) }
     }
 
     func dropReplicas(streamID: String) async {
-        await node?.dropReplicas(streamID: streamID)
+        await host.dropReplicas(streamID: streamID)
     }
 
     func sealShard(stream: StreamMetadata, shard: ShardMetadata) async throws -> LogIndex {
-        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return try await node.sealShard(stream: stream, shard: shard)
+        try await leaders.sealShard(stream: stream, shard: shard)
     }
 
     func reopen(streamID: String, shard: UInt32) {
-        node?.localReplica(streamID: streamID, shard: shard)?.setSealed(at: nil)
+        host.localReplica(streamID: streamID, shard: shard)?.setSealed(at: nil)
     }
 }
 
 /// The node's appends as the records service sees them: on the shard's leader through the one forwarder.
 struct NodeShardAppender: ShardAppender {
-    let link: NodeLink
-    var node: Node? { link.node }
+    let leaders: ShardLeaders
 
     func append(
         _ batch: RecordBatch,
@@ -74,8 +60,7 @@ struct NodeShardAppender: ShardAppender {
         shard: ShardMetadata,
         reach: Reach
     ) async throws -> (LogIndex, Int64) {
-        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return try await node.appendDurably(batch, stream: stream, shard: shard, reach: reach)
+        try await leaders.appendDurably(batch, stream: stream, shard: shard, reach: reach)
     }
 
     func appendOnce(
@@ -84,19 +69,18 @@ struct NodeShardAppender: ShardAppender {
         shard: ShardMetadata,
         reach: Reach
     ) async throws -> [Result<RecordPosition, KinesisError>] {
-        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return try await node.appendOnce(batch, stream: stream, shard: shard, reach: reach)
+        try await leaders.appendOnce(batch, stream: stream, shard: shard, reach: reach)
     }
 
     func requireLeadership(of shards: [ShardMetadata], in stream: StreamMetadata) async throws {
-        guard let node, node.cluster != nil else { return }
-        var leaders: [NodeID?] = []
+        guard leaders.isCluster else { return }
+        var found: [NodeID?] = []
         for shard in shards {
-            leaders.append(
-                await node.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
+            found.append(
+                await leaders.leader(of: .shard(streamID: stream.id, shard: shard.id), replicas: shard.replicas)
             )
         }
-        switch ForwardedAppend.decide(leaders: leaders, me: node.me) {
+        switch ForwardedAppend.decide(leaders: found, me: leaders.me) {
         case .serve: return
         case .redirect(let leader): throw Redirect(hint: leader)
         case .routeAgain: throw ShardSealed()
@@ -104,21 +88,21 @@ struct NodeShardAppender: ShardAppender {
     }
 
     func lead(of shard: ShardMetadata, in stream: StreamMetadata) async throws -> ShardLead? {
-        guard let node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return try await node.shardLead(stream: stream, shard: shard)
+        try await leaders.shardLead(stream: stream, shard: shard)
     }
 }
 
 /// The node's copies of shards as the records service reads them.
 struct NodeShardReaders: ShardReaders {
-    let link: NodeLink
+    let leaders: ShardLeaders
+    let threadPool: NIOThreadPool
+    let recordKeys: RecordKeys
 
     func servingShard(_ stream: StreamMetadata, _ shard: ShardMetadata) async throws -> any ReadableShard {
-        guard let node = link.node else { throw KinesisError.internalFailure("the node is shutting down") }
-        return NodeReadableShard(
-            replica: try await node.servingReplica(stream: stream, shard: shard),
-            threadPool: node.threadPool,
-            opener: node.recordKeys.opener(for: stream)
+        NodeReadableShard(
+            replica: try await leaders.servingReplica(stream: stream, shard: shard),
+            threadPool: threadPool,
+            opener: recordKeys.opener(for: stream)
         )
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import RillAPI
 import RillKinesis
 import RillModel
@@ -17,7 +18,8 @@ struct NodeServices: Sendable {
     /// Throughput limits of provisioned shards, for writes and reads.
     let throughput: ThroughputLimiter
 
-    /// The services over `metadata`; what they need of the node's shard copies goes through `link`.
+    /// The services over `metadata`; what they need of the node's shard copies goes through `host` and
+    /// `leaders`.
     init(
         metadata: MetadataStore,
         configuration: NodeConfiguration,
@@ -25,7 +27,9 @@ struct NodeServices: Sendable {
         metrics: NodeMetrics,
         logger: Logger,
         recordKeys: RecordKeys,
-        link: NodeLink
+        host: ReplicaHost,
+        leaders: ShardLeaders,
+        threadPool: NIOThreadPool
     ) {
         catalog = StoreCatalogView(store: metadata, accountID: configuration.accountID)
         proposer = StoreProposer(store: metadata, clock: clock)
@@ -36,8 +40,8 @@ struct NodeServices: Sendable {
         throughput = ThroughputLimiter(enabled: configuration.throughputLimits, clock: clock, metrics: metrics)
         records = RecordsService(
             metadata: catalog,
-            appender: NodeShardAppender(link: link),
-            readers: NodeShardReaders(link: link),
+            appender: NodeShardAppender(leaders: leaders),
+            readers: NodeShardReaders(leaders: leaders, threadPool: threadPool, recordKeys: recordKeys),
             throughput: throughput,
             shardMaps: ShardMapCache(),
             clock: clock,
@@ -46,7 +50,7 @@ struct NodeServices: Sendable {
         streams = StreamsService(
             metadata: catalog,
             proposer: proposer,
-            replicas: NodeReplicaLifecycle(link: link),
+            replicas: NodeReplicaLifecycle(host: host, leaders: leaders),
             clock: clock,
             metrics: metrics,
             logger: logger

@@ -1,3 +1,4 @@
+import Logging
 import RillAPI
 import RillCluster
 import RillKinesis
@@ -5,25 +6,35 @@ import RillModel
 import RillStorage
 import RillTransport
 
-extension Node {
+/// `/admin/faults` on a node started with `--fault-injection` (chaos testing): cuts, drops and delays on its peer
+/// links, a skewed clock, and unsynced writes lost at a crash. The node owns one.
+struct FaultInjector: Sendable {
+    let me: NodeID
+    let configuration: NodeConfiguration
+    /// The links the faults act on; nil for a one-node cluster.
+    let transport: PeerTransport?
+    /// The node's clock when it runs with fault injection, so jumps and rates can move it.
+    let faultClock: SkewableWallClock?
+    let clock: any WallClock
+    let logger: Logger
+
     static let faultInjectionOff =
         "fault injection is off: start the node with --fault-injection to use /admin/faults (chaos testing only)"
 
     /// `GET /admin/faults`: the faults in force.
-    public func injectedFaults() -> FaultAnswer {
+    func injectedFaults() -> FaultAnswer {
         guard configuration.faultInjection else { return .disabled(Self.faultInjectionOff) }
         return .current(faultsJSON())
     }
 
     /// `POST /admin/faults`: applies a `FaultCommand` (heal first), then answers the faults in force.
-    public func injectFaults(_ body: [UInt8]) -> FaultAnswer {
+    func injectFaults(_ body: [UInt8]) -> FaultAnswer {
         guard configuration.faultInjection else { return .disabled(Self.faultInjectionOff) }
         let command: FaultCommand
         switch FaultCommand.parse(body) {
         case .success(let parsed): command = parsed
         case .failure(let error): return .invalid(error.description)
         }
-        let transport = cluster?.transport
         if command.needsPeers, transport == nil { return .invalid("a one-node cluster has no peers to cut") }
         if let ours = command.peers.first(where: { $0 == me }) {
             return .invalid("node \(ours) is this node")
@@ -57,7 +68,7 @@ extension Node {
         w.beginObject()
         w.key("node")
         w.int(Int(me.rawValue))
-        AdminJSON.writeTransportFaults(cluster?.transport, into: &w)
+        AdminJSON.writeTransportFaults(transport, into: &w)
         w.key("clock")
         w.beginObject()
         w.key("offsetMillis")
@@ -70,9 +81,9 @@ extension Node {
         w.key("loseUnsyncedWrites")
         w.bool(StorageFaults.loseUnsyncedWrites)
         w.key("droppedMessages")
-        w.int(cluster?.transport.faultDrops ?? 0)
+        w.int(transport?.faultDrops ?? 0)
         w.key("delayedMessages")
-        w.int(cluster?.transport.faultDelays ?? 0)
+        w.int(transport?.faultDelays ?? 0)
         w.endObject()
         return w.bytes
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
@@ -8,8 +9,54 @@ import RillReplication
 import RillStorage
 
 /// The shard logs this node holds: opening a replica once however many callers race, following the catalog
-/// (`reconcile`), and dropping copies that moved away or whose stream is gone.
-extension Node {
+/// (`reconcile`), and dropping copies that moved away or whose stream is gone. The node owns one.
+final class ReplicaHost: Sendable {
+    let configuration: NodeConfiguration
+    let logger: Logger
+    let clock: any WallClock
+    let metrics: NodeMetrics
+    let metadata: MetadataStore
+    /// The cluster this node belongs to; nil for a one-node cluster.
+    let cluster: ClusterContext?
+    let registry: GroupRegistry
+    let stateLog: RaftStateLog
+    let flusher: Flusher
+    let recordKeys: RecordKeys
+    /// Whether the catalog is known to be current, which lets `reconcile` reopen a seal the log held at open.
+    let barrier: CatalogBarrier
+    /// Shard opens in progress, so concurrent first uses of a shard share one open.
+    private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
+    /// Shard logs by stream id, then shard index.
+    private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
+
+    var me: NodeID { configuration.id }
+
+    init(
+        configuration: NodeConfiguration,
+        logger: Logger,
+        clock: any WallClock,
+        metrics: NodeMetrics,
+        metadata: MetadataStore,
+        cluster: ClusterContext?,
+        registry: GroupRegistry,
+        stateLog: RaftStateLog,
+        flusher: Flusher,
+        recordKeys: RecordKeys,
+        barrier: CatalogBarrier
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.metrics = metrics
+        self.metadata = metadata
+        self.cluster = cluster
+        self.registry = registry
+        self.stateLog = stateLog
+        self.flusher = flusher
+        self.recordKeys = recordKeys
+        self.barrier = barrier
+    }
+
     func shardDirectory(streamID: String, shard: ShardID) -> String {
         "\(configuration.dataDirectory)/shards/\(streamID)/\(shard.name)"
     }
@@ -23,10 +70,10 @@ extension Node {
             for shard in stream.shards where holds(shard) {
                 let replica = try await replica(for: stream, shard: shard)
                 // Only ever closes: reopening is the failed reshard's own business (see `setSealed`), or a
-                // current catalog's, for a seal the log held at open (`confirmCatalog`).
+                // current catalog's, for a seal the log held at open (`CatalogBarrier.confirm`).
                 if let seal = shard.sealIndex {
                     replica.setSealed(at: LogIndex(seal))
-                } else if replica.hasUnconfirmedSeal, catalogIsCurrent {
+                } else if replica.hasUnconfirmedSeal, barrier.isCurrent {
                     replica.reopenUnconfirmedSeal()
                 }
             }
@@ -124,7 +171,7 @@ extension Node {
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
             let plan =
                 cluster.map { cluster in
-                    Self.plan(
+                    GroupPlan.cluster(
                         voters: voters.map { NodeID($0) },
                         me: me,
                         cluster: cluster,
@@ -218,5 +265,11 @@ extension Node {
                 metadata: ["path": "\(path)", "error": "\(error)"]
             )
         }
+    }
+
+    /// Stops every replica (after the Ready each has in flight), at shutdown.
+    func stopAll() async {
+        let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
+        for replica in all { await replica.stop() }
     }
 }

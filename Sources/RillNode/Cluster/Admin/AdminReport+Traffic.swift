@@ -1,7 +1,7 @@
 import Foundation
 import RillKinesis
 
-extension Node {
+extension AdminReport {
     /// The CloudWatch metrics the console graphs: records and bytes in and out, throttles, latency and iterator age.
     static let trafficMetricNames: Set<String> = [
         "IncomingRecords", "IncomingBytes", "GetRecords.Records", "GetRecords.Bytes", "OutgoingRecords",

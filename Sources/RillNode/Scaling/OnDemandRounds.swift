@@ -4,19 +4,36 @@ import RillCluster
 import RillKinesis
 import RillModel
 
-extension Node {
+/// On-demand scaling's rounds on this node: the decisions are `OnDemandScaling`'s (held by `OnDemandController`);
+/// this gathers the figures, carries the decisions out as reshards and answers peers' `writeTotals` calls. The
+/// node owns one and runs `round()` every `OnDemandController.interval`.
+struct OnDemandRounds: Sendable {
+    let me: NodeID
+    /// False for a one-node cluster, which scales its own streams.
+    let isCluster: Bool
+    let metadata: MetadataStore
+    let onDemand: OnDemandController
+    /// What this node wrote to on-demand shards (`RecordsService.onDemandWrites`).
+    let writes: OnDemandWrites
+    /// Carries out a decision as a reshard.
+    let streams: StreamsService
+    /// Asks peers for their totals; nil for a one-node cluster.
+    let forwarder: Forwarder?
+    let clock: any WallClock
+    let logger: Logger
+
     /// One round of on-demand scaling, on the metadata leader (or a one-node cluster): gathers every node's
     /// write totals of on-demand shards (`ShardWriteMeter`), lets `OnDemandScaling` decide, and carries the
     /// decisions out as reshards. Every decision is logged with the figures that made it and counted.
-    func scaleOnDemandStreams() async {
-        if cluster != nil, await metadata.driver.status.role != .leader {
+    func round() async {
+        if isCluster, await metadata.driver.status.role != .leader {
             onDemand.reset()
             return
         }
         let catalog = metadata.catalog
         let streams = catalog.allStreams.filter { $0.mode == .onDemand }
         guard !streams.isEmpty else { return }
-        var reports = [me.rawValue: services.records.onDemandWrites.totals(keeping: Set(streams.map(\.id)))]
+        var reports = [me.rawValue: writes.totals(keeping: Set(streams.map(\.id)))]
         var complete = true
         let peers = catalog.members.map(\.id).filter { $0 != me.rawValue }
         await withTaskGroup(of: (UInt64, [ShardWriteMeter.Totals]?).self) { group in
@@ -61,7 +78,7 @@ extension Node {
             onDemand.merges.increment()
         }
         do {
-            try await services.streams.scale(stream, event.decision)
+            try await streams.scale(stream, event.decision)
         } catch {
             fields["error"] = "\(error)"
             logger.warning("on-demand scaling step failed; a later round decides again", metadata: fields)
@@ -71,8 +88,13 @@ extension Node {
     /// A peer's write totals, or nil when it did not answer in time.
     private func writeTotals(of peer: NodeID) async -> [ShardWriteMeter.Totals]? {
         do {
+            guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
             guard
-                case .answered(.writeTotals(let totals)) = try await send(.writeTotals, to: peer, timeout: .seconds(1))
+                case .answered(.writeTotals(let totals)) = try await forwarder.send(
+                    .writeTotals,
+                    to: peer,
+                    timeout: .seconds(1)
+                )
             else { return nil }
             return totals
         } catch {
@@ -84,7 +106,7 @@ extension Node {
     /// What this node answers to `PeerCall.writeTotals`.
     func answerWriteTotals() -> PeerAnswer {
         let onDemandStreams = metadata.catalog.allStreams.filter { $0.mode == .onDemand }.map(\.id)
-        return .writeTotals(services.records.onDemandWrites.totals(keeping: Set(onDemandStreams)))
+        return .writeTotals(writes.totals(keeping: Set(onDemandStreams)))
     }
 
     private static func percent(_ utilization: Double) -> String { "\(Int((utilization * 100).rounded()))%" }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import RillAPI
 import RillCluster
 import RillGossip
@@ -8,13 +9,26 @@ import RillRaft
 
 /// The controller's membership duties (ARCHITECTURE "Zones and placement"): nodes that join a formed cluster
 /// become members, removed members' replicas move (the catalog decides where, `Catalog+Members.swift`), and
-/// every group's Raft membership follows the catalog one single-server change at a time.
-extension Node {
+/// every group's Raft membership follows the catalog one single-server change at a time. The node owns one;
+/// its controller round (`Node.controlOnce`) runs it on the metadata leader.
+struct MembershipController: Sendable {
+    let me: NodeID
+    let metadata: MetadataStore
+    let clock: any WallClock
+    let logger: Logger
+    /// The cluster this node belongs to; nil for a one-node cluster.
+    let cluster: ClusterContext?
+    let host: ReplicaHost
+    let leaders: ShardLeaders
+    let proposals: CatalogProposals
+    /// Sends to shard leaders; nil for a one-node cluster.
+    let forwarder: Forwarder?
+
     /// How many moving shards the controller drives per round; each is one call to the shard's leader.
     static let movesPerRound = 32
 
     /// One round, on the metadata leader only.
-    func manageMembership(_ cluster: ClusterContext) async throws {
+    func manage(_ cluster: ClusterContext) async throws {
         // The decisions are `ControllerPlan`'s, shared with the cluster simulation; this does the I/O.
         let founders = cluster.voters.map { ClusterMember(id: $0.id, zone: $0.zone) }
         if let command = ControllerPlan.founding(metadata.catalog, founders: founders) {
@@ -87,7 +101,7 @@ extension Node {
     ) async -> Bool? {
         let target = Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))
         var hint: NodeID?
-        if let replica = localReplica(streamID: stream.id, shard: shard.index) {
+        if let replica = host.localReplica(streamID: stream.id, shard: shard.index) {
             switch await replica.driver.reconfigure(toward: target) {
             case .reached: return true
             case .moving: return false
@@ -96,14 +110,17 @@ extension Node {
             case .notLeader(let known): hint = known
             }
         }
-        var candidate: NodeID? = if let hint, hint != me { hint } else { await leader(of: group, replicas: voters) }
+        var candidate: NodeID? =
+            if let hint, hint != me { hint } else { await leaders.leader(of: group, replicas: voters) }
         if candidate == nil || candidate == me {
             // This node's copy knows no leader: gossip's word, else the preferred replica (a healed shard's kept copy).
             candidate = cluster?.gossip.leadershipHints()[group]?.leader ?? voters.first.map { NodeID($0) }
         }
         guard let leader = candidate, leader != me else { return nil }
         let call = PeerCall.reconfigure(streamID: stream.id, shard: shard.index, voters: voters)
-        guard case .answered(let answer)? = try? await send(call, to: leader, timeout: .seconds(2)) else { return nil }
+        guard case .answered(let answer)? = try? await forwarder?.send(call, to: leader, timeout: .seconds(2)) else {
+            return nil
+        }
         switch answer {
         case .reconfiguration(let reached): return reached
         case .notLeader(let hint):
@@ -115,7 +132,7 @@ extension Node {
 
     /// Answers the controller's `reconfigure` call for a shard led here.
     func answerReconfigure(streamID: String, shard: UInt32, voters: [UInt64]) async -> PeerAnswer {
-        guard let replica = localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
+        guard let replica = host.localReplica(streamID: streamID, shard: shard) else { return .notLeader(hint: nil) }
         switch await replica.driver.reconfigure(toward: Raft.Reconfiguration(voters: Set(voters.map { NodeID($0) }))) {
         case .reached: return .reconfiguration(reached: true)
         case .moving: return .reconfiguration(reached: false)
@@ -123,33 +140,9 @@ extension Node {
         }
     }
 
-    /// Proposes a membership command a peer received from an operator; only the metadata leader does.
-    func answerProposeCatalog(_ bytes: [UInt8]) async -> PeerAnswer {
-        // Only what peers propose on their own behalf: taking a member out, and a restarted node's barrier.
-        guard let command = try? JSONDecoder().decode(CatalogCommand.self, from: Data(bytes)),
-            command.isPeerProposable
-        else {
-            return .error(code: KinesisErrorCode.invalidArgument.rawValue, message: "not a membership command")
-        }
-        let status = await metadata.driver.status
-        guard status.role == .leader else { return .notLeader(hint: status.leader?.rawValue) }
-        do {
-            switch try await metadata.propose(command, stampMillis: clock.nowMillis()) {
-            case .success: return .response([])
-            case .failure(let error): return .error(code: error.code.rawValue, message: error.message)
-            }
-        } catch let redirect as Redirect {
-            return .notLeader(hint: redirect.hint?.rawValue)
-        } catch let error as KinesisError {
-            return .error(code: error.code.rawValue, message: error.message)
-        } catch {
-            return .indeterminate("\(error)")
-        }
-    }
-
     /// `POST /admin/members/remove` with `{"node": N}`: takes node N out of the cluster for good; its replicas
     /// move to other members, in its zone when one is there. Served by the metadata leader, wherever it is.
-    public func removeMember(_ body: [UInt8]) async -> AdminAnswer {
+    func removeMember(_ body: [UInt8]) async -> AdminAnswer {
         guard cluster != nil else {
             return AdminAnswer(status: 400, message: "a one-node cluster has no members to remove")
         }
@@ -158,7 +151,7 @@ extension Node {
         else { return AdminAnswer(status: 400, message: "expected {\"node\": N} with N a node id") }
         let id = UInt64(number.int64Value)
         do {
-            try await proposeToMetadataLeader(.removeMember(id: id))
+            try await proposals.proposeToMetadataLeader(.removeMember(id: id))
         } catch let error as KinesisError {
             let status = error.code == .resourceNotFound ? 404 : error.code == .invalidArgument ? 400 : 503
             return AdminAnswer(status: status, message: error.message ?? error.code.rawValue)
@@ -180,14 +173,18 @@ extension Node {
             message: "node \(id) removed; its replicas move to other members (watch /admin/status)"
         )
     }
-}
 
-extension CatalogCommand {
-    /// Whether a peer may propose it through `PeerCall.proposeCatalog`.
-    fileprivate var isPeerProposable: Bool {
-        switch self {
-        case .removeMember, .barrier: true
-        default: false
+    /// On the controller: places every shard that has no placement yet, once the catalog has members
+    /// (`ReplicaHost.setAsideCopyFromBeforeHeal` tells why).
+    func healUnplacedShards() async throws {
+        let catalog = metadata.catalog
+        guard let command = ControllerPlan.healing(catalog) else { return }
+        for (stream, shard) in catalog.unplacedShards {
+            logger.warning(
+                "placing a shard created without a placement; the placement's preferred leader keeps its copy",
+                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"]
+            )
         }
+        _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
     }
 }

@@ -8,7 +8,7 @@ import RillStorage
 /// its own copy alone and acknowledged writes into it, so the copies diverged. The controller places such
 /// shards (`CatalogCommand.healUnplacedShards`), keeping the copy of the placement's preferred leader; every
 /// other node sets its copy aside here and catches up from the kept one as a new member.
-extension Node {
+extension ReplicaHost {
     /// Written into a copy made after its shard was healed: that copy is the group's, not a diverged one.
     static let healedMarker = "healed"
 
@@ -44,18 +44,5 @@ extension Node {
             path: marker,
             bytes: Array("copy made after node \(shard.healedFrom ?? 0)'s copy was kept\n".utf8)
         )
-    }
-
-    /// On the controller: places every shard that has no placement yet, once the catalog has members.
-    func healUnplacedShards() async throws {
-        let catalog = metadata.catalog
-        guard let command = ControllerPlan.healing(catalog) else { return }
-        for (stream, shard) in catalog.unplacedShards {
-            logger.warning(
-                "placing a shard created without a placement; the placement's preferred leader keeps its copy",
-                metadata: ["rill.stream": "\(stream.name)", "rill.shard": "\(shard.id)"]
-            )
-        }
-        _ = try await metadata.propose(command, stampMillis: clock.nowMillis())
     }
 }

@@ -1,7 +1,7 @@
 import RillKinesis
 import RillModel
 
-extension Node {
+extension AdminReport {
     /// Writes `"streams": [...]`: every stream in the catalog with its shards' hash ranges, lineage and placed
     /// replicas, and its enhanced fan-out consumers. The catalog is replicated, so any node answers for all.
     func writeStreams(into w: inout JSONWriter) {

@@ -1,7 +1,7 @@
 import RillKinesis
 import RillModel
 
-extension Node {
+extension AdminReport {
     /// Every consumer group in this node's catalog, for `GET /admin/status` (`rill status` shows the metadata
     /// leader's): each lease's owner, whether it is held now by this node's clock, and its checkpoint with the log
     /// index it names, which `rill status` sets against the shard's last index to show the lag.

@@ -6,8 +6,15 @@ import RillModel
 /// Idempotent producers across a reshard (docs/producers.md, "Across a reshard"): a child shard takes over the
 /// final producer windows of the shards it was made from. This node reads them from its own replica of a parent
 /// or asks the parent's other replicas (`PeerCall.producerWindow`); any replica that has applied the parent's seal
-/// has the final window, since no record enters a window behind its seal.
-extension Node {
+/// has the final window, since no record enters a window behind its seal. The node owns one.
+struct ProducerWindows: Sendable {
+    let me: NodeID
+    let metadata: MetadataStore
+    let host: ReplicaHost
+    /// Asks the parent's other replicas; nil for a one-node cluster, which holds every replica itself.
+    let forwarder: Forwarder?
+    let logger: Logger
+
     /// What the child `shard` of `streamID` takes over: its parents' final windows, each tagged with its shard
     /// (`ProducerWindow.inheritance`). A parent no longer in the catalog is gone with its records and adds
     /// nothing.
@@ -55,14 +62,16 @@ extension Node {
         in stream: StreamMetadata,
         sealedAt seal: LogIndex
     ) async throws -> ProducerWindow {
-        if let local = localReplica(streamID: stream.id, shard: parent.index)?.finalProducerWindow(sealedAt: seal) {
+        if let local = host.localReplica(streamID: stream.id, shard: parent.index)?.finalProducerWindow(sealedAt: seal)
+        {
             return local
         }
         let call = PeerCall.producerWindow(streamID: stream.id, shard: parent.index, sealIndex: seal.rawValue)
         for replica in (parent.replicas ?? []) + (parent.leaving ?? []) where NodeID(replica) != me {
             let outcome: PeerOutcome
             do {
-                outcome = try await send(call, to: NodeID(replica), timeout: .seconds(2))
+                guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
+                outcome = try await forwarder.send(call, to: NodeID(replica), timeout: .seconds(2))
             } catch {
                 logger.debug("a parent shard's replica did not answer", metadata: ["peer.node": "\(replica)"])
                 continue
@@ -87,7 +96,7 @@ extension Node {
     /// Answers `PeerCall.producerWindow`: this replica's window once it has applied the seal.
     func answerProducerWindow(streamID: String, shard: UInt32, sealIndex: UInt64) -> PeerAnswer {
         guard
-            let window = localReplica(streamID: streamID, shard: shard)?.finalProducerWindow(
+            let window = host.localReplica(streamID: streamID, shard: shard)?.finalProducerWindow(
                 sealedAt: LogIndex(sealIndex)
             )
         else {

@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
@@ -8,20 +10,38 @@ import RillModel
 /// a parent it holds would look open. The node proposes a barrier (`CatalogCommand.barrier`) and, once it has
 /// applied its own barrier, knows its catalog holds everything committed before the restart. Until then,
 /// shards whose logs hold a seal the catalog does not show stay closed to writes
-/// (`ShardReplica.reopenUnconfirmedSeal`).
-extension Node {
+/// (`ShardReplica.reopenUnconfirmedSeal`). The node owns one.
+final class CatalogBarrier: Sendable {
+    let me: NodeID
+    let metadata: MetadataStore
+    let proposals: CatalogProposals
+    let logger: Logger
+    /// Set once this node's catalog is known to be current (`confirm`); from the start in a one-node cluster.
+    private let confirmed = NIOLockedValueBox(false)
+
+    init(me: NodeID, metadata: MetadataStore, proposals: CatalogProposals, logger: Logger) {
+        self.me = me
+        self.metadata = metadata
+        self.proposals = proposals
+        self.logger = logger
+    }
+
     /// Whether this node has applied a barrier it proposed since it started (a one-node cluster's catalog is
     /// complete at start).
-    var catalogIsCurrent: Bool { catalogConfirmed.withLockedValue { $0 } }
+    var isCurrent: Bool { confirmed.withLockedValue { $0 } }
 
-    /// Proposes barriers until one is applied here, then settles the seals that waited for it.
-    func confirmCatalog() async {
+    /// Alone, the node's metadata log is the whole catalog: complete once replayed.
+    func markCurrent() { confirmed.withLockedValue { $0 = true } }
+
+    /// Proposes barriers until one is applied here, then settles the seals that waited for it (`host`'s
+    /// reconcile).
+    func confirm(settling host: ReplicaHost) async {
         let nonce = UInt64.random(in: 1...UInt64.max)
         var attempts = 0
         while !Task.isCancelled {
             attempts += 1
             do {
-                try await proposeToMetadataLeader(.barrier(node: me.rawValue, nonce: nonce))
+                try await proposals.proposeToMetadataLeader(.barrier(node: me.rawValue, nonce: nonce))
                 break
             } catch {
                 if attempts % 20 == 0 {
@@ -37,35 +57,10 @@ extension Node {
         while metadata.catalog.barriers[me.rawValue] != nonce {
             do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
         }
-        catalogConfirmed.withLockedValue { $0 = true }
+        markCurrent()
         logger.info("the catalog is current", metadata: ["rill.meta.index": "\(metadata.catalog.appliedIndex)"])
-        do { try await reconcile() } catch {
+        do { try await host.reconcile() } catch {
             logger.error("could not open the replicas the catalog places here", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Proposes `command` to the metadata group wherever it is led, following redirects until the forwarder's
-    /// deadline; throws the catalog's refusal, or the forwarder's failure.
-    func proposeToMetadataLeader(_ command: CatalogCommand) async throws {
-        let encoded = Array(try JSONEncoder().encode(command))
-        _ = try await untilServed { hint -> Bool? in
-            var target = hint
-            if target == nil { target = await self.metadata.driver.status.leader }
-            let answer: PeerAnswer
-            if target == nil || target == self.me {
-                answer = await self.answerProposeCatalog(encoded)
-            } else if let target {
-                guard case .answered(let remote) = try await self.send(.proposeCatalog(command: encoded), to: target)
-                else { return nil }
-                answer = remote
-            } else {
-                return nil
-            }
-            switch answer {
-            case .response: return true
-            case .notLeader(let hint): throw Redirect(hint: hint.map { NodeID($0) })
-            default: throw Forwarder.failure(answer, from: target ?? self.me)
-            }
         }
     }
 }

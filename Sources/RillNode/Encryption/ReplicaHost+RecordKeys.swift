@@ -1,7 +1,7 @@
 import Crypto
 import RillKinesis
 
-extension Node {
+extension ReplicaHost {
     /// What a shard replica of `stream` seals its records with: the stream's current data key as this node's
     /// catalog has it (looked up on each proposal, so StartStreamEncryption and StopStreamEncryption apply to
     /// the next entry), or nil while the stream stores records in the clear.

@@ -1,62 +1,32 @@
 import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import RillAPI
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillRouting
+import RillStorage
+import RillTransport
 
-extension Node {
-    /// Serves one Kinesis call from a client: here when this node can, else on the node that must (the
-    /// metadata leader, or a shard's leader), through the one forwarder.
-    public func handle(_ request: APIRequest) async throws -> APIResponse {
-        guard cluster != nil else { return try await serve(request) }
-        return try await untilServed { hint in
-            if let hint, hint != me, let forwarder {
-                metrics.forwarded()
-                do {
-                    return try await forwarder.forward(request, to: hint)
-                } catch is ShardSealed {
-                    // Its records lie on shards led apart (`ForwardedAppend`): nothing was written there. Served
-                    // here instead, by this node's catalog, which routes each shard's records to its leader.
-                    throw Redirect(hint: nil)
-                }
-            }
-            do {
-                return try await serveHere(request)
-            } catch let error as KinesisError where error.code == .resourceNotFound {
-                // This node's catalog may trail the cluster's (just restarted, or a stream created a moment
-                // ago): only the metadata leader's "not found" is the answer.
-                let status = await metadata.driver.status
-                guard status.role != .leader else { throw error }
-                throw Redirect(hint: status.leader)
-            }
-        }
-    }
-
-    /// Serves a call on this node, or redirects: control-plane calls need the metadata leader; data-plane
-    /// calls route themselves by shard.
-    func serveHere(_ request: APIRequest) async throws -> APIResponse {
-        if !request.operation.isDataPlane {
-            let status = await metadata.driver.status
-            guard status.role == .leader else { throw Redirect(hint: status.leader) }
-        }
-        return try await serve(request)
-    }
-
-    /// Sends a call to a peer (`Forwarder.send`).
-    func send(_ call: PeerCall, to peer: NodeID, timeout: Duration? = nil) async throws -> PeerOutcome {
-        guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
-        return try await forwarder.send(call, to: peer, timeout: timeout)
-    }
-
-    /// Runs `attempt` until it is served (`Forwarder.untilServed`): only in a cluster.
-    func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
-        guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
-        return try await forwarder.untilServed(attempt)
-    }
-
-    // MARK: - Shards
+/// Where each shard is led and how this node reaches it: the replica a read is served from, appends and seals on
+/// the shard's leader (here, or one hop away through the one forwarder), and this node's own lead for the
+/// throughput limits. The node owns one; the records service reaches it through `NodeShardAppender`.
+struct ShardLeaders: Sendable {
+    let me: NodeID
+    /// False for a one-node cluster, which leads every shard it opens.
+    let isCluster: Bool
+    let registry: GroupRegistry
+    /// Sends to shard leaders elsewhere; nil for a one-node cluster.
+    let forwarder: Forwarder?
+    let host: ReplicaHost
+    let producerWindows: ProducerWindows
+    let clock: any WallClock
+    let metrics: NodeMetrics
 
     /// Where `group` is led: this node's own view if it runs the group, else the last redirect's hint, the
     /// newest gossiped hint, or the preferred replica. nil while an election is under way.
@@ -73,9 +43,9 @@ extension Node {
     /// A leader just elected waits until it has applied an entry of its term: followers learn commit indexes
     /// lazily, so until then its own may trail the last acknowledged write (the retry comes back here).
     func servingReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
-        guard cluster != nil else { return try await replica(for: stream, shard: shard) }
+        guard isCluster else { return try await host.replica(for: stream, shard: shard) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
-        if let replica = localReplica(streamID: stream.id, shard: shard.index) {
+        if let replica = host.localReplica(streamID: stream.id, shard: shard.index) {
             let leadership = await replica.driver.leadership
             if leadership.role == .leader {
                 guard leadership.appliedInTerm else { throw Redirect(hint: me) }
@@ -83,7 +53,7 @@ extension Node {
             }
         }
         let leader = await leader(of: group, replicas: shard.replicas)
-        if leader == me, let replica = localReplica(streamID: stream.id, shard: shard.index) { return replica }
+        if leader == me, let replica = host.localReplica(streamID: stream.id, shard: shard.index) { return replica }
         throw Redirect(hint: leader)
     }
 
@@ -133,7 +103,7 @@ extension Node {
             local: { replica in
                 do {
                     return try await replica.appendOnce(encoded: encoded, stampMillis: self.clock.nowMillis()) {
-                        try await self.parentProducerWindows(streamID: stream.id, shard: shard.index)
+                        try await self.producerWindows.parentProducerWindows(streamID: stream.id, shard: shard.index)
                     }
                 } catch is ShardReplica.Sealed {
                     throw ShardSealed()
@@ -175,38 +145,71 @@ extension Node {
         remote: PeerCall,
         decode: @escaping (PeerAnswer) -> T?
     ) async throws -> T {
-        guard cluster != nil else { return try await local(try await replica(for: stream, shard: shard)) }
+        guard isCluster else { return try await local(try await host.replica(for: stream, shard: shard)) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
         if reach == .here {
             // The client call was forwarded here: serve it here or tell its sender where to go.
             let leader = await leader(of: group, replicas: shard.replicas)
-            guard leader == me, let replica = localReplica(streamID: stream.id, shard: shard.index) else {
+            guard leader == me, let replica = host.localReplica(streamID: stream.id, shard: shard.index) else {
                 throw Redirect(hint: leader)
             }
             return try await local(replica)
         }
-        return try await untilServed { hint in
+        guard let forwarder else { throw KinesisError.internalFailure("no peer transport") }
+        return try await forwarder.untilServed { hint in
             var target = hint
             if target == nil { target = await self.leader(of: group, replicas: shard.replicas) }
             guard let target else { return nil }
             if target == self.me {
-                guard let replica = self.localReplica(streamID: stream.id, shard: shard.index) else {
+                guard let replica = self.host.localReplica(streamID: stream.id, shard: shard.index) else {
                     throw Redirect(hint: nil)
                 }
                 return try await local(replica)
             }
             self.metrics.forwarded()
-            switch try await self.send(remote, to: target) {
+            switch try await forwarder.send(remote, to: target) {
             case .notDelivered:
-                self.forwarder?.setLeader(nil, of: group)
+                forwarder.setLeader(nil, of: group)
                 return nil
             case .answered(let answer):
                 if let value = decode(answer) {
-                    self.forwarder?.setLeader(target, of: group)
+                    forwarder.setLeader(target, of: group)
                     return value
                 }
                 throw Forwarder.failure(answer, from: target)
             }
         }
+    }
+
+    /// This node's lead of the shard, for its throughput limits: the term it leads in and its log's newest record
+    /// stamp; nil when this node does not lead the shard (the leader then admits what this node sends it).
+    func shardLead(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardLead? {
+        // A node alone opens its replicas on first use; in a cluster only placed replicas exist.
+        let copy: ShardReplica?
+        if !isCluster {
+            copy = try await host.replica(for: stream, shard: shard)
+        } else {
+            copy = host.localReplica(streamID: stream.id, shard: shard.index)
+        }
+        guard let copy, let term = await copy.driver.leaderTerm else { return nil }
+        return ShardLead(term: term.rawValue, newestRecordMillis: copy.newestRecordMillis)
+    }
+
+    /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by
+    /// a heartbeat at most); a node without one sends the client to the shard's leader's API address.
+    func subscriptionReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
+        if !isCluster { return try await host.replica(for: stream, shard: shard) }
+        if let local = host.localReplica(streamID: stream.id, shard: shard.index) { return local }
+        throw KinesisError.internalFailure(
+            "This node holds no replica of \(shard.id.name); subscribe through a node that does (its replicas are nodes \(shard.replicas ?? []))."
+        )
+    }
+}
+
+extension ShardReplica {
+    /// The stamp of the newest record the log holds (nil when it holds none): how recently the shard was written.
+    var newestRecordMillis: Int64? {
+        // Raft's own entries (no-ops, configurations) are stamped 0.
+        log.segments().map(\.maxTimestamp).filter { $0 > 0 }.max()
     }
 }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOPosix
 import RillCluster
 import RillGossip
@@ -7,10 +8,27 @@ import RillRaft
 import RillReplication
 import RillStorage
 
-extension Node {
+/// What the node's admin endpoints report (`/ready`, `GET /admin/status`, `GET /admin/checksums`): its groups,
+/// members, streams, subscriptions and traffic as this node sees them. The node owns one.
+struct AdminReport: Sendable {
+    let me: NodeID
+    let configuration: NodeConfiguration
+    /// The cluster this node belongs to; nil for a one-node cluster.
+    let cluster: ClusterContext?
+    let metadata: MetadataStore
+    let clock: any WallClock
+    let metrics: NodeMetrics
+    /// The placement audit's last findings (`Node.auditPlacement` writes them).
+    let placementAudit: NIOLockedValueBox<PlacementAuditState>
+    let onDemand: OnDemandController
+    let host: ReplicaHost
+    let subscriptionLeases: SubscriptionLeases
+    /// The checksums read the logs on the storage threads.
+    let threadPool: NIOThreadPool
+
     /// Whether this node can serve: its metadata group has a leader and the catalog carries the cluster's
     /// identity and members (for `/ready`).
-    public func readiness() async -> (ready: Bool, reason: String) {
+    func readiness() async -> (ready: Bool, reason: String) {
         let status = await metadata.driver.status
         guard status.leader != nil else { return (false, "no metadata leader yet") }
         let catalog = metadata.catalog
@@ -27,7 +45,7 @@ extension Node {
     }
 
     /// Every group on this node: role, leader, term and positions, as JSON (`GET /admin/status`).
-    public func adminStatus() async -> [UInt8] {
+    func adminStatus() async -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.key("node")
@@ -57,7 +75,7 @@ extension Node {
         w.beginArray()
         write(group: "meta", stream: nil, shard: nil, await metadata.driver.status, into: &w)
         let names = streamNames()
-        for replica in allReplicas() {
+        for replica in host.allReplicas() {
             write(
                 group: "\(replica.streamID)/\(replica.shard.name)",
                 stream: (replica.streamID, names[replica.streamID] ?? ""),
@@ -123,7 +141,7 @@ extension Node {
         w.endArray()
     }
 
-    private func streamNames() -> [String: String] {
+    func streamNames() -> [String: String] {
         Dictionary(metadata.catalog.allStreams.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
     }
 
@@ -196,120 +214,10 @@ extension Node {
         for id in ids.sorted() { w.int(Int(id.rawValue)) }
         w.endArray()
     }
+}
 
-    /// A digest of every shard log on this node up to `through` (or its applied index), so replicas can be
-    /// compared after a fault heals (`GET /admin/checksums?through=N`). Entries hash with their term, index,
-    /// kind, stamp and payload; only `records` and `seal` entries count, since each replica's noops and
-    /// configuration entries are the same anyway but a trimmed prefix differs.
-    public func replicaChecksums() async throws -> [UInt8] {
-        var w = JSONWriter()
-        w.beginObject()
-        w.key("node")
-        w.int(Int(me.rawValue))
-        w.key("shards")
-        w.beginArray()
-        let names = streamNames()
-        for replica in allReplicas() {
-            let applied = replica.committedIndex
-            let log = replica.log
-            let digest = try await threadPool.runIfActive { try Self.digest(log, through: applied) }
-            w.beginObject()
-            w.key("streamId")
-            w.string(replica.streamID)
-            w.key("stream")
-            w.string(names[replica.streamID] ?? "")
-            w.key("shardId")
-            w.string(replica.shard.name)
-            w.key("firstIndex")
-            w.int(Int(log.firstIndex.rawValue))
-            w.key("applied")
-            w.int(Int(applied.rawValue))
-            w.key("records")
-            w.int(digest.records)
-            w.key("sha256")
-            w.string(digest.hex)
-            w.endObject()
-        }
-        w.endArray()
-        w.endObject()
-        return w.bytes
-    }
-
-    /// SHA-256 over each counted entry's index, kind, stamp and payload CRC-32C: cheap to compute over
-    /// gigabytes, and any difference in any record changes it.
-    private static func digest(_ log: SegmentedLog, through last: LogIndex) throws -> (records: Int, hex: String) {
-        var summary: [UInt8] = []
-        var records = 0
-        var next = log.firstIndex
-        while next <= last {
-            let entries = try log.entries(from: next, maxCount: 256, maxBytes: 8 << 20)
-            guard !entries.isEmpty else { break }
-            for entry in entries where entry.index <= last && (entry.kind == .records || entry.kind == .seal) {
-                let crc = UInt64(CRC32C.checksum(entry.payload))
-                for value in [
-                    entry.index.rawValue, UInt64(entry.kind.rawValue), UInt64(bitPattern: entry.timestampMillis), crc,
-                ] {
-                    for shift in stride(from: 56, through: 0, by: -8) {
-                        summary.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))
-                    }
-                }
-                if entry.kind == .records, let count = RecordBatch.recordCount(of: entry.payload) {
-                    records += count
-                }
-            }
-            next = entries[entries.count - 1].index.next
-        }
-        let digits = Array("0123456789abcdef")
-        return (records, String(SHA256.hash(summary).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }))
-    }
-
-    private func writeOnDemandDecisions(_ events: [OnDemandScaling.Event], into w: inout JSONWriter) {
-        let names = streamNames()
-        w.beginArray()
-        for event in events {
-            w.beginObject()
-            w.key("timeMillis")
-            w.int(Int(event.wallMillis))
-            w.key("stream")
-            w.string(names[event.streamID] ?? event.streamID)
-            switch event.decision {
-            case .split(let shard, let key, let utilization):
-                w.key("decision")
-                w.string("split")
-                w.key("shards")
-                w.beginArray()
-                w.string(shard)
-                w.endArray()
-                w.key("newStartingHashKey")
-                w.string(key.description)
-                w.key("utilizationPercent")
-                w.int(Int((utilization * 100).rounded()))
-            case .merge(let lower, let upper, let utilization):
-                w.key("decision")
-                w.string("merge")
-                w.key("shards")
-                w.beginArray()
-                w.string(lower)
-                w.string(upper)
-                w.endArray()
-                w.key("utilizationPercent")
-                w.int(Int((utilization * 100).rounded()))
-            }
-            w.key("traffic")
-            w.beginArray()
-            for shard in event.traffic {
-                w.beginObject()
-                w.key("shard")
-                w.string(shard.shardID)
-                w.key("recordsPerSecond")
-                w.int(Int(shard.recordsPerSecond.rounded()))
-                w.key("bytesPerSecond")
-                w.int(Int(shard.bytesPerSecond.rounded()))
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
-        }
-        w.endArray()
-    }
+/// What the placement audit saw in its last round, and what it reports (seen in two rounds in a row).
+struct PlacementAuditState: Sendable {
+    var previous: [PlacementAudit.Violation] = []
+    var reported: [PlacementAudit.Violation] = []
 }

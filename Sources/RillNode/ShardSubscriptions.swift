@@ -1,19 +1,31 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
+import RillRaft
+import RillReplication
+import RillRouting
+import RillStorage
+import RillTransport
 
-extension Node: SubscriptionSource {
-    /// Starts a SubscribeToShard call: the consumers service validates it (errors here are ordinary HTTP
-    /// errors) and hands it back to `subscribe(stream:shard:from:namespace:)` for the events.
-    public func subscribe(_ request: APIRequest) async throws -> any EventSubscription {
-        var r = try request.reader()
-        let namespace = Namespace(
-            account: configuration.accountID,
-            region: request.signedRegion ?? configuration.defaultRegion
-        )
-        try authorize(request, r.body, namespace)
-        return try await services.consumers.subscribe(&r, namespace, from: self)
-    }
+/// SubscribeToShard's events on this node (`SubscriptionSource`): read from this node's replica of the shard,
+/// one subscription per consumer and shard at a time (`SubscriptionLeases`).
+struct ShardSubscriptions: SubscriptionSource {
+    let clock: any WallClock
+    let metadata: MetadataStore
+    let recordKeys: RecordKeys
+    let threadPool: NIOThreadPool
+    let metrics: NodeMetrics
+    let leaders: ShardLeaders
+    /// Where a subscription starts (`RecordsService.startPosition`).
+    let records: RecordsService
+    let throughput: ThroughputLimiter
+    let subscriptionLeases: SubscriptionLeases
 
     /// The subscription to `shard` from `start`, reading this node's replica.
     func subscribe(
@@ -22,13 +34,13 @@ extension Node: SubscriptionSource {
         from start: SubscriptionStart,
         namespace: Namespace
     ) async throws -> any EventSubscription {
-        let replica = try await subscriptionReplica(stream: stream, shard: shard)
+        let replica = try await leaders.subscriptionReplica(stream: stream, shard: shard)
         let readable = NodeReadableShard(
             replica: replica,
             threadPool: threadPool,
             opener: recordKeys.opener(for: stream)
         )
-        let position = try await services.records.startPosition(
+        let position = try await records.startPosition(
             type: start.type,
             startingText: start.sequence,
             timestamp: start.timestamp,
@@ -58,7 +70,7 @@ extension Node: SubscriptionSource {
         }
         metrics.subscribed(stream, consumer: consumer, admitted: true, atMillis: clock.nowMillis())
         return ShardSubscription(
-            node: self,
+            source: self,
             stream: stream,
             shard: shard,
             replica: replica,
@@ -66,17 +78,7 @@ extension Node: SubscriptionSource {
             startedMillis: clock.nowMillis(),
             lease: lease,
             consumerName: consumer,
-            pacer: services.throughput.fanOutPacer()
-        )
-    }
-
-    /// A subscription reads this node's replica of the shard, leader or not (pushed records trail the leader by
-    /// a heartbeat at most); a node without one sends the client to the shard's leader's API address.
-    func subscriptionReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
-        if cluster == nil { return try await replica(for: stream, shard: shard) }
-        if let local = localReplica(streamID: stream.id, shard: shard.index) { return local }
-        throw KinesisError.internalFailure(
-            "This node holds no replica of \(shard.id.name); subscribe through a node that does (its replicas are nodes \(shard.replicas ?? []))."
+            pacer: throughput.fanOutPacer()
         )
     }
 }

@@ -1,14 +1,22 @@
+import Logging
 import RillKinesis
 import RillModel
 
-extension Node {
+/// Retention on this node's shard copies: the leader of each shard trims whole segments past its stream's
+/// retention. The node owns one (`Node.retention`); the process runs `run(every:)`.
+public struct RetentionEnforcer: Sendable {
+    let metadata: MetadataStore
+    let host: ReplicaHost
+    let clock: any WallClock
+    let logger: Logger
+
     /// Deletes whole segments whose records are all past their stream's retention, every `interval`,
     /// until the task is cancelled.
-    public func runRetention(every interval: Duration) async {
+    public func run(every interval: Duration) async {
         while !Task.isCancelled {
             do {
                 try await Task.sleep(for: interval)
-                try await enforceRetention()
+                try await enforce()
             } catch is CancellationError {
                 return
             } catch {
@@ -18,13 +26,13 @@ extension Node {
     }
 
     /// One retention pass over every shard this node holds.
-    public func enforceRetention() async throws {
+    public func enforce() async throws {
         let now = clock.nowMillis()
         for stream in metadata.catalog.allStreams {
             let horizon = now - Int64(stream.retentionHours) * 3_600_000
-            for shard in stream.shards where holds(shard) {
+            for shard in stream.shards where host.holds(shard) {
                 // The leader trims by appending a `trim` entry; followers trim when they apply it.
-                guard let replica = localReplica(streamID: stream.id, shard: shard.index),
+                guard let replica = host.localReplica(streamID: stream.id, shard: shard.index),
                     await replica.driver.status.role == .leader
                 else { continue }
                 guard let cut = replica.retentionCut(horizonMillis: horizon) else { continue }

@@ -1,0 +1,60 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RillAPI
+import RillCluster
+import RillKinesis
+import RillModel
+import RillRaft
+import RillReplication
+import RillRouting
+import RillStorage
+import RillTransport
+
+extension GroupPlan {
+    /// The plan of a group with several voters (the metadata group, or a shard's three replicas).
+    static func cluster(
+        voters: [NodeID],
+        me: NodeID,
+        cluster: ClusterContext,
+        registry: GroupRegistry,
+        group: RaftGroupID
+    ) -> GroupPlan {
+        let settings = cluster.settings
+        // Lazy notices (`eagerCommitNotice` off) halve a write's messages, but a CI run read nothing back from a
+        // shard right after a clean restart of the whole cluster with them on: followers that restart behind the
+        // last commit widen a read gap we have not closed yet. Every group announces commits at once until then.
+        let eagerCommitNotice = true
+        // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
+        // grows from one copy): its leader must heartbeat the members it adds.
+        var plan = GroupPlan(
+            me: me,
+            voters: voters,
+            tickInterval: settings.tickInterval,
+            options: Raft.Options(
+                electionTicks: settings.electionTicks,
+                heartbeatTicks: 1,
+                eagerCommitNotice: eagerCommitNotice
+            ),
+            send: registry.sender(for: group),
+            campaignAtStart: voters.first == me && !cluster.rejoining,
+            abstain: cluster.rejoining && voters != [me],
+            isAlive: { cluster.isAlive($0) },
+            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
+        )
+        plan.onLeadershipChange = { [events = cluster.events] leads, term in
+            events.record(
+                ClusterEvent(
+                    timeMillis: SystemWallClock().nowMillis(),
+                    kind: leads ? .becameLeader : .steppedDown,
+                    member: me.rawValue,
+                    group: "\(group)",
+                    term: term.rawValue
+                )
+            )
+        }
+        return plan
+    }
+}
