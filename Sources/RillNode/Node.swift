@@ -18,6 +18,7 @@ import RillTransport
 /// here or forwarded (`CallServer`, the services in `Services/`), its answers to peers (`PeerAnswerer`), the
 /// controller's membership duties (`MembershipController`), on-demand scaling (`OnDemandRounds`), retention and
 /// the admin endpoints. Leadership homecoming and the controller round stay here (`Node+Control.swift`).
+/// This file runs a little over 400 lines because `init` is the wiring of those parts, one argument a line.
 public final class Node: Sendable {
     public let configuration: NodeConfiguration
     let logger: Logger
