@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -96,7 +96,7 @@ package struct JSONLogHandler: LogHandler {
 
     /// Writes a line to standard error in one call, under a lock, so concurrent lines never interleave.
     package static let standardError: @Sendable ([UInt8]) -> Void = { bytes in
-        stderrLock.withLock {
+        stderrLock.withLock { _ in
             bytes.withUnsafeBytes { raw in
                 var offset = 0
                 while offset < raw.count {
@@ -108,7 +108,7 @@ package struct JSONLogHandler: LogHandler {
         }
     }
 
-    private static let stderrLock = NIOLock()
+    private static let stderrLock = Mutex(())
 }
 
 /// A JSON object being written as one line.

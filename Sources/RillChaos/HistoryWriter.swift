@@ -1,19 +1,21 @@
 import Foundation
+import Synchronization
 
 /// Appends history events to a file, one JSON line each (format: `History`), from any thread or task.
 ///
 /// Lines are written whole under a lock, so concurrent workers never interleave inside a line, and without
 /// buffering in the process, so a harness that crashes loses at most the line it was writing.
-public final class HistoryWriter: @unchecked Sendable {
-    /// `@unchecked Sendable` rests on this: `handle`, `encoder` and `closed` are only touched while it is held.
-    private let lock = NSLock()
-    private let handle: FileHandle
-    private let encoder = History.lineEncoder()
-    private var closed = false
+public final class HistoryWriter: Sendable {
+    private struct State {
+        let handle: FileHandle
+        let encoder = History.lineEncoder()
+        var closed = false
+    }
+    private let state: Mutex<State>
 
     /// Writes to `handle` from its current offset; the writer closes it in `close()`.
     public init(handle: FileHandle) {
-        self.handle = handle
+        state = Mutex(State(handle: handle))
     }
 
     /// Creates (or truncates) the file at `url` and writes there.
@@ -31,24 +33,24 @@ public final class HistoryWriter: @unchecked Sendable {
 
     /// Appends events as consecutive lines, with no other writer's lines between them.
     public func append(contentsOf events: [HistoryEvent]) throws {
-        try lock.withLock {
-            precondition(!closed, "HistoryWriter used after close()")
+        try state.withLock { state in
+            precondition(!state.closed, "HistoryWriter used after close()")
             var data = Data()
             for event in events {
-                data.append(try encoder.encode(event))
+                data.append(try state.encoder.encode(event))
                 data.append(0x0A)
             }
-            try handle.write(contentsOf: data)
+            try state.handle.write(contentsOf: data)
         }
     }
 
     /// Flushes to disk and closes the file; later appends are a programming error.
     public func close() throws {
-        try lock.withLock {
-            guard !closed else { return }
-            closed = true
-            try handle.synchronize()
-            try handle.close()
+        try state.withLock { state in
+            guard !state.closed else { return }
+            state.closed = true
+            try state.handle.synchronize()
+            try state.handle.close()
         }
     }
 }

@@ -1,7 +1,7 @@
 import CoreMetrics
-import NIOConcurrencyHelpers
 import RillModel
 import RillTransport
+import Synchronization
 
 /// The peer transport's counters (docs/metrics.md, "Transport"), labelled `peer` (node id) and, for traffic,
 /// `channel` (`raft`, `rpc`, `gossip`).
@@ -12,7 +12,7 @@ import RillTransport
 /// bounded by the peers this process ever talked to, times three channels.
 public final class TransportMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
     private let refusedHandshakes: Counter
 
     private struct State {
@@ -36,7 +36,7 @@ public final class TransportMetrics: Sendable {
     func sample(traffic: [NodeID: PeerTraffic], refusedHandshakes refused: Int) {
         let factory = factory
         // Under the lock, so two samplers never add the same difference twice; a sample is a few dozen adds.
-        state.withLockedValue { state in
+        state.withLock { state in
             for (peer, now) in traffic {
                 let series: PeerSeries
                 if let existing = state.peers[peer] {

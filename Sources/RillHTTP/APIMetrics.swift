@@ -1,6 +1,6 @@
 import CoreMetrics
 import Metrics
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Request metrics of the Kinesis API edge: `rill_api_requests_total{operation,status}` and
 /// `rill_api_request_duration_seconds{operation}`.
@@ -9,8 +9,8 @@ import NIOConcurrencyHelpers
 /// Kinesis errors map to), and each series is made once and cached, so a request costs a locked lookup.
 package final class APIMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let requests = NIOLockedValueBox<[RequestKey: Counter]>([:])
-    private let durations = NIOLockedValueBox<[String: CoreMetrics.Timer]>([:])
+    private let requests = Mutex<[RequestKey: Counter]>([:])
+    private let durations = Mutex<[String: CoreMetrics.Timer]>([:])
 
     private struct RequestKey: Hashable {
         var operation: String
@@ -30,7 +30,7 @@ package final class APIMetrics: Sendable {
     package func requestAnswered(operation: String, status: UInt, after duration: Duration) {
         let key = RequestKey(operation: operation, status: status)
         let counter =
-            requests.withLockedValue { $0[key] }
+            requests.withLock { $0[key] }
             ?? insert(key, into: requests) {
                 Counter(
                     label: "rill_api_requests_total",
@@ -40,7 +40,7 @@ package final class APIMetrics: Sendable {
             }
         counter.increment()
         let timer =
-            durations.withLockedValue { $0[operation] }
+            durations.withLock { $0[operation] }
             ?? insert(operation, into: durations) {
                 CoreMetrics.Timer(
                     label: "rill_api_request_duration_seconds",
@@ -52,13 +52,13 @@ package final class APIMetrics: Sendable {
     }
 
     /// Caches a series made outside the lock; if another request made it first, theirs is kept.
-    private func insert<Key: Hashable, Series>(
+    private func insert<Key: Hashable & Sendable, Series: Sendable>(
         _ key: Key,
-        into box: NIOLockedValueBox<[Key: Series]>,
+        into box: borrowing Mutex<[Key: Series]>,
         make: () -> Series
     ) -> Series {
         let made = make()
-        return box.withLockedValue { table in
+        return box.withLock { table in
             if let raced = table[key] { return raced }
             table[key] = made
             return made

@@ -1,6 +1,6 @@
-import NIOConcurrencyHelpers
 import RillKinesis
 import RillModel
+import Synchronization
 
 /// One proposal of an idempotent producer's records, as a retry of one of them sees it while it is in flight
 /// (`InFlightProducers`): the retry waits here for the original's outcome instead of proposing the record again.
@@ -27,11 +27,11 @@ final class InFlightTicket: Sendable {
         case finished(Outcome)
     }
 
-    private let state = NIOLockedValueBox(State.pending([]))
+    private let state = Mutex(State.pending([]))
 
     /// Called once, by the proposer, when its proposal returned.
     func finish(_ outcome: Outcome) {
-        let waiting: [CheckedContinuation<Outcome, Never>] = state.withLockedValue { state in
+        let waiting: [CheckedContinuation<Outcome, Never>] = state.withLock { state in
             guard case .pending(let waiting) = state else { return [] }
             state = .finished(outcome)
             return waiting
@@ -43,7 +43,7 @@ final class InFlightTicket: Sendable {
     /// lost or the group stops), and its proposer finishes the ticket on every path.
     func outcome() async -> Outcome {
         await withCheckedContinuation { continuation in
-            let finished: Outcome? = state.withLockedValue { state in
+            let finished: Outcome? = state.withLock { state in
                 switch state {
                 case .pending(let waiting):
                     state = .pending(waiting + [continuation])

@@ -1,34 +1,32 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
 import RillReplication
 import RillStorage
+import Synchronization
 
 /// The metadata group: its Raft log of catalog commands and the catalog applied from it, on every voting
 /// node (or this node alone).
 final class MetadataStore: Sendable {
-    let driver: RaftGroupDriver
-    /// Readers take a copy of the catalog without hopping onto the driver.
-    let snapshot: NIOLockedValueBox<Catalog>
-    /// Outcomes of applied commands, until their proposer picks them up.
-    private let results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>
-    /// Replayed entries at start have no proposer waiting: their outcomes are not kept.
-    private let keepResults: NIOLockedValueBox<Bool>
+    /// What the apply callback (created before the store) and the store share.
+    final class Applied: Sendable {
+        /// Readers take a copy of the catalog without hopping onto the driver.
+        let catalog = Mutex(Catalog())
+        /// Outcomes of applied commands, until their proposer picks them up.
+        let results = Mutex<[LogIndex: Result<Void, KinesisError>]>([:])
+        /// Replayed entries at start have no proposer waiting: their outcomes are not kept.
+        let keepResults = Mutex(false)
+    }
 
-    private init(
-        driver: RaftGroupDriver,
-        snapshot: NIOLockedValueBox<Catalog>,
-        results: NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>,
-        keepResults: NIOLockedValueBox<Bool>
-    ) {
+    let driver: RaftGroupDriver
+    private let applied: Applied
+
+    private init(driver: RaftGroupDriver, applied: Applied) {
         self.driver = driver
-        self.snapshot = snapshot
-        self.results = results
-        self.keepResults = keepResults
+        self.applied = applied
     }
 
     /// Opens the metadata log and replays it into the catalog; returns once this node leads the group and has
@@ -66,9 +64,7 @@ final class MetadataStore: Sendable {
                     "the metadata log in \(directory) is damaged (\(reason)); the damaged part was moved to \(quarantine). \(advice)"
             )
         }
-        let catalog = NIOLockedValueBox(Catalog())
-        let results = NIOLockedValueBox<[LogIndex: Result<Void, KinesisError>]>([:])
-        let keepResults = NIOLockedValueBox(false)
+        let state = Applied()
         let driver = RaftGroupDriver(
             group: .meta,
             plan: plan,
@@ -79,12 +75,12 @@ final class MetadataStore: Sendable {
             onSnapshotInstalled: onSnapshotInstalled,
             apply: { entries in
                 // Read once per batch: it turns true once, after the start-up replay, before live entries.
-                let live = keepResults.withLockedValue { $0 }
+                let live = state.keepResults.withLock { $0 }
                 for entry in entries where entry.kind == .meta {
                     let result: Result<Void, KinesisError>
                     do {
                         let command = try JSONDecoder().decode(CatalogCommand.self, from: Data(entry.payload))
-                        result = catalog.withLockedValue { $0.apply(command, at: entry.index) }
+                        result = state.catalog.withLock { $0.apply(command, at: entry.index) }
                         // Only changes applied live: replaying the log at start-up would flood the event ring
                         // with old streams.
                         if case .success = result, live,
@@ -101,7 +97,7 @@ final class MetadataStore: Sendable {
                         result = .failure(.internalFailure("unreadable metadata entry \(entry.index)"))
                     }
                     if live {
-                        results.withLockedValue { results in
+                        state.results.withLock { results in
                             results[entry.index] = result
                             // Entries proposed by other nodes have nobody here to pick their outcome up.
                             if results.count > 4096 {
@@ -116,12 +112,17 @@ final class MetadataStore: Sendable {
         )
         registry.register(driver)
         try await driver.start(plan)
-        keepResults.withLockedValue { $0 = true }
+        state.keepResults.withLock { $0 = true }
         logger.info("metadata loaded", metadata: ["rill.meta.index": "\(storage.log.lastIndex)"])
-        return MetadataStore(driver: driver, snapshot: catalog, results: results, keepResults: keepResults)
+        return MetadataStore(driver: driver, applied: state)
     }
 
-    var catalog: Catalog { snapshot.withLockedValue { $0 } }
+    var catalog: Catalog { applied.catalog.withLock { $0 } }
+
+    /// Reads the applied catalog in place, under its lock, without copying it.
+    func withCatalog<T: Sendable>(_ body: (borrowing Catalog) -> T) -> T {
+        applied.catalog.withLock { body($0) }
+    }
 
     /// Proposes a command and returns its outcome once it is committed and applied.
     func propose(_ command: CatalogCommand, stampMillis: Int64) async throws -> Result<Void, KinesisError> {
@@ -133,7 +134,7 @@ final class MetadataStore: Sendable {
             if let redirect = Redirect(error) { throw redirect }
             throw KinesisError.internalFailure("The metadata change could not be committed (\(error)); retry.")
         }
-        return results.withLockedValue { $0.removeValue(forKey: index) }
+        return applied.results.withLock { $0.removeValue(forKey: index) }
             ?? .failure(.internalFailure("metadata entry \(index) applied without an outcome"))
     }
 

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RillAPI
@@ -12,6 +11,7 @@ import RillReplication
 import RillRouting
 import RillStorage
 import RillTransport
+import Synchronization
 
 /// A Rill node: its configuration, its start and shutdown, and the parts it owns and wires together: the shard
 /// copies it holds (`ReplicaHost`), the way to each shard's leader (`ShardLeaders`), the Kinesis calls served
@@ -36,9 +36,9 @@ public final class Node: Sendable {
     /// cluster.
     let forwarder: Forwarder?
     /// Since when each group's preferred leader, led elsewhere from here, has been caught up (leader balancing).
-    let preferredCaughtUpSince = NIOLockedValueBox<[RaftGroupID: ContinuousClock.Instant]>([:])
+    let preferredCaughtUpSince = Mutex<[RaftGroupID: ContinuousClock.Instant]>([:])
     /// The placement audit's last two findings (`auditPlacement`).
-    let placementAudit: NIOLockedValueBox<PlacementAuditState>
+    let placementAudit: PlacementFindings
     /// The shard logs this node holds.
     let host: ReplicaHost
     /// Whether this node's catalog is known to be current since it started (`CatalogBarrier`).
@@ -58,7 +58,7 @@ public final class Node: Sendable {
     private let catalogChanged: AsyncStream<Void>.Continuation
     private let catalogChanges: AsyncStream<Void>
     /// The reconciler and controller loops; cancelled at shutdown.
-    private let background = NIOLockedValueBox<[Task<Void, Never>]>([])
+    private let background = Mutex<[Task<Void, Never>]>([])
 
     var me: NodeID { configuration.id }
 
@@ -223,7 +223,7 @@ public final class Node: Sendable {
         self.metadata = metadata
         self.recordKeys = recordKeys
         self.metrics = metrics
-        let placementAudit = NIOLockedValueBox(PlacementAuditState())
+        let placementAudit = PlacementFindings()
         self.placementAudit = placementAudit
         // The parts, each given what it needs and nothing of the node itself (so none keeps it alive).
         let proposals = CatalogProposals(me: me, metadata: metadata, clock: clock, forwarder: forwarder)
@@ -361,7 +361,7 @@ public final class Node: Sendable {
 
     /// Stops every group (after the Ready each has in flight), then the storage threads.
     public func shutdown() async throws {
-        let loops = background.withLockedValue { $0 }
+        let loops = background.withLock { $0 }
         catalogChanged.finish()
         for loop in loops { loop.cancel() }
         for loop in loops { await loop.value }
@@ -411,6 +411,6 @@ public final class Node: Sendable {
                 }
             )
         }
-        background.withLockedValue { $0 = loops }
+        background.withLock { $0 = loops }
     }
 }

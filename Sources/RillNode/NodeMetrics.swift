@@ -1,10 +1,10 @@
 import CoreMetrics
 import Metrics
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
 import RillReplication
+import Synchronization
 
 /// The Kinesis CloudWatch stream metrics of one node, as Prometheus-style names with `stream` and `shard`
 /// dimensions (docs/metrics.md lists them all), and the same events as CloudWatch's `AWS/Kinesis` minute
@@ -26,8 +26,8 @@ public final class NodeMetrics: Sendable {
     /// The `AWS/Kinesis` metrics CloudWatch calls read.
     public let cloudWatch: CloudWatchRecorder
     let factory: any MetricsFactory
-    private let shards = NIOLockedValueBox<[ShardKey: ShardSeries]>([:])
-    private let streams = NIOLockedValueBox<[String: StreamSeries]>([:])
+    private let shards = Mutex<[ShardKey: ShardSeries]>([:])
+    private let streams = Mutex<[String: StreamSeries]>([:])
 
     /// - Parameter factory: where series are made; tests pass a `TestMetrics`, `rill` its Prometheus factory.
     public init(
@@ -153,12 +153,12 @@ public final class NodeMetrics: Sendable {
 
     /// `stream` was deleted: its series leave the exposition so deleted streams do not pile up.
     public func streamDeleted(_ stream: String) {
-        let gone = shards.withLockedValue { table -> [ShardSeries] in
+        let gone = shards.withLock { table -> [ShardSeries] in
             let keys = table.keys.filter { $0.stream == stream }
             return keys.compactMap { table.removeValue(forKey: $0) }
         }
         for series in gone { series.destroy() }
-        streams.withLockedValue { $0.removeValue(forKey: stream) }?.destroy()
+        streams.withLock { $0.removeValue(forKey: stream) }?.destroy()
     }
 
     // MARK: - Series cache
@@ -170,11 +170,11 @@ public final class NodeMetrics: Sendable {
 
     private func shardSeries(stream: String, shard: ShardID) -> ShardSeries {
         let key = ShardKey(stream: stream, shard: shard.index)
-        if let cached = shards.withLockedValue({ $0[key] }) { return cached }
+        if let cached = shards.withLock({ $0[key] }) { return cached }
         // Made outside the lock (a factory may take its own); a racing maker's series wins and ours is
         // dropped, which is harmless because factories hand out the same series for the same labels.
         let made = ShardSeries(stream: stream, shard: shard, factory: factory)
-        return shards.withLockedValue { table in
+        return shards.withLock { table in
             if let raced = table[key] { return raced }
             table[key] = made
             return made
@@ -182,9 +182,9 @@ public final class NodeMetrics: Sendable {
     }
 
     private func streamSeries(_ stream: String) -> StreamSeries {
-        if let cached = streams.withLockedValue({ $0[stream] }) { return cached }
+        if let cached = streams.withLock({ $0[stream] }) { return cached }
         let made = StreamSeries(stream: stream, factory: factory)
-        return streams.withLockedValue { table in
+        return streams.withLock { table in
             if let raced = table[stream] { return raced }
             table[stream] = made
             return made

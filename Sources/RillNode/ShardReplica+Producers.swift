@@ -1,9 +1,9 @@
 import Logging
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import Synchronization
 
 /// Idempotent producers on a shard (docs/producers.md): a record whose producer sequence is already committed is
 /// answered with its first position instead of being stored again, and a retry of a record still in flight waits
@@ -47,7 +47,7 @@ extension ShardReplica {
         plans.reserveCapacity(stamp.sequences.count)
         var fresh: [Int] = []
         fresh.reserveCapacity(stamp.sequences.count)
-        producers.withLockedValue { state in
+        producers.withLock { state in
             let verdicts = state.window.verdicts(producer: stamp.producerID, sequences: stamp.sequences)
             let originals = state.inFlight.tickets(producer: stamp.producerID, sequences: stamp.sequences)
             for (slot, verdict) in verdicts.enumerated() {
@@ -78,7 +78,7 @@ extension ShardReplica {
             // Every path finishes the ticket and settles the records, so no retry waits forever.
             defer {
                 ticket.finish(proposed)
-                producers.withLockedValue { state in
+                producers.withLock { state in
                     state.inFlight.settled(producer: stamp.producerID, sequences: freshSequences)
                 }
             }
@@ -149,8 +149,8 @@ extension ShardReplica {
         inTerm term: Term,
         _ parentWindows: @escaping @Sendable () async throws -> ProducerWindow
     ) async throws {
-        guard !parents.isEmpty, !producers.withLockedValue({ $0.window.inherited }) else { return }
-        let takeOver = takingOver.withLockedValue { current in
+        guard !parents.isEmpty, !producers.withLock({ $0.window.inherited }) else { return }
+        let takeOver = takingOver.withLock { current in
             if let current { return current }
             let started = Task {
                 let window = try await parentWindows()
@@ -160,11 +160,11 @@ extension ShardReplica {
             return started
         }
         let result = await takeOver.result
-        takingOver.withLockedValue { current in
+        takingOver.withLock { current in
             if current == takeOver { current = nil }
         }
         try result.get()
-        guard producers.withLockedValue({ $0.window.inherited }) else {
+        guard producers.withLock({ $0.window.inherited }) else {
             throw KinesisError.internalFailure(
                 "The shard has not taken over the producer windows of the shards it was made from yet; retry."
             )
@@ -184,14 +184,14 @@ extension ShardReplica {
             return
         }
         guard let inherited else { return }
-        producers.withLockedValue { $0.window.inherit([inherited]) }
+        producers.withLock { $0.window.inherit([inherited]) }
     }
 
     /// This replica's window once it is final at `seal`: the shard is sealed there and the seal is applied, so
     /// no record will enter it again. nil before that.
     func finalProducerWindow(sealedAt seal: LogIndex) -> ProducerWindow? {
         guard sealIndex == seal, committedIndex >= seal else { return nil }
-        return producers.withLockedValue { $0.window }
+        return producers.withLock { $0.window }
     }
 
     /// The term this member leads in, once it has applied an entry of it. A leader just elected commits its
@@ -211,13 +211,13 @@ extension ShardReplica {
 
     /// The window as snapshot state, for compaction.
     func producerSnapshot() -> [UInt8] {
-        producers.withLockedValue { $0.window.encoded() }
+        producers.withLock { $0.window.encoded() }
     }
 
     /// A snapshot from the leader replaced the log: the window is the snapshot's (entries after it apply on top).
     func restore(_ snapshot: Raft.Snapshot) {
         let window = Self.window(fromSnapshot: snapshot.state, logger: logger)
-        producers.withLockedValue { $0.window = window }
+        producers.withLock { $0.window = window }
     }
 
     /// Learns the producer sequences of a committed `records` entry (every replica, in log order). A plain
@@ -233,7 +233,7 @@ extension ShardReplica {
         guard let stamp else { return }
         // Records after a seal are never readable, so they were never stored: a retry must go to the child shard.
         if let seal = sealIndex, entry.index > seal { return }
-        let repeated = producers.withLockedValue { state in
+        let repeated = producers.withLock { state in
             state.window.advance(toMillis: entry.timestampMillis)
             return state.window.apply(
                 producer: stamp.producerID,

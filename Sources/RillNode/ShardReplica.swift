@@ -1,13 +1,13 @@
 import Crypto
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
 import RillReplication
 import RillStorage
+import Synchronization
 
 /// One shard's replica on this node: its Raft group (one voter per zone, or this node alone) and the
 /// state readers need without an actor hop — the applied index and where the shard was sealed.
@@ -17,28 +17,28 @@ final class ShardReplica: Sendable {
     let epoch: UInt64
     let driver: RaftGroupDriver
     /// The last compaction started by applying a `trim` entry; awaited by `stop()`.
-    private let compaction = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let compaction = Mutex<Task<Void, Never>?>(nil)
     /// The shard's record log, which is its Raft log.
     var log: SegmentedLog { driver.storage.log }
     /// The highest index applied here: readers never go past it.
-    private let applied = NIOLockedValueBox<LogIndex>(.zero)
+    private let applied = Mutex<LogIndex>(.zero)
     /// Where a `seal` entry closed the shard; no record after it is ever visible.
-    private let sealedAt = NIOLockedValueBox<LogIndex?>(nil)
+    private let sealedAt = Mutex<LogIndex?>(nil)
     /// Set while a seal is being proposed, so that no new record is proposed behind it.
-    private let sealing = NIOLockedValueBox(false)
+    private let sealing = Mutex(false)
     /// The log holds a seal the catalog did not show when the replica opened: the catalog may lag (a restarted
     /// node replays it to its last recorded commit) or the reshard may have failed. The shard stays closed
     /// until a catalog known to be current says which (`resolveSeal`).
-    private let sealUnconfirmed = NIOLockedValueBox(false)
+    private let sealUnconfirmed = Mutex(false)
     /// The idempotent producers' window (replicated: derived from applied entries and snapshots) and, on the
     /// leader, their records in flight. One lock, so judging a record and marking it in flight is one step.
-    let producers: NIOLockedValueBox<ProducerState>
+    let producers: Mutex<ProducerState>
     /// The sealed shards this one was made from by a reshard (none for a shard made with its stream): their
     /// final producer windows are taken over before this shard serves producers (`takeOverParentWindows`).
     let parents: [UInt32]
     /// The taking over of the parents' windows while it runs, shared by the producer calls that wait for it;
     /// owned here, cancelled and awaited by `stop()`.
-    let takingOver = NIOLockedValueBox<Task<Void, any Error>?>(nil)
+    let takingOver = Mutex<Task<Void, any Error>?>(nil)
     let logger: Logger
 
     struct ProducerState: Sendable {
@@ -79,7 +79,7 @@ final class ShardReplica: Sendable {
         self.epoch = epoch
         self.driver = driver
         self.box = box
-        self.producers = NIOLockedValueBox(ProducerState(window: window))
+        self.producers = Mutex(ProducerState(window: window))
         self.parents = parents
         self.logger = logger
     }
@@ -158,9 +158,9 @@ final class ShardReplica: Sendable {
         // took writes into a sealed parent after a restart (found by `rill chaos --faults reshard,powerloss`).
         // Such a shard stays closed until a current catalog confirms either way.
         if let seal = shard.sealIndex {
-            replica.sealedAt.withLockedValue { $0 = LogIndex(seal) }
+            replica.sealedAt.withLock { $0 = LogIndex(seal) }
         } else if let logSeal = replica.sealIndex {
-            replica.sealUnconfirmed.withLockedValue { $0 = true }
+            replica.sealUnconfirmed.withLock { $0 = true }
             logger.info(
                 "the log holds a seal the catalog does not show yet; closed to writes until the catalog is current",
                 metadata: ["rill.sealIndex": "\(logSeal)"]
@@ -170,9 +170,9 @@ final class ShardReplica: Sendable {
     }
 
     func stop() async {
-        await compaction.withLockedValue { $0 }?.value
+        await compaction.withLock { $0 }?.value
         // Stopping the driver fails the taking over's proposal if it is still waiting for its commit.
-        let takeOver = takingOver.withLockedValue { $0 }
+        let takeOver = takingOver.withLock { $0 }
         takeOver?.cancel()
         await driver.stop()
         _ = await takeOver?.result
@@ -184,7 +184,7 @@ final class ShardReplica: Sendable {
         guard let last = entries.last else { return }
         for entry in entries {
             switch entry.kind {
-            case .seal: sealedAt.withLockedValue { $0 = $0 ?? entry.index }
+            case .seal: sealedAt.withLock { $0 = $0 ?? entry.index }
             case .records: applyProducers(entry)
             // A plain noop (a new leader's) has no payload; one with a payload takes over the parents' windows.
             case .noop where !entry.payload.isEmpty: applyInheritance(entry)
@@ -197,7 +197,7 @@ final class ShardReplica: Sendable {
             // Owned: `stop()` awaits it; each waits for the one before, so compactions stay in log order.
             // The window as of this entry (past the cut): entries after the cut apply again on it idempotently.
             let (driver, state) = (driver, producerSnapshot())
-            compaction.withLockedValue { current in
+            compaction.withLock { current in
                 let previous = current
                 current = Task {
                     await previous?.value
@@ -205,11 +205,11 @@ final class ShardReplica: Sendable {
                 }
             }
         }
-        applied.withLockedValue { $0 = max($0, last.index) }
+        applied.withLock { $0 = max($0, last.index) }
     }
 
     /// The last index readers may see: committed and applied.
-    var committedIndex: LogIndex { applied.withLockedValue { $0 } }
+    var committedIndex: LogIndex { applied.withLock { $0 } }
 
     /// Appends one `records` entry holding `batch`; returns its index once it is committed (on disk on a
     /// majority — today, this node).
@@ -219,10 +219,10 @@ final class ShardReplica: Sendable {
 
     /// `append(_:stampMillis:)` for a batch already encoded (by the node that forwarded it).
     func append(encoded payload: [UInt8], stampMillis: Int64) async throws -> LogIndex {
-        guard !sealing.withLockedValue({ $0 }), sealedAt.withLockedValue({ $0 }) == nil else { throw Sealed() }
+        guard !sealing.withLock({ $0 }), sealedAt.withLock({ $0 }) == nil else { throw Sealed() }
         let index = try await propose(.records, try sealed(payload), stampMillis)
         // Proposed just before a seal but ordered after it: committed, yet never readable. Route it again.
-        if let seal = sealedAt.withLockedValue({ $0 }), index > seal { throw Sealed() }
+        if let seal = sealedAt.withLock({ $0 }), index > seal { throw Sealed() }
         return index
     }
 
@@ -239,39 +239,39 @@ final class ShardReplica: Sendable {
     }
 
     /// Whether a reshard sealed the shard or is sealing it: no record may be proposed.
-    var isClosedToWrites: Bool { sealing.withLockedValue { $0 } || sealedAt.withLockedValue { $0 } != nil }
+    var isClosedToWrites: Bool { sealing.withLock { $0 } || sealedAt.withLock { $0 } != nil }
 
     /// Where a `seal` closed the shard, if one did.
-    var sealIndex: LogIndex? { sealedAt.withLockedValue { $0 } }
+    var sealIndex: LogIndex? { sealedAt.withLock { $0 } }
 
     /// Appends the `seal` entry that ends this shard's records and returns its committed index.
     func appendSeal(stampMillis: Int64) async throws -> LogIndex {
-        if let index = sealedAt.withLockedValue({ $0 }) { return index }
-        sealing.withLockedValue { $0 = true }
-        defer { sealing.withLockedValue { $0 = false } }
+        if let index = sealedAt.withLock({ $0 }) { return index }
+        sealing.withLock { $0 = true }
+        defer { sealing.withLock { $0 = false } }
         let index = try await propose(.seal, [], stampMillis)
-        sealedAt.withLockedValue { $0 = $0 ?? index }
-        return sealedAt.withLockedValue { $0 } ?? index
+        sealedAt.withLock { $0 = $0 ?? index }
+        return sealedAt.withLock { $0 } ?? index
     }
 
     /// Marks the shard sealed at `index` (from the catalog) or reopens it (nil) when a reshard failed to
     /// commit: a seal entry the catalog never adopted is inert.
     func setSealed(at index: LogIndex?) {
-        sealedAt.withLockedValue { $0 = index }
-        sealUnconfirmed.withLockedValue { $0 = false }
+        sealedAt.withLock { $0 = index }
+        sealUnconfirmed.withLock { $0 = false }
     }
 
     /// Reopens a shard whose log held a seal the catalog did not show at open, once a catalog known to be
     /// current still shows it open: the reshard that sealed it never committed. (A catalog that closes it
     /// settles it through `setSealed`.) No-op for any other replica.
     func reopenUnconfirmedSeal() {
-        guard sealUnconfirmed.withLockedValue({ $0 }) else { return }
+        guard sealUnconfirmed.withLock({ $0 }) else { return }
         setSealed(at: nil)
         logger.info("reopened: the seal in the log belongs to a reshard that never committed")
     }
 
     /// Whether the shard waits for a current catalog to say whether the seal in its log holds.
-    var hasUnconfirmedSeal: Bool { sealUnconfirmed.withLockedValue { $0 } }
+    var hasUnconfirmedSeal: Bool { sealUnconfirmed.withLock { $0 } }
 
     /// Retention: appends a `trim` entry and, once it is applied, moves the log start to `index`, deleting
     /// whole segments below it. Replicas never trim by their own clock (ARCHITECTURE.md, retention rule).
@@ -325,9 +325,9 @@ final class ShardReplica: Sendable {
 
 /// Lets the apply closure reach the replica that owns the driver it was given to.
 private final class ReplicaBox: Sendable {
-    private let stored = NIOLockedValueBox<ShardReplica?>(nil)
+    private let stored = Mutex<ShardReplica?>(nil)
     var replica: ShardReplica? {
-        get { stored.withLockedValue { $0 } }
-        set { stored.withLockedValue { $0 = newValue } }
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
     }
 }

@@ -1,5 +1,5 @@
-import NIOConcurrencyHelpers
 import RillKinesis
+import Synchronization
 
 /// Which consumer and shard pairs have a SubscribeToShard under way on this node. AWS allows one active
 /// subscription per consumer and shard; a second call while the first streams gets ResourceInUseException
@@ -13,13 +13,13 @@ final class SubscriptionLeases: Sendable {
         var sinceMillis: Int64
     }
 
-    private let active = NIOLockedValueBox<[String: Active]>([:])
+    private let active = Mutex<[String: Active]>([:])
 
     /// Takes the pair for a new subscription started at `now`, or throws ResourceInUseException when one is
     /// under way.
     func acquire(consumerARN: String, shard: String, atMillis now: Int64) throws(KinesisError) -> SubscriptionLease {
         let key = consumerARN + "|" + shard
-        let taken = active.withLockedValue { active in
+        let taken = active.withLock { active in
             guard active[key] == nil else { return false }
             active[key] = Active(consumerARN: consumerARN, shard: shard, sinceMillis: now)
             return true
@@ -33,15 +33,15 @@ final class SubscriptionLeases: Sendable {
         return SubscriptionLease(key: key, leases: self)
     }
 
-    var count: Int { active.withLockedValue { $0.count } }
+    var count: Int { active.withLock { $0.count } }
 
     /// Every subscription under way on this node, by consumer and shard.
     var subscriptions: [Active] {
-        active.withLockedValue { $0.values.sorted { ($0.consumerARN, $0.shard) < ($1.consumerARN, $1.shard) } }
+        active.withLock { $0.values.sorted { ($0.consumerARN, $0.shard) < ($1.consumerARN, $1.shard) } }
     }
 
     fileprivate func release(_ key: String) {
-        _ = active.withLockedValue { $0.removeValue(forKey: key) }
+        _ = active.withLock { $0.removeValue(forKey: key) }
     }
 }
 

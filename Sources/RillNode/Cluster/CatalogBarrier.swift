@@ -1,9 +1,9 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
+import Synchronization
 
 /// How a restarted node learns that its catalog is current. It replays the metadata log only to its last
 /// recorded commit, so for a while after a restart its catalog may not show a reshard that committed before:
@@ -17,7 +17,7 @@ final class CatalogBarrier: Sendable {
     let proposals: CatalogProposals
     let logger: Logger
     /// Set once this node's catalog is known to be current (`confirm`); from the start in a one-node cluster.
-    private let confirmed = NIOLockedValueBox(false)
+    private let confirmed = Mutex(false)
 
     init(me: NodeID, metadata: MetadataStore, proposals: CatalogProposals, logger: Logger) {
         self.me = me
@@ -28,10 +28,10 @@ final class CatalogBarrier: Sendable {
 
     /// Whether this node has applied a barrier it proposed since it started (a one-node cluster's catalog is
     /// complete at start).
-    var isCurrent: Bool { confirmed.withLockedValue { $0 } }
+    var isCurrent: Bool { confirmed.withLock { $0 } }
 
     /// Alone, the node's metadata log is the whole catalog: complete once replayed.
-    func markCurrent() { confirmed.withLockedValue { $0 = true } }
+    func markCurrent() { confirmed.withLock { $0 = true } }
 
     /// Proposes barriers until one is applied here, then settles the seals that waited for it (`host`'s
     /// reconcile).

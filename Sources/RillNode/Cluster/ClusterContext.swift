@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import RillCluster
 import RillGossip
 import RillMembership
 import RillModel
 import RillTransport
+import Synchronization
 
 /// This node's membership of a multi-node cluster: the peer transport, the founders (the voting nodes) and
 /// the addresses peers last told us.
@@ -19,16 +19,16 @@ final class ClusterContext: Sendable {
     let voters: [MemberAddress]
     /// Membership and liveness of every node and router, by SWIM gossip on the peer port.
     let gossip: GossipAgent
-    private let addresses: NIOLockedValueBox<[UInt64: MemberAddress]>
+    private let addresses: Mutex<[UInt64: MemberAddress]>
     /// Nodes gossip currently sees alive: an idle follower rests only while its leader is among them.
-    private let aliveNodes = NIOLockedValueBox<Set<NodeID>>([])
+    private let aliveNodes = Mutex<Set<NodeID>>([])
     /// node.json as last saved, for clearing `rejoining`.
-    private let identity: NIOLockedValueBox<NodeIdentity>
+    private let identity: Mutex<NodeIdentity>
     private let directory: String
     /// What this node saw happen (members changing state, leaders, snapshots), for `/admin/status` and the console.
     let events = ClusterEventRecorder()
     /// The address refresh a restarted node starts; `stop` cancels and awaits it.
-    private let refreshing = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    private let refreshing = Mutex<Task<Void, Never>?>(nil)
 
     private init(
         settings: ClusterSettings,
@@ -40,16 +40,16 @@ final class ClusterContext: Sendable {
         directory: String,
         logger: Logger
     ) {
-        self.identity = NIOLockedValueBox(identity)
+        self.identity = Mutex(identity)
         self.directory = directory
         self.settings = settings
         self.transport = transport
         self.clusterID = clusterID
         self.me = me
         self.voters = voters
-        self.addresses = NIOLockedValueBox(Dictionary(voters.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new }))
-        self.addresses.withLockedValue { $0[me.id] = me }
-        transport.setPeers(Self.peerTable(addresses.withLockedValue { $0 }))
+        self.addresses = Mutex(Dictionary(voters.map { ($0.id, $0) }, uniquingKeysWith: { _, new in new }))
+        self.addresses.withLock { $0[me.id] = me }
+        transport.setPeers(Self.peerTable(addresses.withLock { $0 }))
         let myself = SWIM.Member(
             id: NodeID(me.id),
             zone: Zone(me.zone),
@@ -66,8 +66,9 @@ final class ClusterContext: Sendable {
             seed: identity.generation ^ me.id,
             logger: logger
         )
-        gossip.observe { [aliveNodes, events] old, member in
-            aliveNodes.withLockedValue { alive in
+        // Weak: the context owns the gossip agent that keeps this closure.
+        gossip.observe { [weak self, events] old, member in
+            self?.aliveNodes.withLock { alive in
                 if case .alive = member.status { alive.insert(member.id) } else { alive.remove(member.id) }
             }
             // Event times are the operator's wall time, like the log lines beside them.
@@ -79,21 +80,21 @@ final class ClusterContext: Sendable {
 
     /// Whether gossip sees `node` alive now (this node always is).
     func isAlive(_ node: NodeID) -> Bool {
-        node.rawValue == me.id || aliveNodes.withLockedValue { $0.contains(node) }
+        node.rawValue == me.id || aliveNodes.withLock { $0.contains(node) }
     }
 
     var voterIDs: [NodeID] { voters.map { NodeID($0.id) } }
 
     /// Whether this node lost its disk and its groups still abstain (see `NodeIdentity.rejoining`).
-    var rejoining: Bool { identity.withLockedValue { $0.rejoining ?? false } }
+    var rejoining: Bool { identity.withLock { $0.rejoining ?? false } }
 
     /// Every group has caught up since the disk was lost: votes count again, also after a restart.
     func finishRejoining() throws {
-        var updated = identity.withLockedValue { $0 }
+        var updated = identity.withLock { $0 }
         guard updated.rejoining == true else { return }
         updated.rejoining = nil
         try updated.save(in: directory)
-        identity.withLockedValue { $0 = updated }
+        identity.withLock { $0 = updated }
     }
 
     /// Takes in a node's current address (it may have moved since the founding, or joined since).
@@ -102,7 +103,7 @@ final class ClusterContext: Sendable {
         guard member.id != me.id, !member.nonce.isEmpty || voters.contains(where: { $0.id == member.id }) else {
             return
         }
-        let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
+        let table = addresses.withLock { table -> [UInt64: MemberAddress]? in
             guard table[member.id] != member else { return nil }
             table[member.id] = member
             return table
@@ -113,7 +114,7 @@ final class ClusterContext: Sendable {
     /// Takes in a node's addresses as gossip has them (a node that joined after the founding is known this way).
     func learn(gossiped member: SWIM.Member) {
         guard member.role == .node, member.id.rawValue != me.id else { return }
-        let table = addresses.withLockedValue { table -> [UInt64: MemberAddress]? in
+        let table = addresses.withLock { table -> [UInt64: MemberAddress]? in
             let known = table[member.id.rawValue]
             guard known?.peer != member.peerAddress || known?.api != member.apiAddress else { return nil }
             table[member.id.rawValue] = MemberAddress(
@@ -128,7 +129,7 @@ final class ClusterContext: Sendable {
         if let table { transport.setPeers(Self.peerTable(table)) }
     }
 
-    var members: [MemberAddress] { addresses.withLockedValue { Array($0.values) }.sorted { $0.id < $1.id } }
+    var members: [MemberAddress] { addresses.withLock { Array($0.values) }.sorted { $0.id < $1.id } }
 
     private static func peerTable(_ table: [UInt64: MemberAddress]) -> [NodeID: (host: String, port: Int)] {
         var peers: [NodeID: (host: String, port: Int)] = [:]
@@ -167,16 +168,16 @@ final class ClusterContext: Sendable {
             logger: logger,
             settings: transportSettings
         )
-        let formation = NIOLockedValueBox(Formation(me: me, expect: settings.bootstrapExpect))
-        let formed = NIOLockedValueBox<NodeIdentity.ClusterRecord?>(identity.cluster)
+        let formation = Mutex(Formation(me: me, expect: settings.bootstrapExpect))
+        let formed = Mutex<NodeIdentity.ClusterRecord?>(identity.cluster)
         // Until the node itself is up, discovery is all this node answers.
         transport.setRequestHandler { _, bytes in
             guard case .discover(let member, _)? = try? PeerCall(decoding: bytes) else { return [] }
-            if let record = formed.withLockedValue({ $0 }) {
+            if let record = formed.withLock({ $0 }) {
                 return PeerAnswer.discovered(clusterID: record.id, voters: record.voters, known: record.voters)
                     .encoded()
             }
-            let known = formation.withLockedValue { formation in
+            let known = formation.withLock { formation in
                 formation.learn(member)
                 return Array(formation.known.values)
             }
@@ -220,13 +221,13 @@ final class ClusterContext: Sendable {
                             "node \(me.id) was removed from cluster \(clusterID) and cannot join it again; start this node with a new --id"
                     )
                 }
-                if let decided = formation.withLockedValue({ $0.learn(answer) }) {
+                if let decided = formation.withLock({ $0.learn(answer) }) {
                     outcome = decided
                     break
                 }
             }
-            if outcome == nil { outcome = formation.withLockedValue { $0.outcome } }
-            if outcome == nil, !warnedTooMany, formation.withLockedValue({ $0.tooMany }) {
+            if outcome == nil { outcome = formation.withLock { $0.outcome } }
+            if outcome == nil, !warnedTooMany, formation.withLock({ $0.tooMany }) {
                 warnedTooMany = true
                 logger.error(
                     "more nodes than --bootstrap-expect are forming a cluster together; nothing forms until that is fixed"
@@ -270,7 +271,7 @@ final class ClusterContext: Sendable {
         }
         identity.cluster = record
         try identity.save(in: directory)
-        formed.withLockedValue { $0 = record }
+        formed.withLock { $0 = record }
         transport.adopt(clusterID: record.id)
         return ClusterContext(
             settings: settings,
@@ -286,12 +287,12 @@ final class ClusterContext: Sendable {
 
     /// Starts `refreshAddresses` in the background, owned by this context until `stop`.
     func startRefreshingAddresses(logger: Logger) {
-        refreshing.withLockedValue { $0 = Task { await self.refreshAddresses(logger: logger) } }
+        refreshing.withLock { $0 = Task { await self.refreshAddresses(logger: logger) } }
     }
 
     /// Cancels the background refresh, if one runs, and waits for it to end.
     func stop() async {
-        let task = refreshing.withLockedValue { task in
+        let task = refreshing.withLock { task in
             defer { task = nil }
             return task
         }

@@ -1,8 +1,8 @@
-import NIOConcurrencyHelpers
 import RillModel
 import RillRaft
 import RillReplication
 import RillTransport
+import Synchronization
 
 /// Routes Raft traffic between this node's groups and the peer transport: outbound messages of every group
 /// go to the transport by destination node, inbound ones to their group's inbox.
@@ -12,7 +12,7 @@ import RillTransport
 /// registers; the registry asks the node to catch up with the catalog meanwhile.
 final class GroupRegistry: Sendable {
     private let transport: PeerTransport?
-    private let state = NIOLockedValueBox(State())
+    private let state = Mutex(State())
     /// Asked when a message names a group this node does not run; must not block.
     private let onUnknownGroup: @Sendable (RaftGroupID) -> Void
 
@@ -46,7 +46,7 @@ final class GroupRegistry: Sendable {
     }
 
     func register(_ driver: RaftGroupDriver) {
-        let waiting = state.withLockedValue { state -> [Raft.Message] in
+        let waiting = state.withLock { state -> [Raft.Message] in
             state.drivers[driver.group] = driver
             return state.waiting.removeValue(forKey: driver.group) ?? []
         }
@@ -54,11 +54,11 @@ final class GroupRegistry: Sendable {
     }
 
     func unregister(_ group: RaftGroupID) {
-        _ = state.withLockedValue { $0.drivers.removeValue(forKey: group) }
+        _ = state.withLock { $0.drivers.removeValue(forKey: group) }
     }
 
     func driver(for group: RaftGroupID) -> RaftGroupDriver? {
-        state.withLockedValue { $0.drivers[group] }
+        state.withLock { $0.drivers[group] }
     }
 
     /// Hands an inbound batch (any groups, one sender) to the groups' inboxes; called on an event loop.
@@ -66,7 +66,7 @@ final class GroupRegistry: Sendable {
         var byGroup: [RaftGroupID: [Raft.Message]] = [:]
         for message in messages { byGroup[message.group, default: []].append(message.message) }
         var unknown: [RaftGroupID] = []
-        let targets = state.withLockedValue { state -> [(RaftGroupDriver, [Raft.Message])] in
+        let targets = state.withLock { state -> [(RaftGroupDriver, [Raft.Message])] in
             var targets: [(RaftGroupDriver, [Raft.Message])] = []
             for (group, batch) in byGroup {
                 if let driver = state.drivers[group] {
@@ -86,12 +86,12 @@ final class GroupRegistry: Sendable {
 
     /// Makes every resting group tick again (`RaftGroupDriver.wakeUp`); idle ones rest again at their next tick.
     func wakeAll() {
-        let drivers = state.withLockedValue { Array($0.drivers.values) }
+        let drivers = state.withLock { Array($0.drivers.values) }
         for driver in drivers { driver.enqueueWakeUp() }
     }
 
     /// Forgets messages waiting for a group that will never open here (its stream is gone).
     func discardWaiting(except keep: (RaftGroupID) -> Bool) {
-        state.withLockedValue { state in state.waiting = state.waiting.filter { keep($0.key) } }
+        state.withLock { state in state.waiting = state.waiting.filter { keep($0.key) } }
     }
 }

@@ -93,20 +93,20 @@ extension Node {
             guard let home = preferred[replica.streamID]?[replica.shard.index], home != me,
                 await replica.driver.status.role == .leader
             else {
-                _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+                _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
                 continue
             }
             guard await replica.driver.isCaughtUp(home) else {
-                _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+                _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
                 continue
             }
-            let since = preferredCaughtUpSince.withLockedValue { table in
+            let since = preferredCaughtUpSince.withLock { table in
                 if let since = table[group] { return since }
                 table[group] = now
                 return now
             }
             guard since.duration(to: now) >= Self.homecomingDelay else { continue }
-            _ = preferredCaughtUpSince.withLockedValue { $0.removeValue(forKey: group) }
+            _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
             let term = await replica.driver.status.term
             replica.driver.logger.info(
                 "moving shard leadership back to its preferred replica",
@@ -164,7 +164,7 @@ extension Node {
         let seen =
             PlacementAudit.check(catalog: catalog)
             + PlacementAudit.check(catalog: catalog, node: me.rawValue, groups: views, settled: false)
-        let (lasting, new) = placementAudit.withLockedValue {
+        let (lasting, new) = placementAudit.withLock {
             audit -> ([PlacementAudit.Violation], [PlacementAudit.Violation]) in
             let lasting = seen.filter { audit.previous.contains($0) }
             let new = lasting.filter { !audit.reported.contains($0) }

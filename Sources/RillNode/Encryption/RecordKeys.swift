@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import NIOConcurrencyHelpers
 import RillKinesis
+import Synchronization
 
 /// The node's key store (`--key-store`, or `key-store.json` in its data directory) and the data keys it has
 /// unwrapped: where records are sealed (the shard leader, before it proposes) and opened (where reads are
@@ -9,14 +9,14 @@ import RillKinesis
 /// stops reads and writes at once.
 public final class RecordKeys: Sendable {
     public let path: String
-    private let store: NIOLockedValueBox<MasterKeyStore>
+    private let store: Mutex<MasterKeyStore>
     /// Unwrapped data keys by stream id and version (a stream's data keys are only ever added and ids are
     /// unique per incarnation, so an entry only goes stale by a reload).
-    private let unwrapped = NIOLockedValueBox<[String: [UInt32: SharedKey]]>([:])
+    private let unwrapped = Mutex<[String: [UInt32: SharedKey]]>([:])
 
     public init(path: String, store: MasterKeyStore) {
         self.path = path
-        self.store = NIOLockedValueBox(store)
+        self.store = Mutex(store)
     }
 
     /// The key store at `path`: read, or when `create` and there is none, made with a random key under
@@ -58,18 +58,18 @@ public final class RecordKeys: Sendable {
     /// Reads the file again; on error the previous keys stay in force. Returns the number of keys.
     public func reload() throws -> Int {
         let fresh = try Self.read(path)
-        store.withLockedValue { $0 = fresh }
-        unwrapped.withLockedValue { $0 = [:] }
+        store.withLock { $0 = fresh }
+        unwrapped.withLock { $0 = [:] }
         return fresh.keys.count
     }
 
-    public var current: MasterKeyStore { store.withLockedValue { $0 } }
+    public var current: MasterKeyStore { store.withLock { $0 } }
 
     /// The data key of version `version` of a stream (its catalog entry), unwrapped once and then kept.
     func dataKey(streamID: String, version: UInt32, wrapped: WrappedDataKey) throws(KinesisError) -> SymmetricKey {
-        if let shared = unwrapped.withLockedValue({ $0[streamID]?[version] }) { return shared.key }
+        if let shared = unwrapped.withLock({ $0[streamID]?[version] }) { return shared.key }
         let key = try wrapped.unwrap(for: streamID, with: current)
-        unwrapped.withLockedValue { $0[streamID, default: [:]][version] = SharedKey(key: key) }
+        unwrapped.withLock { $0[streamID, default: [:]][version] = SharedKey(key: key) }
         return key
     }
 

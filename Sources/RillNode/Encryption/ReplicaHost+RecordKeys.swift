@@ -12,7 +12,7 @@ extension ReplicaHost {
     ) -> @Sendable () throws -> (UInt32, SymmetricKey)? {
         let (name, namespace, id) = (stream.name, stream.namespace, stream.id)
         return {
-            let current = metadata.snapshot.withLockedValue { catalog -> (UInt32, WrappedDataKey)? in
+            let current = metadata.withCatalog { catalog -> (UInt32, WrappedDataKey)? in
                 guard let stream = catalog.stream(name, in: namespace), stream.id == id,
                     let version = stream.sealingVersion, let dataKeys = stream.dataKeys
                 else { return nil }

@@ -1,12 +1,12 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
 import RillReplication
 import RillStorage
+import Synchronization
 
 /// The shard logs this node holds: opening a replica once however many callers race, following the catalog
 /// (`reconcile`), and dropping copies that moved away or whose stream is gone. The node owns one.
@@ -25,9 +25,9 @@ final class ReplicaHost: Sendable {
     /// Whether the catalog is known to be current, which lets `reconcile` reopen a seal the log held at open.
     let barrier: CatalogBarrier
     /// Shard opens in progress, so concurrent first uses of a shard share one open.
-    private let openings = NIOLockedValueBox<[String: Task<ShardReplica, any Error>]>([:])
+    private let openings = Mutex<[String: Task<ShardReplica, any Error>]>([:])
     /// Shard logs by stream id, then shard index.
-    private let replicas = NIOLockedValueBox<[String: [UInt32: ShardReplica]]>([:])
+    private let replicas = Mutex<[String: [UInt32: ShardReplica]]>([:])
 
     var me: NodeID { configuration.id }
 
@@ -81,7 +81,7 @@ final class ReplicaHost: Sendable {
         // Judged on the catalog as it is now, not as this pass began: a stream created meanwhile is open too.
         let current = metadata.catalog
         let live = Set(current.allStreams.map(\.id))
-        let opened = replicas.withLockedValue { Array($0.keys) }
+        let opened = replicas.withLock { Array($0.keys) }
         for streamID in opened where !live.contains(streamID) && current.appliedIndex > .zero {
             await dropReplicas(streamID: streamID)
         }
@@ -140,12 +140,12 @@ final class ReplicaHost: Sendable {
 
     /// The replica of a shard if it is open on this node.
     func localReplica(streamID: String, shard: UInt32) -> ShardReplica? {
-        replicas.withLockedValue { $0[streamID]?[shard] }
+        replicas.withLock { $0[streamID]?[shard] }
     }
 
     /// The replica of a shard, opening its log (off the event loop) the first time.
     func replica(for stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
-        if let existing = replicas.withLockedValue({ $0[stream.id]?[shard.index] }) { return existing }
+        if let existing = replicas.withLock({ $0[stream.id]?[shard.index] }) { return existing }
         // One open per shard, however many callers race: two groups on one directory would corrupt it. The
         // first caller's task does the open; the others await the same task, and it ends with the open.
         let key = "\(stream.id)/\(shard.index)"
@@ -165,7 +165,7 @@ final class ReplicaHost: Sendable {
             )
             throw Catalog.notPlaceable
         }
-        let opening = openings.withLockedValue { table -> Task<ShardReplica, any Error> in
+        let opening = openings.withLock { table -> Task<ShardReplica, any Error> in
             if let pending = table[key] { return pending }
             let directory = shardDirectory(streamID: stream.id, shard: shard.id)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
@@ -216,24 +216,24 @@ final class ReplicaHost: Sendable {
         }
         do {
             let replica = try await opening.value
-            replicas.withLockedValue { $0[stream.id, default: [:]][shard.index] = replica }
-            openings.withLockedValue { _ = $0.removeValue(forKey: key) }
+            replicas.withLock { $0[stream.id, default: [:]][shard.index] = replica }
+            openings.withLock { _ = $0.removeValue(forKey: key) }
             return replica
         } catch {
-            openings.withLockedValue { _ = $0.removeValue(forKey: key) }
+            openings.withLock { _ = $0.removeValue(forKey: key) }
             throw error
         }
     }
 
     func allReplicas() -> [ShardReplica] {
-        replicas.withLockedValue { table in table.values.flatMap(\.values) }
+        replicas.withLock { table in table.values.flatMap(\.values) }
             .sorted { ($0.streamID, $0.shard.index) < ($1.streamID, $1.shard.index) }
     }
 
     /// Closes and deletes this node's copy of a shard it no longer holds: its move to other nodes is done,
     /// so the group's committed membership no longer counts this copy.
     func dropReplica(streamID: String, shard index: UInt32) async {
-        guard let replica = replicas.withLockedValue({ $0[streamID]?.removeValue(forKey: index) }) else { return }
+        guard let replica = replicas.withLock({ $0[streamID]?.removeValue(forKey: index) }) else { return }
         registry.unregister(replica.driver.group)
         await replica.stop()
         do { try stateLog.forget(replica.driver.group) } catch {
@@ -250,7 +250,7 @@ final class ReplicaHost: Sendable {
 
     func dropReplicas(streamID: String) async {
         // The delete's handler and the reconciler may both get here; the first takes the replicas and the folder.
-        guard let dropped = replicas.withLockedValue({ $0.removeValue(forKey: streamID) }) else { return }
+        guard let dropped = replicas.withLock({ $0.removeValue(forKey: streamID) }) else { return }
         for (index, replica) in dropped {
             registry.unregister(replica.driver.group)
             await replica.stop()
@@ -269,7 +269,7 @@ final class ReplicaHost: Sendable {
 
     /// Stops every replica (after the Ready each has in flight), at shutdown.
     func stopAll() async {
-        let all = replicas.withLockedValue { table in table.values.flatMap(\.values) }
+        let all = replicas.withLock { table in table.values.flatMap(\.values) }
         for replica in all { await replica.stop() }
     }
 }

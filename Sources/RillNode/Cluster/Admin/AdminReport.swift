@@ -1,4 +1,3 @@
-import NIOConcurrencyHelpers
 import NIOPosix
 import RillCluster
 import RillGossip
@@ -7,6 +6,7 @@ import RillModel
 import RillRaft
 import RillReplication
 import RillStorage
+import Synchronization
 
 /// What the node's admin endpoints report (`/ready`, `GET /admin/status`, `GET /admin/checksums`): its groups,
 /// members, streams, subscriptions and traffic as this node sees them. The node owns one.
@@ -19,7 +19,7 @@ struct AdminReport: Sendable {
     let clock: any WallClock
     let metrics: NodeMetrics
     /// The placement audit's last findings (`Node.auditPlacement` writes them).
-    let placementAudit: NIOLockedValueBox<PlacementAuditState>
+    let placementAudit: PlacementFindings
     let onDemand: OnDemandController
     let host: ReplicaHost
     let subscriptionLeases: SubscriptionLeases
@@ -63,7 +63,7 @@ struct AdminReport: Sendable {
             w.key("removedNodes")
             Self.writeIDs(Set(metadata.catalog.removedMembers.map { NodeID($0) }), into: &w)
             w.key("placementViolations")
-            writeViolations(placementAudit.withLockedValue { $0.reported }, into: &w)
+            writeViolations(placementAudit.withLock { $0.reported }, into: &w)
         }
         // The controller's recent on-demand decisions; only the metadata leader's are current.
         let metadataRole = await metadata.driver.status.role
@@ -220,4 +220,14 @@ struct AdminReport: Sendable {
 struct PlacementAuditState: Sendable {
     var previous: [PlacementAudit.Violation] = []
     var reported: [PlacementAudit.Violation] = []
+}
+
+/// The placement audit's last findings, shared by the node that writes them and the report that shows them (a
+/// class: a `Mutex` cannot be copied into both).
+final class PlacementFindings: Sendable {
+    private let state = Mutex(PlacementAuditState())
+
+    func withLock<T: Sendable>(_ body: (inout PlacementAuditState) -> T) -> T {
+        state.withLock { body(&$0) }
+    }
 }

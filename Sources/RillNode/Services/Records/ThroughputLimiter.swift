@@ -1,6 +1,6 @@
-import NIOConcurrencyHelpers
 import RillKinesis
 import RillModel
+import Synchronization
 
 /// This node's lead of a shard, as the throughput limits see it: the term it leads in and the stamp of the newest
 /// record its log holds when it starts counting (`ShardThroughput.takingOver`).
@@ -28,7 +28,7 @@ final class ThroughputLimiter: Sendable {
     let enabled: Bool
     let clock: any WallClock
     let metrics: NodeMetrics
-    private let throttles = NIOLockedValueBox<[ThrottleKey: Entry]>([:])
+    private let throttles = Mutex<[ThrottleKey: Entry]>([:])
 
     init(enabled: Bool, clock: any WallClock, metrics: NodeMetrics) {
         self.enabled = enabled
@@ -53,7 +53,7 @@ final class ThroughputLimiter: Sendable {
         now: Int64,
         _ body: (inout ShardThroughput) -> T
     ) -> T {
-        throttles.withLockedValue { table in
+        throttles.withLock { table in
             let key = ThrottleKey(streamID: stream.id, shard: shard.index)
             var entry: Entry
             if let found = table[key], lead == nil || found.term == lead?.term {
