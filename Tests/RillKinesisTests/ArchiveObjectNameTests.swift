@@ -22,8 +22,12 @@ import Testing
     }
 
     @Test("a custom prefix goes before the time folders; GZIP objects end in .gz")
-    func customPrefixAndExtension() {
-        let settings = ArchiveSettings(streamName: "logs", compression: .gzip, prefix: "raw/")
+    func customPrefixAndExtension() throws {
+        let settings = ArchiveSettings(
+            streamName: "logs",
+            compression: .gzip,
+            prefixes: try ArchivePrefixes(prefix: "raw/")
+        )
         let name = ArchiveObjectName.data(
             settings: settings,
             shardID: "s",
@@ -41,7 +45,7 @@ import Testing
         #expect(errors.folder == "processing-failed/2026/12/06/17/")
         #expect(!errors.fileName.hasSuffix(".gz"))
         var custom = settings
-        custom.errorOutputPrefix = "failed/"
+        custom.prefixes = try ArchivePrefixes(prefix: "raw/", errorOutputPrefix: "failed/")
         #expect(
             ArchiveObjectName.errors(settings: custom, shardID: "s", firstSequenceNumber: "1", arrivalMillis: 0).folder
                 == "failed/1970/01/01/00/"

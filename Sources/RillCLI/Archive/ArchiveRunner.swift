@@ -13,7 +13,7 @@ struct ArchiveRunner: Sendable {
     let group: String
     let worker: String
     let settings: ArchiveSettings
-    let folder: ArchiveFolder
+    let destination: any ArchiveDestination
     let signals: SignalWatcher
     /// How often the periodic report line is logged.
     let reportInterval: Duration
@@ -28,9 +28,12 @@ struct ArchiveRunner: Sendable {
 
     /// Runs until stopped; returns the totals.
     func run(group loopGroup: any EventLoopGroup, threadPool: NIOThreadPool) async throws -> ArchiveControl.Totals {
-        let folder = self.folder
-        let leftovers = try await threadPool.runIfActive { try folder.prepare() }
-        if leftovers > 0 { log("removed \(leftovers) temporary files an earlier run left in \(folder.root)") }
+        let destination = self.destination
+        do throws(ArchiveDestinationError) {
+            if let cleaned = try await destination.prepare() { log(cleaned) }
+        } catch {
+            throw ToolFailure("rill archive: cannot prepare \(destination.description): \(error)")
+        }
         var control = try await client.connect(on: loopGroup)
         let description: KinesisClient.GroupDescription
         do throws(KinesisClient.CallError) {
@@ -43,13 +46,15 @@ struct ArchiveRunner: Sendable {
             await control.close()
             throw ToolFailure("rill archive: cannot set up group \(group) on \(stream): \(error)")
         }
-        log("worker \(worker) joins group \(group) on \(stream), archiving to \(folder.root)")
+        log("worker \(worker) joins group \(group) on \(stream), archiving to \(destination.description)")
         let roundInterval = Duration.milliseconds(max(250, description.failoverMillis / 4))
         let shared = ArchiveControl()
         var held: [String: Int] = [:]
         var running: Set<String> = []
         var roundRunning = false
         var stopping = false
+        // Set when the destination refuses objects for good: the run stops and exits with it.
+        var refusal: String? = nil
         let stream = self.stream
         let groupName = self.group
         let worker = self.worker
@@ -111,7 +116,7 @@ struct ArchiveRunner: Sendable {
                             group: groupName,
                             worker: worker,
                             settings: settings,
-                            folder: folder,
+                            destination: destination,
                             control: shared,
                             options: options,
                             loopGroup: loopGroup,
@@ -141,6 +146,14 @@ struct ArchiveRunner: Sendable {
                         break
                     case .lost(let why):
                         log("\(shardID): stopped reading: \(why)")
+                    case .failed(let why):
+                        log("\(shardID): \(why)")
+                        if refusal == nil {
+                            refusal = why
+                            log("stopping: the destination refuses objects; what is not written stays in the stream")
+                        }
+                        stopping = true
+                        shared.stop()
                     }
                 case .report:
                     let totals = shared.totals
@@ -164,6 +177,7 @@ struct ArchiveRunner: Sendable {
         await control.close()
         let totals = shared.totals
         log("stopped: " + Self.summary(totals))
+        if let refusal { throw ToolFailure("rill archive: \(refusal)") }
         return totals
     }
 

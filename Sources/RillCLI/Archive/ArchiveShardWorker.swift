@@ -18,10 +18,11 @@ struct ArchiveShardWorker: Sendable {
     let group: String
     let worker: String
     let settings: ArchiveSettings
-    let folder: ArchiveFolder
+    let destination: any ArchiveDestination
     let control: ArchiveControl
     let options: ClientOptions
     let loopGroup: any EventLoopGroup
+    /// Where GZIP compression runs, off the cooperative pool.
     let threadPool: NIOThreadPool
 
     enum Exit: Sendable {
@@ -31,10 +32,17 @@ struct ArchiveShardWorker: Sendable {
         case stopped
         /// The lease moved: the new owner reads on from the checkpoint.
         case lost(String)
+        /// The destination refused an object for good (S3's 4xx): the archiver must stop.
+        case failed(String)
     }
 
     /// The lease was lost, or the process stops while an object cannot be written.
     private struct Abandon: Error {
+        var why: String
+    }
+
+    /// The destination refused an object in a way no retry mends.
+    private struct Refused: Error {
         var why: String
     }
 
@@ -49,6 +57,8 @@ struct ArchiveShardWorker: Sendable {
             return try await archive()
         } catch let abandon as Abandon {
             return .lost(abandon.why)
+        } catch let refused as Refused {
+            return .failed(refused.why)
         } catch {
             return .lost("\(error)")
         }
@@ -168,21 +178,23 @@ struct ArchiveShardWorker: Sendable {
             arrivalMillis: flush.first.arrivalMillis
         )
         let body = flush.body(newline: settings.newlineDelimiter)
-        let compression = settings.compression
-        let folder = self.folder
+        let bytes: [UInt8]
+        if settings.compression == .gzip {
+            bytes = try await threadPool.runIfActive { try Gzip.compress(body) }
+        } else {
+            bytes = body
+        }
         var attempts = 0
         var random = SystemRandomNumberGenerator()
         while true {
-            do {
-                try await threadPool.runIfActive {
-                    let bytes: [UInt8]
-                    if compression == .gzip { bytes = try Gzip.compress(body) } else { bytes = body }
-                    try folder.put(name.path, body: bytes)
-                }
+            do throws(ArchiveDestinationError) {
+                try await destination.put(name.path, body: bytes)
                 let delimiters = settings.newlineDelimiter ? flush.userRecords : 0
                 control.archived(records: flush.userRecords, bytes: body.count - delimiters)
                 break
             } catch {
+                // Not checkpointed: whoever reads the shard next starts at these records again.
+                if error.fatal { throw Refused(why: "cannot write \(name.path): \(error)") }
                 attempts += 1
                 log("cannot write \(name.path) (attempt \(attempts)): \(error)")
                 if control.isStopping && attempts >= settings.writeAttempts {
@@ -222,15 +234,13 @@ struct ArchiveShardWorker: Sendable {
             errorMessage: error,
             attemptEndingMillis: Self.wallMillis()
         )
-        let folder = self.folder
-        do {
-            try await threadPool.runIfActive {
-                try folder.put(errors.path, body: lines)
-                // A data object of this name can only be an earlier run's, which wrote it and died before its
-                // checkpoint; left in place, its later records would be archived twice.
-                try folder.remove(name.path)
-            }
+        do throws(ArchiveDestinationError) {
+            try await destination.put(errors.path, body: lines)
+            // A data object of this name can only be an earlier run's, which wrote it and died before its
+            // checkpoint; left in place, its later records would be archived twice.
+            try await destination.remove(name.path)
         } catch {
+            if error.fatal { throw Refused(why: "cannot write the error output \(errors.path): \(error)") }
             log("cannot write the error output \(errors.path): \(error)")
             return false
         }

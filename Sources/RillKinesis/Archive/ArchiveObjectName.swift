@@ -4,8 +4,8 @@ import Crypto
 /// replay after a crash names it the same and replaces it (docs/archive.md, "Exactly once").
 ///
 /// Firehose's format (its developer guide, "Configure Amazon S3 object name format"): `<evaluated prefix><suffix>`,
-/// the prefix by default `YYYY/MM/dd/HH/` in UTC of the oldest record's approximate arrival, a custom prefix
-/// followed by that same time path; the suffix `<stream>-<version>-<YYYY>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>`.
+/// the prefix evaluated by `ArchivePrefixes` (by default `yyyy/MM/dd/HH/` in UTC of the oldest record's approximate
+/// arrival); the suffix `<stream>-<version>-<YYYY>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>`.
 /// Firehose's uuid is random; ours is a UUIDv8 (RFC 9562) hashed from the shard and the first sequence number, and
 /// the time is the first record's arrival rather than the delivery's.
 public struct ArchiveObjectName: Sendable, Equatable {
@@ -19,8 +19,6 @@ public struct ArchiveObjectName: Sendable, Equatable {
     /// Firehose's stream version; it grows with each change of configuration there. Rill has one configuration
     /// per run, so it stays 1.
     public static let version = 1
-    /// Firehose's default error output prefix.
-    public static let defaultErrorOutputPrefix = "processing-failed/"
 
     /// The data object that starts with the record `firstSequenceNumber` of `shardID`.
     public static func data(
@@ -29,13 +27,18 @@ public struct ArchiveObjectName: Sendable, Equatable {
         firstSequenceNumber: String,
         arrivalMillis: Int64
     ) -> ArchiveObjectName {
-        make(
-            prefix: settings.prefix ?? "",
-            stream: settings.streamName,
-            shardID: shardID,
-            firstSequenceNumber: firstSequenceNumber,
-            arrivalMillis: arrivalMillis,
-            fileExtension: settings.compression.fileExtension
+        ArchiveObjectName(
+            folder: settings.prefixes.dataFolder(
+                arrivalMillis: arrivalMillis,
+                identity: identity(shardID: shardID, firstSequenceNumber: firstSequenceNumber)
+            ),
+            fileName: fileName(
+                stream: settings.streamName,
+                shardID: shardID,
+                firstSequenceNumber: firstSequenceNumber,
+                arrivalMillis: arrivalMillis,
+                fileExtension: settings.compression.fileExtension
+            )
         )
     }
 
@@ -47,30 +50,36 @@ public struct ArchiveObjectName: Sendable, Equatable {
         firstSequenceNumber: String,
         arrivalMillis: Int64
     ) -> ArchiveObjectName {
-        make(
-            prefix: settings.errorOutputPrefix ?? defaultErrorOutputPrefix,
-            stream: settings.streamName,
-            shardID: shardID,
-            firstSequenceNumber: firstSequenceNumber,
-            arrivalMillis: arrivalMillis,
-            fileExtension: ""
+        ArchiveObjectName(
+            folder: settings.prefixes.errorFolder(
+                arrivalMillis: arrivalMillis,
+                identity: identity(shardID: shardID, firstSequenceNumber: firstSequenceNumber)
+            ),
+            fileName: fileName(
+                stream: settings.streamName,
+                shardID: shardID,
+                firstSequenceNumber: firstSequenceNumber,
+                arrivalMillis: arrivalMillis,
+                fileExtension: ""
+            )
         )
     }
 
-    private static func make(
-        prefix: String,
+    /// What names an object: its shard and first record. It seeds the id and the prefixes' random strings.
+    static func identity(shardID: String, firstSequenceNumber: String) -> String { "\(shardID)/\(firstSequenceNumber)" }
+
+    private static func fileName(
         stream: String,
         shardID: String,
         firstSequenceNumber: String,
         arrivalMillis: Int64,
         fileExtension: String
-    ) -> ArchiveObjectName {
+    ) -> String {
         let t = CivilTime.components(arrivalMillis)
-        let folder = "\(prefix)\(pad(t.year, 4))/\(pad(t.month, 2))/\(pad(t.day, 2))/\(pad(t.hour, 2))/"
         let time =
             "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))-\(pad(t.hour, 2))-\(pad(t.minute, 2))-\(pad(t.second, 2))"
         let id = derivedID(shardID: shardID, firstSequenceNumber: firstSequenceNumber)
-        return ArchiveObjectName(folder: folder, fileName: "\(stream)-\(version)-\(time)-\(id)\(fileExtension)")
+        return "\(stream)-\(version)-\(time)-\(id)\(fileExtension)"
     }
 
     /// A UUIDv8 (RFC 9562 §5.8): the first 16 bytes of SHA-256("shard/sequence") with the version and variant bits set.

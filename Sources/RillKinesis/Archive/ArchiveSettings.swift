@@ -24,10 +24,9 @@ public struct ArchiveSettings: Sendable, Equatable {
     public var compression: Compression
     /// Firehose's "add a new line delimiter" processor: `\n` after each record.
     public var newlineDelimiter: Bool
-    /// The custom prefix; nil is Firehose's default, the bare `YYYY/MM/DD/HH/` time prefix.
-    public var prefix: String?
-    /// Where records that cannot be written go; nil is `processing-failed/`.
-    public var errorOutputPrefix: String?
+    /// `Prefix` and `ErrorOutputPrefix`, checked; by default the bare `yyyy/MM/dd/HH/` time folders, and
+    /// `processing-failed/` before them for records that cannot be written.
+    public var prefixes: ArchivePrefixes
     /// Writes of one object tried before its records go to the error output (the error record's `attemptsMade`).
     public var writeAttempts: Int
 
@@ -37,8 +36,7 @@ public struct ArchiveSettings: Sendable, Equatable {
         bufferIntervalMillis: Int64 = 300_000,
         compression: Compression = .uncompressed,
         newlineDelimiter: Bool = false,
-        prefix: String? = nil,
-        errorOutputPrefix: String? = nil,
+        prefixes: ArchivePrefixes = .firehoseDefault,
         writeAttempts: Int = 4
     ) {
         self.streamName = streamName
@@ -46,8 +44,7 @@ public struct ArchiveSettings: Sendable, Equatable {
         self.bufferIntervalMillis = bufferIntervalMillis
         self.compression = compression
         self.newlineDelimiter = newlineDelimiter
-        self.prefix = prefix
-        self.errorOutputPrefix = errorOutputPrefix
+        self.prefixes = prefixes
         self.writeAttempts = writeAttempts
     }
 

@@ -116,7 +116,7 @@ public enum SigV4 {
     }
 
     /// RFC 3986 encoding as SigV4 wants it: `A-Z a-z 0-9 - _ . ~` bare, every other byte as `%XX` (upper case).
-    static func uriEncoded(_ text: String) -> String {
+    public static func uriEncoded(_ text: String) -> String {
         let digits = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         for byte in text.utf8 {

@@ -32,8 +32,10 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The `X-Amz-Date` and `Authorization` values for a request whose every header in `headers` is signed.
-    /// `payloadHash` is the body's hex SHA-256 (or `SigV4.unsignedPayload`).
+    /// `payloadHash` is the body's hex SHA-256 (or `SigV4.unsignedPayload`); `service` is the scope's (`s3` for
+    /// `rill archive`'s PutObject). `path` is signed as given: S3 wants it URI-encoded once, as it is sent.
     public func sign(
+        service: String = "kinesis",
         method: String = "POST",
         path: String = "/",
         query: String = "",
@@ -42,7 +44,12 @@ public struct SigV4Signer: Sendable {
         nowMillis: Int64
     ) -> (amzDate: String, authorization: String) {
         let amzDate = SigV4.amzDate(millis: nowMillis)
-        let scope = SigV4.Scope(accessKeyID: accessKeyID, date: String(amzDate.prefix(8)), region: region)
+        let scope = SigV4.Scope(
+            accessKeyID: accessKeyID,
+            date: String(amzDate.prefix(8)),
+            region: region,
+            service: service
+        )
         var all = headers
         all.append((name: "x-amz-date", value: amzDate))
         let names = Array(Set(all.map { $0.name.lowercased() })).sorted()
