@@ -1,4 +1,5 @@
 import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRouting
@@ -146,6 +147,9 @@ extension RecordsService {
     enum ShardResult: Sendable {
         case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
         case sealed([RoutedRecord])
+        /// Nothing written: the shard's leader is not here after all (its group lost leadership or stopped
+        /// between the check and the append).
+        case redirected([RoutedRecord])
         case failed([Int], KinesisError)
         /// An idempotent producer's part: each record written (or found written before) or failed alone.
         case mixed([(slot: Int, shard: ShardID, sequence: SequenceNumber)], [Int: KinesisError])
@@ -193,6 +197,8 @@ extension RecordsService {
             return .mixed(written, failed)
         } catch is ShardSealed {
             return .sealed(records)
+        } catch is Redirect {
+            return .redirected(records)
         } catch {
             return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
         }
@@ -226,6 +232,7 @@ extension RecordsService {
         }
         var outcome = AppendOutcome()
         var refused: [RoutedRecord] = []
+        var redirected: [RoutedRecord] = []
 
         await withTaskGroup(of: ShardResult.self) { group in
             for part in parts {
@@ -274,6 +281,8 @@ extension RecordsService {
                         )
                     } catch is ShardSealed {
                         return .sealed(records)
+                    } catch is Redirect {
+                        return .redirected(records)
                     } catch {
                         // Not written, or not known to be: each record fails alone (`PutRecordsMerge`).
                         return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
@@ -284,6 +293,7 @@ extension RecordsService {
                 switch result {
                 case .written(let appended): outcome.written += appended
                 case .sealed(let records): refused += records
+                case .redirected(let records): redirected += records
                 case .failed(let slots, let error): for slot in slots { outcome.failed[slot] = error }
                 case .mixed(let written, let failed):
                     outcome.written += written
@@ -291,28 +301,34 @@ extension RecordsService {
                 }
             }
         }
-        guard !refused.isEmpty else { return outcome }
+        guard !refused.isEmpty || !redirected.isEmpty else { return outcome }
         guard !rerouted else {
-            for record in refused {
+            for record in refused + redirected {
                 outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed")
             }
             return outcome
         }
-        // Routed again by the catalog that shows the reshard (`streamAfterSeal`).
+        // Routed again by the catalog that shows the reshard (`streamAfterSeal`); records only redirected go by
+        // the catalog as it is.
         let map = shardMaps.map(for: stream)
         let sealed = Set(refused.compactMap { try? map.route($0.hashKey).shard.index })
-        let fresh = try await streamAfterSeal(selector, namespace, sealed: sealed)
-        let parts = try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
+        let fresh = sealed.isEmpty ? stream : try await streamAfterSeal(selector, namespace, sealed: sealed)
+        let parts = try split((refused + redirected).sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
         if reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
             // Nothing of this forwarded call is written: it may still be sent on whole, to the children's leader.
             try await appender.requireLeadership(of: parts.map(\.shard), in: fresh)
         }
+        let partDecided = !outcome.written.isEmpty || !outcome.failed.isEmpty
         let retried = try await appendRouted(
             parts,
             stream: fresh,
             selector: selector,
             namespace: namespace,
-            reach: reach,
+            reach: ForwardedAppend.forwardsRerouted(
+                forwarded: reach == .here,
+                partDecided: partDecided,
+                redirected: !redirected.isEmpty
+            ) ? .leader : reach,
             producer: producer,
             rerouted: true
         )
