@@ -212,8 +212,15 @@ extension RecordsService {
         var failed: [Int: KinesisError] = [:]
     }
 
+    /// How many passes records get before they fail when their shard refuses them (sealed, or redirected:
+    /// nothing written): the first and two routed again. One more was not enough on a loaded machine: a child
+    /// led here could still redirect them (its leadership moving) or a second reshard seal it, and the records
+    /// failed though nothing of them was written.
+    static let rerouteRounds = 3
+
     /// Appends each part as one entry on its shard, all shards in parallel. Records refused by a shard that a
-    /// reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
+    /// reshard sealed meanwhile, or redirected (nothing written), are routed again by the new map, within
+    /// `rerouteRounds` passes; past the first, on the shards' leaders wherever they are.
     func appendRouted(
         _ parts: [RoutedPart],
         stream: StreamMetadata,
@@ -221,9 +228,9 @@ extension RecordsService {
         namespace: Namespace,
         reach: Reach,
         producer: ProducerStamp? = nil,
-        rerouted: Bool = false
+        round: Int = 0
     ) async throws -> AppendOutcome {
-        if reach == .here, !rerouted {
+        if reach == .here, round == 0 {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
             // Never on the second pass: records of the first may be written, and a call sent on whole would
@@ -302,7 +309,7 @@ extension RecordsService {
             }
         }
         guard !refused.isEmpty || !redirected.isEmpty else { return outcome }
-        guard !rerouted else {
+        guard round + 1 < Self.rerouteRounds else {
             for record in refused + redirected {
                 outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed")
             }
@@ -314,11 +321,12 @@ extension RecordsService {
         let sealed = Set(refused.compactMap { try? map.route($0.hashKey).shard.index })
         let fresh = sealed.isEmpty ? stream : try await streamAfterSeal(selector, namespace, sealed: sealed)
         let parts = try split((refused + redirected).sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
-        if reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
+        if round == 0, reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
             // Nothing of this forwarded call is written: it may still be sent on whole, to the children's leader.
             try await appender.requireLeadership(of: parts.map(\.shard), in: fresh)
         }
-        let partDecided = !outcome.written.isEmpty || !outcome.failed.isEmpty
+        // Past the first round the whole call can no longer be sent on (only the first checks leadership first).
+        let partDecided = round > 0 || !outcome.written.isEmpty || !outcome.failed.isEmpty
         let retried = try await appendRouted(
             parts,
             stream: fresh,
@@ -330,7 +338,7 @@ extension RecordsService {
                 redirected: !redirected.isEmpty
             ) ? .leader : reach,
             producer: producer,
-            rerouted: true
+            round: round + 1
         )
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
