@@ -28,8 +28,16 @@ extension Forwarder {
                 return try await forward(request, toLeaderOf: group)
             } catch is ShardSealed where freshMap != nil {
                 // Nothing was written: `map` is older than a reshard (`ForwardedAppend`). Split again by the new one.
-                await routeAgain(split.parts[0].slots, of: request, body: body, streamID: streamID, freshMap, &merge)
-                return APIResponse(body: try merge.answer())
+                await routeAgain(
+                    split.parts[0].slots,
+                    refused: [split.parts[0].shard.id],
+                    of: request,
+                    body: body,
+                    streamID: streamID,
+                    freshMap,
+                    &merge
+                )
+                return APIResponse(body: try merge.answer(), encoding: reply)
             } catch {
                 // Anything but a KinesisError (a shard sealed under the call) leaves the records unwritten or
                 // unknown: InternalFailure each.
@@ -37,10 +45,42 @@ extension Forwarder {
                 return APIResponse(body: try merge.answer(), encoding: reply)
             }
         }
-        // Slots of the parts a node refused as sealed (a nil result): nothing of them was written; routed again below.
-        var sealed: [Int] = []
-        await withTaskGroup(of: (slots: [Int], Result<PutRecordsAnswer, KinesisError>?).self) { group in
-            for part in split.parts {
+        let parts = split.parts.map { (shard: $0.shard, slots: $0.slots) }
+        let refusal = await send(parts, of: request, body: body, streamID: streamID, into: &merge)
+        if !refusal.slots.isEmpty {
+            await routeAgain(
+                refusal.slots,
+                refused: refusal.shards,
+                of: request,
+                body: body,
+                streamID: streamID,
+                freshMap,
+                &merge
+            )
+        }
+        return APIResponse(body: try merge.answer(), encoding: reply)
+    }
+
+    /// The records a node refused as sealed (nothing of them written), and the shards they were sent to.
+    struct SealedRefusal {
+        var slots: [Int] = []
+        var shards: Set<ShardID> = []
+    }
+
+    /// Sends each part's records (slots of `request`) to its shard's leader in parallel, as a PutRecords of
+    /// their own, and puts the answers into `merge`; returns what was refused as sealed, which is not merged.
+    func send(
+        _ parts: [(shard: ShardMetadata, slots: [Int])],
+        of request: APIRequest,
+        body: PutRecordsBody,
+        streamID: String,
+        into merge: inout PutRecordsMerge
+    ) async -> SealedRefusal {
+        let reply = request.replyProtocol
+        var refusal = SealedRefusal()
+        typealias Part = (shard: ShardMetadata, slots: [Int])
+        await withTaskGroup(of: (part: Part, Result<PutRecordsAnswer, KinesisError>?).self) { group in
+            for part in parts {
                 let sub = Self.part(part.slots, of: request, body: body)
                 group.addTask {
                     do {
@@ -54,32 +94,30 @@ extension Forwarder {
                         guard let answer = PutRecordsAnswer(answerBody, encoding: reply),
                             answer.results.count == part.slots.count
                         else {
-                            return (part.slots, .failure(.internalFailure("a node answered PutRecords unreadably")))
+                            return (part, .failure(.internalFailure("a node answered PutRecords unreadably")))
                         }
-                        return (part.slots, .success(answer))
+                        return (part, .success(answer))
                     } catch is ShardSealed {
-                        return (part.slots, nil)
+                        return (part, nil)
                     } catch {
                         // Anything but a KinesisError is a bug here; the records' outcome is unknown.
-                        return (part.slots, .failure(error as? KinesisError ?? .internalFailure()))
+                        return (part, .failure(error as? KinesisError ?? .internalFailure()))
                     }
                 }
             }
-            for await (slots, result) in group {
+            for await (part, result) in group {
                 switch result {
                 case .success(let answer):
-                    merge.take(answer, at: slots)
+                    merge.take(answer, at: part.slots)
                 case .failure(let error):
-                    merge.fail(slots, error)
+                    merge.fail(part.slots, error)
                 case nil:
-                    sealed += slots
+                    refusal.slots += part.slots
+                    refusal.shards.insert(part.shard.id)
                 }
             }
         }
-        if !sealed.isEmpty {
-            await routeAgain(sealed, of: request, body: body, streamID: streamID, freshMap, &merge)
-        }
-        return APIResponse(body: try merge.answer(), encoding: reply)
+        return refusal
     }
 
     /// The PutRecords of the records at `slots` alone, in the client's encodings (the body as it came, the answer

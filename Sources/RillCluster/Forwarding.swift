@@ -1,6 +1,7 @@
 import RillAPI
 import RillKinesis
 import RillModel
+import RillRouting
 import RillTransport
 
 /// What one attempt to send a call to a peer came to.
@@ -36,7 +37,8 @@ extension PeerTransport {
 }
 
 /// The retry loop of the one forwarder, shared by nodes and routers: tries again only what provably did not
-/// happen (a redirect, an unreachable target, no leader yet), with backoff, until a deadline.
+/// happen (a redirect, an unreachable target, no leader yet), at once after a redirect to a node not tried yet,
+/// else with backoff (`ForwardBackoff`), until a deadline.
 package struct ForwardRetry {
     package var deadline: Duration
     package var onRetry: @Sendable () -> Void = {}
@@ -58,7 +60,7 @@ package struct ForwardRetry {
     package func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now.advanced(by: deadline)
         var hint: NodeID?
-        var delay = Duration.milliseconds(10)
+        var backoff = ForwardBackoff()
         while true {
             do {
                 if let result = try await attempt(hint) { return result }
@@ -74,8 +76,8 @@ package struct ForwardRetry {
                 )
             }
             onRetry()
-            try await Task.sleep(for: delay)
-            delay = min(delay * 2, .milliseconds(200))
+            let pause = backoff.pause(after: hint)
+            if pause > .zero { try await Task.sleep(for: pause) }
         }
     }
 }

@@ -66,6 +66,10 @@ extension RaftGroupDriver {
         } catch .notLeader(let hint) {
             throw ProposalError.notLeader(hint: hint)
         } catch {
+            // A transfer under way (thesis §3.10) names the member about to lead: it wins within a round trip
+            // once caught up, so the forwarder goes there at once. As `dropped` the write backed off blindly
+            // and stalled 0.3-0.7 s behind every leadership homecoming.
+            if let target = node.transferTarget { throw ProposalError.notLeader(hint: target) }
             throw ProposalError.dropped
         }
         let term = node.term

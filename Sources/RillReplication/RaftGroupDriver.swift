@@ -19,9 +19,10 @@ import RillStorage
 public actor RaftGroupDriver {
     /// Why a proposal did not resolve as committed.
     public enum ProposalError: Error, Sendable, Equatable {
-        /// This member is not the leader; retry at `hint` if known. Nothing was appended.
+        /// This member is not the leader, or is handing leadership to `hint` (a transfer under way refuses
+        /// proposals); retry at `hint` if known. Nothing was appended.
         case notLeader(hint: NodeID?)
-        /// The leader refused the proposal (a leadership transfer is under way). Nothing was appended.
+        /// The leader refused the proposal (it is no longer a member). Nothing was appended.
         case dropped
         /// Leadership was lost, or the driver stopped, before the entry at `index` committed. The outcome is
         /// **indeterminate**: a later leader may still commit it. The caller must not report success or

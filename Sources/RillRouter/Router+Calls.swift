@@ -1,4 +1,5 @@
 import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRouting
@@ -31,8 +32,15 @@ extension Router {
             return try await forward(request, to: shard)
         } catch is ShardSealed {
             // Nothing was written: the shard closed under a reshard this router's map does not show yet. Routed
-            // again, once, by a fresh map, rather than waiting out the map's lifetime.
-            forgetRoute(selector, region: request.signedRegion)
+            // again, once, by a fresh map that shows it closed (`Forwarder.settledMap`), rather than waiting out
+            // the map's lifetime.
+            if case .shard(_, let refused) = shard {
+                let region = request.signedRegion
+                _ = try await forwarder.settledMap(closing: [refused]) {
+                    self.forgetRoute(selector, region: region)
+                    return try await self.route(for: selector, region: region).map
+                }
+            }
             guard let fresh = try await self.shard(for: partitionKey, explicit, selector, request.signedRegion) else {
                 return try await unreadable(request)
             }

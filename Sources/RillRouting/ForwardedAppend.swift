@@ -31,4 +31,17 @@ public enum ForwardedAppend: Equatable, Sendable {
         if let first, leaders.allSatisfy({ $0 == first }) { return .redirect(first) }
         return .routeAgain
     }
+
+    /// Whether the node serving a forwarded call sends the appends of records it could not append where it
+    /// routed them on to their shards' leaders itself (one more hop, as an append, never as a client call),
+    /// rather than refusing them: once part of the call is decided (written, or failed alone), since the sender
+    /// can no longer send the whole call on without writing that part twice; and for records a shard this node
+    /// led a moment before redirected (its leadership moved between the check and the append), since sent
+    /// back whole the call would come here again. Records a reshard sealed under a call of which nothing is
+    /// decided go back to the sender instead (NotLeader or `shardSealed`). Before, such records came back as
+    /// InternalFailure ("Internal Service Failure": the redirect the one-hop rule forbade following), though
+    /// nothing of them was written — a router's PutRecords lost records after most splits and merges.
+    public static func forwardsRerouted(forwarded: Bool, partDecided: Bool, redirected: Bool) -> Bool {
+        forwarded && (partDecided || redirected)
+    }
 }

@@ -20,6 +20,11 @@ public struct ShardMap: Sendable {
         entry(for: key)?.shard
     }
 
+    /// Whether `shard` is open in this version of the stream.
+    public func isOpen(_ shard: ShardID) -> Bool {
+        entries.contains { $0.shard.id == shard }
+    }
+
     /// Where the open shard holding `key` sits in `stream.shards`. Shards are only ever appended, and a
     /// reshard closes parents in the same command that appends children, so the map stays right for every
     /// later version of the stream with as many shards; read the shard itself from that version.

@@ -37,4 +37,17 @@ import Testing
         #expect(ForwardedAppend.decide(leaders: [nil, NodeID(2)], me: me) == .routeAgain)
         #expect(ForwardedAppend.decide(leaders: [nil, nil], me: me) == .routeAgain)
     }
+
+    @Test("records sealed under a forwarded call go on from the node only once part of the call is decided")
+    func reroutedRecordsOfAForwardedCall() {
+        // Part written: sending the whole call on would write it twice, so the node appends the rest on the
+        // children's leaders. Before, those records failed as InternalFailure though nothing of them was written.
+        #expect(ForwardedAppend.forwardsRerouted(forwarded: true, partDecided: true, redirected: false))
+        // A shard led here a moment ago redirected its records: sent back whole, the call would come here again.
+        #expect(ForwardedAppend.forwardsRerouted(forwarded: true, partDecided: false, redirected: true))
+        // Nothing decided, only sealed: the node still refuses the whole call (NotLeader or shardSealed).
+        #expect(!ForwardedAppend.forwardsRerouted(forwarded: true, partDecided: false, redirected: false))
+        // A client's own call may reach any leader anyway.
+        #expect(!ForwardedAppend.forwardsRerouted(forwarded: false, partDecided: true, redirected: true))
+    }
 }

@@ -235,3 +235,46 @@ def test_merge_pauses_writes_briefly(cluster_and_router):
     worst = max(result["gaps"].values())
     assert worst < PAUSE_BOUND, f"writes to the merged shard paused {worst:.3f} s (bound {PAUSE_BOUND} s): {result}"
     assert_no_old_symptom(result)
+
+
+def test_router_put_records_fail_nothing_across_reshards(cluster_and_router):
+    """PutRecords through the router, without pause, across two splits and two merges: no record may fail. A router
+    whose map is older than a reshard is told so by the node it asked (`shardSealed`) and fetches the map again;
+    before the fix it fetched it once, often before the metadata leader had applied the reshard, got the parent
+    shown open again, was refused again and failed those records with InternalFailure ("shards kept closing")."""
+    cluster, router = cluster_and_router
+    client = router.client()
+    stream = f"reshard-router-{uuid.uuid4().hex[:8]}"
+    client.create_stream(StreamName=stream, ShardCount=2)
+    wait_status(client, stream, "ACTIVE", timeout=20)
+    writer = Writer("router PutRecords", router, stream, [(0, MAX_HASH // 2), (MAX_HASH // 2 + 1, MAX_HASH)],
+                    batch=True)
+    stop = threading.Event()
+    thread = threading.Thread(target=writer.run, args=(stop,), daemon=True)
+    thread.start()
+    reshards = []
+    try:
+        wait_until_all_write([writer], timeout=20)
+        for step in range(4):
+            shards = open_shards(client, stream)
+            if step < 2:
+                widest = max(shards, key=lambda s: int(s["HashKeyRange"]["EndingHashKey"])
+                             - int(s["HashKeyRange"]["StartingHashKey"]))
+                low, high = (int(widest["HashKeyRange"][k]) for k in ("StartingHashKey", "EndingHashKey"))
+                client.split_shard(StreamName=stream, ShardToSplit=widest["ShardId"],
+                                   NewStartingHashKey=str((low + high) // 2 + 1))
+                reshards.append(f"split {widest['ShardId']}")
+            else:
+                client.merge_shards(StreamName=stream, ShardToMerge=shards[0]["ShardId"],
+                                    AdjacentShardToMerge=shards[1]["ShardId"])
+                reshards.append(f"merge {shards[0]['ShardId']}+{shards[1]['ShardId']}")
+            wait_status(client, stream, "ACTIVE", timeout=20)
+            # Writes go on for a moment with the new shards before the next reshard (bounded in time).
+            stop.wait(1.5)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    print(f"\n{reshards}: {len(writer.acks)} fully acknowledged calls, failed records {dict(writer.errors)}")
+    assert len(open_shards(client, stream)) == 2
+    assert not writer.errors, f"records failed through the router across {reshards}: {dict(writer.errors)}"
+    assert len(writer.acks) > 20, f"the writer barely wrote: {len(writer.acks)} calls"

@@ -135,6 +135,17 @@ struct ShardLeaders: Sendable {
         )
     }
 
+    /// This node's replica of `shard` when it is listed, or when it is being opened here, once open (never opens
+    /// one itself: a shard being dropped must not come back): a new group
+    /// campaigns as it opens and may lead a moment before its replica is listed (`localReplica`). In that moment
+    /// an append led here was refused, though this node led the shard: a forwarded one failed as InternalFailure
+    /// (a router's PutRecords lost records after splits and merges), a client's own one backed off blindly until
+    /// the replica was listed. nil when the group does not run here.
+    func runningReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica? {
+        if let replica = host.localReplica(streamID: stream.id, shard: shard.index) { return replica }
+        return try await host.openingReplica(streamID: stream.id, shard: shard.index)
+    }
+
     /// Runs `local` on this node's replica when it leads the shard, else (with `reach` `.leader`) sends
     /// `remote` to the leader; retries only what provably did not happen (ARCHITECTURE.md, "One forwarder").
     private func onShardLeader<T>(
@@ -150,7 +161,7 @@ struct ShardLeaders: Sendable {
         if reach == .here {
             // The client call was forwarded here: serve it here or tell its sender where to go.
             let leader = await leader(of: group, replicas: shard.replicas)
-            guard leader == me, let replica = host.localReplica(streamID: stream.id, shard: shard.index) else {
+            guard leader == me, let replica = try await runningReplica(stream: stream, shard: shard) else {
                 throw Redirect(hint: leader)
             }
             return try await local(replica)
@@ -161,7 +172,7 @@ struct ShardLeaders: Sendable {
             if target == nil { target = await self.leader(of: group, replicas: shard.replicas) }
             guard let target else { return nil }
             if target == self.me {
-                guard let replica = self.host.localReplica(streamID: stream.id, shard: shard.index) else {
+                guard let replica = try await self.runningReplica(stream: stream, shard: shard) else {
                     throw Redirect(hint: nil)
                 }
                 return try await local(replica)

@@ -143,6 +143,12 @@ final class ReplicaHost: Sendable {
         replicas.withLock { $0[streamID]?[shard] }
     }
 
+    /// The replica of a shard whose open is under way here, once open; nil when none is being opened.
+    func openingReplica(streamID: String, shard index: UInt32) async throws -> ShardReplica? {
+        guard let opening = openings.withLock({ $0["\(streamID)/\(index)"] }) else { return nil }
+        return try await opening.value
+    }
+
     /// The replica of a shard, opening its log (off the event loop) the first time.
     func replica(for stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
         if let existing = replicas.withLock({ $0[stream.id]?[shard.index] }) { return existing }

@@ -1,4 +1,5 @@
 import RillAPI
+import RillCluster
 import RillKinesis
 import RillModel
 import RillRouting
@@ -146,6 +147,9 @@ extension RecordsService {
     enum ShardResult: Sendable {
         case written([(slot: Int, shard: ShardID, sequence: SequenceNumber)])
         case sealed([RoutedRecord])
+        /// Nothing written: the shard's leader is not here after all (its group lost leadership or stopped
+        /// between the check and the append).
+        case redirected([RoutedRecord])
         case failed([Int], KinesisError)
         /// An idempotent producer's part: each record written (or found written before) or failed alone.
         case mixed([(slot: Int, shard: ShardID, sequence: SequenceNumber)], [Int: KinesisError])
@@ -193,6 +197,8 @@ extension RecordsService {
             return .mixed(written, failed)
         } catch is ShardSealed {
             return .sealed(records)
+        } catch is Redirect {
+            return .redirected(records)
         } catch {
             return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
         }
@@ -206,8 +212,15 @@ extension RecordsService {
         var failed: [Int: KinesisError] = [:]
     }
 
+    /// How many passes records get before they fail when their shard refuses them (sealed, or redirected:
+    /// nothing written): the first and two routed again. One more was not enough on a loaded machine: a child
+    /// led here could still redirect them (its leadership moving) or a second reshard seal it, and the records
+    /// failed though nothing of them was written.
+    static let rerouteRounds = 3
+
     /// Appends each part as one entry on its shard, all shards in parallel. Records refused by a shard that a
-    /// reshard sealed meanwhile (nothing written) are routed again, once, by the new map.
+    /// reshard sealed meanwhile, or redirected (nothing written), are routed again by the new map, within
+    /// `rerouteRounds` passes; past the first, on the shards' leaders wherever they are.
     func appendRouted(
         _ parts: [RoutedPart],
         stream: StreamMetadata,
@@ -215,9 +228,9 @@ extension RecordsService {
         namespace: Namespace,
         reach: Reach,
         producer: ProducerStamp? = nil,
-        rerouted: Bool = false
+        round: Int = 0
     ) async throws -> AppendOutcome {
-        if reach == .here, !rerouted {
+        if reach == .here, round == 0 {
             // A router sent this call here because it thought this node leads these shards. If it does not, say
             // so before writing anything, so the router can send the whole call on instead of failing records.
             // Never on the second pass: records of the first may be written, and a call sent on whole would
@@ -226,6 +239,7 @@ extension RecordsService {
         }
         var outcome = AppendOutcome()
         var refused: [RoutedRecord] = []
+        var redirected: [RoutedRecord] = []
 
         await withTaskGroup(of: ShardResult.self) { group in
             for part in parts {
@@ -274,6 +288,8 @@ extension RecordsService {
                         )
                     } catch is ShardSealed {
                         return .sealed(records)
+                    } catch is Redirect {
+                        return .redirected(records)
                     } catch {
                         // Not written, or not known to be: each record fails alone (`PutRecordsMerge`).
                         return .failed(records.map(\.requestSlot), error as? KinesisError ?? .internalFailure())
@@ -284,6 +300,7 @@ extension RecordsService {
                 switch result {
                 case .written(let appended): outcome.written += appended
                 case .sealed(let records): refused += records
+                case .redirected(let records): redirected += records
                 case .failed(let slots, let error): for slot in slots { outcome.failed[slot] = error }
                 case .mixed(let written, let failed):
                     outcome.written += written
@@ -291,30 +308,37 @@ extension RecordsService {
                 }
             }
         }
-        guard !refused.isEmpty else { return outcome }
-        guard !rerouted else {
-            for record in refused {
+        guard !refused.isEmpty || !redirected.isEmpty else { return outcome }
+        guard round + 1 < Self.rerouteRounds else {
+            for record in refused + redirected {
                 outcome.failed[record.requestSlot] = .internalFailure("shards kept closing while records were routed")
             }
             return outcome
         }
-        // Routed again by the catalog that shows the reshard (`streamAfterSeal`).
+        // Routed again by the catalog that shows the reshard (`streamAfterSeal`); records only redirected go by
+        // the catalog as it is.
         let map = shardMaps.map(for: stream)
         let sealed = Set(refused.compactMap { try? map.route($0.hashKey).shard.index })
-        let fresh = try await streamAfterSeal(selector, namespace, sealed: sealed)
-        let parts = try split(refused.sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
-        if reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
+        let fresh = sealed.isEmpty ? stream : try await streamAfterSeal(selector, namespace, sealed: sealed)
+        let parts = try split((refused + redirected).sorted { $0.requestSlot < $1.requestSlot }, in: fresh)
+        if round == 0, reach == .here, outcome.written.isEmpty, outcome.failed.isEmpty {
             // Nothing of this forwarded call is written: it may still be sent on whole, to the children's leader.
             try await appender.requireLeadership(of: parts.map(\.shard), in: fresh)
         }
+        // Past the first round the whole call can no longer be sent on (only the first checks leadership first).
+        let partDecided = round > 0 || !outcome.written.isEmpty || !outcome.failed.isEmpty
         let retried = try await appendRouted(
             parts,
             stream: fresh,
             selector: selector,
             namespace: namespace,
-            reach: reach,
+            reach: ForwardedAppend.forwardsRerouted(
+                forwarded: reach == .here,
+                partDecided: partDecided,
+                redirected: !redirected.isEmpty
+            ) ? .leader : reach,
             producer: producer,
-            rerouted: true
+            round: round + 1
         )
         outcome.written += retried.written
         outcome.failed.merge(retried.failed) { first, _ in first }
