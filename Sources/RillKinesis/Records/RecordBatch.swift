@@ -58,31 +58,63 @@ public struct RecordBatch: Sendable, Equatable {
 
     /// Whether `bytes` is exactly one encoded batch, checked without copying records out.
     public static func isWellFormed(_ bytes: [UInt8]) -> Bool {
-        func read(_ offset: Int, _ width: Int) -> Int? {
-            guard offset + width <= bytes.count else { return nil }
-            var value = 0
-            for i in 0..<width { value = value << 8 | Int(bytes[offset + i]) }
-            return value
-        }
-        guard let word = read(0, 2) else { return false }
+        guard let word = bytes.count >= 2 ? Int(bytes[0]) << 8 | Int(bytes[1]) : nil else { return false }
         let count = word & 0x3FFF
-        var offset = 2
+        var recordsEnd: Int?
         if word & sealedFlag != 0 {
             guard let end = sealedEnd(bytes) else { return false }
-            offset = end
-        } else {
-            for _ in 0..<count {
-                guard let keyLength = read(offset, 2) else { return false }
-                offset += 2 + keyLength
-                guard let dataLength = read(offset, 4) else { return false }
-                offset += 4 + dataLength
+            recordsEnd = end
+        }
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard var offset = recordsEnd ?? plainRecordsEnd(buffer, count: count) else { return false }
+            if word & producerFlag != 0 {
+                guard let idLength = read(buffer, offset, 2) else { return false }
+                offset += 2 + idLength + 8 * count
             }
+            return offset == buffer.count
         }
-        if word & producerFlag != 0 {
-            guard let idLength = read(offset, 2) else { return false }
-            offset += 2 + idLength + 8 * count
+    }
+
+    /// A big-endian unsigned integer of `width` bytes at `offset`; nil where it would overrun `buffer`.
+    private static func read(_ buffer: UnsafeBufferPointer<UInt8>, _ offset: Int, _ width: Int) -> Int? {
+        guard offset >= 0, offset + width <= buffer.count else { return nil }
+        var value = 0
+        for i in 0..<width { value = value << 8 | Int(buffer[offset + i]) }
+        return value
+    }
+
+    /// Where the `count` records of a plain (unsealed) batch end, found by walking their headers over the raw
+    /// buffer (index checks and slices per record showed in profiles); nil where they overrun it.
+    private static func plainRecordsEnd(_ buffer: UnsafeBufferPointer<UInt8>, count: Int) -> Int? {
+        var offset = 2
+        for _ in 0..<count {
+            guard let keyLength = read(buffer, offset, 2) else { return nil }
+            offset += 2 + keyLength
+            guard let dataLength = read(buffer, offset, 4) else { return nil }
+            offset += 4 + dataLength
         }
-        return offset == bytes.count
+        return offset
+    }
+
+    /// The producer section that starts at `idStart` (the id, then `count` sequences to the end of `buffer`),
+    /// whose bounds the caller checked.
+    private static func stamp(
+        _ buffer: UnsafeBufferPointer<UInt8>,
+        idStart: Int,
+        idLength: Int,
+        count: Int
+    ) -> ProducerStamp {
+        let id = String(decoding: UnsafeBufferPointer(rebasing: buffer[idStart..<idStart + idLength]), as: UTF8.self)
+        var sequences: [UInt64] = []
+        sequences.reserveCapacity(count)
+        var offset = idStart + idLength
+        for _ in 0..<count {
+            var value: UInt64 = 0
+            for i in 0..<8 { value = value << 8 | UInt64(buffer[offset + i]) }
+            sequences.append(value)
+            offset += 8
+        }
+        return ProducerStamp(producerID: id, sequences: sequences)
     }
 
     /// The producer stamp of an encoded batch, read without copying the records (where entries apply); nil for
@@ -95,42 +127,14 @@ public struct RecordBatch: Sendable, Equatable {
             guard let end = sealedEnd(bytes) else { throw DecodeError() }
             recordsEnd = end
         }
-        // Walked over the raw buffer (every bound checked here): index checks and slices per record showed in
-        // profiles, and every replica reads the stamp of every producer entry as it applies.
         let stamp = bytes.withUnsafeBufferPointer { buffer -> ProducerStamp? in
-            func read(_ offset: Int, _ width: Int) -> Int? {
-                guard offset >= 0, offset + width <= buffer.count else { return nil }
-                var value = 0
-                for i in 0..<width { value = value << 8 | Int(buffer[offset + i]) }
-                return value
-            }
-            guard let word = read(0, 2) else { return nil }
+            guard let word = read(buffer, 0, 2) else { return nil }
             let count = word & 0x3FFF
-            var offset = 2
-            if let recordsEnd {
-                offset = recordsEnd
-            } else {
-                for _ in 0..<count {
-                    guard let keyLength = read(offset, 2) else { return nil }
-                    offset += 2 + keyLength
-                    guard let dataLength = read(offset, 4) else { return nil }
-                    offset += 4 + dataLength
-                }
-            }
-            guard let idLength = read(offset, 2) else { return nil }
-            offset += 2
-            guard offset + idLength + 8 * count == buffer.count else { return nil }
-            let id = String(decoding: UnsafeBufferPointer(rebasing: buffer[offset..<offset + idLength]), as: UTF8.self)
-            offset += idLength
-            var sequences: [UInt64] = []
-            sequences.reserveCapacity(count)
-            for _ in 0..<count {
-                var value: UInt64 = 0
-                for i in 0..<8 { value = value << 8 | UInt64(buffer[offset + i]) }
-                sequences.append(value)
-                offset += 8
-            }
-            return ProducerStamp(producerID: id, sequences: sequences)
+            guard let offset = recordsEnd ?? plainRecordsEnd(buffer, count: count),
+                let idLength = read(buffer, offset, 2),
+                offset + 2 + idLength + 8 * count == buffer.count
+            else { return nil }
+            return Self.stamp(buffer, idStart: offset + 2, idLength: idLength, count: count)
         }
         guard let stamp else { throw DecodeError() }
         return stamp
@@ -154,20 +158,7 @@ public struct RecordBatch: Sendable, Equatable {
             guard lengthAt >= 2, buffer[lengthAt] == 0 else { return nil }
             let idLength = Int(buffer[lengthAt + 1])
             guard idLength >= 1, lengthAt + 2 + idLength == sequencesStart else { return nil }
-            let id = String(
-                decoding: UnsafeBufferPointer(rebasing: buffer[lengthAt + 2..<sequencesStart]),
-                as: UTF8.self
-            )
-            var sequences: [UInt64] = []
-            sequences.reserveCapacity(count)
-            var offset = sequencesStart
-            for _ in 0..<count {
-                var value: UInt64 = 0
-                for i in 0..<8 { value = value << 8 | UInt64(buffer[offset + i]) }
-                sequences.append(value)
-                offset += 8
-            }
-            return ProducerStamp(producerID: id, sequences: sequences)
+            return Self.stamp(buffer, idStart: lengthAt + 2, idLength: idLength, count: count)
         }
         if let stamp { return stamp }
         return try producerStamp(of: bytes)
