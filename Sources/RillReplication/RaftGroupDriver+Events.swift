@@ -30,16 +30,11 @@ extension RaftGroupDriver {
     /// Delivers a batch of messages from peers, in order.
     public func step(_ messages: [Raft.Message]) {
         guard running else { return }
+        resume()
         for message in messages { node.step(message) }
         if let leader = node.leader, messages.contains(where: { $0.from == leader && $0.term == node.term }) {
             heardFrom = (leader, node.term)
         }
-        // The messages of an idle group (a resting leader's nudge heartbeats, their answers) leave a resting
-        // member as restful as it was: it answers without ticking again. Woken, it would tick
-        // `minimumAwakeTicks`, send another heartbeat round and rest, and the answers to that round woke the
-        // leader again: idle groups stayed awake about twice as long as their nudges. Anything that changes what
-        // the member waits for (new entries, a follower behind, a new leader not heard from) wakes it.
-        if !(resting && mayRest) { resume() }
         wake.yield()
     }
 
