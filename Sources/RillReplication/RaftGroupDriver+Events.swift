@@ -30,12 +30,30 @@ extension RaftGroupDriver {
     /// Delivers a batch of messages from peers, in order.
     public func step(_ messages: [Raft.Message]) {
         guard running else { return }
-        resume()
         for message in messages { node.step(message) }
         if let leader = node.leader, messages.contains(where: { $0.from == leader && $0.term == node.term }) {
             heardFrom = (leader, node.term)
         }
+        // An idle group's own traffic (a resting leader's nudge heartbeats, their answers) leaves a resting member
+        // as restful as it was: it answers without ticking again. Woken, it would tick `minimumAwakeTicks`, send
+        // another heartbeat round and rest, and the answers to that round woke the leader again: at 1,000 idle
+        // shards the groups stayed awake most of the time. Anything else wakes it. A vote request above all: a
+        // leader that stopped hearing its followers (a one-way cut, while gossip sees its node alive) steps down
+        // and campaigns, and its followers must wake to time out and elect; a build that let any message of a
+        // restful member pass left such a group without a leader for good.
+        if !(resting && mayRest && messages.allSatisfy(isIdleTraffic)) { resume() }
         wake.yield()
+    }
+
+    /// Whether `message` is the traffic of an idle group in this member's term: its leader's heartbeat to this
+    /// follower, or a follower's answer to this leader's heartbeat.
+    private func isIdleTraffic(_ message: Raft.Message) -> Bool {
+        guard message.term == node.term else { return false }
+        switch message.body {
+        case .heartbeat: return node.role == .follower && message.from == node.leader
+        case .heartbeatResponse: return node.role == .leader
+        default: return false
+        }
     }
 
     /// Appends an entry as leader and returns its index once it is committed *and applied* here.

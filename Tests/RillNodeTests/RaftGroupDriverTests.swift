@@ -37,6 +37,8 @@ final class MessageRouter: Sendable {
     }
     private let members = Mutex<[NodeID: Member]>([:])
     private let table = Table()
+    /// Members that send but hear nothing (a one-way cut): messages to them are dropped.
+    private let deaf = Mutex<Set<NodeID>>([])
 
     /// Adds a member whose messages go to whichever driver is attached (none while it is down).
     func add(_ id: NodeID) {
@@ -55,10 +57,18 @@ final class MessageRouter: Sendable {
         table.drivers.withLock { $0[id] = driver }
     }
 
+    /// Drops every message to `id` from now on (`true`), or delivers them again (`false`); its own still go out.
+    func setDeaf(_ id: NodeID, _ isDeaf: Bool) {
+        deaf.withLock { set in
+            if isDeaf { set.insert(id) } else { set.remove(id) }
+        }
+    }
+
     func send(_ messages: [Raft.Message]) {
         let byTarget = Dictionary(grouping: messages, by: \.to)
+        let deaf = deaf.withLock { $0 }
         members.withLock { members in
-            for (target, batch) in byTarget { members[target]?.inbox.yield(batch) }
+            for (target, batch) in byTarget where !deaf.contains(target) { members[target]?.inbox.yield(batch) }
         }
     }
 
@@ -531,6 +541,69 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             #expect(await eventually { await leader(among: survivors) != nil })
 
             for id in survivors { await drivers[id]!.stop() }
+            await router.shutdown()
+        }
+    }
+
+    /// A resting group whose leader stops hearing its followers while gossip still sees its node alive (a one-way
+    /// cut of the Raft traffic), with nothing written: the leader's nudges tick it until check-quorum deposes it,
+    /// and it campaigns. Its vote requests must wake the resting followers, which then time out and elect one of
+    /// themselves. A build that let resting members sleep through any message that left them restful hung here
+    /// (and in a chaos run's partition): the followers kept resting on a leader gossip saw alive, rejected its
+    /// pre-votes, and the group never had a leader again.
+    @Test func restingFollowersWakeToElectWhenTheirLeaderGoesDeaf() async throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let ids = [NodeID(1), NodeID(2), NodeID(3)]
+        let router = MessageRouter()
+        try await Self.withFlusher { flusher in
+            var drivers: [NodeID: RaftGroupDriver] = [:]
+            for id in ids {
+                router.add(id)
+                let driver = try Self.openDriver(
+                    MemberDisk(id: id, directory: "\(root)/\(id)"),
+                    voters: Set(ids),
+                    flusher: flusher,
+                    tickInterval: .milliseconds(10),
+                    applied: AppliedEntries(),
+                    isAlive: { _ in true },
+                    send: { router.send($0) }
+                )
+                drivers[id] = driver
+                router.attach(id, driver)
+            }
+            for driver in drivers.values { await driver.start() }
+            func leader(among members: [NodeID], above term: Term = .zero) async -> NodeID? {
+                for id in members {
+                    let status = await drivers[id]!.status
+                    if status.role == .leader && status.term > term { return id }
+                }
+                return nil
+            }
+            func allResting() async -> Bool {
+                for id in ids where await !drivers[id]!.status.resting { return false }
+                return true
+            }
+
+            #expect(await eventually { await leader(among: ids) != nil })
+            let deafened = try #require(await leader(among: ids))
+            let term = await drivers[deafened]!.status.term
+            let first = try await drivers[deafened]!.propose(kind: .records, payload: [1], timestampMillis: 1)
+            #expect(await eventually { await allResting() }, "an idle group kept ticking")
+
+            router.setDeaf(deafened, true)
+            let others = ids.filter { $0 != deafened }
+            #expect(
+                await eventually { await leader(among: others, above: term) != nil },
+                "the followers of a leader that went deaf never elected"
+            )
+            let next = try #require(await leader(among: others, above: term))
+            let after = try await drivers[next]!.propose(kind: .records, payload: [3], timestampMillis: 3)
+            #expect(after > first)
+
+            router.setDeaf(deafened, false)
+            #expect(await eventually { await drivers[deafened]!.status.commit >= after })
+            for driver in drivers.values { await driver.stop() }
             await router.shutdown()
         }
     }
