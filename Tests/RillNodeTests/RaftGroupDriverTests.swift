@@ -155,6 +155,34 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         )
     }
 
+    /// Opens and starts a group of `ids` on disks under `root`, ticking every 10 ms, each member routed by
+    /// `router`, with `isAlive` as their gossip.
+    static func startGroup(
+        _ ids: [NodeID],
+        root: String,
+        flusher: Flusher,
+        router: MessageRouter,
+        isAlive: @escaping @Sendable (NodeID) -> Bool
+    ) async throws -> [NodeID: RaftGroupDriver] {
+        var drivers: [NodeID: RaftGroupDriver] = [:]
+        for id in ids {
+            router.add(id)
+            let driver = try openDriver(
+                MemberDisk(id: id, directory: "\(root)/\(id)"),
+                voters: Set(ids),
+                flusher: flusher,
+                tickInterval: .milliseconds(10),
+                applied: AppliedEntries(),
+                isAlive: isAlive,
+                send: { router.send($0) }
+            )
+            drivers[id] = driver
+            router.attach(id, driver)
+        }
+        for driver in drivers.values { await driver.start() }
+        return drivers
+    }
+
     static func withFlusher(_ body: (Flusher) async throws -> Void) async throws {
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
@@ -472,22 +500,13 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         let alive = Mutex(Set(ids))
         let router = MessageRouter()
         try await Self.withFlusher { flusher in
-            var drivers: [NodeID: RaftGroupDriver] = [:]
-            for id in ids {
-                router.add(id)
-                let driver = try Self.openDriver(
-                    MemberDisk(id: id, directory: "\(root)/\(id)"),
-                    voters: Set(ids),
-                    flusher: flusher,
-                    tickInterval: .milliseconds(10),
-                    applied: AppliedEntries(),
-                    isAlive: { node in alive.withLock { $0.contains(node) } },
-                    send: { router.send($0) }
-                )
-                drivers[id] = driver
-                router.attach(id, driver)
-            }
-            for driver in drivers.values { await driver.start() }
+            var drivers = try await Self.startGroup(
+                ids,
+                root: root,
+                flusher: flusher,
+                router: router,
+                isAlive: { node in alive.withLock { $0.contains(node) } }
+            )
             func leader(among members: [NodeID]) async -> NodeID? {
                 for id in members where await drivers[id]!.status.role == .leader { return id }
                 return nil
@@ -557,22 +576,13 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         let ids = [NodeID(1), NodeID(2), NodeID(3)]
         let router = MessageRouter()
         try await Self.withFlusher { flusher in
-            var drivers: [NodeID: RaftGroupDriver] = [:]
-            for id in ids {
-                router.add(id)
-                let driver = try Self.openDriver(
-                    MemberDisk(id: id, directory: "\(root)/\(id)"),
-                    voters: Set(ids),
-                    flusher: flusher,
-                    tickInterval: .milliseconds(10),
-                    applied: AppliedEntries(),
-                    isAlive: { _ in true },
-                    send: { router.send($0) }
-                )
-                drivers[id] = driver
-                router.attach(id, driver)
-            }
-            for driver in drivers.values { await driver.start() }
+            let drivers = try await Self.startGroup(
+                ids,
+                root: root,
+                flusher: flusher,
+                router: router,
+                isAlive: { _ in true }
+            )
             func leader(among members: [NodeID], above term: Term = .zero) async -> NodeID? {
                 for id in members {
                     let status = await drivers[id]!.status
