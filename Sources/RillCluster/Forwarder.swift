@@ -105,8 +105,13 @@ package final class Forwarder: Sendable {
     // MARK: - Calls
 
     /// Sends `call` to `peer` (`PeerTransport.call`): `.notDelivered` only when it provably never arrived.
-    package func send(_ call: PeerCall, to peer: NodeID, timeout: Duration? = nil) async throws -> PeerOutcome {
-        try await transport.call(call, to: peer, timeout: timeout ?? callTimeout)
+    package func send(
+        _ call: PeerCall,
+        to peer: NodeID,
+        timeout: Duration? = nil,
+        abandonment: RequestAbandonment? = nil
+    ) async throws -> PeerOutcome {
+        try await transport.call(call, to: peer, timeout: timeout ?? callTimeout, abandonment: abandonment)
     }
 
     /// Sends a whole client call to `target` (as JSON, or as the client's CBOR for `takesCBORBody`) and reads

@@ -14,9 +14,14 @@ package enum PeerOutcome {
 extension PeerTransport {
     /// Sends `call` to `peer`. Only a call that provably never arrived comes back as `.notDelivered`; a lost
     /// connection or a timeout after sending is indeterminate and surfaces as InternalFailure (never resent).
-    package func call(_ call: PeerCall, to peer: NodeID, timeout: Duration = .seconds(5)) async throws -> PeerOutcome {
+    package func call(
+        _ call: PeerCall,
+        to peer: NodeID,
+        timeout: Duration = .seconds(5),
+        abandonment: RequestAbandonment? = nil
+    ) async throws -> PeerOutcome {
         do {
-            let bytes = try await request(call.encoded(), to: peer, timeout: timeout)
+            let bytes = try await request(call.encoded(), to: peer, timeout: timeout, abandonment: abandonment)
             do {
                 return .answered(try PeerAnswer(decoding: bytes))
             } catch {
@@ -29,6 +34,10 @@ extension PeerTransport {
             case .unreachable, .refused, .unknownPeer: return .notDelivered
             case .timeout, .connectionLost:
                 throw KinesisError.internalFailure("node \(peer) did not answer; the outcome is unknown, retry.")
+            case .abandoned:
+                throw KinesisError.internalFailure(
+                    "node \(peer) stopped leading while the call was under way; the outcome is unknown, retry."
+                )
             case .payloadTooLarge: throw KinesisError(.invalidArgument, "The request is too large to forward.")
             case .shutdown, .faultInjectionDisabled: throw KinesisError.internalFailure("the node is shutting down")
             }

@@ -22,6 +22,9 @@ public struct GroupPlan: Sendable {
     public var taskExecutor: (any TaskExecutor)?
     /// Told when this member becomes leader (true) or stops leading (false), with the term: the event log.
     public var onLeadershipChange: @Sendable (Bool, Term) -> Void = { _, _ in }
+    /// Told the leader (nil: none known) and term this member sees, whenever its role or leader changes:
+    /// where a forward to a leader that lost its term is abandoned (`LeaderBoard`).
+    public var onRoleChange: @Sendable (NodeID?, Term) -> Void = { _, _ in }
 
     public init(
         me: NodeID,
@@ -89,6 +92,7 @@ extension RaftGroupDriver {
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             onLeadershipChange: plan.onLeadershipChange,
+            onRoleChange: plan.onRoleChange,
             send: plan.send,
             apply: apply,
             restore: restore

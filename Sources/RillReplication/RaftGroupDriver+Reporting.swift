@@ -10,6 +10,7 @@ extension RaftGroupDriver {
     func reportRoleChange(_ soft: Raft.SoftState, term: Term) {
         let previous = reportedSoftState
         reportedSoftState = soft
+        onRoleChange(soft.role == .leader ? id : soft.leader, term)
         let metadata: Logger.Metadata = [
             "raft.role": "\(soft.role)", "raft.term": "\(term)",
             "raft.leader": "\(soft.leader.map { "\($0)" } ?? "none")",

@@ -52,6 +52,8 @@ public actor RaftGroupDriver {
     let onSnapshotInstalled: @Sendable () -> Void
     /// Told when this member becomes leader or stops leading: (is leader now, term). The node's event log.
     let onLeadershipChange: @Sendable (Bool, Term) -> Void
+    /// Told the leader this member sees (nil: none) and its term on every change of role or leader.
+    let onRoleChange: @Sendable (NodeID?, Term) -> Void
     /// A group of one voter leads from its start; its role lines say nothing an operator needs.
     let soleVoter: Bool
     /// Role and leader as the last role line reported them.
@@ -115,6 +117,8 @@ public actor RaftGroupDriver {
     ///   - onSnapshotInstalled: called once for each snapshot installed from a leader (a metrics counter).
     ///   - onLeadershipChange: called when this member becomes leader (true) or stops leading (false), with the
     ///     term; not for a group of one voter, which leads from its start.
+    ///   - onRoleChange: called with the leader this member sees (nil: none) and the term, on every change of
+    ///     role or leader.
     ///   - restore: hands the application a snapshot installed from a leader, before the entries after it apply.
     ///   - flusher: the flush rounds that make writes durable (`Flusher`; the simulation's in tests).
     ///   - clock: what the tick timer and the nudge sleep on.
@@ -137,6 +141,7 @@ public actor RaftGroupDriver {
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         onLeadershipChange: @escaping @Sendable (Bool, Term) -> Void = { _, _ in },
+        onRoleChange: @escaping @Sendable (NodeID?, Term) -> Void = { _, _ in },
         send: @escaping @Sendable ([Raft.Message]) -> Void,
         apply: @escaping @Sendable ([LogEntry]) async -> Void,
         restore: @escaping @Sendable (Raft.Snapshot) -> Void = { _ in }
@@ -148,6 +153,7 @@ public actor RaftGroupDriver {
         self.logger = logger
         self.onSnapshotInstalled = onSnapshotInstalled
         self.onLeadershipChange = onLeadershipChange
+        self.onRoleChange = onRoleChange
         self.soleVoter = configuration.voters == [id] && configuration.learners.isEmpty
         self.storage = storage
         self.stateLog = stateLog

@@ -302,8 +302,13 @@ public final class PeerTransport: Sendable {
     /// sending, `.connectionLost` when the connection broke after sending: the last two are indeterminate.
     /// `.payloadTooLarge` when `payload` exceeds one frame. A response too large for a frame closes the RPC
     /// connection on the answering side, so the caller sees `.connectionLost`.
-    public func request(_ payload: [UInt8], to peer: NodeID, timeout: Duration) async throws(TransportError) -> [UInt8]
-    {
+    /// `abandonment` lets another task stop the wait early (`RequestAbandonment`).
+    public func request(
+        _ payload: [UInt8],
+        to peer: NodeID,
+        timeout: Duration,
+        abandonment: RequestAbandonment? = nil
+    ) async throws(TransportError) -> [UInt8] {
         let deadline = NIODeadline.now() + timeout.timeAmount
         // id and length prefix take 18 bytes; a larger payload would fail in the encoder and close the connection.
         guard payload.count <= PeerFrame.maximumLength - 18 else { throw .payloadTooLarge }
@@ -316,7 +321,7 @@ public final class PeerTransport: Sendable {
         }
         // A request still waiting out an injected delay at its deadline was never written: unreachable.
         await waitLinkDelay(to: peer)
-        return try await link.request(payload, deadline: deadline)
+        return try await link.request(payload, deadline: deadline, abandonment: abandonment)
     }
 
     /// Sends one request to whoever listens at `host:port` over a connection of its own, closed afterwards.

@@ -40,23 +40,33 @@ final class RPCLink: Sendable {
     }
 
     /// Sends `payload` and waits for the answer until `deadline`.
-    func request(_ payload: [UInt8], deadline: NIODeadline) async throws(TransportError) -> [UInt8] {
+    func request(
+        _ payload: [UInt8],
+        deadline: NIODeadline,
+        abandonment: RequestAbandonment? = nil
+    ) async throws(TransportError) -> [UInt8] {
         let channel: any Channel
         do {
             channel = try await connection().get()
         } catch {
             throw .unreachable
         }
-        // Past the deadline before anything was written: still provably not delivered.
-        guard NIODeadline.now() < deadline else { throw .unreachable }
+        // Past the deadline or abandoned before anything was written: still provably not delivered.
+        guard NIODeadline.now() < deadline, abandonment?.isAbandoned != true else { throw .unreachable }
         let id = state.withLock { state -> UInt64 in
             defer { state.nextID &+= 1 }
             return state.nextID
         }
+        defer { abandonment?.clear() }
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
                     start(id: id, payload: payload, on: channel, deadline: deadline, continuation: continuation)
+                    // Registered after the write was started: an abandoned wait is indeterminate.
+                    if abandonment?.onAbandon({ self.complete(id, with: .failure(TransportError.abandoned)) }) == false
+                    {
+                        self.complete(id, with: .failure(TransportError.abandoned))
+                    }
                 }
             } onCancel: {
                 self.complete(id, with: .failure(CancellationError()))

@@ -7,6 +7,9 @@ public enum TransportError: Error, Sendable, Equatable {
     case timeout
     /// The connection broke after the request was written: it may or may not have run.
     case connectionLost
+    /// The caller stopped waiting after the request was written (`RequestAbandonment`): it may or may not
+    /// have run.
+    case abandoned
     /// The acceptor refused the handshake (another cluster or protocol); reported to callers as `unreachable`.
     case refused(reason: String)
     /// The request does not fit in one frame (`PeerFrame.maximumLength`); nothing was sent.

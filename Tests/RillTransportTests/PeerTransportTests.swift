@@ -3,6 +3,7 @@ import NIOPosix
 import RillModel
 import RillRaft
 import RillTransport
+import Synchronization
 import Testing
 
 @Suite struct PeerTransportTests {
@@ -218,6 +219,35 @@ import Testing
             #expect(answer == [0])
             await #expect(throws: TransportError.timeout) {
                 try await a.transport.request([1], to: b.id, timeout: .milliseconds(200))
+            }
+        }
+    }
+
+    @Test func anAbandonedRequestStopsWaitingAndCountsAsIndeterminate() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        let arrived = Mutex(false)
+        b.transport.setRequestHandler { _, bytes in
+            if bytes == [0] { return [0] }
+            arrived.withLock { $0 = true }
+            try? await Task.sleep(for: .seconds(60))
+            return []
+        }
+        connect([a, b])
+        try await withNodes([a, b]) {
+            #expect(try await a.transport.request([0], to: b.id, timeout: .seconds(10)) == [0])
+            // Abandoned while b sits on it: `.abandoned` (it was written, so it may have run), long before
+            // the 30 s timeout.
+            let abandonment = RequestAbandonment()
+            async let answer = a.transport.request([1], to: b.id, timeout: .seconds(30), abandonment: abandonment)
+            try await waitUntil("the request reaches b") { arrived.withLock { $0 } }
+            abandonment.abandon()
+            await #expect(throws: TransportError.abandoned) { try await answer }
+            // Abandoned before it was sent: provably not delivered.
+            let early = RequestAbandonment()
+            early.abandon()
+            await #expect(throws: TransportError.unreachable) {
+                try await a.transport.request([1], to: b.id, timeout: .seconds(30), abandonment: early)
             }
         }
     }

@@ -44,6 +44,7 @@ extension GroupPlan {
             isAlive: { cluster.isAlive($0) },
             taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
         )
+        plan.onRoleChange = { [board = registry.board] leader, term in board.update(group, term: term, leader: leader) }
         plan.onLeadershipChange = { [events = cluster.events] leads, term in
             events.record(
                 ClusterEvent(

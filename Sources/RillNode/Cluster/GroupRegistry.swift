@@ -1,3 +1,4 @@
+import RillCluster
 import RillModel
 import RillRaft
 import RillReplication
@@ -15,6 +16,8 @@ final class GroupRegistry: Sendable {
     private let state = Mutex(State())
     /// Asked when a message names a group this node does not run; must not block.
     private let onUnknownGroup: @Sendable (RaftGroupID) -> Void
+    /// Who leads each group as this node's replicas see it (`GroupPlan.onRoleChange`).
+    let board = LeaderBoard()
 
     private struct State {
         var drivers: [RaftGroupID: RaftGroupDriver] = [:]
@@ -55,6 +58,7 @@ final class GroupRegistry: Sendable {
 
     func unregister(_ group: RaftGroupID) {
         _ = state.withLock { $0.drivers.removeValue(forKey: group) }
+        board.forget(group)
     }
 
     func driver(for group: RaftGroupID) -> RaftGroupDriver? {

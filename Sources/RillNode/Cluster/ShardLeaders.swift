@@ -178,7 +178,12 @@ struct ShardLeaders: Sendable {
                 return try await local(replica)
             }
             self.metrics.forwarded()
-            switch try await forwarder.send(remote, to: target) {
+            // A leader that stops answering (paused, cut off) is replaced within an election timeout; this
+            // node's replica sees that, and the wait ends then rather than at the call timeout.
+            let outcome = try await self.registry.board.abandoningIfLeaderMoves(group, from: target) { abandonment in
+                try await forwarder.send(remote, to: target, abandonment: abandonment)
+            }
+            switch outcome {
             case .notDelivered:
                 forwarder.setLeader(nil, of: group)
                 return nil

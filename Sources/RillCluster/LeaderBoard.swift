@@ -1,0 +1,114 @@
+import RillModel
+import RillTransport
+import Synchronization
+
+/// What this node's own replicas say about who leads their groups, readable without a hop to any group's
+/// owner, and a way to stop waiting on a leader that this node has seen lose its term.
+///
+/// Why: an append forwarded to a shard's leader used to wait out the whole call timeout (5 s) when that leader
+/// was paused or cut off, though the shard's other replicas, this node's among them, elected a new leader
+/// within a second. The wait held the client's connection and the shard's writes with it (issue 22's outage
+/// targets). Now the forward is abandoned as soon as this node's replica of the group sees a newer term without
+/// the old leader. The answer stays InternalFailure (the outcome is unknown: the old leader may have handed the
+/// entry on before it stopped), only sooner, so the client retries against the new leader at once.
+package final class LeaderBoard: Sendable {
+    /// One group as this node's replica last saw it.
+    package struct View: Sendable, Equatable {
+        package var term: Term
+        package var leader: NodeID?
+
+        package init(term: Term, leader: NodeID?) {
+            self.term = term
+            self.leader = leader
+        }
+
+        /// Whether a call sent to `target` while this replica was at `term` has lost its leader: this replica
+        /// has moved to a newer term that `target` does not lead. A newer term starts only after a majority
+        /// stopped hearing from the old leader (pre-vote) or elected another, so the old leader can no longer
+        /// answer for its term. The same term, or a newer one `target` leads, keeps the wait.
+        package func hasMovedAway(from target: NodeID, since term: Term) -> Bool {
+            self.term > term && leader != target
+        }
+    }
+
+    private struct Watch {
+        var target: NodeID
+        var term: Term
+        var onMove: @Sendable () -> Void
+    }
+
+    private struct State {
+        var views: [RaftGroupID: View] = [:]
+        var watches: [RaftGroupID: [UInt64: Watch]] = [:]
+        var nextWatch: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// The group as this node's replica last saw it; nil when no replica of it runs here (or it has not
+    /// reported yet).
+    package func view(of group: RaftGroupID) -> View? {
+        state.withLock { $0.views[group] }
+    }
+
+    /// Records what this node's replica of `group` sees now, and tells every watch on the group that has lost
+    /// its leader (outside the lock).
+    package func update(_ group: RaftGroupID, term: Term, leader: NodeID?) {
+        let view = View(term: term, leader: leader)
+        let moved = state.withLock { state -> [@Sendable () -> Void] in
+            state.views[group] = view
+            guard var watches = state.watches[group] else { return [] }
+            var fired: [@Sendable () -> Void] = []
+            for (key, watch) in watches where view.hasMovedAway(from: watch.target, since: watch.term) {
+                fired.append(watch.onMove)
+                watches[key] = nil
+            }
+            state.watches[group] = watches.isEmpty ? nil : watches
+            return fired
+        }
+        for onMove in moved { onMove() }
+    }
+
+    /// Forgets `group` (its replica here closed): nothing will report on it any more. Its watches stay until
+    /// their calls end; the call timeout still bounds them.
+    package func forget(_ group: RaftGroupID) {
+        state.withLock { _ = $0.views.removeValue(forKey: group) }
+    }
+
+    /// Runs `body`, a call to `target` as the leader of `group`, with a `RequestAbandonment` that fires when
+    /// this node's replica of the group moves to a newer term that `target` does not lead
+    /// (`View.hasMovedAway`). Without a replica of the group here, nothing fires it and the call timeout bounds
+    /// the wait as before.
+    package func abandoningIfLeaderMoves<T>(
+        _ group: RaftGroupID,
+        from target: NodeID,
+        _ body: (RequestAbandonment) async throws -> T
+    ) async throws -> T {
+        let abandonment = RequestAbandonment()
+        let key = state.withLock { state -> UInt64? in
+            guard let view = state.views[group] else { return nil }
+            let key = state.nextWatch
+            state.nextWatch &+= 1
+            state.watches[group, default: [:]][key] = Watch(
+                target: target,
+                term: view.term,
+                onMove: { abandonment.abandon() }
+            )
+            return key
+        }
+        defer {
+            if let key {
+                state.withLock { state in
+                    state.watches[group]?[key] = nil
+                    if state.watches[group]?.isEmpty == true { state.watches[group] = nil }
+                }
+            }
+        }
+        return try await body(abandonment)
+    }
+
+    /// How many calls are being watched now (tests).
+    package var watchCount: Int { state.withLock { $0.watches.values.reduce(0) { $0 + $1.count } } }
+}

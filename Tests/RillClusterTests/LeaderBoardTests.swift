@@ -1,0 +1,72 @@
+import RillModel
+import RillTransport
+import Synchronization
+import Testing
+
+@testable import RillCluster
+
+/// The leader board ends a forward's wait when this node's replica of the group sees the leader's term end,
+/// and only then.
+@Suite struct LeaderBoardTests {
+    let group = RaftGroupID.shard(streamID: "s7", shard: ShardID(index: 0))
+    let old = NodeID(1)
+    let other = NodeID(2)
+
+    @Test func aViewMovesAwayOnlyInANewerTermWithoutTheOldLeader() {
+        let sent = Term(4)
+        #expect(!LeaderBoard.View(term: Term(4), leader: old).hasMovedAway(from: old, since: sent))
+        // Pre-vote keeps the term: a follower that stopped hearing from the leader is not enough.
+        #expect(!LeaderBoard.View(term: Term(4), leader: nil).hasMovedAway(from: old, since: sent))
+        #expect(!LeaderBoard.View(term: Term(4), leader: other).hasMovedAway(from: old, since: sent))
+        // A real candidacy (a majority granted pre-votes) or a new leader ends the old term.
+        #expect(LeaderBoard.View(term: Term(5), leader: nil).hasMovedAway(from: old, since: sent))
+        #expect(LeaderBoard.View(term: Term(5), leader: other).hasMovedAway(from: old, since: sent))
+        // The old leader re-elected in a newer term still answers the call.
+        #expect(!LeaderBoard.View(term: Term(6), leader: old).hasMovedAway(from: old, since: sent))
+    }
+
+    @Test func aNewTermWithoutTheTargetAbandonsTheWatchedCallOnce() async throws {
+        let board = LeaderBoard()
+        board.update(group, term: Term(4), leader: old)
+        let abandoned = Mutex(0)
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            #expect(board.watchCount == 1)
+            board.update(group, term: Term(4), leader: nil)
+            board.update(group, term: Term(4), leader: other)
+            #expect(!abandonment.isAbandoned)
+            board.update(group, term: Term(5), leader: nil)
+            #expect(abandonment.isAbandoned)
+            abandoned.withLock { $0 += 1 }
+            board.update(group, term: Term(5), leader: other)
+        }
+        #expect(abandoned.withLock { $0 } == 1)
+        #expect(board.watchCount == 0)
+        #expect(board.view(of: group) == LeaderBoard.View(term: Term(5), leader: other))
+    }
+
+    @Test func otherGroupsAndOtherTargetsAreLeftAlone() async throws {
+        let board = LeaderBoard()
+        let second = RaftGroupID.shard(streamID: "s7", shard: ShardID(index: 1))
+        board.update(group, term: Term(4), leader: old)
+        board.update(second, term: Term(4), leader: old)
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            board.update(second, term: Term(9), leader: other)
+            #expect(!abandonment.isAbandoned)
+            // The old leader won again: the call to it stands.
+            board.update(group, term: Term(5), leader: old)
+            #expect(!abandonment.isAbandoned)
+        }
+    }
+
+    @Test func withoutAReplicaHereNothingIsWatched() async throws {
+        let board = LeaderBoard()
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            #expect(board.watchCount == 0)
+            #expect(!abandonment.isAbandoned)
+        }
+        // A group closed here is forgotten: its old view cannot arm a watch.
+        board.update(group, term: Term(4), leader: old)
+        board.forget(group)
+        #expect(board.view(of: group) == nil)
+    }
+}
