@@ -217,6 +217,46 @@ def test_a_paused_leader_is_replaced_and_catches_up_after_it_resumes(cluster):
     check_history(writer, read_everything(entry, STREAM))
 
 
+def test_a_write_forwarded_to_a_paused_leader_is_answered_once_its_term_ends(cluster):
+    """A PutRecord that a node forwards to its shard's leader, when that leader has just been SIGSTOPped, is
+    answered as soon as the forwarding node's own replica sees the shard elect past the paused leader: an
+    InternalFailure (the outcome is unknown: the paused leader may have handed the record on), not a wait for
+    the 5 s call timeout. The retry lands on the new leader, and nothing acknowledged is lost."""
+    admin = cluster.node(1).client()
+    admin.create_stream(StreamName=STREAM, ShardCount=1)
+    wait_active(admin, STREAM)
+    victim = cluster.leader_of(STREAM, "shardId-000000000000")
+    entry = cluster.node(victim % 3 + 1)
+    client = entry.client(retries={"total_max_attempts": 1}, read_timeout=30)
+    acked = [client.put_record(StreamName=STREAM, Data=b"before", PartitionKey="k")["SequenceNumber"]]
+    cluster.node(victim).pause()
+    try:
+        started = time.monotonic()
+        try:
+            client.put_record(StreamName=STREAM, Data=b"during", PartitionKey="k")
+            outcome = "acknowledged"
+        except ClientError as error:
+            outcome = error.response["Error"]["Code"]
+        waited = time.monotonic() - started
+        # Sent the moment the leader stopped, before any election: it can only have gone to the paused leader.
+        assert outcome == "InternalFailureException", outcome
+        assert waited < 4.0, f"answered after {waited:.1f} s: the forward waited out its call timeout"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                acked.append(client.put_record(StreamName=STREAM, Data=b"after", PartitionKey="k")["SequenceNumber"])
+                break
+            except ClientError:
+                time.sleep(0.05)
+        assert len(acked) == 2, "no write was acknowledged after the new election"
+        assert cluster.leader_of(STREAM, "shardId-000000000000", via=entry) != victim
+    finally:
+        cluster.node(victim).resume()
+    cluster.wait_converged(timeout=60)
+    stored = [r["SequenceNumber"] for r in read_shard(entry.client(), STREAM, "shardId-000000000000")]
+    assert all(sequence in stored for sequence in acked), (acked, stored)
+
+
 def test_a_wiped_node_gets_its_replicas_back_while_writes_continue_then_counts_again(cluster):
     import shutil
     cluster.node(1).client().create_stream(StreamName=STREAM, ShardCount=3)
