@@ -45,6 +45,10 @@ package final class Forwarder: Sendable {
     let nodesByHealth: @Sendable () -> [NodeID]
     /// Leaders learned from answers; they win over gossip hints until a call to them fails.
     private let leaders = Mutex<[RaftGroupID: NodeID]>([:])
+    /// Who leads what as this process last saw it: a node's replicas report to it, and gossip's hints feed it
+    /// (a router's only source). A call to a leader whose term the board sees end is abandoned
+    /// (`watchingLeadership`).
+    package let board: LeaderBoard
 
     package init(
         me: NodeID,
@@ -53,6 +57,7 @@ package final class Forwarder: Sendable {
         deadline: Duration,
         callTimeout: Duration = .seconds(5),
         events: Events = Events(),
+        board: LeaderBoard = LeaderBoard(),
         nodesByHealth: @escaping @Sendable () -> [NodeID] = { [] }
     ) {
         self.me = me
@@ -62,6 +67,12 @@ package final class Forwarder: Sendable {
         self.callTimeout = callTimeout
         self.events = events
         self.nodesByHealth = nodesByHealth
+        self.board = board
+        // Every leader a member publishes (a new leader publishes at once) tells the board a term began.
+        gossip.observe { [board] old, new in
+            guard new.hints != old?.hints else { return }
+            for hint in new.hints { board.learn(hint.group, term: hint.term, leader: hint.leader) }
+        }
     }
 
     // MARK: - Leader choice
@@ -117,15 +128,24 @@ package final class Forwarder: Sendable {
     /// Sends a whole client call to `target` (as JSON, or as the client's CBOR for `takesCBORBody`) and reads
     /// its answer; nil when it provably never arrived, so the caller may try again. An answer other than a
     /// response throws what it means (`failure`).
-    package func forward(_ request: APIRequest, to target: NodeID) async throws -> APIResponse? {
+    package func forward(
+        _ request: APIRequest,
+        to target: NodeID,
+        abandonment: RequestAbandonment? = nil
+    ) async throws -> APIResponse? {
         let cborReply = request.replyProtocol == .cbor && Self.repliesInCBOR.contains(request.operation)
-        return try await forward(request, to: target, cborReply: cborReply)
+        return try await forward(request, to: target, cborReply: cborReply, abandonment: abandonment)
     }
 
     /// `forward(_:to:)`, asking for a CBOR reply when `cborReply`, and sending a CBOR body as it is when the
     /// operation takes one. A node older than the CBOR reply (kind 12) or the CBOR body (kind 13) answers that
     /// it could not read the call, so did nothing: the same call goes again, all in JSON.
-    private func forward(_ request: APIRequest, to target: NodeID, cborReply: Bool) async throws -> APIResponse? {
+    private func forward(
+        _ request: APIRequest,
+        to target: NodeID,
+        cborReply: Bool,
+        abandonment: RequestAbandonment?
+    ) async throws -> APIResponse? {
         let cborBody =
             cborReply && request.bodyEncoding == .cbor && request.producer == nil
             && Self.takesCBORBody.contains(request.operation)
@@ -151,14 +171,14 @@ package final class Forwarder: Sendable {
                     cborBody: cborBody
                 )
             }
-        switch try await send(call, to: target) {
+        switch try await send(call, to: target, abandonment: abandonment) {
         case .notDelivered: return nil
         case .answered(.response(let body)): return APIResponse(body: body)
         case .answered(.cborResponse(let body)): return APIResponse(body: body, encoding: .cbor)
         case .answered(.error(let code, let message))
         where cborReply && request.producer == nil && code == KinesisErrorCode.internalFailure.rawValue
             && message == Self.unreadableRequest:
-            return try await forward(request.inJSON(), to: target, cborReply: false)
+            return try await forward(request.inJSON(), to: target, cborReply: false, abandonment: abandonment)
         case .answered(let other): throw Self.failure(other, from: target)
         }
     }
@@ -178,7 +198,29 @@ package final class Forwarder: Sendable {
     /// Sends the whole call to the node that leads `group` and returns its answer, following redirects and
     /// skipping nodes that cannot be reached (`untilServed(_:_:)`).
     package func forward(_ request: APIRequest, toLeaderOf group: RaftGroupID) async throws -> APIResponse {
-        try await untilServed(group) { target in try await self.forward(request, to: target) }
+        try await untilServed(group) { target in
+            try await self.watchingLeadership(of: group, at: target) { abandonment in
+                try await self.forward(request, to: target, abandonment: abandonment)
+            }
+        }
+    }
+
+    /// Runs `body`, a call to `target` as the leader of `group`, and abandons it when the board sees `target`'s
+    /// term end (`LeaderBoard.abandoningIfLeaderMoves`): a paused or cut-off leader is replaced within an
+    /// election, and its callers need not wait out the call timeout. The abandoned call's outcome is unknown
+    /// (InternalFailure), and `target` is forgotten as the group's leader, so the retry goes to its successor.
+    package func watchingLeadership<T>(
+        of group: RaftGroupID,
+        at target: NodeID,
+        with abandonment: RequestAbandonment = RequestAbandonment(),
+        _ body: (RequestAbandonment) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await board.abandoningIfLeaderMoves(group, from: target, with: abandonment, body)
+        } catch {
+            if abandonment.isAbandoned { forgetLeader(of: group, ifItIs: target) }
+            throw error
+        }
     }
 
     /// The error a peer's answer stands for: `Redirect` when nothing was done there (NotLeader, with the hint

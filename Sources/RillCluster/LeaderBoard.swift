@@ -56,8 +56,19 @@ package final class LeaderBoard: Sendable {
     /// Records what this node's replica of `group` sees now, and tells every watch on the group that has lost
     /// its leader (outside the lock).
     package func update(_ group: RaftGroupID, term: Term, leader: NodeID?) {
-        let view = View(term: term, leader: leader)
+        record(group, View(term: term, leader: leader), onlyIfNewer: false)
+    }
+
+    /// Records a leader that gossip says leads `group` (`SWIM.LeadershipHint`): a router's only view, and a
+    /// node's for groups it holds no replica of. Applied only when newer than what this board has, so a late
+    /// hint never takes back what a replica here saw. Tells the watches that lost their leader.
+    package func learn(_ group: RaftGroupID, term: Term, leader: NodeID) {
+        record(group, View(term: term, leader: leader), onlyIfNewer: true)
+    }
+
+    private func record(_ group: RaftGroupID, _ view: View, onlyIfNewer: Bool) {
         let moved = state.withLock { state -> [@Sendable () -> Void] in
+            if onlyIfNewer, let known = state.views[group], known.term >= view.term { return [] }
             state.views[group] = view
             guard var watches = state.watches[group] else { return [] }
             var fired: [@Sendable () -> Void] = []
@@ -78,32 +89,31 @@ package final class LeaderBoard: Sendable {
     }
 
     /// Runs `body`, a call to `target` as the leader of `group`, with a `RequestAbandonment` that fires when
-    /// this node's replica of the group moves to a newer term that `target` does not lead
-    /// (`View.hasMovedAway`). Without a replica of the group here, nothing fires it and the call timeout bounds
-    /// the wait as before.
+    /// the board sees the group move to a newer term that `target` does not lead (`View.hasMovedAway`). When
+    /// nothing fires it, the call timeout bounds the wait as before.
     package func abandoningIfLeaderMoves<T>(
         _ group: RaftGroupID,
         from target: NodeID,
+        with abandonment: RequestAbandonment = RequestAbandonment(),
         _ body: (RequestAbandonment) async throws -> T
     ) async throws -> T {
-        let abandonment = RequestAbandonment()
-        let key = state.withLock { state -> UInt64? in
-            guard let view = state.views[group] else { return nil }
+        let key = state.withLock { state -> UInt64 in
             let key = state.nextWatch
             state.nextWatch &+= 1
+            // Nothing known of the group yet (a router before gossip brought the new group's first hint): the
+            // first leader heard of that is not `target` ends the wait. Right after a group's start that is
+            // almost surely a successor; at worst a stale hint ends a call early, as indeterminate.
             state.watches[group, default: [:]][key] = Watch(
                 target: target,
-                term: view.term,
+                term: state.views[group]?.term ?? Term(0),
                 onMove: { abandonment.abandon() }
             )
             return key
         }
         defer {
-            if let key {
-                state.withLock { state in
-                    state.watches[group]?[key] = nil
-                    if state.watches[group]?.isEmpty == true { state.watches[group] = nil }
-                }
+            state.withLock { state in
+                state.watches[group]?[key] = nil
+                if state.watches[group]?.isEmpty == true { state.watches[group] = nil }
             }
         }
         return try await body(abandonment)

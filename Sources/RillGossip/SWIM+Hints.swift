@@ -12,6 +12,12 @@ extension SWIM.Instance {
         }
     }
 
+    /// Publishes one more group this member leads, at once (a leader just elected), keeping the others; the
+    /// next `setLeadershipHints` replaces the whole list as usual.
+    public mutating func addLeadershipHint(_ hint: SWIM.LeadershipHint) {
+        setLeadershipHints(myself.hints + [hint])
+    }
+
     /// The best-known leader of every group any live member (ourselves included) published a hint for: the
     /// newest term wins across members.
     public func leadershipHints() -> [RaftGroupID: SWIM.LeadershipHint] {

@@ -111,6 +111,10 @@ public final class GossipAgent: Sendable {
     /// Publishes the groups this member leads; nothing is sent when the list did not change.
     public func setLeadershipHints(_ hints: [SWIM.LeadershipHint]) { drive { $0.setLeadershipHints(hints) } }
 
+    /// Publishes one more group this member leads now, without waiting for the next full list: routers abandon
+    /// calls to a replaced leader when they learn of its successor (`LeaderBoard`).
+    public func addLeadershipHint(_ hint: SWIM.LeadershipHint) { drive { $0.addLeadershipHint(hint) } }
+
     /// Lifeguard's local health score (0 is healthy).
     public var localHealth: Int { instance.withLock { $0.localHealth } }
 

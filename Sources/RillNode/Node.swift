@@ -208,7 +208,8 @@ public final class Node: Sendable {
                 transport: cluster.transport,
                 gossip: cluster.gossip,
                 deadline: cluster.settings.forwardDeadline,
-                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() })
+                events: Forwarder.Events(onRetry: { metrics.forwardRetried() }, onGiveUp: { metrics.forwardGaveUp() }),
+                board: registry.board
             )
         }
         self.registry = registry

@@ -3,6 +3,7 @@ import RillCluster
 import RillKinesis
 import RillModel
 import RillRouting
+import RillTransport
 
 /// A stream as a client names it: the same name in two regions is two streams.
 struct RouteKey: Hashable, Sendable {
@@ -40,7 +41,8 @@ extension Router {
             signedRegion: region
         )
         let stream = try await forwarder.untilServed(.meta) { target -> StreamMetadata? in
-            switch try await self.forwarder.send(call, to: target) {
+            guard let outcome = try await self.readingFromLeader(call, at: target) else { return nil }
+            switch outcome {
             case .notDelivered: return nil
             case .answered(.routes(let bytes, let key)):
                 self.iteratorKey.withLock { $0 = key }
@@ -65,7 +67,8 @@ extension Router {
         if let key = iteratorKey.withLock({ $0 }) { return key }
         let call = PeerCall.routes(streamName: "", streamARN: nil, signedRegion: nil)
         let key = try await forwarder.untilServed(.meta) { target -> [UInt8]? in
-            switch try await self.forwarder.send(call, to: target) {
+            guard let outcome = try await self.readingFromLeader(call, at: target) else { return nil }
+            switch outcome {
             case .notDelivered: return nil
             case .answered(.routes(_, let key)): return key
             case .answered(let other): throw Forwarder.failure(other, from: target)
@@ -73,5 +76,19 @@ extension Router {
         }
         iteratorKey.withLock { $0 = key }
         return key
+    }
+
+    /// Sends a read (`routes`) to `target` as the metadata leader; nil when the board saw its term end while
+    /// the call waited (`Forwarder.watchingLeadership`): a read changes nothing, so the caller may ask
+    /// elsewhere at once rather than wait out the call timeout on a paused leader.
+    private func readingFromLeader(_ call: PeerCall, at target: NodeID) async throws -> PeerOutcome? {
+        let abandonment = RequestAbandonment()
+        do {
+            return try await forwarder.watchingLeadership(of: .meta, at: target, with: abandonment) { abandonment in
+                try await forwarder.send(call, to: target, abandonment: abandonment)
+            }
+        } catch  where abandonment.isAbandoned {
+            return nil
+        }
     }
 }

@@ -58,15 +58,36 @@ import Testing
         }
     }
 
-    @Test func withoutAReplicaHereNothingIsWatched() async throws {
+    @Test func withNothingKnownTheFirstOtherLeaderEndsTheWait() async throws {
         let board = LeaderBoard()
         try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
-            #expect(board.watchCount == 0)
+            #expect(board.watchCount == 1)
+            // The first hint names the target itself: the wait goes on, now from its term.
+            board.learn(group, term: Term(1), leader: old)
             #expect(!abandonment.isAbandoned)
+            board.learn(group, term: Term(2), leader: other)
+            #expect(abandonment.isAbandoned)
         }
-        // A group closed here is forgotten: its old view cannot arm a watch.
-        board.update(group, term: Term(4), leader: old)
+        #expect(board.watchCount == 0)
+        // A group closed here is forgotten.
         board.forget(group)
         #expect(board.view(of: group) == nil)
+    }
+
+    @Test func gossipedLeadersOnlyMoveTheBoardForward() async throws {
+        let board = LeaderBoard()
+        board.learn(group, term: Term(4), leader: old)
+        #expect(board.view(of: group) == LeaderBoard.View(term: Term(4), leader: old))
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            // A late hint of an older term changes nothing; the successor's hint ends the wait.
+            board.learn(group, term: Term(3), leader: other)
+            #expect(!abandonment.isAbandoned)
+            board.learn(group, term: Term(5), leader: other)
+            #expect(abandonment.isAbandoned)
+        }
+        // What a replica here saw is not taken back by a hint of the same term.
+        board.update(group, term: Term(6), leader: nil)
+        board.learn(group, term: Term(6), leader: other)
+        #expect(board.view(of: group) == LeaderBoard.View(term: Term(6), leader: nil))
     }
 }

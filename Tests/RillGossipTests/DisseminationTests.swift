@@ -144,4 +144,22 @@ import Testing
         instance.receive(.gossip([stale]), from: NodeID(3))
         #expect(instance.member(NodeID(2))?.hints.count == 2)
     }
+
+    @Test("A leader just elected adds its hint at once, keeping the rest, and the list is gossiped again")
+    func hintAddedAtOnce() {
+        var instance = Fixtures.instance(1)
+        instance.setLeadershipHints([Self.hint("s", 0, term: 3, leader: 1)])
+        let version = instance.myself.hintsVersion
+        instance.addLeadershipHint(Self.hint("s", 1, term: 7, leader: 1))
+        #expect(instance.myself.hints.count == 2)
+        #expect(instance.myself.hintsVersion == version + 1)
+        #expect(instance.leadershipHints()[.shard(streamID: "s", shard: ShardID(index: 1))]?.term == Term(7))
+        // A newer term of a group it already named replaces the old hint; the same hint again changes nothing.
+        instance.addLeadershipHint(Self.hint("s", 0, term: 4, leader: 1))
+        #expect(instance.myself.hints.count == 2)
+        #expect(instance.leadershipHints()[.shard(streamID: "s", shard: ShardID(index: 0))]?.term == Term(4))
+        let settled = instance.myself.hintsVersion
+        instance.addLeadershipHint(Self.hint("s", 0, term: 4, leader: 1))
+        #expect(instance.myself.hintsVersion == settled)
+    }
 }

@@ -181,6 +181,41 @@ def test_kill_9_of_a_node_behind_the_router(cluster_and_router):
     assert set(writer.acked) <= stored
 
 
+def test_a_call_waiting_on_a_paused_leader_is_answered_once_its_successor_is_gossiped(cluster_and_router):
+    """A PutRecord the router sends to a shard leader that was just SIGSTOPped is answered as soon as the
+    router hears (by gossip: a new leader publishes its hint at once) that another node leads the shard in a
+    newer term: InternalFailure, its outcome unknown, not after the 5 s call timeout. The router then forgets
+    the paused leader, so the retry is acknowledged by the new one. The paused node also led the metadata group
+    at times, so the router's route refresh is watched the same way."""
+    cluster, router = cluster_and_router
+    client = router.client(retries={"total_max_attempts": 1}, read_timeout=30)
+    create_stream(client, "paused", shards=1)
+    for trial in range(2):
+        for _ in range(5):
+            client.put_record(StreamName="paused", Data=b"before", PartitionKey="k")
+        victim = cluster.node(cluster.leader_of("paused", "shardId-000000000000"))
+        victim.pause()
+        try:
+            started = time.monotonic()
+            with pytest.raises(ClientError) as failed:
+                client.put_record(StreamName="paused", Data=b"during", PartitionKey="k")
+            waited = time.monotonic() - started
+            assert failed.value.response["Error"]["Code"] in RETRIABLE
+            assert waited < 4.0, f"trial {trial}: answered after {waited:.1f} s: the call waited out its timeout"
+            acked, deadline = None, time.monotonic() + 15
+            while acked is None and time.monotonic() < deadline:
+                try:
+                    acked = client.put_record(StreamName="paused", Data=b"after", PartitionKey="k")
+                except ClientError:
+                    time.sleep(0.05)
+            assert acked is not None, "no write was acknowledged after the new election"
+            print(f"trial {trial}: answered after {waited:.2f} s, retry acknowledged "
+                  f"{time.monotonic() - started:.2f} s after the pause")
+            assert acked["ShardId"] == "shardId-000000000000"
+        finally:
+            victim.resume()
+
+
 def test_paused_node_is_suspected_alone_and_comes_back(cluster_and_router):
     cluster, router = cluster_and_router
     victim = cluster.node(3)

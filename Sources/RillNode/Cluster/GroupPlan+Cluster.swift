@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import RillAPI
 import RillCluster
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -45,7 +46,9 @@ extension GroupPlan {
             taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
         )
         plan.onRoleChange = { [board = registry.board] leader, term in board.update(group, term: term, leader: leader) }
-        plan.onLeadershipChange = { [events = cluster.events] leads, term in
+        plan.onLeadershipChange = { [events = cluster.events, gossip = cluster.gossip] leads, term in
+            // Routers and other nodes learn of a new leader now, not at the next hint sampling (a second).
+            if leads { gossip.addLeadershipHint(SWIM.LeadershipHint(group: group, term: term, leader: me)) }
             events.record(
                 ClusterEvent(
                     timeMillis: SystemWallClock().nowMillis(),

@@ -180,7 +180,7 @@ struct ShardLeaders: Sendable {
             self.metrics.forwarded()
             // A leader that stops answering (paused, cut off) is replaced within an election timeout; this
             // node's replica sees that, and the wait ends then rather than at the call timeout.
-            let outcome = try await self.registry.board.abandoningIfLeaderMoves(group, from: target) { abandonment in
+            let outcome = try await forwarder.watchingLeadership(of: group, at: target) { abandonment in
                 try await forwarder.send(remote, to: target, abandonment: abandonment)
             }
             switch outcome {
