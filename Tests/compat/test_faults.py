@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cluster import Cluster
+from cluster import Cluster, member_states
 from conftest import DEFAULT_BIN, wait_active, wait_for
 
 BINARY = Path(os.environ.get("RILL_BIN", DEFAULT_BIN))
@@ -119,3 +119,44 @@ def test_delayed_links_slow_commits_and_heal_ends_the_delay(cluster):
     assert healed["delay"] == []
     put(leader.client(), 5)
     cluster.wait_converged(timeout=60)
+
+
+def test_leadership_does_not_go_home_to_a_node_cut_off_after_it_caught_up(cluster):
+    """Homecoming moves a shard back to its preferred replica once that replica has been caught up for 10 s.
+    A replica cut off while nothing is written still looks caught up by the leader's books; a transfer to it
+    refused writes until it timed out (a chaos run's partition stalled two shards this way). Gossip must also
+    see it alive. Once healed, leadership does go home."""
+    client = cluster.node(1).client()
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    wait_active(client, STREAM)
+    home = cluster.node(cluster.leader_of(STREAM, SHARD))  # a new shard is led by its preferred replica
+    others = [n for n in cluster.nodes if n is not home]
+    put(home.client(), 5)
+    home.kill()
+    survivor = cluster.node(cluster.leader_of(STREAM, SHARD, via=others[0], timeout=20))
+    assert survivor is not home
+    put(survivor.client(read_timeout=15), 5)
+    home.start()
+    cluster.wait_ready(nodes=[home])
+    wait_for(lambda: shard_group(home)["applied"] >= shard_group(survivor)["commit"], 30, "the returned node caught up")
+    # Cut off both ways with nothing being written: by the leader's books it stays caught up.
+    post_faults(home, {"isolate": [n.node_id for n in others]})
+    for node in others:
+        post_faults(node, {"isolate": [home.node_id]})
+    moves_before = survivor.log_path.read_text(errors="replace").count("moving shard leadership back")
+    try:
+        wait_for(lambda: member_states(survivor).get(home.node_id) != "alive", 15, "gossip sees the cut-off node down")
+        # Watch the shard past the homecoming delay (10 s of being caught up, checked each second).
+        watched_until = time.monotonic() + 13
+        while time.monotonic() < watched_until:
+            assert shard_group(survivor)["leader"] == survivor.node_id
+            time.sleep(0.25)
+        moves = survivor.log_path.read_text(errors="replace").count("moving shard leadership back") - moves_before
+        assert moves == 0, "leadership was handed to a node gossip saw cut off"
+        started = time.monotonic()
+        put(survivor.client(read_timeout=10), 1)
+        assert time.monotonic() - started < 2.0
+    finally:
+        for node in cluster.nodes:
+            post_faults(node, {"heal": True})
+    wait_for(lambda: shard_group(survivor)["leader"] == home.node_id, 60, "leadership back home after the heal")

@@ -77,8 +77,9 @@ extension Node {
     static let homecomingDelay: Duration = .seconds(10)
 
     /// Gives a shard led here back to its preferred replica (the first of its placement, which spreads
-    /// leaders evenly over nodes) once that replica has been caught up for `homecomingDelay`: after a node
-    /// returns, its shards go home. One move per round, so a returning node is not flooded.
+    /// leaders evenly over nodes) once that replica has been caught up and alive to gossip for
+    /// `homecomingDelay`: after a node returns, its shards go home. One move per round, so a returning node is
+    /// not flooded.
     func moveLeadershipHome() async {
         let now = ContinuousClock.now
         let catalog = metadata.catalog
@@ -96,7 +97,10 @@ extension Node {
                 _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
                 continue
             }
-            guard await replica.driver.isCaughtUp(home) else {
+            // Caught up by the leader's books, and alive to gossip: a home cut off since its last append still
+            // looks caught up while nothing new commits, and a transfer to it refuses writes until it times out
+            // (a chaos run's partition of a returning node stalled two shards for a second each this way).
+            guard cluster?.isAlive(home) == true, await replica.driver.isCaughtUp(home) else {
                 _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
                 continue
             }
