@@ -101,6 +101,16 @@ package final class Forwarder: Sendable {
         return status.isDead || status.isLeft
     }
 
+    /// Whether gossip sees no other node alive while it knows of some (routers and nodes that left aside):
+    /// this process is cut off, or every other node is down, so no leader it could find is reachable. A call
+    /// that is still looking for one then fails now as ServiceUnavailable, rather than at the forward deadline,
+    /// and the client asks another node. A chaos partition of one node held every writer that called it for
+    /// its whole 3 s timeout this way.
+    package var isCutOff: Bool {
+        let others = gossip.members.filter { $0.role == .node && $0.id != me && !$0.status.isLeft }
+        return !others.isEmpty && !others.contains { $0.status.isAlive }
+    }
+
     /// Where to try `group`, best first: a redirect's hint, the known leader, then every node by health;
     /// never this process, and without nodes gossip has declared dead (unless nothing else is left).
     package func candidates(for group: RaftGroupID, hint: NodeID?) -> [NodeID] {
@@ -242,7 +252,12 @@ package final class Forwarder: Sendable {
     /// Runs `attempt` until it returns a value (`ForwardRetry`): `attempt` gets the previous redirect's hint
     /// and returns nil when its target could not be reached.
     package func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
-        let retry = ForwardRetry(deadline: deadline, onRetry: events.onRetry, onGiveUp: events.onGiveUp)
+        let retry = ForwardRetry(
+            deadline: deadline,
+            onRetry: events.onRetry,
+            onGiveUp: events.onGiveUp,
+            isCutOff: { [weak self] in self?.isCutOff ?? false }
+        )
         return try await retry.untilServed(attempt)
     }
 

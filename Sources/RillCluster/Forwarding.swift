@@ -52,15 +52,20 @@ package struct ForwardRetry {
     package var deadline: Duration
     package var onRetry: @Sendable () -> Void = {}
     package var onGiveUp: @Sendable () -> Void = {}
+    /// Whether this process can reach no other node (`Forwarder.isCutOff`): then no retry can succeed before
+    /// the deadline, and the client does better asking another node at once.
+    package var isCutOff: @Sendable () -> Bool = { false }
 
     package init(
         deadline: Duration,
         onRetry: @escaping @Sendable () -> Void = {},
-        onGiveUp: @escaping @Sendable () -> Void = {}
+        onGiveUp: @escaping @Sendable () -> Void = {},
+        isCutOff: @escaping @Sendable () -> Bool = { false }
     ) {
         self.deadline = deadline
         self.onRetry = onRetry
         self.onGiveUp = onGiveUp
+        self.isCutOff = isCutOff
     }
 
     /// Runs `attempt` until it returns a value. `attempt` gets the hint of the previous redirect and returns
@@ -82,6 +87,14 @@ package struct ForwardRetry {
                 throw KinesisError(
                     .serviceUnavailable,
                     "No leader could take the request in time (an election may be under way); retry."
+                )
+            }
+            // Nothing was delivered anywhere (a redirect or an unreachable target), so giving up is safe.
+            guard !isCutOff() else {
+                onGiveUp()
+                throw KinesisError(
+                    .serviceUnavailable,
+                    "This node reaches no other node of the cluster (a partition?); retry through another node."
                 )
             }
             onRetry()
