@@ -2,17 +2,18 @@ import RillModel
 import RillTransport
 import Synchronization
 
-/// What this node's own replicas say about who leads their groups, readable without a hop to any group's
-/// owner, and a way to stop waiting on a leader that this node has seen lose its term.
+/// Who leads each group in which term, as this process last saw it, readable without a hop to any group's
+/// owner: what this node's own replicas report (`update`), and every leader gossip carries (`learn`; a
+/// router's only source). And a way to stop waiting on a leader whose term this process has seen end.
 ///
-/// Why: an append forwarded to a shard's leader used to wait out the whole call timeout (5 s) when that leader
-/// was paused or cut off, though the shard's other replicas, this node's among them, elected a new leader
-/// within a second. The wait held the client's connection and the shard's writes with it (issue 22's outage
-/// targets). Now the forward is abandoned as soon as this node's replica of the group sees a newer term without
-/// the old leader. The answer stays InternalFailure (the outcome is unknown: the old leader may have handed the
-/// entry on before it stopped), only sooner, so the client retries against the new leader at once.
+/// Why: a call forwarded to a shard's leader used to wait out the whole call timeout (5 s) when that leader
+/// was paused or cut off, though the shard's other replicas elected a new leader within a second. The wait
+/// held the client's connection and the shard's writes with it (issue 22's outage targets). Now the call is
+/// abandoned as soon as the board sees a newer term without the old leader. The answer stays InternalFailure
+/// (the outcome is unknown: the old leader may have handed the entry on before it stopped), only sooner, so
+/// the client retries against the new leader at once.
 package final class LeaderBoard: Sendable {
-    /// One group as this node's replica last saw it.
+    /// One group as this process last saw it.
     package struct View: Sendable, Equatable {
         package var term: Term
         package var leader: NodeID?
@@ -47,8 +48,7 @@ package final class LeaderBoard: Sendable {
 
     package init() {}
 
-    /// The group as this node's replica last saw it; nil when no replica of it runs here (or it has not
-    /// reported yet).
+    /// The group as this process last saw it; nil when nothing has reported on it (or it was forgotten).
     package func view(of group: RaftGroupID) -> View? {
         state.withLock { $0.views[group] }
     }
