@@ -58,6 +58,11 @@ extension Raft {
 
         var pendingMessages: [Message] = []
         var pendingMessagesAfterPersist: [Message] = []
+        /// Leader only: a proposal or a commit advance wants an append to every follower. It is sent when the
+        /// shell takes the next `ready()`, so every proposal and commit notice since the last Ready leaves in one
+        /// append per follower: sent at once, each concurrent proposal cost an append, a follower Ready and an
+        /// answer of its own, and each answer's commit advance another round of empty appends.
+        var replicationDue = false
         /// The first index not yet handed out in a `Ready`.
         var unstableFrom: LogIndex
         /// The last index the shell reported durable, consistent with the current log.

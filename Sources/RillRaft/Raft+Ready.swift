@@ -4,6 +4,7 @@ extension Raft.Core {
     /// Whether `ready()` would return work.
     public var hasReady: Bool {
         !pendingMessages.isEmpty || !pendingMessagesAfterPersist.isEmpty || pendingSnapshot != nil
+            || (replicationDue && role == .leader)
             || unstableFrom <= log.lastIndex || hardState != reportedHardState || softState != reportedSoftState
             || nextCommittedRange != nil
     }
@@ -11,6 +12,7 @@ extension Raft.Core {
     /// Takes the work accumulated since the last call: what to persist, send and apply. Returns nil when there
     /// is nothing. The shell handles the Ready (see `Raft.Ready` for the order) and then calls `advance(_:)`.
     public mutating func ready() -> Raft.Ready? {
+        sendDueReplication()
         guard hasReady else { return nil }
         let hard = hardState
         let soft = softState

@@ -23,7 +23,7 @@ extension Raft.Core {
         let index = log.lastIndex.next
         appendToLog([LogEntry(term: term, index: index, kind: kind, timestampMillis: timestampMillis, payload: payload)]
         )
-        broadcastAppend()
+        replicationDue = true
         // A single voter commits as soon as its own write is durable; `advance` calls maybeCommit.
         return index
     }
@@ -56,10 +56,23 @@ extension Raft.Core {
         }
     }
 
-    /// The commit index moved: tell followers now, or let it ride on the next append (`eagerCommitNotice`).
-    /// Heartbeats carry it too, and a heartbeat answer from a follower not yet told draws an append.
+    /// The commit index moved: tell followers with the next Ready's appends, or let it ride on the next
+    /// proposal's (`eagerCommitNotice` off). Heartbeats carry it too, and a heartbeat answer from a follower not
+    /// yet told draws an append.
     mutating func announceCommit() {
-        if options.eagerCommitNotice { broadcastAppend() }
+        if options.eagerCommitNotice { replicationDue = true }
+    }
+
+    /// Sends the appends proposals and commit advances asked for since the last Ready (`replicationDue`): new
+    /// entries to every follower, and an empty append to one that has them all but not the commit index.
+    mutating func sendDueReplication() {
+        guard replicationDue else { return }
+        replicationDue = false
+        guard role == .leader else { return }
+        for peer in progress.keys.sorted() where peer != id {
+            guard let peerProgress = progress[peer] else { continue }
+            sendAppend(to: peer, allowEmpty: peerProgress.sentCommit < commitIndex)
+        }
     }
 
     mutating func broadcastHeartbeat() {
@@ -143,9 +156,9 @@ extension Raft.Core {
             if updated || wasPaused {
                 while sendAppend(to: peer, allowEmpty: false) {}
             }
-            // The broadcast after a commit skips a follower whose pipeline was full: tell it now.
+            // The appends after a commit skip a follower whose pipeline was full: tell it with the next Ready's.
             if options.eagerCommitNotice, let current = progress[peer], current.sentCommit < commitIndex {
-                sendAppend(to: peer, allowEmpty: true)
+                replicationDue = true
             }
         case .rejected(let index, let hintIndex, let hintTerm):
             // Fast back-off (etcd-io/raft): jump to the last index where our term is at most the follower's.
