@@ -167,11 +167,14 @@ public final class Node: Sendable {
                 { [weak peers = node.peers] peer, bytes in await peers?.answer(bytes, from: peer) ?? [] },
                 servesOnEventLoop: PeerCall.isSmallWrite
             )
-            // A member turning suspect or dead, or restarting, may be the leader a resting group waits on.
+            // A member turning suspect or dead, or restarting, may be the leader a resting group waits on; the
+            // followers of a member that may be gone campaign without waiting out a whole timeout.
             context.gossip.observe { [weak registry, weak context] old, new in
                 context?.learn(gossiped: new)
                 guard old?.status.name != new.status.name || old?.incarnation != new.incarnation else { return }
-                registry?.wakeAll()
+                let restarted = old.map { $0.incarnation != new.incarnation } ?? false
+                let mayBeGone = new.status.isSuspect || new.status.isDead || restarted
+                registry?.wakeAll(suspecting: mayBeGone ? new.id : nil)
             }
             context.gossip.start(seeds: context.settings.join)
         } else {

@@ -29,3 +29,19 @@ extension Raft.Core {
         return commitIndex == log.lastIndex && appliedIndex == commitIndex
     }
 }
+
+extension Raft.Core {
+    /// The shell learned that `suspect`'s node may be gone (gossip suspects it, declared it dead, or saw it
+    /// restart). A follower of `suspect` stops counting on it: its vote lease (thesis §6.2) ends, so it grants a
+    /// pre-vote at once, and it campaigns within one election timeout, at a random moment, unless a message
+    /// from the leader comes first and restarts its timer.
+    ///
+    /// Without this, a follower that rested (it stops ticking while idle, and it went idle the moment its
+    /// leader died) resumed its election timer where it had stopped, so the election began a whole timeout after
+    /// gossip noticed the death, and the other follower's lease refused pre-votes meanwhile. A false
+    /// suspicion costs at most an election: a live leader's heartbeats restart the timers first.
+    public mutating func leaderSuspected(_ suspect: NodeID) {
+        guard role == .follower, leader == suspect, suspect != id else { return }
+        electionElapsed = max(electionElapsed, options.electionTicks)
+    }
+}

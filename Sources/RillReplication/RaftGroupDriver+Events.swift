@@ -10,16 +10,16 @@ extension RaftGroupDriver {
         inboxInput.yield(.messages(messages))
     }
 
-    /// Queues a `wakeUp` behind the messages already queued and returns at once: safe on an event loop or in a
-    /// gossip callback, and owned by the driver's inbox loop instead of a task of its own.
-    public nonisolated func enqueueWakeUp() {
-        inboxInput.yield(.wakeUp)
+    /// Queues a `wakeUp(suspecting:)` behind the messages already queued and returns at once: safe on an event
+    /// loop or in a gossip callback, and owned by the driver's inbox loop instead of a task of its own.
+    public nonisolated func enqueueWakeUp(suspecting suspect: NodeID? = nil) {
+        inboxInput.yield(.wakeUp(suspecting: suspect))
     }
 
     /// What the inbox loop delivers, in arrival order.
     enum Inbound: Sendable {
         case messages([Raft.Message])
-        case wakeUp
+        case wakeUp(suspecting: NodeID?)
     }
 
     /// Delivers a message from a peer of this group.

@@ -78,8 +78,13 @@ extension RaftGroupDriver {
     /// gossip sees a member turn suspect or dead, or come back as a new incarnation: that member may be the
     /// leader a resting follower counts on, and a restarted node's groups no longer lead, so the follower
     /// waits for a heartbeat (every woken leader sends some) or times out and campaigns.
-    public func wakeUp() {
+    ///
+    /// - Parameter suspect: the member gossip now suspects, declared dead or saw restart, if that is why: a
+    ///   follower of it stops counting on it and campaigns within an election timeout (`Raft.Core.leaderSuspected`)
+    ///   instead of a whole timeout after waking. Nil: only wake.
+    public func wakeUp(suspecting suspect: NodeID? = nil) {
         heardFrom = nil
+        if let suspect { node.leaderSuspected(suspect) }
         resume()
     }
 

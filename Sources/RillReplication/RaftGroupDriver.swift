@@ -197,7 +197,7 @@ public actor RaftGroupDriver {
             for await item in inbox {
                 switch item {
                 case .messages(let messages): await self.step(messages)
-                case .wakeUp: await self.wakeUp()
+                case .wakeUp(let suspect): await self.wakeUp(suspecting: suspect)
                 }
             }
         }

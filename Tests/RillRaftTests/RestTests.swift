@@ -46,4 +46,57 @@ import Testing
         cluster.tickElection(2)
         #expect(!cluster[2].isIdleFollower && !cluster[2].canRest)
     }
+
+    @Test("a follower of a suspected leader ends its vote lease and campaigns within an election timeout")
+    func suspectedLeaderEndsTheLease() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.stabilize()
+        // Node 1's node dies where nobody sees it: its followers heard from it last just now.
+        cluster.partition = [[NodeID(1)], [NodeID(2), NodeID(3)]]
+        let term = cluster[2].term
+
+        // Suspecting another member changes nothing: node 2 still waits out a whole timeout.
+        cluster[2].leaderSuspected(NodeID(3))
+        for _ in 0..<(cluster.options.electionTicks - 1) { cluster[2].tick() }
+        #expect(cluster[2].role == .follower)
+
+        // Only node 2 suspects node 1: it campaigns early, and node 3, still in its lease, ignores the pre-vote.
+        cluster[2].leaderSuspected(NodeID(1))
+        cluster[2].tick()
+        cluster.tickElection(2)
+        #expect(cluster[2].role == .preCandidate)
+        cluster.stabilize()
+        #expect(cluster[2].role == .preCandidate && cluster[3].term == term, "node 3's lease held")
+
+        // Once node 3 suspects node 1 too, the lease is over and the first campaign wins, within one timeout.
+        var cluster2 = TestCluster(voters: 3)
+        cluster2.elect(1)
+        cluster2.stabilize()
+        cluster2.partition = [[NodeID(1)], [NodeID(2), NodeID(3)]]
+        for id: UInt64 in [2, 3] { cluster2[id].leaderSuspected(NodeID(1)) }
+        var ticks = 0
+        while cluster2[2].role == .follower, cluster2[3].role == .follower, ticks < cluster2.options.electionTicks {
+            cluster2[2].tick()
+            cluster2[3].tick()
+            ticks += 1
+        }
+        #expect(ticks <= cluster2.options.electionTicks)
+        cluster2.stabilize()
+        #expect([cluster2[2].role, cluster2[3].role].contains(.leader))
+        #expect(cluster2[2].term > term)
+    }
+
+    @Test("suspecting the leader does nothing to the leader itself or to a candidate")
+    func suspicionOnlyMovesFollowersOfTheSuspect() {
+        var cluster = TestCluster(voters: 3)
+        cluster.elect(1)
+        cluster.stabilize()
+        cluster[1].leaderSuspected(NodeID(1))
+        #expect(cluster[1].role == .leader)
+        cluster.tickElection(2)
+        let role = cluster[2].role
+        cluster[2].leaderSuspected(NodeID(1))
+        #expect(cluster[2].role == role)
+    }
 }

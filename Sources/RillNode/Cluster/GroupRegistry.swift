@@ -89,9 +89,11 @@ final class GroupRegistry: Sendable {
     }
 
     /// Makes every resting group tick again (`RaftGroupDriver.wakeUp`); idle ones rest again at their next tick.
-    func wakeAll() {
+    /// Followers of `suspect` (a member gossip suspects, declared dead or saw restart) campaign within an election
+    /// timeout unless it speaks first.
+    func wakeAll(suspecting suspect: NodeID? = nil) {
         let drivers = state.withLock { Array($0.drivers.values) }
-        for driver in drivers { driver.enqueueWakeUp() }
+        for driver in drivers { driver.enqueueWakeUp(suspecting: suspect) }
     }
 
     /// Forgets messages waiting for a group that will never open here (its stream is gone).
