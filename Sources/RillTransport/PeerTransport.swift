@@ -42,6 +42,7 @@ public final class PeerTransport: Sendable {
         var inbound: [ObjectIdentifier: any Channel] = [:]
         var server: (any Channel)?
         var raftHandler: RaftHandler
+        var peerGoneHandler: @Sendable (NodeID) -> Void = { _ in }
         var requestHandler: RequestHandler
         var servesOnEventLoop: @Sendable ([UInt8]) -> Bool = { _ in false }
         var requests: AsyncStream<InboundRequest>.Continuation?
@@ -75,6 +76,13 @@ public final class PeerTransport: Sendable {
     public var onRaftMessages: RaftHandler {
         get { state.withLock { $0.raftHandler } }
         set { state.withLock { $0.raftHandler = newValue } }
+    }
+
+    /// Told when a peer's Raft connection closed and redialling it was refused: nothing listens on its peer
+    /// port, so its process is gone (`RaftLink`). Called on an event loop; it must not block.
+    public var onPeerGone: @Sendable (NodeID) -> Void {
+        get { state.withLock { $0.peerGoneHandler } }
+        set { state.withLock { $0.peerGoneHandler = newValue } }
     }
 
     /// Answers inbound requests; the returned bytes go back as the response.
@@ -262,7 +270,9 @@ public final class PeerTransport: Sendable {
         state.withLock { state in
             guard !state.isShutdown, let address = state.addresses[peer] else { return nil }
             if let link = state.raftLinks[peer] { return link }
-            let link = RaftLink(peer: peer, address: address, connector: connector)
+            let link = RaftLink(peer: peer, address: address, connector: connector) { [weak self] peer in
+                self?.onPeerGone(peer)
+            }
             state.raftLinks[peer] = link
             return link
         }

@@ -41,6 +41,9 @@ final class RaftLink: Sendable {
         var backoff: Duration
         var drainScheduled = false
         var everConnected = false
+        /// The connection closed under us: dial once even with nothing queued, to learn whether the peer's
+        /// process is gone (`onGone`).
+        var checkAfterLoss = false
         var closed = false
         /// What the connected peer reads (`PeerProtocol`): a version-1 peer gets heartbeats as `raft` messages.
         var peerVersion = PeerProtocol.oldestVersion
@@ -51,9 +54,20 @@ final class RaftLink: Sendable {
         }
     }
 
-    init(peer: NodeID, address: PeerAddress, connector: PeerConnector) {
+    /// Told once when the connection closed and the redial was refused (`isConnectionRefused`): the peer's
+    /// process is gone. Kill -9 closes a process's sockets at once, so this comes about `initialBackoff` after the
+    /// death, where gossip needs a probe period or more. Called on an event loop; it must not block.
+    private let onGone: @Sendable (NodeID) -> Void
+
+    init(
+        peer: NodeID,
+        address: PeerAddress,
+        connector: PeerConnector,
+        onGone: @escaping @Sendable (NodeID) -> Void = { _ in }
+    ) {
         self.peer = peer
         self.connector = connector
+        self.onGone = onGone
         self.traffic = connector.counters.peer(peer)
         self.state = Mutex(State(address: address, backoff: connector.settings.initialBackoff))
     }
@@ -170,6 +184,7 @@ final class RaftLink: Sendable {
         let (keep, reconnect, hasWork) = state.withLock { state -> (Bool, Bool, Bool) in
             guard !state.closed else { return (false, false, false) }
             state.connection = .connected(channel)
+            state.checkAfterLoss = false
             state.peerVersion = peerVersion
             state.backoff = connector.settings.initialBackoff
             let reconnect = state.everConnected
@@ -201,6 +216,17 @@ final class RaftLink: Sendable {
 
     private func connectFailed(_ error: any Error) {
         connector.logger.debug("raft connect failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        let gone = state.withLock { state -> Bool in
+            defer { state.checkAfterLoss = false }
+            return state.checkAfterLoss && !state.closed && isConnectionRefused(error)
+        }
+        if gone {
+            connector.logger.info(
+                "peer refuses connections after its connection closed: its process is gone",
+                metadata: ["peer": "\(peer)"]
+            )
+            onGone(peer)
+        }
         backOff()
     }
 
@@ -219,8 +245,8 @@ final class RaftLink: Sendable {
     private func backoffElapsed() {
         let redial = state.withLock { state -> Bool in
             guard case .backingOff = state.connection, !state.closed else { return false }
-            // Lazy: with nothing queued the next `enqueue` dials.
-            let redial = !(state.control.isEmpty && state.bulk.isEmpty && state.beats.isEmpty)
+            // Lazy: with nothing queued the next `enqueue` dials, unless a lost connection is to be checked.
+            let redial = state.checkAfterLoss || !(state.control.isEmpty && state.bulk.isEmpty && state.beats.isEmpty)
             state.connection = redial ? .connecting : .idle
             return redial
         }
@@ -232,6 +258,7 @@ final class RaftLink: Sendable {
             guard case .connected(let current) = state.connection, current === channel else { return false }
             state.connection = .idle
             state.drainScheduled = false
+            state.checkAfterLoss = true
             return true
         }
         guard wasCurrent else { return }

@@ -58,9 +58,12 @@ import Testing
             try await waitUntil("every group's heartbeat arrives") { b.inbox.count == 301 }
             #expect(Array(b.inbox.messages.dropFirst()) == beats)
             #expect(b.transport.stats.framesReceived - framesBefore == 1)
-            // The sender counts the coalescing: the connecting beat alone, then all 300 in one frame.
-            let traffic = try #require(a.transport.trafficByPeer[b.id])
-            #expect(traffic.coalescedHeartbeats == 301 && traffic.heartbeatFrames == 2)
+            // The sender counts the coalescing: the connecting beat alone, then all 300 in one frame. It counts
+            // after its flush, so the receiver may have them first.
+            try await waitUntil("the sender counted 301 beats in 2 frames") {
+                let traffic = a.transport.trafficByPeer[b.id]
+                return traffic?.coalescedHeartbeats == 301 && traffic?.heartbeatFrames == 2
+            }
         }
     }
 
@@ -159,6 +162,35 @@ import Testing
             #expect(a.transport.stats.reconnects >= 1)
             let answer = try await a.transport.request([5], to: restarted.id, timeout: .seconds(5))
             #expect(answer == [1, 5])
+        }
+    }
+
+    @Test func aPeerWhoseConnectionClosedAndRefusesRedialsIsReportedGoneOnce() async throws {
+        let a = try await TestNode.start(1)
+        let b = try await TestNode.start(2)
+        let gone = Mutex<[NodeID]>([])
+        a.transport.onPeerGone = { peer in gone.withLock { $0.append(peer) } }
+        connect([a, b])
+        a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+        try await waitUntil("first delivery") { b.inbox.count == 1 }
+        #expect(gone.withLock { $0.isEmpty })
+        // Nothing is queued for b: only the closed connection makes a redial, and its refusal is the news.
+        await b.transport.shutdown()
+        try await waitUntil("b reported gone") { gone.withLock { $0 == [b.id] } }
+        // Resends are refused until b comes back, and say nothing new: the loss was reported once.
+        for tag: UInt64 in 2...4 { a.transport.send([heartbeat(from: a.id, to: b.id, tag: tag)], to: b.id) }
+        let restarted = try await TestNode.start(2, port: b.port, generation: 2)
+        try await withNodes([a, restarted]) {
+            var tag: UInt64 = 100
+            try await waitUntil("delivery after restart") {
+                tag += 1
+                a.transport.send([heartbeat(from: a.id, to: restarted.id, tag: tag)], to: restarted.id)
+                return restarted.inbox.count > 0
+            }
+            #expect(gone.withLock { $0 } == [b.id])
+            // A new loss is news again.
+            await restarted.transport.shutdown()
+            try await waitUntil("b reported gone again") { gone.withLock { $0 == [b.id, b.id] } }
         }
     }
 
