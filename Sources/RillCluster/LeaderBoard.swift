@@ -9,9 +9,12 @@ import Synchronization
 /// Why: a call forwarded to a shard's leader used to wait out the whole call timeout (5 s) when that leader
 /// was paused or cut off, though the shard's other replicas elected a new leader within a second. The wait
 /// held the client's connection and the shard's writes with it (issue 22's outage targets). Now the call is
-/// abandoned as soon as the board sees a newer term without the old leader. The answer stays InternalFailure
-/// (the outcome is unknown: the old leader may have handed the entry on before it stopped), only sooner, so
-/// the client retries against the new leader at once.
+/// abandoned once the board sees a newer term without the old leader *and* gossip no longer sees the old
+/// leader's node alive (`isAnswering`, `memberMayBeGone`). The answer stays InternalFailure (the outcome is
+/// unknown: the old leader may have handed the entry on before it stopped), only sooner, so the client retries
+/// against the new leader at once. A live old leader is waited for: after a leadership transfer (homecoming,
+/// balancing) it answers for what it was doing within moments, and abandoning it turned a whole PutRecords
+/// whose records were being committed into InternalFailure for every record.
 package final class LeaderBoard: Sendable {
     /// One group as this process last saw it.
     package struct View: Sendable, Equatable {
@@ -36,6 +39,8 @@ package final class LeaderBoard: Sendable {
         var target: NodeID
         var term: Term
         var onMove: @Sendable () -> Void
+        /// The group moved away from `target` while gossip still saw it alive: it fires when gossip stops.
+        var moved = false
     }
 
     private struct State {
@@ -45,8 +50,19 @@ package final class LeaderBoard: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether gossip sees a node alive (not suspected, dead or gone): a call to it is then left to answer.
+    private let isAnswering: Mutex<@Sendable (NodeID) -> Bool>
 
-    package init() {}
+    /// - Parameter isAnswering: whether a node is alive to gossip; the default (nobody) abandons a call as soon as
+    ///   its group moves away (tests of the board alone).
+    package init(isAnswering: @escaping @Sendable (NodeID) -> Bool = { _ in false }) {
+        self.isAnswering = Mutex(isAnswering)
+    }
+
+    /// Sets where liveness comes from (the forwarder's gossip), for a board made before it.
+    package func setLiveness(_ isAnswering: @escaping @Sendable (NodeID) -> Bool) {
+        self.isAnswering.withLock { $0 = isAnswering }
+    }
 
     /// The group as this process last saw it; nil when nothing has reported on it (or it was forgotten).
     package func view(of group: RaftGroupID) -> View? {
@@ -67,16 +83,39 @@ package final class LeaderBoard: Sendable {
     }
 
     private func record(_ group: RaftGroupID, _ view: View, onlyIfNewer: Bool) {
+        let isAnswering = isAnswering.withLock { $0 }
         let moved = state.withLock { state -> [@Sendable () -> Void] in
             if onlyIfNewer, let known = state.views[group], known.term >= view.term { return [] }
             state.views[group] = view
             guard var watches = state.watches[group] else { return [] }
             var fired: [@Sendable () -> Void] = []
-            for (key, watch) in watches where view.hasMovedAway(from: watch.target, since: watch.term) {
-                fired.append(watch.onMove)
-                watches[key] = nil
+            for (key, var watch) in watches where view.hasMovedAway(from: watch.target, since: watch.term) {
+                if isAnswering(watch.target) {
+                    watch.moved = true
+                    watches[key] = watch
+                } else {
+                    fired.append(watch.onMove)
+                    watches[key] = nil
+                }
             }
             state.watches[group] = watches.isEmpty ? nil : watches
+            return fired
+        }
+        for onMove in moved { onMove() }
+    }
+
+    /// Gossip stopped seeing `node` alive (suspected, declared dead, left, or restarted): every call to it
+    /// whose group has moved away is abandoned now.
+    package func memberMayBeGone(_ node: NodeID) {
+        let moved = state.withLock { state -> [@Sendable () -> Void] in
+            var fired: [@Sendable () -> Void] = []
+            for (group, var watches) in state.watches {
+                for (key, watch) in watches where watch.moved && watch.target == node {
+                    fired.append(watch.onMove)
+                    watches[key] = nil
+                }
+                state.watches[group] = watches.isEmpty ? nil : watches
+            }
             return fired
         }
         for onMove in moved { onMove() }
@@ -89,8 +128,9 @@ package final class LeaderBoard: Sendable {
     }
 
     /// Runs `body`, a call to `target` as the leader of `group`, with a `RequestAbandonment` that fires when
-    /// the board sees the group move to a newer term that `target` does not lead (`View.hasMovedAway`). When
-    /// nothing fires it, the call timeout bounds the wait as before.
+    /// the board sees the group move to a newer term that `target` does not lead (`View.hasMovedAway`) and
+    /// gossip does not see `target` alive, whichever comes last. When nothing fires it, the call timeout bounds
+    /// the wait as before.
     package func abandoningIfLeaderMoves<T>(
         _ group: RaftGroupID,
         from target: NodeID,

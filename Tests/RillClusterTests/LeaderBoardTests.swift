@@ -44,6 +44,34 @@ import Testing
         #expect(board.view(of: group) == LeaderBoard.View(term: Term(5), leader: other))
     }
 
+    @Test func aCallToALeaderGossipSeesAliveWaitsUntilGossipStopsSeeingIt() async throws {
+        let alive = Mutex<Set<NodeID>>([NodeID(1), NodeID(2)])
+        let board = LeaderBoard(isAnswering: { node in alive.withLock { $0.contains(node) } })
+        board.update(group, term: Term(4), leader: old)
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            // A transfer: the old leader is alive and answers for what it was doing; the call waits for it.
+            board.update(group, term: Term(5), leader: other)
+            #expect(!abandonment.isAbandoned)
+            // Another member's trouble changes nothing.
+            alive.withLock { _ = $0.remove(other) }
+            board.memberMayBeGone(other)
+            #expect(!abandonment.isAbandoned)
+            // Gossip suspects the old leader: now the call is abandoned.
+            alive.withLock { _ = $0.remove(old) }
+            board.memberMayBeGone(old)
+            #expect(abandonment.isAbandoned)
+        }
+        #expect(board.watchCount == 0)
+        // Suspected first, replaced after: the move abandons at once.
+        board.update(group, term: Term(5), leader: other)
+        try await board.abandoningIfLeaderMoves(group, from: other) { abandonment in
+            board.memberMayBeGone(other)
+            #expect(!abandonment.isAbandoned, "the group has not moved away from it")
+            board.update(group, term: Term(6), leader: NodeID(3))
+            #expect(abandonment.isAbandoned)
+        }
+    }
+
     @Test func otherGroupsAndOtherTargetsAreLeftAlone() async throws {
         let board = LeaderBoard()
         let second = RaftGroupID.shard(streamID: "s7", shard: ShardID(index: 1))
