@@ -152,13 +152,7 @@ import Testing
 
         let restarted = try await TestNode.start(2, port: b.port, generation: 2)
         try await withNodes([a, restarted]) {
-            // Raft resends on its own ticks; model that with a bounded resend loop until one gets through.
-            var tag: UInt64 = 100
-            try await waitUntil("delivery after restart") {
-                tag += 1
-                a.transport.send([heartbeat(from: a.id, to: restarted.id, tag: tag)], to: restarted.id)
-                return restarted.inbox.count > 0
-            }
+            try await resendUntilDelivered(from: a, to: restarted)
             #expect(a.transport.stats.reconnects >= 1)
             let answer = try await a.transport.request([5], to: restarted.id, timeout: .seconds(5))
             #expect(answer == [1, 5])
@@ -181,12 +175,7 @@ import Testing
         for tag: UInt64 in 2...4 { a.transport.send([heartbeat(from: a.id, to: b.id, tag: tag)], to: b.id) }
         let restarted = try await TestNode.start(2, port: b.port, generation: 2)
         try await withNodes([a, restarted]) {
-            var tag: UInt64 = 100
-            try await waitUntil("delivery after restart") {
-                tag += 1
-                a.transport.send([heartbeat(from: a.id, to: restarted.id, tag: tag)], to: restarted.id)
-                return restarted.inbox.count > 0
-            }
+            try await resendUntilDelivered(from: a, to: restarted)
             #expect(gone.withLock { $0 } == [b.id])
             // A new loss is news again.
             await restarted.transport.shutdown()

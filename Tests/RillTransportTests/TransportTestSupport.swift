@@ -118,6 +118,17 @@ struct TestNode {
     }
 }
 
+/// Sends heartbeats from `from` to a peer that just restarted until one arrives: Raft resends on its own
+/// ticks, modelled by this bounded loop (`waitUntil`'s deadline).
+func resendUntilDelivered(from: TestNode, to peer: TestNode) async throws {
+    var tag: UInt64 = 100
+    try await waitUntil("delivery after restart") {
+        tag += 1
+        from.transport.send([heartbeat(from: from.id, to: peer.id, tag: tag)], to: peer.id)
+        return peer.inbox.count > 0
+    }
+}
+
 /// Tells every node where every other listens.
 func connect(_ nodes: [TestNode]) {
     let addresses = Dictionary(uniqueKeysWithValues: nodes.map { ($0.id, (host: "127.0.0.1", port: $0.port)) })
