@@ -72,8 +72,7 @@ package final class Forwarder: Sendable {
         board.setLiveness { [weak gossip] node in gossip?.member(node)?.status.isAlive ?? false }
         // Every leader a member publishes (a new leader publishes at once) tells the board a term began.
         gossip.observe { [board] old, new in
-            let restarted = old.map { $0.incarnation != new.incarnation } ?? false
-            if old?.status.isAlive == true, !new.status.isAlive || restarted { board.memberMayBeGone(new.id) }
+            if SWIM.MemberChange(old: old, new: new).mayBeGone { board.memberMayBeGone(new.id) }
             guard new.hints != old?.hints else { return }
             for hint in new.hints { board.learn(hint.group, term: hint.term, leader: hint.leader) }
         }

@@ -70,6 +70,7 @@ private struct PeerSeries: Sendable {
 
     let channels: [PeerChannelKind: Channel]
     let reconnects: Counter
+    let failedDials: Counter
     let droppedQueueFull: Counter
     let droppedByFault: Counter
     let delayedByFault: Counter
@@ -98,6 +99,7 @@ private struct PeerSeries: Sendable {
         }
         self.channels = channels
         reconnects = Counter(label: "rill_transport_reconnects_total", dimensions: [peerLabel], factory: factory)
+        failedDials = Counter(label: "rill_transport_failed_dials_total", dimensions: [peerLabel], factory: factory)
         droppedQueueFull = Counter(
             label: "rill_transport_dropped_messages_total",
             dimensions: [peerLabel, ("reason", "queue_full")],
@@ -131,6 +133,7 @@ private struct PeerSeries: Sendable {
             TransportMetrics.add(series.bytesReceived, current.bytesReceived, previous.bytesReceived)
         }
         TransportMetrics.add(reconnects, now.reconnects, before?.reconnects ?? 0)
+        TransportMetrics.add(failedDials, now.failedDials, before?.failedDials ?? 0)
         TransportMetrics.add(droppedQueueFull, now.droppedQueueFull, before?.droppedQueueFull ?? 0)
         TransportMetrics.add(droppedByFault, now.droppedByFault, before?.droppedByFault ?? 0)
         TransportMetrics.add(delayedByFault, now.delayedByFault, before?.delayedByFault ?? 0)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RillAPI
 import RillCluster
+import RillGossip
 import RillKinesis
 import RillModel
 import RillRaft
@@ -165,19 +166,23 @@ public final class Node: Sendable {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
             // A peer whose closed connection cannot be redialled is gone (kill -9 closes its sockets at once): the
             // followers of its groups campaign now rather than when gossip suspects it, a probe period or more later.
-            context.transport.onPeerGone = { [weak registry] peer in registry?.wakeAll(suspecting: peer) }
+            context.transport.onPeerGone = { [weak registry] peer in registry?.wakeAll(MemberNews(mayBeGone: peer)) }
             context.transport.setRequestHandler(
                 { [weak peers = node.peers] peer, bytes in await peers?.answer(bytes, from: peer) ?? [] },
                 servesOnEventLoop: PeerCall.isSmallWrite
             )
             // A member turning suspect or dead, or restarting, may be the leader a resting group waits on; the
-            // followers of a member that may be gone campaign without waiting out a whole timeout.
+            // followers of a member that may be gone campaign without waiting out a whole timeout. A member that
+            // is back (a restart above all) is redialled at once, not at the end of a backoff grown while it was
+            // down, and its leaders heartbeat until its replicas answer.
             context.gossip.observe { [weak registry, weak context] old, new in
                 context?.learn(gossiped: new)
-                guard old?.status.name != new.status.name || old?.incarnation != new.incarnation else { return }
-                let restarted = old.map { $0.incarnation != new.incarnation } ?? false
-                let mayBeGone = new.status.isSuspect || new.status.isDead || restarted
-                registry?.wakeAll(suspecting: mayBeGone ? new.id : nil)
+                let change = SWIM.MemberChange(old: old, new: new)
+                guard change.livenessChanged else { return }
+                if change.isBack { context?.transport.peerIsBack(new.id) }
+                registry?.wakeAll(
+                    MemberNews(mayBeGone: change.mayBeGone ? new.id : nil, isBack: change.isBack ? new.id : nil)
+                )
             }
             context.gossip.start(seeds: context.settings.join)
         } else {

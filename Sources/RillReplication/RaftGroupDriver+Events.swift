@@ -10,16 +10,16 @@ extension RaftGroupDriver {
         inboxInput.yield(.messages(messages))
     }
 
-    /// Queues a `wakeUp(suspecting:)` behind the messages already queued and returns at once: safe on an event
-    /// loop or in a gossip callback, and owned by the driver's inbox loop instead of a task of its own.
-    public nonisolated func enqueueWakeUp(suspecting suspect: NodeID? = nil) {
-        inboxInput.yield(.wakeUp(suspecting: suspect))
+    /// Queues a `wakeUp(_:)` behind the messages already queued and returns at once: safe on an event loop or
+    /// in a gossip callback, and owned by the driver's inbox loop instead of a task of its own.
+    public nonisolated func enqueueWakeUp(_ news: MemberNews = .none) {
+        inboxInput.yield(.wakeUp(news))
     }
 
     /// What the inbox loop delivers, in arrival order.
     enum Inbound: Sendable {
         case messages([Raft.Message])
-        case wakeUp(suspecting: NodeID?)
+        case wakeUp(MemberNews)
     }
 
     /// Delivers a message from a peer of this group.
@@ -31,6 +31,7 @@ extension RaftGroupDriver {
     public func step(_ messages: [Raft.Message]) {
         guard running else { return }
         for message in messages { node.step(message) }
+        noteAnswers(messages)
         if let leader = node.leader, messages.contains(where: { $0.from == leader && $0.term == node.term }) {
             heardFrom = (leader, node.term)
         }

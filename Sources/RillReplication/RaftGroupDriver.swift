@@ -79,6 +79,8 @@ public actor RaftGroupDriver {
     var rests: UInt64 = 0
     /// The leader (and term) this member last heard from since gossip last woke it: a follower rests only then.
     var heardFrom: (leader: NodeID, term: Term)?
+    /// Members that are back (`wakeUp(_:)`) and have not answered this leader since, with the ticks left to wait.
+    var awaitingAnswer: [NodeID: Int] = [:]
 
     /// Proposals awaiting commit, by index, with the term they were proposed in.
     var waiters: [LogIndex: (term: Term, continuation: CheckedContinuation<LogIndex, any Error>)] = [:]
@@ -197,7 +199,7 @@ public actor RaftGroupDriver {
             for await item in inbox {
                 switch item {
                 case .messages(let messages): await self.step(messages)
-                case .wakeUp(let suspect): await self.wakeUp(suspecting: suspect)
+                case .wakeUp(let news): await self.wakeUp(news)
                 }
             }
         }

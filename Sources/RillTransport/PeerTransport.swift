@@ -278,6 +278,13 @@ public final class PeerTransport: Sendable {
         }
     }
 
+    /// Tells the transport that `peer` answers again (gossip saw it come back): a Raft link backing off from it
+    /// redials now instead of at the end of a backoff that grew while the peer was down.
+    public func peerIsBack(_ peer: NodeID) {
+        let link = state.withLock { $0.raftLinks[peer] }
+        link?.peerIsBack()
+    }
+
     private func rpcLink(to peer: NodeID) -> RPCLink? {
         state.withLock { state in
             guard !state.isShutdown, let address = state.addresses[peer] else { return nil }

@@ -167,6 +167,23 @@ final class RaftLink: Sendable {
         channel?.close(promise: nil)
     }
 
+    /// The peer answers again (gossip saw it come back, often as a new process): a link waiting out its backoff
+    /// stops waiting, and the backoff starts again from `initialBackoff`. While the peer was down the backoff
+    /// doubled at every refused dial, so without this the first messages to a restarted node waited up to half a
+    /// second more after it could take them.
+    func peerIsBack() {
+        let redial = state.withLock { state -> Bool in
+            state.backoff = connector.settings.initialBackoff
+            guard !state.closed, case .backingOff(let timer) = state.connection else { return false }
+            timer.cancel()
+            // As after a backoff: with nothing queued the next `enqueue` dials.
+            let redial = state.checkAfterLoss || !(state.control.isEmpty && state.bulk.isEmpty && state.beats.isEmpty)
+            state.connection = redial ? .connecting : .idle
+            return redial
+        }
+        if redial { connect() }
+    }
+
     private func connect() {
         let address = state.withLock { $0.address }
         var events = PeerConnectionEvents()
@@ -216,10 +233,13 @@ final class RaftLink: Sendable {
 
     private func connectFailed(_ error: any Error) {
         connector.logger.debug("raft connect failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        traffic?.failedDials.add(1, ordering: .relaxed)
         let gone = state.withLock { state -> Bool in
             defer { state.checkAfterLoss = false }
             return state.checkAfterLoss && !state.closed && isConnectionRefused(error)
         }
+        // Backing off before the news goes out: whoever hears it finds the link waiting, not still dialling.
+        backOff()
         if gone {
             connector.logger.info(
                 "peer refuses connections after its connection closed: its process is gone",
@@ -227,7 +247,6 @@ final class RaftLink: Sendable {
             )
             onGone(peer)
         }
-        backOff()
     }
 
     /// Waits the current backoff, doubling it for next time, then redials if anything is queued.

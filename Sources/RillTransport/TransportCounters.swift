@@ -72,6 +72,8 @@ final class PeerCounters: Sendable {
     let rpc = LinkCounters()
     let gossip = LinkCounters()
     let reconnects = Atomic<Int>(0)
+    /// Outbound Raft dials to this peer that failed (refused, timed out or refused at the handshake).
+    let failedDials = Atomic<Int>(0)
     let droppedQueueFull = Atomic<Int>(0)
     let droppedByFault = Atomic<Int>(0)
     let delayedByFault = Atomic<Int>(0)
@@ -91,6 +93,7 @@ final class PeerCounters: Sendable {
         PeerTraffic(
             channels: [.raft: raft.snapshot, .rpc: rpc.snapshot, .gossip: gossip.snapshot],
             reconnects: reconnects.load(ordering: .relaxed),
+            failedDials: failedDials.load(ordering: .relaxed),
             droppedQueueFull: droppedQueueFull.load(ordering: .relaxed),
             droppedByFault: droppedByFault.load(ordering: .relaxed),
             delayedByFault: delayedByFault.load(ordering: .relaxed),
@@ -138,6 +141,8 @@ public struct PeerTraffic: Sendable, Equatable {
     public var channels: [PeerChannelKind: LinkTraffic]
     /// Outbound Raft connections established after the first one to this peer.
     public var reconnects: Int
+    /// Outbound Raft dials to this peer that failed: while it is down, one per backoff.
+    public var failedDials: Int
     /// Raft messages to this peer dropped because its queue was full (or it had no address).
     public var droppedQueueFull: Int
     /// Raft messages, requests and gossip to or from this peer dropped by injected faults.
@@ -152,6 +157,7 @@ public struct PeerTraffic: Sendable, Equatable {
     public init(
         channels: [PeerChannelKind: LinkTraffic] = [:],
         reconnects: Int = 0,
+        failedDials: Int = 0,
         droppedQueueFull: Int = 0,
         droppedByFault: Int = 0,
         delayedByFault: Int = 0,
@@ -160,6 +166,7 @@ public struct PeerTraffic: Sendable, Equatable {
     ) {
         self.channels = channels
         self.reconnects = reconnects
+        self.failedDials = failedDials
         self.droppedQueueFull = droppedQueueFull
         self.droppedByFault = droppedByFault
         self.delayedByFault = delayedByFault

@@ -564,6 +564,92 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         }
     }
 
+    /// A restarted node opens its replicas only once it has caught up with the catalog, often after its leaders'
+    /// short waking round is over. Told that a member is back, a leader heartbeats until that member answers,
+    /// instead of resting after a round whose heartbeats found no replica and leaving the member's replica without
+    /// a leader until the next nudge (a client's first calls to a restarted node waited 1.1–1.5 s for it). The
+    /// wait is bounded: a member that never answers lets the leader rest again.
+    @Test func aLeaderToldAMemberIsBackHeartbeatsUntilItAnswers() async throws {
+        let root = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let ids = [NodeID(1), NodeID(2), NodeID(3)]
+        let router = MessageRouter()
+        let heartbeatsTo = Mutex<[NodeID: Int]>([:])
+        let send: @Sendable ([Raft.Message]) -> Void = { messages in
+            heartbeatsTo.withLock { counts in
+                for message in messages {
+                    if case .heartbeat = message.body { counts[message.to, default: 0] += 1 }
+                }
+            }
+            router.send(messages)
+        }
+        func heartbeats(to id: NodeID) -> Int { heartbeatsTo.withLock { $0[id, default: 0] } }
+        try await Self.withFlusher { flusher in
+            func open(_ id: NodeID) throws -> RaftGroupDriver {
+                try Self.openDriver(
+                    MemberDisk(id: id, directory: "\(root)/\(id)"),
+                    voters: Set(ids),
+                    flusher: flusher,
+                    tickInterval: .milliseconds(10),
+                    applied: AppliedEntries(),
+                    isAlive: { _ in true },
+                    send: send
+                )
+            }
+            var drivers: [NodeID: RaftGroupDriver] = [:]
+            for id in ids {
+                router.add(id)
+                drivers[id] = try open(id)
+                router.attach(id, drivers[id])
+            }
+            for driver in drivers.values { await driver.start() }
+            func leader() async -> NodeID? {
+                for id in ids where await drivers[id]!.status.role == .leader { return id }
+                return nil
+            }
+            func resting(_ members: [NodeID]) async -> Bool {
+                for id in members where await !drivers[id]!.status.resting { return false }
+                return true
+            }
+            #expect(await eventually { await leader() != nil })
+            let first = try #require(await leader())
+            _ = try await drivers[first]!.propose(kind: .records, payload: [1], timestampMillis: 1)
+            #expect(await eventually { await resting(ids) })
+
+            // A follower's node restarts; its replica is not open yet, so heartbeats to it go nowhere.
+            let member = ids.first { $0 != first }!
+            router.attach(member, nil)
+            await drivers[member]!.stop()
+            let before = heartbeats(to: member)
+            await drivers[first]!.wakeUp(MemberNews(isBack: member))
+            var restedMeanwhile = false
+            #expect(
+                await eventually {
+                    if await drivers[first]!.status.resting { restedMeanwhile = true }
+                    return heartbeats(to: member) - before >= 8
+                }
+            )
+            #expect(!restedMeanwhile, "the leader rested before the member that is back answered")
+
+            // The replica opens: the next heartbeat tells it who leads, its answer ends the wait, all rest again.
+            drivers[member] = try open(member)
+            router.attach(member, drivers[member])
+            await drivers[member]!.start()
+            #expect(await eventually { await drivers[member]!.status.leader == first })
+            #expect(await eventually { await resting(ids) })
+
+            // A member that never answers: the leader rests again once the wait runs out.
+            router.attach(member, nil)
+            await drivers[member]!.stop()
+            await drivers[first]!.wakeUp(MemberNews(isBack: member))
+            #expect(await !drivers[first]!.status.resting)
+            #expect(await eventually { await drivers[first]!.status.resting })
+
+            for id in ids where id != member { await drivers[id]!.stop() }
+            await router.shutdown()
+        }
+    }
+
     /// A resting group whose leader stops hearing its followers while gossip still sees its node alive (a one-way
     /// cut of the Raft traffic), with nothing written: the leader's nudges tick it until check-quorum deposes it,
     /// and it campaigns. Its vote requests must wake the resting followers, which then time out and elect one of

@@ -183,6 +183,30 @@ import Testing
         }
     }
 
+    /// A link backing off from a peer that was down redials as soon as the node hears the peer is back (gossip saw
+    /// it alive again, often as a new process), not when its backoff ends. The backoff here is a minute long, so
+    /// only `peerIsBack` can deliver within the wait.
+    @Test func aLinkBackingOffFromAPeerThatIsBackRedialsAtOnce() async throws {
+        var settings = testSettings()
+        settings.initialBackoff = .seconds(60)
+        settings.maximumBackoff = .seconds(60)
+        let a = try await TestNode.start(1, settings: settings)
+        let b = try await TestNode.start(2)
+        let port = b.port
+        await b.transport.shutdown()
+        connect([a, b])
+        a.transport.send([heartbeat(from: a.id, to: b.id, tag: 1)], to: b.id)
+        try await waitUntil("the dial to b refused") { (a.transport.trafficByPeer[b.id]?.failedDials ?? 0) == 1 }
+        // Back on its port as a new process: the queued message was for its predecessor and is dropped on
+        // reconnection (Raft resends), so a new one is sent once the link is up.
+        let restarted = try await TestNode.start(2, port: port, generation: 2)
+        try await withNodes([a, restarted]) {
+            a.transport.peerIsBack(b.id)
+            try await resendUntilDelivered(from: a, to: restarted)
+            #expect(a.transport.trafficByPeer[b.id]?.failedDials == 1)
+        }
+    }
+
     @Test func transportOfAnotherClusterIsRefused() async throws {
         let a = try await TestNode.start(1, cluster: "cluster-a")
         let stray = try await TestNode.start(2, cluster: "cluster-b")

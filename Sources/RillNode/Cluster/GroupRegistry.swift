@@ -89,11 +89,11 @@ final class GroupRegistry: Sendable {
     }
 
     /// Makes every resting group tick again (`RaftGroupDriver.wakeUp`); idle ones rest again at their next tick.
-    /// Followers of `suspect` (a member gossip suspects, declared dead or saw restart) campaign within an election
-    /// timeout unless it speaks first.
-    func wakeAll(suspecting suspect: NodeID? = nil) {
+    /// Followers of a member that may be gone campaign within an election timeout unless it speaks first; leaders
+    /// of a member that is back heartbeat until it answers.
+    func wakeAll(_ news: MemberNews = .none) {
         let drivers = state.withLock { Array($0.drivers.values) }
-        for driver in drivers { driver.enqueueWakeUp(suspecting: suspect) }
+        for driver in drivers { driver.enqueueWakeUp(news) }
     }
 
     /// Forgets messages waiting for a group that will never open here (its stream is gone).
