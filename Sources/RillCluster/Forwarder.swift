@@ -71,8 +71,17 @@ package final class Forwarder: Sendable {
         // A call is abandoned only once gossip no longer sees its target alive, too (`LeaderBoard`).
         board.setLiveness { [weak gossip] node in gossip?.member(node)?.status.isAlive ?? false }
         // Every leader a member publishes (a new leader publishes at once) tells the board a term began.
-        gossip.observe { [board] old, new in
-            if SWIM.MemberChange(old: old, new: new).mayBeGone { board.memberMayBeGone(new.id) }
+        gossip.observe { [board, me, weak gossip] old, new in
+            if SWIM.MemberChange(old: old, new: new).mayBeGone {
+                // Cut off from every other node, this process can have no call answered, whichever groups moved:
+                // its callers hear so now and ask another node, rather than wait out the call timeout (a node
+                // cut off in the kernel held every writer that called it for their whole timeout).
+                if let gossip, Self.isCutOff(me: me, members: gossip.members) {
+                    board.abandonEveryCall()
+                } else {
+                    board.memberMayBeGone(new.id)
+                }
+            }
             guard new.hints != old?.hints else { return }
             for hint in new.hints { board.learn(hint.group, term: hint.term, leader: hint.leader) }
         }
@@ -106,11 +115,15 @@ package final class Forwarder: Sendable {
 
     /// Whether gossip sees no other node alive while it knows of some (routers and nodes that left aside):
     /// this process is cut off, or every other node is down, so no leader it could find is reachable. A call
-    /// that is still looking for one then fails now as ServiceUnavailable, rather than at the forward deadline,
-    /// and the client asks another node. A chaos partition of one node held every writer that called it for
-    /// its whole 3 s timeout this way.
-    package var isCutOff: Bool {
-        let others = gossip.members.filter { $0.role == .node && $0.id != me && !$0.status.isLeft }
+    /// then fails now as ServiceUnavailable instead of being forwarded, and the calls already waiting are
+    /// abandoned (`LeaderBoard.abandonEveryCall`), so clients ask another node rather than wait for the forward
+    /// deadline or the call timeout. A chaos partition of one node held every writer that called it for its
+    /// whole 3 s timeout this way.
+    package var isCutOff: Bool { Self.isCutOff(me: me, members: gossip.members) }
+
+    /// `isCutOff` for the process `me` whose gossip knows `members` (this process among them, or not).
+    package static func isCutOff(me: NodeID, members: [SWIM.Member]) -> Bool {
+        let others = members.filter { $0.role == .node && $0.id != me && !$0.status.isLeft }
         return !others.isEmpty && !others.contains { $0.status.isAlive }
     }
 

@@ -36,7 +36,8 @@ extension PeerTransport {
                 throw KinesisError.internalFailure("node \(peer) did not answer; the outcome is unknown, retry.")
             case .abandoned:
                 throw KinesisError.internalFailure(
-                    "node \(peer) stopped leading while the call was under way; the outcome is unknown, retry."
+                    "node \(peer) was given up on while the call was under way (it stopped leading, or this node"
+                        + " lost contact with every other); the outcome is unknown, retry."
                 )
             case .payloadTooLarge: throw KinesisError(.invalidArgument, "The request is too large to forward.")
             case .shutdown, .faultInjectionDisabled: throw KinesisError.internalFailure("the node is shutting down")
@@ -69,13 +70,22 @@ package struct ForwardRetry {
     }
 
     /// Runs `attempt` until it returns a value. `attempt` gets the hint of the previous redirect and returns
-    /// nil when its target could not be reached. Past the deadline: ServiceUnavailable, retriable, since nothing
-    /// was done.
+    /// nil when its target could not be reached. Past the deadline, or while this process reaches no other node:
+    /// ServiceUnavailable, retriable, since nothing was done.
     package func untilServed<T>(_ attempt: (NodeID?) async throws -> T?) async throws -> T {
         let deadline = ContinuousClock.now.advanced(by: deadline)
         var hint: NodeID?
         var backoff = ForwardBackoff()
         while true {
+            // Before every attempt, the first too: a cut-off node's attempt is sent into a connection nothing
+            // answers, and waits for the call timeout.
+            guard !isCutOff() else {
+                onGiveUp()
+                throw KinesisError(
+                    .serviceUnavailable,
+                    "This node reaches no other node of the cluster (a partition?); retry through another node."
+                )
+            }
             do {
                 if let result = try await attempt(hint) { return result }
                 hint = nil
@@ -87,14 +97,6 @@ package struct ForwardRetry {
                 throw KinesisError(
                     .serviceUnavailable,
                     "No leader could take the request in time (an election may be under way); retry."
-                )
-            }
-            // Nothing was delivered anywhere (a redirect or an unreachable target), so giving up is safe.
-            guard !isCutOff() else {
-                onGiveUp()
-                throw KinesisError(
-                    .serviceUnavailable,
-                    "This node reaches no other node of the cluster (a partition?); retry through another node."
                 )
             }
             onRetry()

@@ -121,6 +121,17 @@ package final class LeaderBoard: Sendable {
         for onMove in moved { onMove() }
     }
 
+    /// This process reaches no other node (gossip sees none alive): no call it waits on can be answered, whatever
+    /// the groups do (a cut-off node hears of no new term). Every watched call is abandoned now.
+    package func abandonEveryCall() {
+        let fired = state.withLock { state -> [@Sendable () -> Void] in
+            let fired = state.watches.values.flatMap { $0.values.map(\.onMove) }
+            state.watches = [:]
+            return fired
+        }
+        for onMove in fired { onMove() }
+    }
+
     /// Forgets `group` (its replica here closed): nothing will report on it any more. Its watches stay until
     /// their calls end; the call timeout still bounds them.
     package func forget(_ group: RaftGroupID) {

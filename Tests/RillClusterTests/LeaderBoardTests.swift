@@ -72,6 +72,27 @@ import Testing
         }
     }
 
+    /// A process that reaches no other node hears of no new term, so no group ever moves away in its view: every
+    /// call it waits on is abandoned at once, whatever group or target, and gossip's view of the targets.
+    @Test func aCutOffProcessAbandonsEveryCallItWaitsOn() async throws {
+        let board = LeaderBoard(isAnswering: { _ in true })
+        let second = RaftGroupID.shard(streamID: "s7", shard: ShardID(index: 1))
+        board.update(group, term: Term(4), leader: old)
+        board.update(second, term: Term(4), leader: other)
+        try await board.abandoningIfLeaderMoves(group, from: old) { first in
+            try await board.abandoningIfLeaderMoves(second, from: other) { next in
+                #expect(board.watchCount == 2)
+                board.abandonEveryCall()
+                #expect(first.isAbandoned && next.isAbandoned)
+                #expect(board.watchCount == 0)
+            }
+        }
+        // A call that starts later is watched as usual.
+        try await board.abandoningIfLeaderMoves(group, from: old) { abandonment in
+            #expect(!abandonment.isAbandoned && board.watchCount == 1)
+        }
+    }
+
     @Test func otherGroupsAndOtherTargetsAreLeftAlone() async throws {
         let board = LeaderBoard()
         let second = RaftGroupID.shard(streamID: "s7", shard: ShardID(index: 1))
