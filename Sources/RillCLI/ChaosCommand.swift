@@ -100,6 +100,12 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(name: .customLong("node-log-level"), help: "--log-level of the nodes.")
     var nodeLogLevel = "info"
 
+    @Option(
+        name: .customLong("node-log-format"),
+        help: "--log-format of the nodes: json has millisecond times, to line a node's log up with history.jsonl."
+    )
+    var nodeLogFormat: LogFormat = .text
+
     @Flag(
         name: .customLong("peer-tls"),
         help: "Mutual TLS between the nodes: a cluster CA and a node certificate made under OUT/peer-tls."
@@ -172,7 +178,7 @@ struct ChaosCommand: AsyncParsableCommand {
         configuration.retryingWriters = retryingWriters.flatMap(RetryingWriters.init(rawValue:))
         configuration.rate = rate
         configuration.writeTimeout = .milliseconds(Int(writeTimeout * 1000))
-        configuration.nodeArguments = ["--log-level", nodeLogLevel]
+        configuration.nodeArguments = ["--log-level", nodeLogLevel, "--log-format", nodeLogFormat.rawValue]
         if encrypt { configuration.encryptionKeyID = "alias/aws/kinesis" }
         return configuration
     }

@@ -166,7 +166,7 @@ public final class Node: Sendable {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
             // A peer whose closed connection cannot be redialled is gone (kill -9 closes its sockets at once): the
             // followers of its groups campaign now rather than when gossip suspects it, a probe period or more later.
-            context.transport.onPeerGone = { [weak registry] peer in registry?.wakeAll(MemberNews(mayBeGone: peer)) }
+            context.transport.onPeerGone = { [weak registry] peer in registry?.wakeAll(MemberNews(isGone: peer)) }
             context.transport.setRequestHandler(
                 { [weak peers = node.peers] peer, bytes in await peers?.answer(bytes, from: peer) ?? [] },
                 servesOnEventLoop: PeerCall.isSmallWrite

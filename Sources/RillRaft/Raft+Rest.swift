@@ -40,8 +40,20 @@ extension Raft.Core {
     /// leader died) resumed its election timer where it had stopped, so the election began a whole timeout after
     /// gossip noticed the death, and the other follower's lease refused pre-votes meanwhile. A false
     /// suspicion costs at most an election: a live leader's heartbeats restart the timers first.
-    public mutating func leaderSuspected(_ suspect: NodeID) {
+    ///
+    /// News that may be stale (gossip's) is ignored by a follower whose timer ran and that heard from `suspect`
+    /// within the last heartbeat interval: its leader spoke after gossip formed its view. That view can be stale: a member cut off from the
+    /// others suspects them all, and when the cut heals its suspicions spread before the refutations do. Acting on
+    /// one ended the leases of followers that heard their leader every heartbeat, so the returning member's first
+    /// pre-vote won and deposed a live leader (a chaos `netpartition` run lost the metadata group's leader this
+    /// way for half a second).
+    ///
+    /// - Parameter unlessHeardRecently: the news may be stale (gossip's), and this member's timer has been
+    ///   running, so the ticks since its leader last spoke tell whether it spoke since. False for certain news
+    ///   (the leader's process is gone), or for a member whose timer stood still (it rested).
+    public mutating func leaderSuspected(_ suspect: NodeID, unlessHeardRecently: Bool) {
         guard role == .follower, leader == suspect, suspect != id else { return }
+        if unlessHeardRecently, electionElapsed <= options.heartbeatTicks { return }
         electionElapsed = max(electionElapsed, options.electionTicks)
     }
 }

@@ -91,13 +91,15 @@ extension RaftGroupDriver {
     /// replica to take them: the replica then waited for the next nudge, up to a second, and a client's first
     /// calls to the restarted node waited with it (1.1–1.5 s measured).
     ///
-    /// - Parameter news: the member gossip suspects, declared dead or saw restart (`mayBeGone`), and the member
-    ///   it sees answering again (`isBack`), if either is why. A follower of a member that may be gone stops
-    ///   counting on it and campaigns within an election timeout (`Raft.Core.leaderSuspected`) instead of a whole
-    ///   timeout after waking. `.none`: only wake.
+    /// - Parameter news: the member gossip suspects, declared dead or saw restart (`mayBeGone`), the member the
+    ///   transport found gone (`isGone`), and the member gossip sees answering again (`isBack`), if any is why. A
+    ///   follower of a member that is or may be gone stops counting on it and campaigns within an election
+    ///   timeout (`Raft.Core.leaderSuspected`) instead of a whole timeout after waking, unless, for gossip's news,
+    ///   it was ticking and heard its leader within the last heartbeat interval. `.none`: only wake.
     public func wakeUp(_ news: MemberNews = .none) {
         heardFrom = nil
-        if let suspect = news.mayBeGone { node.leaderSuspected(suspect) }
+        if let suspect = news.mayBeGone { node.leaderSuspected(suspect, unlessHeardRecently: !resting) }
+        if let gone = news.isGone { node.leaderSuspected(gone, unlessHeardRecently: false) }
         if let member = news.isBack, member != id, node.role == .leader, node.configuration.members.contains(member) {
             awaitingAnswer[member] = Self.awaitAnswerTicks
         }
