@@ -32,6 +32,14 @@ extension PeerTransport {
         } catch let error as TransportError {
             switch error {
             case .unreachable, .refused, .unknownPeer: return .notDelivered
+            case .silent:
+                // Nothing was sent, so the client may try anywhere; retrying here would spend a connect timeout
+                // per attempt until the forward deadline, longer than many clients wait. A silent leader is cut
+                // off or gone; the others elect within a second or two, and the client's retry finds the new one.
+                throw KinesisError(
+                    .serviceUnavailable,
+                    "Node \(peer) did not answer this node's connection attempt (a partition?); retry."
+                )
             case .timeout, .connectionLost:
                 throw KinesisError.internalFailure("node \(peer) did not answer; the outcome is unknown, retry.")
             case .abandoned:

@@ -151,9 +151,14 @@ struct PeerConnector: Sendable {
         let logger = logger
         let handshakeTimeout = settings.handshakeTimeout
         let tls = settings.tls
-        let connected = ClientBootstrap(group: eventLoop)
+        var bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(settings.connectTimeout.timeAmount)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+        if let timeout = settings.unacknowledgedTimeout {
+            bootstrap = bootstrap.channelOption(Self.tcpUserTimeout, value: Self.milliseconds(timeout))
+        }
+        let connected =
+            bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = PeerConnectionHandler(
@@ -183,6 +188,20 @@ struct PeerConnector: Sendable {
                 throw error
             }
         }
+    }
+}
+
+extension PeerConnector {
+    /// `TCP_USER_TIMEOUT` (netinet/tcp.h: level `IPPROTO_TCP`, option 18), which NIO has no name for.
+    static let tcpUserTimeout = ChannelOptions.Types.SocketOption(
+        level: NIOBSDSocket.OptionLevel(rawValue: CInt(IPPROTO_TCP)),
+        name: NIOBSDSocket.Option(rawValue: 18)
+    )
+
+    static func milliseconds(_ duration: Duration) -> SocketOptionValue {
+        SocketOptionValue(
+            clamping: duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+        )
     }
 }
 

@@ -317,6 +317,7 @@ public final class PeerTransport: Sendable {
     /// Throws `TransportError.unreachable` when the request provably never reached the peer (no address,
     /// refused, handshake failed, not written), `.timeout` when no response came within `timeout` after
     /// sending, `.connectionLost` when the connection broke after sending: the last two are indeterminate.
+    /// `.silent` when the connection attempt got no answer at all within the connect timeout (nothing sent either).
     /// `.payloadTooLarge` when `payload` exceeds one frame. A response too large for a frame closes the RPC
     /// connection on the answering side, so the caller sees `.connectionLost`.
     /// `abandonment` lets another task stop the wait early (`RequestAbandonment`).

@@ -48,6 +48,8 @@ final class RPCLink: Sendable {
         let channel: any Channel
         do {
             channel = try await connection().get()
+        } catch ChannelError.connectTimeout {
+            throw .silent
         } catch {
             throw .unreachable
         }

@@ -3,6 +3,10 @@
 public enum TransportError: Error, Sendable, Equatable {
     /// Refused, not connected or never written: the peer provably did not receive the request.
     case unreachable
+    /// The connection attempt got no answer within `TransportSettings.connectTimeout`: the peer's host, or the
+    /// path to it, drops packets (a partition, or a host gone without a word). Nothing was sent, as for
+    /// `unreachable`; unlike a refusal, waiting longer here is unlikely to help soon.
+    case silent
     /// The request was written but no answer came in time: it may or may not have run.
     case timeout
     /// The connection broke after the request was written: it may or may not have run.

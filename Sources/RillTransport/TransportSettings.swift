@@ -4,6 +4,13 @@ import NIOSSL
 public struct TransportSettings: Sendable {
     /// How long a TCP connect may take before the peer counts as unreachable.
     public var connectTimeout: Duration = .seconds(1)
+    /// How long data this node sent on a peer connection it dialled may stay unacknowledged by the peer's kernel
+    /// before the kernel closes the connection (`TCP_USER_TIMEOUT`, Linux). A peer cut off in the network (its
+    /// packets dropped, the link down) acknowledges nothing, and without it a forwarded call waited out its call
+    /// timeout on the dead connection, and a Raft connection sat in TCP's retransmission backoff, seconds long,
+    /// after the cut healed. A live peer's kernel acknowledges within a round trip even when its process is slow.
+    /// Nil: the kernel's default (about 15 minutes of retransmissions).
+    public var unacknowledgedTimeout: Duration? = .seconds(1)
     /// How long the acceptor may take to answer `hello`.
     public var handshakeTimeout: Duration = .seconds(2)
     /// The first delay before reconnecting after a failed connect; doubles per failure up to `maximumBackoff`.

@@ -207,6 +207,33 @@ import Testing
         }
     }
 
+    /// A peer whose host answers no connection attempt (its SYNs dropped, as in a partition) is `.silent`, not
+    /// `.unreachable`: the forwarder answers its caller at once instead of spending a connect timeout per retry
+    /// until its deadline.
+    @Test func aConnectionAttemptNobodyAnswersIsSilent() async throws {
+        let blackhole = try await SilentListener.start()
+        var settings = testSettings()
+        settings.connectTimeout = .milliseconds(300)
+        let a = try await TestNode.start(1, settings: settings)
+        let refusing = try await TestNode.start(3)
+        let refusingPort = refusing.port
+        await refusing.transport.shutdown()
+        a.transport.setPeers([
+            NodeID(2): (host: "127.0.0.1", port: blackhole.port),
+            NodeID(3): (host: "127.0.0.1", port: refusingPort),
+        ])
+        try await withNodes([a]) {
+            await #expect(throws: TransportError.silent) {
+                try await a.transport.request([1], to: NodeID(2), timeout: .seconds(10))
+            }
+            // A refused connection is not silent: the host answered, nobody listens.
+            await #expect(throws: TransportError.unreachable) {
+                try await a.transport.request([1], to: NodeID(3), timeout: .seconds(10))
+            }
+        }
+        await blackhole.close()
+    }
+
     @Test func transportOfAnotherClusterIsRefused() async throws {
         let a = try await TestNode.start(1, cluster: "cluster-a")
         let stray = try await TestNode.start(2, cluster: "cluster-b")

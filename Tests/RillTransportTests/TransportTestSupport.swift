@@ -155,3 +155,28 @@ func raftLinkUp(from a: TestNode, to b: TestNode) async throws -> Int {
     try await waitUntil("connected") { b.inbox.count == 1 }
     return b.transport.stats.framesReceived
 }
+
+/// A port on loopback where connection attempts go unanswered, as to a host cut off in the network: a listener
+/// that never accepts, with a backlog of one, already taken. The kernel drops every further SYN.
+struct SilentListener {
+    let port: Int
+    private let server: any Channel
+    private let filler: any Channel
+
+    static func start() async throws -> SilentListener {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 0)
+            .serverChannelOption(ChannelOptions.autoRead, value: false)
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        let port = try #require(server.localAddress?.port)
+        let filler = try await ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).get()
+        return SilentListener(port: port, server: server, filler: filler)
+    }
+
+    func close() async {
+        try? await filler.close()
+        try? await server.close()
+    }
+}
