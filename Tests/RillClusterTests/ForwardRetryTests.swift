@@ -30,14 +30,7 @@ import Testing
             isCutOff: { true }
         )
         let started = ContinuousClock.now
-        await #expect {
-            _ = try await retry.untilServed { _ -> Int? in
-                attempts.withLock { $0 += 1 }
-                return nil
-            }
-        } throws: { error in
-            (error as? KinesisError)?.code == .serviceUnavailable
-        }
+        await Self.expectGivingUp(retry) { attempts.withLock { $0 += 1 } }
         #expect(attempts.withLock { $0 } == 0)
         #expect(gaveUp.withLock { $0 })
         // Not the 60 s deadline: the loop never slept.
@@ -48,15 +41,21 @@ import Testing
     @Test func aProcessCutOffBetweenAttemptsGivesUpBeforeTheNext() async throws {
         let attempts = Mutex(0)
         let retry = ForwardRetry(deadline: .seconds(60), isCutOff: { attempts.withLock { $0 } >= 1 })
+        await Self.expectGivingUp(retry) { attempts.withLock { $0 += 1 } }
+        #expect(attempts.withLock { $0 } == 1)
+    }
+
+    /// Runs `retry` with attempts that never reach anyone (each calls `onAttempt`) and expects it to give up as
+    /// ServiceUnavailable.
+    static func expectGivingUp(_ retry: ForwardRetry, onAttempt: @escaping @Sendable () -> Void) async {
         await #expect {
             _ = try await retry.untilServed { _ -> Int? in
-                attempts.withLock { $0 += 1 }
+                onAttempt()
                 return nil
             }
         } throws: { error in
             (error as? KinesisError)?.code == .serviceUnavailable
         }
-        #expect(attempts.withLock { $0 } == 1)
     }
 }
 

@@ -48,13 +48,7 @@ private final class CallCount: Sendable {
                     send: { router.send($0) }
                 )
             }
-            var drivers: [NodeID: RaftGroupDriver] = [:]
-            for id in ids {
-                router.add(id)
-                drivers[id] = try open(id)
-                router.attach(id, drivers[id])
-            }
-            for driver in drivers.values { await driver.start() }
+            var drivers = try await RaftGroupDriverTests.start(ids, router: router, open: open)
             func leader() async -> NodeID? {
                 for (id, driver) in drivers where await driver.status.role == .leader { return id }
                 return nil

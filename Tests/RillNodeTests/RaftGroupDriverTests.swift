@@ -164,10 +164,8 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         router: MessageRouter,
         isAlive: @escaping @Sendable (NodeID) -> Bool
     ) async throws -> [NodeID: RaftGroupDriver] {
-        var drivers: [NodeID: RaftGroupDriver] = [:]
-        for id in ids {
-            router.add(id)
-            let driver = try openDriver(
+        try await start(ids, router: router) { id in
+            try openDriver(
                 MemberDisk(id: id, directory: "\(root)/\(id)"),
                 voters: Set(ids),
                 flusher: flusher,
@@ -176,6 +174,20 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                 isAlive: isAlive,
                 send: { router.send($0) }
             )
+        }
+    }
+
+    /// Opens a driver per member with `open`, routes each member's messages to it through `router`, and starts
+    /// them all.
+    static func start(
+        _ ids: [NodeID],
+        router: MessageRouter,
+        open: (NodeID) throws -> RaftGroupDriver
+    ) async throws -> [NodeID: RaftGroupDriver] {
+        var drivers: [NodeID: RaftGroupDriver] = [:]
+        for id in ids {
+            router.add(id)
+            let driver = try open(id)
             drivers[id] = driver
             router.attach(id, driver)
         }
@@ -596,13 +608,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
                     send: send
                 )
             }
-            var drivers: [NodeID: RaftGroupDriver] = [:]
-            for id in ids {
-                router.add(id)
-                drivers[id] = try open(id)
-                router.attach(id, drivers[id])
-            }
-            for driver in drivers.values { await driver.start() }
+            var drivers = try await Self.start(ids, router: router, open: open)
             func leader() async -> NodeID? {
                 for id in ids where await drivers[id]!.status.role == .leader { return id }
                 return nil
