@@ -57,7 +57,7 @@ package final class Forwarder: Sendable {
         deadline: Duration,
         callTimeout: Duration = .seconds(5),
         events: Events = Events(),
-        board: LeaderBoard = LeaderBoard(),
+        board: LeaderBoard? = nil,
         nodesByHealth: @escaping @Sendable () -> [NodeID] = { [] }
     ) {
         self.me = me
@@ -67,9 +67,8 @@ package final class Forwarder: Sendable {
         self.callTimeout = callTimeout
         self.events = events
         self.nodesByHealth = nodesByHealth
+        let board = board ?? Self.board(watching: gossip)
         self.board = board
-        // A call is abandoned only once gossip no longer sees its target alive, too (`LeaderBoard`).
-        board.setLiveness { [weak gossip] node in gossip?.member(node)?.status.isAlive ?? false }
         // Every leader a member publishes (a new leader publishes at once) tells the board a term began.
         gossip.observe { [board, me, weak gossip] old, new in
             if SWIM.MemberChange(old: old, new: new).mayBeGone {
@@ -85,6 +84,13 @@ package final class Forwarder: Sendable {
             guard new.hints != old?.hints else { return }
             for hint in new.hints { board.learn(hint.group, term: hint.term, leader: hint.leader) }
         }
+    }
+
+    /// A leader board that asks `gossip` whether a call's target is alive: a call is abandoned only once gossip
+    /// no longer sees it alive, too (`LeaderBoard`). A node makes its board before its forwarder (its replicas
+    /// report to it from their start) and hands it over.
+    package static func board(watching gossip: GossipAgent) -> LeaderBoard {
+        LeaderBoard { [weak gossip] node in gossip?.member(node)?.status.isAlive ?? false }
     }
 
     // MARK: - Leader choice

@@ -51,17 +51,12 @@ package final class LeaderBoard: Sendable {
 
     private let state = Mutex(State())
     /// Whether gossip sees a node alive (not suspected, dead or gone): a call to it is then left to answer.
-    private let isAnswering: Mutex<@Sendable (NodeID) -> Bool>
+    private let isAnswering: @Sendable (NodeID) -> Bool
 
-    /// - Parameter isAnswering: whether a node is alive to gossip; the default (nobody) abandons a call as soon as
-    ///   its group moves away (tests of the board alone).
+    /// - Parameter isAnswering: whether a node is alive to gossip (`Forwarder.board(watching:)`); the default
+    ///   (nobody) abandons a call as soon as its group moves away (tests of the board alone).
     package init(isAnswering: @escaping @Sendable (NodeID) -> Bool = { _ in false }) {
-        self.isAnswering = Mutex(isAnswering)
-    }
-
-    /// Sets where liveness comes from (the forwarder's gossip), for a board made before it.
-    package func setLiveness(_ isAnswering: @escaping @Sendable (NodeID) -> Bool) {
-        self.isAnswering.withLock { $0 = isAnswering }
+        self.isAnswering = isAnswering
     }
 
     /// The group as this process last saw it; nil when nothing has reported on it (or it was forgotten).
@@ -83,7 +78,6 @@ package final class LeaderBoard: Sendable {
     }
 
     private func record(_ group: RaftGroupID, _ view: View, onlyIfNewer: Bool) {
-        let isAnswering = isAnswering.withLock { $0 }
         let moved = state.withLock { state -> [@Sendable () -> Void] in
             if onlyIfNewer, let known = state.views[group], known.term >= view.term { return [] }
             state.views[group] = view

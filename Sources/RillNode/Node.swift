@@ -109,7 +109,10 @@ public final class Node: Sendable {
         // Term, vote, commit and durable index of every group on this node, synced by the flush rounds.
         let stateLog = try RaftStateLog.open(path: root + "/raftstate.log")
         let (changes, changed) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let registry = GroupRegistry(transport: context?.transport) { _ in changed.yield() }
+        let registry = GroupRegistry(
+            transport: context?.transport,
+            board: context.map { Forwarder.board(watching: $0.gossip) } ?? LeaderBoard()
+        ) { _ in changed.yield() }
         let metaPlan =
             context.map {
                 GroupPlan.cluster(

@@ -78,13 +78,11 @@ extension RaftGroupDriver {
     }
 
     /// Makes the group tick again until it has heard from its leader. The node calls it for every group when
-    /// gossip sees a member turn suspect or dead, or come back as a new incarnation: that member may be the
-    /// leader a resting follower counts on, and a restarted node's groups no longer lead, so the follower
-    /// waits for a heartbeat (every woken leader sends some) or times out and campaigns.
+    /// gossip sees a member turn suspect or dead, or come back as a new incarnation, and when the transport finds
+    /// a member's process gone: that member may be the leader a resting follower counts on, and a restarted
+    /// node's groups no longer lead, so the follower waits for a heartbeat (every woken leader sends some) or
+    /// times out and campaigns.
     ///
-    /// - Parameter suspect: the member gossip now suspects, declared dead or saw restart, if that is why: a
-    ///   follower of it stops counting on it and campaigns within an election timeout (`Raft.Core.leaderSuspected`)
-    ///   instead of a whole timeout after waking. Nil: only wake.
     /// A leader told that a member is back keeps ticking, and so heartbeating, until that member answers in its
     /// term or `awaitAnswerTicks` pass. A restarted node opens its replicas only once it has caught up with the
     /// catalog, so the heartbeats of the leader's short waking round often reached it before there was a

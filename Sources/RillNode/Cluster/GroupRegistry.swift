@@ -17,7 +17,7 @@ final class GroupRegistry: Sendable {
     /// Asked when a message names a group this node does not run; must not block.
     private let onUnknownGroup: @Sendable (RaftGroupID) -> Void
     /// Who leads each group as this node's replicas see it (`GroupPlan.onRoleChange`).
-    let board = LeaderBoard()
+    let board: LeaderBoard
 
     private struct State {
         var drivers: [RaftGroupID: RaftGroupDriver] = [:]
@@ -27,8 +27,13 @@ final class GroupRegistry: Sendable {
     /// Messages kept per unknown group; past it the oldest go (Raft resends).
     static let waitingLimit = 256
 
-    init(transport: PeerTransport?, onUnknownGroup: @escaping @Sendable (RaftGroupID) -> Void) {
+    init(
+        transport: PeerTransport?,
+        board: LeaderBoard = LeaderBoard(),
+        onUnknownGroup: @escaping @Sendable (RaftGroupID) -> Void
+    ) {
         self.transport = transport
+        self.board = board
         self.onUnknownGroup = onUnknownGroup
     }
 
