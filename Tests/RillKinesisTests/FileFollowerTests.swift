@@ -33,9 +33,11 @@ import Testing
 
         /// `app.log*` when `wildcard`, else exactly `app.log`.
         var wildcard = false
+        /// Names a poll does not list: made after the shell listed the folder, before it opened the files.
+        var unlisted: Set<String> = []
 
         func observed(pattern: String) -> [ObservedFile] {
-            files.map { name, file in
+            files.filter { !unlisted.contains($0.key) }.map { name, file in
                 ObservedFile(
                     path: "/logs/" + name,
                     identity: FileIdentity(device: 1, inode: file.inode),
@@ -194,9 +196,52 @@ import Testing
         poll(&follower, folder, into: &lines, random: &random)
         folder.files["app.log"] = nil
         folder.append("app.log", "b\n")
+        #expect(poll(&follower, folder, into: &lines, random: &random).isEmpty, "judged on the next poll")
         let events = poll(&follower, folder, into: &lines, random: &random)
         #expect(events.contains(.lost(path: "/logs/app.log", bytes: nil)))
         #expect(lines == ["a\n", "b\n"])
+    }
+
+    /// The shell lists the folder, then opens each file: a rotation in between shows the followed file changed
+    /// while its copy or new name is not listed yet. Nothing is decided until a poll lists them.
+    @Test("a rotation that one poll sees only half of loses nothing", arguments: [false, true])
+    func rotationBetweenListingAndOpening(copyTruncate: Bool) {
+        var random = SplitMix64(seed: 6)
+        var folder = Folder()
+        var follower = FileFollower(checkpoint: [], initialPosition: .startOfFile)
+        var lines: [String] = []
+        folder.append("app.log", "line 1\n")
+        poll(&follower, folder, into: &lines, random: &random)
+        folder.append("app.log", "line 2\nline 3\n")
+        if copyTruncate {
+            folder.copyTruncate("app.log", to: "app.log.1")
+        } else {
+            folder.rename("app.log", "app.log.1")
+        }
+        folder.append("app.log", "new line 4\n")
+        folder.unlisted = ["app.log.1"]
+        let early = poll(&follower, folder, into: &lines, random: &random)
+        #expect(early.isEmpty && lines == ["line 1\n"], "nothing decided or read from a half-seen rotation")
+        folder.unlisted = []
+        let events = poll(&follower, folder, into: &lines, random: &random)
+        #expect(!events.contains { if case .lost = $0 { true } else { false } }, "\(events)")
+        #expect(lines == ["line 1\n", "line 2\n", "line 3\n", "new line 4\n"])
+    }
+
+    @Test("a file truncated with no copy beside it is read from 0 on the next poll, its unread tail lost")
+    func truncatedWithoutCopy() {
+        var random = SplitMix64(seed: 7)
+        var folder = Folder()
+        var follower = FileFollower(checkpoint: [], initialPosition: .startOfFile)
+        var lines: [String] = []
+        folder.append("app.log", "old 1\n")
+        poll(&follower, folder, into: &lines, random: &random)
+        folder.files["app.log"]?.bytes = []
+        folder.append("app.log", "a much longer new line 1\n")
+        #expect(poll(&follower, folder, into: &lines, random: &random).isEmpty, "judged on the next poll")
+        let events = poll(&follower, folder, into: &lines, random: &random)
+        #expect(events.contains(.truncated(path: "/logs/app.log", copy: nil)))
+        #expect(lines == ["old 1\n", "a much longer new line 1\n"])
     }
 
     @Test("the checkpoint round-trips through its JSON")
