@@ -70,12 +70,12 @@ package final class Forwarder: Sendable {
         let board = board ?? Self.board(watching: gossip)
         self.board = board
         // Every leader a member publishes (a new leader publishes at once) tells the board a term began.
-        gossip.observe { [board, me, weak gossip] old, new in
+        gossip.observe { [board, weak gossip] old, new in
             if SWIM.MemberChange(old: old, new: new).mayBeGone {
                 // Cut off from every other node, this process can have no call answered, whichever groups moved:
                 // its callers hear so now and ask another node, rather than wait out the call timeout (a node
                 // cut off in the kernel held every writer that called it for their whole timeout).
-                if let gossip, Self.isCutOff(me: me, members: gossip.members) {
+                if gossip?.isCutOff ?? false {
                     board.abandonEveryCall()
                 } else {
                     board.memberMayBeGone(new.id)
@@ -119,19 +119,9 @@ package final class Forwarder: Sendable {
         return status.isDead || status.isLeft
     }
 
-    /// Whether gossip sees no other node alive while it knows of some (routers and nodes that left aside):
-    /// this process is cut off, or every other node is down, so no leader it could find is reachable. A call
-    /// then fails now as ServiceUnavailable instead of being forwarded, and the calls already waiting are
-    /// abandoned (`LeaderBoard.abandonEveryCall`), so clients ask another node rather than wait for the forward
-    /// deadline or the call timeout. A chaos partition of one node held every writer that called it for its
-    /// whole 3 s timeout this way.
-    package var isCutOff: Bool { Self.isCutOff(me: me, members: gossip.members) }
-
-    /// `isCutOff` for the process `me` whose gossip knows `members` (this process among them, or not).
-    package static func isCutOff(me: NodeID, members: [SWIM.Member]) -> Bool {
-        let others = members.filter { $0.role == .node && $0.id != me && !$0.status.isLeft }
-        return !others.isEmpty && !others.contains { $0.status.isAlive }
-    }
+    /// Whether gossip sees no other node alive while it knows of some (`SWIM.isCutOff`): no leader this process
+    /// could find is reachable, so a call fails now as ServiceUnavailable instead of being forwarded.
+    package var isCutOff: Bool { gossip.isCutOff }
 
     /// Where to try `group`, best first: a redirect's hint, the known leader, then every node by health;
     /// never this process, and without nodes gossip has declared dead (unless nothing else is left).

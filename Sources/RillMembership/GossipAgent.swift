@@ -19,6 +19,9 @@ public final class GossipAgent: Sendable {
     private let logger: Logger
     private let metrics: GossipMetrics
     private let observers: Mutex<[@Sendable (SWIM.Member?, SWIM.Member) -> Void]>
+    /// `SWIM.Instance.isCutOff`, kept with every change of a member under the instance's lock: the forwarder
+    /// reads it before every call it forwards, so it must not take that lock or copy the member list.
+    private let cutOff = Atomic<Bool>(false)
     private let loop: Mutex<Task<Void, Never>?>
 
     /// Ticks one wake-up may catch up on. A process that was stopped (SIGSTOP, a long GC-like stall) must not
@@ -103,6 +106,10 @@ public final class GossipAgent: Sendable {
 
     public var myself: SWIM.Member { instance.withLock { $0.myself } }
 
+    /// Whether this process sees no other node alive while it knows of some (`SWIM.isCutOff`); up to date
+    /// before the observers hear of the change that made it so. Lock-free.
+    public var isCutOff: Bool { cutOff.load(ordering: .relaxed) }
+
     public func member(_ id: NodeID) -> SWIM.Member? { instance.withLock { $0.member(id) } }
 
     /// The newest leadership hint per Raft group across live members.
@@ -145,9 +152,9 @@ public final class GossipAgent: Sendable {
         let (effects, counts) = instance.withLock { instance -> ([SWIM.Effect], GossipMetrics.Counts?) in
             body(&instance)
             let effects = instance.takeEffects()
-            let counts =
-                effects.contains { if case .send = $0 { false } else { true } }
-                ? GossipMetrics.Counts(instance.members, myself: instance.myself.id) : nil
+            let membersChanged = effects.contains { if case .send = $0 { false } else { true } }
+            if membersChanged { cutOff.store(instance.isCutOff, ordering: .relaxed) }
+            let counts = membersChanged ? GossipMetrics.Counts(instance.members, myself: instance.myself.id) : nil
             return (effects, counts)
         }
         guard !effects.isEmpty else { return }

@@ -1,7 +1,5 @@
 import RillCluster
-import RillGossip
 import RillKinesis
-import RillModel
 import Synchronization
 import Testing
 
@@ -56,32 +54,5 @@ import Testing
         } throws: { error in
             (error as? KinesisError)?.code == .serviceUnavailable
         }
-    }
-}
-
-/// When a process counts as cut off (`Forwarder.isCutOff`): it knows other nodes and sees none of them alive.
-@Suite struct CutOffTests {
-    static func member(_ id: UInt64, _ status: SWIM.Status, role: SWIM.Role = .node) -> SWIM.Member {
-        SWIM.Member(
-            id: NodeID(id),
-            zone: Zone("az-\(id)"),
-            role: role,
-            apiAddress: "127.0.0.1:\(4000 + id)",
-            peerAddress: "127.0.0.1:\(7000 + id)",
-            status: status
-        )
-    }
-
-    @Test func cutOffOnlyWhenNoOtherNodeIsAlive() {
-        let me = NodeID(1)
-        let suspect = SWIM.Status.suspect(since: SWIM.Tick(0), confirmations: [])
-        func cutOff(_ members: [SWIM.Member]) -> Bool { Forwarder.isCutOff(me: me, members: members) }
-        #expect(!cutOff([Self.member(1, .alive)]), "alone from the start: nobody to reach")
-        #expect(!cutOff([Self.member(1, .alive), Self.member(2, .alive), Self.member(3, suspect)]))
-        #expect(cutOff([Self.member(1, .alive), Self.member(2, suspect), Self.member(3, .dead)]))
-        // Routers hold no groups, and members that left are not waited for.
-        #expect(cutOff([Self.member(1, .alive), Self.member(2, suspect), Self.member(4, .alive, role: .router)]))
-        #expect(!cutOff([Self.member(1, .alive), Self.member(2, .left), Self.member(3, .alive)]))
-        #expect(!cutOff([Self.member(1, .alive), Self.member(2, .left)]), "the others left: nobody to reach")
     }
 }
