@@ -20,6 +20,9 @@ public struct GroupPlan: Sendable {
     public var isAlive: @Sendable (NodeID) -> Bool = { _ in false }
     /// Where the group's own tasks run (`EventLoopTaskExecutor`); nil: the global pool.
     public var taskExecutor: (any TaskExecutor)?
+    /// What the group's tick timer and resting leader's nudge sleep on; a node's groups sleep on their event
+    /// loop's timers (`EventLoopGroupClock`), beside `taskExecutor`.
+    public var clock: any GroupClock = ContinuousGroupClock()
     /// Told when this member becomes leader (true) or stops leading (false), with the term: the event log.
     public var onLeadershipChange: @Sendable (Bool, Term) -> Void = { _, _ in }
     /// Told the leader (nil: none known) and term this member sees, whenever its role or leader changes:
@@ -89,6 +92,7 @@ extension RaftGroupDriver {
             abstain: plan.abstain,
             isAlive: plan.isAlive,
             taskExecutor: plan.taskExecutor,
+            clock: plan.clock,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             onLeadershipChange: plan.onLeadershipChange,

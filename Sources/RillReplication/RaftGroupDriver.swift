@@ -111,7 +111,7 @@ public actor RaftGroupDriver {
     ///   - seed: seeds the core's election-timeout generator.
     ///   - isAlive: whether a node is alive as far as gossip knows; the default (nobody) means followers never
     ///     rest, only idle leaders do.
-    ///   - taskExecutor: where the inbox and processing tasks run (see `EventLoopTaskExecutor`); nil: the
+    ///   - taskExecutor: where the inbox, processing and tick tasks run (see `EventLoopTaskExecutor`); nil: the
     ///     global pool.
     ///   - send: hands messages to the transport; called on the actor or on a storage thread, so it must not block.
     ///   - apply: applies committed entries in order; the driver waits for it before advancing.
@@ -204,20 +204,24 @@ public actor RaftGroupDriver {
             }
         }
         if let tickInterval {
-            let clock = clock
-            tickTask = Task {
-                // Bounded by cancellation: `stop()` cancels it, and a cancelled sleep throws.
-                while !Task.isCancelled {
-                    if self.resting {
-                        await withCheckedContinuation { self.restingTicker = $0 }
-                        continue
-                    }
-                    do { try await clock.sleep(until: clock.elapsed + tickInterval) } catch { return }
-                    self.tick()
-                }
-            }
+            // On the group's executor like its other tasks: a tick wakes the actor where it already runs,
+            // rather than a pool thread that then hands the actor back (idle groups tick in every nudge round).
+            tickTask = Task(executorPreference: taskExecutor) { await self.tickLoop(every: tickInterval) }
         }
         wake.yield()
+    }
+
+    /// Ticks every `tickInterval` while awake; parks while the group rests. Bounded by cancellation: `stop()`
+    /// cancels it, and a cancelled sleep throws.
+    private func tickLoop(every tickInterval: Duration) async {
+        while !Task.isCancelled {
+            if resting {
+                await withCheckedContinuation { restingTicker = $0 }
+                continue
+            }
+            do { try await clock.sleep(until: clock.elapsed + tickInterval) } catch { return }
+            tick()
+        }
     }
 
     /// Stops ticking and processing, after the Ready in flight (if any) has been persisted and applied, and

@@ -28,6 +28,8 @@ extension GroupPlan {
         // shard right after a clean restart of the whole cluster with them on: followers that restart behind the
         // last commit widen a read gap we have not closed yet. Every group announces commits at once until then.
         let eagerCommitNotice = true
+        // The group's tasks and its timers on one event loop: a tick or a nudge wakes it where it runs.
+        let loop = cluster.transport.group.next()
         // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
         // grows from one copy): its leader must heartbeat the members it adds.
         var plan = GroupPlan(
@@ -43,8 +45,9 @@ extension GroupPlan {
             campaignAtStart: voters.first == me && !cluster.rejoining,
             abstain: cluster.rejoining && voters != [me],
             isAlive: { cluster.isAlive($0) },
-            taskExecutor: EventLoopTaskExecutor(cluster.transport.group.next())
+            taskExecutor: EventLoopTaskExecutor(loop)
         )
+        plan.clock = EventLoopGroupClock(loop: loop)
         plan.onRoleChange = { [board = registry.board] leader, term in board.update(group, term: term, leader: leader) }
         plan.onLeadershipChange = { [events = cluster.events, gossip = cluster.gossip] leads, term in
             // Routers and other nodes learn of a new leader now, not at the next hint sampling (a second).
