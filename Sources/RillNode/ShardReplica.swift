@@ -48,6 +48,9 @@ final class ShardReplica: Sendable {
 
     /// Present while the replica abstains after damage; removed once it caught up.
     static let abstainMarker = "abstaining"
+    /// Whether this replica's directory holds `abstainMarker`: set at open, cleared when the controller removes
+    /// it (`Node.endAbstentions`), so the controller asks only these replicas rather than every one.
+    let hasAbstainMarker = Atomic<Bool>(false)
 
     /// The replica's directory, for the abstention marker.
     var directory: String { log.directory }
@@ -145,6 +148,10 @@ final class ShardReplica: Sendable {
             logger: logger
         )
         box.replica = replica
+        replica.hasAbstainMarker.store(
+            plan.abstain && FileManager.default.fileExists(atPath: marker),
+            ordering: .relaxed
+        )
         registry.register(driver)
         do {
             try await driver.start(plan)

@@ -303,6 +303,51 @@ def test_a_wiped_node_gets_its_replicas_back_while_writes_continue_then_counts_a
     check_history(writer, read_everything(cluster.node(1), STREAM))
 
 
+def test_a_replica_whose_log_lost_its_synced_tail_abstains_until_caught_up_then_votes_again(cluster):
+    """A shard replica whose log ends below what it had synced (a disk that lost writes) is damaged: it may
+    have acknowledged entries it no longer holds, so it must not vote until it has caught up, across restarts
+    too (a marker file says so). Once caught up, the controller removes the marker and the replica votes again."""
+    client = cluster.node(1).client()
+    client.create_stream(StreamName=STREAM, ShardCount=1)
+    wait_active(client, STREAM)
+    shard = "shardId-000000000000"
+    leader = cluster.leader_of(STREAM, shard)
+    victim = next(n for n in cluster.nodes if n.node_id != leader)
+    writer = cluster.node(leader).client()
+    for _ in range(5):
+        reply = writer.put_records(StreamName=STREAM, Records=[
+            {"Data": uuid.uuid4().hex.encode(), "PartitionKey": uuid.uuid4().hex} for _ in range(50)])
+        assert reply["FailedRecordCount"] == 0
+    cluster.wait_converged()
+    victim.stop()
+    segments = sorted(victim.data_dir.glob(f"shards/*/{shard}/*.log"))
+    assert segments, list(victim.data_dir.rglob("*"))[:20]
+    os.truncate(segments[-1], segments[-1].stat().st_size // 2)
+    marker = segments[-1].parent / "abstaining"
+    victim.start()
+    cluster.wait_ready(nodes=[victim])
+
+    def settled() -> bool:
+        groups = [g for g in victim.status()["groups"] if g.get("stream") == STREAM]
+        return len(groups) == 1 and not groups[0]["abstaining"] and not marker.exists()
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not settled():
+        time.sleep(0.1)
+    assert settled(), (marker.exists(), victim.status()["groups"], victim.log_tail())
+    log = victim.log_path.read_text(errors="replace")
+    assert "shard log damaged" in log and "a damaged replica caught up and votes again" in log, victim.log_tail()
+    cluster.wait_converged()
+    # It counts again: with the leader gone, the two others elect and take writes.
+    cluster.node(leader).kill()
+    survivor = next(n for n in cluster.nodes if n.alive())
+    retrying = survivor.client(retries={"max_attempts": 10, "mode": "standard"})
+    reply = retrying.put_records(StreamName=STREAM, Records=[{"Data": b"after", "PartitionKey": "k"}])
+    assert reply["FailedRecordCount"] == 0
+    cluster.node(leader).start()
+    cluster.wait_ready()
+
+
 def test_ready_only_once_the_cluster_formed(tmp_path):
     """/health answers at once; /ready is 503 while the node waits for its peers, 200 after."""
     import urllib.error
