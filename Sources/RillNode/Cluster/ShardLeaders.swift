@@ -45,16 +45,20 @@ struct ShardLeaders: Sendable {
     func servingReplica(stream: StreamMetadata, shard: ShardMetadata) async throws -> ShardReplica {
         guard isCluster else { return try await host.replica(for: stream, shard: shard) }
         let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+        // Only the replica's own driver may say it leads. Any other view of the leader (a gossiped hint, the
+        // preferred replica) can name this node while its replica follows, or opened a moment ago with the commit
+        // index of its last state hint: served from, such a replica reads nothing of what the shard holds, and a
+        // reader at its "tip" stops (right after a restart of the whole cluster, a read came back empty so).
         if let replica = host.localReplica(streamID: stream.id, shard: shard.index) {
             let leadership = await replica.driver.leadership
             if leadership.role == .leader {
                 guard leadership.appliedInTerm else { throw Redirect(hint: me) }
                 return replica
             }
+            if let leader = leadership.leader, leader != me { throw Redirect(hint: leader) }
         }
-        let leader = await leader(of: group, replicas: shard.replicas)
-        if leader == me, let replica = host.localReplica(streamID: stream.id, shard: shard.index) { return replica }
-        throw Redirect(hint: leader)
+        // No replica here, or one without a leader yet: the retry comes back here when the hint is this node.
+        throw Redirect(hint: await leader(of: group, replicas: shard.replicas))
     }
 
     /// Proposes the batch to the shard's group on its leader (here or, when `reach` allows, one hop away) and
