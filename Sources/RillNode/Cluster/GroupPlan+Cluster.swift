@@ -24,10 +24,14 @@ extension GroupPlan {
         group: RaftGroupID
     ) -> GroupPlan {
         let settings = cluster.settings
-        // Lazy notices (`eagerCommitNotice` off) halve a write's messages, but a CI run read nothing back from a
-        // shard right after a clean restart of the whole cluster with them on: followers that restart behind the
-        // last commit widen a read gap we have not closed yet. Every group announces commits at once until then.
-        let eagerCommitNotice = true
+        // A shard's followers apply only for retention, subscriptions (which trail the leader by a heartbeat at
+        // most) and a later leadership; telling them each commit at once would double the messages (and wake-ups
+        // on every node) of every write. The commit rides on the next append or heartbeat (a tick, 50 ms, while
+        // the group is awake; it rests only once every follower was told). Reads are served only by a leader that
+        // applied an entry of its term (`ShardLeaders.servingReplica`), so they never see a follower's lag. The
+        // metadata group's followers act on what they apply (opening replicas), so they hear at once.
+        var eagerCommitNotice = true
+        if case .shard = group { eagerCommitNotice = false }
         // The group's tasks and its timers on one event loop: a tick or a nudge wakes it where it runs.
         let loop = cluster.transport.group.next()
         // Every group of a cluster ticks, even one that starts with this node as its only voter (a healed shard
