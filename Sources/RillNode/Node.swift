@@ -113,6 +113,7 @@ public final class Node: Sendable {
             transport: context?.transport,
             board: context.map { Forwarder.board(watching: $0.gossip) } ?? LeaderBoard()
         ) { _ in changed.yield() }
+        let soleVoterExecutor: (any TaskExecutor)? = eventLoopGroup.map { EventLoopTaskExecutor($0.next()) }
         let metaPlan =
             context.map {
                 GroupPlan.cluster(
@@ -122,7 +123,7 @@ public final class Node: Sendable {
                     registry: registry,
                     group: .meta
                 )
-            } ?? .soleVoter(configuration.id)
+            } ?? .soleVoter(configuration.id, taskExecutor: soleVoterExecutor)
         let raftMetrics = metrics.raft
         let metadata = try await MetadataStore.open(
             directory: root + "/meta",
@@ -163,7 +164,8 @@ public final class Node: Sendable {
             registry: registry,
             cluster: context,
             catalogChanges: changes,
-            catalogChanged: changed
+            catalogChanged: changed,
+            eventLoopGroup: eventLoopGroup
         )
         if let context {
             context.transport.onRaftMessages = { [weak registry] messages, _ in registry?.deliver(messages) }
@@ -213,7 +215,8 @@ public final class Node: Sendable {
         registry: GroupRegistry,
         cluster: ClusterContext?,
         catalogChanges: AsyncStream<Void>,
-        catalogChanged: AsyncStream<Void>.Continuation
+        catalogChanged: AsyncStream<Void>.Continuation,
+        eventLoopGroup: (any EventLoopGroup)?
     ) {
         let me = configuration.id
         let forwarder = cluster.map { cluster in
@@ -254,7 +257,9 @@ public final class Node: Sendable {
             stateLog: stateLog,
             flusher: flusher,
             recordKeys: recordKeys,
-            barrier: barrier
+            barrier: barrier,
+            // A cluster's groups run on the peer loops (`GroupPlan.cluster`); a node alone's on these.
+            soleVoterLoops: cluster == nil ? eventLoopGroup : nil
         )
         let producerWindows = ProducerWindows(
             me: me,

@@ -53,14 +53,18 @@ public struct GroupPlan: Sendable {
 
     public var isSoleVoter: Bool { voters == [me] }
 
-    public static func soleVoter(_ me: NodeID) -> GroupPlan {
+    /// - Parameter taskExecutor: where the group's tasks run; a node alone gives its groups an event loop, the
+    ///   one its small writes are served on, so a write's Ready is written and answered without a hop to the
+    ///   global pool.
+    public static func soleVoter(_ me: NodeID, taskExecutor: (any TaskExecutor)? = nil) -> GroupPlan {
         GroupPlan(
             me: me,
             voters: [me],
             tickInterval: nil,
             options: Raft.Options(),
             send: { _ in },
-            campaignAtStart: true
+            campaignAtStart: true,
+            taskExecutor: taskExecutor
         )
     }
 }

@@ -1,11 +1,13 @@
 import Foundation
 import Logging
+import NIOCore
 import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
 import RillReplication
 import RillStorage
+import RillTransport
 import Synchronization
 
 /// The shard logs this node holds: opening a replica once however many callers race, following the catalog
@@ -24,6 +26,8 @@ final class ReplicaHost: Sendable {
     let recordKeys: RecordKeys
     /// Whether the catalog is known to be current, which lets `reconcile` reopen a seal the log held at open.
     let barrier: CatalogBarrier
+    /// Where a node alone runs its groups (`GroupPlan.soleVoter`); nil: the global pool.
+    let soleVoterLoops: (any EventLoopGroup)?
     /// Shard opens in progress, so concurrent first uses of a shard share one open.
     private let openings = Mutex<[String: Task<ShardReplica, any Error>]>([:])
     /// Shard logs by stream id, then shard index.
@@ -42,7 +46,8 @@ final class ReplicaHost: Sendable {
         stateLog: RaftStateLog,
         flusher: Flusher,
         recordKeys: RecordKeys,
-        barrier: CatalogBarrier
+        barrier: CatalogBarrier,
+        soleVoterLoops: (any EventLoopGroup)?
     ) {
         self.configuration = configuration
         self.logger = logger
@@ -55,6 +60,7 @@ final class ReplicaHost: Sendable {
         self.flusher = flusher
         self.recordKeys = recordKeys
         self.barrier = barrier
+        self.soleVoterLoops = soleVoterLoops
     }
 
     func shardDirectory(streamID: String, shard: ShardID) -> String {
@@ -175,6 +181,7 @@ final class ReplicaHost: Sendable {
             if let pending = table[key] { return pending }
             let directory = shardDirectory(streamID: stream.id, shard: shard.id)
             let group = RaftGroupID.shard(streamID: stream.id, shard: shard.id)
+            let soleVoterExecutor: (any TaskExecutor)? = soleVoterLoops.map { EventLoopTaskExecutor($0.next()) }
             let plan =
                 cluster.map { cluster in
                     GroupPlan.cluster(
@@ -184,7 +191,7 @@ final class ReplicaHost: Sendable {
                         registry: registry,
                         group: group
                     )
-                } ?? .soleVoter(me)
+                } ?? .soleVoter(me, taskExecutor: soleVoterExecutor)
             let raftMetrics = metrics.raft
             let recordKey = Self.recordKey(of: stream, metadata: metadata, keys: recordKeys)
             // The group outlives the request that may be opening it: its loops must not carry that request's id.
