@@ -1,5 +1,6 @@
 import RillModel
 import RillRaft
+import Synchronization
 
 /// Resting (ARCHITECTURE "Data plane transport": idle groups rest). An idle group stops ticking, so a
 /// node hosting hundreds of idle shards sends no heartbeats for them. Withholding ticks never affects safety,
@@ -46,6 +47,8 @@ extension RaftGroupDriver {
     private func rest() {
         resting = true
         rests &+= 1
+        let snapshot = status
+        restingSnapshot.withLock { $0 = snapshot }
         guard node.role == .leader else { return }
         let rest = rests
         let nudge = Self.nextNudge(after: clock.elapsed, origin: .zero, period: Self.leaderNudge)
@@ -130,6 +133,7 @@ extension RaftGroupDriver {
     func resume() {
         guard resting else { return }
         resting = false
+        restingSnapshot.withLock { $0 = nil }
         awakeTicks = 0
         restingTicker?.resume()
         restingTicker = nil

@@ -45,6 +45,14 @@ extension RaftGroupDriver {
         )
     }
 
+    /// `status` without a hop to the group's executor when the group rests (`restingSnapshot`), else by one.
+    public nonisolated var sampledStatus: Status {
+        get async {
+            if let snapshot = restingSnapshot.withLock({ $0 }) { return snapshot }
+            return await status
+        }
+    }
+
     /// The term this member leads in, once it has applied an entry of it (`Status.appliedInTerm`); nil otherwise.
     public var servingTerm: Term? { leadership.appliedInTerm ? node.term : nil }
 

@@ -2,6 +2,7 @@ import Logging
 import RillModel
 import RillRaft
 import RillStorage
+import Synchronization
 
 /// The serial owner of one Raft group on this node (ARCHITECTURE "Sans-I/O cores"): it holds the `Raft.Core`,
 /// feeds it events (`tick`, `step`, `propose`, `campaign`) and performs each `Ready` in order — send
@@ -77,6 +78,10 @@ public actor RaftGroupDriver {
     var restingTicker: CheckedContinuation<Void, Never>?
     var awakeTicks = 0
     var rests: UInt64 = 0
+    /// The status of a resting group, taken as it began to rest; nil while it is awake. A resting group's status
+    /// does not change (anything that changes it wakes the group first), so the once-a-second metrics sample
+    /// reads it here instead of hopping to the group's executor: most of a thousand idle shards rest.
+    let restingSnapshot = Mutex<Status?>(nil)
     /// The leader (and term) this member last heard from since gossip last woke it: a follower rests only then.
     var heardFrom: (leader: NodeID, term: Term)?
     /// Members that are back (`wakeUp(_:)`) and have not answered this leader since, with the ticks left to wait.

@@ -138,38 +138,36 @@ extension Node {
             metadata.catalog.allStreams.map { ($0.id, $0.name) },
             uniquingKeysWith: { first, _ in first }
         )
+        var views: [PlacementAudit.GroupView] = []
         for replica in allReplicas() {
             let group = "\(names[replica.streamID] ?? replica.streamID)/\(replica.shard.name)"
             groups.insert(group)
-            let status = await replica.driver.status
+            // A resting group's status is read without a hop to its executor (most of many idle shards rest).
+            let status = await replica.driver.sampledStatus
             metrics.raft.record(group: group, status)
             if status.role == .leader {
                 leading.append(SWIM.LeadershipHint(group: replica.driver.group, term: status.term, leader: me))
             }
-        }
-        metrics.raft.keep(only: groups)
-        cluster?.gossip.setLeadershipHints(leading)
-        await auditPlacement()
-    }
-
-    /// Checks the placement invariant over the catalog and the groups held here (`PlacementAudit`). A
-    /// violation counts once it is seen in two audits in a row: a node's catalog may trail a move's first
-    /// configuration change by a moment.
-    func auditPlacement() async {
-        guard cluster != nil else { return }
-        let catalog = metadata.catalog
-        var views: [PlacementAudit.GroupView] = []
-        for replica in allReplicas() {
-            let configuration = await replica.driver.status.configuration
             views.append(
                 PlacementAudit.GroupView(
                     streamID: replica.streamID,
                     shard: replica.shard.index,
-                    voters: configuration.voters.map(\.rawValue),
-                    learners: configuration.learners.map(\.rawValue)
+                    voters: status.configuration.voters.map(\.rawValue),
+                    learners: status.configuration.learners.map(\.rawValue)
                 )
             )
         }
+        metrics.raft.keep(only: groups)
+        cluster?.gossip.setLeadershipHints(leading)
+        auditPlacement(views)
+    }
+
+    /// Checks the placement invariant over the catalog and the groups held here (`PlacementAudit`), as the
+    /// sample just read them. A violation counts once it is seen in two audits in a row: a node's catalog may
+    /// trail a move's first configuration change by a moment.
+    func auditPlacement(_ views: [PlacementAudit.GroupView]) {
+        guard cluster != nil else { return }
+        let catalog = metadata.catalog
         let seen =
             PlacementAudit.check(catalog: catalog)
             + PlacementAudit.check(catalog: catalog, node: me.rawValue, groups: views, settled: false)
