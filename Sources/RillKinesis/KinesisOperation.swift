@@ -75,12 +75,11 @@ public enum KinesisOperation: String, Sendable, CaseIterable {
     /// Parses an `X-Amz-Target` header value; nil for a missing prefix, an unknown name, or a name under the
     /// other family's prefix.
     public init?(target: String) {
-        let groups = target.hasPrefix(Self.groupTargetPrefix)
-        guard groups || target.hasPrefix(Self.targetPrefix) else { return nil }
-        let name = target.dropFirst(groups ? Self.groupTargetPrefix.count : Self.targetPrefix.count)
-        guard let operation = Self(rawValue: String(name)), operation.isConsumerGroupOperation == groups else {
-            return nil
-        }
+        guard let operation = Self.byTarget[target] else { return nil }
         self = operation
     }
+
+    /// Every operation by its whole target: one hash lookup per request instead of prefix checks and a linear
+    /// search of the names.
+    private static let byTarget = Dictionary(uniqueKeysWithValues: allCases.map { ($0.target, $0) })
 }

@@ -19,6 +19,11 @@ public enum WireProtocol: Sendable, Equatable {
             self = .json
             return
         }
+        // What SDKs send, exactly, without splitting and lowercasing (which showed in a small write's profile).
+        if contentType == Self.jsonContentType {
+            self = .json
+            return
+        }
         let media = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
         self = media == Self.cborContentType ? .cbor : .json
     }

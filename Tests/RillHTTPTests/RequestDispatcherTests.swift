@@ -102,6 +102,15 @@ import Testing
         #expect(SigV4Scope.region(headers) == "eu-central-1")
         #expect(SigV4Scope.region(HTTPHeaders()) == nil)
         #expect(SigV4Scope.region(HTTPHeaders([("Authorization", "Credential=broken")])) == nil)
+        // The scope ends at a comma or a space; empty components do not count.
+        let compact = "AWS4-HMAC-SHA256 Credential=AKID//20240101/us-west-2//kinesis/aws4_request,Signature=abc"
+        #expect(SigV4Scope.region(HTTPHeaders([("Authorization", compact)])) == "us-west-2")
+        #expect(SigV4Scope.region(HTTPHeaders([("Authorization", "Credential=A/B/C/D aws4_request")])) == nil)
+        #expect(SigV4Scope.region(HTTPHeaders([("Authorization", "Credential")])) == nil)
+        #expect(
+            SigV4Scope.region(HTTPHeaders([("Authorization", "x Credential=AKID/d/ap-east-1/kinesis/r")]))
+                == "ap-east-1"
+        )
     }
 
     @Test("CORS preflight echoes the requested headers")
