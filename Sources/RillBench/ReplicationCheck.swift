@@ -13,6 +13,18 @@ struct Replication: Sendable {
     var replicated: Bool
     /// The voters of each shard, by shard id.
     var voters: [String: [Int]]
+    /// A node alone: it has no replicas to wait for.
+    var alone = false
+    /// Whether waiting cannot change the finding: a replicated stream, or a node alone (waiting out the deadline
+    /// there delayed every one-node run by 15 s).
+    var isFinal: Bool { replicated || alone }
+
+    static let oneNode = Replication(
+        summary: "one node, no replicas (a one-node cluster)",
+        replicated: false,
+        voters: [:],
+        alone: true
+    )
 
     static let unknown = Replication(
         summary: "unknown (the endpoint serves no /admin/status)",
@@ -35,7 +47,7 @@ enum ReplicationCheck {
         while true {
             if let found = await once(stream: stream, endpoint: endpoint, group: group) {
                 last = found
-                if found.replicated { return found }
+                if found.isFinal { return found }
             } else {
                 return last
             }
@@ -52,7 +64,7 @@ enum ReplicationCheck {
         }
         let members = (first["members"] as? [[String: Any]] ?? []).filter { ($0["role"] as? String) == "node" }
         if members.isEmpty {
-            return Replication(summary: "one node, no replicas (a one-node cluster)", replicated: false, voters: [:])
+            return .oneNode
         }
         var zones: [Int: String] = [:]
         for member in members {
