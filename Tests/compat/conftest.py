@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -177,33 +178,50 @@ def read_shard(client, name: str, sid: str, iterator_type: str = "TRIM_HORIZON",
             return out
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = (int(x) for x in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+# Ports handed out in this test session. A port is never handed out twice, and every port comes from below the
+# kernel's ephemeral range: a port picked by binding to 0 can be taken by any outgoing connection (a node's peer
+# link, a client) before the node that was given it binds it, which is how a restarted node used to fail to come
+# back at random.
+_handed_out: set[int] = set()
+_PORT_FLOOR = 10000
 
 
 def free_port_block(n: int = 4) -> int:
     """A port P with P..P+n-1 free (`rill up` takes P for its router and the next ones for its nodes)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + n > 65535:
+    low, _ = _ephemeral_range()
+    ceiling = low if low - _PORT_FLOOR > 1000 else 65536
+    rng = random.Random(os.getpid() ^ time.monotonic_ns())
+    for _ in range(200):
+        base = rng.randrange(_PORT_FLOOR, ceiling - n)
+        ports = range(base, base + n)
+        if any(p in _handed_out for p in ports):
             continue
         held = []
         try:
-            for port in range(base, base + n):
+            for port in ports:
                 t = socket.socket()
                 held.append(t)
                 t.bind(("127.0.0.1", port))
-            return base
         except OSError:
             continue
         finally:
             for t in held:
                 t.close()
+        _handed_out.update(ports)
+        return base
     raise AssertionError("no free block of ports")
+
+
+def free_port() -> int:
+    return free_port_block(1)
 
 
 # --------------------------------------------------------------------------
