@@ -262,30 +262,11 @@ package enum SigV4Scope {
         // Over the UTF-8 bytes: Foundation's `range(of:)` and Character-wise slicing were 4 % of an event loop
         // serving small PutRecords.
         let bytes = Array(authorization.utf8)
-        let key = Array("Credential=".utf8)
-        guard let start = Self.index(of: key, in: bytes) else { return nil }
-        var parts: [ArraySlice<UInt8>] = []
-        var from = start + key.count
-        var at = from
-        while at < bytes.count, bytes[at] != UInt8(ascii: ","), bytes[at] != UInt8(ascii: " ") {
-            if bytes[at] == UInt8(ascii: "/") {
-                if at > from { parts.append(bytes[from..<at]) }
-                from = at + 1
-            }
-            at += 1
-        }
-        if at > from { parts.append(bytes[from..<at]) }
+        guard let key = bytes.firstRange(of: Array("Credential=".utf8)) else { return nil }
+        let scope = bytes[key.upperBound...].prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
+        let parts = scope.split(separator: UInt8(ascii: "/"))
         guard parts.count >= 5 else { return nil }
         return String(decoding: parts[2], as: UTF8.self)
-    }
-
-    /// Where `needle` first occurs in `haystack`.
-    private static func index(of needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
-            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return start }
-        }
-        return nil
     }
 
     /// The region of a presigned URL's `X-Amz-Credential` (`AKID%2F20240101%2Fus-west-2%2Fkinesis%2Faws4_request`).
