@@ -30,7 +30,23 @@ public final class RaftMetrics: Sendable {
         let matchLag: Gauge
         let abstaining: Gauge
         let resting: Gauge
-        let lastTerm = Mutex<Term>(.zero)
+        /// What was last recorded; nil before the first sample.
+        let last = Mutex<Sample?>(nil)
+
+        /// The gauges' values, as one comparable value.
+        struct Sample: Equatable {
+            var term, role, commit, applied, matchLag, abstaining, resting: Int
+
+            init(_ status: RaftGroupDriver.Status) {
+                term = Int(status.term.rawValue)
+                role = RaftMetrics.code(status.role)
+                commit = Int(status.commit.rawValue)
+                applied = Int(status.applied.rawValue)
+                matchLag = Int(status.maxFollowerLag)
+                abstaining = status.abstaining ? 1 : 0
+                resting = status.resting ? 1 : 0
+            }
+        }
 
         init(group: String, factory: any MetricsFactory) {
             let labels = [("group", group)]
@@ -56,17 +72,22 @@ public final class RaftMetrics: Sendable {
             table[group] = fresh
             return fresh
         }
-        made.term.record(Int(status.term.rawValue))
-        made.role.record(Self.code(status.role))
-        made.commit.record(Int(status.commit.rawValue))
-        made.applied.record(Int(status.applied.rawValue))
-        made.matchLag.record(Int(status.maxFollowerLag))
-        made.abstaining.record(status.abstaining ? 1 : 0)
-        made.resting.record(status.resting ? 1 : 0)
-        let moved = made.lastTerm.withLock { last -> Bool in
-            defer { last = status.term }
-            return last != .zero && status.term > last
+        let sample = GroupSeries.Sample(status)
+        // A resting group's sample rarely changes: the gauges are written only when it does (seven metric
+        // updates per group every second were most of the sample's cost with a thousand idle shards).
+        let (changed, moved) = made.last.withLock { last -> (Bool, Bool) in
+            defer { last = sample }
+            guard let previous = last else { return (true, false) }
+            return (previous != sample, previous.term != 0 && sample.term > previous.term)
         }
+        guard changed else { return }
+        made.term.record(sample.term)
+        made.role.record(sample.role)
+        made.commit.record(sample.commit)
+        made.applied.record(sample.applied)
+        made.matchLag.record(sample.matchLag)
+        made.abstaining.record(sample.abstaining)
+        made.resting.record(sample.resting)
         if moved { elections.increment() }
     }
 

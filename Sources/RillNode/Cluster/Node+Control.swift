@@ -92,6 +92,13 @@ extension Node {
                 if let first = shard.replicas?.first { preferred[stream.id, default: [:]][shard.index] = NodeID(first) }
             }
         }
+        // Almost always empty: then a group that fails a check has no entry to drop, and the loop hashes no
+        // group id for it (this runs four times a second over every replica).
+        var pending = preferredCaughtUpSince.withLock { !$0.isEmpty }
+        func forget(_ group: RaftGroupID) {
+            guard pending else { return }
+            _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
+        }
         for replica in allReplicas() {
             let group = replica.driver.group
             // The leader board first (this node's replicas report their role to it): the driver is asked only
@@ -99,16 +106,17 @@ extension Node {
             guard let home = preferred[replica.streamID]?[replica.shard.index], home != me,
                 registry.board.view(of: group)?.leader == me, await replica.driver.status.role == .leader
             else {
-                _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
+                forget(group)
                 continue
             }
             // Caught up by the leader's books, and alive to gossip: a home cut off since its last append still
             // looks caught up while nothing new commits, and a transfer to it refuses writes until it times out
             // (a chaos run's partition of a returning node stalled two shards for a second each this way).
             guard cluster?.isAlive(home) == true, await replica.driver.isCaughtUp(home) else {
-                _ = preferredCaughtUpSince.withLock { $0.removeValue(forKey: group) }
+                forget(group)
                 continue
             }
+            pending = true
             let since = preferredCaughtUpSince.withLock { table in
                 if let since = table[group] { return since }
                 table[group] = now
