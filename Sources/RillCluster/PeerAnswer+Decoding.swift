@@ -26,6 +26,13 @@ extension PeerAnswer {
         case 12: self = .writeTotals(try r.writeTotals())
         case 13: self = .metrics(try r.metricStore())
         case 17: self = .producerWindow(try r.bytes())
+        case 18:
+            let count = Int(try r.u32())
+            guard count <= r.remaining / 4 else { throw WireError(description: "\(count) disagreeing groups") }
+            var positions: [UInt32] = []
+            positions.reserveCapacity(count)
+            for _ in 0..<count { positions.append(try r.u32()) }
+            self = .restCheck(disagreeing: positions)
         case 14:
             let count = Int(try r.u32())
             guard count <= 500 else { throw WireError(description: "\(count) record outcomes") }

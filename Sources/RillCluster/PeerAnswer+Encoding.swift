@@ -100,6 +100,10 @@ extension PeerAnswer {
         case .producerWindow(let window):
             w.u8(17)
             w.bytes(window)
+        case .restCheck(let positions):
+            w.u8(18)
+            w.u32(UInt32(positions.count))
+            for position in positions { w.u32(position) }
         }
         return w.bytes
     }

@@ -36,5 +36,8 @@ package enum PeerAnswer: Sendable, Equatable {
     case metrics(MetricStore)
     /// A sealed shard's final producer window (`ProducerWindow.encoded()`), for `PeerCall.producerWindow`.
     case producerWindow([UInt8])
+    /// The answer to `PeerCall.restCheck`: the positions, in the call's list, of the groups this node's
+    /// replicas disagree with (`RestCheck.disagreeing`).
+    case restCheck(disagreeing: [UInt32])
 
 }

@@ -58,6 +58,23 @@ extension PeerCall {
                 caller: Principal(accessKeyID: try r.optionalString(), secureTransport: try r.u8() == 1)
             )
         case 17: self = .producerWindow(streamID: try r.string(), shard: try r.u32(), sealIndex: try r.u64())
+        case 18:
+            let count = Int(try r.u32())
+            // Each entry takes at least 25 bytes: a count past what the payload holds is damage, not a list.
+            guard count <= r.remaining / 25 else { throw WireError(description: "\(count) resting groups") }
+            var groups: [RestingGroup] = []
+            groups.reserveCapacity(count)
+            for _ in 0..<count {
+                groups.append(
+                    RestingGroup(
+                        group: try r.group(),
+                        term: Term(try r.u64()),
+                        leader: NodeID(try r.u64()),
+                        commit: try r.logIndex()
+                    )
+                )
+            }
+            self = .restCheck(groups)
         default: throw WireError(description: "unknown peer call \(kind)")
         }
         guard r.isAtEnd else { throw WireError(description: "bytes after a peer call") }

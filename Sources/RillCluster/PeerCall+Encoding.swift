@@ -66,6 +66,15 @@ extension PeerCall {
             w.string(streamID)
             w.u32(shard)
             w.u64(sealIndex)
+        case .restCheck(let groups):
+            w.u8(18)
+            w.u32(UInt32(groups.count))
+            for entry in groups {
+                w.group(entry.group)
+                w.u64(entry.term.rawValue)
+                w.u64(entry.leader.rawValue)
+                w.u64(entry.commit.rawValue)
+            }
         }
         return w.bytes
     }
@@ -78,6 +87,7 @@ extension PeerCall {
             operation.utf8.count + requestID.utf8.count + body.count + (caller.accessKeyID?.utf8.count ?? 0) + 72
                 + 8 * producer.sequences.count
         case .append(let streamID, _, let batch): streamID.utf8.count + batch.count
+        case .restCheck(let groups): groups.count * 64
         default: 0
         }
     }

@@ -55,6 +55,12 @@ package enum PeerCall: Sendable, Equatable {
     /// An older node answers it as unreadable; the caller asks the parent's other replicas.
     case producerWindow(streamID: String, shard: UInt32, sealIndex: UInt64)
 
+    /// The groups that rest on the calling node and that the answering node also holds, as leader or as the
+    /// leader the caller follows (`RestCheck`): the answer (`restCheck`) names those the answering node's
+    /// replicas disagree with, which then wake on the caller. An older node answers it as unreadable, and the
+    /// caller wakes every group it sent, as its resting leaders did each second before.
+    case restCheck([RestingGroup])
+
     package static let version: UInt8 = 1
 
     /// Whether encoded call `bytes` is one small write: an `append`, or a forwarded PutRecord, of at most

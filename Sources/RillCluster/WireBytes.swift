@@ -1,3 +1,5 @@
+import RillModel
+
 /// Big-endian writer and reader for the node-to-node RPC payloads (`PeerCall`, `PeerAnswer`).
 package struct WireWriter {
     private(set) var bytes: [UInt8] = []
@@ -37,6 +39,8 @@ package struct WireReader {
     package init(_ bytes: [UInt8]) { self.buffer = bytes }
 
     package var isAtEnd: Bool { offset == buffer.count }
+    /// Bytes not read yet.
+    package var remaining: Int { buffer.count - offset }
 
     package mutating func u8() throws(WireError) -> UInt8 { UInt8(try integer(width: 1)) }
     package mutating func u32() throws(WireError) -> UInt32 { UInt32(try integer(width: 4)) }
@@ -57,5 +61,36 @@ package struct WireReader {
         for i in 0..<width { value = value << 8 | UInt64(buffer[offset + i]) }
         offset += width
         return value
+    }
+}
+
+/// Raft group ids and log positions on the RPC channel: `u8 0` for the metadata group, `u8 1 | string streamID |
+/// u32 shard` for a shard (the layout of the Raft frames, `PeerFrame`).
+extension WireWriter {
+    package mutating func group(_ group: RaftGroupID) {
+        switch group {
+        case .meta: u8(0)
+        case .shard(let streamID, let shard):
+            u8(1)
+            string(streamID)
+            u32(shard.index)
+        }
+    }
+}
+
+extension WireReader {
+    package mutating func group() throws(WireError) -> RaftGroupID {
+        switch try u8() {
+        case 0: return .meta
+        case 1: return .shard(streamID: try string(), shard: ShardID(index: try u32()))
+        case let tag: throw WireError(description: "group tag \(tag)")
+        }
+    }
+
+    /// A log index; past `Int64.max` is refused (`LogIndex` strides in `Int64`).
+    package mutating func logIndex() throws(WireError) -> LogIndex {
+        let value = try u64()
+        guard value <= UInt64(Int64.max) else { throw WireError(description: "log index \(value)") }
+        return LogIndex(value)
     }
 }

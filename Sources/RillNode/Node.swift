@@ -430,6 +430,14 @@ public final class Node: Sendable {
                     }
                 }
             )
+            loops.append(
+                Task { [weak self] in
+                    while !Task.isCancelled {
+                        do { try await Task.sleep(for: RestCheck.period) } catch { return }
+                        await self?.checkRestingGroups()
+                    }
+                }
+            )
         }
         background.withLock { $0 = loops }
     }

@@ -28,6 +28,9 @@ public struct GroupPlan: Sendable {
     /// Told the leader (nil: none known) and term this member sees, whenever its role or leader changes:
     /// where a forward to a leader that lost its term is abandoned (`LeaderBoard`).
     public var onRoleChange: @Sendable (NodeID?, Term) -> Void = { _, _ in }
+    /// A resting leader wakes itself once a second for a heartbeat round; false where the node runs the rest
+    /// check for its groups (`RestCheck`).
+    public var nudgesWhileResting = true
 
     public init(
         me: NodeID,
@@ -97,6 +100,7 @@ extension RaftGroupDriver {
             isAlive: plan.isAlive,
             taskExecutor: plan.taskExecutor,
             clock: plan.clock,
+            nudgesWhileResting: plan.nudgesWhileResting,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             onLeadershipChange: plan.onLeadershipChange,

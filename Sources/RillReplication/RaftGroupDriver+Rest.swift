@@ -9,9 +9,10 @@ extension RaftGroupDriver {
     /// A woken group ticks this often before it may rest again: long enough for a heartbeat round, whose
     /// answers tell a leader about a follower that lost its disk while the group rested.
     static let minimumAwakeTicks = 3
-    /// A resting leader still wakes this often (on a grid shared by all groups, `nextNudge`) for one heartbeat
-    /// round, so that nothing it cannot hear about (a lost answer, a follower that missed the gossip) leaves a
-    /// group stuck for longer.
+    /// A resting leader that nudges itself (`nudgesWhileResting`) still wakes this often (on a grid shared by all
+    /// groups, `nextNudge`) for one heartbeat round, so that nothing it cannot hear about (a lost answer, a
+    /// follower that missed the gossip) leaves a group stuck for longer. A node's groups do not: the node's rest
+    /// check (`RestCheck`) wakes only the leaders whose members disagree, on the same period.
     static let leaderNudge: Duration = .seconds(1)
     /// The first instant after `now` on the grid of whole `period`s from `origin`: however long ago each
     /// leader began to rest, all that rest now wake at the same instant, at most one period from now. The grid
@@ -49,7 +50,7 @@ extension RaftGroupDriver {
         rests &+= 1
         let snapshot = status
         restingSnapshot.withLock { $0 = snapshot }
-        guard node.role == .leader else { return }
+        guard node.role == .leader, nudgesWhileResting else { return }
         let rest = rests
         let nudge = Self.nextNudge(after: clock.elapsed, origin: .zero, period: Self.leaderNudge)
         let clock = clock

@@ -45,6 +45,9 @@ extension RaftGroupDriver {
         )
     }
 
+    /// The status the group took as it began to rest; nil while it is awake (`RestCheck` compares it).
+    public nonisolated var restingStatus: Status? { restingSnapshot.withLock { $0 } }
+
     /// `status` without a hop to the group's executor when the group rests (`restingSnapshot`), else by one.
     public nonisolated var sampledStatus: Status {
         get async {

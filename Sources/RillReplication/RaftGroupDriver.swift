@@ -73,6 +73,10 @@ public actor RaftGroupDriver {
     let probe: ReadyProbe?
     /// Whether gossip currently sees the node `NodeID` alive; an idle follower rests only while its leader is.
     let isAlive: @Sendable (NodeID) -> Bool
+    /// Whether a resting leader wakes itself once a second for a heartbeat round (`leaderNudge`); false where
+    /// its node checks its resting groups with their members' nodes instead (`RestCheck`) and wakes it when one
+    /// disagrees.
+    let nudgesWhileResting: Bool
     /// Resting state (`RaftGroupDriver+Rest.swift`).
     var resting = false
     var restingTicker: CheckedContinuation<Void, Never>?
@@ -129,6 +133,8 @@ public actor RaftGroupDriver {
     ///   - restore: hands the application a snapshot installed from a leader, before the entries after it apply.
     ///   - flusher: the flush rounds that make writes durable (`Flusher`; the simulation's in tests).
     ///   - clock: what the tick timer and the nudge sleep on.
+    ///   - nudgesWhileResting: a resting leader wakes once a second for a heartbeat round; false when the node runs
+    ///     the rest check (`RestCheck`) for its groups.
     ///   - probe: sees every Ready as it is performed (the simulation's checker); nil in nodes.
     public init(
         group: RaftGroupID,
@@ -144,6 +150,7 @@ public actor RaftGroupDriver {
         isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
         taskExecutor: (any TaskExecutor)? = nil,
         clock: any GroupClock = ContinuousGroupClock(),
+        nudgesWhileResting: Bool = true,
         probe: ReadyProbe? = nil,
         logger: Logger,
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
@@ -172,6 +179,7 @@ public actor RaftGroupDriver {
         self.isAlive = isAlive
         self.taskExecutor = taskExecutor
         self.clock = clock
+        self.nudgesWhileResting = nudgesWhileResting
         self.probe = probe
         let recorded = stateLog.states[group]
         self.lastRecorded = recorded

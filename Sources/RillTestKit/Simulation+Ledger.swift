@@ -28,6 +28,9 @@ extension Simulation {
         var incarnations: [Int]
         /// The commit index each slot's current driver last wrote, for the checker.
         var reportedCommit: [LogIndex]
+        /// What each slot's gossip sees of each other slot (`restChecks` worlds): the incarnation it saw alive,
+        /// nil when it sees it gone. Read by the drivers' `isAlive`.
+        var gossip: [[Int?]]
         /// Messages sent since the world last put them on the wire, in order.
         var outbox: [Outgoing] = []
         /// Crashes planned for new leaders: node slot and tick.
@@ -47,6 +50,13 @@ extension Simulation {
             self.incarnations = Array(repeating: 0, count: settings.nodeCount)
             self.reportedCommit = Array(repeating: .zero, count: settings.nodeCount)
             self.roles = Array(repeating: nil, count: settings.nodeCount)
+            self.gossip = Array(repeating: Array(repeating: nil, count: settings.nodeCount), count: settings.nodeCount)
+        }
+
+        /// Whether slot `observer`'s gossip sees node `id` alive.
+        func sees(_ observer: Int, alive id: NodeID) -> Bool {
+            let slot = Int(id.rawValue) - 1
+            return gossip.indices.contains(slot) && gossip[observer][slot] != nil
         }
 
         func check(_ body: () throws(CheckFailure) -> Void) {

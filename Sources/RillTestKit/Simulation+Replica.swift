@@ -62,6 +62,9 @@ extension Simulation {
                 taken: { ready, node in ledger.taken(ready, node, slot: slot, incarnation: incarnation) },
                 written: { ready, node in ledger.written(ready, node, slot: slot, incarnation: incarnation) }
             )
+            // Followers rest only on a leader gossip sees alive; without the world's gossip, never.
+            let restChecks = settings.restChecks
+            let isAlive: @Sendable (NodeID) -> Bool = { id in restChecks && ledger.sees(slot, alive: id) }
             let driver = RaftGroupDriver(
                 group: group,
                 id: NodeID(UInt64(slot + 1)),
@@ -73,8 +76,10 @@ extension Simulation {
                 tickInterval: nil,
                 seed: ledger.random.next(),
                 abstain: abstain || damaged,
+                isAlive: isAlive,
                 taskExecutor: executor,
                 clock: clock,
+                nudgesWhileResting: !settings.restChecks,
                 probe: probe,
                 logger: logger,
                 send: { messages in ledger.send(messages, from: slot, incarnation: incarnation) },

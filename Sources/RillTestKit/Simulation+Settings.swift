@@ -54,6 +54,15 @@ extension Simulation {
         public var syncFailureRate: Double
         /// Segment size of each node's log: small, so logs roll, index and trim whole segments.
         public var segmentBytes: Int
+        /// The groups rest as a node's do: followers rest while the world's gossip sees their leader alive, and
+        /// resting leaders do not nudge themselves; instead the world runs the rest check (`RestCheck`) every
+        /// `restCheckTicks`. Off: followers never rest and resting leaders nudge themselves, as drivers without a
+        /// node do.
+        public var restChecks = false
+        /// Ticks between rest checks: a second, as on nodes.
+        public var restCheckTicks = 10
+        /// Per change gossip sees (`restChecks` worlds): the news never reaches the observer's group.
+        public var gossipNewsLossRate = 0.3
 
         public init(
             nodeCount: Int = 3,
@@ -137,6 +146,9 @@ extension Simulation {
         public var snapshotsInstalled = 0
         public var syncFailures = 0
         public var damagedRecoveries = 0
+        /// Rest checks of a resting leader (`restChecks` worlds), and those that woke it.
+        public var restChecks = 0
+        public var restWakes = 0
 
         public init() {}
 
@@ -162,6 +174,8 @@ extension Simulation {
             snapshotsInstalled += other.snapshotsInstalled
             syncFailures += other.syncFailures
             damagedRecoveries += other.damagedRecoveries
+            restChecks += other.restChecks
+            restWakes += other.restWakes
         }
 
         public var description: String {
@@ -169,7 +183,8 @@ extension Simulation {
                 + "messages=\(messages) faults=\(faults) (dropped=\(dropped) duplicated=\(duplicated) delayed=\(delayed) "
                 + "crashes=\(crashes) tornWrites=\(tornWrites) partitions=\(partitions) linkCuts=\(linkCuts)) "
                 + "transfers=\(transfers) membershipChanges=\(membershipChanges) compactions=\(compactions) wipes=\(wipes) snapshotsInstalled=\(snapshotsInstalled) "
-                + "syncFailures=\(syncFailures) damagedRecoveries=\(damagedRecoveries)"
+                + "syncFailures=\(syncFailures) damagedRecoveries=\(damagedRecoveries) "
+                + "restChecks=\(restChecks) restWakes=\(restWakes)"
         }
     }
 

@@ -85,6 +85,10 @@ extension Simulation {
 
         private mutating func step() throws(CheckFailure) {
             if ledger.faulty { try injectFaults() }
+            if settings.restChecks {
+                try updateGossip()
+                if tick % settings.restCheckTicks == 0 { try runRestCheck() }
+            }
             if ledger.faulty && ledger.random.chance(settings.proposeRate) { try proposeSomewhere() }
             for slot in replicas.indices {
                 guard let driver = replicas[slot]?.driver else { continue }

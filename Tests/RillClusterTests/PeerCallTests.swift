@@ -1,5 +1,6 @@
 import RillAPI
 import RillKinesis
+import RillModel
 import Testing
 
 @testable import RillCluster
@@ -110,5 +111,52 @@ import Testing
         var bytes = PeerAnswer.metrics(MetricStore()).encoded()
         bytes.replaceSubrange(2..<6, with: [0xff, 0xff, 0xff, 0xff])
         #expect(throws: WireError.self) { _ = try PeerAnswer(decoding: bytes) }
+    }
+
+    @Test("a rest check and its answer survive the wire; truncations, bad tags and huge counts are refused")
+    func restCheckRoundTrip() throws {
+        let call = PeerCall.restCheck([
+            RestingGroup(group: .meta, term: Term(3), leader: NodeID(2), commit: LogIndex(40)),
+            RestingGroup(
+                group: .shard(streamID: "0f9a-stream", shard: ShardID(index: 7)),
+                term: Term(12),
+                leader: NodeID(UInt64.max),
+                commit: LogIndex(UInt64(Int64.max))
+            ),
+        ])
+        let bytes = call.encoded()
+        #expect(bytes[1] == 18)
+        #expect(try PeerCall(decoding: bytes) == call)
+        #expect(try PeerCall(decoding: PeerCall.restCheck([]).encoded()) == .restCheck([]))
+        for answer in [PeerAnswer.restCheck(disagreeing: []), .restCheck(disagreeing: [0, 1, 9])] {
+            #expect(try PeerAnswer(decoding: answer.encoded()) == answer)
+        }
+        // Every truncation is an error, never a trap or a shorter list.
+        for length in 0..<bytes.count {
+            #expect(throws: WireError.self) { _ = try PeerCall(decoding: Array(bytes.prefix(length))) }
+        }
+        var badTag = bytes
+        badTag[6] = 9
+        #expect(throws: WireError.self) { _ = try PeerCall(decoding: badTag) }
+        var hugeIndex = PeerCall.restCheck([
+            RestingGroup(group: .meta, term: Term(1), leader: NodeID(1), commit: LogIndex(1))
+        ]).encoded()
+        hugeIndex.replaceSubrange(hugeIndex.count - 8..<hugeIndex.count, with: [0xff, 0, 0, 0, 0, 0, 0, 0])
+        #expect(throws: WireError.self) { _ = try PeerCall(decoding: hugeIndex) }
+        var hugeCount = bytes
+        hugeCount.replaceSubrange(2..<6, with: [0xff, 0xff, 0xff, 0xff])
+        #expect(throws: WireError.self) { _ = try PeerCall(decoding: hugeCount) }
+        // Seeded damage: any byte of a call flipped decodes to some call or throws, and never traps.
+        var random = SplitMix64(seed: 18)
+        for _ in 0..<2_000 {
+            var damaged = bytes
+            for _ in 0..<Int(random.next() % 3 + 1) {
+                damaged[Int(random.next() % UInt64(damaged.count))] = UInt8(truncatingIfNeeded: random.next())
+            }
+            _ = try? PeerCall(decoding: damaged)
+        }
+        var hugeAnswer = PeerAnswer.restCheck(disagreeing: [1]).encoded()
+        hugeAnswer.replaceSubrange(2..<6, with: [0xff, 0xff, 0xff, 0xff])
+        #expect(throws: WireError.self) { _ = try PeerAnswer(decoding: hugeAnswer) }
     }
 }

@@ -126,6 +126,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         tickInterval: Duration?,
         applied: AppliedEntries,
         isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in false },
+        nudgesWhileResting: Bool = true,
         logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
         onSnapshotInstalled: @escaping @Sendable () -> Void = {},
         send: @escaping @Sendable ([Raft.Message]) -> Void
@@ -148,6 +149,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
             tickInterval: tickInterval,
             seed: disk.id.rawValue,
             isAlive: isAlive,
+            nudgesWhileResting: nudgesWhileResting,
             logger: logger,
             onSnapshotInstalled: onSnapshotInstalled,
             send: send,

@@ -54,6 +54,11 @@ import Testing
         settings.options.eagerCommitNotice = random.chance(0.5)
         // Segments from a few entries to a few hundred: logs roll, write indexes and trim whole segments.
         settings.segmentBytes = random.int(in: 256...16_384)
+        // Half the worlds rest as a node's groups do: followers rest on a leader gossip sees alive, leaders do not
+        // nudge themselves, and the world's rest check wakes a leader whose member disagrees (`RestCheck`).
+        settings.restChecks = random.chance(0.5)
+        // Most of those write rarely, so that groups rest between writes and faults find them resting.
+        if settings.restChecks { settings.proposeRate = random.chance(0.75) ? 0.03 : 0.5 }
         return settings
     }
 

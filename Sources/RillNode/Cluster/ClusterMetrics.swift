@@ -8,8 +8,14 @@ public struct ClusterMetrics: Sendable {
     /// Placement invariant violations this node sees now (`PlacementAudit`); anything but 0 is a bug.
     let placementViolations: Gauge
     let copiesSetAside: Counter
+    /// Resting groups this node leads that it checked with a member's node (`RestCheck`), and those it woke
+    /// because the member disagreed or could not be asked.
+    let restChecked: Counter
+    let restWoken: Counter
 
     init(factory: any MetricsFactory) {
+        restChecked = Counter(label: "rill_rest_checked_total", dimensions: [], factory: factory)
+        restWoken = Counter(label: "rill_rest_woken_total", dimensions: [], factory: factory)
         placementViolations = Gauge(label: "rill_placement_violations", dimensions: [], factory: factory)
         copiesSetAside = Counter(label: "rill_heal_copies_set_aside_total", dimensions: [], factory: factory)
         forwarded = Counter(label: "rill_forward_requests_total", dimensions: [], factory: factory)

@@ -52,6 +52,9 @@ extension GroupPlan {
             taskExecutor: EventLoopTaskExecutor(loop)
         )
         plan.clock = EventLoopGroupClock(loop: loop)
+        // The node checks its resting groups with their members' nodes once a second (`Node.checkRestingGroups`)
+        // and wakes a leader only when a member disagrees, instead of every resting leader waking for a round.
+        plan.nudgesWhileResting = false
         plan.onRoleChange = { [board = registry.board] leader, term in board.update(group, term: term, leader: leader) }
         plan.onLeadershipChange = { [events = cluster.events, gossip = cluster.gossip] leads, term in
             // Routers and other nodes learn of a new leader now, not at the next hint sampling (a second).

@@ -70,6 +70,11 @@ final class GroupRegistry: Sendable {
         state.withLock { $0.drivers[group] }
     }
 
+    /// Every registered group's driver (the metadata group's among them).
+    func allDrivers() -> [RaftGroupDriver] {
+        state.withLock { Array($0.drivers.values) }
+    }
+
     /// Hands an inbound batch (any groups, one sender) to the groups' inboxes; called on an event loop.
     func deliver(_ messages: [GroupMessage]) {
         var byGroup: [RaftGroupID: [Raft.Message]] = [:]
@@ -97,8 +102,7 @@ final class GroupRegistry: Sendable {
     /// Followers of a member that may be gone campaign within an election timeout unless it speaks first; leaders
     /// of a member that is back heartbeat until it answers.
     func wakeAll(_ news: MemberNews = .none) {
-        let drivers = state.withLock { Array($0.drivers.values) }
-        for driver in drivers { driver.enqueueWakeUp(news) }
+        for driver in allDrivers() { driver.enqueueWakeUp(news) }
     }
 
     /// Forgets messages waiting for a group that will never open here (its stream is gone).

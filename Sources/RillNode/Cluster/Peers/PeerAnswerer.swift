@@ -5,6 +5,7 @@ import RillCluster
 import RillKinesis
 import RillModel
 import RillRaft
+import RillReplication
 import RillRouting
 
 /// What a node answers the calls its peers and routers send it (`PeerCall`). The node owns one and hands it to
@@ -73,10 +74,10 @@ final class PeerAnswerer: Sendable {
                 message: Forwarder.unreadableRequest
             ).encoded()
         }
-        return await answer(call).encoded()
+        return await answer(call, from: peer).encoded()
     }
 
-    private func answer(_ call: PeerCall) async -> PeerAnswer {
+    private func answer(_ call: PeerCall, from peer: NodeID) async -> PeerAnswer {
         switch call {
         case .discover(let member, _):
             guard let cluster else { return .discovered(clusterID: nil, voters: [], known: []) }
@@ -173,6 +174,13 @@ final class PeerAnswerer: Sendable {
             return scaling.answerWriteTotals()
         case .metrics(let region, let selection):
             return .metrics(metrics.cloudWatch.selecting(selection, region: region ?? configuration.defaultRegion))
+        case .restCheck(let groups):
+            // Read without a hop to any group: a resting group's status waits in its driver.
+            let registry = host.registry
+            let positions = RestCheck.disagreeing(groups, me: configuration.id) {
+                registry.driver(for: $0)?.restingStatus
+            }
+            return .restCheck(disagreeing: positions.map { UInt32($0) })
         }
     }
 
