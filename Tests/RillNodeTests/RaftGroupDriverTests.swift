@@ -157,6 +157,29 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         )
     }
 
+    /// Opens member `id` of a group of `ids` on its disk under `root`, ticking every 10 ms, with `isAlive` as
+    /// its gossip (by default every node alive, so idle members rest).
+    static func openMember(
+        _ id: NodeID,
+        of ids: [NodeID],
+        root: String,
+        flusher: Flusher,
+        isAlive: @escaping @Sendable (NodeID) -> Bool = { _ in true },
+        nudgesWhileResting: Bool = true,
+        send: @escaping @Sendable ([Raft.Message]) -> Void
+    ) throws -> RaftGroupDriver {
+        try openDriver(
+            MemberDisk(id: id, directory: "\(root)/\(id)"),
+            voters: Set(ids),
+            flusher: flusher,
+            tickInterval: .milliseconds(10),
+            applied: AppliedEntries(),
+            isAlive: isAlive,
+            nudgesWhileResting: nudgesWhileResting,
+            send: send
+        )
+    }
+
     /// Opens and starts a group of `ids` on disks under `root`, ticking every 10 ms, each member routed by
     /// `router`, with `isAlive` as their gossip.
     static func startGroup(
@@ -167,15 +190,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         isAlive: @escaping @Sendable (NodeID) -> Bool
     ) async throws -> [NodeID: RaftGroupDriver] {
         try await start(ids, router: router) { id in
-            try openDriver(
-                MemberDisk(id: id, directory: "\(root)/\(id)"),
-                voters: Set(ids),
-                flusher: flusher,
-                tickInterval: .milliseconds(10),
-                applied: AppliedEntries(),
-                isAlive: isAlive,
-                send: { router.send($0) }
-            )
+            try openMember(id, of: ids, root: root, flusher: flusher, isAlive: isAlive) { router.send($0) }
         }
     }
 
@@ -600,15 +615,7 @@ let testGroup = RaftGroupID.shard(streamID: "s", shard: ShardID(index: 0))
         func heartbeats(to id: NodeID) -> Int { heartbeatsTo.withLock { $0[id, default: 0] } }
         try await Self.withFlusher { flusher in
             func open(_ id: NodeID) throws -> RaftGroupDriver {
-                try Self.openDriver(
-                    MemberDisk(id: id, directory: "\(root)/\(id)"),
-                    voters: Set(ids),
-                    flusher: flusher,
-                    tickInterval: .milliseconds(10),
-                    applied: AppliedEntries(),
-                    isAlive: { _ in true },
-                    send: send
-                )
+                try Self.openMember(id, of: ids, root: root, flusher: flusher, send: send)
             }
             var drivers = try await Self.start(ids, router: router, open: open)
             func leader() async -> NodeID? {

@@ -113,13 +113,11 @@ import Testing
         }
         try await RaftGroupDriverTests.withFlusher { flusher in
             func open(_ id: NodeID) throws -> RaftGroupDriver {
-                try RaftGroupDriverTests.openDriver(
-                    MemberDisk(id: id, directory: "\(root)/\(id)"),
-                    voters: Set(ids),
+                try RaftGroupDriverTests.openMember(
+                    id,
+                    of: ids,
+                    root: root,
                     flusher: flusher,
-                    tickInterval: .milliseconds(10),
-                    applied: AppliedEntries(),
-                    isAlive: { _ in true },
                     nudgesWhileResting: false,
                     send: send
                 )
